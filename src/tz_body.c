@@ -1,0 +1,2 @@
+/* tz_body.c — stub, to be written. */
+#include "textize.h"

@@ -1,0 +1,2 @@
+/* tz_charset.c — stub, to be written. */
+#include "textize.h"

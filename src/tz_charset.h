@@ -1,0 +1,36 @@
+/* tz_charset.h — decode text in any charset mail uses into UTF-8, validating
+ * the declared charset and detecting (uchardet + trial decoding) when the
+ * label lies; encode UTF-8 for output (UTF-8 or ISO-2022-JP). */
+#ifndef TZ_CHARSET_H
+#define TZ_CHARSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <glib.h>
+
+struct tz_decode_info {
+	char declared[40];   /* normalised declared name, "" when none */
+	char used[40];       /* charset actually used, e.g. "ISO-2022-JP (CP50221)" style names normalised: "iso-2022-jp", "cp932", "euc-jp", "utf-8" */
+	bool detected;       /* the declared charset failed or was absent and detection chose `used` */
+	unsigned replaced;   /* number of undecodable byte sequences replaced with U+FFFD */
+};
+
+/* Decode len bytes labelled `declared` (NULL/"" when none) to UTF-8,
+ * appended to out. Never fails: undecodable sequences become U+FFFD and are
+ * counted in info->replaced (info may be NULL). Japanese labels are
+ * decoded as Windows does (ISO-2022-JP as CP50221, Shift_JIS as CP932). */
+void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
+			GString *out, struct tz_decode_info *info);
+
+/* Canonical lower-case name for a charset label ("x-sjis" -> "cp932",
+ * "iso-2022-jp" -> "iso-2022-jp"); returns a static string, or NULL when the
+ * label is not known at all. */
+const char *tz_charset_canonical(const char *label);
+
+/* Encode UTF-8 text as 7-bit ISO-2022-JP (CP50220 style: half-width kana
+ * folded to full width, NEC/IBM extensions kept), returning to ASCII before
+ * every line end; characters with no JIS form get a readable substitute
+ * such as "[U+1F600]". Appended to out. */
+void tz_charset_utf8_to_iso2022jp(const char *utf8, size_t len, GString *out);
+
+#endif

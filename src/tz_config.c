@@ -1,0 +1,2 @@
+/* tz_config.c — stub, to be written. */
+#include "textize.h"

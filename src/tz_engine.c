@@ -1,0 +1,2 @@
+/* tz_engine.c — stub, to be written. */
+#include "textize.h"

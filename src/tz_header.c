@@ -1,0 +1,2 @@
+/* tz_header.c — stub, to be written. */
+#include "textize.h"

@@ -1,0 +1,26 @@
+/* tz_header.h — decode header text as Japanese mail software writes it:
+ * RFC 2047 in loose mode (split / unterminated words, words inside quoted
+ * strings), raw 8-bit bytes in any charset, RFC 2231 parameters. */
+#ifndef TZ_HEADER_H
+#define TZ_HEADER_H
+
+#include <gmime/gmime.h>
+
+/* Decode a raw (possibly folded) header value to UTF-8; adjacent
+ * encoded-words of the same charset are joined before decoding so that a
+ * character split across words survives. Newly allocated, g_free(). Never NULL. */
+char *tz_header_decode(const char *raw);
+
+/* The decoded filename of a MIME part: Content-Disposition filename
+ * (RFC 2231 continuations and charsets, RFC 2047 inside the value), else
+ * Content-Type name; NFC; made display-safe with tz_header_display_safe.
+ * NULL when the part has no name. g_free(). */
+char *tz_header_part_filename(GMimeObject *part);
+
+/* Copy of a UTF-8 string safe to show and to write into our own headers and
+ * notices: bidi controls (U+202A-202E, U+2066-2069, U+200E/F), C0/C1
+ * controls, CR/LF and path separators replaced by visible substitutes;
+ * invalid UTF-8 replaced. g_free(). */
+char *tz_header_display_safe(const char *utf8);
+
+#endif

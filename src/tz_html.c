@@ -1,0 +1,2 @@
+/* tz_html.c — stub, to be written. */
+#include "textize.h"

@@ -1,0 +1,2 @@
+/* tz_jis.c — stub, to be written. */
+#include "textize.h"

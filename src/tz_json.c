@@ -1,0 +1,2 @@
+/* tz_json.c — stub, to be written. */
+#include "textize.h"

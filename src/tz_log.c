@@ -1,0 +1,37 @@
+/* tz_log.c — the log facade: formats "QUEUEID: text" and hands it to a sink
+ * (syslog in the milter, stderr by default). */
+#include "tz_log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static tz_log_fn log_sink;
+static int log_level = LOG_INFO;
+
+void tz_log_set_sink(tz_log_fn fn)
+{
+	log_sink = fn;
+}
+
+void tz_log_set_level(int max_priority)
+{
+	log_level = max_priority;
+}
+
+void tz_log(int priority, const char *qid, const char *fmt, ...)
+{
+	char msg[2048];
+	char line[2200];
+	va_list ap;
+
+	if (priority > log_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(line, sizeof(line), "%s: %s", qid ? qid : "NOQUEUE", msg);
+	if (log_sink)
+		log_sink(priority, line);
+	else
+		fprintf(stderr, "%s\n", line);
+}

@@ -1,0 +1,2 @@
+/* tz_netaddr.c — stub, to be written. */
+#include "textize.h"

@@ -1,0 +1,2 @@
+/* tz_notice.c — stub, to be written. */
+#include "textize.h"

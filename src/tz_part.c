@@ -1,0 +1,2 @@
+/* tz_part.c — stub, to be written. */
+#include "textize.h"

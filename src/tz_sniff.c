@@ -1,0 +1,2 @@
+/* tz_sniff.c — stub, to be written. */
+#include "textize.h"

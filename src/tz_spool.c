@@ -1,0 +1,2 @@
+/* tz_spool.c — stub, to be written. */
+#include "textize.h"

@@ -1,0 +1,2 @@
+/* tz_store.c — stub, to be written. */
+#include "textize.h"

@@ -1,0 +1,84 @@
+/* tz_util.c — error buffers, reference ids, hex encoding. */
+#include "tz_util.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <openssl/rand.h>
+
+int tz_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void tz_hex(const unsigned char *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+void tz_id_new(char out[TZ_ID_LEN])
+{
+	struct timeval tv;
+	struct tm tm;
+	unsigned char rnd[4];
+	char hex[9];
+	char buf[96];
+	size_t n;
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	/* The random tail keeps ids unique across processes and threads that
+	 * share a microsecond; if the CSPRNG fails, fall back to the address of
+	 * a stack variable mixed with the time, which is still unique enough for
+	 * naming while never blocking mail. */
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		unsigned long v = (unsigned long)(uintptr_t)&tm ^ (unsigned long)tv.tv_usec;
+		memcpy(rnd, &v, sizeof(rnd));
+	}
+	tz_hex(rnd, sizeof(rnd), hex);
+	/* Formatted through a roomy buffer: the compiler cannot bound tm fields. */
+	snprintf(buf, sizeof(buf), "%04d%02d%02d-%02d%02d%02d-%06ld-%s",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, (long)tv.tv_usec, hex);
+	n = strlen(buf);
+	if (n >= TZ_ID_LEN)
+		n = TZ_ID_LEN - 1;
+	memcpy(out, buf, n);
+	out[n] = '\0';
+}
+
+int tz_id_valid(const char *s)
+{
+	/* "YYYYMMDD-HHMMSS-uuuuuu-xxxxxxxx" */
+	static const char shape[] = "dddddddd-dddddd-dddddd-hhhhhhhh";
+	size_t i;
+
+	if (s == NULL || strlen(s) != sizeof(shape) - 1)
+		return 0;
+	for (i = 0; shape[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (shape[i] == '-' && c != '-')
+			return 0;
+		if (shape[i] == 'd' && !isdigit(c))
+			return 0;
+		if (shape[i] == 'h' && !(isdigit(c) || (c >= 'a' && c <= 'f')))
+			return 0;
+	}
+	return 1;
+}

@@ -1,0 +1,26 @@
+/* tz_util.h — small helpers every module uses: error buffers, ids, hex. */
+#ifndef TZ_UTIL_H
+#define TZ_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "textize.h"
+
+/* printf into an error buffer (NULL or errlen 0 is allowed); returns -1 so
+ * that `return tz_err(err, errlen, "...")` reads naturally. */
+int tz_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A new reference id that sorts by creation time and is unique across
+ * processes: "YYYYMMDD-HHMMSS-uuuuuu-xxxxxxxx" (UTC, microseconds, random).
+ * Only [0-9a-z-]: safe as a file name. out must hold TZ_ID_LEN bytes. */
+void tz_id_new(char out[TZ_ID_LEN]);
+
+/* True when s is a well-formed id as made by tz_id_new (used to refuse
+ * path tricks where an id comes from the command line). */
+int tz_id_valid(const char *s);
+
+/* Lower-case hex of len bytes into out (2*len+1 bytes). */
+void tz_hex(const unsigned char *in, size_t len, char *out);
+
+#endif
