@@ -1,2 +1,641 @@
-/* tz_config.c — stub, to be written. */
-#include "textize.h"
+/* tz_config.c — the textize.conf key table, its setters and the loader.
+ * The table below is the single definition of every key: the defaults are
+ * applied through the same setters as the file, so a default can never be a
+ * value the parser would refuse. */
+#include "tz_config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include "tz_util.h"
+
+#define OFF(field) offsetof(struct tz_config, field)
+#define FIELD(cfg, key, type) ((type *)(void *)((char *)(cfg) + (key)->offset))
+
+static int set_socket(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);
+static int set_log_level(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);
+static int set_networks(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);
+
+/* Every key, grouped by area. Areas append rows at the end of their block
+ * (or a new block with a comment line). Columns: name, type, default (as
+ * written in the file), doc, setter, field offset, choices, max. */
+const struct tz_config_key tz_config_keys[] = {
+	/* ---- daemon: sockets, privileges, process ---- */
+	{ "Socket", "socket", "local:/run/textize/textize.sock",
+	  "milter socket: local:/path, inet:PORT@ADDR or inet6:PORT@ADDR",
+	  set_socket, OFF(socket), NULL, 0 },
+	{ "SocketMode", "octal", "0660",
+	  "permissions of a local socket (octal)",
+	  tz_config_set_octal, OFF(socket_mode), NULL, 07777 },
+	{ "UserID", "string", "",
+	  "user[:group] to switch to after binding the socket; empty = stay",
+	  tz_config_set_string, OFF(user_id), NULL, 0 },
+	{ "PidFile", "path", "",
+	  "file to write the process id to; empty = none",
+	  tz_config_set_path, OFF(pid_file), NULL, 0 },
+	{ "Background", "bool", "no",
+	  "detach from the terminal (the systemd unit runs in the foreground)",
+	  tz_config_set_bool, OFF(background), NULL, 0 },
+	{ "MilterTimeout", "duration", "600",
+	  "seconds libmilter waits for the MTA before dropping a connection",
+	  tz_config_set_seconds, OFF(milter_timeout), NULL, 86400 },
+	{ "LogLevel", "level", "info",
+	  "most verbose syslog priority logged: err|warning|notice|info|debug",
+	  set_log_level, OFF(log_level), "err|warning|notice|info|debug", 0 },
+	{ "OnError", "action", "tempfail",
+	  "what an internal error does to a message: tempfail (451 4.3.0) or reject (550 5.7.0)",
+	  tz_config_set_choice, OFF(on_error), "tempfail|reject", 0 },
+	/* ---- spool: where message bodies wait for end of message ---- */
+	{ "SpoolDir", "path", "/var/spool/textize/spool",
+	  "directory for unlinked temporary files of messages over SpoolMemoryLimit",
+	  tz_config_set_path, OFF(spool_dir), NULL, 0 },
+	{ "SpoolMemoryLimit", "size", "1m",
+	  "bytes of one message kept in memory before spooling to SpoolDir",
+	  tz_config_set_size, OFF(spool_memory_limit), NULL, 0 },
+	{ "MaxMessageSize", "size", "64m",
+	  "largest message (header + body) accepted; larger is rejected 552 5.3.4",
+	  tz_config_set_size, OFF(max_message_size), NULL, 0 },
+	/* ---- networks and domains: direction of a connection ---- */
+	{ "InternalNetworks", "list", "",
+	  "CIDR networks (IPv4/IPv6) whose clients send outbound mail",
+	  set_networks, OFF(internal_networks), NULL, 0 },
+	{ "LocalDomains", "list", "",
+	  "domains this gateway receives mail for (.example.jp includes subdomains)",
+	  tz_config_set_domains, OFF(local_domains), NULL, 0 },
+	/* ---- engine: the text-ized message ---- */
+	{ "BodyCharset", "choice", "UTF-8",
+	  "charset of the new text body: UTF-8 or ISO-2022-JP",
+	  tz_config_set_choice, OFF(body_charset), "utf-8|iso-2022-jp", 0 },
+	{ "BodyEncoding", "choice", "base64",
+	  "transfer encoding of the new body: base64 or quoted-printable",
+	  tz_config_set_choice, OFF(body_encoding), "base64|quoted-printable", 0 },
+	{ "SubjectPrefix", "string", "",
+	  "text put before the Subject of text-ized mail; empty = none",
+	  tz_config_set_string, OFF(subject_prefix), NULL, 0 },
+	{ "NoticeTemplate", "path", "",
+	  "template file for the notice at the top of the body; empty = built-in",
+	  tz_config_set_path, OFF(notice_template), NULL, 0 },
+	{ "NoticeLanguage", "choice", "ja",
+	  "language of the built-in notice: ja or en",
+	  tz_config_set_choice, OFF(notice_language), "ja|en", 0 },
+	/* ---- limits: reaching one fails the conversion (OnError) ---- */
+	{ "MaxMimeDepth", "integer", "32",
+	  "deepest nesting of multiparts and attached messages",
+	  tz_config_set_uint, OFF(limits.max_mime_depth), NULL, 1000 },
+	{ "MaxParts", "integer", "1000",
+	  "most MIME parts in one message",
+	  tz_config_set_uint, OFF(limits.max_parts), NULL, 1000000 },
+	{ "MaxHeaders", "integer", "1000",
+	  "most header fields in one entity",
+	  tz_config_set_uint, OFF(limits.max_headers), NULL, 1000000 },
+	{ "MaxHeaderBytes", "size", "1m",
+	  "largest header block of one entity",
+	  tz_config_set_size, OFF(limits.max_header_bytes), NULL, 0 },
+	{ "MaxHtmlDepth", "integer", "256",
+	  "deepest HTML element nesting the renderer follows",
+	  tz_config_set_uint, OFF(limits.max_html_depth), NULL, 100000 },
+	{ "MaxOutputSize", "size", "16m",
+	  "largest new text body",
+	  tz_config_set_size, OFF(limits.max_output_bytes), NULL, 0 },
+	{ "ConversionTimeLimit", "duration", "20s",
+	  "wall time for converting one message (N, Nms, Ns, Nm; plain N = seconds)",
+	  tz_config_set_millis, OFF(limits.time_budget_ms), NULL, 3600000 },
+	/* ---- quarantine: the sanitization queue and the report index ---- */
+	{ "QuarantineDir", "path", "/var/spool/textize/quarantine",
+	  "sanitization queue: originals and stripped parts",
+	  tz_config_set_path, OFF(quarantine_dir), NULL, 0 },
+	{ "QuarantineKeyFile", "path", "",
+	  "key file for encrypting the queue; empty = not encrypted",
+	  tz_config_set_path, OFF(quarantine_key_file), NULL, 0 },
+	{ "ReportDatabase", "path", "/var/lib/textize/report.db",
+	  "SQLite index of text-ized messages for textizectl report",
+	  tz_config_set_path, OFF(report_database), NULL, 0 },
+	/* ---- policy ---- */
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, 0 }
+};
+
+/* ------------------------------------------------------------ setters */
+
+static char *trimmed_dup(const char *v)
+{
+	return *v ? g_strdup(v) : NULL;
+}
+
+int tz_config_set_string(struct tz_config *cfg, const struct tz_config_key *key,
+			 const char *value, char *err, size_t errlen)
+{
+	char **f = FIELD(cfg, key, char *);
+
+	g_free(*f);
+	*f = trimmed_dup(value);
+	return 0;
+}
+
+int tz_config_set_path(struct tz_config *cfg, const struct tz_config_key *key,
+		       const char *value, char *err, size_t errlen)
+{
+	if (*value && *value != '/')
+		return tz_err(err, errlen, "%s must be an absolute path: %s", key->name, value);
+	return tz_config_set_string(cfg, key, value, err, errlen);
+}
+
+int tz_config_set_bool(struct tz_config *cfg, const struct tz_config_key *key,
+		       const char *value, char *err, size_t errlen)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1", NULL };
+	static const char *const no[] = { "no", "false", "off", "0", NULL };
+	bool *f = FIELD(cfg, key, bool);
+
+	for (int i = 0; yes[i]; i++) {
+		if (g_ascii_strcasecmp(value, yes[i]) == 0) {
+			*f = true;
+			return 0;
+		}
+		if (g_ascii_strcasecmp(value, no[i]) == 0) {
+			*f = false;
+			return 0;
+		}
+	}
+	return tz_err(err, errlen, "%s must be yes or no: %s", key->name, value);
+}
+
+/* Parse a decimal number with an optional suffix from `units` (each with
+ * its multiplier); base 8 for octal. Refuses signs, blanks, overflow. */
+struct unit { const char *suffix; uint64_t mult; };
+
+static int parse_number(const struct tz_config_key *key, const char *value, int base,
+			const struct unit *units, uint64_t *out, char *err, size_t errlen)
+{
+	uint64_t max = key->max ? key->max : UINT32_MAX;
+	unsigned long long n;
+	uint64_t mult = 1;
+	char *end;
+
+	if (!isdigit((unsigned char)*value))
+		return tz_err(err, errlen, "%s needs a number: \"%s\"", key->name, value);
+	errno = 0;
+	n = strtoull(value, &end, base);
+	if (errno != 0)
+		return tz_err(err, errlen, "%s: number out of range: %s", key->name, value);
+	if (*end != '\0') {
+		const struct unit *u = units;
+
+		while (u && u->suffix && g_ascii_strcasecmp(end, u->suffix) != 0)
+			u++;
+		if (u == NULL || u->suffix == NULL)
+			return tz_err(err, errlen, "%s: bad number or unit: \"%s\"", key->name, value);
+		mult = u->mult;
+	}
+	if (n > max / mult || n * mult > max)
+		return tz_err(err, errlen, "%s: %s is larger than %llu", key->name, value,
+			      (unsigned long long)max);
+	*out = (uint64_t)n * mult;
+	return 0;
+}
+
+int tz_config_set_uint(struct tz_config *cfg, const struct tz_config_key *key,
+		       const char *value, char *err, size_t errlen)
+{
+	uint64_t n;
+
+	if (parse_number(key, value, 10, NULL, &n, err, errlen) < 0)
+		return -1;
+	*FIELD(cfg, key, unsigned) = (unsigned)n;
+	return 0;
+}
+
+int tz_config_set_octal(struct tz_config *cfg, const struct tz_config_key *key,
+			const char *value, char *err, size_t errlen)
+{
+	uint64_t n;
+
+	if (strspn(value, "01234567") != strlen(value))
+		return tz_err(err, errlen, "%s needs an octal number: \"%s\"", key->name, value);
+	if (parse_number(key, value, 8, NULL, &n, err, errlen) < 0)
+		return -1;
+	*FIELD(cfg, key, unsigned) = (unsigned)n;
+	return 0;
+}
+
+int tz_config_set_size(struct tz_config *cfg, const struct tz_config_key *key,
+		       const char *value, char *err, size_t errlen)
+{
+	static const struct unit units[] = {
+		{ "k", 1024 }, { "m", 1024 * 1024 }, { "g", 1024ull * 1024 * 1024 },
+		{ "kb", 1024 }, { "mb", 1024 * 1024 }, { "gb", 1024ull * 1024 * 1024 },
+		{ NULL, 0 }
+	};
+	struct tz_config_key k = *key;
+	uint64_t n;
+
+	if (k.max == 0)
+		k.max = SIZE_MAX < UINT64_MAX ? SIZE_MAX : UINT64_MAX / 2;
+	if (parse_number(&k, value, 10, units, &n, err, errlen) < 0)
+		return -1;
+	if (n == 0)
+		return tz_err(err, errlen, "%s must not be 0", key->name);
+	*FIELD(cfg, key, size_t) = (size_t)n;
+	return 0;
+}
+
+static const struct unit duration_units_ms[] = {
+	{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { NULL, 0 }
+};
+
+/* A duration in milliseconds: N with ms|s|m|h, a plain N meaning seconds. */
+static int parse_duration_ms(const struct tz_config_key *key, const char *value,
+			     uint64_t *out, char *err, size_t errlen)
+{
+	struct tz_config_key k = *key;
+	size_t len = strlen(value);
+
+	k.max = UINT32_MAX;
+	if (parse_number(&k, value, 10, duration_units_ms, out, err, errlen) < 0)
+		return -1;
+	if (len > 0 && isdigit((unsigned char)value[len - 1])) {
+		if (*out > UINT32_MAX / 1000)
+			return tz_err(err, errlen, "%s out of range: %s", key->name, value);
+		*out *= 1000;
+	}
+	if (*out == 0)
+		return tz_err(err, errlen, "%s must not be 0", key->name);
+	return 0;
+}
+
+int tz_config_set_millis(struct tz_config *cfg, const struct tz_config_key *key,
+			 const char *value, char *err, size_t errlen)
+{
+	uint64_t ms;
+
+	if (parse_duration_ms(key, value, &ms, err, errlen) < 0)
+		return -1;
+	if (key->max && ms > key->max)
+		return tz_err(err, errlen, "%s out of range: %s", key->name, value);
+	*FIELD(cfg, key, unsigned) = (unsigned)ms;
+	return 0;
+}
+
+int tz_config_set_seconds(struct tz_config *cfg, const struct tz_config_key *key,
+			  const char *value, char *err, size_t errlen)
+{
+	uint64_t ms;
+
+	if (parse_duration_ms(key, value, &ms, err, errlen) < 0)
+		return -1;
+	if (ms % 1000 != 0)
+		return tz_err(err, errlen, "%s is in whole seconds: %s", key->name, value);
+	if (key->max && ms / 1000 > key->max)
+		return tz_err(err, errlen, "%s out of range: %s", key->name, value);
+	*FIELD(cfg, key, unsigned) = (unsigned)(ms / 1000);
+	return 0;
+}
+
+/* Split on commas and blanks into a new array of non-empty items. */
+static GPtrArray *split_list(const char *value)
+{
+	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
+	char **items = g_strsplit_set(value, ", \t", -1);
+
+	for (char **p = items; *p; p++)
+		if (**p)
+			g_ptr_array_add(a, g_strdup(*p));
+	g_strfreev(items);
+	return a;
+}
+
+int tz_config_set_list(struct tz_config *cfg, const struct tz_config_key *key,
+		       const char *value, char *err, size_t errlen)
+{
+	GPtrArray **f = FIELD(cfg, key, GPtrArray *);
+
+	if (*f)
+		g_ptr_array_unref(*f);
+	*f = split_list(value);
+	return 0;
+}
+
+int tz_config_set_domains(struct tz_config *cfg, const struct tz_config_key *key,
+			  const char *value, char *err, size_t errlen)
+{
+	GPtrArray **f = FIELD(cfg, key, GPtrArray *);
+	GPtrArray *a = split_list(value);
+
+	for (guint i = 0; i < a->len; i++) {
+		char *d = a->pdata[i];
+
+		for (char *c = d; *c; c++) {
+			*c = g_ascii_tolower(*c);
+			if (!(g_ascii_isalnum(*c) || *c == '-' || *c == '.' || *c == '_')) {
+				tz_err(err, errlen, "%s: bad domain name: %s", key->name, d);
+				g_ptr_array_unref(a);
+				return -1;
+			}
+		}
+	}
+	if (*f)
+		g_ptr_array_unref(*f);
+	*f = a;
+	return 0;
+}
+
+int tz_config_set_choice(struct tz_config *cfg, const struct tz_config_key *key,
+			 const char *value, char *err, size_t errlen)
+{
+	char **choices = g_strsplit(key->choices ? key->choices : "", "|", -1);
+	int rc = -1;
+
+	for (char **c = choices; *c; c++) {
+		if (g_ascii_strcasecmp(*c, value) == 0) {
+			char **f = FIELD(cfg, key, char *);
+
+			g_free(*f);
+			*f = g_ascii_strdown(value, -1);
+			rc = 0;
+			break;
+		}
+	}
+	if (rc < 0)
+		tz_err(err, errlen, "%s must be one of %s: \"%s\"", key->name,
+		       key->choices ? key->choices : "(none)", value);
+	g_strfreev(choices);
+	return rc;
+}
+
+static int set_socket(struct tz_config *cfg, const struct tz_config_key *key,
+		      const char *value, char *err, size_t errlen)
+{
+	static const char *const kinds[] = { "local:", "unix:", "inet:", "inet6:", NULL };
+	const char *rest = NULL;
+
+	for (int i = 0; kinds[i] && rest == NULL; i++)
+		if (g_ascii_strncasecmp(value, kinds[i], strlen(kinds[i])) == 0)
+			rest = value + strlen(kinds[i]);
+	if (rest == NULL || *rest == '\0')
+		return tz_err(err, errlen, "%s must be local:/path, inet:PORT@ADDR or inet6:PORT@ADDR: \"%s\"",
+			      key->name, value);
+	if (value[0] == 'l' || value[0] == 'u' || value[0] == 'L' || value[0] == 'U') {
+		if (*rest != '/')
+			return tz_err(err, errlen, "%s: local socket needs an absolute path: %s",
+				      key->name, value);
+	} else if (!isdigit((unsigned char)*rest)) {
+		return tz_err(err, errlen, "%s: inet socket needs PORT[@ADDR]: %s", key->name, value);
+	}
+	return tz_config_set_string(cfg, key, value, err, errlen);
+}
+
+static int set_log_level(struct tz_config *cfg, const struct tz_config_key *key,
+			 const char *value, char *err, size_t errlen)
+{
+	static const struct { const char *name; int prio; } levels[] = {
+		{ "err", LOG_ERR }, { "error", LOG_ERR }, { "warning", LOG_WARNING },
+		{ "notice", LOG_NOTICE }, { "info", LOG_INFO }, { "debug", LOG_DEBUG },
+		{ NULL, 0 }
+	};
+
+	for (int i = 0; levels[i].name; i++) {
+		if (g_ascii_strcasecmp(levels[i].name, value) == 0) {
+			*FIELD(cfg, key, int) = levels[i].prio;
+			return 0;
+		}
+	}
+	return tz_err(err, errlen, "%s must be one of %s: \"%s\"", key->name, key->choices, value);
+}
+
+/* InternalNetworks: keep the strings (for logs and textizectl) and the
+ * parsed list (for matching); both replaced together or not at all. */
+static int set_networks(struct tz_config *cfg, const struct tz_config_key *key,
+			const char *value, char *err, size_t errlen)
+{
+	GPtrArray *a = split_list(value);
+	struct tz_netlist *l = tz_netlist_new();
+	char why[TZ_ERRLEN];
+
+	for (guint i = 0; i < a->len; i++) {
+		if (tz_netlist_add(l, a->pdata[i], why, sizeof(why)) < 0) {
+			tz_err(err, errlen, "%s: %s", key->name, why);
+			tz_netlist_free(l);
+			g_ptr_array_unref(a);
+			return -1;
+		}
+	}
+	if (cfg->internal_networks)
+		g_ptr_array_unref(cfg->internal_networks);
+	tz_netlist_free(cfg->internal_nets);
+	cfg->internal_networks = a;
+	cfg->internal_nets = l;
+	return 0;
+}
+
+/* ------------------------------------------------------- life cycle */
+
+const struct tz_config_key *tz_config_key_find(const char *name)
+{
+	for (const struct tz_config_key *k = tz_config_keys; k->name; k++)
+		if (g_ascii_strcasecmp(k->name, name) == 0)
+			return k;
+	return NULL;
+}
+
+int tz_config_set(struct tz_config *cfg, const char *key, const char *value,
+		  char *err, size_t errlen)
+{
+	const struct tz_config_key *k = tz_config_key_find(key);
+
+	if (k == NULL)
+		return tz_err(err, errlen, "unknown key \"%s\"", key);
+	return k->set(cfg, k, value, err, errlen);
+}
+
+/* Free whatever the setters allocated, by the kind of setter: areas that add
+ * a setter storing heap memory add a clause here. */
+static void config_free_fields(struct tz_config *cfg)
+{
+	for (const struct tz_config_key *k = tz_config_keys; k->name; k++) {
+		if (k->set == tz_config_set_string || k->set == tz_config_set_path ||
+		    k->set == tz_config_set_choice || k->set == set_socket) {
+			char **f = FIELD(cfg, k, char *);
+			g_free(*f);
+			*f = NULL;
+		} else if (k->set == tz_config_set_list || k->set == tz_config_set_domains ||
+			   k->set == set_networks) {
+			GPtrArray **f = FIELD(cfg, k, GPtrArray *);
+			if (*f)
+				g_ptr_array_unref(*f);
+			*f = NULL;
+		}
+	}
+	tz_netlist_free(cfg->internal_nets);
+	cfg->internal_nets = NULL;
+}
+
+struct tz_config *tz_config_new_defaults(void)
+{
+	struct tz_config *cfg = g_new0(struct tz_config, 1);
+	char err[TZ_ERRLEN];
+
+	cfg->refs = 1;
+	for (const struct tz_config_key *k = tz_config_keys; k->name; k++) {
+		/* A default the setter refuses is a bug in the table; the
+		 * unit test applies every default, so this cannot ship. */
+		if (k->set(cfg, k, k->default_str, err, sizeof(err)) < 0)
+			g_error("tz_config: bad default for %s: %s", k->name, err);
+	}
+	return cfg;
+}
+
+struct tz_config *tz_config_ref(struct tz_config *cfg)
+{
+	if (cfg)
+		g_atomic_int_inc(&cfg->refs);
+	return cfg;
+}
+
+void tz_config_unref(struct tz_config *cfg)
+{
+	if (cfg == NULL || !g_atomic_int_dec_and_test(&cfg->refs))
+		return;
+	config_free_fields(cfg);
+	g_free(cfg->path);
+	g_free(cfg);
+}
+
+/* Checks that involve more than one key, or that no single setter can do. */
+static int config_validate(const struct tz_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->socket == NULL)
+		return tz_err(err, errlen, "Socket must be set");
+	if (cfg->spool_dir == NULL)
+		return tz_err(err, errlen, "SpoolDir must be set");
+	if (cfg->quarantine_dir == NULL)
+		return tz_err(err, errlen, "QuarantineDir must be set");
+	return 0;
+}
+
+/* Split one line into key and value in place; returns false for blank and
+ * comment lines. */
+static bool split_line(char *line, char **key, char **value)
+{
+	char *p = line, *end;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	end = p + strlen(p);
+	while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	if (*p == '\0' || *p == '#')
+		return false;
+	*key = p;
+	while (*p && *p != ' ' && *p != '\t')
+		p++;
+	if (*p)
+		*p++ = '\0';
+	while (*p == ' ' || *p == '\t')
+		p++;
+	*value = p;
+	return true;
+}
+
+struct tz_config *tz_config_load(const char *path, char *err, size_t errlen)
+{
+	struct tz_config *cfg = NULL;
+	char why[TZ_ERRLEN];
+	char *line = NULL, *key, *value;
+	size_t cap = 0;
+	unsigned lineno = 0;
+	bool ok = false;
+	ssize_t n;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		tz_err(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	cfg = tz_config_new_defaults();
+	cfg->path = g_strdup(path);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		char *l = line;
+
+		lineno++;
+		if (strlen(line) != (size_t)n) {
+			tz_err(err, errlen, "%s:%u: NUL byte in line", path, lineno);
+			goto out;
+		}
+		if (lineno == 1 && strncmp(l, "\xef\xbb\xbf", 3) == 0)
+			l += 3;   /* a UTF-8 BOM left by a Windows editor */
+		if (!split_line(l, &key, &value))
+			continue;
+		if (tz_config_set(cfg, key, value, why, sizeof(why)) < 0) {
+			tz_err(err, errlen, "%s:%u: %s", path, lineno, why);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		tz_err(err, errlen, "%s: read error: %s", path, strerror(errno));
+		goto out;
+	}
+	if (config_validate(cfg, why, sizeof(why)) < 0) {
+		tz_err(err, errlen, "%s: %s", path, why);
+		goto out;
+	}
+	ok = true;
+out:
+	free(line);
+	fclose(f);
+	if (!ok) {
+		tz_config_unref(cfg);
+		cfg = NULL;
+	}
+	return cfg;
+}
+
+/* ------------------------------------------------------- queries */
+
+void tz_config_engine_options(const struct tz_config *cfg, struct tz_engine_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->body_charset = g_strcmp0(cfg->body_charset, "iso-2022-jp") == 0
+		? TZ_BODY_ISO2022JP : TZ_BODY_UTF8;
+	o->body_encoding = g_strcmp0(cfg->body_encoding, "quoted-printable") == 0
+		? TZ_ENC_QP : TZ_ENC_BASE64;
+	o->subject_prefix = cfg->subject_prefix;
+	o->notice_template = cfg->notice_template;
+	o->notice_lang = g_strcmp0(cfg->notice_language, "en") == 0 ? TZ_NOTICE_EN : TZ_NOTICE_JA;
+	o->limits = cfg->limits;
+}
+
+bool tz_config_is_internal(const struct tz_config *cfg, const char *addr)
+{
+	return tz_netlist_match(cfg->internal_nets, addr);
+}
+
+bool tz_config_is_local_domain(const struct tz_config *cfg, const char *addr_or_domain)
+{
+	const char *d;
+	size_t dl;
+
+	if (addr_or_domain == NULL || cfg->local_domains == NULL)
+		return false;
+	d = strrchr(addr_or_domain, '@');
+	d = d ? d + 1 : addr_or_domain;
+	dl = strlen(d);
+	if (dl > 0 && d[dl - 1] == '>')
+		dl--;
+	for (guint i = 0; i < cfg->local_domains->len; i++) {
+		const char *ld = cfg->local_domains->pdata[i];
+		size_t ll = strlen(ld);
+
+		if (ld[0] == '.') {
+			/* ".example.jp": example.jp itself and any subdomain */
+			if ((dl == ll - 1 && g_ascii_strncasecmp(d, ld + 1, dl) == 0) ||
+			    (dl > ll && g_ascii_strncasecmp(d + dl - ll, ld, ll) == 0))
+				return true;
+		} else if (dl == ll && g_ascii_strncasecmp(d, ld, dl) == 0) {
+			return true;
+		}
+	}
+	return false;
+}

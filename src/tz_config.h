@@ -1,7 +1,20 @@
 /* tz_config.h — textize.conf: `Key Value` lines, one table defining every
  * key (type, default, documentation). A loaded config is an immutable,
  * reference-counted snapshot: the milter swaps it on SIGHUP while messages in
- * flight keep the one they started with. */
+ * flight keep the one they started with.
+ *
+ * File syntax: one `Key Value` per line; the key is matched
+ * case-insensitively; the value is the rest of the line with surrounding
+ * blanks removed. A line whose first non-blank character is `#` is a
+ * comment (a `#` later in a line is part of the value, so SubjectPrefix can
+ * hold one). A key given twice: the last one wins. An unknown key or a bad
+ * value is an error "file:line: reason".
+ *
+ * Adding a key: add the field to struct tz_config (in your area's block) and
+ * one row to tz_config_keys[] in tz_config.c (in your area's block), with a
+ * setter from the list below, the default as it would be written in the
+ * file, and a one-line doc; then the same key, at its default, with a
+ * comment, in conf/textize.conf (test_config checks both). */
 #ifndef TZ_CONFIG_H
 #define TZ_CONFIG_H
 
@@ -10,6 +23,9 @@
 #include <stdint.h>
 #include <glib.h>
 #include "tz_engine.h"
+#include "tz_netaddr.h"
+
+struct tz_config;
 
 /* One row of the key table (tz_config_keys[]): the single definition of a
  * key, used by the parser, the sample config and the man-page test. */
@@ -22,31 +38,35 @@ struct tz_config_key {
 	int (*set)(struct tz_config *cfg, const struct tz_config_key *key,
 		   const char *value, char *err, size_t errlen);
 	size_t offset;           /* field offset in struct tz_config used by set() */
+	const char *choices;     /* tz_config_set_choice: "a|b|c" (matched case-insensitively) */
+	uint64_t max;            /* tz_config_set_uint/size/duration: upper bound, 0 = type's max */
 };
 
 struct tz_config {
-	int refs;
+	int refs;                     /* atomic (g_atomic_int) */
 	char *path;                   /* file it was loaded from, NULL for defaults */
 	/* daemon */
 	char *socket;                 /* Socket: local:/path | inet:PORT@ADDR | inet6:PORT@ADDR */
 	unsigned socket_mode;         /* SocketMode (octal) */
 	char *user_id;                /* UserID user[:group], NULL = do not change */
-	char *pid_file;               /* PidFile */
+	char *pid_file;               /* PidFile, NULL = none */
 	bool background;              /* Background */
 	char *spool_dir;              /* SpoolDir */
 	size_t spool_memory_limit;    /* SpoolMemoryLimit */
 	unsigned milter_timeout;      /* MilterTimeout, seconds */
 	int log_level;                /* LogLevel (syslog priority, LOG_INFO default) */
-	char *on_error;               /* OnError: "tempfail" | "reject" */
+	char *on_error;               /* OnError: "tempfail" | "reject" (lower case) */
+	size_t max_message_size;      /* MaxMessageSize, bytes of header+body the milter accepts */
 	/* networks and domains */
-	GPtrArray *internal_networks; /* InternalNetworks, char* CIDR strings */
+	GPtrArray *internal_networks; /* InternalNetworks, char* CIDR strings as written */
+	struct tz_netlist *internal_nets; /* the same, parsed */
 	GPtrArray *local_domains;     /* LocalDomains, char* lower-case */
 	/* engine */
-	char *body_charset;           /* BodyCharset: UTF-8 | ISO-2022-JP */
-	char *body_encoding;          /* BodyEncoding: base64 | quoted-printable */
-	char *subject_prefix;         /* SubjectPrefix */
-	char *notice_template;        /* NoticeTemplate path */
-	char *notice_language;        /* NoticeLanguage: ja | en */
+	char *body_charset;           /* BodyCharset: "utf-8" | "iso-2022-jp" (lower case) */
+	char *body_encoding;          /* BodyEncoding: "base64" | "quoted-printable" */
+	char *subject_prefix;         /* SubjectPrefix, NULL = none */
+	char *notice_template;        /* NoticeTemplate path, NULL = built-in */
+	char *notice_language;        /* NoticeLanguage: "ja" | "en" */
 	struct tz_limits limits;      /* MaxMimeDepth, MaxParts, ... */
 	/* quarantine */
 	char *quarantine_dir;         /* QuarantineDir */
@@ -57,14 +77,42 @@ struct tz_config {
 
 extern const struct tz_config_key tz_config_keys[];   /* terminated by {NULL} */
 
+/* Setters for table rows. Each parses `value` and stores it at key->offset.
+ * Empty value: strings/paths become NULL, lists become empty. */
+int tz_config_set_string(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);
+int tz_config_set_path(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);    /* absolute path or empty */
+int tz_config_set_bool(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);    /* yes/no true/false on/off 1/0 -> bool */
+int tz_config_set_uint(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);    /* decimal -> unsigned */
+int tz_config_set_octal(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);   /* octal -> unsigned */
+int tz_config_set_size(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);    /* N[k|m|g] (1024-based) -> size_t */
+int tz_config_set_seconds(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t); /* N[ms|s|m|h] -> unsigned seconds */
+int tz_config_set_millis(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);  /* N[ms|s|m|h] (plain N = s) -> unsigned ms */
+int tz_config_set_list(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);    /* comma/blank separated -> GPtrArray of char* */
+int tz_config_set_domains(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t); /* list, lower-cased, checked */
+int tz_config_set_choice(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);  /* one of key->choices -> lower-case char* */
+
+/* Look a key up by name (case-insensitive); NULL when unknown. */
+const struct tz_config_key *tz_config_key_find(const char *name);
+
 struct tz_config *tz_config_new_defaults(void);         /* refs = 1 */
 /* Load a file over the defaults; NULL with "file:line: reason" in err. */
 struct tz_config *tz_config_load(const char *path, char *err, size_t errlen);
+/* Apply one "Key Value" pair (used by the loader and by tests). */
+int tz_config_set(struct tz_config *cfg, const char *key, const char *value,
+		  char *err, size_t errlen);
 struct tz_config *tz_config_ref(struct tz_config *cfg);
 void tz_config_unref(struct tz_config *cfg);            /* NULL is a no-op */
 
 /* Engine options taken from the config (pointers into cfg, valid while the
  * caller holds a reference). */
 void tz_config_engine_options(const struct tz_config *cfg, struct tz_engine_options *o);
+
+/* True when the client is internal: inside InternalNetworks. addr is a
+ * textual IPv4/IPv6 address (NULL = false). */
+bool tz_config_is_internal(const struct tz_config *cfg, const char *addr);
+/* True when domain (or the domain part of an address) is in LocalDomains
+ * (exact, case-insensitive; ".example.jp" in the list also matches
+ * subdomains). */
+bool tz_config_is_local_domain(const struct tz_config *cfg, const char *addr_or_domain);
 
 #endif
