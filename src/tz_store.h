@@ -1,6 +1,15 @@
 /* tz_store.h — the sanitization queue on disk: one entry per text-ized
  * message (original, every stripped part, metadata JSON), written
- * atomically and durably (fsync) before the milter accepts the message. */
+ * atomically and durably (fsync) before the milter accepts the message.
+ *
+ * Layout under the queue directory (dirs 0700, files 0600):
+ *   tmp/<id>/                      entries being written; never listed
+ *   entries/<YYYYMMDD>/<id>/       complete entries (renamed from tmp/)
+ *     meta.json                    tz_meta (envelope, message, parts + states)
+ *     original.eml                 the message exactly as received
+ *     part-001.bin ...             decoded stripped parts, named by index only
+ *     part-001.sanitized.bin       CDR output when SanitizerCommand made one
+ * Every file goes through tz_crypt (AES-256-GCM when a key is set). */
 #ifndef TZ_STORE_H
 #define TZ_STORE_H
 
@@ -8,6 +17,10 @@
 #include "textize.h"
 #include "tz_engine.h"
 #include "tz_envelope.h"
+#include "tz_crypt.h"
+#include "tz_meta.h"
+
+struct tz_audit;
 
 struct tz_store;          /* an open queue directory; thread-safe */
 struct tz_store_entry;    /* one entry being written; used by one thread */
@@ -40,5 +53,62 @@ int tz_store_entry_commit(struct tz_store_entry *e, const struct tz_envelope *en
 
 /* Throw away an uncommitted entry and free it. NULL is a no-op. */
 void tz_store_entry_abort(struct tz_store_entry *e);
+
+/* ---- wiring (call before the store is shared between threads) ---- */
+
+/* Record a "stored" event for every committed entry in this audit log
+ * (borrowed; must outlive the store). A failing append makes the commit
+ * fail and the entry is rolled back: nothing accepted goes unrecorded. */
+void tz_store_set_audit(struct tz_store *st, struct tz_audit *audit);
+
+/* After each commit, add the entry to the SQLite index at db_path, best
+ * effort: a busy or broken index never fails the commit (the files are the
+ * truth; `textizectl queue reindex` or the next catch-up repairs it). */
+void tz_store_set_index(struct tz_store *st, const char *db_path);
+
+/* ---- reading and maintaining committed entries (textizectl, scanner) ---- */
+
+const unsigned char *tz_store_key(const struct tz_store *st);   /* NULL = plain */
+const char *tz_store_dir(const struct tz_store *st);
+
+/* Ids of all complete entries, sorted (oldest first); caller unrefs. */
+int tz_store_list(struct tz_store *st, GPtrArray **ids, char *err, size_t errlen);
+
+/* Open the directory of a complete entry (O_RDONLY|O_DIRECTORY); -1 when the
+ * id is malformed or absent. The caller closes it. */
+int tz_store_entry_open(struct tz_store *st, const char *id, char *err, size_t errlen);
+
+/* Exclusive lock on an entry (flock on its directory) for read-modify-write
+ * of meta.json across threads and processes. Returns an fd for unlock. */
+int tz_store_lock(struct tz_store *st, const char *id, char *err, size_t errlen);
+void tz_store_unlock(int lockfd);
+
+/* meta.json of an entry (caller tz_meta_free()s) / atomic rewrite of it
+ * (caller holds the lock). */
+struct tz_meta *tz_store_meta_read(struct tz_store *st, const char *id, char *err, size_t errlen);
+int tz_store_meta_write(struct tz_store *st, const struct tz_meta *m, char *err, size_t errlen);
+
+/* Stream the plaintext of a file of an entry ("original.eml", a part file)
+ * through fn; every byte is authenticated first when encrypted. */
+int tz_store_file_read(struct tz_store *st, const char *id, const char *fname,
+		       tz_cfile_fn fn, void *ctx, char *err, size_t errlen);
+
+/* Add a file to a complete entry from the plaintext readable on srcfd
+ * (written under a temporary name, fsynced, renamed). sha256_hex/size may
+ * be NULL. Fails if fname exists. */
+int tz_store_file_put(struct tz_store *st, const char *id, const char *fname, int srcfd,
+		      char *sha256_hex, uint64_t *size, char *err, size_t errlen);
+
+/* Remove a complete entry (retention). */
+int tz_store_remove(struct tz_store *st, const char *id, char *err, size_t errlen);
+
+/* Remove abandoned tmp/ entries (a crashed writer) older than max_age
+ * seconds; returns how many were removed. */
+int tz_store_clean_tmp(struct tz_store *st, unsigned max_age);
+
+/* Tests only: when set to N > 0, commit stops before step N as if the
+ * process had died there (nothing is cleaned up). Steps: 1 write meta,
+ * 2 fsync entry dir, 3 rename into entries/, 4 fsync target dir. */
+extern volatile int tz_store_test_crash_step;
 
 #endif

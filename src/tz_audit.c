@@ -1,0 +1,309 @@
+/* tz_audit.c — hash-chained, append-only audit log (format in tz_audit.h). */
+#define _GNU_SOURCE 1   /* memrchr */
+#include "tz_audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <glib.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "tz_crypt.h"
+#include "tz_jread.h"
+#include "tz_meta.h"
+#include "tz_util.h"
+
+#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+#define MAC_SEP ",\"mac\":\""
+#define TAIL_MAX 16384      /* records are kept well below this */
+#define DETAIL_MAX 2048
+
+struct tz_audit {
+	char *path;
+	int fd;
+	int has_key;
+	unsigned char key[TZ_KEY_LEN];
+	pthread_mutex_t mu;     /* threads share one fd, and flock does not exclude them */
+};
+
+/* M = SHA-256 or HMAC-SHA256 of text[0..len), lower-case hex. */
+static void chain_mac(const unsigned char *key, const char *text, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	if (key)
+		HMAC(EVP_sha256(), key, TZ_KEY_LEN, (const unsigned char *)text, len, md, &mdlen);
+	else
+		EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL);
+	tz_hex(md, mdlen, out);
+}
+
+static int open_log(struct tz_audit *a, char *err, size_t errlen)
+{
+	a->fd = open(a->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (a->fd < 0)
+		return tz_err(err, errlen, "audit log %s: %s", a->path, strerror(errno));
+	return 0;
+}
+
+struct tz_audit *tz_audit_open(const char *path, const char *key_file,
+			       char *err, size_t errlen)
+{
+	struct tz_audit *a = g_new0(struct tz_audit, 1);
+
+	a->path = g_strdup(path);
+	a->fd = -1;
+	pthread_mutex_init(&a->mu, NULL);
+	if (key_file && *key_file) {
+		if (tz_key_load(key_file, a->key, err, errlen) < 0)
+			goto fail;
+		a->has_key = 1;
+	}
+	if (open_log(a, err, errlen) < 0)
+		goto fail;
+	return a;
+fail:
+	tz_audit_free(a);
+	return NULL;
+}
+
+void tz_audit_free(struct tz_audit *a)
+{
+	if (a == NULL)
+		return;
+	if (a->fd >= 0)
+		close(a->fd);
+	pthread_mutex_destroy(&a->mu);
+	OPENSSL_cleanse(a->key, sizeof(a->key));
+	g_free(a->path);
+	g_free(a);
+}
+
+/* The mac and seq of the last record in the file (zeros / 0 when empty).
+ * Called with the lock held. */
+static int read_tail(int fd, char prev[65], unsigned long *seq, char *err, size_t errlen)
+{
+	char buf[TAIL_MAX + 1], *start, *mac;
+	struct stat sb;
+	off_t from;
+	ssize_t n;
+	size_t len;
+
+	g_strlcpy(prev, ZERO_HASH, 65);
+	*seq = 0;
+	if (fstat(fd, &sb) < 0)
+		return tz_err(err, errlen, "audit log: %s", strerror(errno));
+	if (sb.st_size == 0)
+		return 0;
+	from = sb.st_size > TAIL_MAX ? sb.st_size - TAIL_MAX : 0;
+	n = pread(fd, buf, (size_t)(sb.st_size - from), from);
+	if (n <= 0)
+		return tz_err(err, errlen, "audit log: read: %s", n < 0 ? strerror(errno) : "short");
+	len = (size_t)n;
+	if (buf[len - 1] == '\n')
+		len--;
+	buf[len] = '\0';
+	start = memrchr(buf, '\n', len);
+	start = start ? start + 1 : buf;
+	/* A torn last line still gets chained to (its own mac is wrong, which
+	 * verify reports); the chain itself goes on from the text as it is. */
+	mac = strstr(start, MAC_SEP);
+	if (mac && strlen(mac) >= strlen(MAC_SEP) + 64) {
+		memcpy(prev, mac + strlen(MAC_SEP), 64);
+		prev[64] = '\0';
+	} else {
+		chain_mac(NULL, start, strlen(start), prev);
+	}
+	if (strncmp(start, "{\"seq\":", 7) == 0)
+		*seq = strtoul(start + 7, NULL, 10);
+	return 0;
+}
+
+static void fmt_now(char *out, size_t outlen)
+{
+	struct timeval tv;
+	char base[32];
+
+	gettimeofday(&tv, NULL);
+	tz_meta_iso_time((int64_t)tv.tv_sec, base, sizeof(base));
+	base[strlen(base) - 1] = '\0';   /* drop Z, add milliseconds */
+	snprintf(out, outlen, "%s.%03ldZ", base, (long)(tv.tv_usec / 1000));
+}
+
+static void kv(GString *s, const char *key, const char *v)
+{
+	g_string_append_printf(s, ",\"%s\":", key);
+	if (v)
+		tz_meta_json_str(s, v);
+	else
+		g_string_append(s, "null");
+}
+
+static GString *format_record(const struct tz_audit_event *ev, unsigned long seq,
+			      const char *prev, const unsigned char *key)
+{
+	GString *s = g_string_new(NULL);
+	char now[40], mac[65], *detail = NULL;
+
+	if (ev->detail && strlen(ev->detail) > DETAIL_MAX)
+		detail = g_strndup(ev->detail, DETAIL_MAX);
+	fmt_now(now, sizeof(now));
+	g_string_append_printf(s, "{\"seq\":%lu", seq);
+	kv(s, "time", now);
+	kv(s, "event", ev->event);
+	kv(s, "operator", ev->operator_name);
+	kv(s, "id", ev->id);
+	g_string_append_printf(s, ",\"part\":%u", ev->part);
+	kv(s, "sha256", ev->sha256);
+	kv(s, "detail", detail ? detail : ev->detail);
+	kv(s, "prev", prev);
+	chain_mac(key, s->str, s->len, mac);
+	g_string_append_printf(s, MAC_SEP "%s\"}\n", mac);
+	g_free(detail);
+	return s;
+}
+
+/* Reopen when the path no longer names our file (log rotation). */
+static int check_rotated(struct tz_audit *a, char *err, size_t errlen)
+{
+	struct stat p, f;
+
+	if (stat(a->path, &p) == 0 && fstat(a->fd, &f) == 0 &&
+	    p.st_dev == f.st_dev && p.st_ino == f.st_ino)
+		return 0;
+	close(a->fd);
+	return open_log(a, err, errlen);
+}
+
+int tz_audit_append(struct tz_audit *a, const struct tz_audit_event *ev,
+		    char *err, size_t errlen)
+{
+	char prev[65];
+	unsigned long seq;
+	GString *rec = NULL;
+	int rc = -1, locked = 0;
+
+	pthread_mutex_lock(&a->mu);
+	if (check_rotated(a, err, errlen) < 0)
+		goto out;
+	while (flock(a->fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			tz_err(err, errlen, "audit log %s: lock: %s", a->path, strerror(errno));
+			goto out;
+		}
+	}
+	locked = 1;
+	if (read_tail(a->fd, prev, &seq, err, errlen) < 0)
+		goto out;
+	rec = format_record(ev, seq + 1, prev, a->has_key ? a->key : NULL);
+	/* One write of one line with O_APPEND, then fsync: the record is
+	 * either wholly there and durable, or the event is reported failed. */
+	if (tz_write_all(a->fd, rec->str, rec->len) < 0 || fdatasync(a->fd) < 0) {
+		tz_err(err, errlen, "audit log %s: write: %s", a->path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (locked)
+		flock(a->fd, LOCK_UN);
+	pthread_mutex_unlock(&a->mu);
+	if (rec)
+		g_string_free(rec, TRUE);
+	return rc;
+}
+
+/* Check one line against the expected seq/prev; fills next prev. */
+static int verify_line(const char *line, size_t len, unsigned long lineno, unsigned long *seq,
+		       char prev[65], const unsigned char *key, char *err, size_t errlen)
+{
+	struct tz_jv *v = tz_jv_parse(line, len, NULL, 0);
+	const char *p, *m, *sep = g_strstr_len(line, (gssize)len, MAC_SEP);
+	char mac[65];
+	int rc = 1;
+
+	if (v == NULL || sep == NULL || (p = tz_jv_str(v, "prev")) == NULL ||
+	    (m = tz_jv_str(v, "mac")) == NULL || tz_jv_str(v, "event") == NULL) {
+		tz_err(err, errlen, "line %lu: not an audit record (altered or torn)", lineno);
+		goto out;
+	}
+	chain_mac(key, line, (size_t)(sep - line), mac);
+	if (strcmp(mac, m) != 0) {
+		tz_err(err, errlen, "line %lu: record altered (its %s does not match)%s", lineno,
+		       key ? "HMAC" : "hash", key ? " or wrong AuditKeyFile" : "");
+		goto out;
+	}
+	if (tz_jv_int(v, "seq", 0) != (int64_t)(*seq + 1)) {
+		tz_err(err, errlen, "line %lu: seq %lld where %lu was expected: records removed or reordered",
+		       lineno, (long long)tz_jv_int(v, "seq", 0), *seq + 1);
+		goto out;
+	}
+	if (strcmp(p, prev) != 0) {
+		tz_err(err, errlen, "line %lu: does not chain to the previous record: records removed, reordered or replaced",
+		       lineno);
+		goto out;
+	}
+	*seq += 1;
+	g_strlcpy(prev, m, 65);
+	rc = 0;
+out:
+	tz_jv_free(v);
+	return rc;
+}
+
+int tz_audit_verify(const char *path, const char *key_file, unsigned long *records,
+		    unsigned long *bad_line, char *err, size_t errlen)
+{
+	unsigned char key[TZ_KEY_LEN];
+	int has_key = 0, rc = -1;
+	char prev[65] = ZERO_HASH, *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned long seq = 0, lineno = 0;
+	FILE *f = NULL;
+
+	*records = 0;
+	*bad_line = 0;
+	if (key_file && *key_file) {
+		if (tz_key_load(key_file, key, err, errlen) < 0)
+			return -1;
+		has_key = 1;
+	}
+	f = fopen(path, "re");
+	if (f == NULL) {
+		tz_err(err, errlen, "audit log %s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		if (line[n - 1] != '\n') {
+			tz_err(err, errlen, "line %lu: torn record (no end of line)", lineno);
+			rc = 1;
+			break;
+		}
+		rc = verify_line(line, (size_t)n - 1, lineno, &seq, prev, has_key ? key : NULL,
+				 err, errlen);
+		if (rc != 0)
+			break;
+	}
+	if (rc == 1)
+		*bad_line = lineno;
+	*records = seq;
+out:
+	if (f)
+		fclose(f);
+	free(line);
+	OPENSSL_cleanse(key, sizeof(key));
+	return rc;
+}

@@ -1,0 +1,48 @@
+/* tz_audit.h — the quarantine's tamper-evident audit log (AuditLog): one
+ * JSON line per event, appended under an exclusive lock and fsynced.
+ *
+ * A record is {"seq":N,"time":...,"event":...,"operator":...,"id":...,
+ * "part":N,"sha256":...,"detail":...,"prev":P,"mac":M}: M is SHA-256 (or,
+ * with AuditKeyFile, HMAC-SHA256) of the record's text up to and excluding
+ * `,"mac":`, and P is the M of the previous record (64 zeros for the first
+ * record of a file). So editing a record breaks its own M, and removing or
+ * reordering records breaks seq and P. Without a key anyone able to write
+ * the file can rebuild the whole chain; with a key they cannot. Cutting off
+ * the newest records is not detectable from the file alone.
+ *
+ * Appenders in several threads and processes serialise on a mutex plus
+ * flock(2), and read the previous record from the file's tail under the
+ * lock, so the chain never forks or interleaves. */
+#ifndef TZ_AUDIT_H
+#define TZ_AUDIT_H
+
+#include <stddef.h>
+#include "textize.h"
+
+struct tz_audit;
+
+struct tz_audit_event {
+	const char *event;          /* stored, scanned, released, rejected, purged, exported */
+	const char *operator_name;  /* "milter", "scanner" or the operator's name */
+	const char *id;             /* entry id, NULL when none */
+	unsigned part;              /* part index, 0 = the whole entry */
+	const char *sha256;         /* hash of the object concerned, NULL when none */
+	const char *detail;         /* free text, NULL when none */
+};
+
+/* Open (creating 0600) the log; key_file may be NULL (plain SHA-256). */
+struct tz_audit *tz_audit_open(const char *path, const char *key_file,
+			       char *err, size_t errlen);
+void tz_audit_free(struct tz_audit *a);   /* NULL is a no-op */
+
+/* Append one record durably. Thread-safe. 0 or -1 with err. */
+int tz_audit_append(struct tz_audit *a, const struct tz_audit_event *ev,
+		    char *err, size_t errlen);
+
+/* Check the whole log. Returns 0 when intact (*records = count), 1 when
+ * broken (*bad_line = 1-based line of the first bad record, reason in err),
+ * -1 when the file cannot be read. key_file as for tz_audit_open. */
+int tz_audit_verify(const char *path, const char *key_file, unsigned long *records,
+		    unsigned long *bad_line, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,61 @@
+/* tz_index.h — the SQLite index of the quarantine (ReportDatabase, WAL):
+ * a query cache over the entries on disk, never the truth. The milter's
+ * updates use a short busy timeout and are best effort; textizectl catches
+ * up (entries on disk missing from the index) before it answers, and
+ * `queue reindex` rebuilds it from nothing. */
+#ifndef TZ_INDEX_H
+#define TZ_INDEX_H
+
+#include <stdint.h>
+#include <glib.h>
+#include <sqlite3.h>
+#include "textize.h"
+#include "tz_meta.h"
+
+struct tz_store;
+struct tz_index;
+
+/* Open (creating the schema) the database. busy_ms: how long to wait for a
+ * lock (the milter uses a few hundred ms at most). NULL + err on failure. */
+struct tz_index *tz_index_open(const char *path, int busy_ms, char *err, size_t errlen);
+void tz_index_free(struct tz_index *ix);     /* NULL is a no-op */
+
+/* Insert or replace everything known about one entry. */
+int tz_index_update(struct tz_index *ix, const struct tz_meta *m, char *err, size_t errlen);
+/* Open with a 200 ms busy timeout, update, close: the milter's call. */
+int tz_index_update_path(const char *path, const struct tz_meta *m, char *err, size_t errlen);
+int tz_index_remove(struct tz_index *ix, const char *id, char *err, size_t errlen);
+
+/* Index entries on disk that the index lacks (or all of them when full),
+ * and drop index rows whose entry is gone. Returns the number indexed or
+ * -1; unreadable entries are counted in *bad and skipped. */
+int tz_index_sync(struct tz_index *ix, struct tz_store *st, int full, unsigned *bad,
+		  char *err, size_t errlen);
+
+/* `queue list` filters; NULL / 0 = no condition. */
+struct tz_index_filter {
+	int64_t since, until;     /* stored_time range [since, until) */
+	const char *from;         /* substring of the envelope sender, case-insensitive */
+	const char *rcpt;         /* substring of a recipient */
+	unsigned flag;            /* TZ_RISK_* bits: any of them set */
+	const char *state;        /* part state */
+};
+
+/* One row per part (an entry without parts gives one row with part 0). */
+struct tz_index_row {
+	char *id, *stored_at, *sender, *rcpts, *subject;
+	unsigned part;
+	char *filename, *detected_type, *state, *verdict, *sha256;
+	uint64_t size;
+	unsigned risk;
+};
+
+void tz_index_row_free(struct tz_index_row *r);
+/* Rows in id, part order; caller unrefs the array (frees the rows). */
+int tz_index_query(struct tz_index *ix, const struct tz_index_filter *f, GPtrArray **rows,
+		   char *err, size_t errlen);
+
+/* The connection, for reports (read-only use). */
+sqlite3 *tz_index_db(struct tz_index *ix);
+
+#endif

@@ -1,0 +1,350 @@
+/* test_store.c — the quarantine store: round trip of entries (plain and
+ * encrypted), file modes, atomicity under simulated crashes, abort, a
+ * mismatching part, and many threads committing at once. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <cmocka.h>
+
+#include "tz_store.h"
+#include "tz_audit.h"
+#include "tz_index.h"
+#include "tz_store_testlib.h"
+
+static const char original[] = "From: a@example.jp\r\nTo: b@example.lg.jp\r\n"
+	"Subject: test\r\n\r\nbody\r\n";
+
+/* Feed `n` parts through the sink the way the engine does. */
+static int feed_parts(struct tz_store_entry *e, struct tz_result *res, unsigned n, size_t size)
+{
+	const struct tz_part_sink *sink = tz_store_entry_sink(e);
+	char err[TZ_ERRLEN];
+
+	for (unsigned i = 1; i <= n; i++) {
+		unsigned char *buf = g_malloc(size);
+		struct tz_part *p;
+		for (size_t k = 0; k < size; k++)
+			buf[k] = (unsigned char)(k * 7 + i);
+		p = tl_part(i, i == 1 ? "../../etc/passwd" : "見積書.pdf", buf, size, i == 1 ? TZ_RISK_EXECUTABLE : 0);
+		g_ptr_array_add(res->parts, p);
+		if (sink->begin(sink->ctx, p, err, sizeof(err)) < 0 ||
+		    sink->write(sink->ctx, buf, size / 2, err, sizeof(err)) < 0 ||
+		    sink->write(sink->ctx, buf + size / 2, size - size / 2, err, sizeof(err)) < 0 ||
+		    sink->end(sink->ctx, p, err, sizeof(err)) < 0) {
+			g_free(buf);
+			return -1;
+		}
+		g_free(buf);
+	}
+	return 0;
+}
+
+/* Store one complete entry; returns 0 and its id. */
+static int store_one(struct tz_store *st, unsigned nparts, char id[TZ_ID_LEN])
+{
+	char err[TZ_ERRLEN];
+	struct tz_store_entry *e = tz_store_entry_begin(st, err, sizeof(err));
+	struct tz_result *res = tl_result();
+	struct tz_envelope *env = tl_envelope("sender@example.jp", "staff@city.example.lg.jp");
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(original, strlen(original));
+	int rc = -1;
+
+	assert_non_null(e);
+	g_strlcpy(id, tz_store_entry_id(e), TZ_ID_LEN);
+	if (tz_store_entry_put_original(e, s, err, sizeof(err)) < 0 ||
+	    feed_parts(e, res, nparts, 100000) < 0) {
+		tz_store_entry_abort(e);
+		goto out;
+	}
+	rc = tz_store_entry_commit(e, env, res, err, sizeof(err));
+	if (rc < 0)
+		print_message("commit: %s\n", err);
+out:
+	g_object_unref(s);
+	tl_result_free(res);
+	tl_envelope_free(env);
+	return rc;
+}
+
+static void check_mode(const char *path, unsigned mode)
+{
+	struct stat sb;
+
+	assert_int_equal(lstat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, mode);
+}
+
+static void round_trip(const char *key_name)
+{
+	char *dir = tl_tmpdir(), *q = g_build_filename(dir, "q", NULL);
+	char *key = key_name ? tl_keyfile(dir, key_name, 1) : NULL;
+	char err[TZ_ERRLEN], id[TZ_ID_LEN], sha[65];
+	struct tz_store *st = tz_store_open(q, key, err, sizeof(err));
+	GPtrArray *ids;
+	struct tz_meta *m;
+	GByteArray *ba = g_byte_array_new();
+	char *edir, *f;
+
+	assert_non_null(st);
+	assert_int_equal(store_one(st, 2, id), 0);
+	assert_int_equal(tz_store_list(st, &ids, err, sizeof(err)), 0);
+	assert_int_equal(ids->len, 1);
+	assert_string_equal(g_ptr_array_index(ids, 0), id);
+	g_ptr_array_unref(ids);
+
+	m = tz_store_meta_read(st, id, err, sizeof(err));
+	assert_non_null(m);
+	assert_string_equal(m->sender, "sender@example.jp");
+	assert_string_equal(m->subject, "見積書の送付 \"quoted\"");
+	assert_int_equal(m->rcpts->len, 1);
+	assert_int_equal(m->parts->len, 2);
+	assert_string_equal(((struct tz_meta_part *)g_ptr_array_index(m->parts, 0))->file, "part-001.bin");
+	assert_string_equal(((struct tz_meta_part *)g_ptr_array_index(m->parts, 0))->filename, "../../etc/passwd");
+	assert_string_equal(((struct tz_meta_part *)g_ptr_array_index(m->parts, 0))->state, "pending");
+	assert_int_equal(m->original_size, strlen(original));
+	tl_sha256(original, strlen(original), sha);
+	assert_string_equal(m->original_sha256, sha);
+
+	assert_int_equal(tz_store_file_read(st, id, "original.eml", tl_collect, ba, err, sizeof(err)), 0);
+	assert_int_equal(ba->len, strlen(original));
+	assert_memory_equal(ba->data, original, ba->len);
+	g_byte_array_set_size(ba, 0);
+	assert_int_equal(tz_store_file_read(st, id, "part-002.bin", tl_collect, ba, err, sizeof(err)), 0);
+	tl_sha256(ba->data, ba->len, sha);
+	assert_string_equal(sha, ((struct tz_meta_part *)g_ptr_array_index(m->parts, 1))->sha256);
+	tz_meta_free(m);
+
+	/* Modes, and nothing named after the sender's file name. */
+	edir = g_strdup_printf("%s/entries/%.8s/%s", q, id, id);
+	check_mode(q, 0700);
+	check_mode(edir, 0700);
+	f = g_build_filename(edir, "part-001.bin", NULL);
+	check_mode(f, 0600);
+	g_free(f);
+	f = g_build_filename(edir, "meta.json", NULL);
+	check_mode(f, 0600);
+	g_free(f);
+	f = g_strdup_printf("%s/tmp", q);
+	assert_int_equal(rmdir(f), 0);   /* empty: nothing left behind */
+	g_free(f);
+	g_free(edir);
+	g_byte_array_unref(ba);
+	tz_store_free(st);
+	tl_rmrf(dir);
+	g_free(key);
+	g_free(q);
+	g_free(dir);
+}
+
+static void test_round_trip_plain(void **state)
+{
+	(void)state;
+	round_trip(NULL);
+}
+
+static void test_round_trip_encrypted(void **state)
+{
+	(void)state;
+	round_trip("q.key");
+}
+
+/* Encrypted entries are unreadable without the key and with another key. */
+static void test_encrypted_needs_key(void **state)
+{
+	char *dir = tl_tmpdir(), *q = g_build_filename(dir, "q", NULL);
+	char *k1 = tl_keyfile(dir, "k1", 1), *k2 = tl_keyfile(dir, "k2", 2);
+	char err[TZ_ERRLEN], id[TZ_ID_LEN];
+	struct tz_store *st = tz_store_open(q, k1, err, sizeof(err)), *other;
+
+	(void)state;
+	assert_int_equal(store_one(st, 1, id), 0);
+	other = tz_store_open(q, k2, err, sizeof(err));
+	assert_null(tz_store_meta_read(other, id, err, sizeof(err)));
+	tz_store_free(other);
+	other = tz_store_open(q, NULL, err, sizeof(err));
+	assert_null(tz_store_meta_read(other, id, err, sizeof(err)));
+	tz_store_free(other);
+	tz_store_free(st);
+	tl_rmrf(dir);
+	g_free(k1);
+	g_free(k2);
+	g_free(q);
+	g_free(dir);
+}
+
+/* A crash before each commit step: before the rename nothing is listed,
+ * and the leftover in tmp/ is removed by clean_tmp; after it, complete. */
+static void test_crash_steps(void **state)
+{
+	char *dir = tl_tmpdir(), *q = g_build_filename(dir, "q", NULL);
+	char err[TZ_ERRLEN], id[TZ_ID_LEN];
+	struct tz_store *st = tz_store_open(q, NULL, err, sizeof(err));
+	GPtrArray *ids;
+
+	(void)state;
+	for (int step = 1; step <= 4; step++) {
+		tz_store_test_crash_step = step;
+		assert_int_equal(store_one(st, 2, id), -1);
+		tz_store_test_crash_step = 0;
+		/* A fresh store, as after a restart. */
+		tz_store_free(st);
+		st = tz_store_open(q, NULL, err, sizeof(err));
+		assert_int_equal(tz_store_list(st, &ids, err, sizeof(err)), 0);
+		if (step < 4) {
+			assert_int_equal(ids->len, 0);
+			assert_int_equal(tz_store_clean_tmp(st, 0), 1);
+		} else {
+			/* renamed but the directory not yet fsynced: complete */
+			assert_int_equal(ids->len, 1);
+			assert_non_null(tz_store_meta_read(st, id, err, sizeof(err)) ? (void *)1 : NULL);
+			assert_int_equal(tz_store_remove(st, id, err, sizeof(err)), 0);
+		}
+		g_ptr_array_unref(ids);
+	}
+	tz_store_free(st);
+	tl_rmrf(dir);
+	g_free(q);
+	g_free(dir);
+}
+
+static void test_abort_and_errors(void **state)
+{
+	char *dir = tl_tmpdir(), *q = g_build_filename(dir, "q", NULL);
+	char err[TZ_ERRLEN];
+	struct tz_store *st = tz_store_open(q, NULL, err, sizeof(err));
+	struct tz_store_entry *e;
+	const struct tz_part_sink *sink;
+	struct tz_result *res = tl_result();
+	struct tz_envelope *env = tl_envelope("", "x@example.lg.jp");
+	struct tz_part *p;
+	GPtrArray *ids;
+	char *t;
+
+	(void)state;
+	/* abort removes everything */
+	e = tz_store_entry_begin(st, err, sizeof(err));
+	tz_store_entry_abort(e);
+	/* no original: commit fails and cleans up */
+	e = tz_store_entry_begin(st, err, sizeof(err));
+	assert_int_equal(tz_store_entry_commit(e, env, res, err, sizeof(err)), -1);
+	/* content that differs from the engine's record is refused */
+	e = tz_store_entry_begin(st, err, sizeof(err));
+	sink = tz_store_entry_sink(e);
+	p = tl_part(1, "a.txt", "abc", 3, 0);
+	assert_int_equal(sink->begin(sink->ctx, p, err, sizeof(err)), 0);
+	assert_int_equal(sink->write(sink->ctx, "abd", 3, err, sizeof(err)), 0);
+	assert_int_equal(sink->end(sink->ctx, p, err, sizeof(err)), -1);
+	tz_store_entry_abort(e);
+	tl_part_free(p);
+	/* a part listed in the result but never stored */
+	e = tz_store_entry_begin(st, err, sizeof(err));
+	{
+		GMimeStream *s = g_mime_stream_mem_new_with_buffer("x", 1);
+		assert_int_equal(tz_store_entry_put_original(e, s, err, sizeof(err)), 0);
+		g_object_unref(s);
+	}
+	g_ptr_array_add(res->parts, tl_part(1, "a.txt", "abc", 3, 0));
+	assert_int_equal(tz_store_entry_commit(e, env, res, err, sizeof(err)), -1);
+	/* nothing listed, nothing left in tmp/ */
+	assert_int_equal(tz_store_list(st, &ids, err, sizeof(err)), 0);
+	assert_int_equal(ids->len, 0);
+	g_ptr_array_unref(ids);
+	t = g_build_filename(q, "tmp", NULL);
+	assert_int_equal(rmdir(t), 0);
+	g_free(t);
+	/* hostile ids */
+	assert_int_equal(tz_store_entry_open(st, "../../etc", err, sizeof(err)), -1);
+	assert_null(tz_store_meta_read(st, "20261124-000000-000000-../..", err, sizeof(err)));
+	tz_store_free(st);
+	tl_result_free(res);
+	tl_envelope_free(env);
+	tl_rmrf(dir);
+	g_free(q);
+	g_free(dir);
+}
+
+struct thread_arg {
+	struct tz_store *st;
+	int n, failed;
+};
+
+static void *writer(void *p)
+{
+	struct thread_arg *a = p;
+	char id[TZ_ID_LEN];
+
+	for (int i = 0; i < a->n; i++)
+		if (store_one(a->st, 1, id) < 0)
+			a->failed++;
+	return NULL;
+}
+
+/* Many threads commit at once, with the audit log and the index wired in:
+ * every entry is listed, indexed and audited exactly once. */
+static void test_threads(void **state)
+{
+	char *dir = tl_tmpdir(), *q = g_build_filename(dir, "q", NULL);
+	char *log = g_build_filename(dir, "audit.log", NULL), *db = g_build_filename(dir, "ix.db", NULL);
+	char *key = tl_keyfile(dir, "q.key", 3);
+	char err[TZ_ERRLEN];
+	struct tz_store *st = tz_store_open(q, key, err, sizeof(err));
+	struct tz_audit *au = tz_audit_open(log, NULL, err, sizeof(err));
+	struct thread_arg args[6];
+	pthread_t th[6];
+	GPtrArray *ids, *rows;
+	unsigned long records, bad;
+	struct tz_index *ix;
+	struct tz_index_filter f = { 0 };
+	unsigned nbad;
+
+	(void)state;
+	tz_store_set_audit(st, au);
+	tz_store_set_index(st, db);
+	for (int i = 0; i < 6; i++) {
+		args[i] = (struct thread_arg){ st, 8, 0 };
+		pthread_create(&th[i], NULL, writer, &args[i]);
+	}
+	for (int i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(args[i].failed, 0);
+	}
+	assert_int_equal(tz_store_list(st, &ids, err, sizeof(err)), 0);
+	assert_int_equal(ids->len, 48);
+	g_ptr_array_unref(ids);
+	assert_int_equal(tz_audit_verify(log, NULL, &records, &bad, err, sizeof(err)), 0);
+	assert_int_equal(records, 48);
+	ix = tz_index_open(db, 1000, err, sizeof(err));
+	assert_non_null(ix);
+	/* best effort updates may have been skipped under contention; sync fills in */
+	assert_true(tz_index_sync(ix, st, 0, &nbad, err, sizeof(err)) >= 0);
+	assert_int_equal(nbad, 0);
+	assert_int_equal(tz_index_query(ix, &f, &rows, err, sizeof(err)), 0);
+	assert_int_equal(rows->len, 48);
+	g_ptr_array_unref(rows);
+	tz_index_free(ix);
+	tz_store_free(st);
+	tz_audit_free(au);
+	tl_rmrf(dir);
+	g_free(key);
+	g_free(log);
+	g_free(db);
+	g_free(q);
+	g_free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip_plain),
+		cmocka_unit_test(test_round_trip_encrypted),
+		cmocka_unit_test(test_encrypted_needs_key),
+		cmocka_unit_test(test_crash_steps),
+		cmocka_unit_test(test_abort_and_errors),
+		cmocka_unit_test(test_threads),
+	};
+
+	g_mime_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
