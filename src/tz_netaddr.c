@@ -90,7 +90,8 @@ int tz_cidr_parse(const char *s, struct tz_cidr *out, char *err, size_t errlen)
 		return -1;
 	if (slash == NULL)
 		return 0;
-	max = out->family == AF_INET ? 32 : 128;
+	/* the prefix is counted in the form it was written in */
+	max = strchr(buf, ':') ? 128 : 32;
 	if (*slash < '0' || *slash > '9')
 		return tz_err(err, errlen, "bad prefix length in %s", s);
 	prefix = strtoul(slash, &end, 10);
@@ -103,7 +104,7 @@ int tz_cidr_parse(const char *s, struct tz_cidr *out, char *err, size_t errlen)
 		prefix -= 96;
 	}
 	out->prefix = (unsigned)prefix;
-	if (!host_bits_zero(out->addr, max / 8, out->prefix))
+	if (!host_bits_zero(out->addr, out->family == AF_INET ? 4 : 16, out->prefix))
 		return tz_err(err, errlen, "host bits set in network %s", s);
 	return 0;
 }

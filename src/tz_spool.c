@@ -1,2 +1,174 @@
-/* tz_spool.c — stub, to be written. */
-#include "textize.h"
+/* tz_spool.c — body spool: a GByteArray until the memory limit, then an
+ * unlinked temp file. Every reader gets its own GMime stream (a borrowed
+ * byte array, or its own open file description) so readers never disturb
+ * each other's position. (GMime substreams would share one source but
+ * return -1 instead of 0 at the end of an fs source.) */
+#define _GNU_SOURCE 1   /* O_TMPFILE, mkostemp */
+#include "tz_spool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "tz_util.h"
+
+struct tz_spool {
+	char *dir;
+	size_t mem_limit;
+	GByteArray *mem;       /* content while in memory, NULL once on disk */
+	int fd;                /* temp file, -1 while in memory */
+	uint64_t size;
+	bool failed;           /* a write failed: the content is incomplete */
+	bool reading;          /* a stream was handed out: no more writes */
+};
+
+struct tz_spool *tz_spool_new(const char *dir, size_t mem_limit)
+{
+	struct tz_spool *sp = g_new0(struct tz_spool, 1);
+
+	sp->dir = g_strdup(dir ? dir : "/tmp");
+	sp->mem_limit = mem_limit;
+	sp->mem = g_byte_array_new();
+	sp->fd = -1;
+	return sp;
+}
+
+void tz_spool_free(struct tz_spool *sp)
+{
+	if (sp == NULL)
+		return;
+	if (sp->fd >= 0)
+		close(sp->fd);
+	if (sp->mem)
+		g_byte_array_unref(sp->mem);
+	g_free(sp->dir);
+	g_free(sp);
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Open an anonymous file in dir: O_TMPFILE has no name at any moment; the
+ * mkstemp fallback (file systems without O_TMPFILE) unlinks at once. */
+static int open_tmpfile(const char *dir, char *err, size_t errlen)
+{
+	char *path;
+	int fd;
+
+#ifdef O_TMPFILE
+	fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+		return tz_err(err, errlen, "spool: %s: %s", dir, strerror(errno));
+#endif
+	path = g_build_filename(dir, "tz-spool-XXXXXX", NULL);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0) {
+		tz_err(err, errlen, "spool: %s: %s", dir, strerror(errno));
+	} else if (unlink(path) < 0) {
+		tz_err(err, errlen, "spool: unlink %s: %s", path, strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	g_free(path);
+	return fd;
+}
+
+/* Move the memory content to a new temp file. */
+static int spool_to_disk(struct tz_spool *sp, char *err, size_t errlen)
+{
+	int fd = open_tmpfile(sp->dir, err, errlen);
+
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, sp->mem->data, sp->mem->len) < 0) {
+		tz_err(err, errlen, "spool: write: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	g_byte_array_unref(sp->mem);
+	sp->mem = NULL;
+	sp->fd = fd;
+	return 0;
+}
+
+int tz_spool_write(struct tz_spool *sp, const void *buf, size_t len,
+		   char *err, size_t errlen)
+{
+	if (sp->failed)
+		return tz_err(err, errlen, "spool: earlier write failed");
+	if (sp->reading)
+		return tz_err(err, errlen, "spool: write after the content was read");
+	if (sp->mem && sp->mem->len + len > sp->mem_limit) {
+		if (spool_to_disk(sp, err, errlen) < 0)
+			goto fail;
+	}
+	if (sp->mem) {
+		g_byte_array_append(sp->mem, buf, (guint)len);
+	} else if (write_all(sp->fd, buf, len) < 0) {
+		tz_err(err, errlen, "spool: write: %s", strerror(errno));
+		goto fail;
+	}
+	sp->size += len;
+	return 0;
+fail:
+	sp->failed = true;
+	return -1;
+}
+
+uint64_t tz_spool_size(const struct tz_spool *sp)
+{
+	return sp->size;
+}
+
+bool tz_spool_on_disk(const struct tz_spool *sp)
+{
+	return sp->fd >= 0;
+}
+
+GMimeStream *tz_spool_stream(struct tz_spool *sp, char *err, size_t errlen)
+{
+	GMimeStream *s;
+	char path[64];
+	int fd;
+
+	if (sp->failed) {
+		tz_err(err, errlen, "spool: content incomplete after a write error");
+		return NULL;
+	}
+	sp->reading = true;
+	if (sp->mem) {
+		s = g_mime_stream_mem_new_with_byte_array(sp->mem);
+		/* the spool keeps the array; the stream only borrows it */
+		g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(s), FALSE);
+		return s;
+	}
+	/* A new open file description per reader (not dup, which would share
+	 * the offset): reopening through /proc works for unlinked and
+	 * O_TMPFILE files alike. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", sp->fd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		tz_err(err, errlen, "spool: reopen %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	/* unbounded end: with an explicit end GMime returns -1, not 0, at
+	 * the end; the file no longer grows once it is being read */
+	return g_mime_stream_fs_new_with_bounds(fd, 0, -1);
+}
