@@ -73,6 +73,17 @@ struct tz_config {
 	char *quarantine_key_file;    /* QuarantineKeyFile, NULL = no encryption */
 	char *report_database;        /* ReportDatabase */
 	/* Areas add their fields below this line. */
+	/* quarantine (issue 9) */
+	char *audit_log;              /* AuditLog */
+	char *audit_key_file;         /* AuditKeyFile, NULL = plain SHA-256 chain */
+	char *scanner_socket;         /* ScannerSocket: /path or host:port */
+	unsigned scanner_timeout;     /* ScannerTimeout, seconds */
+	char *sanitizer_command;      /* SanitizerCommand, NULL = none */
+	unsigned sanitizer_timeout;   /* SanitizerTimeout, seconds */
+	char *release_command;        /* ReleaseCommand */
+	char *release_key_file;       /* ReleaseKeyFile */
+	char *release_from;           /* ReleaseFrom, NULL = original envelope sender */
+	unsigned retention_days;      /* RetentionDays */
 };
 
 extern const struct tz_config_key tz_config_keys[];   /* terminated by {NULL} */
