@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <glib.h>
+#include <iconv.h>
 
 struct tz_decode_info {
 	char declared[40];   /* normalised declared name, "" when none */
@@ -32,5 +33,23 @@ const char *tz_charset_canonical(const char *label);
  * every line end; characters with no JIS form get a readable substitute
  * such as "[U+1F600]". Appended to out. */
 void tz_charset_utf8_to_iso2022jp(const char *utf8, size_t len, GString *out);
+
+/* Best guess (uchardet + trial decoding of the Japanese candidates) for
+ * undeclared text: a canonical name as tz_charset_canonical returns it,
+ * "us-ascii" for 7-bit text without JIS escapes. Static string. */
+const char *tz_charset_detect(const char *buf, size_t len);
+
+/* Convert len bytes with cd (opened to "UTF-8") appending to out; each
+ * undecodable byte and a truncated tail become U+FFFD. Returns the number
+ * of replacements. Resets cd's shift state first. */
+unsigned tz_charset_iconv_append(iconv_t cd, const char *buf, size_t len,
+				 GString *out);
+
+/* Visible stand-in for a private-use code point (U+E000-U+F8FF): the
+ * standard emoji for the docomo carrier emoji (which CP932 decoding of
+ * docomo Shift_JIS produces), else "〓" (geta mark, the customary Japanese
+ * sign for a character that cannot be shown). UTF-8, static. NULL when ch
+ * is not private-use. (tz_emoji_map.c) */
+const char *tz_charset_pua_substitute(gunichar ch);
 
 #endif

@@ -1,2 +1,497 @@
-/* tz_header.c — stub, to be written. */
+/* tz_header.c — header text as Japanese mail software writes it.
+ *
+ * RFC 2047 is parsed loosely, the way mail clients in Japan have to: words
+ * glued to text or to each other, inside quoted strings, unterminated,
+ * over-long, badly padded, Q words with spaces, and one multi-byte
+ * character split over two words (the decoded bytes of adjacent words of
+ * one charset are joined before conversion). Text outside encoded-words
+ * may be raw Shift_JIS / EUC-JP / UTF-8 / JIS: it is detected once per
+ * header. All charset work goes through tz_charset_to_utf8 so CP50221 and
+ * the lying-label logic apply to headers too; GMime's own decoder is not
+ * used because glibc's ISO-2022-JP rejects the CP932 extensions.
+ * Parameters (RFC 2231 and the RFC 2047-inside-quotes habit) are
+ * tokenised here from the raw header bytes for the same reason. */
 #include "textize.h"
+
+#include <string.h>
+
+#include "tz_charset.h"
+#include "tz_header.h"
+
+/* A piece of a header value: raw text, or the decoded bytes of one or
+ * more adjacent encoded-words of one charset. */
+struct hd_seg {
+	bool ew;
+	char charset[48];
+	GString *bytes;
+};
+
+static void hd_seg_free(gpointer p)
+{
+	struct hd_seg *s = p;
+
+	g_string_free(s->bytes, TRUE);
+	g_free(s);
+}
+
+/* RFC 5322 unfolding: CRLF (or bare LF/CR) followed by white space is
+ * removed; a line break not followed by white space is read as a space. */
+static GString *hd_unfold(const char *raw)
+{
+	GString *u = g_string_sized_new(strlen(raw));
+	const char *p;
+
+	for (p = raw; *p; p++) {
+		if (*p == '\r' || *p == '\n') {
+			while (p[1] == '\r' || p[1] == '\n')
+				p++;
+			if (p[1] != ' ' && p[1] != '\t')
+				g_string_append_c(u, ' ');
+			continue;
+		}
+		g_string_append_c(u, *p);
+	}
+	return u;
+}
+
+static int hd_b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z') return c - 'A';
+	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+	if (c >= '0' && c <= '9') return c - '0' + 52;
+	if (c == '+' || c == '-') return 62;  /* '-', '_': base64url from broken encoders */
+	if (c == '/' || c == '_') return 63;
+	return -1;
+}
+
+/* Lenient base64: junk ignored, padding optional; '=' in the middle ends
+ * one padded chunk (some encoders concatenate padded chunks). */
+static void hd_unbase64(const char *s, size_t n, GString *out)
+{
+	unsigned acc = 0, bits = 0;
+	size_t k;
+	int v;
+
+	for (k = 0; k < n; k++) {
+		if (s[k] == '=') {
+			acc = bits = 0;
+			continue;
+		}
+		if ((v = hd_b64val((unsigned char)s[k])) < 0)
+			continue;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			g_string_append_c(out, (char)((acc >> bits) & 0xff));
+		}
+	}
+}
+
+/* Q encoding; also used for RFC 2231 %XX with esc '%' and no '_' rule. */
+static void hd_unhex(const char *s, size_t n, char esc, bool underscore, GString *out)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		if (s[k] == esc && k + 2 < n &&
+		    g_ascii_isxdigit(s[k + 1]) && g_ascii_isxdigit(s[k + 2])) {
+			g_string_append_c(out, (char)(g_ascii_xdigit_value(s[k + 1]) * 16 +
+						      g_ascii_xdigit_value(s[k + 2])));
+			k += 2;
+		} else if (underscore && s[k] == '_') {
+			g_string_append_c(out, ' ');
+		} else {
+			g_string_append_c(out, s[k]);
+		}
+	}
+}
+
+/* Length of the "=?charset?X?" opening of an encoded-word at p, or 0. */
+static size_t hd_opening(const char *p, const char *end)
+{
+	const char *q;
+
+	if (end - p < 6 || p[0] != '=' || p[1] != '?')
+		return 0;
+	for (q = p + 2; q < end && *q != '?' && *q != ' ' && *q != '\t' && q - p < 49; q++)
+		;
+	if (q == p + 2 || q + 2 >= end || *q != '?' || q[2] != '?' ||
+	    strchr("BbQq", q[1]) == NULL || q[1] == '\0')
+		return 0;
+	return (size_t)(q + 3 - p);
+}
+
+/* The next encoded-word opening at or after p, or end. */
+static const char *hd_next_opening(const char *p, const char *end)
+{
+	for (; p + 1 < end; p++)
+		if (p[0] == '=' && p[1] == '?' && hd_opening(p, end) > 0)
+			return p;
+	return end;
+}
+
+/* Try to read an encoded-word at p. On success fills charset and the
+ * decoded bytes and returns the length consumed, else 0. */
+static size_t hd_word(const char *p, const char *end, char charset[48], GString *bytes)
+{
+	size_t open = hd_opening(p, end), n;
+	const char *text, *stop, *next, *close, *ws;
+	char enc, *star;
+
+	if (open == 0)
+		return 0;
+	n = open - 5;
+	memcpy(charset, p + 2, n);
+	charset[n] = '\0';
+	if ((star = strchr(charset, '*')) != NULL)  /* RFC 2231 language suffix */
+		*star = '\0';
+	enc = g_ascii_toupper(p[open - 2]);
+	text = p + open;
+	/* The word ends at "?=", unless another word starts first: then it
+	 * was unterminated and ends at white space. */
+	next = hd_next_opening(text, end);
+	close = g_strstr_len(text, end - text, "?=");
+	if (close != NULL && close < next) {
+		stop = close;
+	} else {
+		for (ws = text; ws < next && *ws != ' ' && *ws != '\t'; ws++)
+			;
+		stop = ws;
+		close = NULL;
+	}
+	if (enc == 'B')
+		hd_unbase64(text, (size_t)(stop - text), bytes);
+	else
+		hd_unhex(text, (size_t)(stop - text), '=', true, bytes);
+	return (size_t)(stop - p) + (close ? 2 : 0);
+}
+
+static struct hd_seg *hd_seg_add(GPtrArray *segs, bool ew, const char *charset)
+{
+	struct hd_seg *s = g_new0(struct hd_seg, 1);
+
+	s->ew = ew;
+	g_strlcpy(s->charset, charset ? charset : "", sizeof s->charset);
+	s->bytes = g_string_new(NULL);
+	g_ptr_array_add(segs, s);
+	return s;
+}
+
+static bool hd_blank(const GString *s)
+{
+	size_t k;
+
+	for (k = 0; k < s->len; k++)
+		if (s->str[k] != ' ' && s->str[k] != '\t')
+			return false;
+	return true;
+}
+
+/* Split the unfolded value into segments, dropping white space between
+ * encoded-words and joining adjacent words of one charset. */
+static GPtrArray *hd_segments(const GString *u)
+{
+	GPtrArray *segs = g_ptr_array_new_with_free_func(hd_seg_free);
+	const char *p = u->str, *end = u->str + u->len;
+	struct hd_seg *last = NULL, *prev;
+	char charset[48];
+	GString *bytes = g_string_new(NULL);
+	size_t used;
+
+	while (p < end) {
+		g_string_truncate(bytes, 0);
+		used = (p + 1 < end && p[0] == '=' && p[1] == '?') ?
+			hd_word(p, end, charset, bytes) : 0;
+		if (used == 0) {
+			if (last == NULL || last->ew)
+				last = hd_seg_add(segs, false, NULL);
+			g_string_append_c(last->bytes, *p++);
+			continue;
+		}
+		p += used;
+		if (last && !last->ew && hd_blank(last->bytes) && segs->len >= 2) {
+			prev = g_ptr_array_index(segs, segs->len - 2);
+			if (prev->ew) {
+				g_ptr_array_remove_index(segs, segs->len - 1);
+				last = prev;
+			}
+		}
+		if (last == NULL || !last->ew || g_ascii_strcasecmp(last->charset, charset) != 0)
+			last = hd_seg_add(segs, true, charset);
+		g_string_append_len(last->bytes, bytes->str, (gssize)bytes->len);
+	}
+	g_string_free(bytes, TRUE);
+	return segs;
+}
+
+char *tz_header_decode(const char *raw)
+{
+	GString *u, *out, *rawtext;
+	GPtrArray *segs;
+	struct hd_seg *s;
+	const char *rawcs = NULL;
+	size_t k;
+	char *r;
+
+	if (raw == NULL)
+		return g_strdup("");
+	u = hd_unfold(raw);
+	segs = hd_segments(u);
+	/* One charset guess for all raw text of the header: short pieces
+	 * alone are too little for detection. */
+	rawtext = g_string_new(NULL);
+	for (k = 0; k < segs->len; k++) {
+		s = g_ptr_array_index(segs, k);
+		if (!s->ew)
+			g_string_append_len(rawtext, s->bytes->str, (gssize)s->bytes->len);
+	}
+	rawcs = tz_charset_detect(rawtext->str, rawtext->len);
+	out = g_string_sized_new(u->len + 16);
+	for (k = 0; k < segs->len; k++) {
+		s = g_ptr_array_index(segs, k);
+		tz_charset_to_utf8(s->ew ? s->charset : rawcs, s->bytes->str, s->bytes->len,
+				   out, NULL);
+	}
+	/* A decoded word may carry CR/LF: never let it reach a header. */
+	for (k = 0; k < out->len; k++)
+		if (out->str[k] == '\r' || out->str[k] == '\n')
+			out->str[k] = ' ';
+	r = g_strstrip(g_string_free(out, FALSE));
+	g_string_free(rawtext, TRUE);
+	g_string_free(u, TRUE);
+	g_ptr_array_free(segs, TRUE);
+	return r;
+}
+
+/* ---- parameters -------------------------------------------------------- */
+
+struct hd_param {
+	char name[64];   /* lower case */
+	GString *value;  /* raw bytes, quotes removed */
+};
+
+static void hd_param_free(gpointer p)
+{
+	struct hd_param *pa = p;
+
+	g_string_free(pa->value, TRUE);
+	g_free(pa);
+}
+
+/* A quoted-string value starting after the opening quote; returns the
+ * position after the closing quote (or end when it is missing). A
+ * backslash after a byte >= 0x81 is the second byte of a Shift_JIS
+ * character (表 = 95 5C), not an escape. */
+static const char *hd_quoted(const char *p, const char *end, GString *v)
+{
+	for (; p < end && *p != '"'; p++) {
+		if (*p == '\\' && p + 1 < end &&
+		    (v->len == 0 || (unsigned char)v->str[v->len - 1] < 0x81))
+			p++;
+		g_string_append_c(v, *p);
+	}
+	return p < end ? p + 1 : p;
+}
+
+/* Parameters of a Content-Type / Content-Disposition value (the leading
+ * type token is skipped). Loose: unquoted values run to ';'. */
+static GPtrArray *hd_params(const char *raw)
+{
+	GPtrArray *ps = g_ptr_array_new_with_free_func(hd_param_free);
+	GString *u = hd_unfold(raw);
+	const char *p = u->str, *end = u->str + u->len, *n0, *n1;
+	struct hd_param *pa;
+
+	p = memchr(p, ';', (size_t)(end - p));
+	while (p != NULL && p < end) {
+		while (p < end && (*p == ';' || *p == ' ' || *p == '\t'))
+			p++;
+		for (n0 = p; p < end && *p != '=' && *p != ';'; p++)
+			;
+		if (p >= end || *p == ';')
+			continue;
+		for (n1 = p; n1 > n0 && (n1[-1] == ' ' || n1[-1] == '\t'); n1--)
+			;
+		pa = g_new0(struct hd_param, 1);
+		pa->value = g_string_new(NULL);
+		g_strlcpy(pa->name, n0, MIN(sizeof pa->name, (size_t)(n1 - n0) + 1));
+		for (char *c = pa->name; *c; c++)
+			*c = g_ascii_tolower(*c);
+		g_ptr_array_add(ps, pa);
+		for (p++; p < end && (*p == ' ' || *p == '\t'); p++)
+			;
+		if (p < end && *p == '"') {
+			p = hd_quoted(p + 1, end, pa->value);
+			while (p < end && *p != ';')
+				p++;
+		} else {
+			for (n0 = p; p < end && *p != ';'; p++)
+				;
+			for (n1 = p; n1 > n0 && (n1[-1] == ' ' || n1[-1] == '\t'); n1--)
+				;
+			g_string_append_len(pa->value, n0, n1 - n0);
+		}
+	}
+	g_string_free(u, TRUE);
+	return ps;
+}
+
+/* RFC 2231 extended value "charset'lang'%XX..." (the prefix only when
+ * first): percent-decoded bytes appended, charset copied out. */
+static void hd_ext_value(const GString *v, bool first, char charset[48], GString *bytes)
+{
+	const char *q1, *q2, *s = v->str;
+	size_t n = v->len;
+
+	if (first && (q1 = memchr(s, '\'', n)) != NULL &&
+	    (q2 = memchr(q1 + 1, '\'', n - (size_t)(q1 + 1 - s))) != NULL) {
+		g_strlcpy(charset, s, MIN((size_t)48, (size_t)(q1 - s) + 1));
+		n -= (size_t)(q2 + 1 - s);
+		s = q2 + 1;
+	}
+	hd_unhex(s, n, '%', false, bytes);
+}
+
+/* Value of parameter key: RFC 2231 (key*, key*0*, key*1 ...) first, then
+ * the plain key=, whose text may hold RFC 2047 words or raw 8-bit bytes.
+ * NULL when absent. */
+static char *hd_param_get(GPtrArray *ps, const char *key)
+{
+	size_t klen = strlen(key), k;
+	GString *bytes = g_string_new(NULL), *out;
+	char charset[48] = "", *plain = NULL, *endp;
+	bool ext = false;
+	unsigned long idx, want;
+	struct hd_param *pa;
+
+	/* Continuations in index order; at most 1000 (bounded work). */
+	for (want = 0; want < 1000; want++) {
+		for (k = 0; k < ps->len; k++) {
+			pa = g_ptr_array_index(ps, k);
+			if (strncmp(pa->name, key, klen) != 0 || pa->name[klen] != '*')
+				continue;
+			if (pa->name[klen + 1] == '\0' && want == 0)
+				break;  /* key*= : a single extended value */
+			idx = strtoul(pa->name + klen + 1, &endp, 10);
+			if (endp != pa->name + klen + 1 && idx == want &&
+			    (*endp == '\0' || (endp[0] == '*' && endp[1] == '\0')))
+				break;
+		}
+		if (k == ps->len)
+			break;
+		pa = g_ptr_array_index(ps, k);
+		if (pa->name[strlen(pa->name) - 1] == '*') {
+			hd_ext_value(pa->value, want == 0, charset, bytes);
+			ext = true;
+		} else {
+			g_string_append_len(bytes, pa->value->str, (gssize)pa->value->len);
+		}
+		if (pa->name[klen + 1] == '\0')
+			break;
+	}
+	if (want > 0 || bytes->len > 0) {
+		if (ext) {
+			out = g_string_new(NULL);
+			tz_charset_to_utf8(charset[0] ? charset : NULL, bytes->str, bytes->len,
+					   out, NULL);
+			plain = g_string_free(out, FALSE);
+		} else {
+			plain = tz_header_decode(bytes->str);
+		}
+	}
+	for (k = 0; plain == NULL && k < ps->len; k++) {
+		pa = g_ptr_array_index(ps, k);
+		if (strcmp(pa->name, key) == 0)
+			plain = tz_header_decode(pa->value->str);
+	}
+	g_string_free(bytes, TRUE);
+	return plain;
+}
+
+static char *hd_part_param(GMimeObject *part, const char *header, const char *key)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(part);
+	GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, header) : NULL;
+	const char *raw;
+	GPtrArray *ps;
+	char *v;
+
+	if (h == NULL)
+		return NULL;
+	raw = g_mime_header_get_raw_value(h);
+	if (raw == NULL)
+		raw = g_mime_header_get_value(h);
+	if (raw == NULL)
+		return NULL;
+	ps = hd_params(raw);
+	v = hd_param_get(ps, key);
+	g_ptr_array_free(ps, TRUE);
+	return v;
+}
+
+char *tz_header_part_filename(GMimeObject *part)
+{
+	char *name, *nfc, *safe;
+
+	if (part == NULL)
+		return NULL;
+	name = hd_part_param(part, "Content-Disposition", "filename");
+	if (name == NULL || *name == '\0') {
+		g_free(name);
+		name = hd_part_param(part, "Content-Type", "name");
+	}
+	if (name == NULL || *name == '\0') {
+		g_free(name);
+		return NULL;
+	}
+	nfc = g_utf8_normalize(name, -1, G_NORMALIZE_NFC);
+	safe = tz_header_display_safe(nfc ? nfc : name);
+	g_free(nfc);
+	g_free(name);
+	return safe;
+}
+
+/* ---- display safety ---------------------------------------------------- */
+
+/* Invisible or reordering code points that can disguise a name
+ * ("invoice\u202Efdp.exe" shows as "invoiceexe.pdf"). */
+static bool hd_invisible(gunichar c)
+{
+	return (c >= 0x80 && c <= 0x9f) || c == 0x061c || (c >= 0x200b && c <= 0x200f) ||
+	       (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) ||
+	       c == 0xfeff || (c >= 0xfff9 && c <= 0xfffb);
+}
+
+char *tz_header_display_safe(const char *utf8)
+{
+	GString *o;
+	const char *p, *e;
+	gunichar c;
+
+	if (utf8 == NULL)
+		return g_strdup("");
+	o = g_string_sized_new(strlen(utf8) + 16);
+	for (p = utf8, e = utf8 + strlen(utf8); p < e;) {
+		c = g_utf8_get_char_validated(p, e - p);
+		if (c == (gunichar)-1 || c == (gunichar)-2) {
+			g_string_append(o, "\xef\xbf\xbd");
+			p++;
+			continue;
+		}
+		p = g_utf8_next_char(p);
+		if (c < 0x20)
+			g_string_append_unichar(o, 0x2400 + c);  /* ␀..␟, ␊ for LF */
+		else if (c == 0x7f)
+			g_string_append_unichar(o, 0x2421);      /* ␡ */
+		else if (c == '/')
+			g_string_append_unichar(o, 0xff0f);      /* ／ */
+		else if (c == '\\')
+			g_string_append_unichar(o, 0xff3c);      /* ＼ */
+		else if (hd_invisible(c))
+			g_string_append_printf(o, "[U+%04X]", c);
+		else
+			g_string_append_unichar(o, c);
+	}
+	return g_string_free(o, FALSE);
+}

@@ -1,2 +1,486 @@
-/* tz_jis.c — stub, to be written. */
+/* tz_jis.c — ISO-2022-JP decoding as Windows CP50221 does it and encoding as
+ * CP50220 does it.
+ *
+ * Decoding: the escape sequences are interpreted here; every double-byte
+ * JIS X 0208 code (including the NEC row 13 and NEC-selected IBM rows 89-92
+ * that Windows writes, and rows 95-119 that some encoders emit for the IBM
+ * extensions) is turned arithmetically into its Shift_JIS bytes and queued;
+ * queued bytes are converted with one iconv CP932 call per run, so the
+ * Unicode is exactly what Windows shows (～ U+FF5E, ∥ U+2225, ① U+2460...)
+ * and there is no per-character iconv call. JIS X 0212 goes through
+ * EUC-JP-MS (its 0x8F three-byte form), the ISO-2022-JP-2 sets through
+ * EUC-CN / EUC-KR / ISO-8859-x.
+ *
+ * Encoding: one iconv UTF-8 -> CP932 pass, then the Shift_JIS stream is
+ * rewritten as JIS with the escapes; only characters CP932 lacks go
+ * through the slow substitute path. */
 #include "textize.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <string.h>
+
+#include "tz_charset.h"
+#include "tz_jis.h"
+
+#define ESC 0x1b
+#define SO 0x0e
+#define SI 0x0f
+
+/* Character sets a G0 designation can select. */
+enum jis_set { SET_ASCII, SET_ROMAN, SET_KANA, SET_X0208, SET_X0212,
+	SET_GB2312, SET_KSC };
+
+/* The charsets queued bytes can be in; one iconv handle each, opened on
+ * first use and closed at the end of the call (iconv_t is not shareable
+ * between the milter's threads). CS_EIGHT is the caller's guess for raw
+ * 8-bit runs. */
+enum jis_cs { CS_CP932, CS_EUCJP, CS_EUCCN, CS_EUCKR, CS_LATIN1, CS_GREEK,
+	CS_EIGHT, CS_N };
+
+static const char *const jis_cs_names[CS_N] = {
+	"CP932", "EUC-JP-MS", "EUC-CN", "EUC-KR", "ISO-8859-1", "ISO-8859-7", NULL
+};
+
+struct jis_dec {
+	GString *out;
+	GString *pend;          /* bytes queued for conversion in pend_cs */
+	enum jis_cs pend_cs;
+	iconv_t cd[CS_N];
+	const char *eight_bit;  /* iconv name for raw 8-bit runs, or NULL */
+	enum jis_set set;       /* current G0 */
+	bool shifted;           /* SO seen: half-width katakana until SI */
+	enum jis_cs g2;         /* ISO-2022-JP-2 G2 set for ESC N */
+	unsigned replaced;
+};
+
+static void jis_flush(struct jis_dec *d)
+{
+	const char *name;
+
+	if (d->pend->len == 0)
+		return;
+	if (d->cd[d->pend_cs] == (iconv_t)-1) {
+		name = d->pend_cs == CS_EIGHT ? d->eight_bit : jis_cs_names[d->pend_cs];
+		d->cd[d->pend_cs] = iconv_open("UTF-8", name ? name : "CP932");
+	}
+	if (d->cd[d->pend_cs] == (iconv_t)-1) {
+		/* Cannot happen with glibc; never lose the fact that text was here. */
+		g_string_append(d->out, "\xef\xbf\xbd");
+		d->replaced++;
+	} else {
+		d->replaced += tz_charset_iconv_append(d->cd[d->pend_cs], d->pend->str,
+						       d->pend->len, d->out);
+	}
+	g_string_truncate(d->pend, 0);
+}
+
+static void jis_use(struct jis_dec *d, enum jis_cs cs)
+{
+	if (cs != d->pend_cs) {
+		jis_flush(d);
+		d->pend_cs = cs;
+	}
+}
+
+static void jis_bad(struct jis_dec *d)
+{
+	jis_flush(d);
+	g_string_append(d->out, "\xef\xbf\xbd");
+	d->replaced++;
+}
+
+bool tz_jis_has_escape(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+
+	while ((p = memchr(p, ESC, (size_t)(end - p))) != NULL) {
+		if (end - p >= 3 && (p[1] == '$' || p[1] == '(') &&
+		    strchr("@BJIHAD(", p[2]) != NULL && p[2] != '\0')
+			return true;
+		p++;
+	}
+	return false;
+}
+
+/* Interpret the escape at p (p[0] == ESC); returns the bytes consumed. */
+static size_t jis_escape(struct jis_dec *d, const unsigned char *p, size_t n)
+{
+	if (n >= 3 && p[1] == '(') {
+		switch (p[2]) {
+		case 'B': d->set = SET_ASCII; return 3;
+		case 'J': case 'H': d->set = SET_ROMAN; return 3;
+		case 'I': d->set = SET_KANA; return 3;
+		}
+	} else if (n >= 3 && p[1] == '$') {
+		switch (p[2]) {
+		case '@': case 'B': d->set = SET_X0208; return 3;
+		case 'A': d->set = SET_GB2312; return 3;
+		case '(':
+			if (n < 4)
+				break;
+			switch (p[3]) {
+			/* JIS X 0213 plane 1 is a superset of 0208: best effort. */
+			case '@': case 'B': case 'O': case 'Q':
+				d->set = SET_X0208; return 4;
+			case 'D': d->set = SET_X0212; return 4;
+			case 'C': d->set = SET_KSC; return 4;
+			}
+			break;
+		}
+	} else if (n >= 3 && p[1] == '.') {
+		if (p[2] == 'A' || p[2] == 'F') {
+			d->g2 = p[2] == 'A' ? CS_LATIN1 : CS_GREEK;
+			return 3;
+		}
+	} else if (n >= 3 && p[1] == 'N') {
+		/* Single shift 2: one character of the G2 set. */
+		if (d->g2 != CS_N && p[2] >= 0x20 && p[2] < 0x80) {
+			jis_use(d, d->g2);
+			g_string_append_c(d->pend, (char)(p[2] | 0x80));
+		} else {
+			jis_bad(d);
+		}
+		return 3;
+	} else if (n >= 3 && p[1] == '&' && p[2] == '@') {
+		return 3; /* JIS X 0208-1990 announcer, followed by ESC $ B */
+	}
+	jis_bad(d);
+	return 1;
+}
+
+/* A run of 8-bit bytes: raw text next to (or instead of) the escapes. It
+ * runs to the next escape or shift, since every candidate charset keeps
+ * ASCII as is. */
+static size_t jis_eight(struct jis_dec *d, const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	if (d->eight_bit == NULL) {
+		jis_bad(d);
+		return 1;
+	}
+	while (i < n && p[i] != ESC && p[i] != SO && p[i] != SI)
+		i++;
+	jis_use(d, CS_EIGHT);
+	g_string_append_len(d->pend, (const char *)p, (gssize)i);
+	d->set = SET_ASCII;
+	return i;
+}
+
+/* Queue the Shift_JIS bytes of JIS row/cell j1 j2. j1 may go past 0x7E up
+ * to 0x97 (rows 95-119: user-defined and IBM extensions as CP932 numbers
+ * them); the arithmetic is the same. */
+static void jis_queue_0208(struct jis_dec *d, unsigned j1, unsigned j2)
+{
+	unsigned s1 = ((j1 + 1) >> 1) + (j1 <= 0x5e ? 0x70 : 0xb0);
+	unsigned s2 = j2 + ((j1 & 1) ? (j2 < 0x60 ? 0x1f : 0x20) : 0x7e);
+
+	jis_use(d, CS_CP932);
+	g_string_append_c(d->pend, (char)s1);
+	g_string_append_c(d->pend, (char)s2);
+}
+
+/* One character (or byte) of a double-byte set; returns bytes consumed. */
+static size_t jis_double(struct jis_dec *d, const unsigned char *p, size_t n)
+{
+	unsigned c1 = p[0], c2 = n >= 2 ? p[1] : 0;
+
+	if (c2 < 0x21 || c2 > 0x7e) {
+		/* Truncated: a lone byte before a control, escape or the end. */
+		jis_bad(d);
+		return 1;
+	}
+	switch (d->set) {
+	case SET_X0208:
+		jis_queue_0208(d, c1, c2);
+		break;
+	case SET_X0212:
+		jis_use(d, CS_EUCJP);
+		g_string_append_c(d->pend, (char)0x8f);
+		g_string_append_c(d->pend, (char)(c1 | 0x80));
+		g_string_append_c(d->pend, (char)(c2 | 0x80));
+		break;
+	default:
+		jis_use(d, d->set == SET_GB2312 ? CS_EUCCN : CS_EUCKR);
+		g_string_append_c(d->pend, (char)(c1 | 0x80));
+		g_string_append_c(d->pend, (char)(c2 | 0x80));
+		break;
+	}
+	return 2;
+}
+
+static void jis_decode_loop(struct jis_dec *d, const unsigned char *p, size_t n)
+{
+	size_t i = 0, j;
+	enum jis_set set;
+
+	while (i < n) {
+		unsigned c = p[i];
+
+		if (c == ESC) {
+			i += jis_escape(d, p + i, n - i);
+			continue;
+		}
+		if (c == SO || c == SI) {
+			d->shifted = c == SO;
+			i++;
+			continue;
+		}
+		set = d->shifted ? SET_KANA : d->set;
+		if (set == SET_X0208 && c >= 0x7f && c <= 0x97 && i + 1 < n &&
+		    p[i + 1] >= 0x21 && p[i + 1] <= 0x7e) {
+			jis_queue_0208(d, c, p[i + 1]);
+			i += 2;
+			continue;
+		}
+		if (c >= 0x80) {
+			i += jis_eight(d, p + i, n - i);
+			continue;
+		}
+		if (set == SET_ASCII || set == SET_ROMAN) {
+			/* Queue a whole ASCII run in whatever charset is pending (all
+			 * are ASCII supersets) to keep iconv calls few. */
+			j = i + 1;
+			while (j < n && p[j] < 0x80 && p[j] != ESC && p[j] != SO && p[j] != SI)
+				j++;
+			g_string_append_len(d->pend, (const char *)p + i, (gssize)(j - i));
+			i = j;
+			continue;
+		}
+		if (c <= 0x20 || c == 0x7f) {
+			if (c == '\n') {
+				d->set = SET_ASCII;
+				d->shifted = false;
+			}
+			g_string_append_c(d->pend, (char)c);
+			i++;
+			continue;
+		}
+		if (set == SET_KANA) {
+			if (c <= 0x5f) {
+				jis_use(d, CS_CP932);
+				g_string_append_c(d->pend, (char)(c | 0x80));
+			} else {
+				jis_bad(d);
+			}
+			i++;
+			continue;
+		}
+		i += jis_double(d, p + i, n - i);
+	}
+}
+
+unsigned tz_jis_decode(const char *buf, size_t len, const char *eight_bit,
+		       GString *out)
+{
+	struct jis_dec d;
+	int k;
+
+	memset(&d, 0, sizeof d);
+	d.out = out;
+	d.pend = g_string_sized_new(len + 16);
+	d.pend_cs = CS_CP932;
+	for (k = 0; k < CS_N; k++)
+		d.cd[k] = (iconv_t)-1;
+	d.eight_bit = eight_bit;
+	d.set = SET_ASCII;
+	d.g2 = CS_N;
+	jis_decode_loop(&d, (const unsigned char *)buf, len);
+	jis_flush(&d);
+	for (k = 0; k < CS_N; k++)
+		if (d.cd[k] != (iconv_t)-1)
+			iconv_close(d.cd[k]);
+	g_string_free(d.pend, TRUE);
+	return d.replaced;
+}
+
+/* ---- encoding ---------------------------------------------------------- */
+
+/* JIS X 0208 codes of the full-width forms of CP932 0xA1-0xDF (half-width
+ * katakana U+FF61-U+FF9F), as CP50220 folds them. */
+static const unsigned short jis_hw_kana[63] = {
+	0x2123, 0x2156, 0x2157, 0x2122, 0x2126, 0x2572, 0x2521, 0x2523,
+	0x2525, 0x2527, 0x2529, 0x2563, 0x2565, 0x2567, 0x2543, 0x213c,
+	0x2522, 0x2524, 0x2526, 0x2528, 0x252a, 0x252b, 0x252d, 0x252f,
+	0x2531, 0x2533, 0x2535, 0x2537, 0x2539, 0x253b, 0x253d, 0x253f,
+	0x2541, 0x2544, 0x2546, 0x2548, 0x254a, 0x254b, 0x254c, 0x254d,
+	0x254e, 0x254f, 0x2552, 0x2555, 0x2558, 0x255b, 0x255e, 0x255f,
+	0x2560, 0x2561, 0x2562, 0x2564, 0x2566, 0x2568, 0x2569, 0x256a,
+	0x256b, 0x256c, 0x256d, 0x256f, 0x2573, 0x212b, 0x212c,
+};
+
+/* IBM extension non-kanji FA40-FA5B and their NEC / NEC-selected forms
+ * (the kanji FA5C-FC4B map linearly onto ED40-EEEC). */
+static const unsigned short jis_ibm_sym[28] = {
+	0xeeef, 0xeef0, 0xeef1, 0xeef2, 0xeef3, 0xeef4, 0xeef5, 0xeef6,
+	0xeef7, 0xeef8, 0x8754, 0x8755, 0x8756, 0x8757, 0x8758, 0x8759,
+	0x875a, 0x875b, 0x875c, 0x875d, 0x81ca, 0xeefa, 0xeefb, 0xeefc,
+	0x878d, 0x8782, 0x8784, 0x81e6,
+};
+
+static unsigned sj_linear(unsigned code)
+{
+	unsigned t = code & 0xff;
+
+	return (code >> 8) * 188 + (t < 0x80 ? t - 0x40 : t - 0x41);
+}
+
+static unsigned sj_from_linear(unsigned lin)
+{
+	unsigned t = lin % 188;
+
+	return ((lin / 188) << 8) | (t < 0x3f ? t + 0x40 : t + 0x41);
+}
+
+struct jis_enc {
+	GString *out;
+	bool kanji;  /* currently in ESC $ B */
+};
+
+static void enc_ascii(struct jis_enc *e)
+{
+	if (e->kanji) {
+		g_string_append(e->out, "\x1b(B");
+		e->kanji = false;
+	}
+}
+
+static void enc_jis(struct jis_enc *e, unsigned jis)
+{
+	if (!e->kanji) {
+		g_string_append(e->out, "\x1b$B");
+		e->kanji = true;
+	}
+	g_string_append_c(e->out, (char)(jis >> 8));
+	g_string_append_c(e->out, (char)(jis & 0xff));
+}
+
+/* Shift_JIS code (lead << 8 | trail) to JIS row/cell. */
+static unsigned enc_sjis_to_jis(unsigned code)
+{
+	unsigned s1 = code >> 8, s2 = code & 0xff, j1, j2;
+
+	if (s1 >= 0xe0)
+		s1 -= 0x40;
+	j1 = (s1 - 0x81) * 2 + 0x21;
+	if (s2 >= 0x9f) {
+		j1++;
+		j2 = s2 - 0x7e;
+	} else {
+		j2 = s2 - 0x1f - (s2 >= 0x80 ? 1 : 0);
+	}
+	return (j1 << 8) | j2;
+}
+
+/* A character CP932 (and so JIS) cannot carry: ASCII when its
+ * compatibility decomposition is ASCII plus accents (é -> e, NBSP -> ' '),
+ * else its code point in brackets. Written in ASCII mode. */
+static void enc_subst(struct jis_enc *e, gunichar ch)
+{
+	gunichar dec[G_UNICHAR_MAX_DECOMPOSITION_LENGTH];
+	gsize n = g_unichar_fully_decompose(ch, TRUE, dec, G_N_ELEMENTS(dec)), k;
+	GString *ascii = g_string_new(NULL);
+
+	enc_ascii(e);
+	for (k = 0; k < n && ch >= 0x80; k++) {
+		if (dec[k] >= 0x20 && dec[k] < 0x7f)
+			g_string_append_c(ascii, (char)dec[k]);
+		else if (dec[k] < 0x300 || dec[k] > 0x36f)
+			break;
+	}
+	if (ch >= 0x80 && k == n && ascii->len > 0)
+		g_string_append_len(e->out, ascii->str, (gssize)ascii->len);
+	else
+		g_string_append_printf(e->out, "[U+%04X]", ch);
+	g_string_free(ascii, TRUE);
+}
+
+/* Rewrite a Shift_JIS (CP932) stream as JIS. */
+static void enc_from_sjis(struct jis_enc *e, const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	unsigned code, lin;
+
+	while (i < n) {
+		unsigned c = s[i];
+
+		if (c < 0x80) {
+			enc_ascii(e);
+			g_string_append_c(e->out, (char)c);
+			i++;
+		} else if (c >= 0xa1 && c <= 0xdf) {
+			code = jis_hw_kana[c - 0xa1];
+			i++;
+			/* Voiced / semi-voiced marks combine with the kana before. */
+			if (i < n && s[i] == 0xde && ((c >= 0xb6 && c <= 0xc4) ||
+			    (c >= 0xca && c <= 0xce))) {
+				code += 1;
+				i++;
+			} else if (i < n && s[i] == 0xde && c == 0xb3) {
+				code = 0x2574; /* ヴ */
+				i++;
+			} else if (i < n && s[i] == 0xdf && c >= 0xca && c <= 0xce) {
+				code += 2;
+				i++;
+			}
+			enc_jis(e, code);
+		} else if (i + 1 < n) {
+			code = (c << 8) | s[i + 1];
+			i += 2;
+			if (code >= 0xfa40 && code <= 0xfa5b)
+				code = jis_ibm_sym[code - 0xfa40];
+			else if (code >= 0xfa5c && code <= 0xfc4b)
+				code = sj_from_linear(sj_linear(0xed40) +
+						      sj_linear(code) - sj_linear(0xfa5c));
+			if (code >= 0xf040 && code <= 0xf9fc) {
+				/* User-defined area = PUA: no JIS form. */
+				lin = sj_linear(code) - sj_linear(0xf040);
+				enc_subst(e, 0xe000 + lin);
+			} else {
+				enc_jis(e, enc_sjis_to_jis(code));
+			}
+		} else {
+			i++;
+		}
+	}
+}
+
+/* Convert with iconv into a Shift_JIS buffer; characters CP932 lacks are
+ * substituted between the converted runs. */
+void tz_jis_encode(const char *utf8, size_t len, GString *out)
+{
+	struct jis_enc e = { out, false };
+	iconv_t cd = iconv_open("CP932", "UTF-8");
+	char *in = (char *)utf8, *op;
+	size_t inleft = len, outleft, r, cap = len * 2 + 64;
+	char *sj = g_malloc(cap);
+	gunichar ch;
+
+	while (inleft > 0) {
+		op = sj;
+		outleft = cap;
+		r = cd == (iconv_t)-1 ? (size_t)-1 : iconv(cd, &in, &inleft, &op, &outleft);
+		enc_from_sjis(&e, (const unsigned char *)sj, (size_t)(op - sj));
+		if (r != (size_t)-1 || inleft == 0)
+			break;
+		if (cd != (iconv_t)-1 && errno == E2BIG)
+			continue;
+		ch = g_utf8_get_char_validated(in, (gssize)MIN(inleft, 6));
+		if (ch == (gunichar)-1 || ch == (gunichar)-2) {
+			enc_ascii(&e);
+			g_string_append(out, "[?]");
+			in++;
+			inleft--;
+		} else {
+			enc_subst(&e, ch);
+			r = (size_t)(g_utf8_next_char(in) - in);
+			in += r;
+			inleft -= r;
+		}
+	}
+	enc_ascii(&e);
+	g_free(sj);
+	if (cd != (iconv_t)-1)
+		iconv_close(cd);
+}
