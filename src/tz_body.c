@@ -1,2 +1,131 @@
-/* tz_body.c — stub, to be written. */
-#include "textize.h"
+/* tz_body.c — transfer encoding of the new body; see tz_body.h. */
+#include "tz_body.h"
+
+#include <string.h>
+
+#include "tz_charset.h"
+#include "tz_fallback.h"
+
+void tz_body_base64(const void *buf, size_t len, GByteArray *out)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = buf;
+	char line[80];
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = p[i] << 16;
+		size_t rem = len - i;
+
+		if (rem > 1)
+			v |= p[i + 1] << 8;
+		if (rem > 2)
+			v |= p[i + 2];
+		line[n++] = tab[(v >> 18) & 63];
+		line[n++] = tab[(v >> 12) & 63];
+		line[n++] = rem > 1 ? tab[(v >> 6) & 63] : '=';
+		line[n++] = rem > 2 ? tab[v & 63] : '=';
+		if (n == 76) {
+			line[n++] = '\n';
+			g_byte_array_append(out, (const guint8 *)line, n);
+			n = 0;
+		}
+	}
+	if (n > 0) {
+		line[n++] = '\n';
+		g_byte_array_append(out, (const guint8 *)line, n);
+	}
+}
+
+static void qp_put(GByteArray *out, const char *s, size_t n, size_t *col)
+{
+	/* Soft break before a token that would pass column 75 (76 with '='). */
+	if (*col + n > 75) {
+		g_byte_array_append(out, (const guint8 *)"=\n", 2);
+		*col = 0;
+	}
+	g_byte_array_append(out, (const guint8 *)s, n);
+	*col += n;
+}
+
+void tz_body_qp(const void *buf, size_t len, GByteArray *out)
+{
+	const unsigned char *p = buf;
+	size_t col = 0;
+	char hex[4];
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = p[i];
+		bool at_start = i == 0 || p[i - 1] == '\n';
+		bool before_eol = i + 1 == len || p[i + 1] == '\n';
+
+		if (c == '\n') {
+			g_byte_array_append(out, (const guint8 *)"\n", 1);
+			col = 0;
+			continue;
+		}
+		if ((c >= 33 && c <= 126 && c != '=')
+		    || ((c == ' ' || c == '\t') && !before_eol)) {
+			/* "From " and "." at the start of a line are mangled by some MTAs. */
+			bool guard = at_start && ((c == 'F' && len - i >= 5 && memcmp(p + i, "From ", 5) == 0)
+						  || (c == '.'));
+			if (!guard) {
+				char ch = (char)c;
+				qp_put(out, &ch, 1, &col);
+				continue;
+			}
+		}
+		snprintf(hex, sizeof(hex), "=%02X", c);
+		qp_put(out, hex, 3, &col);
+	}
+	if (len > 0 && p[len - 1] != '\n')
+		g_byte_array_append(out, (const guint8 *)"\n", 1);
+}
+
+bool tz_body_lines_fit(const void *buf, size_t len, size_t max)
+{
+	const char *p = buf, *end = p + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		size_t n = (nl != NULL ? nl : end) - p;
+		if (n > max)
+			return false;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return true;
+}
+
+void tz_body_encode(enum tz_body_charset cs, enum tz_body_encoding enc,
+		    const char *text, size_t len, GByteArray *out, const char **cte)
+{
+	GString *jis = NULL;
+	const char *buf = text;
+
+	if (cs == TZ_BODY_ISO2022JP) {
+		jis = g_string_sized_new(len + len / 2 + 16);
+		tz_charset_utf8_to_iso2022jp(text, len, jis);
+		buf = jis->str;
+		len = jis->len;
+		if (tz_body_lines_fit(buf, len, 998)) {
+			g_byte_array_append(out, (const guint8 *)buf, len);
+			if (len > 0 && buf[len - 1] != '\n')
+				g_byte_array_append(out, (const guint8 *)"\n", 1);
+			*cte = "7bit";
+			goto out;
+		}
+	}
+	if (enc == TZ_ENC_QP) {
+		tz_body_qp(buf, len, out);
+		*cte = "quoted-printable";
+	} else {
+		tz_body_base64(buf, len, out);
+		*cte = "base64";
+	}
+out:
+	if (jis != NULL)
+		g_string_free(jis, TRUE);
+}

@@ -1,0 +1,38 @@
+/* tz_engine_int.h — internals shared by tz_engine.c (the MIME walk) and
+ * tz_result.c (header edits, output, JSON). Not part of the engine API. */
+#ifndef TZ_ENGINE_INT_H
+#define TZ_ENGINE_INT_H
+
+#include <gmime/gmime.h>
+#include "tz_engine.h"
+
+/* One field of the top-level header exactly as received. */
+struct tz_rawhdr {
+	char *name;    /* field name as written; owned */
+	char *field;   /* the whole field, "Name: value" with its folding, line ends LF; owned */
+};
+
+void tz_rawhdr_free(struct tz_rawhdr *h);
+
+/* The unfolded value of a field (after "Name:", leading blanks removed). g_free(). */
+char *tz_rawhdr_value(const struct tz_rawhdr *h);
+
+/* Read the top-level header block from in's current position the way the
+ * MTA sees it: a leading mbox "From " line is skipped, a line that is not a
+ * field (no colon, or a bad name) ends the header. Fills fields (struct
+ * tz_rawhdr*, caller frees the array with its free func set). Fails when
+ * the block exceeds max_bytes or max_fields. */
+int tz_rawhdr_read(GMimeStream *in, size_t max_bytes, unsigned max_fields,
+		   GPtrArray **fields, char *err, size_t errlen);
+
+/* Fill r->header_edits for the new body (cte = its transfer encoding). */
+void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields,
+			   const struct tz_engine_options *opt, const char *cte);
+
+/* RFC 2047 B-encode UTF-8 text as a header value (folded with CRLF SP);
+ * pure printable ASCII is returned as is. g_free(). */
+char *tz_header_encode_value(const char *utf8, size_t name_len);
+
+struct tz_result *tz_result_new(const char *ref_id);
+
+#endif

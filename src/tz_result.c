@@ -1,0 +1,392 @@
+/* tz_result.c — what the engine hands back: the result record, the header
+ * edits that turn the original header into a text/plain one, the whole new
+ * message for `textizectl convert`, and the JSON summary. */
+#include "tz_engine_int.h"
+
+#include <string.h>
+
+#include "tz_header.h"
+#include "tz_fallback.h"
+#include "tz_json.h"
+#include "tz_util.h"
+
+static void edit_free(gpointer data)
+{
+	struct tz_header_edit *e = data;
+
+	g_free(e->name);
+	g_free(e->value);
+	g_free(e);
+}
+
+struct tz_result *tz_result_new(const char *ref_id)
+{
+	struct tz_result *r = g_new0(struct tz_result, 1);
+
+	r->header_edits = g_ptr_array_new_with_free_func(edit_free);
+	r->body = g_byte_array_new();
+	r->parts = g_ptr_array_new_with_free_func((GDestroyNotify)tz_part_free);
+	g_strlcpy(r->ref_id, ref_id ? ref_id : "", sizeof(r->ref_id));
+	return r;
+}
+
+void tz_result_free(struct tz_result *r)
+{
+	if (r == NULL)
+		return;
+	g_ptr_array_free(r->header_edits, TRUE);
+	g_byte_array_free(r->body, TRUE);
+	g_ptr_array_free(r->parts, TRUE);
+	g_free(r->body_charset_declared);
+	g_free(r->body_charset_used);
+	g_free(r->subject);
+	g_free(r->message_id);
+	g_free(r->from);
+	g_free(r->date);
+	g_free(r);
+}
+
+/* ------------------------------------------------------------ raw header */
+
+void tz_rawhdr_free(struct tz_rawhdr *h)
+{
+	if (h == NULL)
+		return;
+	g_free(h->name);
+	g_free(h->field);
+	g_free(h);
+}
+
+/* A field name as RFC 5322 allows it: printable ASCII except colon. */
+static size_t field_name_len(const char *line, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && line[i] > ' ' && line[i] < 127 && line[i] != ':')
+		i++;
+	if (i == 0)
+		return 0;
+	/* "Name  :" — some software puts blanks before the colon. */
+	size_t j = i;
+	while (j < len && (line[j] == ' ' || line[j] == '\t'))
+		j++;
+	return j < len && line[j] == ':' ? i : 0;
+}
+
+/* Read one line (up to LF, which is not stored; CR before it dropped). 0 at
+ * EOF with nothing read. */
+static int read_line(GMimeStream *in, GString *line, size_t max, bool *too_long)
+{
+	char c;
+	int got = 0;
+
+	g_string_truncate(line, 0);
+	while (g_mime_stream_read(in, &c, 1) == 1) {
+		got = 1;
+		if (c == '\n')
+			break;
+		if (line->len >= max) {
+			*too_long = true;
+			return 1;
+		}
+		g_string_append_c(line, c);
+	}
+	if (line->len > 0 && line->str[line->len - 1] == '\r')
+		g_string_truncate(line, line->len - 1);
+	return got;
+}
+
+int tz_rawhdr_read(GMimeStream *in, size_t max_bytes, unsigned max_fields,
+		   GPtrArray **fields, char *err, size_t errlen)
+{
+	GPtrArray *f = g_ptr_array_new_with_free_func((GDestroyNotify)tz_rawhdr_free);
+	GMimeStream *buf = g_mime_stream_buffer_new(in, GMIME_STREAM_BUFFER_BLOCK_READ);
+	GString *line = g_string_new(NULL);
+	struct tz_rawhdr *cur = NULL;
+	size_t total = 0;
+	bool first = true, too_long = false;
+	int rc = -1;
+
+	while (read_line(buf, line, max_bytes, &too_long)) {
+		total += line->len + 1;
+		if (too_long || total > max_bytes) {
+			tz_err(err, errlen, "header block larger than %zu bytes", max_bytes);
+			goto out;
+		}
+		if (first && g_str_has_prefix(line->str, "From ")) {
+			first = false;
+			continue;   /* mbox separator, not a field */
+		}
+		first = false;
+		if (line->len == 0)
+			break;
+		if ((line->str[0] == ' ' || line->str[0] == '\t')) {
+			if (cur != NULL) {
+				char *n = g_strconcat(cur->field, "\n", line->str, NULL);
+				g_free(cur->field);
+				cur->field = n;
+			}
+			continue;
+		}
+		size_t nl = field_name_len(line->str, line->len);
+		if (nl == 0)
+			break;   /* not a field: the MTA takes this as the start of the body */
+		if (f->len >= max_fields) {
+			tz_err(err, errlen, "more than %u header fields", max_fields);
+			goto out;
+		}
+		cur = g_new0(struct tz_rawhdr, 1);
+		cur->name = g_strndup(line->str, nl);
+		cur->field = g_strndup(line->str, line->len);
+		g_ptr_array_add(f, cur);
+	}
+	*fields = f;
+	f = NULL;
+	rc = 0;
+out:
+	if (f != NULL)
+		g_ptr_array_free(f, TRUE);
+	g_string_free(line, TRUE);
+	g_object_unref(buf);
+	return rc;
+}
+
+/* The unfolded value of a raw field (after "Name:"), leading blanks removed. */
+char *tz_rawhdr_value(const struct tz_rawhdr *h)
+{
+	const char *v = strchr(h->field, ':');
+	GString *s = g_string_new(NULL);
+
+	for (v = v ? v + 1 : ""; *v == ' ' || *v == '\t'; v++)
+		;
+	for (; *v; v++)
+		if (*v != '\n')
+			g_string_append_c(s, *v);
+	return g_string_free(s, FALSE);
+}
+
+/* ------------------------------------------------------------ edits */
+
+static void add_edit(struct tz_result *r, enum tz_header_op op, const char *name,
+		     unsigned index, char *value_owned)
+{
+	struct tz_header_edit *e = g_new0(struct tz_header_edit, 1);
+
+	e->op = op;
+	e->name = g_strdup(name);
+	e->index = index;
+	e->value = value_owned;
+	g_ptr_array_add(r->header_edits, e);
+}
+
+/* Headers the new message must not keep: the old MIME structure, and any
+ * X-Textize a sender forged to look already converted. */
+static bool replaced_field(const char *name)
+{
+	return g_ascii_strncasecmp(name, "Content-", 8) == 0
+	       || g_ascii_strcasecmp(name, "MIME-Version") == 0
+	       || g_ascii_strcasecmp(name, "X-Textize") == 0;
+}
+
+char *tz_header_encode_value(const char *utf8, size_t name_len)
+{
+	GString *s = g_string_new(NULL);
+	const char *p = utf8, *end = utf8 + strlen(utf8);
+	bool ascii = true;
+
+	for (const char *q = p; q < end; q++)
+		if ((unsigned char)*q >= 127 || (unsigned char)*q < 32)
+			ascii = false;
+	if (ascii && strlen(utf8) + name_len + 2 <= 998) {
+		g_string_append(s, utf8);
+		return g_string_free(s, FALSE);
+	}
+	(void)name_len;
+	/* 45 bytes of UTF-8 -> 60 base64 chars: words stay under 76 columns. */
+	while (p < end) {
+		const char *q = p;
+		while (q < end) {
+			const char *nx = g_utf8_find_next_char(q, end);
+			if (nx == NULL)
+				nx = end;
+			if (nx - p > 45)
+				break;
+			q = nx;
+		}
+		if (q == p)
+			q = p + 1;   /* invalid byte sequences: never loop */
+		gchar *b64 = g_base64_encode((const guchar *)p, q - p);
+		if (s->len)
+			g_string_append(s, "\r\n ");
+		g_string_append_printf(s, "=?UTF-8?B?%s?=", b64);
+		g_free(b64);
+		p = q;
+	}
+	return g_string_free(s, FALSE);
+}
+
+static void subject_edit(struct tz_result *r, const GPtrArray *fields, const char *prefix)
+{
+	const struct tz_rawhdr *subj = NULL;
+	char *decoded = NULL, *text;
+
+	for (guint i = 0; i < fields->len && subj == NULL; i++) {
+		const struct tz_rawhdr *h = g_ptr_array_index(fields, i);
+		if (g_ascii_strcasecmp(h->name, "Subject") == 0)
+			subj = h;
+	}
+	if (subj == NULL) {
+		add_edit(r, TZ_HDR_ADD, "Subject", 0, tz_header_encode_value(prefix, 7));
+		return;
+	}
+	char *raw = tz_rawhdr_value(subj);
+	decoded = tz_header_decode(raw);
+	g_free(raw);
+	/* Replies carry the prefix already: do not stack "[外部] [外部] Re:". */
+	if (!g_str_has_prefix(decoded, prefix)) {
+		size_t n = strlen(prefix);
+		text = g_strconcat(prefix, n && prefix[n - 1] != ' ' ? " " : "", decoded, NULL);
+		add_edit(r, TZ_HDR_CHANGE, "Subject", 1, tz_header_encode_value(text, 7));
+		g_free(text);
+	}
+	g_free(decoded);
+}
+
+void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields,
+			   const struct tz_engine_options *opt, const char *cte)
+{
+	GPtrArray *done = g_ptr_array_new_with_free_func(g_free);
+
+	/* For each replaced name (any spelling), delete from the last
+	 * occurrence down so that earlier indexes stay valid. */
+	for (guint i = 0; i < fields->len; i++) {
+		const struct tz_rawhdr *h = g_ptr_array_index(fields, i);
+		unsigned count = 0;
+		bool seen = false;
+
+		if (!replaced_field(h->name))
+			continue;
+		for (guint k = 0; k < done->len; k++)
+			if (g_ascii_strcasecmp(g_ptr_array_index(done, k), h->name) == 0)
+				seen = true;
+		if (seen)
+			continue;
+		g_ptr_array_add(done, g_strdup(h->name));
+		for (guint k = 0; k < fields->len; k++)
+			if (g_ascii_strcasecmp(((const struct tz_rawhdr *)g_ptr_array_index(fields, k))->name, h->name) == 0)
+				count++;
+		for (unsigned idx = count; idx >= 1; idx--)
+			add_edit(r, TZ_HDR_DELETE, h->name, idx, NULL);
+	}
+	g_ptr_array_free(done, TRUE);
+	add_edit(r, TZ_HDR_ADD, "MIME-Version", 0, g_strdup("1.0"));
+	add_edit(r, TZ_HDR_ADD, "Content-Type", 0,
+		 g_strdup(opt->body_charset == TZ_BODY_ISO2022JP ? "text/plain; charset=ISO-2022-JP"
+								 : "text/plain; charset=UTF-8"));
+	add_edit(r, TZ_HDR_ADD, "Content-Transfer-Encoding", 0, g_strdup(cte));
+	add_edit(r, TZ_HDR_ADD, "X-Textize", 0,
+		 g_strdup_printf("textize %s; id=%s; stripped=%u", TZ_VERSION, r->ref_id, r->parts->len));
+	if (opt->subject_prefix != NULL && *opt->subject_prefix != '\0')
+		subject_edit(r, fields, opt->subject_prefix);
+}
+
+/* ------------------------------------------------------------ output */
+
+/* Apply one edit to the field list the way the MTA does. */
+static void apply_edit(GPtrArray *f, const struct tz_header_edit *e)
+{
+	unsigned seen = 0;
+
+	if (e->op == TZ_HDR_ADD) {
+		struct tz_rawhdr *h = g_new0(struct tz_rawhdr, 1);
+		h->name = g_strdup(e->name);
+		h->field = g_strdup_printf("%s: %s", e->name, e->value);
+		g_ptr_array_add(f, h);
+		return;
+	}
+	for (guint i = 0; i < f->len; i++) {
+		struct tz_rawhdr *h = g_ptr_array_index(f, i);
+		if (g_ascii_strcasecmp(h->name, e->name) != 0 || ++seen != e->index)
+			continue;
+		if (e->op == TZ_HDR_DELETE) {
+			g_ptr_array_remove_index(f, i);
+		} else {
+			g_free(h->field);
+			h->field = g_strdup_printf("%s: %s", h->name, e->value);
+		}
+		return;
+	}
+}
+
+int tz_result_write_message(const struct tz_result *r, GMimeStream *in,
+			    FILE *out, char *err, size_t errlen)
+{
+	GPtrArray *f = NULL;
+
+	/* The engine already enforced the real limits on this message. */
+	if (tz_rawhdr_read(in, (size_t)1 << 30, 1u << 30, &f, err, errlen) != 0)
+		return -1;
+	for (guint i = 0; i < r->header_edits->len; i++)
+		apply_edit(f, g_ptr_array_index(r->header_edits, i));
+	for (guint i = 0; i < f->len; i++) {
+		const struct tz_rawhdr *h = g_ptr_array_index(f, i);
+		/* CRLF folding in our own values becomes LF like everything else. */
+		for (const char *p = h->field; *p; p++)
+			if (*p != '\r')
+				fputc(*p, out);
+		fputc('\n', out);
+	}
+	fputc('\n', out);
+	fwrite(r->body->data, 1, r->body->len, out);
+	g_ptr_array_free(f, TRUE);
+	if (fflush(out) != 0 || ferror(out))
+		return tz_err(err, errlen, "write error");
+	return 0;
+}
+
+static const char *kind_name(enum tz_result_kind k)
+{
+	return k == TZ_KIND_ENCRYPTED ? "encrypted" : k == TZ_KIND_REPORT ? "report" : "text";
+}
+
+char *tz_result_to_json(const struct tz_result *r)
+{
+	struct tz_json *j = tz_json_new();
+
+	tz_json_begin_object(j, NULL);
+	tz_json_string(j, "ref_id", r->ref_id);
+	tz_json_string(j, "kind", kind_name(r->kind));
+	tz_json_string(j, "from", r->from);
+	tz_json_string(j, "subject", r->subject);
+	tz_json_string(j, "date", r->date);
+	tz_json_string(j, "message_id", r->message_id);
+	tz_json_begin_object(j, "body");
+	tz_json_string(j, "charset_declared", r->body_charset_declared);
+	tz_json_string(j, "charset_used", r->body_charset_used);
+	tz_json_bool(j, "undecodable", r->body_undecodable);
+	tz_json_uint(j, "text_bytes", r->text_bytes);
+	tz_json_end_object(j);
+	tz_json_uint(j, "stripped", r->parts->len);
+	tz_json_begin_array(j, "parts");
+	for (guint i = 0; i < r->parts->len; i++) {
+		const struct tz_part *p = g_ptr_array_index(r->parts, i);
+		tz_json_begin_object(j, NULL);
+		tz_json_uint(j, "index", p->index);
+		tz_json_string(j, "mime_path", p->mime_path);
+		tz_json_string(j, "reason", tz_part_reason_name(p->reason));
+		tz_json_string(j, "filename", p->filename);
+		tz_json_string(j, "declared_type", p->declared_type);
+		tz_json_string(j, "detected_type", p->detected_type);
+		tz_json_uint(j, "size", p->size);
+		tz_json_string(j, "sha256", p->sha256);
+		tz_json_begin_array(j, "risk");
+		for (unsigned b = 0; b < TZ_RISK_COUNT; b++)
+			if (p->risk & (1u << b))
+				tz_json_string(j, NULL, tz_risk_name(1u << b));
+		tz_json_end_array(j);
+		tz_json_end_object(j);
+	}
+	tz_json_end_array(j);
+	tz_json_end_object(j);
+	return tz_json_finish(j);
+}
