@@ -1,0 +1,227 @@
+/* tz_maddr.c — address helpers and header address-list parsing.
+ *
+ * GMime parses address lists the way MUAs display them, but it silently
+ * drops what it cannot parse (";;" between addresses loses the rest, a
+ * lone "foo@" empties the list). A policy that counts addresses must not be
+ * bypassed that way, so every '@' outside quoted strings and comments is
+ * also found by a plain scanner, and any address GMime did not report is
+ * added from there. */
+#include "tz_maddr.h"
+
+#include <string.h>
+#include <gmime/gmime.h>
+
+char *tz_maddr_norm(const char *addr)
+{
+	const char *s = addr ? addr : "";
+	size_t n;
+
+	while (*s == ' ' || *s == '\t' || *s == '<')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '>'))
+		n--;
+	return g_ascii_strdown(s, (gssize)n);
+}
+
+char *tz_maddr_domain(const char *addr)
+{
+	char *norm = tz_maddr_norm(addr);
+	char *at = strrchr(norm, '@');
+	char *dom = NULL;
+	size_t n;
+
+	if (at == NULL || at[1] == '\0')
+		goto out;
+	dom = g_strdup(at + 1);
+	n = strlen(dom);
+	while (n > 0 && dom[n - 1] == '.')
+		dom[--n] = '\0';
+	if (n == 0) {
+		g_free(dom);
+		dom = NULL;
+	}
+out:
+	g_free(norm);
+	return dom;
+}
+
+bool tz_domain_listed(const char *domain, const GPtrArray *domains)
+{
+	size_t dl;
+
+	if (domain == NULL || domains == NULL || *domain == '\0')
+		return false;
+	dl = strlen(domain);
+	for (guint i = 0; i < domains->len; i++) {
+		const char *e = g_ptr_array_index((GPtrArray *)domains, i);
+		size_t el = strlen(e);
+		if (el == 0)
+			continue;
+		if (g_ascii_strcasecmp(domain, e) == 0)
+			return true;
+		if (dl > el && domain[dl - el - 1] == '.' &&
+		    g_ascii_strcasecmp(domain + dl - el, e) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool tz_maddr_listed(const char *addr, const GPtrArray *domains)
+{
+	char *d = tz_maddr_domain(addr);
+	bool r = tz_domain_listed(d, domains);
+
+	g_free(d);
+	return r;
+}
+
+bool tz_maddr_matches(const char *pattern, const char *addr)
+{
+	char *a, *d;
+	bool r;
+
+	if (pattern == NULL || addr == NULL || *pattern == '\0')
+		return false;
+	if (pattern[0] == '@') {
+		d = tz_maddr_domain(addr);
+		r = d != NULL && g_ascii_strcasecmp(pattern + 1, d) == 0;
+		g_free(d);
+	} else {
+		a = tz_maddr_norm(addr);
+		r = g_ascii_strcasecmp(pattern, a) == 0;
+		g_free(a);
+	}
+	return r;
+}
+
+bool tz_maddr_in_list(const char *addr, const GPtrArray *list)
+{
+	for (guint i = 0; list && i < list->len; i++)
+		if (tz_maddr_matches(g_ptr_array_index((GPtrArray *)list, i), addr))
+			return true;
+	return false;
+}
+
+static void mailbox_free(gpointer p)
+{
+	struct tz_mailbox *m = p;
+
+	g_free(m->name);
+	g_free(m->addr);
+	g_free(m);
+}
+
+static void add_mailbox(GPtrArray *out, const char *name, const char *addr)
+{
+	struct tz_mailbox *m = g_new0(struct tz_mailbox, 1);
+
+	m->name = name && *name ? g_strdup(name) : NULL;
+	m->addr = g_strdup(addr ? addr : "");
+	g_ptr_array_add(out, m);
+}
+
+static void walk_list(InternetAddressList *list, GPtrArray *out, int depth)
+{
+	int n = list ? internet_address_list_length(list) : 0;
+
+	for (int i = 0; i < n; i++) {
+		InternetAddress *a = internet_address_list_get_address(list, i);
+		if (INTERNET_ADDRESS_IS_GROUP(a)) {
+			/* RFC 5322 forbids nested groups; GMime will not build
+			 * deep ones, but do not recurse without bound anyway. */
+			if (depth < 4)
+				walk_list(internet_address_group_get_members(
+					INTERNET_ADDRESS_GROUP(a)), out, depth + 1);
+		} else if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
+			add_mailbox(out, internet_address_get_name(a),
+				    internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a)));
+		}
+	}
+}
+
+static bool is_delim(char c)
+{
+	return c == '\0' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' ||
+	       c == ';' || c == '<' || c == '>' || c == ':' || c == '(' || c == ')' || c == '"';
+}
+
+static bool have_addr(const GPtrArray *out, const char *addr)
+{
+	for (guint i = 0; i < out->len; i++) {
+		const struct tz_mailbox *m = g_ptr_array_index((GPtrArray *)out, i);
+		if (g_ascii_strcasecmp(m->addr, addr) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Every '@' outside quoted strings and comments, expanded to the token
+ * around it. Returns how many such '@' there are; adds the tokens GMime
+ * did not report to out. */
+static unsigned scan_raw(const char *raw, GPtrArray *out)
+{
+	unsigned ats = 0;
+	int comment = 0;
+	bool quoted = false;
+	const char *qstart = NULL, *qend = NULL;  /* last quoted string */
+
+	for (const char *p = raw; *p; p++) {
+		if (*p == '\\' && (quoted || comment) && p[1]) {
+			p++;
+		} else if (quoted) {
+			quoted = *p != '"';
+			if (!quoted)
+				qend = p + 1;
+		} else if (*p == '"' && !comment) {
+			quoted = true;
+			qstart = p;
+		} else if (*p == '(') {
+			comment++;
+		} else if (*p == ')' && comment) {
+			comment--;
+		} else if (*p == '@' && !comment) {
+			const char *b = p, *e = p + 1;
+			char *tok;
+			ats++;
+			if (p == qend && qstart)   /* "quoted local"@domain */
+				b = qstart;
+			while (b > raw && !is_delim(b[-1]))
+				b--;
+			while (!is_delim(*e)) {
+				const char *rb = *e == '[' ? strchr(e, ']') : NULL;
+				e = rb ? rb + 1 : e + 1;   /* domain literal, may hold ':' */
+			}
+			tok = g_strndup(b, (gsize)(e - b));
+			if (!have_addr(out, tok))
+				add_mailbox(out, NULL, tok);
+			g_free(tok);
+		}
+	}
+	return ats;
+}
+
+GPtrArray *tz_maddr_parse(const char *raw, bool *unparsed)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(mailbox_free);
+	InternetAddressList *list;
+	guint parsed_with_at = 0, before;
+	unsigned ats;
+
+	if (unparsed)
+		*unparsed = false;
+	if (raw == NULL)
+		return out;
+	list = internet_address_list_parse(NULL, raw);
+	walk_list(list, out, 0);
+	if (list)
+		g_object_unref(list);
+	for (guint i = 0; i < out->len; i++)
+		if (strchr(((struct tz_mailbox *)g_ptr_array_index(out, i))->addr, '@'))
+			parsed_with_at++;
+	before = out->len;
+	ats = scan_raw(raw, out);
+	if (unparsed)
+		*unparsed = out->len > before || ats > parsed_with_at;
+	return out;
+}

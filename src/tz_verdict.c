@@ -1,0 +1,224 @@
+/* tz_verdict.c — verdicts: recording rule hits, merging, action names. */
+#include "tz_verdict.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const action_names[] = {
+	[TZ_ACTION_ACCEPT] = "accept",
+	[TZ_ACTION_LOG] = "log",
+	[TZ_ACTION_TAG] = "tag",
+	[TZ_ACTION_REWRITE] = "rewrite",
+	[TZ_ACTION_HOLD] = "hold",
+	[TZ_ACTION_TEMPFAIL] = "tempfail",
+	[TZ_ACTION_REJECT] = "reject",
+};
+
+const char *tz_action_name(enum tz_action a)
+{
+	if ((unsigned)a >= G_N_ELEMENTS(action_names))
+		return "?";
+	return action_names[a];
+}
+
+int tz_action_parse(const char *s, unsigned allowed, enum tz_action *out)
+{
+	if (s == NULL)
+		return -1;
+	for (unsigned i = 0; i < G_N_ELEMENTS(action_names); i++) {
+		if (g_ascii_strcasecmp(s, action_names[i]) == 0 && (allowed & TZ_ACTMASK(i))) {
+			*out = (enum tz_action)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+char *tz_printable(const char *s, size_t max)
+{
+	size_t n = 0;
+	char *out;
+
+	if (s == NULL)
+		return g_strdup("");
+	while (s[n] && n < max)
+		n++;
+	out = g_malloc(n + 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	out[n] = '\0';
+	return out;
+}
+
+bool tz_reply_text_valid(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f || *p == '%')
+			return false;
+	return true;
+}
+
+struct tz_verdict *tz_verdict_new(void)
+{
+	struct tz_verdict *v = g_new0(struct tz_verdict, 1);
+
+	v->hits = g_string_new("");
+	v->edits = g_ptr_array_new();
+	return v;
+}
+
+static void edit_free(struct tz_verdict_edit *e)
+{
+	if (e == NULL)
+		return;
+	g_free(e->name);
+	g_free(e->value);
+	g_free(e);
+}
+
+void tz_verdict_free(struct tz_verdict *v)
+{
+	if (v == NULL)
+		return;
+	g_free(v->text);
+	g_free(v->reason);
+	g_string_free(v->hits, TRUE);
+	for (guint i = 0; i < v->edits->len; i++)
+		edit_free(g_ptr_array_index(v->edits, i));
+	g_ptr_array_free(v->edits, TRUE);
+	g_free(v);
+}
+
+void tz_verdict_edit(struct tz_verdict *v, enum tz_edit_op op, const char *name,
+		     unsigned index, const char *value)
+{
+	struct tz_verdict_edit *e = g_new0(struct tz_verdict_edit, 1);
+
+	e->op = op;
+	e->name = g_strdup(name);
+	e->index = index;
+	/* Header values go to the MTA verbatim: keep them one printable line
+	 * (998 octets is the RFC 5322 line limit; leave room for the name). */
+	e->value = op == TZ_EDIT_DELETE ? NULL : tz_printable(value, 900);
+	g_ptr_array_add(v->edits, e);
+}
+
+/* Make the reply code agree with the action: one configured text serves
+ * both reject (5xx) and tempfail (4xx). */
+static void set_reply(struct tz_verdict *v, enum tz_action action,
+		      const char *code, const char *ecode, const char *text)
+{
+	char cls = action == TZ_ACTION_TEMPFAIL ? '4' : '5';
+
+	g_strlcpy(v->code, code ? code : (cls == '4' ? "451" : "550"), sizeof(v->code));
+	g_strlcpy(v->ecode, ecode ? ecode : (cls == '4' ? "4.7.1" : "5.7.1"), sizeof(v->ecode));
+	if (v->code[0] != cls) {
+		/* 451/550 are the generic codes for each class. */
+		g_strlcpy(v->code, cls == '4' ? "451" : "550", sizeof(v->code));
+		v->ecode[0] = cls;
+	}
+	g_free(v->text);
+	v->text = g_strdup(tz_reply_text_valid(text) ? text :
+			   (cls == '4' ? "Try again later" : "Message rejected by policy"));
+}
+
+static void record(struct tz_verdict *v, const char *rule, enum tz_action action,
+		   const char *code, const char *ecode, const char *text, const char *reason)
+{
+	char *safe = tz_printable(reason, 400);
+
+	if (v->hits->len)
+		g_string_append_c(v->hits, ',');
+	g_string_append_printf(v->hits, "%s=%s", rule, tz_action_name(action));
+	if (action > v->action || v->reason == NULL) {
+		if (action >= v->action) {
+			g_free(v->reason);
+			v->reason = g_strdup_printf("%s: %s", rule, safe);
+		}
+		if (action > v->action) {
+			v->action = action;
+			v->code[0] = v->ecode[0] = '\0';
+			if (action == TZ_ACTION_REJECT || action == TZ_ACTION_TEMPFAIL)
+				set_reply(v, action, code, ecode, text);
+		}
+	}
+	if (action == TZ_ACTION_TAG) {
+		char *val = g_strdup_printf("%s; %s", rule, safe);
+		tz_verdict_edit(v, TZ_EDIT_APPEND, "X-Textize-Policy", 0, val);
+		g_free(val);
+	}
+	g_free(safe);
+}
+
+void tz_verdict_hit(struct tz_verdict *v, const char *rule, enum tz_action action,
+		    const char *code, const char *ecode, const char *text,
+		    const char *reason_fmt, ...)
+{
+	va_list ap;
+	char *reason;
+
+	va_start(ap, reason_fmt);
+	reason = g_strdup_vprintf(reason_fmt, ap);
+	va_end(ap);
+	record(v, rule, action, code, ecode, text, reason);
+	g_free(reason);
+}
+
+void tz_verdict_error(struct tz_verdict *v, const char *rule, const char *fmt, ...)
+{
+	va_list ap;
+	char *reason;
+
+	va_start(ap, fmt);
+	reason = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	record(v, rule, TZ_ACTION_TEMPFAIL, "451", "4.3.0",
+	       "Temporary policy failure, try again later", reason);
+	g_free(reason);
+}
+
+void tz_verdict_merge(struct tz_verdict *dst, struct tz_verdict *src)
+{
+	if (src == NULL)
+		return;
+	if (src->hits->len) {
+		if (dst->hits->len)
+			g_string_append_c(dst->hits, ',');
+		g_string_append(dst->hits, src->hits->str);
+	}
+	if (src->action > dst->action || (dst->reason == NULL && src->reason)) {
+		if (src->action >= dst->action) {
+			g_free(dst->reason);
+			dst->reason = src->reason;
+			src->reason = NULL;
+		}
+		if (src->action > dst->action) {
+			dst->action = src->action;
+			memcpy(dst->code, src->code, sizeof(dst->code));
+			memcpy(dst->ecode, src->ecode, sizeof(dst->ecode));
+			g_free(dst->text);
+			dst->text = src->text;
+			src->text = NULL;
+		}
+	}
+	for (guint i = 0; i < src->edits->len; i++)
+		g_ptr_array_add(dst->edits, g_ptr_array_index(src->edits, i));
+	g_ptr_array_set_size(src->edits, 0);
+	tz_verdict_free(src);
+}
+
+bool tz_verdict_stops(const struct tz_verdict *v)
+{
+	return v->action == TZ_ACTION_REJECT || v->action == TZ_ACTION_TEMPFAIL;
+}
+
+const char *tz_verdict_summary(const struct tz_verdict *v)
+{
+	return v->hits->str;
+}
