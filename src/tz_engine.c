@@ -198,6 +198,12 @@ static void append_decoded(struct conv *c, const char *charset, const char *buf,
 
 /* ------------------------------------------------------------ streams */
 
+/* The bytes of a GByteArray, never NULL (an empty array may have no data). */
+static const char *bytes_of(const GByteArray *a)
+{
+	return a->len > 0 ? (const char *)a->data : "";
+}
+
 /* The decoded content of a leaf as a stream (new reference), or NULL when
  * it has no content. Unknown transfer encodings are read as they are. */
 static GMimeStream *leaf_stream(GMimePart *part)
@@ -279,6 +285,8 @@ static int strip_begin(struct conv *c, struct strip *st, const char *path, enum 
 
 static int strip_feed(struct conv *c, struct strip *st, const void *buf, size_t len)
 {
+	if (len == 0)
+		return 0;
 	tz_sniff_update(st->sniff, buf, len);
 	if (c->sink && c->sink->write && c->sink->write(c->sink->ctx, buf, len, c->err, c->errlen) != 0)
 		return -1;
@@ -467,7 +475,7 @@ static size_t text_cap(struct conv *c)
 static int cut_uuencode(struct conv *c, GMimeObject *obj, const char *path, const char *charset,
 			const GByteArray *raw, size_t *from)
 {
-	const char *buf = (const char *)raw->data;
+	const char *buf = bytes_of(raw);
 	struct tz_uu_block b;
 
 	while (tz_uu_find(buf, raw->len, *from, &b)) {
@@ -516,7 +524,7 @@ static int walk_plain(struct conv *c, GMimeObject *obj, const char *path)
 		rc = cut_uuencode(c, obj, path, charset, raw, &from);
 	}
 	if (rc == 0)
-		append_decoded(c, charset, (const char *)raw->data + from, raw->len - from);
+		append_decoded(c, charset, bytes_of(raw) + from, raw->len - from);
 	g_byte_array_free(raw, TRUE);
 	return rc == 0 ? check_output(c) : -1;
 }
@@ -534,10 +542,10 @@ static int walk_html(struct conv *c, GMimeObject *obj)
 	if (rc != 0)
 		goto out;
 	if (declared == NULL || *declared == '\0')
-		declared = meta = tz_html_meta_charset((const char *)raw->data, raw->len);
+		declared = meta = tz_html_meta_charset(bytes_of(raw), raw->len);
 	memset(&info, 0, sizeof(info));
 	u = g_string_sized_new(raw->len + 16);
-	tz_charset_to_utf8(declared, (const char *)raw->data, raw->len, u, &info);
+	tz_charset_to_utf8(declared, bytes_of(raw), raw->len, u, &info);
 	record_charset(c, &info);
 	t = g_string_new(NULL);
 	/* A document libxml2 cannot read at all gives no text; the part itself
@@ -566,7 +574,7 @@ static int walk_status(struct conv *c, GMimeObject *obj)
 	if (rc == 0) {
 		begin_block(c);
 		g_string_append_printf(c->text, "%s\n", tz_notice_string(c->opt->notice_lang, TZ_STR_REPORT_STATUS));
-		append_decoded(c, "utf-8", (const char *)raw->data, raw->len);
+		append_decoded(c, "utf-8", bytes_of(raw), raw->len);
 		rc = check_output(c);
 	}
 	g_byte_array_free(raw, TRUE);
@@ -672,7 +680,7 @@ static bool plain_usable(struct conv *c, GMimeObject *obj)
 
 	if (read_leaf(c, GMIME_PART(obj), raw, text_cap(c)) == 0) {
 		tz_charset_to_utf8(g_mime_object_get_content_type_parameter(obj, "charset"),
-				   (const char *)raw->data, raw->len, u, NULL);
+				   bytes_of(raw), raw->len, u, NULL);
 		ok = !is_stub(u->str, u->len);
 	}
 	g_string_free(u, TRUE);

@@ -135,7 +135,11 @@ char *tz_fb_header_part_filename(GMimeObject *part)
 char *tz_fb_html_meta_charset(const char *html, size_t len)
 {
 	size_t n = MIN(len, (size_t)4096);
-	char *head = g_ascii_strdown(html, (gssize)n), *p, *e, *cs = NULL;
+	char *head, *p, *e, *cs = NULL;
+
+	if (html == NULL || n == 0)
+		return NULL;
+	head = g_ascii_strdown(html, (gssize)n);
 
 	p = strstr(head, "charset=");
 	if (p != NULL) {

@@ -15,8 +15,8 @@
 #include "tz_html.h"
 
 #define TZ_FB_HTML 1
-#define TZ_FB_CHARSET 1
-#define TZ_FB_HEADER 1
+#define TZ_FB_CHARSET 0
+#define TZ_FB_HEADER 0
 
 int tz_fb_html_to_text(const char *html, size_t len, unsigned max_depth,
 		       GString *out, unsigned *flags, char *err, size_t errlen);
