@@ -1,4 +1,261 @@
-/* main.c — textize-milter entry point (stub, to be written). */
+/* main.c — textize-milter: options, start-up order, signals.
+ *
+ * Start-up: load the config (-c FILE; when the default file is absent the
+ * built-in defaults are used), bind the socket as the starting user, fix its
+ * mode/owner, create SpoolDir/QuarantineDir, detach (Background), write the
+ * PidFile, drop to UserID, open the quarantine store, serve. Running as root
+ * without UserID is refused except in the foreground (-f, for tests and
+ * debugging): a daemon parsing Internet mail must not keep root.
+ *
+ * Signals: libmilter's own signal thread treats SIGHUP as "stop", so
+ * smfi_main runs in a second thread with HUP/TERM/INT blocked, and the main
+ * thread keeps them unblocked with handlers that write to a self-pipe. Linux
+ * hands a process-directed signal to the main thread when it does not block
+ * it, so SIGHUP reloads: the new file is loaded and checked, a new runtime
+ * (config + store) built and swapped in; connections in flight keep theirs;
+ * a bad file is logged and the old one stays. SIGTERM/SIGINT call smfi_stop
+ * (no new connections) and wait up to 60 s for connections in flight. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <libmilter/mfapi.h>
+#include "callbacks.h"
+#include "daemon.h"
+#include "runtime.h"
 #include "textize.h"
-int main(void) { puts("textize-milter " TZ_VERSION); return 0; }
+#include "tz_config.h"
+#include "tz_engine.h"
+#include "tz_log.h"
+
+#define TZM_DEFAULT_CONF TZ_SYSCONFDIR "/textize.conf"
+#define TZM_DRAIN_SECONDS 60
+
+static int sigpipe_fds[2] = { -1, -1 };
+static bool log_stderr, log_syslog;
+
+static void log_sink(int prio, const char *line)
+{
+	if (log_syslog)
+		syslog(prio, "%s", line);
+	if (log_stderr)
+		fprintf(stderr, "textize-milter: %s\n", line);
+}
+
+static void on_signal(int sig)
+{
+	char c = (char)sig;
+	int saved = errno;
+
+	if (write(sigpipe_fds[1], &c, 1) < 0) {
+		/* pipe full: a signal of this kind is already queued */
+	}
+	errno = saved;
+}
+
+static void *milter_thread(void *arg)
+{
+	char c = 'M';
+
+	*(int *)arg = smfi_main();
+	if (write(sigpipe_fds[1], &c, 1) < 0) {
+		/* main notices through the drain anyway */
+	}
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: textize-milter [-f] [-n] [-c FILE] | -V\n"
+		"  -c FILE  configuration (default %s)\n"
+		"  -n       check the configuration and exit 0 (valid) or 1\n"
+		"  -f       stay in the foreground and log to stderr too\n"
+		"  -V       print the version\n", TZM_DEFAULT_CONF);
+}
+
+/* Load -c FILE, or the default file, or (default file absent) defaults. */
+static struct tz_config *load_config(const char *path, bool explicit_path)
+{
+	char err[TZ_ERRLEN];
+	struct tz_config *cfg;
+
+	if (!explicit_path && access(path, F_OK) < 0 && errno == ENOENT) {
+		tz_log(LOG_NOTICE, NULL, "%s not found, using built-in defaults", path);
+		return tz_config_new_defaults();
+	}
+	cfg = tz_config_load(path, err, sizeof(err));
+	if (cfg == NULL)
+		tz_log(LOG_ERR, NULL, "config: %s", err);
+	return cfg;
+}
+
+/* Keys read only at start-up: warn when a reload changes them. */
+static void warn_restart_keys(const struct tz_config *old, const struct tz_config *new)
+{
+	if (g_strcmp0(old->socket, new->socket) || g_strcmp0(old->user_id, new->user_id) ||
+	    g_strcmp0(old->pid_file, new->pid_file) || old->background != new->background ||
+	    old->socket_mode != new->socket_mode || old->milter_timeout != new->milter_timeout)
+		tz_log(LOG_WARNING, NULL, "reload: Socket, SocketMode, UserID, PidFile, Background "
+		       "and MilterTimeout take effect only after a restart");
+}
+
+static void reload(const char *path)
+{
+	struct tzm_runtime *old = tzm_runtime_current();
+	char err[TZ_ERRLEN];
+
+	if (tzm_runtime_reload(path, err, sizeof(err)) < 0) {
+		tz_log(LOG_ERR, NULL, "reload refused, keeping the running configuration: %s", err);
+	} else {
+		struct tzm_runtime *rt = tzm_runtime_current();
+
+		if (old && rt)
+			warn_restart_keys(old->cfg, rt->cfg);
+		tz_log(LOG_INFO, NULL, "configuration reloaded from %s (generation %u)", path,
+		       rt ? rt->generation : 0);
+		tzm_runtime_unref(rt);
+	}
+	tzm_runtime_unref(old);
+}
+
+/* Bind, set up directories, detach, drop privileges, open the store. */
+static int start_up(struct tz_config *cfg, bool foreground)
+{
+	struct tzm_user user = { 0 };
+	struct tzm_runtime *rt;
+	char err[TZ_ERRLEN];
+	int rc = -1;
+
+	if (cfg->user_id && tzm_user_lookup(cfg->user_id, &user, err, sizeof(err)) < 0)
+		goto fail;
+	if (getuid() == 0 && !user.set && !foreground) {
+		snprintf(err, sizeof(err), "refusing to run as root without UserID (use -f to force)");
+		goto fail;
+	}
+	if (smfi_register(tzm_filter) == MI_FAILURE || smfi_setconn(cfg->socket) == MI_FAILURE ||
+	    smfi_settimeout((int)cfg->milter_timeout) == MI_FAILURE) {
+		snprintf(err, sizeof(err), "libmilter set-up failed for %s", cfg->socket);
+		goto fail;
+	}
+	if (smfi_opensocket(1) == MI_FAILURE) {
+		snprintf(err, sizeof(err), "cannot open socket %s", cfg->socket);
+		goto fail;
+	}
+	if (tzm_socket_prepare(cfg, &user, err, sizeof(err)) < 0 ||
+	    tzm_dirs_prepare(cfg, &user, err, sizeof(err)) < 0)
+		goto fail;
+	if (cfg->background && !foreground && tzm_daemonize(err, sizeof(err)) < 0)
+		goto fail;
+	if (tzm_pidfile_write(cfg->pid_file, err, sizeof(err)) < 0 ||
+	    tzm_privileges_drop(&user, err, sizeof(err)) < 0)
+		goto fail;
+	rt = tzm_runtime_new(cfg, err, sizeof(err));
+	if (rt == NULL)
+		goto fail;
+	tzm_runtime_set_current(rt);
+	rc = 0;
+fail:
+	if (rc < 0)
+		tz_log(LOG_ERR, NULL, "start-up: %s", err);
+	tzm_user_clear(&user);
+	return rc;
+}
+
+/* Wait for signals until stopped; then let connections in flight finish. */
+static int serve(const char *conf_path)
+{
+	struct sigaction sa;
+	sigset_t block, old;
+	pthread_t thread;
+	int milter_rc = 0;
+	bool stopping = false;
+
+	if (pipe(sigpipe_fds) < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	if (pthread_create(&thread, NULL, milter_thread, &milter_rc) != 0)
+		return -1;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	tz_log(LOG_INFO, NULL, "textize-milter %s started", TZ_VERSION);
+	while (!stopping) {
+		char c;
+		ssize_t n = read(sigpipe_fds[0], &c, 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || c == 'M') {
+			stopping = true;          /* smfi_main returned by itself */
+		} else if (c == SIGHUP) {
+			reload(conf_path);
+		} else {
+			tz_log(LOG_INFO, NULL, "stopping: no new connections");
+			smfi_stop();
+			stopping = true;
+		}
+	}
+	pthread_join(thread, NULL);
+	for (int i = 0; i < TZM_DRAIN_SECONDS * 10 && tzm_active_connections() > 0; i++)
+		usleep(100000);
+	tz_log(LOG_INFO, NULL, "stopped (%d connections left)", tzm_active_connections());
+	return milter_rc == MI_SUCCESS ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf_path = TZM_DEFAULT_CONF;
+	bool explicit_path = false, check_only = false, foreground = false;
+	struct tz_config *cfg;
+	int opt, rc;
+
+	while ((opt = getopt(argc, argv, "c:nfVh")) != -1) {
+		switch (opt) {
+		case 'c': conf_path = optarg; explicit_path = true; break;
+		case 'n': check_only = true; break;
+		case 'f': foreground = true; break;
+		case 'V': printf("textize-milter %s\n", TZ_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	log_stderr = foreground || check_only;
+	log_syslog = !check_only;
+	if (log_syslog)
+		openlog("textize-milter", LOG_PID, LOG_MAIL);
+	tz_log_set_sink(log_sink);
+	cfg = load_config(conf_path, explicit_path);
+	if (cfg == NULL)
+		return 1;
+	if (check_only) {
+		printf("%s: configuration OK\n", cfg->path ? cfg->path : "(built-in defaults)");
+		tz_config_unref(cfg);
+		return 0;
+	}
+	tz_log_set_level(cfg->log_level);
+	tz_engine_global_init();
+	rc = start_up(cfg, foreground);
+	if (rc == 0)
+		rc = serve(conf_path);
+	tzm_runtime_current_clear();
+	tzm_pidfile_remove(cfg->pid_file);
+	tz_config_unref(cfg);
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,14 @@
+/* callbacks.h — the libmilter filter description and the counters main.c
+ * needs to shut down gracefully. */
+#ifndef TZM_CALLBACKS_H
+#define TZM_CALLBACKS_H
+
+#include <libmilter/mfapi.h>
+
+extern struct smfiDesc tzm_filter;
+
+/* Connections between connect and close right now (for the drain at
+ * SIGTERM). */
+int tzm_active_connections(void);
+
+#endif

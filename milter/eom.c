@@ -1,0 +1,156 @@
+/* eom.c — end of message for inbound mail: store the original, run the
+ * engine with the store as the sink for stripped parts, commit the entry
+ * durably, then edit the header and replace the body. Any failure before
+ * the last step returns the OnError reply; nothing is ever accepted
+ * unconverted (a failed edit also fails the message: the MTA drops the
+ * edits made so far when the milter tempfails). */
+#include "session.h"
+
+#include <string.h>
+#include <syslog.h>
+#include "tz_engine.h"
+#include "tz_log.h"
+#include "tz_store.h"
+#include "tz_util.h"
+
+/* Size of one smfi_replacebody call; libmilter splits larger ones anyway. */
+#define TZM_BODY_CHUNK 65536
+
+/* A header value as libmilter wants it: folds as LF + blank, and (with
+ * SMFIP_HDR_LEADSPC) the blank after the colon included. g_free(). */
+static char *milter_value(const struct tzm_conn *c, const char *value)
+{
+	GString *v = g_string_new(c->leadspc && value[0] != ' ' && value[0] != '\t' ? " " : "");
+
+	for (const char *p = value; *p; p++)
+		if (!(p[0] == '\r' && p[1] == '\n'))
+			g_string_append_c(v, *p);
+	return g_string_free(v, FALSE);
+}
+
+static int apply_edits(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+		       const GPtrArray *edits, char *err, size_t errlen)
+{
+	for (guint i = 0; edits && i < edits->len; i++) {
+		const struct tz_header_edit *e = edits->pdata[i];
+		char *v = e->value ? milter_value(c, e->value) : NULL;
+		int rc;
+
+		switch (e->op) {
+		case TZ_HDR_DELETE:
+			rc = ops->chgheader(ctx, e->name, (int)e->index, NULL);
+			break;
+		case TZ_HDR_CHANGE:
+			rc = ops->chgheader(ctx, e->name, (int)e->index, v ? v : "");
+			break;
+		default:
+			rc = ops->addheader(ctx, e->name, v ? v : "");
+			break;
+		}
+		g_free(v);
+		if (rc < 0)
+			return tz_err(err, errlen, "header edit of %s failed", e->name);
+	}
+	return 0;
+}
+
+/* Send the new body with CRLF line ends (the engine writes LF), in chunks. */
+static int replace_body(const struct tzm_ops *ops, void *ctx, const GByteArray *body,
+			uint64_t *sent, char *err, size_t errlen)
+{
+	unsigned char *buf = g_malloc(TZM_BODY_CHUNK + 2);
+	size_t n = 0;
+	int rc = 0;
+
+	*sent = 0;
+	for (guint i = 0; body && i < body->len && rc == 0; i++) {
+		if (body->data[i] == '\n' && (i == 0 || body->data[i - 1] != '\r'))
+			buf[n++] = '\r';
+		buf[n++] = body->data[i];
+		if (n >= TZM_BODY_CHUNK) {
+			rc = ops->replacebody(ctx, buf, (int)n);
+			*sent += n;
+			n = 0;
+		}
+	}
+	/* An empty new body still has to replace the old one. */
+	if (rc == 0 && (n > 0 || *sent == 0)) {
+		rc = ops->replacebody(ctx, buf, (int)n);
+		*sent += n;
+	}
+	g_free(buf);
+	return rc < 0 ? tz_err(err, errlen, "replacing the body failed") : 0;
+}
+
+/* Store the original and convert; on success *res and the committed entry
+ * id. All the work that touches the disk happens here. */
+static int convert_and_store(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+			     struct tz_result **res, char *err, size_t errlen)
+{
+	struct tzm_msg *m = c->msg;
+	struct tz_engine_options opt;
+	struct tz_store_entry *e = NULL;
+	GMimeStream *orig = NULL, *in = NULL;
+	char why[TZ_ERRLEN];
+	int rc = -1;
+
+	*res = NULL;
+	tz_config_engine_options(c->rt->cfg, &opt);
+	e = tz_store_entry_begin(c->rt->store, why, sizeof(why));
+	if (e == NULL) {
+		tz_err(err, errlen, "quarantine: %s", why);
+		goto out;
+	}
+	g_strlcpy(m->ref_id, tz_store_entry_id(e), sizeof(m->ref_id));
+	orig = tz_spool_stream(m->spool, err, errlen);
+	in = tz_spool_stream(m->spool, err, errlen);
+	if (orig == NULL || in == NULL)
+		goto out;
+	if (tz_store_entry_put_original(e, orig, why, sizeof(why)) < 0) {
+		tz_err(err, errlen, "quarantine original: %s", why);
+		goto out;
+	}
+	ops->progress(ctx);
+	if (tz_engine_convert(&opt, in, m->ref_id, tz_store_entry_sink(e), res, why, sizeof(why)) < 0) {
+		tz_err(err, errlen, "conversion: %s", why);
+		goto out;
+	}
+	ops->progress(ctx);
+	rc = tz_store_entry_commit(e, &m->env, *res, why, sizeof(why));
+	e = NULL;   /* commit frees the entry whatever the outcome */
+	if (rc < 0)
+		tz_err(err, errlen, "quarantine commit: %s", why);
+out:
+	if (rc < 0) {
+		tz_result_free(*res);
+		*res = NULL;
+		m->ref_id[0] = '\0';   /* nothing was committed under it */
+	}
+	tz_store_entry_abort(e);
+	if (orig)
+		g_object_unref(orig);
+	if (in)
+		g_object_unref(in);
+	return rc;
+}
+
+enum tzm_status tzm_textize(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx)
+{
+	struct tzm_msg *m = c->msg;
+	struct tz_result *res = NULL;
+	char err[TZ_ERRLEN];
+	enum tzm_status st;
+
+	if (convert_and_store(c, ops, ctx, &res, err, sizeof(err)) < 0 ||
+	    apply_edits(c, ops, ctx, res->header_edits, err, sizeof(err)) < 0 ||
+	    replace_body(ops, ctx, res->body, &m->bytes_out, err, sizeof(err)) < 0) {
+		st = tzm_fail(c, ops, ctx, err);
+		goto out;
+	}
+	m->stripped = res->parts ? res->parts->len : 0;
+	m->action = "textized";
+	st = TZM_CONTINUE;
+out:
+	tz_result_free(res);
+	return st;
+}

@@ -1,0 +1,37 @@
+/* runtime.h — the daemon's current configuration snapshot and the objects
+ * built from it (the quarantine store). A connection takes a reference at
+ * connect and keeps it until close, so a SIGHUP reload never changes the
+ * rules under a message in flight; the old snapshot is freed when its last
+ * connection closes. */
+#ifndef TZM_RUNTIME_H
+#define TZM_RUNTIME_H
+
+#include <stddef.h>
+#include "tz_config.h"
+#include "tz_store.h"
+
+struct tzm_runtime {
+	int refs;                  /* atomic */
+	struct tz_config *cfg;     /* one reference, owned */
+	struct tz_store *store;    /* owned; opened on cfg->quarantine_dir */
+	unsigned generation;       /* 1 for the first load, +1 per reload */
+};
+
+/* Build a runtime from cfg (takes its own reference to cfg): opens the
+ * store. NULL + err on failure. refs = 1. */
+struct tzm_runtime *tzm_runtime_new(struct tz_config *cfg, char *err, size_t errlen);
+struct tzm_runtime *tzm_runtime_ref(struct tzm_runtime *rt);
+void tzm_runtime_unref(struct tzm_runtime *rt);   /* NULL is a no-op */
+
+/* The process-wide current runtime. set takes over the caller's reference
+ * and drops the old one; get returns a new reference (NULL before the first
+ * set and after tzm_runtime_current_clear). Thread-safe. */
+void tzm_runtime_set_current(struct tzm_runtime *rt);
+struct tzm_runtime *tzm_runtime_current(void);
+void tzm_runtime_current_clear(void);
+
+/* SIGHUP: load `path`, build a runtime and make it current. On failure the
+ * current one stays and -1 + err is returned (the caller logs it). */
+int tzm_runtime_reload(const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,304 @@
+/* session.c — per-connection and per-message state and the SMTP steps up
+ * to end of message. The message is rebuilt into the spool exactly as
+ * received (header fields as "Name:value" with the MTA's folding turned
+ * into CRLF, a blank line, the body chunks) so the original kept in the
+ * quarantine is the message the sender sent. */
+#include "session.h"
+
+#include <string.h>
+#include <syslog.h>
+#include "policy_glue.h"
+#include "tz_log.h"
+#include "tz_util.h"
+
+struct tzm_conn *tzm_conn_new(const char *client_name, const char *client_addr)
+{
+	struct tzm_runtime *rt = tzm_runtime_current();
+	struct tzm_conn *c;
+
+	if (rt == NULL)
+		return NULL;
+	c = g_new0(struct tzm_conn, 1);
+	c->rt = rt;
+	c->client_name = g_strdup(client_name ? client_name : "unknown");
+	c->client_addr = g_strdup(client_addr);
+	c->internal = tz_config_is_internal(rt->cfg, client_addr);
+	return c;
+}
+
+void tzm_conn_free(struct tzm_conn *c)
+{
+	if (c == NULL)
+		return;
+	tzm_msg_end(c);
+	tzm_policy_conn_free(c);
+	tzm_runtime_unref(c->rt);
+	g_free(c->client_name);
+	g_free(c->client_addr);
+	g_free(c->helo);
+	g_free(c->auth_user);
+	g_free(c);
+}
+
+enum tz_direction tzm_direction(const struct tzm_conn *c)
+{
+	return c->internal || (c->auth_user && *c->auth_user) ? TZ_DIR_OUTBOUND : TZ_DIR_INBOUND;
+}
+
+const char *tzm_qid(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx)
+{
+	struct tzm_msg *m = c->msg;
+	const char *i;
+
+	if (m == NULL)
+		return "NOQUEUE";
+	if (m->env.queue_id == NULL && ops && (i = ops->getsymval(ctx, "i")) != NULL && *i)
+		m->env.queue_id = g_strdup(i);
+	return m->env.queue_id ? m->env.queue_id : "NOQUEUE";
+}
+
+/* A printable copy for log lines: envelope data comes from the Internet. */
+static char *log_safe(const char *s)
+{
+	char *r = g_strndup(s ? s : "", 200);
+
+	for (char *p = r; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
+	return r;
+}
+
+static void msg_summary(struct tzm_conn *c)
+{
+	struct tzm_msg *m = c->msg;
+	char *from = log_safe(m->env.sender);
+	char *client = log_safe(c->client_name);
+	gint64 ms = (g_get_monotonic_time() - m->t_start) / 1000;
+
+	tz_log(m->error[0] ? LOG_WARNING : LOG_INFO, m->env.queue_id,
+	       "%s client=%s[%s] from=<%s> rcpts=%u action=%s ref=%s stripped=%u "
+	       "in=%llu out=%llu ms=%lld%s%s",
+	       m->env.direction == TZ_DIR_OUTBOUND ? "outbound" : "inbound",
+	       client, c->client_addr ? c->client_addr : "",
+	       from, m->env.rcpts->len, m->action, m->ref_id[0] ? m->ref_id : "-",
+	       m->stripped, (unsigned long long)m->bytes_in,
+	       (unsigned long long)m->bytes_out, (long long)ms,
+	       m->error[0] ? " error=" : "", m->error);
+	g_free(from);
+	g_free(client);
+}
+
+void tzm_msg_end(struct tzm_conn *c)
+{
+	struct tzm_msg *m = c->msg;
+
+	if (m == NULL)
+		return;
+	msg_summary(c);
+	tzm_policy_msg_free(m);
+	tz_spool_free(m->spool);
+	g_free(m->env.queue_id);
+	g_free(m->env.client_addr);
+	g_free(m->env.client_name);
+	g_free(m->env.helo);
+	g_free(m->env.auth_user);
+	g_free(m->env.sender);
+	g_free(m->env.spf_result);
+	g_ptr_array_unref(m->env.rcpts);
+	g_free(m);
+	c->msg = NULL;
+}
+
+enum tzm_status tzm_fail(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+			 const char *reason)
+{
+	bool reject = g_strcmp0(c->rt->cfg->on_error, "reject") == 0;
+
+	tz_log(LOG_ERR, c->msg ? tzm_qid(c, ops, ctx) : NULL, "error: %s", reason);
+	if (c->msg) {
+		if (!c->msg->error[0])
+			g_strlcpy(c->msg->error, reason, sizeof(c->msg->error));
+		c->msg->action = reject ? "reject" : "tempfail";
+	}
+	if (reject) {
+		ops->setreply(ctx, "550", "5.7.0", "Message could not be processed by the content filter");
+		return TZM_REJECT;
+	}
+	ops->setreply(ctx, "451", "4.3.0", "Temporary content filter failure, try again later");
+	return TZM_TEMPFAIL;
+}
+
+enum tzm_status tzm_on_connect(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx)
+{
+	return tzm_policy_connect(c, ops, ctx);
+}
+
+enum tzm_status tzm_on_helo(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+			    const char *helo)
+{
+	g_free(c->helo);
+	c->helo = g_strdup(helo);
+	return TZM_CONTINUE;
+}
+
+/* "<a@b>" -> "a@b"; "<>" -> "". */
+static char *strip_brackets(const char *s)
+{
+	size_t n;
+
+	if (s == NULL)
+		return g_strdup("");
+	n = strlen(s);
+	if (n >= 2 && s[0] == '<' && s[n - 1] == '>')
+		return g_strndup(s + 1, n - 2);
+	return g_strdup(s);
+}
+
+enum tzm_status tzm_on_mail(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+			    char **argv)
+{
+	const struct tz_config *cfg = c->rt->cfg;
+	const char *auth = ops->getsymval(ctx, "{auth_authen}");
+	struct tzm_msg *m;
+
+	tzm_msg_end(c);   /* a message the MTA never ended (no abort seen) */
+	g_free(c->auth_user);
+	c->auth_user = auth && *auth ? g_strdup(auth) : NULL;
+	m = g_new0(struct tzm_msg, 1);
+	m->t_start = g_get_monotonic_time();
+	m->action = "aborted";
+	m->env.sender = strip_brackets(argv ? argv[0] : NULL);
+	m->env.rcpts = g_ptr_array_new_with_free_func(g_free);
+	m->env.client_addr = g_strdup(c->client_addr);
+	m->env.client_name = g_strdup(c->client_name);
+	m->env.helo = g_strdup(c->helo);
+	m->env.auth_user = g_strdup(c->auth_user);
+	m->env.direction = tzm_direction(c);
+	m->spool = tz_spool_new(cfg->spool_dir, cfg->spool_memory_limit);
+	c->msg = m;
+	c->messages++;
+	tzm_qid(c, ops, ctx);
+	return tzm_policy_mail(c, ops, ctx);
+}
+
+enum tzm_status tzm_on_rcpt(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+			    char **argv)
+{
+	char *rcpt;
+
+	if (c->msg == NULL)
+		return TZM_CONTINUE;
+	rcpt = strip_brackets(argv ? argv[0] : NULL);
+	g_ptr_array_add(c->msg->env.rcpts, rcpt);
+	tzm_qid(c, ops, ctx);
+	return tzm_policy_rcpt(c, ops, ctx, rcpt);
+}
+
+/* Append to the spool, enforcing MaxMessageSize. A size overrun rejects
+ * (552 5.3.4); a spool error fails closed. */
+static enum tzm_status spool_append(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+				    const void *buf, size_t len)
+{
+	struct tzm_msg *m = c->msg;
+	char err[TZ_ERRLEN];
+
+	if (m->too_big)
+		return TZM_REJECT;
+	if (m->bytes_in + len > c->rt->cfg->max_message_size) {
+		m->too_big = true;
+		m->action = "reject-size";
+		tz_log(LOG_NOTICE, tzm_qid(c, ops, ctx), "message larger than MaxMessageSize %zu",
+		       c->rt->cfg->max_message_size);
+		ops->setreply(ctx, "552", "5.3.4", "Message size exceeds fixed limit");
+		return TZM_REJECT;
+	}
+	if (tz_spool_write(m->spool, buf, len, err, sizeof(err)) < 0)
+		return tzm_fail(c, ops, ctx, err);
+	m->bytes_in += len;
+	return TZM_CONTINUE;
+}
+
+/* Append s with every bare LF turned into CRLF (MTAs hand folded header
+ * values over with LF only). */
+static void append_crlf(GString *out, const char *s)
+{
+	for (const char *p = s; *p; p++) {
+		if (*p == '\n' && (p == s || p[-1] != '\r'))
+			g_string_append_c(out, '\r');
+		g_string_append_c(out, *p);
+	}
+}
+
+enum tzm_status tzm_on_header(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+			      const char *name, const char *value)
+{
+	GString *line;
+	enum tzm_status st;
+
+	if (c->msg == NULL)
+		return TZM_CONTINUE;
+	line = g_string_sized_new(strlen(name) + strlen(value) + 4);
+	g_string_append(line, name);
+	/* With SMFIP_HDR_LEADSPC the value keeps its own leading blank (or
+	 * none); without it the MTA removed one space, so put it back. */
+	g_string_append(line, c->leadspc ? ":" : ": ");
+	append_crlf(line, value);
+	g_string_append(line, "\r\n");
+	st = spool_append(c, ops, ctx, line->str, line->len);
+	g_string_free(line, TRUE);
+	return st;
+}
+
+enum tzm_status tzm_on_eoh(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx)
+{
+	enum tzm_status st;
+
+	if (c->msg == NULL)
+		return TZM_CONTINUE;
+	st = spool_append(c, ops, ctx, "\r\n", 2);
+	if (st != TZM_CONTINUE)
+		return st;
+	tzm_qid(c, ops, ctx);
+	return tzm_policy_eoh(c, ops, ctx);
+}
+
+enum tzm_status tzm_on_body(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+			    const unsigned char *buf, size_t len)
+{
+	if (c->msg == NULL)
+		return TZM_CONTINUE;
+	return spool_append(c, ops, ctx, buf, len);
+}
+
+enum tzm_status tzm_on_eom(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx)
+{
+	struct tzm_msg *m = c->msg;
+	enum tzm_status st;
+
+	if (m == NULL)   /* cannot happen with a sane MTA; never pass unseen mail */
+		return tzm_fail(c, ops, ctx, "end of message without MAIL");
+	tzm_qid(c, ops, ctx);
+	if (m->too_big) {
+		ops->setreply(ctx, "552", "5.3.4", "Message size exceeds fixed limit");
+		st = TZM_REJECT;
+		goto out;
+	}
+	st = tzm_policy_eom(c, ops, ctx);
+	if (st != TZM_CONTINUE) {
+		m->action = "policy";
+		goto out;
+	}
+	if (m->env.direction == TZ_DIR_OUTBOUND) {
+		m->action = "passed";
+		goto out;
+	}
+	st = tzm_textize(c, ops, ctx);
+out:
+	tzm_msg_end(c);
+	return st;
+}
+
+void tzm_on_abort(struct tzm_conn *c)
+{
+	tzm_msg_end(c);
+}

@@ -1,0 +1,98 @@
+/* session.h — the milter core: per-connection and per-message state and
+ * what happens at each SMTP step, without libmilter (the MTA is reached
+ * through struct tzm_ops). callbacks.c calls these; unit tests call them
+ * with a fake ops table.
+ *
+ * Ownership: a tzm_conn is made at connect and freed only at close (it may
+ * carry any number of messages, or none). A tzm_msg is made at MAIL and
+ * freed by tzm_msg_end, called from eom and from abort — whichever comes
+ * first; calling it twice is harmless. */
+#ifndef TZM_SESSION_H
+#define TZM_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+#include "ops.h"
+#include "runtime.h"
+#include "tz_envelope.h"
+#include "tz_spool.h"
+#include "textize.h"
+
+/* What a step tells the MTA (callbacks.c maps it to SMFIS_*). */
+enum tzm_status {
+	TZM_CONTINUE = 0,
+	TZM_ACCEPT,      /* accept the message (or connection) without further steps */
+	TZM_TEMPFAIL,    /* reply already set with ops->setreply */
+	TZM_REJECT,      /* reply already set with ops->setreply */
+	TZM_DISCARD,
+};
+
+struct tzm_msg {
+	struct tz_envelope env;      /* queue id, sender, rcpts, direction (strings owned) */
+	struct tz_spool *spool;      /* the message as received, CRLF line ends */
+	uint64_t bytes_in;           /* header + body bytes spooled */
+	uint64_t bytes_out;          /* new body bytes sent at eom */
+	unsigned stripped;           /* parts stripped by the engine */
+	const char *action;          /* for the summary line: "textized", "passed", ... (static) */
+	char ref_id[TZ_ID_LEN];      /* quarantine entry id, "" when none */
+	char error[TZ_ERRLEN];       /* first internal error, "" when none */
+	bool too_big;                /* passed MaxMessageSize */
+	gint64 t_start;              /* g_get_monotonic_time at MAIL */
+	void *policy;                /* policy_glue's per-message state, freed by it */
+};
+
+struct tzm_conn {
+	struct tzm_runtime *rt;      /* snapshot taken at connect; one reference */
+	char *client_addr;           /* textual address, NULL for a non-IP client */
+	char *client_name;           /* reverse name as the MTA saw it */
+	char *helo;
+	char *auth_user;             /* {auth_authen} of the last MAIL, NULL when none */
+	bool internal;               /* client address inside InternalNetworks */
+	bool leadspc;                /* MTA keeps the blank after "Name:" in values */
+	unsigned messages;           /* messages started on this connection */
+	struct tzm_msg *msg;         /* current message, NULL between messages */
+	void *policy;                /* policy_glue's per-connection state, freed by it */
+};
+
+/* Connection start. addr may be NULL (no IP, e.g. a local submission).
+ * Takes a new reference to the current runtime; NULL if there is none. */
+struct tzm_conn *tzm_conn_new(const char *client_name, const char *client_addr);
+void tzm_conn_free(struct tzm_conn *c);      /* frees a message left open; NULL ok */
+
+enum tzm_status tzm_on_connect(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx);
+enum tzm_status tzm_on_helo(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+			    const char *helo);
+/* argv[0] is the address (with or without <>), then ESMTP args. */
+enum tzm_status tzm_on_mail(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+			    char **argv);
+enum tzm_status tzm_on_rcpt(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+			    char **argv);
+enum tzm_status tzm_on_header(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+			      const char *name, const char *value);
+enum tzm_status tzm_on_eoh(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx);
+enum tzm_status tzm_on_body(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+			    const unsigned char *buf, size_t len);
+enum tzm_status tzm_on_eom(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx);
+void tzm_on_abort(struct tzm_conn *c);
+
+/* Direction of the current message: outbound when the client is internal or
+ * the session is authenticated. */
+enum tz_direction tzm_direction(const struct tzm_conn *c);
+
+/* Log the summary line and free the current message (no-op when none). */
+void tzm_msg_end(struct tzm_conn *c);
+
+/* Fail closed: log `reason` with the queue id, set the OnError reply
+ * (451 4.3.0 or 550 5.7.0) and return the matching status. */
+enum tzm_status tzm_fail(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+			 const char *reason);
+
+/* The queue id of the current message, refreshed from macro "i" (Postfix
+ * assigns it only after the first accepted RCPT). "NOQUEUE" when unknown. */
+const char *tzm_qid(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx);
+
+/* End of message for inbound mail: convert, store, edit (eom.c). */
+enum tzm_status tzm_textize(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx);
+
+#endif
