@@ -1,0 +1,219 @@
+/* test_header.c — RFC 2047 in loose mode, raw 8-bit and raw JIS headers,
+ * attachment names (RFC 2231 continuations with Japanese charsets, RFC 2047
+ * inside filename=, raw Shift_JIS), NFC and display safety. The split
+ * encoded-words were generated with python3 (base64 of a byte slice that
+ * cuts one character in two); expected text checked by hand. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+#include <gmime/gmime.h>
+
+#include "tz_header.h"
+
+static void hdr(const char *raw, const char *expect)
+{
+	char *d = tz_header_decode(raw);
+
+	assert_string_equal(d, expect);
+	g_free(d);
+}
+
+static void test_rfc2047_basic(void **state)
+{
+	hdr(" =?ISO-2022-JP?B?GyRCMnE1RBsoQg==?=", "会議");
+	/* CP932 extensions inside an ISO-2022-JP word (①会議のお知らせ). */
+	hdr("=?iso-2022-jp?B?GyRCLSEycTVEJE4kKkNOJGkkOxsoQg==?=", "①会議のお知らせ");
+	hdr("=?UTF-8?Q?caf=C3=A9_au_lait?=", "café au lait");
+	/* White space between words goes, around them it stays. */
+	hdr("Re: =?UTF-8?Q?a?= =?UTF-8?Q?b?=  x", "Re: ab  x");
+	/* RFC 2231 language suffix on the charset. */
+	hdr("=?ISO-2022-JP*ja?B?GyRCMnE1RBsoQg==?=", "会議");
+	/* Plain text and folding. */
+	hdr("Hello\r\n\tworld", "Hello\tworld");
+	hdr("", "");
+	hdr(NULL, "");
+}
+
+static void test_rfc2047_split(void **state)
+{
+	/* 日本語の件名 in UTF-8 cut after 4 bytes: 本 is split. */
+	hdr(" =?UTF-8?B?5pel5g==?=\r\n =?UTF-8?B?nKzoqp7jga7ku7blkI0=?=", "日本語の件名");
+	/* Shift_JIS cut after 3 bytes: 本 is split; charset case differs. */
+	hdr("=?Shift_JIS?B?k/qW?= =?shift_jis?B?e4zqgsyMj5a8?=", "日本語の件名");
+	/* Q words split in the middle of a UTF-8 sequence. */
+	hdr("=?utf-8?q?=E6=97?= =?utf-8?q?=A5?=", "日");
+}
+
+static void test_rfc2047_loose(void **state)
+{
+	/* Unterminated JIS inside the word (no ESC ( B), text after it. */
+	hdr("=?ISO-2022-JP?B?GyRCMnE1RA==?= abc", "会議 abc");
+	/* Bad padding (none). */
+	hdr("=?ISO-2022-JP?B?GyRCMnE1RA?=", "会議");
+	/* Unterminated word. */
+	hdr("=?ISO-2022-JP?B?GyRCMnE1RA== abc", "会議 abc");
+	/* Glued to text, inside a quoted string, spaces in a Q word. */
+	hdr("abc=?utf-8?q?caf=C3=A9 au lait?=def", "abccafé au laitdef");
+	hdr("\"=?UTF-8?B?5bGx55SwIOWkqumDjg==?=\" <taro@example.jp>",
+	    "\"山田 太郎\" <taro@example.jp>");
+	/* Unknown encoding letter: left as text. */
+	hdr("=?utf-8?X?abc?=", "=?utf-8?X?abc?=");
+	/* A decoded CR LF never survives (header injection). */
+	hdr("=?utf-8?b?YQ0KQmNjOiB4QHk=?=", "a  Bcc: x@y");
+}
+
+static void test_rfc2047_long(void **state)
+{
+	GString *raw = g_string_new("=?UTF-8?B?"), *expect = g_string_new(NULL);
+	int k;
+	char *d;
+
+	/* 3000 x あ in one 12,000-character word. */
+	for (k = 0; k < 3000; k++) {
+		g_string_append(raw, "44GC");
+		g_string_append(expect, "あ");
+	}
+	g_string_append(raw, "?=");
+	d = tz_header_decode(raw->str);
+	assert_string_equal(d, expect->str);
+	g_free(d);
+	g_string_free(raw, TRUE);
+	g_string_free(expect, TRUE);
+}
+
+static void test_raw_headers(void **state)
+{
+	/* 会議資料の件 について in Shift_JIS, EUC-JP, UTF-8. */
+	hdr("\x89\xef\x8b\x63\x8e\x91\x97\xbf\x82\xcc\x8c\x8f \x82\xc9\x82\xc2\x82\xa2\x82\xc4",
+	    "会議資料の件 について");
+	hdr("\xb2\xf1\xb5\xc4\xbb\xf1\xce\xc1\xa4\xce\xb7\xef \xa4\xcb\xa4\xc4\xa4\xa4\xa4\xc6",
+	    "会議資料の件 について");
+	hdr("会議資料の件 について", "会議資料の件 について");
+	/* Raw JIS, terminated or not. */
+	hdr("Re: \x1b$B2q5D\x1b(B test", "Re: 会議 test");
+	hdr("Re: \x1b$B2q5D", "Re: 会議");
+	/* Raw Shift_JIS next to an encoded-word. */
+	hdr("\x89\xef\x8b\x63 =?UTF-8?B?5pel?=", "会議 日");
+}
+
+/* Parse a one-part message and return its filename. */
+static char *fname(const char *headers)
+{
+	char *msg = g_strconcat(headers, "\n\nbody\n", NULL);
+	GMimeStream *st = g_mime_stream_mem_new_with_buffer(msg, strlen(msg));
+	GMimeParser *p = g_mime_parser_new_with_stream(st);
+	GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
+	char *name;
+
+	assert_non_null(m);
+	name = tz_header_part_filename(g_mime_message_get_mime_part(m));
+	g_object_unref(m);
+	g_object_unref(p);
+	g_object_unref(st);
+	g_free(msg);
+	return name;
+}
+
+static void fn(const char *headers, const char *expect)
+{
+	char *name = fname(headers);
+
+	if (expect == NULL) {
+		assert_null(name);
+	} else {
+		assert_non_null(name);
+		assert_string_equal(name, expect);
+	}
+	g_free(name);
+}
+
+#define CT "Content-Type: application/octet-stream\n"
+
+static void test_filename(void **state)
+{
+	/* RFC 2231 continuations, ISO-2022-JP charset, 申請書（様式第１号）.xlsx */
+	fn(CT "Content-Disposition: attachment;\n"
+	   " filename*0*=iso-2022-jp'ja'%1B%24B%3F%3D%40A%3Dq%21JMM%3C0Bh;\n"
+	   " filename*1*=%2319f%21K%1B%28B.xlsx", "申請書（様式第１号）.xlsx");
+	/* Same name in Shift_JIS, one extended value, 0x5C trail byte in 申. */
+	fn(CT "Content-Disposition: attachment; filename*=Shift_JIS''"
+	   "%90%5C%90%BF%8F%91%81i%97l%8E%AE%91%E6%82P%8D%86%81j.xlsx",
+	   "申請書（様式第１号）.xlsx");
+	/* Mixed plain and encoded continuations, out of order. */
+	fn(CT "Content-Disposition: attachment; filename*1=\".txt\";"
+	   " filename*0*=UTF-8''%E5%A0%B1%E5%91%8A", "報告.txt");
+	/* RFC 2047 inside a quoted filename= (the common Japanese way). */
+	fn(CT "Content-Disposition: attachment;\n filename=\"=?ISO-2022-JP?B?GyRCPz1AQT1xGyhCLnBkZg==?=\"",
+	   "申請書.pdf");
+	/* Only Content-Type name=, split across two words. */
+	fn("Content-Type: application/pdf; name=\"=?UTF-8?B?5pel5g==?= =?UTF-8?B?nKw=?=.pdf\"",
+	   "日本.pdf");
+	/* Raw Shift_JIS 表示.txt: 表 ends in 0x5C, not an escape. */
+	fn(CT "Content-Disposition: attachment; filename=\"\x95\x5c\x8e\xa6.txt\"", "表示.txt");
+	/* RFC 2231 wins over the plain parameter. */
+	fn(CT "Content-Disposition: attachment; filename=\"old.txt\"; filename*=UTF-8''new.txt",
+	   "new.txt");
+	fn(CT "Content-Disposition: inline", NULL);
+	fn(CT "Content-Disposition: attachment; filename=\"\"", NULL);
+}
+
+static void test_filename_safety(void **state)
+{
+	/* NFC: か + combining voiced mark (as macOS writes names) -> が. */
+	fn(CT "Content-Disposition: attachment; filename*=UTF-8''%E3%81%8B%E3%82%99.txt",
+	   "が.txt");
+	/* RLO: "invoice<RLO>fdp.exe" would show as invoiceexe.pdf. */
+	fn(CT "Content-Disposition: attachment; filename*=UTF-8''invoice%E2%80%AEfdp.exe",
+	   "invoice[U+202E]fdp.exe");
+	/* Path separators and a CR LF injection attempt. */
+	fn(CT "Content-Disposition: attachment; filename=\"..\\\\..\\\\a/b.txt\"",
+	   "..＼..＼a／b.txt");
+	fn(CT "Content-Disposition: attachment; filename*=UTF-8''a%0D%0ABcc%3A%20x.txt",
+	   "a␍␊Bcc: x.txt");
+}
+
+static void test_display_safe(void **state)
+{
+	static const char *const t[][2] = {
+		{ "plain 日本語.txt", "plain 日本語.txt" },
+		{ "a/b\\c", "a／b＼c" },
+		{ "a\r\nb\tc\x7f", "a␍␊b␉c␡" },
+		{ "x\xe2\x80\x8fy\xe2\x81\xa6z\xd8\x9c", "x[U+200F]y[U+2066]z[U+061C]" },
+		{ "c1\xc2\x85", "c1[U+0085]" },
+		{ "bad\xff utf8", "bad\xef\xbf\xbd utf8" },
+	};
+	size_t k;
+	char *s;
+
+	for (k = 0; k < G_N_ELEMENTS(t); k++) {
+		s = tz_header_display_safe(t[k][0]);
+		assert_string_equal(s, t[k][1]);
+		assert_null(strpbrk(s, "\r\n"));
+		g_free(s);
+	}
+	s = tz_header_display_safe(NULL);
+	assert_string_equal(s, "");
+	g_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rfc2047_basic),
+		cmocka_unit_test(test_rfc2047_split),
+		cmocka_unit_test(test_rfc2047_loose),
+		cmocka_unit_test(test_rfc2047_long),
+		cmocka_unit_test(test_raw_headers),
+		cmocka_unit_test(test_filename),
+		cmocka_unit_test(test_filename_safety),
+		cmocka_unit_test(test_display_safe),
+	};
+	int rc;
+
+	g_mime_init();
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	g_mime_shutdown();
+	return rc;
+}

@@ -1,0 +1,146 @@
+/* test_jis.c — ISO-2022-JP as Windows writes it: CP50221 decoding of the
+ * CP932 extensions, half-width katakana, 1978 kanji, JIS X 0212 and the
+ * -2 sets; broken input; CP50220-style encoding and its round trip.
+ * Expected strings were checked with python3 codecs (cp932, euc_jp,
+ * iso2022_jp) and iconv -f CP932. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+#include <glib.h>
+
+#include "tz_charset.h"
+#include "tz_jis.h"
+
+static void dec(const char *in, size_t len, const char *expect, unsigned replaced)
+{
+	GString *out = g_string_new(NULL);
+	unsigned r = tz_jis_decode(in, len, NULL, out);
+
+	assert_string_equal(out->str, expect);
+	assert_int_equal(r, replaced);
+	g_string_free(out, TRUE);
+}
+
+#define DEC(in, expect, rep) dec(in, sizeof(in) - 1, expect, rep)
+
+static void test_cp932_extensions(void **state)
+{
+	/* NEC row 13 (①, Ⅰ, ㈱) and the row 1 code points Windows maps
+	 * differently from JIS: ～ U+FF5E, － U+FF0D, ∥ U+2225. */
+	DEC("\x1b$B-!-j-5!A!]!B\x1b(B", "①㈱Ⅰ～－∥", 0);
+	/* NEC-selected IBM extension, row 89: 纊 (U+7E8A). */
+	DEC("\x1b$By!\x1b(B", "纊", 0);
+	/* IBM extension rows past 94, as CP932 numbers them (FA40, FA5C). */
+	DEC("\x1b$B\x93!\x93=\x1b(B", "ⅰ纊", 0);
+	/* Plain JIS X 0208 text with ASCII around it. */
+	DEC("Re: \x1b$B2q5D\x1b(B 10:00", "Re: 会議 10:00", 0);
+}
+
+static void test_kana_and_old_sets(void **state)
+{
+	DEC("\x1b(I123\x1b(B", "ｱｲｳ", 0);
+	DEC("a\x0e" "123\x0f" "b", "aｱｲｳb", 0);
+	DEC("\x1b$@0!\x1b(B", "亜", 0);             /* JIS X 0208-1978 */
+	DEC("\x1b(Jabc\x1b(B", "abc", 0);           /* JIS X 0201 Roman */
+	DEC("\x1b$(D0!\x1b(B", "丂", 0);            /* JIS X 0212 */
+	DEC("\x1b$A0!\x1b(B", "啊", 0);             /* ISO-2022-JP-2 GB2312 */
+	DEC("caf\x1b.A\x1bNi", "café", 0);          /* ISO-2022-JP-2 G2 Latin-1 */
+	DEC("\x1b&@\x1b$B0!\x1b(B", "亜", 0);       /* 1990 announcer */
+}
+
+static void test_broken(void **state)
+{
+	/* Unterminated at the line end: the next line is ASCII again. */
+	DEC("\x1b$B%F%9%H\nabc", "テスト\nabc", 0);
+	/* Unterminated at the end of the text. */
+	DEC("\x1b$B%F%9%H", "テスト", 0);
+	/* A lone first byte of a kanji at the end. */
+	DEC("abc\x1b$B%", "abc\xef\xbf\xbd", 1);
+	/* An escape we do not know, and a truncated one. */
+	DEC("\x1b[31mX", "\xef\xbf\xbd[31mX", 1);
+	DEC("ab\x1b$", "ab\xef\xbf\xbd$", 1);
+	/* 8-bit bytes with no fallback charset are replaced, one each. */
+	DEC("a\x82\xa0" "b", "a\xef\xbf\xbd\xef\xbf\xbd" "b", 2);
+	/* Half-width mode with a byte outside 0x21-0x5F. */
+	DEC("\x1b(I\x60\x1b(B", "\xef\xbf\xbd", 1);
+	assert_false(tz_jis_has_escape("plain", 5));
+	assert_true(tz_jis_has_escape("x\x1b$B", 4));
+}
+
+static void test_eight_bit_fallback(void **state)
+{
+	GString *out = g_string_new(NULL);
+	/* JIS, then raw Shift_JIS ①㈱ (a client that wrote both). */
+	static const char in[] = "\x1b$B2q5D\x1b(B \x87\x40\x87\x8a";
+
+	assert_int_equal(tz_jis_decode(in, sizeof in - 1, "CP932", out), 0);
+	assert_string_equal(out->str, "会議 ①㈱");
+	g_string_free(out, TRUE);
+}
+
+static void enc(const char *utf8, const char *expect)
+{
+	GString *out = g_string_new(NULL);
+
+	tz_jis_encode(utf8, strlen(utf8), out);
+	assert_string_equal(out->str, expect);
+	g_string_free(out, TRUE);
+}
+
+static void test_encode(void **state)
+{
+	enc("abc", "abc");
+	enc("会議\n", "\x1b$B2q5D\x1b(B\n");
+	enc("①㈱Ⅰ～－∥", "\x1b$B-!-j-5!A!]!B\x1b(B");
+	/* Half-width katakana folded to full width, voiced marks combined. */
+	enc("ｶﾞｷﾞ ﾊﾟﾋﾟ ｳﾞ ｱｲｳ", "\x1b$B%,%.\x1b(B \x1b$B%Q%T\x1b(B \x1b$B%t\x1b(B \x1b$B%\"%$%&\x1b(B");
+	/* IBM extensions go out as their NEC-selected rows (89-92). */
+	enc("纊ⅰ", "\x1b$By!|q\x1b(B");
+	/* No JIS form: accents stripped, else the code point. Never '?'. */
+	enc("é😀", "e[U+1F600]");
+	enc("a\xff" "b", "a[?]b");
+	/* Back to ASCII before CR LF, even in the middle of kanji. */
+	enc("日本\r\n語", "\x1b$BF|K\\\x1b(B\r\n\x1b$B8l\x1b(B");
+}
+
+static void test_round_trip(void **state)
+{
+	static const char text[] = "①㈱Ⅰ～－∥ 纊 テスト\r\n"
+		"2行目: 全角ＡＢＣ、記号〒※→\n\nend 日本語";
+	GString *jis = g_string_new(NULL), *back = g_string_new(NULL);
+	gchar **lines;
+	size_t k;
+
+	tz_charset_utf8_to_iso2022jp(text, sizeof text - 1, jis);
+	for (k = 0; k < jis->len; k++)
+		assert_true((unsigned char)jis->str[k] < 0x80);
+	/* Every line ends in ASCII mode. */
+	lines = g_strsplit(jis->str, "\n", -1);
+	for (k = 0; lines[k] != NULL; k++) {
+		const char *b = strstr(lines[k], "\x1b$B"), *a = g_strrstr(lines[k], "\x1b(B");
+
+		if (b != NULL)
+			assert_true(a != NULL && a > g_strrstr(lines[k], "\x1b$B"));
+	}
+	g_strfreev(lines);
+	assert_int_equal(tz_jis_decode(jis->str, jis->len, NULL, back), 0);
+	assert_string_equal(back->str, text);
+	g_string_free(jis, TRUE);
+	g_string_free(back, TRUE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cp932_extensions),
+		cmocka_unit_test(test_kana_and_old_sets),
+		cmocka_unit_test(test_broken),
+		cmocka_unit_test(test_eight_bit_fallback),
+		cmocka_unit_test(test_encode),
+		cmocka_unit_test(test_round_trip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
