@@ -22,6 +22,7 @@ struct tz_spf {
 	pthread_cond_t freed;
 	unsigned n;
 	SPF_server_t **servers;
+	SPF_dns_server_t **dns;   /* SPF_server_new_dns does not take ownership */
 	bool *busy;
 };
 
@@ -113,6 +114,7 @@ struct tz_spf *tz_spf_new(unsigned pool_size, tz_spf_dns_fn make_dns, void *ctx,
 
 	s->n = pool_size ? pool_size : 1;
 	s->servers = g_new0(SPF_server_t *, s->n);
+	s->dns = g_new0(SPF_dns_server_t *, s->n);
 	s->busy = g_new0(bool, s->n);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&ca);
@@ -129,9 +131,9 @@ struct tz_spf *tz_spf_new(unsigned pool_size, tz_spf_dns_fn make_dns, void *ctx,
 			tz_err(err, errlen, "spf: cannot create the DNS layer");
 			goto fail;
 		}
+		s->dns[i] = top;
 		s->servers[i] = SPF_server_new_dns(top, 0);
 		if (s->servers[i] == NULL) {
-			SPF_dns_free(top);
 			tz_err(err, errlen, "spf: cannot create an SPF server");
 			goto fail;
 		}
@@ -146,12 +148,16 @@ void tz_spf_free(struct tz_spf *s)
 {
 	if (s == NULL)
 		return;
-	for (unsigned i = 0; i < s->n; i++)
+	for (unsigned i = 0; i < s->n; i++) {
 		if (s->servers[i])
 			SPF_server_free(s->servers[i]);
+		if (s->dns[i])
+			SPF_dns_free(s->dns[i]);
+	}
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->freed);
 	g_free(s->servers);
+	g_free(s->dns);
 	g_free(s->busy);
 	g_free(s);
 }
@@ -200,7 +206,7 @@ static enum tz_spf_res map_result(SPF_result_t r)
 	case SPF_RESULT_NONE: return TZ_SPF_NONE;
 	case SPF_RESULT_TEMPERROR: return TZ_SPF_TEMPERROR;
 	case SPF_RESULT_PERMERROR: return TZ_SPF_PERMERROR;
-	default: return TZ_SPF_TEMPERROR;   /* INVALID: never treat as a pass */
+	default: return TZ_SPF_TEMPERROR;   /* never treat an unknown result as a pass */
 	}
 }
 
@@ -250,6 +256,7 @@ static int run_query(SPF_server_t *server, const char *client_ip, const char *he
 {
 	SPF_request_t *req = SPF_request_new(server);
 	SPF_response_t *resp = NULL;
+	SPF_errcode_t code;
 	int ret = -1;
 
 	if (req == NULL) {
@@ -280,12 +287,17 @@ static int run_query(SPF_server_t *server, const char *client_ip, const char *he
 		ret = 0;
 		goto out;
 	}
-	SPF_request_query_mailfrom(req, &resp);
-	if (resp == NULL) {
-		tz_err(err, errlen, "spf: no response from libspf2");
+	code = SPF_request_query_mailfrom(req, &resp);
+	if (resp == NULL || code == SPF_E_NO_MEMORY || code == SPF_E_INTERNAL_ERROR) {
+		tz_err(err, errlen, "spf: libspf2 error %d", (int)code);
 		goto out;
 	}
 	r->result = map_result(SPF_response_result(resp));
+	/* libspf2 leaves the result unset when the record does not compile
+	 * (unknown mechanism, bad literal): RFC 7208 4.6 makes that a
+	 * permerror; a DNS failure there is a temperror. */
+	if (SPF_response_result(resp) == SPF_RESULT_INVALID)
+		r->result = code == SPF_E_DNS_ERROR ? TZ_SPF_TEMPERROR : TZ_SPF_PERMERROR;
 	ret = 0;
 out:
 	if (resp)
