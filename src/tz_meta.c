@@ -13,18 +13,6 @@
 #include "tz_part.h"
 #include "tz_util.h"
 
-/* Names of tz_part_reason / tz_risk bits as written in meta.json. Kept here
- * (mirroring tz_part.h) so that the store does not depend on the engine's
- * object files; the order must follow the enums. */
-static const char *const reason_names[] = {
-	"attachment", "inline-image", "html-alternative", "signature", "tnef",
-	"calendar", "encrypted", "uuencode", "other",
-};
-static const char *const risk_names[TZ_RISK_COUNT] = {
-	"executable", "double-extension", "name-control", "macro", "encrypted-zip",
-	"archive", "type-mismatch", "script", "encrypted",
-};
-
 struct tz_meta_part *tz_meta_part_new(void)
 {
 	struct tz_meta_part *p = g_new0(struct tz_meta_part, 1);
@@ -162,8 +150,7 @@ void tz_meta_fill(struct tz_meta *m, const char *id, const struct tz_envelope *e
 		struct tz_meta_part *p = tz_meta_part_new();
 		p->index = tp->index;
 		set_str(&p->mime_path, tp->mime_path);
-		set_str(&p->reason, (unsigned)tp->reason < G_N_ELEMENTS(reason_names)
-			? reason_names[tp->reason] : "other");
+		set_str(&p->reason, tz_part_reason_name(tp->reason));
 		set_str(&p->filename, tp->filename);
 		set_str(&p->declared_type, tp->declared_type);
 		set_str(&p->detected_type, tp->detected_type);
@@ -233,7 +220,7 @@ static void part_to_json(GString *s, const struct tz_meta_part *p)
 	g_string_append(s, ",\"risk_flags\":[");
 	for (unsigned b = 0, n = 0; b < TZ_RISK_COUNT; b++)
 		if (p->risk & (1u << b))
-			g_string_append_printf(s, "%s\"%s\"", n++ ? "," : "", risk_names[b]);
+			g_string_append_printf(s, "%s\"%s\"", n++ ? "," : "", tz_risk_name(1u << b));
 	g_string_append(s, "]");
 	kv_str(s, "state", p->state, &first);
 	kv_str(s, "verdict", p->verdict, &first);

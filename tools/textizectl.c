@@ -8,6 +8,9 @@
 
 static const struct ctl_command commands[] = {
 	{ "convert", "text-ize one message to stdout (or --json summary)", ctl_convert },
+	{ "queue", "sanitization queue: list, show, export, release, reject, purge, scan, reindex", ctl_queue },
+	{ "audit", "verify the quarantine audit log", ctl_audit },
+	{ "report", "daily report of the sanitization queue (html, csv, json)", ctl_report },
 	/* Areas add their commands here. */
 	{ NULL, NULL, NULL },
 };

@@ -1,0 +1,423 @@
+/* tz_release.c — the release marker (see tz_release.h) and the mail that
+ * carries released parts. */
+#define _GNU_SOURCE 1   /* O_TMPFILE */
+#include "tz_release.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "tz_meta.h"
+#include "tz_store.h"
+#include "tz_util.h"
+
+struct tz_release_hash {
+	EVP_MD_CTX *md;
+	size_t pending_lf;      /* LFs held back: trailing ones are not hashed */
+};
+
+struct tz_release_hash *tz_release_hash_new(void)
+{
+	struct tz_release_hash *h = g_new0(struct tz_release_hash, 1);
+
+	h->md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(h->md, EVP_sha256(), NULL);
+	return h;
+}
+
+void tz_release_hash_update(struct tz_release_hash *h, const void *buf, size_t len)
+{
+	static const char lfs[64] = "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n"
+				    "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n";
+	const unsigned char *p = buf, *end = p + len, *run;
+
+	while (p < end) {
+		if (*p == '\r') {
+			p++;
+			continue;
+		}
+		if (*p == '\n') {
+			h->pending_lf++;
+			p++;
+			continue;
+		}
+		while (h->pending_lf > 0) {
+			size_t n = h->pending_lf > sizeof(lfs) ? sizeof(lfs) : h->pending_lf;
+			EVP_DigestUpdate(h->md, lfs, n);
+			h->pending_lf -= n;
+		}
+		for (run = p; p < end && *p != '\r' && *p != '\n'; p++)
+			;
+		EVP_DigestUpdate(h->md, run, (size_t)(p - run));
+	}
+}
+
+void tz_release_hash_free(struct tz_release_hash *h)
+{
+	if (h == NULL)
+		return;
+	EVP_MD_CTX_free(h->md);
+	g_free(h);
+}
+
+void tz_release_hash_final(struct tz_release_hash *h, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+
+	EVP_DigestFinal_ex(h->md, md, &n);
+	tz_hex(md, n, out);
+	tz_release_hash_free(h);
+}
+
+static void marker_mac(const unsigned char key[TZ_KEY_LEN], const char *id, const char *parts,
+		       const char *body_sha256, char out[65])
+{
+	char *msg = g_strdup_printf("%s|%s|%s", id, parts, body_sha256);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+
+	HMAC(EVP_sha256(), key, TZ_KEY_LEN, (const unsigned char *)msg, strlen(msg), md, &n);
+	tz_hex(md, n, out);
+	g_free(msg);
+}
+
+static int parts_valid(const char *parts)
+{
+	size_t n = strlen(parts);
+
+	return n > 0 && n < 200 && strspn(parts, "0123456789,") == n &&
+	       parts[0] != ',' && parts[n - 1] != ',' && strstr(parts, ",,") == NULL;
+}
+
+int tz_release_marker(const unsigned char key[TZ_KEY_LEN], const char *id, const char *parts,
+		      const char body_sha256[65], char *out, size_t outlen)
+{
+	char mac[65];
+
+	if (!tz_id_valid(id) || !parts_valid(parts))
+		return -1;
+	marker_mac(key, id, parts, body_sha256, mac);
+	if ((size_t)snprintf(out, outlen, "%s %s %s", id, parts, mac) >= outlen)
+		return -1;
+	return 0;
+}
+
+int tz_release_check(const unsigned char key[TZ_KEY_LEN], const char *value,
+		     const char body_sha256[65], char *err, size_t errlen)
+{
+	char **w = g_strsplit_set(value ? value : "", " \t\r\n", -1), *words[3];
+	char mac[65];
+	int n = 0, ok = 0;
+
+	for (char **p = w; *p; p++)
+		if (**p) {
+			if (n == 3) {
+				n = 4;
+				break;
+			}
+			words[n++] = *p;
+		}
+	if (n != 3 || !tz_id_valid(words[0]) || !parts_valid(words[1]) || strlen(words[2]) != 64) {
+		tz_err(err, errlen, "%s: malformed", TZ_RELEASE_HEADER);
+		goto out;
+	}
+	marker_mac(key, words[0], words[1], body_sha256, mac);
+	ok = CRYPTO_memcmp(mac, words[2], 64) == 0;
+	if (!ok)
+		tz_err(err, errlen, "%s: mac does not match (forged, or body changed)", TZ_RELEASE_HEADER);
+out:
+	g_strfreev(w);
+	return ok;
+}
+
+int tz_release_verify(const unsigned char key[TZ_KEY_LEN], const char *value,
+		      GMimeStream *msg, char *err, size_t errlen)
+{
+	struct tz_release_hash *h = tz_release_hash_new();
+	char buf[8192], sha[65];
+	int state = 1;   /* 1: at line start in header, 0: inside a header line, 2: body */
+	ssize_t n;
+
+	while ((n = g_mime_stream_read(msg, buf, sizeof(buf))) > 0) {
+		ssize_t i = 0;
+		for (; state != 2 && i < n; i++) {
+			if (buf[i] == '\r')
+				continue;
+			if (buf[i] == '\n')
+				state = state == 1 ? 2 : 1;
+			else
+				state = 0;
+		}
+		if (state == 2)
+			tz_release_hash_update(h, buf + i, (size_t)(n - i));
+	}
+	if (n < 0) {
+		tz_release_hash_free(h);
+		return tz_err(err, errlen, "reading the message failed");
+	}
+	tz_release_hash_final(h, sha);
+	return tz_release_check(key, value, sha, err, errlen);
+}
+
+/* ---- the release mail ---- */
+
+struct mail_out {
+	int fd;
+	struct tz_release_hash *h;
+	int b64_state, b64_save;
+	EVP_MD_CTX *md;          /* SHA-256 of the attachment, checked against meta */
+	int failed;
+};
+
+static int put(struct mail_out *o, const void *p, size_t len)
+{
+	tz_release_hash_update(o->h, p, len);
+	if (tz_write_all(o->fd, p, len) < 0)
+		o->failed = 1;
+	return o->failed ? -1 : 0;
+}
+
+static int puts_(struct mail_out *o, const char *s)
+{
+	return put(o, s, strlen(s));
+}
+
+static int b64_chunk(void *ctx, const void *buf, size_t len, char *err, size_t errlen)
+{
+	struct mail_out *o = ctx;
+	char *enc = g_malloc(len / 3 * 4 + len / 40 + 16);
+	size_t n;
+
+	EVP_DigestUpdate(o->md, buf, len);
+	n = g_base64_encode_step(buf, len, TRUE, enc, &o->b64_state, &o->b64_save);
+	put(o, enc, n);
+	g_free(enc);
+	return o->failed ? tz_err(err, errlen, "writing the release mail: %s", strerror(errno)) : 0;
+}
+
+/* Only token characters of a MIME type survive; anything else is generic. */
+static const char *safe_type(const char *t)
+{
+	if (t == NULL || strchr(t, '/') == NULL || strlen(t) > 100 ||
+	    strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789!#$&^_.+-/") != strlen(t))
+		return "application/octet-stream";
+	return t;
+}
+
+/* RFC 2231 filename*=UTF-8''... */
+static char *filename_param(const struct tz_meta_part *p)
+{
+	GString *s = g_string_new("UTF-8''");
+	char *fallback = g_strdup_printf("part-%03u.bin", p->index);
+	const unsigned char *c = (const unsigned char *)(p->filename && *p->filename ? p->filename : fallback);
+
+	for (; *c; c++) {
+		if (g_ascii_isalnum(*c) || strchr("!#$&+-.^_`|~", *c))
+			g_string_append_c(s, (char)*c);
+		else
+			g_string_append_printf(s, "%%%02X", *c);
+	}
+	g_free(fallback);
+	return g_string_free(s, FALSE);
+}
+
+static int write_attachment(struct mail_out *o, struct tz_store *st, const struct tz_meta *m,
+			    const struct tz_meta_part *p, const char *boundary, char *err, size_t errlen)
+{
+	const char *file = p->sanitized_file ? p->sanitized_file : p->file;
+	const char *want = p->sanitized_file ? p->sanitized_sha256 : p->sha256;
+	char *fn = filename_param(p), *hdr, tail[8], sha[65];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	size_t n;
+	int rc = -1;
+
+	hdr = g_strdup_printf("--%s\nContent-Type: %s\nContent-Transfer-Encoding: base64\n"
+			      "Content-Disposition: attachment; filename*=%s\n\n",
+			      boundary, safe_type(p->detected_type), fn);
+	puts_(o, hdr);
+	o->b64_state = o->b64_save = 0;
+	EVP_DigestInit_ex(o->md, EVP_sha256(), NULL);
+	if (tz_store_file_read(st, m->id, file, b64_chunk, o, err, errlen) < 0)
+		goto out;
+	n = g_base64_encode_close(TRUE, tail, &o->b64_state, &o->b64_save);
+	put(o, tail, n);
+	EVP_DigestFinal_ex(o->md, md, &mdlen);
+	tz_hex(md, mdlen, sha);
+	/* What goes out must be what was scanned. */
+	if (strcmp(sha, want) != 0) {
+		tz_err(err, errlen, "%s part %u: content does not match its recorded SHA-256", m->id, p->index);
+		goto out;
+	}
+	rc = o->failed ? tz_err(err, errlen, "writing the release mail failed") : 0;
+out:
+	g_free(fn);
+	g_free(hdr);
+	return rc;
+}
+
+static void write_note(struct mail_out *o, const struct tz_meta *m, const char *plist)
+{
+	char *text = g_strdup_printf(
+		"このメールは、無害化キューで保留されていた添付ファイルを、情報セキュリティ担当者の\n"
+		"確認を経て届けるものです。\n\n"
+		"  参照ID / reference: %s\n  部分 / part(s): %s\n  元の差出人 / sender: %s\n"
+		"  元の件名 / subject: %s\n\n"
+		"This message delivers attachment(s) held in the sanitization queue and\n"
+		"released by the security team.\n",
+		m->id, plist, *m->sender ? m->sender : "<>", m->subject ? m->subject : "");
+	char *b64 = g_base64_encode((const guchar *)text, strlen(text));
+	size_t len = strlen(b64);
+
+	for (size_t i = 0; i < len; i += 76) {
+		put(o, b64 + i, MIN((size_t)76, len - i));
+		puts_(o, "\n");
+	}
+	g_free(b64);
+	g_free(text);
+}
+
+/* The body (everything after the header) into o, hashing as it goes. */
+static int write_body(struct mail_out *o, struct tz_store *st, const struct tz_meta *m,
+		      const unsigned *parts, unsigned n, const char *plist, const char *boundary,
+		      char *err, size_t errlen)
+{
+	char *h = g_strdup_printf("This is a MIME message.\n\n--%s\nContent-Type: text/plain; charset=UTF-8\n"
+				  "Content-Transfer-Encoding: base64\n\n", boundary);
+
+	puts_(o, h);
+	g_free(h);
+	write_note(o, m, plist);
+	for (unsigned i = 0; i < n; i++) {
+		const struct tz_meta_part *p = tz_meta_part_get(m, parts[i]);
+		if (p == NULL)
+			return tz_err(err, errlen, "%s has no part %u", m->id, parts[i]);
+		if (write_attachment(o, st, m, p, boundary, err, errlen) < 0)
+			return -1;
+	}
+	h = g_strdup_printf("--%s--\n", boundary);
+	puts_(o, h);
+	g_free(h);
+	return o->failed ? tz_err(err, errlen, "writing the release mail failed") : 0;
+}
+
+/* Header text from stored data: no line breaks or controls can get in. */
+static char *hsafe(const char *v)
+{
+	char *s = g_strdup(v ? v : "");
+
+	for (char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return s;
+}
+
+static char *header_block(const struct tz_meta *m, const char *from, const char *to,
+			  const char *boundary, const char *marker)
+{
+	GString *s = g_string_new(NULL);
+	char *subj_raw = g_strdup_printf("[解放/released] %s", m->subject ? m->subject : "");
+	char *subj = g_mime_utils_header_encode_text(NULL, subj_raw, "utf-8");
+	char date[64], rnd[8], hex[17];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	RAND_bytes((unsigned char *)rnd, sizeof(rnd));
+	tz_hex((unsigned char *)rnd, sizeof(rnd), hex);
+	char *v = hsafe(from && *from ? from : (*m->sender ? m->sender : "MAILER-DAEMON"));
+
+	g_string_append_printf(s, "From: %s\n", v);
+	g_free(v);
+	if (to && *to) {
+		v = hsafe(to);
+		g_string_append_printf(s, "To: %s\n", v);
+		g_free(v);
+	} else {
+		g_string_append(s, "To: ");
+		for (guint i = 0; i < m->rcpts->len; i++) {
+			v = hsafe(g_ptr_array_index(m->rcpts, i));
+			g_string_append_printf(s, "%s%s", i ? ",\n " : "", v);
+			g_free(v);
+		}
+		g_string_append_c(s, '\n');
+	}
+	g_string_append_printf(s, "Subject: %s\nDate: %s\nMessage-ID: <%s.%s@textize.release>\n"
+			       "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"%s\"\n"
+			       "%s: %s\n\n", subj, date, m->id, hex, boundary, TZ_RELEASE_HEADER, marker);
+	g_free(subj);
+	g_free(subj_raw);
+	return g_string_free(s, FALSE);
+}
+
+static int copy_fd(int from, int to)
+{
+	char buf[65536];
+	ssize_t n;
+
+	if (lseek(from, 0, SEEK_SET) < 0)
+		return -1;
+	while ((n = read(from, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || tz_write_all(to, buf, (size_t)n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int tz_release_write_mail(struct tz_store *st, const struct tz_meta *m, const unsigned *parts,
+			  unsigned n, const char *from, const char *to,
+			  const unsigned char key[TZ_KEY_LEN], int outfd, char *err, size_t errlen)
+{
+	struct mail_out o = { -1, tz_release_hash_new(), 0, 0, EVP_MD_CTX_new(), 0 };
+	GString *plist = g_string_new(NULL);
+	char *tmpdir = g_build_filename(tz_store_dir(st), "tmp", NULL), *hdr = NULL;
+	char boundary[64], rnd[8], hex[17], sha[65], marker[200];
+	int rc = -1;
+
+	for (unsigned i = 0; i < n; i++)
+		g_string_append_printf(plist, "%s%u", i ? "," : "", parts[i]);
+	RAND_bytes((unsigned char *)rnd, sizeof(rnd));
+	tz_hex((unsigned char *)rnd, sizeof(rnd), hex);
+	snprintf(boundary, sizeof(boundary), "=_textize_release_%s", hex);
+	/* The body is built first (its hash goes into the header), in an
+	 * unnamed file inside the queue: plaintext never gets a name on disk. */
+	o.fd = open(tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (o.fd < 0) {
+		tz_err(err, errlen, "%s: %s", tmpdir, strerror(errno));
+		goto out;
+	}
+	if (write_body(&o, st, m, parts, n, plist->str, boundary, err, errlen) < 0)
+		goto out;
+	tz_release_hash_final(o.h, sha);
+	o.h = NULL;
+	if (tz_release_marker(key, m->id, plist->str, sha, marker, sizeof(marker)) < 0) {
+		tz_err(err, errlen, "cannot make the release marker");
+		goto out;
+	}
+	hdr = header_block(m, from, to, boundary, marker);
+	if (tz_write_all(outfd, hdr, strlen(hdr)) < 0 || copy_fd(o.fd, outfd) < 0) {
+		tz_err(err, errlen, "writing the release mail: %s", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (o.fd >= 0)
+		close(o.fd);
+	tz_release_hash_free(o.h);
+	EVP_MD_CTX_free(o.md);
+	g_string_free(plist, TRUE);
+	g_free(tmpdir);
+	g_free(hdr);
+	return rc;
+}

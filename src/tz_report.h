@@ -1,0 +1,45 @@
+/* tz_report.h — the daily report of the sanitization queue, computed from
+ * the index: counts by risk flag, detected type, sender domain, top
+ * recipients, part states (scanner verdicts) and signatures. Rendered as
+ * one self-contained HTML file (inline CSS and SVG charts, no scripts, no
+ * external assets), CSV (UTF-8 with BOM, CRLF) or JSON. */
+#ifndef TZ_REPORT_H
+#define TZ_REPORT_H
+
+#include <stdint.h>
+#include <glib.h>
+#include "textize.h"
+
+struct tz_index;
+
+struct tz_report_row {
+	char *label;
+	int64_t count;
+};
+
+struct tz_report_section {
+	char *key;             /* "risk", "types", "sender_domains", "recipients", "states", "signatures" */
+	char *title;           /* bilingual heading */
+	GPtrArray *rows;       /* struct tz_report_row*, largest first (risk: flag order) */
+};
+
+struct tz_report {
+	char date[11];         /* YYYY-MM-DD, local time */
+	int64_t since, until;  /* [since, until) epoch seconds */
+	int64_t entries, parts, bytes;
+	GPtrArray *sections;   /* struct tz_report_section* */
+};
+
+/* The report for the local calendar day `date` (YYYY-MM-DD; NULL = today). */
+struct tz_report *tz_report_daily(struct tz_index *ix, const char *date, char *err, size_t errlen);
+void tz_report_free(struct tz_report *r);   /* NULL is a no-op */
+
+/* Renderings; caller g_free()s. */
+char *tz_report_html(const struct tz_report *r);
+char *tz_report_csv(const struct tz_report *r);
+char *tz_report_json(const struct tz_report *r);
+
+/* CSV field quoting (RFC 4180) appended to s; exposed for textizectl. */
+void tz_report_csv_field(GString *s, const char *v);
+
+#endif

@@ -1,0 +1,242 @@
+/* ctl_qenv.c — shared setup and output for textizectl queue/audit/report. */
+#include "ctl_qenv.h"
+
+#include <pwd.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/crypto.h>
+
+#include "tz_audit.h"
+#include "tz_index.h"
+#include "tz_meta.h"
+#include "tz_report.h"
+#include "tz_store.h"
+
+#define DEFAULT_CONF "/etc/textize/textize.conf"
+
+int ctl_qenv_open(struct ctl_qenv *e, const char *conf, unsigned need)
+{
+	char err[TZ_ERRLEN];
+	const struct tz_config *c;
+
+	memset(e, 0, sizeof(*e));
+	if (conf == NULL && access(DEFAULT_CONF, R_OK) == 0)
+		conf = DEFAULT_CONF;
+	e->cfg = conf ? tz_config_load(conf, err, sizeof(err)) : tz_config_new_defaults();
+	if (e->cfg == NULL)
+		goto fail;
+	c = e->cfg;
+	if ((need & CTL_NEED_STORE) &&
+	    (e->st = tz_store_open(c->quarantine_dir, c->quarantine_key_file, err, sizeof(err))) == NULL)
+		goto fail;
+	if ((need & CTL_NEED_AUDIT) &&
+	    (e->audit = tz_audit_open(c->audit_log, c->audit_key_file, err, sizeof(err))) == NULL)
+		goto fail;
+	if ((need & CTL_NEED_INDEX) && c->report_database &&
+	    (e->ix = tz_index_open(c->report_database, 5000, err, sizeof(err))) == NULL)
+		goto fail;
+	if (need & CTL_NEED_RELEASE_KEY) {
+		if (c->release_key_file == NULL) {
+			snprintf(err, sizeof(err), "ReleaseKeyFile is not set: released mail could not be marked");
+			goto fail;
+		}
+		if (tz_key_load(c->release_key_file, e->release_key, err, sizeof(err)) < 0)
+			goto fail;
+		e->q.release_key = e->release_key;
+	}
+	e->q.st = e->st;
+	e->q.audit = e->audit;
+	e->q.ix = e->ix;
+	e->q.scanner_socket = c->scanner_socket;
+	e->q.scanner_timeout = c->scanner_timeout;
+	e->q.sanitizer_command = c->sanitizer_command;
+	e->q.sanitizer_timeout = c->sanitizer_timeout;
+	e->q.release_command = c->release_command;
+	e->q.release_from = c->release_from;
+	return 0;
+fail:
+	fprintf(stderr, "textizectl: %s\n", err);
+	ctl_qenv_close(e);
+	return -1;
+}
+
+void ctl_qenv_close(struct ctl_qenv *e)
+{
+	tz_index_free(e->ix);
+	tz_audit_free(e->audit);
+	tz_store_free(e->st);
+	tz_config_unref(e->cfg);
+	OPENSSL_cleanse(e->release_key, sizeof(e->release_key));
+	memset(e, 0, sizeof(*e));
+}
+
+int ctl_format_parse(const char *s)
+{
+	if (s == NULL || strcmp(s, "table") == 0)
+		return CTL_FMT_TABLE;
+	if (strcmp(s, "csv") == 0)
+		return CTL_FMT_CSV;
+	if (strcmp(s, "json") == 0)
+		return CTL_FMT_JSON;
+	return -1;
+}
+
+const char *ctl_operator(const char *given, int allow_default)
+{
+	const struct passwd *pw;
+
+	if (given == NULL && allow_default) {
+		given = getenv("SUDO_USER");
+		if (given == NULL && (pw = getpwuid(getuid())) != NULL)
+			given = pw->pw_name;
+	}
+	if (given == NULL || *given == '\0') {
+		fprintf(stderr, "textizectl: --operator NAME is required\n");
+		return NULL;
+	}
+	if (strlen(given) > 64 || !g_utf8_validate(given, -1, NULL)) {
+		fprintf(stderr, "textizectl: bad operator name\n");
+		return NULL;
+	}
+	for (const char *p = given; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			fprintf(stderr, "textizectl: bad operator name\n");
+			return NULL;
+		}
+	return given;
+}
+
+/* ---- tables ---- */
+
+struct ctl_table {
+	guint ncols;
+	char **cols;
+	GPtrArray *rows;    /* char** (g_strfreev) */
+};
+
+static void row_free(gpointer p)
+{
+	g_strfreev(p);
+}
+
+struct ctl_table *ctl_table_new(const char *const *cols)
+{
+	struct ctl_table *t = g_new0(struct ctl_table, 1);
+
+	t->cols = g_strdupv((char **)cols);
+	t->ncols = g_strv_length(t->cols);
+	t->rows = g_ptr_array_new_with_free_func(row_free);
+	return t;
+}
+
+void ctl_table_add(struct ctl_table *t, const char *const *values)
+{
+	char **row = g_new0(char *, t->ncols + 1);
+
+	for (guint i = 0; i < t->ncols; i++)
+		row[i] = g_strdup(values[i] ? values[i] : "");
+	g_ptr_array_add(t->rows, row);
+}
+
+void ctl_table_free(struct ctl_table *t)
+{
+	if (t == NULL)
+		return;
+	g_strfreev(t->cols);
+	g_ptr_array_unref(t->rows);
+	g_free(t);
+}
+
+/* Terminal columns of a UTF-8 string (East Asian wide = 2); controls and
+ * invalid bytes are shown as '?'. Returns a printable copy in *out. */
+static int display(const char *s, int maxw, char **out)
+{
+	GString *o = g_string_new(NULL);
+	int w = 0;
+
+	for (const char *p = s; *p;) {
+		gunichar c = g_utf8_get_char_validated(p, -1);
+		int cw;
+		if (c == (gunichar)-1 || c == (gunichar)-2 || c < 0x20 || c == 0x7f ||
+		    (c >= 0x80 && c < 0xa0) || c == 0x202e || c == 0x202d) {
+			c = '?';
+			p++;
+		} else {
+			p = g_utf8_next_char(p);
+		}
+		cw = g_unichar_iswide(c) ? 2 : 1;
+		if (maxw && w + cw > maxw - 1 && *p) {
+			g_string_append(o, "…");
+			w++;
+			break;
+		}
+		g_string_append_unichar(o, c);
+		w += cw;
+	}
+	*out = g_string_free(o, FALSE);
+	return w;
+}
+
+static void print_table(const struct ctl_table *t, FILE *f)
+{
+	int *w = g_new0(int, t->ncols);
+	char *d;
+
+	for (guint c = 0; c < t->ncols; c++)
+		w[c] = (int)strlen(t->cols[c]);
+	for (guint r = 0; r < t->rows->len; r++)
+		for (guint c = 0; c < t->ncols; c++) {
+			int n = display(((char **)g_ptr_array_index(t->rows, r))[c], 48, &d);
+			w[c] = MAX(w[c], n);
+			g_free(d);
+		}
+	for (guint c = 0; c < t->ncols; c++)
+		fprintf(f, "%-*s%s", w[c], t->cols[c], c + 1 < t->ncols ? "  " : "\n");
+	for (guint r = 0; r < t->rows->len; r++)
+		for (guint c = 0; c < t->ncols; c++) {
+			int n = display(((char **)g_ptr_array_index(t->rows, r))[c], 48, &d);
+			fprintf(f, "%s%*s%s", d, c + 1 < t->ncols ? w[c] - n : 0, "", c + 1 < t->ncols ? "  " : "\n");
+			g_free(d);
+		}
+	g_free(w);
+}
+
+void ctl_table_print(const struct ctl_table *t, enum ctl_format fmt, FILE *f)
+{
+	GString *s = g_string_new(NULL);
+
+	if (fmt == CTL_FMT_TABLE) {
+		print_table(t, f);
+		g_string_free(s, TRUE);
+		return;
+	}
+	if (fmt == CTL_FMT_CSV) {
+		/* BOM + CRLF: what Excel in Japan needs to open UTF-8 CSV. */
+		g_string_append(s, "\xEF\xBB\xBF");
+		for (guint c = 0; c < t->ncols; c++) {
+			tz_report_csv_field(s, t->cols[c]);
+			g_string_append(s, c + 1 < t->ncols ? "," : "\r\n");
+		}
+		for (guint r = 0; r < t->rows->len; r++)
+			for (guint c = 0; c < t->ncols; c++) {
+				tz_report_csv_field(s, ((char **)g_ptr_array_index(t->rows, r))[c]);
+				g_string_append(s, c + 1 < t->ncols ? "," : "\r\n");
+			}
+	} else {
+		g_string_append(s, "[");
+		for (guint r = 0; r < t->rows->len; r++) {
+			g_string_append(s, r ? ",\n{" : "\n{");
+			for (guint c = 0; c < t->ncols; c++) {
+				if (c)
+					g_string_append_c(s, ',');
+				tz_meta_json_str(s, t->cols[c]);
+				g_string_append_c(s, ':');
+				tz_meta_json_str(s, ((char **)g_ptr_array_index(t->rows, r))[c]);
+			}
+			g_string_append(s, "}");
+		}
+		g_string_append(s, "\n]\n");
+	}
+	fwrite(s->str, 1, s->len, f);
+	g_string_free(s, TRUE);
+}

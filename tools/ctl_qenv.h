@@ -1,0 +1,50 @@
+/* ctl_qenv.h — what the queue, audit and report commands share: the
+ * config (-c FILE, default /etc/textize/textize.conf when present), the
+ * open store / audit log / index / release key, and output as a table for
+ * people or CSV (UTF-8 with BOM) / JSON for scripts. */
+#ifndef TZ_CTL_QENV_H
+#define TZ_CTL_QENV_H
+
+#include <stdio.h>
+#include <glib.h>
+#include "tz_config.h"
+#include "tz_queue.h"
+
+enum {
+	CTL_NEED_STORE = 1 << 0,
+	CTL_NEED_AUDIT = 1 << 1,
+	CTL_NEED_INDEX = 1 << 2,
+	CTL_NEED_RELEASE_KEY = 1 << 3,
+};
+
+struct ctl_qenv {
+	struct tz_config *cfg;
+	struct tz_store *st;
+	struct tz_audit *audit;
+	struct tz_index *ix;
+	unsigned char release_key[TZ_KEY_LEN];
+	struct tz_queue q;         /* wired to the above */
+};
+
+/* Load the config (conf NULL = the default file if it exists, else the
+ * built-in defaults) and open what `need` asks for. Prints the error and
+ * returns -1 on failure. */
+int ctl_qenv_open(struct ctl_qenv *e, const char *conf, unsigned need);
+void ctl_qenv_close(struct ctl_qenv *e);
+
+/* "table" (default), "csv" or "json"; -1 for anything else. */
+enum ctl_format { CTL_FMT_TABLE = 0, CTL_FMT_CSV, CTL_FMT_JSON };
+int ctl_format_parse(const char *s);
+
+/* A result table: column names, then rows of strings (NULL = empty). */
+struct ctl_table;
+struct ctl_table *ctl_table_new(const char *const *cols);
+void ctl_table_add(struct ctl_table *t, const char *const *values);
+void ctl_table_print(const struct ctl_table *t, enum ctl_format fmt, FILE *f);
+void ctl_table_free(struct ctl_table *t);
+
+/* The operator name: given (validated: 1..64 printable characters) or, when
+ * allow_default, the login name. NULL after printing an error. */
+const char *ctl_operator(const char *given, int allow_default);
+
+#endif
