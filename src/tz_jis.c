@@ -4,12 +4,13 @@
  * Decoding: the escape sequences are interpreted here; every double-byte
  * JIS X 0208 code (including the NEC row 13 and NEC-selected IBM rows 89-92
  * that Windows writes, and rows 95-119 that some encoders emit for the IBM
- * extensions) is turned arithmetically into its Shift_JIS bytes and queued;
- * queued bytes are converted with one iconv CP932 call per run, so the
- * Unicode is exactly what Windows shows (～ U+FF5E, ∥ U+2225, ① U+2460...)
- * and there is no per-character iconv call. JIS X 0212 goes through
- * EUC-JP-MS (its 0x8F three-byte form), the ISO-2022-JP-2 sets through
- * EUC-CN / EUC-KR / ISO-8859-x.
+ * extensions) is turned arithmetically into its Shift_JIS bytes, and those
+ * through glibc's CP932 table, so the Unicode is exactly what Windows shows
+ * (～ U+FF5E, ∥ U+2225, ① U+2460...). That mapping is computed once per
+ * process into a 119x94 table (g_once), so decoding is a table lookup with
+ * no iconv call in the hot path. JIS X 0212 goes through EUC-JP-MS (its
+ * 0x8F three-byte form), the ISO-2022-JP-2 sets through EUC-CN / EUC-KR /
+ * ISO-8859-x, queued and converted one run per iconv call.
  *
  * Encoding: one iconv UTF-8 -> CP932 pass, then the Shift_JIS stream is
  * rewritten as JIS with the escapes; only characters CP932 lacks go
@@ -36,11 +37,59 @@ enum jis_set { SET_ASCII, SET_ROMAN, SET_KANA, SET_X0208, SET_X0212,
  * between the milter's threads). CS_EIGHT is the caller's guess for raw
  * 8-bit runs. */
 enum jis_cs { CS_CP932, CS_EUCJP, CS_EUCCN, CS_EUCKR, CS_LATIN1, CS_GREEK,
-	CS_EIGHT, CS_N };
+	CS_EIGHT, CS_N, CS_DIRECT = CS_N /* no queue: text goes straight out */ };
 
 static const char *const jis_cs_names[CS_N] = {
 	"CP932", "EUC-JP-MS", "EUC-CN", "EUC-KR", "ISO-8859-1", "ISO-8859-7", NULL
 };
+
+/* JIS rows 1-119 (j1 0x21-0x97) x cells 1-94 -> BMP code point, 0 when
+ * CP932 has no character there. */
+#define JIS_ROWS 119
+static guint16 jis_table[JIS_ROWS * 94];
+
+/* Shift_JIS bytes of JIS row/cell j1 j2 (j1 may pass 0x7E: rows 95-119). */
+static void jis_to_sjis(unsigned j1, unsigned j2, unsigned char sj[2])
+{
+	sj[0] = (unsigned char)(((j1 + 1) >> 1) + (j1 <= 0x5e ? 0x70 : 0xb0));
+	sj[1] = (unsigned char)(j2 + ((j1 & 1) ? (j2 < 0x60 ? 0x1f : 0x20) : 0x7e));
+}
+
+static void jis_table_build(void)
+{
+	iconv_t cd = iconv_open("UCS-2LE", "CP932");
+	unsigned j1, j2;
+	unsigned char sj[2], u[2];
+	char *in, *op;
+	size_t inleft, outleft;
+
+	if (cd == (iconv_t)-1)
+		return; /* every kanji then decodes as U+FFFD: visible, counted */
+	for (j1 = 0x21; j1 < 0x21 + JIS_ROWS; j1++) {
+		for (j2 = 0x21; j2 <= 0x7e; j2++) {
+			jis_to_sjis(j1, j2, sj);
+			in = (char *)sj;
+			op = (char *)u;
+			inleft = outleft = 2;
+			iconv(cd, NULL, NULL, NULL, NULL);
+			if (iconv(cd, &in, &inleft, &op, &outleft) != (size_t)-1 &&
+			    inleft == 0 && outleft == 0)
+				jis_table[(j1 - 0x21) * 94 + (j2 - 0x21)] =
+					(guint16)(u[0] | (u[1] << 8));
+		}
+	}
+	iconv_close(cd);
+}
+
+static void jis_table_init(void)
+{
+	static gsize done;
+
+	if (g_once_init_enter(&done)) {
+		jis_table_build();
+		g_once_init_leave(&done, 1);
+	}
+}
 
 struct jis_dec {
 	GString *out;
@@ -58,7 +107,7 @@ static void jis_flush(struct jis_dec *d)
 {
 	const char *name;
 
-	if (d->pend->len == 0)
+	if (d->pend->len == 0 || d->pend_cs == CS_DIRECT)
 		return;
 	if (d->cd[d->pend_cs] == (iconv_t)-1) {
 		name = d->pend_cs == CS_EIGHT ? d->eight_bit : jis_cs_names[d->pend_cs];
@@ -168,17 +217,47 @@ static size_t jis_eight(struct jis_dec *d, const unsigned char *p, size_t n)
 	return i;
 }
 
-/* Queue the Shift_JIS bytes of JIS row/cell j1 j2. j1 may go past 0x7E up
- * to 0x97 (rows 95-119: user-defined and IBM extensions as CP932 numbers
- * them); the arithmetic is the same. */
-static void jis_queue_0208(struct jis_dec *d, unsigned j1, unsigned j2)
+/* Append BMP code point v as UTF-8 straight to the output. */
+static void jis_put(struct jis_dec *d, unsigned v)
 {
-	unsigned s1 = ((j1 + 1) >> 1) + (j1 <= 0x5e ? 0x70 : 0xb0);
-	unsigned s2 = j2 + ((j1 & 1) ? (j2 < 0x60 ? 0x1f : 0x20) : 0x7e);
+	char u[3];
 
-	jis_use(d, CS_CP932);
-	g_string_append_c(d->pend, (char)s1);
-	g_string_append_c(d->pend, (char)s2);
+	if (v < 0x80) {
+		g_string_append_c(d->out, (char)v);
+		return;
+	}
+	if (v < 0x800) {
+		u[0] = (char)(0xc0 | (v >> 6));
+		u[1] = (char)(0x80 | (v & 0x3f));
+		g_string_append_len(d->out, u, 2);
+		return;
+	}
+	u[0] = (char)(0xe0 | (v >> 12));
+	u[1] = (char)(0x80 | ((v >> 6) & 0x3f));
+	u[2] = (char)(0x80 | (v & 0x3f));
+	g_string_append_len(d->out, u, 3);
+}
+
+/* JIS X 0208 (and the CP932 rows beyond 94) at p: as many pairs as follow;
+ * returns the bytes consumed (always even, at least 2). */
+static size_t jis_run_0208(struct jis_dec *d, const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+	unsigned v;
+
+	jis_use(d, CS_DIRECT);
+	while (i + 1 < n && p[i] >= 0x21 && p[i] < 0x21 + JIS_ROWS &&
+	       p[i + 1] >= 0x21 && p[i + 1] <= 0x7e) {
+		v = jis_table[(p[i] - 0x21) * 94 + (p[i + 1] - 0x21)];
+		if (v == 0) {
+			g_string_append(d->out, "\xef\xbf\xbd");
+			d->replaced++;
+		} else {
+			jis_put(d, v);
+		}
+		i += 2;
+	}
+	return i;
 }
 
 /* One character (or byte) of a double-byte set; returns bytes consumed. */
@@ -193,8 +272,7 @@ static size_t jis_double(struct jis_dec *d, const unsigned char *p, size_t n)
 	}
 	switch (d->set) {
 	case SET_X0208:
-		jis_queue_0208(d, c1, c2);
-		break;
+		return jis_run_0208(d, p, n);
 	case SET_X0212:
 		jis_use(d, CS_EUCJP);
 		g_string_append_c(d->pend, (char)0x8f);
@@ -228,10 +306,9 @@ static void jis_decode_loop(struct jis_dec *d, const unsigned char *p, size_t n)
 			continue;
 		}
 		set = d->shifted ? SET_KANA : d->set;
-		if (set == SET_X0208 && c >= 0x7f && c <= 0x97 && i + 1 < n &&
+		if (set == SET_X0208 && c >= 0x7f && c < 0x21 + JIS_ROWS && i + 1 < n &&
 		    p[i + 1] >= 0x21 && p[i + 1] <= 0x7e) {
-			jis_queue_0208(d, c, p[i + 1]);
-			i += 2;
+			i += jis_run_0208(d, p + i, n - i);
 			continue;
 		}
 		if (c >= 0x80) {
@@ -244,7 +321,8 @@ static void jis_decode_loop(struct jis_dec *d, const unsigned char *p, size_t n)
 			j = i + 1;
 			while (j < n && p[j] < 0x80 && p[j] != ESC && p[j] != SO && p[j] != SI)
 				j++;
-			g_string_append_len(d->pend, (const char *)p + i, (gssize)(j - i));
+			g_string_append_len(d->pend_cs == CS_DIRECT ? d->out : d->pend,
+					    (const char *)p + i, (gssize)(j - i));
 			i = j;
 			continue;
 		}
@@ -253,14 +331,14 @@ static void jis_decode_loop(struct jis_dec *d, const unsigned char *p, size_t n)
 				d->set = SET_ASCII;
 				d->shifted = false;
 			}
-			g_string_append_c(d->pend, (char)c);
+			g_string_append_c(d->pend_cs == CS_DIRECT ? d->out : d->pend, (char)c);
 			i++;
 			continue;
 		}
 		if (set == SET_KANA) {
 			if (c <= 0x5f) {
-				jis_use(d, CS_CP932);
-				g_string_append_c(d->pend, (char)(c | 0x80));
+				jis_use(d, CS_DIRECT);
+				jis_put(d, 0xff61 + (c - 0x21)); /* ｡ .. ﾟ */
 			} else {
 				jis_bad(d);
 			}
@@ -277,10 +355,11 @@ unsigned tz_jis_decode(const char *buf, size_t len, const char *eight_bit,
 	struct jis_dec d;
 	int k;
 
+	jis_table_init();
 	memset(&d, 0, sizeof d);
 	d.out = out;
 	d.pend = g_string_sized_new(len + 16);
-	d.pend_cs = CS_CP932;
+	d.pend_cs = CS_DIRECT;
 	for (k = 0; k < CS_N; k++)
 		d.cd[k] = (iconv_t)-1;
 	d.eight_bit = eight_bit;
