@@ -56,13 +56,14 @@ bool tz_domain_listed(const char *domain, const GPtrArray *domains)
 	for (guint i = 0; i < domains->len; i++) {
 		const char *e = g_ptr_array_index((GPtrArray *)domains, i);
 		size_t el = strlen(e);
-		if (el == 0)
-			continue;
-		if (g_ascii_strcasecmp(domain, e) == 0)
+		if (e[0] == '.') {
+			/* ".example.jp": example.jp itself and every subdomain */
+			if ((dl == el - 1 && g_ascii_strcasecmp(domain, e + 1) == 0) ||
+			    (dl > el && g_ascii_strcasecmp(domain + dl - el, e) == 0))
+				return true;
+		} else if (el > 0 && g_ascii_strcasecmp(domain, e) == 0) {
 			return true;
-		if (dl > el && domain[dl - el - 1] == '.' &&
-		    g_ascii_strcasecmp(domain + dl - el, e) == 0)
-			return true;
+		}
 	}
 	return false;
 }

@@ -17,9 +17,10 @@ char *tz_maddr_domain(const char *addr);
  * g_free(). */
 char *tz_maddr_norm(const char *addr);
 
-/* True when domain (lower-case) equals an entry of `domains` (char*,
- * lower-case) or is a subdomain of one: a municipality's mail.city.example
- * is as internal as city.example. NULL domain or list: false. */
+/* True when domain equals an entry of `domains` (char*, case-insensitive),
+ * or the entry is ".example.jp" and domain is example.jp or any subdomain
+ * of it — the same convention as LocalDomains in textize.conf. NULL
+ * domain or list: false. */
 bool tz_domain_listed(const char *domain, const GPtrArray *domains);
 
 /* tz_domain_listed on the address's domain. */

@@ -39,7 +39,7 @@ static void test_markers(void **state)
 		{ "srs@city.example.jp", BASE, NULL },
 		{ "", BASE, NULL },
 	};
-	GPtrArray *internal = strlist("city.example.jp");
+	GPtrArray *internal = strlist(".city.example.jp");
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct tz_msghdr *h = hdrs(t[i].headers);
@@ -90,7 +90,7 @@ static void test_check(void **state)
 		{ "alice@city.example.jp", "bob@partner.example", BASE "Autoforwarded: TRUE",
 		  "alice@city.example.jp bob@partner.example >bob@partner.example", true },
 	};
-	GPtrArray *internal = strlist("city.example.jp");
+	GPtrArray *internal = strlist(".city.example.jp");
 	struct tz_autofwd_options o;
 
 	tz_autofwd_options_init(&o);
@@ -131,7 +131,7 @@ static void test_allow_valid(void **state)
 
 static void test_action_tag(void **state)
 {
-	GPtrArray *internal = strlist("city.example.jp"), *rcpts = strlist("bob@partner.example");
+	GPtrArray *internal = strlist(".city.example.jp"), *rcpts = strlist("bob@partner.example");
 	struct tz_msghdr *h = hdrs(BASE "Autoforwarded: TRUE");
 	struct tz_autofwd_options o;
 	struct tz_verdict *v = tz_verdict_new();

@@ -33,13 +33,16 @@ static void test_domain(void **state)
 
 static void test_listed(void **state)
 {
-	GPtrArray *l = strlist("city.example.jp");
+	GPtrArray *l = strlist(".city.example.jp town.example.jp");
 
 	assert_true(tz_domain_listed("city.example.jp", l));
 	assert_true(tz_domain_listed("CITY.example.jp", l));
 	assert_true(tz_domain_listed("mail.city.example.jp", l));
 	assert_false(tz_domain_listed("xcity.example.jp", l));
 	assert_false(tz_domain_listed("example.jp", l));
+	assert_true(tz_domain_listed("town.example.jp", l));
+	assert_false(tz_domain_listed("mail.town.example.jp", l));   /* no dot: exact only */
+	assert_false(tz_domain_listed("own.example.jp", l));
 	assert_false(tz_domain_listed(NULL, l));
 	assert_false(tz_domain_listed("city.example.jp", NULL));
 	assert_true(tz_maddr_matches("@partner.example", "Bob@Partner.Example"));

@@ -15,7 +15,9 @@ static void test_relay_table(void **state)
 		{ false, "USER@City.Example.JP", false },
 		{ false, "user@city.example.jp.", false },          /* trailing root dot */
 		{ false, "<user@city.example.jp>", false },
-		{ false, "user@sub.city.example.jp", false },       /* subdomain of a local domain */
+		{ false, "user@sub.city.example.jp", false },       /* ".city.example.jp" covers subdomains */
+		{ false, "user@town.example.lg.jp", false },
+		{ false, "user@sub.town.example.lg.jp", true },     /* no leading dot: exact */
 		{ false, "postmaster", false },                     /* RFC 5321 4.5.1 */
 		{ false, "PostMaster", false },
 		{ false, "user@example.com", true },
@@ -33,7 +35,7 @@ static void test_relay_table(void **state)
 		{ true, "user@example.com", false },
 		{ true, "user%x@city.example.jp", false },
 	};
-	GPtrArray *local = strlist("city.example.jp town.example.lg.jp");
+	GPtrArray *local = strlist(".city.example.jp town.example.lg.jp");
 	struct tz_relay_options o;
 
 	tz_relay_options_init(&o);
@@ -57,7 +59,7 @@ static void test_relay_table(void **state)
 
 static void test_relay_action_and_text(void **state)
 {
-	GPtrArray *local = strlist("city.example.jp");
+	GPtrArray *local = strlist(".city.example.jp");
 	struct tz_relay_options o;
 	struct tz_verdict *v = tz_verdict_new();
 

@@ -32,7 +32,7 @@ static void test_spoof_table(void **state)
 		{ false, "x@evil.example", "", false },
 		{ true, "x@city.example.jp", "From: mayor@city.example.jp", false },
 	};
-	GPtrArray *internal = strlist("city.example.jp");
+	GPtrArray *internal = strlist(".city.example.jp");
 	struct tz_spoof_options o;
 
 	tz_spoof_options_init(&o);

@@ -29,7 +29,7 @@ static void test_count(void **state)
 		{ "Bcc: a@x.example, b@y.example\nReply-To: c@z.example", 0 },   /* not visible lists */
 		{ "", 0 },
 	};
-	GPtrArray *internal = strlist("city.example.jp");
+	GPtrArray *internal = strlist(".city.example.jp");
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct tz_msghdr *h = hdrs(t[i].headers);
@@ -43,7 +43,7 @@ static void test_count(void **state)
 
 static void test_reject(void **state)
 {
-	GPtrArray *internal = strlist("city.example.jp");
+	GPtrArray *internal = strlist(".city.example.jp");
 	struct tz_visibility_options o;
 	struct tz_msghdr *h = hdrs("To: a@x.example, b@y.example\nCc: c@z.example");
 	struct tz_verdict *v = tz_verdict_new();
@@ -69,7 +69,7 @@ static void test_reject(void **state)
 
 static void test_rewrite(void **state)
 {
-	GPtrArray *internal = strlist("city.example.jp");
+	GPtrArray *internal = strlist(".city.example.jp");
 	struct tz_visibility_options o;
 	struct tz_msghdr *h = hdrs("From: me@city.example.jp\nTo: a@x.example\nCc: b@y.example\n"
 				   "Subject: s\nTo: c@z.example\nCc: d@w.example\nCc: e@v.example");
@@ -112,7 +112,7 @@ static void test_rewrite(void **state)
 static void test_actions(void **state)
 {
 	static const enum tz_action acts[] = { TZ_ACTION_HOLD, TZ_ACTION_TAG, TZ_ACTION_LOG, TZ_ACTION_TEMPFAIL };
-	GPtrArray *internal = strlist("city.example.jp");
+	GPtrArray *internal = strlist(".city.example.jp");
 	struct tz_msghdr *h = hdrs("To: a@x.example, b@y.example");
 	struct tz_visibility_options o;
 
