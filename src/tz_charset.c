@@ -548,6 +548,36 @@ static void cs_jis(const struct cs_info *ci, const char *buf, size_t len,
 	info->detected = ci == NULL || ci->kind != K_JIS || eight != NULL;
 }
 
+/* Outlook Express wrote "unicode-1-1-utf-7" with ',' for '/' in the
+ * base64 runs (as IMAP's modified UTF-7 does); when plain UTF-7 failed,
+ * read it that way and keep whichever leaves fewer replacements. */
+static void cs_utf7_retry(const char *buf, size_t len, GString *out, size_t old,
+			  struct tz_decode_info *info)
+{
+	char *copy = g_memdup2(buf, len);
+	GString *alt = g_string_new(NULL);
+	bool shifted = false;
+	unsigned r;
+	size_t k;
+
+	for (k = 0; k < len; k++) {
+		if (!shifted && copy[k] == '+')
+			shifted = true;
+		else if (shifted && copy[k] == ',')
+			copy[k] = '/';
+		else if (shifted && !g_ascii_isalnum(copy[k]) && copy[k] != '/')
+			shifted = false;
+	}
+	r = cs_iconv_decode(cs_find("utf-7"), "utf-7", copy, len, alt);
+	if (r < info->replaced) {
+		g_string_truncate(out, old);
+		g_string_append_len(out, alt->str, (gssize)alt->len);
+		info->replaced = r;
+	}
+	g_string_free(alt, TRUE);
+	g_free(copy);
+}
+
 void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
 			GString *out, struct tz_decode_info *info)
 {
@@ -580,6 +610,8 @@ void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
 
 	if (ci && ci->kind == K_WIDE) {
 		info->replaced = cs_iconv_decode(ci, canon, buf, len, out);
+		if (info->replaced > 0 && strcmp(canon, "utf-7") == 0)
+			cs_utf7_retry(buf, len, out, old, info);
 		cs_set(info->used, canon);
 	} else if (!has8 && !esc) {
 		g_string_append_len(out, buf, (gssize)len);

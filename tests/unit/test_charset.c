@@ -114,6 +114,8 @@ static void test_western(void **state)
 	DEC("iso-8859-1", "\x93quoted\x94 caf\xe9", "“quoted” café", "iso-8859-1", false, 0);
 	DEC("windows-1251", "\xcf\xf0\xe8\xe2\xe5\xf2", "Привет", "windows-1251", false, 0);
 	DEC("utf-16le", "a\0\x42\x30", "aあ", "utf-16le", false, 0);
+	/* Outlook Express UTF-7 with ',' for '/' in the base64 run. */
+	DEC("unicode-1-1-utf-7", "+MMYwuTDIMOEw,DDrMG5O9lQN-", "テストメールの件名", "utf-7", false, 0);
 	/* A label only iconv knows. */
 	DEC("IBM852", "\x82", "é", "ibm852", false, 0);
 	assert_string_equal(info.declared, "ibm852");
