@@ -518,7 +518,7 @@ int tz_queue_purge(const struct tz_queue *q, unsigned days, const char *operator
 		if (strncmp(id, day, 8) > 0)
 			continue;
 		m = tz_store_meta_read(q->st, id, NULL, 0);
-		if (m && m->stored_time >= (int64_t)cutoff) {
+		if (m && m->stored_time > (int64_t)cutoff) {
 			tz_meta_free(m);
 			continue;
 		}

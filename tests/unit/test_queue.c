@@ -1,0 +1,396 @@
+/* test_queue.c — operations on the queue without a scanner: clamd down
+ * leaves parts pending; export is byte-identical; release refuses pending
+ * parts, is forced only on request and audited, and the mail it sends
+ * carries a marker that tz_release_verify accepts and that fails for another
+ * body, another key or a forged value; reject, purge, index queries and the
+ * daily report; commands without a shell and with a time limit. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tz_audit.h"
+#include "tz_clamd.h"
+#include "tz_index.h"
+#include "tz_proc.h"
+#include "tz_queue.h"
+#include "tz_release.h"
+#include "tz_report.h"
+#include "tz_store.h"
+#include "tz_store_testlib.h"
+
+struct fixture {
+	char *dir, *qdir, *log, *db, *key, *relkey, *sent;
+	char *cmd;
+	unsigned char rkey[TZ_KEY_LEN];
+	struct tz_store *st;
+	struct tz_audit *audit;
+	struct tz_index *ix;
+	struct tz_queue q;
+	char id[TZ_ID_LEN];
+	unsigned char *part2;
+	size_t part2_len;
+};
+
+static char *store_entry(struct fixture *fx)
+{
+	char err[TZ_ERRLEN];
+	struct tz_store_entry *e = tz_store_entry_begin(fx->st, err, sizeof(err));
+	const struct tz_part_sink *sink = tz_store_entry_sink(e);
+	struct tz_result *res = tl_result();
+	struct tz_envelope *env = tl_envelope("sender@example.jp", "staff@city.example.lg.jp");
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer("Subject: x\n\nbody\n", 17);
+	const char *contents[2] = { "MZ fake exe", NULL };
+	char *id;
+
+	contents[1] = (const char *)fx->part2;
+	assert_int_equal(tz_store_entry_put_original(e, s, err, sizeof(err)), 0);
+	for (unsigned i = 1; i <= 2; i++) {
+		size_t len = i == 1 ? strlen(contents[0]) : fx->part2_len;
+		struct tz_part *p = tl_part(i, i == 1 ? "invoice.pdf.exe" : "報告書.pdf", contents[i - 1], len,
+					    i == 1 ? TZ_RISK_EXECUTABLE | TZ_RISK_DOUBLE_EXT : 0);
+		g_ptr_array_add(res->parts, p);
+		assert_int_equal(sink->begin(sink->ctx, p, err, sizeof(err)), 0);
+		assert_int_equal(sink->write(sink->ctx, contents[i - 1], len, err, sizeof(err)), 0);
+		assert_int_equal(sink->end(sink->ctx, p, err, sizeof(err)), 0);
+	}
+	id = g_strdup(tz_store_entry_id(e));
+	assert_int_equal(tz_store_entry_commit(e, env, res, err, sizeof(err)), 0);
+	g_object_unref(s);
+	tl_result_free(res);
+	tl_envelope_free(env);
+	return id;
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = g_new0(struct fixture, 1);
+	char err[TZ_ERRLEN], *id;
+
+	fx->dir = tl_tmpdir();
+	fx->qdir = g_build_filename(fx->dir, "q", NULL);
+	fx->log = g_build_filename(fx->dir, "audit.log", NULL);
+	fx->db = g_build_filename(fx->dir, "ix.db", NULL);
+	fx->sent = g_build_filename(fx->dir, "sent.eml", NULL);
+	fx->key = tl_keyfile(fx->dir, "q.key", 5);
+	fx->relkey = tl_keyfile(fx->dir, "r.key", 7);
+	fx->cmd = g_strdup_printf("/usr/bin/tee '%s'", fx->sent);
+	assert_int_equal(tz_key_load(fx->relkey, fx->rkey, err, sizeof(err)), 0);
+	fx->st = tz_store_open(fx->qdir, fx->key, err, sizeof(err));
+	fx->audit = tz_audit_open(fx->log, NULL, err, sizeof(err));
+	fx->ix = tz_index_open(fx->db, 1000, err, sizeof(err));
+	assert_non_null(fx->ix);
+	tz_store_set_audit(fx->st, fx->audit);
+	tz_store_set_index(fx->st, fx->db);
+	fx->part2_len = 100000;
+	fx->part2 = g_malloc(fx->part2_len);
+	for (size_t i = 0; i < fx->part2_len; i++)
+		fx->part2[i] = (unsigned char)(i * 13);
+	id = store_entry(fx);
+	g_strlcpy(fx->id, id, sizeof(fx->id));
+	g_free(id);
+	fx->q = (struct tz_queue){ fx->st, fx->audit, fx->ix, "/nonexistent/clamd.sock", 5, NULL, 10,
+				   fx->cmd, fx->rkey, "security@city.example.lg.jp" };
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	tz_index_free(fx->ix);
+	tz_audit_free(fx->audit);
+	tz_store_free(fx->st);
+	tl_rmrf(fx->dir);
+	g_free(fx->dir);
+	g_free(fx->qdir);
+	g_free(fx->log);
+	g_free(fx->db);
+	g_free(fx->sent);
+	g_free(fx->key);
+	g_free(fx->relkey);
+	g_free(fx->cmd);
+	g_free(fx->part2);
+	g_free(fx);
+	return 0;
+}
+
+static const char *part_state(struct fixture *fx, unsigned part)
+{
+	static char buf[32];
+	struct tz_meta *m = tz_store_meta_read(fx->st, fx->id, NULL, 0);
+
+	assert_non_null(m);
+	g_strlcpy(buf, tz_meta_part_get(m, part)->state, sizeof(buf));
+	tz_meta_free(m);
+	return buf;
+}
+
+/* Make a part clean the way the scanner would (the scanner itself is
+ * exercised against the real clamd in tests/integration). */
+static void mark(struct fixture *fx, unsigned part, const char *state)
+{
+	int lock = tz_store_lock(fx->st, fx->id, NULL, 0);
+	struct tz_meta *m = tz_store_meta_read(fx->st, fx->id, NULL, 0);
+	struct tz_meta_part *p = tz_meta_part_get(m, part);
+
+	g_free(p->state);
+	p->state = g_strdup(state);
+	assert_int_equal(tz_store_meta_write(fx->st, m, NULL, 0), 0);
+	tz_meta_free(m);
+	tz_store_unlock(lock);
+}
+
+static void test_scanner_down(void **state)
+{
+	struct fixture *fx = *state;
+	char err[TZ_ERRLEN];
+	unsigned n = 0;
+
+	assert_int_equal(tz_queue_scan_all(&fx->q, &n, err, sizeof(err)), 1);
+	assert_int_equal(n, 0);
+	assert_string_equal(part_state(fx, 1), "pending");
+	assert_string_equal(part_state(fx, 2), "pending");
+	fx->q.scanner_socket = "127.0.0.1:1";   /* nothing listens */
+	assert_int_equal(tz_queue_scan_entry(&fx->q, fx->id, &n, err, sizeof(err)), 1);
+	assert_string_equal(part_state(fx, 2), "pending");
+	assert_int_equal(tz_clamd_parse_reply("stream: OK", NULL, 0), TZ_CLAMD_CLEAN);
+	{
+		char name[64];
+		assert_int_equal(tz_clamd_parse_reply("stream: Eicar-Test.UNOFFICIAL FOUND", name, sizeof(name)),
+				 TZ_CLAMD_FOUND);
+		assert_string_equal(name, "Eicar-Test.UNOFFICIAL");
+		assert_int_equal(tz_clamd_parse_reply("INSTREAM size limit exceeded. ERROR", name, sizeof(name)),
+				 TZ_CLAMD_REFUSED);
+		assert_int_equal(tz_clamd_parse_reply("", name, sizeof(name)), TZ_CLAMD_DOWN);
+	}
+}
+
+static void test_export(void **state)
+{
+	struct fixture *fx = *state;
+	char *out = g_build_filename(fx->dir, "out.pdf", NULL), err[TZ_ERRLEN];
+	gchar *data;
+	gsize len;
+
+	assert_int_equal(tz_queue_export(&fx->q, fx->id, 2, out, "alice", err, sizeof(err)), 0);
+	assert_true(g_file_get_contents(out, &data, &len, NULL));
+	assert_int_equal(len, fx->part2_len);
+	assert_memory_equal(data, fx->part2, len);
+	g_free(data);
+	/* never overwrites; unknown part; original */
+	assert_int_equal(tz_queue_export(&fx->q, fx->id, 2, out, "alice", err, sizeof(err)), -1);
+	unlink(out);
+	assert_int_equal(tz_queue_export(&fx->q, fx->id, 9, out, "alice", err, sizeof(err)), -1);
+	assert_int_equal(tz_queue_export(&fx->q, fx->id, 0, out, "alice", err, sizeof(err)), 0);
+	assert_true(g_file_get_contents(out, &data, &len, NULL));
+	assert_int_equal(len, 17);
+	g_free(data);
+	g_free(out);
+}
+
+/* The marker in the sent mail verifies against its body only. */
+static void check_sent_marker(struct fixture *fx)
+{
+	gchar *mail, *hdr, *eol, *value;
+	gsize len;
+	GMimeStream *s;
+	char err[TZ_ERRLEN], other[TZ_KEY_LEN];
+
+	assert_true(g_file_get_contents(fx->sent, &mail, &len, NULL));
+	hdr = strstr(mail, "\nX-Textize-Release: ");
+	assert_non_null(hdr);
+	eol = strchr(hdr + 1, '\n');
+	value = g_strndup(hdr + 20, (gsize)(eol - hdr - 20));
+	assert_non_null(strstr(mail, "To: staff@city.example.lg.jp"));
+	assert_non_null(strstr(mail, "From: security@city.example.lg.jp"));
+	s = g_mime_stream_mem_new_with_buffer(mail, len);
+	assert_int_equal(tz_release_verify(fx->rkey, value, s, err, sizeof(err)), 1);
+	g_object_unref(s);
+	/* CRLF line endings on the way do not matter */
+	{
+		GString *crlf = g_string_new(NULL);
+		for (gsize i = 0; i < len; i++) {
+			if (mail[i] == '\n')
+				g_string_append_c(crlf, '\r');
+			g_string_append_c(crlf, mail[i]);
+		}
+		s = g_mime_stream_mem_new_with_buffer(crlf->str, crlf->len);
+		assert_int_equal(tz_release_verify(fx->rkey, value, s, err, sizeof(err)), 1);
+		g_object_unref(s);
+		g_string_free(crlf, TRUE);
+	}
+	/* another body */
+	mail[len - 10] ^= 1;
+	s = g_mime_stream_mem_new_with_buffer(mail, len);
+	assert_int_equal(tz_release_verify(fx->rkey, value, s, err, sizeof(err)), 0);
+	g_object_unref(s);
+	mail[len - 10] ^= 1;
+	/* another key */
+	memcpy(other, fx->rkey, sizeof(other));
+	other[0] ^= 1;
+	s = g_mime_stream_mem_new_with_buffer(mail, len);
+	assert_int_equal(tz_release_verify((unsigned char *)other, value, s, err, sizeof(err)), 0);
+	g_object_unref(s);
+	/* forged or malformed values */
+	{
+		char zero[65], forged[200];
+		memset(zero, '0', 64);
+		zero[64] = '\0';
+		snprintf(forged, sizeof(forged), "%s 1 %s", fx->id, zero);
+		assert_int_equal(tz_release_check(fx->rkey, forged, zero, err, sizeof(err)), 0);
+		assert_int_equal(tz_release_check(fx->rkey, "20261124-082306-123456-0badcafe 1 00", zero, err, sizeof(err)), 0);
+		assert_int_equal(tz_release_check(fx->rkey, "", zero, err, sizeof(err)), 0);
+		assert_int_equal(tz_release_check(fx->rkey, NULL, zero, err, sizeof(err)), 0);
+		/* a marker made with the key does pass */
+		assert_int_equal(tz_release_marker(fx->rkey, fx->id, "1,2", zero, forged, sizeof(forged)), 0);
+		assert_int_equal(tz_release_check(fx->rkey, forged, zero, err, sizeof(err)), 1);
+		assert_int_equal(tz_release_marker(fx->rkey, "../x", "1", zero, forged, sizeof(forged)), -1);
+	}
+	g_free(value);
+	g_free(mail);
+}
+
+static void test_release(void **state)
+{
+	struct fixture *fx = *state;
+	char err[TZ_ERRLEN];
+	unsigned two = 2, one = 1;
+	unsigned long records, bad;
+
+	/* pending: refused */
+	assert_int_equal(tz_queue_release(&fx->q, fx->id, &two, 1, NULL, "alice", 0, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "pending"));
+	assert_int_equal(access(fx->sent, F_OK), -1);
+	mark(fx, 2, "clean");
+	assert_int_equal(tz_queue_release(&fx->q, fx->id, NULL, 0, NULL, "alice", 0, err, sizeof(err)), 0);
+	assert_string_equal(part_state(fx, 2), "released");
+	assert_string_equal(part_state(fx, 1), "pending");
+	check_sent_marker(fx);
+	/* forced release of a pending part is possible and on record */
+	unlink(fx->sent);
+	assert_int_equal(tz_queue_release(&fx->q, fx->id, &one, 1, "other@example.lg.jp", "bob", 1,
+					  err, sizeof(err)), 0);
+	assert_int_equal(tz_audit_verify(fx->log, NULL, &records, &bad, err, sizeof(err)), 0);
+	{
+		gchar *log;
+		assert_true(g_file_get_contents(fx->log, &log, NULL, NULL));
+		assert_non_null(strstr(log, "FORCED"));
+		assert_non_null(strstr(log, "\"event\":\"released\",\"operator\":\"bob\""));
+		g_free(log);
+	}
+	/* a failing release command changes nothing */
+	fx->q.release_command = "/bin/false";
+	mark(fx, 2, "clean");
+	assert_int_equal(tz_queue_release(&fx->q, fx->id, &two, 1, NULL, "alice", 0, err, sizeof(err)), -1);
+	assert_string_equal(part_state(fx, 2), "clean");
+	fx->q.release_command = fx->cmd;
+	fx->q.release_key = NULL;
+	assert_int_equal(tz_queue_release(&fx->q, fx->id, &two, 1, NULL, "alice", 0, err, sizeof(err)), -1);
+	fx->q.release_key = fx->rkey;
+}
+
+static void test_reject_index_report(void **state)
+{
+	struct fixture *fx = *state;
+	char err[TZ_ERRLEN], *html, *csv, *json;
+	struct tz_index_filter f = { 0 };
+	GPtrArray *rows;
+	struct tz_report *r;
+	unsigned bad;
+
+	assert_int_equal(tz_queue_reject(&fx->q, fx->id, 1, "alice", "executable", err, sizeof(err)), 0);
+	assert_string_equal(part_state(fx, 1), "rejected");
+	assert_int_equal(tz_queue_reject(&fx->q, fx->id, 7, "alice", NULL, err, sizeof(err)), -1);
+	assert_true(tz_index_sync(fx->ix, fx->st, 0, &bad, err, sizeof(err)) >= 0);
+	f.flag = TZ_RISK_EXECUTABLE;
+	assert_int_equal(tz_index_query(fx->ix, &f, &rows, err, sizeof(err)), 0);
+	assert_int_equal(rows->len, 1);
+	assert_string_equal(((struct tz_index_row *)g_ptr_array_index(rows, 0))->state, "rejected");
+	g_ptr_array_unref(rows);
+	f.flag = 0;
+	f.rcpt = "STAFF@city";
+	f.state = "pending";
+	assert_int_equal(tz_index_query(fx->ix, &f, &rows, err, sizeof(err)), 0);
+	assert_int_equal(rows->len, 1);
+	g_ptr_array_unref(rows);
+	f.from = "nobody";
+	assert_int_equal(tz_index_query(fx->ix, &f, &rows, err, sizeof(err)), 0);
+	assert_int_equal(rows->len, 0);
+	g_ptr_array_unref(rows);
+	/* full rebuild gives the same */
+	assert_int_equal(tz_index_sync(fx->ix, fx->st, 1, &bad, err, sizeof(err)), 1);
+
+	r = tz_report_daily(fx->ix, NULL, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(r->entries, 1);
+	assert_int_equal(r->parts, 2);
+	html = tz_report_html(r);
+	csv = tz_report_csv(r);
+	json = tz_report_json(r);
+	assert_non_null(strstr(html, "<svg"));
+	assert_null(strstr(html, "<script"));
+	assert_null(strstr(html, "http:/" "/example"));
+	assert_non_null(strstr(html, "example.jp"));
+	assert_memory_equal(csv, "\xEF\xBB\xBF", 3);
+	assert_non_null(strstr(csv, ",risk,\"executable\",1\r\n"));
+	assert_non_null(strstr(json, "\"entries\":1"));
+	g_free(html);
+	g_free(csv);
+	g_free(json);
+	tz_report_free(r);
+	assert_null(tz_report_daily(fx->ix, "2026-13-01", err, sizeof(err)));
+}
+
+static void test_purge(void **state)
+{
+	struct fixture *fx = *state;
+	char err[TZ_ERRLEN];
+	unsigned removed;
+	GPtrArray *ids;
+
+	assert_int_equal(tz_queue_purge(&fx->q, 1, "retention", &removed, err, sizeof(err)), 0);
+	assert_int_equal(removed, 0);
+	assert_int_equal(tz_queue_purge(&fx->q, 0, "retention", &removed, err, sizeof(err)), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(tz_store_list(fx->st, &ids, err, sizeof(err)), 0);
+	assert_int_equal(ids->len, 0);
+	g_ptr_array_unref(ids);
+}
+
+static void test_proc(void **state)
+{
+	char err[TZ_ERRLEN];
+	char **argv;
+
+	(void)state;
+	argv = tz_proc_argv("/bin/sleep 5", NULL, NULL, err, sizeof(err));
+	assert_int_equal(tz_proc_run(argv, -1, 1, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "killed"));
+	g_strfreev(argv);
+	argv = tz_proc_argv("/bin/cp '%i' %o.x; rm -rf /", "/in put", "/out", err, sizeof(err));
+	assert_string_equal(argv[1], "/in put");
+	assert_string_equal(argv[2], "/out.x;");   /* no shell: just words */
+	g_strfreev(argv);
+	argv = tz_proc_argv("sh -c true", NULL, NULL, err, sizeof(err));
+	assert_int_equal(tz_proc_run(argv, -1, 1, err, sizeof(err)), -1);   /* not absolute */
+	g_strfreev(argv);
+	assert_null(tz_proc_argv("/bin/echo 'unterminated", NULL, NULL, err, sizeof(err)));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_scanner_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_export, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reject_index_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+		cmocka_unit_test(test_proc),
+	};
+
+	g_mime_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
