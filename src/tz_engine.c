@@ -226,6 +226,19 @@ static GMimeStream *leaf_stream(GMimePart *part)
 	return f;
 }
 
+/* Read up to len bytes: > 0 bytes read, 0 at the end, -1 on error. A
+ * filter stream returns 0 while the decoder is still collecting input (a
+ * base64 quantum split across reads), so 0 means the end only at eos. */
+static ssize_t read_some(GMimeStream *s, char *buf, size_t len)
+{
+	ssize_t n;
+
+	while ((n = g_mime_stream_read(s, buf, len)) == 0)
+		if (g_mime_stream_eos(s))
+			return 0;
+	return n;
+}
+
 /* Read a leaf's decoded content into memory (text parts only), at most cap. */
 static int read_leaf(struct conv *c, GMimePart *part, GByteArray *out, size_t cap)
 {
@@ -236,7 +249,7 @@ static int read_leaf(struct conv *c, GMimePart *part, GByteArray *out, size_t ca
 
 	if (s == NULL)
 		return 0;
-	while ((n = g_mime_stream_read(s, buf, sizeof(buf))) > 0) {
+	while ((n = read_some(s, buf, sizeof(buf))) > 0) {
 		if (out->len + (size_t)n > cap) {
 			rc = tz_err(c->err, c->errlen, "text part larger than %zu bytes", cap);
 			break;
@@ -339,7 +352,7 @@ static int strip_leaf(struct conv *c, GMimeObject *obj, const char *path,
 			 mime_type(obj), risk);
 	if (rc == 0 && GMIME_IS_PART(obj))
 		s = leaf_stream(GMIME_PART(obj));
-	while (rc == 0 && s != NULL && (n = g_mime_stream_read(s, buf, sizeof(buf))) > 0) {
+	while (rc == 0 && s != NULL && (n = read_some(s, buf, sizeof(buf))) > 0) {
 		rc = strip_feed(c, &st, buf, (size_t)n);
 		if (rc == 0 && ++chunks % 64 == 0)
 			rc = check_time(c);
@@ -843,7 +856,7 @@ static int strip_whole(struct conv *c, GMimeStream *in, gint64 start)
 	c->res->kind = TZ_KIND_ENCRYPTED;
 	rc = strip_begin(c, &st, "0", TZ_REASON_ENCRYPTED, NULL, NULL, g_strdup("message/rfc822"),
 			 TZ_RISK_ENCRYPTED);
-	while (rc == 0 && (n = g_mime_stream_read(sub, buf, sizeof(buf))) > 0)
+	while (rc == 0 && (n = read_some(sub, buf, sizeof(buf))) > 0)
 		rc = strip_feed(c, &st, buf, (size_t)n);
 	if (rc == 0 && n < 0)
 		rc = tz_err(c->err, c->errlen, "cannot read the message");
@@ -861,7 +874,13 @@ static GMimeMessage *parse(GMimeStream *in, gint64 start, char *err, size_t errl
 	gint64 body = start;
 	char head[5], ch;
 
-	if (g_mime_stream_read(in, head, 5) == 5 && memcmp(head, "From ", 5) == 0) {
+	size_t got = 0;
+	ssize_t n;
+
+	/* Streams may return fewer bytes than asked for. */
+	while (got < 5 && (n = g_mime_stream_read(in, head + got, 5 - got)) > 0)
+		got += (size_t)n;
+	if (got == 5 && memcmp(head, "From ", 5) == 0) {
 		while (g_mime_stream_read(in, &ch, 1) == 1 && ch != '\n')
 			;
 		body = g_mime_stream_tell(in);
