@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include "tz_policy.h"
 #include "tz_util.h"
 
 #define OFF(field) offsetof(struct tz_config, field)
@@ -144,6 +145,99 @@ const struct tz_config_key tz_config_keys[] = {
 	  "queue purge removes entries older than this many days unless told otherwise",
 	  tz_config_set_uint, OFF(retention_days), NULL, 36500 },
 	/* ---- policy ---- */
+	{ "InternalDomains", "list", "",
+	  "our own mail domains (.example.jp = with subdomains); empty = LocalDomains",
+	  tz_config_set_domains, OFF(internal_domains), NULL, 0 },
+	{ "RelayAction", "action", "reject",
+	  "untrusted client naming a recipient outside LocalDomains: reject (550 5.7.1) or tempfail",
+	  tz_config_set_choice, OFF(relay_action), "reject|tempfail", 0 },
+	{ "RelayRejectText", "text", TZ_RELAY_TEXT,
+	  "reply text for a relay attempt (printable ASCII)",
+	  tz_policy_set_text, OFF(relay_text), NULL, 0 },
+	{ "MaxMessageSizeInbound", "size", "64m",
+	  "largest inbound message, checked at MAIL (SIZE=) and while it streams",
+	  tz_config_set_size, OFF(max_size_inbound), NULL, 0 },
+	{ "MaxMessageSizeOutbound", "size", "64m",
+	  "largest outbound message, checked at MAIL (SIZE=) and while it streams",
+	  tz_config_set_size, OFF(max_size_outbound), NULL, 0 },
+	{ "SizeAction", "action", "reject",
+	  "message over its direction's size limit: reject (552 5.3.4)|tempfail|hold|tag|log",
+	  tz_config_set_choice, OFF(size_action), TZ_POLICY_ACTIONS, 0 },
+	{ "SizeRejectText", "text", TZ_SIZE_TEXT,
+	  "reply text for an oversized message",
+	  tz_policy_set_text, OFF(size_text), NULL, 0 },
+	{ "AutoForwardAction", "action", "reject",
+	  "outbound mail forwarded automatically to an external address: reject (550 5.7.1)|tempfail|hold|tag|log",
+	  tz_config_set_choice, OFF(autofwd_action), TZ_POLICY_ACTIONS, 0 },
+	{ "AutoForwardAllow", "list", "",
+	  "approved automatic forwards, internal@domain>external@domain (either side may be @domain)",
+	  tz_policy_set_allow, OFF(autofwd_allow), NULL, 0 },
+	{ "AutoForwardRejectText", "text", TZ_AUTOFWD_TEXT,
+	  "reply text for a refused automatic forward",
+	  tz_policy_set_text, OFF(autofwd_text), NULL, 0 },
+	{ "MaxVisibleRecipients", "integer", "10",
+	  "most external addresses outbound To and Cc may show together; 0 = no limit",
+	  tz_config_set_uint, OFF(max_visible_rcpts), NULL, 100000 },
+	{ "RecipientVisibilityAction", "action", "reject",
+	  "too many visible recipients: reject (550 5.7.1)|tempfail|hold|rewrite|tag|log",
+	  tz_config_set_choice, OFF(visibility_action), TZ_POLICY_VIS_ACTIONS, 0 },
+	{ "RecipientVisibilityText", "text", TZ_VISIBILITY_TEXT,
+	  "reply text telling the sender to use Bcc",
+	  tz_policy_set_text, OFF(visibility_text), NULL, 0 },
+	{ "SPFCheck", "bool", "yes",
+	  "check SPF (libspf2) for inbound mail and add Received-SPF and Authentication-Results",
+	  tz_config_set_bool, OFF(spf_check), NULL, 0 },
+	{ "SPFFailAction", "action", "reject",
+	  "SPF fail: reject (550 5.7.23)|tempfail|hold|tag|log",
+	  tz_config_set_choice, OFF(spf_fail_action), TZ_POLICY_ACTIONS, 0 },
+	{ "SPFSoftfailAction", "action", "tag",
+	  "SPF softfail: reject|tempfail|hold|tag|log",
+	  tz_config_set_choice, OFF(spf_softfail_action), TZ_POLICY_ACTIONS, 0 },
+	{ "SPFNoneAction", "action", "tag",
+	  "SPF none or neutral: reject|tempfail|hold|tag|log",
+	  tz_config_set_choice, OFF(spf_none_action), TZ_POLICY_ACTIONS, 0 },
+	{ "SPFTempErrorAction", "action", "tempfail",
+	  "SPF temperror (DNS failure or SPFTimeout): tempfail (451 4.7.24)|reject|hold|tag|log",
+	  tz_config_set_choice, OFF(spf_temperror_action), TZ_POLICY_ACTIONS, 0 },
+	{ "SPFPermErrorAction", "action", "tag",
+	  "SPF permerror (broken record): reject (550 5.7.24)|tempfail|hold|tag|log",
+	  tz_config_set_choice, OFF(spf_permerror_action), TZ_POLICY_ACTIONS, 0 },
+	{ "SPFTimeout", "duration", "10s",
+	  "wall time for one SPF evaluation (all its DNS queries); out of time = temperror",
+	  tz_config_set_millis, OFF(spf_timeout_ms), NULL, 120000 },
+	{ "SPFFailText", "text", TZ_SPF_FAIL_TEXT,
+	  "reply text for SPF fail",
+	  tz_policy_set_text, OFF(spf_fail_text), NULL, 0 },
+	{ "SPFTempErrorText", "text", TZ_SPF_TEMPERROR_TEXT,
+	  "reply text for SPF temperror",
+	  tz_policy_set_text, OFF(spf_temperror_text), NULL, 0 },
+	{ "AuthservID", "string", "",
+	  "authserv-id of our Authentication-Results (RFC 8601); empty = the host name",
+	  tz_config_set_string, OFF(authserv_id), NULL, 0 },
+	{ "SpoofAction", "action", "reject",
+	  "InternalDomains sender or From from an untrusted client: reject (550 5.7.1)|tempfail|hold|tag|log",
+	  tz_config_set_choice, OFF(spoof_action), TZ_POLICY_ACTIONS, 0 },
+	{ "SpoofRejectText", "text", TZ_SPOOF_TEXT,
+	  "reply text for a spoofed internal sender",
+	  tz_policy_set_text, OFF(spoof_text), NULL, 0 },
+	{ "OutboundRateLimit", "rate", "100/10m",
+	  "outbound messages per sender (SMTP AUTH user, else client address) per window; 0 = off",
+	  tz_policy_set_rate, OFF(outbound_rate), NULL, 0 },
+	{ "RecipientRateLimit", "rate", "1000/1h",
+	  "outbound recipients per sender per window; 0 = off",
+	  tz_policy_set_rate, OFF(rcpt_rate), NULL, 0 },
+	{ "BreakerTrip", "rate", "3/1h",
+	  "this many senders over their limit within the window stop all outbound mail; 0 = never",
+	  tz_policy_set_rate, OFF(breaker_trip), NULL, 0 },
+	{ "OutboundGlobalLimit", "rate", "0",
+	  "all outbound messages per window before the breaker trips (e.g. 5000/1h); 0 = off",
+	  tz_policy_set_rate, OFF(global_rate), NULL, 0 },
+	{ "BreakerText", "text", TZ_BREAKER_SENDER_TEXT,
+	  "reply text (451 4.7.1) for mail stopped by the rate limits or the breaker",
+	  tz_policy_set_text, OFF(breaker_text), NULL, 0 },
+	{ "StateDir", "path", "/var/lib/textize",
+	  "directory of breaker.state (tripped breaker, shown and reset by textizectl breaker)",
+	  tz_config_set_path, OFF(state_dir), NULL, 0 },
 	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, 0 }
 };
 
@@ -485,12 +579,13 @@ static void config_free_fields(struct tz_config *cfg)
 {
 	for (const struct tz_config_key *k = tz_config_keys; k->name; k++) {
 		if (k->set == tz_config_set_string || k->set == tz_config_set_path ||
-		    k->set == tz_config_set_choice || k->set == set_socket) {
+		    k->set == tz_config_set_choice || k->set == set_socket ||
+		    k->set == tz_policy_set_text) {
 			char **f = FIELD(cfg, k, char *);
 			g_free(*f);
 			*f = NULL;
 		} else if (k->set == tz_config_set_list || k->set == tz_config_set_domains ||
-			   k->set == set_networks) {
+			   k->set == set_networks || k->set == tz_policy_set_allow) {
 			GPtrArray **f = FIELD(cfg, k, GPtrArray *);
 			if (*f)
 				g_ptr_array_unref(*f);

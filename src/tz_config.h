@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <glib.h>
 #include "tz_engine.h"
+#include "tz_breaker.h"   /* struct tz_rate */
 #include "tz_netaddr.h"
 
 struct tz_config;
@@ -84,6 +85,38 @@ struct tz_config {
 	char *release_key_file;       /* ReleaseKeyFile */
 	char *release_from;           /* ReleaseFrom, NULL = original envelope sender */
 	unsigned retention_days;      /* RetentionDays */
+	/* policy (issue 4): see tz_policy.h */
+	GPtrArray *internal_domains;  /* InternalDomains, lower-case; empty = LocalDomains */
+	char *relay_action;           /* RelayAction: reject | tempfail */
+	char *relay_text;             /* RelayRejectText */
+	size_t max_size_inbound;      /* MaxMessageSizeInbound */
+	size_t max_size_outbound;     /* MaxMessageSizeOutbound */
+	char *size_action;            /* SizeAction */
+	char *size_text;              /* SizeRejectText */
+	char *autofwd_action;         /* AutoForwardAction */
+	GPtrArray *autofwd_allow;     /* AutoForwardAllow: "internal>external" */
+	char *autofwd_text;           /* AutoForwardRejectText */
+	unsigned max_visible_rcpts;   /* MaxVisibleRecipients, 0 = off */
+	char *visibility_action;      /* RecipientVisibilityAction */
+	char *visibility_text;        /* RecipientVisibilityText */
+	bool spf_check;               /* SPFCheck */
+	char *spf_fail_action;        /* SPFFailAction */
+	char *spf_softfail_action;    /* SPFSoftfailAction */
+	char *spf_none_action;        /* SPFNoneAction (none and neutral) */
+	char *spf_temperror_action;   /* SPFTempErrorAction */
+	char *spf_permerror_action;   /* SPFPermErrorAction */
+	unsigned spf_timeout_ms;      /* SPFTimeout */
+	char *spf_fail_text;          /* SPFFailText */
+	char *spf_temperror_text;     /* SPFTempErrorText */
+	char *authserv_id;            /* AuthservID, NULL = host name */
+	char *spoof_action;           /* SpoofAction */
+	char *spoof_text;             /* SpoofRejectText */
+	struct tz_rate outbound_rate; /* OutboundRateLimit */
+	struct tz_rate rcpt_rate;     /* RecipientRateLimit */
+	struct tz_rate breaker_trip;  /* BreakerTrip */
+	struct tz_rate global_rate;   /* OutboundGlobalLimit */
+	char *breaker_text;           /* BreakerText */
+	char *state_dir;              /* StateDir */
 };
 
 extern const struct tz_config_key tz_config_keys[];   /* terminated by {NULL} */
