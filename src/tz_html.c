@@ -1,2 +1,987 @@
-/* tz_html.c — stub, to be written. */
+/* tz_html.c — render an HTML mail body as the plain text a reader would see:
+ * libxml2's recovering HTML parser builds the tree, one iterative walk writes
+ * the text. Rendering conventions (the notice, docs and tests rely on them):
+ *
+ *   blocks, <br>     line breaks; <p>, headings, <pre>, top-level lists and
+ *                    <blockquote> are separated by one blank line; never more
+ *                    than one blank line in a row
+ *   <ul> items       "・ " (U+30FB + space); <ol> items "1. ", "2. " (start=
+ *                    honoured); each nesting level indents 3 spaces and an
+ *                    item's continuation lines align after the marker
+ *   tables           one line per row, cells separated by " | "; a cell whose
+ *                    content has its own paragraphs keeps them (layout tables)
+ *   <blockquote>     each line prefixed "> " per level
+ *   <pre>, <textarea>, <listing>, <xmp>   lines and spaces kept
+ *   links            "text <URL>" unless the text is the URL itself; only
+ *                    http, https, ftp, mailto and tel targets are printed;
+ *                    javascript:, data: and other schemes never are
+ *   phishing         "text <URL> [警告: 表示と異なるリンク先]" when the text
+ *                    names another host than the target (or the URL hides its
+ *                    host behind userinfo); sets TZ_HTML_PHISHING_LINK
+ *   images           "[画像: alt]", "[画像]" without alt; 1x1 tracking images
+ *                    are dropped
+ *   dropped          <script>, <style>, <head>, <title>, <template>, <object>,
+ *                    <embed>, <applet>, <iframe>, <svg>, <select>, media,
+ *                    comments, and elements hidden by the hidden attribute or
+ *                    an inline style (display:none, visibility:hidden,
+ *                    mso-hide:all, font-size:0). <noscript> is shown: mail
+ *                    clients do not run scripts, so its content is what they show
+ *   whitespace       collapsed as a browser does; a source line break between
+ *                    two CJK characters joins them with no space (Japanese
+ *                    text wrapped in the HTML source reads as one sentence);
+ *                    &nbsp; is a plain space
+ *   output           UTF-8, LF, no trailing spaces, no leading or trailing
+ *                    blank lines, no control characters but LF and TAB, no
+ *                    bidi overrides; ends with one LF unless empty
+ *
+ * Known limit: CSS from <style> blocks (class rules) is not evaluated, so an
+ * element hidden only by a class is shown. */
 #include "textize.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+
+#include "tz_html.h"
+#include "tz_htmllink.h"
+#include "tz_util.h"
+
+/* libxml2 halts at 256 levels unless XML_PARSE_HUGE, which we do not set:
+ * with HUGE, end tags are matched by a linear scan of the open-element
+ * stack and 100,000 stray end tags take minutes. */
+#define HTML_DEPTH_DEFAULT 256
+
+/* libxml2 checks each attribute against all earlier ones of the same tag and
+ * appends to a linked list: a tag with 80,000 attributes takes seconds to
+ * parse. No real tag has this many; the document is cut before such a tag. */
+#define ATTR_GUARD_MAX 256
+
+/* Bounds on what a link's visible text is kept for (phishing analysis) and
+ * on an image's alt text. */
+#define LINK_TEXT_CAP 2048
+#define ALT_CAP 1024
+
+#define META_SCAN 4096
+
+/* Spaces per list nesting level (matches the width of "・ " and "1. "). */
+#define LIST_INDENT 3
+
+#define PHISH_MARK "[警告: 表示と異なるリンク先]"
+#define HR_LINE "----------------------------------------"
+
+/* ------------------------------------------------------------------ writer */
+
+/* Line breaks and collapsed spaces are owed, not written, until the next
+ * visible character: that trims trailing whitespace and blank lines for free
+ * and lets a block's end and the next block's start agree on one break. */
+struct writer {
+	GString *buf;
+	unsigned want_nl;	/* line breaks owed before the next text (0..2) */
+	int space;		/* collapsed whitespace owed */
+	int space_nl;		/* ... and it contained a source line break */
+	int fresh;		/* list item / table cell opened, no text yet */
+	int cell_sep;		/* fresh cell: " | " if its text continues a line */
+	gunichar last;		/* last character written (CJK line-join rule) */
+	unsigned quote;		/* blockquote depth */
+	unsigned last_quote;	/* quote depth of the last line with text */
+	unsigned indent;	/* list continuation indent */
+	unsigned marker_indent;
+	char marker[24];	/* list marker owed at the start of the next text */
+	int in_link;
+	int link_out;		/* something visible was written inside the link */
+	GString *link_text;
+};
+
+static int is_cjk(gunichar c)
+{
+	return (c >= 0x2e80 && c <= 0x9fff) ||	/* radicals, kana, CJK punct., ideographs */
+	       (c >= 0xf900 && c <= 0xfaff) ||	/* compatibility ideographs */
+	       (c >= 0xfe30 && c <= 0xfe4f) ||	/* CJK compatibility forms */
+	       (c >= 0xff00 && c <= 0xffef) ||	/* full- and half-width forms */
+	       (c >= 0x20000 && c <= 0x3ffff);	/* ideograph extensions */
+}
+
+/* Characters never written: C0/C1 controls (LF/TAB are handled by the
+ * callers), DEL, BOM and bidi embeddings/overrides/isolates, which can make
+ * a line display in another order than it reads. */
+static int is_dropped(gunichar c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0xfeff ||
+	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+static void trim_line_end(struct writer *w)
+{
+	gsize n = w->buf->len;
+
+	while (n && (w->buf->str[n - 1] == ' ' || w->buf->str[n - 1] == '\t'))
+		n--;
+	g_string_truncate(w->buf, n);
+}
+
+static void append_spaces(GString *s, unsigned n)
+{
+	while (n--)
+		g_string_append_c(s, ' ');
+}
+
+static void append_quote(struct writer *w, unsigned depth)
+{
+	while (depth--)
+		g_string_append_len(w->buf, "> ", 2);
+}
+
+/* Settle what is owed before a visible character `next` is written. */
+static void w_begin(struct writer *w, gunichar next)
+{
+	int sep = w->fresh && w->cell_sep;
+
+	if (w->buf->len == 0 || w->want_nl) {
+		if (w->buf->len) {
+			unsigned q = MIN(w->quote, w->last_quote);
+
+			trim_line_end(w);
+			g_string_append_c(w->buf, '\n');
+			if (w->want_nl > 1) {	/* the blank line keeps a shared quote level */
+				append_quote(w, q);
+				trim_line_end(w);
+				g_string_append_c(w->buf, '\n');
+			}
+		}
+		append_quote(w, w->quote);
+		if (w->marker[0] == '\0')
+			append_spaces(w->buf, w->indent);
+	} else if (sep) {
+		g_string_append_len(w->buf, " | ", 3);
+	} else if (w->space && !(w->space_nl && is_cjk(w->last) && is_cjk(next))) {
+		g_string_append_c(w->buf, ' ');
+		if (w->in_link && w->link_text->len && w->link_text->len < LINK_TEXT_CAP)
+			g_string_append_c(w->link_text, ' ');
+	}
+	if (w->marker[0]) {
+		append_spaces(w->buf, w->marker_indent);
+		g_string_append(w->buf, w->marker);
+		w->marker[0] = '\0';
+	}
+	w->want_nl = 0;
+	w->space = w->space_nl = 0;
+	w->fresh = w->cell_sep = 0;
+	w->last_quote = w->quote;
+	if (w->in_link)
+		w->link_out = 1;
+}
+
+/* A block boundary: at least n line breaks (1 = new line, 2 = blank line)
+ * before the next text. Ignored at the very start and in an item or cell
+ * that has no text yet, so "<li><p>" or "<td><p>" does not open a gap. */
+static void w_break(struct writer *w, unsigned n)
+{
+	if (w->buf->len == 0 || w->fresh)
+		return;
+	if (n > w->want_nl)
+		w->want_nl = n;
+	w->space = w->space_nl = 0;
+}
+
+/* <br> or a line break inside <pre>: one more line break, capped at a
+ * single blank line. */
+static void w_hard_break(struct writer *w)
+{
+	if (w->buf->len == 0 || w->fresh)
+		return;
+	if (w->want_nl < 2)
+		w->want_nl++;
+	w->space = w->space_nl = 0;
+}
+
+static void link_capture(struct writer *w, const char *s, size_t n)
+{
+	if (w->in_link && w->link_text->len < LINK_TEXT_CAP)
+		g_string_append_len(w->link_text, s,
+				    (gssize)MIN(n, LINK_TEXT_CAP - w->link_text->len));
+}
+
+/* Word's "downlevel-revealed" conditionals (<![if !supportLists]>,
+ * <![endif]>) reach us as text; return their length at p, else 0. */
+static size_t word_conditional(const char *p, const char *end)
+{
+	size_t avail = (size_t)(end - p);
+	const char *close;
+
+	if (avail < 8 || memcmp(p, "<![", 3) != 0 ||
+	    (g_ascii_strncasecmp(p + 3, "if", 2) != 0 &&
+	     g_ascii_strncasecmp(p + 3, "endif", 5) != 0))
+		return 0;
+	close = memchr(p, ']', MIN(avail, 200));
+	if (close == NULL || close + 1 >= end || close[1] != '>')
+		return 0;
+	return (size_t)(close + 2 - p);
+}
+
+/* Append visible text. Outside <pre> whitespace collapses; inside, spaces
+ * and TABs are kept and line breaks become hard breaks. Runs of ordinary
+ * characters are copied in one append. */
+static void w_text(struct writer *w, const char *s, size_t len, int pre)
+{
+	const char *p = s, *end = s + len;
+
+	while (p < end) {
+		unsigned char c = (unsigned char)*p;
+		const char *run;
+		gunichar cp, lastcp;
+
+		if (c == '\n' || c == '\r') {
+			if (pre) {
+				if (!(c == '\r' && p + 1 < end && p[1] == '\n'))
+					w_hard_break(w);
+			} else {
+				w->space = w->space_nl = 1;
+			}
+			p++;
+			continue;
+		}
+		if (!pre && (c == ' ' || c == '\t' || c == '\f')) {
+			w->space = 1;
+			p++;
+			continue;
+		}
+		if (c == '<') {
+			size_t skip = word_conditional(p, end);
+
+			if (skip) {
+				p += skip;
+				continue;
+			}
+		}
+		cp = c < 0x80 ? c : g_utf8_get_char(p);
+		if (cp == 0xa0) {	/* &nbsp;: a space that does not collapse */
+			w_begin(w, ' ');
+			g_string_append_c(w->buf, ' ');
+			link_capture(w, " ", 1);
+			w->last = ' ';
+			p = g_utf8_next_char(p);
+			continue;
+		}
+		if (is_dropped(cp) && !(pre && cp == '\t')) {
+			p = g_utf8_next_char(p);
+			continue;
+		}
+		w_begin(w, cp);
+		run = p;
+		lastcp = cp;
+		while (p < end) {
+			c = (unsigned char)*p;
+			if (c < 0x80) {
+				if (c <= 0x20 || c == 0x7f || c == '<') {
+					if (!(pre && (c == ' ' || c == '\t')))
+						break;
+				}
+				lastcp = c;
+				p++;
+				continue;
+			}
+			cp = g_utf8_get_char(p);
+			if (cp == 0xa0 || is_dropped(cp))
+				break;
+			lastcp = cp;
+			p = g_utf8_next_char(p);
+		}
+		if (p == run) {		/* a lone '<' that is not a Word conditional */
+			lastcp = '<';
+			p++;
+		}
+		g_string_append_len(w->buf, run, p - run);
+		link_capture(w, run, (size_t)(p - run));
+		w->last = lastcp;
+	}
+}
+
+/* Append a generated piece (image marker, URL, warning) as one word. */
+static void w_atom(struct writer *w, const char *s, int leading_space)
+{
+	if (leading_space)
+		w->space = 1;
+	w_begin(w, g_utf8_get_char(s));
+	g_string_append(w->buf, s);
+	w->last = g_utf8_get_char(g_utf8_prev_char(s + strlen(s)));
+}
+
+/* ---------------------------------------------------------------- elements */
+
+enum el_kind {
+	EL_INLINE, EL_DROP, EL_ACTIVE, EL_HIDE, EL_BLOCK, EL_PARA, EL_BR, EL_HR,
+	EL_PRE, EL_UL, EL_OL, EL_LI, EL_DD, EL_QUOTE, EL_TABLE, EL_TR, EL_CELL,
+	EL_A, EL_IMG,
+};
+
+struct el_def {
+	const char *name;
+	enum el_kind kind;
+};
+
+/* Sorted by name (bsearch). Unknown elements are inline. */
+static const struct el_def el_defs[] = {
+	{"a", EL_A}, {"address", EL_BLOCK}, {"applet", EL_ACTIVE},
+	{"area", EL_DROP}, {"article", EL_BLOCK}, {"aside", EL_BLOCK},
+	{"audio", EL_DROP}, {"base", EL_DROP}, {"blockquote", EL_QUOTE},
+	{"body", EL_BLOCK}, {"br", EL_BR}, {"button", EL_INLINE},
+	{"canvas", EL_DROP}, {"caption", EL_BLOCK}, {"center", EL_BLOCK},
+	{"datalist", EL_DROP}, {"dd", EL_DD}, {"details", EL_BLOCK},
+	{"dialog", EL_BLOCK}, {"dir", EL_UL}, {"div", EL_BLOCK}, {"dl", EL_PARA},
+	{"dt", EL_BLOCK}, {"embed", EL_ACTIVE}, {"fieldset", EL_BLOCK},
+	{"figcaption", EL_BLOCK}, {"figure", EL_PARA}, {"footer", EL_BLOCK},
+	{"form", EL_BLOCK}, {"frame", EL_ACTIVE}, {"frameset", EL_HIDE},
+	{"h1", EL_PARA}, {"h2", EL_PARA}, {"h3", EL_PARA}, {"h4", EL_PARA},
+	{"h5", EL_PARA}, {"h6", EL_PARA}, {"head", EL_HIDE}, {"header", EL_BLOCK},
+	{"hr", EL_HR}, {"html", EL_BLOCK}, {"iframe", EL_ACTIVE}, {"img", EL_IMG},
+	{"legend", EL_BLOCK}, {"li", EL_LI}, {"link", EL_DROP},
+	{"listing", EL_PRE}, {"main", EL_BLOCK}, {"math", EL_DROP},
+	{"menu", EL_UL}, {"meta", EL_DROP}, {"nav", EL_BLOCK},
+	{"noembed", EL_BLOCK}, {"noframes", EL_BLOCK}, {"noscript", EL_BLOCK},
+	{"object", EL_ACTIVE}, {"ol", EL_OL}, {"p", EL_PARA}, {"param", EL_DROP},
+	{"plaintext", EL_PRE}, {"pre", EL_PRE}, {"script", EL_ACTIVE},
+	{"section", EL_BLOCK}, {"select", EL_DROP}, {"source", EL_DROP},
+	{"style", EL_DROP}, {"summary", EL_BLOCK}, {"svg", EL_DROP},
+	{"table", EL_TABLE}, {"td", EL_CELL}, {"template", EL_HIDE},
+	{"textarea", EL_PRE}, {"th", EL_CELL}, {"title", EL_DROP}, {"tr", EL_TR},
+	{"track", EL_DROP}, {"ul", EL_UL}, {"video", EL_DROP}, {"xmp", EL_PRE},
+};
+
+static int el_cmp(const void *key, const void *def)
+{
+	return strcmp(key, ((const struct el_def *)def)->name);
+}
+
+static enum el_kind el_kind_of(const xmlNode *n)
+{
+	const struct el_def *d;
+
+	if (n->name == NULL)
+		return EL_INLINE;
+	d = bsearch(n->name, el_defs, G_N_ELEMENTS(el_defs), sizeof el_defs[0], el_cmp);
+	return d ? d->kind : EL_INLINE;
+}
+
+/* One open element on the walk's stack. */
+struct frame {
+	const xmlNode *node;
+	enum el_kind kind;
+	unsigned char quiet;	/* no rendering effects on leave */
+	unsigned char hid;	/* this element started a hidden region */
+	unsigned char link;	/* this element is the open link */
+	unsigned char pre_nl;	/* pre: drop one leading newline */
+	unsigned saved_indent;
+	unsigned counter;	/* <ol>: next item number */
+	int outer_list;		/* enclosing list's frame index, -1 none */
+	const char *href;
+};
+
+struct render {
+	struct writer w;
+	GArray *frames;		/* struct frame */
+	int list;		/* innermost list's frame index, -1 none */
+	unsigned list_depth;
+	unsigned hidden;	/* > 0: walk for flags only, print nothing */
+	unsigned pre;
+	int pre_nl;		/* drop a newline that starts a <pre> */
+	unsigned flags;
+	unsigned max_depth;
+};
+
+/* The interesting attributes of one element, read in a single pass. */
+struct attrs {
+	const char *style, *href, *alt, *width, *height, *start;
+	int hidden;
+};
+
+static const char *attr_value(const xmlAttr *a)
+{
+	if (a->children && a->children->type == XML_TEXT_NODE && a->children->content)
+		return (const char *)a->children->content;
+	return "";
+}
+
+/* javascript:/vbscript: URL, looked at the way browsers parse it. */
+static int is_script_url(const char *v)
+{
+	char head[16];
+	size_t n = 0;
+
+	while (*v && (unsigned char)*v <= 0x20)
+		v++;
+	for (; *v && n < sizeof head - 1; v++)
+		if (*v != '\t' && *v != '\n' && *v != '\r')
+			head[n++] = g_ascii_tolower(*v);
+	head[n] = '\0';
+	return g_str_has_prefix(head, "javascript:") || g_str_has_prefix(head, "vbscript:") ||
+	       g_str_has_prefix(head, "livescript:");
+}
+
+static void attrs_read(struct render *r, const xmlNode *n, struct attrs *at)
+{
+	memset(at, 0, sizeof *at);
+	for (const xmlAttr *a = n->properties; a; a = a->next) {
+		const char *name = (const char *)a->name, *v;
+
+		if (name == NULL)
+			continue;
+		v = attr_value(a);
+		if ((name[0] == 'o' || name[0] == 'O') && (name[1] == 'n' || name[1] == 'N') && name[2])
+			r->flags |= TZ_HTML_HAD_SCRIPT;
+		if (is_script_url(v))
+			r->flags |= TZ_HTML_HAD_SCRIPT;
+		if (!g_ascii_strcasecmp(name, "style"))
+			at->style = v;
+		else if (!g_ascii_strcasecmp(name, "href"))
+			at->href = v;
+		else if (!g_ascii_strcasecmp(name, "alt"))
+			at->alt = v;
+		else if (!g_ascii_strcasecmp(name, "width"))
+			at->width = v;
+		else if (!g_ascii_strcasecmp(name, "height"))
+			at->height = v;
+		else if (!g_ascii_strcasecmp(name, "start"))
+			at->start = v;
+		else if (!g_ascii_strcasecmp(name, "hidden"))
+			at->hidden = 1;
+	}
+}
+
+/* Does an inline style hide the element? Declarations are read in order
+ * (a later one wins); whitespace and comments are ignored like CSS does. */
+static int style_hides(const char *style)
+{
+	char buf[1024];
+	size_t n = 0;
+	int hide = 0;
+	const char *s = style;
+
+	while (*s) {
+		char *colon, *bang, *decl;
+
+		n = 0;
+		while (*s && *s != ';' && n < sizeof buf - 1) {
+			if (s[0] == '/' && s[1] == '*') {
+				const char *e = strstr(s + 2, "*/");
+
+				s = e ? e + 2 : s + strlen(s);
+				continue;
+			}
+			if (!g_ascii_isspace(*s))
+				buf[n++] = g_ascii_tolower(*s);
+			s++;
+		}
+		while (*s && *s != ';')	/* over-long declaration: rest ignored */
+			s++;
+		if (*s == ';')
+			s++;
+		buf[n] = '\0';
+		decl = buf;
+		if ((colon = strchr(decl, ':')) == NULL)
+			continue;
+		*colon = '\0';
+		if ((bang = strstr(colon + 1, "!important")) != NULL)
+			*bang = '\0';
+		if (!strcmp(decl, "display"))
+			hide = (hide & ~1) | !strcmp(colon + 1, "none");
+		else if (!strcmp(decl, "visibility"))
+			hide = (hide & ~2) | (!strcmp(colon + 1, "hidden") ||
+					      !strcmp(colon + 1, "collapse")) << 1;
+		else if (!strcmp(decl, "mso-hide"))
+			hide = (hide & ~4) | !strcmp(colon + 1, "all") << 2;
+		else if (!strcmp(decl, "font-size"))
+			hide = (hide & ~8) | (strspn(colon + 1, "0.") > 0 &&
+					      strspn(colon + 1, "0.ptxemr%") == strlen(colon + 1)) << 3;
+	}
+	return hide != 0;
+}
+
+static int tiny(const char *v)
+{
+	return v && v[0] && strtol(v, NULL, 10) <= 1 && g_ascii_isdigit(v[0]);
+}
+
+/* Collapse whitespace and drop controls for an attribute shown as text. */
+static void append_clean(GString *dst, const char *s, size_t max)
+{
+	int space = 0;
+
+	for (; *s && dst->len < max; s = g_utf8_next_char(s)) {
+		gunichar c = g_utf8_get_char(s);
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == 0xa0) {
+			space = 1;
+		} else if (!is_dropped(c)) {
+			if (space && dst->len && dst->str[dst->len - 1] != ' ')
+				g_string_append_c(dst, ' ');
+			space = 0;
+			g_string_append_unichar(dst, c);
+		}
+	}
+}
+
+static void render_img(struct render *r, const struct attrs *at)
+{
+	GString *s;
+
+	if (tiny(at->width) && tiny(at->height))
+		return;	/* tracking pixel */
+	s = g_string_new("[画像");
+	if (at->alt) {
+		gsize before = s->len;
+
+		g_string_append(s, ": ");
+		append_clean(s, at->alt, ALT_CAP);
+		if (s->len == before + 2)
+			g_string_truncate(s, before);
+	}
+	g_string_append_c(s, ']');
+	w_atom(&r->w, s->str, 0);
+	g_string_free(s, TRUE);
+}
+
+static void link_begin(struct render *r, struct frame *f, const char *href)
+{
+	struct writer *w = &r->w;
+
+	if (w->in_link || href == NULL)
+		return;
+	f->link = 1;
+	f->href = href;
+	w->in_link = 1;
+	w->link_out = 0;
+	g_string_truncate(w->link_text, 0);
+}
+
+static void link_end(struct render *r, const struct frame *f)
+{
+	struct writer *w = &r->w;
+	enum tz_link_kind kind = tz_link_classify(f->href);
+	char *text_host = tz_link_text_host(w->link_text->str, w->link_text->len);
+	int phish = 0, show = 0;
+
+	w->in_link = 0;
+	if (kind == TZ_LINK_WEB) {
+		char *target = tz_link_url_host(f->href);
+
+		show = !tz_link_text_is_url(w->link_text->str, w->link_text->len, f->href);
+		phish = (text_host && (target == NULL || !tz_link_hosts_match(text_host, target))) ||
+			tz_link_has_userinfo(f->href);
+		g_free(target);
+	} else {
+		if (kind == TZ_LINK_ACTIVE)
+			r->flags |= TZ_HTML_HAD_SCRIPT;
+		/* text naming a host but leading somewhere that is not one */
+		phish = text_host != NULL && kind != TZ_LINK_NONE;
+	}
+	if (kind == TZ_LINK_WEB && (show || phish)) {
+		char *url = tz_link_display(f->href);
+		char *atom = g_strdup_printf("<%s>", url);
+
+		w_atom(w, atom, w->link_out);
+		g_free(atom);
+		g_free(url);
+	}
+	if (phish) {
+		r->flags |= TZ_HTML_PHISHING_LINK;
+		w_atom(w, PHISH_MARK, 1);
+	}
+	g_free(text_host);
+}
+
+/* ------------------------------------------------------------------- walk */
+
+static void list_marker(struct render *r)
+{
+	struct writer *w = &r->w;
+	struct frame *lf = r->list >= 0 ? &g_array_index(r->frames, struct frame, r->list) : NULL;
+
+	if (lf && lf->kind == EL_OL)
+		g_snprintf(w->marker, sizeof w->marker, "%u. ", lf->counter++);
+	else
+		g_strlcpy(w->marker, "・ ", sizeof w->marker);
+	w->marker_indent = w->indent;
+	w->indent += LIST_INDENT;
+}
+
+static unsigned ol_start(const char *v)
+{
+	long n = v ? strtol(v, NULL, 10) : 1;
+
+	return n >= 0 && n < 1000000000L ? (unsigned)n : 1;
+}
+
+/* Open an element: apply its rendering effects to the writer. f is the
+ * element's frame (pushed by the caller when it descends). Returns 1 when
+ * the children are to be visited. */
+static int el_enter(struct render *r, const xmlNode *n, struct frame *f)
+{
+	struct writer *w = &r->w;
+	struct attrs at;
+
+	memset(f, 0, sizeof *f);
+	f->node = n;
+	f->kind = el_kind_of(n);
+	f->outer_list = -1;
+	attrs_read(r, n, &at);
+	if (f->kind == EL_ACTIVE)
+		r->flags |= TZ_HTML_HAD_SCRIPT;
+	if (f->kind == EL_ACTIVE || f->kind == EL_DROP) {
+		f->quiet = 1;
+		return 0;
+	}
+	if (r->hidden || f->kind == EL_HIDE || at.hidden || (at.style && style_hides(at.style))) {
+		f->quiet = 1;
+		f->hid = 1;
+		r->hidden++;
+		return 1;
+	}
+	switch (f->kind) {
+	case EL_BLOCK: case EL_TABLE: case EL_TR:
+		w_break(w, 1);
+		break;
+	case EL_PARA:
+		w_break(w, 2);
+		break;
+	case EL_QUOTE:
+		w_break(w, 2);
+		w->quote++;
+		break;
+	case EL_BR:
+		w_hard_break(w);
+		break;
+	case EL_HR:
+		w_break(w, 1);
+		w_atom(w, HR_LINE, 0);
+		w_break(w, 1);
+		break;
+	case EL_PRE:
+		w_break(w, 2);
+		r->pre++;
+		r->pre_nl = 1;
+		break;
+	case EL_UL: case EL_OL:
+		w_break(w, r->list_depth ? 1 : 2);
+		f->counter = ol_start(at.start);
+		f->outer_list = r->list;
+		r->list = (int)r->frames->len;	/* the index this frame gets when pushed */
+		r->list_depth++;
+		break;
+	case EL_LI:
+		w_break(w, 1);
+		f->saved_indent = w->indent;
+		list_marker(r);
+		w->fresh = 1;
+		w->cell_sep = 0;
+		break;
+	case EL_DD:
+		w_break(w, 1);
+		f->saved_indent = w->indent;
+		w->indent += LIST_INDENT;
+		break;
+	case EL_CELL:
+		w->fresh = 1;
+		w->cell_sep = 1;
+		break;
+	case EL_A:
+		link_begin(r, f, at.href);
+		break;
+	case EL_IMG:
+		render_img(r, &at);
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
+
+/* Close an element opened by el_enter. */
+static void el_leave(struct render *r, const struct frame *f)
+{
+	struct writer *w = &r->w;
+
+	if (f->hid)
+		r->hidden--;
+	if (f->quiet)
+		return;
+	switch (f->kind) {
+	case EL_BLOCK: case EL_TABLE: case EL_TR:
+		w_break(w, 1);
+		break;
+	case EL_PARA:
+		w_break(w, 2);
+		break;
+	case EL_QUOTE:
+		w_break(w, 2);
+		w->quote--;
+		break;
+	case EL_PRE:
+		r->pre--;
+		r->pre_nl = 0;
+		w_break(w, 2);
+		break;
+	case EL_UL: case EL_OL:
+		r->list = f->outer_list;
+		r->list_depth--;
+		w_break(w, r->list_depth ? 1 : 2);
+		break;
+	case EL_LI:
+		w->indent = f->saved_indent;
+		w->marker[0] = '\0';	/* an empty item prints nothing */
+		w->fresh = 0;
+		w_break(w, 1);
+		if (w->want_nl > 1)	/* "<li><p>..</p></li>": items stay on adjacent lines */
+			w->want_nl = 1;
+		break;
+	case EL_DD:
+		w->indent = f->saved_indent;
+		w_break(w, 1);
+		break;
+	case EL_CELL:
+		if (!w->fresh)		/* the cell had text: the row continues on this line */
+			w->want_nl = 0;
+		w->fresh = w->cell_sep = 0;
+		break;
+	case EL_A:
+		if (f->link)
+			link_end(r, f);
+		break;
+	default:
+		break;
+	}
+}
+
+static void render_text(struct render *r, const xmlNode *n)
+{
+	const char *s = (const char *)n->content;
+	size_t len;
+
+	if (r->hidden || s == NULL)
+		return;
+	len = strlen(s);
+	if (r->pre && r->pre_nl) {	/* HTML drops a line break right after <pre> */
+		if (len && s[0] == '\r')
+			s++, len--;
+		if (len && s[0] == '\n')
+			s++, len--;
+	}
+	r->pre_nl = 0;
+	w_text(&r->w, s, len, r->pre > 0);
+}
+
+/* Visit the tree without recursion: down through children while the depth
+ * allows, then along siblings, leaving each element on the way back up. */
+static void walk(struct render *r, xmlNode *first)
+{
+	xmlNode *n = first;
+
+	while (n) {
+		if (n->type == XML_ELEMENT_NODE) {
+			struct frame f;
+			int descend = el_enter(r, n, &f);
+
+			if (descend && n->children && r->frames->len >= r->max_depth) {
+				r->flags |= TZ_HTML_TRUNCATED;
+				descend = 0;
+			}
+			if (descend && n->children) {
+				g_array_append_val(r->frames, f);
+				n = n->children;
+				continue;
+			}
+			el_leave(r, &f);
+		} else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+			render_text(r, n);
+		}
+		while (n->next == NULL) {
+			struct frame f;
+
+			if (r->frames->len == 0)
+				return;
+			f = g_array_index(r->frames, struct frame, r->frames->len - 1);
+			g_array_set_size(r->frames, r->frames->len - 1);
+			el_leave(r, &f);
+			n = (xmlNode *)f.node;
+		}
+		n = n->next;
+	}
+}
+
+/* ------------------------------------------------------------- the parse */
+
+/* Length of the prefix of html that is safe to give libxml2: up to (not
+ * including) the first start tag with more than ATTR_GUARD_MAX attributes.
+ * A deliberately simple tokenizer, one pass: it only counts, it never
+ * decides what is rendered. */
+static size_t attr_guard(const char *html, size_t len)
+{
+	const char *p = html, *end = html + len;
+
+	while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
+		const char *tag = p++;
+		unsigned count = 0;
+
+		if (p >= end || !g_ascii_isalpha(*p))
+			continue;
+		while (p < end && !g_ascii_isspace(*p) && *p != '>' && *p != '/')
+			p++;
+		while (p < end && *p != '>') {
+			if (g_ascii_isspace(*p) || *p == '/') {
+				p++;
+				continue;
+			}
+			if (++count > ATTR_GUARD_MAX)
+				return (size_t)(tag - html);
+			while (p < end && !g_ascii_isspace(*p) && *p != '=' && *p != '>' && *p != '/')
+				p++;
+			while (p < end && g_ascii_isspace(*p))
+				p++;
+			if (p >= end || *p != '=')
+				continue;
+			p++;
+			while (p < end && g_ascii_isspace(*p))
+				p++;
+			if (p < end && (*p == '"' || *p == '\'')) {
+				const char *q = memchr(p + 1, *p, (size_t)(end - p - 1));
+
+				if (q == NULL)
+					return len;
+				p = q + 1;
+			} else {
+				while (p < end && !g_ascii_isspace(*p) && *p != '>')
+					p++;
+			}
+		}
+	}
+	return len;
+}
+
+static xmlDoc *parse(const char *html, size_t len, unsigned *flags, char *err, size_t errlen)
+{
+	htmlParserCtxtPtr ctxt;
+	xmlDoc *doc;
+	char *fixed = NULL;
+	size_t n = attr_guard(html, len);
+
+	if (n < len)
+		*flags |= TZ_HTML_TRUNCATED;
+	/* libxml2 switches to Latin-1 on bad UTF-8 and stops at NUL: give it
+	 * valid UTF-8 (bad bytes become U+FFFD, as a browser shows them). */
+	if (!g_utf8_validate_len(html, n, NULL)) {
+		fixed = g_utf8_make_valid(html, (gssize)n);
+		html = fixed;
+		n = strlen(fixed);
+	}
+	if (n > INT_MAX) {
+		g_free(fixed);
+		tz_err(err, errlen, "HTML part too large (%zu bytes)", n);
+		return NULL;
+	}
+	ctxt = htmlNewParserCtxt();
+	if (ctxt == NULL) {
+		g_free(fixed);
+		tz_err(err, errlen, "out of memory creating the HTML parser");
+		return NULL;
+	}
+	doc = htmlCtxtReadMemory(ctxt, n ? html : " ", n ? (int)n : 1, NULL, "UTF-8",
+				 HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+				 HTML_PARSE_NONET);
+	/* xmlHaltParser (nesting over libxml2's limit) stops the whole parse:
+	 * whatever followed the deep part is lost. */
+	if (ctxt->disableSAX || ctxt->errNo == XML_ERR_INTERNAL_ERROR)
+		*flags |= TZ_HTML_TRUNCATED;
+	htmlFreeParserCtxt(ctxt);
+	g_free(fixed);
+	if (doc == NULL)
+		tz_err(err, errlen, "libxml2 could not parse the HTML");
+	return doc;
+}
+
+int tz_html_to_text(const char *html, size_t len, unsigned max_depth,
+		    GString *out, unsigned *flags, char *err, size_t errlen)
+{
+	struct render r;
+	xmlDoc *doc;
+	unsigned fl = 0;
+
+	if (flags)
+		*flags = 0;
+	if (html == NULL || len == 0)
+		return 0;
+	doc = parse(html, len, &fl, err, errlen);
+	if (doc == NULL) {
+		if (flags)
+			*flags = fl;
+		return -1;
+	}
+	memset(&r, 0, sizeof r);
+	r.w.buf = g_string_sized_new(len / 2 + 64);
+	r.w.link_text = g_string_new(NULL);
+	r.frames = g_array_sized_new(FALSE, FALSE, sizeof(struct frame), 64);
+	r.list = -1;
+	r.max_depth = max_depth ? max_depth : HTML_DEPTH_DEFAULT;
+	walk(&r, doc->children);
+	trim_line_end(&r.w);
+	if (r.w.buf->len) {
+		g_string_append_len(out, r.w.buf->str, (gssize)r.w.buf->len);
+		g_string_append_c(out, '\n');
+	}
+	if (flags)
+		*flags = fl | r.flags;
+	g_array_free(r.frames, TRUE);
+	g_string_free(r.w.link_text, TRUE);
+	g_string_free(r.w.buf, TRUE);
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+/* ---------------------------------------------------------- meta charset */
+
+static const char *find_ci(const char *p, const char *end, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; p + n <= end; p++)
+		if (g_ascii_strncasecmp(p, needle, n) == 0)
+			return p;
+	return NULL;
+}
+
+/* A byte scan, not a parse: it runs before the bytes are decoded, over a
+ * bounded window, and only extracts a token of charset-name characters. */
+char *tz_html_meta_charset(const char *html, size_t len)
+{
+	const char *end = html + MIN(len, META_SCAN), *p = html;
+
+	if (html == NULL)
+		return NULL;
+	while ((p = find_ci(p, end, "<meta")) != NULL) {
+		const char *tag_end = memchr(p, '>', (size_t)(end - p));
+		const char *c;
+
+		if (tag_end == NULL)
+			tag_end = end;
+		c = p + 5;
+		while ((c = find_ci(c, tag_end, "charset")) != NULL) {
+			const char *v = c + 7, *s;
+
+			while (v < tag_end && g_ascii_isspace(*v))
+				v++;
+			if (v < tag_end && *v == '=') {
+				v++;
+				while (v < tag_end && (g_ascii_isspace(*v) || *v == '"' || *v == '\''))
+					v++;
+				for (s = v; s < tag_end && s - v < 40 &&
+				     (g_ascii_isalnum(*s) || (*s && strchr("-_.:()+", *s))); s++)
+					;
+				if (s > v)
+					return g_strndup(v, (gsize)(s - v));
+			}
+			c += 7;
+		}
+		p = tag_end;
+	}
+	return NULL;
+}

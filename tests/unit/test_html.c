@@ -1,0 +1,413 @@
+/* test_html.c — HTML → text rendering (tz_html) and link analysis
+ * (tz_htmllink). Expected strings are written by hand from the rendering
+ * conventions at the top of src/tz_html.c, not captured from the code. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "tz_html.h"
+#include "tz_htmllink.h"
+
+#define PHISH TZ_HTML_PHISHING_LINK
+#define SCRIPT TZ_HTML_HAD_SCRIPT
+#define TRUNC TZ_HTML_TRUNCATED
+#define WARN " [警告: 表示と異なるリンク先]"
+
+struct render_case {
+	const char *name;
+	const char *html;
+	const char *want;	/* full output */
+	unsigned flags;		/* exact flags expected */
+};
+
+static const struct render_case cases[] = {
+	/* blocks and breaks. Text before any tag is wrapped in an implied <p>
+	 * by libxml2, so cases that depend on block spacing start with <body>. */
+	{"paragraphs", "<p>a</p><p>b</p>", "a\n\nb\n", 0},
+	{"divs", "<div>a</div><div>b</div>", "a\nb\n", 0},
+	{"br", "a<br>b", "a\nb\n", 0},
+	{"br runs capped", "a<br><br><br><br>b", "a\n\nb\n", 0},
+	{"br at block end", "<div>a<br></div><div>b</div>", "a\nb\n", 0},
+	{"br between blocks", "<div>a</div><br><div>b</div>", "a\n\nb\n", 0},
+	{"headings", "<h1>T</h1>text<h2>U</h2>", "T\n\ntext\n\nU\n", 0},
+	{"nested blocks", "<div><div><p>x</p></div></div><div>y</div>", "x\n\ny\n", 0},
+	{"hr", "<body>a<hr>b", "a\n----------------------------------------\nb\n", 0},
+	{"leading/trailing blank", "<br><br><p></p><p>x</p><br><br>", "x\n", 0},
+	/* lists */
+	{"ul", "<ul><li>one<li>two</ul>", "・ one\n・ two\n", 0},
+	{"ol", "<ol><li>a</li><li>b</li></ol>", "1. a\n2. b\n", 0},
+	{"ol start", "<ol start=\"3\"><li>a<li>b</ol>", "3. a\n4. b\n", 0},
+	{"nested", "<ul><li>x<ol><li>y<li>z</ol><li>w</ul>after",
+	 "・ x\n   1. y\n   2. z\n・ w\n\nafter\n", 0},
+	{"list item paragraphs", "<ul><li><p>a</p></li><li><p>b</p></li></ul>",
+	 "・ a\n・ b\n", 0},
+	{"item continuation", "<ul><li>a<br>b</li></ul>", "・ a\n   b\n", 0},
+	{"list after text", "<p>intro</p><ul><li>i</li></ul><p>end</p>",
+	 "intro\n\n・ i\n\nend\n", 0},
+	{"dl", "<dl><dt>term<dd>def</dl>", "term\n   def\n", 0},
+	/* tables */
+	{"table", "<table><tr><th>名前</th><th>値</th></tr><tr><td>A</td><td>1</td></tr></table>",
+	 "名前 | 値\nA | 1\n", 0},
+	{"empty cell", "<table><tr><td>a</td><td></td><td>c</td></tr><tr><td>d</td></table>",
+	 "a | c\nd\n", 0},
+	{"outlook cells", "<table><tr><td><p class=MsoNormal>A</p></td>"
+	 "<td><p class=MsoNormal>B</p></td></tr></table>", "A | B\n", 0},
+	{"layout cell", "<table><tr><td><p>p1</p><p>p2</p></td></tr></table>", "p1\n\np2\n", 0},
+	{"table between text", "<body>x<table><tr><td>a</td><td>b</td></tr></table>y",
+	 "x\na | b\ny\n", 0},
+	/* preformatted */
+	{"pre", "<pre>\n a  b\n\tc</pre>", " a  b\n\tc\n", 0},
+	{"pre blank cap", "<pre>a\n\n\n\nb</pre>", "a\n\nb\n", 0},
+	{"pre trailing spaces", "<pre>a   \nb</pre>", "a\nb\n", 0},
+	{"pre crlf", "<pre>a\r\nb\rc</pre>", "a\nb\nc\n", 0},
+	{"textarea", "<textarea>  a\n  b</textarea>", "  a\n  b\n", 0},
+	/* dropped content */
+	{"head script style", "<html><head><title>T</title><style>p{}</style></head>"
+	 "<body>x<script>alert(1)</script>y</body></html>", "xy\n", SCRIPT},
+	{"comment", "x<!-- c -->y", "xy\n", 0},
+	{"noscript shown", "<noscript>ns</noscript>", "ns\n", 0},
+	{"template", "a<template>t</template>b", "ab\n", 0},
+	{"hidden styles", "<div style=\"DISPLAY : None !important\">h</div>"
+	 "<p style=\"visibility:hidden\">v</p><p hidden>h</p>"
+	 "<span style=\"mso-hide:all\">m</span><span style=\"font-size:0px\">f</span>"
+	 "shown", "shown\n", 0},
+	{"style comment trick", "<div style=\"display:/**/none\">h</div>x", "x\n", 0},
+	{"later display wins", "<div style=\"display:none;display:block\">v</div>", "v\n", 0},
+	{"visible style", "<p style=\"display:block;font-size:10px\">v</p>", "v\n", 0},
+	{"script in hidden", "<div hidden><script>x</script></div>t", "t\n", SCRIPT},
+	{"event handler", "<p onclick=\"x()\">t</p>", "t\n", SCRIPT},
+	{"iframe", "a<iframe src=\"x\">fallback</iframe>b", "ab\n", SCRIPT},
+	/* entities and whitespace */
+	{"entities", "&lt;&amp;&gt;&quot;&#x3042;&copy;", "<&>\"あ©\n", 0},
+	{"nbsp", "<p>a&nbsp;&nbsp;b&nbsp;</p>", "a  b\n", 0},
+	{"collapse", "<p>  a  <b> b </b> c </p>", "a b c\n", 0},
+	{"inline join", "<b>bold</b>text <i>it</i>", "boldtext it\n", 0},
+	{"cjk line join", "<p>日本語の\n文章です。</p>", "日本語の文章です。\n", 0},
+	{"cjk across tags", "<p><b>お知らせ</b>\n<span>です</span></p>", "お知らせです\n", 0},
+	{"cjk space kept", "<p>日本語 の</p>", "日本語 の\n", 0},
+	{"latin line", "<p>English\nwords</p>", "English words\n", 0},
+	{"cjk latin line", "<p>日本\nEnglish</p>", "日本 English\n", 0},
+	{"controls and bidi", "<p>x&#x202e;y&#1;z&#xfeff;</p>", "xyz\n", 0},
+	{"word conditional", "<p class=MsoListParagraph><![if !supportLists]><span>1.<span>"
+	 "&nbsp;&nbsp;</span></span><![endif]>Item</p>", "1.  Item\n", 0},
+	/* blockquote */
+	{"blockquote", "<blockquote><p>q1</p><p>q2</p></blockquote>out",
+	 "> q1\n>\n> q2\n\nout\n", 0},
+	{"nested quote", "<blockquote>a<blockquote>b</blockquote></blockquote>",
+	 "> a\n>\n> > b\n", 0},
+	/* links */
+	{"link text", "<a href=\"https://www.city.example.lg.jp/\">市のサイト</a>",
+	 "市のサイト <https://www.city.example.lg.jp/>\n", 0},
+	{"link is url", "<a href=\"https://www.city.example.lg.jp/\">www.city.example.lg.jp</a>",
+	 "www.city.example.lg.jp\n", 0},
+	{"link is url with scheme", "<a href=\"http://a.example.jp/x\">HTTP://A.example.jp/x/</a>",
+	 "HTTP://A.example.jp/x/\n", 0},
+	{"mailto same", "<a href=\"mailto:a@b.jp\">a@b.jp</a>", "a@b.jp\n", 0},
+	{"mailto text", "<a href=\"mailto:info@city.example.lg.jp\">お問い合わせ</a>",
+	 "お問い合わせ <mailto:info@city.example.lg.jp>\n", 0},
+	{"relative and fragment", "<a href=\"#top\">top</a> <a href=\"page.html\">rel</a>",
+	 "top rel\n", 0},
+	{"image link", "<a href=\"https://a.example.jp/\"><img alt=\"logo\"></a>",
+	 "[画像: logo] <https://a.example.jp/>\n", 0},
+	{"javascript link", "<a href=\" java&#9;script:alert(1)\">x</a>", "x\n", SCRIPT},
+	{"file link", "<a href=\"file://srv/share\">share</a>", "share\n", 0},
+	{"url escaped", "<a href=\"https://a.jp/a b<c>\">t</a>", "t <https://a.jp/a%20b%3Cc%3E>\n", 0},
+	/* phishing */
+	{"phish host", "<a href=\"http://evil.example/login\">https://bank.example.co.jp/</a>",
+	 "https://bank.example.co.jp/ <http://evil.example/login>" WARN "\n", PHISH},
+	{"phish bare host", "<a href=\"https://evil.example.com/\">www.bank.co.jp</a>",
+	 "www.bank.co.jp <https://evil.example.com/>" WARN "\n", PHISH},
+	{"phish userinfo", "<a href=\"http://paypal.com@evil.example/\">paypal.com</a>",
+	 "paypal.com <http://paypal.com@evil.example/>" WARN "\n", PHISH},
+	{"phish userinfo same text", "<a href=\"http://bank.co.jp@evil.example/\">"
+	 "http://bank.co.jp@evil.example/</a>",
+	 "http://bank.co.jp@evil.example/ <http://bank.co.jp@evil.example/>" WARN "\n", PHISH},
+	{"phish backslash", "<a href=\"https://evil.example\\@bank.co.jp/\">bank.co.jp</a>",
+	 "bank.co.jp <https://evil.example\\@bank.co.jp/>" WARN "\n", PHISH},
+	{"phish fullwidth", "<a href=\"https://evil.example/\">ｂａｎｋ．ｃｏ．ｊｐ</a>",
+	 "ｂａｎｋ．ｃｏ．ｊｐ <https://evil.example/>" WARN "\n", PHISH},
+	{"phish suffix", "<a href=\"https://bank.co.jp.evil.example/\">bank.co.jp</a>",
+	 "bank.co.jp <https://bank.co.jp.evil.example/>" WARN "\n", PHISH},
+	{"phish idn homograph", "<a href=\"https://xn--pypal-4ve.com/\">paypal.com</a>",
+	 "paypal.com <https://xn--pypal-4ve.com/>" WARN "\n", PHISH},
+	{"phish data", "<a href=\"data:text/html,x\">https://bank.co.jp</a>",
+	 "https://bank.co.jp" WARN "\n", PHISH | SCRIPT},
+	{"phish mail", "<a href=\"mailto:x@evil.example\">info@bank.co.jp</a>",
+	 "info@bank.co.jp <mailto:x@evil.example>" WARN "\n", PHISH},
+	{"ok subdomain", "<a href=\"https://www.example.co.jp/x\">example.co.jp</a>",
+	 "example.co.jp <https://www.example.co.jp/x>\n", 0},
+	{"ok idn", "<a href=\"https://xn--r8jz45g.jp/\">例え.jp</a>",
+	 "例え.jp <https://xn--r8jz45g.jp/>\n", 0},
+	{"ok file name", "<a href=\"https://files.example/r.pdf\">申請書.pdf</a>",
+	 "申請書.pdf <https://files.example/r.pdf>\n", 0},
+	{"ok port", "<a href=\"https://bank.co.jp:8443/\">bank.co.jp</a>",
+	 "bank.co.jp <https://bank.co.jp:8443/>\n", 0},
+	{"ok sentence", "<a href=\"https://evil.example/\">bank.co.jp はこちら</a>",
+	 "bank.co.jp はこちら <https://evil.example/>\n", 0},
+	/* images */
+	{"image alt", "<img src=x alt=\"ロゴ\">", "[画像: ロゴ]\n", 0},
+	{"image no alt", "a <img src=y> b", "a [画像] b\n", 0},
+	{"image empty alt", "<img alt=\"  \">", "[画像]\n", 0},
+	{"image alt ws", "<img alt=\"  multi\n line  \">", "[画像: multi line]\n", 0},
+	{"tracking pixel", "a<img src=z width=1 height=1>b", "ab\n", 0},
+	/* malformed */
+	{"unclosed", "<div><p>a<p>b<div>c", "a\n\nb\n\nc\n", 0},
+	{"stray end tags", "<body></td></tr>a</table></td>b</body>", "ab\n", 0},
+	{"misnested inline", "<b><i>bi</b>x</i>", "bix\n", 0},
+	{"bare lt", "a < b", "a < b\n", 0},
+	{"empty", "", "", 0},
+	{"blank", "  \n\t ", "", 0},
+};
+
+static void test_render_cases(void **state)
+{
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct render_case *c = &cases[i];
+		GString *out = g_string_new(NULL);
+		unsigned flags = 99;
+		char err[256] = "";
+		int rc = tz_html_to_text(c->html, strlen(c->html), 0, out, &flags, err, sizeof err);
+
+		if (rc != 0 || strcmp(out->str, c->want) != 0 || flags != c->flags)
+			print_error("case \"%s\": rc %d flags %u (want %u)\n got: [%s]\nwant: [%s]\n",
+				    c->name, rc, flags, c->flags, out->str, c->want);
+		assert_int_equal(rc, 0);
+		assert_string_equal(out->str, c->want);
+		assert_int_equal(flags, c->flags);
+		g_string_free(out, TRUE);
+	}
+}
+
+/* The output is appended; the input need not be NUL-terminated. */
+static void test_append_and_length(void **state)
+{
+	GString *out = g_string_new("prefix\n");
+	const char html[] = "<p>abc</p><p>IGNORED";
+
+	assert_int_equal(tz_html_to_text(html, 10, 0, out, NULL, NULL, 0), 0);
+	assert_string_equal(out->str, "prefix\nabc\n");
+	g_string_free(out, TRUE);
+}
+
+static void test_bad_bytes(void **state)
+{
+	const char html[] = "<p>a\0b\xff\xfe" "c</p>";
+	GString *out = g_string_new(NULL);
+	unsigned flags;
+
+	assert_int_equal(tz_html_to_text(html, sizeof html - 1, 0, out, &flags, NULL, 0), 0);
+	assert_string_equal(out->str, "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd" "c\n");
+	for (size_t i = 0; i < out->len; i++)
+		assert_true(out->str[i] == '\n' || (unsigned char)out->str[i] >= 0x20);
+	g_string_free(out, TRUE);
+}
+
+static GString *nested(const char *open, const char *mid, const char *close, unsigned n)
+{
+	GString *s = g_string_new(NULL);
+
+	for (unsigned i = 0; i < n; i++)
+		g_string_append(s, open);
+	g_string_append(s, mid);
+	for (unsigned i = 0; i < n; i++)
+		g_string_append(s, close);
+	return s;
+}
+
+/* Deep nesting is cut (flagged), never a crash or a quadratic parse. */
+static void test_deep_nesting(void **state)
+{
+	static const struct {
+		const char *open, *close;
+		unsigned n;
+	} deep[] = {
+		{"<div>", "</div>", 10000},
+		{"<table><tr><td>", "</td></tr></table>", 10000},
+		{"<ul><li>", "</li></ul>", 10000},
+		{"<blockquote>", "</blockquote>", 10000},
+		{"<span>", "</td>", 100000},
+		{"<div>", "</div>", 100000},
+	};
+
+	for (size_t i = 0; i < sizeof deep / sizeof deep[0]; i++) {
+		GString *html = nested(deep[i].open, "deep", deep[i].close, deep[i].n);
+		GString *out = g_string_new(NULL);
+		unsigned flags = 0;
+
+		assert_int_equal(tz_html_to_text(html->str, html->len, 0, out, &flags, NULL, 0), 0);
+		assert_true(flags & TZ_HTML_TRUNCATED);
+		assert_null(strstr(out->str, "deep"));
+		g_string_free(out, TRUE);
+		g_string_free(html, TRUE);
+	}
+}
+
+static void test_max_depth(void **state)
+{
+	const char *html = "<div>a<div>b<div>c</div></div></div>";
+	GString *out = g_string_new(NULL);
+	unsigned flags = 0;
+
+	/* html, body, div, div: the innermost div's text is past depth 4 */
+	assert_int_equal(tz_html_to_text(html, strlen(html), 4, out, &flags, NULL, 0), 0);
+	assert_string_equal(out->str, "a\nb\n");
+	assert_int_equal(flags, TZ_HTML_TRUNCATED);
+	g_string_truncate(out, 0);
+	assert_int_equal(tz_html_to_text(html, strlen(html), 100, out, &flags, NULL, 0), 0);
+	assert_string_equal(out->str, "a\nb\nc\n");
+	assert_int_equal(flags, 0);
+	g_string_free(out, TRUE);
+}
+
+/* A tag with very many attributes is quadratic in libxml2: cut before it. */
+static void test_attribute_flood(void **state)
+{
+	GString *html = g_string_new("<p>before</p><p");
+	GString *out = g_string_new(NULL);
+	unsigned flags = 0;
+
+	for (unsigned i = 0; i < 100000; i++)
+		g_string_append_printf(html, " a%u=\"x\"", i);
+	g_string_append(html, ">after</p>");
+	assert_int_equal(tz_html_to_text(html->str, html->len, 0, out, &flags, NULL, 0), 0);
+	assert_string_equal(out->str, "before\n");
+	assert_int_equal(flags, TZ_HTML_TRUNCATED);
+	g_string_free(out, TRUE);
+	g_string_free(html, TRUE);
+}
+
+static void test_meta_charset(void **state)
+{
+	static const struct {
+		const char *html, *want;
+	} m[] = {
+		{"<meta charset=\"Shift_JIS\">", "Shift_JIS"},
+		{"<html><head><META CHARSET=utf-8></head>", "utf-8"},
+		{"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-2022-jp\">",
+		 "iso-2022-jp"},
+		{"<meta content='text/html;charset = EUC-JP' http-equiv='content-type'>", "EUC-JP"},
+		{"<meta name=\"x\" content=\"y\"><meta charset='windows-31j'>", "windows-31j"},
+		{"<p>charset=utf-8</p>", NULL},
+		{"<meta name=\"description\" content=\"no charset here\">", NULL},
+		{"<meta charset=\"\">", NULL},
+		{"<meta charset=", NULL},
+		{"", NULL},
+	};
+
+	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+		char *cs = tz_html_meta_charset(m[i].html, strlen(m[i].html));
+
+		if (m[i].want == NULL)
+			assert_null(cs);
+		else
+			assert_string_equal(cs, m[i].want);
+		g_free(cs);
+	}
+}
+
+/* The scan is bounded to the first 4 KB and to len. */
+static void test_meta_charset_bounds(void **state)
+{
+	GString *s = g_string_new(NULL);
+	char *cs;
+
+	for (int i = 0; i < 5000; i++)
+		g_string_append_c(s, ' ');
+	g_string_append(s, "<meta charset=utf-8>");
+	assert_null(tz_html_meta_charset(s->str, s->len));
+	cs = tz_html_meta_charset("<meta charset=utf-8>", 17);
+	assert_string_equal(cs, "utf");
+	g_free(cs);
+	g_string_free(s, TRUE);
+}
+
+static void test_link_helpers(void **state)
+{
+	static const struct {
+		const char *url, *host;
+	} u[] = {
+		{"https://WWW.Example.JP./path", "www.example.jp"},
+		{"http://user:pw@host.example:8080/x", "host.example"},
+		{"http://a.example@b.example/", "b.example"},
+		{"https:\\\\evil.example\\x", "evil.example"},
+		{"http://%65vil.example/", "evil.example"},
+		{"mailto:Info@City.Example.LG.JP?subject=x", "city.example.lg.jp"},
+		{"https://例え.jp/", "xn--r8jz45g.jp"},
+		{"//proto.relative/x", "proto.relative"},
+		{"http://[::1]:80/", "[::1]"},
+		{"javascript:alert(1)", NULL},
+		{"relative/path", NULL},
+		{"http:///", NULL},
+	};
+	char *h;
+
+	for (size_t i = 0; i < sizeof u / sizeof u[0]; i++) {
+		h = tz_link_url_host(u[i].url);
+		if (u[i].host == NULL)
+			assert_null(h);
+		else
+			assert_string_equal(h, u[i].host);
+		g_free(h);
+	}
+	assert_int_equal(tz_link_classify("  JavaScript:x"), TZ_LINK_ACTIVE);
+	assert_int_equal(tz_link_classify("vb\nscript:x"), TZ_LINK_ACTIVE);
+	assert_int_equal(tz_link_classify("data:image/png,x"), TZ_LINK_ACTIVE);
+	assert_int_equal(tz_link_classify("HTTPS://x"), TZ_LINK_WEB);
+	assert_int_equal(tz_link_classify("tel:0312345678"), TZ_LINK_WEB);
+	assert_int_equal(tz_link_classify("file:///etc/passwd"), TZ_LINK_OTHER);
+	assert_int_equal(tz_link_classify("#frag"), TZ_LINK_NONE);
+
+	h = tz_link_text_host("「www.bank.co.jp」", strlen("「www.bank.co.jp」"));
+	assert_string_equal(h, "www.bank.co.jp");
+	g_free(h);
+	h = tz_link_text_host(" bank.co.jp/login. ", 19);
+	assert_string_equal(h, "bank.co.jp");
+	g_free(h);
+	h = tz_link_text_host("bank\xe2\x80\x8b.co.jp", 13);	/* zero-width space */
+	assert_string_equal(h, "bank.co.jp");
+	g_free(h);
+	h = tz_link_text_host("192.168.0.1", 11);
+	assert_string_equal(h, "192.168.0.1");
+	g_free(h);
+	assert_null(tz_link_text_host("version 1.2", 11));
+	assert_null(tz_link_text_host("report.docx", 11));
+	assert_null(tz_link_text_host("1.2.3", 5));
+
+	assert_true(tz_link_hosts_match("www.bank.co.jp", "bank.co.jp"));
+	assert_true(tz_link_hosts_match("login.bank.co.jp", "bank.co.jp"));
+	assert_false(tz_link_hosts_match("bank.co.jp", "evilbank.co.jp"));
+	assert_false(tz_link_hosts_match("bank.co.jp", "bank.co.jp.evil.example"));
+
+	assert_true(tz_link_text_is_url("example.jp", 10, "https://example.jp/"));
+	assert_true(tz_link_text_is_url("a@b.jp", 6, "mailto:a@b.jp"));
+	assert_false(tz_link_text_is_url("", 0, "https://example.jp/"));
+	assert_false(tz_link_text_is_url("example.jp/a", 12, "https://example.jp/b"));
+
+	assert_true(tz_link_has_userinfo("https://a.jp@b.example/"));
+	assert_false(tz_link_has_userinfo("https://b.example/a@b"));
+	assert_false(tz_link_has_userinfo("mailto:a@b.jp"));
+
+	h = tz_link_display(" https://a.jp/\xe2\x80\xae" "x\n y ");
+	assert_string_equal(h, "https://a.jp/%E2%80%AEx%20y");
+	g_free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_render_cases),
+		cmocka_unit_test(test_append_and_length),
+		cmocka_unit_test(test_bad_bytes),
+		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_max_depth),
+		cmocka_unit_test(test_attribute_flood),
+		cmocka_unit_test(test_meta_charset),
+		cmocka_unit_test(test_meta_charset_bounds),
+		cmocka_unit_test(test_link_helpers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
