@@ -14,5 +14,6 @@ int ctl_convert(int argc, char **argv);
 int ctl_queue(int argc, char **argv);    /* ctl_queue.c: sanitization queue */
 int ctl_audit(int argc, char **argv);    /* ctl_audit.c: audit log verification */
 int ctl_report(int argc, char **argv);   /* ctl_report.c: daily report */
+int ctl_breaker(int argc, char **argv);  /* ctl_breaker.c: outbound circuit breaker */
 
 #endif

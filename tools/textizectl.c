@@ -11,6 +11,7 @@ static const struct ctl_command commands[] = {
 	{ "queue", "sanitization queue: list, show, export, release, reject, purge, scan, reindex", ctl_queue },
 	{ "audit", "verify the quarantine audit log", ctl_audit },
 	{ "report", "daily report of the sanitization queue (html, csv, json)", ctl_report },
+	{ "breaker", "outbound circuit breaker: status, reset", ctl_breaker },
 	/* Areas add their commands here. */
 	{ NULL, NULL, NULL },
 };
