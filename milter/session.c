@@ -77,12 +77,13 @@ static void msg_summary(struct tzm_conn *c)
 
 	tz_log(m->error[0] ? LOG_WARNING : LOG_INFO, m->env.queue_id,
 	       "%s client=%s[%s] from=<%s> rcpts=%u action=%s ref=%s stripped=%u "
-	       "in=%llu out=%llu ms=%lld%s%s",
+	       "in=%llu out=%llu spool=%s ms=%lld%s%s",
 	       m->env.direction == TZ_DIR_OUTBOUND ? "outbound" : "inbound",
 	       client, c->client_addr ? c->client_addr : "",
 	       from, m->env.rcpts->len, m->action, m->ref_id[0] ? m->ref_id : "-",
 	       m->stripped, (unsigned long long)m->bytes_in,
-	       (unsigned long long)m->bytes_out, (long long)ms,
+	       (unsigned long long)m->bytes_out, tz_spool_on_disk(m->spool) ? "disk" : "mem",
+	       (long long)ms,
 	       m->error[0] ? " error=" : "", m->error);
 	g_free(from);
 	g_free(client);

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# test_big.sh — a 20 MB message goes through with bounded memory: the body
+# is spooled to an unlinked file in SpoolDir (summary says spool=disk), the
+# milter's peak RSS stays far below the message size, and the recipient
+# gets text only.
+. "$(dirname "$0")/lib.sh"
+TZ_PORT_BASE=${TZ_PORT_BASE:-2535}
+tz_init big
+tz_stack_start "SpoolMemoryLimit 1m"
+
+tz_gen big "$TZ_TMP/big.eml" 20
+size=$(stat -c %s "$TZ_TMP/big.eml")
+tz_say "message size: $size bytes"
+hwm_before=$(tz_hwm_kb "$TZ_MILTER_PID")
+tz_assert "20 MB: accepted with 250" tz_send_expect 250 "$TZ_TMP/big.eml"
+tz_assert "20 MB: delivered" tz_wait_count 1 60
+f=$(tz_captured | tail -1)
+tz_assert "20 MB: text/plain only, no attachment bytes" \
+	tz_check "$f" --text-only --grep "大きなファイルを添付します" --no-grep "ATTACHMENT-MARKER-BIG" \
+	--grep "big.bin"
+tz_assert "20 MB: delivered message is small ($(stat -c %s "$f") bytes)" test "$(stat -c %s "$f")" -lt 100000
+tz_assert "20 MB: summary says spool=disk" tz_log_grep -q 'action=textized .*spool=disk'
+hwm=$(tz_hwm_kb "$TZ_MILTER_PID")
+tz_say "milter peak RSS: before ${hwm_before} KiB, after ${hwm} KiB"
+# The whole message would be 20+ MiB (27 MiB raw); allow the base process
+# and GMime's buffers but not the message.
+tz_assert "20 MB: milter peak RSS grew by less than 12 MiB ($(( (hwm - hwm_before) / 1024 )) MiB)" \
+	test $((hwm - hwm_before)) -lt 12288
+tz_assert "20 MB: spool directory left empty" test -z "$(ls -A "$TZ_TMP/spool")"
+n=$(find "$TZ_QUARANTINE/entries" -name meta.json 2>/dev/null | wc -l)
+tz_assert "20 MB: original kept in the quarantine" test "$n" -eq 1
+tz_done
