@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "tz_charset.h"
-#include "tz_fallback.h"
 
 void tz_body_base64(const void *buf, size_t len, GByteArray *out)
 {

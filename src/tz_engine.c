@@ -13,7 +13,6 @@
 #include "tz_engine_int.h"
 #include "tz_header.h"
 #include "tz_html.h"
-#include "tz_fallback.h"
 #include "tz_notice.h"
 #include "tz_sniff.h"
 #include "tz_uu.h"

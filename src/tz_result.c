@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "tz_header.h"
-#include "tz_fallback.h"
 #include "tz_json.h"
 #include "tz_util.h"
 
