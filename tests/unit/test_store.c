@@ -198,7 +198,9 @@ static void test_crash_steps(void **state)
 		} else {
 			/* renamed but the directory not yet fsynced: complete */
 			assert_int_equal(ids->len, 1);
-			assert_non_null(tz_store_meta_read(st, id, err, sizeof(err)) ? (void *)1 : NULL);
+			struct tz_meta *m = tz_store_meta_read(st, id, err, sizeof(err));
+			assert_non_null(m);
+			tz_meta_free(m);
 			assert_int_equal(tz_store_remove(st, id, err, sizeof(err)), 0);
 		}
 		g_ptr_array_unref(ids);
