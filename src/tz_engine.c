@@ -100,17 +100,6 @@ static char *child_path(const char *prefix, int i)
 	return *prefix ? g_strdup_printf("%s.%d", prefix, i + 1) : g_strdup_printf("%d", i + 1);
 }
 
-/* "type/subtype" in lower case; GMime supplies text/plain when absent. */
-static char *mime_type(GMimeObject *obj)
-{
-	GMimeContentType *ct = g_mime_object_get_content_type(obj);
-	char *t = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("text/plain");
-	char *l = g_ascii_strdown(t ? t : "application/octet-stream", -1);
-
-	g_free(t);
-	return l;
-}
-
 /* ------------------------------------------------------------ text */
 
 /* Append decoded UTF-8 to the new body: line ends to LF, control
@@ -328,14 +317,6 @@ static int strip_end(struct conv *c, struct strip *st, int rc)
 	return rc;
 }
 
-/* The name GMime decoded (RFC 2231 / 2047), before display-safety. */
-static char *raw_filename(GMimeObject *obj)
-{
-	const char *n = GMIME_IS_PART(obj) ? g_mime_part_get_filename(GMIME_PART(obj))
-					   : g_mime_object_get_content_type_parameter(obj, "name");
-	return n ? g_strdup(n) : NULL;
-}
-
 /* Strip one leaf: stream its decoded content through sniff and sink. */
 static int strip_leaf(struct conv *c, GMimeObject *obj, const char *path,
 		      enum tz_part_reason reason, unsigned risk)
@@ -347,8 +328,8 @@ static int strip_leaf(struct conv *c, GMimeObject *obj, const char *path,
 	unsigned chunks = 0;
 	int rc;
 
-	rc = strip_begin(c, &st, path, reason, tz_header_part_filename(obj), raw_filename(obj),
-			 mime_type(obj), risk);
+	rc = strip_begin(c, &st, path, reason, tz_header_part_filename(obj), tz_raw_filename(obj),
+			 tz_mime_type(obj), risk);
 	if (rc == 0 && GMIME_IS_PART(obj))
 		s = leaf_stream(GMIME_PART(obj));
 	while (rc == 0 && s != NULL && (n = read_some(s, buf, sizeof(buf))) > 0) {
@@ -374,103 +355,6 @@ static int strip_bytes(struct conv *c, const char *path, enum tz_part_reason rea
 	if (rc == 0)
 		rc = strip_feed(c, &st, buf, len);
 	return strip_end(c, &st, rc);
-}
-
-/* ------------------------------------------------------------ classify */
-
-enum leaf_kind { LEAF_PLAIN, LEAF_HTML, LEAF_STATUS, LEAF_ENCRYPTED, LEAF_STRIP };
-
-static bool type_in(const char *t, const char *const *list)
-{
-	for (; *list; list++)
-		if (strcmp(t, *list) == 0)
-			return true;
-	return false;
-}
-
-static bool is_attachment(GMimeObject *obj)
-{
-	GMimeContentDisposition *d = g_mime_object_get_content_disposition(obj);
-	const char *v = d ? g_mime_content_disposition_get_disposition(d) : NULL;
-
-	return v != NULL && g_ascii_strcasecmp(v, "inline") != 0;
-}
-
-/* S/MIME: enveloped (encrypted) unless it says signed-data / certs-only. */
-static bool pkcs7_encrypted(GMimeObject *obj)
-{
-	const char *st = g_mime_object_get_content_type_parameter(obj, "smime-type");
-
-	return st == NULL || g_ascii_strcasecmp(st, "enveloped-data") == 0
-	       || g_ascii_strcasecmp(st, "authEnveloped-data") == 0;
-}
-
-/* What to do with a leaf part. Text counts as body text only when it is
- * inline and unnamed: a .txt or .csv file is a file, whatever its type. */
-static enum leaf_kind classify(GMimeObject *obj, const char *t, enum tz_part_reason *reason)
-{
-	static const char *const sig[] = { "application/pkcs7-signature", "application/x-pkcs7-signature",
-		"application/pgp-signature", NULL };
-	static const char *const tnef[] = { "application/ms-tnef", "application/vnd.ms-tnef", NULL };
-	static const char *const cal[] = { "text/calendar", "application/ics", "text/x-vcalendar", NULL };
-	static const char *const status[] = { "message/delivery-status", "message/global-delivery-status",
-		"message/disposition-notification", "message/global-disposition-notification",
-		"message/feedback-report", "text/rfc822-headers", "message/global-headers", NULL };
-	char *name = raw_filename(obj);
-	bool file = is_attachment(obj) || (name != NULL && *name != '\0');
-	bool winmail = name != NULL && g_ascii_strcasecmp(name, "winmail.dat") == 0;
-
-	g_free(name);
-	*reason = TZ_REASON_ATTACHMENT;
-	if (strcmp(t, "application/pkcs7-mime") == 0 || strcmp(t, "application/x-pkcs7-mime") == 0) {
-		if (pkcs7_encrypted(obj))
-			return LEAF_ENCRYPTED;
-		*reason = TZ_REASON_SIGNATURE;
-		return LEAF_STRIP;
-	}
-	if (type_in(t, sig)) {
-		*reason = TZ_REASON_SIGNATURE;
-		return LEAF_STRIP;
-	}
-	if (type_in(t, tnef) || winmail) {
-		*reason = TZ_REASON_TNEF;
-		return LEAF_STRIP;
-	}
-	if (type_in(t, cal)) {
-		*reason = TZ_REASON_CALENDAR;
-		return LEAF_STRIP;
-	}
-	if (!file && (strcmp(t, "text/plain") == 0 || strcmp(t, "text/enriched") == 0))
-		return LEAF_PLAIN;
-	if (!file && strcmp(t, "text/html") == 0)
-		return LEAF_HTML;
-	if (!file && type_in(t, status))
-		return LEAF_STATUS;
-	if (g_str_has_prefix(t, "image/") && !is_attachment(obj))
-		*reason = TZ_REASON_INLINE_IMAGE;
-	else if (strcmp(t, "message/partial") == 0 || strcmp(t, "message/external-body") == 0)
-		*reason = TZ_REASON_OTHER;
-	return LEAF_STRIP;
-}
-
-/* Text that only says "this is an HTML mail, use an HTML reader". */
-static bool is_stub(const char *s, size_t len)
-{
-	static const char *const words[] = { "html", "HTML", "ＨＴＭＬ", "表示できません",
-		"お使いのメールソフト", "ブラウザ", "view this email", "View this email", NULL };
-	size_t visible = 0;
-
-	for (size_t i = 0; i < len; i++)
-		if (!g_ascii_isspace(s[i]))
-			visible++;
-	if (visible == 0)
-		return true;
-	if (visible > 300)
-		return false;
-	for (size_t i = 0; words[i]; i++)
-		if (g_strstr_len(s, (gssize)len, words[i]) != NULL)
-			return true;
-	return g_ascii_strncasecmp(s, "this is a multi-part message", 28) == 0;
 }
 
 /* ------------------------------------------------------------ leaves */
@@ -595,19 +479,19 @@ static int walk_status(struct conv *c, GMimeObject *obj)
 
 static int walk_leaf(struct conv *c, GMimeObject *obj, const char *path)
 {
-	char *t = mime_type(obj);
+	char *t = tz_mime_type(obj);
 	enum tz_part_reason reason;
-	enum leaf_kind k = classify(obj, t, &reason);
+	enum tz_leaf_kind k = tz_classify(obj, t, &reason);
 	int rc;
 
 	g_free(t);
 	if (!GMIME_IS_PART(obj))
 		return 0;
 	switch (k) {
-	case LEAF_PLAIN: rc = walk_plain(c, obj, path); break;
-	case LEAF_HTML: rc = walk_html(c, obj); break;
-	case LEAF_STATUS: rc = walk_status(c, obj); break;
-	case LEAF_ENCRYPTED: rc = strip_leaf(c, obj, path, TZ_REASON_ENCRYPTED, TZ_RISK_ENCRYPTED); break;
+	case TZ_LEAF_PLAIN: rc = walk_plain(c, obj, path); break;
+	case TZ_LEAF_HTML: rc = walk_html(c, obj); break;
+	case TZ_LEAF_STATUS: rc = walk_status(c, obj); break;
+	case TZ_LEAF_ENCRYPTED: rc = strip_leaf(c, obj, path, TZ_REASON_ENCRYPTED, TZ_RISK_ENCRYPTED); break;
 	default: rc = strip_leaf(c, obj, path, reason, 0); break;
 	}
 	return rc;
@@ -649,38 +533,18 @@ static int strip_tree(struct conv *c, GMimeObject *obj, const char *path, unsign
 		}
 		return 0;
 	}
-	char *t = mime_type(obj);
+	char *t = tz_mime_type(obj);
 	enum tz_part_reason reason;
-	enum leaf_kind k = classify(obj, t, &reason);
+	enum tz_leaf_kind k = tz_classify(obj, t, &reason);
 
 	g_free(t);
-	if (encrypted || k == LEAF_ENCRYPTED)
+	if (encrypted || k == TZ_LEAF_ENCRYPTED)
 		return strip_leaf(c, obj, path, TZ_REASON_ENCRYPTED, TZ_RISK_ENCRYPTED);
-	if (k == LEAF_HTML)
+	if (k == TZ_LEAF_HTML)
 		reason = TZ_REASON_HTML_ALTERNATIVE;
-	else if (k == LEAF_PLAIN || k == LEAF_STATUS)
+	else if (k == TZ_LEAF_PLAIN || k == TZ_LEAF_STATUS)
 		reason = TZ_REASON_OTHER;
 	return strip_leaf(c, obj, path, reason, 0);
-}
-
-/* An HTML body: text/html, or a multipart (related) whose root is one. */
-static bool html_kind(GMimeObject *obj, int depth)
-{
-	enum tz_part_reason reason;
-	char *t;
-	bool r;
-
-	if (depth > 4)
-		return false;
-	if (GMIME_IS_MULTIPART(obj))
-		return g_mime_multipart_get_count(GMIME_MULTIPART(obj)) > 0
-		       && html_kind(g_mime_multipart_get_part(GMIME_MULTIPART(obj), 0), depth + 1);
-	if (!GMIME_IS_PART(obj))
-		return false;
-	t = mime_type(obj);
-	r = classify(obj, t, &reason) == LEAF_HTML;
-	g_free(t);
-	return r;
 }
 
 /* The text/plain alternative unless it is empty or a stub. */
@@ -693,7 +557,7 @@ static bool plain_usable(struct conv *c, GMimeObject *obj)
 	if (read_leaf(c, GMIME_PART(obj), raw, text_cap(c)) == 0) {
 		tz_charset_to_utf8(g_mime_object_get_content_type_parameter(obj, "charset"),
 				   bytes_of(raw), raw->len, u, NULL);
-		ok = !is_stub(u->str, u->len);
+		ok = !tz_text_is_stub(u->str, u->len);
 	}
 	g_string_free(u, TRUE);
 	g_byte_array_free(raw, TRUE);
@@ -707,10 +571,10 @@ static int walk_alternative(struct conv *c, GMimeMultipart *mp, const char *path
 	for (int i = 0; i < n; i++) {
 		GMimeObject *ch = g_mime_multipart_get_part(mp, i);
 		enum tz_part_reason reason;
-		char *t = mime_type(ch);
-		if (GMIME_IS_PART(ch) && plain < 0 && classify(ch, t, &reason) == LEAF_PLAIN)
+		char *t = tz_mime_type(ch);
+		if (GMIME_IS_PART(ch) && plain < 0 && tz_classify(ch, t, &reason) == TZ_LEAF_PLAIN)
 			plain = i;
-		else if (html_kind(ch, 0))
+		else if (tz_html_kind(ch, 0))
 			html = i;
 		g_free(t);
 	}
@@ -819,29 +683,6 @@ static int walk(struct conv *c, GMimeObject *obj, const char *path, unsigned dep
 }
 
 /* ------------------------------------------------------------ message */
-
-/* The top-level body is encrypted: nothing can be text-ized. */
-static bool top_encrypted(GMimeObject *obj, int depth)
-{
-	GMimeContentType *ct = g_mime_object_get_content_type(obj);
-	char *t;
-	bool r = false;
-
-	if (depth > 4 || ct == NULL)
-		return false;
-	if (g_mime_content_type_is_type(ct, "multipart", "encrypted"))
-		return true;
-	if (GMIME_IS_MULTIPART(obj) && g_mime_content_type_is_type(ct, "multipart", "signed"))
-		return g_mime_multipart_get_count(GMIME_MULTIPART(obj)) > 0
-		       && top_encrypted(g_mime_multipart_get_part(GMIME_MULTIPART(obj), 0), depth + 1);
-	if (!GMIME_IS_PART(obj))
-		return false;
-	t = mime_type(obj);
-	if (strcmp(t, "application/pkcs7-mime") == 0 || strcmp(t, "application/x-pkcs7-mime") == 0)
-		r = pkcs7_encrypted(obj);
-	g_free(t);
-	return r;
-}
 
 /* Encrypted mail: the whole original, as received, is the one stripped part. */
 static int strip_whole(struct conv *c, GMimeStream *in, gint64 start)
@@ -991,7 +832,7 @@ int tz_engine_convert(const struct tz_engine_options *opt, GMimeStream *in,
 		goto out;
 	metadata(&c, fields);
 	top = g_mime_message_get_mime_part(msg);
-	if (top != NULL && top_encrypted(top, 0)) {
+	if (top != NULL && tz_top_encrypted(top, 0)) {
 		if (strip_whole(&c, in, start) != 0)
 			goto out;
 	} else if (top != NULL && walk(&c, top, GMIME_IS_MULTIPART(top) ? "" : "1", 1) != 0) {

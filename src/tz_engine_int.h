@@ -3,6 +3,7 @@
 #ifndef TZ_ENGINE_INT_H
 #define TZ_ENGINE_INT_H
 
+#include <stdbool.h>
 #include <gmime/gmime.h>
 #include "tz_engine.h"
 
@@ -34,5 +35,24 @@ void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields,
 char *tz_header_encode_value(const char *utf8, size_t name_len);
 
 struct tz_result *tz_result_new(const char *ref_id);
+
+/* ---- tz_classify.c ---- */
+
+enum tz_leaf_kind { TZ_LEAF_PLAIN, TZ_LEAF_HTML, TZ_LEAF_STATUS, TZ_LEAF_ENCRYPTED, TZ_LEAF_STRIP };
+
+/* "type/subtype" in lower case (text/plain when absent). g_free(). */
+char *tz_mime_type(GMimeObject *obj);
+/* The file name GMime decoded, before display-safety, or NULL. g_free(). */
+char *tz_raw_filename(GMimeObject *obj);
+/* application/pkcs7-mime that is enveloped (encrypted), not signed-data. */
+bool tz_pkcs7_encrypted(GMimeObject *obj);
+/* What to do with a leaf of type t; *reason says why when it is stripped. */
+enum tz_leaf_kind tz_classify(GMimeObject *obj, const char *t, enum tz_part_reason *reason);
+/* Text that only says "this is an HTML mail" (or is empty). */
+bool tz_text_is_stub(const char *s, size_t len);
+/* text/html, or a multipart whose root is one. */
+bool tz_html_kind(GMimeObject *obj, int depth);
+/* The top-level body is encrypted: nothing can be text-ized. */
+bool tz_top_encrypted(GMimeObject *obj, int depth);
 
 #endif
