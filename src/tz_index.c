@@ -179,7 +179,7 @@ int tz_index_update(struct tz_index *ix, const struct tz_meta *m, char *err, siz
 
 int tz_index_update_path(const char *path, const struct tz_meta *m, char *err, size_t errlen)
 {
-	struct tz_index *ix = tz_index_open(path, 200, err, errlen);
+	struct tz_index *ix = tz_index_open(path, 100, err, errlen);
 	int rc;
 
 	if (ix == NULL)

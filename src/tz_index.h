@@ -22,7 +22,7 @@ void tz_index_free(struct tz_index *ix);     /* NULL is a no-op */
 
 /* Insert or replace everything known about one entry. */
 int tz_index_update(struct tz_index *ix, const struct tz_meta *m, char *err, size_t errlen);
-/* Open with a 200 ms busy timeout, update, close: the milter's call. */
+/* Open with a 100 ms busy timeout, update, close: the milter's call. */
 int tz_index_update_path(const char *path, const struct tz_meta *m, char *err, size_t errlen);
 int tz_index_remove(struct tz_index *ix, const char *id, char *err, size_t errlen);
 

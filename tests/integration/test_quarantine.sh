@@ -146,11 +146,25 @@ else
 fi
 tz_assert "PDF part is released" sh -c "echo '$(state_of "$PDF_ID" "$PDF_PART")' | grep -q '^released'"
 
+# ---- sanitizer (CDR): a clean part gets a sanitized copy ----
+# /bin/cp stands in for a CDR tool: it exercises %i/%o, the time limit and
+# storing the copy; the copy is what a release sends.
+sed 's|^ReleaseFrom .*|&\nSanitizerCommand /bin/cp %i %o\nSanitizerTimeout 20s|' "$CONF" >"$TZ_TMP/cdr.conf"
+tz_assert "PDF mail for the sanitizer accepted" tz_send_expect 250 "$TZ_TMP/pdf.eml"
+tz_wait_count 4 >/dev/null
+"$CTL" queue -c "$TZ_TMP/cdr.conf" scan >/dev/null 2>&1
+CDR_ID=$(ctl queue list --state sanitized --format json | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r[0]["id"] if r else "")')
+tz_assert "scan with SanitizerCommand marks the part sanitized" test -n "$CDR_ID"
+if [ -n "$CDR_ID" ]; then
+	tz_assert "sanitized copy stored encrypted next to the part" sh -c "ls '$TZ_QUARANTINE'/entries/*/'$CDR_ID'/part-001.sanitized.bin"
+	tz_assert "show lists the sanitized part" sh -c "'$CTL' queue -c '$CONF' show '$CDR_ID' | grep -q sanitized"
+fi
+
 # ---- clamd down: parts stay pending ----
 kill -TERM "$CLAMD_PID" 2>/dev/null
 for _ in $(seq 100); do kill -0 "$CLAMD_PID" 2>/dev/null || break; sleep 0.1; done
 tz_assert "third mail accepted with clamd down" tz_send_expect 250 "$TZ_TMP/eicar2.eml"
-tz_wait_count 4 >/dev/null
+tz_wait_count 5 >/dev/null
 ctl queue scan >/dev/null 2>&1
 tz_assert "scan with clamd down exits 75 (tempfail)" test $? -eq 75
 ctl queue list --format json >"$TZ_TMP/list2.json"
