@@ -39,6 +39,7 @@
 #include "textize.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libxml/HTMLparser.h>
@@ -354,14 +355,31 @@ static int el_cmp(const void *key, const void *def)
 	return strcmp(key, ((const struct el_def *)def)->name);
 }
 
-static enum el_kind el_kind_of(const xmlNode *n)
+/* Element names come from the document's dictionary, so equal names are
+ * usually the same pointer: a small per-render cache keyed by the pointer
+ * saves the bsearch on nearly every element. */
+#define KIND_CACHE 64
+
+struct kind_cache {
+	const xmlChar *name[KIND_CACHE];
+	unsigned char kind[KIND_CACHE];
+};
+
+static enum el_kind el_kind_of(struct kind_cache *kc, const xmlNode *n)
 {
 	const struct el_def *d;
+	size_t slot = ((uintptr_t)n->name >> 4) % KIND_CACHE;
+	enum el_kind k;
 
 	if (n->name == NULL)
 		return EL_INLINE;
+	if (kc->name[slot] == n->name)
+		return (enum el_kind)kc->kind[slot];
 	d = bsearch(n->name, el_defs, G_N_ELEMENTS(el_defs), sizeof el_defs[0], el_cmp);
-	return d ? d->kind : EL_INLINE;
+	k = d ? d->kind : EL_INLINE;
+	kc->name[slot] = n->name;
+	kc->kind[slot] = (unsigned char)k;
+	return k;
 }
 
 /* One open element on the walk's stack. */
@@ -388,6 +406,7 @@ struct render {
 	int pre_nl;		/* drop a newline that starts a <pre> */
 	unsigned flags;
 	unsigned max_depth;
+	struct kind_cache kinds;
 };
 
 /* The interesting attributes of one element, read in a single pass. */
@@ -623,7 +642,7 @@ static int el_enter(struct render *r, const xmlNode *n, struct frame *f)
 
 	memset(f, 0, sizeof *f);
 	f->node = n;
-	f->kind = el_kind_of(n);
+	f->kind = el_kind_of(&r->kinds, n);
 	f->outer_list = -1;
 	attrs_read(r, n, &at);
 	if (f->kind == EL_ACTIVE)

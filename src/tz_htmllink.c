@@ -1,6 +1,7 @@
 /* tz_htmllink.c — URL and host analysis for the HTML renderer: classifying
  * link targets, printing them safely and spotting links whose visible text
  * names another host than the one they lead to. */
+#define _GNU_SOURCE 1	/* memmem */
 #include "textize.h"
 
 #include <string.h>
@@ -139,8 +140,14 @@ static char *host_canon(const char *h, size_t n)
 		g_string_truncate(s, s->len - 1);
 	if (s->len == 0 || memchr(s->str, '\0', s->len))
 		goto out;
-	if (g_utf8_validate(s->str, (gssize)s->len, NULL))
-		out = g_hostname_to_ascii(s->str);
+	/* IDN conversion only matters for non-ASCII hosts; ASCII (punycode
+	 * included) only needs lower-casing, done below. */
+	for (size_t i = 0; i < s->len; i++)
+		if ((unsigned char)s->str[i] >= 0x80) {
+			if (g_utf8_validate(s->str, (gssize)s->len, NULL))
+				out = g_hostname_to_ascii(s->str);
+			break;
+		}
 	if (out == NULL)
 		out = g_strdup(s->str);
 	for (char *p = out; *p; p++)
@@ -233,7 +240,7 @@ gboolean tz_link_has_userinfo(const char *url)
 	int had_user = 0;
 	char *h = NULL;
 
-	if (n && (scheme_is(u, n, "http") || scheme_is(u, n, "https")))
+	if (n && strchr(u, '@') && (scheme_is(u, n, "http") || scheme_is(u, n, "https")))
 		h = url_host(u, &had_user);
 	g_free(h);
 	g_free(u);
@@ -359,7 +366,18 @@ char *tz_link_text_host(const char *text, size_t len)
 	char *t, *host = NULL;
 	size_t n;
 
-	if (len == 0 || len > LINK_TEXT_MAX || !g_utf8_validate(text, (gssize)len, NULL))
+	if (len == 0 || len > LINK_TEXT_MAX)
+		return NULL;
+	/* Every host, URL or address has a dot or '@' (or a full-width or
+	 * ideographic one): most link texts ("こちら", "詳細") are rejected
+	 * without normalising them. */
+	if (!memchr(text, '.', len) && !memchr(text, '@', len) &&
+	    !memmem(text, len, "\xef\xbc\x8e", 3) &&	/* U+FF0E full-width full stop */
+	    !memmem(text, len, "\xe3\x80\x82", 3) &&	/* U+3002 ideographic full stop */
+	    !memmem(text, len, "\xef\xbd\xa1", 3) &&	/* U+FF61 half-width ideographic */
+	    !memmem(text, len, "\xef\xbc\xa0", 3))	/* U+FF20 full-width @ */
+		return NULL;
+	if (!g_utf8_validate(text, (gssize)len, NULL))
 		return NULL;
 	t = text_norm(text, len);
 	if (t == NULL || t[0] == '\0' || strchr(t, ' '))
