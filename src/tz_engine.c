@@ -684,8 +684,10 @@ static int walk(struct conv *c, GMimeObject *obj, const char *path, unsigned dep
 
 /* ------------------------------------------------------------ message */
 
-/* Encrypted mail: the whole original, as received, is the one stripped part. */
-static int strip_whole(struct conv *c, GMimeStream *in, gint64 start)
+/* Encrypted (or unparsable) mail: the whole original, as received, is the
+ * one stripped part. */
+static int strip_whole(struct conv *c, GMimeStream *in, gint64 start,
+		       enum tz_part_reason reason, unsigned risk)
 {
 	GMimeStream *sub = g_mime_stream_substream(in, start, -1);
 	struct strip st;
@@ -693,9 +695,9 @@ static int strip_whole(struct conv *c, GMimeStream *in, gint64 start)
 	ssize_t n = 0;
 	int rc;
 
-	c->res->kind = TZ_KIND_ENCRYPTED;
-	rc = strip_begin(c, &st, "0", TZ_REASON_ENCRYPTED, NULL, NULL, g_strdup("message/rfc822"),
-			 TZ_RISK_ENCRYPTED);
+	if (reason == TZ_REASON_ENCRYPTED)
+		c->res->kind = TZ_KIND_ENCRYPTED;
+	rc = strip_begin(c, &st, "0", reason, NULL, NULL, g_strdup("message/rfc822"), risk);
 	while (rc == 0 && (n = read_some(sub, buf, sizeof(buf))) > 0)
 		rc = strip_feed(c, &st, buf, (size_t)n);
 	if (rc == 0 && n < 0)
@@ -828,12 +830,16 @@ int tz_engine_convert(const struct tz_engine_options *opt, GMimeStream *in,
 		tz_err(err, errlen, "cannot rewind the input stream");
 		goto out;
 	}
-	if ((msg = parse(in, start, err, errlen)) == NULL)
-		goto out;
 	metadata(&c, fields);
-	top = g_mime_message_get_mime_part(msg);
-	if (top != NULL && tz_top_encrypted(top, 0)) {
-		if (strip_whole(&c, in, start) != 0)
+	msg = parse(in, start, err, errlen);
+	top = msg != NULL ? g_mime_message_get_mime_part(msg) : NULL;
+	if (msg == NULL) {
+		/* GMime found no message at all (garbage, or text with no header):
+		 * fail closed — nothing of it becomes text, all of it is kept. */
+		if (strip_whole(&c, in, start, TZ_REASON_OTHER, 0) != 0)
+			goto out;
+	} else if (top != NULL && tz_top_encrypted(top, 0)) {
+		if (strip_whole(&c, in, start, TZ_REASON_ENCRYPTED, TZ_RISK_ENCRYPTED) != 0)
 			goto out;
 	} else if (top != NULL && walk(&c, top, GMIME_IS_MULTIPART(top) ? "" : "1", 1) != 0) {
 		goto out;

@@ -494,6 +494,27 @@ static void test_write_message_and_json(void **state)
 	g_object_unref(in);
 }
 
+/* No header at all: GMime finds no message. Nothing of it may become text:
+ * the whole input is the one stripped part (fail closed, still delivered). */
+static void test_unparsable(void **state)
+{
+	static const char msg[] = "garbage line\nSubject: x\n\nbody\n";
+	GMimeStream *in = g_mime_stream_mem_new_with_buffer(msg, strlen(msg));
+	struct tz_engine_options opt;
+	struct tz_result *r = NULL;
+	char err[TZ_ERRLEN];
+	(void)state;
+
+	tz_engine_options_init(&opt);
+	assert_int_equal(tz_engine_convert(&opt, in, REF, NULL, &r, err, sizeof(err)), 0);
+	assert_int_equal(r->parts->len, 1);
+	assert_int_equal(part(r, 0)->reason, TZ_REASON_OTHER);
+	assert_int_equal(part(r, 0)->size, 30);
+	assert_string_equal(part(r, 0)->sha256, "1c030e73893458ddde0fcb59bee4dfc67729aa575096144ed31cc1f3a76085db");
+	tz_result_free(r);
+	g_object_unref(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_one_byte_reads),
 		cmocka_unit_test(test_sink),
 		cmocka_unit_test(test_write_message_and_json),
+		cmocka_unit_test(test_unparsable),
 	};
 
 	tz_engine_global_init();
