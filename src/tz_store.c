@@ -364,7 +364,11 @@ static int publish(struct tz_store_entry *e, char *err, size_t errlen)
 	}
 	CRASH_AT(4);
 	if (fsync_dirfd(dayfd) < 0 || fsync_dirfd(st->tmpfd) < 0) {
+		/* Not known to be durable: take it back rather than report a
+		 * failure for an entry that stays visible. */
 		tz_err(err, errlen, "quarantine %s: fsync: %s", e->id, strerror(errno));
+		if (renameat(dayfd, e->id, st->tmpfd, e->id) < 0)
+			remove_flat_dir(dayfd, e->id);
 		goto out;
 	}
 	rc = 0;
@@ -709,7 +713,7 @@ int tz_store_clean_tmp(struct tz_store *st, unsigned max_age)
 		struct stat sb;
 		if (!tz_id_valid(de->d_name) ||
 		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    now - sb.st_mtime < (time_t)max_age)
+		    (max_age > 0 && now - sb.st_mtime < (time_t)max_age))
 			continue;
 		if (remove_flat_dir(dirfd(d), de->d_name) == 0)
 			n++;

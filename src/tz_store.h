@@ -103,7 +103,8 @@ int tz_store_file_put(struct tz_store *st, const char *id, const char *fname, in
 int tz_store_remove(struct tz_store *st, const char *id, char *err, size_t errlen);
 
 /* Remove abandoned tmp/ entries (a crashed writer) older than max_age
- * seconds; returns how many were removed. */
+ * seconds (0 = all: only when no writer can be running); returns how many
+ * were removed. */
 int tz_store_clean_tmp(struct tz_store *st, unsigned max_age);
 
 /* Tests only: when set to N > 0, commit stops before step N as if the
