@@ -26,6 +26,7 @@
 #include <libmilter/mfapi.h>
 #include "callbacks.h"
 #include "daemon.h"
+#include "policy_glue.h"
 #include "runtime.h"
 #include "textize.h"
 #include "tz_config.h"
@@ -251,6 +252,7 @@ int main(int argc, char **argv)
 	}
 	tz_log_set_level(cfg->log_level);
 	tz_engine_global_init();
+	tzm_policy_global_init(cfg);   /* before any thread: RES_OPTIONS */
 	rc = start_up(cfg, foreground);
 	if (rc == 0)
 		rc = serve(conf_path);

@@ -1,39 +1,346 @@
-/* policy_glue.c — policy hooks (see policy_glue.h). Placeholder: every
- * step continues; the policy issue replaces these bodies. */
+/* policy_glue.c — feeds the policy rules (src/tz_relay.c, tz_size.c,
+ * tz_autofwd.c, tz_visibility.c, tz_spoof.c, tz_spf.c, tz_breaker.c) what
+ * the SMTP session said, and applies their verdict through the ops table.
+ * No decision is made here (see policy_glue.h for which rule runs when).
+ *
+ * Process-wide objects: the libspf2 server pool and the circuit breaker
+ * are made on first use (after privileges were dropped, so the breaker's
+ * state file belongs to UserID) and live until exit; the breaker takes new
+ * limits when a connection brings a newer config snapshot (SIGHUP) and
+ * keeps its counters and trip. */
 #include "policy_glue.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "tz_log.h"
+#include "tz_msghdr.h"
+#include "tz_policy.h"
+#include "tz_util.h"
+
+/* libspf2 servers: one per concurrently checking thread, more wait. */
+#define SPF_POOL_SIZE 16
+
+struct policy_conn {
+	struct tz_policy pol;       /* from the connection's config snapshot */
+};
+
+struct policy_msg {
+	struct tz_verdict *v;       /* every rule that fired for this message */
+	struct tz_msghdr *hdrs;     /* top-level header fields as received */
+	bool hdr_overflow;          /* more fields than TZ_MSGHDR_MAX_FIELDS */
+	bool size_fired;            /* the streaming size rule has fired */
+	unsigned relay_refused;     /* recipients refused as relay attempts */
+	const char *relay_action;   /* "reject" or "tempfail" (static) */
+	char *summary;              /* last tzm_policy_summary() result */
+};
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tz_spf *g_spf;
+static struct tz_breaker *g_breaker;
+static unsigned g_breaker_generation;
+
+void tzm_policy_global_init(const struct tz_config *cfg)
+{
+	/* Each query may take a share of SPFTimeout; the deadline layer cuts
+	 * the evaluation off at SPFTimeout itself. */
+	unsigned per_query = cfg->spf_timeout_ms / 2000;
+
+	tz_spf_global_init(per_query ? per_query : 1);
+	if (cfg->local_domains == NULL || cfg->local_domains->len == 0)
+		tz_log(LOG_WARNING, NULL, "policy: LocalDomains is empty: the open-relay rule is off "
+		       "(only Postfix's relay restrictions apply)");
+}
+
+void tzm_policy_global_free(void)
+{
+	pthread_mutex_lock(&g_lock);
+	tz_spf_free(g_spf);
+	tz_breaker_free(g_breaker);
+	g_spf = NULL;
+	g_breaker = NULL;
+	pthread_mutex_unlock(&g_lock);
+}
+
+static struct tz_spf *spf_pool(char *err, size_t errlen)
+{
+	struct tz_spf *s;
+
+	pthread_mutex_lock(&g_lock);
+	if (g_spf == NULL)
+		g_spf = tz_spf_new(SPF_POOL_SIZE, NULL, NULL, err, errlen);
+	s = g_spf;
+	pthread_mutex_unlock(&g_lock);
+	return s;
+}
+
+/* The breaker, made or reconfigured for this connection's snapshot. */
+static struct tz_breaker *breaker(struct tzm_conn *c, const struct tz_policy *pol,
+				  char *err, size_t errlen)
+{
+	struct tz_breaker *b;
+
+	pthread_mutex_lock(&g_lock);
+	if (g_breaker == NULL) {
+		g_breaker = tz_breaker_new(&pol->breaker, NULL, err, errlen);
+		g_breaker_generation = c->rt->generation;
+	} else if (c->rt->generation > g_breaker_generation) {
+		tz_breaker_configure(g_breaker, &pol->breaker);
+		g_breaker_generation = c->rt->generation;
+	}
+	b = g_breaker;
+	pthread_mutex_unlock(&g_lock);
+	return b;
+}
+
+static struct policy_msg *msg_state(struct tzm_conn *c)
+{
+	return c->msg ? c->msg->policy : NULL;
+}
+
+/* Answer a stopping verdict: log it, set the reply, map the status. */
+static enum tzm_status stop(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+			    const struct tz_verdict *v)
+{
+	const char *qid = tzm_qid(c, ops, ctx);
+
+	tz_log(LOG_NOTICE, qid, "policy: %s %s %s (%s)", tz_action_name(v->action), v->code,
+	       v->ecode, v->reason ? v->reason : "");
+	if (c->msg)
+		c->msg->action = "policy";
+	if (ops->setreply(ctx, v->code, v->ecode, v->text) < 0)
+		tz_log(LOG_ERR, qid, "policy: could not set the reply");
+	return v->action == TZ_ACTION_REJECT ? TZM_REJECT : TZM_TEMPFAIL;
+}
 
 enum tzm_status tzm_policy_connect(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx)
 {
+	struct policy_conn *pc = g_new0(struct policy_conn, 1);
+
+	tz_policy_from_config(&pc->pol, c->rt->cfg);
+	c->policy = pc;
 	return TZM_CONTINUE;
 }
 
-enum tzm_status tzm_policy_mail(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx)
+/* SPF for an inbound message at MAIL; an internal error fails closed. */
+static void check_spf(struct tzm_conn *c, const struct tz_policy *pol, struct tz_verdict *v)
 {
-	return TZM_CONTINUE;
+	struct tzm_msg *m = c->msg;
+	struct tz_spf_result r;
+	char err[TZ_ERRLEN] = "";
+	struct tz_spf *spf;
+
+	if (!pol->spf_check || c->client_addr == NULL)
+		return;   /* no IP (local submission): nothing to check */
+	spf = spf_pool(err, sizeof(err));
+	if (spf == NULL || tz_spf_check(spf, pol->spf_timeout_ms, c->client_addr, c->helo,
+					m->env.sender, &r, err, sizeof(err)) < 0) {
+		tz_verdict_error(v, "spf", "%s", err[0] ? err : "SPF unavailable");
+		return;
+	}
+	g_free(m->env.spf_result);
+	m->env.spf_result = g_strdup(tz_spf_res_name(r.result));
+	tz_spf_verdict(&pol->spf, &r, c->client_addr, c->helo, m->env.sender, v);
+}
+
+enum tzm_status tzm_policy_mail(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+				char **argv)
+{
+	struct policy_conn *pc = c->policy;
+	struct policy_msg *pm;
+
+	if (pc == NULL || c->msg == NULL)
+		return tzm_fail(c, ops, ctx, "policy: no connection state");
+	pm = g_new0(struct policy_msg, 1);
+	pm->v = tz_verdict_new();
+	pm->hdrs = tz_msghdr_new();
+	c->msg->policy = pm;
+	tz_size_check_declared(&pc->pol.size, c->msg->env.direction,
+			       tz_size_param(argv && argv[0] ? argv + 1 : NULL), pm->v);
+	if (c->msg->env.direction == TZ_DIR_INBOUND && !tz_verdict_stops(pm->v))
+		check_spf(c, &pc->pol, pm->v);
+	return tz_verdict_stops(pm->v) ? stop(c, ops, ctx, pm->v) : TZM_CONTINUE;
 }
 
 enum tzm_status tzm_policy_rcpt(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
 				const char *rcpt)
 {
+	struct policy_conn *pc = c->policy;
+	struct policy_msg *pm = msg_state(c);
+	struct tz_verdict *v;
+	enum tzm_status st = TZM_CONTINUE;
+
+	if (pc == NULL || pm == NULL)
+		return tzm_fail(c, ops, ctx, "policy: no message state");
+	v = tz_verdict_new();
+	tz_relay_check(&pc->pol.relay, tzm_direction(c) == TZ_DIR_OUTBOUND, rcpt, v);
+	if (tz_verdict_stops(v)) {
+		/* Only this recipient is refused; the message goes on without
+		 * it, so it must not count as one of its recipients. */
+		tz_log(LOG_NOTICE, tzm_qid(c, ops, ctx), "policy: %s %s %s (%s)",
+		       tz_action_name(v->action), v->code, v->ecode, v->reason);
+		ops->setreply(ctx, v->code, v->ecode, v->text);
+		st = v->action == TZ_ACTION_REJECT ? TZM_REJECT : TZM_TEMPFAIL;
+		pm->relay_refused++;
+		pm->relay_action = tz_action_name(v->action);
+		g_ptr_array_remove_index(c->msg->env.rcpts, c->msg->env.rcpts->len - 1);
+	}
+	tz_verdict_free(v);
+	return st;
+}
+
+enum tzm_status tzm_policy_header(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+				  const char *name, const char *value)
+{
+	struct policy_msg *pm = msg_state(c);
+
+	if (pm == NULL)
+		return tzm_fail(c, ops, ctx, "policy: no message state");
+	if (!pm->hdr_overflow && tz_msghdr_add(pm->hdrs, name, value) < 0)
+		pm->hdr_overflow = true;   /* decided at EOH: fail closed */
 	return TZM_CONTINUE;
+}
+
+/* The sender the rate limits count: the SMTP AUTH user, else the client. */
+static const char *sender_key(const struct tzm_conn *c)
+{
+	if (c->auth_user && *c->auth_user)
+		return c->auth_user;
+	return c->client_addr ? c->client_addr : "local";
+}
+
+static void outbound_rules(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+			   const struct tz_policy *pol, struct policy_msg *pm)
+{
+	struct tzm_msg *m = c->msg;
+	struct tz_breaker *b;
+	char err[TZ_ERRLEN] = "";
+
+	tz_autofwd_check(&pol->autofwd, m->env.sender, m->env.rcpts, pm->hdrs, pm->v);
+	tz_visibility_check(&pol->visibility, pm->hdrs, pm->v);
+	if (tz_verdict_stops(pm->v))
+		return;   /* a refused message does not count toward the rates */
+	b = breaker(c, pol, err, sizeof(err));
+	if (b == NULL)
+		tz_verdict_error(pm->v, "breaker", "%s", err);
+	else
+		tz_breaker_check(b, tzm_qid(c, ops, ctx), sender_key(c), m->env.rcpts->len, pm->v);
 }
 
 enum tzm_status tzm_policy_eoh(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx)
 {
-	return TZM_CONTINUE;
+	struct policy_conn *pc = c->policy;
+	struct policy_msg *pm = msg_state(c);
+	struct tzm_msg *m = c->msg;
+
+	if (pc == NULL || pm == NULL)
+		return tzm_fail(c, ops, ctx, "policy: no message state");
+	if (pm->hdr_overflow)
+		tz_verdict_error(pm->v, "headers", "more than %d header fields", TZ_MSGHDR_MAX_FIELDS);
+	if (!pm->size_fired)
+		pm->size_fired = tz_size_check_stream(&pc->pol.size, m->env.direction, m->bytes_in, pm->v);
+	if (tz_verdict_stops(pm->v))
+		return stop(c, ops, ctx, pm->v);
+	if (m->env.direction == TZ_DIR_INBOUND) {
+		tz_spoof_check(&pc->pol.spoof, false, m->env.sender, pm->hdrs, pm->v);
+		tz_spoof_strip(&pc->pol.spoof, pm->hdrs, pm->v);
+	} else {
+		outbound_rules(c, ops, ctx, &pc->pol, pm);
+	}
+	return tz_verdict_stops(pm->v) ? stop(c, ops, ctx, pm->v) : TZM_CONTINUE;
+}
+
+enum tzm_status tzm_policy_body(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx)
+{
+	struct policy_conn *pc = c->policy;
+	struct policy_msg *pm = msg_state(c);
+
+	if (pc == NULL || pm == NULL)
+		return tzm_fail(c, ops, ctx, "policy: no message state");
+	if (!pm->size_fired)
+		pm->size_fired = tz_size_check_stream(&pc->pol.size, c->msg->env.direction,
+						      c->msg->bytes_in, pm->v);
+	return tz_verdict_stops(pm->v) ? stop(c, ops, ctx, pm->v) : TZM_CONTINUE;
+}
+
+/* One header edit through the ops table; values get the leading blank the
+ * MTA expects when it keeps ours (SMFIP_HDR_LEADSPC). */
+static int apply_edit(const struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+		      const struct tz_verdict_edit *e)
+{
+	char *val = e->value ? g_strdup_printf("%s%s", c->leadspc ? " " : "", e->value) : NULL;
+	int rc = -1;
+
+	switch (e->op) {
+	case TZ_EDIT_INSERT: rc = ops->insheader(ctx, 0, e->name, val); break;
+	case TZ_EDIT_APPEND: rc = ops->addheader(ctx, e->name, val); break;
+	case TZ_EDIT_CHANGE: rc = ops->chgheader(ctx, e->name, (int)e->index, val); break;
+	case TZ_EDIT_DELETE: rc = ops->chgheader(ctx, e->name, (int)e->index, NULL); break;
+	}
+	g_free(val);
+	return rc;
 }
 
 enum tzm_status tzm_policy_eom(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx)
 {
+	struct policy_msg *pm = msg_state(c);
+	const char *qid = tzm_qid(c, ops, ctx);
+
+	if (pm == NULL)
+		return tzm_fail(c, ops, ctx, "policy: no message state");
+	if (tz_verdict_stops(pm->v))
+		return stop(c, ops, ctx, pm->v);
+	for (guint i = 0; i < pm->v->edits->len; i++)
+		if (apply_edit(c, ops, ctx, g_ptr_array_index(pm->v->edits, i)) < 0)
+			return tzm_fail(c, ops, ctx, "policy: header edit refused by the MTA");
+	if (pm->v->action == TZ_ACTION_HOLD) {
+		char *why = g_strdup_printf("textize policy: %s", pm->v->reason ? pm->v->reason : "");
+		int rc = ops->quarantine(ctx, why);
+		g_free(why);
+		if (rc < 0)
+			return tzm_fail(c, ops, ctx, "policy: hold (quarantine) refused by the MTA");
+	}
+	if (pm->v->action != TZ_ACTION_ACCEPT)
+		tz_log(LOG_NOTICE, qid, "policy: %s (%s)", tz_action_name(pm->v->action),
+		       pm->v->reason ? pm->v->reason : "");
 	return TZM_CONTINUE;
+}
+
+const char *tzm_policy_summary(const struct tzm_msg *m)
+{
+	struct policy_msg *pm = m ? m->policy : NULL;
+	const char *hits;
+
+	if (pm == NULL)
+		return "";
+	hits = tz_verdict_summary(pm->v);
+	if (!*hits && !pm->relay_refused)
+		return "";
+	g_free(pm->summary);
+	if (pm->relay_refused)
+		pm->summary = g_strdup_printf(" policy=%s%srelay=%s*%u", hits, *hits ? "," : "",
+					      pm->relay_action, pm->relay_refused);
+	else
+		pm->summary = g_strdup_printf(" policy=%s", hits);
+	return pm->summary;
 }
 
 void tzm_policy_msg_free(struct tzm_msg *m)
 {
+	struct policy_msg *pm = m->policy;
+
+	if (pm) {
+		tz_verdict_free(pm->v);
+		tz_msghdr_free(pm->hdrs);
+		g_free(pm->summary);
+		g_free(pm);
+	}
 	m->policy = NULL;
 }
 
 void tzm_policy_conn_free(struct tzm_conn *c)
 {
+	g_free(c->policy);
 	c->policy = NULL;
 }

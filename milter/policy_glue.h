@@ -2,24 +2,50 @@
  * session.c calls one hook per SMTP step, after its own bookkeeping; each
  * hook returns TZM_CONTINUE to let the message go on, or a stopping status
  * after setting the reply with ops->setreply (tzm_fail for internal
- * errors). The hooks may keep state in conn->policy / msg->policy and must
- * free it in tzm_policy_msg_free / tzm_policy_conn_free.
+ * errors). The hooks keep state in conn->policy / msg->policy and free it
+ * in tzm_policy_msg_free / tzm_policy_conn_free.
  *
- * Order at end of message: tzm_policy_eom runs first for both directions
- * (it may add header edits through ops or hold the message with
- * ops->quarantine); then inbound mail is text-ized and outbound mail passes.
- * Until the policy issue lands every hook returns TZM_CONTINUE. */
+ * The core decides, the glue acts: every rule lives in src/ and fills a
+ * struct tz_verdict; this file only feeds the rules what the SMTP session
+ * said and applies the verdict. Each rule runs at the first step where its
+ * inputs are complete, and a reject/tempfail is answered right there:
+ *   MAIL   size (ESMTP SIZE=), SPF (inbound)
+ *   RCPT   open relay (only that recipient is refused)
+ *   header collects the fields (attacker-controlled) for the rules below
+ *   EOH    inbound: spoofing, forged-header removal; outbound: auto-forward,
+ *          recipient visibility, circuit breaker
+ *   body   size while streaming
+ *   EOM    hold (ops->quarantine), header edits (Received-SPF,
+ *          Authentication-Results, X-Textize-Policy, visibility rewrite,
+ *          removal of forged headers); tag and log only pass.
+ * tzm_policy_eom runs first for both directions; then inbound mail is
+ * text-ized and outbound mail passes. The message's summary line carries
+ * tzm_policy_summary(): every rule that fired and its action. */
 #ifndef TZM_POLICY_GLUE_H
 #define TZM_POLICY_GLUE_H
 
 #include "session.h"
 
+/* Once, before any thread starts (main): libspf2 logging and the DNS
+ * per-query timeout (RES_OPTIONS) from cfg. */
+void tzm_policy_global_init(const struct tz_config *cfg);
+/* At exit: free the SPF pool and the breaker. */
+void tzm_policy_global_free(void);
+
 enum tzm_status tzm_policy_connect(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx);
-enum tzm_status tzm_policy_mail(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx);
+/* argv: as tzm_on_mail got it (address, then ESMTP parameters). */
+enum tzm_status tzm_policy_mail(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+				char **argv);
 enum tzm_status tzm_policy_rcpt(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
 				const char *rcpt);
+enum tzm_status tzm_policy_header(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+				  const char *name, const char *value);
 enum tzm_status tzm_policy_eoh(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx);
+enum tzm_status tzm_policy_body(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx);
 enum tzm_status tzm_policy_eom(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx);
+/* " policy=rule=action,..." for the summary line, "" when nothing fired.
+ * Points into m's policy state (valid until tzm_policy_msg_free). */
+const char *tzm_policy_summary(const struct tzm_msg *m);
 void tzm_policy_msg_free(struct tzm_msg *m);
 void tzm_policy_conn_free(struct tzm_conn *c);
 

@@ -77,13 +77,13 @@ static void msg_summary(struct tzm_conn *c)
 
 	tz_log(m->error[0] ? LOG_WARNING : LOG_INFO, m->env.queue_id,
 	       "%s client=%s[%s] from=<%s> rcpts=%u action=%s ref=%s stripped=%u "
-	       "in=%llu out=%llu spool=%s ms=%lld%s%s",
+	       "in=%llu out=%llu spool=%s ms=%lld%s%s%s",
 	       m->env.direction == TZ_DIR_OUTBOUND ? "outbound" : "inbound",
 	       client, c->client_addr ? c->client_addr : "",
 	       from, m->env.rcpts->len, m->action, m->ref_id[0] ? m->ref_id : "-",
 	       m->stripped, (unsigned long long)m->bytes_in,
 	       (unsigned long long)m->bytes_out, tz_spool_on_disk(m->spool) ? "disk" : "mem",
-	       (long long)ms,
+	       (long long)ms, tzm_policy_summary(m),
 	       m->error[0] ? " error=" : "", m->error);
 	g_free(from);
 	g_free(client);
@@ -179,7 +179,7 @@ enum tzm_status tzm_on_mail(struct tzm_conn *c, const struct tzm_ops *ops, void 
 	c->msg = m;
 	c->messages++;
 	tzm_qid(c, ops, ctx);
-	return tzm_policy_mail(c, ops, ctx);
+	return tzm_policy_mail(c, ops, ctx, argv);
 }
 
 enum tzm_status tzm_on_rcpt(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
@@ -247,6 +247,8 @@ enum tzm_status tzm_on_header(struct tzm_conn *c, const struct tzm_ops *ops, voi
 	g_string_append(line, "\r\n");
 	st = spool_append(c, ops, ctx, line->str, line->len);
 	g_string_free(line, TRUE);
+	if (st == TZM_CONTINUE)
+		st = tzm_policy_header(c, ops, ctx, name, value);
 	return st;
 }
 
@@ -266,9 +268,12 @@ enum tzm_status tzm_on_eoh(struct tzm_conn *c, const struct tzm_ops *ops, void *
 enum tzm_status tzm_on_body(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
 			    const unsigned char *buf, size_t len)
 {
+	enum tzm_status st;
+
 	if (c->msg == NULL)
 		return TZM_CONTINUE;
-	return spool_append(c, ops, ctx, buf, len);
+	st = spool_append(c, ops, ctx, buf, len);
+	return st == TZM_CONTINUE ? tzm_policy_body(c, ops, ctx) : st;
 }
 
 enum tzm_status tzm_on_eom(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx)

@@ -38,7 +38,10 @@ void tz_relay_check(const struct tz_relay_options *o, bool trusted, const char *
 {
 	const char *why;
 
-	if (trusted)
+	/* Without LocalDomains nothing can be told apart: the rule is off
+	 * (Postfix's smtpd_relay_restrictions still apply); the milter warns
+	 * about it at start. */
+	if (trusted || o->local_domains == NULL || o->local_domains->len == 0)
 		return;
 	why = relay_reason(o, rcpt ? rcpt : "");
 	if (why == NULL)

@@ -20,7 +20,8 @@ void tz_relay_options_init(struct tz_relay_options *o);   /* reject, no domains 
 /* trusted: client inside InternalNetworks or authenticated. rcpt: the RCPT
  * TO address without <>. Fires (rule "relay", 550 5.7.1) when an untrusted
  * client names a recipient outside LocalDomains, an unqualified recipient
- * other than postmaster, a source route, or a '%'/'!' relay hack. */
+ * other than postmaster, a source route, or a '%'/'!' relay hack. An empty
+ * LocalDomains turns the rule off (nothing would be deliverable). */
 void tz_relay_check(const struct tz_relay_options *o, bool trusted, const char *rcpt,
 		    struct tz_verdict *v);
 

@@ -69,9 +69,17 @@ void tz_spf_global_init(unsigned query_timeout_s)
 static SPF_dns_rr_t *deadline_lookup(SPF_dns_server_t *d, const char *domain,
 				     ns_type rr_type, int should_cache)
 {
+	SPF_dns_rr_t *rr;
+
 	if (spf_deadline && now_us() > spf_deadline)
 		return SPF_dns_rr_new_init(d, domain, rr_type, 0, TRY_AGAIN);
-	return SPF_dns_lookup(d->layer_below, domain, rr_type, should_cache);
+	rr = SPF_dns_lookup(d->layer_below, domain, rr_type, should_cache);
+	/* glibc reports REFUSED/FORMERR/NOTIMP answers as NO_RECOVERY, which
+	 * libspf2 takes for "no record" (result none). RFC 7208 4.4: a DNS
+	 * error other than NXDOMAIN is a temperror, so say TRY_AGAIN. */
+	if (rr && rr->herrno == NO_RECOVERY)
+		rr->herrno = TRY_AGAIN;
+	return rr;
 }
 
 static void deadline_destroy(SPF_dns_server_t *d)

@@ -20,6 +20,7 @@ static const struct { const char *domain; int herrno; const char *txt; } zone[] 
 	{ "neutral.example", NETDB_SUCCESS, "v=spf1 ?all" },
 	{ "perm.example", NETDB_SUCCESS, "v=spf1 ip4:192.0.2.0/24 bogus:mech -all" },
 	{ "temp.example", TRY_AGAIN, "" },
+	{ "refused.example", NO_RECOVERY, "" },   /* REFUSED/SERVFAIL-like answer */
 	{ "helo.example", NETDB_SUCCESS, "v=spf1 ip4:203.0.113.5 -all" },
 	{ "chain.example", NETDB_SUCCESS, "v=spf1 include:c1.example include:c2.example include:pass.example -all" },
 	{ "c1.example", NETDB_SUCCESS, "v=spf1 ip4:10.1.1.1 -all" },
@@ -69,6 +70,7 @@ static void test_results(void **state)
 		{ "198.51.100.1", "x", "a@neutral.example", TZ_SPF_NEUTRAL, false, "neutral.example" },
 		{ "198.51.100.1", "x", "a@nothing.example", TZ_SPF_NONE, false, "nothing.example" },
 		{ "198.51.100.1", "x", "a@temp.example", TZ_SPF_TEMPERROR, false, "temp.example" },
+		{ "198.51.100.1", "x", "a@refused.example", TZ_SPF_TEMPERROR, false, "refused.example" },
 		{ "198.51.100.1", "x", "a@perm.example", TZ_SPF_PERMERROR, false, "perm.example" },
 		{ "192.0.2.10", "x", "a@chain.example", TZ_SPF_PASS, false, "chain.example" },
 		/* null sender: the HELO identity (RFC 7208 2.4) */
