@@ -1,0 +1,509 @@
+/* test_session.c — the milter core (milter/session.c, eom.c) driven through
+ * a fake MTA (struct tzm_ops): a whole inbound message, header
+ * reconstruction with and without SMFIP_HDR_LEADSPC, several messages per
+ * connection, abort at every step, close without a message, outbound
+ * passing, and every failure path ending in the OnError reply. Run under
+ * ASan, the abort/close cases also prove nothing leaks. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib.h>
+#include "session.h"
+#include "runtime.h"
+#include "tz_engine.h"
+#include "tz_log.h"
+
+/* ------------------------------------------------------------ fake MTA */
+
+struct fake {
+	GHashTable *macros;      /* name -> value */
+	GString *calls;          /* one line per header/quarantine call */
+	GByteArray *body;        /* concatenated replacebody data */
+	char rcode[8], xcode[16], text[256];
+	int replacebody_calls;
+	bool fail_replacebody;
+};
+
+static const char *f_getsymval(void *ctx, const char *name)
+{
+	return g_hash_table_lookup(((struct fake *)ctx)->macros, name);
+}
+
+static int f_setreply(void *ctx, const char *r, const char *x, const char *t)
+{
+	struct fake *f = ctx;
+
+	g_strlcpy(f->rcode, r, sizeof(f->rcode));
+	g_strlcpy(f->xcode, x, sizeof(f->xcode));
+	g_strlcpy(f->text, t, sizeof(f->text));
+	return 0;
+}
+
+static int f_chgheader(void *ctx, const char *name, int idx, const char *value)
+{
+	g_string_append_printf(((struct fake *)ctx)->calls, "chg %s %d %s\n", name, idx,
+			       value ? value : "(delete)");
+	return 0;
+}
+
+static int f_addheader(void *ctx, const char *name, const char *value)
+{
+	g_string_append_printf(((struct fake *)ctx)->calls, "add %s %s\n", name, value);
+	return 0;
+}
+
+static int f_insheader(void *ctx, int idx, const char *name, const char *value)
+{
+	g_string_append_printf(((struct fake *)ctx)->calls, "ins %d %s %s\n", idx, name, value);
+	return 0;
+}
+
+static int f_replacebody(void *ctx, const unsigned char *buf, int len)
+{
+	struct fake *f = ctx;
+
+	if (f->fail_replacebody)
+		return -1;
+	f->replacebody_calls++;
+	g_byte_array_append(f->body, buf, (guint)len);
+	return 0;
+}
+
+static int f_quarantine(void *ctx, const char *reason)
+{
+	g_string_append_printf(((struct fake *)ctx)->calls, "quarantine %s\n", reason);
+	return 0;
+}
+
+static int f_progress(void *ctx)
+{
+	return 0;
+}
+
+static const struct tzm_ops fake_ops = {
+	f_getsymval, f_setreply, f_chgheader, f_addheader, f_insheader,
+	f_replacebody, f_quarantine, f_progress,
+};
+
+static struct fake *fake_new(void)
+{
+	struct fake *f = g_new0(struct fake, 1);
+
+	f->macros = g_hash_table_new(g_str_hash, g_str_equal);
+	f->calls = g_string_new("");
+	f->body = g_byte_array_new();
+	return f;
+}
+
+static void fake_free(struct fake *f)
+{
+	g_hash_table_destroy(f->macros);
+	g_string_free(f->calls, TRUE);
+	g_byte_array_unref(f->body);
+	g_free(f);
+}
+
+/* ------------------------------------------------------------ fixture */
+
+static char tmpdir[64];
+
+/* Install a runtime whose config is the defaults plus `extra` lines. */
+static void use_config(const char *extra)
+{
+	char *text = g_strdup_printf("Socket local:%s/sock\nSpoolDir %s/spool\n"
+				     "QuarantineDir %s/q\nInternalNetworks 10.0.0.0/8\n%s",
+				     tmpdir, tmpdir, tmpdir, extra ? extra : "");
+	char *path = g_strdup_printf("%s/textize.conf", tmpdir);
+	char err[TZ_ERRLEN];
+	struct tz_config *cfg;
+	struct tzm_runtime *rt;
+
+	g_file_set_contents(path, text, -1, NULL);
+	cfg = tz_config_load(path, err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	rt = tzm_runtime_new(cfg, err, sizeof(err));
+	if (rt == NULL)
+		fail_msg("%s", err);
+	tz_config_unref(cfg);
+	tzm_runtime_set_current(rt);
+	g_free(text);
+	g_free(path);
+}
+
+static int setup(void **state)
+{
+	char *spool;
+
+	strcpy(tmpdir, "/tmp/tz-test-session-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	spool = g_strdup_printf("%s/spool", tmpdir);
+	g_mkdir_with_parents(spool, 0700);
+	g_free(spool);
+	use_config(NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
+
+	tzm_runtime_current_clear();
+	if (system(cmd) != 0)
+		return -1;
+	g_free(cmd);
+	return 0;
+}
+
+static const char *const msg_headers[][2] = {
+	{ "From", " Sender <sender@example.com>" },
+	{ "To", " user@city.example.lg.jp" },
+	{ "Subject", " =?UTF-8?B?5Lya6K2w?=\n\tfolded" },
+	{ "Message-ID", " <m1@example.com>" },
+	{ "MIME-Version", " 1.0" },
+	{ "Content-Type", " multipart/alternative; boundary=\"b\"" },
+	{ NULL, NULL }
+};
+
+static const char msg_body[] =
+	"--b\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nhello \xe4\xbc\x9a\xe8\xad\xb0\r\n"
+	"--b\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n<p>hello</p>\r\n--b--\r\n";
+
+/* A connection as the MTA opens one: tzm_conn_new then the connect step
+ * (which sets up the policy state). */
+static struct tzm_conn *conn_open(const char *name, const char *addr)
+{
+	struct tzm_conn *c = tzm_conn_new(name, addr);
+	struct fake *f = fake_new();
+
+	assert_non_null(c);
+	assert_int_equal(tzm_on_connect(c, &fake_ops, f), TZM_CONTINUE);
+	fake_free(f);
+	return c;
+}
+
+/* Drive MAIL .. EOM for one message; returns the eom status. */
+static enum tzm_status run_message(struct tzm_conn *c, struct fake *f, const char *qid)
+{
+	char *from[] = { "<sender@example.com>", NULL };
+	char *rcpt[] = { "<user@city.example.lg.jp>", NULL };
+	enum tzm_status st;
+
+	g_hash_table_insert(f->macros, "i", (gpointer)qid);
+	assert_int_equal(tzm_on_mail(c, &fake_ops, f, from), TZM_CONTINUE);
+	assert_int_equal(tzm_on_rcpt(c, &fake_ops, f, rcpt), TZM_CONTINUE);
+	for (int i = 0; msg_headers[i][0]; i++) {
+		const char *v = msg_headers[i][1] + (c->leadspc ? 0 : 1);
+
+		st = tzm_on_header(c, &fake_ops, f, msg_headers[i][0], v);
+		if (st != TZM_CONTINUE)
+			return st;
+	}
+	st = tzm_on_eoh(c, &fake_ops, f);
+	if (st != TZM_CONTINUE)
+		return st;
+	/* the body in two chunks, split inside a line */
+	st = tzm_on_body(c, &fake_ops, f, (const unsigned char *)msg_body, 30);
+	if (st != TZM_CONTINUE)
+		return st;
+	st = tzm_on_body(c, &fake_ops, f, (const unsigned char *)msg_body + 30, sizeof(msg_body) - 31);
+	if (st != TZM_CONTINUE)
+		return st;
+	return tzm_on_eom(c, &fake_ops, f);
+}
+
+/* The original as the quarantine stored it: the newest original.eml under q/. */
+static char *stored_original(void)
+{
+	char *cmd = g_strdup_printf("find '%s/q' -name original.eml -printf '%%T@ %%p\\n' | sort -n | "
+				    "tail -1 | cut -d' ' -f2", tmpdir);
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	char *out = NULL, *text = NULL;
+
+	g_spawn_sync(NULL, argv, NULL, 0, NULL, NULL, &out, NULL, NULL, NULL);
+	g_strstrip(out);
+	if (*out)
+		g_file_get_contents(out, &text, NULL, NULL);
+	g_free(cmd);
+	g_free(out);
+	return text;
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void check_textized(struct fake *f)
+{
+	char *body = g_strndup((char *)f->body->data, f->body->len);
+
+	assert_true(f->replacebody_calls >= 1);
+	/* CRLF everywhere, no bare LF */
+	for (guint i = 0; i < f->body->len; i++)
+		if (f->body->data[i] == '\n')
+			assert_true(i > 0 && f->body->data[i - 1] == '\r');
+	assert_non_null(strstr(f->calls->str, "Content-Type"));
+	assert_non_null(strstr(f->calls->str, "add X-Textize"));
+	assert_null(strstr(body, "<p>"));
+	g_free(body);
+}
+
+static void test_inbound_leadspc(void **state)
+{
+	struct fake *f = fake_new();
+	struct tzm_conn *c = conn_open("mx.example.com", "192.0.2.1");
+	GString *want = g_string_new("");
+	char *orig;
+
+	c->leadspc = true;
+	assert_int_equal(tzm_on_helo(c, &fake_ops, f, "mx.example.com"), TZM_CONTINUE);
+	assert_int_equal(run_message(c, f, "ABC123"), TZM_CONTINUE);
+	check_textized(f);
+	/* values added by the milter carry their own leading blank */
+	assert_non_null(strstr(f->calls->str, "add X-Textize  textize"));
+	/* the quarantined original is the message byte for byte */
+	for (int i = 0; msg_headers[i][0]; i++) {
+		char **lines = g_strsplit(msg_headers[i][1], "\n", -1);
+		char *v = g_strjoinv("\r\n", lines);
+
+		g_string_append_printf(want, "%s:%s\r\n", msg_headers[i][0], v);
+		g_strfreev(lines);
+		g_free(v);
+	}
+	g_string_append(want, "\r\n");
+	g_string_append(want, msg_body);
+	orig = stored_original();
+	assert_non_null(orig);
+	assert_string_equal(orig, want->str);
+	assert_null(c->msg);
+	g_free(orig);
+	g_string_free(want, TRUE);
+	tzm_conn_free(c);
+	fake_free(f);
+}
+
+static void test_inbound_no_leadspc(void **state)
+{
+	struct fake *f = fake_new();
+	struct tzm_conn *c = conn_open("mx.example.com", "192.0.2.1");
+	char *orig;
+
+	assert_int_equal(run_message(c, f, "ABC124"), TZM_CONTINUE);
+	check_textized(f);
+	assert_non_null(strstr(f->calls->str, "add X-Textize textize"));
+	orig = stored_original();
+	assert_non_null(orig);
+	assert_non_null(strstr(orig, "Subject: =?UTF-8?B?5Lya6K2w?=\r\n\tfolded\r\n"));
+	g_free(orig);
+	tzm_conn_free(c);
+	fake_free(f);
+}
+
+static void test_several_messages(void **state)
+{
+	struct fake *f = fake_new();
+	struct tzm_conn *c = conn_open(NULL, "2001:db8::25");
+
+	for (int i = 0; i < 3; i++) {
+		g_string_truncate(f->calls, 0);
+		g_byte_array_set_size(f->body, 0);
+		assert_int_equal(run_message(c, f, "Q"), TZM_CONTINUE);
+		check_textized(f);
+	}
+	assert_int_equal(c->messages, 3);
+	tzm_conn_free(c);
+	fake_free(f);
+}
+
+/* Abort after each step, then one complete message on the same connection. */
+static void test_abort_every_step(void **state)
+{
+	char *from[] = { "<a@example.com>", NULL };
+	char *rcpt[] = { "<b@example.jp>", NULL };
+
+	for (int step = 0; step < 5; step++) {
+		struct fake *f = fake_new();
+		struct tzm_conn *c = conn_open("x", "192.0.2.9");
+
+		tzm_on_mail(c, &fake_ops, f, from);
+		if (step >= 1)
+			tzm_on_rcpt(c, &fake_ops, f, rcpt);
+		if (step >= 2)
+			tzm_on_header(c, &fake_ops, f, "Subject", "x");
+		if (step >= 3)
+			tzm_on_eoh(c, &fake_ops, f);
+		if (step >= 4)
+			tzm_on_body(c, &fake_ops, f, (const unsigned char *)"x\r\n", 3);
+		tzm_on_abort(c);
+		assert_null(c->msg);
+		tzm_on_abort(c);   /* twice is harmless */
+		assert_int_equal(run_message(c, f, "AB"), TZM_CONTINUE);
+		tzm_conn_free(c);
+		fake_free(f);
+	}
+}
+
+/* Close without a message, and close in the middle of one (no abort). */
+static void test_close(void **state)
+{
+	struct fake *f = fake_new();
+	char *from[] = { "<a@example.com>", NULL };
+	struct tzm_conn *c = conn_open("x", "192.0.2.9");
+
+	tzm_conn_free(c);
+	c = conn_open("x", "192.0.2.9");
+	tzm_on_mail(c, &fake_ops, f, from);
+	tzm_on_header(c, &fake_ops, f, "Subject", "x");
+	tzm_conn_free(c);
+	tzm_conn_free(NULL);
+	fake_free(f);
+}
+
+static void test_outbound(void **state)
+{
+	struct fake *f = fake_new();
+	struct tzm_conn *c = conn_open("pc1", "10.1.2.3");
+
+	assert_int_equal(tzm_direction(c), TZ_DIR_OUTBOUND);
+	assert_int_equal(run_message(c, f, "OUT1"), TZM_CONTINUE);
+	assert_int_equal(f->replacebody_calls, 0);
+	assert_string_equal(f->calls->str, "");
+	tzm_conn_free(c);
+	/* an authenticated session is outbound whatever the address */
+	c = conn_open("pc2", "198.51.100.7");
+	assert_int_equal(tzm_direction(c), TZ_DIR_INBOUND);
+	g_hash_table_insert(f->macros, "{auth_authen}", "staff1");
+	assert_int_equal(run_message(c, f, "OUT2"), TZM_CONTINUE);
+	assert_int_equal(tzm_direction(c), TZ_DIR_OUTBOUND);
+	assert_int_equal(f->replacebody_calls, 0);
+	tzm_conn_free(c);
+	fake_free(f);
+}
+
+static void test_engine_error(void **state)
+{
+	struct fake *f = fake_new();
+	struct tzm_conn *c;
+
+	use_config("MaxParts 1\n");
+	c = conn_open("x", "192.0.2.1");
+	assert_int_equal(run_message(c, f, "ERR1"), TZM_TEMPFAIL);
+	assert_string_equal(f->rcode, "451");
+	assert_string_equal(f->xcode, "4.3.0");
+	assert_int_equal(f->replacebody_calls, 0);
+	tzm_conn_free(c);
+	use_config("MaxParts 1\nOnError reject\n");
+	c = conn_open("x", "192.0.2.1");
+	assert_int_equal(run_message(c, f, "ERR2"), TZM_REJECT);
+	assert_string_equal(f->rcode, "550");
+	assert_string_equal(f->xcode, "5.7.0");
+	tzm_conn_free(c);
+	use_config(NULL);
+	fake_free(f);
+}
+
+static void test_spool_error(void **state)
+{
+	struct fake *f = fake_new();
+	struct tzm_conn *c;
+
+	use_config("SpoolMemoryLimit 10\nSpoolDir /nonexistent/spool\n");
+	c = conn_open("x", "192.0.2.1");
+	assert_int_equal(run_message(c, f, "SP1"), TZM_TEMPFAIL);
+	assert_string_equal(f->rcode, "451");
+	tzm_on_abort(c);
+	tzm_conn_free(c);
+	use_config(NULL);
+	fake_free(f);
+}
+
+static void test_too_big(void **state)
+{
+	struct fake *f = fake_new();
+	struct tzm_conn *c;
+
+	use_config("MaxMessageSize 100\n");
+	c = conn_open("x", "192.0.2.1");
+	assert_int_equal(run_message(c, f, "BIG1"), TZM_REJECT);
+	assert_string_equal(f->rcode, "552");
+	assert_string_equal(f->xcode, "5.3.4");
+	/* the MTA may still send eom; it must not pass */
+	assert_int_not_equal(tzm_on_eom(c, &fake_ops, f), TZM_CONTINUE);
+	tzm_conn_free(c);
+	use_config(NULL);
+	fake_free(f);
+}
+
+static void test_replacebody_fails(void **state)
+{
+	struct fake *f = fake_new();
+	struct tzm_conn *c = conn_open("x", "192.0.2.1");
+
+	f->fail_replacebody = true;
+	assert_int_equal(run_message(c, f, "RB1"), TZM_TEMPFAIL);
+	assert_string_equal(f->xcode, "4.3.0");
+	tzm_conn_free(c);
+	fake_free(f);
+}
+
+static void test_eom_without_mail(void **state)
+{
+	struct fake *f = fake_new();
+	struct tzm_conn *c = conn_open("x", "192.0.2.1");
+
+	assert_int_equal(tzm_on_header(c, &fake_ops, f, "Subject", "x"), TZM_CONTINUE);
+	assert_int_equal(tzm_on_eom(c, &fake_ops, f), TZM_TEMPFAIL);
+	tzm_conn_free(c);
+	fake_free(f);
+}
+
+/* A connection keeps its snapshot across a reload. */
+static void test_snapshot(void **state)
+{
+	struct tzm_conn *c = conn_open("x", "192.0.2.1");
+	struct tzm_runtime *old = c->rt;
+	struct tzm_runtime *now;
+
+	use_config("SubjectPrefix [x]\n");
+	now = tzm_runtime_current();
+	assert_ptr_not_equal(now, old);
+	assert_null(old->cfg->subject_prefix);
+	assert_string_equal(now->cfg->subject_prefix, "[x]");
+	tzm_runtime_unref(now);
+	tzm_conn_free(c);
+	use_config(NULL);
+}
+
+static void quiet(int prio, const char *line)
+{
+	(void)prio;
+	(void)line;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_inbound_leadspc),
+		cmocka_unit_test(test_inbound_no_leadspc),
+		cmocka_unit_test(test_several_messages),
+		cmocka_unit_test(test_abort_every_step),
+		cmocka_unit_test(test_close),
+		cmocka_unit_test(test_outbound),
+		cmocka_unit_test(test_engine_error),
+		cmocka_unit_test(test_spool_error),
+		cmocka_unit_test(test_too_big),
+		cmocka_unit_test(test_replacebody_fails),
+		cmocka_unit_test(test_eom_without_mail),
+		cmocka_unit_test(test_snapshot),
+	};
+
+	if (getenv("TZ_TEST_VERBOSE") == NULL)
+		tz_log_set_sink(quiet);
+	tz_engine_global_init();
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
