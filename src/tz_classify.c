@@ -2,6 +2,7 @@
  * a report, encrypted content, or something to strip and why. Pure
  * functions of the parsed tree; every header value is attacker-controlled. */
 #include "tz_engine_int.h"
+#include "tz_header.h"
 
 #include <string.h>
 
@@ -19,9 +20,10 @@ char *tz_mime_type(GMimeObject *obj)
 /* The name GMime decoded (RFC 2231 / 2047), before display-safety. */
 char *tz_raw_filename(GMimeObject *obj)
 {
-	const char *n = GMIME_IS_PART(obj) ? g_mime_part_get_filename(GMIME_PART(obj))
-					   : g_mime_object_get_content_type_parameter(obj, "name");
-	return n ? g_strdup(n) : NULL;
+	/* Our own decoder, not GMime's: GMime decodes ISO-2022-JP names with
+	 * glibc, which leaves escape bytes behind for CP932 extensions and made
+	 * harmless Japanese names look like they carried control characters. */
+	return tz_header_part_filename_decoded(obj);
 }
 
 static bool type_in(const char *t, const char *const *list)

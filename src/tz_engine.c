@@ -169,6 +169,7 @@ static void record_charset(struct conv *c, const struct tz_decode_info *info)
 	c->charset_recorded = true;
 	c->res->body_charset_declared = info->declared[0] ? g_strdup(info->declared) : NULL;
 	c->res->body_charset_used = g_strdup(info->used[0] ? info->used : "us-ascii");
+	c->res->body_charset_detected = info->detected;
 }
 
 /* Decode bytes in `charset` and append them as text. */

@@ -77,6 +77,7 @@ struct tz_result {
 	char ref_id[TZ_ID_LEN];      /* the id given to tz_engine_convert */
 	char *body_charset_declared; /* charset declared by the chosen text part, NULL when none */
 	char *body_charset_used;     /* charset actually used to decode it */
+	bool body_charset_detected;  /* the declared charset failed or was absent: `used` was detected */
 	bool body_undecodable;       /* some source bytes could not be decoded (replaced) */
 	char *subject;               /* decoded Subject, UTF-8, NULL when absent */
 	char *message_id;            /* Message-ID as in the header, NULL when absent */

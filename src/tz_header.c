@@ -430,9 +430,9 @@ static char *hd_part_param(GMimeObject *part, const char *header, const char *ke
 	return v;
 }
 
-char *tz_header_part_filename(GMimeObject *part)
+char *tz_header_part_filename_decoded(GMimeObject *part)
 {
-	char *name, *nfc, *safe;
+	char *name, *nfc;
 
 	if (part == NULL)
 		return NULL;
@@ -446,8 +446,20 @@ char *tz_header_part_filename(GMimeObject *part)
 		return NULL;
 	}
 	nfc = g_utf8_normalize(name, -1, G_NORMALIZE_NFC);
-	safe = tz_header_display_safe(nfc ? nfc : name);
-	g_free(nfc);
+	if (nfc == NULL)
+		return name;
+	g_free(name);
+	return nfc;
+}
+
+char *tz_header_part_filename(GMimeObject *part)
+{
+	char *name = tz_header_part_filename_decoded(part);
+	char *safe;
+
+	if (name == NULL)
+		return NULL;
+	safe = tz_header_display_safe(name);
 	g_free(name);
 	return safe;
 }

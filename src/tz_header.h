@@ -17,6 +17,11 @@ char *tz_header_decode(const char *raw);
  * NULL when the part has no name. g_free(). */
 char *tz_header_part_filename(GMimeObject *part);
 
+/* The same name decoded and NFC-normalised but NOT made display-safe: what
+ * the sender's mail client would show, controls included. For risk checks
+ * (RLO, control characters), never for display. NULL when none. g_free(). */
+char *tz_header_part_filename_decoded(GMimeObject *part);
+
 /* Copy of a UTF-8 string safe to show and to write into our own headers and
  * notices: bidi controls (U+202A-202E, U+2066-2069, U+200E/F), C0/C1
  * controls, CR/LF and path separators replaced by visible substitutes;

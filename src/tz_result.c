@@ -362,6 +362,7 @@ char *tz_result_to_json(const struct tz_result *r)
 	tz_json_begin_object(j, "body");
 	tz_json_string(j, "charset_declared", r->body_charset_declared);
 	tz_json_string(j, "charset_used", r->body_charset_used);
+	tz_json_bool(j, "charset_detected", r->body_charset_detected);
 	tz_json_bool(j, "undecodable", r->body_undecodable);
 	tz_json_uint(j, "text_bytes", r->text_bytes);
 	tz_json_end_object(j);

@@ -215,6 +215,42 @@ static void test_attachments_stripped(void **state)
 	tz_result_free(r);
 }
 
+/* A Japanese name with a CP932 extension character (ISO-2022-JP, NEC row 13)
+ * is not a "control character" name; a real RLO override is. */
+static void test_name_control_flags(void **state)
+{
+	struct tz_result *r = convert("names.eml");
+	(void)state;
+
+	assert_int_equal(r->parts->len, 2);
+	assert_string_equal(part(r, 0)->filename, "添付①.txt");
+	assert_false(part(r, 0)->risk & TZ_RISK_NAME_CONTROL);
+	assert_true(part(r, 1)->risk & TZ_RISK_NAME_CONTROL);
+	/* The override is shown, not obeyed. */
+	assert_null(strstr(part(r, 1)->filename, "\xe2\x80\xae"));
+	tz_result_free(r);
+}
+
+/* A body labelled ISO-2022-JP that is really Shift_JIS: detected, decoded,
+ * and the JSON says what was declared and what was used. */
+static void test_lying_label(void **state)
+{
+	struct tz_result *r = convert("lying-label.eml");
+	char *t = body_text(r);
+	char *json = tz_result_to_json(r);
+	(void)state;
+
+	assert_non_null(strstr(t, "本日の会議は午後三時からです。"));
+	assert_string_equal(r->body_charset_declared, "iso-2022-jp");
+	assert_string_equal(r->body_charset_used, "cp932");
+	assert_true(r->body_charset_detected);
+	assert_false(r->body_undecodable);
+	assert_non_null(strstr(json, "\"charset_detected\":true"));
+	g_free(json);
+	g_free(t);
+	tz_result_free(r);
+}
+
 static void test_rfc822_inline(void **state)
 {
 	struct tz_result *r = convert("rfc822.eml");
@@ -521,6 +557,8 @@ int main(void)
 		cmocka_unit_test(test_alternative_prefers_text),
 		cmocka_unit_test(test_stub_text_renders_html),
 		cmocka_unit_test(test_attachments_stripped),
+		cmocka_unit_test(test_name_control_flags),
+		cmocka_unit_test(test_lying_label),
 		cmocka_unit_test(test_rfc822_inline),
 		cmocka_unit_test(test_encrypted),
 		cmocka_unit_test(test_report),
