@@ -81,7 +81,8 @@ mail("eicar2", "clamd down", eicar.encode(), "application/octet-stream", "again.
 EOF
 
 # ---- the stack ----
-EXTRA="QuarantineKeyFile $TZ_TMP/quarantine.key
+EXTRA="LocalDomains city.example.lg.jp
+QuarantineKeyFile $TZ_TMP/quarantine.key
 AuditLog $TZ_TMP/audit.log
 AuditKeyFile $TZ_TMP/audit.key
 ScannerSocket $TZ_TMP/clamd.sock
