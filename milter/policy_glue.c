@@ -291,9 +291,17 @@ enum tzm_status tzm_policy_eom(struct tzm_conn *c, const struct tzm_ops *ops, vo
 		return tzm_fail(c, ops, ctx, "policy: no message state");
 	if (tz_verdict_stops(pm->v))
 		return stop(c, ops, ctx, pm->v);
-	for (guint i = 0; i < pm->v->edits->len; i++)
-		if (apply_edit(c, ops, ctx, g_ptr_array_index(pm->v->edits, i)) < 0)
-			return tzm_fail(c, ops, ctx, "policy: header edit refused by the MTA");
+	/* Changes and deletions name fields by their index among the
+	 * original header, so they go before anything is inserted or added
+	 * (our own Authentication-Results would otherwise be index 1). */
+	for (int pass = 0; pass < 2; pass++) {
+		for (guint i = 0; i < pm->v->edits->len; i++) {
+			const struct tz_verdict_edit *e = g_ptr_array_index(pm->v->edits, i);
+			bool by_index = e->op == TZ_EDIT_CHANGE || e->op == TZ_EDIT_DELETE;
+			if (by_index == (pass == 0) && apply_edit(c, ops, ctx, e) < 0)
+				return tzm_fail(c, ops, ctx, "policy: header edit refused by the MTA");
+		}
+	}
 	if (pm->v->action == TZ_ACTION_HOLD) {
 		char *why = g_strdup_printf("textize policy: %s", pm->v->reason ? pm->v->reason : "");
 		int rc = ops->quarantine(ctx, why);

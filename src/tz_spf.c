@@ -378,16 +378,25 @@ static char *pvalue(const char *s)
 	return g_strdup(s);
 }
 
-static const char *spf_comment(enum tz_spf_res res)
+/* The Received-SPF comment (RFC 7208 9.1), in libspf2's usual words. d and
+ * ip are already made safe. g_free(). */
+static char *spf_comment(enum tz_spf_res res, const char *d, const char *ip)
 {
 	switch (res) {
-	case TZ_SPF_PASS: return "designates";
-	case TZ_SPF_FAIL: return "does not designate";
-	case TZ_SPF_SOFTFAIL: return "does not designate (softfail)";
-	case TZ_SPF_NEUTRAL: return "makes no assertion about";
-	case TZ_SPF_NONE: return "publishes no SPF record for";
-	case TZ_SPF_TEMPERROR: return "could not be checked (temporary DNS error) for";
-	default: return "has an invalid SPF record for";
+	case TZ_SPF_PASS:
+		return g_strdup_printf("domain of %s designates %s as permitted sender", d, ip);
+	case TZ_SPF_FAIL:
+		return g_strdup_printf("domain of %s does not designate %s as permitted sender", d, ip);
+	case TZ_SPF_SOFTFAIL:
+		return g_strdup_printf("transitioning domain of %s does not designate %s as permitted sender", d, ip);
+	case TZ_SPF_NEUTRAL:
+		return g_strdup_printf("%s is neither permitted nor denied by domain of %s", ip, d);
+	case TZ_SPF_NONE:
+		return g_strdup_printf("domain of %s does not provide an SPF record", d);
+	case TZ_SPF_TEMPERROR:
+		return g_strdup_printf("temporary error looking up the SPF record of %s", d);
+	default:
+		return g_strdup_printf("domain of %s has an invalid SPF record", d);
 	}
 }
 
@@ -400,13 +409,14 @@ static void add_headers(const struct tz_spf_policy *p, const struct tz_spf_resul
 	char ip[64];
 	char *qfrom = quoted(sender), *qhelo = quoted(helo);
 	char *pv = pvalue(r->helo_identity ? helo : sender);
-	char *val;
+	char *val, *comment;
 
 	safe_ip(ip, sizeof(ip), client_ip);
-	val = g_strdup_printf("%s (%s: domain of %s %s %s) client-ip=%s; envelope-from=%s; "
-			      "helo=%s; receiver=%s; identity=%s;", res, p->authserv_id,
-			      r->domain[0] ? r->domain : "(none)", spf_comment(r->result), ip, ip,
+	comment = spf_comment(r->result, r->domain[0] ? r->domain : "(none)", ip);
+	val = g_strdup_printf("%s (%s: %s) client-ip=%s; envelope-from=%s; helo=%s; "
+			      "receiver=%s; identity=%s;", res, p->authserv_id, comment, ip,
 			      qfrom, qhelo, p->authserv_id, ident);
+	g_free(comment);
 	/* Inserted in reverse: Authentication-Results ends up on top. */
 	tz_verdict_edit(v, TZ_EDIT_INSERT, "Received-SPF", 0, val);
 	g_free(val);

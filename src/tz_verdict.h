@@ -35,7 +35,9 @@ enum tz_edit_op {
 
 /* One header edit. index is the 1-based occurrence among the original
  * fields with that name (CHANGE/DELETE); deletions of one name are listed
- * from the highest index down so either index semantics of the MTA works. */
+ * from the highest index down so either index semantics of the MTA works.
+ * The glue applies every CHANGE/DELETE before any INSERT/APPEND, so that
+ * fields we add never shift the indexes of the original ones. */
 struct tz_verdict_edit {
 	enum tz_edit_op op;
 	char *name;            /* owned */
