@@ -25,6 +25,7 @@ static const char builtin_ja[] =
 	"##     {index}    部分の番号(1 から)        {ref}      参照番号#番号\n"
 	"##     {name}     ファイル名(無いときは「(名前なし)」)\n"
 	"##     {type}     宣言された形式             {detected} 内容から判定した形式\n"
+	"##     {kind}     種類(「PDF 文書」「Excel ブック」など。表に無い形式は MIME タイプ)\n"
 	"##     {size}     大きさ(読みやすい形)       {bytes}    大きさ(バイト数)\n"
 	"##     {sha256}   SHA-256                    {reason}   取り除いた理由\n"
 	"##     {risk}     危険の兆候(無いときは「なし」)\n"
@@ -45,7 +46,7 @@ static const char builtin_ja[] =
 	"取り除いた部分({count} 件):\n"
 	"{each:part}\n"
 	"  [{index}] {name}\n"
-	"      形式: {type}(内容: {detected})  大きさ: {size}\n"
+	"      種類: {kind}  大きさ: {size}\n"
 	"      理由: {reason}\n"
 	"{if:part_risk}\n"
 	"      注意: {risk}\n"
@@ -80,6 +81,7 @@ static const char builtin_en[] =
 	"##     {index}    part number (from 1)        {ref}      ref_id#index\n"
 	"##     {name}     file name (\"(no name)\" when none)\n"
 	"##     {type}     declared type               {detected} type found from the content\n"
+	"##     {kind}     kind of file (\"PDF document\", \"Excel workbook\", ...; else the MIME type)\n"
 	"##     {size}     size, human-readable        {bytes}    size in bytes\n"
 	"##     {sha256}   SHA-256                     {reason}   why it was removed\n"
 	"##     {risk}     warning signs (\"none\" when none)\n"
@@ -101,7 +103,7 @@ static const char builtin_en[] =
 	"Removed parts ({count}):\n"
 	"{each:part}\n"
 	"  [{index}] {name}\n"
-	"      type: {type} (content: {detected})  size: {size}\n"
+	"      kind: {kind}  size: {size}\n"
 	"      reason: {reason}\n"
 	"{if:part_risk}\n"
 	"      warning: {risk}\n"
@@ -339,6 +341,58 @@ static void put_value(GString *out, const char *v, glong max)
 	g_string_append(out, "…");
 }
 
+/* A name staff recognise for a file's type ("Excel ブック" rather than
+ * application/vnd.openxmlformats-officedocument.spreadsheetml.sheet). The
+ * content's type wins over the declared one, except where the content only
+ * says "some bytes" or "some text". NULL when the type is not in the table. */
+static const char *kind_name(enum tz_notice_lang lang, const struct tz_part *p)
+{
+	static const struct { const char *type, *ja, *en; } kinds[] = {
+		{ "application/pdf", "PDF 文書", "PDF document" },
+		{ "application/vnd.openxmlformats-officedocument.spreadsheetml.", "Excel ブック", "Excel workbook" },
+		{ "application/vnd.ms-excel", "Excel ブック", "Excel workbook" },
+		{ "application/vnd.openxmlformats-officedocument.wordprocessingml.", "Word 文書", "Word document" },
+		{ "application/msword", "Word 文書", "Word document" },
+		{ "application/vnd.openxmlformats-officedocument.presentationml.", "PowerPoint プレゼンテーション", "PowerPoint presentation" },
+		{ "application/vnd.ms-powerpoint", "PowerPoint プレゼンテーション", "PowerPoint presentation" },
+		{ "application/vnd.oasis.opendocument.", "OpenDocument 文書", "OpenDocument file" },
+		{ "application/x-ichitaro", "一太郎文書", "Ichitaro document" },
+		{ "application/zip", "ZIP 圧縮ファイル", "ZIP archive" },
+		{ "application/x-7z-compressed", "7-Zip 圧縮ファイル", "7-Zip archive" },
+		{ "application/x-rar", "RAR 圧縮ファイル", "RAR archive" },
+		{ "application/vnd.rar", "RAR 圧縮ファイル", "RAR archive" },
+		{ "application/x-lzh", "LZH 圧縮ファイル", "LZH archive" },
+		{ "application/gzip", "gzip 圧縮ファイル", "gzip archive" },
+		{ "application/x-dosexec", "実行ファイル (Windows)", "Windows executable" },
+		{ "application/x-executable", "実行ファイル", "executable" },
+		{ "application/ms-tnef", "Outlook 添付情報 (winmail.dat)", "Outlook attachment data (winmail.dat)" },
+		{ "application/vnd.ms-tnef", "Outlook 添付情報 (winmail.dat)", "Outlook attachment data (winmail.dat)" },
+		{ "application/pkcs7-signature", "電子署名", "digital signature" },
+		{ "application/x-pkcs7-signature", "電子署名", "digital signature" },
+		{ "application/pgp-signature", "電子署名", "digital signature" },
+		{ "text/html", "HTML", "HTML" },
+		{ "text/calendar", "予定表 (iCalendar)", "calendar invitation" },
+		{ "text/csv", "CSV ファイル", "CSV file" },
+		{ "text/plain", "テキストファイル", "text file" },
+		{ "message/rfc822", "メール", "e-mail message" },
+		{ "image/", "画像", "image" },
+		{ "audio/", "音声", "audio" },
+		{ "video/", "動画", "video" },
+	};
+	const char *t = p->detected_type;
+
+	if (t == NULL || strcmp(t, "application/octet-stream") == 0 || strcmp(t, "text/plain") == 0
+	    || strcmp(t, "application/x-empty") == 0)
+		t = p->declared_type;
+	for (size_t i = 0; t && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		size_t n = strlen(kinds[i].type);
+		bool prefix = kinds[i].type[n - 1] == '/' || kinds[i].type[n - 1] == '.';
+		if (prefix ? strncmp(t, kinds[i].type, n) == 0 : strcmp(t, kinds[i].type) == 0)
+			return lang == TZ_NOTICE_EN ? kinds[i].en : kinds[i].ja;
+	}
+	return NULL;
+}
+
 /* Value of {key}; true when known. */
 static bool placeholder(const struct render *r, const char *key, const struct tz_part *p, GString *out)
 {
@@ -362,6 +416,10 @@ static bool placeholder(const struct render *r, const char *key, const struct tz
 		put_value(out, p->declared_type ? p->declared_type : "-", 80);
 	else if (strcmp(key, "detected") == 0)
 		put_value(out, p->detected_type ? p->detected_type : "-", 80);
+	else if (strcmp(key, "kind") == 0) {
+		const char *k = kind_name(r->lang, p);
+		put_value(out, k ? k : p->detected_type ? p->detected_type : p->declared_type ? p->declared_type : "-", 80);
+	}
 	else if (strcmp(key, "size") == 0)
 		g_string_append(out, tmp = tz_notice_size(r->lang, p->size));
 	else if (strcmp(key, "bytes") == 0)

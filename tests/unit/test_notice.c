@@ -129,6 +129,42 @@ static void test_long_name_cut(void **state)
 	g_string_free(out, TRUE);
 }
 
+/* {kind} names the type the way staff know it; the content's type wins
+ * unless it only says "bytes"; unknown types fall back to the MIME type. */
+static void test_kind(void **state)
+{
+	static const struct { const char *declared, *detected, *ja, *en; } cases[] = {
+		{ "application/octet-stream",
+		  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		  "Excel ブック", "Excel workbook" },
+		{ "application/pdf", "application/octet-stream", "PDF 文書", "PDF document" },
+		{ "image/png", "image/png", "画像", "image" },
+		{ "application/pdf", "application/x-dosexec", "実行ファイル (Windows)", "Windows executable" },
+		{ "application/x-unheard-of", NULL, "application/x-unheard-of", "application/x-unheard-of" },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		GPtrArray *parts = g_ptr_array_new_with_free_func((GDestroyNotify)tz_part_free);
+		struct tz_part *p = tz_part_new();
+		GString *ja = g_string_new(NULL), *en = g_string_new(NULL);
+
+		p->index = 1;
+		p->declared_type = g_strdup(cases[i].declared);
+		p->detected_type = g_strdup(cases[i].detected);
+		g_ptr_array_add(parts, p);
+		tz_notice_render("{each:part}\n{kind}\n{end}\n", TZ_NOTICE_JA, "R", false, parts, ja);
+		tz_notice_render("{each:part}\n{kind}\n{end}\n", TZ_NOTICE_EN, "R", false, parts, en);
+		g_strchomp(ja->str);
+		g_strchomp(en->str);
+		assert_string_equal(ja->str, cases[i].ja);
+		assert_string_equal(en->str, cases[i].en);
+		g_string_free(ja, TRUE);
+		g_string_free(en, TRUE);
+		g_ptr_array_free(parts, TRUE);
+	}
+}
+
 static void test_sizes(void **state)
 {
 	char *s;
@@ -154,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_bad_templates),
 		cmocka_unit_test(test_long_name_cut),
 		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_kind),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
