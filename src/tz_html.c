@@ -122,6 +122,14 @@ static void trim_line_end(struct writer *w)
 	g_string_truncate(w->buf, n);
 }
 
+/* How many of the last two characters are line breaks (0..2). */
+static unsigned trailing_newlines(const GString *s)
+{
+	if (s->len == 0 || s->str[s->len - 1] != '\n')
+		return 0;
+	return s->len >= 2 && s->str[s->len - 2] == '\n' ? 2 : 1;
+}
+
 static void append_spaces(GString *s, unsigned n)
 {
 	while (n--)
@@ -140,16 +148,23 @@ static void w_begin(struct writer *w, gunichar next)
 	int sep = w->fresh && w->cell_sep;
 
 	if (w->buf->len == 0 || w->want_nl) {
-		if (w->buf->len) {
-			unsigned q = MIN(w->quote, w->last_quote);
+		unsigned q = MIN(w->quote, w->last_quote), n;
+		unsigned before = trailing_newlines(w->buf), after;
 
-			trim_line_end(w);
-			g_string_append_c(w->buf, '\n');
-			if (w->want_nl > 1) {	/* the blank line keeps a shared quote level */
-				append_quote(w, q);
+		trim_line_end(w);
+		after = trailing_newlines(w->buf);
+		/* A line of only &nbsp; is blank once trimmed: it still counts
+		 * as the blank line it shows as, but never makes a second one. */
+		if (before == 0 && after > 0)
+			n = MIN(w->want_nl, 2 - after);
+		else
+			n = w->want_nl > before ? w->want_nl - before : 0;
+		while (n-- && w->buf->len) {
+			if (w->buf->str[w->buf->len - 1] == '\n') {
+				append_quote(w, q);	/* blank line keeps the shared quote level */
 				trim_line_end(w);
-				g_string_append_c(w->buf, '\n');
 			}
+			g_string_append_c(w->buf, '\n');
 		}
 		append_quote(w, w->quote);
 		if (w->marker[0] == '\0')
@@ -247,6 +262,18 @@ static void w_text(struct writer *w, const char *s, size_t len, int pre)
 			w->space = 1;
 			p++;
 			continue;
+		}
+		if (pre && (c == ' ' || c == '\t')) {
+			/* spaces that end a <pre> line would only be trimmed, and
+			 * writing them would make a blank line look like text */
+			const char *q = p;
+
+			while (q < end && (*q == ' ' || *q == '\t'))
+				q++;
+			if (q < end && (*q == '\n' || *q == '\r')) {
+				p = q;
+				continue;
+			}
 		}
 		if (c == '<') {
 			size_t skip = word_conditional(p, end);
@@ -943,6 +970,10 @@ int tz_html_to_text(const char *html, size_t len, unsigned max_depth,
 	r.max_depth = max_depth ? max_depth : HTML_DEPTH_DEFAULT;
 	walk(&r, doc->children);
 	trim_line_end(&r.w);
+	while (r.w.buf->len && r.w.buf->str[r.w.buf->len - 1] == '\n') {
+		g_string_truncate(r.w.buf, r.w.buf->len - 1);
+		trim_line_end(&r.w);
+	}
 	if (r.w.buf->len) {
 		g_string_append_len(out, r.w.buf->str, (gssize)r.w.buf->len);
 		g_string_append_c(out, '\n');

@@ -62,6 +62,11 @@ static const struct render_case cases[] = {
 	{"pre", "<pre>\n a  b\n\tc</pre>", " a  b\n\tc\n", 0},
 	{"pre blank cap", "<pre>a\n\n\n\nb</pre>", "a\n\nb\n", 0},
 	{"pre trailing spaces", "<pre>a   \nb</pre>", "a\nb\n", 0},
+	{"pre blank lines with spaces", "<pre>a\n   \n  \t\n   \nb</pre>", "a\n\nb\n", 0},
+	{"pre indent before tag", "<pre>  <b>x</b></pre>", "  x\n", 0},
+	{"nbsp paragraphs", "<p>a</p><p>&nbsp;</p><p>&nbsp;</p><p>b</p>", "a\n\nb\n", 0},
+	{"nbsp first and last", "<p>&nbsp;</p><p>a</p><p>&nbsp; </p>", "a\n", 0},
+	{"nbsp line", "<div>a</div><div>&nbsp;</div><div>b</div>", "a\n\nb\n", 0},
 	{"pre crlf", "<pre>a\r\nb\rc</pre>", "a\nb\nc\n", 0},
 	{"textarea", "<textarea>  a\n  b</textarea>", "  a\n  b\n", 0},
 	/* dropped content */
