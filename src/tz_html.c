@@ -47,6 +47,7 @@
 
 #include "tz_html.h"
 #include "tz_htmllink.h"
+#include "tz_htmlscan.h"
 #include "tz_util.h"
 
 /* libxml2 halts at 256 levels unless XML_PARSE_HUGE, which we do not set:
@@ -54,17 +55,10 @@
  * stack and 100,000 stray end tags take minutes. */
 #define HTML_DEPTH_DEFAULT 256
 
-/* libxml2 checks each attribute against all earlier ones of the same tag and
- * appends to a linked list: a tag with 80,000 attributes takes seconds to
- * parse. No real tag has this many; the document is cut before such a tag. */
-#define ATTR_GUARD_MAX 256
-
 /* Bounds on what a link's visible text is kept for (phishing analysis) and
  * on an image's alt text. */
 #define LINK_TEXT_CAP 2048
 #define ALT_CAP 1024
-
-#define META_SCAN 4096
 
 /* Spaces per list nesting level (matches the width of "・ " and "1. "). */
 #define LIST_INDENT 3
@@ -857,59 +851,12 @@ static void walk(struct render *r, xmlNode *first)
 
 /* ------------------------------------------------------------- the parse */
 
-/* Length of the prefix of html that is safe to give libxml2: up to (not
- * including) the first start tag with more than ATTR_GUARD_MAX attributes.
- * A deliberately simple tokenizer, one pass: it only counts, it never
- * decides what is rendered. */
-static size_t attr_guard(const char *html, size_t len)
-{
-	const char *p = html, *end = html + len;
-
-	while ((p = memchr(p, '<', (size_t)(end - p))) != NULL) {
-		const char *tag = p++;
-		unsigned count = 0;
-
-		if (p >= end || !g_ascii_isalpha(*p))
-			continue;
-		while (p < end && !g_ascii_isspace(*p) && *p != '>' && *p != '/')
-			p++;
-		while (p < end && *p != '>') {
-			if (g_ascii_isspace(*p) || *p == '/') {
-				p++;
-				continue;
-			}
-			if (++count > ATTR_GUARD_MAX)
-				return (size_t)(tag - html);
-			while (p < end && !g_ascii_isspace(*p) && *p != '=' && *p != '>' && *p != '/')
-				p++;
-			while (p < end && g_ascii_isspace(*p))
-				p++;
-			if (p >= end || *p != '=')
-				continue;
-			p++;
-			while (p < end && g_ascii_isspace(*p))
-				p++;
-			if (p < end && (*p == '"' || *p == '\'')) {
-				const char *q = memchr(p + 1, *p, (size_t)(end - p - 1));
-
-				if (q == NULL)
-					return len;
-				p = q + 1;
-			} else {
-				while (p < end && !g_ascii_isspace(*p) && *p != '>')
-					p++;
-			}
-		}
-	}
-	return len;
-}
-
 static xmlDoc *parse(const char *html, size_t len, unsigned *flags, char *err, size_t errlen)
 {
 	htmlParserCtxtPtr ctxt;
 	xmlDoc *doc;
 	char *fixed = NULL;
-	size_t n = attr_guard(html, len);
+	size_t n = tz_html_attr_guard(html, len);
 
 	if (n < len)
 		*flags |= TZ_HTML_TRUNCATED;
@@ -985,53 +932,4 @@ int tz_html_to_text(const char *html, size_t len, unsigned max_depth,
 	g_string_free(r.w.buf, TRUE);
 	xmlFreeDoc(doc);
 	return 0;
-}
-
-/* ---------------------------------------------------------- meta charset */
-
-static const char *find_ci(const char *p, const char *end, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (; p + n <= end; p++)
-		if (g_ascii_strncasecmp(p, needle, n) == 0)
-			return p;
-	return NULL;
-}
-
-/* A byte scan, not a parse: it runs before the bytes are decoded, over a
- * bounded window, and only extracts a token of charset-name characters. */
-char *tz_html_meta_charset(const char *html, size_t len)
-{
-	const char *end = html + MIN(len, META_SCAN), *p = html;
-
-	if (html == NULL)
-		return NULL;
-	while ((p = find_ci(p, end, "<meta")) != NULL) {
-		const char *tag_end = memchr(p, '>', (size_t)(end - p));
-		const char *c;
-
-		if (tag_end == NULL)
-			tag_end = end;
-		c = p + 5;
-		while ((c = find_ci(c, tag_end, "charset")) != NULL) {
-			const char *v = c + 7, *s;
-
-			while (v < tag_end && g_ascii_isspace(*v))
-				v++;
-			if (v < tag_end && *v == '=') {
-				v++;
-				while (v < tag_end && (g_ascii_isspace(*v) || *v == '"' || *v == '\''))
-					v++;
-				for (s = v; s < tag_end && s - v < 40 &&
-				     (g_ascii_isalnum(*s) || (*s && strchr("-_.:()+", *s))); s++)
-					;
-				if (s > v)
-					return g_strndup(v, (gsize)(s - v));
-			}
-			c += 7;
-		}
-		p = tag_end;
-	}
-	return NULL;
 }
