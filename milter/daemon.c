@@ -66,11 +66,30 @@ static int make_dir(const char *dir, mode_t mode, char *err, size_t errlen)
 	return 1;
 }
 
+/* Create the directory holding `file` (0750) when missing, for the user. */
+static int make_parent(const char *file, const struct tzm_user *u, char *err, size_t errlen)
+{
+	char *dir;
+	int made;
+
+	if (file == NULL)
+		return 0;
+	dir = g_path_get_dirname(file);
+	made = make_dir(dir, 0750, err, errlen);
+	if (made > 0 && u->set && chown(dir, u->uid, u->gid) < 0)
+		made = tz_err(err, errlen, "chown %s: %s", dir, strerror(errno));
+	g_free(dir);
+	return made < 0 ? -1 : 0;
+}
+
 int tzm_dirs_prepare(const struct tz_config *cfg, const struct tzm_user *u,
 		     char *err, size_t errlen)
 {
 	int made;
 
+	if (make_parent(cfg->audit_log, u, err, errlen) < 0 ||
+	    make_parent(cfg->report_database, u, err, errlen) < 0)
+		return -1;
 	made = make_dir(cfg->spool_dir, 0700, err, errlen);
 	if (made < 0)
 		return -1;

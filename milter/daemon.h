@@ -20,9 +20,10 @@ struct tzm_user {
 int tzm_user_lookup(const char *spec, struct tzm_user *u, char *err, size_t errlen);
 void tzm_user_clear(struct tzm_user *u);
 
-/* Create SpoolDir and the parent of QuarantineDir when missing (0700 / 0755)
- * and give SpoolDir (and a new QuarantineDir) to the user, so the daemon
- * can write there after dropping root. */
+/* Create SpoolDir and QuarantineDir (0700) and the directories of AuditLog
+ * and ReportDatabase (0750) when missing, owned by the user, so the daemon
+ * can write there after dropping root. Existing directories are left as
+ * they are. */
 int tzm_dirs_prepare(const struct tz_config *cfg, const struct tzm_user *u,
 		     char *err, size_t errlen);
 

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <glib.h>
+#include "tz_audit.h"
 #include "tz_log.h"
 #include "tz_util.h"
 
@@ -14,18 +15,32 @@ struct tzm_runtime *tzm_runtime_new(struct tz_config *cfg, char *err, size_t err
 {
 	struct tzm_runtime *rt;
 	struct tz_store *st;
+	struct tz_audit *audit = NULL;
+	char why[TZ_ERRLEN];
 
+	if (cfg->audit_log) {
+		audit = tz_audit_open(cfg->audit_log, cfg->audit_key_file, why, sizeof(why));
+		if (audit == NULL) {
+			tz_err(err, errlen, "AuditLog: %s", why);
+			return NULL;
+		}
+	}
 	st = tz_store_open(cfg->quarantine_dir, cfg->quarantine_key_file, err, errlen);
-	if (st == NULL)
+	if (st == NULL) {
+		tz_audit_free(audit);
 		return NULL;
+	}
+	if (audit)
+		tz_store_set_audit(st, audit);
 	/* The index is best effort by design (see tz_store.h); the files are
-	 * the truth. Quarantine: wire the audit log here. */
+	 * the truth. */
 	if (cfg->report_database)
 		tz_store_set_index(st, cfg->report_database);
 	rt = g_new0(struct tzm_runtime, 1);
 	rt->refs = 1;
 	rt->cfg = tz_config_ref(cfg);
 	rt->store = st;
+	rt->audit = audit;
 	return rt;
 }
 
@@ -41,6 +56,7 @@ void tzm_runtime_unref(struct tzm_runtime *rt)
 	if (rt == NULL || !g_atomic_int_dec_and_test(&rt->refs))
 		return;
 	tz_store_free(rt->store);
+	tz_audit_free(rt->audit);
 	tz_config_unref(rt->cfg);
 	g_free(rt);
 }

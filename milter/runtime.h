@@ -14,11 +14,13 @@ struct tzm_runtime {
 	int refs;                  /* atomic */
 	struct tz_config *cfg;     /* one reference, owned */
 	struct tz_store *store;    /* owned; opened on cfg->quarantine_dir */
+	struct tz_audit *audit;    /* owned; AuditLog, NULL when not set; outlives store */
 	unsigned generation;       /* 1 for the first load, +1 per reload */
 };
 
 /* Build a runtime from cfg (takes its own reference to cfg): opens the
- * store. NULL + err on failure. refs = 1. */
+ * store, its audit log (a log that cannot be opened is an error: nothing
+ * accepted goes unrecorded) and its index. NULL + err on failure. refs = 1. */
 struct tzm_runtime *tzm_runtime_new(struct tz_config *cfg, char *err, size_t errlen);
 struct tzm_runtime *tzm_runtime_ref(struct tzm_runtime *rt);
 void tzm_runtime_unref(struct tzm_runtime *rt);   /* NULL is a no-op */

@@ -165,6 +165,7 @@ SocketMode 0666
 SpoolDir $TZ_TMP/spool
 QuarantineDir $TZ_QUARANTINE
 ReportDatabase $TZ_TMP/report.db
+AuditLog $TZ_TMP/audit.log
 LogLevel debug
 $extra
 EOF

@@ -14,7 +14,8 @@ chown nobody "$TZ_TMP/run"
 base_conf="UserID nobody:nogroup
 SpoolDir $TZ_TMP/nobody/spool
 QuarantineDir $TZ_TMP/nobody/quarantine
-ReportDatabase $TZ_TMP/nobody/report.db"
+ReportDatabase $TZ_TMP/nobody/report.db
+AuditLog $TZ_TMP/nobody/log/audit.log"
 mkdir -p "$TZ_TMP/nobody"
 chown nobody "$TZ_TMP/nobody"
 TZ_QUARANTINE=$TZ_TMP/nobody/quarantine
