@@ -59,9 +59,17 @@ static int make_dir(const char *dir, mode_t mode, char *err, size_t errlen)
 {
 	struct stat st;
 
+	char *parent;
+	int rc;
+
 	if (stat(dir, &st) == 0)
 		return S_ISDIR(st.st_mode) ? 0 : tz_err(err, errlen, "%s: not a directory", dir);
-	if (g_mkdir_with_parents(dir, (int)mode) < 0)
+	/* missing parents are plain 0755 directories: only the last one is
+	 * private, and the user must be able to reach it */
+	parent = g_path_get_dirname(dir);
+	rc = g_mkdir_with_parents(parent, 0755);
+	g_free(parent);
+	if (rc < 0 || (mkdir(dir, mode) < 0 && errno != EEXIST))
 		return tz_err(err, errlen, "mkdir %s: %s", dir, strerror(errno));
 	return 1;
 }

@@ -283,6 +283,15 @@ static void test_inbound_leadspc(void **state)
 	assert_string_equal(orig, want->str);
 	assert_null(c->msg);
 	g_free(orig);
+	/* and the audit log recorded it */
+	{
+		char *path = g_strdup_printf("%s/audit.log", tmpdir), *log = NULL;
+
+		assert_true(g_file_get_contents(path, &log, NULL, NULL));
+		assert_non_null(strstr(log, "\"event\":\"stored\""));
+		g_free(log);
+		g_free(path);
+	}
 	g_string_free(want, TRUE);
 	tzm_conn_free(c);
 	fake_free(f);
