@@ -202,10 +202,43 @@ static unsigned scan_raw(const char *raw, GPtrArray *out)
 	return ats;
 }
 
+/* A copy of raw with unterminated comments closed, or NULL when they are
+ * balanced. GMime 3.2 leaks a buffer when a domain literal is followed by
+ * an unterminated comment ("a@[192.0.2.1] (x"); an attacker could repeat
+ * that in every message, so it never sees one. */
+static char *close_comments(const char *raw)
+{
+	size_t depth = 0;
+	bool quoted = false;
+	GString *s;
+
+	for (const char *p = raw; *p; p++) {
+		if (*p == '\\' && (quoted || depth) && p[1])
+			p++;
+		else if (quoted)
+			quoted = *p != '"';
+		else if (*p == '"' && !depth)
+			quoted = true;
+		else if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth)
+			depth--;
+	}
+	if (depth == 0)
+		return NULL;
+	s = g_string_new(raw);
+	/* the blank absorbs a trailing backslash that would escape a ')' */
+	g_string_append_c(s, ' ');
+	while (depth--)
+		g_string_append_c(s, ')');
+	return g_string_free(s, FALSE);
+}
+
 GPtrArray *tz_maddr_parse(const char *raw, bool *unparsed)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func(mailbox_free);
 	InternetAddressList *list;
+	char *closed;
 	guint parsed_with_at = 0, before;
 	unsigned ats;
 
@@ -213,7 +246,9 @@ GPtrArray *tz_maddr_parse(const char *raw, bool *unparsed)
 		*unparsed = false;
 	if (raw == NULL)
 		return out;
-	list = internet_address_list_parse(NULL, raw);
+	closed = close_comments(raw);
+	list = internet_address_list_parse(NULL, closed ? closed : raw);
+	g_free(closed);
 	walk_list(list, out, 0);
 	if (list)
 		g_object_unref(list);
