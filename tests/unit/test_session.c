@@ -118,8 +118,9 @@ static void use_config(const char *extra)
 {
 	char *text = g_strdup_printf("Socket local:%s/sock\nSpoolDir %s/spool\n"
 				     "QuarantineDir %s/q\nAuditLog %s/audit.log\nReportDatabase %s/report.db\n"
-				     "InternalNetworks 10.0.0.0/8\n%s",
-				     tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, extra ? extra : "");
+				     "InternalNetworks 10.0.0.0/8\n"
+				     "SPFCheck no\nStateDir %s\n%s",   /* policy: no DNS, no /var/lib */
+				     tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, extra ? extra : "");
 	char *path = g_strdup_printf("%s/textize.conf", tmpdir);
 	char err[TZ_ERRLEN];
 	struct tz_config *cfg;
