@@ -9,8 +9,9 @@ set -uo pipefail
 build=${TZ_TOP_BUILDDIR:?run from make check or set TZ_TOP_BUILDDIR}
 # Not a sub-make of the running `make check`: no jobserver to share.
 unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
-dest=$(mktemp -d "${TMPDIR:-/tmp}/tz-install.XXXXXX")
-trap 'rm -rf "$dest"' EXIT
+# Inside the build tree: make distcheck allows no writes outside it.
+dest=$(mktemp -d "$build/tests/install-root.XXXXXX")
+trap 'rm -rf "$dest" "$dest.log"' EXIT
 passed=0 failed=0
 ok()   { passed=$((passed + 1)); echo "ok - $1"; }
 fail() { failed=$((failed + 1)); echo "not ok - $1"; }
