@@ -215,6 +215,32 @@ unsigned tz_charset_iconv_append(iconv_t cd, const char *buf, size_t len,
 	return replaced;
 }
 
+/* UTF-8 "decoded" by validation, not by iconv: glibc's UTF-8 -> UTF-8
+ * accepts sequences beyond U+10FFFF and passes them on. Each invalid byte
+ * becomes one U+FFFD, as tz_charset_iconv_append does. */
+static unsigned cs_utf8_copy(const char *buf, size_t len, GString *out)
+{
+	const char *p = buf, *e = buf + len, *end;
+	unsigned replaced = 0;
+
+	while (p < e) {
+		if (g_utf8_validate_len(p, (gsize)(e - p), &end)) {
+			g_string_append_len(out, p, e - p);
+			break;
+		}
+		g_string_append_len(out, p, end - p);
+		if (*end == '\0') {   /* NUL is valid UTF-8; cs_postprocess drops it */
+			g_string_append_c(out, '\0');
+			p = end + 1;
+			continue;
+		}
+		g_string_append(out, "\xef\xbf\xbd");
+		replaced++;
+		p = end + 1;
+	}
+	return replaced;
+}
+
 /* Plain iconv decode of a known charset, with the fallback converter when
  * the first leaves replacements. Returns the replacements. */
 static unsigned cs_iconv_decode(const struct cs_info *ci, const char *name,
@@ -226,6 +252,8 @@ static unsigned cs_iconv_decode(const struct cs_info *ci, const char *name,
 	size_t old = out->len;
 	unsigned r, r2;
 
+	if (g_ascii_strcasecmp(ci ? ci->canon : name, "utf-8") == 0)
+		return cs_utf8_copy(buf, len, out);
 	if (conv == NULL) {
 		g_strlcpy(up, ci ? ci->canon : name, sizeof up);
 		for (r = 0; up[r] != '\0'; r++)
@@ -482,38 +510,54 @@ static bool cs_plausible(const struct cs_info *ci, const char *buf, size_t len,
 
 /* ---- the entry point --------------------------------------------------- */
 
-/* Drop NUL bytes (they end C strings downstream; clients do not show them)
- * and replace private-use code points with their visible stand-ins. */
-static void cs_postprocess(GString *out, size_t from)
+/* Drop NUL bytes (they end C strings downstream; clients do not show them),
+ * replace private-use code points with their visible stand-ins, and make
+ * the result valid UTF-8 whatever iconv gave: glibc's UTF-8 -> UTF-8 (and
+ * UCS-4) pass through sequences beyond U+10FFFF ("\xf6\xad\x9a\x9c"),
+ * which every later step assumes cannot happen. Returns the number of
+ * such sequences replaced by U+FFFD. */
+static unsigned cs_postprocess(GString *out, size_t from)
 {
 	size_t k;
 	GString *t;
-	const char *p, *e, *sub;
+	const char *p, *e, *sub, *bad = NULL;
 	gunichar ch;
+	unsigned replaced = 0;
 
+	if (!g_utf8_validate_len(out->str + from, out->len - from, &bad))
+		bad = bad ? bad : out->str + from;
+	else
+		bad = NULL;
 	for (k = from; k < out->len; k++)
 		if (out->str[k] == '\0' || (unsigned char)out->str[k] == 0xee ||
 		    ((unsigned char)out->str[k] == 0xef && k + 1 < out->len &&
 		     (unsigned char)out->str[k + 1] < 0xa4))
 			break;
+	if (bad != NULL && (size_t)(bad - out->str) < k)
+		k = (size_t)(bad - out->str);
 	if (k == out->len)
-		return;
+		return 0;
 	t = g_string_sized_new(out->len - from + 16);
 	for (p = out->str + k, e = out->str + out->len; p < e;) {
 		ch = g_utf8_get_char_validated(p, e - p);
 		if (*p == '\0') {
 			p++;
-		} else if (ch != (gunichar)-1 && ch != (gunichar)-2 &&
-			   (sub = tz_charset_pua_substitute(ch)) != NULL) {
+		} else if (ch == (gunichar)-1 || ch == (gunichar)-2) {
+			g_string_append(t, "\xef\xbf\xbd");
+			replaced++;
+			p++;
+		} else if ((sub = tz_charset_pua_substitute(ch)) != NULL) {
 			g_string_append(t, sub);
 			p = g_utf8_next_char(p);
 		} else {
-			g_string_append_c(t, *p++);
+			g_string_append_len(t, p, g_utf8_next_char(p) - p);
+			p = g_utf8_next_char(p);
 		}
 	}
 	g_string_truncate(out, k);
 	g_string_append_len(out, t->str, (gssize)t->len);
 	g_string_free(t, TRUE);
+	return replaced;
 }
 
 static void cs_set(char dst[40], const char *src)
@@ -642,7 +686,7 @@ void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
 			info->detected = strcmp(cs, canon) != 0;
 		}
 	}
-	cs_postprocess(out, old);
+	info->replaced += cs_postprocess(out, old);
 }
 
 void tz_charset_utf8_to_iso2022jp(const char *utf8, size_t len, GString *out)

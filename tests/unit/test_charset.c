@@ -143,6 +143,31 @@ static void test_undecodable(void **state)
 	DEC("utf-8", "", "", "utf-8", false, 0);
 }
 
+/* Whatever the label, the output is valid UTF-8: glibc's iconv passes
+ * sequences beyond U+10FFFF through from UTF-8 (and UCS-4), which the
+ * fuzzer found (tests/fuzz/regressions/fuzz_charset/). */
+static void test_always_valid_utf8(void **state)
+{
+	static const char *const labels[] = { "utf-8", "shift_jis", "ucs-4", "euc-jp", NULL };
+	static const char *const inputs[] = {
+		"a\xf6\xad\x9a\x9c" "b",          /* 4-byte form of 0x1AD69C */
+		"a\xf4\x90\x80\x80" "b",          /* U+110000 */
+		"a\xed\xa0\x80" "b",              /* a UTF-16 surrogate */
+		"\x1b$B$\"\x1b(B \xf6\xad\x9a\x9c",   /* JIS with a raw 8-bit run */
+		"\0\0\0\x7f\xff\xff\xff",          /* UCS-4BE 0x7FFFFFFF */
+	};
+	static const size_t lens[] = { 6, 6, 5, 13, 8 };
+
+	for (size_t l = 0; l < G_N_ELEMENTS(labels); l++)
+		for (size_t i = 0; i < G_N_ELEMENTS(inputs); i++) {
+			GString *out = g_string_new(NULL);
+
+			tz_charset_to_utf8(labels[l], inputs[i], lens[i], out, &info);
+			assert_true(g_utf8_validate(out->str, (gssize)out->len, NULL));
+			g_string_free(out, TRUE);
+		}
+}
+
 static void test_detect(void **state)
 {
 	assert_string_equal(tz_charset_detect("abc", 3), "us-ascii");
@@ -162,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_western),
 		cmocka_unit_test(test_carrier_emoji),
 		cmocka_unit_test(test_undecodable),
+		cmocka_unit_test(test_always_valid_utf8),
 		cmocka_unit_test(test_detect),
 	};
 
