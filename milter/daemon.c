@@ -108,6 +108,12 @@ int tzm_dirs_prepare(const struct tz_config *cfg, const struct tzm_user *u,
 		return -1;
 	if (made && u->set && chown(cfg->quarantine_dir, u->uid, u->gid) < 0)
 		return tz_err(err, errlen, "chown %s: %s", cfg->quarantine_dir, strerror(errno));
+	/* StateDir holds the circuit breaker's state file (policy) */
+	made = cfg->state_dir ? make_dir(cfg->state_dir, 0750, err, errlen) : 0;
+	if (made < 0)
+		return -1;
+	if (made && u->set && chown(cfg->state_dir, u->uid, u->gid) < 0)
+		return tz_err(err, errlen, "chown %s: %s", cfg->state_dir, strerror(errno));
 	return 0;
 }
 
