@@ -95,12 +95,22 @@ static int read_line(GMimeStream *in, GString *line, size_t max, bool *too_long)
 	return got;
 }
 
+/* Give cur the field collected in acc (acc is consumed). */
+static void rawhdr_close(struct tz_rawhdr *cur, GString **acc)
+{
+	if (*acc == NULL)
+		return;
+	cur->field = g_string_free(*acc, FALSE);
+	*acc = NULL;
+}
+
 int tz_rawhdr_read(GMimeStream *in, size_t max_bytes, unsigned max_fields,
 		   GPtrArray **fields, char *err, size_t errlen)
 {
 	GPtrArray *f = g_ptr_array_new_with_free_func((GDestroyNotify)tz_rawhdr_free);
 	GMimeStream *buf = g_mime_stream_buffer_new(in, GMIME_STREAM_BUFFER_BLOCK_READ);
 	GString *line = g_string_new(NULL);
+	GString *acc = NULL;   /* the current field as it grows: folded lines append in place */
 	struct tz_rawhdr *cur = NULL;
 	size_t total = 0;
 	bool first = true, too_long = false;
@@ -120,10 +130,10 @@ int tz_rawhdr_read(GMimeStream *in, size_t max_bytes, unsigned max_fields,
 		if (line->len == 0)
 			break;
 		if ((line->str[0] == ' ' || line->str[0] == '\t')) {
-			if (cur != NULL) {
-				char *n = g_strconcat(cur->field, "\n", line->str, NULL);
-				g_free(cur->field);
-				cur->field = n;
+			/* appended, not re-concatenated: 100,000 folded lines stay linear */
+			if (acc != NULL) {
+				g_string_append_c(acc, '\n');
+				g_string_append_len(acc, line->str, (gssize)line->len);
 			}
 			continue;
 		}
@@ -134,15 +144,22 @@ int tz_rawhdr_read(GMimeStream *in, size_t max_bytes, unsigned max_fields,
 			tz_err(err, errlen, "more than %u header fields", max_fields);
 			goto out;
 		}
+		if (cur != NULL)
+			rawhdr_close(cur, &acc);
 		cur = g_new0(struct tz_rawhdr, 1);
 		cur->name = g_strndup(line->str, nl);
-		cur->field = g_strndup(line->str, line->len);
+		cur->field = NULL;
+		acc = g_string_new_len(line->str, (gssize)line->len);
 		g_ptr_array_add(f, cur);
 	}
+	if (cur != NULL)
+		rawhdr_close(cur, &acc);
 	*fields = f;
 	f = NULL;
 	rc = 0;
 out:
+	if (acc != NULL)
+		g_string_free(acc, TRUE);
 	if (f != NULL)
 		g_ptr_array_free(f, TRUE);
 	g_string_free(line, TRUE);
