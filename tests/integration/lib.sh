@@ -166,6 +166,7 @@ SpoolDir $TZ_TMP/spool
 QuarantineDir $TZ_QUARANTINE
 ReportDatabase $TZ_TMP/report.db
 AuditLog $TZ_TMP/audit.log
+StateDir $TZ_TMP/state
 LogLevel debug
 $extra
 EOF
