@@ -10,6 +10,7 @@
 #include <syslog.h>
 #include "tz_engine.h"
 #include "tz_log.h"
+#include "tz_release.h"
 #include "tz_store.h"
 #include "tz_util.h"
 
@@ -132,6 +133,32 @@ out:
 	if (in)
 		g_object_unref(in);
 	return rc;
+}
+
+bool tzm_is_release(struct tzm_conn *c)
+{
+	struct tzm_msg *m = c->msg;
+	GMimeStream *s;
+	char why[TZ_ERRLEN] = "";
+	int ok = 0;
+
+	if (m->release_marker == NULL)
+		return false;
+	if (!c->rt->has_release_key)
+		tz_err(why, sizeof(why), "no ReleaseKeyFile configured");
+	else if (m->release_markers != 1)
+		tz_err(why, sizeof(why), "%u markers", m->release_markers);
+	else if ((s = tz_spool_stream(m->spool, why, sizeof(why))) != NULL) {
+		ok = tz_release_verify(c->rt->release_key, m->release_marker, s, why, sizeof(why));
+		g_object_unref(s);
+	}
+	if (ok == 1) {
+		tz_log(LOG_INFO, m->env.queue_id, "release marker verified: %s", m->release_marker);
+		return true;
+	}
+	/* Forged, altered or unverifiable: text-ize it like any inbound mail. */
+	tz_log(LOG_WARNING, m->env.queue_id, "release marker not accepted (%s); text-izing", why);
+	return false;
 }
 
 enum tzm_status tzm_textize(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx)

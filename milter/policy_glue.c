@@ -31,6 +31,7 @@ struct policy_msg {
 	struct tz_msghdr *hdrs;     /* top-level header fields as received */
 	bool hdr_overflow;          /* more fields than TZ_MSGHDR_MAX_FIELDS */
 	bool size_fired;            /* the streaming size rule has fired */
+	bool await_release;         /* stops held until EOM checks the release marker */
 	unsigned relay_refused;     /* recipients refused as relay attempts */
 	const char *relay_action;   /* "reject" or "tempfail" (static) */
 	char *summary;              /* last tzm_policy_summary() result */
@@ -245,6 +246,14 @@ enum tzm_status tzm_policy_eoh(struct tzm_conn *c, const struct tzm_ops *ops, vo
 	if (m->env.direction == TZ_DIR_INBOUND) {
 		tz_spoof_check(&pc->pol.spoof, false, m->env.sender, pm->hdrs, pm->v);
 		tz_spoof_strip(&pc->pol.spoof, pm->hdrs, pm->v);
+		/* Mail released from the quarantine comes from an internal
+		 * sender; whether its marker is genuine can only be decided
+		 * with the body (the MAC covers it). Hold the verdict until
+		 * end of message, where a marker that fails to verify gets it. */
+		if (m->release_marker != NULL && c->rt->has_release_key) {
+			pm->await_release = true;
+			return TZM_CONTINUE;
+		}
 	} else {
 		outbound_rules(c, ops, ctx, &pc->pol, pm);
 	}
@@ -261,7 +270,7 @@ enum tzm_status tzm_policy_body(struct tzm_conn *c, const struct tzm_ops *ops, v
 	if (!pm->size_fired)
 		pm->size_fired = tz_size_check_stream(&pc->pol.size, c->msg->env.direction,
 						      c->msg->bytes_in, pm->v);
-	return tz_verdict_stops(pm->v) ? stop(c, ops, ctx, pm->v) : TZM_CONTINUE;
+	return tz_verdict_stops(pm->v) && !pm->await_release ? stop(c, ops, ctx, pm->v) : TZM_CONTINUE;
 }
 
 /* One header edit through the ops table; values get the leading blank the

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <glib.h>
+#include <openssl/crypto.h>
 #include "tz_audit.h"
 #include "tz_log.h"
 #include "tz_util.h"
@@ -37,6 +38,18 @@ struct tzm_runtime *tzm_runtime_new(struct tz_config *cfg, char *err, size_t err
 	if (cfg->report_database)
 		tz_store_set_index(st, cfg->report_database);
 	rt = g_new0(struct tzm_runtime, 1);
+	/* A configured key that cannot be read is an error like any other
+	 * config error: running without it would text-ize released mail. */
+	if (cfg->release_key_file) {
+		if (tz_key_load(cfg->release_key_file, rt->release_key, why, sizeof(why)) < 0) {
+			tz_err(err, errlen, "ReleaseKeyFile: %s", why);
+			g_free(rt);
+			tz_store_free(st);
+			tz_audit_free(audit);
+			return NULL;
+		}
+		rt->has_release_key = true;
+	}
 	rt->refs = 1;
 	rt->cfg = tz_config_ref(cfg);
 	rt->store = st;
@@ -57,6 +70,7 @@ void tzm_runtime_unref(struct tzm_runtime *rt)
 		return;
 	tz_store_free(rt->store);
 	tz_audit_free(rt->audit);
+	OPENSSL_cleanse(rt->release_key, sizeof(rt->release_key));
 	tz_config_unref(rt->cfg);
 	g_free(rt);
 }

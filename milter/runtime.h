@@ -6,8 +6,10 @@
 #ifndef TZM_RUNTIME_H
 #define TZM_RUNTIME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "tz_config.h"
+#include "tz_crypt.h"
 #include "tz_store.h"
 
 struct tzm_runtime {
@@ -16,6 +18,8 @@ struct tzm_runtime {
 	struct tz_store *store;    /* owned; opened on cfg->quarantine_dir */
 	struct tz_audit *audit;    /* owned; AuditLog, NULL when not set; outlives store */
 	unsigned generation;       /* 1 for the first load, +1 per reload */
+	bool has_release_key;      /* ReleaseKeyFile loaded: released mail can be recognised */
+	unsigned char release_key[TZ_KEY_LEN];
 };
 
 /* Build a runtime from cfg (takes its own reference to cfg): opens the

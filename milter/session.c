@@ -4,6 +4,7 @@
  * into CRLF, a blank line, the body chunks) so the original kept in the
  * quarantine is the message the sender sent. */
 #include "session.h"
+#include "tz_release.h"
 
 #include <string.h>
 #include <syslog.h>
@@ -98,6 +99,7 @@ void tzm_msg_end(struct tzm_conn *c)
 	msg_summary(c);
 	tzm_policy_msg_free(m);
 	tz_spool_free(m->spool);
+	g_free(m->release_marker);
 	g_free(m->env.queue_id);
 	g_free(m->env.client_addr);
 	g_free(m->env.client_name);
@@ -247,6 +249,8 @@ enum tzm_status tzm_on_header(struct tzm_conn *c, const struct tzm_ops *ops, voi
 	g_string_append(line, "\r\n");
 	st = spool_append(c, ops, ctx, line->str, line->len);
 	g_string_free(line, TRUE);
+	if (g_ascii_strcasecmp(name, TZ_RELEASE_HEADER) == 0 && c->msg->release_markers++ == 0)
+		c->msg->release_marker = g_strstrip(g_strdup(value));
 	if (st == TZM_CONTINUE)
 		st = tzm_policy_header(c, ops, ctx, name, value);
 	return st;
@@ -287,6 +291,14 @@ enum tzm_status tzm_on_eom(struct tzm_conn *c, const struct tzm_ops *ops, void *
 	if (m->too_big) {
 		ops->setreply(ctx, "552", "5.3.4", "Message size exceeds fixed limit");
 		st = TZM_REJECT;
+		goto out;
+	}
+	/* Mail released from the quarantine was made by textizectl with the
+	 * release key: it has passed review, so neither the policy rules (its
+	 * envelope sender is internal) nor the conversion apply to it. */
+	if (m->env.direction == TZ_DIR_INBOUND && tzm_is_release(c)) {
+		st = TZM_CONTINUE;
+		m->action = "released";
 		goto out;
 	}
 	st = tzm_policy_eom(c, ops, ctx);

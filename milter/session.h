@@ -40,6 +40,8 @@ struct tzm_msg {
 	bool too_big;                /* passed MaxMessageSize */
 	gint64 t_start;              /* g_get_monotonic_time at MAIL */
 	void *policy;                /* policy_glue's per-message state, freed by it */
+	char *release_marker;        /* value of X-Textize-Release, NULL when absent */
+	unsigned release_markers;    /* how many such fields (more than one is never valid) */
 };
 
 struct tzm_conn {
@@ -91,6 +93,12 @@ enum tzm_status tzm_fail(struct tzm_conn *c, const struct tzm_ops *ops, void *ct
 /* The queue id of the current message, refreshed from macro "i" (Postfix
  * assigns it only after the first accepted RCPT). "NOQUEUE" when unknown. */
 const char *tzm_qid(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx);
+
+/* True when the message carries exactly one X-Textize-Release marker
+ * that verifies under ReleaseKeyFile against this body: mail released from
+ * the quarantine, which passes unchanged. A marker that does not verify is
+ * logged and the message is text-ized like any other (eom.c). */
+bool tzm_is_release(struct tzm_conn *c);
 
 /* End of message for inbound mail: convert, store, edit (eom.c). */
 enum tzm_status tzm_textize(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx);
