@@ -832,6 +832,12 @@ int tz_engine_convert(const struct tz_engine_options *opt, GMimeStream *in,
 		goto out;
 	}
 	metadata(&c, fields);
+	if (tz_prescan_parts(in, opt->limits.max_parts, err, errlen) != 0)
+		goto out;
+	if (g_mime_stream_seek(in, start, GMIME_STREAM_SEEK_SET) != start) {
+		tz_err(err, errlen, "cannot rewind the input stream");
+		goto out;
+	}
 	msg = parse(in, start, err, errlen);
 	top = msg != NULL ? g_mime_message_get_mime_part(msg) : NULL;
 	if (msg == NULL) {

@@ -55,4 +55,11 @@ bool tz_html_kind(GMimeObject *obj, int depth);
 /* The top-level body is encrypted: nothing can be text-ized. */
 bool tz_top_encrypted(GMimeObject *obj, int depth);
 
+/* ---- tz_prescan.c ---- */
+
+/* Scan the raw message from in's position to its end and fail (-1, err)
+ * when it holds more than max_parts MIME parts, before GMime builds them.
+ * Leaves the position at the end; the caller seeks back. */
+int tz_prescan_parts(GMimeStream *in, unsigned max_parts, char *err, size_t errlen);
+
 #endif
