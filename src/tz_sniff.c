@@ -80,11 +80,76 @@ void tz_sniff_thread_init(void)
 	(void)thread_magic();
 }
 
+/* Valid UTF-8 (a sequence cut by the end of the head is fine) without the
+ * control bytes that make libmagic call a buffer binary. */
+static bool looks_clean_text(const unsigned char *p, size_t len)
+{
+	const char *end;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = p[i];
+		if ((c < 0x20 && !(c >= 0x07 && c <= 0x0d) && c != 0x1b) || c == 0x7f)
+			return false;
+	}
+	if (g_utf8_validate((const char *)p, (gssize)len, &end))
+		return true;
+	/* Only an incomplete last sequence may remain: a lead byte and at most
+	 * two continuation bytes. */
+	if (len - (size_t)((const unsigned char *)end - p) > 3 || (unsigned char)*end < 0xc2)
+		return false;
+	for (const unsigned char *q = (const unsigned char *)end + 1; q < p + len; q++)
+		if ((*q & 0xc0) != 0x80)
+			return false;
+	return true;
+}
+
+/* libmagic 5.44 compiles the regex of every text rule it tries on each
+ * call, so one text buffer costs 0.3-1.5 ms whatever its size — for the
+ * HTML alternative of an ordinary mail, more than the whole rest of the
+ * conversion (docs/performance.md). A head that starts with an HTML
+ * document marker (after a BOM and blanks) and is clean UTF-8 text is what
+ * libmagic answers text/html for (its sgml rules, checked against libmagic
+ * itself in test_sniff); answer that without it. "%PDF-" in the first KiB
+ * wins over HTML in libmagic's database (a search rule), so such a head
+ * still goes to libmagic. Anything else goes to libmagic too. */
+static bool obvious_html(const unsigned char *p, size_t len)
+{
+	static const char *const markers[] = { "<!doctype", "<html" };
+	const unsigned char *q = p, *e = p + len;
+
+	if (len >= 3 && memcmp(q, "\xef\xbb\xbf", 3) == 0)
+		q += 3;
+	while (q < e && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'))
+		q++;
+	for (size_t k = 0; k < G_N_ELEMENTS(markers); k++) {
+		size_t n = strlen(markers[k]);
+		const unsigned char *r = q + n;
+
+		if ((size_t)(e - q) <= n || g_ascii_strncasecmp((const char *)q, markers[k], n) != 0)
+			continue;
+		if (k == 0) {   /* <!doctype html: blanks, then "html" */
+			if (!g_ascii_isspace(*r))
+				continue;
+			while (r < e && g_ascii_isspace(*r))
+				r++;
+			if ((size_t)(e - r) < 5 || g_ascii_strncasecmp((const char *)r, "html", 4) != 0)
+				continue;
+			r += 4;
+		}
+		if (r < e && (*r == '>' || g_ascii_isspace(*r)))
+			return !memmem(p, MIN(len, (size_t)1024), "%PDF-", 5) && looks_clean_text(p, len);
+	}
+	return false;
+}
+
 char *tz_sniff_magic_type(const void *buf, size_t len)
 {
-	magic_t m = thread_magic();
+	magic_t m;
 	const char *t = NULL;
 
+	if (obvious_html(buf, len))
+		return g_strdup("text/html");
+	m = thread_magic();
 	if (m != NULL && len > 0)
 		t = magic_buffer(m, buf, len);
 	if (len == 0)
@@ -149,15 +214,35 @@ static void zip_entry(struct tz_sniff *s)
 		s->risk |= TZ_RISK_EXECUTABLE;
 }
 
-/* Byte-wise state machine over the whole content: finds every local header
- * signature, then collects its fixed part and name across chunk borders. */
+/* State machine over the whole content: finds every local header
+ * signature, then collects its fixed part and name across chunk borders.
+ * Between headers (nearly all of the bytes) memmem finds the next
+ * signature; only the first bytes after a chunk border or a header go
+ * through the byte window, for a signature split across the border. */
 static void zip_scan(struct tz_sniff *s, const unsigned char *p, size_t len)
 {
+	size_t from = 0;   /* where the current ZIP_SCAN run began in this chunk */
+
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = p[i];
 
 		switch (s->zstate) {
 		case ZIP_SCAN:
+			if (i >= from + 3) {
+				/* Signatures ending before i were seen by the window. */
+				const unsigned char *hit = memmem(p + i - 3, len - (i - 3), "PK\3\4", 4);
+
+				if (hit == NULL) {
+					s->window = ((uint32_t)p[len - 3] << 16) | ((uint32_t)p[len - 2] << 8)
+						    | p[len - 1];
+					return;
+				}
+				i = (size_t)(hit - p) + 3;
+				s->window = 0x504b0304u;
+				s->zstate = ZIP_HEADER;
+				s->zgot = 0;
+				break;
+			}
 			s->window = (s->window << 8) | c;
 			if (s->window == 0x504b0304u) {
 				s->zstate = ZIP_HEADER;
@@ -173,6 +258,7 @@ static void zip_scan(struct tz_sniff *s, const unsigned char *p, size_t len)
 				if (s->zname_len == 0 || s->zname_len > 4096 || s->zhdr[0] > 100) {
 					s->zstate = ZIP_SCAN;
 					s->window = 0;
+					from = i + 1;
 				} else {
 					s->zstate = ZIP_NAME;
 				}
@@ -187,6 +273,7 @@ static void zip_scan(struct tz_sniff *s, const unsigned char *p, size_t len)
 				zip_entry(s);
 				s->zstate = ZIP_SCAN;
 				s->window = 0;
+				from = i + 1;
 			}
 			break;
 		}
@@ -208,6 +295,24 @@ static const struct pattern patterns[] = {
 	{ "/Launch", 7, TZ_RISK_SCRIPT, false },
 };
 
+/* Any of the PDF (non-OLE) patterns, all names starting with '/': one
+ * memchr pass instead of one memmem per pattern (random-looking stream
+ * data makes memmem with a 3-byte needle slow). */
+static bool pdf_has_action(const unsigned char *p, size_t len)
+{
+	const unsigned char *q = p, *e = p + len;
+
+	while ((q = memchr(q, '/', (size_t)(e - q))) != NULL) {
+		for (size_t k = 0; k < G_N_ELEMENTS(patterns); k++) {
+			const struct pattern *pt = &patterns[k];
+			if (!pt->ole && (size_t)(e - q) >= pt->len && memcmp(q, pt->bytes, pt->len) == 0)
+				return true;
+		}
+		q++;
+	}
+	return false;
+}
+
 /* Search the patterns in (carried tail + this chunk) without copying the
  * chunk: the border region is searched in a small scratch buffer. */
 static void pattern_scan(struct tz_sniff *s, const unsigned char *p, size_t len)
@@ -218,9 +323,11 @@ static void pattern_scan(struct tz_sniff *s, const unsigned char *p, size_t len)
 	memcpy(border, s->tail, s->tail_len);
 	memcpy(border + s->tail_len, p, take);
 	blen = s->tail_len + take;
-	for (size_t k = 0; k < G_N_ELEMENTS(patterns); k++) {
+	if (s->pdf && !(s->risk & TZ_RISK_SCRIPT) && (pdf_has_action(border, blen) || pdf_has_action(p, len)))
+		s->risk |= TZ_RISK_SCRIPT;
+	for (size_t k = 0; k < G_N_ELEMENTS(patterns) && s->ole; k++) {
 		const struct pattern *pt = &patterns[k];
-		if (pt->ole != s->ole || (!pt->ole && !s->pdf))
+		if (!pt->ole || (s->risk & pt->risk))
 			continue;
 		if (memmem(border, blen, pt->bytes, pt->len) || memmem(p, len, pt->bytes, pt->len))
 			s->risk |= pt->risk;

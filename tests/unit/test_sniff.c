@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include <magic.h>
 
 #include "tz_sniff.h"
 #include "tz_part.h"
@@ -156,6 +157,94 @@ static void test_names(void **state)
 	tz_sniff_free(NULL);
 }
 
+/* The memmem fast path of the ZIP scanner must find every local header
+ * wherever the chunk borders fall, also after long entry data. */
+static void test_zip_chunk_borders(void **state)
+{
+	static const size_t steps[] = { 1, 2, 3, 4, 5, 6, 7, 13, 29, 30, 31, 64, 4096, 100000 };
+	GByteArray *a = g_byte_array_new();
+	guint8 junk[70000];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (guint8)(i * 7 + (i >> 8));   /* no "PK\3\4" in it */
+	zip_entry(a, "[Content_Types].xml", 0);
+	g_byte_array_append(a, junk, sizeof(junk));
+	zip_entry(a, "xl/vbaProject.bin", 0);
+	g_byte_array_append(a, junk, 100);
+	zip_entry(a, "xl/run.exe", 0);
+	for (size_t k = 0; k < G_N_ELEMENTS(steps); k++) {
+		struct tz_part *p = sniff(a->data, a->len, steps[k], "book.xlsx",
+					  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", NULL);
+		assert_true(p->risk & TZ_RISK_MACRO);
+		assert_true(p->risk & TZ_RISK_EXECUTABLE);
+		assert_false(p->risk & TZ_RISK_ARCHIVE);
+		tz_part_free(p);
+	}
+	g_byte_array_free(a, TRUE);
+}
+
+/* PDF action names past the head and across chunk borders. */
+static void test_pdf_chunk_borders(void **state)
+{
+	static const char *const names[] = { "/Launch", "/JavaScript", "/JS" };
+	static const size_t steps[] = { 1, 2, 3, 5, 40, 41, 4096, 100000 };
+	(void)state;
+
+	for (size_t n = 0; n < G_N_ELEMENTS(names); n++) {
+		GString *pdf = g_string_new("%PDF-1.7\n");
+
+		for (int i = 0; pdf->len < 80000; i++)
+			g_string_append_printf(pdf, "%d 0 obj << /Type /Page /Jx /Lau /Java >> endobj\n", i);
+		g_string_append_printf(pdf, "<< /S %s >>\n%%%%EOF\n", names[n]);
+		for (size_t k = 0; k < G_N_ELEMENTS(steps); k++) {
+			struct tz_part *p = sniff(pdf->str, pdf->len, steps[k], "a.pdf", "application/pdf", NULL);
+			assert_true(p->risk & TZ_RISK_SCRIPT);
+			tz_part_free(p);
+		}
+		/* the same without the action name: no flag */
+		g_string_truncate(pdf, pdf->len - strlen(names[n]) - 12);
+		{
+			struct tz_part *p = sniff(pdf->str, pdf->len, 4096, "a.pdf", "application/pdf", NULL);
+			assert_false(p->risk & TZ_RISK_SCRIPT);
+			tz_part_free(p);
+		}
+		g_string_free(pdf, TRUE);
+	}
+}
+
+/* tz_sniff_magic_type answers some HTML heads without libmagic (libmagic
+ * compiles regexes on every call); the answer must be libmagic's. */
+static void test_html_shortcut_matches_libmagic(void **state)
+{
+	static const char *const heads[] = {
+		"<html>x</html>", "<HTML lang=ja>x", "<!DOCTYPE html>\n<html>",
+		"<!doctype HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\">", "\xef\xbb\xbf<html>",
+		"  \r\n<html>\n", "<html\n xmlns:v=\"urn:x\">", "<html\txmlns>", "<htmlx>", "<html",
+		"<!DOCTYPE htmlx>", "<!DOCTYPE  html>", "<!doctype\nhtml>", "<!doctypehtml>",
+		"<html><?php echo 1; ?>", "<html>#!/bin/sh\n", "<html>\x1b$B$3$s\x1b(B</html>",
+		"<html>\xe3\x81\x82</html>", "<html>\xe3\x81", "<html>\x82\xa0 sjis", "<html>\x01\x02",
+		"<?xml version=\"1.0\"?><html>", "<html>%PDF-1.4", "<html>\x7f", "<html>\xc0\x80",
+		"<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\"></head>",
+	};
+	magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR);
+	(void)state;
+
+	assert_non_null(m);
+	assert_int_equal(magic_load(m, NULL), 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(heads); i++) {
+		char *ours = tz_sniff_magic_type(heads[i], strlen(heads[i]));
+		const char *theirs = magic_buffer(m, heads[i], strlen(heads[i]));
+
+		if (theirs == NULL || strchr(theirs, '/') == NULL)
+			theirs = "application/octet-stream";
+		if (strcmp(ours, theirs) != 0)
+			fail_msg("head %zu (%s): ours %s, libmagic %s", i, heads[i], ours, theirs);
+		g_free(ours);
+	}
+	magic_close(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +253,9 @@ int main(void)
 		cmocka_unit_test(test_zip_flags),
 		cmocka_unit_test(test_content_types),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_zip_chunk_borders),
+		cmocka_unit_test(test_pdf_chunk_borders),
+		cmocka_unit_test(test_html_shortcut_matches_libmagic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
