@@ -84,7 +84,9 @@ static void msg_summary(struct tzm_conn *c)
 	       from, m->env.rcpts->len, m->action, m->ref_id[0] ? m->ref_id : "-",
 	       m->stripped, (unsigned long long)m->bytes_in,
 	       (unsigned long long)m->bytes_out, tz_spool_on_disk(m->spool) ? "disk" : "mem",
-	       (long long)ms, tzm_policy_summary(m),
+	       /* A released mail skipped the policy verdicts: naming rules
+	        * that were held and then not applied would mislead. */
+	       (long long)ms, strcmp(m->action, "released") == 0 ? "" : tzm_policy_summary(m),
 	       m->error[0] ? " error=" : "", m->error);
 	g_free(from);
 	g_free(client);

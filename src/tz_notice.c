@@ -56,13 +56,13 @@ static const char builtin_ja[] =
 	"{end}\n"
 	"\n"
 	"取り除いた部分が業務に必要な場合は、参照番号を添えて情報セキュリティ担当へ\n"
-	"お問い合わせください。無害化したうえでお渡しします。\n"
+	"お問い合わせください。安全を確認したうえでお渡しします。\n"
 	"{end}\n"
 	"{if:risky}\n"
 	"「注意」のある部分は攻撃に使われることの多い形式です。送信者に心当たりが\n"
 	"なければ開かずに、情報セキュリティ担当へご相談ください。\n"
 	"{end}\n"
-	"参照番号: {ref_id}\n"
+	"このメールの参照番号: {ref_id}\n"
 	"======================================================================\n";
 
 static const char builtin_en[] =
@@ -119,7 +119,7 @@ static const char builtin_en[] =
 	"Parts marked \"warning\" are of a kind often used in attacks. Unless you know\n"
 	"the sender expects you to open them, do not: contact the security team.\n"
 	"{end}\n"
-	"Reference: {ref_id}\n"
+	"Reference of this mail: {ref_id}\n"
 	"======================================================================\n";
 
 const char *tz_notice_builtin(enum tz_notice_lang lang)

@@ -14,7 +14,8 @@
 #include "tz_config.h"
 #include "textize.h"
 
-#define DEFAULT_CONF "/etc/textize/textize.conf"
+/* The milter's default, so both read the same file under any --prefix. */
+#define DEFAULT_CONF TZ_SYSCONFDIR "/textize.conf"
 
 static void usage(FILE *f)
 {

@@ -12,7 +12,8 @@
 #include "tz_report.h"
 #include "tz_store.h"
 
-#define DEFAULT_CONF "/etc/textize/textize.conf"
+/* The milter's default, so both read the same file under any --prefix. */
+#define DEFAULT_CONF TZ_SYSCONFDIR "/textize.conf"
 
 int ctl_qenv_open(struct ctl_qenv *e, const char *conf, unsigned need)
 {

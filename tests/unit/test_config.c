@@ -233,19 +233,6 @@ static void test_sample_conf(void **state)
 	g_free(path);
 }
 
-/* man/textize.conf.5.in, once written, names every key. */
-static void test_man_page(void **state)
-{
-	char *text = slurp("man/textize.conf.5.in");
-
-	if (text == NULL)
-		skip();
-	for (const struct tz_config_key *k = tz_config_keys; k->name; k++)
-		if (strstr(text, k->name) == NULL)
-			fail_msg("man/textize.conf.5.in does not document %s", k->name);
-	g_free(text);
-}
-
 /* Every row is complete and every default passes its own setter. */
 static void test_table(void **state)
 {
@@ -272,7 +259,6 @@ int main(void)
 		cmocka_unit_test(test_refcount),
 		cmocka_unit_test(test_repeat),
 		cmocka_unit_test(test_sample_conf),
-		cmocka_unit_test(test_man_page),
 		cmocka_unit_test(test_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
