@@ -10,30 +10,9 @@ void tz_autofwd_options_init(struct tz_autofwd_options *o)
 	o->act.action = TZ_ACTION_REJECT;
 }
 
-/* The first token of a structured value: leading CFWS skipped, up to the
- * next ';', space or comment. g_free(). */
-static char *first_token(const char *value)
-{
-	const char *s = value, *e;
-	int depth = 0;
-
-	while (*s) {
-		if (*s == '(')
-			depth++;
-		else if (*s == ')' && depth)
-			depth--;
-		else if (!depth && !g_ascii_isspace(*s))
-			break;
-		s++;
-	}
-	for (e = s; *e && *e != ';' && *e != '(' && !g_ascii_isspace(*e); e++)
-		;
-	return g_strndup(s, (gsize)(e - s));
-}
-
 static bool token_is(const char *value, const char *want)
 {
-	char *t = first_token(value);
+	char *t = tz_msghdr_first_token(value);
 	bool r = g_ascii_strcasecmp(t, want) == 0;
 
 	g_free(t);

@@ -144,20 +144,6 @@ out:
 	return ret;
 }
 
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int tz_breaker_state_save(const char *path, const struct tz_breaker_state *st, char *err, size_t errlen)
 {
 	GString *s = g_string_new("# textize circuit breaker state (textizectl breaker status|reset)\n");
@@ -171,7 +157,7 @@ int tz_breaker_state_save(const char *path, const struct tz_breaker_state *st, c
 	for (guint i = 0; st->senders && i < st->senders->len; i++)
 		g_string_append_printf(s, "sender %s\n", (char *)g_ptr_array_index(st->senders, i));
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write_all(fd, s->str, s->len) < 0 || fsync(fd) < 0) {
+	if (fd < 0 || tz_write_all(fd, s->str, s->len) < 0 || fsync(fd) < 0) {
 		tz_err(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}

@@ -36,22 +36,6 @@ struct tz_cfile {
 	unsigned char *out;      /* ciphertext + tag of one chunk */
 };
 
-int tz_write_all(int fd, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Read up to len bytes, stopping only at end of file. */
 static ssize_t read_full(int fd, void *buf, size_t len)
 {

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <glib.h>
 #include "textize.h"
+#include "tz_util.h"
 
 #define TZ_KEY_LEN 32
 #define TZ_CRYPT_CHUNK 65536
@@ -67,7 +68,5 @@ int tz_cfile_read_all(int dirfd, const char *fname, const char *aad_name,
 		      const unsigned char *key, const char *id, size_t max,
 		      GByteArray **out, char *err, size_t errlen);
 
-/* write(2) all of buf, retrying on EINTR and short writes. */
-int tz_write_all(int fd, const void *buf, size_t len);
 
 #endif

@@ -56,3 +56,22 @@ const char *tz_msghdr_get(const struct tz_msghdr *h, const char *name)
 	}
 	return NULL;
 }
+
+char *tz_msghdr_first_token(const char *value)
+{
+	const char *s = value, *e;
+	int depth = 0;
+
+	while (*s) {
+		if (*s == '(')
+			depth++;
+		else if (*s == ')' && depth)
+			depth--;
+		else if (!depth && !g_ascii_isspace(*s))
+			break;
+		s++;
+	}
+	for (e = s; *e && *e != ';' && *e != '(' && !g_ascii_isspace(*e); e++)
+		;
+	return g_strndup(s, (gsize)(e - s));
+}

@@ -36,4 +36,9 @@ const char *tz_msghdr_get(const struct tz_msghdr *h, const char *name);
 #define tz_msghdr_len(h) ((h)->fields->len)
 #define tz_msghdr_nth(h, i) ((const struct tz_msghdr_field *)g_ptr_array_index((h)->fields, (i)))
 
+/* The first token of a structured value (Auto-Submitted, Authentication-
+ * Results, ...): leading CFWS skipped, up to the next ';', space or
+ * comment; "" when there is none. g_free(). */
+char *tz_msghdr_first_token(const char *value);
+
 #endif

@@ -73,21 +73,13 @@ void tz_spoof_check(const struct tz_spoof_options *o, bool trusted, const char *
 
 char *tz_authres_id(const char *value)
 {
-	const char *s = value ? value : "", *e;
-	int depth = 0;
+	char *id = tz_msghdr_first_token(value ? value : "");
 
-	while (*s) {
-		if (*s == '(')
-			depth++;
-		else if (*s == ')' && depth)
-			depth--;
-		else if (!depth && !g_ascii_isspace(*s))
-			break;
-		s++;
+	if (*id == '\0') {
+		g_free(id);
+		return NULL;
 	}
-	for (e = s; *e && *e != ';' && *e != '(' && !g_ascii_isspace(*e); e++)
-		;
-	return e > s ? g_strndup(s, (gsize)(e - s)) : NULL;
+	return id;
 }
 
 struct doomed {

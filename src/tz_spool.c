@@ -46,23 +46,6 @@ void tz_spool_free(struct tz_spool *sp)
 	g_free(sp);
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Open an anonymous file in dir: O_TMPFILE has no name at any moment; the
  * mkstemp fallback (file systems without O_TMPFILE) unlinks at once. */
 static int open_tmpfile(const char *dir, char *err, size_t errlen)
@@ -97,7 +80,7 @@ static int spool_to_disk(struct tz_spool *sp, char *err, size_t errlen)
 
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, sp->mem->data, sp->mem->len) < 0) {
+	if (tz_write_all(fd, sp->mem->data, sp->mem->len) < 0) {
 		tz_err(err, errlen, "spool: write: %s", strerror(errno));
 		close(fd);
 		return -1;
@@ -121,7 +104,7 @@ int tz_spool_write(struct tz_spool *sp, const void *buf, size_t len,
 	}
 	if (sp->mem) {
 		g_byte_array_append(sp->mem, buf, (guint)len);
-	} else if (write_all(sp->fd, buf, len) < 0) {
+	} else if (tz_write_all(sp->fd, buf, len) < 0) {
 		tz_err(err, errlen, "spool: write: %s", strerror(errno));
 		goto fail;
 	}

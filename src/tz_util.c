@@ -2,11 +2,13 @@
 #include "tz_util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 #include <openssl/rand.h>
 
 int tz_err(char *err, size_t errlen, const char *fmt, ...)
@@ -81,4 +83,20 @@ int tz_id_valid(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+int tz_write_all(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }

@@ -20,6 +20,9 @@ void tz_id_new(char out[TZ_ID_LEN]);
  * path tricks where an id comes from the command line). */
 int tz_id_valid(const char *s);
 
+/* write(2) all of buf, retrying on EINTR and short writes; 0 or -1 (errno). */
+int tz_write_all(int fd, const void *buf, size_t len);
+
 /* Lower-case hex of len bytes into out (2*len+1 bytes). */
 void tz_hex(const unsigned char *in, size_t len, char *out);
 
