@@ -7,7 +7,10 @@
  *   - the decoded values we hand to logs, the index and JSON (subject,
  *     from, filenames) carry no line breaks or other controls;
  *   - printf directives in message data come out literally;
- *   - a filename with path separators is never a path ("../" neutralised). */
+ *   - a filename with path separators is never a path ("../" neutralised),
+ *     and the quarantine store names what it writes itself: after storing
+ *     such a message with hostile envelope strings, every file under the
+ *     queue is one of the fixed names, directories 0700 and files 0600. */
 #define _GNU_SOURCE 1
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,7 +21,13 @@
 #include <cmocka.h>
 #include <gmime/gmime.h>
 
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "tz_engine.h"
+#include "tz_envelope.h"
+#include "tz_store.h"
 
 #define REF "20260101-000000-000000-5ec0r17y"
 
@@ -198,12 +207,98 @@ static void test_filename_not_a_path(void **state)
 	free(text);
 }
 
+/* Walk the queue; every name must be one the store makes, with its mode. */
+static void check_tree(const char *dir, int level, const char *id, unsigned *files)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		char *p;
+		struct stat st;
+		bool ok;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		p = g_build_filename(dir, de->d_name, NULL);
+		assert_int_equal(lstat(p, &st), 0);
+		switch (level) {
+		case 0: ok = strcmp(de->d_name, "tmp") == 0 || strcmp(de->d_name, "entries") == 0; break;
+		case 1: ok = strlen(de->d_name) == 8 && strncmp(de->d_name, id, 8) == 0; break;
+		case 2: ok = strcmp(de->d_name, id) == 0; break;
+		default:
+			ok = strcmp(de->d_name, "meta.json") == 0 || strcmp(de->d_name, "original.eml") == 0
+			     || (g_str_has_prefix(de->d_name, "part-") && g_str_has_suffix(de->d_name, ".bin")
+				 && strlen(de->d_name) == 12);
+		}
+		if (!ok)
+			fail_msg("unexpected name in the queue: %s", p);
+		if (S_ISDIR(st.st_mode)) {
+			assert_int_equal(st.st_mode & 07777, 0700);
+			check_tree(p, level + 1, id, files);
+		} else {
+			assert_true(S_ISREG(st.st_mode));   /* never a symlink */
+			assert_int_equal(st.st_mode & 07777, 0600);
+			++*files;
+		}
+		g_free(p);
+	}
+	closedir(d);
+}
+
+static void test_store_names_its_files(void **state)
+{
+	char err[TZ_ERRLEN], id[TZ_ID_LEN];
+	char *root = g_dir_make_tmp("tz-sec-XXXXXX", NULL), *q = g_build_filename(root, "queue", NULL);
+	struct tz_envelope env = { 0 };
+	struct tz_engine_options opt;
+	struct tz_store *st;
+	struct tz_store_entry *e;
+	struct tz_result *r = NULL;
+	GMimeStream *in = g_mime_stream_mem_new_with_buffer(msg_injection, strlen(msg_injection));
+	unsigned files = 0;
+	mode_t old = umask(022);   /* the store's modes must not depend on the umask */
+
+	(void)state;
+	st = tz_store_open(q, NULL, err, sizeof(err));
+	assert_non_null(st);
+	e = tz_store_entry_begin(st, err, sizeof(err));
+	assert_non_null(e);
+	g_strlcpy(id, tz_store_entry_id(e), sizeof(id));
+	/* envelope strings are the sender's too */
+	env.queue_id = "../../qid";
+	env.helo = "../../../tmp/helo";
+	env.sender = "../../a@example.com";
+	env.rcpts = g_ptr_array_new();
+	g_ptr_array_add(env.rcpts, "/etc/passwd");
+	assert_int_equal(tz_store_entry_put_original(e, in, err, sizeof(err)), 0);
+	g_mime_stream_reset(in);
+	tz_engine_options_init(&opt);
+	assert_int_equal(tz_engine_convert(&opt, in, id, tz_store_entry_sink(e), &r, err, sizeof(err)), 0);
+	if (tz_store_entry_commit(e, &env, r, err, sizeof(err)) != 0)
+		fail_msg("commit: %s", err);
+	check_tree(q, 0, id, &files);
+	assert_int_equal(files, 2 + r->parts->len);   /* meta.json, original.eml, part-NNN.bin */
+	umask(old);
+	tz_result_free(r);
+	tz_store_free(st);
+	g_ptr_array_free(env.rcpts, TRUE);
+	g_object_unref(in);
+	char *rm = g_strdup_printf("rm -rf '%s'", root);
+	assert_int_equal(system(rm), 0);
+	g_free(rm);
+	g_free(q);
+	g_free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_injection),
 		cmocka_unit_test(test_format_directives_literal),
 		cmocka_unit_test(test_filename_not_a_path),
+		cmocka_unit_test(test_store_names_its_files),
 	};
 
 	tz_engine_global_init();
