@@ -1,9 +1,10 @@
 /* main.c — textize-milter: options, start-up order, signals.
  *
  * Start-up: load the config (-c FILE; when the default file is absent the
- * built-in defaults are used), bind the socket as the starting user, fix its
- * mode/owner, create SpoolDir/QuarantineDir, detach (Background), write the
- * PidFile, drop to UserID, open the quarantine store, serve. Running as root
+ * built-in defaults are used), bind the socket (and StatsSocket, see stats.h)
+ * as the starting user, fix its mode/owner, create SpoolDir/QuarantineDir,
+ * detach (Background), write the PidFile, drop to UserID, open the
+ * quarantine store, start the stats thread, serve. Running as root
  * without UserID is refused except in the foreground (-f, for tests and
  * debugging): a daemon parsing Internet mail must not keep root.
  *
@@ -28,6 +29,7 @@
 #include "daemon.h"
 #include "policy_glue.h"
 #include "runtime.h"
+#include "stats.h"
 #include "textize.h"
 #include "tz_config.h"
 #include "tz_engine.h"
@@ -99,9 +101,10 @@ static void warn_restart_keys(const struct tz_config *old, const struct tz_confi
 {
 	if (g_strcmp0(old->socket, new->socket) || g_strcmp0(old->user_id, new->user_id) ||
 	    g_strcmp0(old->pid_file, new->pid_file) || old->background != new->background ||
-	    old->socket_mode != new->socket_mode || old->milter_timeout != new->milter_timeout)
-		tz_log(LOG_WARNING, NULL, "reload: Socket, SocketMode, UserID, PidFile, Background "
-		       "and MilterTimeout take effect only after a restart");
+	    old->socket_mode != new->socket_mode || old->milter_timeout != new->milter_timeout ||
+	    g_strcmp0(old->stats_socket, new->stats_socket))
+		tz_log(LOG_WARNING, NULL, "reload: Socket, SocketMode, UserID, PidFile, Background, "
+		       "MilterTimeout and StatsSocket take effect only after a restart");
 }
 
 static void reload(const char *path)
@@ -149,6 +152,7 @@ static int start_up(struct tz_config *cfg, bool foreground)
 	if (tzm_socket_prepare(cfg, &user, err, sizeof(err)) < 0 ||
 	    tzm_dirs_prepare(cfg, &user, err, sizeof(err)) < 0)
 		goto fail;
+	tzm_stats_open(cfg, &user);   /* bound as the starting user, like Socket */
 	if (cfg->background && !foreground && tzm_daemonize(err, sizeof(err)) < 0)
 		goto fail;
 	if (tzm_pidfile_write(cfg->pid_file, err, sizeof(err)) < 0 ||
@@ -158,6 +162,7 @@ static int start_up(struct tz_config *cfg, bool foreground)
 	if (rt == NULL)
 		goto fail;
 	tzm_runtime_set_current(rt);
+	tzm_stats_start();   /* detached and unprivileged by now */
 	rc = 0;
 fail:
 	if (rc < 0)
@@ -256,6 +261,7 @@ int main(int argc, char **argv)
 	rc = start_up(cfg, foreground);
 	if (rc == 0)
 		rc = serve(conf_path);
+	tzm_stats_stop();
 	tzm_runtime_current_clear();
 	tzm_pidfile_remove(cfg->pid_file);
 	tz_config_unref(cfg);

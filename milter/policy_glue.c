@@ -343,6 +343,23 @@ const char *tzm_policy_summary(const struct tzm_msg *m)
 	return pm->summary;
 }
 
+void tzm_policy_stats(const struct tzm_msg *m, struct tz_stats_msg *out)
+{
+	struct policy_msg *pm = m ? m->policy : NULL;
+
+	out->verdict = TZ_ACTION_ACCEPT;
+	out->hits = NULL;
+	out->relay_refused = 0;
+	if (pm == NULL)
+		return;
+	out->verdict = pm->v->action;
+	out->hits = tz_verdict_summary(pm->v);
+	out->relay_refused = pm->relay_refused;
+	if (pm->relay_action == NULL ||
+	    tz_action_parse(pm->relay_action, ~0u, &out->relay_action) < 0)
+		out->relay_action = TZ_ACTION_REJECT;
+}
+
 void tzm_policy_msg_free(struct tzm_msg *m)
 {
 	struct policy_msg *pm = m->policy;

@@ -25,6 +25,7 @@
 #define TZM_POLICY_GLUE_H
 
 #include "session.h"
+#include "tz_stats.h"
 
 /* Once, before any thread starts (main): libspf2 logging and the DNS
  * per-query timeout (RES_OPTIONS) from cfg. */
@@ -46,6 +47,9 @@ enum tzm_status tzm_policy_eom(struct tzm_conn *c, const struct tzm_ops *ops, vo
 /* " policy=rule=action,..." for the summary line, "" when nothing fired.
  * Points into m's policy state (valid until tzm_policy_msg_free). */
 const char *tzm_policy_summary(const struct tzm_msg *m);
+/* The policy facts of m for the counters (verdict, hits, relay refusals);
+ * the strings point into m's policy state, as above. */
+void tzm_policy_stats(const struct tzm_msg *m, struct tz_stats_msg *out);
 void tzm_policy_msg_free(struct tzm_msg *m);
 void tzm_policy_conn_free(struct tzm_conn *c);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <syslog.h>
 #include "policy_glue.h"
+#include "stats.h"
 #include "tz_log.h"
 #include "tz_util.h"
 
@@ -99,6 +100,7 @@ void tzm_msg_end(struct tzm_conn *c)
 	if (m == NULL)
 		return;
 	msg_summary(c);
+	tzm_stats_message(c);   /* the same facts, counted for textizectl stats */
 	tzm_policy_msg_free(m);
 	tz_spool_free(m->spool);
 	g_free(m->release_marker);

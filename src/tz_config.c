@@ -19,6 +19,7 @@
 static int set_socket(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);
 static int set_log_level(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);
 static int set_networks(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);
+static int set_stats_socket(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);
 
 /* Every key, grouped by area. Areas append rows at the end of their block
  * (or a new block with a comment line). Columns: name, type, default (as
@@ -238,6 +239,10 @@ const struct tz_config_key tz_config_keys[] = {
 	{ "StateDir", "path", "/var/lib/textize",
 	  "directory of breaker.state (tripped breaker, shown and reset by textizectl breaker)",
 	  tz_config_set_path, OFF(state_dir), NULL, 0 },
+	/* ---- monitoring ---- */
+	{ "StatsSocket", "socket", "",
+	  "counters for textizectl stats and Prometheus (GET /metrics): local:/path or inet:PORT@ADDR; empty = off",
+	  set_stats_socket, OFF(stats_socket), NULL, 0 },
 	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, 0 }
 };
 
@@ -510,6 +515,15 @@ static int set_socket(struct tz_config *cfg, const struct tz_config_key *key,
 	return tz_config_set_string(cfg, key, value, err, errlen);
 }
 
+/* Like Socket, but empty (the default) turns the stats server off. */
+static int set_stats_socket(struct tz_config *cfg, const struct tz_config_key *key,
+			    const char *value, char *err, size_t errlen)
+{
+	if (*value == '\0')
+		return tz_config_set_string(cfg, key, value, err, errlen);
+	return set_socket(cfg, key, value, err, errlen);
+}
+
 static int set_log_level(struct tz_config *cfg, const struct tz_config_key *key,
 			 const char *value, char *err, size_t errlen)
 {
@@ -580,7 +594,7 @@ static void config_free_fields(struct tz_config *cfg)
 	for (const struct tz_config_key *k = tz_config_keys; k->name; k++) {
 		if (k->set == tz_config_set_string || k->set == tz_config_set_path ||
 		    k->set == tz_config_set_choice || k->set == set_socket ||
-		    k->set == tz_policy_set_text) {
+		    k->set == tz_policy_set_text || k->set == set_stats_socket) {
 			char **f = FIELD(cfg, k, char *);
 			g_free(*f);
 			*f = NULL;

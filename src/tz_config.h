@@ -117,6 +117,8 @@ struct tz_config {
 	struct tz_rate global_rate;   /* OutboundGlobalLimit */
 	char *breaker_text;           /* BreakerText */
 	char *state_dir;              /* StateDir */
+	/* monitoring */
+	char *stats_socket;           /* StatsSocket, NULL = no stats server */
 };
 
 extern const struct tz_config_key tz_config_keys[];   /* terminated by {NULL} */

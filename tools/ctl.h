@@ -15,5 +15,6 @@ int ctl_queue(int argc, char **argv);    /* ctl_queue.c: sanitization queue */
 int ctl_audit(int argc, char **argv);    /* ctl_audit.c: audit log verification */
 int ctl_report(int argc, char **argv);   /* ctl_report.c: daily report */
 int ctl_breaker(int argc, char **argv);  /* ctl_breaker.c: outbound circuit breaker */
+int ctl_stats(int argc, char **argv);    /* ctl_stats.c: the milter's counters (StatsSocket) */
 
 #endif

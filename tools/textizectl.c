@@ -12,6 +12,7 @@ static const struct ctl_command commands[] = {
 	{ "audit", "verify the quarantine audit log", ctl_audit },
 	{ "report", "daily report of the sanitization queue (html, csv, json)", ctl_report },
 	{ "breaker", "outbound circuit breaker: status, reset", ctl_breaker },
+	{ "stats", "the running milter's counters (table, json, prometheus) from StatsSocket", ctl_stats },
 	/* Areas add their commands here. */
 	{ NULL, NULL, NULL },
 };
