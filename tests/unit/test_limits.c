@@ -292,6 +292,18 @@ static void assert_error_contains(const struct outcome *o, const char *what)
 		fail_msg("error \"%s\" does not name \"%s\"", o->err, what);
 }
 
+/* GMime grows a header buffer by small reallocs: nearly free with glibc's
+ * realloc (mremap), a fresh copy each time under ASan, which turns a 1-2 MB
+ * header block into minutes. The shapes with such a block run in the
+ * unsanitized build (make check, valgrind) only. */
+static bool skip_big_header_block(void)
+{
+	if (!TZ_SANITIZED)
+		return false;
+	print_message("skipped under ASan: GMime's header buffer growth is quadratic there\n");
+	return true;
+}
+
 /* ------------------------------------------------------------ tests */
 
 static void test_nested_multiparts(void **state)
@@ -482,9 +494,12 @@ static void test_encoded_words_decoded(void **state)
 {
 	struct tz_engine_options opt;
 	struct outcome o;
-	char *path = g_build_filename(tmpdir, "words.eml", NULL);
+	char *path;
 
 	(void)state;
+	if (skip_big_header_block())
+		return;
+	path = g_build_filename(tmpdir, "words.eml", NULL);
 	tz_engine_options_init(&opt);
 	opt.limits.max_header_bytes = 8 * 1024 * 1024;
 	run_shape("100,000 encoded-words, 8 MiB", path, &opt, "body", &o);
@@ -500,9 +515,12 @@ static void test_rfc2231_continuations(void **state)
 	struct tz_engine_options opt;
 	struct outcome o;
 	char *path;
-	FILE *f = gen_open("rfc2231.eml", &path);
+	FILE *f;
 
 	(void)state;
+	if (skip_big_header_block())
+		return;
+	f = gen_open("rfc2231.eml", &path);
 	gen_rfc2231(f, 100000);
 	gen_close(f);
 	tz_engine_options_init(&opt);
