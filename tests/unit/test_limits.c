@@ -294,8 +294,8 @@ static void assert_error_contains(const struct outcome *o, const char *what)
 
 /* GMime grows a header buffer by small reallocs: nearly free with glibc's
  * realloc (mremap), a fresh copy each time under ASan, which turns a 1-2 MB
- * header block into minutes. The shapes with such a block run in the
- * unsanitized build (make check, valgrind) only. */
+ * header block into minutes (valgrind's realloc copies too). The shapes
+ * with such a block run in the unsanitized build's make check only. */
 static bool skip_big_header_block(void)
 {
 	if (!TZ_SANITIZED)
