@@ -461,12 +461,16 @@ static int walk_html(struct conv *c, GMimeObject *obj)
 	record_charset(c, &info);
 	t = g_string_new(NULL);
 	/* A document libxml2 cannot read at all gives no text; the part itself
-	 * is never passed on, so there is nothing unsafe in going on. */
-	if (tz_html_to_text(u->str, u->len, c->opt->limits.max_html_depth, t, &flags, why, sizeof(why)) == 0) {
+	 * is never passed on, so there is nothing unsafe in going on. Running
+	 * out of time inside the renderer is the budget's error, below. */
+	if (tz_html_to_text_until(u->str, u->len, c->opt->limits.max_html_depth, c->deadline,
+				  t, &flags, why, sizeof(why)) == 0) {
 		begin_block(c);
 		append_text(c, t->str, t->len);
 	}
-	rc = check_output(c);
+	rc = check_time(c);
+	if (rc == 0)
+		rc = check_output(c);
 out:
 	g_free(meta);
 	if (u != NULL)

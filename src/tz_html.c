@@ -427,6 +427,9 @@ struct render {
 	int pre_nl;		/* drop a newline that starts a <pre> */
 	unsigned flags;
 	unsigned max_depth;
+	gint64 deadline;	/* g_get_monotonic_time() limit, 0 = none */
+	unsigned steps;		/* nodes visited, to look at the clock now and then */
+	int timed_out;
 	struct kind_cache kinds;
 };
 
@@ -818,6 +821,11 @@ static void walk(struct render *r, xmlNode *first)
 	xmlNode *n = first;
 
 	while (n) {
+		/* a clock read per 1024 nodes costs nothing measurable */
+		if (r->deadline && (++r->steps & 1023) == 0 && g_get_monotonic_time() > r->deadline) {
+			r->timed_out = 1;
+			return;
+		}
 		if (n->type == XML_ELEMENT_NODE) {
 			struct frame f;
 			int descend = el_enter(r, n, &f);
@@ -892,17 +900,27 @@ static xmlDoc *parse(const char *html, size_t len, unsigned *flags, char *err, s
 	return doc;
 }
 
-int tz_html_to_text(const char *html, size_t len, unsigned max_depth,
-		    GString *out, unsigned *flags, char *err, size_t errlen)
+static int deadline_passed(gint64 deadline, char *err, size_t errlen)
+{
+	if (deadline && g_get_monotonic_time() > deadline)
+		return tz_err(err, errlen, "time budget exceeded while rendering HTML");
+	return 0;
+}
+
+int tz_html_to_text_until(const char *html, size_t len, unsigned max_depth, gint64 deadline,
+			  GString *out, unsigned *flags, char *err, size_t errlen)
 {
 	struct render r;
 	xmlDoc *doc;
 	unsigned fl = 0;
+	int rc = 0;
 
 	if (flags)
 		*flags = 0;
 	if (html == NULL || len == 0)
 		return 0;
+	if (deadline_passed(deadline, err, errlen) != 0)
+		return -1;
 	doc = parse(html, len, &fl, err, errlen);
 	if (doc == NULL) {
 		if (flags)
@@ -915,7 +933,16 @@ int tz_html_to_text(const char *html, size_t len, unsigned max_depth,
 	r.frames = g_array_sized_new(FALSE, FALSE, sizeof(struct frame), 64);
 	r.list = -1;
 	r.max_depth = max_depth ? max_depth : HTML_DEPTH_DEFAULT;
-	walk(&r, doc->children);
+	r.deadline = deadline;
+	/* the parse is one libxml2 call: the clock is read after it */
+	if (deadline_passed(deadline, err, errlen) == 0)
+		walk(&r, doc->children);
+	else
+		r.timed_out = 1;
+	if (r.timed_out) {
+		rc = tz_err(err, errlen, "time budget exceeded while rendering HTML");
+		goto out;
+	}
 	trim_line_end(&r.w);
 	while (r.w.buf->len && r.w.buf->str[r.w.buf->len - 1] == '\n') {
 		g_string_truncate(r.w.buf, r.w.buf->len - 1);
@@ -925,11 +952,18 @@ int tz_html_to_text(const char *html, size_t len, unsigned max_depth,
 		g_string_append_len(out, r.w.buf->str, (gssize)r.w.buf->len);
 		g_string_append_c(out, '\n');
 	}
+out:
 	if (flags)
 		*flags = fl | r.flags;
 	g_array_free(r.frames, TRUE);
 	g_string_free(r.w.link_text, TRUE);
 	g_string_free(r.w.buf, TRUE);
 	xmlFreeDoc(doc);
-	return 0;
+	return rc;
+}
+
+int tz_html_to_text(const char *html, size_t len, unsigned max_depth,
+		    GString *out, unsigned *flags, char *err, size_t errlen)
+{
+	return tz_html_to_text_until(html, len, max_depth, 0, out, flags, err, errlen);
 }

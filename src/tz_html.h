@@ -19,6 +19,13 @@ enum tz_html_flag {
 int tz_html_to_text(const char *html, size_t len, unsigned max_depth,
 		    GString *out, unsigned *flags, char *err, size_t errlen);
 
+/* tz_html_to_text with a time limit: deadline is a g_get_monotonic_time()
+ * value (0 = none). Once it has passed — looked at before and after the
+ * libxml2 parse and every 1024 nodes of the walk — returns -1 with
+ * "time budget exceeded" in err and appends nothing. */
+int tz_html_to_text_until(const char *html, size_t len, unsigned max_depth, gint64 deadline,
+			  GString *out, unsigned *flags, char *err, size_t errlen);
+
 /* The charset named by <meta charset> / <meta http-equiv content-type> in
  * the first bytes of raw HTML, or NULL; caller g_free()s. */
 char *tz_html_meta_charset(const char *html, size_t len);

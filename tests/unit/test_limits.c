@@ -32,6 +32,7 @@
 #include <gmime/gmime.h>
 
 #include "tz_engine.h"
+#include "tz_html.h"
 
 #define HANG_SECONDS 300
 #define REF "20260101-000000-000000-0000abcd"
@@ -144,6 +145,20 @@ static void gen_html_tables(FILE *f, unsigned depth)
 	for (unsigned i = 0; i < depth; i++)
 		fputs("</td></tr></table>", f);
 	fputs("</body></html>\n", f);
+}
+
+/* An HTML body of n unclosed table cells: slow to render (~4 MB/s here),
+ * so it shows whether the time budget holds inside the renderer. */
+static void gen_html_cells(FILE *f, size_t bytes)
+{
+	top_header(f, "text/html; charset=utf-8");
+	fputs("<html><body><table><tr>", f);
+	for (size_t n = 0; n < bytes; n += 5 * 64) {
+		for (int i = 0; i < 64; i++)
+			fputs("<td>x", f);
+		fputc('\n', f);
+	}
+	fputs("</table></body></html>\n", f);
 }
 
 /* Subject of n encoded-words of "あ", folded one word per line. */
@@ -470,6 +485,51 @@ static void test_html_tables(void **state)
 	g_free(path);
 }
 
+/* The budget holds inside one HTML render: 30 MB of cells would take
+ * seconds; with a 300 ms budget the renderer gives up and the conversion
+ * is the budget's error. */
+static void test_html_time_budget(void **state)
+{
+	struct tz_engine_options opt;
+	struct outcome o;
+	char *path;
+	FILE *f = gen_open("cells.eml", &path);
+
+	(void)state;
+	gen_html_cells(f, 30u << 20);
+	gen_close(f);
+	tz_engine_options_init(&opt);
+	opt.limits.max_output_bytes = 64u << 20;   /* the budget, not the size, must decide */
+	opt.limits.time_budget_ms = 300;
+	run_shape("30 MB HTML cells, 300 ms", path, &opt, NULL, &o);
+	assert_error_contains(&o, "time budget of 300 ms exceeded");
+	unlink(path);
+	g_free(path);
+}
+
+/* The renderer's own contract: past the deadline, -1 and nothing appended;
+ * no deadline renders as tz_html_to_text does. */
+static void test_html_deadline_api(void **state)
+{
+	static const char html[] = "<p>one</p><table><tr><td>two</td></tr></table>";
+	GString *a = g_string_new(NULL), *b = g_string_new(NULL), *c = g_string_new("kept");
+	unsigned fa = 0, fb = 0;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(tz_html_to_text(html, strlen(html), 0, a, &fa, err, sizeof(err)), 0);
+	assert_int_equal(tz_html_to_text_until(html, strlen(html), 0, 0, b, &fb, err, sizeof(err)), 0);
+	assert_string_equal(a->str, b->str);
+	assert_int_equal(fa, fb);
+	assert_int_equal(tz_html_to_text_until(html, strlen(html), 0, g_get_monotonic_time() - 1, c,
+					       NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "time budget"));
+	assert_string_equal(c->str, "kept");
+	g_string_free(a, TRUE);
+	g_string_free(b, TRUE);
+	g_string_free(c, TRUE);
+}
+
 /* Over the default 1 MiB header limit: an error. */
 static void test_encoded_words_limit(void **state)
 {
@@ -566,6 +626,8 @@ int main(void)
 		cmocka_unit_test(test_big_base64_text),
 		cmocka_unit_test(test_time_budget),
 		cmocka_unit_test(test_html_tables),
+		cmocka_unit_test(test_html_time_budget),
+		cmocka_unit_test(test_html_deadline_api),
 		cmocka_unit_test(test_encoded_words_limit),
 		cmocka_unit_test(test_encoded_words_decoded),
 		cmocka_unit_test(test_rfc2231_continuations),
