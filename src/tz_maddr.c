@@ -147,26 +147,35 @@ static bool is_delim(char c)
 	       c == ';' || c == '<' || c == '>' || c == ':' || c == '(' || c == ')' || c == '"';
 }
 
-static bool have_addr(const GPtrArray *out, const char *addr)
+/* The first ']' at or after from, or NULL. *next remembers the last answer
+ * (the ']' found, or the terminating NUL): a run of '[' without ']' costs
+ * one scan of the rest, not one per '['. from only moves forward. */
+static const char *next_rbracket(const char *from, const char **next)
 {
-	for (guint i = 0; i < out->len; i++) {
-		const struct tz_mailbox *m = g_ptr_array_index((GPtrArray *)out, i);
-		if (g_ascii_strcasecmp(m->addr, addr) == 0)
-			return true;
+	if (*next == NULL || *next < from) {
+		const char *r = strchr(from, ']');
+		*next = r ? r : from + strlen(from);
 	}
-	return false;
+	return **next == ']' ? *next : NULL;
 }
 
 /* Every '@' outside quoted strings and comments, expanded to the token
  * around it. Returns how many such '@' there are; adds the tokens GMime
- * did not report to out. */
+ * did not report to out. Linear in raw: each token is expanded once (its
+ * further '@' are counted, not expanded again), the walk back stops at the
+ * end of the previous token, and addresses already known are a hash
+ * lookup — "a@a@a@..." or 30,000 addresses in one header stay cheap. */
 static unsigned scan_raw(const char *raw, GPtrArray *out)
 {
+	GHashTable *known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	unsigned ats = 0;
 	int comment = 0;
 	bool quoted = false;
 	const char *qstart = NULL, *qend = NULL;  /* last quoted string */
+	const char *floor = raw, *rb = NULL;
 
+	for (guint i = 0; i < out->len; i++)
+		g_hash_table_add(known, g_ascii_strdown(((struct tz_mailbox *)g_ptr_array_index(out, i))->addr, -1));
 	for (const char *p = raw; *p; p++) {
 		if (*p == '\\' && (quoted || comment) && p[1]) {
 			p++;
@@ -187,29 +196,41 @@ static unsigned scan_raw(const char *raw, GPtrArray *out)
 			ats++;
 			if (p == qend && qstart)   /* "quoted local"@domain */
 				b = qstart;
-			while (b > raw && !is_delim(b[-1]))
+			while (b > floor && !is_delim(b[-1]))
 				b--;
 			while (!is_delim(*e)) {
-				const char *rb = *e == '[' ? strchr(e, ']') : NULL;
-				e = rb ? rb + 1 : e + 1;   /* domain literal, may hold ':' */
+				const char *r = *e == '[' ? next_rbracket(e, &rb) : NULL;
+				e = r ? r + 1 : e + 1;   /* domain literal, may hold ':' */
 			}
-			tok = g_strndup(b, (gsize)(e - b));
-			if (!have_addr(out, tok))
-				add_mailbox(out, NULL, tok);
-			g_free(tok);
+			tok = g_ascii_strdown(b, (gssize)(e - b));
+			if (!g_hash_table_contains(known, tok)) {
+				char *as_is = g_strndup(b, (gsize)(e - b));
+				add_mailbox(out, NULL, as_is);
+				g_free(as_is);
+				g_hash_table_add(known, tok);
+			} else {
+				g_free(tok);
+			}
+			for (const char *q = p + 1; q < e; q++)
+				ats += *q == '@';
+			floor = e;
+			p = e - 1;   /* go on after the token */
 		}
 	}
+	g_hash_table_destroy(known);
 	return ats;
 }
 
 /* A copy of raw with unterminated comments closed, or NULL when they are
  * balanced. GMime 3.2 leaks a buffer when a domain literal is followed by
  * an unterminated comment ("a@[192.0.2.1] (x"); an attacker could repeat
- * that in every message, so it never sees one. */
+ * that in every message, so it never sees one. A domain literal may hold
+ * '"' and '(' as plain characters ("a@[1\"2] (x"): it is skipped whole. */
 static char *close_comments(const char *raw)
 {
 	size_t depth = 0;
 	bool quoted = false;
+	const char *rb = NULL, *lit;
 	GString *s;
 
 	for (const char *p = raw; *p; p++) {
@@ -217,6 +238,8 @@ static char *close_comments(const char *raw)
 			p++;
 		else if (quoted)
 			quoted = *p != '"';
+		else if (*p == '@' && !depth && p[1] == '[' && (lit = next_rbracket(p + 1, &rb)) != NULL)
+			p = lit;
 		else if (*p == '"' && !depth)
 			quoted = true;
 		else if (*p == '(')
