@@ -10,11 +10,14 @@
  * which can only count more lines, never fewer. Two backstops keep the scan
  * itself from being steered around: more distinct boundaries than a
  * message with max_parts parts can use is refused, and so are more than
- * DASH_FACTOR * max_parts lines beginning with "--" of any kind (a
- * declaration the scan cannot read, e.g. RFC 2231-encoded, still bounds
- * GMime's work). Over-counting only ever refuses (fail closed). */
+ * DASH_FACTOR * max_parts lines beginning with "--" that could be a
+ * delimiter (a declaration the scan cannot read, e.g. RFC 2231-encoded,
+ * still bounds GMime's work); "-- x", "--" and dash-only lines are not
+ * counted there, so SQL dumps and separators in text do not trip it.
+ * Over-counting only ever refuses (fail closed). */
 #include "tz_engine_int.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "tz_util.h"
@@ -77,13 +80,30 @@ static int take_boundary(struct prescan *s, const char *p, const char *end)
 	return 0;
 }
 
+/* A line the backstop must not count: "-- " (signatures, SQL comments in
+ * a text attachment), a bare "--", or nothing but dashes (separators).
+ * Real boundaries do not start with a blank, and one made only of dashes
+ * would also have to be hidden from take_boundary (RFC 2231 sections). */
+static bool plain_dashes(const char *p, const char *end)
+{
+	const char *q = p + 2;
+
+	if (q >= end || *q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+		return true;
+	while (q < end && *q == '-')
+		q++;
+	while (q < end && (*q == ' ' || *q == '\t' || *q == '\r'))
+		q++;
+	return q >= end || *q == '\n';
+}
+
 /* p is at the start of a line beginning with "--". */
 static int take_dashes(struct prescan *s, const char *p, const char *end)
 {
 	char key[KEY + 1];
 	size_t n = 0;
 
-	if (++s->dashes > DASH_FACTOR * s->max_parts)
+	if (!plain_dashes(p, end) && ++s->dashes > DASH_FACTOR * s->max_parts)
 		return tz_err(s->err, s->errlen, "more than %u MIME parts (delimiter lines)", s->max_parts);
 	for (p += 2; p < end && *p != '\n' && n < KEY; p++)
 		key[n++] = *p;
@@ -98,21 +118,57 @@ static int take_dashes(struct prescan *s, const char *p, const char *end)
 	return 0;
 }
 
-/* Scan buf[0, stop); buf[stop, len) is lookahead only. */
+#define ONES 0x0101010101010101ULL
+
+/* Non-zero when some byte of v is zero (which one is not exact). */
+static inline uint64_t has_zero_byte(uint64_t v)
+{
+	return (v - ONES) & ~v & (ONES * 0x80);
+}
+
+/* "boundary" in any ASCII case at p (8 bytes readable): OR 0x20 folds each
+ * letter's upper case onto its lower case and maps no other byte there. */
+static inline bool is_boundary_word(const char *p)
+{
+	uint64_t w, want;
+
+	memcpy(&w, p, 8);
+	memcpy(&want, "boundary", 8);
+	return (w | (ONES * 0x20)) == want;
+}
+
+/* Scan buf[0, stop); buf[stop, len) is lookahead only. Nearly every byte of
+ * a message is attachment base64 where neither event can happen, so eight
+ * bytes with no '\n' and no 'b'/'B' are skipped at once (when the first is
+ * not at a line start); any other byte goes through the exact byte step.
+ * This loop was a quarter of the engine's time on attachment-heavy mail. */
 static int scan(struct prescan *s, const char *buf, size_t stop, size_t len)
 {
 	const char *end = buf + len;
+	size_t i = 0;
 
-	for (size_t i = 0; i < stop; i++) {
-		char c = buf[i];
+	while (i < stop) {
+		char c;
 
+		if (!s->at_line_start && stop - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, buf + i, 8);
+			if (!has_zero_byte(w ^ (ONES * '\n')) &&
+			    !has_zero_byte((w | (ONES * 0x20)) ^ (ONES * 'b'))) {
+				i += 8;
+				continue;
+			}
+		}
+		c = buf[i];
 		if (s->at_line_start && c == '-' && i + 1 < len && buf[i + 1] == '-'
 		    && take_dashes(s, buf + i, end) != 0)
 			return -1;
 		s->at_line_start = c == '\n';
-		if ((c | 0x20) == 'b' && len - i >= 8 && g_ascii_strncasecmp(buf + i, "boundary", 8) == 0
+		if ((c | 0x20) == 'b' && len - i >= 8 && is_boundary_word(buf + i)
 		    && take_boundary(s, buf + i + 8, end) != 0)
 			return -1;
+		i++;
 	}
 	return 0;
 }
