@@ -19,6 +19,7 @@
 #include "tz_util.h"
 
 #define CHUNK 16384
+#define TZ_DEFAULT_HTML_NODES 200000
 
 void tz_engine_options_init(struct tz_engine_options *o)
 {
@@ -33,6 +34,7 @@ void tz_engine_options_init(struct tz_engine_options *o)
 	o->limits.max_html_depth = 256;
 	o->limits.max_output_bytes = 16 * 1024 * 1024;
 	o->limits.time_budget_ms = 20000;
+	o->limits.max_html_nodes = TZ_DEFAULT_HTML_NODES;
 }
 
 static gpointer global_init_once(gpointer unused)
@@ -448,8 +450,8 @@ static int walk_html(struct conv *c, GMimeObject *obj)
 	GString *u = NULL, *t = NULL;
 	struct tz_decode_info info;
 	char *meta = NULL, why[TZ_ERRLEN];
-	unsigned flags = 0;
-	int rc = read_leaf(c, GMIME_PART(obj), raw, text_cap(c));
+	unsigned flags = 0, nodes;
+	int hrc, rc = read_leaf(c, GMIME_PART(obj), raw, text_cap(c));
 
 	if (rc != 0)
 		goto out;
@@ -460,15 +462,19 @@ static int walk_html(struct conv *c, GMimeObject *obj)
 	tz_charset_to_utf8(declared, bytes_of(raw), raw->len, u, &info);
 	record_charset(c, &info);
 	t = g_string_new(NULL);
-	/* A document libxml2 cannot read at all gives no text; the part itself
-	 * is never passed on, so there is nothing unsafe in going on. Running
-	 * out of time inside the renderer is the budget's error, below. */
-	if (tz_html_to_text_until(u->str, u->len, c->opt->limits.max_html_depth, c->deadline,
-				  t, &flags, why, sizeof(why)) == 0) {
+	/* A document libxml2 cannot read at all (-1) gives no text; the part
+	 * itself is never passed on, so there is nothing unsafe in going on.
+	 * A limit inside the renderer (-2: time, DOM size) fails the message. */
+	nodes = c->opt->limits.max_html_nodes ? c->opt->limits.max_html_nodes : TZ_DEFAULT_HTML_NODES;
+	hrc = tz_html_to_text_until(u->str, u->len, c->opt->limits.max_html_depth, c->deadline, nodes,
+				    t, &flags, why, sizeof(why));
+	if (hrc == 0) {
 		begin_block(c);
 		append_text(c, t->str, t->len);
 	}
 	rc = check_time(c);
+	if (rc == 0 && hrc == -2)
+		rc = tz_err(c->err, c->errlen, "%s", why);
 	if (rc == 0)
 		rc = check_output(c);
 out:

@@ -25,6 +25,11 @@ struct tz_limits {
 	unsigned max_html_depth;      /* element nesting the HTML renderer follows (default 256) */
 	size_t max_output_bytes;      /* bytes of the new body (default 16 MiB) */
 	unsigned time_budget_ms;      /* wall time for one conversion (default 20000) */
+	unsigned max_html_nodes;      /* elements + attributes + comments libxml2 may build for one
+				       * HTML part (default 200000: ~100 MB of DOM with the text
+				       * nodes between them; a 3 MB newsletter has ~60000); 0 here
+				       * also means the default, for option sets made before this
+				       * field (the config table does not set it yet) */
 };
 
 struct tz_engine_options {

@@ -46,6 +46,7 @@
 #include <libxml/tree.h>
 
 #include "tz_html.h"
+#include "tz_htmlguard.h"
 #include "tz_htmllink.h"
 #include "tz_htmlscan.h"
 #include "tz_util.h"
@@ -859,7 +860,8 @@ static void walk(struct render *r, xmlNode *first)
 
 /* ------------------------------------------------------------- the parse */
 
-static xmlDoc *parse(const char *html, size_t len, unsigned *flags, char *err, size_t errlen)
+static xmlDoc *parse(const char *html, size_t len, struct tz_html_guard *g, unsigned *flags,
+		     char *err, size_t errlen)
 {
 	htmlParserCtxtPtr ctxt;
 	xmlDoc *doc;
@@ -886,15 +888,27 @@ static xmlDoc *parse(const char *html, size_t len, unsigned *flags, char *err, s
 		tz_err(err, errlen, "out of memory creating the HTML parser");
 		return NULL;
 	}
+	tz_html_guard_install(ctxt, g);
 	doc = htmlCtxtReadMemory(ctxt, n ? html : " ", n ? (int)n : 1, NULL, "UTF-8",
 				 HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
 				 HTML_PARSE_NONET);
+	tz_html_guard_remove();
 	/* xmlHaltParser (nesting over libxml2's limit) stops the whole parse:
 	 * whatever followed the deep part is lost. */
 	if (ctxt->disableSAX || ctxt->errNo == XML_ERR_INTERNAL_ERROR)
 		*flags |= TZ_HTML_TRUNCATED;
 	htmlFreeParserCtxt(ctxt);
 	g_free(fixed);
+	if (g->stop != TZ_GUARD_NONE) {
+		/* a limit, not a document libxml2 cannot read: the caller fails */
+		xmlFreeDoc(doc);
+		if (g->stop == TZ_GUARD_NODES)
+			tz_err(err, errlen, "HTML part has more than %zu elements, attributes and comments",
+			       g->max_nodes);
+		else
+			tz_err(err, errlen, "time budget exceeded while parsing HTML");
+		return NULL;
+	}
 	if (doc == NULL)
 		tz_err(err, errlen, "libxml2 could not parse the HTML");
 	return doc;
@@ -908,8 +922,9 @@ static int deadline_passed(gint64 deadline, char *err, size_t errlen)
 }
 
 int tz_html_to_text_until(const char *html, size_t len, unsigned max_depth, gint64 deadline,
-			  GString *out, unsigned *flags, char *err, size_t errlen)
+			  size_t max_nodes, GString *out, unsigned *flags, char *err, size_t errlen)
 {
+	struct tz_html_guard g = { .max_nodes = max_nodes, .deadline = deadline };
 	struct render r;
 	xmlDoc *doc;
 	unsigned fl = 0;
@@ -920,12 +935,12 @@ int tz_html_to_text_until(const char *html, size_t len, unsigned max_depth, gint
 	if (html == NULL || len == 0)
 		return 0;
 	if (deadline_passed(deadline, err, errlen) != 0)
-		return -1;
-	doc = parse(html, len, &fl, err, errlen);
+		return -2;
+	doc = parse(html, len, &g, &fl, err, errlen);
 	if (doc == NULL) {
 		if (flags)
 			*flags = fl;
-		return -1;
+		return g.stop != TZ_GUARD_NONE ? -2 : -1;
 	}
 	memset(&r, 0, sizeof r);
 	r.w.buf = g_string_sized_new(len / 2 + 64);
@@ -934,13 +949,13 @@ int tz_html_to_text_until(const char *html, size_t len, unsigned max_depth, gint
 	r.list = -1;
 	r.max_depth = max_depth ? max_depth : HTML_DEPTH_DEFAULT;
 	r.deadline = deadline;
-	/* the parse is one libxml2 call: the clock is read after it */
 	if (deadline_passed(deadline, err, errlen) == 0)
 		walk(&r, doc->children);
 	else
 		r.timed_out = 1;
 	if (r.timed_out) {
-		rc = tz_err(err, errlen, "time budget exceeded while rendering HTML");
+		rc = -2;
+		tz_err(err, errlen, "time budget exceeded while rendering HTML");
 		goto out;
 	}
 	trim_line_end(&r.w);
@@ -965,5 +980,5 @@ out:
 int tz_html_to_text(const char *html, size_t len, unsigned max_depth,
 		    GString *out, unsigned *flags, char *err, size_t errlen)
 {
-	return tz_html_to_text_until(html, len, max_depth, 0, out, flags, err, errlen);
+	return tz_html_to_text_until(html, len, max_depth, 0, 0, out, flags, err, errlen) == 0 ? 0 : -1;
 }

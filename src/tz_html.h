@@ -19,12 +19,16 @@ enum tz_html_flag {
 int tz_html_to_text(const char *html, size_t len, unsigned max_depth,
 		    GString *out, unsigned *flags, char *err, size_t errlen);
 
-/* tz_html_to_text with a time limit: deadline is a g_get_monotonic_time()
- * value (0 = none). Once it has passed — looked at before and after the
- * libxml2 parse and every 1024 nodes of the walk — returns -1 with
- * "time budget exceeded" in err and appends nothing. */
+/* tz_html_to_text with limits that hold inside libxml2's parse too:
+ * deadline is a g_get_monotonic_time() value (0 = none), read before and
+ * after the parse, every 1024 nodes the parser builds and every 1024 nodes
+ * of the walk; max_nodes (0 = none) caps the elements, attributes and
+ * comments the parser may build (each costs ~150-250 bytes of DOM).
+ * Returns 0; -1 (err filled) when libxml2 cannot produce a document; -2
+ * (err filled, nothing appended) when a limit stopped it — the caller must
+ * fail, not go on without the text. */
 int tz_html_to_text_until(const char *html, size_t len, unsigned max_depth, gint64 deadline,
-			  GString *out, unsigned *flags, char *err, size_t errlen);
+			  size_t max_nodes, GString *out, unsigned *flags, char *err, size_t errlen);
 
 /* The charset named by <meta charset> / <meta http-equiv content-type> in
  * the first bytes of raw HTML, or NULL; caller g_free()s. */

@@ -380,8 +380,9 @@ static void test_many_parts_hidden_boundary(void **state)
 	g_free(path);
 }
 
-/* The scan must not refuse ordinary text: 5,000 separator lines of dashes
- * in a plain body convert. */
+/* The scan must not refuse ordinary text: 20,000 separator lines of
+ * dashes and 20,000 "-- comment" lines (an SQL dump sent as a 7bit text
+ * attachment) convert, though 60,000 is over the backstop's 16,000. */
 static void test_dash_lines_convert(void **state)
 {
 	struct tz_engine_options opt;
@@ -392,14 +393,19 @@ static void test_dash_lines_convert(void **state)
 	(void)state;
 	top_header(f, "multipart/mixed; boundary=\"b\"");
 	fputs("--b\nContent-Type: text/plain\n\n", f);
-	for (unsigned i = 0; i < 5000; i++)
+	for (unsigned i = 0; i < 20000; i++)
 		fprintf(f, "----------------\n-- item %u\n", i);
-	fputs("last line\n--b--\n", f);
+	fputs("last line\n--b\nContent-Type: text/plain; name=dump.sql\n"
+	      "Content-Disposition: attachment; filename=dump.sql\n\n", f);
+	for (unsigned i = 0; i < 20000; i++)
+		fprintf(f, "-- comment %u\nSELECT %u;\n", i, i);
+	fputs("--b--\n", f);
 	gen_close(f);
 	tz_engine_options_init(&opt);
-	run_shape("10,000 dash lines of text", path, &opt, "last line", &o);
+	run_shape("60,000 dash lines, text + SQL", path, &opt, "last line", &o);
 	assert_int_equal(o.rc, 0);
 	assert_true(o.body_has_marker);
+	assert_int_equal(o.nparts, 1);   /* dump.sql stripped */
 	g_free(path);
 }
 
@@ -485,9 +491,9 @@ static void test_html_tables(void **state)
 	g_free(path);
 }
 
-/* The budget holds inside one HTML render: 30 MB of cells would take
- * seconds; with a 300 ms budget the renderer gives up and the conversion
- * is the budget's error. */
+/* The limits hold inside one HTML parse: 30 MB of "<td>x" would take
+ * seconds and ~2 GB of libxml2 DOM. With a 300 ms budget the parser is
+ * stopped by the clock; with the default budget, by the DOM node cap. */
 static void test_html_time_budget(void **state)
 {
 	struct tz_engine_options opt;
@@ -502,13 +508,21 @@ static void test_html_time_budget(void **state)
 	opt.limits.max_output_bytes = 64u << 20;   /* the budget, not the size, must decide */
 	opt.limits.time_budget_ms = 300;
 	run_shape("30 MB HTML cells, 300 ms", path, &opt, NULL, &o);
-	assert_error_contains(&o, "time budget of 300 ms exceeded");
+	assert_error_contains(&o, "time budget");
+	/* stopped inside the parse: the DOM of all 12 million nodes would be ~2 GB */
+	assert_rss_below(&o, 384);
+	/* with the default budget the DOM cap decides, before the memory goes */
+	tz_engine_options_init(&opt);
+	opt.limits.max_output_bytes = 64u << 20;
+	run_shape("30 MB HTML cells, DOM cap", path, &opt, NULL, &o);
+	assert_error_contains(&o, "more than 200000 elements, attributes and comments");
+	assert_rss_below(&o, 256);
 	unlink(path);
 	g_free(path);
 }
 
-/* The renderer's own contract: past the deadline, -1 and nothing appended;
- * no deadline renders as tz_html_to_text does. */
+/* The renderer's own contract: past the deadline or over the node cap, -2
+ * and nothing appended; no limits render as tz_html_to_text does. */
 static void test_html_deadline_api(void **state)
 {
 	static const char html[] = "<p>one</p><table><tr><td>two</td></tr></table>";
@@ -518,12 +532,16 @@ static void test_html_deadline_api(void **state)
 
 	(void)state;
 	assert_int_equal(tz_html_to_text(html, strlen(html), 0, a, &fa, err, sizeof(err)), 0);
-	assert_int_equal(tz_html_to_text_until(html, strlen(html), 0, 0, b, &fb, err, sizeof(err)), 0);
+	assert_int_equal(tz_html_to_text_until(html, strlen(html), 0, 0, 0, b, &fb, err, sizeof(err)), 0);
 	assert_string_equal(a->str, b->str);
 	assert_int_equal(fa, fb);
-	assert_int_equal(tz_html_to_text_until(html, strlen(html), 0, g_get_monotonic_time() - 1, c,
-					       NULL, err, sizeof(err)), -1);
+	assert_int_equal(tz_html_to_text_until(html, strlen(html), 0, g_get_monotonic_time() - 1, 0, c,
+					       NULL, err, sizeof(err)), -2);
 	assert_non_null(strstr(err, "time budget"));
+	assert_string_equal(c->str, "kept");
+	/* 2 elements of the source plus the implied html/body: over a cap of 3 */
+	assert_int_equal(tz_html_to_text_until(html, strlen(html), 0, 0, 3, c, NULL, err, sizeof(err)), -2);
+	assert_non_null(strstr(err, "more than 3 elements"));
 	assert_string_equal(c->str, "kept");
 	g_string_free(a, TRUE);
 	g_string_free(b, TRUE);
