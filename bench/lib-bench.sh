@@ -177,6 +177,14 @@ EOF
 	bb_wait_socket "$sock" || { tail -5 "$t/milter.log" >&2; return 1; }
 }
 
+# bb_null_start BIN SOCKET: bench/null_milter.c, the protocol-cost reference.
+bb_null_start() {
+	rm -f "$2"
+	"$1" "local:$2" >>"$BB_TMP/null-milter.log" 2>&1 &
+	BB_PIDS+=($!)
+	bb_wait_socket "$2"
+}
+
 bb_textize_stop() {
 	kill -TERM "$BB_TEXTIZE_PID" 2>/dev/null
 	for _ in $(seq 150); do kill -0 "$BB_TEXTIZE_PID" 2>/dev/null || return 0; sleep 0.1; done
