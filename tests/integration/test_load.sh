@@ -95,7 +95,7 @@ tz_assert "every delivered message's entry is listed" \
 # connections close asynchronously after the clients quit: poll, no timing
 for _ in $(seq 100); do [ "$(fds)" -le "$fd_before" ] && break; sleep 0.1; done
 tz_assert "milter fds before and after: $fd_before, $(fds)" test "$(fds)" -eq "$fd_before"
-tz_assert "milter RSS does not grow with message count (+$(((rss2 - rss1) / 1024)) MB, slack $RSS_SLACK_MB)" \
+tz_assert "milter RSS does not grow with message count ($(printf '%+d' $(((rss2 - rss1) / 1024))) MB, slack $RSS_SLACK_MB)" \
 	test $((rss2 - rss1)) -le $((RSS_SLACK_MB * 1024))
 tz_assert "every message has its summary line" test "$(tz_log_grep -c 'action=textized')" -eq $((1 + MESSAGES))
 tz_done
