@@ -32,11 +32,11 @@ int tz_sniff_finish(struct tz_sniff *s, struct tz_part *p, const char *raw_name,
 unsigned tz_sniff_name_risk(const char *name);
 
 /* libmagic MIME type of buf ("application/octet-stream" when libmagic
- * cannot tell). Uses one magic handle per thread. Returns a new string,
- * g_free(). */
+ * cannot tell). Thread-safe: borrows a handle from a process-wide pool of
+ * at most one per CPU. Returns a new string, g_free(). */
 char *tz_sniff_magic_type(const void *buf, size_t len);
 
-/* Load the magic database for this thread now (optional: done lazily). */
+/* Load one pooled magic handle now (optional: done lazily). */
 void tz_sniff_thread_init(void);
 
 #endif
