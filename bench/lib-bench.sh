@@ -170,6 +170,7 @@ AuditLog $t/audit.log
 StateDir $t/state
 LogLevel info
 SPFCheck no
+$([ "$(id -u)" -ne 0 ] || echo "UserID root")
 EOF
 	"$bin" -f -c "$t/textize.conf" >>"$t/milter.log" 2>&1 &
 	BB_TEXTIZE_PID=$!

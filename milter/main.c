@@ -5,8 +5,9 @@
  * as the starting user, fix its mode/owner, create SpoolDir/QuarantineDir,
  * detach (Background), write the PidFile, drop to UserID, open the
  * quarantine store, start the stats thread, serve. Running as root
- * without UserID is refused except in the foreground (-f, for tests and
- * debugging): a daemon parsing Internet mail must not keep root.
+ * without UserID is refused, in the foreground (-f, what the systemd unit
+ * uses) as well: a daemon parsing Internet mail must not keep root by
+ * accident. "UserID root" is the explicit, logged way to keep it.
  *
  * Signals: libmilter's own signal thread treats SIGHUP as "stop", so
  * smfi_main runs in a second thread with HUP/TERM/INT blocked, and the main
@@ -136,10 +137,14 @@ static int start_up(struct tz_config *cfg, bool foreground)
 
 	if (cfg->user_id && tzm_user_lookup(cfg->user_id, &user, err, sizeof(err)) < 0)
 		goto fail;
-	if (getuid() == 0 && !user.set && !foreground) {
-		snprintf(err, sizeof(err), "refusing to run as root without UserID (use -f to force)");
+	if (getuid() == 0 && !user.set) {
+		snprintf(err, sizeof(err), "refusing to run as root without UserID "
+			 "(set UserID; \"UserID root\" keeps root on purpose)");
 		goto fail;
 	}
+	if (user.set && user.uid == 0)
+		tz_log(LOG_WARNING, NULL, "UserID %s: running as root, parsing Internet mail "
+		       "with full privileges", cfg->user_id);
 	if (smfi_register(tzm_filter) == MI_FAILURE || smfi_setconn(cfg->socket) == MI_FAILURE ||
 	    smfi_settimeout((int)cfg->milter_timeout) == MI_FAILURE) {
 		snprintf(err, sizeof(err), "libmilter set-up failed for %s", cfg->socket);

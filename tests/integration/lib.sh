@@ -155,6 +155,8 @@ tz_done() {
 
 # ------------------------------------------------------------ milter
 
+# As root (CI), the config says "UserID root": textize-milter refuses to
+# keep root without being told, -f or not.
 tz_milter_conf() {
 	local extra=${1:-}
 	mkdir -p "$TZ_TMP/spool"
@@ -168,6 +170,7 @@ ReportDatabase $TZ_TMP/report.db
 AuditLog $TZ_TMP/audit.log
 StateDir $TZ_TMP/state
 LogLevel debug
+$([ "$(id -u)" -ne 0 ] || echo "UserID root")
 $extra
 EOF
 }
