@@ -27,9 +27,8 @@ struct tz_limits {
 	unsigned time_budget_ms;      /* wall time for one conversion (default 20000) */
 	unsigned max_html_nodes;      /* elements + attributes + comments libxml2 may build for one
 				       * HTML part (default 200000: ~100 MB of DOM with the text
-				       * nodes between them; a 3 MB newsletter has ~60000); 0 here
-				       * also means the default, for option sets made before this
-				       * field (the config table does not set it yet) */
+				       * nodes between them; a 3 MB newsletter has ~60000); config
+				       * key MaxHtmlNodes; 0 here also means the default */
 };
 
 struct tz_engine_options {

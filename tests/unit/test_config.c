@@ -62,6 +62,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->limits.max_header_bytes, 1024 * 1024);
 	assert_int_equal(cfg->limits.max_output_bytes, 16 * 1024 * 1024);
 	assert_int_equal(cfg->limits.time_budget_ms, 20000);
+	assert_int_equal(cfg->limits.max_html_nodes, 200000);
 	assert_null(cfg->quarantine_key_file);
 	tz_config_engine_options(cfg, &o);
 	assert_int_equal(o.body_charset, TZ_BODY_UTF8);
@@ -95,7 +96,8 @@ static void test_values(void **state)
 			"SubjectPrefix [#外部] \n"
 			"NoticeLanguage en\n"
 			"ConversionTimeLimit 1500ms\n"
-			"MaxParts 10\n", why, sizeof(why));
+			"MaxParts 10\n"
+			"MaxHtmlNodes 5000\n", why, sizeof(why));
 	assert_non_null(cfg);
 	assert_string_equal(cfg->socket, "inet:8891@127.0.0.1");
 	assert_int_equal(cfg->socket_mode, 0600);
@@ -125,6 +127,7 @@ static void test_values(void **state)
 	assert_int_equal(o.body_encoding, TZ_ENC_QP);
 	assert_int_equal(o.notice_lang, TZ_NOTICE_EN);
 	assert_int_equal(o.limits.max_parts, 10);
+	assert_int_equal(o.limits.max_html_nodes, 5000);
 	tz_config_unref(cfg);
 }
 
