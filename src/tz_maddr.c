@@ -221,38 +221,53 @@ static unsigned scan_raw(const char *raw, GPtrArray *out)
 	return ats;
 }
 
-/* A copy of raw with unterminated comments closed, or NULL when they are
- * balanced. GMime 3.2 leaks a buffer when a domain literal is followed by
- * an unterminated comment ("a@[192.0.2.1] (x"); an attacker could repeat
- * that in every message, so it never sees one. A domain literal may hold
- * '"' and '(' as plain characters ("a@[1\"2] (x"): it is skipped whole. */
+/* A copy of raw with enough ')' appended that a comment opened at any '('
+ * is closed, or NULL when none would stay open. GMime 3.2.13 (Debian 12)
+ * leaks the addr-spec when skip_comment runs off the end of the header
+ * ("a@[192.0.2.1] (x"; fixed upstream in 3.2.15, gmime issue #159); an
+ * attacker could repeat that in every message, so it never sees one.
+ * Where GMime opens a comment depends on its whole parse (quoted strings,
+ * domain literals, what it gives up on), and guessing that was wrong once
+ * (a fuzzer found a second leak), so every '(' counts as a possible start
+ * and only skip_comment's own scan is modelled: a backslash escapes the
+ * next character, '(' and ')' nest, nothing else matters. That scan reads
+ * a run of backslashes the same way from every start (it always enters
+ * the run at its first character), so one pass gives each character its
+ * depth step, and prefix sums say how deep a comment opened at p still is
+ * at the end. */
 static char *close_comments(const char *raw)
 {
-	size_t depth = 0;
-	bool quoted = false;
-	const char *rb = NULL, *lit;
+	size_t n = strlen(raw), need = 0;
+	gssize *sum = g_new(gssize, n + 1), low;   /* sum[i]: steps before i */
 	GString *s;
 
-	for (const char *p = raw; *p; p++) {
-		if (*p == '\\' && (quoted || depth) && p[1])
-			p++;
-		else if (quoted)
-			quoted = *p != '"';
-		else if (*p == '@' && !depth && p[1] == '[' && (lit = next_rbracket(p + 1, &rb)) != NULL)
-			p = lit;
-		else if (*p == '"' && !depth)
-			quoted = true;
-		else if (*p == '(')
-			depth++;
-		else if (*p == ')' && depth)
-			depth--;
+	sum[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		gssize step = raw[i] == '(' ? 1 : raw[i] == ')' ? -1 : 0;
+		if (raw[i] == '\\' && i + 1 < n) {
+			sum[i + 1] = sum[i];
+			i++;
+			step = 0;
+		}
+		sum[i + 1] = sum[i] + step;
 	}
-	if (depth == 0)
+	/* A comment opened at p is open at the end iff the depth never drops
+	 * below where it started: min(sum[p+1..n]) >= sum[p+1]. */
+	low = sum[n];
+	for (size_t p = n; p-- > 0;) {
+		if (sum[p + 1] < low)
+			low = sum[p + 1];
+		if (raw[p] == '(' && low >= sum[p + 1] &&
+		    (size_t)(1 + sum[n] - sum[p + 1]) > need)
+			need = (size_t)(1 + sum[n] - sum[p + 1]);
+	}
+	g_free(sum);
+	if (need == 0)
 		return NULL;
 	s = g_string_new(raw);
 	/* the blank absorbs a trailing backslash that would escape a ')' */
 	g_string_append_c(s, ' ');
-	while (depth--)
+	while (need--)
 		g_string_append_c(s, ')');
 	return g_string_free(s, FALSE);
 }
