@@ -1,8 +1,9 @@
 /* tz_index.h — the SQLite index of the quarantine (ReportDatabase, WAL):
- * a query cache over the entries on disk, never the truth. The milter's
- * updates use a short busy timeout and are best effort; textizectl catches
- * up (entries on disk missing from the index) before it answers, and
- * `queue reindex` rebuilds it from nothing. */
+ * a query cache over the entries on disk, never the truth. The milter adds
+ * entries through one tz_index_writer (a long-lived connection, bounded
+ * retries); an entry it could not add is logged, and textizectl catches up
+ * (entries on disk missing from the index) before it answers, and
+ * `queue reindex` rebuilds the index from nothing. */
 #ifndef TZ_INDEX_H
 #define TZ_INDEX_H
 
@@ -22,8 +23,6 @@ void tz_index_free(struct tz_index *ix);     /* NULL is a no-op */
 
 /* Insert or replace everything known about one entry. */
 int tz_index_update(struct tz_index *ix, const struct tz_meta *m, char *err, size_t errlen);
-/* Open with a 100 ms busy timeout, update, close: the milter's call. */
-int tz_index_update_path(const char *path, const struct tz_meta *m, char *err, size_t errlen);
 int tz_index_remove(struct tz_index *ix, const char *id, char *err, size_t errlen);
 
 /* Index entries on disk that the index lacks (or all of them when full),
@@ -57,5 +56,26 @@ int tz_index_query(struct tz_index *ix, const struct tz_index_filter *f, GPtrArr
 
 /* The connection, for reports (read-only use). */
 sqlite3 *tz_index_db(struct tz_index *ix);
+
+/* ---- the milter's writer: one connection shared by every thread ----
+ *
+ * Opened on first use (so after the daemon has forked and dropped
+ * privileges), reopened when the database file is deleted or replaced.
+ * Threads take turns on a mutex; WAL with synchronous=NORMAL (derived
+ * data: see tz_index.c). A busy database (textizectl or the scanner
+ * writing) is retried with the mutex released, after 2, 4, 8 ... ms, for
+ * at most budget_ms in all; then the add fails. */
+#define TZ_INDEX_FIRST_BACKOFF_MS 2
+#define TZ_INDEX_WRITER_BUDGET_MS 250
+
+struct tz_index_writer;
+
+struct tz_index_writer *tz_index_writer_new(const char *path, unsigned budget_ms);
+void tz_index_writer_free(struct tz_index_writer *w);   /* NULL is a no-op */
+
+/* Insert or replace one entry's rows; thread-safe. 0, or -1 with err
+ * (what failed last, how many tries, how long) once the budget is spent. */
+int tz_index_writer_add(struct tz_index_writer *w, const struct tz_meta *m,
+			char *err, size_t errlen);
 
 #endif

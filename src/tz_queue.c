@@ -17,6 +17,7 @@
 #include "tz_audit.h"
 #include "tz_clamd.h"
 #include "tz_index.h"
+#include "tz_log.h"
 #include "tz_meta.h"
 #include "tz_proc.h"
 #include "tz_release.h"
@@ -42,10 +43,23 @@ static int audit(const struct tz_queue *q, const char *event, const char *op, co
 	return tz_audit_append(q->audit, &ev, err, errlen);
 }
 
+/* Refresh the entry's index rows after a change that meta.json and the
+ * audit log already hold. Should the index refuse, its rows for the entry
+ * are dropped, so that the next catch-up reads the entry afresh from
+ * meta.json rather than go on showing the old state (catch-up only adds
+ * entries the index lacks); the operator is told either way. */
 static void reindex(const struct tz_queue *q, const struct tz_meta *m)
 {
-	if (q->ix)
-		(void)tz_index_update(q->ix, m, NULL, 0);   /* best effort */
+	char why[TZ_ERRLEN];
+
+	if (q->ix == NULL || tz_index_update(q->ix, m, why, sizeof(why)) == 0)
+		return;
+	if (tz_index_remove(q->ix, m->id, NULL, 0) == 0)
+		tz_log(LOG_WARNING, m->id, "index not refreshed (%s); the next textizectl "
+		       "run indexes the entry again", why);
+	else
+		tz_log(LOG_ERR, m->id, "index not refreshed (%s) and may show an old state: "
+		       "run textizectl queue reindex", why);
 }
 
 /* ---- scanning ---- */

@@ -1,7 +1,8 @@
 /* tz_queue.h — the security team's operations on the sanitization queue:
  * scan (clamd + optional CDR), export, release, reject, purge. Each one
  * locks the entry, changes meta.json atomically, writes an audit record,
- * and refreshes the index best effort. Used by textizectl. */
+ * and refreshes the index (when that fails, the entry's rows are dropped
+ * for the next catch-up to redo, and a line is logged). Used by textizectl. */
 #ifndef TZ_QUEUE_H
 #define TZ_QUEUE_H
 

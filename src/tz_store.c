@@ -1,11 +1,15 @@
 /* tz_store.c — the sanitization queue on disk (layout in tz_store.h).
  *
  * Atomicity: an entry is built in tmp/<id>/ — original, parts, then
- * meta.json, each fsynced — the directory is fsynced, then renamed into
- * entries/<day>/ and the parent directories are fsynced. Readers only ever
+ * meta.json, each fsynced — the directory is fsynced once, then renamed
+ * into entries/<day>/ and that directory is fsynced once. Readers only ever
  * look under entries/, so a crash at any point leaves either nothing visible
- * or a complete entry. Thread safety: the store itself is read-only after
- * open (directory fds, key); each entry belongs to one thread. */
+ * or a complete entry. tmp/ itself is not fsynced after the rename: the
+ * entry's new name is what must survive, and should the old name survive a
+ * crash too, tz_store_clean_tmp leaves an id alone that is also complete.
+ * Thread safety: the store is read-only after open (directory fds, key) but
+ * for the index writer, which has its own lock; each entry belongs to one
+ * thread. */
 #include "tz_store.h"
 
 #include <dirent.h>
@@ -21,6 +25,7 @@
 
 #include "tz_audit.h"
 #include "tz_index.h"
+#include "tz_log.h"
 #include "tz_util.h"
 
 #define META_MAX (16u << 20)
@@ -33,7 +38,8 @@ struct tz_store {
 	int has_key;
 	unsigned char key[TZ_KEY_LEN];
 	struct tz_audit *audit;    /* borrowed, may be NULL */
-	char *index_path;          /* may be NULL */
+	struct tz_index_writer *index;   /* may be NULL */
+	gint index_failures;       /* entries committed but not indexed (atomic) */
 };
 
 struct stored_part {
@@ -107,7 +113,7 @@ void tz_store_free(struct tz_store *st)
 	if (st->entfd >= 0)
 		close(st->entfd);
 	OPENSSL_cleanse(st->key, sizeof(st->key));
-	g_free(st->index_path);
+	tz_index_writer_free(st->index);
 	g_free(st->dir);
 	g_free(st);
 }
@@ -119,8 +125,14 @@ void tz_store_set_audit(struct tz_store *st, struct tz_audit *audit)
 
 void tz_store_set_index(struct tz_store *st, const char *db_path)
 {
-	g_free(st->index_path);
-	st->index_path = db_path && *db_path ? g_strdup(db_path) : NULL;
+	tz_index_writer_free(st->index);
+	st->index = db_path && *db_path ?
+		tz_index_writer_new(db_path, TZ_INDEX_WRITER_BUDGET_MS) : NULL;
+}
+
+unsigned tz_store_index_failures(struct tz_store *st)
+{
+	return (unsigned)g_atomic_int_get(&st->index_failures);
 }
 
 const unsigned char *tz_store_key(const struct tz_store *st)
@@ -363,7 +375,7 @@ static int publish(struct tz_store_entry *e, char *err, size_t errlen)
 		goto out;
 	}
 	CRASH_AT(4);
-	if (fsync_dirfd(dayfd) < 0 || fsync_dirfd(st->tmpfd) < 0) {
+	if (fsync_dirfd(dayfd) < 0) {
 		/* Not known to be durable: take it back rather than report a
 		 * failure for an entry that stays visible. */
 		tz_err(err, errlen, "quarantine %s: fsync: %s", e->id, strerror(errno));
@@ -415,11 +427,27 @@ static int record_stored(struct tz_store_entry *e, const struct tz_meta *m,
 	return tz_audit_append(e->st->audit, &ev, err, errlen);
 }
 
+/* Add a committed entry to the index. The entry stands whatever happens
+ * here (the files are the truth, and the message is accepted): an entry
+ * the writer gave up on is logged as an error and counted, and textizectl
+ * adds it before its next answer (catch-up) or on `queue reindex`. */
+static void index_entry(struct tz_store_entry *e, const struct tz_envelope *env,
+			const struct tz_meta *m)
+{
+	char why[TZ_ERRLEN];
+
+	if (tz_index_writer_add(e->st->index, m, why, sizeof(why)) == 0)
+		return;
+	g_atomic_int_inc(&e->st->index_failures);
+	tz_log(LOG_ERR, env ? env->queue_id : NULL,
+	       "quarantine %s: stored, but not added to the index: %s; textizectl adds it "
+	       "on its next run (or run textizectl queue reindex)", e->id, why);
+}
+
 int tz_store_entry_commit(struct tz_store_entry *e, const struct tz_envelope *env,
 			  const struct tz_result *res, char *err, size_t errlen)
 {
 	struct tz_meta *m = tz_meta_new();
-	char ierr[TZ_ERRLEN];
 	int rc = -1, crashed = 0;
 
 	if (e->cur) {
@@ -453,9 +481,8 @@ int tz_store_entry_commit(struct tz_store_entry *e, const struct tz_envelope *en
 		rc = -1;
 		goto out;
 	}
-	/* Best effort by design: the files are the truth, the index catches up. */
-	if (e->st->index_path)
-		(void)tz_index_update_path(e->st->index_path, m, ierr, sizeof(ierr));
+	if (e->st->index)
+		index_entry(e, env, m);
 	rc = 0;
 	goto out;
 crashed:
@@ -696,6 +723,23 @@ int tz_store_remove(struct tz_store *st, const char *id, char *err, size_t errle
 	return 0;
 }
 
+/* The id names a complete entry (after a crash on a file system that does
+ * not journal renames, its old name in tmp/ may have survived as well:
+ * removing "that" leftover would remove the entry's files). */
+static int is_complete(struct tz_store *st, const char *id)
+{
+	int fd = open_day(st, id), rc;
+	char path[TZ_ID_LEN + 16];
+
+	if (fd < 0)
+		return 0;
+	g_strlcpy(path, id, sizeof(path));
+	g_strlcat(path, "/meta.json", sizeof(path));
+	rc = faccessat(fd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	close(fd);
+	return rc;
+}
+
 int tz_store_clean_tmp(struct tz_store *st, unsigned max_age)
 {
 	/* A fresh open, not dup(): threads must not share a directory offset. */
@@ -713,7 +757,8 @@ int tz_store_clean_tmp(struct tz_store *st, unsigned max_age)
 		struct stat sb;
 		if (!tz_id_valid(de->d_name) ||
 		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    (max_age > 0 && now - sb.st_mtime < (time_t)max_age))
+		    (max_age > 0 && now - sb.st_mtime < (time_t)max_age) ||
+		    is_complete(st, de->d_name))
 			continue;
 		if (remove_flat_dir(dirfd(d), de->d_name) == 0)
 			n++;

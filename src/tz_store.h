@@ -61,10 +61,16 @@ void tz_store_entry_abort(struct tz_store_entry *e);
  * fail and the entry is rolled back: nothing accepted goes unrecorded. */
 void tz_store_set_audit(struct tz_store *st, struct tz_audit *audit);
 
-/* After each commit, add the entry to the SQLite index at db_path, best
- * effort: a busy or broken index never fails the commit (the files are the
- * truth; `textizectl queue reindex` or the next catch-up repairs it). */
+/* After each commit, add the entry to the SQLite index at db_path through
+ * one long-lived tz_index_writer (retried while the index is busy, for at
+ * most TZ_INDEX_WRITER_BUDGET_MS). An index that stays busy or is broken
+ * never fails the commit (the files are the truth, the message is
+ * accepted): the entry is logged at LOG_ERR with its queue id and counted,
+ * and textizectl's catch-up or `queue reindex` adds it. */
 void tz_store_set_index(struct tz_store *st, const char *db_path);
+
+/* Committed entries the index writer gave up on, since the store opened. */
+unsigned tz_store_index_failures(struct tz_store *st);
 
 /* ---- reading and maintaining committed entries (textizectl, scanner) ---- */
 
@@ -103,8 +109,8 @@ int tz_store_file_put(struct tz_store *st, const char *id, const char *fname, in
 int tz_store_remove(struct tz_store *st, const char *id, char *err, size_t errlen);
 
 /* Remove abandoned tmp/ entries (a crashed writer) older than max_age
- * seconds (0 = all: only when no writer can be running); returns how many
- * were removed. */
+ * seconds (0 = all: only when no writer can be running); an id that is
+ * also a complete entry is left alone. Returns how many were removed. */
 int tz_store_clean_tmp(struct tz_store *st, unsigned max_age);
 
 /* Tests only: when set to N > 0, commit stops before step N as if the

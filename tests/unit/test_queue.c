@@ -3,7 +3,8 @@
  * parts, is forced only on request and audited, and the mail it sends
  * carries a marker that tz_release_verify accepts and that fails for another
  * body, another key or a forged value; reject, purge, index queries and the
- * daily report; commands without a shell and with a time limit. */
+ * daily report; a state change the index refuses; commands without a shell
+ * and with a time limit. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -344,6 +345,39 @@ static void test_reject_index_report(void **state)
 	assert_null(tz_report_daily(fx->ix, "2026-13-01", err, sizeof(err)));
 }
 
+/* A state change the index refuses (here a trigger fails every part insert)
+ * must not leave the old state listed: the entry's rows are dropped with a
+ * warning, and the next catch-up shows the new state from meta.json. */
+static void test_index_refresh_fails(void **state)
+{
+	struct fixture *fx = *state;
+	sqlite3 *db = tz_index_db(fx->ix);
+	char err[TZ_ERRLEN];
+	struct tz_index_filter f = { 0 };
+	GPtrArray *rows;
+	unsigned bad;
+
+	assert_int_equal(tz_index_sync(fx->ix, fx->st, 0, &bad, err, sizeof(err)), 0);
+	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER no_parts BEFORE INSERT ON parts"
+				      " BEGIN SELECT RAISE(ABORT, 'refused'); END", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(tz_queue_reject(&fx->q, fx->id, 0, "alice", NULL, err, sizeof(err)), 0);
+	assert_string_equal(part_state(fx, 1), "rejected");
+	assert_int_equal(tz_index_query(fx->ix, &f, &rows, err, sizeof(err)), 0);
+	assert_int_equal(rows->len, 0);   /* dropped, not stale */
+	g_ptr_array_unref(rows);
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER no_parts", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(tz_index_sync(fx->ix, fx->st, 0, &bad, err, sizeof(err)), 1);
+	f.state = "pending";
+	assert_int_equal(tz_index_query(fx->ix, &f, &rows, err, sizeof(err)), 0);
+	assert_int_equal(rows->len, 0);
+	g_ptr_array_unref(rows);
+	f.state = "rejected";
+	assert_int_equal(tz_index_query(fx->ix, &f, &rows, err, sizeof(err)), 0);
+	assert_int_equal(rows->len, 2);
+	g_ptr_array_unref(rows);
+}
+
 static void test_purge(void **state)
 {
 	struct fixture *fx = *state;
@@ -387,6 +421,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_index_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_refresh_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test(test_proc),
 	};
