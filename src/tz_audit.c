@@ -189,9 +189,15 @@ static int check_rotated(struct tz_audit *a, char *err, size_t errlen)
 int tz_audit_append(struct tz_audit *a, const struct tz_audit_event *ev,
 		    char *err, size_t errlen)
 {
+	return tz_audit_append_batch(a, ev, 1, err, errlen);
+}
+
+int tz_audit_append_batch(struct tz_audit *a, const struct tz_audit_event *ev, size_t n,
+			  char *err, size_t errlen)
+{
 	char prev[65];
 	unsigned long seq;
-	GString *rec = NULL;
+	GString *recs = g_string_new(NULL);
 	int rc = -1, locked = 0;
 
 	pthread_mutex_lock(&a->mu);
@@ -206,10 +212,20 @@ int tz_audit_append(struct tz_audit *a, const struct tz_audit_event *ev,
 	locked = 1;
 	if (read_tail(a->fd, prev, &seq, err, errlen) < 0)
 		goto out;
-	rec = format_record(ev, seq + 1, prev, a->has_key ? a->key : NULL);
-	/* One write of one line with O_APPEND, then fsync: the record is
-	 * either wholly there and durable, or the event is reported failed. */
-	if (tz_write_all(a->fd, rec->str, rec->len) < 0 || fdatasync(a->fd) < 0) {
+	/* Each record chains to the one before it, the first to the file's
+	 * last record. */
+	for (size_t i = 0; i < n; i++) {
+		GString *rec = format_record(&ev[i], seq + 1 + i, prev, a->has_key ? a->key : NULL);
+		const char *mac = strstr(rec->str, MAC_SEP) + strlen(MAC_SEP);
+		memcpy(prev, mac, 64);
+		prev[64] = '\0';
+		g_string_append_len(recs, rec->str, (gssize)rec->len);
+		g_string_free(rec, TRUE);
+	}
+	/* One write of whole lines with O_APPEND, then one fdatasync for all:
+	 * the records are there and durable, or every event is reported
+	 * failed. */
+	if (tz_write_all(a->fd, recs->str, recs->len) < 0 || fdatasync(a->fd) < 0) {
 		tz_err(err, errlen, "audit log %s: write: %s", a->path, strerror(errno));
 		goto out;
 	}
@@ -218,8 +234,7 @@ out:
 	if (locked)
 		flock(a->fd, LOCK_UN);
 	pthread_mutex_unlock(&a->mu);
-	if (rec)
-		g_string_free(rec, TRUE);
+	g_string_free(recs, TRUE);
 	return rc;
 }
 

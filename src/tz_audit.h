@@ -38,6 +38,11 @@ void tz_audit_free(struct tz_audit *a);   /* NULL is a no-op */
 /* Append one record durably. Thread-safe. 0 or -1 with err. */
 int tz_audit_append(struct tz_audit *a, const struct tz_audit_event *ev,
 		    char *err, size_t errlen);
+/* Append n records in this order, chained, with one write and one
+ * fdatasync (the store's group commit): all are durable, or all are
+ * reported failed. */
+int tz_audit_append_batch(struct tz_audit *a, const struct tz_audit_event *ev, size_t n,
+			  char *err, size_t errlen);
 
 /* Check the whole log. Returns 0 when intact (*records = count), 1 when
  * broken (*bad_line = 1-based line of the first bad record, reason in err),

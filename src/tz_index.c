@@ -203,9 +203,10 @@ static int delete_rows(struct tz_index *ix, const char *id)
 	return SQLITE_DONE;
 }
 
-/* One transaction replacing every row of the entry. SQLITE_OK or the code
- * of the step that failed (the transaction is rolled back), with err. */
-static int update_rows(struct tz_index *ix, const struct tz_meta *m, char *err, size_t errlen)
+/* Replace every row of the entries m[0..n) in one transaction. SQLITE_OK
+ * or the code of the step that failed (all is rolled back), with err. */
+static int update_rows(struct tz_index *ix, const struct tz_meta *const *m, size_t n,
+		       char *err, size_t errlen)
 {
 	int res = sqlite3_exec(ix->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 
@@ -213,13 +214,15 @@ static int update_rows(struct tz_index *ix, const struct tz_meta *m, char *err, 
 		db_fail(ix->db, "begin", err, errlen);
 		return res;
 	}
-	if ((res = delete_rows(ix, m->id)) != SQLITE_DONE ||
-	    (res = insert_entry(ix, m)) != SQLITE_DONE ||
-	    (res = insert_rcpts(ix, m)) != SQLITE_DONE ||
-	    (res = insert_parts(ix, m)) != SQLITE_DONE) {
-		db_fail(ix->db, m->id, err, errlen);
-		sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
-		return res;
+	for (size_t i = 0; i < n; i++) {
+		if ((res = delete_rows(ix, m[i]->id)) != SQLITE_DONE ||
+		    (res = insert_entry(ix, m[i])) != SQLITE_DONE ||
+		    (res = insert_rcpts(ix, m[i])) != SQLITE_DONE ||
+		    (res = insert_parts(ix, m[i])) != SQLITE_DONE) {
+			db_fail(ix->db, m[i]->id, err, errlen);
+			sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+			return res;
+		}
 	}
 	if ((res = sqlite3_exec(ix->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
 		db_fail(ix->db, "commit", err, errlen);
@@ -231,7 +234,7 @@ static int update_rows(struct tz_index *ix, const struct tz_meta *m, char *err, 
 
 int tz_index_update(struct tz_index *ix, const struct tz_meta *m, char *err, size_t errlen)
 {
-	return update_rows(ix, m, err, errlen) == SQLITE_OK ? 0 : -1;
+	return update_rows(ix, &m, 1, err, errlen) == SQLITE_OK ? 0 : -1;
 }
 
 int tz_index_remove(struct tz_index *ix, const char *id, char *err, size_t errlen)
@@ -438,14 +441,15 @@ static struct tz_index *writer_db(struct tz_index_writer *w, char *err, size_t e
 
 /* One attempt under mu. A failure other than a busy or locked database
  * drops the connection, so that the next attempt starts afresh. */
-static int writer_try(struct tz_index_writer *w, const struct tz_meta *m, char *err, size_t errlen)
+static int writer_try(struct tz_index_writer *w, const struct tz_meta *const *m, size_t n,
+		      char *err, size_t errlen)
 {
 	struct tz_index *ix = writer_db(w, err, errlen);
 	int res, primary;
 
 	if (ix == NULL)
 		return -1;
-	res = update_rows(ix, m, err, errlen);
+	res = update_rows(ix, m, n, err, errlen);
 	if (res == SQLITE_OK)
 		return 0;
 	primary = res & 0xff;
@@ -456,7 +460,7 @@ static int writer_try(struct tz_index_writer *w, const struct tz_meta *m, char *
 	return -1;
 }
 
-int tz_index_writer_add(struct tz_index_writer *w, const struct tz_meta *m,
+int tz_index_writer_add(struct tz_index_writer *w, const struct tz_meta *const *m, size_t n,
 			char *err, size_t errlen)
 {
 	gint64 start = g_get_monotonic_time(), deadline = start + (gint64)w->budget_ms * 1000;
@@ -469,7 +473,7 @@ int tz_index_writer_add(struct tz_index_writer *w, const struct tz_meta *m,
 		int rc;
 		tries++;
 		pthread_mutex_lock(&w->mu);
-		rc = writer_try(w, m, why, sizeof(why));
+		rc = writer_try(w, m, n, why, sizeof(why));
 		pthread_mutex_unlock(&w->mu);
 		if (rc == 0)
 			return 0;

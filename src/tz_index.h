@@ -73,9 +73,10 @@ struct tz_index_writer;
 struct tz_index_writer *tz_index_writer_new(const char *path, unsigned budget_ms);
 void tz_index_writer_free(struct tz_index_writer *w);   /* NULL is a no-op */
 
-/* Insert or replace one entry's rows; thread-safe. 0, or -1 with err
- * (what failed last, how many tries, how long) once the budget is spent. */
-int tz_index_writer_add(struct tz_index_writer *w, const struct tz_meta *m,
+/* Insert or replace the rows of the entries m[0..n) in one transaction;
+ * thread-safe. 0, or -1 with err (what failed last, how many tries, how
+ * long) once the budget is spent: then none of them was added. */
+int tz_index_writer_add(struct tz_index_writer *w, const struct tz_meta *const *m, size_t n,
 			char *err, size_t errlen);
 
 #endif

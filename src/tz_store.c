@@ -2,19 +2,22 @@
  *
  * Atomicity: an entry is built in tmp/<id>/ — original, parts, then
  * meta.json, each fsynced — the directory is fsynced once, then renamed
- * into entries/<day>/ and that directory is fsynced once. Readers only ever
- * look under entries/, so a crash at any point leaves either nothing visible
- * or a complete entry. tmp/ itself is not fsynced after the rename: the
- * entry's new name is what must survive, and should the old name survive a
- * crash too, tz_store_clean_tmp leaves an id alone that is also complete.
- * Thread safety: the store is read-only after open (directory fds, key) but
- * for the index writer, which has its own lock; each entry belongs to one
- * thread. */
+ * into entries/<day>/, and that directory is fsynced once for all entries
+ * committing at the same moment (group commit, with their audit records
+ * and index rows). Readers only ever look under entries/, so a crash at
+ * any point leaves either nothing visible or a complete entry. tmp/ itself
+ * is not fsynced after the rename: the entry's new name is what must
+ * survive, and should the old name survive a crash too, tz_store_clean_tmp
+ * leaves an id alone that is also complete.
+ * Thread safety: directory fds and key are read-only after open; the group
+ * commit and the index writer have their own locks; each entry belongs to
+ * one thread. */
 #include "tz_store.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -40,6 +43,13 @@ struct tz_store {
 	struct tz_audit *audit;    /* borrowed, may be NULL */
 	struct tz_index_writer *index;   /* may be NULL */
 	gint index_failures;       /* entries committed but not indexed (atomic) */
+	struct {
+		pthread_mutex_t mu;
+		pthread_cond_t cv;
+		GPtrArray *queue;  /* struct pending * waiting for a leader */
+		int leading;       /* a leader is working on a batch */
+	} grp;                     /* group commit, below */
+	char day_synced[9];        /* entries/<day> known durable (under grp.mu) */
 };
 
 struct stored_part {
@@ -80,6 +90,9 @@ struct tz_store *tz_store_open(const char *dir, const char *key_file,
 
 	st->rootfd = st->tmpfd = st->entfd = -1;
 	st->dir = g_strdup(dir);
+	pthread_mutex_init(&st->grp.mu, NULL);
+	pthread_cond_init(&st->grp.cv, NULL);
+	st->grp.queue = g_ptr_array_new();
 	if (key_file && *key_file) {
 		if (tz_key_load(key_file, st->key, err, errlen) < 0)
 			goto fail;
@@ -114,6 +127,9 @@ void tz_store_free(struct tz_store *st)
 		close(st->entfd);
 	OPENSSL_cleanse(st->key, sizeof(st->key));
 	tz_index_writer_free(st->index);
+	g_ptr_array_unref(st->grp.queue);
+	pthread_cond_destroy(&st->grp.cv);
+	pthread_mutex_destroy(&st->grp.mu);
 	g_free(st->dir);
 	g_free(st);
 }
@@ -353,46 +369,54 @@ out:
 #define CRASH_AT(n) do { if (tz_store_test_crash_step == (n)) { \
 	tz_err(err, errlen, "simulated crash before step %d", (n)); goto crashed; } } while (0)
 
-/* Move tmp/<id> to entries/<day>/<id> durably; on failure the entry stays
- * in tmp/ for the caller to remove. */
+/* entries/<day> exists and its name in entries/ is durable. Checked once
+ * per day by the first entry of that day this process commits: the thread
+ * that created the directory may not have synced entries/ yet. */
+static int ensure_day(struct tz_store *st, const char *day, int force, char *err, size_t errlen)
+{
+	int known;
+
+	pthread_mutex_lock(&st->grp.mu);
+	known = strcmp(st->day_synced, day) == 0;
+	pthread_mutex_unlock(&st->grp.mu);
+	if (known && !force)
+		return 0;
+	if ((mkdirat(st->entfd, day, 0700) < 0 && errno != EEXIST) || fsync_dirfd(st->entfd) < 0)
+		return tz_err(err, errlen, "quarantine entries/%s: %s", day, strerror(errno));
+	pthread_mutex_lock(&st->grp.mu);
+	g_strlcpy(st->day_synced, day, sizeof(st->day_synced));
+	pthread_mutex_unlock(&st->grp.mu);
+	return 0;
+}
+
+/* Move tmp/<id> to entries/<day>/<id>; durable only once the day
+ * directory is fsynced (group_commit). On failure the entry stays in tmp/
+ * for the caller to remove; -2 = simulated crash. */
 static int publish(struct tz_store_entry *e, char *err, size_t errlen)
 {
 	struct tz_store *st = e->st;
-	char day[9];
-	int dayfd, created, rc = -1;
+	char day[9], to[TZ_ID_LEN + 16];
+	int rc;
 
 	memcpy(day, e->id, 8);
 	day[8] = '\0';
-	created = mkdirat(st->entfd, day, 0700) == 0;
-	if ((!created && errno != EEXIST) || (created && fsync_dirfd(st->entfd) < 0))
-		return tz_err(err, errlen, "quarantine entries/%s: %s", day, strerror(errno));
-	dayfd = open_dir_at(st->entfd, day, 0);
-	if (dayfd < 0)
-		return tz_err(err, errlen, "quarantine entries/%s: %s", day, strerror(errno));
+	snprintf(to, sizeof(to), "%s/%s", day, e->id);
+	if (ensure_day(st, day, 0, err, errlen) < 0)
+		return -1;
 	CRASH_AT(3);
-	if (renameat(st->tmpfd, e->id, dayfd, e->id) < 0) {
-		tz_err(err, errlen, "quarantine %s: rename: %s", e->id, strerror(errno));
-		goto out;
-	}
+	rc = renameat(st->tmpfd, e->id, st->entfd, to);
+	if (rc < 0 && errno == ENOENT && ensure_day(st, day, 1, err, errlen) == 0)
+		rc = renameat(st->tmpfd, e->id, st->entfd, to);   /* day removed behind us */
+	if (rc < 0)
+		return tz_err(err, errlen, "quarantine %s: rename: %s", e->id, strerror(errno));
 	CRASH_AT(4);
-	if (fsync_dirfd(dayfd) < 0) {
-		/* Not known to be durable: take it back rather than report a
-		 * failure for an entry that stays visible. */
-		tz_err(err, errlen, "quarantine %s: fsync: %s", e->id, strerror(errno));
-		if (renameat(dayfd, e->id, st->tmpfd, e->id) < 0)
-			remove_flat_dir(dayfd, e->id);
-		goto out;
-	}
-	rc = 0;
-	goto out;
+	return 0;
 crashed:
-	rc = -2;
-out:
-	close(dayfd);
-	return rc;
+	return -2;
 }
 
-/* Undo a publish whose audit record could not be written. */
+/* Undo a publish that is not known durable or not audited: the entry must
+ * not stay visible after a failure was reported. */
 static void unpublish(struct tz_store_entry *e)
 {
 	char day[9];
@@ -409,45 +433,156 @@ static void unpublish(struct tz_store_entry *e)
 	close(dayfd);
 }
 
-static int record_stored(struct tz_store_entry *e, const struct tz_meta *m,
-			 char *err, size_t errlen)
-{
-	struct tz_audit_event ev = { 0 };
-	char detail[96];
+/* ---- group commit ----
+ *
+ * The last steps of a commit are shared by all entries that reach them
+ * while a batch is in flight: one thread (the leader) fsyncs each day
+ * directory once for all their renames, appends all their audit records
+ * with one write and one fdatasync, and adds them to the index in one
+ * transaction, while the others wait. Under concurrent mail that turns N
+ * directory fsyncs, N fdatasyncs and N index transactions into one each;
+ * an entry waits at most for the batch in flight and then its own. */
 
-	if (e->st->audit == NULL)
-		return 0;
-	snprintf(detail, sizeof(detail), "parts=%u size=%" G_GUINT64_FORMAT,
-		 m->parts->len, m->original_size);
-	ev.event = "stored";
-	ev.operator_name = "milter";
-	ev.id = e->id;
-	ev.sha256 = m->original_sha256;
-	ev.detail = detail;
-	return tz_audit_append(e->st->audit, &ev, err, errlen);
+struct pending {
+	struct tz_store_entry *e;
+	const struct tz_meta *m;
+	const struct tz_envelope *env;
+	int done;                  /* under grp.mu */
+	int rc;                    /* 0, or -1 with err: not durable or not audited */
+	char err[TZ_ERRLEN];
+};
+
+/* what: "fsync: " or "" before the reason. */
+static void pending_fail(struct pending *p, const char *what, const char *why)
+{
+	p->rc = -1;
+	tz_err(p->err, sizeof(p->err), "quarantine %s: %s%s", p->e->id, what, why);
 }
 
-/* Add a committed entry to the index. The entry stands whatever happens
- * here (the files are the truth, and the message is accepted): an entry
- * the writer gave up on is logged as an error and counted, and textizectl
- * adds it before its next answer (catch-up) or on `queue reindex`. */
-static void index_entry(struct tz_store_entry *e, const struct tz_envelope *env,
-			const struct tz_meta *m)
+/* fsync every day directory the batch renamed into, once each. */
+static void sync_days(struct tz_store *st, struct pending **b, guint n)
 {
-	char why[TZ_ERRLEN];
+	gboolean *seen = g_new0(gboolean, n);
 
-	if (tz_index_writer_add(e->st->index, m, why, sizeof(why)) == 0)
-		return;
-	g_atomic_int_inc(&e->st->index_failures);
-	tz_log(LOG_ERR, env ? env->queue_id : NULL,
-	       "quarantine %s: stored, but not added to the index: %s; textizectl adds it "
-	       "on its next run (or run textizectl queue reindex)", e->id, why);
+	for (guint i = 0; i < n; i++) {
+		char day[9];
+		int fd, ok, why;
+		if (seen[i] || b[i]->rc < 0)
+			continue;
+		memcpy(day, b[i]->e->id, 8);
+		day[8] = '\0';
+		fd = open_dir_at(st->entfd, day, 0);
+		ok = fd >= 0 && fsync_dirfd(fd) == 0;
+		why = errno;
+		if (fd >= 0)
+			close(fd);
+		for (guint j = i; j < n; j++) {
+			if (seen[j] || memcmp(b[j]->e->id, day, 8) != 0)
+				continue;
+			seen[j] = TRUE;
+			if (!ok && b[j]->rc == 0)
+				pending_fail(b[j], "fsync: ", strerror(why));
+		}
+	}
+	g_free(seen);
+}
+
+/* One "stored" record per durable entry, in one append. */
+static void audit_batch(struct tz_store *st, struct pending **b, guint n)
+{
+	struct tz_audit_event *ev = g_new0(struct tz_audit_event, n);
+	char (*detail)[96] = g_malloc(n * sizeof(*detail)), why[TZ_ERRLEN];
+	guint k = 0;
+
+	for (guint i = 0; i < n; i++) {
+		if (b[i]->rc < 0)
+			continue;
+		snprintf(detail[k], sizeof(detail[k]), "parts=%u size=%" G_GUINT64_FORMAT,
+			 b[i]->m->parts->len, b[i]->m->original_size);
+		ev[k] = (struct tz_audit_event){ "stored", "milter", b[i]->e->id, 0,
+						 b[i]->m->original_sha256, detail[k] };
+		k++;
+	}
+	if (k > 0 && tz_audit_append_batch(st->audit, ev, k, why, sizeof(why)) < 0)
+		for (guint i = 0; i < n; i++)
+			if (b[i]->rc == 0)
+				pending_fail(b[i], "", why);
+	g_free(detail);
+	g_free(ev);
+}
+
+/* Add the durable, audited entries to the index in one transaction. The
+ * entries stand whatever happens here (the files are the truth, and the
+ * mail is accepted): entries the writer gave up on are logged as errors
+ * and counted, and textizectl adds them before its next answer (catch-up)
+ * or on `queue reindex`. */
+static void index_batch(struct tz_store *st, struct pending **b, guint n)
+{
+	const struct tz_meta **m = g_new0(const struct tz_meta *, n);
+	char why[TZ_ERRLEN];
+	guint k = 0;
+
+	for (guint i = 0; i < n; i++)
+		if (b[i]->rc == 0)
+			m[k++] = b[i]->m;
+	if (k > 0 && tz_index_writer_add(st->index, m, k, why, sizeof(why)) < 0) {
+		for (guint i = 0; i < n; i++) {
+			if (b[i]->rc < 0)
+				continue;
+			g_atomic_int_inc(&st->index_failures);
+			tz_log(LOG_ERR, b[i]->env ? b[i]->env->queue_id : NULL,
+			       "quarantine %s: stored, but not added to the index: %s; textizectl "
+			       "adds it on its next run (or run textizectl queue reindex)",
+			       b[i]->e->id, why);
+		}
+	}
+	g_free(m);
+}
+
+/* The leader's turn: take everything queued, work on it with the lock
+ * released, then wake its owners. Called and returns with grp.mu held. */
+static void lead(struct tz_store *st)
+{
+	GPtrArray *batch = st->grp.queue;
+	struct pending **b = (struct pending **)batch->pdata;
+
+	st->grp.queue = g_ptr_array_new();
+	st->grp.leading = 1;
+	pthread_mutex_unlock(&st->grp.mu);
+	sync_days(st, b, batch->len);
+	if (st->audit)
+		audit_batch(st, b, batch->len);
+	if (st->index)
+		index_batch(st, b, batch->len);
+	pthread_mutex_lock(&st->grp.mu);
+	for (guint i = 0; i < batch->len; i++)
+		b[i]->done = 1;
+	st->grp.leading = 0;
+	pthread_cond_broadcast(&st->grp.cv);
+	g_ptr_array_unref(batch);
+}
+
+/* Make a published entry durable, audited and indexed, together with the
+ * others committing now. While a leader works, the queue fills; when it is
+ * done, a thread whose entry is still queued leads the next batch. */
+static void group_commit(struct tz_store *st, struct pending *p)
+{
+	pthread_mutex_lock(&st->grp.mu);
+	g_ptr_array_add(st->grp.queue, p);
+	while (!p->done) {
+		if (st->grp.leading)
+			pthread_cond_wait(&st->grp.cv, &st->grp.mu);
+		else
+			lead(st);
+	}
+	pthread_mutex_unlock(&st->grp.mu);
 }
 
 int tz_store_entry_commit(struct tz_store_entry *e, const struct tz_envelope *env,
 			  const struct tz_result *res, char *err, size_t errlen)
 {
 	struct tz_meta *m = tz_meta_new();
+	struct pending p = { 0 };
 	int rc = -1, crashed = 0;
 
 	if (e->cur) {
@@ -476,13 +611,16 @@ int tz_store_entry_commit(struct tz_store_entry *e, const struct tz_envelope *en
 		goto crashed;
 	if (rc < 0)
 		goto out;
-	if (record_stored(e, m, err, errlen) < 0) {
+	p.e = e;
+	p.m = m;
+	p.env = env;
+	group_commit(e->st, &p);
+	if (p.rc < 0) {
+		g_strlcpy(err, p.err, errlen);
 		unpublish(e);
 		rc = -1;
 		goto out;
 	}
-	if (e->st->index)
-		index_entry(e, env, m);
 	rc = 0;
 	goto out;
 crashed:

@@ -1,7 +1,8 @@
 /* test_store.c — the quarantine store: round trip of entries (plain and
  * encrypted), file modes, atomicity under simulated crashes, abort, a
  * mismatching part, a leftover tmp/ name of a complete entry, many threads
- * committing at once, and the index writer:
+ * committing at once (group commit), an audit log that cannot be written,
+ * and the index writer:
  * a locked index (given up after the retry budget: the entry stands, is
  * logged and counted, and catch-up adds it), a lock released while it
  * retries, and an index file deleted under it. */
@@ -333,6 +334,49 @@ static void *writer(void *p)
 	return NULL;
 }
 
+/* The audit log cannot be written (its path replaced by a directory):
+ * every entry of the batch fails, none stays listed or in tmp/, also with
+ * several threads committing together. */
+static void test_audit_fails(void **state)
+{
+	char *dir = tl_tmpdir(), *q = g_build_filename(dir, "q", NULL);
+	char *log = g_build_filename(dir, "audit.log", NULL), *moved = g_strconcat(log, ".old", NULL);
+	char err[TZ_ERRLEN], id[TZ_ID_LEN], *t;
+	struct tz_store *st = tz_store_open(q, NULL, err, sizeof(err));
+	struct tz_audit *au = tz_audit_open(log, NULL, err, sizeof(err));
+	struct thread_arg args[4];
+	pthread_t th[4];
+	GPtrArray *ids;
+
+	(void)state;
+	tz_store_set_audit(st, au);
+	assert_int_equal(store_one(st, 1, id), 0);
+	assert_int_equal(rename(log, moved), 0);
+	assert_int_equal(mkdir(log, 0700), 0);
+	assert_int_equal(store_one(st, 1, id), -1);
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct thread_arg){ st, 3, 0 };
+		pthread_create(&th[i], NULL, writer, &args[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(args[i].failed, 3);
+	}
+	assert_int_equal(tz_store_list(st, &ids, err, sizeof(err)), 0);
+	assert_int_equal(ids->len, 1);
+	g_ptr_array_unref(ids);
+	t = g_build_filename(q, "tmp", NULL);
+	assert_int_equal(rmdir(t), 0);   /* empty: every failed entry removed */
+	g_free(t);
+	tz_store_free(st);
+	tz_audit_free(au);
+	tl_rmrf(dir);
+	g_free(moved);
+	g_free(log);
+	g_free(q);
+	g_free(dir);
+}
+
 /* Many threads commit at once, with the audit log and the index wired in:
  * every entry is listed, indexed and audited exactly once. */
 static void test_threads(void **state)
@@ -563,6 +607,7 @@ int main(void)
 		cmocka_unit_test(test_clean_tmp_keeps_complete),
 		cmocka_unit_test(test_abort_and_errors),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_audit_fails),
 		cmocka_unit_test(test_index_locked),
 		cmocka_unit_test(test_index_retry),
 		cmocka_unit_test(test_index_deleted),
