@@ -14,8 +14,6 @@
 #include "tz_config.h"
 #include "textize.h"
 
-/* The milter's default, so both read the same file under any --prefix. */
-#define DEFAULT_CONF TZ_SYSCONFDIR "/textize.conf"
 
 static void usage(FILE *f)
 {
@@ -23,7 +21,7 @@ static void usage(FILE *f)
 	      "  status  show whether outbound mail is stopped, why and since when,\n"
 	      "          and the senders currently over their rate limit\n"
 	      "  reset   let outbound mail flow again (operator action after a trip)\n"
-	      "  StateDir comes from CONF (default " DEFAULT_CONF " when present).\n", f);
+	      "  StateDir comes from CONF (default " CTL_DEFAULT_CONF " when present).\n", f);
 }
 
 static void print_time(const char *label, time_t t)
@@ -110,9 +108,7 @@ int ctl_breaker(int argc, char **argv)
 		return 2;
 	}
 	if (state_dir == NULL) {
-		if (conf == NULL && access(DEFAULT_CONF, R_OK) == 0)
-			conf = DEFAULT_CONF;
-		cfg = conf ? tz_config_load(conf, err, sizeof(err)) : tz_config_new_defaults();
+		cfg = ctl_config_load(&conf, err, sizeof(err));
 		if (cfg == NULL) {
 			fprintf(stderr, "textizectl: %s\n", err);
 			return 1;

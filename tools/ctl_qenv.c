@@ -6,14 +6,12 @@
 #include <unistd.h>
 #include <openssl/crypto.h>
 
+#include "ctl.h"
 #include "tz_audit.h"
 #include "tz_index.h"
 #include "tz_meta.h"
 #include "tz_report.h"
 #include "tz_store.h"
-
-/* The milter's default, so both read the same file under any --prefix. */
-#define DEFAULT_CONF TZ_SYSCONFDIR "/textize.conf"
 
 int ctl_qenv_open(struct ctl_qenv *e, const char *conf, unsigned need)
 {
@@ -21,9 +19,7 @@ int ctl_qenv_open(struct ctl_qenv *e, const char *conf, unsigned need)
 	const struct tz_config *c;
 
 	memset(e, 0, sizeof(*e));
-	if (conf == NULL && access(DEFAULT_CONF, R_OK) == 0)
-		conf = DEFAULT_CONF;
-	e->cfg = conf ? tz_config_load(conf, err, sizeof(err)) : tz_config_new_defaults();
+	e->cfg = ctl_config_load(&conf, err, sizeof(err));
 	if (e->cfg == NULL)
 		goto fail;
 	c = e->cfg;

@@ -11,8 +11,6 @@
 #include "tz_statsd.h"
 #include "textize.h"
 
-/* The milter's default, so both read the same file under any --prefix. */
-#define DEFAULT_CONF TZ_SYSCONFDIR "/textize.conf"
 
 static void usage(FILE *f)
 {
@@ -20,7 +18,7 @@ static void usage(FILE *f)
 	      "  the running milter's counters since it started: messages by direction\n"
 	      "  and action, stripped parts, rejects by rule, tempfails, p50/p99 time,\n"
 	      "  breaker state. The socket is StatsSocket from CONF (default\n"
-	      "  " DEFAULT_CONF " when present) or --socket.\n", f);
+	      "  " CTL_DEFAULT_CONF " when present) or --socket.\n", f);
 }
 
 static int parse_args(int argc, char **argv, const char **conf, const char **sock,
@@ -57,9 +55,7 @@ int ctl_stats(int argc, char **argv)
 		return rc > 0 ? 0 : 2;
 	}
 	if (sock == NULL) {
-		if (conf == NULL && access(DEFAULT_CONF, R_OK) == 0)
-			conf = DEFAULT_CONF;
-		cfg = conf ? tz_config_load(conf, err, sizeof(err)) : tz_config_new_defaults();
+		cfg = ctl_config_load(&conf, err, sizeof(err));
 		if (cfg == NULL) {
 			fprintf(stderr, "textizectl: %s\n", err);
 			return 1;

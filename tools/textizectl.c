@@ -2,9 +2,11 @@
  * subcommands in tools/ctl_*.c. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "textize.h"
 #include "ctl.h"
+#include "tz_config.h"
 
 static const struct ctl_command commands[] = {
 	{ "convert", "text-ize one message to stdout (or --json summary)", ctl_convert },
@@ -23,6 +25,13 @@ static void usage(FILE *f)
 	for (const struct ctl_command *c = commands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f, "  %-10s %s\n", "version", "print the version");
+}
+
+struct tz_config *ctl_config_load(const char **conf, char *err, size_t errlen)
+{
+	if (*conf == NULL && access(CTL_DEFAULT_CONF, R_OK) == 0)
+		*conf = CTL_DEFAULT_CONF;
+	return *conf ? tz_config_load(*conf, err, errlen) : tz_config_new_defaults();
 }
 
 int main(int argc, char **argv)
