@@ -237,10 +237,14 @@ static unsigned scan_raw(const char *raw, GPtrArray *out)
  * at the end. */
 static char *close_comments(const char *raw)
 {
-	size_t n = strlen(raw), need = 0;
-	gssize *sum = g_new(gssize, n + 1), low;   /* sum[i]: steps before i */
+	size_t n, need = 0;
+	gssize *sum, low;   /* sum[i]: steps before i */
 	GString *s;
 
+	if (strchr(raw, '(') == NULL)   /* most headers: nothing to close */
+		return NULL;
+	n = strlen(raw);
+	sum = g_new(gssize, n + 1);
 	sum[0] = 0;
 	for (size_t i = 0; i < n; i++) {
 		gssize step = raw[i] == '(' ? 1 : raw[i] == ')' ? -1 : 0;
