@@ -101,6 +101,13 @@ int tz_engine_convert(const struct tz_engine_options *opt, GMimeStream *in,
 
 void tz_result_free(struct tz_result *r);   /* NULL is a no-op */
 
+/* The stream the engine reads for `in` (from its current position): `in`
+ * itself (a new reference) or, for mail whose lines end in CR alone, a
+ * copy with LF line ends. tz_engine_convert uses it; a caller that reads
+ * the message again (tz_result_write_message) must read this one too.
+ * g_object_unref() the result. */
+GMimeStream *tz_engine_input(GMimeStream *in);
+
 /* Write the whole new message (kept top-level headers with the edits applied,
  * then the body) to `out`, as textizectl convert prints it. `in` must be the
  * same message, rewound. */
