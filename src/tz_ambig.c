@@ -95,14 +95,14 @@ static bool identity_encoding(const char *raw)
 	return ok;
 }
 
-enum tz_ambiguity tz_ambiguity_of(GMimeObject *obj, bool in_multipart)
+enum tz_ambiguity tz_ambiguity_of(GMimeObject *obj)
 {
 	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
 	const char *ct_raw = NULL, *cte_raw = NULL;
 
 	if (hl == NULL || g_mime_header_list_get_count(hl) == 0)
-		return in_multipart ? TZ_AMBIG_NO_HEADERS : TZ_AMBIG_NONE;
+		return TZ_AMBIG_NONE;
 	if (conflicting(hl, "Content-Type", &ct_raw))
 		return TZ_AMBIG_DUP_CONTENT_TYPE;
 	if (conflicting(hl, "Content-Transfer-Encoding", &cte_raw))
@@ -133,7 +133,6 @@ const char *tz_ambiguity_name(enum tz_ambiguity a)
 	case TZ_AMBIG_DUP_PARAM: return "duplicate Content-Type parameter";
 	case TZ_AMBIG_UNKNOWN_CTE: return "unknown Content-Transfer-Encoding";
 	case TZ_AMBIG_ENCODED_MULTIPART: return "encoded multipart";
-	case TZ_AMBIG_NO_HEADERS: return "part without headers";
 	case TZ_AMBIG_NO_BOUNDARY: return "multipart without boundary";
 	}
 	return "unknown";

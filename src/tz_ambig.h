@@ -15,14 +15,13 @@ enum tz_ambiguity {
 	TZ_AMBIG_DUP_PARAM,          /* a Content-Type parameter (boundary, charset...) twice, different values */
 	TZ_AMBIG_UNKNOWN_CTE,        /* a transfer encoding nobody defines (RFC 2045 6.4: octet-stream) */
 	TZ_AMBIG_ENCODED_MULTIPART,  /* multipart or message/rfc822 with base64/QP/uuencode (RFC 2045 6.4) */
-	TZ_AMBIG_NO_HEADERS,         /* a body part with no header at all */
 	TZ_AMBIG_NO_BOUNDARY,        /* multipart without a usable boundary parameter */
 };
 
-/* Judge obj. in_multipart: obj is a child of a multipart (a part with no
- * header is unusual there; a top-level body or an inner message's body
- * without Content-* headers is ordinary RFC 822 text). */
-enum tz_ambiguity tz_ambiguity_of(GMimeObject *obj, bool in_multipart);
+/* Judge obj. A part with no header at all is not ambiguous: RFC 2046
+ * 5.1.1 defines it as text/plain; US-ASCII, real mail has them, and its
+ * content is judged like any text (tz_textjudge, the final-text scan). */
+enum tz_ambiguity tz_ambiguity_of(GMimeObject *obj);
 
 /* "duplicate Content-Type", ... for logs and JSON; static. */
 const char *tz_ambiguity_name(enum tz_ambiguity a);

@@ -544,7 +544,7 @@ static int walk_leaf(struct conv *c, GMimeObject *obj, const char *path)
 
 /* ------------------------------------------------------------ tree */
 
-static int walk(struct conv *c, GMimeObject *obj, const char *path, unsigned depth, bool in_mp);
+static int walk(struct conv *c, GMimeObject *obj, const char *path, unsigned depth);
 
 /* Path of the body of a message/rfc822 (or the top level) at `path`. */
 static char *inner_path(GMimeObject *inner, const char *path)
@@ -635,7 +635,7 @@ static int walk_alternative(struct conv *c, GMimeMultipart *mp, const char *path
 		GMimeObject *ch = g_mime_multipart_get_part(mp, i);
 		char *cp = child_path(path, i);
 		if (i == use)
-			rc = walk(c, ch, cp, depth + 1, true);
+			rc = walk(c, ch, cp, depth + 1);
 		else if (i == plain)
 			rc = check_entity(c, ch, depth + 1);   /* the stub: dropped, nothing to keep */
 		else
@@ -685,7 +685,7 @@ static int walk_message(struct conv *c, GMimeMessagePart *mpart, const char *pat
 	}
 	if (inner != NULL) {
 		char *ip = inner_path(inner, path);
-		rc = walk(c, inner, ip, depth + 1, false);
+		rc = walk(c, inner, ip, depth + 1);
 		g_free(ip);
 	}
 	if (rc == 0) {
@@ -719,7 +719,7 @@ static bool preamble_stub(const char *s)
 {
 	static const char *const stubs[] = { "multi-part message", "multipart message",
 		"mime format", "mime-formatted", "mime encapsulated", "mime message",
-		"this message is in mime", "マルチパート", NULL };
+		"this message is in mime", "s/mime signed message", "マルチパート", NULL };
 	size_t len = strlen(s);
 	char *low;
 	bool hit = false;
@@ -769,7 +769,7 @@ static int walk_multipart(struct conv *c, GMimeMultipart *mp, const char *path, 
 			c->res->kind = TZ_KIND_REPORT;
 		for (int i = 0; i < g_mime_multipart_get_count(mp) && rc == 0; i++) {
 			char *cp = child_path(path, i);
-			rc = walk(c, g_mime_multipart_get_part(mp, i), cp, depth + 1, true);
+			rc = walk(c, g_mime_multipart_get_part(mp, i), cp, depth + 1);
 			g_free(cp);
 		}
 	}
@@ -778,14 +778,14 @@ static int walk_multipart(struct conv *c, GMimeMultipart *mp, const char *path, 
 	return rc;
 }
 
-static int walk(struct conv *c, GMimeObject *obj, const char *path, unsigned depth, bool in_mp)
+static int walk(struct conv *c, GMimeObject *obj, const char *path, unsigned depth)
 {
 	GMimeContentType *ct;
 	const char *sub;
 
 	if (check_entity(c, obj, depth) != 0)
 		return -1;
-	if (tz_ambiguity_of(obj, in_mp) != TZ_AMBIG_NONE)
+	if (tz_ambiguity_of(obj) != TZ_AMBIG_NONE)
 		return strip_ambiguous(c, obj, path);
 	if (GMIME_IS_MESSAGE_PART(obj))
 		return walk_message(c, GMIME_MESSAGE_PART(obj), path, depth);
@@ -1130,7 +1130,7 @@ int tz_engine_convert(const struct tz_engine_options *opt, GMimeStream *orig,
 	} else if (top != NULL && tz_top_encrypted(top, 0)) {
 		if (strip_whole(&c, in, start, TZ_REASON_ENCRYPTED, TZ_RISK_ENCRYPTED) != 0)
 			goto out;
-	} else if (top != NULL && walk(&c, top, GMIME_IS_MULTIPART(top) ? "" : "1", 1, false) != 0) {
+	} else if (top != NULL && walk(&c, top, GMIME_IS_MULTIPART(top) ? "" : "1", 1) != 0) {
 		goto out;
 	}
 	if (check_time(&c) != 0 || finish(&c, fields) != 0)

@@ -88,6 +88,7 @@ struct tz_result {
 	char *from;                  /* decoded From, UTF-8, NULL when absent */
 	char *date;                  /* Date as in the header, NULL when absent */
 	size_t text_bytes;           /* bytes of the UTF-8 text before transfer encoding */
+	unsigned headers_fixed;      /* kept sender fields rewritten or dropped (tz_hdrsafe) */
 };
 
 /* Convert the message read from `in` (not consumed beyond need; the caller
