@@ -37,6 +37,8 @@ void tz_engine_options_init(struct tz_engine_options *o)
 	o->limits.max_output_bytes = 16 * 1024 * 1024;
 	o->limits.time_budget_ms = 20000;
 	o->limits.max_html_nodes = TZ_DEFAULT_HTML_NODES;
+	o->limits.max_output_ratio = 4;
+	o->limits.max_memory_bytes = 256 * 1024 * 1024;
 }
 
 static gpointer global_init_once(gpointer unused)
@@ -68,6 +70,7 @@ struct conv {
 	GString *text;           /* UTF-8 text of the new body, after the notice */
 	unsigned nparts;         /* MIME entities seen, for max_parts */
 	gint64 deadline;         /* g_get_monotonic_time() limit */
+	size_t input_bytes;      /* size of the message, for max_output_ratio */
 	bool charset_recorded;   /* res->body_charset_* set from the first text part */
 	unsigned notes;          /* TZ_NOTE_* for the notice */
 	char *err;
@@ -170,10 +173,29 @@ static void end_line(struct conv *c)
 		g_string_append_c(c->text, '\n');
 }
 
+#define RATIO_SLACK (1024 * 1024)   /* the notice and markers: not proportional to the input */
+
 static int check_output(struct conv *c)
 {
-	if (c->text->len > c->opt->limits.max_output_bytes)
-		return tz_err(c->err, c->errlen, "text larger than %zu bytes", c->opt->limits.max_output_bytes);
+	const struct tz_limits *l = &c->opt->limits;
+	size_t ratio = l->max_output_ratio ? l->max_output_ratio : 4;
+
+	if (c->text->len > l->max_output_bytes)
+		return tz_err(c->err, c->errlen, "text larger than %zu bytes", l->max_output_bytes);
+	if (c->input_bytes <= (SIZE_MAX - RATIO_SLACK) / ratio
+	    && c->text->len > c->input_bytes * ratio + RATIO_SLACK)
+		return tz_err(c->err, c->errlen, "text more than %zu times the message's size", ratio);
+	return 0;
+}
+
+/* The large buffers alive now (live: those of the part at hand) plus the
+ * body text, against the conversion's memory budget. */
+static int check_memory(struct conv *c, size_t live)
+{
+	size_t budget = c->opt->limits.max_memory_bytes;
+
+	if (budget > 0 && live + c->text->allocated_len > budget)
+		return tz_err(c->err, c->errlen, "conversion needs more than %zu bytes of memory", budget);
 	return 0;
 }
 
@@ -247,6 +269,8 @@ static int read_leaf(struct conv *c, GMimePart *part, GByteArray *out, size_t ca
 			rc = tz_err(c->err, c->errlen, "text part larger than %zu bytes", cap);
 			break;
 		}
+		if ((rc = check_memory(c, out->len + (size_t)n)) != 0)
+			break;
 		g_byte_array_append(out, (const guint8 *)buf, (guint)n);
 	}
 	if (n < 0 && rc == 0)
@@ -416,6 +440,8 @@ static int decode_judged(struct conv *c, GMimeObject *obj, const char *path, con
 
 	memset(&info, 0, sizeof(info));
 	tz_charset_to_utf8(charset, bytes_of(raw), raw->len, u, &info);
+	if (check_memory(c, raw->len + u->allocated_len) != 0)
+		return -1;
 	v = tz_text_judge(bytes_of(raw), raw->len, u->str, u->len, &info);
 	if (v != TZ_TEXT_OK)
 		return strip_not_text(c, obj, path, raw) == 0 ? 1 : -1;
@@ -486,6 +512,8 @@ static int walk_html(struct conv *c, GMimeObject *obj, const char *path)
 		append_text(c, t->str, t->len);
 	}
 	rc = check_time(c);
+	if (rc == 0)
+		rc = check_memory(c, raw->len + u->allocated_len + t->allocated_len);
 	if (rc == 0 && hrc == -2)
 		rc = tz_err(c->err, c->errlen, "%s", why);
 	if (rc == 0 && (hrc == -1 || (flags & TZ_HTML_TRUNCATED)))
@@ -1106,6 +1134,7 @@ int tz_engine_convert(const struct tz_engine_options *opt, GMimeStream *orig,
 		tz_err(err, errlen, "input stream is not seekable");
 		goto out;
 	}
+	c.input_bytes = g_mime_stream_length(in) > 0 ? (size_t)g_mime_stream_length(in) : 0;
 	if (tz_rawhdr_read(in, opt->limits.max_header_bytes, opt->limits.max_headers,
 			   &fields, err, errlen) != 0)
 		goto out;

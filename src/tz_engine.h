@@ -29,6 +29,11 @@ struct tz_limits {
 				       * HTML part (default 200000: ~100 MB of DOM with the text
 				       * nodes between them; a 3 MB newsletter has ~60000); config
 				       * key MaxHtmlNodes; 0 here also means the default */
+	unsigned max_output_ratio;    /* body text at most this many times the message's size,
+				       * plus 1 MiB for the notice (default 4; MaxOutputRatio) */
+	size_t max_memory_bytes;      /* the large buffers one conversion holds at once: a part's
+				       * decoded bytes, its text, its rendering and the body text
+				       * (default 256 MiB; MaxConversionMemory) */
 };
 
 struct tz_engine_options {

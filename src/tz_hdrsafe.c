@@ -158,7 +158,14 @@ enum tz_hdrsafe_action tz_hdrsafe_judge(const char *name, const char *field, siz
 		for (char *q = d; *q; q++)
 			if ((unsigned char)*q < 0x20 || *q == 0x7f)
 				*q = ' ';
-		v = tz_header_encode_value(d, strlen(name));
+		/* plain ASCII folds at its blanks; anything else, or a run too
+		 * long to fold, becomes encoded words (which fold anywhere) */
+		bool ascii = true;
+		for (const char *q = d; *q && ascii; q++)
+			ascii = (unsigned char)*q < 0x80;
+		v = ascii ? fold(d, strlen(name)) : NULL;
+		if (v == NULL)
+			v = tz_header_encode_value(d, strlen(name));
 		g_free(d);
 	} else {
 		char *a = ascii_clean(raw);

@@ -5,6 +5,7 @@
 #include "tz_textjudge.h"
 
 #include <string.h>
+#include <glib.h>
 
 struct sig {
 	size_t off;
@@ -80,6 +81,11 @@ enum tz_text_verdict tz_text_judge(const char *raw, size_t rawlen, const char *u
 	 * signature is a file. */
 	if (sig != NULL && strcmp(sig, "script") != 0)
 		return TZ_TEXT_SIGNATURE;
+	/* A NUL byte: only UTF-16 and UTF-32 text has them (and decoding
+	 * removes them); some decoders drop NULs, so look at the bytes. */
+	if (memchr(raw, '\0', rawlen) != NULL
+	    && !(info != NULL && (g_str_has_prefix(info->used, "utf-16") || g_str_has_prefix(info->used, "utf-32"))))
+		return TZ_TEXT_NUL;
 	for (size_t i = 0; i < ulen; i++) {
 		unsigned char ch = (unsigned char)utf8[i];
 		if ((ch & 0xc0) != 0x80)
