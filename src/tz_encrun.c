@@ -73,7 +73,9 @@ const char *enc_signature(const unsigned char *b, size_t n, bool *strong)
 	for (size_t i = 0; i < G_N_ELEMENTS(sigs); i++) {
 		const struct sig *g = &sigs[i];
 
-		if (n < (size_t)g->off + g->n)
+		if (n < (size_t)g->off + g->n ||
+		    (!g->ci && b[g->off] != (unsigned char)g->magic[0]) ||
+		    (g->ci && b[g->off] != '<'))
 			continue;
 		if (g->ci ? g_ascii_strncasecmp((const char *)b + g->off, g->magic, g->n) == 0
 			  : memcmp(b + g->off, g->magic, g->n) == 0) {
@@ -86,49 +88,86 @@ const char *enc_signature(const unsigned char *b, size_t n, bool *strong)
 
 /* ---- decoders ----------------------------------------------------------- */
 
-int enc_b64val(unsigned char c)
+/* Character tables, filled once: values (-1 = not in the alphabet) and
+ * classes of base64 characters (for a run's statistics). */
+static signed char b64t[256], b32t[256], hext[256];
+static bool hstart[256];   /* may start a hex item, or is a line break */
+static unsigned char cls[256];
+enum { CLS_ALNUM = 1, CLS_HEX = 2, CLS_B32 = 4 };
+
+void enc_tables_init(void)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
+	static gsize once;
+
+	if (!g_once_init_enter(&once))
+		return;
+	memset(b64t, -1, sizeof b64t);
+	memset(b32t, -1, sizeof b32t);
+	memset(hext, -1, sizeof hext);
+	for (int i = 0; i < 26; i++) {
+		b64t['A' + i] = (signed char)i;
+		b64t['a' + i] = (signed char)(26 + i);
+		b32t['A' + i] = (signed char)i;
+	}
+	for (int i = 0; i < 10; i++) {
+		b64t['0' + i] = (signed char)(52 + i);
+		hext['0' + i] = (signed char)i;
+	}
+	for (int i = 0; i < 6; i++) {
+		b32t['2' + i] = (signed char)(26 + i);
+		hext['a' + i] = hext['A' + i] = (signed char)(10 + i);
+	}
+	for (int c = 0; c < 256; c++)
+		hstart[c] = hext[c] >= 0 || c == '\\' || c == '%' || c == '\n';
+	b64t['+'] = b64t['-'] = 62;
+	b64t['/'] = b64t['_'] = 63;
+	for (int c = 0; c < 256; c++)
+		cls[c] = (unsigned char)((g_ascii_isalnum(c) ? CLS_ALNUM : 0) |
+					 (hext[c] >= 0 ? CLS_HEX : 0) | (b32t[c] >= 0 ? CLS_B32 : 0));
+	g_once_init_leave(&once, 1);
 }
 
-static int b32val(unsigned char c)
+int enc_b64val(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= '2' && c <= '7')
-		return c - '2' + 26;
-	return -1;
+	return b64t[c];
 }
 
 static int hexval(unsigned char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	return hext[c];
 }
 
-/* Decode the characters of s[0..n) that val() knows, `bits` bits each,
- * skipping the first `skip` of them, up to max bytes. */
-static void decode_bits(const char *s, size_t n, size_t skip, int (*val)(unsigned char),
+/* Decode the characters of s[0..n) that tab knows, `bits` bits each,
+ * skipping the first `skip` of them, up to max bytes in all. */
+static void decode_bits(const char *s, size_t n, size_t skip, const signed char *tab,
 			unsigned bits, size_t max, GByteArray *out)
 {
+	size_t base = out->len, k = 0, room = MIN(max, n * bits / 8 + 1);
 	unsigned acc = 0, have = 0;
+	guint8 *o;
 
-	for (size_t i = 0; i < n && out->len < max; i++) {
-		int v = val((unsigned char)s[i]);
+	g_byte_array_set_size(out, (guint)(base + room));
+	o = out->data + base;
+	/* fast path: whole groups of four valid base64 characters */
+	if (bits == 6 && !skip) {
+		size_t i = 0;
+
+		while (i + 4 <= n && k + 3 <= room) {
+			int a = tab[(unsigned char)s[i]], b = tab[(unsigned char)s[i + 1]];
+			int c = tab[(unsigned char)s[i + 2]], d = tab[(unsigned char)s[i + 3]];
+
+			if ((a | b | c | d) < 0)
+				break;
+			o[k++] = (guint8)(a << 2 | b >> 4);
+			o[k++] = (guint8)(b << 4 | c >> 2);
+			o[k++] = (guint8)(c << 6 | d);
+			i += 4;
+		}
+		s += i;
+		n -= i;
+	}
+	for (size_t i = 0; i < n && k < room; i++) {
+		int v = tab[(unsigned char)s[i]];
 
 		if (v < 0)
 			continue;
@@ -139,17 +178,16 @@ static void decode_bits(const char *s, size_t n, size_t skip, int (*val)(unsigne
 		acc = (acc << bits | (unsigned)v) & 0xffffu;
 		have += bits;
 		if (have >= 8) {
-			guint8 b = (guint8)(acc >> (have - 8));
-
 			have -= 8;
-			g_byte_array_append(out, &b, 1);
+			o[k++] = (guint8)(acc >> have);
 		}
 	}
+	g_byte_array_set_size(out, (guint)(base + k));
 }
 
 void enc_b64_decode(const char *t, size_t from, size_t to, size_t skip, GByteArray *out)
 {
-	decode_bits(t + from, to - from, skip, enc_b64val, 6, G_MAXSIZE, out);
+	decode_bits(t + from, to - from, skip, b64t, 6, G_MAXSIZE, out);
 }
 
 /* ---- data: URLs --------------------------------------------------------- */
@@ -294,7 +332,9 @@ void enc_scan_dataurls(struct enc_scan *s, size_t from, size_t to)
 	for (size_t p = from; p + 5 <= to && s->blocks->len < s->l->max_blocks; p++) {
 		size_t e;
 
-		if ((s->t[p] | 0x20) != 'd' || g_ascii_strncasecmp(s->t + p, "data", 4) != 0 ||
+		while (p + 5 <= to && ((s->t[p] | 0x20) != 'd' || (s->t[p + 1] | 0x20) != 'a'))
+			p++;
+		if (p + 5 > to || g_ascii_strncasecmp(s->t + p, "data", 4) != 0 ||
 		    (p > from && g_ascii_isalnum(s->t[p - 1])))
 			continue;
 		if ((e = try_dataurl(s, p, to)) > p)
@@ -338,16 +378,20 @@ static const char *run_signature(const struct enc_scan *s, const struct run *r, 
 				 size_t seg0, size_t *seg, unsigned *align)
 {
 	unsigned bits = b32 ? 5 : 6, aligns = b32 ? 8 : 4;
-	int (*val)(unsigned char) = b32 ? b32val : enc_b64val;
+	const signed char *val = b32 ? b32t : b64t;
 	GByteArray *head = g_byte_array_sized_new(64);
 	const char *name = NULL;
 	bool strong;
 
-	for (size_t k = seg0; k < r->nsegs && !name; k++) {
+	/* Only within the first 8192 characters: a longer run is judged by
+	 * its length. */
+	for (size_t k = seg0; k < r->nsegs && !name && r->segs[k] < 8192; k++) {
 		for (unsigned a = 0; a < aligns && !name; a++) {
 			size_t o = r->segs[k], n = MIN(r->chars->len - o, 96);
 			size_t declen = (r->chars->len - o - a) * bits / 8;
 
+			if (declen < s->l->min_sig_strong || r->chars->len < o + a)
+				break;
 			g_byte_array_set_size(head, 0);
 			decode_bits(r->chars->str + o, n, a, val, bits, 64, head);
 			name = enc_signature(head->data, head->len, &strong);
@@ -359,6 +403,26 @@ static const char *run_signature(const struct enc_scan *s, const struct run *r, 
 	}
 	g_byte_array_unref(head);
 	return name;
+}
+
+/* Is the in-line token at p part of a URL ("scheme://" before it in the
+ * same word)? Looks back at most 4096 bytes. A long token in a URL is a
+ * tracking id far more often than a file; the signature rule still holds
+ * for it. */
+static bool in_url(const struct enc_scan *s, size_t p)
+{
+	size_t lim = p > 4096 ? p - 4096 : 0;
+
+	while (p > lim + 2) {
+		unsigned char c = (unsigned char)s->t[p - 1];
+
+		if (c <= ' ' || c == '<' || c == '"' || c == '\'' || c == '(' || c == '[')
+			return false;
+		if (c == '/' && s->t[p - 2] == '/' && s->t[p - 3] == ':')
+			return true;
+		p--;
+	}
+	return false;
 }
 
 static void judge_b64run(struct enc_scan *s, size_t rs, size_t re, struct run *r)
@@ -385,6 +449,8 @@ static void judge_b64run(struct enc_scan *s, size_t rs, size_t re, struct run *r
 			b32 = true;
 		else if (n * 3 / 4 < s->l->min_b64_file)
 			return;
+		if (r->nsegs == 1 && in_url(s, rs))
+			return;
 	}
 	/* Start at the signature's line unless the lines before it are long
 	 * enough to be a file of their own. */
@@ -393,7 +459,7 @@ static void judge_b64run(struct enc_scan *s, size_t rs, size_t re, struct run *r
 	o = r->segs[seg];
 	n = r->chars->len - o;
 	d = g_byte_array_sized_new((guint)(n * 3 / 4 + 3));
-	decode_bits(r->chars->str + o, n, align, b32 ? b32val : enc_b64val, b32 ? 5 : 6, G_MAXSIZE, d);
+	decode_bits(r->chars->str + o, n, align, b32 ? b32t : b64t, b32 ? 5 : 6, G_MAXSIZE, d);
 	enc_widen(s, &rs, &re);
 	enc_add(s, rs, re, b32 ? TZ_ENCBLK_BASE32 : TZ_ENCBLK_BASE64, NULL, d, sig ? sig : "length");
 }
@@ -411,8 +477,18 @@ void enc_scan_b64runs(struct enc_scan *s, size_t from, size_t to)
 	while (p < to && s->blocks->len < s->l->max_blocks) {
 		size_t rs = p, q;
 
-		if (enc_b64val((unsigned char)t[p]) < 0) {
-			p++;
+		if (b64t[(unsigned char)t[p]] < 0) {
+			while (++p < to && b64t[(unsigned char)t[p]] < 0)
+				;
+			continue;
+		}
+		/* Fast path: a short token that does not end its line is no run
+		 * (a word of prose). */
+		for (q = p; q < to && b64t[(unsigned char)t[q]] >= 0; q++)
+			;
+		if (q - p < 16 && q < to && t[q] != '\n' && t[q] != ' ' && t[q] != '\t' &&
+		    t[q] != '\r' && t[q] != '=') {
+			p = q;
 			continue;
 		}
 		g_string_truncate(r->chars, 0);
@@ -428,13 +504,19 @@ void enc_scan_b64runs(struct enc_scan *s, size_t from, size_t to)
 				r->segpos[r->nsegs] = q;
 				r->segs[r->nsegs++] = r->chars->len;
 			}
-			while (q < to && enc_b64val((unsigned char)t[q]) >= 0) {
-				unsigned char c = (unsigned char)t[q++];
+			{
+				size_t a = q;
+				unsigned all = CLS_HEX | CLS_B32;
 
-				g_string_append_c(r->chars, (char)c);
-				r->alnum += g_ascii_isalnum(c) != 0;
-				r->all_hex &= hexval(c) >= 0;
-				r->all_b32 &= b32val(c) >= 0;
+				while (q < to && b64t[(unsigned char)t[q]] >= 0) {
+					unsigned char k = cls[(unsigned char)t[q++]];
+
+					r->alnum += k & CLS_ALNUM;
+					all &= k;
+				}
+				g_string_append_len(r->chars, t + a, (gssize)(q - a));
+				r->all_hex &= (all & CLS_HEX) != 0;
+				r->all_b32 &= (all & CLS_B32) != 0;
 			}
 			for (int k = 0; k < 6 && q < to && t[q] == '='; k++) {
 				q++;
@@ -579,7 +661,7 @@ static void judge_hexrun(struct enc_scan *s, size_t rs, size_t re, struct hexrun
 	bool strong;
 	size_t n = h->d->len;
 
-	for (size_t k = 0; k < h->nsegs && !sig; k++) {
+	for (size_t k = 0; k < h->nsegs && !sig && n >= s->l->min_sig_strong; k++) {
 		sig = enc_signature(h->d->data + h->segs[k], n - h->segs[k], &strong);
 		if (sig && n < (strong ? s->l->min_sig_strong : s->l->min_sig_weak))
 			sig = NULL;
@@ -589,7 +671,8 @@ static void judge_hexrun(struct enc_scan *s, size_t rs, size_t re, struct hexrun
 	if (!sig && (n < s->l->min_b64_file || h->letters * 10 < h->digits))
 		return;
 	enc_widen(s, &rs, &re);
-	enc_add(s, rs, re, TZ_ENCBLK_HEX, NULL, g_byte_array_ref(h->d), sig ? sig : "length");
+	enc_add(s, rs, re, TZ_ENCBLK_HEX, NULL, h->d, sig ? sig : "length");
+	h->d = g_byte_array_new();   /* the block owns the bytes now */
 }
 
 void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to)
@@ -599,14 +682,23 @@ void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to)
 	size_t p = from, lc = SIZE_MAX;   /* content start of the current line */
 	struct enc_line ln;
 
+	h->d = g_byte_array_new();
 	if (from == 0 || t[from - 1] == '\n') {
 		enc_line_at(t, to, from, &ln);
 		lc = ln.c;
 	}
 	while (p < to && s->blocks->len < s->l->max_blocks) {
-		size_t q, rs = p;
-		bool line_start = p == lc;
-		char c = t[p];
+		size_t q, rs;
+		bool line_start;
+		char c;
+
+		while (p < to && !hstart[(unsigned char)t[p]])
+			p++;
+		if (p >= to)
+			break;
+		rs = p;
+		line_start = p == lc;
+		c = t[p];
 
 		if (c == '\n') {
 			if (p + 1 < to) {
@@ -625,7 +717,7 @@ void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to)
 			p++;
 			continue;
 		}
-		h->d = g_byte_array_new();
+		g_byte_array_set_size(h->d, 0);
 		h->nsegs = h->letters = h->digits = 0;
 		h->dump = false;
 		q = p;
@@ -635,9 +727,8 @@ void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to)
 				h->dump = true;
 		}
 		q = hex_run(s, q, to, h);
-		if (h->d->len)
+		if (h->d->len >= MIN(s->l->min_sig_strong, s->l->min_b64_file))
 			judge_hexrun(s, rs, q, h);
-		g_byte_array_unref(h->d);
 		/* resume after the run, or after the word that was not one */
 		if (q <= p) {
 			q = p + 1;
@@ -652,5 +743,6 @@ void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to)
 			}
 		p = q;
 	}
+	g_byte_array_unref(h->d);
 	g_free(h);
 }

@@ -120,9 +120,7 @@ static bool uu_begin(const char *t, const struct enc_line *ln, bool *b64, size_t
 		return false;
 	while (p < e && (t[p] == ' ' || t[p] == '\t'))
 		p++;
-	if (p >= e)
-		return false;
-	*name_off = p;
+	*name_off = p;   /* == e: no name (sharutils refuses it, others do not) */
 	return true;
 }
 
@@ -283,7 +281,8 @@ static size_t try_uu(struct enc_scan *s, const struct enc_line *ln)
 	out = g_byte_array_new();
 	stop = uu_body(s, ln->next, b64, out);
 	enc_add(s, ln->start, stop, b64 ? TZ_ENCBLK_UU_BASE64 : TZ_ENCBLK_UUENCODE,
-		g_strndup(s->t + name_off, ln->cend - name_off), out, "begin line");
+		name_off < ln->cend ? g_strndup(s->t + name_off, ln->cend - name_off) : NULL, out,
+		"begin line");
 	return stop;
 }
 
@@ -401,7 +400,7 @@ static size_t try_binhex(struct enc_scan *s, const struct enc_line *ln)
 	size_t start = ln->start, off = ln->start, stop, bits = 0;
 	unsigned acc = 0;
 	bool header = g_strstr_len(t + ln->c, (gssize)(ln->cend - ln->c),
-				   "must be converted with BinHex") != NULL, first = true;
+				   "This file must be converted") != NULL, first = true;
 	GByteArray *raw, *data;
 	char *name = NULL;
 
@@ -694,6 +693,7 @@ GPtrArray *tz_encscan(const char *text, size_t len, const struct tz_encscan_limi
 		def.max_blocks = 1;
 		s.l = &def;
 	}
+	enc_tables_init();
 	hqx_table(s.hqx);
 	all = s.blocks = g_ptr_array_new_with_free_func((GDestroyNotify)tz_enc_block_free);
 	scan_lines(&s);

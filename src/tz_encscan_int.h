@@ -37,6 +37,9 @@ struct tz_enc_block *enc_add(struct enc_scan *s, size_t start, size_t stop,
 			     enum tz_enc_kind kind, char *name, GByteArray *data,
 			     const char *reason);
 
+/* Fill the character tables (once per process; tz_encscan calls it). */
+void enc_tables_init(void);
+
 /* Value of a base64 (either alphabet) character, -1 when not one. */
 int enc_b64val(unsigned char c);
 
