@@ -160,32 +160,39 @@ static int uu_data(const char *t, size_t p, size_t e, bool strict)
 	return -1;
 }
 
-/* Where the data line in ln starts: the length character may be '>' or
- * sit after quote characters, so try the content start and the '>' in
- * the prefix just before it. Returns the byte count as uu_data, *at the
- * start. */
+/* Where the data line in ln starts: the count character may be '>' or
+ * sit after quote characters, so the candidates are the content start and
+ * up to four '>' in the prefix before it. A candidate whose length matches
+ * its count exactly wins ("> M..." is a quoted 45-byte line, not a
+ * 30-byte one); else the first valid one. Returns the byte count as
+ * uu_data, *at the start. */
 static int uu_line(const char *t, const struct enc_line *ln, bool strict, size_t *at)
 {
-	size_t e = ln->end, p = ln->c, tries = 0;
-	int r;
+	size_t e = ln->end, cand[5], nc = 0;
+	int best = -1;
 
 	while (e > ln->c && t[e - 1] == '\r')
 		e--;
-	if ((r = uu_data(t, p, e, strict)) > 0 || (r == 0 && p < e)) {
-		*at = p;
-		return r;
-	}
-	while (p > ln->start && tries < 4) {
-		p--;
-		if (t[p] != '>')
+	cand[nc++] = ln->c;
+	for (size_t p = ln->c; p > ln->start && nc < 5; p--)
+		if (t[p - 1] == '>')
+			cand[nc++] = p - 1;
+	for (size_t i = 0; i < nc; i++) {
+		int r = uu_data(t, cand[i], e, strict);
+		size_t have = e - cand[i] - 1;
+
+		if (r < 0 || (r == 0 && i > 0))
 			continue;
-		tries++;
-		if ((r = uu_data(t, p, e, strict)) > 0) {
-			*at = p;
+		if (r == 0 || have == uu_need((size_t)r) || have == ((size_t)r + 2) / 3 * 4) {
+			*at = cand[i];
 			return r;
 		}
+		if (best < 0) {
+			best = r;
+			*at = cand[i];
+		}
 	}
-	return -1;
+	return best;
 }
 
 static void uu_decode_line(const char *t, size_t p, size_t e, int n, GByteArray *out)
