@@ -11,13 +11,13 @@
 #include "tz_ambig.h"
 #include "tz_body.h"
 #include "tz_charset.h"
+#include "tz_encscan.h"
 #include "tz_engine_int.h"
 #include "tz_header.h"
 #include "tz_html.h"
 #include "tz_notice.h"
 #include "tz_sniff.h"
 #include "tz_textjudge.h"
-#include "tz_uu.h"
 #include "tz_util.h"
 
 #define CHUNK 16384
@@ -404,7 +404,7 @@ static size_t text_cap(struct conv *c, bool html)
 /* The "file removed" line: tmpl's two "%s" replaced by name and ref by
  * plain substitution, not printf — every format string stays a literal
  * (-Wformat-nonliteral clean), whatever the table holds. */
-static void uu_marker(GString *out, const char *tmpl, const char *name, const char *ref)
+static void block_marker(GString *out, const char *tmpl, const char *name, const char *ref)
 {
 	const char *args[2] = { name, ref };
 	const char *p = tmpl, *hit;
@@ -914,44 +914,8 @@ static void metadata(struct conv *c, const GPtrArray *fields)
 
 /* ------------------------------------------------------------ final text */
 
-/* One encoded file found in text about to be delivered. */
-struct found {
-	size_t start, stop;   /* bytes of the text it occupies */
-	char *name;           /* UTF-8 name from the block, or NULL */
-	GByteArray *data;     /* decoded content */
-};
-
-static void found_free(gpointer p)
-{
-	struct found *f = p;
-
-	g_free(f->name);
-	g_byte_array_free(f->data, TRUE);
-	g_free(f);
-}
-
-/* Every encoded file in text, in order, not overlapping. */
-static GPtrArray *find_encoded(const char *text, size_t len)
-{
-	GPtrArray *all = g_ptr_array_new_with_free_func(found_free);
-	struct tz_uu_block b;
-	size_t from = 0;
-
-	while (tz_uu_find(text, len, from, &b)) {
-		struct found *f = g_new0(struct found, 1);
-		f->start = b.start;
-		f->stop = b.stop;
-		f->name = b.name;
-		f->data = g_byte_array_new();
-		tz_uu_decode(text, &b, f->data);
-		g_ptr_array_add(all, f);
-		from = b.stop;
-	}
-	return all;
-}
-
-/* Strip one encoded file as a part; *ref receives its reference. */
-static int strip_found(struct conv *c, const struct found *f, char **safe)
+/* Strip one encoded file as a part; *safe receives its display name. */
+static int strip_found(struct conv *c, const struct tz_enc_block *f, char **safe)
 {
 	GString *name = g_string_new(NULL);
 	int rc;
@@ -973,7 +937,7 @@ static int strip_found(struct conv *c, const struct found *f, char **safe)
  * stripped part and a one-line marker naming its reference. */
 static int scan_final_text(struct conv *c)
 {
-	GPtrArray *found = find_encoded(c->text->str, c->text->len);
+	GPtrArray *found = tz_encscan(c->text->str, c->text->len, NULL);
 	GString *out;
 	size_t from = 0;
 	int rc = 0;
@@ -984,7 +948,7 @@ static int scan_final_text(struct conv *c)
 	}
 	out = g_string_sized_new(c->text->len);
 	for (guint i = 0; i < found->len && rc == 0; i++) {
-		const struct found *f = g_ptr_array_index(found, i);
+		const struct tz_enc_block *f = g_ptr_array_index(found, i);
 		char *safe = NULL, *ref;
 
 		g_string_append_len(out, c->text->str + from, (gssize)(f->start - from));
@@ -994,7 +958,7 @@ static int scan_final_text(struct conv *c)
 			if (out->len > 0 && out->str[out->len - 1] != '\n')
 				g_string_append_c(out, '\n');
 			ref = g_strdup_printf("%s#%u", c->res->ref_id, c->res->parts->len);
-			uu_marker(out, tz_notice_string(c->opt->notice_lang, TZ_STR_ENCODED_REMOVED),
+			block_marker(out, tz_notice_string(c->opt->notice_lang, TZ_STR_ENCODED_REMOVED),
 				  safe ? safe : tz_notice_string(c->opt->notice_lang, TZ_STR_NO_NAME), ref);
 			g_free(ref);
 		}
