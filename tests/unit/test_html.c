@@ -400,6 +400,115 @@ static void test_link_helpers(void **state)
 	g_free(h);
 }
 
+/* tz_html_render: the hidden text goes to `hidden`, never to `out`. */
+static void test_render_hidden(void **state)
+{
+	static const struct {
+		const char *name, *html, *want, *want_hidden;
+	} h[] = {
+		{"inline style", "<p>shown</p><div style=\"display:none\">TVqQAAMAAAAE</div>",
+		 "shown\n", "TVqQAAMAAAAE\n"},
+		{"hidden attribute", "a<span hidden>x<b>y</b>z</span>b", "ab\n", "xyz\n"},
+		{"blocks on lines", "<div hidden><p>l1</p><p>l2<br>l3</p></div>", "", "l1\nl2\nl3\n"},
+		{"template", "a<template><p>t</p></template>", "a\n", "t\n"},
+		{"script", "a<script>var b='QUJD';</script>", "a\n", "var b='QUJD';\n"},
+		{"comment", "a<!-- c1 -->b", "ab\n", " c1 \n"},
+		{"mso conditional", "a<!--[if mso]><div>o</div><![endif]-->",
+		 "a\n", "[if mso]><div>o</div><![endif]\n"},
+		{"data url src", "<img src=\"data:image/png;base64,iVBORw0KGgo=\" alt=\"x\">",
+		 "[画像: x]\n", "data:image/png;base64,iVBORw0KGgo=\n"},
+		{"crlf in hidden", "<div hidden>a\r\nb\rc</div>", "", "a\nb\nc\n"},
+		{"nothing hidden", "<p>plain</p>", "plain\n", ""},
+	};
+
+	for (size_t i = 0; i < sizeof h / sizeof h[0]; i++) {
+		GString *out = g_string_new(NULL), *hid = g_string_new(NULL);
+		char err[256] = "";
+		int rc = tz_html_render(h[i].html, strlen(h[i].html), NULL, out, hid, NULL, err, sizeof err);
+
+		if (rc != 0 || strcmp(out->str, h[i].want) || strcmp(hid->str, h[i].want_hidden))
+			print_error("case \"%s\": rc %d\n got: [%s] hidden [%s]\n", h[i].name, rc,
+				    out->str, hid->str);
+		assert_int_equal(rc, 0);
+		assert_string_equal(out->str, h[i].want);
+		assert_string_equal(hid->str, h[i].want_hidden);
+		g_string_free(out, TRUE);
+		g_string_free(hid, TRUE);
+	}
+}
+
+/* A long attribute value is handed over whole; an ordinary one is not. */
+static void test_render_hidden_attr(void **state)
+{
+	GString *html = g_string_new("<p title=\"short\" data-x=\"");
+	GString *out = g_string_new(NULL), *hid = g_string_new(NULL);
+
+	for (int i = 0; i < 2000; i++)
+		g_string_append_c(html, 'A');
+	g_string_append(html, "\">t</p>");
+	assert_int_equal(tz_html_render(html->str, html->len, NULL, out, hid, NULL, NULL, 0), 0);
+	assert_string_equal(out->str, "t\n");
+	assert_int_equal(hid->len, 2001);
+	assert_null(strstr(hid->str, "short"));
+	g_string_free(html, TRUE);
+	g_string_free(out, TRUE);
+	g_string_free(hid, TRUE);
+}
+
+/* max_output holds for the text and for the hidden text: -2, nothing
+ * appended to either. */
+static void test_render_max_output(void **state)
+{
+	struct tz_html_limits lim = { .max_output = 100 };
+	GString *big = g_string_new("<p>"), *bighid = g_string_new("<p>ok</p><div hidden>");
+	GString *out = g_string_new("kept"), *hid = g_string_new("kept");
+	char err[256] = "";
+
+	for (int i = 0; i < 200; i++) {
+		g_string_append(big, "word ");
+		g_string_append(bighid, "word ");
+	}
+	assert_int_equal(tz_html_render(big->str, big->len, &lim, out, hid, NULL, err, sizeof err), -2);
+	assert_non_null(strstr(err, "output limit"));
+	assert_string_equal(out->str, "kept");
+	assert_string_equal(hid->str, "kept");
+	err[0] = '\0';
+	assert_int_equal(tz_html_render(bighid->str, bighid->len, &lim, out, hid, NULL, err, sizeof err), -2);
+	assert_non_null(strstr(err, "hidden HTML content"));
+	assert_string_equal(out->str, "kept");
+	assert_string_equal(hid->str, "kept");
+	/* without a hidden buffer the hidden text costs nothing and is no limit */
+	assert_int_equal(tz_html_render(bighid->str, bighid->len, &lim, out, NULL, NULL, err, sizeof err), 0);
+	assert_string_equal(out->str, "keptok\n");
+	/* exactly at the limit: "ok\n" is 3 bytes */
+	lim.max_output = 3;
+	g_string_truncate(out, 0);
+	assert_int_equal(tz_html_render("<p>ok</p>", 9, &lim, out, NULL, NULL, err, sizeof err), 0);
+	lim.max_output = 2;
+	assert_int_equal(tz_html_render("<p>ok</p>", 9, &lim, out, NULL, NULL, err, sizeof err), -2);
+	g_string_free(big, TRUE);
+	g_string_free(bighid, TRUE);
+	g_string_free(out, TRUE);
+	g_string_free(hid, TRUE);
+}
+
+/* Quotes deeper than 10 levels are shown at 10: a line's prefix is bounded. */
+static void test_quote_cap(void **state)
+{
+	GString *html = nested("<blockquote>", "deep", "</blockquote>", 30);
+	GString *out = g_string_new(NULL);
+	GString *want = g_string_new(NULL);
+
+	for (int i = 0; i < 10; i++)
+		g_string_append(want, "> ");
+	g_string_append(want, "deep\n");
+	assert_int_equal(tz_html_to_text(html->str, html->len, 0, out, NULL, NULL, 0), 0);
+	assert_string_equal(out->str, want->str);
+	g_string_free(html, TRUE);
+	g_string_free(out, TRUE);
+	g_string_free(want, TRUE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +521,10 @@ int main(void)
 		cmocka_unit_test(test_meta_charset),
 		cmocka_unit_test(test_meta_charset_bounds),
 		cmocka_unit_test(test_link_helpers),
+		cmocka_unit_test(test_render_hidden),
+		cmocka_unit_test(test_render_hidden_attr),
+		cmocka_unit_test(test_render_max_output),
+		cmocka_unit_test(test_quote_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
