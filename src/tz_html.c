@@ -46,6 +46,7 @@
 #include <libxml/tree.h>
 
 #include "tz_html.h"
+#include "tz_htmlcss.h"
 #include "tz_htmlguard.h"
 #include "tz_htmllink.h"
 #include "tz_htmlscan.h"
@@ -453,6 +454,7 @@ struct frame {
 	unsigned char link;	/* this element is the open link */
 	unsigned char pre_nl;	/* pre: drop one leading newline */
 	unsigned char hid_sep;	/* hidden: a block, its text ends a line of the hidden text */
+	unsigned char saved_font_zero;
 	unsigned saved_indent;
 	unsigned counter;	/* <ol>: next item number */
 	int outer_list;		/* enclosing list's frame index, -1 none */
@@ -465,6 +467,8 @@ struct render {
 	int list;		/* innermost list's frame index, -1 none */
 	unsigned list_depth;
 	unsigned hidden;	/* > 0: print nothing, hand text to hid */
+	int font_zero;		/* inherited font-size is 0: text invisible, elements not */
+	struct tz_css *css;	/* rules of the document's <style> sheets */
 	unsigned pre;
 	int pre_nl;		/* drop a newline that starts a <pre> */
 	unsigned flags;
@@ -600,55 +604,6 @@ static void attrs_read(struct render *r, const xmlNode *n, struct attrs *at)
 	}
 }
 
-/* Does an inline style hide the element? Declarations are read in order
- * (a later one wins); whitespace and comments are ignored like CSS does. */
-static int style_hides(const char *style)
-{
-	char buf[1024];
-	size_t n = 0;
-	int hide = 0;
-	const char *s = style;
-
-	while (*s) {
-		char *colon, *bang, *decl;
-
-		n = 0;
-		while (*s && *s != ';' && n < sizeof buf - 1) {
-			if (s[0] == '/' && s[1] == '*') {
-				const char *e = strstr(s + 2, "*/");
-
-				s = e ? e + 2 : s + strlen(s);
-				continue;
-			}
-			if (!g_ascii_isspace(*s))
-				buf[n++] = g_ascii_tolower(*s);
-			s++;
-		}
-		while (*s && *s != ';')	/* over-long declaration: rest ignored */
-			s++;
-		if (*s == ';')
-			s++;
-		buf[n] = '\0';
-		decl = buf;
-		if ((colon = strchr(decl, ':')) == NULL)
-			continue;
-		*colon = '\0';
-		if ((bang = strstr(colon + 1, "!important")) != NULL)
-			*bang = '\0';
-		if (!strcmp(decl, "display"))
-			hide = (hide & ~1) | !strcmp(colon + 1, "none");
-		else if (!strcmp(decl, "visibility"))
-			hide = (hide & ~2) | (!strcmp(colon + 1, "hidden") ||
-					      !strcmp(colon + 1, "collapse")) << 1;
-		else if (!strcmp(decl, "mso-hide"))
-			hide = (hide & ~4) | !strcmp(colon + 1, "all") << 2;
-		else if (!strcmp(decl, "font-size"))
-			hide = (hide & ~8) | (strspn(colon + 1, "0.") > 0 &&
-					      strspn(colon + 1, "0.ptxemr%") == strlen(colon + 1)) << 3;
-	}
-	return hide != 0;
-}
-
 static int tiny(const char *v)
 {
 	return v && v[0] && strtol(v, NULL, 10) <= 1 && g_ascii_isdigit(v[0]);
@@ -775,6 +730,7 @@ static int el_enter(struct render *r, const xmlNode *n, struct frame *f)
 
 	memset(f, 0, sizeof *f);
 	f->node = n;
+	f->saved_font_zero = (unsigned char)r->font_zero;
 	f->kind = el_kind_of(&r->kinds, n);
 	f->outer_list = -1;
 	attrs_read(r, n, &at);
@@ -792,7 +748,15 @@ static int el_enter(struct render *r, const xmlNode *n, struct frame *f)
 		hid_sep(r);
 		return 1;
 	}
-	if (r->hidden || f->kind == EL_HIDE || at.hidden || (at.style && style_hides(at.style))) {
+	if (!r->hidden && f->kind != EL_HIDE && !at.hidden && (at.style || r->css)) {
+		struct tz_css_effect e;
+
+		tz_css_element(r->css, n, at.style, &e);
+		at.hidden = e.hidden;
+		if (e.font_zero >= 0)
+			r->font_zero = e.font_zero;
+	}
+	if (r->hidden || f->kind == EL_HIDE || at.hidden) {
 		f->quiet = 1;
 		f->hid = 1;
 		r->hidden++;
@@ -865,6 +829,7 @@ static void el_leave(struct render *r, const struct frame *f)
 {
 	struct writer *w = &r->w;
 
+	r->font_zero = f->saved_font_zero;
 	if (f->hid) {
 		r->hidden--;
 		if (f->hid_sep)
@@ -927,7 +892,7 @@ static void render_text(struct render *r, const xmlNode *n)
 	if (s == NULL)
 		return;
 	len = strlen(s);
-	if (r->hidden) {
+	if (r->hidden || r->font_zero) {
 		hid_append(r, s, len);
 		return;
 	}
@@ -990,6 +955,43 @@ static void walk(struct render *r, xmlNode *first)
 		}
 		n = n->next;
 	}
+}
+
+/* The document's <style> sheets, wherever they are (a browser applies a
+ * sheet in <body> too); NULL when there is none. Not those in comments:
+ * libxml2 keeps a comment's content as text, never as elements. */
+static struct tz_css *collect_css(xmlNode *root)
+{
+	struct tz_css *css = NULL;
+	xmlNode *n = root;
+
+	while (n) {
+		if (n->type == XML_ELEMENT_NODE && n->name &&
+		    !g_ascii_strcasecmp((const char *)n->name, "style")) {
+			xmlChar *text = xmlNodeGetContent(n);
+			xmlChar *media = xmlGetProp(n, (const xmlChar *)"media");
+
+			if (text) {
+				if (css == NULL)
+					css = tz_css_new();
+				tz_css_add_sheet(css, (const char *)text, strlen((const char *)text),
+						 (const char *)media);
+			}
+			xmlFree(text);
+			xmlFree(media);
+		} else if (n->type == XML_ELEMENT_NODE && n->children) {
+			n = n->children;
+			continue;
+		}
+		while (n && n->next == NULL) {
+			n = n->parent;
+			if (n == NULL || n == root->parent)
+				return css;
+		}
+		if (n)
+			n = n->next;
+	}
+	return css;
 }
 
 /* ------------------------------------------------------------- the parse */
@@ -1102,6 +1104,7 @@ int tz_html_render(const char *html, size_t len, const struct tz_html_limits *li
 	r.max_depth = lim->max_depth ? lim->max_depth : HTML_DEPTH_DEFAULT;
 	r.hid = hidden ? g_string_new(NULL) : NULL;
 	r.max_hid = lim->max_output;
+	r.css = collect_css(doc->children);
 	if (deadline_passed(lim->deadline, err, errlen) == 0)
 		walk(&r, doc->children);
 	else
@@ -1134,6 +1137,7 @@ out:
 	g_string_free(r.w.buf, TRUE);
 	if (r.hid)
 		g_string_free(r.hid, TRUE);
+	tz_css_free(r.css);
 	xmlFreeDoc(doc);
 	return rc;
 }

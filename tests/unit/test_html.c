@@ -85,6 +85,71 @@ static const struct render_case cases[] = {
 	{"script in hidden", "<div hidden><script>x</script></div>t", "t\n", SCRIPT},
 	{"event handler", "<p onclick=\"x()\">t</p>", "t\n", SCRIPT},
 	{"iframe", "a<iframe src=\"x\">fallback</iframe>b", "ab\n", SCRIPT},
+	/* style sheets: rules that hide (class, id, type, compound, descendant,
+	 * child, attribute), the cascade, and what is deliberately not evaluated */
+#define ST(css) "<style>" css "</style>"
+	{"css class", ST(".x{display:none}") "<p>a</p><div class=\"x\">TVqQ</div>", "a\n", 0},
+	{"css id", ST("#a{display:none}") "<p id=a>h</p><p>v</p>", "v\n", 0},
+	{"css type", ST("span{display:none}") "<p>a<span>h</span>b</p>", "ab\n", 0},
+	{"css compound", ST("div.x{display:none}") "<div class=x>h</div><p class=x>v</p>", "v\n", 0},
+	{"css two classes", ST(".a.b{visibility:hidden}") "<p class=\"b a\">h</p><p class=a>v</p>",
+	 "v\n", 0},
+	{"css descendant", ST(".a .b{display:none}")
+	 "<div class=a><p>s</p><p class=b>h</p></div><p class=b>v</p>", "s\n\nv\n", 0},
+	{"css child", ST("div > .x{display:none}")
+	 "<div><p class=x>h</p></div><div><span><b class=x>v</b></span></div>", "v\n", 0},
+	{"css attribute", ST("[data-x=y]{display:none}") "<p data-x=y>h</p><p data-x=z>v</p>", "v\n", 0},
+	{"css attribute exists", ST("[data-h]{display:none}") "<p data-h>h</p><p>v</p>", "v\n", 0},
+	{"css list", ST(".a, .b{display:none}") "<p class=a>h</p><p class=b>h</p><p>v</p>", "v\n", 0},
+	{"css case", ST(".X{display:none}") "<p class=x>h</p><p>v</p>", "v\n", 0},
+	{"css comments", ST("/* c */.x{/*d*/display:/**/none}") "<p class=x>h</p><p>v</p>", "v\n", 0},
+	{"css cdo cdc", ST("<!-- .x{display:none} -->") "<p class=x>h</p><p>v</p>", "v\n", 0},
+	{"css in body", "<p>v</p>" ST(".x{display:none}") "<p class=x>h</p>", "v\n", 0},
+	{"css in comment ignored", "<!--" ST(".x{display:none}") "--><p class=x>v</p>", "v\n", 0},
+	{"css important beats inline", ST(".x{display:none !important}")
+	 "<p class=x style=\"display:block\">h</p><p>v</p>", "v\n", 0},
+	{"css inline beats rule", ST(".x{display:none}") "<p class=x style=\"display:block\">v</p>",
+	 "v\n", 0},
+	{"css inline hides", ST(".y{display:block}") "<p class=y style=\"display:none\">h</p><p>v</p>",
+	 "v\n", 0},
+	{"css later rule wins", ST(".x{display:none} .x{display:block}") "<p class=x>v</p>", "v\n", 0},
+	{"css specificity", ST("p.x{display:none} .x{display:block}") "<p class=x>h</p><p>v</p>",
+	 "v\n", 0},
+	{"css media screen", ST("@media screen{.x{display:none}}") "<p class=x>h</p><p>v</p>", "v\n", 0},
+	{"css media min-width", ST("@media only screen and (min-width: 480px){.x{display:none}}")
+	 "<p class=x>h</p><p>v</p>", "v\n", 0},
+	{"css media mobile", ST("@media only screen and (max-width:600px){.x{display:none!important}}")
+	 "<p class=x>v</p>", "v\n", 0},
+	{"css media print", ST("@media print{.x{display:none}}") "<p class=x>v</p>", "v\n", 0},
+	{"css style media print", "<style media=\"print\">.x{display:none}</style><p class=x>v</p>",
+	 "v\n", 0},
+	{"css pseudo class not evaluated", ST(".x:hover{display:none}") "<p class=x>v</p>", "v\n", 0},
+	{"css sibling not evaluated", ST(".a + .x{display:none}") "<p class=a>a</p><p class=x>v</p>",
+	 "a\n\nv\n", 0},
+	{"css other rules kept", ST("@font-face{font-family:x} @import url(x.css); .x{display:none}")
+	 "<p class=x>h</p><p>v</p>", "v\n", 0},
+	{"css data url semicolon", ST(".x{background:url(\"data:image/png;base64,AA;display:none\")}")
+	 "<p class=x>v</p>", "v\n", 0},
+	/* other ways of hiding */
+	{"opacity", "<p style=\"opacity:0\">h</p><p style=\"opacity:0.5\">v</p>", "v\n", 0},
+	{"zero height", "<div style=\"max-height:0;overflow:hidden\">h</div>"
+	 "<div style=\"height:0\">v</div>", "v\n", 0},
+	{"zero width", "<div style=\"width:0px;overflow:hidden\">h</div>v", "v\n", 0},
+	{"visually hidden", "<span style=\"position:absolute;width:1px;height:1px;overflow:hidden;"
+	 "clip:rect(1px,1px,1px,1px)\">h</span>v", "v\n", 0},
+	{"clip", "<span style=\"position:absolute;clip:rect(0 0 0 0)\">h</span>v", "v\n", 0},
+	{"off screen", "<div style=\"position:absolute;left:-9999px\">h</div>"
+	 "<div style=\"position:absolute;left:10px\">v</div><div style=\"top:-5000px\">w</div>",
+	 "v\nw\n", 0},
+	{"text indent", "<p style=\"text-indent:-9999px\">h</p><p style=\"text-indent:2em\">v</p>",
+	 "v\n", 0},
+	{"aria-hidden alone shown", "<span aria-hidden=\"true\">v</span>", "v\n", 0},
+	{"font-size 0 wrapper", "<table><tr><td style=\"font-size:0\"> <div style=\"font-size:14px\">"
+	 "text</div> </td></tr></table>", "text\n", 0},
+	{"font-size 0 relative child", "<div style=\"font-size:0\">a<span style=\"font-size:150%\">b"
+	 "</span><img alt=i></div>", "[画像: i]\n", 0},
+	{"font-size 0 class", ST(".z{font-size:0}") "<p class=z>h<span style=\"font-size:12pt\">v</span></p>",
+	 "v\n", 0},
 	/* entities and whitespace */
 	{"entities", "&lt;&amp;&gt;&quot;&#x3042;&copy;", "<&>\"あ©\n", 0},
 	{"nbsp", "<p>a&nbsp;&nbsp;b&nbsp;</p>", "a  b\n", 0},
@@ -418,6 +483,9 @@ static void test_render_hidden(void **state)
 		{"data url src", "<img src=\"data:image/png;base64,iVBORw0KGgo=\" alt=\"x\">",
 		 "[画像: x]\n", "data:image/png;base64,iVBORw0KGgo=\n"},
 		{"crlf in hidden", "<div hidden>a\r\nb\rc</div>", "", "a\nb\nc\n"},
+		{"css class", "<style>.x{display:none}</style><p>a</p><div class=x>TVqQ</div>",
+		 "a\n", ".x{display:none}\nTVqQ\n"},
+		{"font-size 0", "<p style=\"font-size:0\">z</p>", "", "z\n"},
 		{"nothing hidden", "<p>plain</p>", "plain\n", ""},
 	};
 
