@@ -82,6 +82,8 @@
 #define ATTR_PAYLOAD_MIN 1024
 
 #define PHISH_MARK "[警告: 表示と異なるリンク先]"
+#define PHISH_MARK_HOST "[警告: 表示と異なるリンク先 (実際のホスト: %s)]"
+#define BLOCKED_MARK "[リンク先は表示しません: %s]"
 #define HR_LINE "----------------------------------------"
 
 /* ------------------------------------------------------------------ writer */
@@ -104,7 +106,9 @@ struct writer {
 	char marker[24];	/* list marker owed at the start of the next text */
 	int in_link;
 	int link_out;		/* something visible was written inside the link */
+	gsize link_pos;		/* where the link's first visible text starts in buf */
 	GString *link_text;
+	GString *link_alt;	/* alt text of the link's images */
 	gint64 deadline;	/* g_get_monotonic_time() limit, 0 = none */
 	size_t max_out;		/* bytes of buf, 0 = none */
 	int stop;		/* enum stop: why the walk stopped */
@@ -215,8 +219,10 @@ static void w_begin(struct writer *w, gunichar next)
 	w->space = w->space_nl = 0;
 	w->fresh = w->cell_sep = 0;
 	w->last_quote = w->quote;
-	if (w->in_link)
+	if (w->in_link && !w->link_out) {
 		w->link_out = 1;
+		w->link_pos = w->buf->len;
+	}
 }
 
 /* A block boundary: at least n line breaks (1 = new line, 2 = blank line)
@@ -628,18 +634,45 @@ static void append_clean(GString *dst, const char *s, size_t max)
 	}
 }
 
+/* A URL with a scheme whose target is never printed, and that must not be
+ * shown as text either (a data: URL as a link's text is a file). */
+static int blocked_url_text(const char *s)
+{
+	char *scheme;
+	int blocked;
+
+	while (*s == ' ' || *s == '\n' || *s == '\t')
+		s++;
+	if (tz_link_classify(s) == TZ_LINK_ACTIVE)
+		return 1;
+	scheme = tz_link_scheme(s);
+	blocked = scheme && !strcmp(scheme, "file");
+	g_free(scheme);
+	return blocked;
+}
+
 static void render_img(struct render *r, const struct attrs *at)
 {
 	GString *s;
+	const char *alt = at->alt;
 
 	if (tiny(at->width) && tiny(at->height))
 		return;	/* tracking pixel */
+	if (alt && blocked_url_text(alt)) {
+		hid_piece(r, alt, strlen(alt));
+		alt = NULL;
+	}
+	if (alt && r->w.in_link && r->w.link_alt->len < LINK_TEXT_CAP) {
+		g_string_append_c(r->w.link_alt, ' ');
+		g_string_append_len(r->w.link_alt, alt,
+				    (gssize)MIN(strlen(alt), LINK_TEXT_CAP - r->w.link_alt->len));
+	}
 	s = g_string_new("[画像");
-	if (at->alt) {
+	if (alt) {
 		gsize before = s->len;
 
 		g_string_append(s, ": ");
-		append_clean(s, at->alt, ALT_CAP);
+		append_clean(s, alt, ALT_CAP);
 		if (s->len == before + 2)
 			g_string_truncate(s, before);
 	}
@@ -659,22 +692,50 @@ static void link_begin(struct render *r, struct frame *f, const char *href)
 	w->in_link = 1;
 	w->link_out = 0;
 	g_string_truncate(w->link_text, 0);
+	g_string_truncate(w->link_alt, 0);
+}
+
+/* The link's own text is a data:/javascript:/file: URL: take it out of
+ * the text (to the hidden text) and put the marker in its place. */
+static void link_text_blocked(struct render *r)
+{
+	struct writer *w = &r->w;
+	char *scheme, *mark;
+
+	if (!w->link_out || w->link_pos > w->buf->len || !blocked_url_text(w->link_text->str))
+		return;
+	scheme = tz_link_scheme(w->link_text->str + strspn(w->link_text->str, " \n\t"));
+	hid_piece(r, w->buf->str + w->link_pos, w->buf->len - w->link_pos);
+	g_string_truncate(w->buf, w->link_pos);
+	g_string_truncate(w->link_text, 0);
+	mark = g_strdup_printf(BLOCKED_MARK, scheme ? scheme : "?");
+	w_atom(w, mark, 0);
+	r->flags |= TZ_HTML_LINK_BLOCKED;
+	g_free(mark);
+	g_free(scheme);
 }
 
 static void link_end(struct render *r, const struct frame *f)
 {
 	struct writer *w = &r->w;
 	enum tz_link_kind kind = tz_link_classify(f->href);
-	char *text_host = tz_link_text_host(w->link_text->str, w->link_text->len);
+	char *text_host, *disguised = NULL;
 	int phish = 0, show = 0;
 
 	w->in_link = 0;
+	link_text_blocked(r);
+	/* a link whose only content is an image: its alt text is what it claims */
+	if (strspn(w->link_text->str, " ") == w->link_text->len && w->link_alt->len)
+		text_host = tz_link_text_host(w->link_alt->str, w->link_alt->len);
+	else
+		text_host = tz_link_text_host(w->link_text->str, w->link_text->len);
 	if (kind == TZ_LINK_WEB) {
 		char *target = tz_link_url_host(f->href);
 
 		show = !tz_link_text_is_url(w->link_text->str, w->link_text->len, f->href);
+		disguised = tz_link_host_disguised(f->href);
 		phish = (text_host && (target == NULL || !tz_link_hosts_match(text_host, target))) ||
-			tz_link_has_userinfo(f->href);
+			tz_link_has_userinfo(f->href) || disguised != NULL;
 		g_free(target);
 	} else {
 		if (kind == TZ_LINK_ACTIVE)
@@ -689,11 +750,23 @@ static void link_end(struct render *r, const struct frame *f)
 		w_atom(w, atom, w->link_out);
 		g_free(atom);
 		g_free(url);
+	} else if (kind == TZ_LINK_ACTIVE || kind == TZ_LINK_OTHER) {
+		char *scheme = tz_link_scheme(f->href);
+		char *atom = g_strdup_printf(BLOCKED_MARK, scheme ? scheme : "?");
+
+		r->flags |= TZ_HTML_LINK_BLOCKED;
+		w_atom(w, atom, w->link_out);
+		g_free(atom);
+		g_free(scheme);
 	}
 	if (phish) {
+		char *mark = disguised ? g_strdup_printf(PHISH_MARK_HOST, disguised) : g_strdup(PHISH_MARK);
+
 		r->flags |= TZ_HTML_PHISHING_LINK;
-		w_atom(w, PHISH_MARK, 1);
+		w_atom(w, mark, 1);
+		g_free(mark);
 	}
+	g_free(disguised);
 	g_free(text_host);
 }
 
@@ -1097,6 +1170,7 @@ int tz_html_render(const char *html, size_t len, const struct tz_html_limits *li
 	memset(&r, 0, sizeof r);
 	r.w.buf = g_string_sized_new(MIN(len, (size_t)16 << 20) / 2 + 64);
 	r.w.link_text = g_string_new(NULL);
+	r.w.link_alt = g_string_new(NULL);
 	r.w.deadline = lim->deadline;
 	r.w.max_out = lim->max_output;
 	r.frames = g_array_sized_new(FALSE, FALSE, sizeof(struct frame), 64);
@@ -1134,6 +1208,7 @@ out:
 		*flags = fl | r.flags;
 	g_array_free(r.frames, TRUE);
 	g_string_free(r.w.link_text, TRUE);
+	g_string_free(r.w.link_alt, TRUE);
 	g_string_free(r.w.buf, TRUE);
 	if (r.hid)
 		g_string_free(r.hid, TRUE);

@@ -15,6 +15,9 @@
 #define SCRIPT TZ_HTML_HAD_SCRIPT
 #define TRUNC TZ_HTML_TRUNCATED
 #define WARN " [警告: 表示と異なるリンク先]"
+#define WARN_HOST(h) " [警告: 表示と異なるリンク先 (実際のホスト: " h ")]"
+#define BLOCKED(s) "[リンク先は表示しません: " s "]"
+#define LBLK TZ_HTML_LINK_BLOCKED
 
 struct render_case {
 	const char *name;
@@ -182,8 +185,32 @@ static const struct render_case cases[] = {
 	 "top rel\n", 0},
 	{"image link", "<a href=\"https://a.example.jp/\"><img alt=\"logo\"></a>",
 	 "[画像: logo] <https://a.example.jp/>\n", 0},
-	{"javascript link", "<a href=\" java&#9;script:alert(1)\">x</a>", "x\n", SCRIPT},
-	{"file link", "<a href=\"file://srv/share\">share</a>", "share\n", 0},
+	/* targets never printed: a marker names the scheme */
+	{"javascript link", "<a href=\" java&#9;script:alert(1)\">x</a>", "x " BLOCKED("javascript") "\n",
+	 SCRIPT | LBLK},
+	{"javascript entity", "<a href=\"jav&#x61;script:alert(1)\">x</a>", "x " BLOCKED("javascript") "\n",
+	 SCRIPT | LBLK},
+	{"javascript newline case", "<a href=\"\nJAVA\nSCRIPT:x\">x</a>", "x " BLOCKED("javascript") "\n",
+	 SCRIPT | LBLK},
+	{"vbscript link", "<a href=\"VBScript:msgbox\">x</a>", "x " BLOCKED("vbscript") "\n",
+	 SCRIPT | LBLK},
+	{"data link", "<a href=\"data:application/octet-stream;base64,TVqQAAMAAAAEAAAA\">請求書</a>",
+	 "請求書 " BLOCKED("data") "\n", SCRIPT | LBLK},
+	{"file link", "<a href=\"file://srv/share\">share</a>", "share " BLOCKED("file") "\n", LBLK},
+	{"other scheme", "<a href=\"ms-word:ofe|u|https://x.example/a.doc\">doc</a>",
+	 "doc " BLOCKED("ms-word") "\n", LBLK},
+	{"data url as text", "<p>見て: <a href=\"https://a.example.jp/\">"
+	 "data:application/octet-stream;base64,TVqQAAMAAAAEAAAA</a></p>",
+	 "見て: " BLOCKED("data") " <https://a.example.jp/>\n", LBLK},
+	{"data url as text and target", "<a href=\"data:text/html,x\"> DATA:text/html;base64,PGh0bWw+</a>",
+	 BLOCKED("data") " " BLOCKED("data") "\n", SCRIPT | LBLK},
+	{"javascript as text", "<a href=\"#\">javascript:alert(1)</a>", BLOCKED("javascript") "\n", LBLK},
+	{"file as text", "<a href=\"https://a.example.jp/\">file:///C:/x.exe</a>",
+	 BLOCKED("file") " <https://a.example.jp/>\n", LBLK},
+	{"scheme-like text kept", "<a href=\"https://a.example.jp/\">Note: read</a>",
+	 "Note: read <https://a.example.jp/>\n", 0},
+	{"image data src and alt", "<img src=\"data:image/png;base64,iVBORw0KGgo=\" "
+	 "alt=\"data:application/x-msdownload;base64,TVqQ\">", "[画像]\n", 0},
 	{"url escaped", "<a href=\"https://a.jp/a b<c>\">t</a>", "t <https://a.jp/a%20b%3Cc%3E>\n", 0},
 	/* phishing */
 	{"phish host", "<a href=\"http://evil.example/login\">https://bank.example.co.jp/</a>",
@@ -202,9 +229,43 @@ static const struct render_case cases[] = {
 	{"phish suffix", "<a href=\"https://bank.co.jp.evil.example/\">bank.co.jp</a>",
 	 "bank.co.jp <https://bank.co.jp.evil.example/>" WARN "\n", PHISH},
 	{"phish idn homograph", "<a href=\"https://xn--pypal-4ve.com/\">paypal.com</a>",
-	 "paypal.com <https://xn--pypal-4ve.com/>" WARN "\n", PHISH},
+	 "paypal.com <https://xn--pypal-4ve.com/>" WARN_HOST("xn--pypal-4ve.com") "\n", PHISH},
 	{"phish data", "<a href=\"data:text/html,x\">https://bank.co.jp</a>",
-	 "https://bank.co.jp" WARN "\n", PHISH | SCRIPT},
+	 "https://bank.co.jp " BLOCKED("data") WARN "\n", PHISH | SCRIPT | LBLK},
+	{"phish image alt", "<a href=\"https://evil.example/\"><img alt=\"www.city.example.lg.jp\"></a>",
+	 "[画像: www.city.example.lg.jp] <https://evil.example/>" WARN "\n", PHISH},
+	{"image alt same host", "<a href=\"https://www.city.example.lg.jp/\"><img alt=\"www.city.example.lg.jp\"></a>",
+	 "[画像: www.city.example.lg.jp] <https://www.city.example.lg.jp/>\n", 0},
+	{"image alt with text", "<a href=\"https://evil.example/\"><img alt=\"www.city.example.lg.jp\">ロゴ</a>",
+	 "[画像: www.city.example.lg.jp]ロゴ <https://evil.example/>\n", 0},
+	{"phish userinfo other text", "<a href=\"https://www.bank.example@evil.example/\">こちら</a>",
+	 "こちら <https://www.bank.example@evil.example/>" WARN "\n", PHISH},
+	{"phish percent host", "<a href=\"https://%77ww.bank.co.jp/\">こちら</a>",
+	 "こちら <https://%77ww.bank.co.jp/>" WARN_HOST("www.bank.co.jp") "\n", PHISH},
+	{"phish decimal ip", "<a href=\"http://3232235777/\">こちら</a>",
+	 "こちら <http://3232235777/>" WARN_HOST("192.168.1.1") "\n", PHISH},
+	{"phish hex ip", "<a href=\"http://0xC0.0xA8.1.1/\">こちら</a>",
+	 "こちら <http://0xC0.0xA8.1.1/>" WARN_HOST("192.168.1.1") "\n", PHISH},
+	{"phish octal ip", "<a href=\"http://0300.0250.0.01/x\">こちら</a>",
+	 "こちら <http://0300.0250.0.01/x>" WARN_HOST("192.168.0.1") "\n", PHISH},
+	{"plain ip not marked", "<a href=\"http://192.168.1.1/\">こちら</a>",
+	 "こちら <http://192.168.1.1/>\n", 0},
+	{"ip text matches decimal", "<a href=\"http://3232235777/\">192.168.1.1</a>",
+	 "192.168.1.1 <http://3232235777/>" WARN_HOST("192.168.1.1") "\n", PHISH},
+	{"phish cyrillic", "<a href=\"https://p\xd0\xb0" "ypal.com/\">PayPal</a>",
+	 "PayPal <https://p\xd0\xb0" "ypal.com/>" WARN_HOST("xn--pypal-4ve.com") "\n", PHISH},
+	{"phish cyrillic same text", "<a href=\"https://p\xd0\xb0" "ypal.com/\">p\xd0\xb0" "ypal.com</a>",
+	 "p\xd0\xb0" "ypal.com <https://p\xd0\xb0" "ypal.com/>" WARN_HOST("xn--pypal-4ve.com") "\n", PHISH},
+	{"phish punycode mixed", "<a href=\"https://xn--pypal-4ve.com/\">こちら</a>",
+	 "こちら <https://xn--pypal-4ve.com/>" WARN_HOST("xn--pypal-4ve.com") "\n", PHISH},
+	{"phish greek omicron", "<a href=\"https://g\xce\xbf\xce\xbfgle.com/\">検索</a>",
+	 "検索 <https://g\xce\xbf\xce\xbfgle.com/>" WARN_HOST("xn--ggle-0nda.com") "\n", PHISH},
+	{"phish fullwidth host", "<a href=\"https://\xef\xbd\x82" "ank.co.jp/\">こちら</a>",
+	 "こちら <https://\xef\xbd\x82" "ank.co.jp/>" WARN_HOST("bank.co.jp") "\n", PHISH},
+	{"ok japanese idn", "<a href=\"https://日本語ドメイン.jp/\">こちら</a>",
+	 "こちら <https://日本語ドメイン.jp/>\n", 0},
+	{"ok cyrillic idn", "<a href=\"https://пример.рф/\">сайт</a>",
+	 "сайт <https://пример.рф/>\n", 0},
 	{"phish mail", "<a href=\"mailto:x@evil.example\">info@bank.co.jp</a>",
 	 "info@bank.co.jp <mailto:x@evil.example>" WARN "\n", PHISH},
 	{"ok subdomain", "<a href=\"https://www.example.co.jp/x\">example.co.jp</a>",
@@ -459,6 +520,41 @@ static void test_link_helpers(void **state)
 	assert_true(tz_link_has_userinfo("https://a.jp@b.example/"));
 	assert_false(tz_link_has_userinfo("https://b.example/a@b"));
 	assert_false(tz_link_has_userinfo("mailto:a@b.jp"));
+
+	/* IPv4 in the forms browsers accept, dotted decimal */
+	h = tz_link_url_host("http://3232235777/");
+	assert_string_equal(h, "192.168.1.1");
+	g_free(h);
+	h = tz_link_url_host("http://0xc0a80101./");
+	assert_string_equal(h, "192.168.1.1");
+	g_free(h);
+	h = tz_link_url_host("http://192.0x00A80001/");
+	assert_string_equal(h, "192.168.0.1");
+	g_free(h);
+	h = tz_link_url_host("http://1.2.3.4.5/");	/* five parts: a name, not an address */
+	assert_string_equal(h, "1.2.3.4.5");
+	g_free(h);
+	h = tz_link_url_host("http://256.1.1.1/");	/* out of range: not an address */
+	assert_string_equal(h, "256.1.1.1");
+	g_free(h);
+	assert_null(tz_link_host_disguised("https://www.bank.co.jp/"));
+	assert_null(tz_link_host_disguised("https://WWW.Bank.CO.JP./"));
+	assert_null(tz_link_host_disguised("http://10.0.0.1:8080/"));
+	assert_null(tz_link_host_disguised("https://例え.jp/"));
+	assert_null(tz_link_host_disguised("javascript:alert(1)"));
+	h = tz_link_host_disguised("http://2130706433/");
+	assert_string_equal(h, "127.0.0.1");
+	g_free(h);
+	h = tz_link_host_disguised("mailto:a@%62ank.jp");
+	assert_string_equal(h, "bank.jp");
+	g_free(h);
+	h = tz_link_host_disguised("https://www\xe3\x80\x82" "bank.co.jp/");	/* ideographic full stop */
+	assert_string_equal(h, "www.bank.co.jp");
+	g_free(h);
+	h = tz_link_scheme(" Java\tScript:x");
+	assert_string_equal(h, "javascript");
+	g_free(h);
+	assert_null(tz_link_scheme("/relative"));
 
 	h = tz_link_display(" https://a.jp/\xe2\x80\xae" "x\n y ");
 	assert_string_equal(h, "https://a.jp/%E2%80%AEx%20y");
