@@ -171,9 +171,11 @@ static void append_spaces(GString *s, unsigned n)
 
 static void append_quote(struct writer *w, unsigned depth)
 {
-	depth = MIN(depth, QUOTE_SHOW_MAX);
-	while (depth--)
-		g_string_append_len(w->buf, "> ", 2);
+	static const char quotes[] = "> > > > > > > > > > ";	/* QUOTE_SHOW_MAX levels */
+
+	G_STATIC_ASSERT(sizeof quotes - 1 == 2 * QUOTE_SHOW_MAX);
+	if (depth)
+		g_string_append_len(w->buf, quotes, 2 * (gssize)MIN(depth, QUOTE_SHOW_MAX));
 }
 
 /* Settle what is owed before a visible character `next` is written. */

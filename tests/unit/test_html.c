@@ -673,6 +673,56 @@ static void test_quote_cap(void **state)
 	g_string_free(want, TRUE);
 }
 
+/* The worst shapes of issue 12 item 6, scaled down: the decision, never
+ * the time. Hundreds of nested quotes around a <pre> of many short lines:
+ * every line gets at most 10 levels of "> ", so the text stays within 11x
+ * the input (each 2-byte line grows by 20 bytes at most); under a
+ * max_output the render is refused, nothing appended. */
+static void test_bounded_shapes(void **state)
+{
+	GString *html = g_string_new("<html><body>"), *out = g_string_new(NULL);
+	struct tz_html_limits lim = { 0 };
+	char err[256] = "";
+	size_t lines = 0;
+
+	for (int i = 0; i < 250; i++)
+		g_string_append(html, "<blockquote>");
+	g_string_append(html, "<pre>");
+	for (int i = 0; i < 100000; i++)
+		g_string_append(html, "a\n");
+	g_string_append(html, "</pre></body></html>");
+	assert_int_equal(tz_html_render(html->str, html->len, &lim, out, NULL, NULL, err, sizeof err), 0);
+	for (size_t i = 0; i < out->len; i++)
+		lines += out->str[i] == '\n';
+	assert_int_equal(lines, 100000);
+	assert_true(g_str_has_prefix(out->str, "> > > > > > > > > > a\n"));
+	assert_int_equal(out->len, 100000 * 22);
+	assert_true(out->len <= 11 * html->len);
+	g_string_truncate(out, 0);
+	lim.max_output = 2 * html->len;
+	assert_int_equal(tz_html_render(html->str, html->len, &lim, out, NULL, NULL, err, sizeof err), -2);
+	assert_non_null(strstr(err, "output limit"));
+	assert_int_equal(out->len, 0);
+
+	/* one long text node: the limit holds inside it */
+	g_string_assign(html, "<p>");
+	for (int i = 0; i < 200000; i++)
+		g_string_append(html, "word ");
+	lim.max_output = 65536;
+	assert_int_equal(tz_html_render(html->str, html->len, &lim, out, NULL, NULL, err, sizeof err), -2);
+	assert_int_equal(out->len, 0);
+
+	/* 100 nested lists: the indent stops growing at 10 levels (30 spaces) */
+	g_string_truncate(html, 0);
+	for (int i = 0; i < 100; i++)
+		g_string_append(html, "<ul><li>x");
+	assert_int_equal(tz_html_render(html->str, html->len, NULL, out, NULL, NULL, err, sizeof err), 0);
+	assert_non_null(strstr(out->str, "\n                              ・ x\n"));
+	assert_null(strstr(out->str, "\n                                 ・ x\n"));
+	g_string_free(html, TRUE);
+	g_string_free(out, TRUE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -689,6 +739,7 @@ int main(void)
 		cmocka_unit_test(test_render_hidden_attr),
 		cmocka_unit_test(test_render_max_output),
 		cmocka_unit_test(test_quote_cap),
+		cmocka_unit_test(test_bounded_shapes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
