@@ -59,7 +59,7 @@ void tz_engine_global_init(void)
 /* What the notice adds below the parts list. */
 enum tz_note {
 	TZ_NOTE_NO_TEXT = 1u << 0,   /* the body shows no text at all */
-	TZ_NOTE_HIDDEN  = 1u << 1,   /* hidden HTML content was left out */
+	TZ_NOTE_HIDDEN  = 1u << 1,   /* encoded files were found in hidden HTML */
 };
 
 /* One conversion in progress. */
@@ -68,6 +68,7 @@ struct conv {
 	const struct tz_part_sink *sink;
 	struct tz_result *res;
 	GString *text;           /* UTF-8 text of the new body, after the notice */
+	GString *hidden;         /* what HTML hid from the reader: scanned, never shown */
 	unsigned nparts;         /* MIME entities seen, for max_parts */
 	gint64 deadline;         /* g_get_monotonic_time() limit */
 	size_t input_bytes;      /* size of the message, for max_output_ratio */
@@ -186,6 +187,18 @@ static int check_output(struct conv *c)
 	    && c->text->len > c->input_bytes * ratio + RATIO_SLACK)
 		return tz_err(c->err, c->errlen, "text more than %zu times the message's size", ratio);
 	return 0;
+}
+
+/* Bytes of text the body may still grow by under MaxOutputSize and
+ * MaxOutputRatio: the renderer stops there instead of building more. */
+static size_t output_room(struct conv *c)
+{
+	const struct tz_limits *l = &c->opt->limits;
+	size_t ratio = l->max_output_ratio ? l->max_output_ratio : 4, cap = l->max_output_bytes;
+
+	if (c->input_bytes <= (SIZE_MAX - RATIO_SLACK) / ratio && c->input_bytes * ratio + RATIO_SLACK < cap)
+		cap = c->input_bytes * ratio + RATIO_SLACK;
+	return cap > c->text->len ? cap - c->text->len + 1 : 1;
 }
 
 /* The large buffers alive now (live: those of the part at hand) plus the
@@ -489,7 +502,8 @@ static int walk_html(struct conv *c, GMimeObject *obj, const char *path)
 	GByteArray *raw = g_byte_array_new();
 	GString *u = NULL, *t = NULL;
 	char *meta = NULL, why[TZ_ERRLEN];
-	unsigned flags = 0, nodes;
+	struct tz_html_limits lim;
+	unsigned flags = 0;
 	int hrc, rc = read_leaf(c, GMIME_PART(obj), raw, text_cap(c, true));
 
 	if (rc != 0)
@@ -501,19 +515,22 @@ static int walk_html(struct conv *c, GMimeObject *obj, const char *path)
 	if (rc != 0)
 		goto out;
 	t = g_string_new(NULL);
-	/* A limit inside the renderer (-2: time, DOM size) fails the message;
-	 * a document libxml2 cannot read at all (-1) gives no text, and its
-	 * source is listed as a part the body cannot show. */
-	nodes = c->opt->limits.max_html_nodes ? c->opt->limits.max_html_nodes : TZ_DEFAULT_HTML_NODES;
-	hrc = tz_html_to_text_until(u->str, u->len, c->opt->limits.max_html_depth, c->deadline, nodes,
-				    t, &flags, why, sizeof(why));
+	/* A limit inside the renderer (-2: time, DOM size, output) fails the
+	 * message; a document libxml2 cannot read at all (-1) gives no text,
+	 * and its source is listed as a part the body cannot show. What the
+	 * reader never sees is kept aside for the encoded-file scan. */
+	lim.max_depth = c->opt->limits.max_html_depth;
+	lim.deadline = c->deadline;
+	lim.max_nodes = c->opt->limits.max_html_nodes ? c->opt->limits.max_html_nodes : TZ_DEFAULT_HTML_NODES;
+	lim.max_output = output_room(c);
+	hrc = tz_html_render(u->str, u->len, &lim, t, c->hidden, &flags, why, sizeof(why));
 	if (hrc == 0) {
 		begin_block(c);
 		append_text(c, t->str, t->len);
 	}
 	rc = check_time(c);
 	if (rc == 0)
-		rc = check_memory(c, raw->len + u->allocated_len + t->allocated_len);
+		rc = check_memory(c, raw->len + u->allocated_len + t->allocated_len + c->hidden->allocated_len);
 	if (rc == 0 && hrc == -2)
 		rc = tz_err(c->err, c->errlen, "%s", why);
 	if (rc == 0 && (hrc == -1 || (flags & TZ_HTML_TRUNCATED)))
@@ -992,6 +1009,24 @@ static void add_notes(struct conv *c, GString *all)
 		g_string_append_printf(all, "%s\n", tz_notice_string(lang, TZ_STR_NOTE_HIDDEN));
 }
 
+/* Encoded files in what HTML hid from the reader: stripped and listed
+ * like any other; there is no place in the text to mark them. */
+static int scan_hidden_text(struct conv *c)
+{
+	GPtrArray *found = tz_encscan(c->hidden->str, c->hidden->len, NULL);
+	int rc = 0;
+
+	for (guint i = 0; i < found->len && rc == 0; i++) {
+		char *safe = NULL;
+		rc = strip_found(c, g_ptr_array_index(found, i), &safe);
+		g_free(safe);
+	}
+	if (found->len > 0)
+		c->notes |= TZ_NOTE_HIDDEN;
+	g_ptr_array_free(found, TRUE);
+	return rc;
+}
+
 /* Notice + text -> the encoded body, then the header edits. */
 static int finish(struct conv *c, const GPtrArray *fields)
 {
@@ -1002,7 +1037,7 @@ static int finish(struct conv *c, const GPtrArray *fields)
 
 	if (tmpl == NULL)
 		return -1;
-	if (scan_final_text(c) != 0) {
+	if (scan_final_text(c) != 0 || scan_hidden_text(c) != 0) {
 		g_free(tmpl);
 		return -1;
 	}
@@ -1092,6 +1127,7 @@ int tz_engine_convert(const struct tz_engine_options *opt, GMimeStream *orig,
 	c.errlen = errlen;
 	c.res = tz_result_new(ref_id);
 	c.text = g_string_new(NULL);
+	c.hidden = g_string_new(NULL);
 	c.deadline = g_get_monotonic_time() + (gint64)opt->limits.time_budget_ms * 1000;
 	start = g_mime_stream_tell(in);
 	if (start < 0) {
@@ -1137,6 +1173,7 @@ out:
 	if (fields != NULL)
 		g_ptr_array_free(fields, TRUE);
 	g_string_free(c.text, TRUE);
+	g_string_free(c.hidden, TRUE);
 	tz_result_free(c.res);
 	g_object_unref(in);
 	return rc;

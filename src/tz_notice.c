@@ -139,7 +139,7 @@ static const char *const strings[2][TZ_STR_COUNT] = {
 		"---------- 配送状態 ----------",
 		"[本文中の符号化されたファイル「%s」を取り除きました(参照番号: %s)]",
 		"※ 表示できる本文はありませんでした。取り除いた部分は上の一覧のとおりです。",
-		"※ HTML の中で隠されていた部分は表示していません。",
+		"※ HTML の中に隠されていたファイルを取り除きました(上の一覧のとおりです)。",
 	},
 	{
 		"---------- Forwarded message ----------",
@@ -150,7 +150,7 @@ static const char *const strings[2][TZ_STR_COUNT] = {
 		"---------- Delivery status ----------",
 		"[encoded file \"%s\" removed from the text (reference: %s)]",
 		"Note: this mail had no text that could be shown; what was removed is listed above.",
-		"Note: parts of the HTML that were hidden from the reader are not shown.",
+		"Note: files hidden inside the HTML were removed (listed above).",
 	},
 };
 
