@@ -37,7 +37,7 @@ void tz_engine_options_init(struct tz_engine_options *o)
 	o->limits.max_output_bytes = 16 * 1024 * 1024;
 	o->limits.time_budget_ms = 20000;
 	o->limits.max_html_nodes = TZ_DEFAULT_HTML_NODES;
-	o->limits.max_output_ratio = 4;
+	o->limits.max_output_ratio = 3;
 	o->limits.max_memory_bytes = 256 * 1024 * 1024;
 }
 
@@ -117,6 +117,23 @@ static char *child_path(const char *prefix, int i)
 
 /* ------------------------------------------------------------ text */
 
+/* Characters that show nothing: C1 controls and format characters (zero
+ * width spaces and joiners, bidi embeddings and overrides, soft hyphen,
+ * BOM, tags) and blank fillers. Dropped from the text, so they can hide
+ * neither an encoded file from the scan (one between every two base64
+ * characters) nor text from the reader. A zero width joiner after a
+ * character that is not ASCII is kept: emoji sequences use it. */
+static bool invisible(gunichar u, const GString *out)
+{
+	if (u >= 0x80 && u <= 0x9f)
+		return true;
+	if (u == 0x200d)
+		return out->len == 0 || (unsigned char)out->str[out->len - 1] < 0x80;
+	if (u == 0x115f || u == 0x1160 || u == 0x3164 || u == 0xffa0 || u == 0x034f || u == 0x180e)
+		return true;
+	return g_unichar_type(u) == G_UNICODE_FORMAT;
+}
+
 /* Append decoded UTF-8 to out: line ends to LF, control characters
  * (except tab) and BOMs dropped, invalid UTF-8 replaced (*replaced set). */
 static void clean_append(GString *out, const char *s, size_t len, bool *replaced)
@@ -145,7 +162,7 @@ static void clean_append(GString *out, const char *s, size_t len, bool *replaced
 			p++;
 			continue;
 		}
-		if (u != 0xfeff && !(u >= 0x80 && u <= 0x9f))
+		if (!invisible(u, out))
 			g_string_append_len(out, p, g_utf8_next_char(p) - p);
 		p = g_utf8_next_char(p);
 	}
@@ -174,12 +191,12 @@ static void end_line(struct conv *c)
 		g_string_append_c(c->text, '\n');
 }
 
-#define RATIO_SLACK (1024 * 1024)   /* the notice and markers: not proportional to the input */
+#define RATIO_SLACK (192 * 1024)   /* the notice and markers: not proportional to the input */
 
 static int check_output(struct conv *c)
 {
 	const struct tz_limits *l = &c->opt->limits;
-	size_t ratio = l->max_output_ratio ? l->max_output_ratio : 4;
+	size_t ratio = l->max_output_ratio ? l->max_output_ratio : 3;
 
 	if (c->text->len > l->max_output_bytes)
 		return tz_err(c->err, c->errlen, "text larger than %zu bytes", l->max_output_bytes);
@@ -194,7 +211,7 @@ static int check_output(struct conv *c)
 static size_t output_room(struct conv *c)
 {
 	const struct tz_limits *l = &c->opt->limits;
-	size_t ratio = l->max_output_ratio ? l->max_output_ratio : 4, cap = l->max_output_bytes;
+	size_t ratio = l->max_output_ratio ? l->max_output_ratio : 3, cap = l->max_output_bytes;
 
 	if (c->input_bytes <= (SIZE_MAX - RATIO_SLACK) / ratio && c->input_bytes * ratio + RATIO_SLACK < cap)
 		cap = c->input_bytes * ratio + RATIO_SLACK;

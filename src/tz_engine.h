@@ -30,7 +30,7 @@ struct tz_limits {
 				       * nodes between them; a 3 MB newsletter has ~60000); config
 				       * key MaxHtmlNodes; 0 here also means the default */
 	unsigned max_output_ratio;    /* body text at most this many times the message's size,
-				       * plus 1 MiB for the notice (default 4; MaxOutputRatio) */
+				       * plus 192 KiB for the notice (default 3; MaxOutputRatio) */
 	size_t max_memory_bytes;      /* the large buffers one conversion holds at once: a part's
 				       * decoded bytes, its text, its rendering and the body text
 				       * (default 256 MiB; MaxConversionMemory) */
