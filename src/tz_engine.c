@@ -13,6 +13,7 @@
 #include "tz_charset.h"
 #include "tz_encscan.h"
 #include "tz_engine_int.h"
+#include "tz_hdrsafe.h"
 #include "tz_header.h"
 #include "tz_html.h"
 #include "tz_notice.h"
@@ -1044,6 +1045,74 @@ static int scan_hidden_text(struct conv *c)
 	return rc;
 }
 
+/* Encoded files in the sender's header fields we pass on (a PE in base64
+ * as a Subject, in a display name): each is stripped, and the field's
+ * value is forced to its decoded text with the file replaced by a marker.
+ * Returns the forced values (one per field, NULL = untouched) or NULL. */
+static int scan_headers(struct conv *c, const GPtrArray *fields, char ***forced)
+{
+	enum tz_notice_lang lang = c->opt->notice_lang;
+	int rc = 0;
+
+	*forced = NULL;
+	for (guint i = 0; i < fields->len && rc == 0; i++) {
+		const struct tz_rawhdr *h = g_ptr_array_index(fields, i);
+		if (tz_result_replaced_field(h->name))
+			continue;
+		char *raw = tz_rawhdr_value(h), *value = tz_header_decode(raw);
+		GPtrArray *found = tz_encscan(value, strlen(value), NULL);
+		GString *out = g_string_new(NULL);
+		size_t from = 0;
+		bool in_raw = false;
+
+		/* The raw value too: an encoded word is base64 of whatever the
+		 * sender chose, a file included. Then nothing of the value is
+		 * kept but its addresses (for an address field) and the markers. */
+		if (found->len == 0) {
+			g_ptr_array_free(found, TRUE);
+			found = tz_encscan(raw, strlen(raw), NULL);
+			in_raw = found->len > 0;
+			if (in_raw) {
+				g_free(value);
+				value = tz_hdrsafe_addresses_only(h->name, raw);
+			}
+		}
+		for (guint k = 0; k < found->len && rc == 0; k++) {
+			const struct tz_enc_block *f = g_ptr_array_index(found, k);
+			char *safe = NULL, *ref;
+			if (!in_raw) {
+				g_string_append_len(out, value + from, (gssize)(f->start - from));
+				from = f->stop;
+			}
+			rc = strip_found(c, f, &safe);
+			ref = g_strdup_printf("%s#%u", c->res->ref_id, c->res->parts->len);
+			block_marker(out, tz_notice_string(lang, TZ_STR_ENCODED_REMOVED),
+				     safe ? safe : tz_notice_string(lang, TZ_STR_NO_NAME), ref);
+			out->str[out->len - 1] = ' ';   /* the marker's line end */
+			g_free(ref);
+			g_free(safe);
+		}
+		if (found->len > 0 && rc == 0) {
+			g_string_append(out, value + (in_raw ? 0 : from));
+			if (*forced == NULL)
+				*forced = g_new0(char *, fields->len + 1);
+			(*forced)[i] = g_strdup(g_strstrip(out->str));
+		}
+		g_string_free(out, TRUE);
+		g_ptr_array_free(found, TRUE);
+		g_free(value);
+		g_free(raw);
+	}
+	return rc;
+}
+
+static void free_forced(char **forced, guint n)
+{
+	for (guint i = 0; forced != NULL && i < n; i++)
+		g_free(forced[i]);
+	g_free(forced);
+}
+
 /* Notice + text -> the encoded body, then the header edits. */
 static int finish(struct conv *c, const GPtrArray *fields)
 {
@@ -1051,11 +1120,13 @@ static int finish(struct conv *c, const GPtrArray *fields)
 	char *tmpl = tz_notice_load(o->notice_template, o->notice_lang, c->err, c->errlen);
 	GString *all;
 	const char *cte = "base64";
+	char **forced = NULL;
 
 	if (tmpl == NULL)
 		return -1;
-	if (scan_final_text(c) != 0 || scan_hidden_text(c) != 0) {
+	if (scan_final_text(c) != 0 || scan_hidden_text(c) != 0 || scan_headers(c, fields, &forced) != 0) {
 		g_free(tmpl);
+		free_forced(forced, fields->len);
 		return -1;
 	}
 	all = g_string_sized_new(c->text->len + 2048);
@@ -1071,12 +1142,14 @@ static int finish(struct conv *c, const GPtrArray *fields)
 	}
 	if (all->len > o->limits.max_output_bytes) {
 		g_string_free(all, TRUE);
+		free_forced(forced, fields->len);
 		return tz_err(c->err, c->errlen, "text larger than %zu bytes", o->limits.max_output_bytes);
 	}
 	c->res->text_bytes = all->len;
 	tz_body_encode(o->body_charset, o->body_encoding, all->str, all->len, c->res->body, &cte);
 	g_string_free(all, TRUE);
-	tz_result_build_edits(c->res, fields, o, cte);
+	tz_result_build_edits(c->res, fields, forced, o, cte);
+	free_forced(forced, fields->len);
 	return 0;
 }
 

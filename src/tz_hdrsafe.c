@@ -140,10 +140,63 @@ static char *rewrite_addresses(const char *name, const char *raw)
 	return out;
 }
 
+/* A new value for name from raw (8-bit and encoded words allowed). */
+static char *rewrite(const char *name, const char *raw)
+{
+	char *d, *v = NULL;
+	bool ascii = true;
+
+	if (name_in(name, address_fields))
+		return rewrite_addresses(name, raw);
+	if (!name_in(name, text_fields) && g_ascii_strncasecmp(name, "X-", 2) != 0) {
+		char *a = ascii_clean(raw);
+		v = fold(a, strlen(name));
+		g_free(a);
+		return v;
+	}
+	d = tz_header_decode(raw);
+	for (char *q = d; *q; q++) {
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			*q = ' ';
+		ascii = ascii && (unsigned char)*q < 0x80;
+	}
+	/* plain ASCII folds at its blanks; anything else, or a run too long
+	 * to fold, becomes encoded words (which fold anywhere) */
+	v = ascii ? fold(d, strlen(name)) : NULL;
+	if (v == NULL)
+		v = tz_header_encode_value(d, strlen(name));
+	g_free(d);
+	return v;
+}
+
+char *tz_hdrsafe_addresses_only(const char *name, const char *raw)
+{
+	GString *s = g_string_new(NULL);
+	InternetAddressList *l;
+
+	if (!name_in(name, address_fields) || (l = internet_address_list_parse(NULL, raw)) == NULL)
+		return g_string_free(s, FALSE);
+	for (int i = 0; i < internet_address_list_length(l); i++) {
+		InternetAddress *a = internet_address_list_get_address(l, i);
+		if (!INTERNET_ADDRESS_IS_MAILBOX(a))
+			continue;
+		if (s->len)
+			g_string_append(s, ", ");
+		g_string_append(s, internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a)));
+	}
+	g_object_unref(l);
+	return g_string_free(s, FALSE);
+}
+
+char *tz_hdrsafe_encode(const char *name, const char *utf8)
+{
+	return rewrite(name, utf8);
+}
+
 enum tz_hdrsafe_action tz_hdrsafe_judge(const char *name, const char *field, size_t field_len,
 					char **value)
 {
-	char *raw, *v = NULL;
+	char *raw;
 
 	*value = NULL;
 	if (name_in(name, content_signals))
@@ -151,30 +204,7 @@ enum tz_hdrsafe_action tz_hdrsafe_judge(const char *name, const char *field, siz
 	if (field_clean(field, field_len))
 		return TZ_HDRSAFE_KEEP;
 	raw = raw_value(field, field_len);
-	if (name_in(name, address_fields)) {
-		v = rewrite_addresses(name, raw);
-	} else if (name_in(name, text_fields) || g_ascii_strncasecmp(name, "X-", 2) == 0) {
-		char *d = tz_header_decode(raw);
-		for (char *q = d; *q; q++)
-			if ((unsigned char)*q < 0x20 || *q == 0x7f)
-				*q = ' ';
-		/* plain ASCII folds at its blanks; anything else, or a run too
-		 * long to fold, becomes encoded words (which fold anywhere) */
-		bool ascii = true;
-		for (const char *q = d; *q && ascii; q++)
-			ascii = (unsigned char)*q < 0x80;
-		v = ascii ? fold(d, strlen(name)) : NULL;
-		if (v == NULL)
-			v = tz_header_encode_value(d, strlen(name));
-		g_free(d);
-	} else {
-		char *a = ascii_clean(raw);
-		v = fold(a, strlen(name));
-		g_free(a);
-	}
+	*value = rewrite(name, raw);
 	g_free(raw);
-	if (v == NULL)
-		return TZ_HDRSAFE_DROP;
-	*value = v;
-	return TZ_HDRSAFE_REWRITE;
+	return *value != NULL ? TZ_HDRSAFE_REWRITE : TZ_HDRSAFE_DROP;
 }

@@ -23,4 +23,15 @@ enum tz_hdrsafe_action {
 enum tz_hdrsafe_action tz_hdrsafe_judge(const char *name, const char *field, size_t field_len,
 					char **value);
 
+/* Encode a UTF-8 value for the field `name` the way a rewrite does
+ * (addresses through GMime, free text as RFC 2047 words, other fields
+ * cleaned): 7-bit, folded with CRLF + SP. NULL when it cannot be (the
+ * field is then dropped). g_free(). */
+char *tz_hdrsafe_encode(const char *name, const char *utf8);
+
+/* The addresses of an address field's raw value without display names
+ * ("a@example.com, b@example.com"), for a value whose text must go; ""
+ * for any other field or when none parse. g_free(). */
+char *tz_hdrsafe_addresses_only(const char *name, const char *raw);
+
 #endif

@@ -199,7 +199,7 @@ static void add_edit(struct tz_result *r, enum tz_header_op op, const char *name
 
 /* Headers the new message must not keep: the old MIME structure, and any
  * X-Textize a sender forged to look already converted. */
-static bool replaced_field(const char *name)
+bool tz_result_replaced_field(const char *name)
 {
 	return g_ascii_strncasecmp(name, "Content-", 8) == 0
 	       || g_ascii_strcasecmp(name, "MIME-Version") == 0
@@ -273,16 +273,23 @@ static void subject_edit(struct tz_result *r, const GPtrArray *fields, const cha
 /* Header hygiene (tz_hdrsafe) for every kept field: rewrites first, as
  * CHANGE edits by original index; fields to drop are flagged in drop[]
  * and deleted with the replaced ones, from the highest index down. */
-static void hygiene_edits(struct tz_result *r, const GPtrArray *fields, bool *drop)
+static void hygiene_edits(struct tz_result *r, const GPtrArray *fields, char *const *forced, bool *drop)
 {
 	for (guint i = 0; i < fields->len; i++) {
 		const struct tz_rawhdr *h = g_ptr_array_index(fields, i);
 		char *v = NULL;
 		unsigned idx = 0;
 
-		if (replaced_field(h->name))
+		if (tz_result_replaced_field(h->name))
 			continue;
-		switch (tz_hdrsafe_judge(h->name, h->field, h->field_len, &v)) {
+		enum tz_hdrsafe_action a;
+		if (forced != NULL && forced[i] != NULL) {
+			v = *forced[i] ? tz_hdrsafe_encode(h->name, forced[i]) : NULL;
+			a = v != NULL ? TZ_HDRSAFE_REWRITE : TZ_HDRSAFE_DROP;
+		} else {
+			a = tz_hdrsafe_judge(h->name, h->field, h->field_len, &v);
+		}
+		switch (a) {
 		case TZ_HDRSAFE_KEEP:
 			break;
 		case TZ_HDRSAFE_DROP:
@@ -301,13 +308,13 @@ static void hygiene_edits(struct tz_result *r, const GPtrArray *fields, bool *dr
 	}
 }
 
-void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields,
+void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields, char *const *forced,
 			   const struct tz_engine_options *opt, const char *cte)
 {
 	GPtrArray *done = g_ptr_array_new_with_free_func(g_free);
 	bool *drop = g_new0(bool, fields->len + 1);
 
-	hygiene_edits(r, fields, drop);
+	hygiene_edits(r, fields, forced, drop);
 
 	/* For each replaced name (any spelling), delete from the last
 	 * occurrence down so that earlier indexes stay valid. */
@@ -316,7 +323,7 @@ void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields,
 		unsigned count = 0;
 		bool seen = false;
 
-		if (!replaced_field(h->name) && !drop[i])
+		if (!tz_result_replaced_field(h->name) && !drop[i])
 			continue;
 		for (guint k = 0; k < done->len; k++)
 			if (g_ascii_strcasecmp(g_ptr_array_index(done, k), h->name) == 0)
@@ -332,7 +339,7 @@ void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields,
 			while (k-- > 0 && g_ascii_strcasecmp(((const struct tz_rawhdr *)
 							     g_ptr_array_index(fields, k))->name, h->name) != 0)
 				;
-			if (replaced_field(h->name) || drop[k])
+			if (tz_result_replaced_field(h->name) || drop[k])
 				add_edit(r, TZ_HDR_DELETE, h->name, idx, NULL);
 		}
 	}

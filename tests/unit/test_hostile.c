@@ -355,6 +355,29 @@ static void test_header_long_line(void **state)
 	g_string_free(m, TRUE);
 }
 
+static void test_header_payload(void **state)
+{
+	GString *m = g_string_new("From: a@example.com\nSubject: =?UTF-8?B?");
+	guchar pe[600];
+	gchar *b64;
+	char *h;
+	(void)state;
+	/* a PE file as the base64 of an encoded word */
+	memset(pe, 0, sizeof(pe));
+	memcpy(pe, "MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff", 14);
+	for (size_t i = 64; i < sizeof(pe); i++)
+		pe[i] = (guchar)(i * 7);
+	b64 = g_base64_encode(pe, sizeof(pe));
+	g_string_append_printf(m, "%s?=\nMIME-Version: 1.0\nContent-Type: text/plain\n\nhello\n", b64);
+	h = header_out(m->str, m->len);
+	assert_null(strstr(h, "TVqQ"));   /* "MZ\x90" in base64 */
+	assert_null(strstr(h, b64));
+	assert_non_null(strstr(h, "Subject: =?UTF-8?B?"));   /* the marker, encoded */
+	free(h);
+	g_free(b64);
+	g_string_free(m, TRUE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_text_judge),
 		cmocka_unit_test(test_header_hygiene),
 		cmocka_unit_test(test_header_long_line),
+		cmocka_unit_test(test_header_payload),
 	};
 	tz_engine_global_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
