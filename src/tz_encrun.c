@@ -527,8 +527,23 @@ void enc_scan_b64runs(struct enc_scan *s, size_t from, size_t to)
 			e = q;
 			while (e < to && (t[e] == ' ' || t[e] == '\t' || t[e] == '\r'))
 				e++;
-			if (e >= to || t[e] != '\n' || !b64_continuation(s, e, to, &pad))
+			if (e >= to || t[e] != '\n')
 				break;
+			if (!b64_continuation(s, e, to, &pad)) {
+				/* one blank line inside a run of full lines: base64 -d
+				 * reads through it */
+				struct enc_line bl;
+				size_t ce;
+
+				if (q - r->segpos[r->nsegs - 1] < 16 || e + 1 >= to)
+					break;
+				enc_line_at(t, to, e + 1, &bl);
+				if (bl.c != bl.cend || bl.end >= to ||
+				    !(ce = b64_continuation(s, bl.end, to, &pad)) ||
+				    ce - bl.end < 17)
+					break;
+				e = bl.end;
+			}
 			{
 				struct enc_line ln;
 
@@ -596,9 +611,11 @@ static size_t dump_offset(const char *t, size_t p, size_t to)
 		       ? q : p;
 }
 
+/* Between hex items: spaces and the punctuation of dumps, C/JS arrays and
+ * string literals ("\x4d" "\x5a", {0x4d, 0x5a}). */
 static bool hex_sep(char c)
 {
-	return c == ' ' || c == '\t' || c == ',' || c == ';' || c == ':' || c == '-' || c == '\r';
+	return c && strchr(" \t,;:-\r\"'{}[]()+", c) != NULL;
 }
 
 struct hexrun {
@@ -648,7 +665,8 @@ static size_t hex_run(const struct enc_scan *s, size_t p, size_t to, struct hexr
 			if (ln.c == ln.cend)
 				break;
 			o = h->dump ? dump_offset(t, ln.c, ln.cend) : ln.c;
-			q = o;
+			for (q = o; q < ln.cend && hex_sep(t[q]); q++)
+				;
 			newline = true;
 		}
 	}

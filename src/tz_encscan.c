@@ -283,10 +283,12 @@ static size_t try_uu(struct enc_scan *s, const struct enc_line *ln)
 	if (!uu_begin(s->t, ln, &b64, &name_off) || ln->next >= s->len)
 		return ln->next;
 	enc_line_at(s->t, s->len, ln->next, &nx);
+	if (blank(&nx) && nx.next < s->len)   /* one blank line after begin */
+		enc_line_at(s->t, s->len, nx.next, &nx);
 	if (b64 ? !b64_line(s->t, &nx, 4) : uu_line(s->t, &nx, true, &at) <= 0)
 		return ln->next;
 	out = g_byte_array_new();
-	stop = uu_body(s, ln->next, b64, out);
+	stop = uu_body(s, nx.start, b64, out);
 	enc_add(s, ln->start, stop, b64 ? TZ_ENCBLK_UU_BASE64 : TZ_ENCBLK_UUENCODE,
 		name_off < ln->cend ? g_strndup(s->t + name_off, ln->cend - name_off) : NULL, out,
 		"begin line");
