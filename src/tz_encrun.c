@@ -436,12 +436,13 @@ static void judge_b64run(struct enc_scan *s, size_t rs, size_t re, struct run *r
 	if (r->all_hex || n < 16 || r->alnum * 4 < n * 3)
 		return;   /* hex is the hex scanner's; mostly '-', '_', '/' is no file */
 	/* A first line shorter than the second is a word that ends a line of
-	 * prose ("see below" + the encoded lines): not part of the file. */
+	 * prose ("see below" + the encoded lines): not part of the file —
+	 * unless a signature starts there (the search covers every line). */
 	if (r->nsegs >= 2 && r->segs[1] - r->segs[0] < (r->nsegs > 2 ? r->segs[2] : n) - r->segs[1])
 		seg0 = 1;
-	if (r->all_b32 && (sig = run_signature(s, r, true, seg0, &seg, &align)))
+	if (r->all_b32 && (sig = run_signature(s, r, true, 0, &seg, &align)))
 		b32 = true;
-	else if (!(sig = run_signature(s, r, false, seg0, &seg, &align))) {
+	else if (!(sig = run_signature(s, r, false, 0, &seg, &align))) {
 		seg = seg0;
 		align = 0;
 		n -= r->segs[seg0];

@@ -465,6 +465,40 @@ static void test_base64_alignment(void **state)
 	g_byte_array_unref(f);
 }
 
+/* A short first line is prose unless the file starts there: an attacker's
+ * short first line does not hide the signature, a word before the lines
+ * does not shift the decoding. */
+static void test_base64_short_first_line(void **state)
+{
+	GByteArray *f = payload(PE_MAGIC, 16, 300), *text;
+	char *enc = g_base64_encode(f->data, f->len), *s;
+	GPtrArray *b;
+	struct tz_enc_block *x;
+	(void)state;
+
+	s = g_strdup_printf("attached:\n%.8s\n%.76s\n%.76s\n%s\nbye\n", enc, enc + 8, enc + 84,
+			    enc + 160);
+	text = text_of(s);
+	b = scan(text);
+	x = only(b, TZ_ENCBLK_BASE64);
+	assert_bytes(x->data, f);
+	assert_int_equal(x->start, strlen("attached:\n"));
+	g_ptr_array_unref(b);
+	g_byte_array_unref(text);
+	g_free(s);
+	s = g_strdup_printf("see below\n%.76s\n%.76s\n%s\nbye\n", enc, enc + 76, enc + 152);
+	text = text_of(s);
+	b = scan(text);
+	x = only(b, TZ_ENCBLK_BASE64);
+	assert_bytes(x->data, f);
+	assert_int_equal(x->start, strlen("see below\n"));
+	g_ptr_array_unref(b);
+	g_byte_array_unref(text);
+	g_free(s);
+	g_free(enc);
+	g_byte_array_unref(f);
+}
+
 static void test_base32_hex(void **state)
 {
 	GByteArray *f = payload("PK\3\4\x14\0\0\0", 8, 300);
@@ -616,6 +650,7 @@ int main(void)
 		cmocka_unit_test(test_armor_signed_message),
 		cmocka_unit_test(test_base64_runs),
 		cmocka_unit_test(test_base64_alignment),
+		cmocka_unit_test(test_base64_short_first_line),
 		cmocka_unit_test(test_base32_hex),
 		cmocka_unit_test(test_data_urls),
 		cmocka_unit_test(test_not_files),
