@@ -281,6 +281,41 @@ static void test_uuencode_headerless(void **state)
 	g_byte_array_unref(f);
 }
 
+/* xxencode (uudeview/xxdecode): the uuencode frame with the alphabet
+ * "+-0-9A-Za-z"; encoded here by its definition. */
+static void test_xxencode(void **state)
+{
+	static const char xx[] = "+-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	GByteArray *f = payload(PE_MAGIC, 16, 100), *text = text_of("hi\nbegin 644 evil.exe\n");
+	GPtrArray *b;
+	struct tz_enc_block *x;
+	(void)state;
+
+	for (guint off = 0; off < f->len; off += 45) {
+		guint n = MIN(45, f->len - off);
+
+		g_byte_array_append(text, (const guint8 *)&xx[n], 1);
+		for (guint i = 0; i < n; i += 3) {
+			guint8 a = f->data[off + i], c1 = i + 1 < n ? f->data[off + i + 1] : 0;
+			guint8 c2 = i + 2 < n ? f->data[off + i + 2] : 0;
+			char q[4] = { xx[a >> 2], xx[(a << 4 | c1 >> 4) & 63], xx[(c1 << 2 | c2 >> 6) & 63],
+				      xx[c2 & 63] };
+
+			g_byte_array_append(text, (const guint8 *)q, 4);
+		}
+		g_byte_array_append(text, (const guint8 *)"\n", 1);
+	}
+	g_byte_array_append(text, (const guint8 *)"+\nend\nbye\n", 10);
+	b = scan(text);
+	x = only(b, TZ_ENCBLK_UUENCODE);
+	assert_string_equal(x->name, "evil.exe");
+	assert_bytes(x->data, f);
+	assert_int_equal(x->stop, text->len - 4);
+	g_ptr_array_unref(b);
+	g_byte_array_unref(text);
+	g_byte_array_unref(f);
+}
+
 static void test_uuencode_prose(void **state)
 {
 	const char *prose[] = {
@@ -641,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_uuencode_loose),
 		cmocka_unit_test(test_uuencode_quoted_gt_line),
 		cmocka_unit_test(test_uuencode_headerless),
+		cmocka_unit_test(test_xxencode),
 		cmocka_unit_test(test_uuencode_prose),
 		cmocka_unit_test(test_binhex),
 		cmocka_unit_test(test_binhex_prose),
