@@ -473,6 +473,9 @@ static void test_base64_runs(void **state)
 	expect_one("t.txt", TZ_ENCBLK_BASE64, f, NULL);
 	expect_one("u.txt", TZ_ENCBLK_BASE64, f, NULL);   /* base64url, no padding */
 	expect_one("q.txt", TZ_ENCBLK_BASE64, f, NULL);
+	/* in groups of four (Python's b64decode and CyberChef skip the spaces) */
+	sh("base64 -w64 evil.exe | sed 's/\\(....\\)/\\1 /g; s/ $//' > g.txt");
+	expect_one("g.txt", TZ_ENCBLK_BASE64, f, NULL);
 	expect_one("big.txt", TZ_ENCBLK_BASE64, big, NULL);   /* no signature: length */
 	g_byte_array_unref(f);
 	g_byte_array_unref(big);
@@ -564,6 +567,7 @@ static void test_data_urls(void **state)
 		"data:;base64,TVqQAAMAAAAEAAAA",
 		"x (data:text/html,%3Cscript%3Ealert(1)%3C/script%3E) y",
 		"data:,hello",
+		"clickdata:text/html;base64,PHNjcmlwdD4=",   /* glued to a word */
 	};
 	(void)state;
 
@@ -575,7 +579,7 @@ static void test_data_urls(void **state)
 		assert_true(g_ascii_strncasecmp((char *)t->data + x->start, "data", 4) == 0);
 		if (i < 3)
 			assert_memory_equal(x->data->data, "MZ\x90\0\3\0", 6);
-		if (i == 3)
+		if (i == 3 || i == 5)
 			assert_memory_equal(x->data->data, "<script>", 8);
 		g_ptr_array_unref(b);
 		g_byte_array_unref(t);
