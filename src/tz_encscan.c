@@ -543,6 +543,8 @@ static bool armor_begin(const char *t, const struct enc_line *ln, bool *signed_m
 		p++;
 		d++;
 	}
+	while (p < ln->cend && (t[p] == ' ' || t[p] == '\t'))
+		p++;
 	if (d < 3 || !starts_ci(t, p, ln->cend, "BEGIN"))
 		return false;
 	*signed_msg = g_strstr_len(t + p, (gssize)(ln->cend - p), "SIGNED MESSAGE") != NULL;
@@ -557,6 +559,8 @@ static bool armor_end(const char *t, const struct enc_line *ln)
 		p++;
 		d++;
 	}
+	while (p < ln->cend && (t[p] == ' ' || t[p] == '\t'))
+		p++;
 	return d >= 3 && starts_ci(t, p, ln->cend, "END");
 }
 
