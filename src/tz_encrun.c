@@ -197,6 +197,24 @@ static bool mime_char(unsigned char c)
 	return g_ascii_isalnum(c) || strchr("!#$&^_.+-/=\"%*~'", c);
 }
 
+/* End of the base64 token at p, taking in groups: a token whose length is
+ * a multiple of four continues after one space or tab when another token
+ * follows ("TVqQ AAMA AAAE": Python's and CyberChef's decoders skip the
+ * spaces). */
+static size_t grouped_end(const char *t, size_t p, size_t to)
+{
+	for (;;) {
+		size_t a = p;
+
+		while (p < to && b64t[(unsigned char)t[p]] >= 0)
+			p++;
+		if (p - a < 4 || (p - a) % 4 || p + 1 >= to || (t[p] != ' ' && t[p] != '\t') ||
+		    b64t[(unsigned char)t[p + 1]] < 0)
+			return p;
+		p++;
+	}
+}
+
 /* Joinable continuation of a base64 payload or run: the next line holds
  * one token of base64 characters (4 or more) and nothing else. Returns
  * the token end (after '=' padding) or 0. */
@@ -208,8 +226,7 @@ static size_t b64_continuation(const struct enc_scan *s, size_t nl, size_t to, b
 	if (nl + 1 >= to)
 		return 0;
 	enc_line_at(s->t, to, nl + 1, &ln);
-	for (i = ln.c; i < ln.cend && enc_b64val((unsigned char)s->t[i]) >= 0; i++)
-		;
+	i = grouped_end(s->t, ln.c, ln.cend);
 	if (i - ln.c < 4)
 		return 0;
 	*pad = false;
@@ -258,9 +275,10 @@ static bool url_end(unsigned char c)
 }
 
 /* data: URL at p ("data", spaces, ':', spaces, a media type and parameters
- * of at most 256 characters, ','), payload to the first space or quote.
+ * of at most 256 characters, ','), payload to the first space or quote;
+ * glued: a letter or digit precedes "data".
  * Returns the end of the URL, 0 when there is none at p. */
-static size_t try_dataurl(struct enc_scan *s, size_t p, size_t to)
+static size_t try_dataurl(struct enc_scan *s, size_t p, size_t to, bool glued)
 {
 	const char *t = s->t;
 	size_t q = p + 4, m, pay, e, colon;
@@ -273,6 +291,10 @@ static size_t try_dataurl(struct enc_scan *s, size_t p, size_t to)
 		return 0;
 	spaced = q > p + 4;
 	colon = q++;
+	/* glued to a word ("metadata:"): only the tight form, which no prose
+	 * writes and which a copy-and-paste turns into a working URL */
+	if (glued && (spaced || (q < to && (t[q] == ' ' || t[q] == '\t'))))
+		return 0;
 	while (q < to && (t[q] == ' ' || t[q] == '\t'))
 		q++;
 	spaced = spaced || q > colon + 1;
@@ -334,10 +356,9 @@ void enc_scan_dataurls(struct enc_scan *s, size_t from, size_t to)
 
 		while (p + 5 <= to && ((s->t[p] | 0x20) != 'd' || (s->t[p + 1] | 0x20) != 'a'))
 			p++;
-		if (p + 5 > to || g_ascii_strncasecmp(s->t + p, "data", 4) != 0 ||
-		    (p > from && g_ascii_isalnum(s->t[p - 1])))
+		if (p + 5 > to || g_ascii_strncasecmp(s->t + p, "data", 4) != 0)
 			continue;
-		if ((e = try_dataurl(s, p, to)) > p)
+		if ((e = try_dataurl(s, p, to, p > from && g_ascii_isalnum(s->t[p - 1]))) > p)
 			p = e - 1;
 	}
 }
@@ -392,6 +413,9 @@ static const char *run_signature(const struct enc_scan *s, const struct run *r, 
 
 			if (declen < s->l->min_sig_strong || r->chars->len < o + a)
 				break;
+			/* skipping the whole line: that is the next line's start */
+			if (k + 1 < r->nsegs && o + a >= r->segs[k + 1])
+				break;
 			g_byte_array_set_size(head, 0);
 			decode_bits(r->chars->str + o, n, a, val, bits, 64, head);
 			name = enc_signature(head->data, head->len, &strong);
@@ -436,12 +460,13 @@ static void judge_b64run(struct enc_scan *s, size_t rs, size_t re, struct run *r
 	if (r->all_hex || n < 16 || r->alnum * 4 < n * 3)
 		return;   /* hex is the hex scanner's; mostly '-', '_', '/' is no file */
 	/* A first line shorter than the second is a word that ends a line of
-	 * prose ("see below" + the encoded lines): not part of the file. */
+	 * prose ("see below" + the encoded lines): not part of the file —
+	 * unless a signature starts there (the search covers every line). */
 	if (r->nsegs >= 2 && r->segs[1] - r->segs[0] < (r->nsegs > 2 ? r->segs[2] : n) - r->segs[1])
 		seg0 = 1;
-	if (r->all_b32 && (sig = run_signature(s, r, true, seg0, &seg, &align)))
+	if (r->all_b32 && (sig = run_signature(s, r, true, 0, &seg, &align)))
 		b32 = true;
-	else if (!(sig = run_signature(s, r, false, seg0, &seg, &align))) {
+	else if (!(sig = run_signature(s, r, false, 0, &seg, &align))) {
 		seg = seg0;
 		align = 0;
 		n -= r->segs[seg0];
@@ -470,7 +495,7 @@ static void judge_b64run(struct enc_scan *s, size_t rs, size_t re, struct run *r
 void enc_scan_b64runs(struct enc_scan *s, size_t from, size_t to)
 {
 	const char *t = s->t;
-	struct run *r = g_new0(struct run, 1);
+	struct run *r = g_new(struct run, 1);   /* nsegs is reset per run */
 	size_t p = from;
 
 	r->chars = g_string_new(NULL);
@@ -508,13 +533,18 @@ void enc_scan_b64runs(struct enc_scan *s, size_t from, size_t to)
 				size_t a = q;
 				unsigned all = CLS_HEX | CLS_B32;
 
-				while (q < to && b64t[(unsigned char)t[q]] >= 0) {
-					unsigned char k = cls[(unsigned char)t[q++]];
+				size_t g = grouped_end(t, q, to);
 
+				for (; q < g; q++) {
+					unsigned char k = cls[(unsigned char)t[q]];
+
+					if (b64t[(unsigned char)t[q]] < 0)
+						continue;   /* a space between groups */
 					r->alnum += k & CLS_ALNUM;
 					all &= k;
+					g_string_append_c(r->chars, t[q]);
 				}
-				g_string_append_len(r->chars, t + a, (gssize)(q - a));
+				(void)a;
 				r->all_hex &= (all & CLS_HEX) != 0;
 				r->all_b32 &= (all & CLS_B32) != 0;
 			}
@@ -527,8 +557,23 @@ void enc_scan_b64runs(struct enc_scan *s, size_t from, size_t to)
 			e = q;
 			while (e < to && (t[e] == ' ' || t[e] == '\t' || t[e] == '\r'))
 				e++;
-			if (e >= to || t[e] != '\n' || !b64_continuation(s, e, to, &pad))
+			if (e >= to || t[e] != '\n')
 				break;
+			if (!b64_continuation(s, e, to, &pad)) {
+				/* one blank line inside a run of full lines: base64 -d
+				 * reads through it */
+				struct enc_line bl;
+				size_t ce;
+
+				if (q - r->segpos[r->nsegs - 1] < 16 || e + 1 >= to)
+					break;
+				enc_line_at(t, to, e + 1, &bl);
+				if (bl.c != bl.cend || bl.end >= to ||
+				    !(ce = b64_continuation(s, bl.end, to, &pad)) ||
+				    ce - bl.end < 17)
+					break;
+				e = bl.end;
+			}
 			{
 				struct enc_line ln;
 
@@ -596,9 +641,11 @@ static size_t dump_offset(const char *t, size_t p, size_t to)
 		       ? q : p;
 }
 
+/* Between hex items: spaces and the punctuation of dumps, C/JS arrays and
+ * string literals ("\x4d" "\x5a", {0x4d, 0x5a}). */
 static bool hex_sep(char c)
 {
-	return c == ' ' || c == '\t' || c == ',' || c == ';' || c == ':' || c == '-' || c == '\r';
+	return c && strchr(" \t,;:-\r\"'{}[]()+", c) != NULL;
 }
 
 struct hexrun {
@@ -648,7 +695,8 @@ static size_t hex_run(const struct enc_scan *s, size_t p, size_t to, struct hexr
 			if (ln.c == ln.cend)
 				break;
 			o = h->dump ? dump_offset(t, ln.c, ln.cend) : ln.c;
-			q = o;
+			for (q = o; q < ln.cend && hex_sep(t[q]); q++)
+				;
 			newline = true;
 		}
 	}
@@ -678,7 +726,7 @@ static void judge_hexrun(struct enc_scan *s, size_t rs, size_t re, struct hexrun
 void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to)
 {
 	const char *t = s->t;
-	struct hexrun *h = g_new0(struct hexrun, 1);
+	struct hexrun *h = g_new(struct hexrun, 1);   /* reset per run */
 	size_t p = from, lc = SIZE_MAX;   /* content start of the current line */
 	struct enc_line ln;
 

@@ -137,23 +137,19 @@ static size_t uu_need(size_t n)
  * do (lines whose trailing spaces — zero bits — a mailer trimmed). Returns
  * the byte count, 0 for a zero-length (terminating) line, -1 when not a
  * data line. */
-static int uu_data(const char *t, size_t p, size_t e, bool strict)
+static int uu_data(const char *t, size_t p, size_t e, bool strict, const signed char *tab)
 {
-	unsigned char L;
 	size_t n, need, have;
 
-	if (p >= e)
+	if (p >= e || tab[(unsigned char)t[p]] < 0)
 		return -1;
-	L = (unsigned char)t[p];
-	if (L < 32 || L > 96)
-		return -1;
-	n = (size_t)((L - 32) & 63);
+	n = (size_t)tab[(unsigned char)t[p]];
 	if (n == 0)
 		return e - p <= 3 ? 0 : -1;
 	need = uu_need(n);
 	have = e - p - 1;
 	for (size_t i = 1; i <= MIN(need, have); i++)
-		if ((unsigned char)t[p + i] < 32 || (unsigned char)t[p + i] > 96)
+		if (tab[(unsigned char)t[p + i]] < 0)
 			return -1;
 	if (have >= need || (!strict && have * 2 >= need))
 		return (int)n;
@@ -166,7 +162,8 @@ static int uu_data(const char *t, size_t p, size_t e, bool strict)
  * its count exactly wins ("> M..." is a quoted 45-byte line, not a
  * 30-byte one); else the first valid one. Returns the byte count as
  * uu_data, *at the start. */
-static int uu_line(const char *t, const struct enc_line *ln, bool strict, size_t *at)
+static int uu_line(const char *t, const struct enc_line *ln, bool strict, size_t *at,
+		   const signed char *tab)
 {
 	size_t e = ln->end, cand[5], nc = 0;
 	int best = -1;
@@ -178,7 +175,7 @@ static int uu_line(const char *t, const struct enc_line *ln, bool strict, size_t
 		if (t[p - 1] == '>')
 			cand[nc++] = p - 1;
 	for (size_t i = 0; i < nc; i++) {
-		int r = uu_data(t, cand[i], e, strict);
+		int r = uu_data(t, cand[i], e, strict, tab);
 		size_t have = e - cand[i] - 1;
 
 		if (r < 0 || (r == 0 && i > 0))
@@ -195,7 +192,8 @@ static int uu_line(const char *t, const struct enc_line *ln, bool strict, size_t
 	return best;
 }
 
-static void uu_decode_line(const char *t, size_t p, size_t e, int n, GByteArray *out)
+static void uu_decode_line(const char *t, size_t p, size_t e, int n, const signed char *tab,
+			   GByteArray *out)
 {
 	size_t i = p + 1;
 
@@ -203,7 +201,7 @@ static void uu_decode_line(const char *t, size_t p, size_t e, int n, GByteArray 
 		unsigned char q[4], o[3];
 
 		for (int k = 0; k < 4; k++, i++)
-			q[k] = i < e ? (unsigned char)((t[i] - 32) & 63) : 0;
+			q[k] = i < e && tab[(unsigned char)t[i]] > 0 ? (unsigned char)tab[(unsigned char)t[i]] : 0;
 		o[0] = (unsigned char)(q[0] << 2 | q[1] >> 4);
 		o[1] = (unsigned char)(q[1] << 4 | q[2] >> 2);
 		o[2] = (unsigned char)(q[2] << 6 | q[3]);
@@ -230,7 +228,8 @@ static bool blank(const struct enc_line *ln)
 /* The data lines of a uuencode (b64: begin-base64) block from the line at
  * off, decoding into out; returns where the block stops. One blank line
  * between data lines is taken in (looser decoders skip it). */
-static size_t uu_body(struct enc_scan *s, size_t off, bool b64, GByteArray *out)
+static size_t uu_body(struct enc_scan *s, size_t off, bool b64, const signed char *tab,
+		      GByteArray *out)
 {
 	const char *t = s->t;
 	size_t stop = off, at;
@@ -250,18 +249,18 @@ static size_t uu_body(struct enc_scan *s, size_t off, bool b64, GByteArray *out)
 			stop = off = ln.next;
 			continue;
 		}
-		if (!b64 && (n = uu_line(t, &ln, false, &at)) >= 0) {
+		if (!b64 && (n = uu_line(t, &ln, false, &at, tab)) >= 0) {
 			stop = off = ln.next;
 			if (n == 0)
 				continue;   /* the zero line; "end" may follow */
-			uu_decode_line(t, at, ln.end, n, out);
+			uu_decode_line(t, at, ln.end, n, tab, out);
 			continue;
 		}
 		if (blank(&ln) && ln.next < s->len) {
 			struct enc_line nx;
 
 			enc_line_at(t, s->len, ln.next, &nx);
-			if (b64 ? b64_line(t, &nx, 4) : uu_line(t, &nx, true, &at) > 0) {
+			if (b64 ? b64_line(t, &nx, 4) : uu_line(t, &nx, true, &at, tab) > 0) {
 				off = ln.next;
 				continue;
 			}
@@ -279,29 +278,38 @@ static size_t try_uu(struct enc_scan *s, const struct enc_line *ln)
 	size_t name_off, at, stop;
 	struct enc_line nx;
 	GByteArray *out;
+	const signed char *tab = s->uut;
 
 	if (!uu_begin(s->t, ln, &b64, &name_off) || ln->next >= s->len)
 		return ln->next;
 	enc_line_at(s->t, s->len, ln->next, &nx);
-	if (b64 ? !b64_line(s->t, &nx, 4) : uu_line(s->t, &nx, true, &at) <= 0)
+	if (blank(&nx) && nx.next < s->len)   /* one blank line after begin */
+		enc_line_at(s->t, s->len, nx.next, &nx);
+	/* uuencode, else xxencode (same frame, alphabet "+-0-9A-Za-z") */
+	if (!b64 && uu_line(s->t, &nx, true, &at, s->uut) <= 0) {
+		if (uu_line(s->t, &nx, true, &at, s->xxt) <= 0)
+			return ln->next;
+		tab = s->xxt;
+	}
+	if (b64 && !b64_line(s->t, &nx, 4))
 		return ln->next;
 	out = g_byte_array_new();
-	stop = uu_body(s, ln->next, b64, out);
+	stop = uu_body(s, nx.start, b64, tab, out);
 	enc_add(s, ln->start, stop, b64 ? TZ_ENCBLK_UU_BASE64 : TZ_ENCBLK_UUENCODE,
 		name_off < ln->cend ? g_strndup(s->t + name_off, ln->cend - name_off) : NULL, out,
-		"begin line");
+		tab == s->xxt ? "begin line (xxencode)" : "begin line");
 	return stop;
 }
 
 /* Full uuencode lines without a begin line ("M" and 60 characters, as
  * every encoder writes them), min_uu_lines of them in a row: decoders such
  * as uudeview take them without the header. */
-static bool uu_full_line(const char *t, const struct enc_line *ln)
+static bool uu_full_line(const char *t, const struct enc_line *ln, const signed char *uut)
 {
 	size_t at;
 
 	return ln->cend - ln->c >= 61 && ln->cend - ln->c <= 62 && t[ln->c] == 'M' &&
-	       uu_line(t, ln, true, &at) == 45;
+	       uu_line(t, ln, true, &at, uut) == 45;
 }
 
 static size_t try_uu_headerless(struct enc_scan *s, const struct enc_line *ln)
@@ -310,11 +318,11 @@ static size_t try_uu_headerless(struct enc_scan *s, const struct enc_line *ln)
 	struct enc_line cur;
 	GByteArray *out;
 
-	if (!uu_full_line(s->t, ln))
+	if (!uu_full_line(s->t, ln, s->uut))
 		return ln->next;
 	while (off < s->len) {
 		enc_line_at(s->t, s->len, off, &cur);
-		if (!uu_full_line(s->t, &cur))
+		if (!uu_full_line(s->t, &cur, s->uut))
 			break;
 		count++;
 		off = cur.next;
@@ -322,9 +330,21 @@ static size_t try_uu_headerless(struct enc_scan *s, const struct enc_line *ln)
 	if (count < s->l->min_uu_lines)
 		return off;   /* these lines are not a block: none starts one */
 	out = g_byte_array_new();
-	stop = uu_body(s, ln->start, false, out);
+	stop = uu_body(s, ln->start, false, s->uut, out);
 	enc_add(s, ln->start, stop, TZ_ENCBLK_UUENCODE, NULL, out, "uuencode lines");
 	return stop;
+}
+
+static void uu_tables(signed char uut[256], signed char xxt[256])
+{
+	static const char xx[] = "+-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+	memset(uut, -1, 256);
+	memset(xxt, -1, 256);
+	for (int c = 32; c <= 96; c++)
+		uut[c] = (signed char)((c - 32) & 63);
+	for (int i = 0; xx[i]; i++)
+		xxt[(unsigned char)xx[i]] = (signed char)i;
 }
 
 /* ---- BinHex 4.0 ------------------------------------------------------- */
@@ -523,6 +543,8 @@ static bool armor_begin(const char *t, const struct enc_line *ln, bool *signed_m
 		p++;
 		d++;
 	}
+	while (p < ln->cend && (t[p] == ' ' || t[p] == '\t'))
+		p++;
 	if (d < 3 || !starts_ci(t, p, ln->cend, "BEGIN"))
 		return false;
 	*signed_msg = g_strstr_len(t + p, (gssize)(ln->cend - p), "SIGNED MESSAGE") != NULL;
@@ -537,6 +559,8 @@ static bool armor_end(const char *t, const struct enc_line *ln)
 		p++;
 		d++;
 	}
+	while (p < ln->cend && (t[p] == ' ' || t[p] == '\t'))
+		p++;
 	return d >= 3 && starts_ci(t, p, ln->cend, "END");
 }
 
@@ -702,6 +726,7 @@ GPtrArray *tz_encscan(const char *text, size_t len, const struct tz_encscan_limi
 	}
 	enc_tables_init();
 	hqx_table(s.hqx);
+	uu_tables(s.uut, s.xxt);
 	all = s.blocks = g_ptr_array_new_with_free_func((GDestroyNotify)tz_enc_block_free);
 	scan_lines(&s);
 	scan_gaps(&s, &all, enc_scan_dataurls);

@@ -29,6 +29,7 @@ struct enc_scan {
 	const struct tz_encscan_limits *l;
 	GPtrArray *blocks;
 	signed char hqx[256];   /* BinHex character values, -1 = not one */
+	signed char uut[256], xxt[256];   /* uuencode, xxencode values */
 };
 
 /* Append a block (data: decoded bytes, or NULL = raw text of the range);

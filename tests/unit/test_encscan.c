@@ -281,6 +281,41 @@ static void test_uuencode_headerless(void **state)
 	g_byte_array_unref(f);
 }
 
+/* xxencode (uudeview/xxdecode): the uuencode frame with the alphabet
+ * "+-0-9A-Za-z"; encoded here by its definition. */
+static void test_xxencode(void **state)
+{
+	static const char xx[] = "+-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	GByteArray *f = payload(PE_MAGIC, 16, 100), *text = text_of("hi\nbegin 644 evil.exe\n");
+	GPtrArray *b;
+	struct tz_enc_block *x;
+	(void)state;
+
+	for (guint off = 0; off < f->len; off += 45) {
+		guint n = MIN(45, f->len - off);
+
+		g_byte_array_append(text, (const guint8 *)&xx[n], 1);
+		for (guint i = 0; i < n; i += 3) {
+			guint8 a = f->data[off + i], c1 = i + 1 < n ? f->data[off + i + 1] : 0;
+			guint8 c2 = i + 2 < n ? f->data[off + i + 2] : 0;
+			char q[4] = { xx[a >> 2], xx[(a << 4 | c1 >> 4) & 63], xx[(c1 << 2 | c2 >> 6) & 63],
+				      xx[c2 & 63] };
+
+			g_byte_array_append(text, (const guint8 *)q, 4);
+		}
+		g_byte_array_append(text, (const guint8 *)"\n", 1);
+	}
+	g_byte_array_append(text, (const guint8 *)"+\nend\nbye\n", 10);
+	b = scan(text);
+	x = only(b, TZ_ENCBLK_UUENCODE);
+	assert_string_equal(x->name, "evil.exe");
+	assert_bytes(x->data, f);
+	assert_int_equal(x->stop, text->len - 4);
+	g_ptr_array_unref(b);
+	g_byte_array_unref(text);
+	g_byte_array_unref(f);
+}
+
 static void test_uuencode_prose(void **state)
 {
 	const char *prose[] = {
@@ -438,6 +473,9 @@ static void test_base64_runs(void **state)
 	expect_one("t.txt", TZ_ENCBLK_BASE64, f, NULL);
 	expect_one("u.txt", TZ_ENCBLK_BASE64, f, NULL);   /* base64url, no padding */
 	expect_one("q.txt", TZ_ENCBLK_BASE64, f, NULL);
+	/* in groups of four (Python's b64decode and CyberChef skip the spaces) */
+	sh("base64 -w64 evil.exe | sed 's/\\(....\\)/\\1 /g; s/ $//' > g.txt");
+	expect_one("g.txt", TZ_ENCBLK_BASE64, f, NULL);
 	expect_one("big.txt", TZ_ENCBLK_BASE64, big, NULL);   /* no signature: length */
 	g_byte_array_unref(f);
 	g_byte_array_unref(big);
@@ -458,6 +496,40 @@ static void test_base64_alignment(void **state)
 	x = only(b, TZ_ENCBLK_BASE64);
 	assert_string_equal(x->reason, "ELF");
 	assert_bytes(x->data, f);
+	g_ptr_array_unref(b);
+	g_byte_array_unref(text);
+	g_free(s);
+	g_free(enc);
+	g_byte_array_unref(f);
+}
+
+/* A short first line is prose unless the file starts there: an attacker's
+ * short first line does not hide the signature, a word before the lines
+ * does not shift the decoding. */
+static void test_base64_short_first_line(void **state)
+{
+	GByteArray *f = payload(PE_MAGIC, 16, 300), *text;
+	char *enc = g_base64_encode(f->data, f->len), *s;
+	GPtrArray *b;
+	struct tz_enc_block *x;
+	(void)state;
+
+	s = g_strdup_printf("attached:\n%.8s\n%.76s\n%.76s\n%s\nbye\n", enc, enc + 8, enc + 84,
+			    enc + 160);
+	text = text_of(s);
+	b = scan(text);
+	x = only(b, TZ_ENCBLK_BASE64);
+	assert_bytes(x->data, f);
+	assert_int_equal(x->start, strlen("attached:\n"));
+	g_ptr_array_unref(b);
+	g_byte_array_unref(text);
+	g_free(s);
+	s = g_strdup_printf("see below\n%.76s\n%.76s\n%s\nbye\n", enc, enc + 76, enc + 152);
+	text = text_of(s);
+	b = scan(text);
+	x = only(b, TZ_ENCBLK_BASE64);
+	assert_bytes(x->data, f);
+	assert_int_equal(x->start, strlen("see below\n"));
 	g_ptr_array_unref(b);
 	g_byte_array_unref(text);
 	g_free(s);
@@ -495,6 +567,7 @@ static void test_data_urls(void **state)
 		"data:;base64,TVqQAAMAAAAEAAAA",
 		"x (data:text/html,%3Cscript%3Ealert(1)%3C/script%3E) y",
 		"data:,hello",
+		"clickdata:text/html;base64,PHNjcmlwdD4=",   /* glued to a word */
 	};
 	(void)state;
 
@@ -506,7 +579,7 @@ static void test_data_urls(void **state)
 		assert_true(g_ascii_strncasecmp((char *)t->data + x->start, "data", 4) == 0);
 		if (i < 3)
 			assert_memory_equal(x->data->data, "MZ\x90\0\3\0", 6);
-		if (i == 3)
+		if (i == 3 || i == 5)
 			assert_memory_equal(x->data->data, "<script>", 8);
 		g_ptr_array_unref(b);
 		g_byte_array_unref(t);
@@ -607,6 +680,7 @@ int main(void)
 		cmocka_unit_test(test_uuencode_loose),
 		cmocka_unit_test(test_uuencode_quoted_gt_line),
 		cmocka_unit_test(test_uuencode_headerless),
+		cmocka_unit_test(test_xxencode),
 		cmocka_unit_test(test_uuencode_prose),
 		cmocka_unit_test(test_binhex),
 		cmocka_unit_test(test_binhex_prose),
@@ -616,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_armor_signed_message),
 		cmocka_unit_test(test_base64_runs),
 		cmocka_unit_test(test_base64_alignment),
+		cmocka_unit_test(test_base64_short_first_line),
 		cmocka_unit_test(test_base32_hex),
 		cmocka_unit_test(test_data_urls),
 		cmocka_unit_test(test_not_files),
