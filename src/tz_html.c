@@ -1,31 +1,55 @@
 /* tz_html.c — render an HTML mail body as the plain text a reader would see:
  * libxml2's recovering HTML parser builds the tree, one iterative walk writes
- * the text. Rendering conventions (the notice, docs and tests rely on them):
+ * the text (through tz_htmlwrite.c) and hands what no reader sees to the
+ * caller as "hidden text". Rendering conventions (the notice, docs and
+ * tests rely on them):
  *
  *   blocks, <br>     line breaks; <p>, headings, <pre>, top-level lists and
  *                    <blockquote> are separated by one blank line; never more
  *                    than one blank line in a row
  *   <ul> items       "・ " (U+30FB + space); <ol> items "1. ", "2. " (start=
- *                    honoured); each nesting level indents 3 spaces and an
- *                    item's continuation lines align after the marker
+ *                    honoured); each nesting level indents 3 spaces, up to
+ *                    10 levels (30 spaces); an item's continuation lines
+ *                    align after the marker
  *   tables           one line per row, cells separated by " | "; a cell whose
  *                    content has its own paragraphs keeps them (layout tables)
- *   <blockquote>     each line prefixed "> " per level
+ *   <blockquote>     each line prefixed "> " per level, at most 10 levels
+ *                    shown (deeper quotes print as the 10th)
  *   <pre>, <textarea>, <listing>, <xmp>   lines and spaces kept
  *   links            "text <URL>" unless the text is the URL itself; only
  *                    http, https, ftp, mailto and tel targets are printed;
- *                    javascript:, data: and other schemes never are
+ *                    any other target (javascript:, vbscript:, data:, file:,
+ *                    ms-word:, ...) is "text [リンク先は表示しません: scheme]"
+ *                    (TZ_HTML_LINK_BLOCKED); a link whose own text is a
+ *                    javascript:/vbscript:/data:/file: URL shows the marker
+ *                    instead of that text
  *   phishing         "text <URL> [警告: 表示と異なるリンク先]" when the text
- *                    names another host than the target (or the URL hides its
- *                    host behind userinfo); sets TZ_HTML_PHISHING_LINK
- *   images           "[画像: alt]", "[画像]" without alt; 1x1 tracking images
- *                    are dropped
- *   dropped          <script>, <style>, <head>, <title>, <template>, <object>,
- *                    <embed>, <applet>, <iframe>, <svg>, <select>, media,
- *                    comments, and elements hidden by the hidden attribute or
- *                    an inline style (display:none, visibility:hidden,
- *                    mso-hide:all, font-size:0). <noscript> is shown: mail
- *                    clients do not run scripts, so its content is what they show
+ *                    (or, for a link holding only images, their alt text)
+ *                    names another host than the target, or the URL hides its
+ *                    host behind userinfo; "[警告: 表示と異なるリンク先
+ *                    (実際のホスト: H)]" when the target's host is disguised
+ *                    (percent-escapes, full-width letters or dots, IPv4 as a
+ *                    number or hex/octal, mixed scripts): H is the punycode
+ *                    or dotted form; sets TZ_HTML_PHISHING_LINK
+ *   images           "[画像: alt]", "[画像]" without alt (or with an alt that
+ *                    is a data:/javascript: URL); 1x1 tracking images dropped
+ *   hidden           not shown, handed to the caller's `hidden`: elements
+ *                    hidden by the hidden attribute, <template>, <head>, or
+ *                    CSS — inline or from <style> rules (tz_htmlcss.c):
+ *                    display:none, visibility:hidden, mso-hide:all,
+ *                    opacity:0, zero/1px size with overflow:hidden, off-screen
+ *                    absolute position, clip to nothing, text-indent far
+ *                    off-screen; text whose inherited font-size is 0 (a child
+ *                    that sets a size is shown again, images are shown);
+ *                    aria-hidden alone hides nothing (it marks visible
+ *                    decoration). Also the text of <script>, <style>,
+ *                    <object>, <svg>, <title>..., comments (MSO conditional
+ *                    ones included) and attribute values that are data: URLs
+ *                    or 1 KB or longer
+ *   dropped          <script>, <style>, <title>, <object>, <embed>, <applet>,
+ *                    <iframe>, <svg>, <select>, media, comments. <noscript>
+ *                    is shown: mail clients do not run scripts, so its
+ *                    content is what they show
  *   whitespace       collapsed as a browser does; a source line break between
  *                    two CJK characters joins them with no space (Japanese
  *                    text wrapped in the HTML source reads as one sentence);
@@ -34,8 +58,9 @@
  *                    blank lines, no control characters but LF and TAB, no
  *                    bidi overrides; ends with one LF unless empty
  *
- * Known limit: CSS from <style> blocks (class rules) is not evaluated, so an
- * element hidden only by a class is shown. */
+ * Cost: the text is at most ~11x the input (a 2-byte <pre> line under ten
+ * quote levels), max_output is checked at every node and every 64 KB inside
+ * a text node, the deadline every 1024 nodes and every 64 KB of text. */
 #include "textize.h"
 
 #include <limits.h>
