@@ -1,31 +1,55 @@
 /* tz_html.c — render an HTML mail body as the plain text a reader would see:
  * libxml2's recovering HTML parser builds the tree, one iterative walk writes
- * the text. Rendering conventions (the notice, docs and tests rely on them):
+ * the text (through tz_htmlwrite.c) and hands what no reader sees to the
+ * caller as "hidden text". Rendering conventions (the notice, docs and
+ * tests rely on them):
  *
  *   blocks, <br>     line breaks; <p>, headings, <pre>, top-level lists and
  *                    <blockquote> are separated by one blank line; never more
  *                    than one blank line in a row
  *   <ul> items       "・ " (U+30FB + space); <ol> items "1. ", "2. " (start=
- *                    honoured); each nesting level indents 3 spaces and an
- *                    item's continuation lines align after the marker
+ *                    honoured); each nesting level indents 3 spaces, up to
+ *                    10 levels (30 spaces); an item's continuation lines
+ *                    align after the marker
  *   tables           one line per row, cells separated by " | "; a cell whose
  *                    content has its own paragraphs keeps them (layout tables)
- *   <blockquote>     each line prefixed "> " per level
+ *   <blockquote>     each line prefixed "> " per level, at most 10 levels
+ *                    shown (deeper quotes print as the 10th)
  *   <pre>, <textarea>, <listing>, <xmp>   lines and spaces kept
  *   links            "text <URL>" unless the text is the URL itself; only
  *                    http, https, ftp, mailto and tel targets are printed;
- *                    javascript:, data: and other schemes never are
+ *                    any other target (javascript:, vbscript:, data:, file:,
+ *                    ms-word:, ...) is "text [リンク先は表示しません: scheme]"
+ *                    (TZ_HTML_LINK_BLOCKED); a link whose own text is a
+ *                    javascript:/vbscript:/data:/file: URL shows the marker
+ *                    instead of that text
  *   phishing         "text <URL> [警告: 表示と異なるリンク先]" when the text
- *                    names another host than the target (or the URL hides its
- *                    host behind userinfo); sets TZ_HTML_PHISHING_LINK
- *   images           "[画像: alt]", "[画像]" without alt; 1x1 tracking images
- *                    are dropped
- *   dropped          <script>, <style>, <head>, <title>, <template>, <object>,
- *                    <embed>, <applet>, <iframe>, <svg>, <select>, media,
- *                    comments, and elements hidden by the hidden attribute or
- *                    an inline style (display:none, visibility:hidden,
- *                    mso-hide:all, font-size:0). <noscript> is shown: mail
- *                    clients do not run scripts, so its content is what they show
+ *                    (or, for a link holding only images, their alt text)
+ *                    names another host than the target, or the URL hides its
+ *                    host behind userinfo; "[警告: 表示と異なるリンク先
+ *                    (実際のホスト: H)]" when the target's host is disguised
+ *                    (percent-escapes, full-width letters or dots, IPv4 as a
+ *                    number or hex/octal, mixed scripts): H is the punycode
+ *                    or dotted form; sets TZ_HTML_PHISHING_LINK
+ *   images           "[画像: alt]", "[画像]" without alt (or with an alt that
+ *                    is a data:/javascript: URL); 1x1 tracking images dropped
+ *   hidden           not shown, handed to the caller's `hidden`: elements
+ *                    hidden by the hidden attribute, <template>, <head>, or
+ *                    CSS — inline or from <style> rules (tz_htmlcss.c):
+ *                    display:none, visibility:hidden, mso-hide:all,
+ *                    opacity:0, zero/1px size with overflow:hidden, off-screen
+ *                    absolute position, clip to nothing, text-indent far
+ *                    off-screen; text whose inherited font-size is 0 (a child
+ *                    that sets a size is shown again, images are shown);
+ *                    aria-hidden alone hides nothing (it marks visible
+ *                    decoration). Also the text of <script>, <style>,
+ *                    <object>, <svg>, <title>..., comments (MSO conditional
+ *                    ones included) and attribute values that are data: URLs
+ *                    or 1 KB or longer
+ *   dropped          <script>, <style>, <title>, <object>, <embed>, <applet>,
+ *                    <iframe>, <svg>, <select>, media, comments. <noscript>
+ *                    is shown: mail clients do not run scripts, so its
+ *                    content is what they show
  *   whitespace       collapsed as a browser does; a source line break between
  *                    two CJK characters joins them with no space (Japanese
  *                    text wrapped in the HTML source reads as one sentence);
@@ -34,8 +58,9 @@
  *                    blank lines, no control characters but LF and TAB, no
  *                    bidi overrides; ends with one LF unless empty
  *
- * Known limit: CSS from <style> blocks (class rules) is not evaluated, so an
- * element hidden only by a class is shown. */
+ * Cost: the text is at most ~11x the input (a 2-byte <pre> line under ten
+ * quote levels), max_output is checked at every node and every 64 KB inside
+ * a text node, the deadline every 1024 nodes and every 64 KB of text. */
 #include "textize.h"
 
 #include <limits.h>
@@ -47,6 +72,7 @@
 
 #include "tz_html.h"
 #include "tz_htmlcss.h"
+#include "tz_htmlwrite.h"
 #include "tz_htmlguard.h"
 #include "tz_htmllink.h"
 #include "tz_htmlscan.h"
@@ -57,25 +83,15 @@
  * stack and 100,000 stray end tags take minutes. */
 #define HTML_DEPTH_DEFAULT 256
 
-/* Bounds on what a link's visible text is kept for (phishing analysis) and
- * on an image's alt text. */
-#define LINK_TEXT_CAP 2048
+/* Bound on an image's alt text (LINK_TEXT_CAP: tz_htmlwrite.h). */
 #define ALT_CAP 1024
 
 /* Spaces per list nesting level (matches the width of "・ " and "1. "). */
 #define LIST_INDENT 3
 
-/* Shown nesting of quotes and lists: deeper levels print as the deepest
- * shown one, so a line's prefix never exceeds 20 bytes of "> " and 30
- * spaces of indent, and the output stays a small multiple of the input
- * (hundreds of nested <blockquote> around a <pre> of a million short lines
- * would otherwise multiply every line by the nesting). */
-#define QUOTE_SHOW_MAX 10
+/* List nesting shown: deeper levels print at the deepest shown one (like
+ * quotes, see tz_htmlwrite.c), so the indent never exceeds 30 spaces. */
 #define INDENT_MAX (10 * LIST_INDENT)
-
-/* Inside one text node, the clock and the output size are looked at every
- * this many input bytes (a 2 MB <pre> is one text node). */
-#define TEXT_CHECK_EVERY 65536
 
 /* An attribute value this long is not shown but may carry a payload: it is
  * handed to the caller with the hidden text. */
@@ -85,300 +101,6 @@
 #define PHISH_MARK_HOST "[警告: 表示と異なるリンク先 (実際のホスト: %s)]"
 #define BLOCKED_MARK "[リンク先は表示しません: %s]"
 #define HR_LINE "----------------------------------------"
-
-/* ------------------------------------------------------------------ writer */
-
-/* Line breaks and collapsed spaces are owed, not written, until the next
- * visible character: that trims trailing whitespace and blank lines for free
- * and lets a block's end and the next block's start agree on one break. */
-struct writer {
-	GString *buf;
-	unsigned want_nl;	/* line breaks owed before the next text (0..2) */
-	int space;		/* collapsed whitespace owed */
-	int space_nl;		/* ... and it contained a source line break */
-	int fresh;		/* list item / table cell opened, no text yet */
-	int cell_sep;		/* fresh cell: " | " if its text continues a line */
-	gunichar last;		/* last character written (CJK line-join rule) */
-	unsigned quote;		/* blockquote depth */
-	unsigned last_quote;	/* quote depth of the last line with text */
-	unsigned indent;	/* list continuation indent */
-	unsigned marker_indent;
-	char marker[24];	/* list marker owed at the start of the next text */
-	int in_link;
-	int link_out;		/* something visible was written inside the link */
-	gsize link_pos;		/* where the link's first visible text starts in buf */
-	GString *link_text;
-	GString *link_alt;	/* alt text of the link's images */
-	gint64 deadline;	/* g_get_monotonic_time() limit, 0 = none */
-	size_t max_out;		/* bytes of buf, 0 = none */
-	int stop;		/* enum stop: why the walk stopped */
-};
-
-enum stop { STOP_NONE = 0, STOP_TIME, STOP_OUTPUT, STOP_HIDDEN };
-
-/* Look at the clock and the output size; set w->stop when over. */
-static int w_over(struct writer *w)
-{
-	if (w->stop == STOP_NONE) {
-		if (w->max_out && w->buf->len > w->max_out)
-			w->stop = STOP_OUTPUT;
-		else if (w->deadline && g_get_monotonic_time() > w->deadline)
-			w->stop = STOP_TIME;
-	}
-	return w->stop;
-}
-
-static int is_cjk(gunichar c)
-{
-	return (c >= 0x2e80 && c <= 0x9fff) ||	/* radicals, kana, CJK punct., ideographs */
-	       (c >= 0xf900 && c <= 0xfaff) ||	/* compatibility ideographs */
-	       (c >= 0xfe30 && c <= 0xfe4f) ||	/* CJK compatibility forms */
-	       (c >= 0xff00 && c <= 0xffef) ||	/* full- and half-width forms */
-	       (c >= 0x20000 && c <= 0x3ffff);	/* ideograph extensions */
-}
-
-/* Characters never written: C0/C1 controls (LF/TAB are handled by the
- * callers), DEL, BOM and bidi embeddings/overrides/isolates, which can make
- * a line display in another order than it reads. */
-static int is_dropped(gunichar c)
-{
-	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0xfeff ||
-	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
-}
-
-static void trim_line_end(struct writer *w)
-{
-	gsize n = w->buf->len;
-
-	while (n && (w->buf->str[n - 1] == ' ' || w->buf->str[n - 1] == '\t'))
-		n--;
-	g_string_truncate(w->buf, n);
-}
-
-/* How many of the last two characters are line breaks (0..2). */
-static unsigned trailing_newlines(const GString *s)
-{
-	if (s->len == 0 || s->str[s->len - 1] != '\n')
-		return 0;
-	return s->len >= 2 && s->str[s->len - 2] == '\n' ? 2 : 1;
-}
-
-static void append_spaces(GString *s, unsigned n)
-{
-	while (n--)
-		g_string_append_c(s, ' ');
-}
-
-static void append_quote(struct writer *w, unsigned depth)
-{
-	static const char quotes[] = "> > > > > > > > > > ";	/* QUOTE_SHOW_MAX levels */
-
-	G_STATIC_ASSERT(sizeof quotes - 1 == 2 * QUOTE_SHOW_MAX);
-	if (depth)
-		g_string_append_len(w->buf, quotes, 2 * (gssize)MIN(depth, QUOTE_SHOW_MAX));
-}
-
-/* Settle what is owed before a visible character `next` is written. */
-static void w_begin(struct writer *w, gunichar next)
-{
-	int sep = w->fresh && w->cell_sep;
-
-	if (w->buf->len == 0 || w->want_nl) {
-		unsigned q = MIN(w->quote, w->last_quote), n;
-		unsigned before = trailing_newlines(w->buf), after;
-
-		trim_line_end(w);
-		after = trailing_newlines(w->buf);
-		/* A line of only &nbsp; is blank once trimmed: it still counts
-		 * as the blank line it shows as, but never makes a second one. */
-		if (before == 0 && after > 0)
-			n = MIN(w->want_nl, 2 - after);
-		else
-			n = w->want_nl > before ? w->want_nl - before : 0;
-		while (n-- && w->buf->len) {
-			if (w->buf->str[w->buf->len - 1] == '\n') {
-				append_quote(w, q);	/* blank line keeps the shared quote level */
-				trim_line_end(w);
-			}
-			g_string_append_c(w->buf, '\n');
-		}
-		append_quote(w, w->quote);
-		if (w->marker[0] == '\0')
-			append_spaces(w->buf, w->indent);
-	} else if (sep) {
-		g_string_append_len(w->buf, " | ", 3);
-	} else if (w->space && !(w->space_nl && is_cjk(w->last) && is_cjk(next))) {
-		g_string_append_c(w->buf, ' ');
-		if (w->in_link && w->link_text->len && w->link_text->len < LINK_TEXT_CAP)
-			g_string_append_c(w->link_text, ' ');
-	}
-	if (w->marker[0]) {
-		append_spaces(w->buf, w->marker_indent);
-		g_string_append(w->buf, w->marker);
-		w->marker[0] = '\0';
-	}
-	w->want_nl = 0;
-	w->space = w->space_nl = 0;
-	w->fresh = w->cell_sep = 0;
-	w->last_quote = w->quote;
-	if (w->in_link && !w->link_out) {
-		w->link_out = 1;
-		w->link_pos = w->buf->len;
-	}
-}
-
-/* A block boundary: at least n line breaks (1 = new line, 2 = blank line)
- * before the next text. Ignored at the very start and in an item or cell
- * that has no text yet, so "<li><p>" or "<td><p>" does not open a gap. */
-static void w_break(struct writer *w, unsigned n)
-{
-	if (w->buf->len == 0 || w->fresh)
-		return;
-	if (n > w->want_nl)
-		w->want_nl = n;
-	w->space = w->space_nl = 0;
-}
-
-/* <br> or a line break inside <pre>: one more line break, capped at a
- * single blank line. */
-static void w_hard_break(struct writer *w)
-{
-	if (w->buf->len == 0 || w->fresh)
-		return;
-	if (w->want_nl < 2)
-		w->want_nl++;
-	w->space = w->space_nl = 0;
-}
-
-static void link_capture(struct writer *w, const char *s, size_t n)
-{
-	if (w->in_link && w->link_text->len < LINK_TEXT_CAP)
-		g_string_append_len(w->link_text, s,
-				    (gssize)MIN(n, LINK_TEXT_CAP - w->link_text->len));
-}
-
-/* Word's "downlevel-revealed" conditionals (<![if !supportLists]>,
- * <![endif]>) reach us as text; return their length at p, else 0. */
-static size_t word_conditional(const char *p, const char *end)
-{
-	size_t avail = (size_t)(end - p);
-	const char *close;
-
-	if (avail < 8 || memcmp(p, "<![", 3) != 0 ||
-	    (g_ascii_strncasecmp(p + 3, "if", 2) != 0 &&
-	     g_ascii_strncasecmp(p + 3, "endif", 5) != 0))
-		return 0;
-	close = memchr(p, ']', MIN(avail, 200));
-	if (close == NULL || close + 1 >= end || close[1] != '>')
-		return 0;
-	return (size_t)(close + 2 - p);
-}
-
-/* Append visible text. Outside <pre> whitespace collapses; inside, spaces
- * and TABs are kept and line breaks become hard breaks. Runs of ordinary
- * characters are copied in one append. */
-static void w_text(struct writer *w, const char *s, size_t len, int pre)
-{
-	const char *p = s, *end = s + len, *checked = s;
-
-	while (p < end) {
-		unsigned char c = (unsigned char)*p;
-		const char *run;
-		gunichar cp, lastcp;
-
-		if ((size_t)(p - checked) >= TEXT_CHECK_EVERY) {
-			checked = p;
-			if (w_over(w))
-				return;
-		}
-
-		if (c == '\n' || c == '\r') {
-			if (pre) {
-				if (!(c == '\r' && p + 1 < end && p[1] == '\n'))
-					w_hard_break(w);
-			} else {
-				w->space = w->space_nl = 1;
-			}
-			p++;
-			continue;
-		}
-		if (!pre && (c == ' ' || c == '\t' || c == '\f')) {
-			w->space = 1;
-			p++;
-			continue;
-		}
-		if (pre && (c == ' ' || c == '\t')) {
-			/* spaces that end a <pre> line would only be trimmed, and
-			 * writing them would make a blank line look like text */
-			const char *q = p;
-
-			while (q < end && (*q == ' ' || *q == '\t'))
-				q++;
-			if (q < end && (*q == '\n' || *q == '\r')) {
-				p = q;
-				continue;
-			}
-		}
-		if (c == '<') {
-			size_t skip = word_conditional(p, end);
-
-			if (skip) {
-				p += skip;
-				continue;
-			}
-		}
-		cp = c < 0x80 ? c : g_utf8_get_char(p);
-		if (cp == 0xa0) {	/* &nbsp;: a space that does not collapse */
-			w_begin(w, ' ');
-			g_string_append_c(w->buf, ' ');
-			link_capture(w, " ", 1);
-			w->last = ' ';
-			p = g_utf8_next_char(p);
-			continue;
-		}
-		if (is_dropped(cp) && !(pre && cp == '\t')) {
-			p = g_utf8_next_char(p);
-			continue;
-		}
-		w_begin(w, cp);
-		run = p;
-		lastcp = cp;
-		while (p < end) {
-			c = (unsigned char)*p;
-			if (c < 0x80) {
-				if (c <= 0x20 || c == 0x7f || c == '<') {
-					if (!(pre && (c == ' ' || c == '\t')))
-						break;
-				}
-				lastcp = c;
-				p++;
-				continue;
-			}
-			cp = g_utf8_get_char(p);
-			if (cp == 0xa0 || is_dropped(cp))
-				break;
-			lastcp = cp;
-			p = g_utf8_next_char(p);
-		}
-		if (p == run) {		/* a lone '<' that is not a Word conditional */
-			lastcp = '<';
-			p++;
-		}
-		g_string_append_len(w->buf, run, p - run);
-		link_capture(w, run, (size_t)(p - run));
-		w->last = lastcp;
-	}
-}
-
-/* Append a generated piece (image marker, URL, warning) as one word. */
-static void w_atom(struct writer *w, const char *s, int leading_space)
-{
-	if (leading_space)
-		w->space = 1;
-	w_begin(w, g_utf8_get_char(s));
-	g_string_append(w->buf, s);
-	w->last = g_utf8_get_char(g_utf8_prev_char(s + strlen(s)));
-}
 
 /* ---------------------------------------------------------------- elements */
 
@@ -470,7 +192,7 @@ struct frame {
 };
 
 struct render {
-	struct writer w;
+	struct tz_hw w;
 	GArray *frames;		/* struct frame */
 	int list;		/* innermost list's frame index, -1 none */
 	unsigned list_depth;
@@ -498,7 +220,7 @@ static void hid_append(struct render *r, const char *s, size_t n)
 	if (r->hid == NULL || n == 0)
 		return;
 	if (r->max_hid && r->hid->len + n > r->max_hid) {
-		r->w.stop = STOP_HIDDEN;
+		r->w.stop = TZ_HW_STOP_HIDDEN;
 		return;
 	}
 	while (s < end) {
@@ -627,7 +349,7 @@ static void append_clean(GString *dst, const char *s, size_t max)
 
 		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == 0xa0) {
 			space = 1;
-		} else if (!is_dropped(c)) {
+		} else if (!tz_hw_dropped(c)) {
 			if (space && dst->len && dst->str[dst->len - 1] != ' ')
 				g_string_append_c(dst, ' ');
 			space = 0;
@@ -679,13 +401,13 @@ static void render_img(struct render *r, const struct attrs *at)
 			g_string_truncate(s, before);
 	}
 	g_string_append_c(s, ']');
-	w_atom(&r->w, s->str, 0);
+	tz_hw_atom(&r->w, s->str, 0);
 	g_string_free(s, TRUE);
 }
 
 static void link_begin(struct render *r, struct frame *f, const char *href)
 {
-	struct writer *w = &r->w;
+	struct tz_hw *w = &r->w;
 
 	if (w->in_link || href == NULL)
 		return;
@@ -701,7 +423,7 @@ static void link_begin(struct render *r, struct frame *f, const char *href)
  * the text (to the hidden text) and put the marker in its place. */
 static void link_text_blocked(struct render *r)
 {
-	struct writer *w = &r->w;
+	struct tz_hw *w = &r->w;
 	char *scheme, *mark;
 
 	if (!w->link_out || w->link_pos > w->buf->len || !blocked_url_text(w->link_text->str))
@@ -711,7 +433,7 @@ static void link_text_blocked(struct render *r)
 	g_string_truncate(w->buf, w->link_pos);
 	g_string_truncate(w->link_text, 0);
 	mark = g_strdup_printf(BLOCKED_MARK, scheme ? scheme : "?");
-	w_atom(w, mark, 0);
+	tz_hw_atom(w, mark, 0);
 	r->flags |= TZ_HTML_LINK_BLOCKED;
 	g_free(mark);
 	g_free(scheme);
@@ -719,7 +441,7 @@ static void link_text_blocked(struct render *r)
 
 static void link_end(struct render *r, const struct frame *f)
 {
-	struct writer *w = &r->w;
+	struct tz_hw *w = &r->w;
 	enum tz_link_kind kind = tz_link_classify(f->href);
 	char *text_host, *disguised = NULL;
 	int phish = 0, show = 0;
@@ -749,7 +471,7 @@ static void link_end(struct render *r, const struct frame *f)
 		char *url = tz_link_display(f->href);
 		char *atom = g_strdup_printf("<%s>", url);
 
-		w_atom(w, atom, w->link_out);
+		tz_hw_atom(w, atom, w->link_out);
 		g_free(atom);
 		g_free(url);
 	} else if (kind == TZ_LINK_ACTIVE || kind == TZ_LINK_OTHER) {
@@ -757,7 +479,7 @@ static void link_end(struct render *r, const struct frame *f)
 		char *atom = g_strdup_printf(BLOCKED_MARK, scheme ? scheme : "?");
 
 		r->flags |= TZ_HTML_LINK_BLOCKED;
-		w_atom(w, atom, w->link_out);
+		tz_hw_atom(w, atom, w->link_out);
 		g_free(atom);
 		g_free(scheme);
 	}
@@ -765,7 +487,7 @@ static void link_end(struct render *r, const struct frame *f)
 		char *mark = disguised ? g_strdup_printf(PHISH_MARK_HOST, disguised) : g_strdup(PHISH_MARK);
 
 		r->flags |= TZ_HTML_PHISHING_LINK;
-		w_atom(w, mark, 1);
+		tz_hw_atom(w, mark, 1);
 		g_free(mark);
 	}
 	g_free(disguised);
@@ -776,7 +498,7 @@ static void link_end(struct render *r, const struct frame *f)
 
 static void list_marker(struct render *r)
 {
-	struct writer *w = &r->w;
+	struct tz_hw *w = &r->w;
 	struct frame *lf = r->list >= 0 ? &g_array_index(r->frames, struct frame, r->list) : NULL;
 
 	if (lf && lf->kind == EL_OL)
@@ -800,7 +522,7 @@ static unsigned ol_start(const char *v)
  * the children are to be visited. */
 static int el_enter(struct render *r, const xmlNode *n, struct frame *f)
 {
-	struct writer *w = &r->w;
+	struct tz_hw *w = &r->w;
 	struct attrs at;
 
 	memset(f, 0, sizeof *f);
@@ -841,44 +563,44 @@ static int el_enter(struct render *r, const xmlNode *n, struct frame *f)
 	}
 	switch (f->kind) {
 	case EL_BLOCK: case EL_TABLE: case EL_TR:
-		w_break(w, 1);
+		tz_hw_break(w, 1);
 		break;
 	case EL_PARA:
-		w_break(w, 2);
+		tz_hw_break(w, 2);
 		break;
 	case EL_QUOTE:
-		w_break(w, 2);
+		tz_hw_break(w, 2);
 		w->quote++;
 		break;
 	case EL_BR:
-		w_hard_break(w);
+		tz_hw_hard_break(w);
 		break;
 	case EL_HR:
-		w_break(w, 1);
-		w_atom(w, HR_LINE, 0);
-		w_break(w, 1);
+		tz_hw_break(w, 1);
+		tz_hw_atom(w, HR_LINE, 0);
+		tz_hw_break(w, 1);
 		break;
 	case EL_PRE:
-		w_break(w, 2);
+		tz_hw_break(w, 2);
 		r->pre++;
 		r->pre_nl = 1;
 		break;
 	case EL_UL: case EL_OL:
-		w_break(w, r->list_depth ? 1 : 2);
+		tz_hw_break(w, r->list_depth ? 1 : 2);
 		f->counter = ol_start(at.start);
 		f->outer_list = r->list;
 		r->list = (int)r->frames->len;	/* the index this frame gets when pushed */
 		r->list_depth++;
 		break;
 	case EL_LI:
-		w_break(w, 1);
+		tz_hw_break(w, 1);
 		f->saved_indent = w->indent;
 		list_marker(r);
 		w->fresh = 1;
 		w->cell_sep = 0;
 		break;
 	case EL_DD:
-		w_break(w, 1);
+		tz_hw_break(w, 1);
 		f->saved_indent = w->indent;
 		if (w->indent < INDENT_MAX)
 			w->indent += LIST_INDENT;
@@ -902,7 +624,7 @@ static int el_enter(struct render *r, const xmlNode *n, struct frame *f)
 /* Close an element opened by el_enter. */
 static void el_leave(struct render *r, const struct frame *f)
 {
-	struct writer *w = &r->w;
+	struct tz_hw *w = &r->w;
 
 	r->font_zero = f->saved_font_zero;
 	if (f->hid) {
@@ -914,36 +636,36 @@ static void el_leave(struct render *r, const struct frame *f)
 		return;
 	switch (f->kind) {
 	case EL_BLOCK: case EL_TABLE: case EL_TR:
-		w_break(w, 1);
+		tz_hw_break(w, 1);
 		break;
 	case EL_PARA:
-		w_break(w, 2);
+		tz_hw_break(w, 2);
 		break;
 	case EL_QUOTE:
-		w_break(w, 2);
+		tz_hw_break(w, 2);
 		w->quote--;
 		break;
 	case EL_PRE:
 		r->pre--;
 		r->pre_nl = 0;
-		w_break(w, 2);
+		tz_hw_break(w, 2);
 		break;
 	case EL_UL: case EL_OL:
 		r->list = f->outer_list;
 		r->list_depth--;
-		w_break(w, r->list_depth ? 1 : 2);
+		tz_hw_break(w, r->list_depth ? 1 : 2);
 		break;
 	case EL_LI:
 		w->indent = f->saved_indent;
 		w->marker[0] = '\0';	/* an empty item prints nothing */
 		w->fresh = 0;
-		w_break(w, 1);
+		tz_hw_break(w, 1);
 		if (w->want_nl > 1)	/* "<li><p>..</p></li>": items stay on adjacent lines */
 			w->want_nl = 1;
 		break;
 	case EL_DD:
 		w->indent = f->saved_indent;
-		w_break(w, 1);
+		tz_hw_break(w, 1);
 		break;
 	case EL_CELL:
 		if (!w->fresh)		/* the cell had text: the row continues on this line */
@@ -978,7 +700,7 @@ static void render_text(struct render *r, const xmlNode *n)
 			s++, len--;
 	}
 	r->pre_nl = 0;
-	w_text(&r->w, s, len, r->pre > 0);
+	tz_hw_text(&r->w, s, len, r->pre > 0);
 }
 
 /* Visit the tree without recursion: down through children while the depth
@@ -993,10 +715,10 @@ static void walk(struct render *r, xmlNode *first)
 		if (r->w.stop)
 			return;
 		if (r->w.max_out && r->w.buf->len > r->w.max_out) {
-			r->w.stop = STOP_OUTPUT;
+			r->w.stop = TZ_HW_STOP_OUTPUT;
 			return;
 		}
-		if (r->w.deadline && (++r->steps & 1023) == 0 && w_over(&r->w))
+		if (r->w.deadline && (++r->steps & 1023) == 0 && tz_hw_over(&r->w))
 			return;
 		if (n->type == XML_ELEMENT_NODE) {
 			struct frame f;
@@ -1132,12 +854,12 @@ static int deadline_passed(gint64 deadline, char *err, size_t errlen)
 	return 0;
 }
 
-static const char *stop_reason(enum stop why)
+static const char *stop_reason(enum tz_hw_stop why)
 {
 	switch (why) {
-	case STOP_TIME: return "time budget exceeded while rendering HTML";
-	case STOP_OUTPUT: return "HTML text over the output limit";
-	case STOP_HIDDEN: return "hidden HTML content over the output limit";
+	case TZ_HW_STOP_TIME: return "time budget exceeded while rendering HTML";
+	case TZ_HW_STOP_OUTPUT: return "HTML text over the output limit";
+	case TZ_HW_STOP_HIDDEN: return "hidden HTML content over the output limit";
 	default: return "HTML rendering stopped";
 	}
 }
@@ -1184,18 +906,18 @@ int tz_html_render(const char *html, size_t len, const struct tz_html_limits *li
 	if (deadline_passed(lim->deadline, err, errlen) == 0)
 		walk(&r, doc->children);
 	else
-		r.w.stop = STOP_TIME;
-	if (r.w.stop == STOP_NONE && r.w.max_out && r.w.buf->len + 1 > r.w.max_out)
-		r.w.stop = STOP_OUTPUT;
-	if (r.w.stop != STOP_NONE) {
+		r.w.stop = TZ_HW_STOP_TIME;
+	if (r.w.stop == TZ_HW_STOP_NONE && r.w.max_out && r.w.buf->len + 1 > r.w.max_out)
+		r.w.stop = TZ_HW_STOP_OUTPUT;
+	if (r.w.stop != TZ_HW_STOP_NONE) {
 		rc = -2;
 		tz_err(err, errlen, "%s", stop_reason(r.w.stop));
 		goto out;
 	}
-	trim_line_end(&r.w);
+	tz_hw_trim(&r.w);
 	while (r.w.buf->len && r.w.buf->str[r.w.buf->len - 1] == '\n') {
 		g_string_truncate(r.w.buf, r.w.buf->len - 1);
-		trim_line_end(&r.w);
+		tz_hw_trim(&r.w);
 	}
 	if (r.w.buf->len) {
 		g_string_append_len(out, r.w.buf->str, (gssize)r.w.buf->len);

@@ -30,6 +30,14 @@
 #define DECL_MAX 512		/* bytes of one declaration looked at */
 #define MAX_PARTS 4		/* ids, classes, attributes in one compound */
 #define MAX_COMPOUNDS 5
+#define MEDIA_MAX 256		/* a longer media query is not evaluated (not applied) */
+#define CLASS_SCAN 4096		/* bytes of a class attribute looked at */
+#define CLASS_WORDS 32		/* classes of one element looked up */
+/* Selector matching work (compound tests) for one document; past it the
+ * sheets are no longer applied and elements are shown. A real document
+ * needs a few per element; 500 selectors with descendant combinators over
+ * 200,000 elements 256 deep would need billions. */
+#define MATCH_BUDGET 20000000u
 
 enum prop {
 	P_DISPLAY, P_VISIBILITY, P_MSOHIDE, P_FONTSIZE, P_OPACITY, P_OVERFLOW,
@@ -83,6 +91,7 @@ struct tz_css {
 	GHashTable *index;	/* "#id", ".class", "tag" -> GArray of guint (sels) */
 	GArray *any;		/* guint: selectors with no id, class or type */
 	size_t bytes;
+	unsigned work;		/* compound tests left (MATCH_BUDGET) */
 };
 
 /* ------------------------------------------------------------ values */
@@ -491,14 +500,18 @@ static void rule_add(struct tz_css *css, const char *sel, size_t sn, const char 
 /* One media query could match a desktop screen. */
 static int query_ok(const char *q, size_t n)
 {
-	char *s = g_ascii_strdown(q, (gssize)n), *p;
+	char *s, *p, *o;
 	char **tok;
 	int ok = 1;
 	unsigned i = 0;
 
-	for (p = s; *p; p++)	/* "(min-width: 600px)" -> "(min-width:600px)" */
-		if (*p == ' ' && p > s && (p[-1] == ':' || p[-1] == '('))
-			memmove(p, p + 1, strlen(p));
+	if (n > MEDIA_MAX)
+		return 0;
+	s = g_ascii_strdown(q, (gssize)n);
+	for (p = o = s; *p; p++)	/* "(min-width: 600px)" -> "(min-width:600px)" */
+		if (!(g_ascii_isspace(*p) && o > s && (o[-1] == ':' || o[-1] == '(')))
+			*o++ = g_ascii_isspace(*p) ? ' ' : *p;
+	*o = '\0';
 	tok = g_strsplit_set(g_strstrip(s), " \t\r\n", -1);
 	if (tok[i] && !strcmp(tok[i], "only"))
 		i++;
@@ -585,8 +598,8 @@ static void sheet_read(struct tz_css *css, const char *p, const char *end, int a
 			break;
 		open = memchr(p, '{', (size_t)(end - p));
 		if (*p == '@') {
-			semi = memchr(p, ';', (size_t)(end - p));
-			if (open == NULL || (semi && semi < open)) {	/* @import ...; @charset ...; */
+			semi = memchr(p, ';', (size_t)((open ? open : end) - p));
+			if (open == NULL || semi) {	/* @import ...; @charset ...; */
 				p = semi ? semi + 1 : end;
 				continue;
 			}
@@ -618,6 +631,7 @@ struct tz_css *tz_css_new(void)
 	css->index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					   (GDestroyNotify)g_array_unref);
 	css->any = g_array_new(FALSE, FALSE, sizeof(guint));
+	css->work = MATCH_BUDGET;
 	return css;
 }
 
@@ -666,8 +680,9 @@ static const char *attr_of(const xmlNode *n, const char *name)
 static int has_word(const char *list, const char *word)
 {
 	size_t wn = strlen(word);
+	const char *end = list + strnlen(list, CLASS_SCAN);
 
-	for (const char *p = list; *p;) {
+	for (const char *p = list; p < end && *p;) {
 		size_t n;
 
 		while (*p && g_ascii_isspace(*p))
@@ -681,8 +696,11 @@ static int has_word(const char *list, const char *word)
 	return 0;
 }
 
-static int compound_match(const struct compound *c, const xmlNode *n)
+static int compound_match(struct tz_css *css, const struct compound *c, const xmlNode *n)
 {
+	if (css->work == 0)
+		return 0;
+	css->work--;
 	if (c->tag && (n->name == NULL || g_ascii_strcasecmp((const char *)n->name, c->tag)))
 		return 0;
 	for (unsigned k = 0; k < c->nparts; k++) {
@@ -711,19 +729,19 @@ static const xmlNode *parent_el(const xmlNode *n)
 /* Right to left; a descendant combinator takes the nearest matching
  * ancestor (exact for descendant-only chains; with '>' mixed in it may
  * miss a match, which leaves the element shown). */
-static int sel_match(const struct sel *s, const xmlNode *n)
+static int sel_match(struct tz_css *css, const struct sel *s, const xmlNode *n)
 {
-	if (!compound_match(&s->c[s->n - 1], n))
+	if (!compound_match(css, &s->c[s->n - 1], n))
 		return 0;
 	for (int i = s->n - 1; i > 0; i--) {
 		const struct compound *left = &s->c[i - 1];
 
 		n = parent_el(n);
 		if (s->c[i].child) {
-			if (n == NULL || !compound_match(left, n))
+			if (n == NULL || !compound_match(css, left, n))
 				return 0;
 		} else {
-			while (n && !compound_match(left, n))
+			while (n && !compound_match(css, left, n))
 				n = parent_el(n);
 			if (n == NULL)
 				return 0;
@@ -752,13 +770,13 @@ static void pick_decl(struct pick *p, const struct decl *d, unsigned spec, unsig
 	b->set = 1;
 }
 
-static void match_list(const struct tz_css *css, const GArray *a, const xmlNode *n, struct pick *p)
+static void match_list(struct tz_css *css, const GArray *a, const xmlNode *n, struct pick *p)
 {
 	for (guint i = 0; a && i < a->len; i++) {
 		const struct sel *s = &g_array_index(css->sels, struct sel, g_array_index(a, guint, i));
 		const struct rule *r;
 
-		if (!sel_match(s, n))
+		if (!sel_match(css, s, n))
 			continue;
 		r = &g_array_index(css->rules, struct rule, s->rule);
 		for (unsigned k = 0; k < r->n; k++)
@@ -766,7 +784,7 @@ static void match_list(const struct tz_css *css, const GArray *a, const xmlNode 
 	}
 }
 
-static void match_sheet(const struct tz_css *css, const xmlNode *n, struct pick *p)
+static void match_sheet(struct tz_css *css, const xmlNode *n, struct pick *p)
 {
 	const char *id = attr_of(n, "id"), *cls = attr_of(n, "class");
 	char *key;
@@ -786,9 +804,11 @@ static void match_sheet(const struct tz_css *css, const xmlNode *n, struct pick 
 		g_free(key);
 	}
 	if (cls) {
-		char **words = g_strsplit_set(cls, " \t\r\n\f", -1);
+		char *head = g_strndup(cls, CLASS_SCAN);
+		char **words = g_strsplit_set(head, " \t\r\n\f", CLASS_WORDS + 1);
 
-		for (unsigned w = 0; words[w]; w++) {
+		g_free(head);
+		for (unsigned w = 0; words[w] && w < CLASS_WORDS; w++) {
 			unsigned dup = 0;
 
 			if (words[w][0] == '\0')
@@ -807,13 +827,13 @@ static void match_sheet(const struct tz_css *css, const xmlNode *n, struct pick 
 	}
 }
 
-void tz_css_element(const struct tz_css *css, const xmlNode *n, const char *style,
+void tz_css_element(struct tz_css *css, const xmlNode *n, const char *style,
 		    struct tz_css_effect *e)
 {
 	struct pick p[NPROP];
 
 	memset(p, 0, sizeof p);
-	if (!tz_css_empty(css))
+	if (!tz_css_empty(css) && css->work)
 		match_sheet(css, n, p);
 	if (style && *style) {
 		char *s = strip_comments(style, strlen(style));

@@ -34,8 +34,10 @@ struct tz_css_effect {
  * inline `style` (may be NULL): display:none, visibility:hidden|collapse,
  * mso-hide:all, opacity:0, zero/1px height or width with overflow:hidden,
  * position:absolute|fixed far off-screen or clipped to nothing, text-indent
- * far off-screen hide; font-size:0 is inherited and a child may set it back. */
-void tz_css_element(const struct tz_css *css, const xmlNode *n, const char *style,
+ * far off-screen hide; font-size:0 is inherited and a child may set it back.
+ * Matching has a work budget per document (20 million compound tests); past
+ * it the sheets are no longer applied, only inline styles. */
+void tz_css_element(struct tz_css *css, const xmlNode *n, const char *style,
 		    struct tz_css_effect *e);
 
 #endif

@@ -190,6 +190,8 @@ static char *host_canon(const char *h, size_t n)
 	char *out = NULL;
 
 	percent_decode(s);
+	if (!g_utf8_validate(s->str, (gssize)s->len, NULL))	/* "%96ww": no host a browser */
+		g_string_assign(s, "");				/* would accept */
 	while (s->len && s->str[s->len - 1] == '.')
 		g_string_truncate(s, s->len - 1);
 	if (s->len == 0 || memchr(s->str, '\0', s->len))
@@ -394,11 +396,24 @@ char *tz_link_host_disguised(const char *url)
 	size_t rawlen = 0;
 	char *h = url_host(u, NULL, &raw, &rawlen);
 
-	if (h && raw && !host_disguised(raw, rawlen, h)) {
+	if (h == NULL && raw && rawlen && memchr(raw, '%', rawlen))
+		h = g_strndup(raw, rawlen);	/* escapes that decode to no host at all */
+	else if (h && raw && !host_disguised(raw, rawlen, h)) {
 		g_free(h);
 		h = NULL;
 	}
 	g_free(u);
+	if (h) {	/* printed: only what a host name may hold, the rest as %XX */
+		GString *o = g_string_new(NULL);
+
+		for (const unsigned char *p = (const unsigned char *)h; *p; p++)
+			if (g_ascii_isalnum(*p) || strchr(".-_:[]%", *p))
+				g_string_append_c(o, (char)*p);
+			else
+				g_string_append_printf(o, "%%%02X", *p);
+		g_free(h);
+		h = g_string_free(o, FALSE);
+	}
 	return h;
 }
 

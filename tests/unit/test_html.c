@@ -242,6 +242,10 @@ static const struct render_case cases[] = {
 	 "こちら <https://www.bank.example@evil.example/>" WARN "\n", PHISH},
 	{"phish percent host", "<a href=\"https://%77ww.bank.co.jp/\">こちら</a>",
 	 "こちら <https://%77ww.bank.co.jp/>" WARN_HOST("www.bank.co.jp") "\n", PHISH},
+	{"phish bad escape", "<a href=\"https://%96ww.bank.co.jp/\">p</a>",
+	 "p <https://%96ww.bank.co.jp/>" WARN_HOST("%96ww.bank.co.jp") "\n", PHISH},
+	{"phish control escape", "<a href=\"https://a%0ab.example/\">p</a>",
+	 "p <https://a%0ab.example/>" WARN_HOST("a%0Ab.example") "\n", PHISH},
 	{"phish decimal ip", "<a href=\"http://3232235777/\">こちら</a>",
 	 "こちら <http://3232235777/>" WARN_HOST("192.168.1.1") "\n", PHISH},
 	{"phish hex ip", "<a href=\"http://0xC0.0xA8.1.1/\">こちら</a>",
@@ -723,6 +727,50 @@ static void test_bounded_shapes(void **state)
 	g_string_free(out, TRUE);
 }
 
+/* Style sheets an attacker shapes for cost: many descendant selectors over
+ * deep nesting (matching stops at its work budget), a class list of
+ * thousands of words, a huge media query, thousands of at-rules. Each ends
+ * with the right text. */
+static void test_css_cost(void **state)
+{
+	GString *html = g_string_new("<style>"), *out = g_string_new(NULL);
+
+	for (int i = 0; i < 500; i++)
+		g_string_append_printf(html, ".n%d div{display:block}", i);
+	g_string_append(html, "</style>");
+	for (int i = 0; i < 250; i++)
+		g_string_append(html, "<div>");
+	g_string_append(html, "x");
+	assert_int_equal(tz_html_render(html->str, html->len, NULL, out, NULL, NULL, NULL, 0), 0);
+	assert_string_equal(out->str, "x\n");
+
+	g_string_assign(html, "<style>.a{display:none}</style><p class=\"");
+	for (int i = 0; i < 100000; i++)
+		g_string_append(html, "b ");
+	g_string_append(html, "a\">shown: past the classes looked at</p><p class=\"b b a\">h</p>");
+	g_string_truncate(out, 0);
+	assert_int_equal(tz_html_render(html->str, html->len, NULL, out, NULL, NULL, NULL, 0), 0);
+	assert_string_equal(out->str, "shown: past the classes looked at\n");
+
+	g_string_assign(html, "<style>@media screen and (");
+	for (int i = 0; i < 50000; i++)
+		g_string_append(html, ": (");
+	g_string_append(html, "){.a{display:none}} .b{display:none}</style><p class=a>v</p><p class=b>h</p>");
+	g_string_truncate(out, 0);
+	assert_int_equal(tz_html_render(html->str, html->len, NULL, out, NULL, NULL, NULL, 0), 0);
+	assert_string_equal(out->str, "v\n");
+
+	g_string_assign(html, "<style>");
+	for (int i = 0; i < 20000; i++)
+		g_string_append(html, "@x{}");
+	g_string_append(html, ".b{display:none}</style><p class=b>h</p><p>v</p>");
+	g_string_truncate(out, 0);
+	assert_int_equal(tz_html_render(html->str, html->len, NULL, out, NULL, NULL, NULL, 0), 0);
+	assert_string_equal(out->str, "v\n");
+	g_string_free(html, TRUE);
+	g_string_free(out, TRUE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -740,6 +788,7 @@ int main(void)
 		cmocka_unit_test(test_render_max_output),
 		cmocka_unit_test(test_quote_cap),
 		cmocka_unit_test(test_bounded_shapes),
+		cmocka_unit_test(test_css_cost),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
