@@ -13,8 +13,10 @@
 #                 talks to Sendmail)
 #
 # Functions:
-#   tz_sm_prepare          .debs -> $TZ_SM_ROOT (unpacked); 1 = not available
-#                          (the caller skips), the reason in $TZ_SM_WHY
+#   tz_sm_prepare          .debs -> $TZ_SM_ROOT (unpacked), $TZ_SM_VERSION;
+#                          1 = the packages cannot be downloaded (the caller
+#                          skips), 2 = anything else (a failure); the reason
+#                          in $TZ_SM_WHY
 #   tz_sm_readme_mc        the .mc lines between the sendmail-mc markers of
 #                          README.md (the documented snippet, verbatim)
 #   tz_sm_mc [LINES]       write $TZ_SM/sendmail.mc: test settings (port,
@@ -44,7 +46,7 @@ tz_sm_bin() { echo "$TZ_SM_ROOT/usr/libexec/sendmail/sendmail"; }
 
 tz_sm_prepare() {
 	local p missing=()
-	mkdir -p "$TZ_SM_CACHE" "$TZ_SM_ROOT" || { TZ_SM_WHY="cannot create $TZ_SM_CACHE"; return 1; }
+	mkdir -p "$TZ_SM_CACHE" "$TZ_SM_ROOT" || { TZ_SM_WHY="cannot create $TZ_SM_CACHE"; return 2; }
 	for p in "${TZ_SM_PKGS[@]}"; do
 		ls "$TZ_SM_CACHE/${p}_"*.deb >/dev/null 2>&1 || missing+=("$p")
 	done
@@ -58,17 +60,19 @@ tz_sm_prepare() {
 	for p in "${TZ_SM_PKGS[@]}"; do
 		# the newest one if several versions piled up in the cache
 		dpkg -x "$(ls -v "$TZ_SM_CACHE/${p}_"*.deb | tail -1)" "$TZ_SM_ROOT" ||
-			{ TZ_SM_WHY="dpkg -x $p failed"; return 1; }
+			{ TZ_SM_WHY="dpkg -x $p failed"; return 2; }
 	done
 	if ! ldconfig -p | grep -q 'libwrap\.so\.0'; then
 		TZ_SM_WHY="libwrap0 is not installed (scripts/deps installs it)"
-		return 1
+		return 2
 	fi
-	if ! "$(tz_sm_bin)" -d0.1 -bt </dev/null 2>/dev/null | grep -q MILTER; then
+	command -v unshare >/dev/null || { TZ_SM_WHY="unshare (util-linux) missing"; return 2; }
+	TZ_SM_VERSION=$(tz_sm_run -d0.1 -bt </dev/null 2>/dev/null)
+	if ! grep -q 'MILTER' <<<"$TZ_SM_VERSION"; then
 		TZ_SM_WHY="the unpacked sendmail does not run or lacks MILTER"
-		return 1
+		return 2
 	fi
-	command -v unshare >/dev/null || { TZ_SM_WHY="unshare (util-linux) missing"; return 1; }
+	TZ_SM_VERSION=$(sed -n 's/^Version //p' <<<"$TZ_SM_VERSION")
 	return 0
 }
 
