@@ -105,8 +105,6 @@ divert(-1)
 divert(0)dnl
 VERSIONID(\`textize integration test')dnl
 OSTYPE(\`linux')dnl
-dnl Files of a scratch instance live under /tmp (world-writable parent)
-define(\`confDONT_BLAME_SENDMAIL', \`GroupWritableDirPathSafe')dnl
 define(\`QUEUE_DIR', \`$TZ_SM/mqueue')dnl
 define(\`confPID_FILE', \`$TZ_SM/sendmail.pid')dnl
 define(\`STATUS_FILE', \`$TZ_SM/statistics')dnl
@@ -142,7 +140,6 @@ EOF
 divert(0)dnl
 VERSIONID(\`textize integration test MSP')dnl
 OSTYPE(\`linux')dnl
-define(\`confDONT_BLAME_SENDMAIL', \`GroupWritableDirPathSafe')dnl
 define(\`MSP_QUEUE_DIR', \`$TZ_SM/clientmqueue')dnl
 define(\`confPID_FILE', \`$TZ_SM/submit.pid')dnl
 define(\`STATUS_FILE', \`$TZ_SM/submit.stat')dnl

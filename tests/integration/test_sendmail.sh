@@ -125,8 +125,6 @@ tz_assert "html+pdf+xlsx: threading headers byte-identical" \
 	--same-header Subject "$TZ_TMP/html-attach.eml"
 tz_assert "summary line starts with Sendmail's queue id ${QID:-?} (macro i)" \
 	tz_log_grep -q "^textize-milter: ${QID:-NONE}: inbound client=.* action=textized "
-tz_assert "the queue id is known from MAIL on (policy/stored lines carry it, no NOQUEUE for the message)" \
-	bash -c "! grep -E '^textize-milter: NOQUEUE: .*(inbound|outbound) client=' '$TZ_MILTER_LOG'"
 tz_assert "iso-2022-jp: accepted" tz_send_expect 250 "$TZ_TMP/iso2022jp.eml"
 tz_assert "iso-2022-jp: delivered" tz_wait_count 2
 f=$(tz_captured | tail -1)
@@ -413,17 +411,17 @@ tz_assert "restart: and it was converted" tz_check "$f" --text-only --no-grep AT
 
 # killed (SIGKILL) in the middle of a stream: 250 and delivered converted, or 4xx and not at all
 base=$(tz_captured_count)
-for i in $(seq 1 16); do tz_gen simple "$TZ_TMP/m$i.eml" "$i"; done
+for i in $(seq 1 12); do tz_gen simple "$TZ_TMP/m$i.eml" "$i"; done
 : >"$TZ_TMP/replies"
 (
-	for i in $(seq 1 16); do
+	for i in $(seq 1 12); do
 		tz_send "$TZ_TMP/m$i.eml" --to "user$i@city.example.lg.jp"
 		echo "$i $(tz_last_reply)" >>"$TZ_TMP/replies"
 		sleep 0.2
 	done
 ) &
 sender=$!
-while [ "$(wc -l <"$TZ_TMP/replies")" -lt 4 ]; do sleep 0.05; done
+while [ "$(wc -l <"$TZ_TMP/replies")" -lt 3 ]; do sleep 0.05; done
 kill -KILL "$(tz_milter_pid)"; wait "$(tz_milter_pid)" 2>/dev/null; TZ_MILTER_PID=
 sleep 1
 rm -f "${TZ_MILTER_SOCKET#*:}" 2>/dev/null
@@ -431,8 +429,8 @@ tz_milter_start || { tz_fail "milter did not restart after SIGKILL"; tz_done; }
 wait $sender
 ok=$(awk '$2 == 250' "$TZ_TMP/replies" | wc -l)
 tf=$(awk '$2 ~ /^4/' "$TZ_TMP/replies" | wc -l)
-tz_say "stream: $ok accepted, $tf tempfailed, $((16 - ok - tf)) other"
-tz_assert "stream: every message got 250 or 4xx" test $((ok + tf)) -eq 16
+tz_say "stream: $ok accepted, $tf tempfailed, $((12 - ok - tf)) other"
+tz_assert "stream: every message got 250 or 4xx" test $((ok + tf)) -eq 12
 tz_assert "stream: some were tempfailed while the milter was dead" test "$tf" -ge 1
 tz_wait_count $((base + ok)) 30
 sleep 2
@@ -454,5 +452,8 @@ print(bad)')
 tz_assert "stream: every delivered message converted (${bad:-?} not)" test "${bad:-1}" -eq 0
 tz_assert "Sendmail's queue holds nothing stuck (qf: $(tz_sm_queue_count))" test "$(tz_sm_queue_count)" -eq 0
 
+# rejects at MAIL (size) and RCPT (relay) included: Sendmail sets i at MAIL
+tz_assert "every summary line carries a queue id ($(grep -cE '^textize-milter: [A-Za-z0-9]+: (inbound|outbound) client=' "$TZ_MILTER_LOG") lines, none NOQUEUE)" \
+	bash -c "! grep -E '^textize-milter: NOQUEUE: .*(inbound|outbound) client=' '$TZ_MILTER_LOG'"
 tz_sm_stop
 tz_done
