@@ -48,12 +48,18 @@ tz_sm_prepare() {
 	local p missing=()
 	mkdir -p "$TZ_SM_CACHE" "$TZ_SM_ROOT" || { TZ_SM_WHY="cannot create $TZ_SM_CACHE"; return 2; }
 	for p in "${TZ_SM_PKGS[@]}"; do
+		# a download cut short leaves a file dpkg-deb cannot read: fetch again
+		for f in "$TZ_SM_CACHE/${p}_"*.deb; do
+			[ -e "$f" ] && ! dpkg-deb --info "$f" >/dev/null 2>&1 && rm -f "$f"
+		done
 		ls "$TZ_SM_CACHE/${p}_"*.deb >/dev/null 2>&1 || missing+=("$p")
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
-		# _apt cannot write into a root-owned cache: download as root there
+		# As root apt-get warns that _apt cannot write here and downloads
+		# unsandboxed; harmless.
 		if ! (cd "$TZ_SM_CACHE" && apt-get download -q "${missing[@]}") >"$TZ_TMP/apt-download.log" 2>&1; then
-			TZ_SM_WHY="apt-get download ${missing[*]} failed: $(grep -E '^(E|W):' "$TZ_TMP/apt-download.log" | head -1)"
+			TZ_SM_WHY="apt-get download ${missing[*]} failed: $( (grep '^E:' "$TZ_TMP/apt-download.log" || tail -1 "$TZ_TMP/apt-download.log") | head -1)"
+			for p in "${missing[@]}"; do rm -f "$TZ_SM_CACHE/${p}_"*.deb; done
 			return 1
 		fi
 	fi
