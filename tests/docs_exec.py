@@ -27,21 +27,22 @@ Before the documents, each check is run on a known-bad block (negative
 controls) so a checker that stopped catching anything fails too.
 
 Usage: docs_exec.py TOP_SRCDIR TOP_BUILDDIR. Prints "ok - ..." / "not ok -
-..." lines and "docs: N passed, N failed"; exit 1 on any failure. """
+..." lines and "docs: N passed, N failed"; exit 1 on any failure.
+docs_exec.py --print FILE ID prints the block FILE marks with id=ID (exit 1
+when there is none): scripts/test-readme runs the README's install path
+from the README's own text. """
 import os
 import re
 import subprocess
 import sys
 import tempfile
 
-TOP, BUILD = sys.argv[1], sys.argv[2]
+TOP = BUILD = ""
 DOCS = ["README.md", "README.ja.md", "docs/operations.ja.md"]
 MARKER = re.compile(r"^(\s*)<!-- test: (\S+)(?: id=(\S+))? -->\s*$")
 FENCE = re.compile(r"^(\s*)```")
 LIST_ITEM = re.compile(r"^(\s*)([-*]|\d+\.)\s+")
-ENV = dict(os.environ, LC_ALL="C.UTF-8",
-           PATH=os.pathsep.join([os.path.join(BUILD, "milter"), os.path.join(BUILD, "tools"),
-                                 os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
+ENV = {}
 passed = failed = 0
 
 
@@ -257,6 +258,18 @@ def normalized(kind, body):
 
 
 def main():
+    global TOP, BUILD, ENV
+    if len(sys.argv) == 4 and sys.argv[1] == "--print":
+        for _, _, bid, body in blocks(sys.argv[2])[0]:
+            if bid == sys.argv[3]:
+                print("\n".join(body))
+                return 0
+        print("no block id=%s in %s" % (sys.argv[3], sys.argv[2]), file=sys.stderr)
+        return 1
+    TOP, BUILD = sys.argv[1], sys.argv[2]
+    ENV = dict(os.environ, LC_ALL="C.UTF-8",
+               PATH=os.pathsep.join([os.path.join(BUILD, "milter"), os.path.join(BUILD, "tools"),
+                                     os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
     if subprocess.run(["sh", "-c", "command -v postconf || test -x /usr/sbin/postconf"],
                       capture_output=True).returncode != 0:
         print("SKIP: postconf not installed (scripts/deps installs postfix)")
