@@ -11,6 +11,7 @@
 struct tz_rawhdr {
 	char *name;    /* field name as written; owned */
 	char *field;   /* the whole field, "Name: value" with its folding, line ends LF; owned */
+	size_t field_len;  /* bytes of field: a NUL the sender wrote does not end it */
 };
 
 void tz_rawhdr_free(struct tz_rawhdr *h);

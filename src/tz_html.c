@@ -46,6 +46,7 @@
 #include <libxml/tree.h>
 
 #include "tz_html.h"
+#include "tz_htmlcss.h"
 #include "tz_htmlguard.h"
 #include "tz_htmllink.h"
 #include "tz_htmlscan.h"
@@ -64,7 +65,25 @@
 /* Spaces per list nesting level (matches the width of "・ " and "1. "). */
 #define LIST_INDENT 3
 
+/* Shown nesting of quotes and lists: deeper levels print as the deepest
+ * shown one, so a line's prefix never exceeds 20 bytes of "> " and 30
+ * spaces of indent, and the output stays a small multiple of the input
+ * (hundreds of nested <blockquote> around a <pre> of a million short lines
+ * would otherwise multiply every line by the nesting). */
+#define QUOTE_SHOW_MAX 10
+#define INDENT_MAX (10 * LIST_INDENT)
+
+/* Inside one text node, the clock and the output size are looked at every
+ * this many input bytes (a 2 MB <pre> is one text node). */
+#define TEXT_CHECK_EVERY 65536
+
+/* An attribute value this long is not shown but may carry a payload: it is
+ * handed to the caller with the hidden text. */
+#define ATTR_PAYLOAD_MIN 1024
+
 #define PHISH_MARK "[警告: 表示と異なるリンク先]"
+#define PHISH_MARK_HOST "[警告: 表示と異なるリンク先 (実際のホスト: %s)]"
+#define BLOCKED_MARK "[リンク先は表示しません: %s]"
 #define HR_LINE "----------------------------------------"
 
 /* ------------------------------------------------------------------ writer */
@@ -87,8 +106,27 @@ struct writer {
 	char marker[24];	/* list marker owed at the start of the next text */
 	int in_link;
 	int link_out;		/* something visible was written inside the link */
+	gsize link_pos;		/* where the link's first visible text starts in buf */
 	GString *link_text;
+	GString *link_alt;	/* alt text of the link's images */
+	gint64 deadline;	/* g_get_monotonic_time() limit, 0 = none */
+	size_t max_out;		/* bytes of buf, 0 = none */
+	int stop;		/* enum stop: why the walk stopped */
 };
+
+enum stop { STOP_NONE = 0, STOP_TIME, STOP_OUTPUT, STOP_HIDDEN };
+
+/* Look at the clock and the output size; set w->stop when over. */
+static int w_over(struct writer *w)
+{
+	if (w->stop == STOP_NONE) {
+		if (w->max_out && w->buf->len > w->max_out)
+			w->stop = STOP_OUTPUT;
+		else if (w->deadline && g_get_monotonic_time() > w->deadline)
+			w->stop = STOP_TIME;
+	}
+	return w->stop;
+}
 
 static int is_cjk(gunichar c)
 {
@@ -133,8 +171,11 @@ static void append_spaces(GString *s, unsigned n)
 
 static void append_quote(struct writer *w, unsigned depth)
 {
-	while (depth--)
-		g_string_append_len(w->buf, "> ", 2);
+	static const char quotes[] = "> > > > > > > > > > ";	/* QUOTE_SHOW_MAX levels */
+
+	G_STATIC_ASSERT(sizeof quotes - 1 == 2 * QUOTE_SHOW_MAX);
+	if (depth)
+		g_string_append_len(w->buf, quotes, 2 * (gssize)MIN(depth, QUOTE_SHOW_MAX));
 }
 
 /* Settle what is owed before a visible character `next` is written. */
@@ -180,8 +221,10 @@ static void w_begin(struct writer *w, gunichar next)
 	w->space = w->space_nl = 0;
 	w->fresh = w->cell_sep = 0;
 	w->last_quote = w->quote;
-	if (w->in_link)
+	if (w->in_link && !w->link_out) {
 		w->link_out = 1;
+		w->link_pos = w->buf->len;
+	}
 }
 
 /* A block boundary: at least n line breaks (1 = new line, 2 = blank line)
@@ -236,12 +279,18 @@ static size_t word_conditional(const char *p, const char *end)
  * characters are copied in one append. */
 static void w_text(struct writer *w, const char *s, size_t len, int pre)
 {
-	const char *p = s, *end = s + len;
+	const char *p = s, *end = s + len, *checked = s;
 
 	while (p < end) {
 		unsigned char c = (unsigned char)*p;
 		const char *run;
 		gunichar cp, lastcp;
+
+		if ((size_t)(p - checked) >= TEXT_CHECK_EVERY) {
+			checked = p;
+			if (w_over(w))
+				return;
+		}
 
 		if (c == '\n' || c == '\r') {
 			if (pre) {
@@ -412,6 +461,8 @@ struct frame {
 	unsigned char hid;	/* this element started a hidden region */
 	unsigned char link;	/* this element is the open link */
 	unsigned char pre_nl;	/* pre: drop one leading newline */
+	unsigned char hid_sep;	/* hidden: a block, its text ends a line of the hidden text */
+	unsigned char saved_font_zero;
 	unsigned saved_indent;
 	unsigned counter;	/* <ol>: next item number */
 	int outer_list;		/* enclosing list's frame index, -1 none */
@@ -423,16 +474,62 @@ struct render {
 	GArray *frames;		/* struct frame */
 	int list;		/* innermost list's frame index, -1 none */
 	unsigned list_depth;
-	unsigned hidden;	/* > 0: walk for flags only, print nothing */
+	unsigned hidden;	/* > 0: print nothing, hand text to hid */
+	int font_zero;		/* inherited font-size is 0: text invisible, elements not */
+	struct tz_css *css;	/* rules of the document's <style> sheets */
 	unsigned pre;
 	int pre_nl;		/* drop a newline that starts a <pre> */
 	unsigned flags;
 	unsigned max_depth;
-	gint64 deadline;	/* g_get_monotonic_time() limit, 0 = none */
 	unsigned steps;		/* nodes visited, to look at the clock now and then */
-	int timed_out;
+	GString *hid;		/* hidden text, NULL when the caller does not want it */
+	size_t max_hid;		/* bytes of hid, 0 = none */
 	struct kind_cache kinds;
 };
+
+/* ------------------------------------------------------------ hidden text */
+
+/* Append to the hidden text with CR and CRLF as LF; over max_hid the walk
+ * stops (a limit, like the output's). */
+static void hid_append(struct render *r, const char *s, size_t n)
+{
+	const char *end = s + n;
+
+	if (r->hid == NULL || n == 0)
+		return;
+	if (r->max_hid && r->hid->len + n > r->max_hid) {
+		r->w.stop = STOP_HIDDEN;
+		return;
+	}
+	while (s < end) {
+		const char *cr = memchr(s, '\r', (size_t)(end - s));
+
+		if (cr == NULL) {
+			g_string_append_len(r->hid, s, end - s);
+			break;
+		}
+		g_string_append_len(r->hid, s, cr - s);
+		g_string_append_c(r->hid, '\n');
+		s = cr + 1;
+		if (s < end && *s == '\n')
+			s++;
+	}
+}
+
+/* End the hidden text's current line, if it has one. */
+static void hid_sep(struct render *r)
+{
+	if (r->hid && r->hid->len && r->hid->str[r->hid->len - 1] != '\n')
+		g_string_append_c(r->hid, '\n');
+}
+
+/* A hidden piece that stands alone (comment, attribute value). */
+static void hid_piece(struct render *r, const char *s, size_t n)
+{
+	hid_sep(r);
+	hid_append(r, s, n);
+	hid_sep(r);
+}
 
 /* The interesting attributes of one element, read in a single pass. */
 struct attrs {
@@ -447,20 +544,36 @@ static const char *attr_value(const xmlAttr *a)
 	return "";
 }
 
-/* javascript:/vbscript: URL, looked at the way browsers parse it. */
-static int is_script_url(const char *v)
+/* The first bytes of a URL in lower case, the way browsers parse it:
+ * leading spaces and controls skipped, TAB/CR/LF anywhere removed. */
+static void url_head(const char *v, char *head, size_t size)
 {
-	char head[16];
 	size_t n = 0;
 
 	while (*v && (unsigned char)*v <= 0x20)
 		v++;
-	for (; *v && n < sizeof head - 1; v++)
+	for (; *v && n < size - 1; v++)
 		if (*v != '\t' && *v != '\n' && *v != '\r')
 			head[n++] = g_ascii_tolower(*v);
 	head[n] = '\0';
+}
+
+/* javascript:/vbscript: URL. */
+static int is_script_url(const char *v)
+{
+	char head[16];
+
+	url_head(v, head, sizeof head);
 	return g_str_has_prefix(head, "javascript:") || g_str_has_prefix(head, "vbscript:") ||
 	       g_str_has_prefix(head, "livescript:");
+}
+
+static int is_data_url(const char *v)
+{
+	char head[8];
+
+	url_head(v, head, sizeof head);
+	return g_str_has_prefix(head, "data:");
 }
 
 static void attrs_read(struct render *r, const xmlNode *n, struct attrs *at)
@@ -472,6 +585,12 @@ static void attrs_read(struct render *r, const xmlNode *n, struct attrs *at)
 		if (name == NULL)
 			continue;
 		v = attr_value(a);
+		if (r->hid && *v) {
+			size_t vl = strlen(v);
+
+			if (vl >= ATTR_PAYLOAD_MIN || is_data_url(v))
+				hid_piece(r, v, vl);
+		}
 		if ((name[0] == 'o' || name[0] == 'O') && (name[1] == 'n' || name[1] == 'N') && name[2])
 			r->flags |= TZ_HTML_HAD_SCRIPT;
 		if (is_script_url(v))
@@ -491,55 +610,6 @@ static void attrs_read(struct render *r, const xmlNode *n, struct attrs *at)
 		else if (!g_ascii_strcasecmp(name, "hidden"))
 			at->hidden = 1;
 	}
-}
-
-/* Does an inline style hide the element? Declarations are read in order
- * (a later one wins); whitespace and comments are ignored like CSS does. */
-static int style_hides(const char *style)
-{
-	char buf[1024];
-	size_t n = 0;
-	int hide = 0;
-	const char *s = style;
-
-	while (*s) {
-		char *colon, *bang, *decl;
-
-		n = 0;
-		while (*s && *s != ';' && n < sizeof buf - 1) {
-			if (s[0] == '/' && s[1] == '*') {
-				const char *e = strstr(s + 2, "*/");
-
-				s = e ? e + 2 : s + strlen(s);
-				continue;
-			}
-			if (!g_ascii_isspace(*s))
-				buf[n++] = g_ascii_tolower(*s);
-			s++;
-		}
-		while (*s && *s != ';')	/* over-long declaration: rest ignored */
-			s++;
-		if (*s == ';')
-			s++;
-		buf[n] = '\0';
-		decl = buf;
-		if ((colon = strchr(decl, ':')) == NULL)
-			continue;
-		*colon = '\0';
-		if ((bang = strstr(colon + 1, "!important")) != NULL)
-			*bang = '\0';
-		if (!strcmp(decl, "display"))
-			hide = (hide & ~1) | !strcmp(colon + 1, "none");
-		else if (!strcmp(decl, "visibility"))
-			hide = (hide & ~2) | (!strcmp(colon + 1, "hidden") ||
-					      !strcmp(colon + 1, "collapse")) << 1;
-		else if (!strcmp(decl, "mso-hide"))
-			hide = (hide & ~4) | !strcmp(colon + 1, "all") << 2;
-		else if (!strcmp(decl, "font-size"))
-			hide = (hide & ~8) | (strspn(colon + 1, "0.") > 0 &&
-					      strspn(colon + 1, "0.ptxemr%") == strlen(colon + 1)) << 3;
-	}
-	return hide != 0;
 }
 
 static int tiny(const char *v)
@@ -566,18 +636,45 @@ static void append_clean(GString *dst, const char *s, size_t max)
 	}
 }
 
+/* A URL with a scheme whose target is never printed, and that must not be
+ * shown as text either (a data: URL as a link's text is a file). */
+static int blocked_url_text(const char *s)
+{
+	char *scheme;
+	int blocked;
+
+	while (*s == ' ' || *s == '\n' || *s == '\t')
+		s++;
+	if (tz_link_classify(s) == TZ_LINK_ACTIVE)
+		return 1;
+	scheme = tz_link_scheme(s);
+	blocked = scheme && !strcmp(scheme, "file");
+	g_free(scheme);
+	return blocked;
+}
+
 static void render_img(struct render *r, const struct attrs *at)
 {
 	GString *s;
+	const char *alt = at->alt;
 
 	if (tiny(at->width) && tiny(at->height))
 		return;	/* tracking pixel */
+	if (alt && blocked_url_text(alt)) {
+		hid_piece(r, alt, strlen(alt));
+		alt = NULL;
+	}
+	if (alt && r->w.in_link && r->w.link_alt->len < LINK_TEXT_CAP) {
+		g_string_append_c(r->w.link_alt, ' ');
+		g_string_append_len(r->w.link_alt, alt,
+				    (gssize)MIN(strlen(alt), LINK_TEXT_CAP - r->w.link_alt->len));
+	}
 	s = g_string_new("[画像");
-	if (at->alt) {
+	if (alt) {
 		gsize before = s->len;
 
 		g_string_append(s, ": ");
-		append_clean(s, at->alt, ALT_CAP);
+		append_clean(s, alt, ALT_CAP);
 		if (s->len == before + 2)
 			g_string_truncate(s, before);
 	}
@@ -597,22 +694,50 @@ static void link_begin(struct render *r, struct frame *f, const char *href)
 	w->in_link = 1;
 	w->link_out = 0;
 	g_string_truncate(w->link_text, 0);
+	g_string_truncate(w->link_alt, 0);
+}
+
+/* The link's own text is a data:/javascript:/file: URL: take it out of
+ * the text (to the hidden text) and put the marker in its place. */
+static void link_text_blocked(struct render *r)
+{
+	struct writer *w = &r->w;
+	char *scheme, *mark;
+
+	if (!w->link_out || w->link_pos > w->buf->len || !blocked_url_text(w->link_text->str))
+		return;
+	scheme = tz_link_scheme(w->link_text->str + strspn(w->link_text->str, " \n\t"));
+	hid_piece(r, w->buf->str + w->link_pos, w->buf->len - w->link_pos);
+	g_string_truncate(w->buf, w->link_pos);
+	g_string_truncate(w->link_text, 0);
+	mark = g_strdup_printf(BLOCKED_MARK, scheme ? scheme : "?");
+	w_atom(w, mark, 0);
+	r->flags |= TZ_HTML_LINK_BLOCKED;
+	g_free(mark);
+	g_free(scheme);
 }
 
 static void link_end(struct render *r, const struct frame *f)
 {
 	struct writer *w = &r->w;
 	enum tz_link_kind kind = tz_link_classify(f->href);
-	char *text_host = tz_link_text_host(w->link_text->str, w->link_text->len);
+	char *text_host, *disguised = NULL;
 	int phish = 0, show = 0;
 
 	w->in_link = 0;
+	link_text_blocked(r);
+	/* a link whose only content is an image: its alt text is what it claims */
+	if (strspn(w->link_text->str, " ") == w->link_text->len && w->link_alt->len)
+		text_host = tz_link_text_host(w->link_alt->str, w->link_alt->len);
+	else
+		text_host = tz_link_text_host(w->link_text->str, w->link_text->len);
 	if (kind == TZ_LINK_WEB) {
 		char *target = tz_link_url_host(f->href);
 
 		show = !tz_link_text_is_url(w->link_text->str, w->link_text->len, f->href);
+		disguised = tz_link_host_disguised(f->href);
 		phish = (text_host && (target == NULL || !tz_link_hosts_match(text_host, target))) ||
-			tz_link_has_userinfo(f->href);
+			tz_link_has_userinfo(f->href) || disguised != NULL;
 		g_free(target);
 	} else {
 		if (kind == TZ_LINK_ACTIVE)
@@ -627,11 +752,23 @@ static void link_end(struct render *r, const struct frame *f)
 		w_atom(w, atom, w->link_out);
 		g_free(atom);
 		g_free(url);
+	} else if (kind == TZ_LINK_ACTIVE || kind == TZ_LINK_OTHER) {
+		char *scheme = tz_link_scheme(f->href);
+		char *atom = g_strdup_printf(BLOCKED_MARK, scheme ? scheme : "?");
+
+		r->flags |= TZ_HTML_LINK_BLOCKED;
+		w_atom(w, atom, w->link_out);
+		g_free(atom);
+		g_free(scheme);
 	}
 	if (phish) {
+		char *mark = disguised ? g_strdup_printf(PHISH_MARK_HOST, disguised) : g_strdup(PHISH_MARK);
+
 		r->flags |= TZ_HTML_PHISHING_LINK;
-		w_atom(w, PHISH_MARK, 1);
+		w_atom(w, mark, 1);
+		g_free(mark);
 	}
+	g_free(disguised);
 	g_free(text_host);
 }
 
@@ -647,7 +784,8 @@ static void list_marker(struct render *r)
 	else
 		g_strlcpy(w->marker, "・ ", sizeof w->marker);
 	w->marker_indent = w->indent;
-	w->indent += LIST_INDENT;
+	if (w->indent < INDENT_MAX)
+		w->indent += LIST_INDENT;
 }
 
 static unsigned ol_start(const char *v)
@@ -667,19 +805,38 @@ static int el_enter(struct render *r, const xmlNode *n, struct frame *f)
 
 	memset(f, 0, sizeof *f);
 	f->node = n;
+	f->saved_font_zero = (unsigned char)r->font_zero;
 	f->kind = el_kind_of(&r->kinds, n);
 	f->outer_list = -1;
 	attrs_read(r, n, &at);
 	if (f->kind == EL_ACTIVE)
 		r->flags |= TZ_HTML_HAD_SCRIPT;
+	f->hid_sep = f->kind != EL_INLINE && f->kind != EL_A;
 	if (f->kind == EL_ACTIVE || f->kind == EL_DROP) {
+		/* never shown; their text (a script's strings, a style sheet's
+		 * url(data:...)) is walked only to hand it to the caller */
 		f->quiet = 1;
-		return 0;
+		if (r->hid == NULL)
+			return 0;
+		f->hid = 1;
+		r->hidden++;
+		hid_sep(r);
+		return 1;
 	}
-	if (r->hidden || f->kind == EL_HIDE || at.hidden || (at.style && style_hides(at.style))) {
+	if (!r->hidden && f->kind != EL_HIDE && !at.hidden && (at.style || r->css)) {
+		struct tz_css_effect e;
+
+		tz_css_element(r->css, n, at.style, &e);
+		at.hidden = e.hidden;
+		if (e.font_zero >= 0)
+			r->font_zero = e.font_zero;
+	}
+	if (r->hidden || f->kind == EL_HIDE || at.hidden) {
 		f->quiet = 1;
 		f->hid = 1;
 		r->hidden++;
+		if (f->hid_sep)
+			hid_sep(r);
 		return 1;
 	}
 	switch (f->kind) {
@@ -723,7 +880,8 @@ static int el_enter(struct render *r, const xmlNode *n, struct frame *f)
 	case EL_DD:
 		w_break(w, 1);
 		f->saved_indent = w->indent;
-		w->indent += LIST_INDENT;
+		if (w->indent < INDENT_MAX)
+			w->indent += LIST_INDENT;
 		break;
 	case EL_CELL:
 		w->fresh = 1;
@@ -746,8 +904,12 @@ static void el_leave(struct render *r, const struct frame *f)
 {
 	struct writer *w = &r->w;
 
-	if (f->hid)
+	r->font_zero = f->saved_font_zero;
+	if (f->hid) {
 		r->hidden--;
+		if (f->hid_sep)
+			hid_sep(r);
+	}
 	if (f->quiet)
 		return;
 	switch (f->kind) {
@@ -802,9 +964,13 @@ static void render_text(struct render *r, const xmlNode *n)
 	const char *s = (const char *)n->content;
 	size_t len;
 
-	if (r->hidden || s == NULL)
+	if (s == NULL)
 		return;
 	len = strlen(s);
+	if (r->hidden || r->font_zero) {
+		hid_append(r, s, len);
+		return;
+	}
 	if (r->pre && r->pre_nl) {	/* HTML drops a line break right after <pre> */
 		if (len && s[0] == '\r')
 			s++, len--;
@@ -822,11 +988,16 @@ static void walk(struct render *r, xmlNode *first)
 	xmlNode *n = first;
 
 	while (n) {
-		/* a clock read per 1024 nodes costs nothing measurable */
-		if (r->deadline && (++r->steps & 1023) == 0 && g_get_monotonic_time() > r->deadline) {
-			r->timed_out = 1;
+		/* a clock read per 1024 nodes costs nothing measurable; the output
+		 * is measured at every node (text nodes look inside, too) */
+		if (r->w.stop)
+			return;
+		if (r->w.max_out && r->w.buf->len > r->w.max_out) {
+			r->w.stop = STOP_OUTPUT;
 			return;
 		}
+		if (r->w.deadline && (++r->steps & 1023) == 0 && w_over(&r->w))
+			return;
 		if (n->type == XML_ELEMENT_NODE) {
 			struct frame f;
 			int descend = el_enter(r, n, &f);
@@ -843,6 +1014,9 @@ static void walk(struct render *r, xmlNode *first)
 			el_leave(r, &f);
 		} else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
 			render_text(r, n);
+		} else if (n->type == XML_COMMENT_NODE && r->hid && n->content) {
+			/* comments, MSO conditional ones (<!--[if mso]>) included */
+			hid_piece(r, (const char *)n->content, strlen((const char *)n->content));
 		}
 		while (n->next == NULL) {
 			struct frame f;
@@ -856,6 +1030,43 @@ static void walk(struct render *r, xmlNode *first)
 		}
 		n = n->next;
 	}
+}
+
+/* The document's <style> sheets, wherever they are (a browser applies a
+ * sheet in <body> too); NULL when there is none. Not those in comments:
+ * libxml2 keeps a comment's content as text, never as elements. */
+static struct tz_css *collect_css(xmlNode *root)
+{
+	struct tz_css *css = NULL;
+	xmlNode *n = root;
+
+	while (n) {
+		if (n->type == XML_ELEMENT_NODE && n->name &&
+		    !g_ascii_strcasecmp((const char *)n->name, "style")) {
+			xmlChar *text = xmlNodeGetContent(n);
+			xmlChar *media = xmlGetProp(n, (const xmlChar *)"media");
+
+			if (text) {
+				if (css == NULL)
+					css = tz_css_new();
+				tz_css_add_sheet(css, (const char *)text, strlen((const char *)text),
+						 (const char *)media);
+			}
+			xmlFree(text);
+			xmlFree(media);
+		} else if (n->type == XML_ELEMENT_NODE && n->children) {
+			n = n->children;
+			continue;
+		}
+		while (n && n->next == NULL) {
+			n = n->parent;
+			if (n == NULL || n == root->parent)
+				return css;
+		}
+		if (n)
+			n = n->next;
+	}
+	return css;
 }
 
 /* ------------------------------------------------------------- the parse */
@@ -921,20 +1132,36 @@ static int deadline_passed(gint64 deadline, char *err, size_t errlen)
 	return 0;
 }
 
-int tz_html_to_text_until(const char *html, size_t len, unsigned max_depth, gint64 deadline,
-			  size_t max_nodes, GString *out, unsigned *flags, char *err, size_t errlen)
+static const char *stop_reason(enum stop why)
 {
-	struct tz_html_guard g = { .max_nodes = max_nodes, .deadline = deadline };
+	switch (why) {
+	case STOP_TIME: return "time budget exceeded while rendering HTML";
+	case STOP_OUTPUT: return "HTML text over the output limit";
+	case STOP_HIDDEN: return "hidden HTML content over the output limit";
+	default: return "HTML rendering stopped";
+	}
+}
+
+int tz_html_render(const char *html, size_t len, const struct tz_html_limits *lim, GString *out,
+		   GString *hidden, unsigned *flags, char *err, size_t errlen)
+{
+	static const struct tz_html_limits none;
+	struct tz_html_guard g;
 	struct render r;
 	xmlDoc *doc;
 	unsigned fl = 0;
 	int rc = 0;
 
+	if (lim == NULL)
+		lim = &none;
+	memset(&g, 0, sizeof g);
+	g.max_nodes = lim->max_nodes;
+	g.deadline = lim->deadline;
 	if (flags)
 		*flags = 0;
 	if (html == NULL || len == 0)
 		return 0;
-	if (deadline_passed(deadline, err, errlen) != 0)
+	if (deadline_passed(lim->deadline, err, errlen) != 0)
 		return -2;
 	doc = parse(html, len, &g, &fl, err, errlen);
 	if (doc == NULL) {
@@ -943,19 +1170,26 @@ int tz_html_to_text_until(const char *html, size_t len, unsigned max_depth, gint
 		return g.stop != TZ_GUARD_NONE ? -2 : -1;
 	}
 	memset(&r, 0, sizeof r);
-	r.w.buf = g_string_sized_new(len / 2 + 64);
+	r.w.buf = g_string_sized_new(MIN(len, (size_t)16 << 20) / 2 + 64);
 	r.w.link_text = g_string_new(NULL);
+	r.w.link_alt = g_string_new(NULL);
+	r.w.deadline = lim->deadline;
+	r.w.max_out = lim->max_output;
 	r.frames = g_array_sized_new(FALSE, FALSE, sizeof(struct frame), 64);
 	r.list = -1;
-	r.max_depth = max_depth ? max_depth : HTML_DEPTH_DEFAULT;
-	r.deadline = deadline;
-	if (deadline_passed(deadline, err, errlen) == 0)
+	r.max_depth = lim->max_depth ? lim->max_depth : HTML_DEPTH_DEFAULT;
+	r.hid = hidden ? g_string_new(NULL) : NULL;
+	r.max_hid = lim->max_output;
+	r.css = collect_css(doc->children);
+	if (deadline_passed(lim->deadline, err, errlen) == 0)
 		walk(&r, doc->children);
 	else
-		r.timed_out = 1;
-	if (r.timed_out) {
+		r.w.stop = STOP_TIME;
+	if (r.w.stop == STOP_NONE && r.w.max_out && r.w.buf->len + 1 > r.w.max_out)
+		r.w.stop = STOP_OUTPUT;
+	if (r.w.stop != STOP_NONE) {
 		rc = -2;
-		tz_err(err, errlen, "time budget exceeded while rendering HTML");
+		tz_err(err, errlen, "%s", stop_reason(r.w.stop));
 		goto out;
 	}
 	trim_line_end(&r.w);
@@ -967,14 +1201,32 @@ int tz_html_to_text_until(const char *html, size_t len, unsigned max_depth, gint
 		g_string_append_len(out, r.w.buf->str, (gssize)r.w.buf->len);
 		g_string_append_c(out, '\n');
 	}
+	if (hidden && r.hid->len) {
+		hid_sep(&r);
+		g_string_append_len(hidden, r.hid->str, (gssize)r.hid->len);
+	}
 out:
 	if (flags)
 		*flags = fl | r.flags;
 	g_array_free(r.frames, TRUE);
 	g_string_free(r.w.link_text, TRUE);
+	g_string_free(r.w.link_alt, TRUE);
 	g_string_free(r.w.buf, TRUE);
+	if (r.hid)
+		g_string_free(r.hid, TRUE);
+	tz_css_free(r.css);
 	xmlFreeDoc(doc);
 	return rc;
+}
+
+int tz_html_to_text_until(const char *html, size_t len, unsigned max_depth, gint64 deadline,
+			  size_t max_nodes, GString *out, unsigned *flags, char *err, size_t errlen)
+{
+	struct tz_html_limits lim = {
+		.max_depth = max_depth, .deadline = deadline, .max_nodes = max_nodes,
+	};
+
+	return tz_html_render(html, len, &lim, out, NULL, flags, err, errlen);
 }
 
 int tz_html_to_text(const char *html, size_t len, unsigned max_depth,
