@@ -13,6 +13,17 @@
 #include "tz_log.h"
 #include "tz_util.h"
 
+/* The client's name as Postfix logs it: the MTA passes "[addr]" (the
+ * Sendmail convention) when the client has no reverse DNS, which the
+ * summary line would show as "[addr][addr]"; Postfix says
+ * "unknown[addr]", and so do we (and the queue entry's client_name). */
+static const char *conn_client_name(const char *name)
+{
+	if (name == NULL || *name == '\0' || *name == '[')
+		return "unknown";
+	return name;
+}
+
 struct tzm_conn *tzm_conn_new(const char *client_name, const char *client_addr)
 {
 	struct tzm_runtime *rt = tzm_runtime_current();
@@ -22,7 +33,7 @@ struct tzm_conn *tzm_conn_new(const char *client_name, const char *client_addr)
 		return NULL;
 	c = g_new0(struct tzm_conn, 1);
 	c->rt = rt;
-	c->client_name = g_strdup(client_name ? client_name : "unknown");
+	c->client_name = g_strdup(conn_client_name(client_name));
 	c->client_addr = g_strdup(client_addr);
 	c->internal = tz_config_is_internal(rt->cfg, client_addr);
 	return c;
