@@ -591,6 +591,9 @@ static void test_render_hidden(void **state)
 		{"css class", "<style>.x{display:none}</style><p>a</p><div class=x>TVqQ</div>",
 		 "a\n", ".x{display:none}\nTVqQ\n"},
 		{"font-size 0", "<p style=\"font-size:0\">z</p>", "", "z\n"},
+		{"data url as link text", "<a href=\"https://a.example.jp/\">data:application/octet-stream;"
+		 "base64,TVqQ</a>", "[リンク先は表示しません: data] <https://a.example.jp/>\n",
+		 "data:application/octet-stream;base64,TVqQ\n"},
 		{"nothing hidden", "<p>plain</p>", "plain\n", ""},
 	};
 
