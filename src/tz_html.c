@@ -25,8 +25,9 @@
  *                    instead of that text
  *   phishing         "text <URL> [警告: 表示と異なるリンク先]" when the text
  *                    (or, for a link holding only images, their alt text)
- *                    names another host than the target, or the URL hides its
- *                    host behind userinfo; "[警告: 表示と異なるリンク先
+ *                    names another host than the target (a relative target
+ *                    included: <base href> decides where it goes), or the
+ *                    URL hides its host behind userinfo; "[警告: 表示と異なるリンク先
  *                    (実際のホスト: H)]" when the target's host is disguised
  *                    (percent-escapes, full-width letters or dots, IPv4 as a
  *                    number or hex/octal, mixed scripts): H is the punycode
@@ -421,14 +422,47 @@ static void link_begin(struct render *r, struct frame *f, const char *href)
 
 /* The link's own text is a data:/javascript:/file: URL: take it out of
  * the text (to the hidden text) and put the marker in its place. */
-static void link_text_blocked(struct render *r)
+/* The first bytes of the text inside element a as the source has it (the
+ * written link text has a TAB collapsed to a space; a browser reading
+ * "java<TAB>script:" as a URL removes it). */
+static void raw_text_head(const xmlNode *a, char *buf, size_t size)
+{
+	const xmlNode *n = a->children;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	while (n && len + 1 < size) {
+		if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) && n->content) {
+			g_strlcpy(buf + len, (const char *)n->content, size - len);
+			len = strlen(buf);
+		}
+		if (n->type == XML_ELEMENT_NODE && n->children) {
+			n = n->children;
+			continue;
+		}
+		while (n && n != a && n->next == NULL)
+			n = n->parent;
+		if (n == NULL || n == a)
+			break;
+		n = n->next;
+	}
+}
+
+static void link_text_blocked(struct render *r, const xmlNode *a)
 {
 	struct tz_hw *w = &r->w;
-	char *scheme, *mark;
+	char *scheme, *mark, raw[64];
+	const char *t = w->link_text->str;
 
-	if (!w->link_out || w->link_pos > w->buf->len || !blocked_url_text(w->link_text->str))
+	if (!w->link_out || w->link_pos > w->buf->len)
 		return;
-	scheme = tz_link_scheme(w->link_text->str + strspn(w->link_text->str, " \n\t"));
+	if (!blocked_url_text(t)) {
+		raw_text_head(a, raw, sizeof raw);
+		if (!blocked_url_text(raw))
+			return;
+		t = raw;
+	}
+	scheme = tz_link_scheme(t + strspn(t, " \n\t\r"));
 	hid_piece(r, w->buf->str + w->link_pos, w->buf->len - w->link_pos);
 	g_string_truncate(w->buf, w->link_pos);
 	g_string_truncate(w->link_text, 0);
@@ -447,7 +481,7 @@ static void link_end(struct render *r, const struct frame *f)
 	int phish = 0, show = 0;
 
 	w->in_link = 0;
-	link_text_blocked(r);
+	link_text_blocked(r, f->node);
 	/* a link whose only content is an image: its alt text is what it claims */
 	if (strspn(w->link_text->str, " ") == w->link_text->len && w->link_alt->len)
 		text_host = tz_link_text_host(w->link_alt->str, w->link_alt->len);
@@ -464,8 +498,9 @@ static void link_end(struct render *r, const struct frame *f)
 	} else {
 		if (kind == TZ_LINK_ACTIVE)
 			r->flags |= TZ_HTML_HAD_SCRIPT;
-		/* text naming a host but leading somewhere that is not one */
-		phish = text_host != NULL && kind != TZ_LINK_NONE;
+		/* text naming a host but leading somewhere that is not one; a
+		 * relative target goes wherever <base href> says, or nowhere */
+		phish = text_host != NULL;
 	}
 	if (kind == TZ_LINK_WEB && (show || phish)) {
 		char *url = tz_link_display(f->href);

@@ -204,6 +204,11 @@ static const struct render_case cases[] = {
 	 "見て: " BLOCKED("data") " <https://a.example.jp/>\n", LBLK},
 	{"data url as text and target", "<a href=\"data:text/html,x\"> DATA:text/html;base64,PGh0bWw+</a>",
 	 BLOCKED("data") " " BLOCKED("data") "\n", SCRIPT | LBLK},
+	{"javascript tab as text", "<a href=\"#\">java\tscript:alert(3)</a>", BLOCKED("javascript") "\n", LBLK},
+	{"phish relative", "<a href=\"/login\">https://www.city.example.lg.jp/login</a>",
+	 "https://www.city.example.lg.jp/login" WARN "\n", PHISH},
+	{"phish base href", "<base href=\"https://evil.example/\"><a href=\"/login\">www.city.example.lg.jp</a>",
+	 "www.city.example.lg.jp" WARN "\n", PHISH},
 	{"javascript as text", "<a href=\"#\">javascript:alert(1)</a>", BLOCKED("javascript") "\n", LBLK},
 	{"file as text", "<a href=\"https://a.example.jp/\">file:///C:/x.exe</a>",
 	 BLOCKED("file") " <https://a.example.jp/>\n", LBLK},
@@ -586,6 +591,9 @@ static void test_render_hidden(void **state)
 		{"css class", "<style>.x{display:none}</style><p>a</p><div class=x>TVqQ</div>",
 		 "a\n", ".x{display:none}\nTVqQ\n"},
 		{"font-size 0", "<p style=\"font-size:0\">z</p>", "", "z\n"},
+		{"data url as link text", "<a href=\"https://a.example.jp/\">data:application/octet-stream;"
+		 "base64,TVqQ</a>", "[リンク先は表示しません: data] <https://a.example.jp/>\n",
+		 "data:application/octet-stream;base64,TVqQ\n"},
 		{"nothing hidden", "<p>plain</p>", "plain\n", ""},
 	};
 
