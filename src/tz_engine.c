@@ -617,8 +617,21 @@ static char *inner_path(GMimeObject *inner, const char *path)
 	return *path ? g_strdup_printf("%s.1", path) : g_strdup("1");
 }
 
-/* Strip a whole subtree (the alternatives not shown, encrypted content). */
-static int strip_tree(struct conv *c, GMimeObject *obj, const char *path, unsigned depth, bool encrypted)
+/* Why a whole subtree is stripped. */
+enum strip_mode {
+	STRIP_UNSHOWN = 0,   /* an alternative not shown: each leaf by its kind */
+	STRIP_ENCRYPTED,     /* encrypted content */
+	STRIP_AMBIGUOUS,     /* an ambiguous structure: every leaf of GMime's reading */
+};
+
+static int strip_outside(struct conv *c, const char *text, const char *path, const char *where,
+			 enum tz_part_reason reason);
+
+/* Strip a whole subtree, each leaf a part of its own (decoded as GMime
+ * reads it, so the security team sees each file by its type), with the
+ * preambles and epilogues that hold anything. */
+static int strip_tree(struct conv *c, GMimeObject *obj, const char *path, unsigned depth,
+		      enum strip_mode mode)
 {
 	if (check_entity(c, obj, depth) != 0)
 		return -1;
@@ -626,28 +639,32 @@ static int strip_tree(struct conv *c, GMimeObject *obj, const char *path, unsign
 		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
 		GMimeObject *inner = m ? g_mime_message_get_mime_part(m) : NULL;
 		char *ip = inner ? inner_path(inner, path) : NULL;
-		int rc = inner ? strip_tree(c, inner, ip, depth + 1, encrypted) : 0;
+		int rc = inner ? strip_tree(c, inner, ip, depth + 1, mode) : 0;
 		g_free(ip);
 		return rc;
 	}
 	if (GMIME_IS_MULTIPART(obj)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
-		for (int i = 0; i < g_mime_multipart_get_count(mp); i++) {
+		enum tz_part_reason why = mode == STRIP_AMBIGUOUS ? TZ_REASON_AMBIGUOUS : TZ_REASON_UNSHOWN;
+		int rc = strip_outside(c, g_mime_multipart_get_prologue(mp), path, "preamble", why);
+		for (int i = 0; rc == 0 && i < g_mime_multipart_get_count(mp); i++) {
 			char *cp = child_path(path, i);
-			int rc = strip_tree(c, g_mime_multipart_get_part(mp, i), cp, depth + 1, encrypted);
+			rc = strip_tree(c, g_mime_multipart_get_part(mp, i), cp, depth + 1, mode);
 			g_free(cp);
-			if (rc != 0)
-				return -1;
 		}
-		return 0;
+		if (rc == 0)
+			rc = strip_outside(c, g_mime_multipart_get_epilogue(mp), path, "epilogue", why);
+		return rc;
 	}
 	char *t = tz_mime_type(obj);
 	enum tz_part_reason reason;
 	enum tz_leaf_kind k = tz_classify(obj, t, &reason);
 
 	g_free(t);
-	if (encrypted || k == TZ_LEAF_ENCRYPTED)
+	if (mode == STRIP_ENCRYPTED || k == TZ_LEAF_ENCRYPTED)
 		return strip_leaf(c, obj, path, TZ_REASON_ENCRYPTED, TZ_RISK_ENCRYPTED);
+	if (mode == STRIP_AMBIGUOUS)
+		return strip_leaf(c, obj, path, TZ_REASON_AMBIGUOUS, TZ_RISK_TYPE_MISMATCH);
 	if (k == TZ_LEAF_HTML)
 		reason = TZ_REASON_HTML_ALTERNATIVE;
 	else if (k == TZ_LEAF_PLAIN || k == TZ_LEAF_STATUS)
@@ -702,7 +719,7 @@ static int walk_alternative(struct conv *c, GMimeMultipart *mp, const char *path
 		else if (i == plain)
 			rc = check_entity(c, ch, depth + 1);   /* the stub: dropped, nothing to keep */
 		else
-			rc = strip_tree(c, ch, cp, depth + 1, false);
+			rc = strip_tree(c, ch, cp, depth + 1, STRIP_UNSHOWN);
 		g_free(cp);
 	}
 	return rc;
@@ -758,25 +775,6 @@ static int walk_message(struct conv *c, GMimeMessagePart *mpart, const char *pat
 	return rc;
 }
 
-/* Strip an entity whose structure is ambiguous: its bytes as written
- * (header and body, children included) are one part, so no reading of
- * it — GMime's, a client's — ever reaches the text. */
-static int strip_ambiguous(struct conv *c, GMimeObject *obj, const char *path)
-{
-	GMimeStream *mem = g_mime_stream_mem_new();
-	GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	struct strip st;
-	int rc = strip_begin(c, &st, path, TZ_REASON_AMBIGUOUS, tz_header_part_filename(obj),
-			     tz_raw_filename(obj), tz_mime_type(obj), TZ_RISK_TYPE_MISMATCH);
-
-	if (rc == 0 && g_mime_object_write_to_stream(obj, NULL, mem) < 0)
-		rc = tz_err(c->err, c->errlen, "cannot read part %s", path);
-	if (rc == 0)
-		rc = strip_feed(c, &st, bytes->data, bytes->len);
-	g_object_unref(mem);
-	return strip_end(c, &st, rc);
-}
-
 /* Boilerplate a MIME preamble carries for readers without MIME. */
 static bool preamble_stub(const char *s)
 {
@@ -800,7 +798,8 @@ static bool preamble_stub(const char *s)
  * Blank or a known boilerplate sentence is dropped; anything else (a
  * file pasted there, or a multipart whose boundary never occurs, which
  * leaves everything in the preamble) is stripped and listed. */
-static int strip_outside(struct conv *c, const char *text, const char *path, const char *where)
+static int strip_outside(struct conv *c, const char *text, const char *path, const char *where,
+			 enum tz_part_reason reason)
 {
 	const char *p = text;
 	char *ppath;
@@ -814,7 +813,7 @@ static int strip_outside(struct conv *c, const char *text, const char *path, con
 		return 0;
 	ppath = g_strdup_printf("%s%s%s", path, *path ? "." : "", where);
 	c->nparts++;
-	rc = strip_bytes(c, ppath, TZ_REASON_UNSHOWN, NULL, NULL, text, strlen(text));
+	rc = strip_bytes(c, ppath, reason, NULL, NULL, text, strlen(text));
 	g_free(ppath);
 	return rc;
 }
@@ -823,7 +822,7 @@ static int walk_multipart(struct conv *c, GMimeMultipart *mp, const char *path, 
 {
 	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(mp));
 	const char *sub = ct ? g_mime_content_type_get_media_subtype(ct) : NULL;
-	int rc = strip_outside(c, g_mime_multipart_get_prologue(mp), path, "preamble");
+	int rc = strip_outside(c, g_mime_multipart_get_prologue(mp), path, "preamble", TZ_REASON_UNSHOWN);
 
 	if (rc == 0 && sub != NULL && g_ascii_strcasecmp(sub, "alternative") == 0)
 		rc = walk_alternative(c, mp, path, depth);
@@ -837,7 +836,7 @@ static int walk_multipart(struct conv *c, GMimeMultipart *mp, const char *path, 
 		}
 	}
 	if (rc == 0)
-		rc = strip_outside(c, g_mime_multipart_get_epilogue(mp), path, "epilogue");
+		rc = strip_outside(c, g_mime_multipart_get_epilogue(mp), path, "epilogue", TZ_REASON_UNSHOWN);
 	return rc;
 }
 
@@ -848,8 +847,10 @@ static int walk(struct conv *c, GMimeObject *obj, const char *path, unsigned dep
 
 	if (check_entity(c, obj, depth) != 0)
 		return -1;
-	if (tz_ambiguity_of(obj) != TZ_AMBIG_NONE)
-		return strip_ambiguous(c, obj, path);
+	if (tz_ambiguity_of(obj) != TZ_AMBIG_NONE) {
+		c->nparts--;   /* strip_tree counts this entity again */
+		return strip_tree(c, obj, path, depth, STRIP_AMBIGUOUS);
+	}
 	if (GMIME_IS_MESSAGE_PART(obj))
 		return walk_message(c, GMIME_MESSAGE_PART(obj), path, depth);
 	if (!GMIME_IS_MULTIPART(obj))
@@ -858,7 +859,7 @@ static int walk(struct conv *c, GMimeObject *obj, const char *path, unsigned dep
 	sub = ct ? g_mime_content_type_get_media_subtype(ct) : NULL;
 	if (sub != NULL && g_ascii_strcasecmp(sub, "encrypted") == 0) {
 		c->nparts--;   /* strip_tree counts this entity again */
-		return strip_tree(c, obj, path, depth, true);
+		return strip_tree(c, obj, path, depth, STRIP_ENCRYPTED);
 	}
 	return walk_multipart(c, GMIME_MULTIPART(obj), path, depth);
 }

@@ -89,9 +89,12 @@ static void test_duplicate_boundary(void **state)
 		    "--AA\nContent-Type: text/plain\n\nSECRET-AA\n--AA--\n"
 		    "--BB\nContent-Type: text/plain\n\nSECRET-BB\n--BB--\n");
 	t = text_of(r);
-	/* the whole message is one ambiguous part: no text of either reading */
-	assert_int_equal(r->parts->len, 1);
+	/* nothing of either reading is shown: GMime's leaf (AA) and what it
+	 * left in the epilogue (the BB reading) are both listed as ambiguous */
+	assert_int_equal(r->parts->len, 2);
 	assert_int_equal(part(r, 0)->reason, TZ_REASON_AMBIGUOUS);
+	assert_int_equal(part(r, 1)->reason, TZ_REASON_AMBIGUOUS);
+	assert_string_equal(part(r, 1)->mime_path, "epilogue");
 	assert_null(strstr(t, "SECRET-AA"));
 	assert_null(strstr(t, "SECRET-BB"));
 	/* and the reader is told there is no text */
