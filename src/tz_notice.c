@@ -157,15 +157,18 @@ const char *tz_notice_string(enum tz_notice_lang lang, enum tz_notice_str s)
 
 const char *tz_notice_reason(enum tz_notice_lang lang, enum tz_part_reason r)
 {
-	static const char *const ja[] = {
+	static const char *const ja[TZ_REASON_COUNT] = {
 		"添付ファイル", "本文中の画像", "HTML 形式の本文(テキスト版をお届けしています)",
 		"電子署名", "Outlook 形式のデータ (winmail.dat)", "予定表データ",
 		"暗号化されたメール", "本文に埋め込まれたファイル (uuencode)", "テキスト化できない部分",
+		"本文中の符号化ファイル", "表示できない内容", "構造が不正な部分",
 	};
-	static const char *const en[] = {
+	static const char *const en[TZ_REASON_COUNT] = {
 		"attachment", "image in the body", "HTML form of the body (text delivered)",
 		"digital signature", "Outlook data (winmail.dat)", "calendar data",
 		"encrypted message", "file embedded in the text (uuencode)", "content that cannot be text-ized",
+		"encoded file in the body text", "content that could not be shown",
+		"ambiguous message structure",
 	};
 	if ((unsigned)r >= G_N_ELEMENTS(ja))
 		r = TZ_REASON_OTHER;

@@ -181,6 +181,21 @@ static void test_sizes(void **state)
 	g_free(s);
 }
 
+/* The reasons the engine adds for what it finds in the final text: each has its own
+ * label in both languages (not the generic "other" one). */
+static void test_new_reasons(void **state)
+{
+	(void)state;
+	assert_string_equal(tz_notice_reason(TZ_NOTICE_JA, TZ_REASON_ENCODED_BLOCK), "本文中の符号化ファイル");
+	assert_string_equal(tz_notice_reason(TZ_NOTICE_JA, TZ_REASON_UNSHOWN), "表示できない内容");
+	assert_string_equal(tz_notice_reason(TZ_NOTICE_EN, TZ_REASON_ENCODED_BLOCK),
+			    "encoded file in the body text");
+	assert_string_equal(tz_notice_reason(TZ_NOTICE_EN, TZ_REASON_UNSHOWN), "content that could not be shown");
+	assert_string_not_equal(tz_notice_reason(TZ_NOTICE_JA, TZ_REASON_AMBIGUOUS),
+				tz_notice_reason(TZ_NOTICE_JA, TZ_REASON_OTHER));
+	assert_string_equal(tz_notice_reason(TZ_NOTICE_EN, TZ_REASON_AMBIGUOUS), "ambiguous message structure");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_long_name_cut),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_kind),
+		cmocka_unit_test(test_new_reasons),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
