@@ -61,7 +61,7 @@ const char *tz_charset_pua_substitute(gunichar ch);
  * au-only than SoftBank-only codes, else SoftBank. */
 enum tz_carrier tz_emoji_pua_carrier(const char *utf8, size_t len);
 /* The carrier whose Shift_JIS emoji codes buf uses, TZ_CARRIER_NONE when
- * none: au's mail rows EB/EC (empty in CP932) or phone rows F3/F4/F6 say
+ * none or when buf is not valid Shift_JIS throughout: au's mail rows EB/EC (empty in CP932) or phone rows F3/F4/F6 say
  * au, F8 docomo, F7 (or F9 with FB) SoftBank, F9 alone docomo. */
 enum tz_carrier tz_emoji_sjis_carrier(const char *buf, size_t len);
 /* The emoji for Shift_JIS code (lead << 8 | trail) of carrier c, NULL when

@@ -163,15 +163,19 @@ enum tz_carrier tz_emoji_sjis_carrier(const char *buf, size_t len)
 	unsigned n[256] = { 0 };
 	size_t i = 0;
 
+	/* Only text that is otherwise valid Shift_JIS: binary or mislabelled
+	 * bytes would hit "emoji" rows by chance. */
 	while (i < len) {
 		unsigned c = p[i];
 
-		if (((c >= 0x81 && c <= 0x9f) || c >= 0xe0) && i + 1 < len &&
-		    sjis_trail_ok(p[i + 1])) {
+		if (c < 0x80 || (c >= 0xa1 && c <= 0xdf)) {
+			i++;
+		} else if (((c >= 0x81 && c <= 0x9f) || (c >= 0xe0 && c <= 0xfc)) && i + 1 < len &&
+			   sjis_trail_ok(p[i + 1])) {
 			n[c]++;
 			i += 2;
 		} else {
-			i++;
+			return TZ_CARRIER_NONE;
 		}
 	}
 	/* EB and EC are empty in CP932: only au mail writes there. */

@@ -162,7 +162,7 @@ static const char *const strings[2][TZ_STR_COUNT] = {
 	{
 		"---------- 転送されたメッセージ ----------",
 		"---------- 転送されたメッセージここまで ----------",
-		"[uuencode で埋め込まれたファイル「%s」を取り除きました(参照番号: %s)]",
+		"[本文に埋め込まれていたファイル「%s」を取り除きました(参照番号: %s)]",
 		"名前のないファイル",
 		"なし",
 		"---------- 配送状態 ----------",
@@ -170,7 +170,7 @@ static const char *const strings[2][TZ_STR_COUNT] = {
 	{
 		"---------- Forwarded message ----------",
 		"---------- End of forwarded message ----------",
-		"[uuencoded file \"%s\" removed (reference: %s)]",
+		"[removed the file \"%s\" embedded in the text (reference: %s)]",
 		"unnamed file",
 		"none",
 		"---------- Delivery status ----------",

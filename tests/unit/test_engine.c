@@ -319,7 +319,7 @@ static void test_uuencode(void **state)
 	assert_non_null(strstr(t, "Text after the file."));
 	assert_null(strstr(t, "begin 644"));
 	assert_null(strstr(t, "=74@9FEL"));
-	assert_non_null(strstr(t, "uuencoded file \"data.bin\" removed (reference: " REF "#1)"));
+	assert_non_null(strstr(t, "[removed the file \"data.bin\" embedded in the text (reference: " REF "#1)]"));
 	assert_int_equal(r->parts->len, 1);
 	assert_int_equal(part(r, 0)->reason, TZ_REASON_UUENCODE);
 	assert_string_equal(part(r, 0)->filename, "data.bin");
