@@ -553,7 +553,7 @@ static bool cs_plausible(const struct cs_info *ci, const char *buf, size_t len,
  * UCS-4) pass through sequences beyond U+10FFFF ("\xf6\xad\x9a\x9c"),
  * which every later step assumes cannot happen. Returns the number of
  * such sequences replaced by U+FFFD. */
-static unsigned cs_postprocess(GString *out, size_t from)
+static unsigned cs_postprocess(GString *out, size_t from, bool vendor_pua)
 {
 	size_t k;
 	GString *t;
@@ -575,7 +575,7 @@ static unsigned cs_postprocess(GString *out, size_t from)
 		k = (size_t)(bad - out->str);
 	if (k == out->len)
 		return 0;
-	carrier = tz_emoji_pua_carrier(out->str + k, out->len - k);
+	carrier = vendor_pua ? tz_emoji_pua_carrier(out->str + k, out->len - k) : TZ_CARRIER_NONE;
 	t = g_string_sized_new(out->len - from + 16);
 	for (p = out->str + k, e = out->str + out->len; p < e;) {
 		ch = g_utf8_get_char_validated(p, e - p);
@@ -586,6 +586,11 @@ static unsigned cs_postprocess(GString *out, size_t from)
 			replaced++;
 			p++;
 		} else if ((sub = tz_charset_pua_substitute_for(carrier, ch)) != NULL) {
+			/* Private-use code points mean carrier emoji only in Unicode
+			 * text; from CP932 or EUC-JP they are user-defined characters
+			 * (外字: the carriers' Shift_JIS codes were read above). */
+			if (!vendor_pua)
+				sub = "\xe3\x80\x93";
 			g_string_append(t, sub);
 			p = g_utf8_next_char(p);
 		} else {
@@ -725,7 +730,7 @@ void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
 			info->detected = strcmp(cs, canon) != 0;
 		}
 	}
-	info->replaced += cs_postprocess(out, old);
+	info->replaced += cs_postprocess(out, old, g_str_has_prefix(info->used, "utf"));
 }
 
 void tz_charset_utf8_to_iso2022jp(const char *utf8, size_t len, GString *out)

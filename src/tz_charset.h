@@ -52,7 +52,8 @@ unsigned tz_charset_iconv_append(iconv_t cd, const char *buf, size_t len,
 enum tz_carrier { TZ_CARRIER_NONE = 0, TZ_CARRIER_DOCOMO, TZ_CARRIER_KDDI, TZ_CARRIER_SOFTBANK };
 
 /* Visible stand-in for a private-use code point (U+E000-U+F8FF) in decoded
- * text: the carrier emoji of docomo, au (KDDI) or SoftBank/iPhone, else the
+ * Unicode text (from CP932 or EUC-JP such a code point is a user-defined
+ * character and tz_charset_to_utf8 shows the geta mark): the carrier emoji of docomo, au (KDDI) or SoftBank/iPhone, else the
  * geta mark. c decides the codes au and SoftBank share (U+E501-U+E537);
  * TZ_CARRIER_NONE reads those as SoftBank. NULL when ch is not private-use. */
 const char *tz_charset_pua_substitute_for(enum tz_carrier c, gunichar ch);

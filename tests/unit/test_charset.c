@@ -126,6 +126,10 @@ static void test_carrier_emoji(void **state)
 	/* docomo Shift_JIS emoji: sun, cloud, umbrella, phone, heart. */
 	DEC("Shift_JIS", "\xf8\x9f\xf8\xa0\xf8\xa1\xf8\xe8\xf9\x91" "OK",
 	    "☀☁☔☎❤OK", "cp932", false, 0);
+	/* User-defined characters (外字) whose CP932 / EUC-JP-MS code points
+	 * are SoftBank's in UTF-8 (U+E001): still the geta mark, never 👦. */
+	DEC("Shift_JIS", "\x89\xef\xf0\x41", "会〓", "cp932", false, 0);
+	DEC("EUC-JP", "\xb2\xf1\xf5\xa2", "会〓", "euc-jp", false, 0);
 	/* Unknown private-use (a user-defined character): visible geta mark. */
 	DEC("Shift_JIS", "\xf0\x40" "x", "〓x", "cp932", false, 0);
 	/* The same code points arriving as UTF-8. */
