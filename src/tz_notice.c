@@ -166,6 +166,9 @@ static const char *const strings[2][TZ_STR_COUNT] = {
 		"名前のないファイル",
 		"なし",
 		"---------- 配送状態 ----------",
+		"[本文中の符号化されたファイル「%s」を取り除きました(参照番号: %s)]",
+		"※ 表示できる本文はありませんでした。取り除いたものは上の一覧のとおりです。",
+		"※ HTML の中に隠されていたファイルを取り除きました(上の一覧のとおりです)。",
 	},
 	{
 		"---------- Forwarded message ----------",
@@ -174,6 +177,9 @@ static const char *const strings[2][TZ_STR_COUNT] = {
 		"unnamed file",
 		"none",
 		"---------- Delivery status ----------",
+		"[encoded file \"%s\" removed from the text (reference: %s)]",
+		"Note: this mail had no text that could be shown; what was removed is listed above.",
+		"Note: files hidden inside the HTML were removed (listed above).",
 	},
 };
 
