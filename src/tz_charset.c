@@ -243,6 +243,40 @@ static unsigned cs_utf8_copy(const char *buf, size_t len, GString *out)
 
 /* Plain iconv decode of a known charset, with the fallback converter when
  * the first leaves replacements. Returns the replacements. */
+/* Shift_JIS through cd (CP932), with the carrier emoji taken out first:
+ * CP932 has nothing in au's rows EB/EC (U+FFFD) and reads SoftBank's FB
+ * codes as IBM kanji, so each emoji pair is looked up here and the text
+ * between goes to iconv in runs. */
+static unsigned cs_sjis_append(iconv_t cd, const char *buf, size_t len, GString *out)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	enum tz_carrier carrier = tz_emoji_sjis_carrier(buf, len);
+	const char *emoji;
+	size_t i = 0, run = 0;
+	unsigned r = 0, c;
+
+	if (carrier == TZ_CARRIER_NONE)
+		return tz_charset_iconv_append(cd, buf, len, out);
+	while (i < len) {
+		c = p[i];
+		if (!((c >= 0x81 && c <= 0x9f) || c >= 0xe0) || i + 1 >= len) {
+			i++;
+			continue;
+		}
+		emoji = tz_emoji_sjis(carrier, c << 8 | p[i + 1]);
+		if (emoji != NULL) {
+			if (i > run)
+				r += tz_charset_iconv_append(cd, buf + run, i - run, out);
+			g_string_append(out, emoji);
+			run = i + 2;
+		}
+		i += 2;
+	}
+	if (len > run)
+		r += tz_charset_iconv_append(cd, buf + run, len - run, out);
+	return r;
+}
+
 static unsigned cs_iconv_decode(const struct cs_info *ci, const char *name,
 				const char *buf, size_t len, GString *out)
 {
@@ -265,7 +299,10 @@ static unsigned cs_iconv_decode(const struct cs_info *ci, const char *name,
 		g_string_append(out, "\xef\xbf\xbd");
 		return 1;
 	}
-	r = tz_charset_iconv_append(cd, buf, len, out);
+	if (strcmp(conv, "CP932") == 0)
+		r = cs_sjis_append(cd, buf, len, out);
+	else
+		r = tz_charset_iconv_append(cd, buf, len, out);
 	iconv_close(cd);
 	if (r == 0 || ci == NULL || ci->conv2 == NULL)
 		return r;
@@ -516,13 +553,14 @@ static bool cs_plausible(const struct cs_info *ci, const char *buf, size_t len,
  * UCS-4) pass through sequences beyond U+10FFFF ("\xf6\xad\x9a\x9c"),
  * which every later step assumes cannot happen. Returns the number of
  * such sequences replaced by U+FFFD. */
-static unsigned cs_postprocess(GString *out, size_t from)
+static unsigned cs_postprocess(GString *out, size_t from, bool vendor_pua)
 {
 	size_t k;
 	GString *t;
 	const char *p, *e, *sub, *bad = NULL;
 	gunichar ch;
 	unsigned replaced = 0;
+	enum tz_carrier carrier;
 
 	if (!g_utf8_validate_len(out->str + from, out->len - from, &bad))
 		bad = bad ? bad : out->str + from;
@@ -537,6 +575,7 @@ static unsigned cs_postprocess(GString *out, size_t from)
 		k = (size_t)(bad - out->str);
 	if (k == out->len)
 		return 0;
+	carrier = vendor_pua ? tz_emoji_pua_carrier(out->str + k, out->len - k) : TZ_CARRIER_NONE;
 	t = g_string_sized_new(out->len - from + 16);
 	for (p = out->str + k, e = out->str + out->len; p < e;) {
 		ch = g_utf8_get_char_validated(p, e - p);
@@ -546,7 +585,12 @@ static unsigned cs_postprocess(GString *out, size_t from)
 			g_string_append(t, "\xef\xbf\xbd");
 			replaced++;
 			p++;
-		} else if ((sub = tz_charset_pua_substitute(ch)) != NULL) {
+		} else if ((sub = tz_charset_pua_substitute_for(carrier, ch)) != NULL) {
+			/* Private-use code points mean carrier emoji only in Unicode
+			 * text; from CP932 or EUC-JP they are user-defined characters
+			 * (外字: the carriers' Shift_JIS codes were read above). */
+			if (!vendor_pua)
+				sub = "\xe3\x80\x93";
 			g_string_append(t, sub);
 			p = g_utf8_next_char(p);
 		} else {
@@ -703,7 +747,7 @@ void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
 			info->detected = strcmp(cs, canon) != 0;
 		}
 	}
-	info->replaced += cs_postprocess(out, old);
+	info->replaced += cs_postprocess(out, old, g_str_has_prefix(info->used, "utf"));
 }
 
 void tz_charset_utf8_to_iso2022jp(const char *utf8, size_t len, GString *out)

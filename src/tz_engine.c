@@ -1131,8 +1131,13 @@ static int finish(struct conv *c, const GPtrArray *fields)
 		return -1;
 	}
 	all = g_string_sized_new(c->text->len + 2048);
-	tz_notice_render(tmpl, o->notice_lang, c->res->ref_id, c->res->kind == TZ_KIND_ENCRYPTED,
-			 c->res->parts, all);
+	{
+		struct tz_notice_opts no = { o->notice_lang, c->res->ref_id,
+					     c->res->kind == TZ_KIND_ENCRYPTED, c->res->parts,
+					     o->notice_details, o->notice_contact };
+
+		tz_notice_render_opts(tmpl, &no, all);
+	}
 	g_free(tmpl);
 	add_notes(c, all);
 	if (c->text->len > 0) {

@@ -42,6 +42,8 @@ struct tz_engine_options {
 	const char *subject_prefix;          /* UTF-8 prefix for Subject, NULL/"" = none */
 	const char *notice_template;         /* path of a template file, NULL = built-in */
 	enum tz_notice_lang notice_lang;     /* built-in template language, default ja */
+	bool notice_details;                 /* NoticeDetails full: MIME types and SHA-256 */
+	const char *notice_contact;          /* NoticeContact, NULL/"" = built-in wording */
 	struct tz_limits limits;
 };
 

@@ -264,18 +264,48 @@ out:
 	return rc;
 }
 
-static void write_note(struct mail_out *o, const struct tz_meta *m, const char *plist)
+/* One line per delivered file, with the 参照番号 staff quoted (ID#n). */
+static void note_files(GString *s, const struct tz_meta *m, const unsigned *parts, unsigned n,
+		       bool en)
 {
-	char *text = g_strdup_printf(
-		"このメールは、無害化キューで保留されていた添付ファイルを、情報セキュリティ担当者の\n"
-		"確認を経て届けるものです。\n\n"
-		"  参照ID / reference: %s\n  部分 / part(s): %s\n  元の差出人 / sender: %s\n"
-		"  元の件名 / subject: %s\n\n"
-		"This message delivers attachment(s) held in the sanitization queue and\n"
-		"released by the security team.\n",
-		m->id, plist, *m->sender ? m->sender : "<>", m->subject ? m->subject : "");
-	char *b64 = g_base64_encode((const guchar *)text, strlen(text));
-	size_t len = strlen(b64);
+	for (unsigned i = 0; i < n; i++) {
+		const struct tz_meta_part *p = tz_meta_part_get(m, parts[i]);
+		const char *name = p && p->filename && *p->filename ? p->filename
+			: en ? "unnamed file" : "名前のないファイル";
+
+		if (en)
+			g_string_append_printf(s, "    - %s (reference: %s#%u%s)\n", name, m->id, parts[i],
+					       p && p->sanitized_file ? ", sanitized" : "");
+		else
+			g_string_append_printf(s, "    ・%s(参照番号: %s#%u%s)\n", name, m->id, parts[i],
+					       p && p->sanitized_file ? "、無害化済み" : "");
+	}
+}
+
+/* The text part staff read first: what this mail is and which files it
+ * brings, in Japanese, then the same in English. */
+static void write_note(struct mail_out *o, const struct tz_meta *m, const unsigned *parts,
+		       unsigned n)
+{
+	const char *sender = *m->sender ? m->sender : "<>", *subject = m->subject ? m->subject : "";
+	GString *s = g_string_new(NULL);
+	char *text, *b64;
+	size_t len;
+
+	g_string_append_printf(s,
+		"このメールは、安全のためお預かりしていた添付ファイルを、情報セキュリティ担当が\n"
+		"確認したうえでお届けするものです。\n\n"
+		"  元のメールの差出人: %s\n  元のメールの件名: %s\n  お届けするファイル:\n",
+		sender, subject);
+	note_files(s, m, parts, n, false);
+	g_string_append_printf(s,
+		"\n--\nThis message delivers file(s) from a message that was held for safety,\n"
+		"after the security team checked them.\n\n"
+		"  Sender: %s\n  Subject: %s\n  Files:\n", sender, subject);
+	note_files(s, m, parts, n, true);
+	text = g_string_free(s, FALSE);
+	b64 = g_base64_encode((const guchar *)text, strlen(text));
+	len = strlen(b64);
 
 	for (size_t i = 0; i < len; i += 76) {
 		put(o, b64 + i, MIN((size_t)76, len - i));
@@ -287,7 +317,7 @@ static void write_note(struct mail_out *o, const struct tz_meta *m, const char *
 
 /* The body (everything after the header) into o, hashing as it goes. */
 static int write_body(struct mail_out *o, struct tz_store *st, const struct tz_meta *m,
-		      const unsigned *parts, unsigned n, const char *plist, const char *boundary,
+		      const unsigned *parts, unsigned n, const char *boundary,
 		      char *err, size_t errlen)
 {
 	char *h = g_strdup_printf("This is a MIME message.\n\n--%s\nContent-Type: text/plain; charset=UTF-8\n"
@@ -295,7 +325,7 @@ static int write_body(struct mail_out *o, struct tz_store *st, const struct tz_m
 
 	puts_(o, h);
 	g_free(h);
-	write_note(o, m, plist);
+	write_note(o, m, parts, n);
 	for (unsigned i = 0; i < n; i++) {
 		const struct tz_meta_part *p = tz_meta_part_get(m, parts[i]);
 		if (p == NULL)
@@ -324,7 +354,7 @@ static char *header_block(const struct tz_meta *m, const char *from, const char 
 			  const char *boundary, const char *marker)
 {
 	GString *s = g_string_new(NULL);
-	char *subj_raw = g_strdup_printf("[解放/released] %s", m->subject ? m->subject : "");
+	char *subj_raw = g_strdup_printf("【添付ファイルの送付】%s", m->subject ? m->subject : "");
 	char *subj = g_mime_utils_header_encode_text(NULL, subj_raw, "utf-8");
 	char date[64], rnd[8], hex[17];
 	time_t now = time(NULL);
@@ -397,7 +427,7 @@ int tz_release_write_mail(struct tz_store *st, const struct tz_meta *m, const un
 		tz_err(err, errlen, "%s: %s", tmpdir, strerror(errno));
 		goto out;
 	}
-	if (write_body(&o, st, m, parts, n, plist->str, boundary, err, errlen) < 0)
+	if (write_body(&o, st, m, parts, n, boundary, err, errlen) < 0)
 		goto out;
 	tz_release_hash_final(o.h, sha);
 	o.h = NULL;
