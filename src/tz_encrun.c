@@ -706,17 +706,15 @@ static size_t hex_run(const struct enc_scan *s, size_t p, size_t to, struct hexr
 			q = (size_t)(nl - t);
 		}
 		if (q < to && t[q] == '\n') {
-			struct enc_line ln;
-			size_t o;
+			size_t c = q + 1;
 
-			if (q + 1 >= to)
-				break;
-			enc_line_at(t, to, q + 1, &ln);
-			if (ln.c == ln.cend)
-				break;
-			o = h->dump ? dump_offset(t, ln.c, ln.cend) : ln.c;
-			for (q = o; q < ln.cend && hex_sep(t[q]); q++)
-				;
+			while (c < to && pfx[(unsigned char)t[c]])
+				c++;
+			if (c >= to || t[c] == '\n')
+				break;   /* a blank line ends the run */
+			q = h->dump ? dump_offset(t, c, to) : c;
+			while (q < to && hex_sep(t[q]))
+				q++;
 			newline = true;
 		}
 	}
