@@ -121,7 +121,7 @@ void enc_tables_init(void)
 	}
 	for (int c = 0; c < 256; c++)
 		hstart[c] = hext[c] >= 0 || c == '\\' || c == '%';
-	for (const char *c = " \t,;:-\r\"'{}[]()+"; *c; c++)
+	for (const char *c = " \t,;:-\r\"'{}[]()+="; *c; c++)
 		hsep[(unsigned char)*c] = true;
 	for (const char *c = " \t>|\r"; *c; c++)
 		pfx[(unsigned char)*c] = true;
@@ -662,7 +662,8 @@ static size_t dump_offset(const char *t, size_t p, size_t to)
 }
 
 /* Between hex items: spaces and the punctuation of dumps, C/JS arrays and
- * string literals ("\x4d" "\x5a", {0x4d, 0x5a}). */
+ * string literals ("\x4d" "\x5a", {0x4d, 0x5a}), and '=' (quoted-
+ * printable with every byte escaped, "=4D=5A=90=", soft line breaks). */
 static bool hex_sep(char c)
 {
 	return hsep[(unsigned char)c];
@@ -798,4 +799,91 @@ void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to)
 	}
 	g_byte_array_unref(h->d);
 	g_free(h);
+}
+
+/* ---- ASCII85 (Adobe framing) ------------------------------------------- */
+
+/* "<~" ASCII85 characters (!..u, z, line breaks and their
+ * prefix) "~>": Python's a85decode, PostScript and CyberChef read it.
+ * Without the closing "~>" the block ends where the characters do. Five
+ * characters or more. */
+static size_t try_a85(struct enc_scan *s, size_t p, size_t to)
+{
+	const char *t = s->t;
+	size_t q = p + 2, n = 0, stop;
+	GByteArray *out;
+	guint32 acc = 0;
+	unsigned k = 0;
+
+	bool bol = false;
+
+	/* no blanks inside a line (prose after "<~" is no ASCII85), only a
+	 * line's prefix */
+	while (q < to) {
+		unsigned char c = (unsigned char)t[q];
+
+		if (c == '~')
+			break;
+		if (c == '\n')
+			bol = true;
+		else if (bol && pfx[c])
+			;
+		else if ((c >= '!' && c <= 'u') || c == 'z')
+			n++, bol = false;
+		else
+			break;
+		q++;
+	}
+	if (n < 5)
+		return 0;
+	stop = q + 1 < to && t[q] == '~' && t[q + 1] == '>' ? q + 2 : q;
+	out = g_byte_array_new();
+	for (size_t i = p + 2; i < q; i++) {
+		unsigned char c = (unsigned char)t[i];
+
+		if (c == 'z' && k == 0) {
+			g_byte_array_append(out, (const guint8 *)"\0\0\0\0", 4);
+			continue;
+		}
+		if (c < '!' || c > 'u')
+			continue;
+		acc = acc * 85 + (guint32)(c - '!');
+		if (++k == 5) {
+			guint8 b[4] = { (guint8)(acc >> 24), (guint8)(acc >> 16), (guint8)(acc >> 8),
+					(guint8)acc };
+
+			g_byte_array_append(out, b, 4);
+			acc = 0;
+			k = 0;
+		}
+	}
+	if (k > 1) {   /* a last partial group, padded with 'u' */
+		unsigned got = k - 1;
+
+		while (k < 5) {
+			acc = acc * 85 + 84;
+			k++;
+		}
+		for (unsigned j = 0; j < got; j++) {
+			guint8 b = (guint8)(acc >> (24 - 8 * j));
+
+			g_byte_array_append(out, &b, 1);
+		}
+	}
+	enc_add(s, p, stop, TZ_ENCBLK_ASCII85, NULL, out, "ASCII85");
+	return stop;
+}
+
+void enc_scan_a85(struct enc_scan *s, size_t from, size_t to)
+{
+	for (size_t p = from; p + 2 < to && s->blocks->len < s->l->max_blocks; p++) {
+		const char *lt = memchr(s->t + p, '<', to - p - 2);
+		size_t e;
+
+		if (!lt)
+			break;
+		p = (size_t)(lt - s->t);
+		if (s->t[p + 1] == '~' && (e = try_a85(s, p, to)) > p)
+			p = e - 1;
+	}
 }
