@@ -639,26 +639,24 @@ static void cs_jis(const struct cs_info *ci, const char *buf, size_t len,
 /* Outlook Express wrote "unicode-1-1-utf-7" with ',' for '/' in the
  * base64 runs (as IMAP's modified UTF-7 does), and a shifted run may be
  * wrapped across lines (a decoder that joins it shows what a strict one
- * does not). Read it that way too — ',' as '/', line
- * breaks inside a shifted run removed — and keep it unless it leaves more
- * replacements: the text judged and scanned is the most a reader can get
- * (encoders end a run before a line break, so real UTF-7 reads the same). */
-static void cs_utf7_retry(const char *buf, size_t len, GString *out, size_t old,
-			  struct tz_decode_info *info)
+ * does not). When plain UTF-7 failed, read it that way — ',' as '/', line
+ * breaks inside a shifted run removed — and keep whichever leaves fewer
+ * replacements. Only then: a line break legitimately ends a shifted run, and
+ * text that decodes cleanly must read as written. */
+/* buf with ',' as '/' in shifted runs and, when join, the line breaks
+ * inside a shifted run removed. g_string_free(). */
+static GString *cs_utf7_lenient(const char *buf, size_t len, bool join)
 {
 	GString *copy = g_string_sized_new(len);
-	GString *alt = g_string_new(NULL);
 	bool shifted = false;
-	unsigned r;
-	size_t k;
 
-	for (k = 0; k < len; k++) {
+	for (size_t k = 0; k < len; k++) {
 		char ch = buf[k];
 		if (!shifted && ch == '+') {
 			shifted = true;
 		} else if (shifted && ch == ',') {
 			ch = '/';
-		} else if (shifted && (ch == '\r' || ch == '\n')) {
+		} else if (shifted && join && (ch == '\r' || ch == '\n')) {
 			size_t n = k;
 			while (n < len && (buf[n] == '\r' || buf[n] == '\n'))
 				n++;
@@ -673,13 +671,30 @@ static void cs_utf7_retry(const char *buf, size_t len, GString *out, size_t old,
 		}
 		g_string_append_c(copy, ch);
 	}
-	r = cs_iconv_decode(cs_find("utf-7"), "utf-7", copy->str, copy->len, alt);
-	if (r <= info->replaced) {
-		g_string_truncate(out, old);
-		g_string_append_len(out, alt->str, (gssize)alt->len);
-		info->replaced = r;
+	return copy;
+}
+
+static void cs_utf7_retry(const char *buf, size_t len, GString *out, size_t old,
+			  struct tz_decode_info *info)
+{
+	for (int join = 0; join < 2 && info->replaced > 0; join++) {
+		GString *copy = cs_utf7_lenient(buf, len, join), *alt = g_string_new(NULL);
+		unsigned r = cs_iconv_decode(cs_find("utf-7"), "utf-7", copy->str, copy->len, alt);
+		if (r < info->replaced) {
+			g_string_truncate(out, old);
+			g_string_append_len(out, alt->str, (gssize)alt->len);
+			info->replaced = r;
+		}
+		g_string_free(alt, TRUE);
+		g_string_free(copy, TRUE);
 	}
-	g_string_free(alt, TRUE);
+}
+
+void tz_charset_utf7_joined(const char *buf, size_t len, GString *out)
+{
+	GString *copy = cs_utf7_lenient(buf, len, true);
+
+	cs_iconv_decode(cs_find("utf-7"), "utf-7", copy->str, copy->len, out);
 	g_string_free(copy, TRUE);
 }
 
@@ -715,7 +730,7 @@ void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
 
 	if (ci && ci->kind == K_WIDE) {
 		info->replaced = cs_iconv_decode(ci, canon, buf, len, out);
-		if (strcmp(canon, "utf-7") == 0)
+		if (info->replaced > 0 && strcmp(canon, "utf-7") == 0)
 			cs_utf7_retry(buf, len, out, old, info);
 		cs_set(info->used, canon);
 	} else if (!has8 && !esc) {

@@ -74,4 +74,10 @@ const char *tz_emoji_kddi_jis(unsigned j1, unsigned j2);
  * ESC $ G c SI; NULL when page is not one of them. */
 const char *tz_emoji_webcode(unsigned page, unsigned c);
 
+/* UTF-7 read as the most lenient decoder would: shifted runs joined across
+ * line breaks, ',' as '/'. Not for display (a line break legitimately ends a
+ * run): for the encoded-file scan of what some reader could get. Appended
+ * to out as UTF-8. */
+void tz_charset_utf7_joined(const char *buf, size_t len, GString *out);
+
 #endif

@@ -477,6 +477,12 @@ static int decode_judged(struct conv *c, GMimeObject *obj, const char *path, con
 	if (v != TZ_TEXT_OK)
 		return strip_not_text(c, obj, path, raw) == 0 ? 1 : -1;
 	record_charset(c, &info);
+	/* UTF-7 wrapped inside a shifted run reads one way here and another in
+	 * a lenient reader: scan that reading too. */
+	if (strcmp(info.used, "utf-7") == 0 && c->hidden->len < output_room(c)) {
+		g_string_append_c(c->hidden, '\n');
+		tz_charset_utf7_joined(bytes_of(raw), raw->len, c->hidden);
+	}
 	return 0;
 }
 
