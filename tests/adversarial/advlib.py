@@ -152,6 +152,12 @@ def variants(text):
     out = {"as-is": t}
     out["unindented"] = "\n".join(l.strip(" \t") for l in t.split("\n"))
     out["unquoted"] = "\n".join(re.sub(r"^(?:[ \t]*>)+[ \t]?", "", l).strip(" \t") for l in t.split("\n"))
+    lines = t.split("\n")
+    if sum(1 for l in lines if l.startswith("X")) >= 10:  # shell archive convention
+        out["shar"] = "\n".join(l[1:] if l.startswith("X") else l for l in lines)
+    nb = re.sub(r"\n[ \t]*\n(?=[A-Za-z0-9+/]{20,}={0,2}\n)", "\n", t)
+    if nb != t:  # base64 lines one paragraph each
+        out["no-blank-lines"] = nb
     z = t.translate(ZW)
     if z != t:
         out["no-zero-width"] = "\n".join(l.strip(" \t") for l in z.split("\n"))
@@ -192,6 +198,8 @@ def base64_runs(t):
         runs.append("".join(cur))
     runs = [r for r in runs if len(r) >= 40]
     runs += B64INLINE.findall(t)
+    # runs of 16+ base64 characters separated by single spaces (words)
+    runs += [w.replace(" ", "") for w in re.findall(r"(?:[A-Za-z0-9+/]{16,} ){4,}[A-Za-z0-9+/]+={0,2}", t)]
     return runs
 
 
@@ -343,15 +351,27 @@ def pasted_mime(t):
     return res
 
 
-def contains_payload(blob, payload, win=48, skip=192):
-    """payload, or any 48-byte window of it past its first 192 bytes (the
-    file headers gen.py's payloads share), is in blob: partial recovery
-    counts too."""
-    if payload in blob:
-        return True
-    if len(payload) < skip + 2 * win:
-        return False
-    return any(payload[i:i + win] in blob for i in range(skip, len(payload) - win + 1, win))
+def windows(payload, win=48, skip=192):
+    """The 48-byte windows of payload past its first 192 bytes (the file
+    headers gen.py's payloads share with each other)."""
+    return [payload[i:i + win] for i in range(skip, len(payload) - win + 1, win)]
+
+
+def recovered_share(blobs, payload):
+    """(share of payload recovered, first method): 1.0 when one blob holds
+    it whole, else the share of its windows found in any blob: a file cut
+    into pieces the recipient can join is still recovered."""
+    ws = windows(payload)
+    found = set()
+    first = None
+    for method, blob in blobs:
+        if payload in blob:
+            return 1.0, method
+        for i, w in enumerate(ws):
+            if i not in found and w in blob:
+                found.add(i)
+                first = first or method
+    return (len(found) / len(ws) if ws else 0.0), first
 
 
 def signature(blob):

@@ -5,7 +5,8 @@ judge the output independently of the engine's code (issue 12, item 7).
 Usage: check.py BUILD_DIR CASE_DIR [--cache DIR] [--results FILE] [NAME...]
 
 Per case (CASE_DIR/NAME.eml with its NAME.json expectation, see gen.py):
- (a) no payload is recoverable from the delivered text or headers by the
+ (a) no payload is recoverable (whole, or half of it in 48-byte pieces past
+     its first 192 bytes, from one blob or several) from the delivered text or headers by the
      decoders in advlib.recover (GNU uudecode, base64 -d, gpg --dearmor,
      openssl base64, hexbin, xxd -r, yEnc, quoted-printable, percent,
      ascii85, base32, the email package on pasted MIME), nor is any decoded
@@ -33,6 +34,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import advlib  # noqa: E402
 
 OUT_FACTOR, OUT_CONST = 4, 256 * 1024
+# half a file is a file: the rest is guessed or patched
+RECOVERED_SHARE = 0.5
+JUDGE_CAP = 4 * 1024 * 1024
 
 
 def check_case(build, d, name, cache):
@@ -52,25 +56,30 @@ def check_case(build, d, name, cache):
         fails.append("peak RSS %d MB > %d MB" % (r["rss_kb"] // 1024, exp["max_rss_mb"]))
     if converted:
         out = r["out"]
-        if len(out) > OUT_FACTOR * exp["input_size"] + OUT_CONST:
+        oversize = len(out) > OUT_FACTOR * exp["input_size"] + OUT_CONST
+        if oversize:
             fails.append("output %d bytes for %d input" % (len(out), exp["input_size"]))
         hdr, _ = advlib.split_output(out)
         fails += advlib.header_problems(hdr)
         htext, text, probs = advlib.delivered(out)
         fails += probs
         payloads = [(p["name"], bytes.fromhex(p["hex"])) for p in exp["payloads"]]
-        seen = set()
+        if oversize and len(text) > 2 * JUDGE_CAP:  # already failed: keep the judge bounded
+            text = text[:JUDGE_CAP] + "\n" + text[-JUDGE_CAP:]
         for surface, t in (("text", text), ("headers", htext)):
-            for method, blob in advlib.recover(t):
-                for pname, pb in payloads:
-                    if (pname, surface) not in seen and advlib.contains_payload(blob, pb):
-                        seen.add((pname, surface))
-                        fails.append("payload %s recovered from %s by %s" % (pname, surface, method))
-                sig = None if method.startswith("raw text") else advlib.signature(blob)
-                if sig and ("sig", sig, surface) not in seen and not any(
-                        (pn, surface) in seen for pn, _ in payloads):
-                    seen.add(("sig", sig, surface))
-                    fails.append("a %s file recovered from %s by %s" % (sig, surface, method))
+            blobs = advlib.recover(t)
+            hit = False
+            for pname, pb in payloads:
+                share, method = advlib.recovered_share(blobs, pb)
+                if share >= RECOVERED_SHARE:
+                    hit = True
+                    fails.append("payload %s recovered from %s by %s (%d%%)" % (pname, surface, method, share * 100))
+            if not hit:
+                for method, blob in blobs:
+                    sig = None if method.startswith("raw text") else advlib.signature(blob)
+                    if sig:
+                        fails.append("a %s file recovered from %s by %s" % (sig, surface, method))
+                        break
         js = r["json"]
         if js is None:
             fails.append("--json gave no JSON (rc=%d)" % r["json_rc"])
