@@ -136,6 +136,7 @@ def header_problems(hdr):
 # ------------------------------------------------------------------ decoders
 B64LINE = re.compile(r"^[A-Za-z0-9+/=_-]{8,}$")
 B64INLINE = re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}")
+WORDS = re.compile(r"(?<![A-Za-z0-9+/])(?:[A-Za-z0-9+/]{16,}+ ){4,}+[A-Za-z0-9+/]++={0,2}")
 B32RUN = re.compile(r"[A-Z2-7]{40,}=*")
 HEXRUN = re.compile(r"[0-9a-fA-F]{64,}")
 A85 = re.compile(r"<~(.*?)~>", re.S)
@@ -199,7 +200,8 @@ def base64_runs(t):
     runs = [r for r in runs if len(r) >= 40]
     runs += B64INLINE.findall(t)
     # runs of 16+ base64 characters separated by single spaces (words)
-    runs += [w.replace(" ", "") for w in re.findall(r"(?:[A-Za-z0-9+/]{16,} ){4,}[A-Za-z0-9+/]+={0,2}", t)]
+    # (anchored at a run's start and possessive: linear on a megabyte-long run)
+    runs += [w.replace(" ", "") for w in WORDS.findall(t)]
     return runs
 
 
