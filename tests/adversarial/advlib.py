@@ -359,23 +359,6 @@ def windows(payload, win=48, skip=192):
     return [payload[i:i + win] for i in range(skip, len(payload) - win + 1, win)]
 
 
-def recovered_share(blobs, payload):
-    """(share of payload recovered, first method): 1.0 when one blob holds
-    it whole, else the share of its windows found in any blob: a file cut
-    into pieces the recipient can join is still recovered."""
-    ws = windows(payload)
-    found = set()
-    first = None
-    for method, blob in blobs:
-        if payload in blob:
-            return 1.0, method
-        for i, w in enumerate(ws):
-            if i not in found and w in blob:
-                found.add(i)
-                first = first or method
-    return (len(found) / len(ws) if ws else 0.0), first
-
-
 def signature(blob):
     """The file type of a decoded blob of 256 bytes or more (shorter ones,
     such as a truncated file name, are not a usable file)."""

@@ -40,6 +40,59 @@ RECOVERED_SHARE = 0.5
 JUDGE_CAP = 4 * 1024 * 1024
 
 
+def chunks(t, size=None, overlap=256 * 1024):
+    """The text in pieces of about JUDGE_CAP characters cut at line ends,
+    each overlapping the previous one: the decoders' memory stays bounded
+    on a 40 MB text, and no block is missed at a cut."""
+    size = size or JUDGE_CAP
+    if len(t) <= size + size // 2:
+        yield t
+        return
+    i = 0
+    while i < len(t):
+        j = min(len(t), i + size)
+        if j < len(t):
+            k = t.rfind("\n", i + size // 2, j)
+            j = k + 1 if k >= 0 else j
+        yield t[max(0, i - overlap):j]
+        i = j
+
+
+def judge(surface, t, payloads):
+    """(a): the share of each payload the decoders rebuild from t (whole, or
+    its windows over all blobs: pieces a recipient can join), and any blob
+    that is a file with a known signature."""
+    fails = []
+    state = {pname: [set(), False, None] for pname, _ in payloads}
+    sig_hit = None
+    for c in chunks(t):
+        blobs = advlib.recover(c)
+        for pname, pb in payloads:
+            st, ws = state[pname], advlib.windows(pb)
+            for method, blob in blobs:
+                if pb in blob:
+                    st[1], st[2] = True, st[2] or method
+                for i, w in enumerate(ws):
+                    if i not in st[0] and w in blob:
+                        st[0].add(i)
+                        st[2] = st[2] or method
+        for method, blob in blobs:
+            sig = None if method.startswith("raw text") else advlib.signature(blob)
+            if sig and sig_hit is None:
+                sig_hit = "a %s file recovered from %s by %s" % (sig, surface, method)
+    hit = False
+    for pname, pb in payloads:
+        found, whole, method = state[pname]
+        ws = advlib.windows(pb)
+        share = 1.0 if whole else (len(found) / len(ws) if ws else 0.0)
+        if share >= RECOVERED_SHARE:
+            hit = True
+            fails.append("payload %s recovered from %s by %s (%d%%)" % (pname, surface, method, share * 100))
+    if sig_hit and not hit:
+        fails.append(sig_hit)
+    return fails
+
+
 def check_case(build, d, name, cache):
     with open(os.path.join(d, name + ".json")) as f:
         exp = json.load(f)
@@ -68,19 +121,7 @@ def check_case(build, d, name, cache):
         if oversize and len(text) > 2 * JUDGE_CAP:  # already failed: keep the judge bounded
             text = text[:JUDGE_CAP] + "\n" + text[-JUDGE_CAP:]
         for surface, t in (("text", text), ("headers", htext)):
-            blobs = advlib.recover(t)
-            hit = False
-            for pname, pb in payloads:
-                share, method = advlib.recovered_share(blobs, pb)
-                if share >= RECOVERED_SHARE:
-                    hit = True
-                    fails.append("payload %s recovered from %s by %s (%d%%)" % (pname, surface, method, share * 100))
-            if not hit:
-                for method, blob in blobs:
-                    sig = None if method.startswith("raw text") else advlib.signature(blob)
-                    if sig:
-                        fails.append("a %s file recovered from %s by %s" % (sig, surface, method))
-                        break
+            fails += judge(surface, t, payloads)
         js = r["json"]
         if js is None:
             fails.append("--json gave no JSON (rc=%d)" % r["json_rc"])
@@ -135,6 +176,9 @@ def main():
         manifest = json.load(f)
     passed = failed = 0
     rows = []
+    for name in sorted(only - set(manifest)):  # a name that is no case must not look like a pass
+        failed += 1
+        print("FAIL %s: no such case" % name)
     for name in manifest:
         if only and name not in only:
             continue
