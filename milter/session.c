@@ -78,12 +78,12 @@ static void msg_summary(struct tzm_conn *c)
 	gint64 ms = (g_get_monotonic_time() - m->t_start) / 1000;
 
 	tz_log(m->error[0] ? LOG_WARNING : LOG_INFO, m->env.queue_id,
-	       "%s client=%s[%s] from=<%s> rcpts=%u action=%s ref=%s stripped=%u "
+	       "%s client=%s[%s] from=<%s> rcpts=%u action=%s ref=%s stripped=%u hdrfix=%u "
 	       "in=%llu out=%llu spool=%s ms=%lld%s%s%s",
 	       m->env.direction == TZ_DIR_OUTBOUND ? "outbound" : "inbound",
 	       client, c->client_addr ? c->client_addr : "",
 	       from, m->env.rcpts->len, m->action, m->ref_id[0] ? m->ref_id : "-",
-	       m->stripped, (unsigned long long)m->bytes_in,
+	       m->stripped, m->headers_fixed, (unsigned long long)m->bytes_in,
 	       (unsigned long long)m->bytes_out, tz_spool_on_disk(m->spool) ? "disk" : "mem",
 	       /* A released mail skipped the policy verdicts: naming rules
 	        * that were held and then not applied would mislead. */

@@ -593,33 +593,50 @@ static void cs_jis(const struct cs_info *ci, const char *buf, size_t len,
 }
 
 /* Outlook Express wrote "unicode-1-1-utf-7" with ',' for '/' in the
- * base64 runs (as IMAP's modified UTF-7 does); when plain UTF-7 failed,
- * read it that way and keep whichever leaves fewer replacements. */
+ * base64 runs (as IMAP's modified UTF-7 does), and a shifted run may be
+ * wrapped across lines (a decoder that joins it shows what a strict one
+ * does not). Read it that way too — ',' as '/', line
+ * breaks inside a shifted run removed — and keep it unless it leaves more
+ * replacements: the text judged and scanned is the most a reader can get
+ * (encoders end a run before a line break, so real UTF-7 reads the same). */
 static void cs_utf7_retry(const char *buf, size_t len, GString *out, size_t old,
 			  struct tz_decode_info *info)
 {
-	char *copy = g_memdup2(buf, len);
+	GString *copy = g_string_sized_new(len);
 	GString *alt = g_string_new(NULL);
 	bool shifted = false;
 	unsigned r;
 	size_t k;
 
 	for (k = 0; k < len; k++) {
-		if (!shifted && copy[k] == '+')
+		char ch = buf[k];
+		if (!shifted && ch == '+') {
 			shifted = true;
-		else if (shifted && copy[k] == ',')
-			copy[k] = '/';
-		else if (shifted && !g_ascii_isalnum(copy[k]) && copy[k] != '/')
+		} else if (shifted && ch == ',') {
+			ch = '/';
+		} else if (shifted && (ch == '\r' || ch == '\n')) {
+			size_t n = k;
+			while (n < len && (buf[n] == '\r' || buf[n] == '\n'))
+				n++;
+			if (n < len && (g_ascii_isalnum(buf[n]) || buf[n] == '/' || buf[n] == '+'
+					|| buf[n] == ',')) {
+				k = n - 1;   /* the run goes on after the break */
+				continue;
+			}
 			shifted = false;
+		} else if (shifted && !g_ascii_isalnum(ch) && ch != '/') {
+			shifted = false;
+		}
+		g_string_append_c(copy, ch);
 	}
-	r = cs_iconv_decode(cs_find("utf-7"), "utf-7", copy, len, alt);
-	if (r < info->replaced) {
+	r = cs_iconv_decode(cs_find("utf-7"), "utf-7", copy->str, copy->len, alt);
+	if (r <= info->replaced) {
 		g_string_truncate(out, old);
 		g_string_append_len(out, alt->str, (gssize)alt->len);
 		info->replaced = r;
 	}
 	g_string_free(alt, TRUE);
-	g_free(copy);
+	g_string_free(copy, TRUE);
 }
 
 void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
@@ -654,7 +671,7 @@ void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
 
 	if (ci && ci->kind == K_WIDE) {
 		info->replaced = cs_iconv_decode(ci, canon, buf, len, out);
-		if (info->replaced > 0 && strcmp(canon, "utf-7") == 0)
+		if (strcmp(canon, "utf-7") == 0)
 			cs_utf7_retry(buf, len, out, old, info);
 		cs_set(info->used, canon);
 	} else if (!has8 && !esc) {

@@ -137,6 +137,9 @@ static const char *const strings[2][TZ_STR_COUNT] = {
 		"(名前なし)",
 		"なし",
 		"---------- 配送状態 ----------",
+		"[本文中の符号化されたファイル「%s」を取り除きました(参照番号: %s)]",
+		"※ 表示できる本文はありませんでした。取り除いた部分は上の一覧のとおりです。",
+		"※ HTML の中に隠されていたファイルを取り除きました(上の一覧のとおりです)。",
 	},
 	{
 		"---------- Forwarded message ----------",
@@ -145,6 +148,9 @@ static const char *const strings[2][TZ_STR_COUNT] = {
 		"(no name)",
 		"none",
 		"---------- Delivery status ----------",
+		"[encoded file \"%s\" removed from the text (reference: %s)]",
+		"Note: this mail had no text that could be shown; what was removed is listed above.",
+		"Note: files hidden inside the HTML were removed (listed above).",
 	},
 };
 
@@ -161,11 +167,13 @@ const char *tz_notice_reason(enum tz_notice_lang lang, enum tz_part_reason r)
 		"添付ファイル", "本文中の画像", "HTML 形式の本文(テキスト版をお届けしています)",
 		"電子署名", "Outlook 形式のデータ (winmail.dat)", "予定表データ",
 		"暗号化されたメール", "本文に埋め込まれたファイル (uuencode)", "テキスト化できない部分",
+		"本文中の符号化ファイル", "表示できない内容", "構造が不正な部分",
 	};
 	static const char *const en[] = {
 		"attachment", "image in the body", "HTML form of the body (text delivered)",
 		"digital signature", "Outlook data (winmail.dat)", "calendar data",
 		"encrypted message", "file embedded in the text (uuencode)", "content that cannot be text-ized",
+		"encoded file in the body text", "content that cannot be shown", "ambiguous MIME structure",
 	};
 	if ((unsigned)r >= G_N_ELEMENTS(ja))
 		r = TZ_REASON_OTHER;

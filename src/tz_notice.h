@@ -38,6 +38,9 @@ enum tz_notice_str {
 	TZ_STR_NO_NAME,              /* "(no name)" */
 	TZ_STR_NONE,                 /* "none" */
 	TZ_STR_REPORT_STATUS,        /* heading of delivery-status fields */
+	TZ_STR_ENCODED_REMOVED,      /* marker format: %s name, %s ref ("id#n") */
+	TZ_STR_NOTE_NO_TEXT,         /* note after the notice: nothing could be shown */
+	TZ_STR_NOTE_HIDDEN,          /* note after the notice: files hidden in HTML removed */
 	TZ_STR_COUNT
 };
 const char *tz_notice_string(enum tz_notice_lang lang, enum tz_notice_str s);

@@ -30,6 +30,9 @@ enum tz_part_reason {
 	TZ_REASON_ENCRYPTED,        /* the whole original: encrypted content */
 	TZ_REASON_UUENCODE,         /* uuencoded file inside a text body */
 	TZ_REASON_OTHER,            /* anything else that is not body text */
+	TZ_REASON_ENCODED_BLOCK,    /* an encoded file found in the final body text */
+	TZ_REASON_UNSHOWN,          /* content the body cannot show (not text, preamble, ...) */
+	TZ_REASON_AMBIGUOUS,        /* a MIME structure two readers could take two ways */
 };
 
 struct tz_part {

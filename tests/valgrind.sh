@@ -21,7 +21,7 @@ fi
 export G_SLICE=always-malloc G_DEBUG=gc-friendly
 
 for prog in corpus/test_corpus unit/test_engine unit/test_charset unit/test_header \
-            unit/test_html unit/test_sniff; do
+            unit/test_html unit/test_sniff unit/test_encscan; do
   bin=$build/tests/$prog
   log=$build/tests/$(basename "$prog").valgrind.log
   if [ ! -x "$bin" ]; then
