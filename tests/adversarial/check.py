@@ -132,7 +132,8 @@ def check_case(build, d, name, cache):
                     continue
                 hit = listed & ({p["sha256"]} | set(p["alt_sha256"]))
                 if not hit:
-                    fails.append("payload %s not listed (%d parts listed)" % (p["name"], len(listed)))
+                    fails.append("payload %s not listed: none of the %d listed parts has its SHA-256 or that of its "
+                                 "encoded form" % (p["name"], len(listed)))
                 elif not any(h in text for h in hit):
                     fails.append("payload %s in --json but its SHA-256 is not in the notice" % p["name"])
             if js.get("stripped", 0) < exp["min_listed"]:
