@@ -19,10 +19,54 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: textizectl convert [-c CONF] [--json] [FILE|-]\n"
+	fputs("usage: textizectl convert [-c CONF] [--json] [--parts DIR] [FILE|-]\n"
 	      "  Text-ize one message (FILE, or stdin when absent or '-') and print the new\n"
 	      "  message; --json prints a summary of charsets and stripped parts instead.\n"
-	      "  -c CONF takes the engine settings from CONF; without it, built-in defaults.\n", f);
+	      "  -c CONF takes the engine settings from CONF; without it, built-in defaults.\n"
+	      "  --parts DIR writes the decoded bytes of every stripped part to\n"
+	      "  DIR/part-NNN.bin (DIR must exist; existing files are not replaced).\n", f);
+}
+
+/* --parts: a part sink writing each stripped part to DIR/part-NNN.bin, the
+ * names the quarantine uses; the file is created new (O_EXCL), 0600. */
+struct parts_dir {
+	const char *dir;
+	FILE *f;
+};
+
+static int parts_begin(void *ctx, const struct tz_part *part, char *err, size_t errlen)
+{
+	struct parts_dir *pd = ctx;
+	char *path = g_strdup_printf("%s/part-%03u.bin", pd->dir, part->index);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	pd->f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (pd->f == NULL) {
+		tz_err(err, errlen, "cannot create %s: %s", path, g_strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	g_free(path);
+	return pd->f != NULL ? 0 : -1;
+}
+
+static int parts_write(void *ctx, const void *buf, size_t len, char *err, size_t errlen)
+{
+	struct parts_dir *pd = ctx;
+
+	if (fwrite(buf, 1, len, pd->f) != len)
+		return tz_err(err, errlen, "write error: %s", g_strerror(errno));
+	return 0;
+}
+
+static int parts_end(void *ctx, const struct tz_part *part, char *err, size_t errlen)
+{
+	struct parts_dir *pd = ctx;
+	int rc = fclose(pd->f);
+
+	(void)part;
+	pd->f = NULL;
+	return rc == 0 ? 0 : tz_err(err, errlen, "write error: %s", g_strerror(errno));
 }
 
 /* A seekable stream over the input; NULL with err on failure. */
@@ -76,12 +120,16 @@ int ctl_convert(int argc, char **argv)
 	char err[TZ_ERRLEN], id[TZ_ID_LEN];
 	bool json = false;
 	int rc = 1;
+	struct parts_dir pd = { NULL, NULL };
+	struct tz_part_sink sink = { &pd, parts_begin, parts_write, parts_end };
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
 			conf = argv[++i];
 		else if (strcmp(argv[i], "--json") == 0)
 			json = true;
+		else if (strcmp(argv[i], "--parts") == 0 && i + 1 < argc)
+			pd.dir = argv[++i];
 		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;
@@ -107,7 +155,7 @@ int ctl_convert(int argc, char **argv)
 	}
 	in = tz_engine_input(raw);   /* what the engine reads: header output must match */
 	tz_id_new(id);
-	if (tz_engine_convert(&opt, in, id, NULL, &res, err, sizeof(err)) != 0) {
+	if (tz_engine_convert(&opt, in, id, pd.dir ? &sink : NULL, &res, err, sizeof(err)) != 0) {
 		fprintf(stderr, "textizectl convert: %s: %s\n", path && strcmp(path, "-") ? path : "stdin", err);
 		goto out;
 	}
@@ -123,6 +171,8 @@ int ctl_convert(int argc, char **argv)
 		rc = 0;
 	}
 out:
+	if (pd.f != NULL)
+		fclose(pd.f);
 	tz_result_free(res);
 	if (in != NULL)
 		g_object_unref(in);

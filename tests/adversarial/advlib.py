@@ -30,6 +30,22 @@ SIGNATURES = [
 TEXTIZECTL = None
 
 
+PART_CAP = 4 * 1024 * 1024   # bytes of a stripped part the judge looks at
+
+
+def stored_payload(parts_hex, payload):
+    """Is payload kept in one of the stripped parts: its bytes as they are,
+    or what the judge's own decoders rebuild from a part's text?"""
+    for h in parts_hex:
+        b = bytes.fromhex(h)
+        if payload in b:
+            return True
+        for _, blob in recover(b.decode("latin-1")):
+            if payload in blob:
+                return True
+    return False
+
+
 def run_engine(build, path, cache=None):
     """Convert path twice (message and --json). Returns a dict:
     rc, out (bytes), stderr, json (dict or None), json_rc, secs, rss_kb."""
@@ -57,12 +73,21 @@ def run_engine(build, path, cache=None):
             elif line.startswith("Elapsed (wall clock) time"):
                 t = line.split(": ", 1)[1].split(":")
                 secs = sum(float(x) * 60 ** i for i, x in enumerate(reversed(t)))
-        pj = subprocess.run([ctl, "convert", "--json", path], capture_output=True)
+        # the stripped parts as the quarantine would keep them: where a
+        # payload went when it is not listed under its own SHA-256
+        pdir = os.path.join(td, "parts")
+        os.mkdir(pdir)
+        pj = subprocess.run([ctl, "convert", "--json", "--parts", pdir, path], capture_output=True)
+        parts = []
+        for name in sorted(os.listdir(pdir)):
+            with open(os.path.join(pdir, name), "rb") as f:
+                parts.append(f.read(PART_CAP).hex())
         try:
             js = json.loads(pj.stdout.decode("utf-8"))
         except ValueError:
             js = None
-    r = {"rc": p.returncode, "stderr": err, "json": js, "json_rc": pj.returncode, "secs": secs, "rss_kb": rss}
+    r = {"rc": p.returncode, "stderr": err, "json": js, "json_rc": pj.returncode, "secs": secs, "rss_kb": rss,
+         "parts": parts}
     if key:
         with open(key + ".res", "w") as f:
             json.dump(r, f)
@@ -136,6 +161,7 @@ def header_problems(hdr):
 # ------------------------------------------------------------------ decoders
 B64LINE = re.compile(r"^[A-Za-z0-9+/=_-]{8,}$")
 B64INLINE = re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}")
+WORDS = re.compile(r"(?<![A-Za-z0-9+/])(?:[A-Za-z0-9+/]{16,}+ ){4,}+[A-Za-z0-9+/]++={0,2}")
 B32RUN = re.compile(r"[A-Z2-7]{40,}=*")
 HEXRUN = re.compile(r"[0-9a-fA-F]{64,}")
 A85 = re.compile(r"<~(.*?)~>", re.S)
@@ -152,6 +178,12 @@ def variants(text):
     out = {"as-is": t}
     out["unindented"] = "\n".join(l.strip(" \t") for l in t.split("\n"))
     out["unquoted"] = "\n".join(re.sub(r"^(?:[ \t]*>)+[ \t]?", "", l).strip(" \t") for l in t.split("\n"))
+    lines = t.split("\n")
+    if sum(1 for l in lines if l.startswith("X")) >= 10:  # shell archive convention
+        out["shar"] = "\n".join(l[1:] if l.startswith("X") else l for l in lines)
+    nb = re.sub(r"\n[ \t]*\n(?=[A-Za-z0-9+/]{20,}={0,2}\n)", "\n", t)
+    if nb != t:  # base64 lines one paragraph each
+        out["no-blank-lines"] = nb
     z = t.translate(ZW)
     if z != t:
         out["no-zero-width"] = "\n".join(l.strip(" \t") for l in z.split("\n"))
@@ -192,6 +224,9 @@ def base64_runs(t):
         runs.append("".join(cur))
     runs = [r for r in runs if len(r) >= 40]
     runs += B64INLINE.findall(t)
+    # runs of 16+ base64 characters separated by single spaces (words)
+    # (anchored at a run's start and possessive: linear on a megabyte-long run)
+    runs += [w.replace(" ", "") for w in WORDS.findall(t)]
     return runs
 
 
@@ -343,15 +378,10 @@ def pasted_mime(t):
     return res
 
 
-def contains_payload(blob, payload, win=48, skip=192):
-    """payload, or any 48-byte window of it past its first 192 bytes (the
-    file headers gen.py's payloads share), is in blob: partial recovery
-    counts too."""
-    if payload in blob:
-        return True
-    if len(payload) < skip + 2 * win:
-        return False
-    return any(payload[i:i + win] in blob for i in range(skip, len(payload) - win + 1, win))
+def windows(payload, win=48, skip=192):
+    """The 48-byte windows of payload past its first 192 bytes (the file
+    headers gen.py's payloads share with each other)."""
+    return [payload[i:i + win] for i in range(skip, len(payload) - win + 1, win)]
 
 
 def signature(blob):

@@ -5,7 +5,8 @@ judge the output independently of the engine's code (issue 12, item 7).
 Usage: check.py BUILD_DIR CASE_DIR [--cache DIR] [--results FILE] [NAME...]
 
 Per case (CASE_DIR/NAME.eml with its NAME.json expectation, see gen.py):
- (a) no payload is recoverable from the delivered text or headers by the
+ (a) no payload is recoverable (whole, or half of it in 48-byte pieces past
+     its first 192 bytes, from one blob or several) from the delivered text or headers by the
      decoders in advlib.recover (GNU uudecode, base64 -d, gpg --dearmor,
      openssl base64, hexbin, xxd -r, yEnc, quoted-printable, percent,
      ascii85, base32, the email package on pasted MIME), nor is any decoded
@@ -29,10 +30,67 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import advlib  # noqa: E402
 
 OUT_FACTOR, OUT_CONST = 4, 256 * 1024
+# half a file is a file: the rest is guessed or patched
+RECOVERED_SHARE = 0.5
+JUDGE_CAP = 4 * 1024 * 1024
+
+
+def chunks(t, size=None, overlap=256 * 1024):
+    """The text in pieces of about JUDGE_CAP characters cut at line ends,
+    each overlapping the previous one: the decoders' memory stays bounded
+    on a 40 MB text, and no block is missed at a cut."""
+    size = size or JUDGE_CAP
+    if len(t) <= size + size // 2:
+        yield t
+        return
+    i = 0
+    while i < len(t):
+        j = min(len(t), i + size)
+        if j < len(t):
+            k = t.rfind("\n", i + size // 2, j)
+            j = k + 1 if k >= 0 else j
+        yield t[max(0, i - overlap):j]
+        i = j
+
+
+def judge(surface, t, payloads):
+    """(a): the share of each payload the decoders rebuild from t (whole, or
+    its windows over all blobs: pieces a recipient can join), and any blob
+    that is a file with a known signature."""
+    fails = []
+    state = {pname: [set(), False, None] for pname, _ in payloads}
+    sig_hit = None
+    for c in chunks(t):
+        blobs = advlib.recover(c)
+        for pname, pb in payloads:
+            st, ws = state[pname], advlib.windows(pb)
+            for method, blob in blobs:
+                if pb in blob:
+                    st[1], st[2] = True, st[2] or method
+                for i, w in enumerate(ws):
+                    if i not in st[0] and w in blob:
+                        st[0].add(i)
+                        st[2] = st[2] or method
+        for method, blob in blobs:
+            sig = None if method.startswith("raw text") else advlib.signature(blob)
+            if sig and sig_hit is None:
+                sig_hit = "a %s file recovered from %s by %s" % (sig, surface, method)
+    hit = False
+    for pname, pb in payloads:
+        found, whole, method = state[pname]
+        ws = advlib.windows(pb)
+        share = 1.0 if whole else (len(found) / len(ws) if ws else 0.0)
+        if share >= RECOVERED_SHARE:
+            hit = True
+            fails.append("payload %s recovered from %s by %s (%d%%)" % (pname, surface, method, share * 100))
+    if sig_hit and not hit:
+        fails.append(sig_hit)
+    return fails
 
 
 def check_case(build, d, name, cache):
@@ -52,25 +110,18 @@ def check_case(build, d, name, cache):
         fails.append("peak RSS %d MB > %d MB" % (r["rss_kb"] // 1024, exp["max_rss_mb"]))
     if converted:
         out = r["out"]
-        if len(out) > OUT_FACTOR * exp["input_size"] + OUT_CONST:
+        oversize = len(out) > OUT_FACTOR * exp["input_size"] + OUT_CONST
+        if oversize:
             fails.append("output %d bytes for %d input" % (len(out), exp["input_size"]))
         hdr, _ = advlib.split_output(out)
         fails += advlib.header_problems(hdr)
         htext, text, probs = advlib.delivered(out)
         fails += probs
         payloads = [(p["name"], bytes.fromhex(p["hex"])) for p in exp["payloads"]]
-        seen = set()
+        if oversize and len(text) > 2 * JUDGE_CAP:  # already failed: keep the judge bounded
+            text = text[:JUDGE_CAP] + "\n" + text[-JUDGE_CAP:]
         for surface, t in (("text", text), ("headers", htext)):
-            for method, blob in advlib.recover(t):
-                for pname, pb in payloads:
-                    if (pname, surface) not in seen and advlib.contains_payload(blob, pb):
-                        seen.add((pname, surface))
-                        fails.append("payload %s recovered from %s by %s" % (pname, surface, method))
-                sig = None if method.startswith("raw text") else advlib.signature(blob)
-                if sig and ("sig", sig, surface) not in seen and not any(
-                        (pn, surface) in seen for pn, _ in payloads):
-                    seen.add(("sig", sig, surface))
-                    fails.append("a %s file recovered from %s by %s" % (sig, surface, method))
+            fails += judge(surface, t, payloads)
         js = r["json"]
         # convert and convert --json are two runs with two entry ids: the
         # notice's 参照番号 use the id of the text run (its X-Textize field).
@@ -85,7 +136,12 @@ def check_case(build, d, name, cache):
                     continue
                 hit = listed & ({p["sha256"]} | set(p["alt_sha256"]))
                 if not hit:
-                    fails.append("payload %s not listed (%d parts listed)" % (p["name"], len(listed)))
+                    # listed inside a part (an ambiguous structure, a block
+                    # decoded another way): the payload must be in that part
+                    pb = bytes.fromhex(p["hex"])
+                    if not advlib.stored_payload(r.get("parts", []), pb):
+                        fails.append("payload %s not listed: no listed part has its SHA-256 or that of its encoded "
+                                     "form, and none of the %d parts holds it" % (p["name"], len(listed)))
                 elif not any(h in text for h in hit) and not any(
                         ref and re.search(re.escape("%s#%s" % (ref, q.get("index"))) + r"(?![0-9])", text)
                         for q in js.get("parts", []) if q.get("sha256") in hit):
@@ -134,6 +190,9 @@ def main():
         manifest = json.load(f)
     passed = failed = 0
     rows = []
+    for name in sorted(only - set(manifest)):  # a name that is no case must not look like a pass
+        failed += 1
+        print("FAIL %s: no such case" % name)
     for name in manifest:
         if only and name not in only:
             continue

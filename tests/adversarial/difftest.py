@@ -34,6 +34,7 @@ import re
 import sys
 import unicodedata
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import advlib  # noqa: E402
 

@@ -823,41 +823,98 @@ def gen_inv():
         + "</pre></body></html>\n", [("payload", d, True)])
 
 
+def gen_inv2():
+    """Item 8, once more as the attacker: places where the engine itself
+    prints attacker bytes (link targets, alt text), payloads cut into runs
+    too short to look like a file, and text-only file formats."""
+    d = pe("blank-lines")
+    add("inv-base64-blank-line-runs", "invented", hdrs("blank runs") + "\n" + TEXT
+        + "\n\n".join(b64(d).splitlines()) + "\n", [("payload", d, True, [b64(d).encode()])],
+        note="every base64 line a paragraph of its own: base64 -d -i on the whole still decodes it")
+    d = pe("short-runs")
+    s64 = base64.b64encode(d).decode()
+    add("inv-base64-words", "invented", hdrs("words") + "\n" + TEXT
+        + " ".join(s64[i:i + 36] for i in range(0, len(s64), 36)) + "\n", [("payload", d, True)],
+        note="runs of 36 characters separated by single spaces")
+    d = pe("shar")
+    shar = ("#!/bin/sh\n# This is a shell archive.\nsed 's/^X//' > file.uue << 'SHAR_EOF'\n"
+            + "".join("X" + l + "\n" for l in uuencode(d).splitlines()) + "SHAR_EOF\nuudecode file.uue\n")
+    add("inv-shar-x-prefixed-uu", "invented", hdrs("shar") + "\n" + shar, [("payload", d, True)],
+        note="a shell archive: sed strips the X, uudecode rebuilds the file")
+    d = pe("href-b64")
+    u = "https://evil.example/dl?f=" + base64.urlsafe_b64encode(d).decode()
+    add("inv-link-target-base64", "invented", hdrs("href", "text/html; charset=utf-8") + "\n"
+        + '<p><a href="%s">download</a></p>\n' % u, [("payload", d, True, [u.encode()])],
+        note="the engine prints link targets: the target carries the file")
+    d = pe("alt-b64")
+    add("inv-img-alt-base64", "invented", hdrs("alt", "text/html; charset=utf-8") + "\n"
+        + '<p><img src="cid:x" alt="%s"></p>\n' % base64.b64encode(d).decode(), [("payload", d, True)])
+    d = pe("title-attr")
+    add("inv-title-attr-base64", "invented", hdrs("title attr", "text/html; charset=utf-8") + "\n"
+        + '<p title="%s">hello</p>\n' % base64.b64encode(d).decode(), [("payload", d, False)])
+    pdfa = (b"%PDF-1.1\n1 0 obj<</Type/Catalog/Pages 2 0 R/OpenAction 4 0 R>>endobj\n"
+            b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R>>endobj\n"
+            b"4 0 obj<</S/JavaScript/JS(app.alert\\('ascii-pdf'\\))>>endobj\n"
+            + b"% " + filler("ascii-pdf", 300).hex().encode() + b"\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+    add("inv-ascii-pdf-as-text", "invented", hdrs("ascii pdf", "text/plain; charset=us-ascii", "7bit").encode()
+        + b"\n" + pdfa, [("pdf", pdfa, True)],
+        note="a PDF written entirely in printable ASCII, declared text/plain: file bytes shown as text")
+    d = zipf("zip-in-utf16")
+    add("inv-latin1-zip-shown", "invented", hdrs("latin1 zip", "text/plain; charset=iso-8859-1", "quoted-printable")
+        + "\n" + qp_all(d), [("zip", d, True, [qp_all(d).encode()])],
+        note="QP of a ZIP labelled latin-1: every byte maps to a character, so the text is the file")
+    d = pe("b64-in-subject-of-dsn")
+    add("inv-base64-mixed-case-armor", "invented", hdrs("armor case") + "\n" + TEXT
+        + armor(d, "pgp message").replace("-----BEGIN pgp", "-----BEGIN PGP").replace("-----END pgp", "-----END PGP"),
+        [("payload", d, True)])
+    d = pe("uu-dos-eof")
+    add("inv-uu-with-ctrl-z", "invented", hdrs("ctrl z") + "\n" + TEXT + uuencode(d).replace("end\n", "end\n\x1a"),
+        [("payload", d, True)])
+    d = pe("two-alts")
+    add("inv-alternative-three", "invented", hdrs("alts", "multipart/alternative; boundary=b1") + "\n"
+        + mp([part("text/plain", "Visible\n"), part("text/html", "<p>Visible</p>"),
+              part("application/octet-stream", b64(d), "base64")]), [("payload", d, True)],
+        note="a non-text alternative must be listed, never silently dropped with the others")
+
+
 # ---------------------------------------------------------------- cost
 def gen_cost(quick):
+    # refused (the configured error action) or converted within the output
+    # and memory bounds; converted, the text after the bomb is shown or
+    # something is listed: nothing is lost silently
+    E = dict(outcome="either", max_rss_mb=256, shown_or_listed=["COSTBOMB-END"])
     # nested blockquotes around a pre of many short lines
     depth, lines = (300, 1000000) if not quick else (100, 50000)
-    html = "<html><body>" + "<blockquote>" * depth + "<pre>" + "a\n" * lines + "</pre>" + "</blockquote>" * depth + "</body></html>\n"
-    add("cost-blockquote-pre", "cost", hdrs("bq", "text/html; charset=us-ascii") + "\n" + html, outcome="either",
-        max_rss_mb=256)
+    html = "<html><body>" + "<blockquote>" * depth + "<pre>" + "a\n" * lines + "COSTBOMB-END\n</pre>" + "</blockquote>" * depth + "</body></html>\n"
+    add("cost-blockquote-pre", "cost", hdrs("bq", "text/html; charset=us-ascii") + "\n" + html, **E)
     n = 40 * 1024 * 1024 if not quick else 1024 * 1024
     line = ("\xe9" * 70 + "\n").encode("latin-1")
-    body = line * (n // len(line))
+    body = line * (n // len(line)) + b"COSTBOMB-END\n"
     add("cost-8bit-as-ascii", "cost", hdrs("8bit", "text/plain; charset=us-ascii", "8bit").encode() + b"\n" + body,
-        outcome="either", max_rss_mb=256)
-    add("cost-long-line", "cost", hdrs("long line") + "\n" + "x" * (20_000_000 if not quick else 500_000) + "\n",
-        outcome="either", max_rss_mb=256)
+        **E)
+    add("cost-long-line", "cost", hdrs("long line") + "\n" + "x" * (20_000_000 if not quick else 500_000) + " COSTBOMB-END\n",
+        **E)
     m = "hi\n"
     for i in range(2000 if not quick else 300):
         m = "--n%d\nContent-Type: multipart/mixed; boundary=n%d\n\n%s--n%d--\n" % (i + 1, i, m if i else
-                                                                                   "--n0\nContent-Type: text/plain\n\nbottom\n--n0--\n", i + 1)
+                                                                                   "--n0\nContent-Type: text/plain\n\nCOSTBOMB-END\n--n0--\n", i + 1)
     add("cost-deep-multipart", "cost", hdrs("deep", "multipart/mixed; boundary=n%d" % (2000 if not quick else 300))
-        + "\n" + m, outcome="either", max_rss_mb=256)
+        + "\n" + m, **E)
     k = 20000 if not quick else 2000
     add("cost-many-parts", "cost", hdrs("many", "multipart/mixed; boundary=b1") + "\n"
-        + mp([part("text/plain", "p%d\n" % i) for i in range(k)]), outcome="either", max_rss_mb=256)
-    add("cost-many-uu-begins", "cost", hdrs("begins") + "\n" + "begin 644 x\n`\nend\n" * (100000 if not quick else 5000),
-        outcome="either", max_rss_mb=256)
-    add("cost-nested-divs", "cost", hdrs("divs", "text/html") + "\n" + "<div>" * (200000 if not quick else 20000) + "x",
-        outcome="either", max_rss_mb=256)
+        + mp([part("text/plain", "p%d\n" % i) for i in range(k)] + [part("text/plain", "COSTBOMB-END\n")]), **E)
+    add("cost-many-uu-begins", "cost", hdrs("begins") + "\n" + "begin 644 x\n`\nend\n" * (100000 if not quick else 5000)
+        + "COSTBOMB-END\n", **E)
+    add("cost-nested-divs", "cost", hdrs("divs", "text/html") + "\n" + "<div>" * (200000 if not quick else 20000) + "COSTBOMB-END",
+        **E)
     add("cost-qp-soft-breaks", "cost", hdrs("qp", "text/plain", "quoted-printable") + "\n" + "=\n" * (2000000 if not quick else 100000),
         outcome="either", max_rss_mb=256)
     add("cost-xml-entities", "cost", hdrs("ent", "text/html") + "\n" + '<!DOCTYPE html [<!ENTITY a "aaaaaaaaaa">'
         + "".join('<!ENTITY %s "%s">' % (chr(98 + i), ("&%s;" % chr(97 + i)) * 10) for i in range(8))
         + ']><html><body><p>&i;</p></body></html>\n', outcome="either", max_rss_mb=256)
     add("cost-many-links", "cost", hdrs("links", "text/html") + "\n"
-        + '<a href="https://evil.example/">https://www.city.example.lg.jp/</a>\n' * (100000 if not quick else 5000),
-        outcome="either", max_rss_mb=256)
+        + '<a href="https://evil.example/">https://www.city.example.lg.jp/</a>\n' * (100000 if not quick else 5000)
+        + "<p>COSTBOMB-END</p>\n", **E)
 
 
 def main():
@@ -868,7 +925,7 @@ def main():
         sys.exit("usage: gen.py [--quick] OUTDIR")
     out = args[0]
     os.makedirs(out, exist_ok=True)
-    for g in (gen_uu, gen_enc, gen_mime, gen_html, gen_hdr, gen_inv):
+    for g in (gen_uu, gen_enc, gen_mime, gen_html, gen_hdr, gen_inv, gen_inv2):
         g()
     gen_cost(quick)
     names = set()
