@@ -44,6 +44,29 @@ static bool is_prefix_char(char c)
 	return c == ' ' || c == '\t' || c == '>' || c == '|' || c == '\r';
 }
 
+/* A shell archive (shar) writes each line of a uuencoded file behind an
+ * 'X' (unpacked with sed 's/^X//'): "Xbegin 644 name", "XM" + 60, "X`",
+ * "Xend", and a last data line whose length character matches its length.
+ * That X is a prefix like a quote mark; prose starting with X is none of
+ * these shapes. */
+static bool shar_line(const char *t, size_t c, size_t e)
+{
+	size_t n = e - c, want;
+
+	if (n < 2 || t[c] != 'X')
+		return false;
+	if ((n >= 8 && memcmp(t + c + 1, "begin ", 6) == 0) || (n == 4 && memcmp(t + c + 1, "end", 3) == 0)
+	    || (n == 2 && (t[c + 1] == '`' || t[c + 1] == ' ')))
+		return true;
+	if (t[c + 1] < ' ' + 1 || t[c + 1] > 'M')
+		return false;
+	want = ((size_t)(t[c + 1] - ' ') + 2) / 3 * 4;   /* characters after the length one */
+	for (size_t i = c + 2; i < e; i++)
+		if (t[i] < ' ' || t[i] > '`')
+			return false;
+	return n - 2 >= want && n - 2 <= want + 2;
+}
+
 void enc_line_at(const char *t, size_t len, size_t off, struct enc_line *ln)
 {
 	const char *nl = memchr(t + off, '\n', len - off);
@@ -58,6 +81,8 @@ void enc_line_at(const char *t, size_t len, size_t off, struct enc_line *ln)
 	while (ln->cend > ln->c && (t[ln->cend - 1] == ' ' || t[ln->cend - 1] == '\t' ||
 				    t[ln->cend - 1] == '\r'))
 		ln->cend--;
+	if (shar_line(t, ln->c, ln->cend))
+		ln->c++;
 }
 
 struct tz_enc_block *enc_add(struct enc_scan *s, size_t start, size_t stop,

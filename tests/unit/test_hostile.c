@@ -381,6 +381,23 @@ static void test_header_payload(void **state)
 	g_string_free(m, TRUE);
 }
 
+static void test_shar_uuencode(void **state)
+{
+	struct tz_result *r;
+	char *t;
+	(void)state;
+	/* a shell archive writes every uuencoded line behind an 'X' */
+	r = convert(HDR "Content-Type: text/plain\n\nunpack with sh:\n"
+		    "sed 's/^X//' << 'SHAR_EOF' > a.uu\nXbegin 644 a.bin\nX#86)C\nX`\nXend\nSHAR_EOF\n");
+	t = text_of(r);
+	assert_int_equal(r->parts->len, 1);
+	assert_int_equal(part(r, 0)->reason, TZ_REASON_ENCODED_BLOCK);
+	assert_int_equal(part(r, 0)->size, 3);   /* "abc" */
+	assert_null(strstr(t, "X#86)C"));
+	g_free(t);
+	tz_result_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_header_hygiene),
 		cmocka_unit_test(test_header_long_line),
 		cmocka_unit_test(test_header_payload),
+		cmocka_unit_test(test_shar_uuencode),
 	};
 	tz_engine_global_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
