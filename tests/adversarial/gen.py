@@ -207,11 +207,33 @@ def hdrs(subject, ctype="text/plain; charset=us-ascii", cte=None, extra=""):
     return h + extra
 
 
+# Cases whose payload bytes the message's own transport or rendering
+# alters before any reader sees them: 8-bit yEnc read through a Latin-1
+# label (C1 bytes and soft hyphens are no text), '<<' of text/enriched,
+# UTF-7 wrapped inside shifted runs, CR CR LF line ends, UTF-7 HTML. What
+# a reader gets cannot rebuild the file (check (a) still decides that) and
+# the engine must list the block (at least one part), but the part holds
+# the text as read, not the sender's exact bytes: the exact bytes are in
+# the quarantined original. Not "listed under its SHA-256" for these.
+ALTERED_BY_TRANSPORT = {
+    "enc-yenc-pe": "8-bit yEnc under a Latin-1 label",
+    "enc-yenc-pe-utf8-label": "8-bit yEnc under a Latin-1 label",
+    "uu-text-enriched": "text/enriched doubles '<'",
+    "uu-utf7-hidden": "UTF-7 wrapped inside shifted runs",
+    "mime-cr-cr-lf": "CR CR LF line ends",
+    "inv-html-meta-charset-utf7": "UTF-7 HTML by <meta>",
+}
+
+
 def add(name, cls, raw, payloads=(), outcome="convert", min_listed=0, absent=(), present=(),
         max_rss_mb=None, note="", absent_header=(), shown_or_listed=()):
     """Register a case. payloads: (label, bytes, listed, [alternative raw forms])."""
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogateescape")
+    if name in ALTERED_BY_TRANSPORT:
+        payloads = [(p[0], p[1], False) + tuple(p[3:]) for p in payloads]
+        min_listed = max(min_listed, 1)
+        note = (note + "; " if note else "") + "bytes altered in transport: " + ALTERED_BY_TRANSPORT[name]
     pl = []
     for p in payloads:
         label, data, listed = p[0], p[1], p[2]
