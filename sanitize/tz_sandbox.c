@@ -181,6 +181,9 @@ static char **bwrap_argv(const struct tz_sandbox_job *job, int seccomp_fd)
 		g_free(base);
 	}
 	add3(a, "--bind", job->outdir, TZ_SANDBOX_OUT);
+	/* the sandbox's own root holds only mount points: read-only, so the
+	 * output directory and /tmp are the only places it can write */
+	add3(a, "--remount-ro", "/", NULL);
 	add3(a, "--chdir", TZ_SANDBOX_OUT, NULL);
 	add(a, "--clearenv");
 	add3(a, "--setenv", "PATH", "/usr/bin:/bin");
@@ -197,9 +200,9 @@ static char **bwrap_argv(const struct tz_sandbox_job *job, int seccomp_fd)
 	return (char **)g_ptr_array_free(a, FALSE);
 }
 
-static void set_limit(int res, uint64_t v)
+static void set_limit(int res, uint64_t v, uint64_t hard)
 {
-	struct rlimit r = { (rlim_t)v, (rlim_t)v };
+	struct rlimit r = { (rlim_t)v, (rlim_t)hard };
 
 	if (setrlimit(res, &r) != 0)
 		_exit(126);
@@ -220,12 +223,14 @@ static void child(char **argv, const struct tz_sandbox_limits *l, int seccomp_fd
 	for (int fd = 3; fd < 1024; fd++)
 		if (fd != seccomp_fd)
 			close(fd);
-	set_limit(RLIMIT_CPU, l->cpu_s);
-	set_limit(RLIMIT_AS, l->mem_bytes);
-	set_limit(RLIMIT_FSIZE, l->fsize_bytes);
-	set_limit(RLIMIT_NPROC, l->nproc);
-	set_limit(RLIMIT_NOFILE, l->nofile);
-	set_limit(RLIMIT_CORE, 0);
+	/* CPU: SIGXCPU at the soft limit (reported as such), SIGKILL a
+	 * second later for a converter that catches it */
+	set_limit(RLIMIT_CPU, l->cpu_s, l->cpu_s + 1);
+	set_limit(RLIMIT_AS, l->mem_bytes, l->mem_bytes);
+	set_limit(RLIMIT_FSIZE, l->fsize_bytes, l->fsize_bytes);
+	set_limit(RLIMIT_NPROC, l->nproc, l->nproc);
+	set_limit(RLIMIT_NOFILE, l->nofile, l->nofile);
+	set_limit(RLIMIT_CORE, 0, 0);
 	signal(SIGPIPE, SIG_DFL);
 	execv(argv[0], argv);
 	_exit(127);
