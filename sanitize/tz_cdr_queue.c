@@ -219,6 +219,36 @@ out:
 	return rc;
 }
 
+/* SanitizedDelivery auto: when every part of the entry is decided, send
+ * its sanitized copies that have not gone out yet. A failure is logged and
+ * leaves the copies for queue release: it must not stop the sanitizing. */
+static void deliver(const struct tz_cdr_queue *q, const char *id)
+{
+	struct tz_meta *m = tz_store_meta_read(q->st, id, NULL, 0);
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(unsigned));
+	char err[TZ_ERRLEN];
+	int open_parts = 0;
+
+	for (guint i = 0; m && i < m->parts->len; i++) {
+		struct tz_meta_part *p = g_ptr_array_index(m->parts, i);
+		if (strcmp(p->state, TZ_STATE_PENDING) == 0 || waiting(p))
+			open_parts = 1;
+		else if (strcmp(p->state, TZ_STATE_SANITIZED) == 0)
+			g_array_append_val(a, p->index);
+	}
+	if (m && !open_parts && a->len > 0) {
+		if (tz_queue_release(q->deliver, id, (const unsigned *)(void *)a->data, a->len, NULL,
+				     "sanitizer", 0, err, sizeof err) == 0)
+			tz_log(LOG_INFO, id, "%u sanitized copies delivered to the original recipients",
+			       a->len);
+		else
+			tz_log(LOG_ERR, id, "sanitized copies not delivered (%s): they wait for "
+			       "textizectl queue release", err);
+	}
+	g_array_free(a, TRUE);
+	tz_meta_free(m);
+}
+
 int tz_cdr_queue_entry(const struct tz_cdr_queue *q, const char *id, unsigned *done,
 		       char *err, size_t errlen)
 {
@@ -242,6 +272,8 @@ int tz_cdr_queue_entry(const struct tz_cdr_queue *q, const char *id, unsigned *d
 		else if (r > 0)
 			(*done)++;
 	}
+	if (rc == 0 && todo->len > 0 && q->deliver)
+		deliver(q, id);
 	g_array_free(todo, TRUE);
 	return rc;
 }

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include "tz_cdr.h"
+#include "tz_queue.h"
 
 struct tz_store;
 struct tz_audit;
@@ -25,6 +26,11 @@ struct tz_cdr_queue {
 	struct tz_audit *audit;     /* required: every decision is audited */
 	struct tz_index *ix;        /* NULL = no index */
 	struct tz_cdr_opts opts;
+	/* SanitizedDelivery auto: once no part of an entry waits any more
+	 * (for the scanner or for this worker), its sanitized copies are
+	 * released to the original recipients through this queue (release
+	 * command and key); NULL = no delivery (approve, off). */
+	const struct tz_queue *deliver;
 };
 
 /* Sanitize the waiting parts of one entry. Returns 0, or -1 with err (a

@@ -94,6 +94,7 @@ struct tz_config {
 	unsigned sanitize_timeout;    /* SanitizeTimeout, seconds */
 	size_t sanitize_memory;       /* SanitizeMemoryLimit */
 	size_t sanitize_max_input;    /* SanitizeMaxInputSize */
+	char *sanitized_delivery;     /* SanitizedDelivery: off | auto | approve */
 	/* policy (issue 4): see tz_policy.h */
 	GPtrArray *internal_domains;  /* InternalDomains, lower-case; empty = LocalDomains */
 	char *relay_action;           /* RelayAction: reject | tempfail */

@@ -212,12 +212,43 @@ static const char *safe_type(const char *t)
 	return t;
 }
 
-/* RFC 2231 filename*=UTF-8''... */
+/* A sanitized copy is another file than the original (見積書.xlsx became a
+ * PDF): its type and extension come from the copy's stored name
+ * ("part-002.sanitized-TAG.pdf", made by the sanitizer), never from the
+ * sender. NULL when p has no copy of a known kind. */
+static const struct { const char *ext, *type; } copy_kinds[] = {
+	{ ".pdf", "application/pdf" },
+	{ ".png", "image/png" },
+	{ ".txt", "text/plain; charset=UTF-8" },
+	{ ".csv", "text/csv; charset=UTF-8" },
+};
+
+static int copy_kind(const struct tz_meta_part *p)
+{
+	const char *dot = p->sanitized_file ? strrchr(p->sanitized_file, '.') : NULL;
+
+	for (size_t i = 0; dot && i < G_N_ELEMENTS(copy_kinds); i++)
+		if (strcmp(dot, copy_kinds[i].ext) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* RFC 2231 filename*=UTF-8''... ; a sanitized copy keeps the name with
+ * its extension replaced. */
 static char *filename_param(const struct tz_meta_part *p)
 {
 	GString *s = g_string_new("UTF-8''");
-	char *fallback = g_strdup_printf("part-%03u.bin", p->index);
+	char *fallback = g_strdup_printf("part-%03u.bin", p->index), *renamed = NULL;
 	const unsigned char *c = (const unsigned char *)(p->filename && *p->filename ? p->filename : fallback);
+	int k = copy_kind(p);
+
+	if (k >= 0) {
+		const char *dot = strrchr((const char *)c, '.');
+		size_t keep = dot && dot != (const char *)c ? (size_t)(dot - (const char *)c)
+							     : strlen((const char *)c);
+		renamed = g_strdup_printf("%.*s%s", (int)keep, (const char *)c, copy_kinds[k].ext);
+		c = (const unsigned char *)renamed;
+	}
 
 	for (; *c; c++) {
 		if (g_ascii_isalnum(*c) || strchr("!#$&+-.^_`|~", *c))
@@ -226,6 +257,7 @@ static char *filename_param(const struct tz_meta_part *p)
 			g_string_append_printf(s, "%%%02X", *c);
 	}
 	g_free(fallback);
+	g_free(renamed);
 	return g_string_free(s, FALSE);
 }
 
@@ -242,7 +274,8 @@ static int write_attachment(struct mail_out *o, struct tz_store *st, const struc
 
 	hdr = g_strdup_printf("--%s\nContent-Type: %s\nContent-Transfer-Encoding: base64\n"
 			      "Content-Disposition: attachment; filename*=%s\n\n",
-			      boundary, safe_type(p->detected_type), fn);
+			      boundary, copy_kind(p) >= 0 ? copy_kinds[copy_kind(p)].type
+			      : safe_type(p->detected_type), fn);
 	puts_(o, hdr);
 	o->b64_state = o->b64_save = 0;
 	EVP_DigestInit_ex(o->md, EVP_sha256(), NULL);
@@ -264,9 +297,58 @@ out:
 	return rc;
 }
 
-static void write_note(struct mail_out *o, const struct tz_meta *m, const char *plist)
+/* True when every listed part goes out as a sanitized copy. */
+static int all_sanitized(const struct tz_meta *m, const unsigned *parts, unsigned n)
 {
-	char *text = g_strdup_printf(
+	for (unsigned i = 0; i < n; i++) {
+		const struct tz_meta_part *p = tz_meta_part_get(m, parts[i]);
+		if (p == NULL || p->sanitized_file == NULL)
+			return 0;
+	}
+	return n > 0;
+}
+
+/* The note of a delivery of sanitized copies: what the original mail was,
+ * what is attached, and what was not and whom to ask. */
+static char *sanitized_note(const struct tz_meta *m, const unsigned *parts, unsigned n)
+{
+	GString *s = g_string_new(NULL);
+	unsigned held = 0;
+
+	g_string_append_printf(s,
+		"このメールは、インターネットから届いた次のメールの添付ファイルを無害化（画像化・\n"
+		"再変換）して届けるものです。マクロ、スクリプト、リンク等は取り除かれています。\n\n"
+		"  元の差出人: %s\n  元の件名: %s\n  参照番号: %s\n\n無害化したファイル:\n",
+		*m->sender ? m->sender : "<>", m->subject ? m->subject : "", m->id);
+	for (unsigned i = 0; i < n; i++) {
+		const struct tz_meta_part *p = tz_meta_part_get(m, parts[i]);
+		g_string_append_printf(s, "  %u. %s\n", p->index, p->filename ? p->filename : "(名前なし)");
+	}
+	for (guint i = 0; i < m->parts->len; i++) {
+		const struct tz_meta_part *p = g_ptr_array_index(m->parts, i);
+		int listed = 0;
+		for (unsigned k = 0; k < n; k++)
+			listed |= parts[k] == p->index;
+		if (listed || strcmp(p->state, TZ_STATE_RELEASED) == 0)
+			continue;
+		if (held++ == 0)
+			g_string_append(s, "\n無害化できず届けていないファイル:\n");
+		g_string_append_printf(s, "  %u. %s（%s%s%s）\n", p->index,
+				       p->filename ? p->filename : "(名前なし)", p->state,
+				       p->note ? ": " : "", p->note ? p->note : "");
+	}
+	if (held)
+		g_string_append_printf(s, "\n原本が必要な場合は、参照番号 %s を添えて情報セキュリティ\n"
+				       "担当者にお問い合わせください。\n", m->id);
+	g_string_append_printf(s, "\nThis message delivers sanitized copies (rendered to images or\n"
+			       "re-encoded) of the attachments of the mail above, reference %s.\n", m->id);
+	return g_string_free(s, FALSE);
+}
+
+static void write_note(struct mail_out *o, const struct tz_meta *m, const char *plist,
+		       const unsigned *parts, unsigned n)
+{
+	char *text = all_sanitized(m, parts, n) ? sanitized_note(m, parts, n) : g_strdup_printf(
 		"このメールは、無害化キューで保留されていた添付ファイルを、情報セキュリティ担当者の\n"
 		"確認を経て届けるものです。\n\n"
 		"  参照ID / reference: %s\n  部分 / part(s): %s\n  元の差出人 / sender: %s\n"
@@ -295,7 +377,7 @@ static int write_body(struct mail_out *o, struct tz_store *st, const struct tz_m
 
 	puts_(o, h);
 	g_free(h);
-	write_note(o, m, plist);
+	write_note(o, m, plist, parts, n);
 	for (unsigned i = 0; i < n; i++) {
 		const struct tz_meta_part *p = tz_meta_part_get(m, parts[i]);
 		if (p == NULL)
@@ -321,10 +403,11 @@ static char *hsafe(const char *v)
 }
 
 static char *header_block(const struct tz_meta *m, const char *from, const char *to,
-			  const char *boundary, const char *marker)
+			  const char *boundary, const char *marker, int sanitized)
 {
 	GString *s = g_string_new(NULL);
-	char *subj_raw = g_strdup_printf("[解放/released] %s", m->subject ? m->subject : "");
+	char *subj_raw = g_strdup_printf("%s %s", sanitized ? "[無害化済み/sanitized]"
+					 : "[解放/released]", m->subject ? m->subject : "");
 	char *subj = g_mime_utils_header_encode_text(NULL, subj_raw, "utf-8");
 	char date[64], rnd[8], hex[17];
 	time_t now = time(NULL);
@@ -405,7 +488,7 @@ int tz_release_write_mail(struct tz_store *st, const struct tz_meta *m, const un
 		tz_err(err, errlen, "cannot make the release marker");
 		goto out;
 	}
-	hdr = header_block(m, from, to, boundary, marker);
+	hdr = header_block(m, from, to, boundary, marker, all_sanitized(m, parts, n));
 	if (tz_write_all(outfd, hdr, strlen(hdr)) < 0 || copy_fd(o.fd, outfd) < 0) {
 		tz_err(err, errlen, "writing the release mail: %s", strerror(errno));
 		goto out;

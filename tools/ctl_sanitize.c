@@ -6,12 +6,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "ctl.h"
 #include "ctl_qenv.h"
 #include "tz_cdr_queue.h"
+#include "tz_crypt.h"
 #include "tz_util.h"
 
 static volatile sig_atomic_t stop_sanitize;
@@ -25,7 +27,7 @@ static void on_term(int sig)
 int ctl_sanitize(struct ctl_qenv *e, const char *id, int watch, const char *interval_s)
 {
 	const struct tz_config *c = e->cfg;
-	struct tz_cdr_queue q = { e->st, e->audit, e->ix, { 0 } };
+	struct tz_cdr_queue q = { e->st, e->audit, e->ix, { 0 }, NULL };
 	unsigned interval = interval_s ? (unsigned)strtoul(interval_s, NULL, 10) : 10, n;
 	char err[TZ_ERRLEN];
 	int rc = 0;
@@ -39,6 +41,18 @@ int ctl_sanitize(struct ctl_qenv *e, const char *id, int watch, const char *inte
 	q.opts.timeout_s = c->sanitize_timeout ? c->sanitize_timeout : 120;
 	q.opts.mem_bytes = c->sanitize_memory;
 	q.opts.max_input = c->sanitize_max_input;
+	if (c->sanitized_delivery && strcmp(c->sanitized_delivery, "auto") == 0) {
+		if (c->release_key_file == NULL) {
+			fprintf(stderr, "textizectl: SanitizedDelivery auto needs ReleaseKeyFile: "
+				"sanitized copies wait for queue release\n");
+		} else if (tz_key_load(c->release_key_file, e->release_key, err, sizeof err) < 0) {
+			fprintf(stderr, "textizectl: %s\n", err);
+			return 1;
+		} else {
+			e->q.release_key = e->release_key;
+			q.deliver = &e->q;
+		}
+	}
 	if (setpriority(PRIO_PROCESS, 0, 10) != 0)
 		fprintf(stderr, "textizectl: could not lower the priority\n");
 	signal(SIGTERM, on_term);

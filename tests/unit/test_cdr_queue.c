@@ -4,7 +4,12 @@
  * recorded SHA-256 and size match what the store gives back; an executable
  * becomes "unsanitizable" with the reason in its note; an infected part is
  * left alone; every decision is in the audit log; a second run finds
- * nothing to do. Skipped when bwrap or poppler is not installed. */
+ * nothing to do. With SanitizedDelivery auto, one mail goes to the
+ * original recipients with the two copies, named and typed as what they
+ * are now (報告書.pdf application/pdf), a release marker the milter accepts,
+ * and a note that names the original mail and lists the executable that
+ * was not sanitized; the delivered parts become released. Skipped when
+ * bwrap or poppler is not installed. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +20,9 @@
 #include "tz_audit.h"
 #include "tz_cdr_queue.h"
 #include "tz_index.h"
+#include "tz_crypt.h"
 #include "tz_meta.h"
+#include "tz_release.h"
 #include "tz_store.h"
 #include "tz_store_testlib.h"
 
@@ -130,7 +137,7 @@ static GByteArray *plain(struct fixture *fx, const char *fname)
 static void test_worker(void **state)
 {
 	struct fixture *fx = *state;
-	struct tz_cdr_queue q = { fx->st, fx->audit, NULL, { 0 } };
+	struct tz_cdr_queue q = { fx->st, fx->audit, NULL, { 0 }, NULL };
 	struct tz_meta *m;
 	struct tz_meta_part *p;
 	char err[TZ_ERRLEN], sha[65], *log = NULL;
@@ -200,10 +207,106 @@ static void test_worker(void **state)
 	assert_int_equal(done, 0);
 }
 
+/* The base64 body of the first text/plain part of mail, decoded. */
+static char *note_of(const char *mail)
+{
+	const char *p = strstr(mail, "Content-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: base64\n\n");
+	const char *end;
+	char *b64, *out;
+	gsize n = 0;
+
+	assert_non_null(p);
+	p = strstr(p, "\n\n") + 2;
+	end = strstr(p, "\n--");
+	assert_non_null(end);
+	b64 = g_strndup(p, (gsize)(end - p));
+	out = (char *)g_base64_decode(b64, &n);
+	out = g_realloc(out, n + 1);
+	out[n] = '\0';
+	g_free(b64);
+	return out;
+}
+
+static void test_delivery(void **state)
+{
+	struct fixture *fx = *state;
+	unsigned char rkey[TZ_KEY_LEN];
+	char err[TZ_ERRLEN], *relkey = tl_keyfile(fx->dir, "r.key", 7);
+	char *sent = g_build_filename(fx->dir, "sent.eml", NULL);
+	char *cmd = g_strdup_printf("/usr/bin/tee '%s'", sent);
+	struct tz_queue rq = { 0 };
+	struct tz_cdr_queue q = { fx->st, fx->audit, NULL, { 0 }, &rq };
+	struct tz_meta *m;
+	gchar *mail, *hdr, *value, *note;
+	gsize len;
+	GMimeStream *s;
+	unsigned done = 0;
+
+	if (access("/usr/bin/bwrap", X_OK) != 0 || access("/usr/bin/pdftoppm", X_OK) != 0 ||
+	    access("/usr/bin/img2pdf", X_OK) != 0)
+		skip();
+	assert_int_equal(tz_key_load(relkey, rkey, err, sizeof(err)), 0);
+	rq.st = fx->st;
+	rq.audit = fx->audit;
+	rq.release_command = cmd;
+	rq.release_key = rkey;
+	tz_cdr_opts_default(&q.opts);
+	q.opts.ocr = false;
+	q.opts.dpi = 50;
+	assert_int_equal(tz_cdr_queue_entry(&q, fx->id, &done, err, sizeof(err)), 0);
+	assert_int_equal(done, 3);
+
+	m = tz_store_meta_read(fx->st, fx->id, err, sizeof(err));
+	assert_string_equal(tz_meta_part_get(m, 1)->state, TZ_STATE_UNSANITIZABLE);
+	assert_string_equal(tz_meta_part_get(m, 2)->state, TZ_STATE_RELEASED);
+	assert_string_equal(tz_meta_part_get(m, 2)->released_by, "sanitizer");
+	assert_string_equal(tz_meta_part_get(m, 3)->state, TZ_STATE_RELEASED);
+	assert_string_equal(tz_meta_part_get(m, 4)->state, TZ_STATE_INFECTED);
+	tz_meta_free(m);
+
+	assert_true(g_file_get_contents(sent, &mail, &len, NULL));
+	assert_non_null(strstr(mail, "To: staff@city.example.lg.jp"));
+	/* 報告書.pdf as a PDF, memo.txt as UTF-8 text; nothing of tool.exe */
+	assert_non_null(strstr(mail, "Content-Type: application/pdf\nContent-Transfer-Encoding: base64\n"
+				     "Content-Disposition: attachment; filename*=UTF-8''%E5%A0%B1%E5%91%8A%E6%9B%B8.pdf"));
+	assert_non_null(strstr(mail, "Content-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: base64\n"
+				     "Content-Disposition: attachment; filename*=UTF-8''memo.txt"));
+	assert_null(strstr(mail, "tool.exe"));   /* only in the (base64) note */
+	note = note_of(mail);
+	assert_non_null(strstr(note, "無害化"));
+	assert_non_null(strstr(note, fx->id));
+	assert_non_null(strstr(note, "sender@example.jp"));
+	assert_non_null(strstr(note, "見積書の送付"));
+	assert_non_null(strstr(note, "tool.exe（unsanitizable"));
+	assert_non_null(strstr(note, "virus.pdf（infected"));
+	assert_non_null(strstr(note, "情報セキュリティ"));
+	g_free(note);
+	/* the marker the milter checks, over this exact mail */
+	hdr = strstr(mail, "\nX-Textize-Release: ");
+	assert_non_null(hdr);
+	value = g_strndup(hdr + 20, (gsize)(strchr(hdr + 1, '\n') - hdr - 20));
+	s = g_mime_stream_mem_new_with_buffer(mail, len);
+	assert_int_equal(tz_release_verify(rkey, value, s, err, sizeof(err)), 1);
+	g_object_unref(s);
+	g_free(value);
+	g_free(mail);
+
+	/* nothing goes out twice */
+	unlink(sent);
+	done = 0;
+	assert_int_equal(tz_cdr_queue_all(&q, &done, err, sizeof(err)), 0);
+	assert_int_equal(done, 0);
+	assert_false(g_file_test(sent, G_FILE_TEST_EXISTS));
+	g_free(relkey);
+	g_free(sent);
+	g_free(cmd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_worker, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delivery, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
