@@ -41,6 +41,8 @@ struct tz_cdr_result {
 	const char *out_ext;        /* ".pdf", ".png", ".txt", ".csv" */
 	const char *out_type;       /* MIME type of out_path */
 	unsigned pages;             /* pages rendered (PDF/Office) */
+	bool ocr;                   /* the PDF has an OCR text layer */
+	char ocr_skipped[128];      /* why not, when SanitizeOCR asked for one */
 	char reason[256];           /* why not sanitized */
 };
 

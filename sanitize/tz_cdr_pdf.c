@@ -127,43 +127,72 @@ out:
 	return rc;
 }
 
-/* Rebuild: tesseract (sandboxed; its input is our own PNGs) when OCR is on,
- * else img2pdf on the PNGs. */
+/* OCR: tesseract in the sandbox (its input is our own PNGs) makes a PDF of
+ * the same page images with an invisible text layer. 0 made, 1 tesseract
+ * failed or ran out of time (the caller goes on without the layer: it is
+ * an extra, not the sanitizing), -1 machine error. */
+static int rebuild_ocr(const struct tz_cdr_opts *o, const char *workdir, const char *pngdir,
+		       unsigned pages, const char *out, char *why, size_t whylen,
+		       char *err, size_t errlen)
+{
+	GString *list = g_string_new(NULL);
+	char *listf = g_build_filename(pngdir, "list.txt", NULL);
+	char *ocrdir = tz_cdr_subdir(workdir, "ocr", err, errlen);
+	char *made = ocrdir ? g_build_filename(ocrdir, "ocr.pdf", NULL) : NULL;
+	char dpi[16];
+	int rc = -1;
+
+	for (unsigned i = 1; i <= pages; i++)
+		g_string_append_printf(list, TZ_SANDBOX_IN "/pages/page-%04u.png\n", i);
+	snprintf(dpi, sizeof dpi, "%u", o->dpi);
+	if (ocrdir && !g_file_set_contents(listf, list->str, (gssize)list->len, NULL)) {
+		tz_err(err, errlen, "%s: cannot write", listf);
+	} else if (ocrdir) {
+		char *argv[] = { TESSERACT, TZ_SANDBOX_IN "/pages/list.txt", TZ_SANDBOX_OUT "/ocr",
+				 "-l", (char *)o->ocr_languages, "--dpi", dpi, "pdf", NULL };
+		struct tz_sandbox_job job = { .argv = argv, .input = pngdir, .outdir = ocrdir };
+		tz_cdr_limits(o, &job.lim);
+		job.lim.wall_s = job.lim.cpu_s = o->timeout_s * (pages < 10 ? 1 : pages / 10 + 1);
+		rc = tz_sandbox_run(&job, why, whylen);
+		if (rc == -1)
+			tz_err(err, errlen, "%s", why);
+		else if (rc > 0)
+			snprintf(why, whylen, "tesseract exit %d", rc);
+		if (rc == 0 && rename(made, out) != 0)
+			snprintf(why, whylen, "tesseract made no PDF");
+		if (rc == 0 && !g_file_test(out, G_FILE_TEST_IS_REGULAR))
+			rc = 1;
+		else if (rc > 0 || rc == TZ_SANDBOX_KILLED)
+			rc = 1;     /* why says it: exit status, signal or time limit */
+	}
+	unlink(listf);
+	g_string_free(list, TRUE);
+	g_free(listf);
+	g_free(ocrdir);
+	g_free(made);
+	return rc;
+}
+
+/* Rebuild the PDF from the trusted PNGs: with the OCR layer when asked and
+ * possible, else img2pdf. */
 static int rebuild(const struct tz_cdr_opts *o, const char *workdir, const char *pngdir,
 		   unsigned pages, struct tz_cdr_result *r, char *err, size_t errlen)
 {
 	char *out = g_build_filename(workdir, "sanitized.pdf", NULL);
-	int rc = -1;
+	char why[256] = "";
+	int rc = 1;
 
 	if (o->ocr) {
-		GString *list = g_string_new(NULL);
-		char *listf = g_build_filename(pngdir, "list.txt", NULL);
-		char *ocrdir = tz_cdr_subdir(workdir, "ocr", err, errlen);
-		char dpi[16];
-
-		for (unsigned i = 1; i <= pages; i++)
-			g_string_append_printf(list, TZ_SANDBOX_IN "/pages/page-%04u.png\n", i);
-		snprintf(dpi, sizeof dpi, "%u", o->dpi);
-		if (ocrdir && g_file_set_contents(listf, list->str, (gssize)list->len, NULL)) {
-			char *argv[] = { TESSERACT, TZ_SANDBOX_IN "/pages/list.txt",
-					 TZ_SANDBOX_OUT "/ocr", "-l", (char *)o->ocr_languages,
-					 "--dpi", dpi, "pdf", NULL };
-			struct tz_sandbox_job job = { .argv = argv, .input = pngdir,
-						      .outdir = ocrdir };
-			char *made = g_build_filename(ocrdir, "ocr.pdf", NULL);
-			tz_cdr_limits(o, &job.lim);
-			job.lim.wall_s = job.lim.cpu_s = o->timeout_s * (pages < 10 ? 1 : pages / 10 + 1);
-			rc = tz_cdr_run(&job, r, "pdf", err, errlen);
-			if (rc == 0 && rename(made, out) != 0)
-				rc = tz_err(err, errlen, "tesseract made no PDF");
-			g_free(made);
-		} else if (ocrdir) {
-			tz_err(err, errlen, "%s: cannot write", listf);
+		rc = rebuild_ocr(o, workdir, pngdir, pages, out, why, sizeof why, err, errlen);
+		if (rc < 0) {
+			g_free(out);
+			return -1;
 		}
-		g_string_free(list, TRUE);
-		g_free(listf);
-		g_free(ocrdir);
-	} else {
+		r->ocr = rc == 0;
+		if (rc > 0)
+			snprintf(r->ocr_skipped, sizeof r->ocr_skipped, "%s", why);
+	}
+	if (rc != 0) {
 		GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 		g_ptr_array_add(argv, g_strdup(IMG2PDF));
 		g_ptr_array_add(argv, g_strdup("-o"));

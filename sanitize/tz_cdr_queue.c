@@ -130,8 +130,10 @@ static int record(const struct tz_cdr_queue *q, const char *id, unsigned index,
 			goto out;
 		set_str(&p->sanitized_file, sname);
 		set_str(&p->state, TZ_STATE_SANITIZED);
-		snprintf(detail, sizeof detail, "state=sanitized kind=%s detected=%s pages=%u size=%llu",
-			 r->kind, r->detected, r->pages, (unsigned long long)p->sanitized_size);
+		g_snprintf(detail, sizeof detail, "state=sanitized kind=%s detected=%s pages=%u size=%llu%s%s",
+			   r->kind, r->detected, r->pages, (unsigned long long)p->sanitized_size,
+			   r->ocr ? " ocr=yes" : *r->ocr_skipped ? " ocr=skipped: " : "",
+			   r->ocr ? "" : r->ocr_skipped);
 		set_str(&p->note, detail + strlen("state=sanitized "));
 	} else {
 		set_str(&p->state, TZ_STATE_UNSANITIZABLE);

@@ -212,6 +212,13 @@ def test_pdfs():
     check_pdf_output('hostile PDF with OCR layer keeps its text', sanitize(hp),
                      ('HARMLESS', '4711'))
 
+    # OCR is an extra: when tesseract fails (here: no such language) the
+    # pages still come out, without a text layer
+    res = sanitize(hp, '--lang', 'no-such-language')
+    report('tesseract failing leaves an image PDF without text layer',
+           res[0] == 'sanitized' and not pdf_problems(res[2]) and
+           'HARMLESS' not in pdf_text(res[2]), str(res))
+
     bomb = os.path.join(WORK, 'bomb.pdf')
     render_bomb_pdf(bomb)
     res = sanitize(bomb, '--no-ocr', '--timeout', '8')
