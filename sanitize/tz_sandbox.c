@@ -219,10 +219,14 @@ static void child(char **argv, const struct tz_sandbox_limits *l, int seccomp_fd
 	    dup2(errfd >= 0 ? errfd : null, 2) < 0)
 		_exit(126);
 	/* The seccomp fd keeps its number (argv names it); every other
-	 * descriptor of the worker (index, audit log, keys) is closed. */
-	for (int fd = 3; fd < 1024; fd++)
-		if (fd != seccomp_fd)
-			close(fd);
+	 * descriptor of the worker (index, audit log, keys) is closed, however
+	 * high its number. */
+	if (seccomp_fd > 3) {
+		if (close_range(3, (unsigned)seccomp_fd - 1, 0) != 0)
+			_exit(126);
+	}
+	if (close_range((unsigned)seccomp_fd + 1, ~0U, 0) != 0)
+		_exit(126);
 	/* CPU: SIGXCPU at the soft limit (reported as such), SIGKILL a
 	 * second later for a converter that catches it */
 	set_limit(RLIMIT_CPU, l->cpu_s, l->cpu_s + 1);
@@ -283,6 +287,13 @@ int tz_sandbox_run(const struct tz_sandbox_job *job, char *err, size_t errlen)
 	sfd = tz_sandbox_seccomp_fd(err, errlen);
 	if (sfd < 0)
 		return -1;
+	if (sfd < 3) {   /* a worker started with 0-2 closed: keep clear of them */
+		int high = fcntl(sfd, F_DUPFD, 3);
+		close(sfd);
+		if (high < 0)
+			return tz_err(err, errlen, "sandbox: fcntl: %s", strerror(errno));
+		sfd = high;
+	}
 	if (open_capture(job->stdout_path, &outfd, err, errlen) != 0 ||
 	    open_capture(job->stderr_path, &errfd, err, errlen) != 0)
 		goto out;

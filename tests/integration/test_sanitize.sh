@@ -84,7 +84,7 @@ tz_assert "queue sanitize (the worker, one pass) succeeds" \
 	nice "$CTL" queue -c "$CONF" sanitize
 tz_assert "a second mail arrives: the sanitized copies" tz_wait_count 2 120
 T1=$(date +%s.%N)
-tz_say "acceptance to delivery of the sanitized copies: $(echo "$T1 - $T0" | bc) s"
+tz_say "acceptance to delivery of the sanitized copies: $(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.1f", b - a }') s"
 REL=$(tz_captured | tail -1)
 tz_captured_body "$REL" >"$TZ_TMP/sanitized.eml"
 tz_assert "it is marked released mail" grep -q "^X-Textize-Release: " "$REL"
