@@ -19,6 +19,7 @@
 #include "tz_log.h"
 #include "tz_meta.h"
 #include "tz_store.h"
+#include "tz_cdr_int.h"
 #include "tz_util.h"
 
 static void set_str(char **dst, const char *v)
@@ -55,7 +56,9 @@ static int write_fd_cb(void *ctx, const void *buf, size_t len, char *err, size_t
 }
 
 /* Under the entry lock: the plaintext of part index into workdir/input.
- * 1 when the part is no longer waiting, 0 copied, -1 error. */
+ * 1 when the part is no longer waiting, 0 copied, 2 when the stored file
+ * cannot be read or fails authentication (err says why: a decision about
+ * this part, not a reason to stop the worker), -1 error. */
 static int fetch_part(const struct tz_cdr_queue *q, const char *id, unsigned index,
 		      const char *input, char sha[65], char *err, size_t errlen)
 {
@@ -79,7 +82,7 @@ static int fetch_part(const struct tz_cdr_queue *q, const char *id, unsigned ind
 		tz_err(err, errlen, "%s: %s", input, strerror(errno));
 		goto out;
 	}
-	rc = tz_store_file_read(q->st, id, p->file, write_fd_cb, &fd, err, errlen) < 0 ? -1 : 0;
+	rc = tz_store_file_read(q->st, id, p->file, write_fd_cb, &fd, err, errlen) < 0 ? 2 : 0;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -191,6 +194,13 @@ static int one_part(const struct tz_cdr_queue *q, const char *id, unsigned index
 	input = g_build_filename(tmpl, "input", NULL);
 	conv = g_build_filename(tmpl, "conv", NULL);
 	rc = fetch_part(q, id, index, input, sha, err, errlen);
+	if (rc == 2) {
+		/* tampered or damaged in the store: the part is decided, the
+		 * others go on (the scanner marks the same case failed) */
+		tz_cdr_refuse(&r, "stored", "the stored file could not be read: %s", err);
+		rc = record(q, id, index, sha, &r, err, errlen);
+		goto out;
+	}
 	if (rc != 0) {
 		rc = rc > 0 ? 0 : -1;
 		goto out;

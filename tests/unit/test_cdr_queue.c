@@ -9,7 +9,8 @@
  * are now (報告書.pdf application/pdf), a release marker the milter accepts,
  * and a note that names the original mail and lists the executable that
  * was not sanitized; the delivered parts become released. Skipped when
- * bwrap or poppler is not installed. */
+ * bwrap or poppler is not installed. A part altered on disk is decided
+ * unsanitizable without stopping the others. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
@@ -302,11 +303,47 @@ static void test_delivery(void **state)
 	g_free(cmd);
 }
 
+/* A part whose stored file was altered on disk fails authentication: it
+ * is decided (unsanitizable, the note says why) and the others go on. */
+static void test_tampered_part(void **state)
+{
+	struct fixture *fx = *state;
+	struct tz_cdr_queue q = { fx->st, fx->audit, NULL, { 0 }, NULL };
+	struct tz_meta *m = tz_store_meta_read(fx->st, fx->id, NULL, 0);
+	char err[TZ_ERRLEN], c;
+	unsigned done = 0;
+	int dfd, fd;
+
+	if (access("/usr/bin/bwrap", X_OK) != 0 || access("/usr/bin/pdftoppm", X_OK) != 0 ||
+	    access("/usr/bin/img2pdf", X_OK) != 0)
+		skip();
+	dfd = tz_store_entry_open(fx->st, fx->id, err, sizeof(err));
+	fd = openat(dfd, tz_meta_part_get(m, 3)->file, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &c, 1, 40), 1);
+	c ^= 0x55;
+	assert_int_equal(pwrite(fd, &c, 1, 40), 1);
+	close(fd);
+	close(dfd);
+	tz_meta_free(m);
+	tz_cdr_opts_default(&q.opts);
+	q.opts.ocr = false;
+	q.opts.dpi = 50;
+	assert_int_equal(tz_cdr_queue_entry(&q, fx->id, &done, err, sizeof(err)), 0);
+	assert_int_equal(done, 3);
+	m = tz_store_meta_read(fx->st, fx->id, NULL, 0);
+	assert_string_equal(tz_meta_part_get(m, 3)->state, TZ_STATE_UNSANITIZABLE);
+	assert_non_null(strstr(tz_meta_part_get(m, 3)->note, "stored file could not be read"));
+	assert_string_equal(tz_meta_part_get(m, 2)->state, TZ_STATE_SANITIZED);
+	tz_meta_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_worker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delivery, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tampered_part, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
