@@ -162,7 +162,7 @@ const struct tz_config_key tz_config_keys[] = {
 	  "larger parts are left unsanitized",
 	  tz_config_set_size, OFF(sanitize_max_input), NULL, 0 },
 	{ "SanitizedDelivery", "choice", "auto",
-	  "auto: once every part of a mail is decided, its sanitized copies go to the original recipients as released mail; approve: they wait for queue release; off: the same, and the notice does not announce them",
+	  "auto: once every part of a mail is decided, its sanitized copies go to the original recipients as released mail, and the notice of the text-ized mail says so; approve, off: they wait for queue release",
 	  tz_config_set_choice, OFF(sanitized_delivery), "off|auto|approve", 0 },
 	{ "ReleaseCommand", "string", "/usr/sbin/sendmail -oi -t",
 	  "command (no shell) that receives a released mail on standard input",
@@ -775,6 +775,7 @@ void tz_config_engine_options(const struct tz_config *cfg, struct tz_engine_opti
 	o->notice_template = cfg->notice_template;
 	o->notice_lang = g_strcmp0(cfg->notice_language, "en") == 0 ? TZ_NOTICE_EN : TZ_NOTICE_JA;
 	o->limits = cfg->limits;
+	o->sanitized_follow = g_strcmp0(cfg->sanitized_delivery, "auto") == 0;
 }
 
 bool tz_config_is_internal(const struct tz_config *cfg, const char *addr)

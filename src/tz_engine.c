@@ -803,7 +803,9 @@ static int finish(struct conv *c, const GPtrArray *fields)
 	if (tmpl == NULL)
 		return -1;
 	all = g_string_sized_new(c->text->len + 2048);
-	tz_notice_render(tmpl, o->notice_lang, c->res->ref_id, c->res->kind == TZ_KIND_ENCRYPTED,
+	tz_notice_render(tmpl, o->notice_lang, c->res->ref_id,
+			 (c->res->kind == TZ_KIND_ENCRYPTED ? TZ_NOTICE_F_ENCRYPTED : 0u) |
+			 (o->sanitized_follow ? TZ_NOTICE_F_SANITIZED_FOLLOW : 0u),
 			 c->res->parts, all);
 	g_free(tmpl);
 	if (c->text->len > 0) {

@@ -38,6 +38,8 @@ struct tz_engine_options {
 	const char *notice_template;         /* path of a template file, NULL = built-in */
 	enum tz_notice_lang notice_lang;     /* built-in template language, default ja */
 	struct tz_limits limits;
+	bool sanitized_follow;               /* SanitizedDelivery auto: the notice says
+					      * sanitized copies will follow */
 };
 
 /* Fill o with the built-in defaults. */

@@ -33,6 +33,7 @@ static const char builtin_ja[] =
 	"##     {if:parts}      取り除いた部分があるとき    {if:no_parts}  無いとき\n"
 	"##     {if:encrypted}  暗号化メールだったとき      {if:risky}     危険の兆候がある部分があるとき\n"
 	"##     {if:part_risk}  ({each:part} の中で)その部分に危険の兆候があるとき\n"
+	"##     {if:sanitized_follow}  無害化した複製を別のメールで届ける設定(SanitizedDelivery auto)のとき\n"
 	"【textize】このメールはテキスト化されています\n"
 	"インターネットから届いたメールのため、安全のために本文をテキストに変換し、\n"
 	"添付ファイルなどを取り除いてお届けしています。\n"
@@ -53,6 +54,11 @@ static const char builtin_ja[] =
 	"{end}\n"
 	"      SHA-256: {sha256}\n"
 	"      参照番号: {ref}\n"
+	"{end}\n"
+	"{if:sanitized_follow}\n"
+	"\n"
+	"無害化できる添付ファイル(PDF、Office 文書、画像、テキスト)は、無害化した\n"
+	"複製をこのあと別のメールでお届けします。\n"
 	"{end}\n"
 	"\n"
 	"取り除いた部分が業務に必要な場合は、参照番号を添えて情報セキュリティ担当へ\n"
@@ -90,6 +96,7 @@ static const char builtin_en[] =
 	"##     {if:parts}      parts were removed       {if:no_parts}  none were\n"
 	"##     {if:encrypted}  the mail was encrypted   {if:risky}     some part shows warning signs\n"
 	"##     {if:part_risk}  (inside {each:part}) this part shows warning signs\n"
+	"##     {if:sanitized_follow}  sanitized copies follow in another mail (SanitizedDelivery auto)\n"
 	"[textize] This message has been converted to plain text\n"
 	"It came from the Internet, so for safety its body was converted to plain\n"
 	"text and attachments and other content were removed.\n"
@@ -110,6 +117,11 @@ static const char builtin_en[] =
 	"{end}\n"
 	"      SHA-256: {sha256}\n"
 	"      reference: {ref}\n"
+	"{end}\n"
+	"{if:sanitized_follow}\n"
+	"\n"
+	"Attachments that can be sanitized (PDF, Office documents, images, text) will\n"
+	"follow in a separate mail as sanitized copies.\n"
 	"{end}\n"
 	"\n"
 	"If you need a removed part for your work, ask the information security team,\n"
@@ -236,6 +248,7 @@ struct render {
 	enum tz_notice_lang lang;
 	const char *ref_id;
 	bool encrypted;
+	bool sanitized_follow;
 	const GPtrArray *parts;
 	gchar **lines;
 	guint nlines;
@@ -322,6 +335,8 @@ static bool condition(const struct render *r, const char *arg, const struct tz_p
 		return n == 0;
 	if (strcmp(arg, "encrypted") == 0)
 		return r->encrypted;
+	if (strcmp(arg, "sanitized_follow") == 0)
+		return r->sanitized_follow;
 	if (strcmp(arg, "risky") == 0)
 		return any_risk(r->parts);
 	if (strcmp(arg, "part_risk") == 0)
@@ -485,9 +500,10 @@ static void render_range(const struct render *r, guint from, guint to, const str
 }
 
 void tz_notice_render(const char *tmpl, enum tz_notice_lang lang, const char *ref_id,
-		      bool encrypted, const GPtrArray *parts, GString *out)
+		      unsigned flags, const GPtrArray *parts, GString *out)
 {
-	struct render r = { lang, ref_id ? ref_id : "", encrypted, parts, NULL, 0, out };
+	struct render r = { lang, ref_id ? ref_id : "", (flags & TZ_NOTICE_F_ENCRYPTED) != 0,
+			    (flags & TZ_NOTICE_F_SANITIZED_FOLLOW) != 0, parts, NULL, 0, out };
 	char *t = g_strdup(tmpl);
 	size_t n = strlen(t);
 

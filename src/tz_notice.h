@@ -24,12 +24,15 @@ char *tz_notice_load(const char *path, enum tz_notice_lang lang, char *err, size
 /* Check a template's block structure; 0, or -1 with "line N: reason". */
 int tz_notice_check(const char *tmpl, char *err, size_t errlen);
 
-/* Render tmpl for one message: ref_id, whether it was encrypted, and the
- * stripped parts (struct tz_part*). Appends UTF-8 text ending in LF to out.
- * Values are inserted as given (filenames are display-safe already), cut
- * to a readable length. */
+/* Render tmpl for one message: ref_id, flags (TZ_NOTICE_F_*: whether it
+ * was encrypted, whether sanitized copies will follow), and the stripped
+ * parts (struct tz_part*). Appends UTF-8 text ending in LF to out. Values
+ * are inserted as given (filenames are display-safe already), cut to a
+ * readable length. */
+#define TZ_NOTICE_F_ENCRYPTED        1u   /* {if:encrypted}; `true` means this */
+#define TZ_NOTICE_F_SANITIZED_FOLLOW 2u   /* {if:sanitized_follow} */
 void tz_notice_render(const char *tmpl, enum tz_notice_lang lang, const char *ref_id,
-		      bool encrypted, const GPtrArray *parts, GString *out);
+		      unsigned flags, const GPtrArray *parts, GString *out);
 
 enum tz_notice_str {
 	TZ_STR_FORWARDED_BEGIN = 0,  /* line before an inline message/rfc822 */

@@ -7,7 +7,8 @@
 # recipient with three harmless files: 見積書.pdf and 作業予定表.pdf as image
 # PDFs (no JavaScript, no actions), photo.png without metadata, marked as
 # released mail that the milter lets through unchanged. Prints the time from
-# acceptance to delivery of the sanitized copies. Ports 3200-3249.
+# acceptance to delivery of the sanitized copies. The text-ized mail's
+# notice announces the copies. Ports 3200-3249.
 set -u
 . "$(dirname "$0")/lib.sh"
 TZ_PORT_BASE=${TZ_PORT_BASE:-3200}
@@ -79,6 +80,11 @@ tz_assert "mail with PDF, xlsx and PNG accepted" tz_send_expect 250 "$TZ_TMP/mai
 tz_assert "text-ized mail delivered" tz_wait_count 1
 TEXT=$(tz_captured | head -1)
 tz_assert "text-ized mail carries no attachment" tz_check "$TEXT" --text-only
+tz_captured_body "$TEXT" >"$TZ_TMP/textized.eml"
+tz_assert "its notice says sanitized copies will follow" python3 -c '
+import email, email.policy, sys
+m = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.default)
+sys.exit(0 if "無害化した\n複製をこのあと別のメールでお届けします" in m.get_content() else 1)' "$TZ_TMP/textized.eml"
 
 tz_assert "queue sanitize (the worker, one pass) succeeds" \
 	nice "$CTL" queue -c "$CONF" sanitize

@@ -93,6 +93,21 @@ static void test_builtin_render(void **state)
 
 	tz_notice_render(tz_notice_builtin(TZ_NOTICE_JA), TZ_NOTICE_JA, "REF", false, parts, out);
 	assert_non_null(strstr(out->str, "このメールはテキスト化されています"));
+	/* SanitizedDelivery auto announces the copies; otherwise nothing does */
+	assert_null(strstr(out->str, "無害化した"));
+	{
+		GString *follow = g_string_new(NULL), *en = g_string_new(NULL);
+		tz_notice_render(tz_notice_builtin(TZ_NOTICE_JA), TZ_NOTICE_JA, "REF",
+				 TZ_NOTICE_F_SANITIZED_FOLLOW, parts, follow);
+		assert_non_null(strstr(follow->str, "無害化した\n複製をこのあと別のメールでお届けします。"));
+		assert_null(strstr(follow->str, "暗号化されていた"));
+		tz_notice_render(tz_notice_builtin(TZ_NOTICE_EN), TZ_NOTICE_EN, "REF",
+				 TZ_NOTICE_F_SANITIZED_FOLLOW | TZ_NOTICE_F_ENCRYPTED, parts, en);
+		assert_non_null(strstr(en->str, "follow in a separate mail as sanitized copies"));
+		assert_non_null(strstr(en->str, "was encrypted"));
+		g_string_free(follow, TRUE);
+		g_string_free(en, TRUE);
+	}
 	assert_non_null(strstr(out->str, "[1] 見積書.pdf"));
 	assert_non_null(strstr(out->str, "参照番号: REF#2"));
 	assert_non_null(strstr(out->str, "注意: 実行ファイル、二重拡張子"));
