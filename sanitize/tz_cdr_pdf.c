@@ -123,7 +123,9 @@ static int pages_to_png(const struct tz_cdr_opts *o, const char *ppmdir, unsigne
 	rc = 0;
 out:
 	closedir(d);
-	g_strfreev(names);
+	for (unsigned i = 0; i < pages; i++)   /* may have holes: not g_strfreev */
+		g_free(names[i]);
+	g_free(names);
 	return rc;
 }
 
