@@ -297,7 +297,8 @@ out:
 	return rc;
 }
 
-/* True when every listed part goes out as a sanitized copy. */
+/* True when every listed part goes out as a sanitized copy: the delivery
+ * the sanitizer makes by itself (SanitizedDelivery auto). */
 static int all_sanitized(const struct tz_meta *m, const unsigned *parts, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -308,56 +309,112 @@ static int all_sanitized(const struct tz_meta *m, const unsigned *parts, unsigne
 	return n > 0;
 }
 
-/* The note of a delivery of sanitized copies: what the original mail was,
- * what is attached, and what was not and whom to ask. */
-static char *sanitized_note(const struct tz_meta *m, const unsigned *parts, unsigned n)
+/* One line per delivered file, with the 参照番号 staff quoted (ID#n). */
+static void note_files(GString *s, const struct tz_meta *m, const unsigned *parts, unsigned n,
+		       bool en)
 {
-	GString *s = g_string_new(NULL);
-	unsigned held = 0;
-
-	g_string_append_printf(s,
-		"このメールは、インターネットから届いた次のメールの添付ファイルを無害化（画像化・\n"
-		"再変換）して届けるものです。マクロ、スクリプト、リンク等は取り除かれています。\n\n"
-		"  元の差出人: %s\n  元の件名: %s\n  参照番号: %s\n\n無害化したファイル:\n",
-		*m->sender ? m->sender : "<>", m->subject ? m->subject : "", m->id);
 	for (unsigned i = 0; i < n; i++) {
 		const struct tz_meta_part *p = tz_meta_part_get(m, parts[i]);
-		g_string_append_printf(s, "  %u. %s\n", p->index, p->filename ? p->filename : "(名前なし)");
+		const char *name = p && p->filename && *p->filename ? p->filename
+			: en ? "unnamed file" : "名前のないファイル";
+
+		if (en)
+			g_string_append_printf(s, "    - %s (reference: %s#%u%s)\n", name, m->id, parts[i],
+					       p && p->sanitized_file ? ", sanitized" : "");
+		else
+			g_string_append_printf(s, "    ・%s(参照番号: %s#%u%s)\n", name, m->id, parts[i],
+					       p && p->sanitized_file ? "、無害化済み" : "");
 	}
+}
+
+/* Why a file of the mail is not in a delivery of sanitized copies, in
+ * words staff use; the sanitizer's own note goes in the English part. */
+static const char *held_why_ja(const char *state)
+{
+	if (strcmp(state, TZ_STATE_INFECTED) == 0)
+		return "ウイルスを検出";
+	if (strcmp(state, "unsanitizable") == 0)    /* TZ_STATE_UNSANITIZABLE, sanitize/ */
+		return "無害化できない形式";
+	if (strcmp(state, TZ_STATE_REJECTED) == 0 || strcmp(state, TZ_STATE_FAILED) == 0)
+		return "お届けできません";
+	return "確認中";
+}
+
+/* The files of the mail that a delivery of sanitized copies leaves behind
+ * (neither in it nor released before); how many. */
+static unsigned note_held(GString *s, const struct tz_meta *m, const unsigned *parts, unsigned n,
+			  bool en)
+{
+	unsigned held = 0;
+
 	for (guint i = 0; i < m->parts->len; i++) {
 		const struct tz_meta_part *p = g_ptr_array_index(m->parts, i);
+		const char *name = p->filename && *p->filename ? p->filename
+			: en ? "unnamed file" : "名前のないファイル";
 		int listed = 0;
+
 		for (unsigned k = 0; k < n; k++)
 			listed |= parts[k] == p->index;
 		if (listed || strcmp(p->state, TZ_STATE_RELEASED) == 0)
 			continue;
 		if (held++ == 0)
-			g_string_append(s, "\n無害化できず届けていないファイル:\n");
-		g_string_append_printf(s, "  %u. %s（%s%s%s）\n", p->index,
-				       p->filename ? p->filename : "(名前なし)", p->state,
-				       p->note ? ": " : "", p->note ? p->note : "");
+			g_string_append(s, en ? "  Not sanitized, not delivered:\n"
+					: "  無害化できず、お届けしていないファイル:\n");
+		if (en)
+			g_string_append_printf(s, "    - %s (reference: %s#%u, %s%s%s)\n", name, m->id,
+					       p->index, p->state, p->note ? ": " : "",
+					       p->note ? p->note : "");
+		else
+			g_string_append_printf(s, "    ・%s(参照番号: %s#%u、%s)\n", name, m->id, p->index,
+					       held_why_ja(p->state));
 	}
-	if (held)
-		g_string_append_printf(s, "\n原本が必要な場合は、参照番号 %s を添えて情報セキュリティ\n"
-				       "担当者にお問い合わせください。\n", m->id);
-	g_string_append_printf(s, "\nThis message delivers sanitized copies (rendered to images or\n"
-			       "re-encoded) of the attachments of the mail above, reference %s.\n", m->id);
-	return g_string_free(s, FALSE);
+	return held;
 }
 
-static void write_note(struct mail_out *o, const struct tz_meta *m, const char *plist,
-		       const unsigned *parts, unsigned n)
+/* The text part staff read first: what this mail is and which files it
+ * brings, in Japanese, then the same in English. A delivery of sanitized
+ * copies says so, and names the files it leaves behind and whom to ask. */
+static void write_note(struct mail_out *o, const struct tz_meta *m, const unsigned *parts,
+		       unsigned n)
 {
-	char *text = all_sanitized(m, parts, n) ? sanitized_note(m, parts, n) : g_strdup_printf(
-		"このメールは、無害化キューで保留されていた添付ファイルを、情報セキュリティ担当者の\n"
-		"確認を経て届けるものです。\n\n"
-		"  参照ID / reference: %s\n  部分 / part(s): %s\n  元の差出人 / sender: %s\n"
-		"  元の件名 / subject: %s\n\n"
-		"This message delivers attachment(s) held in the sanitization queue and\n"
-		"released by the security team.\n",
-		m->id, plist, *m->sender ? m->sender : "<>", m->subject ? m->subject : "");
-	char *b64 = g_base64_encode((const guchar *)text, strlen(text));
-	size_t len = strlen(b64);
+	const char *sender = *m->sender ? m->sender : "<>", *subject = m->subject ? m->subject : "";
+	bool sanitized = all_sanitized(m, parts, n);
+	GString *s = g_string_new(NULL);
+	char *text, *b64;
+	size_t len;
+
+	if (sanitized)
+		g_string_append(s,
+			"このメールは、インターネットから届いたメールの添付ファイルを、安全のため\n"
+			"無害化(画像化・再変換)してお届けするものです。マクロ、スクリプト、リンクなどは\n"
+			"取り除いています。\n\n");
+	else
+		g_string_append(s,
+			"このメールは、安全のためお預かりしていた添付ファイルを、情報セキュリティ担当が\n"
+			"確認したうえでお届けするものです。\n\n");
+	g_string_append_printf(s, "  元のメールの差出人: %s\n  元のメールの件名: %s\n  お届けするファイル:\n",
+			       sender, subject);
+	note_files(s, m, parts, n, false);
+	if (sanitized && note_held(s, m, parts, n, false) > 0)
+		g_string_append(s, "\n元のファイルが業務で必要なときは、参照番号を添えて情報セキュリティ担当へ\n"
+				"お問い合わせください。\n");
+	if (sanitized)
+		g_string_append(s,
+			"\n--\nThis message delivers sanitized copies (rendered to images or re-encoded)\n"
+			"of the attachments of a message from the Internet. Macros, scripts and links\n"
+			"have been removed.\n\n");
+	else
+		g_string_append(s,
+			"\n--\nThis message delivers file(s) from a message that was held for safety,\n"
+			"after the security team checked them.\n\n");
+	g_string_append_printf(s, "  Sender: %s\n  Subject: %s\n  Files:\n", sender, subject);
+	note_files(s, m, parts, n, true);
+	if (sanitized && note_held(s, m, parts, n, true) > 0)
+		g_string_append(s, "\nIf you need an original file for your work, ask the information security\n"
+				"team, quoting its reference.\n");
+	text = g_string_free(s, FALSE);
+	b64 = g_base64_encode((const guchar *)text, strlen(text));
+	len = strlen(b64);
 
 	for (size_t i = 0; i < len; i += 76) {
 		put(o, b64 + i, MIN((size_t)76, len - i));
@@ -369,7 +426,7 @@ static void write_note(struct mail_out *o, const struct tz_meta *m, const char *
 
 /* The body (everything after the header) into o, hashing as it goes. */
 static int write_body(struct mail_out *o, struct tz_store *st, const struct tz_meta *m,
-		      const unsigned *parts, unsigned n, const char *plist, const char *boundary,
+		      const unsigned *parts, unsigned n, const char *boundary,
 		      char *err, size_t errlen)
 {
 	char *h = g_strdup_printf("This is a MIME message.\n\n--%s\nContent-Type: text/plain; charset=UTF-8\n"
@@ -377,7 +434,7 @@ static int write_body(struct mail_out *o, struct tz_store *st, const struct tz_m
 
 	puts_(o, h);
 	g_free(h);
-	write_note(o, m, plist, parts, n);
+	write_note(o, m, parts, n);
 	for (unsigned i = 0; i < n; i++) {
 		const struct tz_meta_part *p = tz_meta_part_get(m, parts[i]);
 		if (p == NULL)
@@ -406,8 +463,8 @@ static char *header_block(const struct tz_meta *m, const char *from, const char 
 			  const char *boundary, const char *marker, int sanitized)
 {
 	GString *s = g_string_new(NULL);
-	char *subj_raw = g_strdup_printf("%s %s", sanitized ? "[無害化済み/sanitized]"
-					 : "[解放/released]", m->subject ? m->subject : "");
+	char *subj_raw = g_strdup_printf("%s%s", sanitized ? "【添付ファイルの送付(無害化済み)】"
+					 : "【添付ファイルの送付】", m->subject ? m->subject : "");
 	char *subj = g_mime_utils_header_encode_text(NULL, subj_raw, "utf-8");
 	char date[64], rnd[8], hex[17];
 	time_t now = time(NULL);
@@ -480,7 +537,7 @@ int tz_release_write_mail(struct tz_store *st, const struct tz_meta *m, const un
 		tz_err(err, errlen, "%s: %s", tmpdir, strerror(errno));
 		goto out;
 	}
-	if (write_body(&o, st, m, parts, n, plist->str, boundary, err, errlen) < 0)
+	if (write_body(&o, st, m, parts, n, boundary, err, errlen) < 0)
 		goto out;
 	tz_release_hash_final(o.h, sha);
 	o.h = NULL;

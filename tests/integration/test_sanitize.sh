@@ -84,7 +84,7 @@ tz_captured_body "$TEXT" >"$TZ_TMP/textized.eml"
 tz_assert "its notice says sanitized copies will follow" python3 -c '
 import email, email.policy, sys
 m = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.default)
-sys.exit(0 if "無害化した\n複製をこのあと別のメールでお届けします" in m.get_content() else 1)' "$TZ_TMP/textized.eml"
+sys.exit(0 if "テキストのファイルは、無害化した複製を、このあと\n別のメールでお届けします。" in m.get_content() else 1)' "$TZ_TMP/textized.eml"
 
 tz_assert "queue sanitize (the worker, one pass) succeeds" \
 	nice "$CTL" queue -c "$CONF" sanitize

@@ -238,7 +238,7 @@ static void test_delivery(void **state)
 	struct tz_queue rq = { 0 };
 	struct tz_cdr_queue q = { fx->st, fx->audit, NULL, { 0 }, &rq };
 	struct tz_meta *m;
-	gchar *mail, *hdr, *value, *note;
+	gchar *mail, *hdr, *value, *note, *line;
 	gsize len;
 	GMimeStream *s;
 	unsigned done = 0;
@@ -278,10 +278,36 @@ static void test_delivery(void **state)
 	assert_non_null(strstr(note, fx->id));
 	assert_non_null(strstr(note, "sender@example.jp"));
 	assert_non_null(strstr(note, "見積書の送付"));
-	assert_non_null(strstr(note, "tool.exe（unsanitizable"));
-	assert_non_null(strstr(note, "virus.pdf（infected"));
-	assert_non_null(strstr(note, "情報セキュリティ"));
+	/* each delivered file as the copy it is, with the 参照番号 staff quote;
+	 * the files left behind, why in staff's words (the sanitizer's state
+	 * and reason in the English part), and whom to ask */
+	line = g_strdup_printf("  お届けするファイル:\n    ・報告書.pdf(参照番号: %s#2、無害化済み)\n"
+			       "    ・memo.txt(参照番号: %s#3、無害化済み)\n", fx->id, fx->id);
+	assert_non_null(strstr(note, line));
+	g_free(line);
+	line = g_strdup_printf("  無害化できず、お届けしていないファイル:\n"
+			       "    ・tool.exe(参照番号: %s#1、無害化できない形式)\n"
+			       "    ・virus.pdf(参照番号: %s#4、ウイルスを検出)\n", fx->id, fx->id);
+	assert_non_null(strstr(note, line));
+	g_free(line);
+	line = g_strdup_printf("    - tool.exe (reference: %s#1, unsanitizable: ", fx->id);
+	assert_non_null(strstr(note, line));
+	g_free(line);
+	line = g_strdup_printf("    - virus.pdf (reference: %s#4, infected", fx->id);
+	assert_non_null(strstr(note, line));
+	g_free(line);
+	assert_non_null(strstr(note, "参照番号を添えて情報セキュリティ担当へ\nお問い合わせください。"));
+	assert_null(strstr(note, "部分"));
 	g_free(note);
+	/* the subject says these are sanitized copies */
+	hdr = strstr(mail, "\nSubject: ");
+	assert_non_null(hdr);
+	value = g_strndup(hdr + 10, (gsize)(strchr(hdr + 1, '\n') - hdr - 10));
+	line = g_mime_utils_header_decode_text(NULL, value);
+	assert_true(g_str_has_prefix(line, "【添付ファイルの送付(無害化済み)】"));
+	assert_non_null(strstr(line, "見積書の送付"));
+	g_free(line);
+	g_free(value);
 	/* the marker the milter checks, over this exact mail */
 	hdr = strstr(mail, "\nX-Textize-Release: ");
 	assert_non_null(hdr);
@@ -345,5 +371,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_delivery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tampered_part, setup, teardown),
 	};
+	g_mime_init();   /* the release mail's Subject is decoded with GMime */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
