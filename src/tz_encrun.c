@@ -91,7 +91,9 @@ const char *enc_signature(const unsigned char *b, size_t n, bool *strong)
 /* Character tables, filled once: values (-1 = not in the alphabet) and
  * classes of base64 characters (for a run's statistics). */
 static signed char b64t[256], b32t[256], hext[256];
-static bool hstart[256];   /* may start a hex item, or is a line break */
+static bool hstart[256];   /* may start a hex item */
+static bool hsep[256];     /* separates hex items */
+static bool pfx[256];      /* quote/indent prefix */
 static unsigned char cls[256];
 enum { CLS_ALNUM = 1, CLS_HEX = 2, CLS_B32 = 4 };
 
@@ -118,7 +120,11 @@ void enc_tables_init(void)
 		hext['a' + i] = hext['A' + i] = (signed char)(10 + i);
 	}
 	for (int c = 0; c < 256; c++)
-		hstart[c] = hext[c] >= 0 || c == '\\' || c == '%' || c == '\n';
+		hstart[c] = hext[c] >= 0 || c == '\\' || c == '%';
+	for (const char *c = " \t,;:-\r\"'{}[]()+="; *c; c++)
+		hsep[(unsigned char)*c] = true;
+	for (const char *c = " \t>|\r"; *c; c++)
+		pfx[(unsigned char)*c] = true;
 	b64t['+'] = b64t['-'] = 62;
 	b64t['/'] = b64t['_'] = 63;
 	for (int c = 0; c < 256; c++)
@@ -509,12 +515,20 @@ void enc_scan_b64runs(struct enc_scan *s, size_t from, size_t to)
 		}
 		/* Fast path: a short token that does not end its line is no run
 		 * (a word of prose). */
-		for (q = p; q < to && b64t[(unsigned char)t[q]] >= 0; q++)
-			;
-		if (q - p < 16 && q < to && t[q] != '\n' && t[q] != ' ' && t[q] != '\t' &&
-		    t[q] != '\r' && t[q] != '=') {
-			p = q;
+		q = grouped_end(t, p, to);
+		if (q - p < 4 && (q >= to || t[q] != '=')) {
+			p = q;   /* the next line's token starts a run of its own */
 			continue;
+		}
+		if (q - p < 16 && q < to && t[q] != '=') {
+			size_t e = q;
+
+			while (e < to && (t[e] == ' ' || t[e] == '\t' || t[e] == '\r'))
+				e++;
+			if (e < to && t[e] != '\n') {
+				p = q;
+				continue;
+			}
 		}
 		g_string_truncate(r->chars, 0);
 		r->nsegs = 0;
@@ -535,16 +549,17 @@ void enc_scan_b64runs(struct enc_scan *s, size_t from, size_t to)
 
 				size_t g = grouped_end(t, q, to);
 
-				for (; q < g; q++) {
-					unsigned char k = cls[(unsigned char)t[q]];
+				while (q < g) {
+					for (a = q; q < g && b64t[(unsigned char)t[q]] >= 0; q++) {
+						unsigned char k = cls[(unsigned char)t[q]];
 
-					if (b64t[(unsigned char)t[q]] < 0)
-						continue;   /* a space between groups */
-					r->alnum += k & CLS_ALNUM;
-					all &= k;
-					g_string_append_c(r->chars, t[q]);
+						r->alnum += k & CLS_ALNUM;
+						all &= k;
+					}
+					g_string_append_len(r->chars, t + a, (gssize)(q - a));
+					if (q < g)
+						q++;   /* the space between groups */
 				}
-				(void)a;
 				r->all_hex &= (all & CLS_HEX) != 0;
 				r->all_b32 &= (all & CLS_B32) != 0;
 			}
@@ -615,11 +630,16 @@ static size_t hex_item(const char *t, size_t p, size_t to, bool first, GByteArra
 			return 0;
 		d++;
 	}
-	for (size_t i = d; i < q; i += 2) {
-		guint8 b = (guint8)(hexval((unsigned char)t[i]) << 4 | hexval((unsigned char)t[i + 1]));
+	{
+		size_t base = out->len;
+		guint8 *o;
 
-		*letters += !g_ascii_isdigit(t[i]) + !g_ascii_isdigit(t[i + 1]);
-		g_byte_array_append(out, &b, 1);
+		g_byte_array_set_size(out, (guint)(base + (q - d) / 2));
+		o = out->data + base;
+		for (size_t i = d; i < q; i += 2) {
+			*o++ = (guint8)(hexval((unsigned char)t[i]) << 4 | hexval((unsigned char)t[i + 1]));
+			*letters += (t[i] > '9') + (t[i + 1] > '9');
+		}
 	}
 	return q;
 }
@@ -642,10 +662,11 @@ static size_t dump_offset(const char *t, size_t p, size_t to)
 }
 
 /* Between hex items: spaces and the punctuation of dumps, C/JS arrays and
- * string literals ("\x4d" "\x5a", {0x4d, 0x5a}). */
+ * string literals ("\x4d" "\x5a", {0x4d, 0x5a}), and '=' (quoted-
+ * printable with every byte escaped, "=4D=5A=90=", soft line breaks). */
 static bool hex_sep(char c)
 {
-	return c && strchr(" \t,;:-\r\"'{}[]()+", c) != NULL;
+	return hsep[(unsigned char)c];
 }
 
 struct hexrun {
@@ -686,17 +707,15 @@ static size_t hex_run(const struct enc_scan *s, size_t p, size_t to, struct hexr
 			q = (size_t)(nl - t);
 		}
 		if (q < to && t[q] == '\n') {
-			struct enc_line ln;
-			size_t o;
+			size_t c = q + 1;
 
-			if (q + 1 >= to)
-				break;
-			enc_line_at(t, to, q + 1, &ln);
-			if (ln.c == ln.cend)
-				break;
-			o = h->dump ? dump_offset(t, ln.c, ln.cend) : ln.c;
-			for (q = o; q < ln.cend && hex_sep(t[q]); q++)
-				;
+			while (c < to && pfx[(unsigned char)t[c]])
+				c++;
+			if (c >= to || t[c] == '\n')
+				break;   /* a blank line ends the run */
+			q = h->dump ? dump_offset(t, c, to) : c;
+			while (q < to && hex_sep(t[q]))
+				q++;
 			newline = true;
 		}
 	}
@@ -727,14 +746,10 @@ void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to)
 {
 	const char *t = s->t;
 	struct hexrun *h = g_new(struct hexrun, 1);   /* reset per run */
-	size_t p = from, lc = SIZE_MAX;   /* content start of the current line */
+	size_t p = from;
 	struct enc_line ln;
 
 	h->d = g_byte_array_new();
-	if (from == 0 || t[from - 1] == '\n') {
-		enc_line_at(t, to, from, &ln);
-		lc = ln.c;
-	}
 	while (p < to && s->blocks->len < s->l->max_blocks) {
 		size_t q, rs;
 		bool line_start;
@@ -745,18 +760,7 @@ void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to)
 		if (p >= to)
 			break;
 		rs = p;
-		line_start = p == lc;
 		c = t[p];
-
-		if (c == '\n') {
-			if (p + 1 < to) {
-				enc_line_at(t, to, p + 1, &ln);
-				lc = ln.c;
-			}
-			p++;
-			continue;
-		}
-
 		if (p > from && (g_ascii_isalnum(t[p - 1]) || t[p - 1] == '_')) {
 			p++;
 			continue;
@@ -768,6 +772,14 @@ void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to)
 		g_byte_array_set_size(h->d, 0);
 		h->nsegs = h->letters = h->digits = 0;
 		h->dump = false;
+		q = p;
+		/* only a prefix before it on its line: a dump may start here */
+		for (line_start = true, q = p; q > from && t[q - 1] != '\n'; q--)
+			if (!pfx[(unsigned char)t[q - 1]]) {
+				line_start = false;
+				break;
+			}
+		line_start &= q > 0 ? t[q - 1] == '\n' : true;
 		q = p;
 		if (line_start) {
 			enc_line_at(t, to, p, &ln);
@@ -783,14 +795,95 @@ void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to)
 			while (q < to && (g_ascii_isalnum(t[q]) || t[q] == '_'))
 				q++;
 		}
-		for (size_t i = q; i > p + 1; i--)
-			if (t[i - 1] == '\n') {
-				enc_line_at(t, to, i, &ln);
-				lc = ln.c;
-				break;
-			}
 		p = q;
 	}
 	g_byte_array_unref(h->d);
 	g_free(h);
+}
+
+/* ---- ASCII85 (Adobe framing) ------------------------------------------- */
+
+/* "<~" ASCII85 characters (!..u, z, line breaks and their
+ * prefix) "~>": Python's a85decode, PostScript and CyberChef read it.
+ * Without the closing "~>" the block ends where the characters do. Five
+ * characters or more. */
+static size_t try_a85(struct enc_scan *s, size_t p, size_t to)
+{
+	const char *t = s->t;
+	size_t q = p + 2, n = 0, stop;
+	GByteArray *out;
+	guint32 acc = 0;
+	unsigned k = 0;
+
+	bool bol = false;
+
+	/* no blanks inside a line (prose after "<~" is no ASCII85), only a
+	 * line's prefix */
+	while (q < to) {
+		unsigned char c = (unsigned char)t[q];
+
+		if (c == '~')
+			break;
+		if (c == '\n')
+			bol = true;
+		else if (bol && pfx[c])
+			;
+		else if ((c >= '!' && c <= 'u') || c == 'z')
+			n++, bol = false;
+		else
+			break;
+		q++;
+	}
+	if (n < 5)
+		return 0;
+	stop = q + 1 < to && t[q] == '~' && t[q + 1] == '>' ? q + 2 : q;
+	out = g_byte_array_new();
+	for (size_t i = p + 2; i < q; i++) {
+		unsigned char c = (unsigned char)t[i];
+
+		if (c == 'z' && k == 0) {
+			g_byte_array_append(out, (const guint8 *)"\0\0\0\0", 4);
+			continue;
+		}
+		if (c < '!' || c > 'u')
+			continue;
+		acc = acc * 85 + (guint32)(c - '!');
+		if (++k == 5) {
+			guint8 b[4] = { (guint8)(acc >> 24), (guint8)(acc >> 16), (guint8)(acc >> 8),
+					(guint8)acc };
+
+			g_byte_array_append(out, b, 4);
+			acc = 0;
+			k = 0;
+		}
+	}
+	if (k > 1) {   /* a last partial group, padded with 'u' */
+		unsigned got = k - 1;
+
+		while (k < 5) {
+			acc = acc * 85 + 84;
+			k++;
+		}
+		for (unsigned j = 0; j < got; j++) {
+			guint8 b = (guint8)(acc >> (24 - 8 * j));
+
+			g_byte_array_append(out, &b, 1);
+		}
+	}
+	enc_add(s, p, stop, TZ_ENCBLK_ASCII85, NULL, out, "ASCII85");
+	return stop;
+}
+
+void enc_scan_a85(struct enc_scan *s, size_t from, size_t to)
+{
+	for (size_t p = from; p + 2 < to && s->blocks->len < s->l->max_blocks; p++) {
+		const char *lt = memchr(s->t + p, '<', to - p - 2);
+		size_t e;
+
+		if (!lt)
+			break;
+		p = (size_t)(lt - s->t);
+		if (s->t[p + 1] == '~' && (e = try_a85(s, p, to)) > p)
+			p = e - 1;
+	}
 }

@@ -11,7 +11,7 @@
 
 static const char *const kind_names[TZ_ENCBLK_COUNT] = {
 	"uuencode", "uu-base64", "binhex", "yenc", "armor", "base64", "base32", "hex",
-	"data-url",
+	"data-url", "ascii85",
 };
 
 const char *tz_enc_kind_name(enum tz_enc_kind k)
@@ -730,6 +730,7 @@ GPtrArray *tz_encscan(const char *text, size_t len, const struct tz_encscan_limi
 	all = s.blocks = g_ptr_array_new_with_free_func((GDestroyNotify)tz_enc_block_free);
 	scan_lines(&s);
 	scan_gaps(&s, &all, enc_scan_dataurls);
+	scan_gaps(&s, &all, enc_scan_a85);
 	scan_gaps(&s, &all, enc_scan_b64runs);
 	scan_gaps(&s, &all, enc_scan_hexruns);
 	cap_blocks(&s, all);

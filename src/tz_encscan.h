@@ -8,6 +8,7 @@
  *
  * Blocks: uuencode (also begin-base64 and headerless full lines), BinHex
  * 4.0, yEnc, ASCII armor (-----BEGIN X----- with a payload), data: URLs,
+ * ASCII85 between <~ and ~>,
  * and bare base64/base64url/base32/hex runs whose decoded bytes start with
  * a file signature or are long enough to be a file. Every line may carry a
  * quote/indent prefix of spaces, tabs, '>' and '|'. Rules and thresholds:
@@ -32,6 +33,7 @@ enum tz_enc_kind {
 	TZ_ENCBLK_BASE32,
 	TZ_ENCBLK_HEX,         /* compact, separated ("4d 5a", "0x4d,", "\x4d", "%4D") or a hex dump */
 	TZ_ENCBLK_DATA_URL,
+	TZ_ENCBLK_ASCII85,     /* <~ ... ~> */
 	TZ_ENCBLK_COUNT
 };
 
@@ -76,7 +78,7 @@ GPtrArray *tz_encscan(const char *text, size_t len, const struct tz_encscan_limi
 void tz_enc_block_free(struct tz_enc_block *b);   /* NULL is a no-op */
 
 /* "uuencode", "uu-base64", "binhex", "yenc", "armor", "base64", "base32",
- * "hex", "data-url"; static. */
+ * "hex", "data-url", "ascii85"; static. */
 const char *tz_enc_kind_name(enum tz_enc_kind k);
 
 #endif

@@ -58,6 +58,7 @@ void enc_widen(const struct enc_scan *s, size_t *rs, size_t *re);
 
 /* Runs and data: URLs in the gap [from, to) of the text. */
 void enc_scan_dataurls(struct enc_scan *s, size_t from, size_t to);
+void enc_scan_a85(struct enc_scan *s, size_t from, size_t to);
 void enc_scan_b64runs(struct enc_scan *s, size_t from, size_t to);
 void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to);
 

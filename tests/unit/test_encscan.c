@@ -559,6 +559,25 @@ static void test_base32_hex(void **state)
 	g_byte_array_unref(f);
 }
 
+/* ASCII85 in Adobe framing and quoted-printable with every byte escaped,
+ * both written by Python's standard library. */
+static void test_ascii85_qp(void **state)
+{
+	GByteArray *f = payload(PE_MAGIC, 16, 301);
+	(void)state;
+
+	need("/usr/bin/python3");
+	put("evil.exe", f->data, f->len);
+	sh("/usr/bin/python3 -c 'import base64,sys; d=open(\"evil.exe\",\"rb\").read(); "
+	   "open(\"a85.txt\",\"w\").write(\"<~\"+base64.a85encode(d,wrapcol=72).decode()+\"~>\\n\"); "
+	   "s=\"\".join(\"=%%02X\" %% c for c in d); "
+	   "open(\"qp.txt\",\"w\").write(\"\\n\".join(s[i:i+72]+\"=\" for i in range(0,len(s),72))+\"\\n\"); "
+	   "import quopri; assert quopri.decodestring(open(\"qp.txt\",\"rb\").read())==d'");
+	expect_one("a85.txt", TZ_ENCBLK_ASCII85, f, NULL);
+	expect_one("qp.txt", TZ_ENCBLK_HEX, f, NULL);
+	g_byte_array_unref(f);
+}
+
 static void test_data_urls(void **state)
 {
 	const char *urls[] = {
@@ -692,6 +711,7 @@ int main(void)
 		cmocka_unit_test(test_base64_alignment),
 		cmocka_unit_test(test_base64_short_first_line),
 		cmocka_unit_test(test_base32_hex),
+		cmocka_unit_test(test_ascii85_qp),
 		cmocka_unit_test(test_data_urls),
 		cmocka_unit_test(test_not_files),
 		cmocka_unit_test(test_block_cap),
