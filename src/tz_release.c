@@ -358,8 +358,8 @@ static unsigned note_held(GString *s, const struct tz_meta *m, const unsigned *p
 		if (listed || strcmp(p->state, TZ_STATE_RELEASED) == 0)
 			continue;
 		if (held++ == 0)
-			g_string_append(s, en ? "  Not sanitized, not delivered:\n"
-					: "  無害化できず、お届けしていないファイル:\n");
+			g_string_append(s, en ? "  Not delivered:\n"
+					: "  お届けしていないファイル:\n");
 		if (en)
 			g_string_append_printf(s, "    - %s (reference: %s#%u, %s%s%s)\n", name, m->id,
 					       p->index, p->state, p->note ? ": " : "",

@@ -285,7 +285,7 @@ static void test_delivery(void **state)
 			       "    ・memo.txt(参照番号: %s#3、無害化済み)\n", fx->id, fx->id);
 	assert_non_null(strstr(note, line));
 	g_free(line);
-	line = g_strdup_printf("  無害化できず、お届けしていないファイル:\n"
+	line = g_strdup_printf("  お届けしていないファイル:\n"
 			       "    ・tool.exe(参照番号: %s#1、無害化できない形式)\n"
 			       "    ・virus.pdf(参照番号: %s#4、ウイルスを検出)\n", fx->id, fx->id);
 	assert_non_null(strstr(note, line));
