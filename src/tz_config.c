@@ -148,6 +148,34 @@ const struct tz_config_key tz_config_keys[] = {
 	{ "SanitizerTimeout", "duration", "300s",
 	  "time limit for one SanitizerCommand run; it is killed after that",
 	  tz_config_set_seconds, OFF(sanitizer_timeout), NULL, 86400 },
+	/* ---- the built-in sanitizer (issue 17, textizectl queue sanitize) ---- */
+	{ "SanitizeMaxPages", "integer", "100",
+	  "documents with more pages are left unsanitized (the reason says so)",
+	  tz_config_set_uint, OFF(sanitize_max_pages), NULL, 10000 },
+	{ "SanitizeResolution", "integer", "150",
+	  "dots per inch at which pages are rendered to pixels",
+	  tz_config_set_uint, OFF(sanitize_dpi), NULL, 600 },
+	{ "SanitizeMaxPixels", "integer", "40000000",
+	  "most pixels of one rendered page or one image",
+	  tz_config_set_uint, OFF(sanitize_max_pixels), NULL, 400000000 },
+	{ "SanitizeOCR", "bool", "yes",
+	  "add an OCR text layer (tesseract) to sanitized PDFs",
+	  tz_config_set_bool, OFF(sanitize_ocr), NULL, 0 },
+	{ "SanitizeOCRLanguages", "string", "jpn+eng",
+	  "tesseract languages for the OCR layer",
+	  tz_config_set_string, OFF(sanitize_ocr_languages), NULL, 0 },
+	{ "SanitizeTimeout", "duration", "120s",
+	  "time (wall clock and CPU) for one converter run in the sandbox",
+	  tz_config_set_seconds, OFF(sanitize_timeout), NULL, 86400 },
+	{ "SanitizeMemoryLimit", "size", "3g",
+	  "address space of one converter run in the sandbox",
+	  tz_config_set_size, OFF(sanitize_memory), NULL, 0 },
+	{ "SanitizeMaxInputSize", "size", "50m",
+	  "larger parts are left unsanitized",
+	  tz_config_set_size, OFF(sanitize_max_input), NULL, 0 },
+	{ "SanitizedDelivery", "choice", "auto",
+	  "auto: once every part of a mail is decided, its sanitized copies go to the original recipients as released mail, and the notice of the text-ized mail says so; approve, off: they wait for queue release",
+	  tz_config_set_choice, OFF(sanitized_delivery), "off|auto|approve", 0 },
 	{ "ReleaseCommand", "string", "/usr/sbin/sendmail -oi -t",
 	  "command (no shell) that receives a released mail on standard input",
 	  tz_config_set_string, OFF(release_command), NULL, 0 },
@@ -761,6 +789,7 @@ void tz_config_engine_options(const struct tz_config *cfg, struct tz_engine_opti
 	o->notice_details = g_strcmp0(cfg->notice_details, "full") == 0;
 	o->notice_contact = cfg->notice_contact;
 	o->limits = cfg->limits;
+	o->sanitized_follow = g_strcmp0(cfg->sanitized_delivery, "auto") == 0;
 }
 
 bool tz_config_is_internal(const struct tz_config *cfg, const char *addr)

@@ -87,6 +87,16 @@ struct tz_config {
 	char *release_key_file;       /* ReleaseKeyFile */
 	char *release_from;           /* ReleaseFrom, NULL = original envelope sender */
 	unsigned retention_days;      /* RetentionDays */
+	/* the built-in sanitizer (issue 17) */
+	unsigned sanitize_max_pages;  /* SanitizeMaxPages */
+	unsigned sanitize_dpi;        /* SanitizeResolution */
+	unsigned sanitize_max_pixels; /* SanitizeMaxPixels */
+	bool sanitize_ocr;            /* SanitizeOCR */
+	char *sanitize_ocr_languages; /* SanitizeOCRLanguages */
+	unsigned sanitize_timeout;    /* SanitizeTimeout, seconds */
+	size_t sanitize_memory;       /* SanitizeMemoryLimit */
+	size_t sanitize_max_input;    /* SanitizeMaxInputSize */
+	char *sanitized_delivery;     /* SanitizedDelivery: off | auto | approve */
 	/* policy (issue 4): see tz_policy.h */
 	GPtrArray *internal_domains;  /* InternalDomains, lower-case; empty = LocalDomains */
 	char *relay_action;           /* RelayAction: reject | tempfail */

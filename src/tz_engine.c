@@ -1138,9 +1138,15 @@ static int finish(struct conv *c, const GPtrArray *fields)
 	}
 	all = g_string_sized_new(c->text->len + 2048);
 	{
-		struct tz_notice_opts no = { o->notice_lang, c->res->ref_id,
-					     c->res->kind == TZ_KIND_ENCRYPTED, c->res->parts,
-					     o->notice_details, o->notice_contact };
+		struct tz_notice_opts no = {
+			.lang = o->notice_lang,
+			.ref_id = c->res->ref_id,
+			.encrypted = c->res->kind == TZ_KIND_ENCRYPTED,
+			.parts = c->res->parts,
+			.details = o->notice_details,
+			.contact = o->notice_contact,
+			.sanitized_follow = o->sanitized_follow,
+		};
 
 		tz_notice_render_opts(tmpl, &no, all);
 	}

@@ -45,6 +45,8 @@ struct tz_engine_options {
 	bool notice_details;                 /* NoticeDetails full: MIME types and SHA-256 */
 	const char *notice_contact;          /* NoticeContact, NULL/"" = built-in wording */
 	struct tz_limits limits;
+	bool sanitized_follow;               /* SanitizedDelivery auto: the notice says
+					      * sanitized copies will follow */
 };
 
 /* Fill o with the built-in defaults. */

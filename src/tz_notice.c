@@ -40,6 +40,7 @@ static const char builtin_ja[] =
 	"##     {if:encrypted}  暗号化メールだったとき        {if:risky}     危険の兆候があるファイルがあるとき\n"
 	"##     {if:part_risk}  ({each:part} の中で)そのファイルに危険の兆候があるとき\n"
 	"##     {if:details}    NoticeDetails full のとき(情報セキュリティ担当向けの詳細)\n"
+	"##     {if:sanitized_follow}  無害化した複製を別のメールでお届けする設定(SanitizedDelivery auto)のとき\n"
 	"【安全のためテキスト形式に変換しました】\n"
 	"このメールはインターネットから届きました。安全のため、本文をテキスト形式に変換して\n"
 	"お届けしています。\n"
@@ -66,6 +67,11 @@ static const char builtin_ja[] =
 	"      SHA-256: {sha256}\n"
 	"{end}\n"
 	"      参照番号: {ref}\n"
+	"{end}\n"
+	"{if:sanitized_follow}\n"
+	"\n"
+	"PDF、Office 文書、画像、テキストのファイルは、無害化した複製を、このあと\n"
+	"別のメールでお届けします。\n"
 	"{end}\n"
 	"\n"
 	"業務で必要なときは、参照番号を添えて{contact}へお問い合わせください。\n"
@@ -111,6 +117,7 @@ static const char builtin_en[] =
 	"##     {if:encrypted}  the mail was encrypted   {if:risky}     some file shows warning signs\n"
 	"##     {if:part_risk}  (inside {each:part}) this file shows warning signs\n"
 	"##     {if:details}    NoticeDetails full (details for the security team)\n"
+	"##     {if:sanitized_follow}  sanitized copies follow in another message (SanitizedDelivery auto)\n"
 	"[Converted to plain text for safety]\n"
 	"This message came from the Internet. For safety, its body has been converted to\n"
 	"plain text.\n"
@@ -138,6 +145,11 @@ static const char builtin_en[] =
 	"      SHA-256: {sha256}\n"
 	"{end}\n"
 	"      reference: {ref}\n"
+	"{end}\n"
+	"{if:sanitized_follow}\n"
+	"\n"
+	"Sanitized copies of the PDF, Office, image and text files will follow in a\n"
+	"separate message.\n"
 	"{end}\n"
 	"\n"
 	"If you need one for your work, ask {contact}, quoting its reference.\n"
@@ -274,6 +286,7 @@ struct render {
 	enum tz_notice_lang lang;
 	const char *ref_id;
 	bool encrypted;
+	bool sanitized_follow;  /* SanitizedDelivery auto: copies follow */
 	bool details;            /* NoticeDetails full */
 	bool html;               /* an HTML body was turned into text */
 	const char *contact;     /* never NULL */
@@ -363,6 +376,8 @@ static bool condition(const struct render *r, const char *arg, const struct tz_p
 		return n == 0;
 	if (strcmp(arg, "encrypted") == 0)
 		return r->encrypted;
+	if (strcmp(arg, "sanitized_follow") == 0)
+		return r->sanitized_follow;
 	if (strcmp(arg, "risky") == 0)
 		return any_risk(r->parts);
 	if (strcmp(arg, "html") == 0)
@@ -586,8 +601,9 @@ static void render_range(const struct render *r, guint from, guint to, const str
 
 void tz_notice_render_opts(const char *tmpl, const struct tz_notice_opts *o, GString *out)
 {
-	struct render r = { o->lang, o->ref_id ? o->ref_id : "", o->encrypted, o->details,
-			    false, NULL, NULL, NULL, 0, out };
+	struct render r = { .lang = o->lang, .ref_id = o->ref_id ? o->ref_id : "",
+			    .encrypted = o->encrypted, .sanitized_follow = o->sanitized_follow,
+			    .details = o->details, .out = out };
 	GPtrArray *listed = g_ptr_array_new();
 	char *t = g_strdup(tmpl);
 	size_t n = strlen(t);
@@ -625,13 +641,6 @@ void tz_notice_render_opts(const char *tmpl, const struct tz_notice_opts *o, GSt
 	g_free(t);
 }
 
-void tz_notice_render(const char *tmpl, enum tz_notice_lang lang, const char *ref_id,
-		      bool encrypted, const GPtrArray *parts, GString *out)
-{
-	struct tz_notice_opts o = { lang, ref_id, encrypted, parts, false, NULL };
-
-	tz_notice_render_opts(tmpl, &o, out);
-}
 
 char *tz_notice_load(const char *path, enum tz_notice_lang lang, char *err, size_t errlen)
 {

@@ -27,7 +27,9 @@ int tz_notice_check(const char *tmpl, char *err, size_t errlen);
 /* What one notice is about. parts: the stripped parts (struct tz_part*),
  * borrowed; the HTML alternative among them is not listed but sets
  * {if:html}. details: NoticeDetails full (types, hashes). contact:
- * NoticeContact, NULL/"" for the built-in "情報セキュリティ担当". */
+ * NoticeContact, NULL/"" for the built-in "情報セキュリティ担当".
+ * sanitized_follow: SanitizedDelivery auto, sets {if:sanitized_follow}
+ * (sanitized copies of the files follow in another message). */
 struct tz_notice_opts {
 	enum tz_notice_lang lang;
 	const char *ref_id;
@@ -35,15 +37,13 @@ struct tz_notice_opts {
 	const GPtrArray *parts;
 	bool details;
 	const char *contact;
+	bool sanitized_follow;
 };
 
 /* Render tmpl for one message. Appends UTF-8 text ending in LF to out.
  * Values are inserted as given (filenames are display-safe already), cut
  * to a readable length. */
 void tz_notice_render_opts(const char *tmpl, const struct tz_notice_opts *o, GString *out);
-/* The same with details off and the built-in contact. */
-void tz_notice_render(const char *tmpl, enum tz_notice_lang lang, const char *ref_id,
-		      bool encrypted, const GPtrArray *parts, GString *out);
 
 enum tz_notice_str {
 	TZ_STR_FORWARDED_BEGIN = 0,  /* line before an inline message/rfc822 */

@@ -212,12 +212,43 @@ static const char *safe_type(const char *t)
 	return t;
 }
 
-/* RFC 2231 filename*=UTF-8''... */
+/* A sanitized copy is another file than the original (見積書.xlsx became a
+ * PDF): its type and extension come from the copy's stored name
+ * ("part-002.sanitized-TAG.pdf", made by the sanitizer), never from the
+ * sender. NULL when p has no copy of a known kind. */
+static const struct { const char *ext, *type; } copy_kinds[] = {
+	{ ".pdf", "application/pdf" },
+	{ ".png", "image/png" },
+	{ ".txt", "text/plain; charset=UTF-8" },
+	{ ".csv", "text/csv; charset=UTF-8" },
+};
+
+static int copy_kind(const struct tz_meta_part *p)
+{
+	const char *dot = p->sanitized_file ? strrchr(p->sanitized_file, '.') : NULL;
+
+	for (size_t i = 0; dot && i < G_N_ELEMENTS(copy_kinds); i++)
+		if (strcmp(dot, copy_kinds[i].ext) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* RFC 2231 filename*=UTF-8''... ; a sanitized copy keeps the name with
+ * its extension replaced. */
 static char *filename_param(const struct tz_meta_part *p)
 {
 	GString *s = g_string_new("UTF-8''");
-	char *fallback = g_strdup_printf("part-%03u.bin", p->index);
+	char *fallback = g_strdup_printf("part-%03u.bin", p->index), *renamed = NULL;
 	const unsigned char *c = (const unsigned char *)(p->filename && *p->filename ? p->filename : fallback);
+	int k = copy_kind(p);
+
+	if (k >= 0) {
+		const char *dot = strrchr((const char *)c, '.');
+		size_t keep = dot && dot != (const char *)c ? (size_t)(dot - (const char *)c)
+							     : strlen((const char *)c);
+		renamed = g_strdup_printf("%.*s%s", (int)keep, (const char *)c, copy_kinds[k].ext);
+		c = (const unsigned char *)renamed;
+	}
 
 	for (; *c; c++) {
 		if (g_ascii_isalnum(*c) || strchr("!#$&+-.^_`|~", *c))
@@ -226,6 +257,7 @@ static char *filename_param(const struct tz_meta_part *p)
 			g_string_append_printf(s, "%%%02X", *c);
 	}
 	g_free(fallback);
+	g_free(renamed);
 	return g_string_free(s, FALSE);
 }
 
@@ -242,7 +274,8 @@ static int write_attachment(struct mail_out *o, struct tz_store *st, const struc
 
 	hdr = g_strdup_printf("--%s\nContent-Type: %s\nContent-Transfer-Encoding: base64\n"
 			      "Content-Disposition: attachment; filename*=%s\n\n",
-			      boundary, safe_type(p->detected_type), fn);
+			      boundary, copy_kind(p) >= 0 ? copy_kinds[copy_kind(p)].type
+			      : safe_type(p->detected_type), fn);
 	puts_(o, hdr);
 	o->b64_state = o->b64_save = 0;
 	EVP_DigestInit_ex(o->md, EVP_sha256(), NULL);
@@ -264,6 +297,18 @@ out:
 	return rc;
 }
 
+/* True when every listed part goes out as a sanitized copy: the delivery
+ * the sanitizer makes by itself (SanitizedDelivery auto). */
+static int all_sanitized(const struct tz_meta *m, const unsigned *parts, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct tz_meta_part *p = tz_meta_part_get(m, parts[i]);
+		if (p == NULL || p->sanitized_file == NULL)
+			return 0;
+	}
+	return n > 0;
+}
+
 /* One line per delivered file, with the 参照番号 staff quoted (ID#n). */
 static void note_files(GString *s, const struct tz_meta *m, const unsigned *parts, unsigned n,
 		       bool en)
@@ -282,27 +327,91 @@ static void note_files(GString *s, const struct tz_meta *m, const unsigned *part
 	}
 }
 
+/* Why a file of the mail is not in a delivery of sanitized copies, in
+ * words staff use; the sanitizer's own note goes in the English part. */
+static const char *held_why_ja(const char *state)
+{
+	if (strcmp(state, TZ_STATE_INFECTED) == 0)
+		return "ウイルスを検出";
+	if (strcmp(state, "unsanitizable") == 0)    /* TZ_STATE_UNSANITIZABLE, sanitize/ */
+		return "無害化できない形式";
+	if (strcmp(state, TZ_STATE_REJECTED) == 0 || strcmp(state, TZ_STATE_FAILED) == 0)
+		return "お届けできません";
+	return "確認中";
+}
+
+/* The files of the mail that a delivery of sanitized copies leaves behind
+ * (neither in it nor released before); how many. */
+static unsigned note_held(GString *s, const struct tz_meta *m, const unsigned *parts, unsigned n,
+			  bool en)
+{
+	unsigned held = 0;
+
+	for (guint i = 0; i < m->parts->len; i++) {
+		const struct tz_meta_part *p = g_ptr_array_index(m->parts, i);
+		const char *name = p->filename && *p->filename ? p->filename
+			: en ? "unnamed file" : "名前のないファイル";
+		int listed = 0;
+
+		for (unsigned k = 0; k < n; k++)
+			listed |= parts[k] == p->index;
+		if (listed || strcmp(p->state, TZ_STATE_RELEASED) == 0)
+			continue;
+		if (held++ == 0)
+			g_string_append(s, en ? "  Not delivered:\n"
+					: "  お届けしていないファイル:\n");
+		if (en)
+			g_string_append_printf(s, "    - %s (reference: %s#%u, %s%s%s)\n", name, m->id,
+					       p->index, p->state, p->note ? ": " : "",
+					       p->note ? p->note : "");
+		else
+			g_string_append_printf(s, "    ・%s(参照番号: %s#%u、%s)\n", name, m->id, p->index,
+					       held_why_ja(p->state));
+	}
+	return held;
+}
+
 /* The text part staff read first: what this mail is and which files it
- * brings, in Japanese, then the same in English. */
+ * brings, in Japanese, then the same in English. A delivery of sanitized
+ * copies says so, and names the files it leaves behind and whom to ask. */
 static void write_note(struct mail_out *o, const struct tz_meta *m, const unsigned *parts,
 		       unsigned n)
 {
 	const char *sender = *m->sender ? m->sender : "<>", *subject = m->subject ? m->subject : "";
+	bool sanitized = all_sanitized(m, parts, n);
 	GString *s = g_string_new(NULL);
 	char *text, *b64;
 	size_t len;
 
-	g_string_append_printf(s,
-		"このメールは、安全のためお預かりしていた添付ファイルを、情報セキュリティ担当が\n"
-		"確認したうえでお届けするものです。\n\n"
-		"  元のメールの差出人: %s\n  元のメールの件名: %s\n  お届けするファイル:\n",
-		sender, subject);
+	if (sanitized)
+		g_string_append(s,
+			"このメールは、インターネットから届いたメールの添付ファイルを、安全のため\n"
+			"無害化(画像化・再変換)してお届けするものです。マクロ、スクリプト、リンクなどは\n"
+			"取り除いています。\n\n");
+	else
+		g_string_append(s,
+			"このメールは、安全のためお預かりしていた添付ファイルを、情報セキュリティ担当が\n"
+			"確認したうえでお届けするものです。\n\n");
+	g_string_append_printf(s, "  元のメールの差出人: %s\n  元のメールの件名: %s\n  お届けするファイル:\n",
+			       sender, subject);
 	note_files(s, m, parts, n, false);
-	g_string_append_printf(s,
-		"\n--\nThis message delivers file(s) from a message that was held for safety,\n"
-		"after the security team checked them.\n\n"
-		"  Sender: %s\n  Subject: %s\n  Files:\n", sender, subject);
+	if (sanitized && note_held(s, m, parts, n, false) > 0)
+		g_string_append(s, "\n元のファイルが業務で必要なときは、参照番号を添えて情報セキュリティ担当へ\n"
+				"お問い合わせください。\n");
+	if (sanitized)
+		g_string_append(s,
+			"\n--\nThis message delivers sanitized copies (rendered to images or re-encoded)\n"
+			"of the attachments of a message from the Internet. Macros, scripts and links\n"
+			"have been removed.\n\n");
+	else
+		g_string_append(s,
+			"\n--\nThis message delivers file(s) from a message that was held for safety,\n"
+			"after the security team checked them.\n\n");
+	g_string_append_printf(s, "  Sender: %s\n  Subject: %s\n  Files:\n", sender, subject);
 	note_files(s, m, parts, n, true);
+	if (sanitized && note_held(s, m, parts, n, true) > 0)
+		g_string_append(s, "\nIf you need an original file for your work, ask the information security\n"
+				"team, quoting its reference.\n");
 	text = g_string_free(s, FALSE);
 	b64 = g_base64_encode((const guchar *)text, strlen(text));
 	len = strlen(b64);
@@ -351,10 +460,11 @@ static char *hsafe(const char *v)
 }
 
 static char *header_block(const struct tz_meta *m, const char *from, const char *to,
-			  const char *boundary, const char *marker)
+			  const char *boundary, const char *marker, int sanitized)
 {
 	GString *s = g_string_new(NULL);
-	char *subj_raw = g_strdup_printf("【添付ファイルの送付】%s", m->subject ? m->subject : "");
+	char *subj_raw = g_strdup_printf("%s%s", sanitized ? "【添付ファイルの送付(無害化済み)】"
+					 : "【添付ファイルの送付】", m->subject ? m->subject : "");
 	char *subj = g_mime_utils_header_encode_text(NULL, subj_raw, "utf-8");
 	char date[64], rnd[8], hex[17];
 	time_t now = time(NULL);
@@ -435,7 +545,7 @@ int tz_release_write_mail(struct tz_store *st, const struct tz_meta *m, const un
 		tz_err(err, errlen, "cannot make the release marker");
 		goto out;
 	}
-	hdr = header_block(m, from, to, boundary, marker);
+	hdr = header_block(m, from, to, boundary, marker, all_sanitized(m, parts, n));
 	if (tz_write_all(outfd, hdr, strlen(hdr)) < 0 || copy_fd(o.fd, outfd) < 0) {
 		tz_err(err, errlen, "writing the release mail: %s", strerror(errno));
 		goto out;

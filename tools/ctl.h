@@ -29,5 +29,8 @@ int ctl_audit(int argc, char **argv);    /* ctl_audit.c: audit log verification 
 int ctl_report(int argc, char **argv);   /* ctl_report.c: daily report */
 int ctl_breaker(int argc, char **argv);  /* ctl_breaker.c: outbound circuit breaker */
 int ctl_stats(int argc, char **argv);    /* ctl_stats.c: the milter's counters (StatsSocket) */
+struct ctl_qenv;
+/* ctl_sanitize.c: `queue sanitize` (the built-in CDR worker); exit status */
+int ctl_sanitize(struct ctl_qenv *e, const char *id, int watch, const char *interval);
 
 #endif

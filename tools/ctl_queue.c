@@ -28,6 +28,7 @@ static void usage(FILE *f)
 	      "  reject ID [PART] --operator NAME [--reason TEXT]\n"
 	      "  purge [--older-than DAYS] [--operator NAME]\n"
 	      "  scan [--watch] [--interval SECONDS] [ID]\n"
+	      "  sanitize [--watch] [--interval SECONDS] [ID]\n"
 	      "  reindex\n"
 	      "D is YYYY-MM-DD (local time; --until includes that day) or YYYY-MM-DDTHH:MM:SS.\n"
 	      "F is a risk flag name (executable, macro, archive, ...).\n", f);
@@ -394,11 +395,13 @@ int ctl_queue(int argc, char **argv)
 	}
 	/* Every command but list/purge/scan/reindex names an entry first. */
 	if (strcmp(cmd, "list") != 0 && strcmp(cmd, "purge") != 0 && strcmp(cmd, "scan") != 0 &&
+	    strcmp(cmd, "sanitize") != 0 &&
 	    strcmp(cmd, "reindex") != 0 && !tz_id_valid(arg(&o, 0))) {
 		fprintf(stderr, "textizectl: %s needs a valid entry id\n", cmd);
 		goto out;
 	}
-	if (strcmp(cmd, "scan") == 0 && arg(&o, 0) && !tz_id_valid(arg(&o, 0))) {
+	if ((strcmp(cmd, "scan") == 0 || strcmp(cmd, "sanitize") == 0) && arg(&o, 0) &&
+	    !tz_id_valid(arg(&o, 0))) {
 		fprintf(stderr, "textizectl: not an entry id: %s\n", arg(&o, 0));
 		goto out;
 	}
@@ -425,6 +428,8 @@ int ctl_queue(int argc, char **argv)
 		rc = cmd_purge(&e, &o);
 	} else if (strcmp(cmd, "scan") == 0) {
 		rc = cmd_scan(&e, &o);
+	} else if (strcmp(cmd, "sanitize") == 0) {
+		rc = ctl_sanitize(&e, arg(&o, 0), o.watch, o.interval);
 	} else if (strcmp(cmd, "reindex") == 0) {
 		rc = cmd_reindex(&e);
 	} else {

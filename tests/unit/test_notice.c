@@ -72,14 +72,14 @@ static void test_render(void **state)
 	GString *out = g_string_new(NULL);
 	(void)state;
 
-	tz_notice_render(tmpl, TZ_NOTICE_EN, "ID1", false, parts, out);
+	tz_notice_render_opts(tmpl, &(struct tz_notice_opts){ .lang = TZ_NOTICE_EN, .ref_id = "ID1", .parts = parts }, out);
 	assert_string_equal(out->str,
 		"Ref ID1 (2) {unknown}\n"
 		"[1] 見積書.pdf application/pdf 2.0 KB ID1#1 attachment\n"
 		"[2] unnamed file application/octet-stream 10 bytes ID1#2 attachment\n"
 		"  ! executable, double extension\n");
 	g_string_truncate(out, 0);
-	tz_notice_render(tmpl, TZ_NOTICE_JA, "ID2", true, NULL, out);
+	tz_notice_render_opts(tmpl, &(struct tz_notice_opts){ .lang = TZ_NOTICE_JA, .ref_id = "ID2", .encrypted = true, .parts = NULL }, out);
 	assert_string_equal(out->str, "Ref ID2 (0) {unknown}\nnothing removed\nENCRYPTED\n");
 	g_ptr_array_free(parts, TRUE);
 	g_string_free(out, TRUE);
@@ -91,13 +91,36 @@ static void test_builtin_render(void **state)
 	GString *out = g_string_new(NULL);
 	(void)state;
 
-	tz_notice_render(tz_notice_builtin(TZ_NOTICE_JA), TZ_NOTICE_JA, "REF", false, parts, out);
+	tz_notice_render_opts(tz_notice_builtin(TZ_NOTICE_JA), &(struct tz_notice_opts){ .lang = TZ_NOTICE_JA, .ref_id = "REF", .parts = parts }, out);
 	assert_true(g_str_has_prefix(out->str, "【安全のためテキスト形式に変換しました】\n"));
 	assert_non_null(strstr(out->str, "次の 2 件を取り除いて保管しています。"));
 	assert_non_null(strstr(out->str, "  ・見積書.pdf(PDF 文書、2.0 KB)\n      理由: 添付ファイル\n"));
 	assert_non_null(strstr(out->str, "  ・名前のないファイル(Windows 実行ファイル、10 バイト)\n"));
 	assert_non_null(strstr(out->str, "参照番号: REF#1\n"));
 	assert_non_null(strstr(out->str, "参照番号: REF#2\n"));
+	/* SanitizedDelivery auto announces the copies; otherwise nothing does. */
+	assert_null(strstr(out->str, "無害化"));
+	{
+		GString *follow = g_string_new(NULL), *en = g_string_new(NULL);
+
+		tz_notice_render_opts(tz_notice_builtin(TZ_NOTICE_JA),
+				      &(struct tz_notice_opts){ .lang = TZ_NOTICE_JA, .ref_id = "REF",
+								.parts = parts, .sanitized_follow = true },
+				      follow);
+		assert_non_null(strstr(follow->str, "PDF、Office 文書、画像、テキストのファイルは、無害化した複製を、このあと\n"
+					"別のメールでお届けします。\n"));
+		assert_null(strstr(follow->str, "暗号化されていた"));
+		tz_notice_render_opts(tz_notice_builtin(TZ_NOTICE_EN),
+				      &(struct tz_notice_opts){ .lang = TZ_NOTICE_EN, .ref_id = "REF",
+								.encrypted = true, .parts = parts,
+								.sanitized_follow = true },
+				      en);
+		assert_non_null(strstr(en->str, "Sanitized copies of the PDF, Office, image and text files will follow in a\n"
+					"separate message.\n"));
+		assert_non_null(strstr(en->str, "was encrypted"));
+		g_string_free(follow, TRUE);
+		g_string_free(en, TRUE);
+	}
 	assert_non_null(strstr(out->str, "注意: 実行ファイル、二重拡張子"));
 	assert_non_null(strstr(out->str, "参照番号を添えて情報セキュリティ担当へお問い合わせください。"));
 	assert_non_null(strstr(out->str, "このメールの参照番号: REF\n"));
@@ -137,7 +160,7 @@ static void test_long_name_cut(void **state)
 
 	g_free(p->filename);
 	p->filename = g_strnfill(5000, 'A');
-	tz_notice_render("{each:part}\n{name}\n{end}\n", TZ_NOTICE_EN, "R", false, parts, out);
+	tz_notice_render_opts("{each:part}\n{name}\n{end}\n", &(struct tz_notice_opts){ .lang = TZ_NOTICE_EN, .ref_id = "R", .parts = parts }, out);
 	assert_true(out->len < 200);
 	g_ptr_array_free(parts, TRUE);
 	g_string_free(out, TRUE);
@@ -173,8 +196,8 @@ static void test_kind(void **state)
 		p->declared_type = g_strdup(cases[i].declared);
 		p->detected_type = g_strdup(cases[i].detected);
 		g_ptr_array_add(parts, p);
-		tz_notice_render("{each:part}\n{kind}\n{end}\n", TZ_NOTICE_JA, "R", false, parts, ja);
-		tz_notice_render("{each:part}\n{kind}\n{end}\n", TZ_NOTICE_EN, "R", false, parts, en);
+		tz_notice_render_opts("{each:part}\n{kind}\n{end}\n", &(struct tz_notice_opts){ .lang = TZ_NOTICE_JA, .ref_id = "R", .parts = parts }, ja);
+		tz_notice_render_opts("{each:part}\n{kind}\n{end}\n", &(struct tz_notice_opts){ .lang = TZ_NOTICE_EN, .ref_id = "R", .parts = parts }, en);
 		g_strchomp(ja->str);
 		g_strchomp(en->str);
 		assert_string_equal(ja->str, cases[i].ja);
@@ -230,7 +253,8 @@ static struct tz_part *html_alternative(void)
 
 static char *render_ja(const GPtrArray *parts, bool encrypted, bool details, const char *contact)
 {
-	struct tz_notice_opts o = { TZ_NOTICE_JA, "REF", encrypted, parts, details, contact };
+	struct tz_notice_opts o = { .lang = TZ_NOTICE_JA, .ref_id = "REF", .encrypted = encrypted,
+				    .parts = parts, .details = details, .contact = contact };
 	GString *out = g_string_new(NULL);
 
 	tz_notice_render_opts(tz_notice_builtin(TZ_NOTICE_JA), &o, out);
@@ -289,7 +313,8 @@ static void test_details_and_contact(void **state)
 {
 	GPtrArray *parts = two_parts();
 	GString *en = g_string_new(NULL);
-	struct tz_notice_opts o = { TZ_NOTICE_EN, "R", false, parts, true, "IT desk (ext. 1234)" };
+	struct tz_notice_opts o = { .lang = TZ_NOTICE_EN, .ref_id = "R", .parts = parts, .details = true,
+				    .contact = "IT desk (ext. 1234)" };
 	char *t;
 	(void)state;
 

@@ -1,0 +1,77 @@
+/* ctl_sanitize.c — `textizectl queue sanitize [--watch] [--interval S] [ID]`:
+ * the built-in sanitizer over the quarantine (sanitize/tz_cdr_queue.h), with
+ * the Sanitize* keys of the config. One part at a time, niced: the
+ * converters are single-threaded (OMP_THREAD_LIMIT=1 for tesseract), so one
+ * worker uses one core and the milter keeps the other. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "ctl_qenv.h"
+#include "tz_cdr_queue.h"
+#include "tz_crypt.h"
+#include "tz_util.h"
+
+static volatile sig_atomic_t stop_sanitize;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop_sanitize = 1;
+}
+
+int ctl_sanitize(struct ctl_qenv *e, const char *id, int watch, const char *interval_s)
+{
+	const struct tz_config *c = e->cfg;
+	struct tz_cdr_queue q = { e->st, e->audit, e->ix, { 0 }, NULL };
+	unsigned interval = interval_s ? (unsigned)strtoul(interval_s, NULL, 10) : 10, n;
+	char err[TZ_ERRLEN];
+	int rc = 0;
+
+	tz_cdr_opts_default(&q.opts);
+	q.opts.max_pages = c->sanitize_max_pages;
+	q.opts.dpi = c->sanitize_dpi ? c->sanitize_dpi : 150;
+	q.opts.max_pixels = c->sanitize_max_pixels;
+	q.opts.ocr = c->sanitize_ocr;
+	q.opts.ocr_languages = c->sanitize_ocr_languages ? c->sanitize_ocr_languages : "jpn+eng";
+	q.opts.timeout_s = c->sanitize_timeout ? c->sanitize_timeout : 120;
+	q.opts.mem_bytes = c->sanitize_memory;
+	q.opts.max_input = c->sanitize_max_input;
+	if (c->sanitized_delivery && strcmp(c->sanitized_delivery, "auto") == 0) {
+		if (c->release_key_file == NULL) {
+			fprintf(stderr, "textizectl: SanitizedDelivery auto needs ReleaseKeyFile: "
+				"sanitized copies wait for queue release\n");
+		} else if (tz_key_load(c->release_key_file, e->release_key, err, sizeof err) < 0) {
+			fprintf(stderr, "textizectl: %s\n", err);
+			return 1;
+		} else {
+			e->q.release_key = e->release_key;
+			q.deliver = &e->q;
+		}
+	}
+	if (setpriority(PRIO_PROCESS, 0, 10) != 0)
+		fprintf(stderr, "textizectl: could not lower the priority\n");
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+	for (;;) {
+		n = 0;
+		rc = id ? tz_cdr_queue_entry(&q, id, &n, err, sizeof err)
+			: tz_cdr_queue_all(&q, &n, err, sizeof err);
+		if (rc != 0)
+			fprintf(stderr, "textizectl: sanitizer: %s (parts stay as they were)\n", err);
+		if (n)
+			printf("sanitized or decided %u parts\n", n);
+		fflush(stdout);
+		if (!watch || stop_sanitize)
+			break;
+		for (unsigned s = 0; s < (interval ? interval : 1) && !stop_sanitize; s++)
+			sleep(1);
+		if (stop_sanitize)
+			break;
+	}
+	return rc < 0 ? 75 : 0;
+}
