@@ -1214,6 +1214,31 @@ GMimeStream *tz_engine_input(GMimeStream *in)
 	return mem;
 }
 
+/* A copy of in from start with a blank line inserted at offset at. */
+static GMimeStream *with_blank_line(GMimeStream *in, gint64 start, gint64 at)
+{
+	GMimeStream *mem = g_mime_stream_mem_new();
+	GByteArray *a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	char buf[CHUNK];
+	gint64 pos = start;
+	ssize_t n;
+
+	g_mime_stream_seek(in, start, GMIME_STREAM_SEEK_SET);
+	while ((n = g_mime_stream_read(in, buf, sizeof(buf))) > 0) {
+		if (pos <= at && at < pos + n) {
+			g_byte_array_append(a, (const guint8 *)buf, (guint)(at - pos));
+			g_byte_array_append(a, (const guint8 *)"\n", 1);
+			g_byte_array_append(a, (const guint8 *)buf + (at - pos), (guint)(n - (at - pos)));
+		} else {
+			g_byte_array_append(a, (const guint8 *)buf, (guint)n);
+		}
+		pos += n;
+	}
+	g_mime_stream_seek(in, start, GMIME_STREAM_SEEK_SET);
+	g_mime_stream_reset(mem);
+	return mem;
+}
+
 int tz_engine_convert(const struct tz_engine_options *opt, GMimeStream *orig,
 		      const char *ref_id, const struct tz_part_sink *sink,
 		      struct tz_result **out, char *err, size_t errlen)
@@ -1223,7 +1248,7 @@ int tz_engine_convert(const struct tz_engine_options *opt, GMimeStream *orig,
 	GPtrArray *fields = NULL;
 	GMimeMessage *msg = NULL;
 	GMimeObject *top;
-	gint64 start;
+	gint64 start, no_blank = -1;
 	int rc = -1;
 
 	*out = NULL;
@@ -1243,12 +1268,21 @@ int tz_engine_convert(const struct tz_engine_options *opt, GMimeStream *orig,
 		goto out;
 	}
 	c.input_bytes = g_mime_stream_length(in) > 0 ? (size_t)g_mime_stream_length(in) : 0;
-	if (tz_rawhdr_read(in, opt->limits.max_header_bytes, opt->limits.max_headers,
-			   &fields, err, errlen) != 0)
+	if (tz_rawhdr_read_end(in, opt->limits.max_header_bytes, opt->limits.max_headers,
+			       &fields, &no_blank, err, errlen) != 0)
 		goto out;
 	if (g_mime_stream_seek(in, start, GMIME_STREAM_SEEK_SET) != start) {
 		tz_err(err, errlen, "cannot rewind the input stream");
 		goto out;
+	}
+	/* The MTA ends the header at the first line that is not a field; GMime
+	 * would read on and drop such lines until a blank one, and the body
+	 * text with them. Give GMime the blank line the MTA implied. */
+	if (no_blank > start && fields->len > 0) {
+		GMimeStream *fixed = with_blank_line(in, start, no_blank);
+		g_object_unref(in);
+		in = fixed;
+		start = 0;
 	}
 	metadata(&c, fields);
 	if (tz_prescan_parts(in, opt->limits.max_parts, err, errlen) != 0)

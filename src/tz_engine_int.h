@@ -27,6 +27,12 @@ char *tz_rawhdr_value(const struct tz_rawhdr *h);
 int tz_rawhdr_read(GMimeStream *in, size_t max_bytes, unsigned max_fields,
 		   GPtrArray **fields, char *err, size_t errlen);
 
+/* tz_rawhdr_read that also says where a header ended without its blank
+ * line: *no_blank_at = the offset (from in's position) of the first line
+ * that is not a field, -1 when a blank line (or the end) ended it. */
+int tz_rawhdr_read_end(GMimeStream *in, size_t max_bytes, unsigned max_fields,
+		       GPtrArray **fields, gint64 *no_blank_at, char *err, size_t errlen);
+
 /* Fill r->header_edits for the new body (cte = its transfer encoding).
  * forced (NULL, or one entry per field): a new UTF-8 value the engine
  * decided for that field (an encoded file cut out of it); "" drops it. */

@@ -109,6 +109,12 @@ static void rawhdr_close(struct tz_rawhdr *cur, GString **acc)
 int tz_rawhdr_read(GMimeStream *in, size_t max_bytes, unsigned max_fields,
 		   GPtrArray **fields, char *err, size_t errlen)
 {
+	return tz_rawhdr_read_end(in, max_bytes, max_fields, fields, NULL, err, errlen);
+}
+
+int tz_rawhdr_read_end(GMimeStream *in, size_t max_bytes, unsigned max_fields,
+		       GPtrArray **fields, gint64 *no_blank_at, char *err, size_t errlen)
+{
 	GPtrArray *f = g_ptr_array_new_with_free_func((GDestroyNotify)tz_rawhdr_free);
 	GMimeStream *buf = g_mime_stream_buffer_new(in, GMIME_STREAM_BUFFER_BLOCK_READ);
 	GString *line = g_string_new(NULL);
@@ -118,7 +124,11 @@ int tz_rawhdr_read(GMimeStream *in, size_t max_bytes, unsigned max_fields,
 	bool first = true, too_long = false;
 	int rc = -1;
 
-	while (read_line(buf, line, max_bytes, &too_long)) {
+	gint64 line_start = 0;
+
+	if (no_blank_at != NULL)
+		*no_blank_at = -1;
+	while ((line_start = g_mime_stream_tell(buf)), read_line(buf, line, max_bytes, &too_long)) {
 		total += line->len + 1;
 		if (too_long || total > max_bytes) {
 			tz_err(err, errlen, "header block larger than %zu bytes", max_bytes);
@@ -140,8 +150,12 @@ int tz_rawhdr_read(GMimeStream *in, size_t max_bytes, unsigned max_fields,
 			continue;
 		}
 		size_t nl = field_name_len(line->str, line->len);
-		if (nl == 0)
-			break;   /* not a field: the MTA takes this as the start of the body */
+		if (nl == 0) {
+			/* not a field: the MTA takes this as the start of the body */
+			if (no_blank_at != NULL)
+				*no_blank_at = line_start;
+			break;
+		}
 		if (f->len >= max_fields) {
 			tz_err(err, errlen, "more than %u header fields", max_fields);
 			goto out;

@@ -398,6 +398,20 @@ static void test_shar_uuencode(void **state)
 	tz_result_free(r);
 }
 
+static void test_header_without_blank_line(void **state)
+{
+	struct tz_result *r;
+	char *t;
+	(void)state;
+	/* the MTA ends the header at the first line that is not a field (here
+	 * after a "blank" line holding a space): that line is body text */
+	r = convert("From: a@example.com\nSubject: s\nX-Org: q\n \nBody after a fake blank line.\n");
+	t = text_of(r);
+	assert_non_null(strstr(t, "Body after a fake blank line."));
+	g_free(t);
+	tz_result_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_header_long_line),
 		cmocka_unit_test(test_header_payload),
 		cmocka_unit_test(test_shar_uuencode),
+		cmocka_unit_test(test_header_without_blank_line),
 	};
 	tz_engine_global_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
