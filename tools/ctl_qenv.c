@@ -108,6 +108,7 @@ const char *ctl_operator(const char *given, int allow_default)
 struct ctl_table {
 	guint ncols;
 	char **cols;
+	gboolean *numeric;  /* per column: a JSON number, not a string */
 	GPtrArray *rows;    /* char** (g_strfreev) */
 };
 
@@ -122,8 +123,26 @@ struct ctl_table *ctl_table_new(const char *const *cols)
 
 	t->cols = g_strdupv((char **)cols);
 	t->ncols = g_strv_length(t->cols);
+	t->numeric = g_new0(gboolean, t->ncols + 1);
 	t->rows = g_ptr_array_new_with_free_func(row_free);
 	return t;
+}
+
+void ctl_table_numeric(struct ctl_table *t, const char *col)
+{
+	for (guint i = 0; i < t->ncols; i++)
+		if (strcmp(t->cols[i], col) == 0)
+			t->numeric[i] = TRUE;
+}
+
+/* A numeric column's value as JSON: the digits, or null when empty or not
+ * a plain non-negative integer (never a string that a reader must parse). */
+static void json_number(GString *s, const char *v)
+{
+	if (v[0] != '\0' && strspn(v, "0123456789") == strlen(v) && strlen(v) < 20)
+		g_string_append(s, v);
+	else
+		g_string_append(s, "null");
 }
 
 void ctl_table_add(struct ctl_table *t, const char *const *values)
@@ -140,6 +159,7 @@ void ctl_table_free(struct ctl_table *t)
 	if (t == NULL)
 		return;
 	g_strfreev(t->cols);
+	g_free(t->numeric);
 	g_ptr_array_unref(t->rows);
 	g_free(t);
 }
@@ -228,7 +248,10 @@ void ctl_table_print(const struct ctl_table *t, enum ctl_format fmt, FILE *f)
 					g_string_append_c(s, ',');
 				tz_meta_json_str(s, t->cols[c]);
 				g_string_append_c(s, ':');
-				tz_meta_json_str(s, ((char **)g_ptr_array_index(t->rows, r))[c]);
+				if (t->numeric[c])
+					json_number(s, ((char **)g_ptr_array_index(t->rows, r))[c]);
+				else
+					tz_meta_json_str(s, ((char **)g_ptr_array_index(t->rows, r))[c]);
 			}
 			g_string_append(s, "}");
 		}

@@ -40,6 +40,8 @@ int ctl_format_parse(const char *s);
 struct ctl_table;
 struct ctl_table *ctl_table_new(const char *const *cols);
 void ctl_table_add(struct ctl_table *t, const char *const *values);
+/* Mark column col as numeric: JSON prints its values as numbers. */
+void ctl_table_numeric(struct ctl_table *t, const char *col);
 void ctl_table_print(const struct ctl_table *t, enum ctl_format fmt, FILE *f);
 void ctl_table_free(struct ctl_table *t);
 

@@ -129,7 +129,7 @@ static int flag_bit(const char *name, unsigned *bit)
 static int cmd_list(struct ctl_qenv *e, const struct qopts *o)
 {
 	static const char *const cols[] = { "id", "stored", "from", "to", "subject", "part", "filename",
-					    "type", "size", "risk", "state", "verdict", NULL };
+					    "type", "size", "risk", "state", "verdict", "sha256", NULL };
 	struct tz_index_filter f = { 0 };
 	struct ctl_table *t;
 	GPtrArray *rows;
@@ -152,15 +152,18 @@ static int cmd_list(struct ctl_qenv *e, const struct qopts *o)
 	if (bad)
 		fprintf(stderr, "textizectl: %u entries could not be read (run queue reindex)\n", bad);
 	t = ctl_table_new(cols);
+	ctl_table_numeric(t, "part");
+	ctl_table_numeric(t, "size");
 	for (guint i = 0; i < rows->len; i++) {
 		const struct tz_index_row *r = g_ptr_array_index(rows, i);
 		char part[16], size[32], *risk = tz_risk_string(r->risk);
-		const char *v[12];
+		const char *v[13];
 		snprintf(part, sizeof(part), "%u", r->part);
 		snprintf(size, sizeof(size), "%" G_GUINT64_FORMAT, r->size);
 		v[0] = r->id; v[1] = r->stored_at; v[2] = r->sender; v[3] = r->rcpts;
 		v[4] = r->subject; v[5] = part; v[6] = r->filename; v[7] = r->detected_type;
 		v[8] = size; v[9] = risk; v[10] = r->state; v[11] = r->verdict;
+		v[12] = r->sha256;
 		ctl_table_add(t, v);
 		g_free(risk);
 	}

@@ -9,7 +9,11 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <arpa/inet.h>
 #include <cmocka.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "tz_audit.h"
 #include "tz_clamd.h"
@@ -348,6 +352,171 @@ static void test_reject_index_report(void **state)
 /* A state change the index refuses (here a trigger fails every part insert)
  * must not leave the old state listed: the entry's rows are dropped with a
  * warning, and the next catch-up shows the new state from meta.json. */
+/* ---- a clamd that finds EICAR in everything ----
+ * Speaks the INSTREAM protocol for `n` connections: reads chunks up to the
+ * zero-length one, answers FOUND. Enough to drive tz_queue_scan_* as the
+ * real clamd would (tests/integration runs the real one). */
+struct fake_clamd {
+	int lfd;
+	unsigned n;
+	pthread_t th;
+};
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t k = read(fd, (char *)buf + got, len - got);
+		if (k <= 0)
+			return -1;
+		got += (size_t)k;
+	}
+	return 0;
+}
+
+static void *fake_clamd_run(void *arg)
+{
+	struct fake_clamd *fc = arg;
+	static const char reply[] = "stream: Eicar-Test-Signature FOUND";
+
+	for (unsigned i = 0; i < fc->n; i++) {
+		int fd = accept(fc->lfd, NULL, NULL);
+		char cmd[10], buf[4096];
+		uint32_t be;
+		if (fd < 0)
+			break;
+		if (read_full(fd, cmd, sizeof(cmd)) == 0) {
+			while (read_full(fd, &be, 4) == 0 && ntohl(be) != 0) {
+				uint32_t left = ntohl(be);
+				while (left > 0) {
+					size_t k = MIN(left, sizeof(buf));
+					if (read_full(fd, buf, k) < 0)
+						break;
+					left -= (uint32_t)k;
+				}
+			}
+			if (write(fd, reply, sizeof(reply)) < 0)
+				fprintf(stderr, "fake clamd: write failed\n");
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+static char *fake_clamd_start(struct fixture *fx, struct fake_clamd *fc, unsigned n)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *path = g_build_filename(fx->dir, "clamd.sock", NULL);
+
+	g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+	fc->n = n;
+	fc->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fc->lfd >= 0);
+	assert_int_equal(bind(fc->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fc->lfd, 4), 0);
+	assert_int_equal(pthread_create(&fc->th, NULL, fake_clamd_run, fc), 0);
+	return path;
+}
+
+static const struct tz_report_row *report_row(const struct tz_report *r, const char *sec,
+					      const char *label)
+{
+	for (guint i = 0; i < r->sections->len; i++) {
+		const struct tz_report_section *s = g_ptr_array_index(r->sections, i);
+		if (strcmp(s->key, sec) != 0)
+			continue;
+		for (guint k = 0; k < s->rows->len; k++) {
+			const struct tz_report_row *row = g_ptr_array_index(s->rows, k);
+			if (strcmp(row->label, label) == 0)
+				return row;
+		}
+	}
+	return NULL;
+}
+
+/* Issue 13.1: the report counts what happened, not the states now. Both
+ * parts are found infected by the scanner, then both rejected (the team's
+ * normal next step): the day's report still shows two detections and the
+ * signature, and the two rejections. */
+static void test_report_counts_events(void **state)
+{
+	struct fixture *fx = *state;
+	struct fake_clamd fc;
+	char err[TZ_ERRLEN], *sock, *csv, *html;
+	struct tz_report *r;
+	const struct tz_report_row *row;
+	unsigned n = 0, bad;
+
+	sock = fake_clamd_start(fx, &fc, 2);
+	fx->q.scanner_socket = sock;
+	assert_int_equal(tz_queue_scan_all(&fx->q, &n, err, sizeof(err)), 0);
+	pthread_join(fc.th, NULL);
+	close(fc.lfd);
+	assert_int_equal(n, 2);
+	assert_string_equal(part_state(fx, 1), "infected");
+	assert_int_equal(tz_queue_reject(&fx->q, fx->id, 0, "alice", "eicar", err, sizeof(err)), 0);
+	assert_string_equal(part_state(fx, 1), "rejected");
+	assert_string_equal(part_state(fx, 2), "rejected");
+	assert_true(tz_index_sync(fx->ix, fx->st, 0, &bad, err, sizeof(err)) >= 0);
+
+	r = tz_report_daily(fx->ix, NULL, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(tz_report_add_events(r, fx->log, err, sizeof(err)), 0);
+	assert_int_equal(r->bad_events, 0);
+	row = report_row(r, "events", "detected");
+	assert_non_null(row);
+	assert_int_equal(row->count, 2);
+	row = report_row(r, "signatures", "Eicar-Test-Signature");
+	assert_non_null(row);
+	assert_int_equal(row->count, 2);
+	assert_int_equal(report_row(r, "events", "rejected")->count, 2);
+	assert_int_equal(report_row(r, "events", "released")->count, 0);
+	csv = tz_report_csv(r);
+	html = tz_report_html(r);
+	assert_non_null(strstr(csv, ",signatures,\"Eicar-Test-Signature\",2\r\n"));
+	assert_non_null(strstr(csv, ",events,\"detected\",2\r\n"));
+	assert_non_null(strstr(html, "Eicar-Test-Signature"));
+	g_free(csv);
+	g_free(html);
+	tz_report_free(r);
+	/* another day counts nothing of today */
+	r = tz_report_daily(fx->ix, "2001-01-01", err, sizeof(err));
+	assert_int_equal(tz_report_add_events(r, fx->log, err, sizeof(err)), 0);
+	assert_int_equal(report_row(r, "events", "detected")->count, 0);
+	tz_report_free(r);
+	/* no AuditLog: refused rather than a report that misses everything */
+	r = tz_report_daily(fx->ix, NULL, err, sizeof(err));
+	assert_int_equal(tz_report_add_events(r, NULL, err, sizeof(err)), -1);
+	tz_report_free(r);
+	unlink(sock);
+	g_free(sock);
+}
+
+/* Issue 13.3: cells a spreadsheet would evaluate get a leading quote;
+ * others are left alone (the integration test reads a whole CSV back with
+ * Python's csv module). */
+static void test_csv_neutralised(void **state)
+{
+	static const char *const risky[] = { "=HYPERLINK(\"http://evil.example/\",\"x\")", "+1", "-2+3",
+					     "@SUM(A1)", "\tx", "\rx" };
+	GString *s = g_string_new(NULL);
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(risky); i++) {
+		g_string_truncate(s, 0);
+		tz_report_csv_field(s, risky[i]);
+		assert_memory_equal(s->str, "\"'", 2);
+	}
+	g_string_truncate(s, 0);
+	tz_report_csv_field(s, "請求書 = \"x\"");
+	assert_string_equal(s->str, "\"請求書 = \"\"x\"\"\"");
+	g_string_truncate(s, 0);
+	tz_report_csv_field(s, "");
+	assert_string_equal(s->str, "\"\"");
+	g_string_free(s, TRUE);
+}
+
 static void test_index_refresh_fails(void **state)
 {
 	struct fixture *fx = *state;
@@ -421,6 +590,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_index_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_counts_events, setup, teardown),
+		cmocka_unit_test(test_csv_neutralised),
 		cmocka_unit_test_setup_teardown(test_index_refresh_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test(test_proc),
