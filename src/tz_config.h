@@ -84,6 +84,7 @@ struct tz_config {
 	char *release_command;        /* ReleaseCommand */
 	char *release_key_file;       /* ReleaseKeyFile */
 	char *release_from;           /* ReleaseFrom, NULL = original envelope sender */
+	unsigned force_release_approvals; /* ForceReleaseApprovals: operators per forced release */
 	unsigned retention_days;      /* RetentionDays */
 	/* policy (issue 4): see tz_policy.h */
 	GPtrArray *internal_domains;  /* InternalDomains, lower-case; empty = LocalDomains */

@@ -39,6 +39,9 @@ void tz_meta_part_free(struct tz_meta_part *p)
 	g_free(p->sanitized_file);
 	g_free(p->released_at);
 	g_free(p->released_by);
+	g_free(p->force_requested_by);
+	g_free(p->force_reason);
+	g_free(p->force_approvers);
 	g_free(p);
 }
 
@@ -231,6 +234,11 @@ static void part_to_json(GString *s, const struct tz_meta_part *p)
 	kv_str(s, "sanitized_sha256", p->sanitized_sha256, &first);
 	kv_str(s, "released_at", p->released_at, &first);
 	kv_str(s, "released_by", p->released_by, &first);
+	if (p->force_requested_by) {
+		kv_str(s, "force_requested_by", p->force_requested_by, &first);
+		kv_str(s, "force_reason", p->force_reason, &first);
+		kv_str(s, "force_approvers", p->force_approvers, &first);
+	}
 	g_string_append(s, "}");
 }
 
@@ -339,6 +347,9 @@ static struct tz_meta_part *part_parse(const struct tz_jv *o, char *err, size_t 
 	copy_hex(p->sanitized_sha256, o, "sanitized_sha256");
 	p->released_at = dup_str(o, "released_at");
 	p->released_by = dup_str(o, "released_by");
+	p->force_requested_by = dup_str(o, "force_requested_by");
+	p->force_reason = dup_str(o, "force_reason");
+	p->force_approvers = dup_str(o, "force_approvers");
 	return p;
 }
 

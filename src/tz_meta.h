@@ -44,6 +44,12 @@ struct tz_meta_part {
 	char sanitized_sha256[65];
 	char *released_at;
 	char *released_by;
+	/* A forced release waiting for approvals (tz_queue_release): who
+	 * asked, why, and the operators who approved so far (comma-separated,
+	 * the requester first). NULL when none is open. */
+	char *force_requested_by;
+	char *force_reason;
+	char *force_approvers;
 };
 
 struct tz_meta {

@@ -264,16 +264,25 @@ out:
 	return rc;
 }
 
-static void write_note(struct mail_out *o, const struct tz_meta *m, const char *plist)
+/* First lines of the text of a forced release: the recipient must know
+ * before opening anything that the scanner did not pass it. */
+#define FORCED_WARNING \
+	"【注意】このメールの添付ファイルは、ウイルス検査で問題が見つかった、または検査を\n" \
+	"通っていないものを、情報セキュリティ担当者が理由を記録したうえで強制的に届けたもの\n" \
+	"です。開く前に、必要かどうかを担当者に確認してください。\n" \
+	"(Forced release: the scanner did not pass these attachments.)\n\n"
+
+static void write_note(struct mail_out *o, const struct tz_meta *m, const char *plist, int forced)
 {
-	char *text = g_strdup_printf(
+	char *text = g_strdup_printf("%s"
 		"このメールは、無害化キューで保留されていた添付ファイルを、情報セキュリティ担当者の\n"
 		"確認を経て届けるものです。\n\n"
 		"  参照ID / reference: %s\n  部分 / part(s): %s\n  元の差出人 / sender: %s\n"
 		"  元の件名 / subject: %s\n\n"
 		"This message delivers attachment(s) held in the sanitization queue and\n"
 		"released by the security team.\n",
-		m->id, plist, *m->sender ? m->sender : "<>", m->subject ? m->subject : "");
+		forced ? FORCED_WARNING : "", m->id, plist, *m->sender ? m->sender : "<>",
+		m->subject ? m->subject : "");
 	char *b64 = g_base64_encode((const guchar *)text, strlen(text));
 	size_t len = strlen(b64);
 
@@ -288,14 +297,14 @@ static void write_note(struct mail_out *o, const struct tz_meta *m, const char *
 /* The body (everything after the header) into o, hashing as it goes. */
 static int write_body(struct mail_out *o, struct tz_store *st, const struct tz_meta *m,
 		      const unsigned *parts, unsigned n, const char *plist, const char *boundary,
-		      char *err, size_t errlen)
+		      int forced, char *err, size_t errlen)
 {
 	char *h = g_strdup_printf("This is a MIME message.\n\n--%s\nContent-Type: text/plain; charset=UTF-8\n"
 				  "Content-Transfer-Encoding: base64\n\n", boundary);
 
 	puts_(o, h);
 	g_free(h);
-	write_note(o, m, plist);
+	write_note(o, m, plist, forced);
 	for (unsigned i = 0; i < n; i++) {
 		const struct tz_meta_part *p = tz_meta_part_get(m, parts[i]);
 		if (p == NULL)
@@ -377,7 +386,8 @@ static int copy_fd(int from, int to)
 
 int tz_release_write_mail(struct tz_store *st, const struct tz_meta *m, const unsigned *parts,
 			  unsigned n, const char *from, const char *to,
-			  const unsigned char key[TZ_KEY_LEN], int outfd, char *err, size_t errlen)
+			  const unsigned char key[TZ_KEY_LEN], int forced, int outfd,
+			  char *err, size_t errlen)
 {
 	struct mail_out o = { -1, tz_release_hash_new(), 0, 0, EVP_MD_CTX_new(), 0 };
 	GString *plist = g_string_new(NULL);
@@ -397,7 +407,7 @@ int tz_release_write_mail(struct tz_store *st, const struct tz_meta *m, const un
 		tz_err(err, errlen, "%s: %s", tmpdir, strerror(errno));
 		goto out;
 	}
-	if (write_body(&o, st, m, parts, n, plist->str, boundary, err, errlen) < 0)
+	if (write_body(&o, st, m, parts, n, plist->str, boundary, forced, err, errlen) < 0)
 		goto out;
 	tz_release_hash_final(o.h, sha);
 	o.h = NULL;

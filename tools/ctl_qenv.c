@@ -50,6 +50,7 @@ int ctl_qenv_open(struct ctl_qenv *e, const char *conf, unsigned need)
 	e->q.sanitizer_timeout = c->sanitizer_timeout;
 	e->q.release_command = c->release_command;
 	e->q.release_from = c->release_from;
+	e->q.force_approvals = c->force_release_approvals;
 	return 0;
 fail:
 	fprintf(stderr, "textizectl: %s\n", err);

@@ -24,7 +24,8 @@ static void usage(FILE *f)
 	      "  list [--since D] [--until D] [--from S] [--rcpt S] [--flag F] [--state S] [--format table|csv|json]\n"
 	      "  show ID [--format table|json]\n"
 	      "  export ID PART|original --out FILE [--operator NAME]\n"
-	      "  release ID [PART...] [--to ADDR] --operator NAME [--force]\n"
+	      "  release ID [PART...] [--to ADDR] --operator NAME [--again] [--force --reason TEXT]\n"
+	      "  approve ID PART --operator NAME\n"
 	      "  reject ID [PART] --operator NAME [--reason TEXT]\n"
 	      "  purge [--older-than DAYS] [--operator NAME]\n"
 	      "  scan [--watch] [--interval SECONDS] [ID]\n"
@@ -37,7 +38,7 @@ static void usage(FILE *f)
 struct qopts {
 	const char *conf, *since, *until, *from, *rcpt, *flag, *state, *format;
 	const char *out, *operator_name, *to, *reason, *older, *interval;
-	int force, watch;
+	int force, watch, again;
 	GPtrArray *args;   /* positional, borrowed */
 };
 
@@ -57,6 +58,10 @@ static int parse_opts(int argc, char **argv, struct qopts *o)
 		int k;
 		if (strcmp(argv[i], "--force") == 0) {
 			o->force = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--again") == 0) {
+			o->again = 1;
 			continue;
 		}
 		if (strcmp(argv[i], "--watch") == 0) {
@@ -245,6 +250,17 @@ static int report(int rc, const char *err)
 	return rc < 0 ? 1 : 0;
 }
 
+/* A forced release waiting for approval is not done: say so, and exit
+ * EX_TEMPFAIL (75) so that scripts do not take it for a delivery. */
+static int pending_or_report(int rc, const char *err)
+{
+	if (rc == 1) {
+		printf("%s\n", err);
+		return 75;
+	}
+	return report(rc, err);
+}
+
 static int cmd_export(struct ctl_qenv *e, const struct qopts *o)
 {
 	const char *op = ctl_operator(o->operator_name, 1);
@@ -278,10 +294,26 @@ static int cmd_release(struct ctl_qenv *e, const struct qopts *o)
 		}
 		g_array_append_val(parts, p);
 	}
-	rc = tz_queue_release(&e->q, arg(o, 0), (const unsigned *)(void *)parts->data, parts->len,
-			      o->to, op, o->force, err, sizeof(err));
+	{
+		struct tz_release_req r = { (const unsigned *)(void *)parts->data, parts->len, o->to, op,
+					    o->force, o->reason, o->again };
+		rc = tz_queue_release(&e->q, arg(o, 0), &r, err, sizeof(err));
+	}
 	g_array_unref(parts);
-	return report(rc, err);
+	return pending_or_report(rc, err);
+}
+
+static int cmd_approve(struct ctl_qenv *e, const struct qopts *o)
+{
+	const char *op = ctl_operator(o->operator_name, 0);
+	char err[TZ_ERRLEN];
+	unsigned part = 0;
+
+	if (op == NULL || arg(o, 1) == NULL || parse_part(arg(o, 1), &part) < 0 || part == 0) {
+		fprintf(stderr, "textizectl: approve needs ID PART --operator NAME\n");
+		return 2;
+	}
+	return pending_or_report(tz_queue_approve(&e->q, arg(o, 0), part, op, err, sizeof(err)), err);
 }
 
 static int cmd_reject(struct ctl_qenv *e, const struct qopts *o)
@@ -405,7 +437,7 @@ int ctl_queue(int argc, char **argv)
 		fprintf(stderr, "textizectl: not an entry id: %s\n", arg(&o, 0));
 		goto out;
 	}
-	if (strcmp(cmd, "release") == 0)
+	if (strcmp(cmd, "release") == 0 || strcmp(cmd, "approve") == 0)
 		need |= CTL_NEED_RELEASE_KEY;
 	if (ctl_qenv_open(&e, o.conf, need) < 0) {
 		rc = 1;
@@ -422,6 +454,8 @@ int ctl_queue(int argc, char **argv)
 		rc = cmd_export(&e, &o);
 	} else if (strcmp(cmd, "release") == 0) {
 		rc = cmd_release(&e, &o);
+	} else if (strcmp(cmd, "approve") == 0) {
+		rc = cmd_approve(&e, &o);
 	} else if (strcmp(cmd, "reject") == 0) {
 		rc = cmd_reject(&e, &o);
 	} else if (strcmp(cmd, "purge") == 0) {

@@ -96,7 +96,7 @@ static int setup(void **state)
 	g_strlcpy(fx->id, id, sizeof(fx->id));
 	g_free(id);
 	fx->q = (struct tz_queue){ fx->st, fx->audit, fx->ix, "/nonexistent/clamd.sock", 5, NULL, 10,
-				   fx->cmd, fx->rkey, "security@city.example.lg.jp" };
+				   fx->cmd, fx->rkey, "security@city.example.lg.jp", 2 };
 	*state = fx;
 	return 0;
 }
@@ -258,43 +258,174 @@ static void check_sent_marker(struct fixture *fx)
 	g_free(mail);
 }
 
+static int rel(struct fixture *fx, const unsigned *parts, unsigned n, const char *to, const char *op,
+	       int force, const char *reason, int again, char *err)
+{
+	struct tz_release_req r = { parts, n, to, op, force, reason, again };
+
+	return tz_queue_release(&fx->q, fx->id, &r, err, TZ_ERRLEN);
+}
+
 static void test_release(void **state)
 {
 	struct fixture *fx = *state;
 	char err[TZ_ERRLEN];
-	unsigned two = 2, one = 1;
+	unsigned two = 2;
 	unsigned long records, bad;
 
 	/* pending: refused */
-	assert_int_equal(tz_queue_release(&fx->q, fx->id, &two, 1, NULL, "alice", 0, err, sizeof(err)), -1);
+	assert_int_equal(rel(fx, &two, 1, NULL, "alice", 0, NULL, 0, err), -1);
 	assert_non_null(strstr(err, "pending"));
 	assert_int_equal(access(fx->sent, F_OK), -1);
 	mark(fx, 2, "clean");
-	assert_int_equal(tz_queue_release(&fx->q, fx->id, NULL, 0, NULL, "alice", 0, err, sizeof(err)), 0);
+	assert_int_equal(rel(fx, NULL, 0, NULL, "alice", 0, NULL, 0, err), 0);
 	assert_string_equal(part_state(fx, 2), "released");
 	assert_string_equal(part_state(fx, 1), "pending");
 	check_sent_marker(fx);
-	/* forced release of a pending part is possible and on record */
-	unlink(fx->sent);
-	assert_int_equal(tz_queue_release(&fx->q, fx->id, &one, 1, "other@example.lg.jp", "bob", 1,
-					  err, sizeof(err)), 0);
 	assert_int_equal(tz_audit_verify(fx->log, NULL, &records, &bad, err, sizeof(err)), 0);
-	{
-		gchar *log;
-		assert_true(g_file_get_contents(fx->log, &log, NULL, NULL));
-		assert_non_null(strstr(log, "FORCED"));
-		assert_non_null(strstr(log, "\"event\":\"released\",\"operator\":\"bob\""));
-		g_free(log);
-	}
 	/* a failing release command changes nothing */
 	fx->q.release_command = "/bin/false";
 	mark(fx, 2, "clean");
-	assert_int_equal(tz_queue_release(&fx->q, fx->id, &two, 1, NULL, "alice", 0, err, sizeof(err)), -1);
+	assert_int_equal(rel(fx, &two, 1, NULL, "alice", 0, NULL, 0, err), -1);
 	assert_string_equal(part_state(fx, 2), "clean");
 	fx->q.release_command = fx->cmd;
 	fx->q.release_key = NULL;
-	assert_int_equal(tz_queue_release(&fx->q, fx->id, &two, 1, NULL, "alice", 0, err, sizeof(err)), -1);
+	assert_int_equal(rel(fx, &two, 1, NULL, "alice", 0, NULL, 0, err), -1);
 	fx->q.release_key = fx->rkey;
+}
+
+static int count_in(const char *path, const char *needle)
+{
+	gchar *text = NULL;
+	int n = 0;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return 0;
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	g_free(text);
+	return n;
+}
+
+/* The text part of the sent mail, decoded. */
+static char *sent_text(struct fixture *fx)
+{
+	gchar *mail, *b, *end, *b64;
+	guchar *dec;
+	gsize len;
+
+	assert_true(g_file_get_contents(fx->sent, &mail, NULL, NULL));
+	b = strstr(mail, "Content-Transfer-Encoding: base64\n\n");
+	assert_non_null(b);
+	b += strlen("Content-Transfer-Encoding: base64\n\n");
+	end = strstr(b, "\n--");
+	b64 = g_strndup(b, (gsize)(end - b));
+	dec = g_base64_decode(b64, &len);
+	g_free(b64);
+	g_free(mail);
+	dec = g_realloc(dec, len + 1);
+	dec[len] = '\0';
+	return (char *)dec;
+}
+
+/* Issue 13.2: an infected or rejected part goes only with --force, a
+ * reason and a second operator's approval; every step is audited; the mail
+ * says at the top that it was forced; a released part is not sent again
+ * unless asked (--again). */
+static void test_forced_release_needs_approval(void **state)
+{
+	struct fixture *fx = *state;
+	char err[TZ_ERRLEN], *text;
+	unsigned one = 1;
+	unsigned long records, bad;
+	gchar *log;
+
+	fx->q.force_approvals = 2;
+	mark(fx, 1, "infected");
+	/* not without --force, not without a reason */
+	assert_int_equal(rel(fx, &one, 1, NULL, "alice", 0, NULL, 0, err), -1);
+	assert_int_equal(rel(fx, &one, 1, NULL, "alice", 1, NULL, 0, err), -1);
+	assert_non_null(strstr(err, "--reason"));
+	assert_int_equal(rel(fx, &one, 1, NULL, "alice", 1, "", 0, err), -1);
+	/* with both: a request, nothing sent */
+	assert_int_equal(rel(fx, &one, 1, NULL, "alice", 1, "vendor confirmed false positive", 0, err), 1);
+	assert_int_equal(access(fx->sent, F_OK), -1);
+	assert_string_equal(part_state(fx, 1), "infected");
+	/* the requester cannot approve it, nor can a part without request be */
+	assert_int_equal(tz_queue_approve(&fx->q, fx->id, 1, "alice", err, sizeof(err)), -1);
+	assert_int_equal(tz_queue_approve(&fx->q, fx->id, 2, "bob", err, sizeof(err)), -1);
+	assert_int_equal(access(fx->sent, F_OK), -1);
+	/* a second operator approves: sent, with the warning on top */
+	assert_int_equal(tz_queue_approve(&fx->q, fx->id, 1, "bob", err, sizeof(err)), 0);
+	assert_string_equal(part_state(fx, 1), "released");
+	text = sent_text(fx);
+	assert_true(g_str_has_prefix(text, "【注意】"));
+	g_free(text);
+	assert_int_equal(tz_audit_verify(fx->log, NULL, &records, &bad, err, sizeof(err)), 0);
+	assert_true(g_file_get_contents(fx->log, &log, NULL, NULL));
+	assert_non_null(strstr(log, "\"event\":\"release_requested\",\"operator\":\"alice\""));
+	assert_non_null(strstr(log, "vendor confirmed false positive"));
+	assert_non_null(strstr(log, "\"event\":\"approved\",\"operator\":\"bob\""));
+	assert_non_null(strstr(log, "\"event\":\"released\",\"operator\":\"bob\""));
+	assert_non_null(strstr(log, "FORCED"));
+	g_free(log);
+	/* released once: not again unless asked, and then on record */
+	unlink(fx->sent);
+	assert_int_equal(rel(fx, &one, 1, NULL, "alice", 0, NULL, 0, err), -1);
+	assert_non_null(strstr(err, "--again"));
+	assert_int_equal(access(fx->sent, F_OK), -1);
+	assert_int_equal(rel(fx, &one, 1, NULL, "alice", 0, NULL, 1, err), 0);
+	assert_int_equal(access(fx->sent, F_OK), 0);
+	assert_int_equal(count_in(fx->log, " AGAIN"), 1);
+	/* a rejected part needs the same; ForceReleaseApprovals 1 = the
+	 * requester alone, still with a reason and still FORCED */
+	fx->q.force_approvals = 1;
+	mark(fx, 2, "rejected");
+	unlink(fx->sent);
+	{
+		unsigned two = 2;
+		assert_int_equal(rel(fx, &two, 1, NULL, "carol", 1, NULL, 0, err), -1);
+		assert_int_equal(rel(fx, &two, 1, NULL, "carol", 1, "court order", 0, err), 0);
+	}
+	assert_int_equal(count_in(fx->log, "FORCED"), 2);
+	text = sent_text(fx);
+	assert_true(g_str_has_prefix(text, "【注意】"));
+	g_free(text);
+}
+
+struct racer {
+	struct fixture *fx;
+	int rc;
+};
+
+static void *race_release(void *arg)
+{
+	struct racer *r = arg;
+	char err[TZ_ERRLEN];
+	unsigned two = 2;
+
+	r->rc = rel(r->fx, &two, 1, NULL, "alice", 0, NULL, 0, err);
+	return NULL;
+}
+
+/* Issue 13.2: two releases of one part at the same time deliver it once. */
+static void test_concurrent_release_once(void **state)
+{
+	struct fixture *fx = *state;
+	struct racer a = { fx, 9 }, b = { fx, 9 };
+	pthread_t ta, tb;
+
+	g_free(fx->cmd);
+	fx->cmd = g_strdup_printf("/usr/bin/tee -a '%s'", fx->sent);
+	fx->q.release_command = fx->cmd;
+	mark(fx, 2, "clean");
+	assert_int_equal(pthread_create(&ta, NULL, race_release, &a), 0);
+	assert_int_equal(pthread_create(&tb, NULL, race_release, &b), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	assert_int_equal(a.rc + b.rc, -1);        /* one 0, one -1 */
+	assert_int_equal(count_in(fx->sent, "\nX-Textize-Release: "), 1);
+	assert_int_equal(count_in(fx->log, "\"event\":\"released\""), 1);
 }
 
 static void test_reject_index_report(void **state)
@@ -589,6 +720,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scanner_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forced_release_needs_approval, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_release_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_index_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_counts_events, setup, teardown),
 		cmocka_unit_test(test_csv_neutralised),
