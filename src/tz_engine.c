@@ -409,7 +409,8 @@ static int cut_uuencode(struct conv *c, GMimeObject *obj, const char *path, cons
 				 data->data, data->len);
 		if (rc == 0) {
 			end_line(c);
-			ref = g_strdup_printf("%s#%u", c->res->ref_id, c->res->parts->len);
+			ref = g_strdup_printf("%s#%u", c->opt->display_ref ? c->opt->display_ref
+					      : c->res->ref_id, c->res->parts->len);
 			uu_marker(c->text, tz_notice_string(c->opt->notice_lang, TZ_STR_UUENCODE_REMOVED),
 				  safe, ref);
 			g_free(ref);
@@ -803,7 +804,8 @@ static int finish(struct conv *c, const GPtrArray *fields)
 	if (tmpl == NULL)
 		return -1;
 	all = g_string_sized_new(c->text->len + 2048);
-	tz_notice_render(tmpl, o->notice_lang, c->res->ref_id, c->res->kind == TZ_KIND_ENCRYPTED,
+	tz_notice_render(tmpl, o->notice_lang, o->display_ref ? o->display_ref : c->res->ref_id,
+			 c->res->kind == TZ_KIND_ENCRYPTED,
 			 c->res->parts, all);
 	g_free(tmpl);
 	if (c->text->len > 0) {

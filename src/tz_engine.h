@@ -38,6 +38,8 @@ struct tz_engine_options {
 	const char *notice_template;         /* path of a template file, NULL = built-in */
 	enum tz_notice_lang notice_lang;     /* built-in template language, default ja */
 	struct tz_limits limits;
+	const char *display_ref;             /* 参照番号 shown to staff ({ref_id}, {ref}),
+					      * NULL = the ref_id given to tz_engine_convert */
 };
 
 /* Fill o with the built-in defaults. */

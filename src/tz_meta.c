@@ -68,6 +68,7 @@ void tz_meta_free(struct tz_meta *m)
 	if (m == NULL)
 		return;
 	g_free(m->stored_at);
+	g_free(m->ref);
 	g_free(m->queue_id);
 	g_free(m->client_addr);
 	g_free(m->client_name);
@@ -249,6 +250,8 @@ char *tz_meta_to_json(const struct tz_meta *m)
 
 	kv_num(s, "version", 1, &first);
 	kv_str(s, "id", m->id, &first);
+	if (m->ref)
+		kv_str(s, "ref", m->ref, &first);
 	kv_str(s, "stored_at", m->stored_at, &first);
 	kv_num(s, "stored_time", (uint64_t)m->stored_time, &first);
 	g_string_append(s, ",\"envelope\":{");
@@ -397,6 +400,7 @@ struct tz_meta *tz_meta_parse(const char *json, size_t len, char *err, size_t er
 	g_strlcpy(m->id, id, sizeof(m->id));
 	set_str(&m->stored_at, tz_jv_str(root, "stored_at") ? tz_jv_str(root, "stored_at") : "");
 	m->stored_time = tz_jv_int(root, "stored_time", 0);
+	m->ref = dup_str(root, "ref");
 	if (envelope_parse(m, tz_jv_get(root, "envelope")) < 0) {
 		tz_err(err, errlen, "meta: bad envelope");
 		goto fail;

@@ -54,6 +54,7 @@ struct tz_meta_part {
 
 struct tz_meta {
 	char id[TZ_ID_LEN];
+	char *ref;                 /* 参照番号 "MMDD-CODE" (tz_ref.h), NULL when none */
 	char *stored_at;           /* ISO 8601 UTC; never NULL */
 	int64_t stored_time;       /* seconds since the epoch */
 	/* envelope */

@@ -434,6 +434,7 @@ int tz_queue_purge(const struct tz_queue *q, unsigned days, const char *operator
 		tz_meta_free(m);
 	}
 	tz_store_clean_tmp(q->st, 86400);
+	tz_store_purge_refs(q->st, cutoff);   /* their entries are gone: free the 参照番号 */
 	g_ptr_array_unref(ids);
 	return rc;
 }
