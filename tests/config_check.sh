@@ -6,7 +6,8 @@
 # group) it gives key files that -n accepts and with which the milter
 # starts as an unprivileged UserID. Key files the daemon would refuse —
 # root-only 0600, too short, world-readable, missing, a symlink — make -n
-# exit 1 naming each file, all of them at once, and make start-up fail too.
+# exit 1 naming each file, all of them at once, make start-up fail too, and
+# make a SIGHUP reload be refused while the milter keeps running.
 set -uo pipefail
 top=${TZ_TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 build=${TZ_TOP_BUILDDIR:-$top}
@@ -24,7 +25,7 @@ fi
 user=nobody group=$(id -gn nobody)
 tmp=$(mktemp -d); chmod 0755 "$tmp"
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 
 # --- one recipe, everywhere ---
 recipe() {   # the two recipe lines of a document, normalised
@@ -105,6 +106,23 @@ chmod 0640 "$tmp/etc/quarantine.key"; chown root:"$group" "$tmp/etc/quarantine.k
 chmod 0640 "$tmp/etc/release.key"; chown root:"$group" "$tmp/etc/release.key"
 cp "$tmp/etc/release.key" "$tmp/etc/audit.key"; chown root:"$group" "$tmp/etc/audit.key"; chmod 0640 "$tmp/etc/audit.key"
 check "-n accepts the repaired keys" "$milter" -n -c "$tmp/etc/t.conf"
+# --- SIGHUP runs the same check: a reload that breaks a key is refused ---
+hup_refused() {
+  "$milter" -f -c "$tmp/etc/t.conf" >"$tmp/hup.out" 2>&1 &
+  local pid=$! i
+  pids+=("$pid")
+  for i in $(seq 100); do [ -S "$tmp/run/t.sock" ] && break; sleep 0.1; done
+  [ -S "$tmp/run/t.sock" ] || return 1
+  chmod 0600 "$tmp/etc/quarantine.key"          # root-only again
+  kill -HUP "$pid"
+  for i in $(seq 100); do grep -q "reload refused" "$tmp/hup.out" && break; sleep 0.1; done
+  chmod 0640 "$tmp/etc/quarantine.key"
+  grep -q "reload: QuarantineKeyFile: .*not readable by the daemon's user" "$tmp/hup.out" &&
+    grep -q "reload refused" "$tmp/hup.out" && kill -0 "$pid" || { kill "$pid"; return 1; }
+  kill "$pid"; wait "$pid"; rm -f "$tmp/run/t.sock"
+}
+check "SIGHUP with a key UserID cannot read: reload refused, the milter keeps running" hup_refused
+
 mkdir -p "$tmp/var/q" && chown root:root "$tmp/var/q" && chmod 0755 "$tmp/var/q"
 "$milter" -n -c "$tmp/etc/t.conf" 2>"$tmp/n4.err"
 check "-n names a QuarantineDir the user cannot write" grep -q "QuarantineDir: $tmp/var/q: .*not writable" "$tmp/n4.err"
