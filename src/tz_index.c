@@ -39,7 +39,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS entries(id TEXT PRIMARY KEY, stored_time INTEGER,"
 	" stored_at TEXT, sender TEXT, sender_domain TEXT, rcpts TEXT, subject TEXT,"
 	" message_id TEXT, client_addr TEXT, direction TEXT, spf TEXT, kind TEXT,"
-	" nparts INTEGER, original_size INTEGER);"
+	" nparts INTEGER, original_size INTEGER, ref TEXT);"
 	"CREATE INDEX IF NOT EXISTS entries_time ON entries(stored_time);"
 	"CREATE TABLE IF NOT EXISTS rcpts(id TEXT, addr TEXT);"
 	"CREATE INDEX IF NOT EXISTS rcpts_id ON rcpts(id);"
@@ -67,7 +67,9 @@ struct tz_index *tz_index_open(const char *path, int busy_ms, char *err, size_t 
 		goto fail;
 	}
 	/* The 参照番号 column, added to an index made before it existed (the
-	 * error when it is there already is the expected case). */
+	 * "duplicate column" error for any other index is the expected case;
+	 * should a busy database refuse it, inserts fail and are logged, and
+	 * the next textizectl run adds it and catches up). */
 	sqlite3_exec(ix->db, "ALTER TABLE entries ADD COLUMN ref TEXT", NULL, NULL, NULL);
 	return ix;
 fail:

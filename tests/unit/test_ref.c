@@ -11,6 +11,9 @@
 #include <fcntl.h>
 #include <time.h>
 
+#include <sqlite3.h>
+
+#include "tz_index.h"
 #include "tz_meta.h"
 #include "tz_ref.h"
 #include "tz_store.h"
@@ -155,6 +158,41 @@ static void test_store_entry_ref(void **state)
 	g_free(dir);
 }
 
+/* An index made before the 参照番号 existed gets the column on open and
+ * lists the reference of entries indexed afterwards. */
+static void test_old_index_gets_ref(void **state)
+{
+	char *dir = tl_tmpdir(), *db = g_build_filename(dir, "old.db", NULL), err[TZ_ERRLEN];
+	struct tz_index *ix;
+	struct tz_meta *m = tz_meta_new();
+	struct tz_index_filter f = { 0 };
+	GPtrArray *rows;
+	sqlite3 *raw;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "CREATE TABLE entries(id TEXT PRIMARY KEY, stored_time INTEGER,"
+				      " stored_at TEXT, sender TEXT, sender_domain TEXT, rcpts TEXT, subject TEXT,"
+				      " message_id TEXT, client_addr TEXT, direction TEXT, spf TEXT, kind TEXT,"
+				      " nparts INTEGER, original_size INTEGER)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	ix = tz_index_open(db, 1000, err, sizeof(err));
+	assert_non_null(ix);
+	g_strlcpy(m->id, "20261202-010000-000001-0000abcd", sizeof(m->id));
+	m->ref = g_strdup("1202-4F7K");
+	m->stored_time = 1764637200;
+	assert_int_equal(tz_index_update(ix, m, err, sizeof(err)), 0);
+	assert_int_equal(tz_index_query(ix, &f, &rows, err, sizeof(err)), 0);
+	assert_int_equal(rows->len, 1);
+	assert_string_equal(((struct tz_index_row *)g_ptr_array_index(rows, 0))->ref, "1202-4F7K");
+	g_ptr_array_unref(rows);
+	tz_index_free(ix);
+	tz_meta_free(m);
+	tl_rmrf(dir);
+	g_free(db);
+	g_free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_unique_per_day),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_store_entry_ref),
+		cmocka_unit_test(test_old_index_gets_ref),
 	};
 
 	/* The staff's date is the gateway's local date: a Japanese gateway. */
