@@ -30,6 +30,7 @@ static void usage(FILE *f)
 	      "  purge [--older-than DAYS] [--operator NAME]\n"
 	      "  scan [--watch] [--interval SECONDS] [ID]\n"
 	      "  reindex\n"
+	      "ID is the 参照番号 from the notice (1202-4F7K; 1202-4F7K#2 names part 2) or the long id.\n"
 	      "D is YYYY-MM-DD (local time; --until includes that day) or YYYY-MM-DDTHH:MM:SS.\n"
 	      "F is a risk flag name (executable, macro, archive, ...).\n", f);
 }
