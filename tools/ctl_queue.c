@@ -226,6 +226,14 @@ static int cmd_show(struct ctl_qenv *e, const struct qopts *o)
 	}
 	ctl_table_print(t, CTL_FMT_TABLE, stdout);
 	ctl_table_free(t);
+	for (guint i = 0; i < m->parts->len; i++) {
+		const struct tz_meta_part *p = g_ptr_array_index(m->parts, i);
+		if (p->force_requested_by)
+			printf("\npart %u: forced release requested by %s (reason: %s); approved by %s; "
+			       "waiting for queue approve %s %u --operator NAME\n", p->index,
+			       p->force_requested_by, p->force_reason ? p->force_reason : "-",
+			       p->force_approvers ? p->force_approvers : "-", m->id, p->index);
+	}
 	tz_meta_free(m);
 	return 0;
 }

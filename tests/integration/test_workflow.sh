@@ -10,7 +10,10 @@
 #    the JSON has numbers for part/size and the SHA-256 of each part;
 #  - 13.6: the 参照番号 in the notice the recipient gets is the one listed,
 #    carries the local (JST) date, and `queue show/export` accept it and
-#    "参照番号#N"; stored times are shown with their +09:00 offset.
+#    "参照番号#N"; stored times are shown with their +09:00 offset;
+#  - 13.2 through the CLI: a rejected part goes only with --force --reason
+#    and another operator's approve (exit 75 until then), with the
+#    Japanese warning on top, and not again without --again.
 # Ports 3000-3002 by default (TZ_PORT_BASE).
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -60,7 +63,12 @@ want["csv"] = dict(subject='=HYPERLINK("http://evil.example/","x")', frm="+cmd <
 json.dump(want, open(d + "/want.json", "w"), ensure_ascii=False)
 EOF
 
-tz_stack_start "LocalDomains city.example.lg.jp"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TZ_TMP/release.key"
+chmod 600 "$TZ_TMP/release.key"
+tz_stack_start "LocalDomains city.example.lg.jp
+ReleaseKeyFile $TZ_TMP/release.key
+ReleaseCommand /usr/sbin/sendmail -C $TZ_PF -oi -t
+ReleaseFrom security@city.example.lg.jp"
 for m in u8 sj lie; do
 	tz_assert "$m: accepted" tz_send_expect 250 "$TZ_TMP/$m.eml"
 done
@@ -169,4 +177,35 @@ tz_assert "queue export accepts 参照番号#1" ctl export "$REF#1" --out "$TZ_T
 tz_assert "the export is the attachment" \
 	sh -c "printf '%%PDF-1.4 u8\n' | cmp -s - '$TZ_TMP/exp.pdf'"
 tz_assert "an unknown 参照番号 is refused" sh -c "! '$CTL' queue -c '$CONF' show 0101-ZZZZ 2>/dev/null"
+
+# ---- 13.2 through the CLI: rejected part, --force --reason, approve ----
+tz_assert "reject $REF#1" ctl reject "$REF#1" --operator alice --reason test
+rc_of() { "$@" >"$TZ_TMP/rc.out" 2>&1; echo $?; }
+tz_assert "release of the rejected part without --force: refused (exit 1)" \
+	test "$(rc_of ctl release "$REF#1" --operator alice)" = 1
+tz_assert "--force without --reason: refused" test "$(rc_of ctl release "$REF#1" --operator alice --force)" = 1
+tz_assert "--force --reason: recorded, waits for approval (exit 75)" \
+	test "$(rc_of ctl release "$REF#1" --operator alice --force --reason 'sender confirmed by phone')" = 75
+tz_assert "queue show says who asked and what is missing" sh -c \
+	"'$CTL' queue -c '$CONF' show '$REF' | grep -q 'forced release requested by alice'"
+tz_assert "the requester cannot approve (exit 1)" test "$(rc_of ctl approve "$REF#1" --operator alice)" = 1
+n0=$(tz_captured_count)
+tz_assert "another operator approves: sent (exit 0)" ctl approve "$REF#1" --operator bob
+tz_assert "the forced release reaches the sink" tz_wait_count $((n0 + 1))
+forced_warning() {
+	tz_captured_body "$(tz_captured | tail -1)" >"$TZ_TMP/rel.eml"
+	python3 - "$TZ_TMP/rel.eml" <<'PY'
+import sys, email, email.policy
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+sys.exit(0 if m.get_body(("plain",)).get_content().startswith("【注意】") else 1)
+PY
+}
+tz_assert "the released mail starts with the Japanese warning" forced_warning
+tz_assert "releasing it again needs --again (exit 1)" test "$(rc_of ctl release "$REF#1" --operator alice)" = 1
+audit_steps() {
+	grep -q '"event":"release_requested","operator":"alice"' "$TZ_TMP/audit.log" &&
+		grep -q '"event":"approved","operator":"bob"' "$TZ_TMP/audit.log" &&
+		grep -q 'FORCED' "$TZ_TMP/audit.log"
+}
+tz_assert "audit log: requested, approved, released FORCED" audit_steps
 tz_done
