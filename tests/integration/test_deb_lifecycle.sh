@@ -32,12 +32,17 @@ fi
 main_cf=/etc/postfix/main.cf
 had_main_cf=0
 [ -f "$main_cf" ] && { had_main_cf=1; cp -p "$main_cf" "$TZ_TMP/main.cf.orig"; }
+# The quarantine is evidence and survives a purge; what this test's mail
+# left there goes afterwards, if the directory was not there before.
+had_spool=0
+[ -e /var/spool/textize ] && had_spool=1
 restore() {
 	if [ "$had_main_cf" = 1 ]; then cp -p "$TZ_TMP/main.cf.orig" "$main_cf"; else rm -f "$main_cf"; fi
 	if dpkg-query -W -f='${Status}' textize 2>/dev/null | grep -q "installed\|config-files"; then
 		DEBIAN_FRONTEND=noninteractive apt-get purge -y -q textize >/dev/null 2>&1
 	fi
 	pkill_milter
+	[ "$had_spool" = 1 ] || rm -rf /var/spool/textize
 }
 pkill_milter() {   # only the packaged binary, by its path
 	start-stop-daemon --stop --quiet --retry TERM/10/KILL/2 --exec /usr/sbin/textize-milter 2>/dev/null
@@ -70,7 +75,10 @@ for _ in $(seq 100); do [ -S /var/spool/postfix/textize/textize.sock ] && break;
 tz_assert "the packaged milter listens in Postfix's chroot" test -S /var/spool/postfix/textize/textize.sock
 MPID=$(pidof /usr/sbin/textize-milter)
 tz_assert "the packaged milter runs (pid ${MPID:-none})" test -n "$MPID"
+# The system Postfix names the milter, as the README tells an admin to.
+[ -f "$main_cf" ] || touch "$main_cf"
 postconf -e 'smtpd_milters = unix:/textize/textize.sock' 'milter_default_action = tempfail'
+tz_assert "the system Postfix config names the milter" sh -c "postconf -h smtpd_milters | grep -q textize"
 tz_sink_start || { tz_fail "smtp-sink did not start"; tz_done; }
 tz_postfix_start || { tz_fail "postfix did not start"; tz_done; }
 
