@@ -176,6 +176,7 @@ enum tzm_status tzm_textize(struct tzm_conn *c, const struct tzm_ops *ops, void 
 		goto out;
 	}
 	m->stripped = res->parts ? res->parts->len : 0;
+	m->headers_fixed = res->headers_fixed;
 	m->action = "textized";
 	st = TZM_CONTINUE;
 out:

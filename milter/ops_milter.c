@@ -1,4 +1,5 @@
 /* ops_milter.c — the tzm_ops table bound to libmilter's smfi_* calls. */
+#include <limits.h>
 #include <libmilter/mfapi.h>
 #include "ops.h"
 
@@ -17,9 +18,14 @@ static int op_chgheader(void *ctx, const char *name, int idx, const char *value)
 	return smfi_chgheader(ctx, (char *)name, idx, (char *)value) == MI_SUCCESS ? 0 : -1;
 }
 
+/* "Append at the end", the same on every MTA. smfi_addheader is not: when
+ * a field of that name was deleted earlier in the same message (our own
+ * X-Textize forged by the sender), Sendmail puts the new one into the
+ * deleted field's place, Postfix appends it. smfi_insheader with an index
+ * past the last field appends on both (docs/sendmail.md). */
 static int op_addheader(void *ctx, const char *name, const char *value)
 {
-	return smfi_addheader(ctx, (char *)name, (char *)value) == MI_SUCCESS ? 0 : -1;
+	return smfi_insheader(ctx, INT_MAX, (char *)name, (char *)value) == MI_SUCCESS ? 0 : -1;
 }
 
 static int op_insheader(void *ctx, int idx, const char *name, const char *value)

@@ -13,6 +13,17 @@
 #include "tz_log.h"
 #include "tz_util.h"
 
+/* The client's name as Postfix logs it: the MTA passes "[addr]" (the
+ * Sendmail convention) when the client has no reverse DNS, which the
+ * summary line would show as "[addr][addr]"; Postfix says
+ * "unknown[addr]", and so do we (and the queue entry's client_name). */
+static const char *conn_client_name(const char *name)
+{
+	if (name == NULL || *name == '\0' || *name == '[')
+		return "unknown";
+	return name;
+}
+
 struct tzm_conn *tzm_conn_new(const char *client_name, const char *client_addr)
 {
 	struct tzm_runtime *rt = tzm_runtime_current();
@@ -22,7 +33,7 @@ struct tzm_conn *tzm_conn_new(const char *client_name, const char *client_addr)
 		return NULL;
 	c = g_new0(struct tzm_conn, 1);
 	c->rt = rt;
-	c->client_name = g_strdup(client_name ? client_name : "unknown");
+	c->client_name = g_strdup(conn_client_name(client_name));
 	c->client_addr = g_strdup(client_addr);
 	c->internal = tz_config_is_internal(rt->cfg, client_addr);
 	return c;
@@ -78,12 +89,12 @@ static void msg_summary(struct tzm_conn *c)
 	gint64 ms = (g_get_monotonic_time() - m->t_start) / 1000;
 
 	tz_log(m->error[0] ? LOG_WARNING : LOG_INFO, m->env.queue_id,
-	       "%s client=%s[%s] from=<%s> rcpts=%u action=%s ref=%s stripped=%u "
+	       "%s client=%s[%s] from=<%s> rcpts=%u action=%s ref=%s stripped=%u hdrfix=%u "
 	       "in=%llu out=%llu spool=%s ms=%lld%s%s%s",
 	       m->env.direction == TZ_DIR_OUTBOUND ? "outbound" : "inbound",
 	       client, c->client_addr ? c->client_addr : "",
 	       from, m->env.rcpts->len, m->action, m->ref_id[0] ? m->ref_id : "-",
-	       m->stripped, (unsigned long long)m->bytes_in,
+	       m->stripped, m->headers_fixed, (unsigned long long)m->bytes_in,
 	       (unsigned long long)m->bytes_out, tz_spool_on_disk(m->spool) ? "disk" : "mem",
 	       /* A released mail skipped the policy verdicts: naming rules
 	        * that were held and then not applied would mislead. */

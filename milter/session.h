@@ -34,6 +34,7 @@ struct tzm_msg {
 	uint64_t bytes_in;           /* header + body bytes spooled */
 	uint64_t bytes_out;          /* new body bytes sent at eom */
 	unsigned stripped;           /* parts stripped by the engine */
+	unsigned headers_fixed;      /* sender header fields rewritten or dropped (tz_hdrsafe) */
 	const char *action;          /* for the summary line: "textized", "passed", ... (static) */
 	char ref_id[TZ_ID_LEN];      /* quarantine entry id, "" when none */
 	char error[TZ_ERRLEN];       /* first internal error, "" when none */

@@ -243,6 +243,40 @@ static unsigned cs_utf8_copy(const char *buf, size_t len, GString *out)
 
 /* Plain iconv decode of a known charset, with the fallback converter when
  * the first leaves replacements. Returns the replacements. */
+/* Shift_JIS through cd (CP932), with the carrier emoji taken out first:
+ * CP932 has nothing in au's rows EB/EC (U+FFFD) and reads SoftBank's FB
+ * codes as IBM kanji, so each emoji pair is looked up here and the text
+ * between goes to iconv in runs. */
+static unsigned cs_sjis_append(iconv_t cd, const char *buf, size_t len, GString *out)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	enum tz_carrier carrier = tz_emoji_sjis_carrier(buf, len);
+	const char *emoji;
+	size_t i = 0, run = 0;
+	unsigned r = 0, c;
+
+	if (carrier == TZ_CARRIER_NONE)
+		return tz_charset_iconv_append(cd, buf, len, out);
+	while (i < len) {
+		c = p[i];
+		if (!((c >= 0x81 && c <= 0x9f) || c >= 0xe0) || i + 1 >= len) {
+			i++;
+			continue;
+		}
+		emoji = tz_emoji_sjis(carrier, c << 8 | p[i + 1]);
+		if (emoji != NULL) {
+			if (i > run)
+				r += tz_charset_iconv_append(cd, buf + run, i - run, out);
+			g_string_append(out, emoji);
+			run = i + 2;
+		}
+		i += 2;
+	}
+	if (len > run)
+		r += tz_charset_iconv_append(cd, buf + run, len - run, out);
+	return r;
+}
+
 static unsigned cs_iconv_decode(const struct cs_info *ci, const char *name,
 				const char *buf, size_t len, GString *out)
 {
@@ -265,7 +299,10 @@ static unsigned cs_iconv_decode(const struct cs_info *ci, const char *name,
 		g_string_append(out, "\xef\xbf\xbd");
 		return 1;
 	}
-	r = tz_charset_iconv_append(cd, buf, len, out);
+	if (strcmp(conv, "CP932") == 0)
+		r = cs_sjis_append(cd, buf, len, out);
+	else
+		r = tz_charset_iconv_append(cd, buf, len, out);
 	iconv_close(cd);
 	if (r == 0 || ci == NULL || ci->conv2 == NULL)
 		return r;
@@ -516,13 +553,14 @@ static bool cs_plausible(const struct cs_info *ci, const char *buf, size_t len,
  * UCS-4) pass through sequences beyond U+10FFFF ("\xf6\xad\x9a\x9c"),
  * which every later step assumes cannot happen. Returns the number of
  * such sequences replaced by U+FFFD. */
-static unsigned cs_postprocess(GString *out, size_t from)
+static unsigned cs_postprocess(GString *out, size_t from, bool vendor_pua)
 {
 	size_t k;
 	GString *t;
 	const char *p, *e, *sub, *bad = NULL;
 	gunichar ch;
 	unsigned replaced = 0;
+	enum tz_carrier carrier;
 
 	if (!g_utf8_validate_len(out->str + from, out->len - from, &bad))
 		bad = bad ? bad : out->str + from;
@@ -537,6 +575,7 @@ static unsigned cs_postprocess(GString *out, size_t from)
 		k = (size_t)(bad - out->str);
 	if (k == out->len)
 		return 0;
+	carrier = vendor_pua ? tz_emoji_pua_carrier(out->str + k, out->len - k) : TZ_CARRIER_NONE;
 	t = g_string_sized_new(out->len - from + 16);
 	for (p = out->str + k, e = out->str + out->len; p < e;) {
 		ch = g_utf8_get_char_validated(p, e - p);
@@ -546,7 +585,12 @@ static unsigned cs_postprocess(GString *out, size_t from)
 			g_string_append(t, "\xef\xbf\xbd");
 			replaced++;
 			p++;
-		} else if ((sub = tz_charset_pua_substitute(ch)) != NULL) {
+		} else if ((sub = tz_charset_pua_substitute_for(carrier, ch)) != NULL) {
+			/* Private-use code points mean carrier emoji only in Unicode
+			 * text; from CP932 or EUC-JP they are user-defined characters
+			 * (外字: the carriers' Shift_JIS codes were read above). */
+			if (!vendor_pua)
+				sub = "\xe3\x80\x93";
 			g_string_append(t, sub);
 			p = g_utf8_next_char(p);
 		} else {
@@ -593,33 +637,50 @@ static void cs_jis(const struct cs_info *ci, const char *buf, size_t len,
 }
 
 /* Outlook Express wrote "unicode-1-1-utf-7" with ',' for '/' in the
- * base64 runs (as IMAP's modified UTF-7 does); when plain UTF-7 failed,
- * read it that way and keep whichever leaves fewer replacements. */
+ * base64 runs (as IMAP's modified UTF-7 does), and a shifted run may be
+ * wrapped across lines (a decoder that joins it shows what a strict one
+ * does not). Read it that way too — ',' as '/', line
+ * breaks inside a shifted run removed — and keep it unless it leaves more
+ * replacements: the text judged and scanned is the most a reader can get
+ * (encoders end a run before a line break, so real UTF-7 reads the same). */
 static void cs_utf7_retry(const char *buf, size_t len, GString *out, size_t old,
 			  struct tz_decode_info *info)
 {
-	char *copy = g_memdup2(buf, len);
+	GString *copy = g_string_sized_new(len);
 	GString *alt = g_string_new(NULL);
 	bool shifted = false;
 	unsigned r;
 	size_t k;
 
 	for (k = 0; k < len; k++) {
-		if (!shifted && copy[k] == '+')
+		char ch = buf[k];
+		if (!shifted && ch == '+') {
 			shifted = true;
-		else if (shifted && copy[k] == ',')
-			copy[k] = '/';
-		else if (shifted && !g_ascii_isalnum(copy[k]) && copy[k] != '/')
+		} else if (shifted && ch == ',') {
+			ch = '/';
+		} else if (shifted && (ch == '\r' || ch == '\n')) {
+			size_t n = k;
+			while (n < len && (buf[n] == '\r' || buf[n] == '\n'))
+				n++;
+			if (n < len && (g_ascii_isalnum(buf[n]) || buf[n] == '/' || buf[n] == '+'
+					|| buf[n] == ',')) {
+				k = n - 1;   /* the run goes on after the break */
+				continue;
+			}
 			shifted = false;
+		} else if (shifted && !g_ascii_isalnum(ch) && ch != '/') {
+			shifted = false;
+		}
+		g_string_append_c(copy, ch);
 	}
-	r = cs_iconv_decode(cs_find("utf-7"), "utf-7", copy, len, alt);
-	if (r < info->replaced) {
+	r = cs_iconv_decode(cs_find("utf-7"), "utf-7", copy->str, copy->len, alt);
+	if (r <= info->replaced) {
 		g_string_truncate(out, old);
 		g_string_append_len(out, alt->str, (gssize)alt->len);
 		info->replaced = r;
 	}
 	g_string_free(alt, TRUE);
-	g_free(copy);
+	g_string_free(copy, TRUE);
 }
 
 void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
@@ -654,7 +715,7 @@ void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
 
 	if (ci && ci->kind == K_WIDE) {
 		info->replaced = cs_iconv_decode(ci, canon, buf, len, out);
-		if (info->replaced > 0 && strcmp(canon, "utf-7") == 0)
+		if (strcmp(canon, "utf-7") == 0)
 			cs_utf7_retry(buf, len, out, old, info);
 		cs_set(info->used, canon);
 	} else if (!has8 && !esc) {
@@ -686,7 +747,7 @@ void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
 			info->detected = strcmp(cs, canon) != 0;
 		}
 	}
-	info->replaced += cs_postprocess(out, old);
+	info->replaced += cs_postprocess(out, old, g_str_has_prefix(info->used, "utf"));
 }
 
 void tz_charset_utf8_to_iso2022jp(const char *utf8, size_t len, GString *out)

@@ -45,11 +45,33 @@ const char *tz_charset_detect(const char *buf, size_t len);
 unsigned tz_charset_iconv_append(iconv_t cd, const char *buf, size_t len,
 				 GString *out);
 
-/* Visible stand-in for a private-use code point (U+E000-U+F8FF): the
- * standard emoji for the docomo carrier emoji (which CP932 decoding of
- * docomo Shift_JIS produces), else "〓" (geta mark, the customary Japanese
- * sign for a character that cannot be shown). UTF-8, static. NULL when ch
- * is not private-use. (tz_emoji_map.c) */
+/* ---- Japanese carrier emoji (tz_emoji_map.c) ----
+ * Every function returns static UTF-8: the standard emoji, or "〓" (geta
+ * mark, the customary Japanese sign for a character that cannot be shown)
+ * for a carrier code with no standard equivalent. */
+enum tz_carrier { TZ_CARRIER_NONE = 0, TZ_CARRIER_DOCOMO, TZ_CARRIER_KDDI, TZ_CARRIER_SOFTBANK };
+
+/* Visible stand-in for a private-use code point (U+E000-U+F8FF) in decoded
+ * Unicode text (from CP932 or EUC-JP such a code point is a user-defined
+ * character and tz_charset_to_utf8 shows the geta mark): the carrier emoji of docomo, au (KDDI) or SoftBank/iPhone, else the
+ * geta mark. c decides the codes au and SoftBank share (U+E501-U+E537);
+ * TZ_CARRIER_NONE reads those as SoftBank. NULL when ch is not private-use. */
+const char *tz_charset_pua_substitute_for(enum tz_carrier c, gunichar ch);
 const char *tz_charset_pua_substitute(gunichar ch);
+/* The carrier whose private-use codes utf8 holds: au when it has more
+ * au-only than SoftBank-only codes, else SoftBank. */
+enum tz_carrier tz_emoji_pua_carrier(const char *utf8, size_t len);
+/* The carrier whose Shift_JIS emoji codes buf uses, TZ_CARRIER_NONE when
+ * none or when buf is not valid Shift_JIS throughout: au's mail rows EB/EC (empty in CP932) or phone rows F3/F4/F6 say
+ * au, F8 docomo, F7 (or F9 with FB) SoftBank, F9 alone docomo. */
+enum tz_carrier tz_emoji_sjis_carrier(const char *buf, size_t len);
+/* The emoji for Shift_JIS code (lead << 8 | trail) of carrier c, NULL when
+ * that code is not one of c's emoji codes. */
+const char *tz_emoji_sjis(enum tz_carrier c, unsigned code);
+/* au's ISO-2022-JP emoji (JIS rows 0x75-0x7C), NULL outside them. */
+const char *tz_emoji_kddi_jis(unsigned j1, unsigned j2);
+/* SoftBank web code: character c (0x21-0x7A) of page G E F O P Q, as in
+ * ESC $ G c SI; NULL when page is not one of them. */
+const char *tz_emoji_webcode(unsigned page, unsigned c);
 
 #endif

@@ -83,6 +83,12 @@ const struct tz_config_key tz_config_keys[] = {
 	{ "NoticeLanguage", "choice", "ja",
 	  "language of the built-in notice: ja or en",
 	  tz_config_set_choice, OFF(notice_language), "ja|en", 0 },
+	{ "NoticeDetails", "choice", "staff",
+	  "what the notice shows of each removed file: staff (name, kind, size, reason) or full (also MIME types and SHA-256, for the security team's mailboxes)",
+	  tz_config_set_choice, OFF(notice_details), "staff|full", 0 },
+	{ "NoticeContact", "string", "",
+	  "whom staff ask for a removed file, as the notice names it; empty = the information security team",
+	  tz_config_set_string, OFF(notice_contact), NULL, 0 },
 	/* ---- limits: reaching one fails the conversion (OnError) ---- */
 	{ "MaxMimeDepth", "integer", "32",
 	  "deepest nesting of multiparts and attached messages",
@@ -102,6 +108,12 @@ const struct tz_config_key tz_config_keys[] = {
 	{ "MaxHtmlNodes", "integer", "200000",
 	  "most elements, attributes and comments one HTML part may build",
 	  tz_config_set_uint, OFF(limits.max_html_nodes), NULL, 100000000 },
+	{ "MaxOutputRatio", "integer", "3",
+	  "body text at most this many times the message's size (plus 192 KiB)",
+	  tz_config_set_uint, OFF(limits.max_output_ratio), NULL, 1000 },
+	{ "MaxConversionMemory", "size", "256m",
+	  "most memory one conversion's buffers may hold at once",
+	  tz_config_set_size, OFF(limits.max_memory_bytes), NULL, 0 },
 	{ "MaxOutputSize", "size", "16m",
 	  "largest new text body",
 	  tz_config_set_size, OFF(limits.max_output_bytes), NULL, 0 },
@@ -750,6 +762,8 @@ void tz_config_engine_options(const struct tz_config *cfg, struct tz_engine_opti
 	o->subject_prefix = cfg->subject_prefix;
 	o->notice_template = cfg->notice_template;
 	o->notice_lang = g_strcmp0(cfg->notice_language, "en") == 0 ? TZ_NOTICE_EN : TZ_NOTICE_JA;
+	o->notice_details = g_strcmp0(cfg->notice_details, "full") == 0;
+	o->notice_contact = cfg->notice_contact;
 	o->limits = cfg->limits;
 }
 

@@ -68,6 +68,8 @@ struct tz_config {
 	char *subject_prefix;         /* SubjectPrefix, NULL = none */
 	char *notice_template;        /* NoticeTemplate path, NULL = built-in */
 	char *notice_language;        /* NoticeLanguage: "ja" | "en" */
+	char *notice_details;         /* NoticeDetails: "staff" | "full" */
+	char *notice_contact;         /* NoticeContact, NULL = built-in wording */
 	struct tz_limits limits;      /* MaxMimeDepth, MaxParts, ... */
 	/* quarantine */
 	char *quarantine_dir;         /* QuarantineDir */

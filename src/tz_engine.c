@@ -8,14 +8,17 @@
 
 #include <string.h>
 
+#include "tz_ambig.h"
 #include "tz_body.h"
 #include "tz_charset.h"
+#include "tz_encscan.h"
 #include "tz_engine_int.h"
+#include "tz_hdrsafe.h"
 #include "tz_header.h"
 #include "tz_html.h"
 #include "tz_notice.h"
 #include "tz_sniff.h"
-#include "tz_uu.h"
+#include "tz_textjudge.h"
 #include "tz_util.h"
 
 #define CHUNK 16384
@@ -35,6 +38,8 @@ void tz_engine_options_init(struct tz_engine_options *o)
 	o->limits.max_output_bytes = 16 * 1024 * 1024;
 	o->limits.time_budget_ms = 20000;
 	o->limits.max_html_nodes = TZ_DEFAULT_HTML_NODES;
+	o->limits.max_output_ratio = 3;
+	o->limits.max_memory_bytes = 256 * 1024 * 1024;
 }
 
 static gpointer global_init_once(gpointer unused)
@@ -52,15 +57,24 @@ void tz_engine_global_init(void)
 	g_once(&once, global_init_once, NULL);
 }
 
+/* What the notice adds below the parts list. */
+enum tz_note {
+	TZ_NOTE_NO_TEXT = 1u << 0,   /* the body shows no text at all */
+	TZ_NOTE_HIDDEN  = 1u << 1,   /* encoded files were found in hidden HTML */
+};
+
 /* One conversion in progress. */
 struct conv {
 	const struct tz_engine_options *opt;
 	const struct tz_part_sink *sink;
 	struct tz_result *res;
 	GString *text;           /* UTF-8 text of the new body, after the notice */
+	GString *hidden;         /* what HTML hid from the reader: scanned, never shown */
 	unsigned nparts;         /* MIME entities seen, for max_parts */
 	gint64 deadline;         /* g_get_monotonic_time() limit */
+	size_t input_bytes;      /* size of the message, for max_output_ratio */
 	bool charset_recorded;   /* res->body_charset_* set from the first text part */
+	unsigned notes;          /* TZ_NOTE_* for the notice */
 	char *err;
 	size_t errlen;
 };
@@ -104,9 +118,26 @@ static char *child_path(const char *prefix, int i)
 
 /* ------------------------------------------------------------ text */
 
-/* Append decoded UTF-8 to the new body: line ends to LF, control
- * characters (except tab) and BOMs dropped, invalid UTF-8 replaced. */
-static void append_text(struct conv *c, const char *s, size_t len)
+/* Characters that show nothing: C1 controls and format characters (zero
+ * width spaces and joiners, bidi embeddings and overrides, soft hyphen,
+ * BOM, tags) and blank fillers. Dropped from the text, so they can hide
+ * neither an encoded file from the scan (one between every two base64
+ * characters) nor text from the reader. A zero width joiner after a
+ * character that is not ASCII is kept: emoji sequences use it. */
+static bool invisible(gunichar u, const GString *out)
+{
+	if (u >= 0x80 && u <= 0x9f)
+		return true;
+	if (u == 0x200d)
+		return out->len == 0 || (unsigned char)out->str[out->len - 1] < 0x80;
+	if (u == 0x115f || u == 0x1160 || u == 0x3164 || u == 0xffa0 || u == 0x034f || u == 0x180e)
+		return true;
+	return g_unichar_type(u) == G_UNICODE_FORMAT;
+}
+
+/* Append decoded UTF-8 to out: line ends to LF, control characters
+ * (except tab) and BOMs dropped, invalid UTF-8 replaced (*replaced set). */
+static void clean_append(GString *out, const char *s, size_t len, bool *replaced)
 {
 	const char *p = s, *end = s + len;
 
@@ -115,27 +146,33 @@ static void append_text(struct conv *c, const char *s, size_t len)
 		gunichar u;
 
 		if (ch == '\r') {
-			g_string_append_c(c->text, '\n');
+			g_string_append_c(out, '\n');
 			p += (p + 1 < end && p[1] == '\n') ? 2 : 1;
 			continue;
 		}
 		if (ch < 0x80) {
 			if (ch >= 0x20 || ch == '\n' || ch == '\t')
-				g_string_append_c(c->text, (char)ch);
+				g_string_append_c(out, (char)ch);
 			p++;
 			continue;
 		}
 		u = g_utf8_get_char_validated(p, end - p);
 		if (u == (gunichar)-1 || u == (gunichar)-2) {
-			g_string_append(c->text, "\xef\xbf\xbd");
-			c->res->body_undecodable = true;
+			g_string_append(out, "\xef\xbf\xbd");
+			*replaced = true;
 			p++;
 			continue;
 		}
-		if (u != 0xfeff && !(u >= 0x80 && u <= 0x9f))
-			g_string_append_len(c->text, p, g_utf8_next_char(p) - p);
+		if (!invisible(u, out))
+			g_string_append_len(out, p, g_utf8_next_char(p) - p);
 		p = g_utf8_next_char(p);
 	}
+}
+
+/* Append decoded UTF-8 to the new body (see clean_append). */
+static void append_text(struct conv *c, const char *s, size_t len)
+{
+	clean_append(c->text, s, len, &c->res->body_undecodable);
 }
 
 /* Separate the next block of text from what came before by a blank line. */
@@ -155,10 +192,41 @@ static void end_line(struct conv *c)
 		g_string_append_c(c->text, '\n');
 }
 
+#define RATIO_SLACK (192 * 1024)   /* the notice and markers: not proportional to the input */
+
 static int check_output(struct conv *c)
 {
-	if (c->text->len > c->opt->limits.max_output_bytes)
-		return tz_err(c->err, c->errlen, "text larger than %zu bytes", c->opt->limits.max_output_bytes);
+	const struct tz_limits *l = &c->opt->limits;
+	size_t ratio = l->max_output_ratio ? l->max_output_ratio : 3;
+
+	if (c->text->len > l->max_output_bytes)
+		return tz_err(c->err, c->errlen, "text larger than %zu bytes", l->max_output_bytes);
+	if (c->input_bytes <= (SIZE_MAX - RATIO_SLACK) / ratio
+	    && c->text->len > c->input_bytes * ratio + RATIO_SLACK)
+		return tz_err(c->err, c->errlen, "text more than %zu times the message's size", ratio);
+	return 0;
+}
+
+/* Bytes of text the body may still grow by under MaxOutputSize and
+ * MaxOutputRatio: the renderer stops there instead of building more. */
+static size_t output_room(struct conv *c)
+{
+	const struct tz_limits *l = &c->opt->limits;
+	size_t ratio = l->max_output_ratio ? l->max_output_ratio : 3, cap = l->max_output_bytes;
+
+	if (c->input_bytes <= (SIZE_MAX - RATIO_SLACK) / ratio && c->input_bytes * ratio + RATIO_SLACK < cap)
+		cap = c->input_bytes * ratio + RATIO_SLACK;
+	return cap > c->text->len ? cap - c->text->len + 1 : 1;
+}
+
+/* The large buffers alive now (live: those of the part at hand) plus the
+ * body text, against the conversion's memory budget. */
+static int check_memory(struct conv *c, size_t live)
+{
+	size_t budget = c->opt->limits.max_memory_bytes;
+
+	if (budget > 0 && live + c->text->allocated_len > budget)
+		return tz_err(c->err, c->errlen, "conversion needs more than %zu bytes of memory", budget);
 	return 0;
 }
 
@@ -172,19 +240,6 @@ static void record_charset(struct conv *c, const struct tz_decode_info *info)
 	c->res->body_charset_declared = info->declared[0] ? g_strdup(info->declared) : NULL;
 	c->res->body_charset_used = g_strdup(info->used[0] ? info->used : "us-ascii");
 	c->res->body_charset_detected = info->detected;
-}
-
-/* Decode bytes in `charset` and append them as text. */
-static void append_decoded(struct conv *c, const char *charset, const char *buf, size_t len)
-{
-	struct tz_decode_info info;
-	GString *u = g_string_sized_new(len + 16);
-
-	memset(&info, 0, sizeof(info));
-	tz_charset_to_utf8(charset, buf, len, u, &info);
-	record_charset(c, &info);
-	append_text(c, u->str, u->len);
-	g_string_free(u, TRUE);
 }
 
 /* ------------------------------------------------------------ streams */
@@ -245,6 +300,8 @@ static int read_leaf(struct conv *c, GMimePart *part, GByteArray *out, size_t ca
 			rc = tz_err(c->err, c->errlen, "text part larger than %zu bytes", cap);
 			break;
 		}
+		if ((rc = check_memory(c, out->len + (size_t)n)) != 0)
+			break;
 		g_byte_array_append(out, (const guint8 *)buf, (guint)n);
 	}
 	if (n < 0 && rc == 0)
@@ -362,17 +419,31 @@ static int strip_bytes(struct conv *c, const char *path, enum tz_part_reason rea
 
 /* ------------------------------------------------------------ leaves */
 
-static size_t text_cap(struct conv *c)
+/* The most decoded bytes a shown part may have. Plain text does not
+ * shrink when it is shown (a charset may grow it), so more than the output
+ * limit is refused before it is decoded; HTML is often many times larger
+ * than its text (inline styles). */
+static size_t text_cap(struct conv *c, bool html)
 {
-	/* HTML is often many times larger than its text (inline styles). */
 	size_t cap = c->opt->limits.max_output_bytes;
+
+	if (!html)
+		return cap;
 	return cap > SIZE_MAX / 4 ? SIZE_MAX : cap * 4;
+}
+
+/* The reference a marker names for the part just stripped: the 参照番号
+ * staff are shown (display_ref) when there is one, else the entry id. */
+static char *part_ref(const struct conv *c)
+{
+	return g_strdup_printf("%s#%u", c->opt->display_ref ? c->opt->display_ref : c->res->ref_id,
+			       c->res->parts->len);
 }
 
 /* The "file removed" line: tmpl's two "%s" replaced by name and ref by
  * plain substitution, not printf — every format string stays a literal
  * (-Wformat-nonliteral clean), whatever the table holds. */
-static void uu_marker(GString *out, const char *tmpl, const char *name, const char *ref)
+static void block_marker(GString *out, const char *tmpl, const char *name, const char *ref)
 {
 	const char *args[2] = { name, ref };
 	const char *p = tmpl, *hit;
@@ -386,44 +457,34 @@ static void uu_marker(GString *out, const char *tmpl, const char *name, const ch
 	g_string_append_c(out, '\n');
 }
 
-/* Cut uuencoded files out of the text and strip them; returns the offset
- * of the text after the last one (0 when none). */
-static int cut_uuencode(struct conv *c, GMimeObject *obj, const char *path, const char *charset,
-			const GByteArray *raw, size_t *from)
+/* Strip a text part whose bytes are not text (raw: its decoded content). */
+static int strip_not_text(struct conv *c, GMimeObject *obj, const char *path, const GByteArray *raw)
 {
-	const char *buf = bytes_of(raw);
-	struct tz_uu_block b;
+	struct strip st;
+	int rc = strip_begin(c, &st, path, TZ_REASON_UNSHOWN, tz_header_part_filename(obj),
+			     tz_raw_filename(obj), tz_mime_type(obj), TZ_RISK_TYPE_MISMATCH);
 
-	while (tz_uu_find(buf, raw->len, *from, &b)) {
-		GByteArray *data = g_byte_array_new();
-		GString *name = g_string_new(NULL);
-		char *safe, *ref;
-		int rc;
+	if (rc == 0)
+		rc = strip_feed(c, &st, bytes_of(raw), raw->len);
+	return strip_end(c, &st, rc);
+}
 
-		append_decoded(c, charset, buf + *from, b.start - *from);
-		tz_uu_decode(buf, &b, data);
-		tz_charset_to_utf8(charset, b.name, strlen(b.name), name, NULL);
-		safe = tz_header_display_safe(name->str);
-		c->nparts++;
-		rc = strip_bytes(c, path, TZ_REASON_UUENCODE, g_strdup(safe), g_strdup(name->str),
-				 data->data, data->len);
-		if (rc == 0) {
-			end_line(c);
-			ref = g_strdup_printf("%s#%u", c->opt->display_ref ? c->opt->display_ref
-					      : c->res->ref_id, c->res->parts->len);
-			uu_marker(c->text, tz_notice_string(c->opt->notice_lang, TZ_STR_UUENCODE_REMOVED),
-				  safe, ref);
-			g_free(ref);
-		}
-		g_free(safe);
-		g_string_free(name, TRUE);
-		g_byte_array_free(data, TRUE);
-		g_free(b.name);
-		*from = b.stop;
-		if (rc != 0)
-			return -1;
-	}
-	(void)obj;
+/* Decode a text leaf's bytes in `charset` into u and judge them: 0 when
+ * they are text, 1 when the part was stripped instead, -1 on error. */
+static int decode_judged(struct conv *c, GMimeObject *obj, const char *path, const char *charset,
+			 const GByteArray *raw, GString *u)
+{
+	struct tz_decode_info info;
+	enum tz_text_verdict v;
+
+	memset(&info, 0, sizeof(info));
+	tz_charset_to_utf8(charset, bytes_of(raw), raw->len, u, &info);
+	if (check_memory(c, raw->len + u->allocated_len) != 0)
+		return -1;
+	v = tz_text_judge(bytes_of(raw), raw->len, u->str, u->len, &info);
+	if (v != TZ_TEXT_OK)
+		return strip_not_text(c, obj, path, raw) == 0 ? 1 : -1;
+	record_charset(c, &info);
 	return 0;
 }
 
@@ -431,51 +492,75 @@ static int walk_plain(struct conv *c, GMimeObject *obj, const char *path)
 {
 	const char *charset = g_mime_object_get_content_type_parameter(obj, "charset");
 	GByteArray *raw = g_byte_array_new();
-	size_t from = 0;
-	int rc = read_leaf(c, GMIME_PART(obj), raw, text_cap(c));
+	GString *u = NULL;
+	int rc = read_leaf(c, GMIME_PART(obj), raw, text_cap(c, false));
 
 	if (rc == 0) {
-		begin_block(c);
-		rc = cut_uuencode(c, obj, path, charset, raw, &from);
+		u = g_string_sized_new(raw->len + 16);
+		rc = decode_judged(c, obj, path, charset, raw, u);
 	}
-	if (rc == 0)
-		append_decoded(c, charset, bytes_of(raw) + from, raw->len - from);
+	if (rc == 0) {
+		begin_block(c);
+		append_text(c, u->str, u->len);
+	}
+	if (u != NULL)
+		g_string_free(u, TRUE);
 	g_byte_array_free(raw, TRUE);
-	return rc == 0 ? check_output(c) : -1;
+	return rc < 0 ? -1 : check_output(c);
 }
 
-static int walk_html(struct conv *c, GMimeObject *obj)
+/* Keep the HTML source of a part the body could not show in full (the
+ * renderer refused it or hit its nesting limit): listed, never lost. */
+static int strip_unshown_html(struct conv *c, GMimeObject *obj, const char *path, const GByteArray *raw)
+{
+	struct strip st;
+	int rc = strip_begin(c, &st, path, TZ_REASON_UNSHOWN, tz_header_part_filename(obj),
+			     tz_raw_filename(obj), tz_mime_type(obj), 0);
+
+	if (rc == 0)
+		rc = strip_feed(c, &st, bytes_of(raw), raw->len);
+	return strip_end(c, &st, rc);
+}
+
+static int walk_html(struct conv *c, GMimeObject *obj, const char *path)
 {
 	const char *declared = g_mime_object_get_content_type_parameter(obj, "charset");
 	GByteArray *raw = g_byte_array_new();
 	GString *u = NULL, *t = NULL;
-	struct tz_decode_info info;
 	char *meta = NULL, why[TZ_ERRLEN];
-	unsigned flags = 0, nodes;
-	int hrc, rc = read_leaf(c, GMIME_PART(obj), raw, text_cap(c));
+	struct tz_html_limits lim;
+	unsigned flags = 0;
+	int hrc, rc = read_leaf(c, GMIME_PART(obj), raw, text_cap(c, true));
 
 	if (rc != 0)
 		goto out;
 	if (declared == NULL || *declared == '\0')
 		declared = meta = tz_html_meta_charset(bytes_of(raw), raw->len);
-	memset(&info, 0, sizeof(info));
 	u = g_string_sized_new(raw->len + 16);
-	tz_charset_to_utf8(declared, bytes_of(raw), raw->len, u, &info);
-	record_charset(c, &info);
+	rc = decode_judged(c, obj, path, declared, raw, u);
+	if (rc != 0)
+		goto out;
 	t = g_string_new(NULL);
-	/* A document libxml2 cannot read at all (-1) gives no text; the part
-	 * itself is never passed on, so there is nothing unsafe in going on.
-	 * A limit inside the renderer (-2: time, DOM size) fails the message. */
-	nodes = c->opt->limits.max_html_nodes ? c->opt->limits.max_html_nodes : TZ_DEFAULT_HTML_NODES;
-	hrc = tz_html_to_text_until(u->str, u->len, c->opt->limits.max_html_depth, c->deadline, nodes,
-				    t, &flags, why, sizeof(why));
+	/* A limit inside the renderer (-2: time, DOM size, output) fails the
+	 * message; a document libxml2 cannot read at all (-1) gives no text,
+	 * and its source is listed as a part the body cannot show. What the
+	 * reader never sees is kept aside for the encoded-file scan. */
+	lim.max_depth = c->opt->limits.max_html_depth;
+	lim.deadline = c->deadline;
+	lim.max_nodes = c->opt->limits.max_html_nodes ? c->opt->limits.max_html_nodes : TZ_DEFAULT_HTML_NODES;
+	lim.max_output = output_room(c);
+	hrc = tz_html_render(u->str, u->len, &lim, t, c->hidden, &flags, why, sizeof(why));
 	if (hrc == 0) {
 		begin_block(c);
 		append_text(c, t->str, t->len);
 	}
 	rc = check_time(c);
+	if (rc == 0)
+		rc = check_memory(c, raw->len + u->allocated_len + t->allocated_len + c->hidden->allocated_len);
 	if (rc == 0 && hrc == -2)
 		rc = tz_err(c->err, c->errlen, "%s", why);
+	if (rc == 0 && (hrc == -1 || (flags & TZ_HTML_TRUNCATED)))
+		rc = strip_unshown_html(c, obj, path, raw);
 	if (rc == 0)
 		rc = check_output(c);
 out:
@@ -485,23 +570,27 @@ out:
 	if (t != NULL)
 		g_string_free(t, TRUE);
 	g_byte_array_free(raw, TRUE);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 /* Delivery-status and similar machine-readable reports: shown as text. */
-static int walk_status(struct conv *c, GMimeObject *obj)
+static int walk_status(struct conv *c, GMimeObject *obj, const char *path)
 {
 	GByteArray *raw = g_byte_array_new();
-	int rc = read_leaf(c, GMIME_PART(obj), raw, text_cap(c));
+	GString *u = g_string_new(NULL);
+	int rc = read_leaf(c, GMIME_PART(obj), raw, text_cap(c, false));
 
+	if (rc == 0)
+		rc = decode_judged(c, obj, path, "utf-8", raw, u);
 	if (rc == 0) {
 		begin_block(c);
 		g_string_append_printf(c->text, "%s\n", tz_notice_string(c->opt->notice_lang, TZ_STR_REPORT_STATUS));
-		append_decoded(c, "utf-8", bytes_of(raw), raw->len);
+		append_text(c, u->str, u->len);
 		rc = check_output(c);
 	}
+	g_string_free(u, TRUE);
 	g_byte_array_free(raw, TRUE);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 static int walk_leaf(struct conv *c, GMimeObject *obj, const char *path)
@@ -516,8 +605,8 @@ static int walk_leaf(struct conv *c, GMimeObject *obj, const char *path)
 		return 0;
 	switch (k) {
 	case TZ_LEAF_PLAIN: rc = walk_plain(c, obj, path); break;
-	case TZ_LEAF_HTML: rc = walk_html(c, obj); break;
-	case TZ_LEAF_STATUS: rc = walk_status(c, obj); break;
+	case TZ_LEAF_HTML: rc = walk_html(c, obj, path); break;
+	case TZ_LEAF_STATUS: rc = walk_status(c, obj, path); break;
 	case TZ_LEAF_ENCRYPTED: rc = strip_leaf(c, obj, path, TZ_REASON_ENCRYPTED, TZ_RISK_ENCRYPTED); break;
 	default: rc = strip_leaf(c, obj, path, reason, 0); break;
 	}
@@ -536,8 +625,21 @@ static char *inner_path(GMimeObject *inner, const char *path)
 	return *path ? g_strdup_printf("%s.1", path) : g_strdup("1");
 }
 
-/* Strip a whole subtree (the alternatives not shown, encrypted content). */
-static int strip_tree(struct conv *c, GMimeObject *obj, const char *path, unsigned depth, bool encrypted)
+/* Why a whole subtree is stripped. */
+enum strip_mode {
+	STRIP_UNSHOWN = 0,   /* an alternative not shown: each leaf by its kind */
+	STRIP_ENCRYPTED,     /* encrypted content */
+	STRIP_AMBIGUOUS,     /* an ambiguous structure: every leaf of GMime's reading */
+};
+
+static int strip_outside(struct conv *c, const char *text, const char *path, const char *where,
+			 enum tz_part_reason reason);
+
+/* Strip a whole subtree, each leaf a part of its own (decoded as GMime
+ * reads it, so the security team sees each file by its type), with the
+ * preambles and epilogues that hold anything. */
+static int strip_tree(struct conv *c, GMimeObject *obj, const char *path, unsigned depth,
+		      enum strip_mode mode)
 {
 	if (check_entity(c, obj, depth) != 0)
 		return -1;
@@ -545,28 +647,32 @@ static int strip_tree(struct conv *c, GMimeObject *obj, const char *path, unsign
 		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
 		GMimeObject *inner = m ? g_mime_message_get_mime_part(m) : NULL;
 		char *ip = inner ? inner_path(inner, path) : NULL;
-		int rc = inner ? strip_tree(c, inner, ip, depth + 1, encrypted) : 0;
+		int rc = inner ? strip_tree(c, inner, ip, depth + 1, mode) : 0;
 		g_free(ip);
 		return rc;
 	}
 	if (GMIME_IS_MULTIPART(obj)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
-		for (int i = 0; i < g_mime_multipart_get_count(mp); i++) {
+		enum tz_part_reason why = mode == STRIP_AMBIGUOUS ? TZ_REASON_AMBIGUOUS : TZ_REASON_UNSHOWN;
+		int rc = strip_outside(c, g_mime_multipart_get_prologue(mp), path, "preamble", why);
+		for (int i = 0; rc == 0 && i < g_mime_multipart_get_count(mp); i++) {
 			char *cp = child_path(path, i);
-			int rc = strip_tree(c, g_mime_multipart_get_part(mp, i), cp, depth + 1, encrypted);
+			rc = strip_tree(c, g_mime_multipart_get_part(mp, i), cp, depth + 1, mode);
 			g_free(cp);
-			if (rc != 0)
-				return -1;
 		}
-		return 0;
+		if (rc == 0)
+			rc = strip_outside(c, g_mime_multipart_get_epilogue(mp), path, "epilogue", why);
+		return rc;
 	}
 	char *t = tz_mime_type(obj);
 	enum tz_part_reason reason;
 	enum tz_leaf_kind k = tz_classify(obj, t, &reason);
 
 	g_free(t);
-	if (encrypted || k == TZ_LEAF_ENCRYPTED)
+	if (mode == STRIP_ENCRYPTED || k == TZ_LEAF_ENCRYPTED)
 		return strip_leaf(c, obj, path, TZ_REASON_ENCRYPTED, TZ_RISK_ENCRYPTED);
+	if (mode == STRIP_AMBIGUOUS)
+		return strip_leaf(c, obj, path, TZ_REASON_AMBIGUOUS, TZ_RISK_TYPE_MISMATCH);
 	if (k == TZ_LEAF_HTML)
 		reason = TZ_REASON_HTML_ALTERNATIVE;
 	else if (k == TZ_LEAF_PLAIN || k == TZ_LEAF_STATUS)
@@ -581,7 +687,7 @@ static bool plain_usable(struct conv *c, GMimeObject *obj)
 	GString *u = g_string_new(NULL);
 	bool ok = false;
 
-	if (read_leaf(c, GMIME_PART(obj), raw, text_cap(c)) == 0) {
+	if (read_leaf(c, GMIME_PART(obj), raw, text_cap(c, false)) == 0) {
 		tz_charset_to_utf8(g_mime_object_get_content_type_parameter(obj, "charset"),
 				   bytes_of(raw), raw->len, u, NULL);
 		ok = !tz_text_is_stub(u->str, u->len);
@@ -621,7 +727,7 @@ static int walk_alternative(struct conv *c, GMimeMultipart *mp, const char *path
 		else if (i == plain)
 			rc = check_entity(c, ch, depth + 1);   /* the stub: dropped, nothing to keep */
 		else
-			rc = strip_tree(c, ch, cp, depth + 1, false);
+			rc = strip_tree(c, ch, cp, depth + 1, STRIP_UNSHOWN);
 		g_free(cp);
 	}
 	return rc;
@@ -677,36 +783,93 @@ static int walk_message(struct conv *c, GMimeMessagePart *mpart, const char *pat
 	return rc;
 }
 
+/* Boilerplate a MIME preamble carries for readers without MIME. */
+static bool preamble_stub(const char *s)
+{
+	static const char *const stubs[] = { "multi-part message", "multipart message",
+		"mime format", "mime-formatted", "mime encapsulated", "mime message",
+		"this message is in mime", "s/mime signed message", "マルチパート", NULL };
+	size_t len = strlen(s);
+	char *low;
+	bool hit = false;
+
+	if (len > 256)
+		return false;
+	low = g_ascii_strdown(s, -1);
+	for (int i = 0; stubs[i] && !hit; i++)
+		hit = strstr(low, stubs[i]) != NULL;
+	g_free(low);
+	return hit;
+}
+
+/* Text before the first or after the last boundary: nobody's body text.
+ * Blank or a known boilerplate sentence is dropped; anything else (a
+ * file pasted there, or a multipart whose boundary never occurs, which
+ * leaves everything in the preamble) is stripped and listed. */
+static int strip_outside(struct conv *c, const char *text, const char *path, const char *where,
+			 enum tz_part_reason reason)
+{
+	const char *p = text;
+	char *ppath;
+	int rc;
+
+	if (p == NULL)
+		return 0;
+	while (*p && g_ascii_isspace(*p))
+		p++;
+	if (*p == '\0' || preamble_stub(p))
+		return 0;
+	ppath = g_strdup_printf("%s%s%s", path, *path ? "." : "", where);
+	c->nparts++;
+	rc = strip_bytes(c, ppath, reason, NULL, NULL, text, strlen(text));
+	g_free(ppath);
+	return rc;
+}
+
+static int walk_multipart(struct conv *c, GMimeMultipart *mp, const char *path, unsigned depth)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(mp));
+	const char *sub = ct ? g_mime_content_type_get_media_subtype(ct) : NULL;
+	int rc = strip_outside(c, g_mime_multipart_get_prologue(mp), path, "preamble", TZ_REASON_UNSHOWN);
+
+	if (rc == 0 && sub != NULL && g_ascii_strcasecmp(sub, "alternative") == 0)
+		rc = walk_alternative(c, mp, path, depth);
+	else if (rc == 0) {
+		if (sub != NULL && g_ascii_strcasecmp(sub, "report") == 0 && c->res->kind == TZ_KIND_TEXT)
+			c->res->kind = TZ_KIND_REPORT;
+		for (int i = 0; i < g_mime_multipart_get_count(mp) && rc == 0; i++) {
+			char *cp = child_path(path, i);
+			rc = walk(c, g_mime_multipart_get_part(mp, i), cp, depth + 1);
+			g_free(cp);
+		}
+	}
+	if (rc == 0)
+		rc = strip_outside(c, g_mime_multipart_get_epilogue(mp), path, "epilogue", TZ_REASON_UNSHOWN);
+	return rc;
+}
+
 static int walk(struct conv *c, GMimeObject *obj, const char *path, unsigned depth)
 {
-	GMimeMultipart *mp;
 	GMimeContentType *ct;
 	const char *sub;
-	int rc = 0;
 
 	if (check_entity(c, obj, depth) != 0)
 		return -1;
+	if (tz_ambiguity_of(obj) != TZ_AMBIG_NONE) {
+		c->nparts--;   /* strip_tree counts this entity again */
+		return strip_tree(c, obj, path, depth, STRIP_AMBIGUOUS);
+	}
 	if (GMIME_IS_MESSAGE_PART(obj))
 		return walk_message(c, GMIME_MESSAGE_PART(obj), path, depth);
 	if (!GMIME_IS_MULTIPART(obj))
 		return walk_leaf(c, obj, path);
-	mp = GMIME_MULTIPART(obj);
 	ct = g_mime_object_get_content_type(obj);
 	sub = ct ? g_mime_content_type_get_media_subtype(ct) : NULL;
-	if (sub != NULL && g_ascii_strcasecmp(sub, "alternative") == 0)
-		return walk_alternative(c, mp, path, depth);
 	if (sub != NULL && g_ascii_strcasecmp(sub, "encrypted") == 0) {
 		c->nparts--;   /* strip_tree counts this entity again */
-		return strip_tree(c, obj, path, depth, true);
+		return strip_tree(c, obj, path, depth, STRIP_ENCRYPTED);
 	}
-	if (sub != NULL && g_ascii_strcasecmp(sub, "report") == 0 && c->res->kind == TZ_KIND_TEXT)
-		c->res->kind = TZ_KIND_REPORT;
-	for (int i = 0; i < g_mime_multipart_get_count(mp) && rc == 0; i++) {
-		char *cp = child_path(path, i);
-		rc = walk(c, g_mime_multipart_get_part(mp, i), cp, depth + 1);
-		g_free(cp);
-	}
-	return rc;
+	return walk_multipart(c, GMIME_MULTIPART(obj), path, depth);
 }
 
 /* ------------------------------------------------------------ message */
@@ -793,6 +956,172 @@ static void metadata(struct conv *c, const GPtrArray *fields)
 	}
 }
 
+/* ------------------------------------------------------------ final text */
+
+/* Strip one encoded file as a part; *safe receives its display name. */
+static int strip_found(struct conv *c, const struct tz_enc_block *f, char **safe)
+{
+	GString *name = g_string_new(NULL);
+	int rc;
+	bool replaced = false;
+
+	if (f->name != NULL)
+		clean_append(name, f->name, strlen(f->name), &replaced);
+	*safe = name->len ? tz_header_display_safe(name->str) : NULL;
+	c->nparts++;
+	rc = strip_bytes(c, "text", TZ_REASON_ENCODED_BLOCK, g_strdup(*safe),
+			 name->len ? g_strdup(name->str) : NULL, f->data->data, f->data->len);
+	g_string_free(name, TRUE);
+	return rc;
+}
+
+/* Judge the output, not the declaration: read the text about to be
+ * delivered and cut out every encoded file, whichever path produced it
+ * (text part, rendered HTML, forwarded message, report). Each becomes a
+ * stripped part and a one-line marker naming its reference. */
+static int scan_final_text(struct conv *c)
+{
+	GPtrArray *found = tz_encscan(c->text->str, c->text->len, NULL);
+	GString *out;
+	size_t from = 0;
+	int rc = 0;
+
+	if (found->len == 0) {
+		g_ptr_array_free(found, TRUE);
+		return 0;
+	}
+	out = g_string_sized_new(c->text->len);
+	for (guint i = 0; i < found->len && rc == 0; i++) {
+		const struct tz_enc_block *f = g_ptr_array_index(found, i);
+		char *safe = NULL, *ref;
+
+		g_string_append_len(out, c->text->str + from, (gssize)(f->start - from));
+		from = f->stop;
+		rc = strip_found(c, f, &safe);
+		if (rc == 0) {
+			if (out->len > 0 && out->str[out->len - 1] != '\n')
+				g_string_append_c(out, '\n');
+			ref = part_ref(c);
+			block_marker(out, tz_notice_string(c->opt->notice_lang, TZ_STR_ENCODED_REMOVED),
+				  safe ? safe : tz_notice_string(c->opt->notice_lang, TZ_STR_NO_NAME), ref);
+			g_free(ref);
+		}
+		g_free(safe);
+	}
+	if (rc == 0) {
+		g_string_append_len(out, c->text->str + from, (gssize)(c->text->len - from));
+		g_string_free(c->text, TRUE);
+		c->text = out;
+	} else {
+		g_string_free(out, TRUE);
+	}
+	g_ptr_array_free(found, TRUE);
+	return rc;
+}
+
+/* Lines after the notice for what the body does not show and the parts
+ * list cannot say: nothing disappears without a word. */
+static void add_notes(struct conv *c, GString *all)
+{
+	enum tz_notice_lang lang = c->opt->notice_lang;
+	bool empty = true;
+
+	for (size_t i = 0; i < c->text->len && empty; i++)
+		empty = g_ascii_isspace(c->text->str[i]);
+	if (empty && c->res->kind != TZ_KIND_ENCRYPTED)
+		c->notes |= TZ_NOTE_NO_TEXT;
+	if (c->notes & TZ_NOTE_NO_TEXT)
+		g_string_append_printf(all, "%s\n", tz_notice_string(lang, TZ_STR_NOTE_NO_TEXT));
+	if (c->notes & TZ_NOTE_HIDDEN)
+		g_string_append_printf(all, "%s\n", tz_notice_string(lang, TZ_STR_NOTE_HIDDEN));
+}
+
+/* Encoded files in what HTML hid from the reader: stripped and listed
+ * like any other; there is no place in the text to mark them. */
+static int scan_hidden_text(struct conv *c)
+{
+	GPtrArray *found = tz_encscan(c->hidden->str, c->hidden->len, NULL);
+	int rc = 0;
+
+	for (guint i = 0; i < found->len && rc == 0; i++) {
+		char *safe = NULL;
+		rc = strip_found(c, g_ptr_array_index(found, i), &safe);
+		g_free(safe);
+	}
+	if (found->len > 0)
+		c->notes |= TZ_NOTE_HIDDEN;
+	g_ptr_array_free(found, TRUE);
+	return rc;
+}
+
+/* Encoded files in the sender's header fields we pass on (a PE in base64
+ * as a Subject, in a display name): each is stripped, and the field's
+ * value is forced to its decoded text with the file replaced by a marker.
+ * Returns the forced values (one per field, NULL = untouched) or NULL. */
+static int scan_headers(struct conv *c, const GPtrArray *fields, char ***forced)
+{
+	enum tz_notice_lang lang = c->opt->notice_lang;
+	int rc = 0;
+
+	*forced = NULL;
+	for (guint i = 0; i < fields->len && rc == 0; i++) {
+		const struct tz_rawhdr *h = g_ptr_array_index(fields, i);
+		if (tz_result_replaced_field(h->name))
+			continue;
+		char *raw = tz_rawhdr_value(h), *value = tz_header_decode(raw);
+		GPtrArray *found = tz_encscan(value, strlen(value), NULL);
+		GString *out = g_string_new(NULL);
+		size_t from = 0;
+		bool in_raw = false;
+
+		/* The raw value too: an encoded word is base64 of whatever the
+		 * sender chose, a file included. Then nothing of the value is
+		 * kept but its addresses (for an address field) and the markers. */
+		if (found->len == 0) {
+			g_ptr_array_free(found, TRUE);
+			found = tz_encscan(raw, strlen(raw), NULL);
+			in_raw = found->len > 0;
+			if (in_raw) {
+				g_free(value);
+				value = tz_hdrsafe_addresses_only(h->name, raw);
+			}
+		}
+		for (guint k = 0; k < found->len && rc == 0; k++) {
+			const struct tz_enc_block *f = g_ptr_array_index(found, k);
+			char *safe = NULL, *ref;
+			if (!in_raw) {
+				g_string_append_len(out, value + from, (gssize)(f->start - from));
+				from = f->stop;
+			}
+			rc = strip_found(c, f, &safe);
+			ref = part_ref(c);
+			block_marker(out, tz_notice_string(lang, TZ_STR_ENCODED_REMOVED),
+				     safe ? safe : tz_notice_string(lang, TZ_STR_NO_NAME), ref);
+			out->str[out->len - 1] = ' ';   /* the marker's line end */
+			g_free(ref);
+			g_free(safe);
+		}
+		if (found->len > 0 && rc == 0) {
+			g_string_append(out, value + (in_raw ? 0 : from));
+			if (*forced == NULL)
+				*forced = g_new0(char *, fields->len + 1);
+			(*forced)[i] = g_strdup(g_strstrip(out->str));
+		}
+		g_string_free(out, TRUE);
+		g_ptr_array_free(found, TRUE);
+		g_free(value);
+		g_free(raw);
+	}
+	return rc;
+}
+
+static void free_forced(char **forced, guint n)
+{
+	for (guint i = 0; forced != NULL && i < n; i++)
+		g_free(forced[i]);
+	g_free(forced);
+}
+
 /* Notice + text -> the encoded body, then the header edits. */
 static int finish(struct conv *c, const GPtrArray *fields)
 {
@@ -800,14 +1129,26 @@ static int finish(struct conv *c, const GPtrArray *fields)
 	char *tmpl = tz_notice_load(o->notice_template, o->notice_lang, c->err, c->errlen);
 	GString *all;
 	const char *cte = "base64";
+	char **forced = NULL;
 
 	if (tmpl == NULL)
 		return -1;
+	if (scan_final_text(c) != 0 || scan_hidden_text(c) != 0 || scan_headers(c, fields, &forced) != 0) {
+		g_free(tmpl);
+		free_forced(forced, fields->len);
+		return -1;
+	}
 	all = g_string_sized_new(c->text->len + 2048);
-	tz_notice_render(tmpl, o->notice_lang, o->display_ref ? o->display_ref : c->res->ref_id,
-			 c->res->kind == TZ_KIND_ENCRYPTED,
-			 c->res->parts, all);
+	{
+		struct tz_notice_opts no = { o->notice_lang,
+					     o->display_ref ? o->display_ref : c->res->ref_id,
+					     c->res->kind == TZ_KIND_ENCRYPTED, c->res->parts,
+					     o->notice_details, o->notice_contact };
+
+		tz_notice_render_opts(tmpl, &no, all);
+	}
 	g_free(tmpl);
+	add_notes(c, all);
 	if (c->text->len > 0) {
 		g_string_append_c(all, '\n');
 		g_string_append_len(all, c->text->str, c->text->len);
@@ -816,19 +1157,65 @@ static int finish(struct conv *c, const GPtrArray *fields)
 	}
 	if (all->len > o->limits.max_output_bytes) {
 		g_string_free(all, TRUE);
+		free_forced(forced, fields->len);
 		return tz_err(c->err, c->errlen, "text larger than %zu bytes", o->limits.max_output_bytes);
 	}
 	c->res->text_bytes = all->len;
 	tz_body_encode(o->body_charset, o->body_encoding, all->str, all->len, c->res->body, &cte);
 	g_string_free(all, TRUE);
-	tz_result_build_edits(c->res, fields, o, cte);
+	tz_result_build_edits(c->res, fields, forced, o, cte);
+	free_forced(forced, fields->len);
 	return 0;
 }
 
-int tz_engine_convert(const struct tz_engine_options *opt, GMimeStream *in,
+/* Mail written with CR alone as the line end (classic Mac OS software,
+ * some bounce generators): no LF in the first 64 KB, CRs present. Read
+ * as it is, the whole message would be one header line. */
+static bool cr_only(GMimeStream *in, gint64 start)
+{
+	char buf[65536];
+	ssize_t n, got = 0;
+	bool cr = false;
+
+	if (g_mime_stream_seek(in, start, GMIME_STREAM_SEEK_SET) != start)
+		return false;
+	while (got < (ssize_t)sizeof(buf) && (n = g_mime_stream_read(in, buf + got, sizeof(buf) - (size_t)got)) > 0)
+		got += n;
+	g_mime_stream_seek(in, start, GMIME_STREAM_SEEK_SET);
+	if (memchr(buf, '\n', (size_t)got) != NULL)
+		return false;
+	cr = memchr(buf, '\r', (size_t)got) != NULL;
+	return cr;
+}
+
+GMimeStream *tz_engine_input(GMimeStream *in)
+{
+	gint64 start = g_mime_stream_tell(in);
+	GMimeStream *mem;
+	GByteArray *a;
+	char buf[CHUNK];
+	ssize_t n;
+
+	if (start < 0 || !cr_only(in, start))
+		return g_object_ref(in);
+	mem = g_mime_stream_mem_new();
+	a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	while ((n = g_mime_stream_read(in, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] == '\r')
+				buf[i] = '\n';
+		g_byte_array_append(a, (const guint8 *)buf, (guint)n);
+	}
+	g_mime_stream_seek(in, start, GMIME_STREAM_SEEK_SET);
+	g_mime_stream_reset(mem);
+	return mem;
+}
+
+int tz_engine_convert(const struct tz_engine_options *opt, GMimeStream *orig,
 		      const char *ref_id, const struct tz_part_sink *sink,
 		      struct tz_result **out, char *err, size_t errlen)
 {
+	GMimeStream *in = tz_engine_input(orig);
 	struct conv c;
 	GPtrArray *fields = NULL;
 	GMimeMessage *msg = NULL;
@@ -845,12 +1232,14 @@ int tz_engine_convert(const struct tz_engine_options *opt, GMimeStream *in,
 	c.errlen = errlen;
 	c.res = tz_result_new(ref_id);
 	c.text = g_string_new(NULL);
+	c.hidden = g_string_new(NULL);
 	c.deadline = g_get_monotonic_time() + (gint64)opt->limits.time_budget_ms * 1000;
 	start = g_mime_stream_tell(in);
 	if (start < 0) {
 		tz_err(err, errlen, "input stream is not seekable");
 		goto out;
 	}
+	c.input_bytes = g_mime_stream_length(in) > 0 ? (size_t)g_mime_stream_length(in) : 0;
 	if (tz_rawhdr_read(in, opt->limits.max_header_bytes, opt->limits.max_headers,
 			   &fields, err, errlen) != 0)
 		goto out;
@@ -889,6 +1278,8 @@ out:
 	if (fields != NULL)
 		g_ptr_array_free(fields, TRUE);
 	g_string_free(c.text, TRUE);
+	g_string_free(c.hidden, TRUE);
 	tz_result_free(c.res);
+	g_object_unref(in);
 	return rc;
 }

@@ -29,6 +29,11 @@ struct tz_limits {
 				       * HTML part (default 200000: ~100 MB of DOM with the text
 				       * nodes between them; a 3 MB newsletter has ~60000); config
 				       * key MaxHtmlNodes; 0 here also means the default */
+	unsigned max_output_ratio;    /* body text at most this many times the message's size,
+				       * plus 192 KiB for the notice (default 3; MaxOutputRatio) */
+	size_t max_memory_bytes;      /* the large buffers one conversion holds at once: a part's
+				       * decoded bytes, its text, its rendering and the body text
+				       * (default 256 MiB; MaxConversionMemory) */
 };
 
 struct tz_engine_options {
@@ -37,6 +42,8 @@ struct tz_engine_options {
 	const char *subject_prefix;          /* UTF-8 prefix for Subject, NULL/"" = none */
 	const char *notice_template;         /* path of a template file, NULL = built-in */
 	enum tz_notice_lang notice_lang;     /* built-in template language, default ja */
+	bool notice_details;                 /* NoticeDetails full: MIME types and SHA-256 */
+	const char *notice_contact;          /* NoticeContact, NULL/"" = built-in wording */
 	struct tz_limits limits;
 	const char *display_ref;             /* 参照番号 shown to staff ({ref_id}, {ref}),
 					      * NULL = the ref_id given to tz_engine_convert */
@@ -90,6 +97,7 @@ struct tz_result {
 	char *from;                  /* decoded From, UTF-8, NULL when absent */
 	char *date;                  /* Date as in the header, NULL when absent */
 	size_t text_bytes;           /* bytes of the UTF-8 text before transfer encoding */
+	unsigned headers_fixed;      /* kept sender fields rewritten or dropped (tz_hdrsafe) */
 };
 
 /* Convert the message read from `in` (not consumed beyond need; the caller
@@ -102,6 +110,13 @@ int tz_engine_convert(const struct tz_engine_options *opt, GMimeStream *in,
 		      struct tz_result **out, char *err, size_t errlen);
 
 void tz_result_free(struct tz_result *r);   /* NULL is a no-op */
+
+/* The stream the engine reads for `in` (from its current position): `in`
+ * itself (a new reference) or, for mail whose lines end in CR alone, a
+ * copy with LF line ends. tz_engine_convert uses it; a caller that reads
+ * the message again (tz_result_write_message) must read this one too.
+ * g_object_unref() the result. */
+GMimeStream *tz_engine_input(GMimeStream *in);
 
 /* Write the whole new message (kept top-level headers with the edits applied,
  * then the body) to `out`, as textizectl convert prints it. `in` must be the

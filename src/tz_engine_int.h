@@ -11,6 +11,7 @@
 struct tz_rawhdr {
 	char *name;    /* field name as written; owned */
 	char *field;   /* the whole field, "Name: value" with its folding, line ends LF; owned */
+	size_t field_len;  /* bytes of field: a NUL the sender wrote does not end it */
 };
 
 void tz_rawhdr_free(struct tz_rawhdr *h);
@@ -26,9 +27,15 @@ char *tz_rawhdr_value(const struct tz_rawhdr *h);
 int tz_rawhdr_read(GMimeStream *in, size_t max_bytes, unsigned max_fields,
 		   GPtrArray **fields, char *err, size_t errlen);
 
-/* Fill r->header_edits for the new body (cte = its transfer encoding). */
-void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields,
+/* Fill r->header_edits for the new body (cte = its transfer encoding).
+ * forced (NULL, or one entry per field): a new UTF-8 value the engine
+ * decided for that field (an encoded file cut out of it); "" drops it. */
+void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields, char *const *forced,
 			   const struct tz_engine_options *opt, const char *cte);
+
+/* A field the new message never keeps: the old MIME structure (Content-*,
+ * MIME-Version) and any X-Textize a sender forged. */
+bool tz_result_replaced_field(const char *name);
 
 /* RFC 2047 B-encode UTF-8 text as a header value (folded with CRLF SP);
  * pure printable ASCII is returned as is. g_free(). */

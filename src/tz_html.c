@@ -1,31 +1,56 @@
 /* tz_html.c — render an HTML mail body as the plain text a reader would see:
  * libxml2's recovering HTML parser builds the tree, one iterative walk writes
- * the text. Rendering conventions (the notice, docs and tests rely on them):
+ * the text (through tz_htmlwrite.c) and hands what no reader sees to the
+ * caller as "hidden text". Rendering conventions (the notice, docs and
+ * tests rely on them):
  *
  *   blocks, <br>     line breaks; <p>, headings, <pre>, top-level lists and
  *                    <blockquote> are separated by one blank line; never more
  *                    than one blank line in a row
  *   <ul> items       "・ " (U+30FB + space); <ol> items "1. ", "2. " (start=
- *                    honoured); each nesting level indents 3 spaces and an
- *                    item's continuation lines align after the marker
+ *                    honoured); each nesting level indents 3 spaces, up to
+ *                    10 levels (30 spaces); an item's continuation lines
+ *                    align after the marker
  *   tables           one line per row, cells separated by " | "; a cell whose
  *                    content has its own paragraphs keeps them (layout tables)
- *   <blockquote>     each line prefixed "> " per level
+ *   <blockquote>     each line prefixed "> " per level, at most 10 levels
+ *                    shown (deeper quotes print as the 10th)
  *   <pre>, <textarea>, <listing>, <xmp>   lines and spaces kept
  *   links            "text <URL>" unless the text is the URL itself; only
  *                    http, https, ftp, mailto and tel targets are printed;
- *                    javascript:, data: and other schemes never are
+ *                    any other target (javascript:, vbscript:, data:, file:,
+ *                    ms-word:, ...) is "text [リンク先は表示しません: scheme]"
+ *                    (TZ_HTML_LINK_BLOCKED); a link whose own text is a
+ *                    javascript:/vbscript:/data:/file: URL shows the marker
+ *                    instead of that text
  *   phishing         "text <URL> [警告: 表示と異なるリンク先]" when the text
- *                    names another host than the target (or the URL hides its
- *                    host behind userinfo); sets TZ_HTML_PHISHING_LINK
- *   images           "[画像: alt]", "[画像]" without alt; 1x1 tracking images
- *                    are dropped
- *   dropped          <script>, <style>, <head>, <title>, <template>, <object>,
- *                    <embed>, <applet>, <iframe>, <svg>, <select>, media,
- *                    comments, and elements hidden by the hidden attribute or
- *                    an inline style (display:none, visibility:hidden,
- *                    mso-hide:all, font-size:0). <noscript> is shown: mail
- *                    clients do not run scripts, so its content is what they show
+ *                    (or, for a link holding only images, their alt text)
+ *                    names another host than the target (a relative target
+ *                    included: <base href> decides where it goes), or the
+ *                    URL hides its host behind userinfo; "[警告: 表示と異なるリンク先
+ *                    (実際のホスト: H)]" when the target's host is disguised
+ *                    (percent-escapes, full-width letters or dots, IPv4 as a
+ *                    number or hex/octal, mixed scripts): H is the punycode
+ *                    or dotted form; sets TZ_HTML_PHISHING_LINK
+ *   images           "[画像: alt]", "[画像]" without alt (or with an alt that
+ *                    is a data:/javascript: URL); 1x1 tracking images dropped
+ *   hidden           not shown, handed to the caller's `hidden`: elements
+ *                    hidden by the hidden attribute, <template>, <head>, or
+ *                    CSS — inline or from <style> rules (tz_htmlcss.c):
+ *                    display:none, visibility:hidden, mso-hide:all,
+ *                    opacity:0, zero/1px size with overflow:hidden, off-screen
+ *                    absolute position, clip to nothing, text-indent far
+ *                    off-screen; text whose inherited font-size is 0 (a child
+ *                    that sets a size is shown again, images are shown);
+ *                    aria-hidden alone hides nothing (it marks visible
+ *                    decoration). Also the text of <script>, <style>,
+ *                    <object>, <svg>, <title>..., comments (MSO conditional
+ *                    ones included) and attribute values that are data: URLs
+ *                    or 1 KB or longer
+ *   dropped          <script>, <style>, <title>, <object>, <embed>, <applet>,
+ *                    <iframe>, <svg>, <select>, media, comments. <noscript>
+ *                    is shown: mail clients do not run scripts, so its
+ *                    content is what they show
  *   whitespace       collapsed as a browser does; a source line break between
  *                    two CJK characters joins them with no space (Japanese
  *                    text wrapped in the HTML source reads as one sentence);
@@ -34,8 +59,9 @@
  *                    blank lines, no control characters but LF and TAB, no
  *                    bidi overrides; ends with one LF unless empty
  *
- * Known limit: CSS from <style> blocks (class rules) is not evaluated, so an
- * element hidden only by a class is shown. */
+ * Cost: the text is at most ~11x the input (a 2-byte <pre> line under ten
+ * quote levels), max_output is checked at every node and every 64 KB inside
+ * a text node, the deadline every 1024 nodes and every 64 KB of text. */
 #include "textize.h"
 
 #include <limits.h>
@@ -46,6 +72,8 @@
 #include <libxml/tree.h>
 
 #include "tz_html.h"
+#include "tz_htmlcss.h"
+#include "tz_htmlwrite.h"
 #include "tz_htmlguard.h"
 #include "tz_htmllink.h"
 #include "tz_htmlscan.h"
@@ -56,280 +84,24 @@
  * stack and 100,000 stray end tags take minutes. */
 #define HTML_DEPTH_DEFAULT 256
 
-/* Bounds on what a link's visible text is kept for (phishing analysis) and
- * on an image's alt text. */
-#define LINK_TEXT_CAP 2048
+/* Bound on an image's alt text (LINK_TEXT_CAP: tz_htmlwrite.h). */
 #define ALT_CAP 1024
 
 /* Spaces per list nesting level (matches the width of "・ " and "1. "). */
 #define LIST_INDENT 3
 
+/* List nesting shown: deeper levels print at the deepest shown one (like
+ * quotes, see tz_htmlwrite.c), so the indent never exceeds 30 spaces. */
+#define INDENT_MAX (10 * LIST_INDENT)
+
+/* An attribute value this long is not shown but may carry a payload: it is
+ * handed to the caller with the hidden text. */
+#define ATTR_PAYLOAD_MIN 1024
+
 #define PHISH_MARK "[警告: 表示と異なるリンク先]"
+#define PHISH_MARK_HOST "[警告: 表示と異なるリンク先 (実際のホスト: %s)]"
+#define BLOCKED_MARK "[リンク先は表示しません: %s]"
 #define HR_LINE "----------------------------------------"
-
-/* ------------------------------------------------------------------ writer */
-
-/* Line breaks and collapsed spaces are owed, not written, until the next
- * visible character: that trims trailing whitespace and blank lines for free
- * and lets a block's end and the next block's start agree on one break. */
-struct writer {
-	GString *buf;
-	unsigned want_nl;	/* line breaks owed before the next text (0..2) */
-	int space;		/* collapsed whitespace owed */
-	int space_nl;		/* ... and it contained a source line break */
-	int fresh;		/* list item / table cell opened, no text yet */
-	int cell_sep;		/* fresh cell: " | " if its text continues a line */
-	gunichar last;		/* last character written (CJK line-join rule) */
-	unsigned quote;		/* blockquote depth */
-	unsigned last_quote;	/* quote depth of the last line with text */
-	unsigned indent;	/* list continuation indent */
-	unsigned marker_indent;
-	char marker[24];	/* list marker owed at the start of the next text */
-	int in_link;
-	int link_out;		/* something visible was written inside the link */
-	GString *link_text;
-};
-
-static int is_cjk(gunichar c)
-{
-	return (c >= 0x2e80 && c <= 0x9fff) ||	/* radicals, kana, CJK punct., ideographs */
-	       (c >= 0xf900 && c <= 0xfaff) ||	/* compatibility ideographs */
-	       (c >= 0xfe30 && c <= 0xfe4f) ||	/* CJK compatibility forms */
-	       (c >= 0xff00 && c <= 0xffef) ||	/* full- and half-width forms */
-	       (c >= 0x20000 && c <= 0x3ffff);	/* ideograph extensions */
-}
-
-/* Characters never written: C0/C1 controls (LF/TAB are handled by the
- * callers), DEL, BOM and bidi embeddings/overrides/isolates, which can make
- * a line display in another order than it reads. */
-static int is_dropped(gunichar c)
-{
-	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0xfeff ||
-	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
-}
-
-static void trim_line_end(struct writer *w)
-{
-	gsize n = w->buf->len;
-
-	while (n && (w->buf->str[n - 1] == ' ' || w->buf->str[n - 1] == '\t'))
-		n--;
-	g_string_truncate(w->buf, n);
-}
-
-/* How many of the last two characters are line breaks (0..2). */
-static unsigned trailing_newlines(const GString *s)
-{
-	if (s->len == 0 || s->str[s->len - 1] != '\n')
-		return 0;
-	return s->len >= 2 && s->str[s->len - 2] == '\n' ? 2 : 1;
-}
-
-static void append_spaces(GString *s, unsigned n)
-{
-	while (n--)
-		g_string_append_c(s, ' ');
-}
-
-static void append_quote(struct writer *w, unsigned depth)
-{
-	while (depth--)
-		g_string_append_len(w->buf, "> ", 2);
-}
-
-/* Settle what is owed before a visible character `next` is written. */
-static void w_begin(struct writer *w, gunichar next)
-{
-	int sep = w->fresh && w->cell_sep;
-
-	if (w->buf->len == 0 || w->want_nl) {
-		unsigned q = MIN(w->quote, w->last_quote), n;
-		unsigned before = trailing_newlines(w->buf), after;
-
-		trim_line_end(w);
-		after = trailing_newlines(w->buf);
-		/* A line of only &nbsp; is blank once trimmed: it still counts
-		 * as the blank line it shows as, but never makes a second one. */
-		if (before == 0 && after > 0)
-			n = MIN(w->want_nl, 2 - after);
-		else
-			n = w->want_nl > before ? w->want_nl - before : 0;
-		while (n-- && w->buf->len) {
-			if (w->buf->str[w->buf->len - 1] == '\n') {
-				append_quote(w, q);	/* blank line keeps the shared quote level */
-				trim_line_end(w);
-			}
-			g_string_append_c(w->buf, '\n');
-		}
-		append_quote(w, w->quote);
-		if (w->marker[0] == '\0')
-			append_spaces(w->buf, w->indent);
-	} else if (sep) {
-		g_string_append_len(w->buf, " | ", 3);
-	} else if (w->space && !(w->space_nl && is_cjk(w->last) && is_cjk(next))) {
-		g_string_append_c(w->buf, ' ');
-		if (w->in_link && w->link_text->len && w->link_text->len < LINK_TEXT_CAP)
-			g_string_append_c(w->link_text, ' ');
-	}
-	if (w->marker[0]) {
-		append_spaces(w->buf, w->marker_indent);
-		g_string_append(w->buf, w->marker);
-		w->marker[0] = '\0';
-	}
-	w->want_nl = 0;
-	w->space = w->space_nl = 0;
-	w->fresh = w->cell_sep = 0;
-	w->last_quote = w->quote;
-	if (w->in_link)
-		w->link_out = 1;
-}
-
-/* A block boundary: at least n line breaks (1 = new line, 2 = blank line)
- * before the next text. Ignored at the very start and in an item or cell
- * that has no text yet, so "<li><p>" or "<td><p>" does not open a gap. */
-static void w_break(struct writer *w, unsigned n)
-{
-	if (w->buf->len == 0 || w->fresh)
-		return;
-	if (n > w->want_nl)
-		w->want_nl = n;
-	w->space = w->space_nl = 0;
-}
-
-/* <br> or a line break inside <pre>: one more line break, capped at a
- * single blank line. */
-static void w_hard_break(struct writer *w)
-{
-	if (w->buf->len == 0 || w->fresh)
-		return;
-	if (w->want_nl < 2)
-		w->want_nl++;
-	w->space = w->space_nl = 0;
-}
-
-static void link_capture(struct writer *w, const char *s, size_t n)
-{
-	if (w->in_link && w->link_text->len < LINK_TEXT_CAP)
-		g_string_append_len(w->link_text, s,
-				    (gssize)MIN(n, LINK_TEXT_CAP - w->link_text->len));
-}
-
-/* Word's "downlevel-revealed" conditionals (<![if !supportLists]>,
- * <![endif]>) reach us as text; return their length at p, else 0. */
-static size_t word_conditional(const char *p, const char *end)
-{
-	size_t avail = (size_t)(end - p);
-	const char *close;
-
-	if (avail < 8 || memcmp(p, "<![", 3) != 0 ||
-	    (g_ascii_strncasecmp(p + 3, "if", 2) != 0 &&
-	     g_ascii_strncasecmp(p + 3, "endif", 5) != 0))
-		return 0;
-	close = memchr(p, ']', MIN(avail, 200));
-	if (close == NULL || close + 1 >= end || close[1] != '>')
-		return 0;
-	return (size_t)(close + 2 - p);
-}
-
-/* Append visible text. Outside <pre> whitespace collapses; inside, spaces
- * and TABs are kept and line breaks become hard breaks. Runs of ordinary
- * characters are copied in one append. */
-static void w_text(struct writer *w, const char *s, size_t len, int pre)
-{
-	const char *p = s, *end = s + len;
-
-	while (p < end) {
-		unsigned char c = (unsigned char)*p;
-		const char *run;
-		gunichar cp, lastcp;
-
-		if (c == '\n' || c == '\r') {
-			if (pre) {
-				if (!(c == '\r' && p + 1 < end && p[1] == '\n'))
-					w_hard_break(w);
-			} else {
-				w->space = w->space_nl = 1;
-			}
-			p++;
-			continue;
-		}
-		if (!pre && (c == ' ' || c == '\t' || c == '\f')) {
-			w->space = 1;
-			p++;
-			continue;
-		}
-		if (pre && (c == ' ' || c == '\t')) {
-			/* spaces that end a <pre> line would only be trimmed, and
-			 * writing them would make a blank line look like text */
-			const char *q = p;
-
-			while (q < end && (*q == ' ' || *q == '\t'))
-				q++;
-			if (q < end && (*q == '\n' || *q == '\r')) {
-				p = q;
-				continue;
-			}
-		}
-		if (c == '<') {
-			size_t skip = word_conditional(p, end);
-
-			if (skip) {
-				p += skip;
-				continue;
-			}
-		}
-		cp = c < 0x80 ? c : g_utf8_get_char(p);
-		if (cp == 0xa0) {	/* &nbsp;: a space that does not collapse */
-			w_begin(w, ' ');
-			g_string_append_c(w->buf, ' ');
-			link_capture(w, " ", 1);
-			w->last = ' ';
-			p = g_utf8_next_char(p);
-			continue;
-		}
-		if (is_dropped(cp) && !(pre && cp == '\t')) {
-			p = g_utf8_next_char(p);
-			continue;
-		}
-		w_begin(w, cp);
-		run = p;
-		lastcp = cp;
-		while (p < end) {
-			c = (unsigned char)*p;
-			if (c < 0x80) {
-				if (c <= 0x20 || c == 0x7f || c == '<') {
-					if (!(pre && (c == ' ' || c == '\t')))
-						break;
-				}
-				lastcp = c;
-				p++;
-				continue;
-			}
-			cp = g_utf8_get_char(p);
-			if (cp == 0xa0 || is_dropped(cp))
-				break;
-			lastcp = cp;
-			p = g_utf8_next_char(p);
-		}
-		if (p == run) {		/* a lone '<' that is not a Word conditional */
-			lastcp = '<';
-			p++;
-		}
-		g_string_append_len(w->buf, run, p - run);
-		link_capture(w, run, (size_t)(p - run));
-		w->last = lastcp;
-	}
-}
-
-/* Append a generated piece (image marker, URL, warning) as one word. */
-static void w_atom(struct writer *w, const char *s, int leading_space)
-{
-	if (leading_space)
-		w->space = 1;
-	w_begin(w, g_utf8_get_char(s));
-	g_string_append(w->buf, s);
-	w->last = g_utf8_get_char(g_utf8_prev_char(s + strlen(s)));
-}
 
 /* ---------------------------------------------------------------- elements */
 
@@ -412,6 +184,8 @@ struct frame {
 	unsigned char hid;	/* this element started a hidden region */
 	unsigned char link;	/* this element is the open link */
 	unsigned char pre_nl;	/* pre: drop one leading newline */
+	unsigned char hid_sep;	/* hidden: a block, its text ends a line of the hidden text */
+	unsigned char saved_font_zero;
 	unsigned saved_indent;
 	unsigned counter;	/* <ol>: next item number */
 	int outer_list;		/* enclosing list's frame index, -1 none */
@@ -419,20 +193,66 @@ struct frame {
 };
 
 struct render {
-	struct writer w;
+	struct tz_hw w;
 	GArray *frames;		/* struct frame */
 	int list;		/* innermost list's frame index, -1 none */
 	unsigned list_depth;
-	unsigned hidden;	/* > 0: walk for flags only, print nothing */
+	unsigned hidden;	/* > 0: print nothing, hand text to hid */
+	int font_zero;		/* inherited font-size is 0: text invisible, elements not */
+	struct tz_css *css;	/* rules of the document's <style> sheets */
 	unsigned pre;
 	int pre_nl;		/* drop a newline that starts a <pre> */
 	unsigned flags;
 	unsigned max_depth;
-	gint64 deadline;	/* g_get_monotonic_time() limit, 0 = none */
 	unsigned steps;		/* nodes visited, to look at the clock now and then */
-	int timed_out;
+	GString *hid;		/* hidden text, NULL when the caller does not want it */
+	size_t max_hid;		/* bytes of hid, 0 = none */
 	struct kind_cache kinds;
 };
+
+/* ------------------------------------------------------------ hidden text */
+
+/* Append to the hidden text with CR and CRLF as LF; over max_hid the walk
+ * stops (a limit, like the output's). */
+static void hid_append(struct render *r, const char *s, size_t n)
+{
+	const char *end = s + n;
+
+	if (r->hid == NULL || n == 0)
+		return;
+	if (r->max_hid && r->hid->len + n > r->max_hid) {
+		r->w.stop = TZ_HW_STOP_HIDDEN;
+		return;
+	}
+	while (s < end) {
+		const char *cr = memchr(s, '\r', (size_t)(end - s));
+
+		if (cr == NULL) {
+			g_string_append_len(r->hid, s, end - s);
+			break;
+		}
+		g_string_append_len(r->hid, s, cr - s);
+		g_string_append_c(r->hid, '\n');
+		s = cr + 1;
+		if (s < end && *s == '\n')
+			s++;
+	}
+}
+
+/* End the hidden text's current line, if it has one. */
+static void hid_sep(struct render *r)
+{
+	if (r->hid && r->hid->len && r->hid->str[r->hid->len - 1] != '\n')
+		g_string_append_c(r->hid, '\n');
+}
+
+/* A hidden piece that stands alone (comment, attribute value). */
+static void hid_piece(struct render *r, const char *s, size_t n)
+{
+	hid_sep(r);
+	hid_append(r, s, n);
+	hid_sep(r);
+}
 
 /* The interesting attributes of one element, read in a single pass. */
 struct attrs {
@@ -447,20 +267,36 @@ static const char *attr_value(const xmlAttr *a)
 	return "";
 }
 
-/* javascript:/vbscript: URL, looked at the way browsers parse it. */
-static int is_script_url(const char *v)
+/* The first bytes of a URL in lower case, the way browsers parse it:
+ * leading spaces and controls skipped, TAB/CR/LF anywhere removed. */
+static void url_head(const char *v, char *head, size_t size)
 {
-	char head[16];
 	size_t n = 0;
 
 	while (*v && (unsigned char)*v <= 0x20)
 		v++;
-	for (; *v && n < sizeof head - 1; v++)
+	for (; *v && n < size - 1; v++)
 		if (*v != '\t' && *v != '\n' && *v != '\r')
 			head[n++] = g_ascii_tolower(*v);
 	head[n] = '\0';
+}
+
+/* javascript:/vbscript: URL. */
+static int is_script_url(const char *v)
+{
+	char head[16];
+
+	url_head(v, head, sizeof head);
 	return g_str_has_prefix(head, "javascript:") || g_str_has_prefix(head, "vbscript:") ||
 	       g_str_has_prefix(head, "livescript:");
+}
+
+static int is_data_url(const char *v)
+{
+	char head[8];
+
+	url_head(v, head, sizeof head);
+	return g_str_has_prefix(head, "data:");
 }
 
 static void attrs_read(struct render *r, const xmlNode *n, struct attrs *at)
@@ -472,6 +308,12 @@ static void attrs_read(struct render *r, const xmlNode *n, struct attrs *at)
 		if (name == NULL)
 			continue;
 		v = attr_value(a);
+		if (r->hid && *v) {
+			size_t vl = strlen(v);
+
+			if (vl >= ATTR_PAYLOAD_MIN || is_data_url(v))
+				hid_piece(r, v, vl);
+		}
 		if ((name[0] == 'o' || name[0] == 'O') && (name[1] == 'n' || name[1] == 'N') && name[2])
 			r->flags |= TZ_HTML_HAD_SCRIPT;
 		if (is_script_url(v))
@@ -493,55 +335,6 @@ static void attrs_read(struct render *r, const xmlNode *n, struct attrs *at)
 	}
 }
 
-/* Does an inline style hide the element? Declarations are read in order
- * (a later one wins); whitespace and comments are ignored like CSS does. */
-static int style_hides(const char *style)
-{
-	char buf[1024];
-	size_t n = 0;
-	int hide = 0;
-	const char *s = style;
-
-	while (*s) {
-		char *colon, *bang, *decl;
-
-		n = 0;
-		while (*s && *s != ';' && n < sizeof buf - 1) {
-			if (s[0] == '/' && s[1] == '*') {
-				const char *e = strstr(s + 2, "*/");
-
-				s = e ? e + 2 : s + strlen(s);
-				continue;
-			}
-			if (!g_ascii_isspace(*s))
-				buf[n++] = g_ascii_tolower(*s);
-			s++;
-		}
-		while (*s && *s != ';')	/* over-long declaration: rest ignored */
-			s++;
-		if (*s == ';')
-			s++;
-		buf[n] = '\0';
-		decl = buf;
-		if ((colon = strchr(decl, ':')) == NULL)
-			continue;
-		*colon = '\0';
-		if ((bang = strstr(colon + 1, "!important")) != NULL)
-			*bang = '\0';
-		if (!strcmp(decl, "display"))
-			hide = (hide & ~1) | !strcmp(colon + 1, "none");
-		else if (!strcmp(decl, "visibility"))
-			hide = (hide & ~2) | (!strcmp(colon + 1, "hidden") ||
-					      !strcmp(colon + 1, "collapse")) << 1;
-		else if (!strcmp(decl, "mso-hide"))
-			hide = (hide & ~4) | !strcmp(colon + 1, "all") << 2;
-		else if (!strcmp(decl, "font-size"))
-			hide = (hide & ~8) | (strspn(colon + 1, "0.") > 0 &&
-					      strspn(colon + 1, "0.ptxemr%") == strlen(colon + 1)) << 3;
-	}
-	return hide != 0;
-}
-
 static int tiny(const char *v)
 {
 	return v && v[0] && strtol(v, NULL, 10) <= 1 && g_ascii_isdigit(v[0]);
@@ -557,7 +350,7 @@ static void append_clean(GString *dst, const char *s, size_t max)
 
 		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == 0xa0) {
 			space = 1;
-		} else if (!is_dropped(c)) {
+		} else if (!tz_hw_dropped(c)) {
 			if (space && dst->len && dst->str[dst->len - 1] != ' ')
 				g_string_append_c(dst, ' ');
 			space = 0;
@@ -566,29 +359,56 @@ static void append_clean(GString *dst, const char *s, size_t max)
 	}
 }
 
+/* A URL with a scheme whose target is never printed, and that must not be
+ * shown as text either (a data: URL as a link's text is a file). */
+static int blocked_url_text(const char *s)
+{
+	char *scheme;
+	int blocked;
+
+	while (*s == ' ' || *s == '\n' || *s == '\t')
+		s++;
+	if (tz_link_classify(s) == TZ_LINK_ACTIVE)
+		return 1;
+	scheme = tz_link_scheme(s);
+	blocked = scheme && !strcmp(scheme, "file");
+	g_free(scheme);
+	return blocked;
+}
+
 static void render_img(struct render *r, const struct attrs *at)
 {
 	GString *s;
+	const char *alt = at->alt;
 
 	if (tiny(at->width) && tiny(at->height))
 		return;	/* tracking pixel */
+	if (alt && blocked_url_text(alt)) {
+		hid_piece(r, alt, strlen(alt));
+		alt = NULL;
+	}
+	if (alt && r->w.in_link && r->w.link_alt->len < LINK_TEXT_CAP) {
+		g_string_append_c(r->w.link_alt, ' ');
+		g_string_append_len(r->w.link_alt, alt,
+				    (gssize)MIN(strlen(alt), LINK_TEXT_CAP - r->w.link_alt->len));
+	}
 	s = g_string_new("[画像");
-	if (at->alt) {
+	if (alt) {
 		gsize before = s->len;
 
 		g_string_append(s, ": ");
-		append_clean(s, at->alt, ALT_CAP);
+		append_clean(s, alt, ALT_CAP);
 		if (s->len == before + 2)
 			g_string_truncate(s, before);
 	}
 	g_string_append_c(s, ']');
-	w_atom(&r->w, s->str, 0);
+	tz_hw_atom(&r->w, s->str, 0);
 	g_string_free(s, TRUE);
 }
 
 static void link_begin(struct render *r, struct frame *f, const char *href)
 {
-	struct writer *w = &r->w;
+	struct tz_hw *w = &r->w;
 
 	if (w->in_link || href == NULL)
 		return;
@@ -597,41 +417,115 @@ static void link_begin(struct render *r, struct frame *f, const char *href)
 	w->in_link = 1;
 	w->link_out = 0;
 	g_string_truncate(w->link_text, 0);
+	g_string_truncate(w->link_alt, 0);
+}
+
+/* The link's own text is a data:/javascript:/file: URL: take it out of
+ * the text (to the hidden text) and put the marker in its place. */
+/* The first bytes of the text inside element a as the source has it (the
+ * written link text has a TAB collapsed to a space; a browser reading
+ * "java<TAB>script:" as a URL removes it). */
+static void raw_text_head(const xmlNode *a, char *buf, size_t size)
+{
+	const xmlNode *n = a->children;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	while (n && len + 1 < size) {
+		if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) && n->content) {
+			g_strlcpy(buf + len, (const char *)n->content, size - len);
+			len = strlen(buf);
+		}
+		if (n->type == XML_ELEMENT_NODE && n->children) {
+			n = n->children;
+			continue;
+		}
+		while (n && n != a && n->next == NULL)
+			n = n->parent;
+		if (n == NULL || n == a)
+			break;
+		n = n->next;
+	}
+}
+
+static void link_text_blocked(struct render *r, const xmlNode *a)
+{
+	struct tz_hw *w = &r->w;
+	char *scheme, *mark, raw[64];
+	const char *t = w->link_text->str;
+
+	if (!w->link_out || w->link_pos > w->buf->len)
+		return;
+	if (!blocked_url_text(t)) {
+		raw_text_head(a, raw, sizeof raw);
+		if (!blocked_url_text(raw))
+			return;
+		t = raw;
+	}
+	scheme = tz_link_scheme(t + strspn(t, " \n\t\r"));
+	hid_piece(r, w->buf->str + w->link_pos, w->buf->len - w->link_pos);
+	g_string_truncate(w->buf, w->link_pos);
+	g_string_truncate(w->link_text, 0);
+	mark = g_strdup_printf(BLOCKED_MARK, scheme ? scheme : "?");
+	tz_hw_atom(w, mark, 0);
+	r->flags |= TZ_HTML_LINK_BLOCKED;
+	g_free(mark);
+	g_free(scheme);
 }
 
 static void link_end(struct render *r, const struct frame *f)
 {
-	struct writer *w = &r->w;
+	struct tz_hw *w = &r->w;
 	enum tz_link_kind kind = tz_link_classify(f->href);
-	char *text_host = tz_link_text_host(w->link_text->str, w->link_text->len);
+	char *text_host, *disguised = NULL;
 	int phish = 0, show = 0;
 
 	w->in_link = 0;
+	link_text_blocked(r, f->node);
+	/* a link whose only content is an image: its alt text is what it claims */
+	if (strspn(w->link_text->str, " ") == w->link_text->len && w->link_alt->len)
+		text_host = tz_link_text_host(w->link_alt->str, w->link_alt->len);
+	else
+		text_host = tz_link_text_host(w->link_text->str, w->link_text->len);
 	if (kind == TZ_LINK_WEB) {
 		char *target = tz_link_url_host(f->href);
 
 		show = !tz_link_text_is_url(w->link_text->str, w->link_text->len, f->href);
+		disguised = tz_link_host_disguised(f->href);
 		phish = (text_host && (target == NULL || !tz_link_hosts_match(text_host, target))) ||
-			tz_link_has_userinfo(f->href);
+			tz_link_has_userinfo(f->href) || disguised != NULL;
 		g_free(target);
 	} else {
 		if (kind == TZ_LINK_ACTIVE)
 			r->flags |= TZ_HTML_HAD_SCRIPT;
-		/* text naming a host but leading somewhere that is not one */
-		phish = text_host != NULL && kind != TZ_LINK_NONE;
+		/* text naming a host but leading somewhere that is not one; a
+		 * relative target goes wherever <base href> says, or nowhere */
+		phish = text_host != NULL;
 	}
 	if (kind == TZ_LINK_WEB && (show || phish)) {
 		char *url = tz_link_display(f->href);
 		char *atom = g_strdup_printf("<%s>", url);
 
-		w_atom(w, atom, w->link_out);
+		tz_hw_atom(w, atom, w->link_out);
 		g_free(atom);
 		g_free(url);
+	} else if (kind == TZ_LINK_ACTIVE || kind == TZ_LINK_OTHER) {
+		char *scheme = tz_link_scheme(f->href);
+		char *atom = g_strdup_printf(BLOCKED_MARK, scheme ? scheme : "?");
+
+		r->flags |= TZ_HTML_LINK_BLOCKED;
+		tz_hw_atom(w, atom, w->link_out);
+		g_free(atom);
+		g_free(scheme);
 	}
 	if (phish) {
+		char *mark = disguised ? g_strdup_printf(PHISH_MARK_HOST, disguised) : g_strdup(PHISH_MARK);
+
 		r->flags |= TZ_HTML_PHISHING_LINK;
-		w_atom(w, PHISH_MARK, 1);
+		tz_hw_atom(w, mark, 1);
+		g_free(mark);
 	}
+	g_free(disguised);
 	g_free(text_host);
 }
 
@@ -639,7 +533,7 @@ static void link_end(struct render *r, const struct frame *f)
 
 static void list_marker(struct render *r)
 {
-	struct writer *w = &r->w;
+	struct tz_hw *w = &r->w;
 	struct frame *lf = r->list >= 0 ? &g_array_index(r->frames, struct frame, r->list) : NULL;
 
 	if (lf && lf->kind == EL_OL)
@@ -647,7 +541,8 @@ static void list_marker(struct render *r)
 	else
 		g_strlcpy(w->marker, "・ ", sizeof w->marker);
 	w->marker_indent = w->indent;
-	w->indent += LIST_INDENT;
+	if (w->indent < INDENT_MAX)
+		w->indent += LIST_INDENT;
 }
 
 static unsigned ol_start(const char *v)
@@ -662,68 +557,88 @@ static unsigned ol_start(const char *v)
  * the children are to be visited. */
 static int el_enter(struct render *r, const xmlNode *n, struct frame *f)
 {
-	struct writer *w = &r->w;
+	struct tz_hw *w = &r->w;
 	struct attrs at;
 
 	memset(f, 0, sizeof *f);
 	f->node = n;
+	f->saved_font_zero = (unsigned char)r->font_zero;
 	f->kind = el_kind_of(&r->kinds, n);
 	f->outer_list = -1;
 	attrs_read(r, n, &at);
 	if (f->kind == EL_ACTIVE)
 		r->flags |= TZ_HTML_HAD_SCRIPT;
+	f->hid_sep = f->kind != EL_INLINE && f->kind != EL_A;
 	if (f->kind == EL_ACTIVE || f->kind == EL_DROP) {
+		/* never shown; their text (a script's strings, a style sheet's
+		 * url(data:...)) is walked only to hand it to the caller */
 		f->quiet = 1;
-		return 0;
+		if (r->hid == NULL)
+			return 0;
+		f->hid = 1;
+		r->hidden++;
+		hid_sep(r);
+		return 1;
 	}
-	if (r->hidden || f->kind == EL_HIDE || at.hidden || (at.style && style_hides(at.style))) {
+	if (!r->hidden && f->kind != EL_HIDE && !at.hidden && (at.style || r->css)) {
+		struct tz_css_effect e;
+
+		tz_css_element(r->css, n, at.style, &e);
+		at.hidden = e.hidden;
+		if (e.font_zero >= 0)
+			r->font_zero = e.font_zero;
+	}
+	if (r->hidden || f->kind == EL_HIDE || at.hidden) {
 		f->quiet = 1;
 		f->hid = 1;
 		r->hidden++;
+		if (f->hid_sep)
+			hid_sep(r);
 		return 1;
 	}
 	switch (f->kind) {
 	case EL_BLOCK: case EL_TABLE: case EL_TR:
-		w_break(w, 1);
+		tz_hw_break(w, 1);
 		break;
 	case EL_PARA:
-		w_break(w, 2);
+		tz_hw_break(w, 2);
 		break;
 	case EL_QUOTE:
-		w_break(w, 2);
+		tz_hw_break(w, 2);
 		w->quote++;
 		break;
 	case EL_BR:
-		w_hard_break(w);
+		tz_hw_hard_break(w);
 		break;
 	case EL_HR:
-		w_break(w, 1);
-		w_atom(w, HR_LINE, 0);
-		w_break(w, 1);
+		tz_hw_break(w, 1);
+		tz_hw_atom(w, HR_LINE, 0);
+		tz_hw_break(w, 1);
 		break;
 	case EL_PRE:
-		w_break(w, 2);
+		tz_hw_break(w, 2);
 		r->pre++;
 		r->pre_nl = 1;
 		break;
 	case EL_UL: case EL_OL:
-		w_break(w, r->list_depth ? 1 : 2);
+		tz_hw_break(w, r->list_depth ? 1 : 2);
 		f->counter = ol_start(at.start);
 		f->outer_list = r->list;
 		r->list = (int)r->frames->len;	/* the index this frame gets when pushed */
 		r->list_depth++;
 		break;
 	case EL_LI:
-		w_break(w, 1);
+		tz_hw_break(w, 1);
 		f->saved_indent = w->indent;
 		list_marker(r);
 		w->fresh = 1;
 		w->cell_sep = 0;
 		break;
 	case EL_DD:
-		w_break(w, 1);
+		tz_hw_break(w, 1);
 		f->saved_indent = w->indent;
-		w->indent += LIST_INDENT;
+		if (w->indent < INDENT_MAX)
+			w->indent += LIST_INDENT;
 		break;
 	case EL_CELL:
 		w->fresh = 1;
@@ -744,44 +659,48 @@ static int el_enter(struct render *r, const xmlNode *n, struct frame *f)
 /* Close an element opened by el_enter. */
 static void el_leave(struct render *r, const struct frame *f)
 {
-	struct writer *w = &r->w;
+	struct tz_hw *w = &r->w;
 
-	if (f->hid)
+	r->font_zero = f->saved_font_zero;
+	if (f->hid) {
 		r->hidden--;
+		if (f->hid_sep)
+			hid_sep(r);
+	}
 	if (f->quiet)
 		return;
 	switch (f->kind) {
 	case EL_BLOCK: case EL_TABLE: case EL_TR:
-		w_break(w, 1);
+		tz_hw_break(w, 1);
 		break;
 	case EL_PARA:
-		w_break(w, 2);
+		tz_hw_break(w, 2);
 		break;
 	case EL_QUOTE:
-		w_break(w, 2);
+		tz_hw_break(w, 2);
 		w->quote--;
 		break;
 	case EL_PRE:
 		r->pre--;
 		r->pre_nl = 0;
-		w_break(w, 2);
+		tz_hw_break(w, 2);
 		break;
 	case EL_UL: case EL_OL:
 		r->list = f->outer_list;
 		r->list_depth--;
-		w_break(w, r->list_depth ? 1 : 2);
+		tz_hw_break(w, r->list_depth ? 1 : 2);
 		break;
 	case EL_LI:
 		w->indent = f->saved_indent;
 		w->marker[0] = '\0';	/* an empty item prints nothing */
 		w->fresh = 0;
-		w_break(w, 1);
+		tz_hw_break(w, 1);
 		if (w->want_nl > 1)	/* "<li><p>..</p></li>": items stay on adjacent lines */
 			w->want_nl = 1;
 		break;
 	case EL_DD:
 		w->indent = f->saved_indent;
-		w_break(w, 1);
+		tz_hw_break(w, 1);
 		break;
 	case EL_CELL:
 		if (!w->fresh)		/* the cell had text: the row continues on this line */
@@ -802,9 +721,13 @@ static void render_text(struct render *r, const xmlNode *n)
 	const char *s = (const char *)n->content;
 	size_t len;
 
-	if (r->hidden || s == NULL)
+	if (s == NULL)
 		return;
 	len = strlen(s);
+	if (r->hidden || r->font_zero) {
+		hid_append(r, s, len);
+		return;
+	}
 	if (r->pre && r->pre_nl) {	/* HTML drops a line break right after <pre> */
 		if (len && s[0] == '\r')
 			s++, len--;
@@ -812,7 +735,7 @@ static void render_text(struct render *r, const xmlNode *n)
 			s++, len--;
 	}
 	r->pre_nl = 0;
-	w_text(&r->w, s, len, r->pre > 0);
+	tz_hw_text(&r->w, s, len, r->pre > 0);
 }
 
 /* Visit the tree without recursion: down through children while the depth
@@ -822,11 +745,16 @@ static void walk(struct render *r, xmlNode *first)
 	xmlNode *n = first;
 
 	while (n) {
-		/* a clock read per 1024 nodes costs nothing measurable */
-		if (r->deadline && (++r->steps & 1023) == 0 && g_get_monotonic_time() > r->deadline) {
-			r->timed_out = 1;
+		/* a clock read per 1024 nodes costs nothing measurable; the output
+		 * is measured at every node (text nodes look inside, too) */
+		if (r->w.stop)
+			return;
+		if (r->w.max_out && r->w.buf->len > r->w.max_out) {
+			r->w.stop = TZ_HW_STOP_OUTPUT;
 			return;
 		}
+		if (r->w.deadline && (++r->steps & 1023) == 0 && tz_hw_over(&r->w))
+			return;
 		if (n->type == XML_ELEMENT_NODE) {
 			struct frame f;
 			int descend = el_enter(r, n, &f);
@@ -843,6 +771,9 @@ static void walk(struct render *r, xmlNode *first)
 			el_leave(r, &f);
 		} else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
 			render_text(r, n);
+		} else if (n->type == XML_COMMENT_NODE && r->hid && n->content) {
+			/* comments, MSO conditional ones (<!--[if mso]>) included */
+			hid_piece(r, (const char *)n->content, strlen((const char *)n->content));
 		}
 		while (n->next == NULL) {
 			struct frame f;
@@ -856,6 +787,43 @@ static void walk(struct render *r, xmlNode *first)
 		}
 		n = n->next;
 	}
+}
+
+/* The document's <style> sheets, wherever they are (a browser applies a
+ * sheet in <body> too); NULL when there is none. Not those in comments:
+ * libxml2 keeps a comment's content as text, never as elements. */
+static struct tz_css *collect_css(xmlNode *root)
+{
+	struct tz_css *css = NULL;
+	xmlNode *n = root;
+
+	while (n) {
+		if (n->type == XML_ELEMENT_NODE && n->name &&
+		    !g_ascii_strcasecmp((const char *)n->name, "style")) {
+			xmlChar *text = xmlNodeGetContent(n);
+			xmlChar *media = xmlGetProp(n, (const xmlChar *)"media");
+
+			if (text) {
+				if (css == NULL)
+					css = tz_css_new();
+				tz_css_add_sheet(css, (const char *)text, strlen((const char *)text),
+						 (const char *)media);
+			}
+			xmlFree(text);
+			xmlFree(media);
+		} else if (n->type == XML_ELEMENT_NODE && n->children) {
+			n = n->children;
+			continue;
+		}
+		while (n && n->next == NULL) {
+			n = n->parent;
+			if (n == NULL || n == root->parent)
+				return css;
+		}
+		if (n)
+			n = n->next;
+	}
+	return css;
 }
 
 /* ------------------------------------------------------------- the parse */
@@ -921,20 +889,36 @@ static int deadline_passed(gint64 deadline, char *err, size_t errlen)
 	return 0;
 }
 
-int tz_html_to_text_until(const char *html, size_t len, unsigned max_depth, gint64 deadline,
-			  size_t max_nodes, GString *out, unsigned *flags, char *err, size_t errlen)
+static const char *stop_reason(enum tz_hw_stop why)
 {
-	struct tz_html_guard g = { .max_nodes = max_nodes, .deadline = deadline };
+	switch (why) {
+	case TZ_HW_STOP_TIME: return "time budget exceeded while rendering HTML";
+	case TZ_HW_STOP_OUTPUT: return "HTML text over the output limit";
+	case TZ_HW_STOP_HIDDEN: return "hidden HTML content over the output limit";
+	default: return "HTML rendering stopped";
+	}
+}
+
+int tz_html_render(const char *html, size_t len, const struct tz_html_limits *lim, GString *out,
+		   GString *hidden, unsigned *flags, char *err, size_t errlen)
+{
+	static const struct tz_html_limits none;
+	struct tz_html_guard g;
 	struct render r;
 	xmlDoc *doc;
 	unsigned fl = 0;
 	int rc = 0;
 
+	if (lim == NULL)
+		lim = &none;
+	memset(&g, 0, sizeof g);
+	g.max_nodes = lim->max_nodes;
+	g.deadline = lim->deadline;
 	if (flags)
 		*flags = 0;
 	if (html == NULL || len == 0)
 		return 0;
-	if (deadline_passed(deadline, err, errlen) != 0)
+	if (deadline_passed(lim->deadline, err, errlen) != 0)
 		return -2;
 	doc = parse(html, len, &g, &fl, err, errlen);
 	if (doc == NULL) {
@@ -943,38 +927,63 @@ int tz_html_to_text_until(const char *html, size_t len, unsigned max_depth, gint
 		return g.stop != TZ_GUARD_NONE ? -2 : -1;
 	}
 	memset(&r, 0, sizeof r);
-	r.w.buf = g_string_sized_new(len / 2 + 64);
+	r.w.buf = g_string_sized_new(MIN(len, (size_t)16 << 20) / 2 + 64);
 	r.w.link_text = g_string_new(NULL);
+	r.w.link_alt = g_string_new(NULL);
+	r.w.deadline = lim->deadline;
+	r.w.max_out = lim->max_output;
 	r.frames = g_array_sized_new(FALSE, FALSE, sizeof(struct frame), 64);
 	r.list = -1;
-	r.max_depth = max_depth ? max_depth : HTML_DEPTH_DEFAULT;
-	r.deadline = deadline;
-	if (deadline_passed(deadline, err, errlen) == 0)
+	r.max_depth = lim->max_depth ? lim->max_depth : HTML_DEPTH_DEFAULT;
+	r.hid = hidden ? g_string_new(NULL) : NULL;
+	r.max_hid = lim->max_output;
+	r.css = collect_css(doc->children);
+	if (deadline_passed(lim->deadline, err, errlen) == 0)
 		walk(&r, doc->children);
 	else
-		r.timed_out = 1;
-	if (r.timed_out) {
+		r.w.stop = TZ_HW_STOP_TIME;
+	if (r.w.stop == TZ_HW_STOP_NONE && r.w.max_out && r.w.buf->len + 1 > r.w.max_out)
+		r.w.stop = TZ_HW_STOP_OUTPUT;
+	if (r.w.stop != TZ_HW_STOP_NONE) {
 		rc = -2;
-		tz_err(err, errlen, "time budget exceeded while rendering HTML");
+		tz_err(err, errlen, "%s", stop_reason(r.w.stop));
 		goto out;
 	}
-	trim_line_end(&r.w);
+	tz_hw_trim(&r.w);
 	while (r.w.buf->len && r.w.buf->str[r.w.buf->len - 1] == '\n') {
 		g_string_truncate(r.w.buf, r.w.buf->len - 1);
-		trim_line_end(&r.w);
+		tz_hw_trim(&r.w);
 	}
 	if (r.w.buf->len) {
 		g_string_append_len(out, r.w.buf->str, (gssize)r.w.buf->len);
 		g_string_append_c(out, '\n');
+	}
+	if (hidden && r.hid->len) {
+		hid_sep(&r);
+		g_string_append_len(hidden, r.hid->str, (gssize)r.hid->len);
 	}
 out:
 	if (flags)
 		*flags = fl | r.flags;
 	g_array_free(r.frames, TRUE);
 	g_string_free(r.w.link_text, TRUE);
+	g_string_free(r.w.link_alt, TRUE);
 	g_string_free(r.w.buf, TRUE);
+	if (r.hid)
+		g_string_free(r.hid, TRUE);
+	tz_css_free(r.css);
 	xmlFreeDoc(doc);
 	return rc;
+}
+
+int tz_html_to_text_until(const char *html, size_t len, unsigned max_depth, gint64 deadline,
+			  size_t max_nodes, GString *out, unsigned *flags, char *err, size_t errlen)
+{
+	struct tz_html_limits lim = {
+		.max_depth = max_depth, .deadline = deadline, .max_nodes = max_nodes,
+	};
+
+	return tz_html_render(html, len, &lim, out, NULL, flags, err, errlen);
 }
 
 int tz_html_to_text(const char *html, size_t len, unsigned max_depth,

@@ -30,6 +30,34 @@ static int guard_admit(void *ctx, size_t n)
 	return 0;
 }
 
+/* Text costs no node but libxml2 builds a long text node by appending
+ * chunks of ~1 KB: the clock is read every 1024 chunks (about 1 MB). */
+static int guard_text(void *ctx)
+{
+	struct tz_html_guard *g = tls_guard;
+
+	if (g->stop != TZ_GUARD_NONE)
+		return 0;
+	if (g->deadline && (++g->text_calls & 1023) == 0 && g_get_monotonic_time() > g->deadline) {
+		g->stop = TZ_GUARD_TIME;
+		xmlStopParser((xmlParserCtxtPtr)ctx);
+		return 0;
+	}
+	return 1;
+}
+
+static void guard_chars(void *ctx, const xmlChar *ch, int len)
+{
+	if (guard_text(ctx))
+		tls_guard->characters(ctx, ch, len);
+}
+
+static void guard_blanks(void *ctx, const xmlChar *ch, int len)
+{
+	if (guard_text(ctx))
+		tls_guard->blanks(ctx, ch, len);
+}
+
 static void guard_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
 	size_t n = 1;
@@ -57,9 +85,15 @@ void tz_html_guard_install(htmlParserCtxtPtr ctxt, struct tz_html_guard *g)
 	g->start = ctxt->sax->startElement;
 	g->comment = ctxt->sax->comment;
 	g->pi = ctxt->sax->processingInstruction;
+	g->characters = ctxt->sax->characters;
+	g->blanks = ctxt->sax->ignorableWhitespace;
 	ctxt->sax->startElement = guard_start;
 	ctxt->sax->comment = guard_comment;
 	ctxt->sax->processingInstruction = guard_pi;
+	if (g->characters)
+		ctxt->sax->characters = guard_chars;
+	if (g->blanks)
+		ctxt->sax->ignorableWhitespace = guard_blanks;
 	tls_guard = g;
 }
 

@@ -14,8 +14,10 @@ struct tz_html_guard {
 	startElementSAXFunc start;          /* libxml2's own callbacks, wrapped */
 	commentSAXFunc comment;
 	processingInstructionSAXFunc pi;
+	charactersSAXFunc characters;
+	ignorableWhitespaceSAXFunc blanks;
 	size_t nodes, max_nodes;            /* elements + attributes + comments built */
-	unsigned calls;
+	unsigned calls, text_calls;
 	gint64 deadline;                    /* g_get_monotonic_time() limit */
 	enum tz_guard_stop stop;            /* why the parser was stopped */
 };

@@ -127,6 +127,60 @@ static void percent_decode(GString *s)
 	g_string_truncate(s, o);
 }
 
+/* A host that ends in a number is an IPv4 address to a browser (WHATWG
+ * URL): one to four parts, each decimal, octal (leading 0) or hex (0x), the
+ * last filling the remaining bytes, so "3232235777", "0xc0a80101" and
+ * "0300.0250.1.1" are all 192.168.1.1. Writes the dotted form into out
+ * (16 bytes) and returns 1; 0 when h is not such a number. */
+static int ipv4_parse(const char *h, char out[16])
+{
+	guint64 part[4], v = 0;
+	unsigned n = 0;
+	const char *p = h;
+
+	if (*h == '\0')
+		return 0;
+	while (*p) {
+		guint64 x = 0;
+		unsigned base = 10, digits = 0;
+
+		if (n == 4)
+			return 0;
+		if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+			base = 16;
+			p += 2;
+		} else if (p[0] == '0' && p[1] && p[1] != '.') {
+			base = 8;
+			p++;
+		}
+		for (; *p && *p != '.'; p++, digits++) {
+			int d = g_ascii_xdigit_value(*p);
+
+			if (d < 0 || (unsigned)d >= base || (base == 10 && !is_digit((unsigned char)*p)))
+				return 0;
+			x = x * base + (unsigned)d;
+			if (x > G_MAXUINT32)
+				return 0;
+		}
+		if (digits == 0 && base == 10)
+			return 0;
+		part[n++] = x;
+		if (*p == '.' && *++p == '\0')
+			break;	/* one trailing dot */
+	}
+	for (unsigned i = 0; i + 1 < n; i++) {
+		if (part[i] > 255)
+			return 0;
+		v = v << 8 | part[i];
+	}
+	if (part[n - 1] >= (guint64)1 << (8 * (5 - n)))
+		return 0;
+	v = v << (8 * (5 - n)) | part[n - 1];
+	g_snprintf(out, 16, "%u.%u.%u.%u", (unsigned)(v >> 24) & 255, (unsigned)(v >> 16) & 255,
+		   (unsigned)(v >> 8) & 255, (unsigned)v & 255);
+	return 1;
+}
+
 /* Canonical form of a host for comparison: lower case, no trailing dot,
  * IDN in ASCII (GLib also maps full-width letters and ideographic full
  * stops, as browsers do), so "例え.jp" and "xn--r8jz45g.jp" compare equal. */
@@ -136,6 +190,8 @@ static char *host_canon(const char *h, size_t n)
 	char *out = NULL;
 
 	percent_decode(s);
+	if (!g_utf8_validate(s->str, (gssize)s->len, NULL))	/* "%96ww": no host a browser */
+		g_string_assign(s, "");				/* would accept */
 	while (s->len && s->str[s->len - 1] == '.')
 		g_string_truncate(s, s->len - 1);
 	if (s->len == 0 || memchr(s->str, '\0', s->len))
@@ -154,12 +210,16 @@ static char *host_canon(const char *h, size_t n)
 		*p = g_ascii_tolower(*p);
 	{
 		size_t l = strlen(out);
+		char ip[16];
 
 		while (l && out[l - 1] == '.')
 			out[--l] = '\0';
 		if (l == 0) {
 			g_free(out);
 			out = NULL;
+		} else if (ipv4_parse(out, ip)) {
+			g_free(out);
+			out = g_strdup(ip);
 		}
 	}
 out:
@@ -170,7 +230,7 @@ out:
 /* Host of an authority that starts at a and ends at one of / \ ? # or NUL:
  * userinfo (up to the LAST '@') and port dropped. *had_user is set when
  * there was userinfo. */
-static char *authority_host(const char *a, int *had_user)
+static char *authority_host(const char *a, int *had_user, const char **raw, size_t *rawlen)
 {
 	size_t end = strcspn(a, "/\\?#");
 	const char *h = a, *at;
@@ -192,10 +252,14 @@ static char *authority_host(const char *a, int *had_user)
 		if (colon)
 			n = (size_t)(colon - h);
 	}
+	if (raw) {
+		*raw = h;
+		*rawlen = n;
+	}
 	return n ? host_canon(h, n) : NULL;
 }
 
-static char *url_host(const char *url, int *had_user)
+static char *url_host(const char *url, int *had_user, const char **raw, size_t *rawlen)
 {
 	size_t n = scheme_len(url);
 	const char *p = url + n;
@@ -209,7 +273,13 @@ static char *url_host(const char *url, int *had_user)
 		for (const char *q = p; q < p + e; q++)
 			if (*q == '@')
 				at = q;
-		return at && at + 1 < p + e ? host_canon(at + 1, (size_t)(p + e - at - 1)) : NULL;
+		if (!(at && at + 1 < p + e))
+			return NULL;
+		if (raw) {
+			*raw = at + 1;
+			*rawlen = (size_t)(p + e - at - 1);
+		}
+		return host_canon(at + 1, (size_t)(p + e - at - 1));
 	}
 	if (n && (scheme_is(url, n, "http") || scheme_is(url, n, "https") ||
 		  scheme_is(url, n, "ftp") || scheme_is(url, n, "ws") ||
@@ -217,17 +287,17 @@ static char *url_host(const char *url, int *had_user)
 		/* Special schemes: browsers skip any mix of slashes here. */
 		while (*p == '/' || *p == '\\')
 			p++;
-		return authority_host(p, had_user);
+		return authority_host(p, had_user, raw, rawlen);
 	}
 	if (p[0] == '/' && p[1] == '/')
-		return authority_host(p + 2, had_user);
+		return authority_host(p + 2, had_user, raw, rawlen);
 	return NULL;
 }
 
 char *tz_link_url_host(const char *url)
 {
 	char *u = strip_url_ws(url, LINK_DISPLAY_MAX);
-	char *h = url_host(u, NULL);
+	char *h = url_host(u, NULL, NULL, NULL);
 
 	g_free(u);
 	return h;
@@ -241,10 +311,120 @@ gboolean tz_link_has_userinfo(const char *url)
 	char *h = NULL;
 
 	if (n && strchr(u, '@') && (scheme_is(u, n, "http") || scheme_is(u, n, "https")))
-		h = url_host(u, &had_user);
+		h = url_host(u, &had_user, NULL, NULL);
 	g_free(h);
 	g_free(u);
 	return had_user != 0;
+}
+
+/* Letters of more than one script, other than the mixes a legitimate name
+ * uses (Latin with Han and kana, Latin with Han and Hangul, Latin with Han
+ * and Bopomofo): "pаypal.com" with a Cyrillic "а", or an all-Cyrillic
+ * "аррӏе" under ".com". h is UTF-8. */
+static int mixed_scripts(const char *h)
+{
+	gboolean latin = FALSE, cjk = FALSE, hangul = FALSE, bopo = FALSE, kana = FALSE;
+	GUnicodeScript other = G_UNICODE_SCRIPT_INVALID_CODE;
+
+	for (const char *p = h; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		GUnicodeScript sc = g_unichar_get_script(c);
+
+		switch (sc) {
+		case G_UNICODE_SCRIPT_COMMON: case G_UNICODE_SCRIPT_INHERITED:
+		case G_UNICODE_SCRIPT_UNKNOWN:
+			break;
+		case G_UNICODE_SCRIPT_LATIN: latin = TRUE; break;
+		case G_UNICODE_SCRIPT_HAN: cjk = TRUE; break;
+		case G_UNICODE_SCRIPT_HIRAGANA: case G_UNICODE_SCRIPT_KATAKANA: kana = TRUE; break;
+		case G_UNICODE_SCRIPT_HANGUL: hangul = TRUE; break;
+		case G_UNICODE_SCRIPT_BOPOMOFO: bopo = TRUE; break;
+		default:
+			if (other != G_UNICODE_SCRIPT_INVALID_CODE && other != sc)
+				return 1;	/* two non-Latin scripts, e.g. Cyrillic and Greek */
+			other = sc;
+			break;
+		}
+	}
+	if (other != G_UNICODE_SCRIPT_INVALID_CODE)
+		return latin || cjk || kana || hangul || bopo;
+	return (kana && (hangul || bopo)) || (hangul && bopo);
+}
+
+/* A host written so that it reads as something else: percent-escapes,
+ * full-width letters or ideographic dots, an IPv4 address as one number or
+ * in hex/octal parts, scripts mixed. */
+static int host_disguised(const char *raw, size_t n, const char *canon)
+{
+	char ip[16];
+	int disguised = memchr(raw, '%', n) != NULL;
+
+	for (const char *p = raw; !disguised && p < raw + n; p++) {
+		gunichar c;
+
+		if ((unsigned char)*p < 0x80)
+			continue;
+		c = g_utf8_get_char_validated(p, (gssize)(raw + n - p));
+		if (c == (gunichar)-1 || c == (gunichar)-2 || (c >= 0xff01 && c <= 0xff5e) ||
+		    c == 0x3002 || c == 0xff0e || c == 0xff61)
+			disguised = 1;
+		else
+			p = g_utf8_next_char(p) - 1;
+	}
+	if (!disguised && ipv4_parse(canon, ip)) {
+		char *w = g_ascii_strdown(raw, (gssize)n);
+		size_t l = strlen(w);
+
+		while (l && w[l - 1] == '.')
+			w[--l] = '\0';
+		disguised = strcmp(w, ip) != 0;
+		g_free(w);
+	}
+	if (!disguised && strstr(canon, "xn--")) {
+		char *u = g_hostname_to_unicode(canon);
+
+		disguised = u && mixed_scripts(u);
+		g_free(u);
+	}
+	return disguised;
+}
+
+char *tz_link_host_disguised(const char *url)
+{
+	char *u = strip_url_ws(url, LINK_DISPLAY_MAX);
+	const char *raw = NULL;
+	size_t rawlen = 0;
+	char *h = url_host(u, NULL, &raw, &rawlen);
+
+	if (h == NULL && raw && rawlen && memchr(raw, '%', rawlen))
+		h = g_strndup(raw, rawlen);	/* escapes that decode to no host at all */
+	else if (h && raw && !host_disguised(raw, rawlen, h)) {
+		g_free(h);
+		h = NULL;
+	}
+	g_free(u);
+	if (h) {	/* printed: only what a host name may hold, the rest as %XX */
+		GString *o = g_string_new(NULL);
+
+		for (const unsigned char *p = (const unsigned char *)h; *p; p++)
+			if (g_ascii_isalnum(*p) || strchr(".-_:[]%", *p))
+				g_string_append_c(o, (char)*p);
+			else
+				g_string_append_printf(o, "%%%02X", *p);
+		g_free(h);
+		h = g_string_free(o, FALSE);
+	}
+	return h;
+}
+
+char *tz_link_scheme(const char *href)
+{
+	char *u = strip_url_ws(href, 64);
+	size_t n = scheme_len(u);
+	char *s = n > 1 && n <= 33 ? g_ascii_strdown(u, (gssize)n - 1) : NULL;
+
+	g_free(u);
+	return s;
 }
 
 /* Remove brackets, quotes and trailing punctuation around a URL in text:
@@ -384,7 +564,7 @@ char *tz_link_text_host(const char *text, size_t len)
 		goto out;
 	n = scheme_len(t);
 	if (n && (strncmp(t + n, "//", 2) == 0 || scheme_is(t, n, "mailto"))) {
-		host = url_host(t, NULL);
+		host = url_host(t, NULL, NULL, NULL);
 		goto out;
 	}
 	if (g_ascii_strncasecmp(t, "www.", 4) == 0) {

@@ -25,7 +25,8 @@ char *tz_link_display(const char *href);
 
 /* Lower-case ASCII (punycode) host that `url` leads to: userinfo, port and
  * trailing dot removed, backslash taken as a path separator like browsers,
- * percent-escapes in the host decoded, IDN converted. mailto: gives the
+ * percent-escapes in the host decoded, IDN converted, an IPv4 address in
+ * any form browsers accept ("3232235777", "0xc0.0xa8.1.1") dotted decimal. mailto: gives the
  * domain of the first address. NULL when there is no host. Caller g_free()s. */
 char *tz_link_url_host(const char *url);
 
@@ -45,5 +46,18 @@ gboolean tz_link_text_is_url(const char *text, size_t len, const char *url);
 /* True when an http(s) URL carries userinfo ("http://bank.example@evil/"),
  * a form used almost only to make a link look like another host. */
 gboolean tz_link_has_userinfo(const char *url);
+
+/* When the host of `url` is written so that it reads as another one
+ * (percent-escapes, full-width letters or ideographic dots, an IPv4
+ * address as one number or in hex/octal, letters of mixed scripts such as
+ * a Cyrillic "а" among Latin ones), the host it really is: lower-case
+ * ASCII, punycode for IDN, dotted decimal for IPv4. NULL otherwise.
+ * Caller g_free()s. */
+char *tz_link_host_disguised(const char *url);
+
+/* The scheme of href in lower case without ':' ("javascript" for
+ * " Java\tScript:..."), NULL when it has none. Only [a-z0-9+.-]. Caller
+ * g_free()s. */
+char *tz_link_scheme(const char *href);
 
 #endif

@@ -10,7 +10,10 @@
  * process into a 119x94 table (g_once), so decoding is a table lookup with
  * no iconv call in the hot path. JIS X 0212 goes through EUC-JP-MS (its
  * 0x8F three-byte form), the ISO-2022-JP-2 sets through EUC-CN / EUC-KR /
- * ISO-8859-x, queued and converted one run per iconv call.
+ * ISO-8859-x, queued and converted one run per iconv call. Carrier emoji:
+ * au's rows 0x75-0x7C (rows 0x79-0x7C only when an au-only row shows the
+ * text is au's: a second pass) and SoftBank's web code (ESC $ G..Q, one
+ * emoji per byte until SI) become standard emoji (tz_emoji_map.c).
  *
  * Encoding: one iconv UTF-8 -> CP932 pass, then the Shift_JIS stream is
  * rewritten as JIS with the escapes; only characters CP932 lacks go
@@ -30,7 +33,7 @@
 
 /* Character sets a G0 designation can select. */
 enum jis_set { SET_ASCII, SET_ROMAN, SET_KANA, SET_X0208, SET_X0212,
-	SET_GB2312, SET_KSC };
+	SET_GB2312, SET_KSC, SET_WEBCODE };
 
 /* The charsets queued bytes can be in; one iconv handle each, opened on
  * first use and closed at the end of the call (iconv_t is not shareable
@@ -101,6 +104,10 @@ struct jis_dec {
 	bool shifted;           /* SO seen: half-width katakana until SI */
 	enum jis_cs g2;         /* ISO-2022-JP-2 G2 set for ESC N */
 	unsigned replaced;
+	unsigned webpage;       /* SoftBank web code page ('G', 'E', ...) while SET_WEBCODE */
+	bool kddi;              /* read JIS rows 0x79-0x7C as au emoji, not IBM kanji */
+	bool kddi_seen;         /* an au-only emoji (rows 0x75-0x78) was read */
+	bool ibm_seen;          /* rows 0x79-0x7C were read as kanji */
 };
 
 static void jis_flush(struct jis_dec *d)
@@ -147,6 +154,9 @@ bool tz_jis_has_escape(const char *buf, size_t len)
 		if (end - p >= 3 && (p[1] == '$' || p[1] == '(') &&
 		    strchr("@BJIHAD(", p[2]) != NULL && p[2] != '\0')
 			return true;
+		/* SoftBank web code emoji (ESC $ G ... SI) */
+		if (end - p >= 3 && p[1] == '$' && p[2] != '\0' && strchr("GEFOPQ", p[2]) != NULL)
+			return true;
 		p++;
 	}
 	return false;
@@ -165,6 +175,11 @@ static size_t jis_escape(struct jis_dec *d, const unsigned char *p, size_t n)
 		switch (p[2]) {
 		case '@': case 'B': d->set = SET_X0208; return 3;
 		case 'A': d->set = SET_GB2312; return 3;
+		/* SoftBank web code: one emoji per byte until SI. */
+		case 'G': case 'E': case 'F': case 'O': case 'P': case 'Q':
+			d->set = SET_WEBCODE;
+			d->webpage = p[2];
+			return 3;
 		case '(':
 			if (n < 4)
 				break;
@@ -249,6 +264,15 @@ static size_t jis_run_0208(struct jis_dec *d, const unsigned char *p, size_t n)
 	while (i + 1 < n && p[i] >= 0x21 && p[i] < 0x21 + JIS_ROWS &&
 	       p[i + 1] >= 0x21 && p[i + 1] <= 0x7e) {
 		v = jis_table[(p[i] - 0x21) * 94 + (p[i + 1] - 0x21)];
+		/* au mail's emoji rows: 0x75-0x78 are empty in CP932, 0x79-0x7C
+		 * hold IBM kanji unless the text is known to be au's. */
+		if (p[i] >= 0x75 && p[i] <= 0x7c && (v == 0 || d->kddi)) {
+			g_string_append(d->out, tz_emoji_kddi_jis(p[i], p[i + 1]));
+			d->kddi_seen |= v == 0;
+			i += 2;
+			continue;
+		}
+		d->ibm_seen |= p[i] >= 0x79 && p[i] <= 0x7c;
 		if (v == 0) {
 			g_string_append(d->out, "\xef\xbf\xbd");
 			d->replaced++;
@@ -302,6 +326,14 @@ static void jis_decode_loop(struct jis_dec *d, const unsigned char *p, size_t n)
 		}
 		if (c == SO || c == SI) {
 			d->shifted = c == SO;
+			if (c == SI && d->set == SET_WEBCODE)
+				d->set = SET_ASCII;
+			i++;
+			continue;
+		}
+		if (d->set == SET_WEBCODE && !d->shifted && c > 0x20 && c < 0x7f) {
+			jis_use(d, CS_DIRECT);
+			g_string_append(d->out, tz_emoji_webcode(d->webpage, c));
 			i++;
 			continue;
 		}
@@ -349,8 +381,8 @@ static void jis_decode_loop(struct jis_dec *d, const unsigned char *p, size_t n)
 	}
 }
 
-unsigned tz_jis_decode(const char *buf, size_t len, const char *eight_bit,
-		       GString *out)
+static unsigned jis_decode_pass(const char *buf, size_t len, const char *eight_bit,
+				GString *out, bool kddi, bool *again)
 {
 	struct jis_dec d;
 	int k;
@@ -365,13 +397,31 @@ unsigned tz_jis_decode(const char *buf, size_t len, const char *eight_bit,
 	d.eight_bit = eight_bit;
 	d.set = SET_ASCII;
 	d.g2 = CS_N;
+	d.kddi = kddi;
 	jis_decode_loop(&d, (const unsigned char *)buf, len);
 	jis_flush(&d);
 	for (k = 0; k < CS_N; k++)
 		if (d.cd[k] != (iconv_t)-1)
 			iconv_close(d.cd[k]);
 	g_string_free(d.pend, TRUE);
+	*again = !kddi && d.kddi_seen && d.ibm_seen;
 	return d.replaced;
+}
+
+unsigned tz_jis_decode(const char *buf, size_t len, const char *eight_bit,
+		       GString *out)
+{
+	size_t old = out->len;
+	bool again;
+	unsigned r;
+
+	r = jis_decode_pass(buf, len, eight_bit, out, false, &again);
+	if (again) {
+		/* au mail after all: its rows 0x79-0x7C were emoji, not kanji. */
+		g_string_truncate(out, old);
+		r = jis_decode_pass(buf, len, eight_bit, out, true, &again);
+	}
+	return r;
 }
 
 /* ---- encoding ---------------------------------------------------------- */

@@ -18,50 +18,64 @@ static const char builtin_ja[] =
 	"##   \"##\" で始まる行はコメントで、出力されません。\n"
 	"##   {名前} は値に置き換えられます。知らない {名前} はそのまま出力されます。\n"
 	"##   メール全体について:\n"
-	"##     {ref_id}   参照番号(隔離キューのエントリ ID)\n"
-	"##     {count}    取り除いた部分の数\n"
+	"##     {ref_id}   このメールの参照番号(隔離キューのエントリ ID)\n"
+	"##     {count}    取り除いて保管したファイルの数(HTML 形式の本文は数えません)\n"
+	"##     {contact}  問い合わせ先(NoticeContact。空なら「情報セキュリティ担当」)\n"
 	"##     {version}  textize のバージョン\n"
-	"##   {each:part} から {end} までの行は、取り除いた部分ごとに繰り返されます。その中で:\n"
-	"##     {index}    部分の番号(1 から)        {ref}      参照番号#番号\n"
-	"##     {name}     ファイル名(無いときは「(名前なし)」)\n"
-	"##     {type}     宣言された形式             {detected} 内容から判定した形式\n"
-	"##     {kind}     種類(「PDF 文書」「Excel ブック」など。表に無い形式は MIME タイプ)\n"
-	"##     {size}     大きさ(読みやすい形)       {bytes}    大きさ(バイト数)\n"
-	"##     {sha256}   SHA-256                    {reason}   取り除いた理由\n"
+	"##   {each:part} から {end} までの行は、取り除いたファイルごとに繰り返されます\n"
+	"##   (テキストにした HTML 形式の本文は含みません)。その中で:\n"
+	"##     {index}    番号(1 から)              {ref}      参照番号(ID#番号)\n"
+	"##     {name}     ファイル名(無いときは「名前のないファイル」)\n"
+	"##     {kind}     種類(「PDF 文書」「Excel ブック」など。表に無い形式は「ファイル」など)\n"
+	"##     {size}     サイズ(「1.4 MB」など)\n"
+	"##     {reason}   取り除いた理由\n"
 	"##     {risk}     危険の兆候(無いときは「なし」)\n"
+	"##   次は技術的な情報です。職員向けには {if:details} の中だけで使ってください:\n"
+	"##     {type}     宣言された MIME タイプ     {detected} 内容から判定した MIME タイプ\n"
+	"##     {bytes}    サイズ(バイト数)          {sha256}   SHA-256\n"
 	"##   次の行だけの指示で、{end} までの行を条件付きで出力します(入れ子可):\n"
-	"##     {if:parts}      取り除いた部分があるとき    {if:no_parts}  無いとき\n"
-	"##     {if:encrypted}  暗号化メールだったとき      {if:risky}     危険の兆候がある部分があるとき\n"
-	"##     {if:part_risk}  ({each:part} の中で)その部分に危険の兆候があるとき\n"
-	"【textize】このメールはテキスト化されています\n"
-	"インターネットから届いたメールのため、安全のために本文をテキストに変換し、\n"
-	"添付ファイルなどを取り除いてお届けしています。\n"
+	"##     {if:parts}      取り除いたファイルがあるとき  {if:no_parts}  無いとき\n"
+	"##     {if:html}       HTML 形式の本文をテキストにしたとき\n"
+	"##     {if:unchanged}  取り除いたものも HTML も暗号化も無いとき\n"
+	"##     {if:encrypted}  暗号化メールだったとき        {if:risky}     危険の兆候があるファイルがあるとき\n"
+	"##     {if:part_risk}  ({each:part} の中で)そのファイルに危険の兆候があるとき\n"
+	"##     {if:details}    NoticeDetails full のとき(情報セキュリティ担当向けの詳細)\n"
+	"【安全のためテキスト形式に変換しました】\n"
+	"このメールはインターネットから届きました。安全のため、本文をテキスト形式に変換して\n"
+	"お届けしています。\n"
+	"{if:unchanged}\n"
+	"取り除いたものはありません。\n"
+	"{end}\n"
+	"{if:html}\n"
+	"HTML 形式の本文はテキストに変換したため、画像や文字の装飾は表示されません。\n"
+	"{end}\n"
 	"{if:encrypted}\n"
-	"\n"
-	"このメールは暗号化されていたため、内容をテキスト化できませんでした。\n"
-	"元のメール全体を取り除き、保管しています。\n"
+	"このメールは暗号化されていたため、内容を表示できません。元のメールは保管しています。\n"
 	"{end}\n"
 	"{if:parts}\n"
 	"\n"
-	"取り除いた部分({count} 件):\n"
+	"次の {count} 件を取り除いて保管しています。\n"
 	"{each:part}\n"
-	"  [{index}] {name}\n"
-	"      種類: {kind}  大きさ: {size}\n"
+	"  ・{name}({kind}、{size})\n"
 	"      理由: {reason}\n"
 	"{if:part_risk}\n"
 	"      注意: {risk}\n"
 	"{end}\n"
+	"{if:details}\n"
+	"      MIME タイプ: {type}(内容から判定: {detected})\n"
 	"      SHA-256: {sha256}\n"
+	"{end}\n"
 	"      参照番号: {ref}\n"
 	"{end}\n"
 	"\n"
-	"取り除いた部分が業務に必要な場合は、参照番号を添えて情報セキュリティ担当へ\n"
-	"お問い合わせください。安全を確認したうえでお渡しします。\n"
+	"業務で必要なときは、参照番号を添えて{contact}へお問い合わせください。\n"
+	"安全を確認したうえでお届けします。\n"
 	"{end}\n"
 	"{if:risky}\n"
-	"「注意」のある部分は攻撃に使われることの多い形式です。送信者に心当たりが\n"
-	"なければ開かずに、情報セキュリティ担当へご相談ください。\n"
+	"「注意」のあるファイルは、攻撃によく使われる形式です。差出人に心当たりがない\n"
+	"ときは、取り寄せる前に{contact}へご相談ください。\n"
 	"{end}\n"
+	"\n"
 	"このメールの参照番号: {ref_id}\n"
 	"======================================================================\n";
 
@@ -74,52 +88,67 @@ static const char builtin_en[] =
 	"##   Lines starting with \"##\" are comments and are not printed.\n"
 	"##   {name} is replaced by a value; unknown {names} are printed as they are.\n"
 	"##   For the whole message:\n"
-	"##     {ref_id}   reference id (the quarantine entry id)\n"
-	"##     {count}    number of parts removed\n"
+	"##     {ref_id}   reference of this message (the quarantine entry id)\n"
+	"##     {count}    number of files removed and kept (the HTML body is not counted)\n"
+	"##     {contact}  whom to ask (NoticeContact; \"the information security team\" when empty)\n"
 	"##     {version}  textize version\n"
-	"##   Lines from {each:part} to {end} are repeated for every removed part, with:\n"
-	"##     {index}    part number (from 1)        {ref}      ref_id#index\n"
-	"##     {name}     file name (\"(no name)\" when none)\n"
-	"##     {type}     declared type               {detected} type found from the content\n"
-	"##     {kind}     kind of file (\"PDF document\", \"Excel workbook\", ...; else the MIME type)\n"
-	"##     {size}     size, human-readable        {bytes}    size in bytes\n"
-	"##     {sha256}   SHA-256                     {reason}   why it was removed\n"
+	"##   Lines from {each:part} to {end} are repeated for every removed file (not\n"
+	"##   the HTML body that was turned into text), with:\n"
+	"##     {index}    number (from 1)             {ref}      reference (ID#number)\n"
+	"##     {name}     file name (\"unnamed file\" when none)\n"
+	"##     {kind}     kind of file (\"PDF document\", \"Excel workbook\", ...; else \"file\" and the like)\n"
+	"##     {size}     size (\"1.4 MB\")\n"
+	"##     {reason}   why it was removed\n"
 	"##     {risk}     warning signs (\"none\" when none)\n"
+	"##   Technical values, for staff notices only inside {if:details}:\n"
+	"##     {type}     declared MIME type          {detected} MIME type found from the content\n"
+	"##     {bytes}    size in bytes               {sha256}   SHA-256\n"
 	"##   These directives, alone on a line, print the lines up to {end} only when\n"
 	"##   (they nest):\n"
-	"##     {if:parts}      parts were removed       {if:no_parts}  none were\n"
-	"##     {if:encrypted}  the mail was encrypted   {if:risky}     some part shows warning signs\n"
-	"##     {if:part_risk}  (inside {each:part}) this part shows warning signs\n"
-	"[textize] This message has been converted to plain text\n"
-	"It came from the Internet, so for safety its body was converted to plain\n"
-	"text and attachments and other content were removed.\n"
+	"##     {if:parts}      files were removed       {if:no_parts}  none were\n"
+	"##     {if:html}       the HTML body was turned into text\n"
+	"##     {if:unchanged}  nothing removed, no HTML, not encrypted\n"
+	"##     {if:encrypted}  the mail was encrypted   {if:risky}     some file shows warning signs\n"
+	"##     {if:part_risk}  (inside {each:part}) this file shows warning signs\n"
+	"##     {if:details}    NoticeDetails full (details for the security team)\n"
+	"[Converted to plain text for safety]\n"
+	"This message came from the Internet. For safety, its body has been converted to\n"
+	"plain text.\n"
+	"{if:unchanged}\n"
+	"Nothing was removed.\n"
+	"{end}\n"
+	"{if:html}\n"
+	"The HTML version of the body was converted to text, so images and formatting\n"
+	"are not shown.\n"
+	"{end}\n"
 	"{if:encrypted}\n"
-	"\n"
-	"This message was encrypted, so its content could not be converted to text.\n"
-	"The whole original message was removed and kept.\n"
+	"This message was encrypted, so its content cannot be shown. The original is kept.\n"
 	"{end}\n"
 	"{if:parts}\n"
 	"\n"
-	"Removed parts ({count}):\n"
+	"These {count} file(s) were removed and kept:\n"
 	"{each:part}\n"
-	"  [{index}] {name}\n"
-	"      kind: {kind}  size: {size}\n"
+	"  - {name} ({kind}, {size})\n"
 	"      reason: {reason}\n"
 	"{if:part_risk}\n"
 	"      warning: {risk}\n"
 	"{end}\n"
+	"{if:details}\n"
+	"      MIME type: {type} (from the content: {detected})\n"
 	"      SHA-256: {sha256}\n"
+	"{end}\n"
 	"      reference: {ref}\n"
 	"{end}\n"
 	"\n"
-	"If you need a removed part for your work, ask the information security team,\n"
-	"quoting its reference; they will hand it over once it has been checked.\n"
+	"If you need one for your work, ask {contact}, quoting its reference.\n"
+	"It will be sent to you once it has been checked.\n"
 	"{end}\n"
 	"{if:risky}\n"
-	"Parts marked \"warning\" are of a kind often used in attacks. Unless you know\n"
-	"the sender expects you to open them, do not: contact the security team.\n"
+	"Files marked \"warning\" are of a kind often used in attacks. If you do not know\n"
+	"the sender, talk to {contact} before asking for them.\n"
 	"{end}\n"
-	"Reference of this mail: {ref_id}\n"
+	"\n"
+	"Reference of this message: {ref_id}\n"
 	"======================================================================\n";
 
 const char *tz_notice_builtin(enum tz_notice_lang lang)
@@ -133,18 +162,24 @@ static const char *const strings[2][TZ_STR_COUNT] = {
 	{
 		"---------- 転送されたメッセージ ----------",
 		"---------- 転送されたメッセージここまで ----------",
-		"[uuencode で埋め込まれたファイル「%s」を取り除きました(参照番号: %s)]",
-		"(名前なし)",
+		"[本文に埋め込まれていたファイル「%s」を取り除きました(参照番号: %s)]",
+		"名前のないファイル",
 		"なし",
 		"---------- 配送状態 ----------",
+		"[本文中の符号化されたファイル「%s」を取り除きました(参照番号: %s)]",
+		"※ 表示できる本文はありませんでした。取り除いたものは上の一覧のとおりです。",
+		"※ HTML の中に隠されていたファイルを取り除きました(上の一覧のとおりです)。",
 	},
 	{
 		"---------- Forwarded message ----------",
 		"---------- End of forwarded message ----------",
-		"[uuencoded file \"%s\" removed (reference: %s)]",
-		"(no name)",
+		"[removed the file \"%s\" embedded in the text (reference: %s)]",
+		"unnamed file",
 		"none",
 		"---------- Delivery status ----------",
+		"[encoded file \"%s\" removed from the text (reference: %s)]",
+		"Note: this mail had no text that could be shown; what was removed is listed above.",
+		"Note: files hidden inside the HTML were removed (listed above).",
 	},
 };
 
@@ -157,15 +192,18 @@ const char *tz_notice_string(enum tz_notice_lang lang, enum tz_notice_str s)
 
 const char *tz_notice_reason(enum tz_notice_lang lang, enum tz_part_reason r)
 {
-	static const char *const ja[] = {
-		"添付ファイル", "本文中の画像", "HTML 形式の本文(テキスト版をお届けしています)",
-		"電子署名", "Outlook 形式のデータ (winmail.dat)", "予定表データ",
-		"暗号化されたメール", "本文に埋め込まれたファイル (uuencode)", "テキスト化できない部分",
+	static const char *const ja[TZ_REASON_COUNT] = {
+		"添付ファイル", "本文中の画像", "HTML 形式の本文",
+		"電子署名", "Outlook の添付情報", "予定表",
+		"暗号化されたメール", "本文に埋め込まれたファイル", "テキストにできない内容",
+		"本文中の符号化ファイル", "表示できない内容", "構造が不正なデータ",
 	};
-	static const char *const en[] = {
-		"attachment", "image in the body", "HTML form of the body (text delivered)",
+	static const char *const en[TZ_REASON_COUNT] = {
+		"attachment", "image in the body", "HTML version of the body",
 		"digital signature", "Outlook data (winmail.dat)", "calendar data",
-		"encrypted message", "file embedded in the text (uuencode)", "content that cannot be text-ized",
+		"encrypted message", "file embedded in the text", "content that cannot be made text",
+		"encoded file in the body text", "content that could not be shown",
+		"ambiguous message structure",
 	};
 	if ((unsigned)r >= G_N_ELEMENTS(ja))
 		r = TZ_REASON_OTHER;
@@ -236,7 +274,10 @@ struct render {
 	enum tz_notice_lang lang;
 	const char *ref_id;
 	bool encrypted;
-	const GPtrArray *parts;
+	bool details;            /* NoticeDetails full */
+	bool html;               /* an HTML body was turned into text */
+	const char *contact;     /* never NULL */
+	const GPtrArray *parts;  /* the parts listed: not the HTML alternative */
 	gchar **lines;
 	guint nlines;
 	GString *out;
@@ -324,6 +365,12 @@ static bool condition(const struct render *r, const char *arg, const struct tz_p
 		return r->encrypted;
 	if (strcmp(arg, "risky") == 0)
 		return any_risk(r->parts);
+	if (strcmp(arg, "html") == 0)
+		return r->html;
+	if (strcmp(arg, "unchanged") == 0)
+		return n == 0 && !r->html && !r->encrypted;
+	if (strcmp(arg, "details") == 0)
+		return r->details;
 	if (strcmp(arg, "part_risk") == 0)
 		return p != NULL && p->risk != 0;
 	return false;
@@ -363,34 +410,87 @@ static const char *kind_name(enum tz_notice_lang lang, const struct tz_part *p)
 		{ "application/vnd.rar", "RAR 圧縮ファイル", "RAR archive" },
 		{ "application/x-lzh", "LZH 圧縮ファイル", "LZH archive" },
 		{ "application/gzip", "gzip 圧縮ファイル", "gzip archive" },
-		{ "application/x-dosexec", "実行ファイル (Windows)", "Windows executable" },
+		{ "application/x-dosexec", "Windows 実行ファイル", "Windows executable" },
+		{ "application/x-msdownload", "Windows 実行ファイル", "Windows executable" },
+		{ "application/x-msdos-program", "Windows 実行ファイル", "Windows executable" },
+		{ "application/x-ms-shortcut", "ショートカット", "shortcut" },
 		{ "application/x-executable", "実行ファイル", "executable" },
-		{ "application/ms-tnef", "Outlook 添付情報 (winmail.dat)", "Outlook attachment data (winmail.dat)" },
-		{ "application/vnd.ms-tnef", "Outlook 添付情報 (winmail.dat)", "Outlook attachment data (winmail.dat)" },
+		{ "application/x-sharedlib", "実行ファイル", "executable" },
+		{ "application/x-mach-binary", "Mac 実行ファイル", "Mac executable" },
+		{ "application/javascript", "スクリプト", "script" },
+		{ "text/javascript", "スクリプト", "script" },
+		{ "application/x-sh", "スクリプト", "script" },
+		{ "text/x-shellscript", "スクリプト", "script" },
+		{ "text/x-msdos-batch", "スクリプト", "script" },
+		{ "application/hta", "スクリプト", "script" },
+		{ "application/x-iso9660-image", "ディスクイメージ", "disk image" },
+		{ "application/x-bzip2", "圧縮ファイル", "archive" },
+		{ "application/x-xz", "圧縮ファイル", "archive" },
+		{ "application/x-tar", "圧縮ファイル", "archive" },
+		{ "application/x-cab", "圧縮ファイル", "archive" },
+		{ "application/vnd.ms-cab-compressed", "圧縮ファイル", "archive" },
+		{ "application/rtf", "リッチテキスト文書", "rich text document" },
+		{ "text/rtf", "リッチテキスト文書", "rich text document" },
+		{ "application/vnd.ms-outlook", "Outlook メール", "Outlook message" },
+		{ "application/xml", "XML ファイル", "XML file" },
+		{ "text/xml", "XML ファイル", "XML file" },
+		{ "application/json", "データファイル", "data file" },
+		{ "application/ms-tnef", "Outlook の添付情報", "Outlook attachment data (winmail.dat)" },
+		{ "application/vnd.ms-tnef", "Outlook の添付情報", "Outlook attachment data (winmail.dat)" },
 		{ "application/pkcs7-signature", "電子署名", "digital signature" },
 		{ "application/x-pkcs7-signature", "電子署名", "digital signature" },
 		{ "application/pgp-signature", "電子署名", "digital signature" },
 		{ "text/html", "HTML", "HTML" },
-		{ "text/calendar", "予定表 (iCalendar)", "calendar invitation" },
+		{ "text/calendar", "予定表", "calendar invitation" },
 		{ "text/csv", "CSV ファイル", "CSV file" },
 		{ "text/plain", "テキストファイル", "text file" },
 		{ "message/rfc822", "メール", "e-mail message" },
 		{ "image/", "画像", "image" },
 		{ "audio/", "音声", "audio" },
 		{ "video/", "動画", "video" },
+		{ "font/", "フォント", "font" },
+		{ "model/", "3D データ", "3D model" },
+		/* Generic labels last: every type gets a word staff can read. */
+		{ "text/", "テキストファイル", "text file" },
+		{ "message/", "メール", "e-mail message" },
+		{ "multipart/", "メールの一部", "part of a message" },
+		{ "application/", "ファイル", "file" },
 	};
 	const char *t = p->detected_type;
 
 	if (t == NULL || strcmp(t, "application/octet-stream") == 0 || strcmp(t, "text/plain") == 0
 	    || strcmp(t, "application/x-empty") == 0)
 		t = p->declared_type;
-	for (size_t i = 0; t && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		size_t n = strlen(kinds[i].type);
-		bool prefix = kinds[i].type[n - 1] == '/' || kinds[i].type[n - 1] == '.';
-		if (prefix ? strncmp(t, kinds[i].type, n) == 0 : strcmp(t, kinds[i].type) == 0)
-			return lang == TZ_NOTICE_EN ? kinds[i].en : kinds[i].ja;
+	/* The specific labels for the content's type, then for the declared
+	 * one; then the generic ones ("ファイル") in the same order. */
+	for (int pass = 0; pass < 4; pass++) {
+		const char *ty = pass % 2 == 0 ? t : p->declared_type;
+
+		for (size_t i = 0; ty && i < G_N_ELEMENTS(kinds); i++) {
+			size_t n = strlen(kinds[i].type);
+			bool prefix = kinds[i].type[n - 1] == '/' || kinds[i].type[n - 1] == '.';
+			bool generic = i >= G_N_ELEMENTS(kinds) - 4;
+
+			if (generic != (pass >= 2))
+				continue;
+			if (prefix ? strncmp(ty, kinds[i].type, n) == 0 : strcmp(ty, kinds[i].type) == 0)
+				return lang == TZ_NOTICE_EN ? kinds[i].en : kinds[i].ja;
+		}
 	}
-	return NULL;
+	return lang == TZ_NOTICE_EN ? "file" : "ファイル";
+}
+
+/* "812 バイト", "1.4 MB": the size as staff read it (exact bytes: {bytes}). */
+static char *short_size(enum tz_notice_lang lang, uint64_t bytes)
+{
+	if (bytes < 1024)
+		return g_strdup_printf("%llu%s", (unsigned long long)bytes,
+				       lang == TZ_NOTICE_EN ? " bytes" : " バイト");
+	if (bytes < 1024 * 1024)
+		return g_strdup_printf("%.1f KB", bytes / 1024.0);
+	if (bytes < 1024ull * 1024 * 1024)
+		return g_strdup_printf("%.1f MB", bytes / (1024.0 * 1024));
+	return g_strdup_printf("%.1f GB", bytes / (1024.0 * 1024 * 1024));
 }
 
 /* Value of {key}; true when known. */
@@ -404,6 +504,8 @@ static bool placeholder(const struct render *r, const char *key, const struct tz
 		g_string_append_printf(out, "%u", r->parts ? r->parts->len : 0);
 	else if (strcmp(key, "version") == 0)
 		g_string_append(out, TZ_VERSION);
+	else if (strcmp(key, "contact") == 0)
+		put_value(out, r->contact, 200);
 	else if (p == NULL)
 		return false;
 	else if (strcmp(key, "index") == 0)
@@ -416,12 +518,10 @@ static bool placeholder(const struct render *r, const char *key, const struct tz
 		put_value(out, p->declared_type ? p->declared_type : "-", 80);
 	else if (strcmp(key, "detected") == 0)
 		put_value(out, p->detected_type ? p->detected_type : "-", 80);
-	else if (strcmp(key, "kind") == 0) {
-		const char *k = kind_name(r->lang, p);
-		put_value(out, k ? k : p->detected_type ? p->detected_type : p->declared_type ? p->declared_type : "-", 80);
-	}
+	else if (strcmp(key, "kind") == 0)
+		g_string_append(out, kind_name(r->lang, p));
 	else if (strcmp(key, "size") == 0)
-		g_string_append(out, tmp = tz_notice_size(r->lang, p->size));
+		g_string_append(out, tmp = short_size(r->lang, p->size));
 	else if (strcmp(key, "bytes") == 0)
 		g_string_append_printf(out, "%llu", (unsigned long long)p->size);
 	else if (strcmp(key, "sha256") == 0)
@@ -484,12 +584,27 @@ static void render_range(const struct render *r, guint from, guint to, const str
 	}
 }
 
-void tz_notice_render(const char *tmpl, enum tz_notice_lang lang, const char *ref_id,
-		      bool encrypted, const GPtrArray *parts, GString *out)
+void tz_notice_render_opts(const char *tmpl, const struct tz_notice_opts *o, GString *out)
 {
-	struct render r = { lang, ref_id ? ref_id : "", encrypted, parts, NULL, 0, out };
+	struct render r = { o->lang, o->ref_id ? o->ref_id : "", o->encrypted, o->details,
+			    false, NULL, NULL, NULL, 0, out };
+	GPtrArray *listed = g_ptr_array_new();
 	char *t = g_strdup(tmpl);
 	size_t n = strlen(t);
+
+	r.contact = o->contact != NULL && *o->contact != '\0' ? o->contact
+		: o->lang == TZ_NOTICE_EN ? "the information security team" : "情報セキュリティ担当";
+	/* The HTML form of the body is said once ({if:html}), not listed as a
+	 * removed file of its own. */
+	for (guint i = 0; o->parts != NULL && i < o->parts->len; i++) {
+		struct tz_part *p = g_ptr_array_index(o->parts, i);
+
+		if (p->reason == TZ_REASON_HTML_ALTERNATIVE)
+			r.html = true;
+		else
+			g_ptr_array_add(listed, p);
+	}
+	r.parts = listed;
 
 	/* A final newline does not make one more (empty) line. */
 	if (n > 0 && t[n - 1] == '\n')
@@ -506,7 +621,16 @@ void tz_notice_render(const char *tmpl, enum tz_notice_lang lang, const char *re
 	r.nlines = g_strv_length(r.lines);
 	render_range(&r, 0, r.nlines, NULL, 0);
 	g_strfreev(r.lines);
+	g_ptr_array_free(listed, TRUE);
 	g_free(t);
+}
+
+void tz_notice_render(const char *tmpl, enum tz_notice_lang lang, const char *ref_id,
+		      bool encrypted, const GPtrArray *parts, GString *out)
+{
+	struct tz_notice_opts o = { lang, ref_id, encrypted, parts, false, NULL };
+
+	tz_notice_render_opts(tmpl, &o, out);
 }
 
 char *tz_notice_load(const char *path, enum tz_notice_lang lang, char *err, size_t errlen)

@@ -24,10 +24,24 @@ char *tz_notice_load(const char *path, enum tz_notice_lang lang, char *err, size
 /* Check a template's block structure; 0, or -1 with "line N: reason". */
 int tz_notice_check(const char *tmpl, char *err, size_t errlen);
 
-/* Render tmpl for one message: ref_id, whether it was encrypted, and the
- * stripped parts (struct tz_part*). Appends UTF-8 text ending in LF to out.
+/* What one notice is about. parts: the stripped parts (struct tz_part*),
+ * borrowed; the HTML alternative among them is not listed but sets
+ * {if:html}. details: NoticeDetails full (types, hashes). contact:
+ * NoticeContact, NULL/"" for the built-in "情報セキュリティ担当". */
+struct tz_notice_opts {
+	enum tz_notice_lang lang;
+	const char *ref_id;
+	bool encrypted;
+	const GPtrArray *parts;
+	bool details;
+	const char *contact;
+};
+
+/* Render tmpl for one message. Appends UTF-8 text ending in LF to out.
  * Values are inserted as given (filenames are display-safe already), cut
  * to a readable length. */
+void tz_notice_render_opts(const char *tmpl, const struct tz_notice_opts *o, GString *out);
+/* The same with details off and the built-in contact. */
 void tz_notice_render(const char *tmpl, enum tz_notice_lang lang, const char *ref_id,
 		      bool encrypted, const GPtrArray *parts, GString *out);
 
@@ -35,9 +49,12 @@ enum tz_notice_str {
 	TZ_STR_FORWARDED_BEGIN = 0,  /* line before an inline message/rfc822 */
 	TZ_STR_FORWARDED_END,        /* line after it */
 	TZ_STR_UUENCODE_REMOVED,     /* printf format: %s name, %s ref ("id#n") */
-	TZ_STR_NO_NAME,              /* "(no name)" */
+	TZ_STR_NO_NAME,              /* "unnamed file" */
 	TZ_STR_NONE,                 /* "none" */
 	TZ_STR_REPORT_STATUS,        /* heading of delivery-status fields */
+	TZ_STR_ENCODED_REMOVED,      /* marker format: %s name, %s ref ("id#n") */
+	TZ_STR_NOTE_NO_TEXT,         /* note after the notice: nothing could be shown */
+	TZ_STR_NOTE_HIDDEN,          /* note after the notice: files hidden in HTML removed */
 	TZ_STR_COUNT
 };
 const char *tz_notice_string(enum tz_notice_lang lang, enum tz_notice_str s);

@@ -33,6 +33,9 @@ const char *tz_part_reason_name(enum tz_part_reason r)
 	case TZ_REASON_ENCRYPTED: return "encrypted";
 	case TZ_REASON_UUENCODE: return "uuencode";
 	case TZ_REASON_OTHER: return "other";
+	case TZ_REASON_ENCODED_BLOCK: return "encoded-block";
+	case TZ_REASON_UNSHOWN: return "unshown";
+	case TZ_REASON_AMBIGUOUS: return "ambiguous";
 	}
 	return "other";
 }

@@ -30,7 +30,12 @@ enum tz_part_reason {
 	TZ_REASON_ENCRYPTED,        /* the whole original: encrypted content */
 	TZ_REASON_UUENCODE,         /* uuencoded file inside a text body */
 	TZ_REASON_OTHER,            /* anything else that is not body text */
+	/* Added after OTHER so the values above keep their numbers. */
+	TZ_REASON_ENCODED_BLOCK,    /* an encoded file found in the final body text */
+	TZ_REASON_UNSHOWN,          /* content the body cannot show (not text, preamble, ...) */
+	TZ_REASON_AMBIGUOUS,        /* a MIME structure two readers could take two ways */
 };
+#define TZ_REASON_COUNT (TZ_REASON_AMBIGUOUS + 1)
 
 struct tz_part {
 	unsigned index;           /* 1-based, order of appearance; the reference within the entry */

@@ -268,23 +268,55 @@ out:
  * before opening anything that the scanner did not pass it. */
 #define FORCED_WARNING \
 	"【注意】このメールの添付ファイルは、ウイルス検査で問題が見つかった、または検査を\n" \
-	"通っていないものを、情報セキュリティ担当者が理由を記録したうえで強制的に届けたもの\n" \
+	"通っていないものを、情報セキュリティ担当が理由を記録したうえで強制的に届けたもの\n" \
 	"です。開く前に、必要かどうかを担当者に確認してください。\n" \
 	"(Forced release: the scanner did not pass these attachments.)\n\n"
 
-static void write_note(struct mail_out *o, const struct tz_meta *m, const char *plist, int forced)
+/* One line per delivered file, with the 参照番号 staff quoted (ID#n). */
+static void note_files(GString *s, const struct tz_meta *m, const unsigned *parts, unsigned n,
+		       bool en)
 {
-	char *text = g_strdup_printf("%s"
-		"このメールは、無害化キューで保留されていた添付ファイルを、情報セキュリティ担当者の\n"
-		"確認を経て届けるものです。\n\n"
-		"  参照ID / reference: %s\n  部分 / part(s): %s\n  元の差出人 / sender: %s\n"
-		"  元の件名 / subject: %s\n\n"
-		"This message delivers attachment(s) held in the sanitization queue and\n"
-		"released by the security team.\n",
-		forced ? FORCED_WARNING : "", m->id, plist, *m->sender ? m->sender : "<>",
-		m->subject ? m->subject : "");
-	char *b64 = g_base64_encode((const guchar *)text, strlen(text));
-	size_t len = strlen(b64);
+	for (unsigned i = 0; i < n; i++) {
+		const struct tz_meta_part *p = tz_meta_part_get(m, parts[i]);
+		const char *name = p && p->filename && *p->filename ? p->filename
+			: en ? "unnamed file" : "名前のないファイル";
+
+		if (en)
+			g_string_append_printf(s, "    - %s (reference: %s#%u%s)\n", name, m->id, parts[i],
+					       p && p->sanitized_file ? ", sanitized" : "");
+		else
+			g_string_append_printf(s, "    ・%s(参照番号: %s#%u%s)\n", name, m->id, parts[i],
+					       p && p->sanitized_file ? "、無害化済み" : "");
+	}
+}
+
+/* The text part staff read first: what this mail is and which files it
+ * brings, in Japanese, then the same in English; a forced release
+ * starts with the warning. */
+static void write_note(struct mail_out *o, const struct tz_meta *m, const unsigned *parts,
+		       unsigned n, int forced)
+{
+	const char *sender = *m->sender ? m->sender : "<>", *subject = m->subject ? m->subject : "";
+	GString *s = g_string_new(NULL);
+	char *text, *b64;
+	size_t len;
+
+	if (forced)
+		g_string_append(s, FORCED_WARNING);
+	g_string_append_printf(s,
+		"このメールは、安全のためお預かりしていた添付ファイルを、情報セキュリティ担当が\n"
+		"確認したうえでお届けするものです。\n\n"
+		"  元のメールの差出人: %s\n  元のメールの件名: %s\n  お届けするファイル:\n",
+		sender, subject);
+	note_files(s, m, parts, n, false);
+	g_string_append_printf(s,
+		"\n--\nThis message delivers file(s) from a message that was held for safety,\n"
+		"after the security team checked them.\n\n"
+		"  Sender: %s\n  Subject: %s\n  Files:\n", sender, subject);
+	note_files(s, m, parts, n, true);
+	text = g_string_free(s, FALSE);
+	b64 = g_base64_encode((const guchar *)text, strlen(text));
+	len = strlen(b64);
 
 	for (size_t i = 0; i < len; i += 76) {
 		put(o, b64 + i, MIN((size_t)76, len - i));
@@ -296,7 +328,7 @@ static void write_note(struct mail_out *o, const struct tz_meta *m, const char *
 
 /* The body (everything after the header) into o, hashing as it goes. */
 static int write_body(struct mail_out *o, struct tz_store *st, const struct tz_meta *m,
-		      const unsigned *parts, unsigned n, const char *plist, const char *boundary,
+		      const unsigned *parts, unsigned n, const char *boundary,
 		      int forced, char *err, size_t errlen)
 {
 	char *h = g_strdup_printf("This is a MIME message.\n\n--%s\nContent-Type: text/plain; charset=UTF-8\n"
@@ -304,7 +336,7 @@ static int write_body(struct mail_out *o, struct tz_store *st, const struct tz_m
 
 	puts_(o, h);
 	g_free(h);
-	write_note(o, m, plist, forced);
+	write_note(o, m, parts, n, forced);
 	for (unsigned i = 0; i < n; i++) {
 		const struct tz_meta_part *p = tz_meta_part_get(m, parts[i]);
 		if (p == NULL)
@@ -333,7 +365,7 @@ static char *header_block(const struct tz_meta *m, const char *from, const char 
 			  const char *boundary, const char *marker)
 {
 	GString *s = g_string_new(NULL);
-	char *subj_raw = g_strdup_printf("[解放/released] %s", m->subject ? m->subject : "");
+	char *subj_raw = g_strdup_printf("【添付ファイルの送付】%s", m->subject ? m->subject : "");
 	char *subj = g_mime_utils_header_encode_text(NULL, subj_raw, "utf-8");
 	char date[64], rnd[8], hex[17];
 	time_t now = time(NULL);
@@ -407,7 +439,7 @@ int tz_release_write_mail(struct tz_store *st, const struct tz_meta *m, const un
 		tz_err(err, errlen, "%s: %s", tmpdir, strerror(errno));
 		goto out;
 	}
-	if (write_body(&o, st, m, parts, n, plist->str, boundary, forced, err, errlen) < 0)
+	if (write_body(&o, st, m, parts, n, boundary, forced, err, errlen) < 0)
 		goto out;
 	tz_release_hash_final(o.h, sha);
 	o.h = NULL;

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "tz_hdrsafe.h"
 #include "tz_header.h"
 #include "tz_json.h"
 #include "tz_util.h"
@@ -100,6 +101,7 @@ static void rawhdr_close(struct tz_rawhdr *cur, GString **acc)
 {
 	if (*acc == NULL)
 		return;
+	cur->field_len = (*acc)->len;
 	cur->field = g_string_free(*acc, FALSE);
 	*acc = NULL;
 }
@@ -197,7 +199,7 @@ static void add_edit(struct tz_result *r, enum tz_header_op op, const char *name
 
 /* Headers the new message must not keep: the old MIME structure, and any
  * X-Textize a sender forged to look already converted. */
-static bool replaced_field(const char *name)
+bool tz_result_replaced_field(const char *name)
 {
 	return g_ascii_strncasecmp(name, "Content-", 8) == 0
 	       || g_ascii_strcasecmp(name, "MIME-Version") == 0
@@ -268,10 +270,51 @@ static void subject_edit(struct tz_result *r, const GPtrArray *fields, const cha
 	g_free(decoded);
 }
 
-void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields,
+/* Header hygiene (tz_hdrsafe) for every kept field: rewrites first, as
+ * CHANGE edits by original index; fields to drop are flagged in drop[]
+ * and deleted with the replaced ones, from the highest index down. */
+static void hygiene_edits(struct tz_result *r, const GPtrArray *fields, char *const *forced, bool *drop)
+{
+	for (guint i = 0; i < fields->len; i++) {
+		const struct tz_rawhdr *h = g_ptr_array_index(fields, i);
+		char *v = NULL;
+		unsigned idx = 0;
+
+		if (tz_result_replaced_field(h->name))
+			continue;
+		enum tz_hdrsafe_action a;
+		if (forced != NULL && forced[i] != NULL) {
+			v = *forced[i] ? tz_hdrsafe_encode(h->name, forced[i]) : NULL;
+			a = v != NULL ? TZ_HDRSAFE_REWRITE : TZ_HDRSAFE_DROP;
+		} else {
+			a = tz_hdrsafe_judge(h->name, h->field, h->field_len, &v);
+		}
+		switch (a) {
+		case TZ_HDRSAFE_KEEP:
+			break;
+		case TZ_HDRSAFE_DROP:
+			drop[i] = true;
+			r->headers_fixed++;
+			break;
+		case TZ_HDRSAFE_REWRITE:
+			for (guint k = 0; k <= i; k++)
+				if (g_ascii_strcasecmp(((const struct tz_rawhdr *)g_ptr_array_index(fields, k))->name,
+						       h->name) == 0)
+					idx++;
+			add_edit(r, TZ_HDR_CHANGE, h->name, idx, v);
+			r->headers_fixed++;
+			break;
+		}
+	}
+}
+
+void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields, char *const *forced,
 			   const struct tz_engine_options *opt, const char *cte)
 {
 	GPtrArray *done = g_ptr_array_new_with_free_func(g_free);
+	bool *drop = g_new0(bool, fields->len + 1);
+
+	hygiene_edits(r, fields, forced, drop);
 
 	/* For each replaced name (any spelling), delete from the last
 	 * occurrence down so that earlier indexes stay valid. */
@@ -280,7 +323,7 @@ void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields,
 		unsigned count = 0;
 		bool seen = false;
 
-		if (!replaced_field(h->name))
+		if (!tz_result_replaced_field(h->name) && !drop[i])
 			continue;
 		for (guint k = 0; k < done->len; k++)
 			if (g_ascii_strcasecmp(g_ptr_array_index(done, k), h->name) == 0)
@@ -291,10 +334,17 @@ void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields,
 		for (guint k = 0; k < fields->len; k++)
 			if (g_ascii_strcasecmp(((const struct tz_rawhdr *)g_ptr_array_index(fields, k))->name, h->name) == 0)
 				count++;
-		for (unsigned idx = count; idx >= 1; idx--)
-			add_edit(r, TZ_HDR_DELETE, h->name, idx, NULL);
+		/* all of a replaced name; of another name only the flagged ones */
+		for (unsigned idx = count, k = fields->len; idx >= 1; idx--) {
+			while (k-- > 0 && g_ascii_strcasecmp(((const struct tz_rawhdr *)
+							     g_ptr_array_index(fields, k))->name, h->name) != 0)
+				;
+			if (tz_result_replaced_field(h->name) || drop[k])
+				add_edit(r, TZ_HDR_DELETE, h->name, idx, NULL);
+		}
 	}
 	g_ptr_array_free(done, TRUE);
+	g_free(drop);
 	add_edit(r, TZ_HDR_ADD, "MIME-Version", 0, g_strdup("1.0"));
 	add_edit(r, TZ_HDR_ADD, "Content-Type", 0,
 		 g_strdup(opt->body_charset == TZ_BODY_ISO2022JP ? "text/plain; charset=ISO-2022-JP"

@@ -18,6 +18,16 @@ check "headers kept" 'grep -q "^Message-ID: <20250401100000.sample@example.co.jp
 sed '1,/^$/d' "$tmp/out" | base64 -d >"$tmp/text" 2>/dev/null
 check "text and notice" 'grep -q "総務課 御中" "$tmp/text" && grep -q "見積書_2025年度.pdf" "$tmp/text" && grep -q "作業予定表.xlsx" "$tmp/text"'
 check "attachments gone" '! grep -q "JVBERi0" "$tmp/out"'
+# The notice staff read: what happened, the two files (not the HTML body)
+# with their 参照番号, no hashes or MIME types, the built-in contact.
+check "notice heading" '[ "$(head -n 1 "$tmp/text")" = "【安全のためテキスト形式に変換しました】" ]'
+check "HTML said once, not listed" 'grep -q "^HTML 形式の本文はテキストに変換したため" "$tmp/text" && ! grep -q "#1$" "$tmp/text" && grep -q "次の 2 件を取り除いて保管しています。" "$tmp/text"'
+check "files with kind, size, 参照番号" 'grep -q "^  ・見積書_2025年度.pdf(PDF 文書、453 バイト)$" "$tmp/text" && grep -q "^  ・作業予定表.xlsx(Excel ブック、2.2 KB)$" "$tmp/text" && grep -q "^      参照番号: .*#3$" "$tmp/text"'
+check "no details for staff" '! grep -q "SHA-256\|application/" "$tmp/text" && grep -q "情報セキュリティ担当へお問い合わせください" "$tmp/text"'
+printf 'NoticeDetails full\nNoticeContact 情報政策課(内線 1234)\n' >"$tmp/full.conf"
+"$ctl" convert -c "$tmp/full.conf" "$sample" >"$tmp/out2" 2>"$tmp/err"
+sed '1,/^$/d' "$tmp/out2" | base64 -d >"$tmp/text2" 2>/dev/null
+check "NoticeDetails full, NoticeContact" 'grep -q "^      SHA-256: [0-9a-f]\{64\}$" "$tmp/text2" && grep -q "MIME タイプ: application/pdf" "$tmp/text2" && grep -q "参照番号を添えて情報政策課(内線 1234)へお問い合わせください。" "$tmp/text2"'
 check "no line over 998" '[ "$(awk "length > 998" "$tmp/out" | wc -l)" -eq 0 ]'
 
 "$ctl" convert --json - <"$sample" >"$tmp/json" 2>"$tmp/err"

@@ -72,7 +72,7 @@ int ctl_convert(int argc, char **argv)
 	struct tz_config *cfg = NULL;
 	struct tz_engine_options opt;
 	struct tz_result *res = NULL;
-	GMimeStream *in = NULL;
+	GMimeStream *raw = NULL, *in = NULL;
 	char err[TZ_ERRLEN], id[TZ_ID_LEN];
 	bool json = false;
 	int rc = 1;
@@ -101,10 +101,11 @@ int ctl_convert(int argc, char **argv)
 		}
 		tz_config_engine_options(cfg, &opt);
 	}
-	if ((in = open_input(path, err, sizeof(err))) == NULL) {
+	if ((raw = open_input(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "textizectl convert: %s\n", err);
 		goto out;
 	}
+	in = tz_engine_input(raw);   /* what the engine reads: header output must match */
 	tz_id_new(id);
 	if (tz_engine_convert(&opt, in, id, NULL, &res, err, sizeof(err)) != 0) {
 		fprintf(stderr, "textizectl convert: %s: %s\n", path && strcmp(path, "-") ? path : "stdin", err);
@@ -125,6 +126,8 @@ out:
 	tz_result_free(res);
 	if (in != NULL)
 		g_object_unref(in);
+	if (raw != NULL)
+		g_object_unref(raw);
 	tz_config_unref(cfg);
 	return rc;
 }

@@ -10,7 +10,7 @@
 
 #include "tz_body.h"
 #include "tz_json.h"
-#include "tz_uu.h"
+#include "tz_encscan.h"
 
 static char *str(GByteArray *a)
 {
@@ -127,22 +127,24 @@ static void test_uu(void **state)
 		"`\n"
 		"end\n"
 		"after\n";
-	struct tz_uu_block b;
-	GByteArray *a = g_byte_array_new();
+	GPtrArray *found = tz_encscan(text, strlen(text), NULL);
+	const struct tz_enc_block *b;
 	(void)state;
 
-	assert_true(tz_uu_find(text, strlen(text), 0, &b));
-	assert_string_equal(b.name, "a.bin");
-	assert_int_equal(b.start, strlen("Hello\nbegin 644 is not a file, this is prose\n"));
-	assert_string_equal(text + b.stop, "after\n");
-	tz_uu_decode(text, &b, a);
-	assert_int_equal(a->len, 3);
-	assert_memory_equal(a->data, "abc", 3);
-	g_free(b.name);
-	assert_false(tz_uu_find(text, strlen(text), b.stop, &b));
+	/* the uuencode rules now live in the final-text scanner */
+	assert_int_equal(found->len, 1);
+	b = g_ptr_array_index(found, 0);
+	assert_int_equal(b->kind, TZ_ENCBLK_UUENCODE);
+	assert_string_equal(b->name, "a.bin");
+	assert_int_equal(b->start, strlen("Hello\nbegin 644 is not a file, this is prose\n"));
+	assert_string_equal(text + b->stop, "after\n");
+	assert_int_equal(b->data->len, 3);
+	assert_memory_equal(b->data->data, "abc", 3);
+	g_ptr_array_unref(found);
 	/* A begin line followed by prose is text. */
-	assert_false(tz_uu_find("begin 644 x\nnot uu at all, just words\n", 37, 0, &b));
-	g_byte_array_free(a, TRUE);
+	found = tz_encscan("begin 644 x\nnot uu at all, just words\n", 37, NULL);
+	assert_int_equal(found->len, 0);
+	g_ptr_array_unref(found);
 }
 
 int main(void)

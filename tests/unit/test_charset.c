@@ -116,6 +116,9 @@ static void test_western(void **state)
 	DEC("utf-16le", "a\0\x42\x30", "aあ", "utf-16le", false, 0);
 	/* Outlook Express UTF-7 with ',' for '/' in the base64 run. */
 	DEC("unicode-1-1-utf-7", "+MMYwuTDIMOEw,DDrMG5O9lQN-", "テストメールの件名", "utf-7", false, 0);
+	/* a shifted run wrapped across lines reads as one (issue 12: what a
+	 * lenient decoder shows is what must be judged): "begin" */
+	DEC("utf-7", "+AGIAZQBn\nAGkAbg-", "begin", "utf-7", false, 0);
 	/* A label only iconv knows. */
 	DEC("IBM852", "\x82", "é", "ibm852", false, 0);
 	assert_string_equal(info.declared, "ibm852");
@@ -126,12 +129,70 @@ static void test_carrier_emoji(void **state)
 	/* docomo Shift_JIS emoji: sun, cloud, umbrella, phone, heart. */
 	DEC("Shift_JIS", "\xf8\x9f\xf8\xa0\xf8\xa1\xf8\xe8\xf9\x91" "OK",
 	    "☀☁☔☎❤OK", "cp932", false, 0);
+	/* User-defined characters (外字) whose CP932 / EUC-JP-MS code points
+	 * are SoftBank's in UTF-8 (U+E001): still the geta mark, never 👦. */
+	DEC("Shift_JIS", "\x89\xef\xf0\x41", "会〓", "cp932", false, 0);
+	DEC("EUC-JP", "\xb2\xf1\xf5\xa2", "会〓", "euc-jp", false, 0);
 	/* Unknown private-use (a user-defined character): visible geta mark. */
 	DEC("Shift_JIS", "\xf0\x40" "x", "〓x", "cp932", false, 0);
 	/* The same code points arriving as UTF-8. */
 	DEC("utf-8", "\xee\x98\xbe \xef\xa3\xbf", "☀ 〓", "utf-8", false, 0);
 	assert_string_equal(tz_charset_pua_substitute(0xe6f0), "😃");
 	assert_null(tz_charset_pua_substitute(0x3042));
+}
+
+/* Messages as each carrier's phones wrote them. Expected emoji are those
+ * Unicode's EmojiSources.txt gives for the codes in the carriers' published
+ * tables (e.g. sun: docomo F89F, au F660 = mail EB60 = JIS 7541 = U+E488,
+ * SoftBank F98B = web code G 'j' = U+E04A). */
+static void test_carrier_emoji_kddi(void **state)
+{
+	(void)state;
+	/* au mail Shift_JIS: sun (EB60), "!!" (EDF1): rows CP932 leaves empty or
+	 * fills with IBM kanji; "会議" around them stays kanji. */
+	DEC("Shift_JIS", "\x89\xef\xeb\x60\xed\xf1\x8b\x63", "会☀‼議", "cp932", false, 0);
+	/* Phone-form codes (F660 sun, F649 smiley). */
+	DEC("Shift_JIS", "\xf6\x60\xf6\x49" "ok", "☀😃ok", "cp932", false, 0);
+	/* Without an au-only code, EDF1 is the IBM kanji CP932 has there. */
+	DEC("Shift_JIS", "\x89\xef\xed\xf1", "会瀨", "cp932", false, 0);
+	/* au ISO-2022-JP: the same sun and "!!" as JIS 7541 and 7A73, then kanji. */
+	DEC("ISO-2022-JP", "\x1b$B\x75\x41\x7a\x73\x32\x71\x1b(B!", "☀‼会!", "iso-2022-jp",
+	    false, 0);
+	/* Without an au-only code, row 0x7A is the IBM kanji CP50221 has there. */
+	DEC("ISO-2022-JP", "\x1b$B\x7a\x73\x1b(B", "瀨", "iso-2022-jp", false, 0);
+	/* au UTF-8: its own private-use code points (sun U+E488, "!!" U+EB30). */
+	DEC("utf-8", "\xee\x92\x88\xee\xac\xb0", "☀‼", "utf-8", false, 0);
+	/* U+E532, shared with SoftBank, reads as au's next to an au-only code. */
+	DEC("utf-8", "\xee\x92\x88\xee\x94\xb2", "☀▪", "utf-8", false, 0);
+}
+
+static void test_carrier_emoji_softbank(void **state)
+{
+	(void)state;
+	/* Shift_JIS: sun F98B and TM FBD7 (FB alone would be IBM kanji). */
+	DEC("Shift_JIS", "\xf9\x8b\xfb\xd7" "x", "☀™x", "cp932", false, 0);
+	/* (c) F7EE, heart F962. */
+	DEC("Shift_JIS", "\xf7\xee\xf9\x62", "©❤", "cp932", false, 0);
+	/* Web code escapes inside ISO-2022-JP: sun (G 'j'), then kanji. */
+	DEC("ISO-2022-JP", "a\x1b$Gj\x0f" "b\x1b$B2q\x1b(B", "a☀b会", "iso-2022-jp", false, 0);
+	/* iPhone / SoftBank UTF-8: U+E04A sun, U+E537 TM; U+E532 alone is
+	 * SoftBank's "A" button. */
+	DEC("utf-8", "\xee\x81\x8a\xee\x94\xb7 \xee\x94\xb2", "☀™ 🅰", "utf-8", false, 0);
+	/* A SoftBank code with no standard emoji is a visible geta mark. */
+	assert_string_equal(tz_emoji_webcode('Q', 0x7a), "〓");
+	assert_null(tz_emoji_webcode('Z', 0x41));
+}
+
+static void test_carrier_emoji_keycap(void **state)
+{
+	(void)state;
+	/* Keycap "1": docomo F987, au F6FB, SoftBank F7BC; drawn as a keycap. */
+	DEC("Shift_JIS", "\xf8\x9f\xf9\x87", "☀1\xef\xb8\x8f\xe2\x83\xa3", "cp932", false, 0);
+	assert_string_equal(tz_emoji_sjis(TZ_CARRIER_KDDI, 0xf6fb), "1\xef\xb8\x8f\xe2\x83\xa3");
+	assert_string_equal(tz_emoji_sjis(TZ_CARRIER_SOFTBANK, 0xf7bc), "1\xef\xb8\x8f\xe2\x83\xa3");
+	/* Not an emoji code of that carrier. */
+	assert_null(tz_emoji_sjis(TZ_CARRIER_DOCOMO, 0x889f));
+	assert_null(tz_emoji_sjis(TZ_CARRIER_KDDI, 0xf89f));
 }
 
 static void test_undecodable(void **state)
@@ -186,6 +247,9 @@ int main(void)
 		cmocka_unit_test(test_undeclared),
 		cmocka_unit_test(test_western),
 		cmocka_unit_test(test_carrier_emoji),
+		cmocka_unit_test(test_carrier_emoji_kddi),
+		cmocka_unit_test(test_carrier_emoji_softbank),
+		cmocka_unit_test(test_carrier_emoji_keycap),
 		cmocka_unit_test(test_undecodable),
 		cmocka_unit_test(test_always_valid_utf8),
 		cmocka_unit_test(test_detect),

@@ -68,6 +68,8 @@ static void test_defaults(void **state)
 	assert_int_equal(o.body_charset, TZ_BODY_UTF8);
 	assert_int_equal(o.body_encoding, TZ_ENC_BASE64);
 	assert_int_equal(o.notice_lang, TZ_NOTICE_JA);
+	assert_false(o.notice_details);
+	assert_null(o.notice_contact);
 	assert_null(o.subject_prefix);
 	tz_config_unref(cfg);
 }
@@ -95,6 +97,8 @@ static void test_values(void **state)
 			"BodyEncoding quoted-printable\n"
 			"SubjectPrefix [#外部] \n"
 			"NoticeLanguage en\n"
+			"NoticeDetails full\n"
+			"NoticeContact 情報政策課 内線 1234\n"
 			"ConversionTimeLimit 1500ms\n"
 			"MaxParts 10\n"
 			"MaxHtmlNodes 5000\n", why, sizeof(why));
@@ -126,6 +130,8 @@ static void test_values(void **state)
 	assert_int_equal(o.body_charset, TZ_BODY_ISO2022JP);
 	assert_int_equal(o.body_encoding, TZ_ENC_QP);
 	assert_int_equal(o.notice_lang, TZ_NOTICE_EN);
+	assert_true(o.notice_details);
+	assert_string_equal(o.notice_contact, "情報政策課 内線 1234");
 	assert_int_equal(o.limits.max_parts, 10);
 	assert_int_equal(o.limits.max_html_nodes, 5000);
 	tz_config_unref(cfg);

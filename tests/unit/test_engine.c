@@ -164,9 +164,12 @@ static void test_alternative_prefers_text(void **state)
 	assert_string_equal(r->subject, "alternative with a real text part");
 	assert_string_equal(r->message_id, "<alt1@example.com>");
 	assert_int_equal(r->kind, TZ_KIND_TEXT);
-	/* The notice comes first and names the part. */
-	assert_true(g_str_has_prefix(t, "[textize]"));
-	assert_non_null(strstr(t, "reference: " REF "#1"));
+	/* The notice comes first and says once that the HTML version became
+	 * text; that part is kept but not listed as a removed file. */
+	assert_true(g_str_has_prefix(t, "[Converted to plain text for safety]\n"));
+	assert_non_null(strstr(t, "The HTML version of the body was converted to text"));
+	assert_null(strstr(t, "reference: " REF "#1"));
+	assert_null(strstr(t, "removed and kept"));
 	g_free(t);
 	tz_result_free(r);
 }
@@ -316,9 +319,10 @@ static void test_uuencode(void **state)
 	assert_non_null(strstr(t, "Text after the file."));
 	assert_null(strstr(t, "begin 644"));
 	assert_null(strstr(t, "=74@9FEL"));
-	assert_non_null(strstr(t, "uuencoded file \"data.bin\" removed (reference: " REF "#1)"));
+	assert_non_null(strstr(t, "encoded file \"data.bin\" removed from the text (reference: " REF "#1)"));
 	assert_int_equal(r->parts->len, 1);
-	assert_int_equal(part(r, 0)->reason, TZ_REASON_UUENCODE);
+	/* found by the scan of the final text, like every encoded file */
+	assert_int_equal(part(r, 0)->reason, TZ_REASON_ENCODED_BLOCK);
 	assert_string_equal(part(r, 0)->filename, "data.bin");
 	assert_int_equal(part(r, 0)->size, 22);
 	assert_string_equal(part(r, 0)->sha256, "0cd2ba9817acaa774afae347a677195bb5310e159788da78f7e1d7c1e40f3617");
@@ -351,7 +355,9 @@ static void test_header_edits(void **state)
 	opt.subject_prefix = "[外部]";
 	r = convert_opt("dup-ct.eml", &opt);
 	/* Content-Type twice (two spellings): highest index first; the forged
-	 * X-Textize goes too. Worked out from the fixture by hand. */
+	 * X-Textize goes too. Worked out from the fixture by hand. The two
+	 * Content-Types disagree (text/html, text/plain): the body is one
+	 * stripped part (issue 12: ambiguity is never resolved towards text). */
 	expect_edit(r, 0, TZ_HDR_DELETE, "Content-Type", 2, NULL);
 	expect_edit(r, 1, TZ_HDR_DELETE, "Content-Type", 1, NULL);
 	expect_edit(r, 2, TZ_HDR_DELETE, "MIME-Version", 1, NULL);
@@ -360,7 +366,7 @@ static void test_header_edits(void **state)
 	expect_edit(r, 5, TZ_HDR_ADD, "MIME-Version", 0, "1.0");
 	expect_edit(r, 6, TZ_HDR_ADD, "Content-Type", 0, "text/plain; charset=UTF-8");
 	expect_edit(r, 7, TZ_HDR_ADD, "Content-Transfer-Encoding", 0, "base64");
-	expect_edit(r, 8, TZ_HDR_ADD, "X-Textize", 0, "textize " TZ_VERSION "; id=" REF "; stripped=0");
+	expect_edit(r, 8, TZ_HDR_ADD, "X-Textize", 0, "textize " TZ_VERSION "; id=" REF "; stripped=1");
 	/* "[外部] duplicate content headers" in UTF-8, base64 by hand. */
 	expect_edit(r, 9, TZ_HDR_CHANGE, "Subject", 1,
 		    "=?UTF-8?B?W+WklumDqF0gZHVwbGljYXRlIGNvbnRlbnQgaGVhZGVycw==?=");
@@ -524,7 +530,8 @@ static void test_write_message_and_json(void **state)
 	free(buf);
 	json = tz_result_to_json(r);
 	assert_non_null(strstr(json, "\"ref_id\":\"" REF "\""));
-	assert_non_null(strstr(json, "\"parts\":[]"));
+	assert_non_null(strstr(json, "\"reason\":\"ambiguous\""));
+	assert_non_null(strstr(json, "\"stripped\":1"));
 	g_free(json);
 	tz_result_free(r);
 	g_object_unref(in);

@@ -75,8 +75,8 @@ static void test_render(void **state)
 	tz_notice_render(tmpl, TZ_NOTICE_EN, "ID1", false, parts, out);
 	assert_string_equal(out->str,
 		"Ref ID1 (2) {unknown}\n"
-		"[1] 見積書.pdf application/pdf 2.0 KB (2,048 bytes) ID1#1 attachment\n"
-		"[2] (no name) application/octet-stream 10 bytes ID1#2 attachment\n"
+		"[1] 見積書.pdf application/pdf 2.0 KB ID1#1 attachment\n"
+		"[2] unnamed file application/octet-stream 10 bytes ID1#2 attachment\n"
 		"  ! executable, double extension\n");
 	g_string_truncate(out, 0);
 	tz_notice_render(tmpl, TZ_NOTICE_JA, "ID2", true, NULL, out);
@@ -92,10 +92,24 @@ static void test_builtin_render(void **state)
 	(void)state;
 
 	tz_notice_render(tz_notice_builtin(TZ_NOTICE_JA), TZ_NOTICE_JA, "REF", false, parts, out);
-	assert_non_null(strstr(out->str, "このメールはテキスト化されています"));
-	assert_non_null(strstr(out->str, "[1] 見積書.pdf"));
-	assert_non_null(strstr(out->str, "参照番号: REF#2"));
+	assert_true(g_str_has_prefix(out->str, "【安全のためテキスト形式に変換しました】\n"));
+	assert_non_null(strstr(out->str, "次の 2 件を取り除いて保管しています。"));
+	assert_non_null(strstr(out->str, "  ・見積書.pdf(PDF 文書、2.0 KB)\n      理由: 添付ファイル\n"));
+	assert_non_null(strstr(out->str, "  ・名前のないファイル(Windows 実行ファイル、10 バイト)\n"));
+	assert_non_null(strstr(out->str, "参照番号: REF#1\n"));
+	assert_non_null(strstr(out->str, "参照番号: REF#2\n"));
 	assert_non_null(strstr(out->str, "注意: 実行ファイル、二重拡張子"));
+	assert_non_null(strstr(out->str, "参照番号を添えて情報セキュリティ担当へお問い合わせください。"));
+	assert_non_null(strstr(out->str, "このメールの参照番号: REF\n"));
+	/* Staff see no hashes, MIME types or words they would not use. */
+	assert_null(strstr(out->str, "SHA-256"));
+	assert_null(strstr(out->str, "application/"));
+	assert_null(strstr(out->str, "textize"));
+	assert_null(strstr(out->str, "部分"));
+	assert_null(strstr(out->str, "大きさ"));
+	assert_null(strstr(out->str, "参照ID"));
+	assert_null(strstr(out->str, "取り除いたものはありません"));
+	assert_null(strstr(out->str, "HTML"));
 	assert_null(strstr(out->str, "##"));
 	assert_null(strstr(out->str, "{"));
 	g_ptr_array_free(parts, TRUE);
@@ -130,7 +144,7 @@ static void test_long_name_cut(void **state)
 }
 
 /* {kind} names the type the way staff know it; the content's type wins
- * unless it only says "bytes"; unknown types fall back to the MIME type. */
+ * unless it only says "bytes" or "text"; unknown types get a generic word. */
 static void test_kind(void **state)
 {
 	static const struct { const char *declared, *detected, *ja, *en; } cases[] = {
@@ -139,12 +153,18 @@ static void test_kind(void **state)
 		  "Excel ブック", "Excel workbook" },
 		{ "application/pdf", "application/octet-stream", "PDF 文書", "PDF document" },
 		{ "image/png", "image/png", "画像", "image" },
-		{ "application/pdf", "application/x-dosexec", "実行ファイル (Windows)", "Windows executable" },
-		{ "application/x-unheard-of", NULL, "application/x-unheard-of", "application/x-unheard-of" },
+		{ "application/pdf", "application/x-dosexec", "Windows 実行ファイル", "Windows executable" },
+		/* Unknown types get a generic word, never a MIME type. */
+		{ "application/x-unheard-of", NULL, "ファイル", "file" },
+		/* EICAR: text by content, octet-stream as declared. */
+		{ "application/octet-stream", "text/plain", "ファイル", "file" },
+		{ "application/x-msdownload", "text/plain", "Windows 実行ファイル", "Windows executable" },
+		{ "text/x-unheard-of", "text/plain", "テキストファイル", "text file" },
+		{ "x-weird/thing", NULL, "ファイル", "file" },
 	};
 	(void)state;
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		GPtrArray *parts = g_ptr_array_new_with_free_func((GDestroyNotify)tz_part_free);
 		struct tz_part *p = tz_part_new();
 		GString *ja = g_string_new(NULL), *en = g_string_new(NULL);
@@ -181,6 +201,113 @@ static void test_sizes(void **state)
 	g_free(s);
 }
 
+/* The reasons the engine adds for what it finds in the final text: each has its own
+ * label in both languages (not the generic "other" one). */
+static void test_new_reasons(void **state)
+{
+	(void)state;
+	assert_string_equal(tz_notice_reason(TZ_NOTICE_JA, TZ_REASON_ENCODED_BLOCK), "本文中の符号化ファイル");
+	assert_string_equal(tz_notice_reason(TZ_NOTICE_JA, TZ_REASON_UNSHOWN), "表示できない内容");
+	assert_string_equal(tz_notice_reason(TZ_NOTICE_EN, TZ_REASON_ENCODED_BLOCK),
+			    "encoded file in the body text");
+	assert_string_equal(tz_notice_reason(TZ_NOTICE_EN, TZ_REASON_UNSHOWN), "content that could not be shown");
+	assert_string_not_equal(tz_notice_reason(TZ_NOTICE_JA, TZ_REASON_AMBIGUOUS),
+				tz_notice_reason(TZ_NOTICE_JA, TZ_REASON_OTHER));
+	assert_string_equal(tz_notice_reason(TZ_NOTICE_EN, TZ_REASON_AMBIGUOUS), "ambiguous message structure");
+}
+
+static struct tz_part *html_alternative(void)
+{
+	struct tz_part *p = tz_part_new();
+
+	p->index = 1;
+	p->reason = TZ_REASON_HTML_ALTERNATIVE;
+	p->declared_type = g_strdup("text/html");
+	p->detected_type = g_strdup("text/html");
+	p->size = 4000;
+	return p;
+}
+
+static char *render_ja(const GPtrArray *parts, bool encrypted, bool details, const char *contact)
+{
+	struct tz_notice_opts o = { TZ_NOTICE_JA, "REF", encrypted, parts, details, contact };
+	GString *out = g_string_new(NULL);
+
+	tz_notice_render_opts(tz_notice_builtin(TZ_NOTICE_JA), &o, out);
+	return g_string_free(out, FALSE);
+}
+
+/* The wording follows what happened: nothing removed, only the HTML version
+ * turned into text (said once, no 参照番号 of its own), files removed,
+ * encrypted. */
+static void test_what_happened(void **state)
+{
+	GPtrArray *parts = g_ptr_array_new_with_free_func((GDestroyNotify)tz_part_free);
+	struct tz_part *att;
+	char *t;
+	(void)state;
+
+	t = render_ja(parts, false, false, NULL);
+	assert_non_null(strstr(t, "取り除いたものはありません。"));
+	assert_null(strstr(t, "HTML"));
+	assert_null(strstr(t, "取り除いて保管"));
+	g_free(t);
+
+	g_ptr_array_add(parts, html_alternative());
+	t = render_ja(parts, false, false, NULL);
+	assert_non_null(strstr(t, "HTML 形式の本文はテキストに変換したため、画像や文字の装飾は表示されません。"));
+	assert_null(strstr(t, "取り除いたものはありません"));
+	assert_null(strstr(t, "取り除いて保管"));
+	assert_null(strstr(t, "REF#1"));
+	g_free(t);
+
+	att = tz_part_new();
+	att->index = 2;
+	att->filename = g_strdup("議事録.docx");
+	att->declared_type = g_strdup("application/msword");
+	att->size = 3 * 1024 * 1024 / 2;
+	g_ptr_array_add(parts, att);
+	t = render_ja(parts, false, false, NULL);
+	assert_non_null(strstr(t, "HTML 形式の本文は"));
+	assert_non_null(strstr(t, "次の 1 件を取り除いて保管しています。"));
+	assert_non_null(strstr(t, "・議事録.docx(Word 文書、1.5 MB)"));
+	assert_non_null(strstr(t, "参照番号: REF#2"));
+	assert_null(strstr(t, "REF#1"));
+	g_free(t);
+
+	g_ptr_array_set_size(parts, 0);
+	t = render_ja(parts, true, false, NULL);
+	assert_non_null(strstr(t, "暗号化されていたため、内容を表示できません。"));
+	assert_null(strstr(t, "取り除いたものはありません"));
+	g_free(t);
+	g_ptr_array_free(parts, TRUE);
+}
+
+/* NoticeDetails full adds the MIME types and SHA-256; NoticeContact names
+ * whom to ask. */
+static void test_details_and_contact(void **state)
+{
+	GPtrArray *parts = two_parts();
+	GString *en = g_string_new(NULL);
+	struct tz_notice_opts o = { TZ_NOTICE_EN, "R", false, parts, true, "IT desk (ext. 1234)" };
+	char *t;
+	(void)state;
+
+	t = render_ja(parts, true, true, "情報政策課(内線 1234)");
+	assert_non_null(strstr(t, "MIME タイプ: application/pdf(内容から判定: application/pdf)\n"));
+	assert_non_null(strstr(t, "SHA-256: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"));
+	assert_non_null(strstr(t, "参照番号を添えて情報政策課(内線 1234)へお問い合わせください。"));
+	assert_null(strstr(t, "情報セキュリティ担当"));
+	g_free(t);
+	tz_notice_render_opts(tz_notice_builtin(TZ_NOTICE_EN), &o, en);
+	assert_true(g_str_has_prefix(en->str, "[Converted to plain text for safety]\n"));
+	assert_non_null(strstr(en->str, "  - 見積書.pdf (PDF document, 2.0 KB)\n"));
+	assert_non_null(strstr(en->str, "MIME type: application/octet-stream (from the content: application/x-dosexec)"));
+	assert_non_null(strstr(en->str, "ask IT desk (ext. 1234), quoting its reference."));
+	g_string_free(en, TRUE);
+	g_ptr_array_free(parts, TRUE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +318,9 @@ int main(void)
 		cmocka_unit_test(test_long_name_cut),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_kind),
+		cmocka_unit_test(test_new_reasons),
+		cmocka_unit_test(test_what_happened),
+		cmocka_unit_test(test_details_and_contact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -266,6 +266,44 @@ static int rel(struct fixture *fx, const unsigned *parts, unsigned n, const char
 	return tz_queue_release(&fx->q, fx->id, &r, err, TZ_ERRLEN);
 }
 
+/* What staff read in the release mail: a subject saying what it brings, and
+ * each file with the 参照番号 they quoted; no 参照ID, 部分 or 解放. */
+static void check_sent_wording(struct fixture *fx, unsigned part, const char *name)
+{
+	GMimeStream *s = g_mime_stream_file_open(fx->sent, "r", NULL);
+	GMimeParser *parser;
+	GMimeMessage *msg;
+	GMimeObject *first;
+	GMimeDataWrapper *w;
+	GMimeStream *mem;
+	GByteArray *bytes;
+	char *text, *line;
+
+	assert_non_null(s);
+	parser = g_mime_parser_new_with_stream(s);
+	msg = g_mime_parser_construct_message(parser, NULL);
+	assert_non_null(msg);
+	assert_true(g_str_has_prefix(g_mime_message_get_subject(msg), "【添付ファイルの送付】"));
+	first = g_mime_multipart_get_part(GMIME_MULTIPART(g_mime_message_get_mime_part(msg)), 0);
+	w = g_mime_part_get_content(GMIME_PART(first));
+	mem = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(w, mem);
+	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	text = g_strndup((const char *)bytes->data, bytes->len);
+	line = g_strdup_printf("  お届けするファイル:\n    ・%s(参照番号: %s#%u)\n", name, fx->id, part);
+	assert_non_null(strstr(text, line));
+	assert_non_null(strstr(text, "情報セキュリティ担当が\n確認したうえでお届けする"));
+	assert_null(strstr(text, "参照ID"));
+	assert_null(strstr(text, "部分"));
+	assert_null(strstr(text, "解放"));
+	g_free(line);
+	g_free(text);
+	g_object_unref(mem);
+	g_object_unref(msg);
+	g_object_unref(parser);
+	g_object_unref(s);
+}
+
 static void test_release(void **state)
 {
 	struct fixture *fx = *state;
@@ -282,6 +320,7 @@ static void test_release(void **state)
 	assert_string_equal(part_state(fx, 2), "released");
 	assert_string_equal(part_state(fx, 1), "pending");
 	check_sent_marker(fx);
+	check_sent_wording(fx, 2, "報告書.pdf");
 	assert_int_equal(tz_audit_verify(fx->log, NULL, &records, &bad, err, sizeof(err)), 0);
 	/* a failing release command changes nothing */
 	fx->q.release_command = "/bin/false";

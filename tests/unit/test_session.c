@@ -496,6 +496,42 @@ static void quiet(int prio, const char *line)
 	(void)line;
 }
 
+static GString *log_lines;
+
+static void capture(int prio, const char *line)
+{
+	(void)prio;
+	g_string_append_printf(log_lines, "%s\n", line);
+}
+
+/* The summary line names the client as Postfix does: "unknown[addr]" when
+ * the MTA passes the bracketed address (no reverse DNS), else name[addr]. */
+static void test_client_unknown(void **state)
+{
+	static const char *const cases[][3] = {
+		{ "[127.0.0.1]", "127.0.0.1", " client=unknown[127.0.0.1] " },
+		{ "[IPv6:2001:db8::1]", "2001:db8::1", " client=unknown[2001:db8::1] " },
+		{ "", "192.0.2.7", " client=unknown[192.0.2.7] " },
+		{ "mail.example.com", "192.0.2.1", " client=mail.example.com[192.0.2.1] " },
+	};
+
+	for (size_t k = 0; k < G_N_ELEMENTS(cases); k++) {
+		struct tzm_conn *c = conn_open(cases[k][0], cases[k][1]);
+		struct fake *f = fake_new();
+
+		log_lines = g_string_new("");
+		tz_log_set_sink(capture);
+		assert_int_equal(run_message(c, f, "ABC123"), TZM_CONTINUE);
+		tzm_conn_free(c);
+		tz_log_set_sink(getenv("TZ_TEST_VERBOSE") ? NULL : quiet);
+		if (strstr(log_lines->str, cases[k][2]) == NULL)
+			fail_msg("want \"%s\" in:\n%s", cases[k][2], log_lines->str);
+		assert_null(strstr(log_lines->str, "[["));
+		g_string_free(log_lines, TRUE);
+		fake_free(f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_replacebody_fails),
 		cmocka_unit_test(test_eom_without_mail),
 		cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_client_unknown),
 	};
 
 	if (getenv("TZ_TEST_VERBOSE") == NULL)

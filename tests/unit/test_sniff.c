@@ -146,6 +146,12 @@ static void test_names(void **state)
 
 	assert_string_equal(tz_part_reason_name(TZ_REASON_UUENCODE), "uuencode");
 	assert_string_equal(tz_part_reason_name(TZ_REASON_HTML_ALTERNATIVE), "html-alternative");
+	assert_string_equal(tz_part_reason_name(TZ_REASON_ENCODED_BLOCK), "encoded-block");
+	assert_string_equal(tz_part_reason_name(TZ_REASON_UNSHOWN), "unshown");
+	assert_string_equal(tz_part_reason_name(TZ_REASON_AMBIGUOUS), "ambiguous");
+	/* Appended: the older values keep their numbers. */
+	assert_int_equal(TZ_REASON_OTHER, 8);
+	assert_int_equal(TZ_REASON_COUNT, 12);
 	assert_string_equal(tz_risk_name(TZ_RISK_MACRO), "macro");
 	s = tz_risk_string(TZ_RISK_EXECUTABLE | TZ_RISK_DOUBLE_EXT | TZ_RISK_ENCRYPTED);
 	assert_string_equal(s, "executable,double-extension,encrypted");

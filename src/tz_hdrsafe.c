@@ -1,0 +1,210 @@
+/* tz_hdrsafe.c — see tz_hdrsafe.h. How a field is rewritten depends on its
+ * grammar: address fields are parsed and encoded by GMime (the addresses
+ * stay addresses), free-text fields become RFC 2047 words of the decoded
+ * text, every other field keeps its characters with controls turned into
+ * blanks and bytes that are not UTF-8 into '?', refolded at blanks; a
+ * field that still has a run longer than a line allows is dropped. */
+#include "tz_hdrsafe.h"
+
+#include <string.h>
+#include <gmime/gmime.h>
+
+#include "tz_engine_int.h"
+#include "tz_header.h"
+
+#define LINE_MAX_OCTETS 998
+#define FOLD_AT 76
+
+/* Fields a client reads as "there is an attachment" (Outlook's paperclip,
+ * TNEF pairing): the text-ized mail has none. */
+static const char *const content_signals[] = {
+	"X-MS-Has-Attach", "X-MS-TNEF-Correlator", "X-MS-Exchange-Organization-HasAttach", NULL,
+};
+
+static const char *const address_fields[] = {
+	"From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Resent-From", "Resent-Sender",
+	"Resent-To", "Resent-Cc", "Resent-Bcc", "Disposition-Notification-To",
+	"Return-Receipt-To", "Errors-To", "Mail-Followup-To", "Mail-Reply-To", NULL,
+};
+
+static const char *const text_fields[] = {
+	"Subject", "Comments", "Keywords", "Thread-Topic", "Organization", NULL,
+};
+
+static bool name_in(const char *name, const char *const *list)
+{
+	for (; *list; list++)
+		if (g_ascii_strcasecmp(name, *list) == 0)
+			return true;
+	return false;
+}
+
+/* Is the field as received safe to pass on unchanged? */
+static bool field_clean(const char *f, size_t len)
+{
+	size_t line = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)f[i];
+		if (ch == '\n') {
+			line = 0;
+			continue;
+		}
+		if (++line > LINE_MAX_OCTETS)
+			return false;
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			return false;
+	}
+	return g_utf8_validate(f, (gssize)len, NULL);
+}
+
+/* The value after "Name:", unfolded, NULs and controls as blanks. */
+static char *raw_value(const char *f, size_t len)
+{
+	const char *colon = memchr(f, ':', len);
+	GString *s = g_string_new(NULL);
+	size_t i = colon ? (size_t)(colon - f) + 1 : len;
+
+	while (i < len && (f[i] == ' ' || f[i] == '\t'))
+		i++;
+	for (; i < len; i++) {
+		unsigned char ch = (unsigned char)f[i];
+		if (ch == '\n')
+			continue;
+		g_string_append_c(s, (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch);
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* Fold 7-bit text at blanks so no line exceeds FOLD_AT where a blank
+ * allows; NULL when some run between blanks exceeds a line's limit. */
+static char *fold(const char *v, size_t name_len)
+{
+	GString *s = g_string_new(NULL);
+	size_t col = name_len + 2;
+	const char *p = v;
+
+	while (*p) {
+		const char *q = p;
+		while (*q == ' ')
+			q++;
+		const char *w = q;
+		while (*w && *w != ' ')
+			w++;
+		size_t word = (size_t)(w - q);
+		if (word + 1 > LINE_MAX_OCTETS - 1) {
+			g_string_free(s, TRUE);
+			return NULL;
+		}
+		if (s->len > 0 && col + 1 + word > FOLD_AT) {
+			g_string_append(s, "\r\n ");
+			col = 1;
+		} else if (s->len > 0) {
+			g_string_append_c(s, ' ');
+			col++;
+		}
+		g_string_append_len(s, q, (gssize)word);
+		col += word;
+		p = w;
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* Controls to blanks, invalid UTF-8 bytes and 8-bit characters to '?'. */
+static char *ascii_clean(const char *v)
+{
+	GString *s = g_string_new(NULL);
+
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		g_string_append_c(s, *p >= 0x80 ? '?' : (char)*p);
+	return g_string_free(s, FALSE);
+}
+
+static char *rewrite_addresses(const char *name, const char *raw)
+{
+	char *decoded = tz_header_decode(raw);
+	InternetAddressList *l = internet_address_list_parse(NULL, decoded);
+	GMimeFormatOptions *fo = g_mime_format_options_new();
+	char *enc = NULL, *out = NULL;
+
+	g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
+	if (l != NULL && internet_address_list_length(l) > 0) {
+		enc = internet_address_list_to_string(l, fo, TRUE);
+		out = enc ? fold(enc, strlen(name)) : NULL;
+	}
+	g_free(enc);
+	g_free(decoded);
+	if (l != NULL)
+		g_object_unref(l);
+	g_mime_format_options_free(fo);
+	return out;
+}
+
+/* A new value for name from raw (8-bit and encoded words allowed). */
+static char *rewrite(const char *name, const char *raw)
+{
+	char *d, *v = NULL;
+	bool ascii = true;
+
+	if (name_in(name, address_fields))
+		return rewrite_addresses(name, raw);
+	if (!name_in(name, text_fields) && g_ascii_strncasecmp(name, "X-", 2) != 0) {
+		char *a = ascii_clean(raw);
+		v = fold(a, strlen(name));
+		g_free(a);
+		return v;
+	}
+	d = tz_header_decode(raw);
+	for (char *q = d; *q; q++) {
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			*q = ' ';
+		ascii = ascii && (unsigned char)*q < 0x80;
+	}
+	/* plain ASCII folds at its blanks; anything else, or a run too long
+	 * to fold, becomes encoded words (which fold anywhere) */
+	v = ascii ? fold(d, strlen(name)) : NULL;
+	if (v == NULL)
+		v = tz_header_encode_value(d, strlen(name));
+	g_free(d);
+	return v;
+}
+
+char *tz_hdrsafe_addresses_only(const char *name, const char *raw)
+{
+	GString *s = g_string_new(NULL);
+	InternetAddressList *l;
+
+	if (!name_in(name, address_fields) || (l = internet_address_list_parse(NULL, raw)) == NULL)
+		return g_string_free(s, FALSE);
+	for (int i = 0; i < internet_address_list_length(l); i++) {
+		InternetAddress *a = internet_address_list_get_address(l, i);
+		if (!INTERNET_ADDRESS_IS_MAILBOX(a))
+			continue;
+		if (s->len)
+			g_string_append(s, ", ");
+		g_string_append(s, internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a)));
+	}
+	g_object_unref(l);
+	return g_string_free(s, FALSE);
+}
+
+char *tz_hdrsafe_encode(const char *name, const char *utf8)
+{
+	return rewrite(name, utf8);
+}
+
+enum tz_hdrsafe_action tz_hdrsafe_judge(const char *name, const char *field, size_t field_len,
+					char **value)
+{
+	char *raw;
+
+	*value = NULL;
+	if (name_in(name, content_signals))
+		return TZ_HDRSAFE_DROP;
+	if (field_clean(field, field_len))
+		return TZ_HDRSAFE_KEEP;
+	raw = raw_value(field, field_len);
+	*value = rewrite(name, raw);
+	g_free(raw);
+	return *value != NULL ? TZ_HDRSAFE_REWRITE : TZ_HDRSAFE_DROP;
+}

@@ -1,0 +1,409 @@
+/* test_hostile.c — issue 12's structural rules on small handwritten
+ * messages: ambiguity is never resolved towards text, bytes that are not
+ * text are never printed, nothing disappears without being listed, CR-only
+ * mail is read as lines, and kept sender headers are made safe. Every
+ * expectation is written from the rule (docs/security.md), not copied from
+ * the engine's output. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include <gmime/gmime.h>
+
+#include "tz_ambig.h"
+#include "tz_engine.h"
+#include "tz_textjudge.h"
+#include "tz_util.h"
+
+#define REF "20250401-010000-000000-abcdef01"
+#define HDR "From: a@example.com\nTo: b@city.example.lg.jp\nSubject: t\nMIME-Version: 1.0\n"
+
+static struct tz_result *convert_len(const char *msg, size_t len)
+{
+	struct tz_engine_options opt;
+	GMimeStream *in = g_mime_stream_mem_new_with_buffer(msg, len);
+	struct tz_result *r = NULL;
+	char err[TZ_ERRLEN] = "";
+
+	tz_engine_options_init(&opt);
+	opt.notice_lang = TZ_NOTICE_EN;
+	assert_int_equal(tz_engine_convert(&opt, in, REF, NULL, &r, err, sizeof(err)), 0);
+	g_object_unref(in);
+	return r;
+}
+
+static struct tz_result *convert(const char *msg)
+{
+	return convert_len(msg, strlen(msg));
+}
+
+/* The body (base64 UTF-8 by default) decoded, NUL-terminated. */
+static char *text_of(const struct tz_result *r)
+{
+	gsize n = 0;
+	GString *b64 = g_string_new_len((const char *)r->body->data, (gssize)r->body->len);
+	guchar *d = g_base64_decode(b64->str, &n);
+	char *t = g_strndup((const char *)d, n);
+
+	g_free(d);
+	g_string_free(b64, TRUE);
+	return t;
+}
+
+static const struct tz_part *part(const struct tz_result *r, unsigned i)
+{
+	assert_true(i < r->parts->len);
+	return g_ptr_array_index(r->parts, i);
+}
+
+/* One stripped part with this reason, and `secret` nowhere in the text. */
+static void expect_one(const char *msg, enum tz_part_reason reason, const char *secret)
+{
+	struct tz_result *r = convert(msg);
+	char *t = text_of(r);
+
+	assert_int_equal(r->parts->len, 1);
+	assert_int_equal(part(r, 0)->reason, reason);
+	assert_null(strstr(t, secret));
+	g_free(t);
+	tz_result_free(r);
+}
+
+static void test_conflicting_content_type(void **state)
+{
+	(void)state;
+	/* GMime takes one, a client may take the other: neither is shown */
+	expect_one(HDR "Content-Type: multipart/mixed; boundary=\"b\"\n"
+		   "\n--b\nContent-Type: text/plain\nContent-Type: text/html\n\nSECRET-A\n--b--\n",
+		   TZ_REASON_AMBIGUOUS, "SECRET-A");
+}
+
+static void test_duplicate_boundary(void **state)
+{
+	struct tz_result *r;
+	char *t;
+	(void)state;
+	r = convert(HDR "Content-Type: multipart/mixed; boundary=\"AA\"; boundary=\"BB\"\n\n"
+		    "--AA\nContent-Type: text/plain\n\nSECRET-AA\n--AA--\n"
+		    "--BB\nContent-Type: text/plain\n\nSECRET-BB\n--BB--\n");
+	t = text_of(r);
+	/* nothing of either reading is shown: GMime's leaf (AA) and what it
+	 * left in the epilogue (the BB reading) are both listed as ambiguous */
+	assert_int_equal(r->parts->len, 2);
+	assert_int_equal(part(r, 0)->reason, TZ_REASON_AMBIGUOUS);
+	assert_int_equal(part(r, 1)->reason, TZ_REASON_AMBIGUOUS);
+	assert_string_equal(part(r, 1)->mime_path, "epilogue");
+	assert_null(strstr(t, "SECRET-AA"));
+	assert_null(strstr(t, "SECRET-BB"));
+	/* and the reader is told there is no text */
+	assert_non_null(strstr(t, "had no text that could be shown"));
+	g_free(t);
+	tz_result_free(r);
+}
+
+static void test_duplicate_identical_is_fine(void **state)
+{
+	struct tz_result *r;
+	char *t;
+	(void)state;
+	/* the same value twice is one reading: the text is shown */
+	r = convert(HDR "Content-Type: text/plain; charset=us-ascii\n"
+		    "Content-Type: text/plain;  charset=US-ASCII\n\nvisible text\n");
+	t = text_of(r);
+	assert_int_equal(r->parts->len, 0);
+	assert_non_null(strstr(t, "visible text"));
+	g_free(t);
+	tz_result_free(r);
+}
+
+static void test_unknown_cte(void **state)
+{
+	(void)state;
+	/* RFC 2045 6.4: an unknown encoding is application/octet-stream */
+	expect_one(HDR "Content-Type: text/plain\nContent-Transfer-Encoding: x-rot13\n\nSECRET-X\n",
+		   TZ_REASON_AMBIGUOUS, "SECRET-X");
+}
+
+static void test_encoded_multipart(void **state)
+{
+	(void)state;
+	expect_one(HDR "Content-Type: multipart/mixed; boundary=\"b\"\nContent-Transfer-Encoding: base64\n\n"
+		   "--b\nContent-Type: text/plain\n\nSECRET-M\n--b--\n", TZ_REASON_AMBIGUOUS, "SECRET-M");
+}
+
+static void test_missing_boundary(void **state)
+{
+	(void)state;
+	expect_one(HDR "Content-Type: multipart/mixed\n\n--x\nContent-Type: text/plain\n\nSECRET-NB\n--x--\n",
+		   TZ_REASON_AMBIGUOUS, "SECRET-NB");
+}
+
+static void test_executable_declared_text(void **state)
+{
+	static const char head[] = HDR "Content-Type: text/plain\nContent-Transfer-Encoding: binary\n\n";
+	char msg[512];
+	struct tz_result *r;
+	char *t;
+	(void)state;
+	memcpy(msg, head, sizeof(head) - 1);
+	/* "MZ", then a PE header's zeros: a NUL in text is never text */
+	memcpy(msg + sizeof(head) - 1, "MZ\x90\x00\x03\x00\x00\x00SECRET-PE\n", 18);
+	r = convert_len(msg, sizeof(head) - 1 + 18);
+	t = text_of(r);
+	assert_int_equal(r->parts->len, 1);
+	assert_int_equal(part(r, 0)->reason, TZ_REASON_UNSHOWN);
+	assert_true(part(r, 0)->risk & TZ_RISK_TYPE_MISMATCH);
+	assert_int_equal(part(r, 0)->size, 18);
+	assert_null(strstr(t, "SECRET-PE"));
+	g_free(t);
+	tz_result_free(r);
+}
+
+static void test_pdf_declared_text(void **state)
+{
+	(void)state;
+	/* no NUL at all, but a file signature at the start */
+	expect_one(HDR "Content-Type: text/plain\n\n%PDF-1.4\n1 0 obj << /JS (SECRET-JS) >> endobj\n",
+		   TZ_REASON_UNSHOWN, "SECRET-JS");
+}
+
+static void test_preamble_with_content(void **state)
+{
+	struct tz_result *r;
+	char *t;
+	(void)state;
+	r = convert(HDR "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+		    "SECRET-PRE payload\n--b\nContent-Type: text/plain\n\nbody text\n--b--\nSECRET-EPI\n");
+	t = text_of(r);
+	assert_non_null(strstr(t, "body text"));
+	assert_null(strstr(t, "SECRET-PRE"));
+	assert_null(strstr(t, "SECRET-EPI"));
+	assert_int_equal(r->parts->len, 2);
+	assert_int_equal(part(r, 0)->reason, TZ_REASON_UNSHOWN);
+	assert_string_equal(part(r, 0)->mime_path, "preamble");
+	assert_string_equal(part(r, 1)->mime_path, "epilogue");
+	g_free(t);
+	tz_result_free(r);
+}
+
+static void test_preamble_boilerplate(void **state)
+{
+	struct tz_result *r;
+	(void)state;
+	r = convert(HDR "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+		    "This is a multi-part message in MIME format.\n--b\nContent-Type: text/plain\n\n"
+		    "body text\n--b--\n\n");
+	assert_int_equal(r->parts->len, 0);
+	tz_result_free(r);
+}
+
+static void test_boundary_never_occurs(void **state)
+{
+	(void)state;
+	/* everything lands in the preamble: listed, not shown, not lost */
+	expect_one(HDR "Content-Type: multipart/mixed; boundary=\"never\"\n\n"
+		   "--other\nContent-Type: text/plain\n\nSECRET-NEVER\n", TZ_REASON_UNSHOWN, "SECRET-NEVER");
+}
+
+static void test_headerless_part_is_text(void **state)
+{
+	struct tz_result *r;
+	char *t;
+	(void)state;
+	/* RFC 2046 5.1.1: no header = text/plain; real mail has them */
+	r = convert(HDR "Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\n\nplain words\n--b--\n");
+	t = text_of(r);
+	assert_int_equal(r->parts->len, 0);
+	assert_non_null(strstr(t, "plain words"));
+	g_free(t);
+	tz_result_free(r);
+}
+
+static void test_cr_only_mail(void **state)
+{
+	struct tz_result *r;
+	char *t;
+	(void)state;
+	r = convert("From: a@example.com\rSubject: mac\rMIME-Version: 1.0\r"
+		    "Content-Type: text/plain\r\rline one\rline two\r");
+	t = text_of(r);
+	/* read as lines: the body is text, not one giant header */
+	assert_non_null(strstr(t, "line one\nline two\n"));
+	assert_non_null(r->subject);
+	assert_string_equal(r->subject, "mac");
+	g_free(t);
+	tz_result_free(r);
+}
+
+static void test_output_ratio(void **state)
+{
+	struct tz_engine_options opt;
+	GString *m = g_string_new(HDR "Content-Type: text/plain\n\n");
+	GMimeStream *in;
+	struct tz_result *r = NULL;
+	char err[TZ_ERRLEN] = "";
+	(void)state;
+	for (int i = 0; i < 20000; i++)
+		g_string_append(m, "x\n");
+	tz_engine_options_init(&opt);
+	/* 40 KB of text from a 40 KB message: within 1x + the notice slack */
+	opt.limits.max_output_ratio = 1;
+	in = g_mime_stream_mem_new_with_buffer(m->str, m->len);
+	assert_int_equal(tz_engine_convert(&opt, in, REF, NULL, &r, err, sizeof(err)), 0);
+	tz_result_free(r);
+	g_object_unref(in);
+	g_string_free(m, TRUE);
+}
+
+static void test_memory_budget(void **state)
+{
+	struct tz_engine_options opt;
+	GString *m = g_string_new(HDR "Content-Type: text/plain\n\n");
+	GMimeStream *in;
+	struct tz_result *r = NULL;
+	char err[TZ_ERRLEN] = "";
+	(void)state;
+	for (int i = 0; i < 100000; i++)
+		g_string_append(m, "0123456789\n");
+	tz_engine_options_init(&opt);
+	opt.limits.max_memory_bytes = 512 * 1024;   /* 1.1 MB of text cannot fit */
+	in = g_mime_stream_mem_new_with_buffer(m->str, m->len);
+	assert_int_equal(tz_engine_convert(&opt, in, REF, NULL, &r, err, sizeof(err)), -1);
+	assert_null(r);
+	assert_non_null(strstr(err, "memory"));
+	g_object_unref(in);
+	g_string_free(m, TRUE);
+}
+
+static void test_text_judge(void **state)
+{
+	struct tz_decode_info info;
+	static const char ctl[] = "a\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17";
+	(void)state;
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(tz_text_judge("hello\n", 6, "hello\n", 6, &info), TZ_TEXT_OK);
+	/* ISO-2022-JP needs ESC: never a control in this sense */
+	assert_int_equal(tz_text_judge("\x1b$B$3\x1b(B", 8, "こ", 3, &info), TZ_TEXT_OK);
+	assert_int_equal(tz_text_judge("PK\x03\x04zz", 6, "PK\x03\x04zz", 6, &info), TZ_TEXT_SIGNATURE);
+	assert_int_equal(tz_text_judge(ctl, sizeof(ctl) - 1, ctl, sizeof(ctl) - 1, &info), TZ_TEXT_CONTROLS);
+	/* prose that starts with "MZ" is not a PE file */
+	assert_null(tz_file_signature("MZ is a two-letter code used in many places, for example here.", 63));
+	assert_string_equal(tz_file_signature("\x7f" "ELF\x02\x01", 6), "elf");
+	info.replaced = 100;
+	assert_int_equal(tz_text_judge("x", 1, "\xef\xbf\xbd", 3, &info), TZ_TEXT_UNDECODABLE);
+}
+
+/* Kept sender headers: what a reader of the output receives. */
+static char *header_out(const char *msg, size_t len)
+{
+	struct tz_engine_options opt;
+	GMimeStream *in = g_mime_stream_mem_new_with_buffer(msg, len);
+	struct tz_result *r = NULL;
+	char err[TZ_ERRLEN] = "", *buf = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	tz_engine_options_init(&opt);
+	assert_int_equal(tz_engine_convert(&opt, in, REF, NULL, &r, err, sizeof(err)), 0);
+	f = open_memstream(&buf, &n);
+	g_mime_stream_reset(in);
+	assert_int_equal(tz_result_write_message(r, in, f, err, sizeof(err)), 0);
+	fclose(f);
+	assert_true(r->headers_fixed >= 1);
+	tz_result_free(r);
+	g_object_unref(in);
+	*strstr(buf, "\n\n") = '\0';   /* the header block only */
+	return buf;
+}
+
+static void test_header_hygiene(void **state)
+{
+	static const char msg[] = "From: Yamada \x01<yamada@example.com>\n"
+		"Subject: bad\rsubject\n"
+		"X-MS-Has-Attach: yes\n"
+		"Received: from x (\x00nul) by y\n"
+		"MIME-Version: 1.0\nContent-Type: text/plain\n\nhello\n";
+	char *h = header_out(msg, sizeof(msg) - 1);
+	(void)state;
+	/* no control byte but LF, no header line over 998 octets */
+	for (const char *p = h; *p; p++)
+		assert_true((unsigned char)*p >= 0x20 || *p == '\n' || *p == '\t');
+	assert_null(strstr(h, "X-MS-Has-Attach"));
+	assert_non_null(strstr(h, "yamada@example.com"));
+	assert_non_null(strstr(h, "Received: from x ( nul) by y\n"));
+	free(h);
+}
+
+static void test_header_long_line(void **state)
+{
+	GString *m = g_string_new("From: a@example.com\nX-Long: ");
+	char *h, *line;
+	(void)state;
+	for (int i = 0; i < 300; i++)
+		g_string_append(m, "word ");
+	g_string_append(m, "\nX-Token: ");
+	for (int i = 0; i < 1200; i++)
+		g_string_append_c(m, 'a');
+	g_string_append(m, "\nMIME-Version: 1.0\n\nhello\n");
+	h = header_out(m->str, m->len);
+	line = h;
+	for (char *nl; line != NULL; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		assert_true((size_t)(nl ? nl - line : (ptrdiff_t)strlen(line)) <= 998);
+	}
+	assert_non_null(strstr(h, "X-Long: word word"));
+	free(h);
+	g_string_free(m, TRUE);
+}
+
+static void test_header_payload(void **state)
+{
+	GString *m = g_string_new("From: a@example.com\nSubject: =?UTF-8?B?");
+	guchar pe[600];
+	gchar *b64;
+	char *h;
+	(void)state;
+	/* a PE file as the base64 of an encoded word */
+	memset(pe, 0, sizeof(pe));
+	memcpy(pe, "MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff", 14);
+	for (size_t i = 64; i < sizeof(pe); i++)
+		pe[i] = (guchar)(i * 7);
+	b64 = g_base64_encode(pe, sizeof(pe));
+	g_string_append_printf(m, "%s?=\nMIME-Version: 1.0\nContent-Type: text/plain\n\nhello\n", b64);
+	h = header_out(m->str, m->len);
+	assert_null(strstr(h, "TVqQ"));   /* "MZ\x90" in base64 */
+	assert_null(strstr(h, b64));
+	assert_non_null(strstr(h, "Subject: =?UTF-8?B?"));   /* the marker, encoded */
+	free(h);
+	g_free(b64);
+	g_string_free(m, TRUE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_conflicting_content_type),
+		cmocka_unit_test(test_duplicate_boundary),
+		cmocka_unit_test(test_duplicate_identical_is_fine),
+		cmocka_unit_test(test_unknown_cte),
+		cmocka_unit_test(test_encoded_multipart),
+		cmocka_unit_test(test_missing_boundary),
+		cmocka_unit_test(test_executable_declared_text),
+		cmocka_unit_test(test_pdf_declared_text),
+		cmocka_unit_test(test_preamble_with_content),
+		cmocka_unit_test(test_preamble_boilerplate),
+		cmocka_unit_test(test_boundary_never_occurs),
+		cmocka_unit_test(test_headerless_part_is_text),
+		cmocka_unit_test(test_cr_only_mail),
+		cmocka_unit_test(test_output_ratio),
+		cmocka_unit_test(test_memory_budget),
+		cmocka_unit_test(test_text_judge),
+		cmocka_unit_test(test_header_hygiene),
+		cmocka_unit_test(test_header_long_line),
+		cmocka_unit_test(test_header_payload),
+	};
+	tz_engine_global_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
