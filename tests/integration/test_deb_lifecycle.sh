@@ -51,7 +51,15 @@ pkill_milter() {   # only the packaged binary, by its path
 trap 'restore; tz_cleanup' EXIT
 
 # ---- the package ----
+# TZ_DEB: a package scripts/test-deb already built from the committed tree
+# (scripts/test passes it), so this test does not spend another build;
+# without it the test builds one itself, within tests/integration/run's
+# timeout.
 deb=${TZ_DEB:-}
+if [ -n "$deb" ] && [ ! -f "$deb" ]; then
+	tz_fail "TZ_DEB names a package: $deb is not there"
+	tz_done
+fi
 if [ -z "$deb" ]; then
 	mkdir -p "$TZ_TMP/src"
 	git -C "$top" archive HEAD | tar -x -C "$TZ_TMP/src"
