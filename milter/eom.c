@@ -103,6 +103,7 @@ static int convert_and_store(struct tzm_conn *c, const struct tzm_ops *ops, void
 		goto out;
 	}
 	g_strlcpy(m->ref_id, tz_store_entry_id(e), sizeof(m->ref_id));
+	opt.display_ref = tz_store_entry_ref(e);   /* staff quote the short 参照番号 */
 	orig = tz_spool_stream(m->spool, err, errlen);
 	in = tz_spool_stream(m->spool, err, errlen);
 	if (orig == NULL || in == NULL)

@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <libmilter/mfapi.h>
 #include "callbacks.h"
+#include "check.h"
 #include "daemon.h"
 #include "policy_glue.h"
 #include "runtime.h"
@@ -127,6 +128,21 @@ static void reload(const char *path)
 	tzm_runtime_unref(old);
 }
 
+/* tzm_config_check: every problem logged, the count in err. */
+static int check_or_explain(const struct tz_config *cfg, char *err, size_t errlen)
+{
+	GPtrArray *problems = g_ptr_array_new_with_free_func(g_free);
+	int n = tzm_config_check(cfg, problems);
+
+	for (guint i = 0; i < problems->len; i++)
+		tz_log(LOG_ERR, NULL, "%s", (char *)g_ptr_array_index(problems, i));
+	g_ptr_array_unref(problems);
+	if (n > 0)
+		return tz_err(err, errlen, "%d problem(s) with the files the configuration names "
+			      "(logged above; textize-milter -n lists them)", n);
+	return 0;
+}
+
 /* Bind, set up directories, detach, drop privileges, open the store. */
 static int start_up(struct tz_config *cfg, bool foreground)
 {
@@ -145,6 +161,10 @@ static int start_up(struct tz_config *cfg, bool foreground)
 	if (user.set && user.uid == 0)
 		tz_log(LOG_WARNING, NULL, "UserID %s: running as root, parsing Internet mail "
 		       "with full privileges", cfg->user_id);
+	/* Before anything is bound or created: a file the daemon would
+	 * refuse later stops it now, with every problem named. */
+	if (check_or_explain(cfg, err, sizeof(err)) < 0)
+		goto fail;
 	if (smfi_register(tzm_filter) == MI_FAILURE || smfi_setconn(cfg->socket) == MI_FAILURE ||
 	    smfi_settimeout((int)cfg->milter_timeout) == MI_FAILURE) {
 		snprintf(err, sizeof(err), "libmilter set-up failed for %s", cfg->socket);
@@ -256,9 +276,18 @@ int main(int argc, char **argv)
 	if (cfg == NULL)
 		return 1;
 	if (check_only) {
-		printf("%s: configuration OK\n", cfg->path ? cfg->path : "(built-in defaults)");
+		/* The same check start-up and SIGHUP run: OK here means the
+		 * daemon will find its key files and directories usable. */
+		GPtrArray *problems = g_ptr_array_new_with_free_func(g_free);
+		int n = tzm_config_check(cfg, problems);
+		for (guint i = 0; i < problems->len; i++)
+			fprintf(stderr, "%s: %s\n", cfg->path ? cfg->path : "(built-in defaults)",
+				(char *)g_ptr_array_index(problems, i));
+		if (n == 0)
+			printf("%s: configuration OK\n", cfg->path ? cfg->path : "(built-in defaults)");
+		g_ptr_array_unref(problems);
 		tz_config_unref(cfg);
-		return 0;
+		return n == 0 ? 0 : 1;
 	}
 	tz_log_set_level(cfg->log_level);
 	tz_engine_global_init();

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <glib.h>
 #include <openssl/crypto.h>
+#include "check.h"
 #include "tz_audit.h"
 #include "tz_log.h"
 #include "tz_util.h"
@@ -110,6 +111,22 @@ int tzm_runtime_reload(const char *path, char *err, size_t errlen)
 
 	if (cfg == NULL)
 		return -1;
+	/* The same check as -n and start-up: a reload that would leave the
+	 * daemon unable to read a key or write a directory is refused. */
+	{
+		GPtrArray *problems = g_ptr_array_new_with_free_func(g_free);
+		int n = tzm_config_check(cfg, problems);
+		if (n > 0) {
+			for (guint i = 0; i < problems->len; i++)
+				tz_log(LOG_ERR, NULL, "reload: %s", (char *)g_ptr_array_index(problems, i));
+			tz_err(err, errlen, "%d problem(s) with the files %s names (logged above)", n, path);
+		}
+		g_ptr_array_unref(problems);
+		if (n > 0) {
+			tz_config_unref(cfg);
+			return -1;
+		}
+	}
 	rt = tzm_runtime_new(cfg, err, errlen);
 	tz_config_unref(cfg);
 	if (rt == NULL)

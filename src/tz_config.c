@@ -185,6 +185,10 @@ const struct tz_config_key tz_config_keys[] = {
 	{ "ReleaseFrom", "string", "",
 	  "From address of released mail; empty = the original envelope sender",
 	  tz_config_set_string, OFF(release_from), NULL, 0 },
+	{ "ForceReleaseApprovals", "integer", "2",
+	  "operators who must agree (the requester and queue approve) before a part the scanner "
+	  "did not pass is released with --force; 1 = the requester alone",
+	  tz_config_set_uint, OFF(force_release_approvals), NULL, 10 },
 	{ "RetentionDays", "integer", "180",
 	  "queue purge removes entries older than this many days unless told otherwise",
 	  tz_config_set_uint, OFF(retention_days), NULL, 36500 },

@@ -86,6 +86,7 @@ struct tz_config {
 	char *release_command;        /* ReleaseCommand */
 	char *release_key_file;       /* ReleaseKeyFile */
 	char *release_from;           /* ReleaseFrom, NULL = original envelope sender */
+	unsigned force_release_approvals; /* ForceReleaseApprovals: operators per forced release */
 	unsigned retention_days;      /* RetentionDays */
 	/* the built-in sanitizer (issue 17) */
 	unsigned sanitize_max_pages;  /* SanitizeMaxPages */

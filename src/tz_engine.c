@@ -432,6 +432,14 @@ static size_t text_cap(struct conv *c, bool html)
 	return cap > SIZE_MAX / 4 ? SIZE_MAX : cap * 4;
 }
 
+/* The reference a marker names for the part just stripped: the 参照番号
+ * staff are shown (display_ref) when there is one, else the entry id. */
+static char *part_ref(const struct conv *c)
+{
+	return g_strdup_printf("%s#%u", c->opt->display_ref ? c->opt->display_ref : c->res->ref_id,
+			       c->res->parts->len);
+}
+
 /* The "file removed" line: tmpl's two "%s" replaced by name and ref by
  * plain substitution, not printf — every format string stays a literal
  * (-Wformat-nonliteral clean), whatever the table holds. */
@@ -999,7 +1007,7 @@ static int scan_final_text(struct conv *c)
 		if (rc == 0) {
 			if (out->len > 0 && out->str[out->len - 1] != '\n')
 				g_string_append_c(out, '\n');
-			ref = g_strdup_printf("%s#%u", c->res->ref_id, c->res->parts->len);
+			ref = part_ref(c);
 			block_marker(out, tz_notice_string(c->opt->notice_lang, TZ_STR_ENCODED_REMOVED),
 				  safe ? safe : tz_notice_string(c->opt->notice_lang, TZ_STR_NO_NAME), ref);
 			g_free(ref);
@@ -1092,7 +1100,7 @@ static int scan_headers(struct conv *c, const GPtrArray *fields, char ***forced)
 				from = f->stop;
 			}
 			rc = strip_found(c, f, &safe);
-			ref = g_strdup_printf("%s#%u", c->res->ref_id, c->res->parts->len);
+			ref = part_ref(c);
 			block_marker(out, tz_notice_string(lang, TZ_STR_ENCODED_REMOVED),
 				     safe ? safe : tz_notice_string(lang, TZ_STR_NO_NAME), ref);
 			out->str[out->len - 1] = ' ';   /* the marker's line end */
@@ -1140,7 +1148,7 @@ static int finish(struct conv *c, const GPtrArray *fields)
 	{
 		struct tz_notice_opts no = {
 			.lang = o->notice_lang,
-			.ref_id = c->res->ref_id,
+			.ref_id = o->display_ref ? o->display_ref : c->res->ref_id,
 			.encrypted = c->res->kind == TZ_KIND_ENCRYPTED,
 			.parts = c->res->parts,
 			.details = o->notice_details,

@@ -47,6 +47,8 @@ struct tz_engine_options {
 	struct tz_limits limits;
 	bool sanitized_follow;               /* SanitizedDelivery auto: the notice says
 					      * sanitized copies will follow */
+	const char *display_ref;             /* 参照番号 shown to staff ({ref_id}, {ref}),
+					      * NULL = the ref_id given to tz_engine_convert */
 };
 
 /* Fill o with the built-in defaults. */

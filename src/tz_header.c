@@ -225,6 +225,14 @@ static GPtrArray *hd_segments(const GString *u)
 	return segs;
 }
 
+static bool hd_has8(const GString *s)
+{
+	for (size_t k = 0; k < s->len; k++)
+		if ((unsigned char)s->str[k] >= 0x80)
+			return true;
+	return false;
+}
+
 char *tz_header_decode(const char *raw)
 {
 	GString *u, *out, *rawtext;
@@ -246,7 +254,12 @@ char *tz_header_decode(const char *raw)
 		if (!s->ew)
 			g_string_append_len(rawtext, s->bytes->str, (gssize)s->bytes->len);
 	}
-	rawcs = tz_charset_detect(rawtext->str, rawtext->len);
+	/* Raw 8-bit text that is valid UTF-8 is UTF-8 (RFC 6532): a few
+	 * characters are too little for detection, which reads 「請求書」 as
+	 * CP932 「隲区ｱよ嶌」, and Shift_JIS or EUC-JP text is almost never
+	 * valid UTF-8 (their lead bytes are UTF-8 continuation bytes). */
+	rawcs = hd_has8(rawtext) && g_utf8_validate(rawtext->str, (gssize)rawtext->len, NULL) ?
+		"utf-8" : tz_charset_detect(rawtext->str, rawtext->len);
 	out = g_string_sized_new(u->len + 16);
 	for (k = 0; k < segs->len; k++) {
 		s = g_ptr_array_index(segs, k);

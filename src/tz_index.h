@@ -47,6 +47,8 @@ struct tz_index_row {
 	char *filename, *detected_type, *state, *verdict, *sha256;
 	uint64_t size;
 	unsigned risk;
+	char *ref;                /* 参照番号, NULL for entries stored before it existed */
+	int64_t stored_time;      /* epoch seconds */
 };
 
 void tz_index_row_free(struct tz_index_row *r);

@@ -39,6 +39,9 @@ void tz_meta_part_free(struct tz_meta_part *p)
 	g_free(p->sanitized_file);
 	g_free(p->released_at);
 	g_free(p->released_by);
+	g_free(p->force_requested_by);
+	g_free(p->force_reason);
+	g_free(p->force_approvers);
 	g_free(p);
 }
 
@@ -65,6 +68,7 @@ void tz_meta_free(struct tz_meta *m)
 	if (m == NULL)
 		return;
 	g_free(m->stored_at);
+	g_free(m->ref);
 	g_free(m->queue_id);
 	g_free(m->client_addr);
 	g_free(m->client_name);
@@ -231,6 +235,11 @@ static void part_to_json(GString *s, const struct tz_meta_part *p)
 	kv_str(s, "sanitized_sha256", p->sanitized_sha256, &first);
 	kv_str(s, "released_at", p->released_at, &first);
 	kv_str(s, "released_by", p->released_by, &first);
+	if (p->force_requested_by) {
+		kv_str(s, "force_requested_by", p->force_requested_by, &first);
+		kv_str(s, "force_reason", p->force_reason, &first);
+		kv_str(s, "force_approvers", p->force_approvers, &first);
+	}
 	g_string_append(s, "}");
 }
 
@@ -241,6 +250,8 @@ char *tz_meta_to_json(const struct tz_meta *m)
 
 	kv_num(s, "version", 1, &first);
 	kv_str(s, "id", m->id, &first);
+	if (m->ref)
+		kv_str(s, "ref", m->ref, &first);
 	kv_str(s, "stored_at", m->stored_at, &first);
 	kv_num(s, "stored_time", (uint64_t)m->stored_time, &first);
 	g_string_append(s, ",\"envelope\":{");
@@ -339,6 +350,9 @@ static struct tz_meta_part *part_parse(const struct tz_jv *o, char *err, size_t 
 	copy_hex(p->sanitized_sha256, o, "sanitized_sha256");
 	p->released_at = dup_str(o, "released_at");
 	p->released_by = dup_str(o, "released_by");
+	p->force_requested_by = dup_str(o, "force_requested_by");
+	p->force_reason = dup_str(o, "force_reason");
+	p->force_approvers = dup_str(o, "force_approvers");
 	return p;
 }
 
@@ -386,6 +400,7 @@ struct tz_meta *tz_meta_parse(const char *json, size_t len, char *err, size_t er
 	g_strlcpy(m->id, id, sizeof(m->id));
 	set_str(&m->stored_at, tz_jv_str(root, "stored_at") ? tz_jv_str(root, "stored_at") : "");
 	m->stored_time = tz_jv_int(root, "stored_time", 0);
+	m->ref = dup_str(root, "ref");
 	if (envelope_parse(m, tz_jv_get(root, "envelope")) < 0) {
 		tz_err(err, errlen, "meta: bad envelope");
 		goto fail;

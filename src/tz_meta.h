@@ -44,10 +44,17 @@ struct tz_meta_part {
 	char sanitized_sha256[65];
 	char *released_at;
 	char *released_by;
+	/* A forced release waiting for approvals (tz_queue_release): who
+	 * asked, why, and the operators who approved so far (comma-separated,
+	 * the requester first). NULL when none is open. */
+	char *force_requested_by;
+	char *force_reason;
+	char *force_approvers;
 };
 
 struct tz_meta {
 	char id[TZ_ID_LEN];
+	char *ref;                 /* 参照番号 "MMDD-CODE" (tz_ref.h), NULL when none */
 	char *stored_at;           /* ISO 8601 UTC; never NULL */
 	int64_t stored_time;       /* seconds since the epoch */
 	/* envelope */

@@ -4,6 +4,7 @@
  * only becomes clean when clamd said OK for exactly the stored bytes. */
 #define _GNU_SOURCE 1   /* O_TMPFILE */
 #include "tz_queue.h"
+#include "tz_queue_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,23 +21,22 @@
 #include "tz_log.h"
 #include "tz_meta.h"
 #include "tz_proc.h"
-#include "tz_release.h"
 #include "tz_store.h"
 #include "tz_util.h"
 
-static void set_str(char **dst, const char *v)
+void tzq_set_str(char **dst, const char *v)
 {
 	g_free(*dst);
 	*dst = v ? g_strdup(v) : NULL;
 }
 
-static void now_iso(char out[32])
+void tzq_now_iso(char out[32])
 {
 	tz_meta_iso_time((int64_t)time(NULL), out, 32);
 }
 
-static int audit(const struct tz_queue *q, const char *event, const char *op, const char *id,
-		 unsigned part, const char *sha, const char *detail, char *err, size_t errlen)
+int tzq_audit(const struct tz_queue *q, const char *event, const char *op, const char *id,
+	      unsigned part, const char *sha, const char *detail, char *err, size_t errlen)
 {
 	struct tz_audit_event ev = { event, op, id, part, sha, detail };
 
@@ -48,7 +48,7 @@ static int audit(const struct tz_queue *q, const char *event, const char *op, co
  * are dropped, so that the next catch-up reads the entry afresh from
  * meta.json rather than go on showing the old state (catch-up only adds
  * entries the index lacks); the operator is told either way. */
-static void reindex(const struct tz_queue *q, const struct tz_meta *m)
+void tzq_reindex(const struct tz_queue *q, const struct tz_meta *m)
 {
 	char why[TZ_ERRLEN];
 
@@ -148,7 +148,7 @@ static int sanitize(const struct tz_queue *q, const char *id, struct tz_meta_par
 	if (tz_store_file_put(q->st, id, sname, fd, p->sanitized_sha256, &p->sanitized_size,
 			      err, errlen) < 0)
 		goto out;
-	set_str(&p->sanitized_file, sname);
+	tzq_set_str(&p->sanitized_file, sname);
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -180,35 +180,35 @@ static int scan_part(const struct tz_queue *q, const char *id, struct tz_meta_pa
 	    !f.send_failed) {
 		/* The stored bytes failed authentication or could not be read. */
 		tz_clamd_abort(f.c);
-		set_str(&p->state, TZ_STATE_FAILED);
-		set_str(&p->note, rerr);
+		tzq_set_str(&p->state, TZ_STATE_FAILED);
+		tzq_set_str(&p->note, rerr);
 		goto done;
 	}
 	v = tz_clamd_end(f.c, name, sizeof(name), err, errlen);
 	if (v == TZ_CLAMD_DOWN)
 		return 1;
 	if (v == TZ_CLAMD_FOUND) {
-		set_str(&p->state, TZ_STATE_INFECTED);
-		set_str(&p->verdict, name);
+		tzq_set_str(&p->state, TZ_STATE_INFECTED);
+		tzq_set_str(&p->verdict, name);
 	} else if (v == TZ_CLAMD_REFUSED) {
-		set_str(&p->state, TZ_STATE_FAILED);
-		set_str(&p->verdict, "ERROR");
-		set_str(&p->note, name);
+		tzq_set_str(&p->state, TZ_STATE_FAILED);
+		tzq_set_str(&p->verdict, "ERROR");
+		tzq_set_str(&p->note, name);
 	} else if (q->sanitizer_command && *q->sanitizer_command) {
-		set_str(&p->verdict, "OK");
+		tzq_set_str(&p->verdict, "OK");
 		if (sanitize(q, id, p, rerr, sizeof(rerr)) == 0) {
-			set_str(&p->state, TZ_STATE_SANITIZED);
+			tzq_set_str(&p->state, TZ_STATE_SANITIZED);
 		} else {
-			set_str(&p->state, TZ_STATE_FAILED);
-			set_str(&p->note, rerr);
+			tzq_set_str(&p->state, TZ_STATE_FAILED);
+			tzq_set_str(&p->note, rerr);
 		}
 	} else {
-		set_str(&p->state, TZ_STATE_CLEAN);
-		set_str(&p->verdict, "OK");
+		tzq_set_str(&p->state, TZ_STATE_CLEAN);
+		tzq_set_str(&p->verdict, "OK");
 	}
 done:
-	now_iso(ts);
-	set_str(&p->scanned_at, ts);
+	tzq_now_iso(ts);
+	tzq_set_str(&p->scanned_at, ts);
 	return 0;
 }
 
@@ -242,12 +242,12 @@ int tz_queue_scan_entry(const struct tz_queue *q, const char *id, unsigned *scan
 		}
 		snprintf(detail, sizeof(detail), "state=%s verdict=%s%s%s", p->state,
 			 p->verdict ? p->verdict : "-", p->note ? " note=" : "", p->note ? p->note : "");
-		if (audit(q, "scanned", "scanner", id, p->index, p->sha256, detail, err, errlen) < 0)
+		if (tzq_audit(q, "scanned", "scanner", id, p->index, p->sha256, detail, err, errlen) < 0)
 			rc = -1;
 		(*scanned)++;
 	}
 	if (m)
-		reindex(q, m);
+		tzq_reindex(q, m);
 out:
 	tz_meta_free(m);
 	tz_store_unlock(lock);
@@ -339,7 +339,7 @@ int tz_queue_export(const struct tz_queue *q, const char *id, unsigned part,
 		tz_err(err, errlen, "%s: %s", out_path, strerror(errno));
 		goto out;
 	}
-	rc = audit(q, "exported", operator_name, id, part, sha, out_path, err, errlen);
+	rc = tzq_audit(q, "exported", operator_name, id, part, sha, out_path, err, errlen);
 	if (rc < 0)
 		unlink(out_path);
 out:
@@ -350,122 +350,6 @@ out:
 	EVP_MD_CTX_free(x.md);
 	tz_meta_free(m);
 	g_free(tmp);
-	return rc;
-}
-
-/* ---- release ---- */
-
-static int releasable(const struct tz_meta_part *p)
-{
-	return strcmp(p->state, TZ_STATE_CLEAN) == 0 || strcmp(p->state, TZ_STATE_SANITIZED) == 0 ||
-	       strcmp(p->state, TZ_STATE_RELEASED) == 0;
-}
-
-/* Parts to release: the requested ones (each checked) or every releasable. */
-static GArray *release_parts(const struct tz_meta *m, const unsigned *parts, unsigned n,
-			     int force, char *err, size_t errlen)
-{
-	GArray *a = g_array_new(FALSE, FALSE, sizeof(unsigned));
-
-	for (unsigned i = 0; i < n; i++) {
-		const struct tz_meta_part *p = tz_meta_part_get(m, parts[i]);
-		if (p == NULL || (!force && !releasable(p))) {
-			tz_err(err, errlen, p ? "%s part %u is %s: only clean or sanitized parts are released (--force overrides, audited)"
-					      : "%s has no part %u%s", m->id, parts[i], p ? p->state : "");
-			g_array_unref(a);
-			return NULL;
-		}
-		g_array_append_val(a, parts[i]);
-	}
-	for (guint i = 0; n == 0 && i < m->parts->len; i++) {
-		const struct tz_meta_part *p = g_ptr_array_index(m->parts, i);
-		if (releasable(p) || force)
-			g_array_append_val(a, p->index);
-	}
-	if (a->len == 0) {
-		tz_err(err, errlen, "%s: no part can be released", m->id);
-		g_array_unref(a);
-		return NULL;
-	}
-	return a;
-}
-
-/* Build the mail into an unnamed file and pipe it to ReleaseCommand. */
-static int send_release(const struct tz_queue *q, const struct tz_meta *m, GArray *a,
-			const char *to, char *err, size_t errlen)
-{
-	char *tmpdir = g_build_filename(tz_store_dir(q->st), "tmp", NULL);
-	char **argv = NULL;
-	int fd, rc = -1, st;
-
-	fd = open(tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		tz_err(err, errlen, "%s: %s", tmpdir, strerror(errno));
-		goto out;
-	}
-	if (tz_release_write_mail(q->st, m, (const unsigned *)(void *)a->data, a->len,
-				  q->release_from, to, q->release_key, fd, err, errlen) < 0)
-		goto out;
-	argv = tz_proc_argv(q->release_command, NULL, NULL, err, errlen);
-	if (argv == NULL || lseek(fd, 0, SEEK_SET) < 0)
-		goto out;
-	st = tz_proc_run(argv, fd, 300, err, errlen);
-	if (st != 0) {
-		if (st > 0)
-			tz_err(err, errlen, "%s exited with status %d", argv[0], st);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	g_strfreev(argv);
-	g_free(tmpdir);
-	return rc;
-}
-
-int tz_queue_release(const struct tz_queue *q, const char *id, const unsigned *parts,
-		     unsigned n, const char *to, const char *operator_name, int force,
-		     char *err, size_t errlen)
-{
-	struct tz_meta *m = NULL;
-	GArray *a = NULL;
-	char ts[32];
-	int lock, rc = -1;
-
-	if (q->release_key == NULL)
-		return tz_err(err, errlen, "ReleaseKeyFile is not set: released mail could not be marked");
-	lock = tz_store_lock(q->st, id, err, errlen);
-	if (lock < 0)
-		return -1;
-	m = tz_store_meta_read(q->st, id, err, errlen);
-	if (m == NULL || (a = release_parts(m, parts, n, force, err, errlen)) == NULL)
-		goto out;
-	if (send_release(q, m, a, to, err, errlen) < 0)
-		goto out;
-	now_iso(ts);
-	for (guint i = 0; i < a->len; i++) {
-		struct tz_meta_part *p = tz_meta_part_get(m, g_array_index(a, unsigned, i));
-		char *detail = g_strdup_printf("from_state=%s to=%s%s", p->state,
-					       to ? to : "original recipients",
-					       force && !releasable(p) ? " FORCED" : "");
-		set_str(&p->state, TZ_STATE_RELEASED);
-		set_str(&p->released_at, ts);
-		set_str(&p->released_by, operator_name);
-		rc = tz_store_meta_write(q->st, m, err, errlen);
-		if (rc == 0)
-			rc = audit(q, "released", operator_name, id, p->index,
-				   p->sanitized_file ? p->sanitized_sha256 : p->sha256, detail, err, errlen);
-		g_free(detail);
-		if (rc < 0)
-			break;
-	}
-	reindex(q, m);
-out:
-	if (a)
-		g_array_unref(a);
-	tz_meta_free(m);
-	tz_store_unlock(lock);
 	return rc;
 }
 
@@ -490,11 +374,11 @@ int tz_queue_reject(const struct tz_queue *q, const char *id, unsigned part,
 			continue;
 		found = 1;
 		detail = g_strdup_printf("from_state=%s reason=%s", p->state, reason ? reason : "-");
-		set_str(&p->state, TZ_STATE_REJECTED);
-		set_str(&p->note, reason);
+		tzq_set_str(&p->state, TZ_STATE_REJECTED);
+		tzq_set_str(&p->note, reason);
 		rc = tz_store_meta_write(q->st, m, err, errlen);
 		if (rc == 0)
-			rc = audit(q, "rejected", operator_name, id, p->index, p->sha256, detail, err, errlen);
+			rc = tzq_audit(q, "rejected", operator_name, id, p->index, p->sha256, detail, err, errlen);
 		g_free(detail);
 		if (rc < 0)
 			goto out;
@@ -503,7 +387,7 @@ int tz_queue_reject(const struct tz_queue *q, const char *id, unsigned part,
 		tz_err(err, errlen, "%s has no part %u", id, part);
 		rc = -1;
 	}
-	reindex(q, m);
+	tzq_reindex(q, m);
 out:
 	tz_meta_free(m);
 	tz_store_unlock(lock);
@@ -538,7 +422,7 @@ int tz_queue_purge(const struct tz_queue *q, unsigned days, const char *operator
 		}
 		snprintf(detail, sizeof(detail), "retention=%u days", days);
 		/* Audited first: a purge that is not on record must not happen. */
-		if (audit(q, "purged", operator_name, id, 0, m ? m->original_sha256 : NULL, detail,
+		if (tzq_audit(q, "purged", operator_name, id, 0, m ? m->original_sha256 : NULL, detail,
 			  err, errlen) < 0 || tz_store_remove(q->st, id, err, errlen) < 0) {
 			tz_meta_free(m);
 			rc = -1;
@@ -550,6 +434,7 @@ int tz_queue_purge(const struct tz_queue *q, unsigned days, const char *operator
 		tz_meta_free(m);
 	}
 	tz_store_clean_tmp(q->st, 86400);
+	tz_store_purge_refs(q->st, cutoff);   /* their entries are gone: free the 参照番号 */
 	g_ptr_array_unref(ids);
 	return rc;
 }

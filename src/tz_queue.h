@@ -26,6 +26,7 @@ struct tz_queue {
 	const char *release_command;
 	const unsigned char *release_key;  /* NULL = release impossible */
 	const char *release_from;          /* NULL = original envelope sender */
+	unsigned force_approvals;          /* ForceReleaseApprovals: operators per forced release (0 = 1) */
 };
 
 /* Scan every pending part of one entry. Returns 0, 1 when clamd could not
@@ -41,13 +42,38 @@ int tz_queue_scan_all(const struct tz_queue *q, unsigned *scanned, char *err, si
 int tz_queue_export(const struct tz_queue *q, const char *id, unsigned part,
 		    const char *out_path, const char *operator_name, char *err, size_t errlen);
 
-/* Release parts (n = 0: every clean or sanitized part) as a new mail
- * through release_command. Parts must be clean or sanitized (or released
- * before) unless force, which is recorded. to: NULL = the original
- * recipients. */
-int tz_queue_release(const struct tz_queue *q, const char *id, const unsigned *parts,
-		     unsigned n, const char *to, const char *operator_name, int force,
+/* A release request. parts: 1-based indexes, n of them (n = 0: every
+ * part that can go without force or again). */
+struct tz_release_req {
+	const unsigned *parts;
+	unsigned n;
+	const char *to;                    /* NULL = the original recipients */
+	const char *operator_name;
+	int force;                         /* parts not clean/sanitized (infected, rejected, ...) */
+	const char *reason;                /* required with force */
+	int again;                         /* send parts already released once more */
+};
+
+/* Release parts as a new mail through release_command, under the entry
+ * lock, so that concurrent releases of one part deliver it once.
+ * - clean or sanitized parts go at once;
+ * - a released part only with again (audited "AGAIN");
+ * - any other part only with force and a reason, and, when
+ *   force_approvals > 1, only once that many distinct operators (the
+ *   requester counts as the first) have approved: the request is then
+ *   recorded in meta.json and audited ("release_requested"), nothing is
+ *   sent, and 1 is returned; tz_queue_approve completes it.
+ * The mail of a forced release carries a warning at the top of its text.
+ * Returns 0 (sent, audited), 1 (waiting for approval) or -1 with err. */
+int tz_queue_release(const struct tz_queue *q, const char *id, const struct tz_release_req *r,
 		     char *err, size_t errlen);
+
+/* Approve the open forced-release request of part as operator_name (who
+ * must not have asked or approved already). Audited "approved"; when the
+ * approvals reach force_approvals the part is sent (0), else 1; -1 with
+ * err (no request open, same operator, send failed). */
+int tz_queue_approve(const struct tz_queue *q, const char *id, unsigned part,
+		     const char *operator_name, char *err, size_t errlen);
 
 /* Mark part (0 = every part) rejected. */
 int tz_queue_reject(const struct tz_queue *q, const char *id, unsigned part,

@@ -309,6 +309,14 @@ static int all_sanitized(const struct tz_meta *m, const unsigned *parts, unsigne
 	return n > 0;
 }
 
+/* First lines of the text of a forced release: the recipient must know
+ * before opening anything that the scanner did not pass it. */
+#define FORCED_WARNING \
+	"【注意】このメールの添付ファイルは、ウイルス検査で問題が見つかった、または検査を\n" \
+	"通っていないものを、情報セキュリティ担当が理由を記録したうえで強制的に届けたもの\n" \
+	"です。開く前に、必要かどうかを担当者に確認してください。\n" \
+	"(Forced release: the scanner did not pass these attachments.)\n\n"
+
 /* One line per delivered file, with the 参照番号 staff quoted (ID#n). */
 static void note_files(GString *s, const struct tz_meta *m, const unsigned *parts, unsigned n,
 		       bool en)
@@ -373,9 +381,10 @@ static unsigned note_held(GString *s, const struct tz_meta *m, const unsigned *p
 
 /* The text part staff read first: what this mail is and which files it
  * brings, in Japanese, then the same in English. A delivery of sanitized
- * copies says so, and names the files it leaves behind and whom to ask. */
+ * copies says so, and names the files it leaves behind and whom to ask; a
+ * forced release starts with the warning. */
 static void write_note(struct mail_out *o, const struct tz_meta *m, const unsigned *parts,
-		       unsigned n)
+		       unsigned n, int forced)
 {
 	const char *sender = *m->sender ? m->sender : "<>", *subject = m->subject ? m->subject : "";
 	bool sanitized = all_sanitized(m, parts, n);
@@ -383,6 +392,8 @@ static void write_note(struct mail_out *o, const struct tz_meta *m, const unsign
 	char *text, *b64;
 	size_t len;
 
+	if (forced)
+		g_string_append(s, FORCED_WARNING);
 	if (sanitized)
 		g_string_append(s,
 			"このメールは、インターネットから届いたメールの添付ファイルを、安全のため\n"
@@ -427,14 +438,14 @@ static void write_note(struct mail_out *o, const struct tz_meta *m, const unsign
 /* The body (everything after the header) into o, hashing as it goes. */
 static int write_body(struct mail_out *o, struct tz_store *st, const struct tz_meta *m,
 		      const unsigned *parts, unsigned n, const char *boundary,
-		      char *err, size_t errlen)
+		      int forced, char *err, size_t errlen)
 {
 	char *h = g_strdup_printf("This is a MIME message.\n\n--%s\nContent-Type: text/plain; charset=UTF-8\n"
 				  "Content-Transfer-Encoding: base64\n\n", boundary);
 
 	puts_(o, h);
 	g_free(h);
-	write_note(o, m, parts, n);
+	write_note(o, m, parts, n, forced);
 	for (unsigned i = 0; i < n; i++) {
 		const struct tz_meta_part *p = tz_meta_part_get(m, parts[i]);
 		if (p == NULL)
@@ -517,7 +528,8 @@ static int copy_fd(int from, int to)
 
 int tz_release_write_mail(struct tz_store *st, const struct tz_meta *m, const unsigned *parts,
 			  unsigned n, const char *from, const char *to,
-			  const unsigned char key[TZ_KEY_LEN], int outfd, char *err, size_t errlen)
+			  const unsigned char key[TZ_KEY_LEN], int forced, int outfd,
+			  char *err, size_t errlen)
 {
 	struct mail_out o = { -1, tz_release_hash_new(), 0, 0, EVP_MD_CTX_new(), 0 };
 	GString *plist = g_string_new(NULL);
@@ -537,7 +549,7 @@ int tz_release_write_mail(struct tz_store *st, const struct tz_meta *m, const un
 		tz_err(err, errlen, "%s: %s", tmpdir, strerror(errno));
 		goto out;
 	}
-	if (write_body(&o, st, m, parts, n, boundary, err, errlen) < 0)
+	if (write_body(&o, st, m, parts, n, boundary, forced, err, errlen) < 0)
 		goto out;
 	tz_release_hash_final(o.h, sha);
 	o.h = NULL;

@@ -59,9 +59,11 @@ struct tz_meta;
  * from the sanitized copy when one exists) to outfd: From (from, or the
  * original envelope sender), To (to, or the original recipients), a short
  * ja/en note and one attachment per part, marked with the header above.
- * parts are 1-based indexes, n of them. */
+ * parts are 1-based indexes, n of them. forced: a part the scanner did not
+ * pass is among them; the text then starts with a warning in Japanese. */
 int tz_release_write_mail(struct tz_store *st, const struct tz_meta *m, const unsigned *parts,
 			  unsigned n, const char *from, const char *to,
-			  const unsigned char key[TZ_KEY_LEN], int outfd, char *err, size_t errlen);
+			  const unsigned char key[TZ_KEY_LEN], int forced, int outfd,
+			  char *err, size_t errlen);
 
 #endif

@@ -12,7 +12,7 @@
 
 #define TOP_N 15
 
-static void row_free(gpointer p)
+void tz_report_row_free(gpointer p)
 {
 	struct tz_report_row *r = p;
 
@@ -44,7 +44,7 @@ static struct tz_report_section *add_section(struct tz_report *r, const char *ke
 
 	s->key = g_strdup(key);
 	s->title = g_strdup(title);
-	s->rows = g_ptr_array_new_with_free_func(row_free);
+	s->rows = g_ptr_array_new_with_free_func(tz_report_row_free);
 	g_ptr_array_add(r->sections, s);
 	return s;
 }
@@ -158,9 +158,6 @@ struct tz_report *tz_report_daily(struct tz_index *ix, const char *date, char *e
 	bad |= fill(db, r, add_section(r, "states", "検査結果 / Scanner verdicts (part states)"),
 		    "SELECT p.state, count(*) FROM parts p JOIN entries e ON e.id = p.id WHERE" IN_DAY
 		    "GROUP BY 1 ORDER BY 2 DESC, 1");
-	bad |= fill(db, r, add_section(r, "signatures", "検知名 / Signatures found"),
-		    "SELECT p.verdict, count(*) FROM parts p JOIN entries e ON e.id = p.id WHERE" IN_DAY
-		    "AND p.state = 'infected' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT " G_STRINGIFY(TOP_N));
 	if (bad) {
 		tz_err(err, errlen, "report query failed: %s", sqlite3_errmsg(db));
 		goto fail;
@@ -173,9 +170,20 @@ fail:
 
 /* ---- renderings ---- */
 
+/* A cell a spreadsheet would evaluate as a formula: one starting with
+ * = + - @ TAB or CR (OWASP "CSV Injection"). */
+int tz_report_csv_risky(const char *v)
+{
+	return v != NULL && v[0] != '\0' && strchr("=+-@\t\r", v[0]) != NULL;
+}
+
 void tz_report_csv_field(GString *s, const char *v)
 {
 	g_string_append_c(s, '"');
+	/* OWASP: quote every cell, double the quotes, and put a single quote
+	 * before a cell that would be evaluated, so that it is shown as text. */
+	if (tz_report_csv_risky(v))
+		g_string_append_c(s, '\'');
 	for (const char *p = v ? v : ""; *p; p++) {
 		if (*p == '"')
 			g_string_append_c(s, '"');
@@ -191,6 +199,8 @@ char *tz_report_csv(const struct tz_report *r)
 	g_string_append_printf(s, "%s,totals,entries,%" G_GINT64_FORMAT "\r\n", r->date, r->entries);
 	g_string_append_printf(s, "%s,totals,parts,%" G_GINT64_FORMAT "\r\n", r->date, r->parts);
 	g_string_append_printf(s, "%s,totals,bytes,%" G_GINT64_FORMAT "\r\n", r->date, r->bytes);
+	g_string_append_printf(s, "%s,totals,unreadable_audit_records,%" G_GINT64_FORMAT "\r\n", r->date,
+			       r->bad_events);
 	for (guint i = 0; i < r->sections->len; i++) {
 		const struct tz_report_section *sec = g_ptr_array_index(r->sections, i);
 		for (guint k = 0; k < sec->rows->len; k++) {
@@ -209,8 +219,8 @@ char *tz_report_json(const struct tz_report *r)
 
 	g_string_append_printf(s, "{\"date\":\"%s\",\"since\":%" G_GINT64_FORMAT ",\"until\":%" G_GINT64_FORMAT
 			       ",\"entries\":%" G_GINT64_FORMAT ",\"parts\":%" G_GINT64_FORMAT
-			       ",\"bytes\":%" G_GINT64_FORMAT, r->date, r->since, r->until,
-			       r->entries, r->parts, r->bytes);
+			       ",\"bytes\":%" G_GINT64_FORMAT ",\"unreadable_audit_records\":%" G_GINT64_FORMAT,
+			       r->date, r->since, r->until, r->entries, r->parts, r->bytes, r->bad_events);
 	for (guint i = 0; i < r->sections->len; i++) {
 		const struct tz_report_section *sec = g_ptr_array_index(r->sections, i);
 		g_string_append_printf(s, ",\"%s\":[", sec->key);

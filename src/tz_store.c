@@ -29,6 +29,7 @@
 #include "tz_audit.h"
 #include "tz_index.h"
 #include "tz_log.h"
+#include "tz_ref.h"
 #include "tz_util.h"
 
 #define META_MAX (16u << 20)
@@ -61,6 +62,7 @@ struct stored_part {
 struct tz_store_entry {
 	struct tz_store *st;
 	char id[TZ_ID_LEN];
+	char ref[TZ_REF_LEN];      /* 参照番号, reserved in refs/ */
 	int dirfd;                 /* tmp/<id> */
 	int have_original;
 	char orig_sha256[65];
@@ -250,6 +252,14 @@ struct tz_store_entry *tz_store_entry_begin(struct tz_store *st, char *err, size
 		g_free(e);
 		return NULL;
 	}
+	/* The reference staff will quote: reserved now, because the notice
+	 * that shows it is written before the entry is committed. */
+	if (tz_ref_reserve(st->rootfd, e->id, time(NULL), e->ref, err, errlen) < 0) {
+		close(e->dirfd);
+		unlinkat(st->tmpfd, e->id, AT_REMOVEDIR);
+		g_free(e);
+		return NULL;
+	}
 	e->stored = g_array_new(FALSE, TRUE, sizeof(struct stored_part));
 	e->sink.ctx = e;
 	e->sink.begin = sink_begin;
@@ -261,6 +271,30 @@ struct tz_store_entry *tz_store_entry_begin(struct tz_store *st, char *err, size
 const char *tz_store_entry_id(const struct tz_store_entry *e)
 {
 	return e->id;
+}
+
+const char *tz_store_entry_ref(const struct tz_store_entry *e)
+{
+	return e->ref;
+}
+
+int tz_store_resolve(struct tz_store *st, const char *arg, char id[TZ_ID_LEN], unsigned *part,
+		     char *err, size_t errlen)
+{
+	char ref[TZ_REF_LEN];
+	int kind;
+
+	if (tz_ref_parse(arg, &kind, ref, id, part) < 0)
+		return tz_err(err, errlen, "not an entry id or 参照番号: %s (want MMDD-CODE, "
+			      "MMDD-CODE#PART or the long id)", arg ? arg : "(none)");
+	if (kind == 1)
+		return tz_ref_lookup(st->rootfd, ref, time(NULL), id, err, errlen);
+	return 0;
+}
+
+int tz_store_purge_refs(struct tz_store *st, time_t cutoff)
+{
+	return tz_ref_purge(st->rootfd, cutoff);
 }
 
 const struct tz_part_sink *tz_store_entry_sink(struct tz_store_entry *e)
@@ -594,6 +628,7 @@ int tz_store_entry_commit(struct tz_store_entry *e, const struct tz_envelope *en
 		goto out;
 	}
 	tz_meta_fill(m, e->id, env, res);
+	m->ref = g_strdup(e->ref);
 	m->original_size = e->orig_size;
 	g_strlcpy(m->original_sha256, e->orig_sha256, sizeof(m->original_sha256));
 	if (meta_parts(e, m, err, errlen) < 0)

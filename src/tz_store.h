@@ -13,6 +13,7 @@
 #ifndef TZ_STORE_H
 #define TZ_STORE_H
 
+#include <time.h>
 #include <gmime/gmime.h>
 #include "textize.h"
 #include "tz_engine.h"
@@ -35,6 +36,14 @@ void tz_store_free(struct tz_store *st);   /* NULL is a no-op */
  * never reads as complete. */
 struct tz_store_entry *tz_store_entry_begin(struct tz_store *st, char *err, size_t errlen);
 const char *tz_store_entry_id(const struct tz_store_entry *e);
+/* The entry's 参照番号 ("1202-4F7K", tz_ref.h), for the notice and staff. */
+const char *tz_store_entry_ref(const struct tz_store_entry *e);
+/* What a person typed — a long id or a 参照番号, each optionally with
+ * "#PART" — to the long id (*part = PART or 0). 0, or -1 with err. */
+int tz_store_resolve(struct tz_store *st, const char *arg, char id[TZ_ID_LEN], unsigned *part,
+		     char *err, size_t errlen);
+/* Drop the 参照番号 reservations of days before cutoff (queue purge). */
+int tz_store_purge_refs(struct tz_store *st, time_t cutoff);
 
 /* Store the complete original message as received, read from `original`
  * from its current position to the end. */

@@ -3,6 +3,7 @@
 
 #include <pwd.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
 
@@ -50,6 +51,7 @@ int ctl_qenv_open(struct ctl_qenv *e, const char *conf, unsigned need)
 	e->q.sanitizer_timeout = c->sanitizer_timeout;
 	e->q.release_command = c->release_command;
 	e->q.release_from = c->release_from;
+	e->q.force_approvals = c->force_release_approvals;
 	return 0;
 fail:
 	fprintf(stderr, "textizectl: %s\n", err);
@@ -103,11 +105,25 @@ const char *ctl_operator(const char *given, int allow_default)
 	return given;
 }
 
+void ctl_local_time(int64_t t, char out[40])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char z[8];
+
+	localtime_r(&tt, &tm);
+	strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+	strftime(z, sizeof(z), "%z", &tm);           /* +0900 -> +09:00 */
+	if (strlen(z) == 5)
+		g_strlcat(out, (char[]){ z[0], z[1], z[2], ':', z[3], z[4], '\0' }, 40);
+}
+
 /* ---- tables ---- */
 
 struct ctl_table {
 	guint ncols;
 	char **cols;
+	gboolean *numeric;  /* per column: a JSON number, not a string */
 	GPtrArray *rows;    /* char** (g_strfreev) */
 };
 
@@ -122,8 +138,26 @@ struct ctl_table *ctl_table_new(const char *const *cols)
 
 	t->cols = g_strdupv((char **)cols);
 	t->ncols = g_strv_length(t->cols);
+	t->numeric = g_new0(gboolean, t->ncols + 1);
 	t->rows = g_ptr_array_new_with_free_func(row_free);
 	return t;
+}
+
+void ctl_table_numeric(struct ctl_table *t, const char *col)
+{
+	for (guint i = 0; i < t->ncols; i++)
+		if (strcmp(t->cols[i], col) == 0)
+			t->numeric[i] = TRUE;
+}
+
+/* A numeric column's value as JSON: the digits, or null when empty or not
+ * a plain non-negative integer (never a string that a reader must parse). */
+static void json_number(GString *s, const char *v)
+{
+	if (v[0] != '\0' && strspn(v, "0123456789") == strlen(v) && strlen(v) < 20)
+		g_string_append(s, v);
+	else
+		g_string_append(s, "null");
 }
 
 void ctl_table_add(struct ctl_table *t, const char *const *values)
@@ -140,6 +174,7 @@ void ctl_table_free(struct ctl_table *t)
 	if (t == NULL)
 		return;
 	g_strfreev(t->cols);
+	g_free(t->numeric);
 	g_ptr_array_unref(t->rows);
 	g_free(t);
 }
@@ -228,7 +263,10 @@ void ctl_table_print(const struct ctl_table *t, enum ctl_format fmt, FILE *f)
 					g_string_append_c(s, ',');
 				tz_meta_json_str(s, t->cols[c]);
 				g_string_append_c(s, ':');
-				tz_meta_json_str(s, ((char **)g_ptr_array_index(t->rows, r))[c]);
+				if (t->numeric[c])
+					json_number(s, ((char **)g_ptr_array_index(t->rows, r))[c]);
+				else
+					tz_meta_json_str(s, ((char **)g_ptr_array_index(t->rows, r))[c]);
 			}
 			g_string_append(s, "}");
 		}

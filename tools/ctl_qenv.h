@@ -36,10 +36,16 @@ void ctl_qenv_close(struct ctl_qenv *e);
 enum ctl_format { CTL_FMT_TABLE = 0, CTL_FMT_CSV, CTL_FMT_JSON };
 int ctl_format_parse(const char *s);
 
+/* t as local time with its offset, "2026-12-02T09:30:00+09:00": what people
+ * read everywhere (stored times stay UTC on disk and in the audit log). */
+void ctl_local_time(int64_t t, char out[40]);
+
 /* A result table: column names, then rows of strings (NULL = empty). */
 struct ctl_table;
 struct ctl_table *ctl_table_new(const char *const *cols);
 void ctl_table_add(struct ctl_table *t, const char *const *values);
+/* Mark column col as numeric: JSON prints its values as numbers. */
+void ctl_table_numeric(struct ctl_table *t, const char *col);
 void ctl_table_print(const struct ctl_table *t, enum ctl_format fmt, FILE *f);
 void ctl_table_free(struct ctl_table *t);
 

@@ -24,12 +24,14 @@ static void usage(FILE *f)
 	      "  list [--since D] [--until D] [--from S] [--rcpt S] [--flag F] [--state S] [--format table|csv|json]\n"
 	      "  show ID [--format table|json]\n"
 	      "  export ID PART|original --out FILE [--operator NAME]\n"
-	      "  release ID [PART...] [--to ADDR] --operator NAME [--force]\n"
+	      "  release ID [PART...] [--to ADDR] --operator NAME [--again] [--force --reason TEXT]\n"
+	      "  approve ID PART --operator NAME\n"
 	      "  reject ID [PART] --operator NAME [--reason TEXT]\n"
 	      "  purge [--older-than DAYS] [--operator NAME]\n"
 	      "  scan [--watch] [--interval SECONDS] [ID]\n"
 	      "  sanitize [--watch] [--interval SECONDS] [ID]\n"
 	      "  reindex\n"
+	      "ID is the 参照番号 from the notice (1202-4F7K; 1202-4F7K#2 names part 2) or the long id.\n"
 	      "D is YYYY-MM-DD (local time; --until includes that day) or YYYY-MM-DDTHH:MM:SS.\n"
 	      "F is a risk flag name (executable, macro, archive, ...).\n", f);
 }
@@ -38,7 +40,7 @@ static void usage(FILE *f)
 struct qopts {
 	const char *conf, *since, *until, *from, *rcpt, *flag, *state, *format;
 	const char *out, *operator_name, *to, *reason, *older, *interval;
-	int force, watch;
+	int force, watch, again;
 	GPtrArray *args;   /* positional, borrowed */
 };
 
@@ -58,6 +60,10 @@ static int parse_opts(int argc, char **argv, struct qopts *o)
 		int k;
 		if (strcmp(argv[i], "--force") == 0) {
 			o->force = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--again") == 0) {
+			o->again = 1;
 			continue;
 		}
 		if (strcmp(argv[i], "--watch") == 0) {
@@ -129,8 +135,9 @@ static int flag_bit(const char *name, unsigned *bit)
 
 static int cmd_list(struct ctl_qenv *e, const struct qopts *o)
 {
-	static const char *const cols[] = { "id", "stored", "from", "to", "subject", "part", "filename",
-					    "type", "size", "risk", "state", "verdict", NULL };
+	static const char *const cols[] = { "ref", "id", "stored", "from", "to", "subject", "part",
+					    "filename", "type", "size", "risk", "state", "verdict", "sha256",
+					    NULL };
 	struct tz_index_filter f = { 0 };
 	struct ctl_table *t;
 	GPtrArray *rows;
@@ -153,15 +160,19 @@ static int cmd_list(struct ctl_qenv *e, const struct qopts *o)
 	if (bad)
 		fprintf(stderr, "textizectl: %u entries could not be read (run queue reindex)\n", bad);
 	t = ctl_table_new(cols);
+	ctl_table_numeric(t, "part");
+	ctl_table_numeric(t, "size");
 	for (guint i = 0; i < rows->len; i++) {
 		const struct tz_index_row *r = g_ptr_array_index(rows, i);
-		char part[16], size[32], *risk = tz_risk_string(r->risk);
-		const char *v[12];
+		char part[16], size[32], when[40], *risk = tz_risk_string(r->risk);
+		const char *v[14];
 		snprintf(part, sizeof(part), "%u", r->part);
 		snprintf(size, sizeof(size), "%" G_GUINT64_FORMAT, r->size);
-		v[0] = r->id; v[1] = r->stored_at; v[2] = r->sender; v[3] = r->rcpts;
-		v[4] = r->subject; v[5] = part; v[6] = r->filename; v[7] = r->detected_type;
-		v[8] = size; v[9] = risk; v[10] = r->state; v[11] = r->verdict;
+		ctl_local_time(r->stored_time, when);
+		v[0] = r->ref; v[1] = r->id; v[2] = when; v[3] = r->sender; v[4] = r->rcpts;
+		v[5] = r->subject; v[6] = part; v[7] = r->filename; v[8] = r->detected_type;
+		v[9] = size; v[10] = risk; v[11] = r->state; v[12] = r->verdict;
+		v[13] = r->sha256;
 		ctl_table_add(t, v);
 		g_free(risk);
 	}
@@ -178,7 +189,7 @@ static int cmd_show(struct ctl_qenv *e, const struct qopts *o)
 	char err[TZ_ERRLEN];
 	struct tz_meta *m = tz_store_meta_read(e->st, arg(o, 0), err, sizeof(err));
 	struct ctl_table *t;
-	char *json;
+	char *json, when[40];
 
 	if (m == NULL) {
 		fprintf(stderr, "textizectl: %s\n", err);
@@ -191,10 +202,12 @@ static int cmd_show(struct ctl_qenv *e, const struct qopts *o)
 		tz_meta_free(m);
 		return 0;
 	}
+	ctl_local_time(m->stored_time, when);
+	printf("参照番号:   %s\n", m->ref ? m->ref : "-");
 	printf("id:          %s\nstored:      %s\nqueue id:    %s\nclient:      %s [%s]\n"
 	       "sender:      %s\nrecipients:  %u\ndirection:   %s\nspf:         %s\n"
 	       "message-id:  %s\nsubject:     %s\noriginal:    %" G_GUINT64_FORMAT " bytes sha256 %s\n\n",
-	       m->id, m->stored_at, m->queue_id ? m->queue_id : "-",
+	       m->id, when, m->queue_id ? m->queue_id : "-",
 	       m->client_name ? m->client_name : "-", m->client_addr ? m->client_addr : "-",
 	       *m->sender ? m->sender : "<>", m->rcpts->len, m->direction, m->spf ? m->spf : "-",
 	       m->message_id ? m->message_id : "-", m->subject ? m->subject : "-",
@@ -214,6 +227,14 @@ static int cmd_show(struct ctl_qenv *e, const struct qopts *o)
 	}
 	ctl_table_print(t, CTL_FMT_TABLE, stdout);
 	ctl_table_free(t);
+	for (guint i = 0; i < m->parts->len; i++) {
+		const struct tz_meta_part *p = g_ptr_array_index(m->parts, i);
+		if (p->force_requested_by)
+			printf("\npart %u: forced release requested by %s (reason: %s); approved by %s; "
+			       "waiting for queue approve %s %u --operator NAME\n", p->index,
+			       p->force_requested_by, p->force_reason ? p->force_reason : "-",
+			       p->force_approvers ? p->force_approvers : "-", m->id, p->index);
+	}
 	tz_meta_free(m);
 	return 0;
 }
@@ -241,6 +262,17 @@ static int report(int rc, const char *err)
 	if (rc < 0)
 		fprintf(stderr, "textizectl: %s\n", err);
 	return rc < 0 ? 1 : 0;
+}
+
+/* A forced release waiting for approval is not done: say so, and exit
+ * EX_TEMPFAIL (75) so that scripts do not take it for a delivery. */
+static int pending_or_report(int rc, const char *err)
+{
+	if (rc == 1) {
+		printf("%s\n", err);
+		return 75;
+	}
+	return report(rc, err);
 }
 
 static int cmd_export(struct ctl_qenv *e, const struct qopts *o)
@@ -276,10 +308,26 @@ static int cmd_release(struct ctl_qenv *e, const struct qopts *o)
 		}
 		g_array_append_val(parts, p);
 	}
-	rc = tz_queue_release(&e->q, arg(o, 0), (const unsigned *)(void *)parts->data, parts->len,
-			      o->to, op, o->force, err, sizeof(err));
+	{
+		struct tz_release_req r = { (const unsigned *)(void *)parts->data, parts->len, o->to, op,
+					    o->force, o->reason, o->again };
+		rc = tz_queue_release(&e->q, arg(o, 0), &r, err, sizeof(err));
+	}
 	g_array_unref(parts);
-	return report(rc, err);
+	return pending_or_report(rc, err);
+}
+
+static int cmd_approve(struct ctl_qenv *e, const struct qopts *o)
+{
+	const char *op = ctl_operator(o->operator_name, 0);
+	char err[TZ_ERRLEN];
+	unsigned part = 0;
+
+	if (op == NULL || arg(o, 1) == NULL || parse_part(arg(o, 1), &part) < 0 || part == 0) {
+		fprintf(stderr, "textizectl: approve needs ID PART --operator NAME\n");
+		return 2;
+	}
+	return pending_or_report(tz_queue_approve(&e->q, arg(o, 0), part, op, err, sizeof(err)), err);
 }
 
 static int cmd_reject(struct ctl_qenv *e, const struct qopts *o)
@@ -368,13 +416,40 @@ static int cmd_reindex(struct ctl_qenv *e)
 	return bad ? 1 : 0;
 }
 
+/* The entry argument as typed — 参照番号 ("1202-4F7K", "1202-4F7K#2") or
+ * the long id, with or without "#PART" — becomes the long id, and the
+ * part, when given that way, the next argument (commands that take one). */
+static int resolve_entry(struct ctl_qenv *e, struct qopts *o, const char *cmd,
+			 char id[TZ_ID_LEN], char partbuf[16])
+{
+	char err[TZ_ERRLEN];
+	unsigned part = 0;
+
+	if (tz_store_resolve(e->st, arg(o, 0), id, &part, err, sizeof(err)) < 0) {
+		fprintf(stderr, "textizectl: %s\n", err);
+		return -1;
+	}
+	o->args->pdata[0] = id;
+	if (part == 0 || strcmp(cmd, "show") == 0 || strcmp(cmd, "scan") == 0)
+		return 0;
+	if (arg(o, 1) && strcmp(cmd, "release") != 0) {
+		fprintf(stderr, "textizectl: the part is given twice (%s and %s)\n",
+			(const char *)g_ptr_array_index(o->args, 0), arg(o, 1));
+		return -1;
+	}
+	snprintf(partbuf, 16, "%u", part);
+	g_ptr_array_insert(o->args, 1, partbuf);
+	return 0;
+}
+
 int ctl_queue(int argc, char **argv)
 {
 	struct qopts o = { 0 };
 	struct ctl_qenv e;
 	const char *cmd;
 	unsigned need = CTL_NEED_STORE | CTL_NEED_AUDIT | CTL_NEED_INDEX;
-	int rc = 2;
+	int rc = 2, names_entry;
+	char id[TZ_ID_LEN], partbuf[16];
 
 	/* `queue -c CONF list` as well as `queue list -c CONF` */
 	if (argc >= 3 && strcmp(argv[1], "-c") == 0) {
@@ -394,24 +469,23 @@ int ctl_queue(int argc, char **argv)
 		goto out;
 	}
 	/* Every command but list/purge/scan/reindex names an entry first. */
-	if (strcmp(cmd, "list") != 0 && strcmp(cmd, "purge") != 0 && strcmp(cmd, "scan") != 0 &&
-	    strcmp(cmd, "sanitize") != 0 &&
-	    strcmp(cmd, "reindex") != 0 && !tz_id_valid(arg(&o, 0))) {
-		fprintf(stderr, "textizectl: %s needs a valid entry id\n", cmd);
+	names_entry = strcmp(cmd, "list") != 0 && strcmp(cmd, "purge") != 0 &&
+		      strcmp(cmd, "reindex") != 0 &&
+		      ((strcmp(cmd, "scan") != 0 && strcmp(cmd, "sanitize") != 0) || arg(&o, 0));
+	if (names_entry && arg(&o, 0) == NULL) {
+		fprintf(stderr, "textizectl: %s needs an entry (参照番号 such as 1202-4F7K, or the long id)\n",
+			cmd);
 		goto out;
 	}
-	if ((strcmp(cmd, "scan") == 0 || strcmp(cmd, "sanitize") == 0) && arg(&o, 0) &&
-	    !tz_id_valid(arg(&o, 0))) {
-		fprintf(stderr, "textizectl: not an entry id: %s\n", arg(&o, 0));
-		goto out;
-	}
-	if (strcmp(cmd, "release") == 0)
+	if (strcmp(cmd, "release") == 0 || strcmp(cmd, "approve") == 0)
 		need |= CTL_NEED_RELEASE_KEY;
 	if (ctl_qenv_open(&e, o.conf, need) < 0) {
 		rc = 1;
 		goto out;
 	}
-	if (e.ix == NULL && (strcmp(cmd, "list") == 0 || strcmp(cmd, "reindex") == 0)) {
+	if (names_entry && resolve_entry(&e, &o, cmd, id, partbuf) < 0) {
+		rc = 2;
+	} else if (e.ix == NULL && (strcmp(cmd, "list") == 0 || strcmp(cmd, "reindex") == 0)) {
 		fprintf(stderr, "textizectl: ReportDatabase is not set\n");
 		rc = 1;
 	} else if (strcmp(cmd, "list") == 0) {
@@ -422,6 +496,8 @@ int ctl_queue(int argc, char **argv)
 		rc = cmd_export(&e, &o);
 	} else if (strcmp(cmd, "release") == 0) {
 		rc = cmd_release(&e, &o);
+	} else if (strcmp(cmd, "approve") == 0) {
+		rc = cmd_approve(&e, &o);
 	} else if (strcmp(cmd, "reject") == 0) {
 		rc = cmd_reject(&e, &o);
 	} else if (strcmp(cmd, "purge") == 0) {

@@ -63,6 +63,17 @@ int ctl_report(int argc, char **argv)
 		ctl_qenv_close(&e);
 		return 1;
 	}
+	/* What happened that day comes from the audit log, not from the
+	 * parts' states now (a rejected detection was still a detection). */
+	if (tz_report_add_events(r, e.cfg->audit_log, err, sizeof(err)) < 0) {
+		fprintf(stderr, "textizectl: %s\n", err);
+		tz_report_free(r);
+		ctl_qenv_close(&e);
+		return 1;
+	}
+	if (r->bad_events)
+		fprintf(stderr, "textizectl: %" G_GINT64_FORMAT " audit records could not be read "
+			"(run textizectl audit verify)\n", r->bad_events);
 	text = strcmp(format, "html") == 0 ? tz_report_html(r)
 	     : strcmp(format, "csv") == 0 ? tz_report_csv(r) : tz_report_json(r);
 	rc = write_out(out, text);

@@ -115,7 +115,7 @@ tz_assert "entry dirs are 0700 and files 0600" sh -c \
 
 # ---- scan ----
 tz_assert "queue scan succeeds" ctl queue scan
-state_of() { ctl queue list --format json | python3 -c 'import json,sys; print([x["state"]+" "+(x["verdict"] or "") for x in json.load(sys.stdin) if x["id"]==sys.argv[1] and x["part"]==sys.argv[2]][0])' "$1" "$2"; }
+state_of() { ctl queue list --format json | python3 -c 'import json,sys; print([x["state"]+" "+(x["verdict"] or "") for x in json.load(sys.stdin) if x["id"]==sys.argv[1] and str(x["part"])==sys.argv[2]][0])' "$1" "$2"; }
 tz_assert "EICAR part is infected" sh -c "echo '$(state_of "$EICAR_ID" "$EICAR_PART")' | grep -q '^infected Textize.Test.EICAR'"
 tz_assert "PDF part is clean" test "$(state_of "$PDF_ID" "$PDF_PART")" = "clean OK"
 tz_assert "queue list --state infected finds it" sh -c "'$CTL' queue -c '$CONF' list --state infected --flag executable --format csv | grep -q eicar.com || '$CTL' queue -c '$CONF' list --state infected --format csv | grep -q eicar.com"

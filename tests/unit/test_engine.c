@@ -330,6 +330,30 @@ static void test_uuencode(void **state)
 	tz_result_free(r);
 }
 
+/* Staff quote the short 参照番号 (display_ref): the marker the final-text
+ * scan leaves for an encoded file names it, and so does the notice; the
+ * entry id is not shown in the text. */
+static void test_display_ref_in_markers(void **state)
+{
+	struct tz_engine_options opt;
+	struct tz_result *r;
+	char *t;
+	(void)state;
+
+	tz_engine_options_init(&opt);
+	opt.notice_lang = TZ_NOTICE_EN;
+	opt.body_encoding = TZ_ENC_QP;
+	opt.display_ref = "1202-4F7K";
+	r = convert_opt("uuencode.eml", &opt);
+	t = body_text(r);
+	assert_non_null(strstr(t, "encoded file \"data.bin\" removed from the text (reference: 1202-4F7K#1)"));
+	assert_non_null(strstr(t, "1202-4F7K\n"));
+	assert_null(strstr(t, REF));
+	assert_string_equal(r->ref_id, REF);
+	g_free(t);
+	tz_result_free(r);
+}
+
 static void expect_edit(const struct tz_result *r, guint i, enum tz_header_op op,
 			const char *name, unsigned index, const char *value)
 {
@@ -570,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_encrypted),
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_uuencode),
+		cmocka_unit_test(test_display_ref_in_markers),
 		cmocka_unit_test(test_header_edits),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_one_byte_reads),

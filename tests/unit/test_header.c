@@ -96,6 +96,21 @@ static void test_raw_headers(void **state)
 	hdr("Re: \x1b$B2q5D", "Re: 会議");
 	/* Raw Shift_JIS next to an encoded-word. */
 	hdr("\x89\xef\x8b\x63 =?UTF-8?B?5pel?=", "会議 日");
+	/* Issue 13.7: short raw UTF-8 is UTF-8, not CP932 (「隲区ｱよ嶌」), and
+	 * short raw Shift_JIS still reads as Shift_JIS. */
+	hdr("請求書", "請求書");
+	hdr("Re: 請求書", "Re: 請求書");
+	hdr("\x90\xbf\x8b\x81\x8f\x91", "請求書");
+	/* Raw UTF-8 next to an encoded-word of another charset. */
+	hdr("請求 =?ISO-2022-JP?B?GyRCPXEbKEI=?=", "請求 書");
+}
+
+/* Words whose label lies about their bytes read as what the bytes are. */
+static void test_lying_labels(void **state)
+{
+	(void)state;
+	hdr("=?ISO-8859-1?B?6KuL5rGC5pu4?=", "請求書");        /* UTF-8 bytes */
+	hdr("=?UTF-8?B?kL+LgY+R?=", "請求書");                 /* Shift_JIS bytes */
 }
 
 /* Parse a one-part message and return its filename. */
@@ -206,6 +221,7 @@ int main(void)
 		cmocka_unit_test(test_rfc2047_loose),
 		cmocka_unit_test(test_rfc2047_long),
 		cmocka_unit_test(test_raw_headers),
+		cmocka_unit_test(test_lying_labels),
 		cmocka_unit_test(test_filename),
 		cmocka_unit_test(test_filename_safety),
 		cmocka_unit_test(test_display_safe),

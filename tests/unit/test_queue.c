@@ -9,7 +9,11 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <arpa/inet.h>
 #include <cmocka.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "tz_audit.h"
 #include "tz_clamd.h"
@@ -92,7 +96,7 @@ static int setup(void **state)
 	g_strlcpy(fx->id, id, sizeof(fx->id));
 	g_free(id);
 	fx->q = (struct tz_queue){ fx->st, fx->audit, fx->ix, "/nonexistent/clamd.sock", 5, NULL, 10,
-				   fx->cmd, fx->rkey, "security@city.example.lg.jp" };
+				   fx->cmd, fx->rkey, "security@city.example.lg.jp", 2 };
 	*state = fx;
 	return 0;
 }
@@ -254,6 +258,14 @@ static void check_sent_marker(struct fixture *fx)
 	g_free(mail);
 }
 
+static int rel(struct fixture *fx, const unsigned *parts, unsigned n, const char *to, const char *op,
+	       int force, const char *reason, int again, char *err)
+{
+	struct tz_release_req r = { parts, n, to, op, force, reason, again };
+
+	return tz_queue_release(&fx->q, fx->id, &r, err, TZ_ERRLEN);
+}
+
 /* What staff read in the release mail: a subject saying what it brings, and
  * each file with the 参照番号 they quoted; no 参照ID, 部分 or 解放. */
 static void check_sent_wording(struct fixture *fx, unsigned part, const char *name)
@@ -296,40 +308,163 @@ static void test_release(void **state)
 {
 	struct fixture *fx = *state;
 	char err[TZ_ERRLEN];
-	unsigned two = 2, one = 1;
+	unsigned two = 2;
 	unsigned long records, bad;
 
 	/* pending: refused */
-	assert_int_equal(tz_queue_release(&fx->q, fx->id, &two, 1, NULL, "alice", 0, err, sizeof(err)), -1);
+	assert_int_equal(rel(fx, &two, 1, NULL, "alice", 0, NULL, 0, err), -1);
 	assert_non_null(strstr(err, "pending"));
 	assert_int_equal(access(fx->sent, F_OK), -1);
 	mark(fx, 2, "clean");
-	assert_int_equal(tz_queue_release(&fx->q, fx->id, NULL, 0, NULL, "alice", 0, err, sizeof(err)), 0);
+	assert_int_equal(rel(fx, NULL, 0, NULL, "alice", 0, NULL, 0, err), 0);
 	assert_string_equal(part_state(fx, 2), "released");
 	assert_string_equal(part_state(fx, 1), "pending");
 	check_sent_marker(fx);
 	check_sent_wording(fx, 2, "報告書.pdf");
-	/* forced release of a pending part is possible and on record */
-	unlink(fx->sent);
-	assert_int_equal(tz_queue_release(&fx->q, fx->id, &one, 1, "other@example.lg.jp", "bob", 1,
-					  err, sizeof(err)), 0);
 	assert_int_equal(tz_audit_verify(fx->log, NULL, &records, &bad, err, sizeof(err)), 0);
-	{
-		gchar *log;
-		assert_true(g_file_get_contents(fx->log, &log, NULL, NULL));
-		assert_non_null(strstr(log, "FORCED"));
-		assert_non_null(strstr(log, "\"event\":\"released\",\"operator\":\"bob\""));
-		g_free(log);
-	}
 	/* a failing release command changes nothing */
 	fx->q.release_command = "/bin/false";
 	mark(fx, 2, "clean");
-	assert_int_equal(tz_queue_release(&fx->q, fx->id, &two, 1, NULL, "alice", 0, err, sizeof(err)), -1);
+	assert_int_equal(rel(fx, &two, 1, NULL, "alice", 0, NULL, 0, err), -1);
 	assert_string_equal(part_state(fx, 2), "clean");
 	fx->q.release_command = fx->cmd;
 	fx->q.release_key = NULL;
-	assert_int_equal(tz_queue_release(&fx->q, fx->id, &two, 1, NULL, "alice", 0, err, sizeof(err)), -1);
+	assert_int_equal(rel(fx, &two, 1, NULL, "alice", 0, NULL, 0, err), -1);
 	fx->q.release_key = fx->rkey;
+}
+
+static int count_in(const char *path, const char *needle)
+{
+	gchar *text = NULL;
+	int n = 0;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return 0;
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	g_free(text);
+	return n;
+}
+
+/* The text part of the sent mail, decoded. */
+static char *sent_text(struct fixture *fx)
+{
+	gchar *mail, *b, *end, *b64;
+	guchar *dec;
+	gsize len;
+
+	assert_true(g_file_get_contents(fx->sent, &mail, NULL, NULL));
+	b = strstr(mail, "Content-Transfer-Encoding: base64\n\n");
+	assert_non_null(b);
+	b += strlen("Content-Transfer-Encoding: base64\n\n");
+	end = strstr(b, "\n--");
+	b64 = g_strndup(b, (gsize)(end - b));
+	dec = g_base64_decode(b64, &len);
+	g_free(b64);
+	g_free(mail);
+	dec = g_realloc(dec, len + 1);
+	dec[len] = '\0';
+	return (char *)dec;
+}
+
+/* Issue 13.2: an infected or rejected part goes only with --force, a
+ * reason and a second operator's approval; every step is audited; the mail
+ * says at the top that it was forced; a released part is not sent again
+ * unless asked (--again). */
+static void test_forced_release_needs_approval(void **state)
+{
+	struct fixture *fx = *state;
+	char err[TZ_ERRLEN], *text;
+	unsigned one = 1;
+	unsigned long records, bad;
+	gchar *log;
+
+	fx->q.force_approvals = 2;
+	mark(fx, 1, "infected");
+	/* not without --force, not without a reason */
+	assert_int_equal(rel(fx, &one, 1, NULL, "alice", 0, NULL, 0, err), -1);
+	assert_int_equal(rel(fx, &one, 1, NULL, "alice", 1, NULL, 0, err), -1);
+	assert_non_null(strstr(err, "--reason"));
+	assert_int_equal(rel(fx, &one, 1, NULL, "alice", 1, "", 0, err), -1);
+	/* with both: a request, nothing sent */
+	assert_int_equal(rel(fx, &one, 1, NULL, "alice", 1, "vendor confirmed false positive", 0, err), 1);
+	assert_int_equal(access(fx->sent, F_OK), -1);
+	assert_string_equal(part_state(fx, 1), "infected");
+	/* the requester cannot approve it, nor can a part without request be */
+	assert_int_equal(tz_queue_approve(&fx->q, fx->id, 1, "alice", err, sizeof(err)), -1);
+	assert_int_equal(tz_queue_approve(&fx->q, fx->id, 2, "bob", err, sizeof(err)), -1);
+	assert_int_equal(access(fx->sent, F_OK), -1);
+	/* a second operator approves: sent, with the warning on top */
+	assert_int_equal(tz_queue_approve(&fx->q, fx->id, 1, "bob", err, sizeof(err)), 0);
+	assert_string_equal(part_state(fx, 1), "released");
+	text = sent_text(fx);
+	assert_true(g_str_has_prefix(text, "【注意】"));
+	g_free(text);
+	assert_int_equal(tz_audit_verify(fx->log, NULL, &records, &bad, err, sizeof(err)), 0);
+	assert_true(g_file_get_contents(fx->log, &log, NULL, NULL));
+	assert_non_null(strstr(log, "\"event\":\"release_requested\",\"operator\":\"alice\""));
+	assert_non_null(strstr(log, "vendor confirmed false positive"));
+	assert_non_null(strstr(log, "\"event\":\"approved\",\"operator\":\"bob\""));
+	assert_non_null(strstr(log, "\"event\":\"released\",\"operator\":\"bob\""));
+	assert_non_null(strstr(log, "FORCED"));
+	g_free(log);
+	/* released once: not again unless asked, and then on record */
+	unlink(fx->sent);
+	assert_int_equal(rel(fx, &one, 1, NULL, "alice", 0, NULL, 0, err), -1);
+	assert_non_null(strstr(err, "--again"));
+	assert_int_equal(access(fx->sent, F_OK), -1);
+	assert_int_equal(rel(fx, &one, 1, NULL, "alice", 0, NULL, 1, err), 0);
+	assert_int_equal(access(fx->sent, F_OK), 0);
+	assert_int_equal(count_in(fx->log, " AGAIN"), 1);
+	/* a rejected part needs the same; ForceReleaseApprovals 1 = the
+	 * requester alone, still with a reason and still FORCED */
+	fx->q.force_approvals = 1;
+	mark(fx, 2, "rejected");
+	unlink(fx->sent);
+	{
+		unsigned two = 2;
+		assert_int_equal(rel(fx, &two, 1, NULL, "carol", 1, NULL, 0, err), -1);
+		assert_int_equal(rel(fx, &two, 1, NULL, "carol", 1, "court order", 0, err), 0);
+	}
+	assert_int_equal(count_in(fx->log, "FORCED"), 2);
+	text = sent_text(fx);
+	assert_true(g_str_has_prefix(text, "【注意】"));
+	g_free(text);
+}
+
+struct racer {
+	struct fixture *fx;
+	int rc;
+};
+
+static void *race_release(void *arg)
+{
+	struct racer *r = arg;
+	char err[TZ_ERRLEN];
+	unsigned two = 2;
+
+	r->rc = rel(r->fx, &two, 1, NULL, "alice", 0, NULL, 0, err);
+	return NULL;
+}
+
+/* Issue 13.2: two releases of one part at the same time deliver it once. */
+static void test_concurrent_release_once(void **state)
+{
+	struct fixture *fx = *state;
+	struct racer a = { fx, 9 }, b = { fx, 9 };
+	pthread_t ta, tb;
+
+	g_free(fx->cmd);
+	fx->cmd = g_strdup_printf("/usr/bin/tee -a '%s'", fx->sent);
+	fx->q.release_command = fx->cmd;
+	mark(fx, 2, "clean");
+	assert_int_equal(pthread_create(&ta, NULL, race_release, &a), 0);
+	assert_int_equal(pthread_create(&tb, NULL, race_release, &b), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	assert_int_equal(a.rc + b.rc, -1);        /* one 0, one -1 */
+	assert_int_equal(count_in(fx->sent, "\nX-Textize-Release: "), 1);
+	assert_int_equal(count_in(fx->log, "\"event\":\"released\""), 1);
 }
 
 static void test_reject_index_report(void **state)
@@ -387,6 +522,171 @@ static void test_reject_index_report(void **state)
 /* A state change the index refuses (here a trigger fails every part insert)
  * must not leave the old state listed: the entry's rows are dropped with a
  * warning, and the next catch-up shows the new state from meta.json. */
+/* ---- a clamd that finds EICAR in everything ----
+ * Speaks the INSTREAM protocol for `n` connections: reads chunks up to the
+ * zero-length one, answers FOUND. Enough to drive tz_queue_scan_* as the
+ * real clamd would (tests/integration runs the real one). */
+struct fake_clamd {
+	int lfd;
+	unsigned n;
+	pthread_t th;
+};
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t k = read(fd, (char *)buf + got, len - got);
+		if (k <= 0)
+			return -1;
+		got += (size_t)k;
+	}
+	return 0;
+}
+
+static void *fake_clamd_run(void *arg)
+{
+	struct fake_clamd *fc = arg;
+	static const char reply[] = "stream: Eicar-Test-Signature FOUND";
+
+	for (unsigned i = 0; i < fc->n; i++) {
+		int fd = accept(fc->lfd, NULL, NULL);
+		char cmd[10], buf[4096];
+		uint32_t be;
+		if (fd < 0)
+			break;
+		if (read_full(fd, cmd, sizeof(cmd)) == 0) {
+			while (read_full(fd, &be, 4) == 0 && ntohl(be) != 0) {
+				uint32_t left = ntohl(be);
+				while (left > 0) {
+					size_t k = MIN(left, sizeof(buf));
+					if (read_full(fd, buf, k) < 0)
+						break;
+					left -= (uint32_t)k;
+				}
+			}
+			if (write(fd, reply, sizeof(reply)) < 0)
+				fprintf(stderr, "fake clamd: write failed\n");
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+static char *fake_clamd_start(struct fixture *fx, struct fake_clamd *fc, unsigned n)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *path = g_build_filename(fx->dir, "clamd.sock", NULL);
+
+	g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+	fc->n = n;
+	fc->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fc->lfd >= 0);
+	assert_int_equal(bind(fc->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fc->lfd, 4), 0);
+	assert_int_equal(pthread_create(&fc->th, NULL, fake_clamd_run, fc), 0);
+	return path;
+}
+
+static const struct tz_report_row *report_row(const struct tz_report *r, const char *sec,
+					      const char *label)
+{
+	for (guint i = 0; i < r->sections->len; i++) {
+		const struct tz_report_section *s = g_ptr_array_index(r->sections, i);
+		if (strcmp(s->key, sec) != 0)
+			continue;
+		for (guint k = 0; k < s->rows->len; k++) {
+			const struct tz_report_row *row = g_ptr_array_index(s->rows, k);
+			if (strcmp(row->label, label) == 0)
+				return row;
+		}
+	}
+	return NULL;
+}
+
+/* Issue 13.1: the report counts what happened, not the states now. Both
+ * parts are found infected by the scanner, then both rejected (the team's
+ * normal next step): the day's report still shows two detections and the
+ * signature, and the two rejections. */
+static void test_report_counts_events(void **state)
+{
+	struct fixture *fx = *state;
+	struct fake_clamd fc;
+	char err[TZ_ERRLEN], *sock, *csv, *html;
+	struct tz_report *r;
+	const struct tz_report_row *row;
+	unsigned n = 0, bad;
+
+	sock = fake_clamd_start(fx, &fc, 2);
+	fx->q.scanner_socket = sock;
+	assert_int_equal(tz_queue_scan_all(&fx->q, &n, err, sizeof(err)), 0);
+	pthread_join(fc.th, NULL);
+	close(fc.lfd);
+	assert_int_equal(n, 2);
+	assert_string_equal(part_state(fx, 1), "infected");
+	assert_int_equal(tz_queue_reject(&fx->q, fx->id, 0, "alice", "eicar", err, sizeof(err)), 0);
+	assert_string_equal(part_state(fx, 1), "rejected");
+	assert_string_equal(part_state(fx, 2), "rejected");
+	assert_true(tz_index_sync(fx->ix, fx->st, 0, &bad, err, sizeof(err)) >= 0);
+
+	r = tz_report_daily(fx->ix, NULL, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(tz_report_add_events(r, fx->log, err, sizeof(err)), 0);
+	assert_int_equal(r->bad_events, 0);
+	row = report_row(r, "events", "detected");
+	assert_non_null(row);
+	assert_int_equal(row->count, 2);
+	row = report_row(r, "signatures", "Eicar-Test-Signature");
+	assert_non_null(row);
+	assert_int_equal(row->count, 2);
+	assert_int_equal(report_row(r, "events", "rejected")->count, 2);
+	assert_int_equal(report_row(r, "events", "released")->count, 0);
+	csv = tz_report_csv(r);
+	html = tz_report_html(r);
+	assert_non_null(strstr(csv, ",signatures,\"Eicar-Test-Signature\",2\r\n"));
+	assert_non_null(strstr(csv, ",events,\"detected\",2\r\n"));
+	assert_non_null(strstr(html, "Eicar-Test-Signature"));
+	g_free(csv);
+	g_free(html);
+	tz_report_free(r);
+	/* another day counts nothing of today */
+	r = tz_report_daily(fx->ix, "2001-01-01", err, sizeof(err));
+	assert_int_equal(tz_report_add_events(r, fx->log, err, sizeof(err)), 0);
+	assert_int_equal(report_row(r, "events", "detected")->count, 0);
+	tz_report_free(r);
+	/* no AuditLog: refused rather than a report that misses everything */
+	r = tz_report_daily(fx->ix, NULL, err, sizeof(err));
+	assert_int_equal(tz_report_add_events(r, NULL, err, sizeof(err)), -1);
+	tz_report_free(r);
+	unlink(sock);
+	g_free(sock);
+}
+
+/* Issue 13.3: cells a spreadsheet would evaluate get a leading quote;
+ * others are left alone (the integration test reads a whole CSV back with
+ * Python's csv module). */
+static void test_csv_neutralised(void **state)
+{
+	static const char *const risky[] = { "=HYPERLINK(\"http://evil.example/\",\"x\")", "+1", "-2+3",
+					     "@SUM(A1)", "\tx", "\rx" };
+	GString *s = g_string_new(NULL);
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(risky); i++) {
+		g_string_truncate(s, 0);
+		tz_report_csv_field(s, risky[i]);
+		assert_memory_equal(s->str, "\"'", 2);
+	}
+	g_string_truncate(s, 0);
+	tz_report_csv_field(s, "請求書 = \"x\"");
+	assert_string_equal(s->str, "\"請求書 = \"\"x\"\"\"");
+	g_string_truncate(s, 0);
+	tz_report_csv_field(s, "");
+	assert_string_equal(s->str, "\"\"");
+	g_string_free(s, TRUE);
+}
+
 static void test_index_refresh_fails(void **state)
 {
 	struct fixture *fx = *state;
@@ -459,7 +759,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scanner_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forced_release_needs_approval, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_release_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_index_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_counts_events, setup, teardown),
+		cmocka_unit_test(test_csv_neutralised),
 		cmocka_unit_test_setup_teardown(test_index_refresh_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test(test_proc),

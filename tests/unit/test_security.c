@@ -207,6 +207,43 @@ static void test_filename_not_a_path(void **state)
 	free(text);
 }
 
+/* refs/<8 digits>/<Crockford code>: the 参照番号 reservations (tz_ref.h),
+ * 0700 directories and 0600 files holding the entry id. */
+static void check_refs(const char *dir, int level, const char *id)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		char *p;
+		struct stat st;
+		size_t n = strlen(de->d_name);
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		p = g_build_filename(dir, de->d_name, NULL);
+		assert_int_equal(lstat(p, &st), 0);
+		if (level == 0) {
+			if (n != 8 || strspn(de->d_name, "0123456789") != 8 || !S_ISDIR(st.st_mode))
+				fail_msg("unexpected name in the queue: %s", p);
+			assert_int_equal(st.st_mode & 07777, 0700);
+			check_refs(p, 1, id);
+		} else {
+			gchar *text = NULL;
+			if (n < 4 || n > 6 || strspn(de->d_name, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") != n ||
+			    !S_ISREG(st.st_mode))
+				fail_msg("unexpected name in the queue: %s", p);
+			assert_int_equal(st.st_mode & 07777, 0600);
+			assert_true(g_file_get_contents(p, &text, NULL, NULL));
+			assert_string_equal(text, id);
+			g_free(text);
+		}
+		g_free(p);
+	}
+	closedir(d);
+}
+
 /* Walk the queue; every name must be one the store makes, with its mode. */
 static void check_tree(const char *dir, int level, const char *id, unsigned *files)
 {
@@ -223,6 +260,13 @@ static void check_tree(const char *dir, int level, const char *id, unsigned *fil
 			continue;
 		p = g_build_filename(dir, de->d_name, NULL);
 		assert_int_equal(lstat(p, &st), 0);
+		if (level == 0 && strcmp(de->d_name, "refs") == 0) {
+			assert_true(S_ISDIR(st.st_mode));
+			assert_int_equal(st.st_mode & 07777, 0700);
+			check_refs(p, 0, id);
+			g_free(p);
+			continue;
+		}
 		switch (level) {
 		case 0: ok = strcmp(de->d_name, "tmp") == 0 || strcmp(de->d_name, "entries") == 0; break;
 		case 1: ok = strlen(de->d_name) == 8 && strncmp(de->d_name, id, 8) == 0; break;

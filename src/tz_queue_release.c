@@ -1,0 +1,308 @@
+/* tz_queue_release.c — releasing parts from the queue, deliberately and
+ * once (see tz_queue.h). Everything happens under the entry lock: the
+ * state is read, the mail sent, and the new state written before the lock
+ * is dropped, so a second release of the same part, concurrent or later,
+ * sees "released" and is refused unless it asks for --again. A forced
+ * release (a part the scanner did not pass) needs a reason and, with
+ * ForceReleaseApprovals > 1, a second operator's approval; the request
+ * waits in meta.json, and every step is an audit record. */
+#define _GNU_SOURCE 1   /* O_TMPFILE */
+#include "tz_queue.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tz_meta.h"
+#include "tz_proc.h"
+#include "tz_queue_int.h"
+#include "tz_release.h"
+#include "tz_store.h"
+#include "tz_util.h"
+
+enum need { NEED_NOTHING, NEED_AGAIN, NEED_FORCE };
+
+static enum need need_of(const struct tz_meta_part *p)
+{
+	if (strcmp(p->state, TZ_STATE_CLEAN) == 0 || strcmp(p->state, TZ_STATE_SANITIZED) == 0)
+		return NEED_NOTHING;
+	if (strcmp(p->state, TZ_STATE_RELEASED) == 0)
+		return NEED_AGAIN;
+	return NEED_FORCE;
+}
+
+static unsigned approvals_needed(const struct tz_queue *q)
+{
+	return q->force_approvals > 1 ? q->force_approvals : 1;
+}
+
+/* Parts to release: the requested ones (each checked) or every part that
+ * needs nothing the request does not give. */
+static GArray *pick_parts(const struct tz_meta *m, const struct tz_release_req *r,
+			  char *err, size_t errlen)
+{
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(unsigned));
+
+	for (unsigned i = 0; i < r->n; i++) {
+		const struct tz_meta_part *p = tz_meta_part_get(m, r->parts[i]);
+		enum need nd = p ? need_of(p) : NEED_NOTHING;
+		if (p == NULL) {
+			tz_err(err, errlen, "%s has no part %u", m->id, r->parts[i]);
+			goto fail;
+		}
+		if (nd == NEED_AGAIN && !r->again) {
+			tz_err(err, errlen, "%s part %u was already released (by %s at %s): "
+			       "--again sends it once more (audited)", m->id, p->index,
+			       p->released_by ? p->released_by : "?", p->released_at ? p->released_at : "?");
+			goto fail;
+		}
+		if (nd == NEED_FORCE && !r->force) {
+			tz_err(err, errlen, "%s part %u is %s: only clean or sanitized parts are released "
+			       "(--force with --reason overrides, audited and approved by a second operator)",
+			       m->id, p->index, p->state);
+			goto fail;
+		}
+		g_array_append_val(a, r->parts[i]);
+	}
+	for (guint i = 0; r->n == 0 && i < m->parts->len; i++) {
+		const struct tz_meta_part *p = g_ptr_array_index(m->parts, i);
+		enum need nd = need_of(p);
+		if (nd == NEED_NOTHING || (nd == NEED_AGAIN && r->again) || (nd == NEED_FORCE && r->force))
+			g_array_append_val(a, p->index);
+	}
+	if (a->len == 0) {
+		tz_err(err, errlen, "%s: no part can be released", m->id);
+		goto fail;
+	}
+	return a;
+fail:
+	g_array_unref(a);
+	return NULL;
+}
+
+/* Build the mail into an unnamed file and pipe it to ReleaseCommand. */
+static int send_release(const struct tz_queue *q, const struct tz_meta *m, GArray *a,
+			const char *to, int forced, char *err, size_t errlen)
+{
+	char *tmpdir = g_build_filename(tz_store_dir(q->st), "tmp", NULL);
+	char **argv = NULL;
+	int fd, rc = -1, st;
+
+	fd = open(tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		tz_err(err, errlen, "%s: %s", tmpdir, strerror(errno));
+		goto out;
+	}
+	if (tz_release_write_mail(q->st, m, (const unsigned *)(void *)a->data, a->len,
+				  q->release_from, to, q->release_key, forced, fd, err, errlen) < 0)
+		goto out;
+	argv = tz_proc_argv(q->release_command, NULL, NULL, err, errlen);
+	if (argv == NULL || lseek(fd, 0, SEEK_SET) < 0)
+		goto out;
+	st = tz_proc_run(argv, fd, 300, err, errlen);
+	if (st != 0) {
+		if (st > 0)
+			tz_err(err, errlen, "%s exited with status %d", argv[0], st);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	g_strfreev(argv);
+	g_free(tmpdir);
+	return rc;
+}
+
+/* Send the parts in a, then record each as released and audit it. */
+static int deliver(const struct tz_queue *q, struct tz_meta *m, GArray *a, const char *to,
+		   const char *op, const char *why, char *err, size_t errlen)
+{
+	int forced = 0, rc = 0;
+	char ts[32];
+
+	for (guint i = 0; i < a->len; i++)
+		forced |= need_of(tz_meta_part_get(m, g_array_index(a, unsigned, i))) == NEED_FORCE;
+	if (send_release(q, m, a, to, forced, err, errlen) < 0)
+		return -1;
+	tzq_now_iso(ts);
+	for (guint i = 0; i < a->len && rc == 0; i++) {
+		struct tz_meta_part *p = tz_meta_part_get(m, g_array_index(a, unsigned, i));
+		enum need nd = need_of(p);
+		char *detail = g_strdup_printf("from_state=%s to=%s%s%s%s", p->state,
+					       to ? to : "original recipients",
+					       nd == NEED_FORCE ? " FORCED" : nd == NEED_AGAIN ? " AGAIN" : "",
+					       why ? " " : "", why ? why : "");
+		tzq_set_str(&p->state, TZ_STATE_RELEASED);
+		tzq_set_str(&p->released_at, ts);
+		tzq_set_str(&p->released_by, op);
+		tzq_set_str(&p->force_requested_by, NULL);
+		tzq_set_str(&p->force_reason, NULL);
+		tzq_set_str(&p->force_approvers, NULL);
+		rc = tz_store_meta_write(q->st, m, err, errlen);
+		if (rc == 0)
+			rc = tzq_audit(q, "released", op, m->id, p->index,
+				       p->sanitized_file ? p->sanitized_sha256 : p->sha256, detail, err, errlen);
+		g_free(detail);
+	}
+	return rc;
+}
+
+/* Record a forced-release request for every part of a that needs force. */
+static int request(const struct tz_queue *q, struct tz_meta *m, GArray *a,
+		   const struct tz_release_req *r, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	for (guint i = 0; i < a->len && rc == 0; i++) {
+		struct tz_meta_part *p = tz_meta_part_get(m, g_array_index(a, unsigned, i));
+		char *detail;
+		if (need_of(p) != NEED_FORCE)
+			continue;
+		tzq_set_str(&p->force_requested_by, r->operator_name);
+		tzq_set_str(&p->force_reason, r->reason);
+		tzq_set_str(&p->force_approvers, r->operator_name);
+		detail = g_strdup_printf("state=%s approvals=1/%u reason=%s", p->state,
+					 approvals_needed(q), r->reason);
+		rc = tz_store_meta_write(q->st, m, err, errlen);
+		if (rc == 0)
+			rc = tzq_audit(q, "release_requested", r->operator_name, m->id, p->index, p->sha256,
+				       detail, err, errlen);
+		g_free(detail);
+	}
+	return rc;
+}
+
+int tz_queue_release(const struct tz_queue *q, const char *id, const struct tz_release_req *r,
+		     char *err, size_t errlen)
+{
+	struct tz_meta *m = NULL;
+	GArray *a = NULL;
+	int lock, rc = -1, needs_force = 0;
+	char *why = NULL;
+
+	if (q->release_key == NULL)
+		return tz_err(err, errlen, "ReleaseKeyFile is not set: released mail could not be marked");
+	if (r->force && (r->reason == NULL || *r->reason == '\0'))
+		return tz_err(err, errlen, "--force needs --reason: a forced release is on record with why");
+	lock = tz_store_lock(q->st, id, err, errlen);
+	if (lock < 0)
+		return -1;
+	m = tz_store_meta_read(q->st, id, err, errlen);
+	if (m == NULL || (a = pick_parts(m, r, err, errlen)) == NULL)
+		goto out;
+	for (guint i = 0; i < a->len; i++)
+		needs_force |= need_of(tz_meta_part_get(m, g_array_index(a, unsigned, i))) == NEED_FORCE;
+	if (needs_force && approvals_needed(q) > 1 && r->to) {
+		tz_err(err, errlen, "%s: a forced release that needs approval goes to the original "
+		       "recipients only (no --to)", id);
+		goto out;
+	}
+	if (needs_force && approvals_needed(q) > 1) {
+		/* Nothing goes until the forced parts are approved: a request
+		 * that mixes them with clean parts is one decision. */
+		rc = request(q, m, a, r, err, errlen);
+		if (rc == 0) {
+			tz_err(err, errlen, "%s: forced release requested; it needs %u more approval(s): "
+			       "textizectl queue approve %s PART --operator NAME (another operator)",
+			       id, approvals_needed(q) - 1, id);
+			rc = 1;
+		}
+	} else {
+		if (needs_force)
+			why = g_strdup_printf("reason=%s", r->reason);
+		rc = deliver(q, m, a, r->to, r->operator_name, why, err, errlen);
+	}
+	tzq_reindex(q, m);
+out:
+	if (a)
+		g_array_unref(a);
+	g_free(why);
+	tz_meta_free(m);
+	tz_store_unlock(lock);
+	return rc;
+}
+
+static int listed(const char *list, const char *name)
+{
+	gchar **v = g_strsplit(list ? list : "", ",", -1);
+	int found = 0;
+
+	for (int i = 0; v[i]; i++)
+		found |= strcmp(v[i], name) == 0;
+	g_strfreev(v);
+	return found;
+}
+
+static unsigned count_list(const char *list)
+{
+	unsigned n = list && *list ? 1 : 0;
+
+	for (const char *p = list; p && *p; p++)
+		n += *p == ',';
+	return n;
+}
+
+int tz_queue_approve(const struct tz_queue *q, const char *id, unsigned part,
+		     const char *operator_name, char *err, size_t errlen)
+{
+	struct tz_meta *m = NULL;
+	struct tz_meta_part *p;
+	GArray *a = NULL;
+	char *list = NULL, *detail = NULL;
+	unsigned have;
+	int lock, rc = -1;
+
+	if (q->release_key == NULL)
+		return tz_err(err, errlen, "ReleaseKeyFile is not set: released mail could not be marked");
+	if (strchr(operator_name, ','))
+		return tz_err(err, errlen, "bad operator name %s", operator_name);
+	lock = tz_store_lock(q->st, id, err, errlen);
+	if (lock < 0)
+		return -1;
+	m = tz_store_meta_read(q->st, id, err, errlen);
+	if (m == NULL)
+		goto out;
+	p = tz_meta_part_get(m, part);
+	if (p == NULL || p->force_requested_by == NULL || need_of(p) != NEED_FORCE) {
+		tz_err(err, errlen, "%s part %u has no forced release waiting for approval", id, part);
+		goto out;
+	}
+	if (listed(p->force_approvers, operator_name)) {
+		tz_err(err, errlen, "%s part %u: %s already %s this release; another operator must approve",
+		       id, part, operator_name,
+		       strcmp(p->force_requested_by, operator_name) == 0 ? "requested" : "approved");
+		goto out;
+	}
+	list = g_strconcat(p->force_approvers, ",", operator_name, NULL);
+	tzq_set_str(&p->force_approvers, list);
+	have = count_list(list);
+	detail = g_strdup_printf("approvals=%u/%u requested_by=%s reason=%s", have, approvals_needed(q),
+				 p->force_requested_by, p->force_reason ? p->force_reason : "-");
+	if (tz_store_meta_write(q->st, m, err, errlen) < 0 ||
+	    tzq_audit(q, "approved", operator_name, id, part, p->sha256, detail, err, errlen) < 0)
+		goto out;
+	if (have < approvals_needed(q)) {
+		tz_err(err, errlen, "%s part %u: approved (%u of %u)", id, part, have, approvals_needed(q));
+		rc = 1;
+		goto out;
+	}
+	g_free(detail);
+	detail = g_strdup_printf("requested_by=%s approved_by=%s reason=%s", p->force_requested_by,
+				 list + strlen(p->force_requested_by) + 1,
+				 p->force_reason ? p->force_reason : "-");
+	a = g_array_new(FALSE, FALSE, sizeof(unsigned));
+	g_array_append_val(a, part);
+	rc = deliver(q, m, a, NULL, operator_name, detail, err, errlen);
+	tzq_reindex(q, m);
+out:
+	if (a)
+		g_array_unref(a);
+	g_free(list);
+	g_free(detail);
+	tz_meta_free(m);
+	tz_store_unlock(lock);
+	return rc;
+}
