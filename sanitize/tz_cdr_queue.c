@@ -249,8 +249,11 @@ static void deliver(const struct tz_cdr_queue *q, const char *id)
 			g_array_append_val(a, p->index);
 	}
 	if (m && !open_parts && a->len > 0) {
-		if (tz_queue_release(q->deliver, id, (const unsigned *)(void *)a->data, a->len, NULL,
-				     "sanitizer", 0, err, sizeof err) == 0)
+		struct tz_release_req req = {
+			.parts = (const unsigned *)(void *)a->data, .n = a->len,
+			.to = NULL, .operator_name = "sanitizer",
+		};
+		if (tz_queue_release(q->deliver, id, &req, err, sizeof err) == 0)
 			tz_log(LOG_INFO, id, "%u sanitized copies delivered to the original recipients",
 			       a->len);
 		else

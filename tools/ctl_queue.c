@@ -430,7 +430,7 @@ static int resolve_entry(struct ctl_qenv *e, struct qopts *o, const char *cmd,
 		return -1;
 	}
 	o->args->pdata[0] = id;
-	if (part == 0 || strcmp(cmd, "show") == 0 || strcmp(cmd, "scan") == 0)
+	if (part == 0 || strcmp(cmd, "show") == 0 || strcmp(cmd, "scan") == 0 || strcmp(cmd, "sanitize") == 0)
 		return 0;
 	if (arg(o, 1) && strcmp(cmd, "release") != 0) {
 		fprintf(stderr, "textizectl: the part is given twice (%s and %s)\n",
