@@ -53,6 +53,7 @@ static const struct sig sigs[] = {
 	{ "LZH", "-lz", 3, 2, false },
 	{ "OneNote", "\xe4\x52\x5c\x7b\x8c\xd8\xa7\x4d", 8, 0, false },
 	{ "ar", "!<arch>\n", 8, 0, false },
+	{ "RPM", "\xed\xab\xee\xdb", 4, 0, false },
 	{ "XAR", "xar!", 4, 0, false },
 	{ "Java serialized", "\xac\xed\x00\x05", 4, 0, false },
 	{ "SQLite", "SQLite format 3", 15, 0, false },
@@ -67,6 +68,13 @@ static const struct sig sigs[] = {
 	{ "XML", "<?xml", 5, 0, true },
 	{ "HTA/HTML", "<head", 5, 0, true },
 };
+
+const char *tz_encscan_signature(const void *buf, size_t len, bool *strong)
+{
+	bool dummy;
+
+	return enc_signature(buf, len, strong ? strong : &dummy);
+}
 
 const char *enc_signature(const unsigned char *b, size_t n, bool *strong)
 {

@@ -20,6 +20,7 @@
 #ifndef TZ_ENCSCAN_H
 #define TZ_ENCSCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <glib.h>
 
@@ -80,5 +81,11 @@ void tz_enc_block_free(struct tz_enc_block *b);   /* NULL is a no-op */
 /* "uuencode", "uu-base64", "binhex", "yenc", "armor", "base64", "base32",
  * "hex", "data-url", "ascii85"; static. */
 const char *tz_enc_kind_name(enum tz_enc_kind k);
+
+/* The file type whose signature (magic number) buf starts with — "PE",
+ * "ZIP", "PDF", ..., also markup a browser runs ("HTML", "script", "SVG",
+ * "XML") — or NULL. *strong: the signature is 4 bytes or longer. The one
+ * table every content check of the engine uses. Static string. */
+const char *tz_encscan_signature(const void *buf, size_t len, bool *strong);
 
 #endif

@@ -1,7 +1,6 @@
 /* tz_textjudge.h — are the bytes of a part that declares itself text really
  * text? A type label is the sender's word; an executable labelled
- * text/plain must not be printed into the body. Also: the known file
- * signatures (magic numbers) every content check in the engine shares. */
+ * text/plain must not be printed into the body. */
 #ifndef TZ_TEXTJUDGE_H
 #define TZ_TEXTJUDGE_H
 
@@ -23,8 +22,9 @@ enum tz_text_verdict {
 enum tz_text_verdict tz_text_judge(const char *raw, size_t rawlen, const char *utf8,
 				   size_t ulen, const struct tz_decode_info *info);
 
-/* Short name of a file type whose signature buf starts with ("pe",
- * "zip", "pdf", ...), or NULL. Static. */
+/* The file type whose signature buf starts with ("ZIP", "PDF", "ELF",
+ * ...: tz_encscan_signature's table, 4-byte signatures and longer, markup
+ * and scripts excepted), or NULL. Static. */
 const char *tz_file_signature(const void *buf, size_t len);
 
 const char *tz_text_verdict_name(enum tz_text_verdict v);

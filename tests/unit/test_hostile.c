@@ -290,7 +290,7 @@ static void test_text_judge(void **state)
 	assert_int_equal(tz_text_judge(ctl, sizeof(ctl) - 1, ctl, sizeof(ctl) - 1, &info), TZ_TEXT_CONTROLS);
 	/* prose that starts with "MZ" is not a PE file */
 	assert_null(tz_file_signature("MZ is a two-letter code used in many places, for example here.", 63));
-	assert_string_equal(tz_file_signature("\x7f" "ELF\x02\x01", 6), "elf");
+	assert_string_equal(tz_file_signature("\x7f" "ELF\x02\x01", 6), "ELF");
 	info.replaced = 100;
 	assert_int_equal(tz_text_judge("x", 1, "\xef\xbf\xbd", 3, &info), TZ_TEXT_UNDECODABLE);
 }
