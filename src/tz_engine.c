@@ -1179,74 +1179,6 @@ static int finish(struct conv *c, const GPtrArray *fields)
 	return 0;
 }
 
-/* Mail written with CR alone as the line end (classic Mac OS software,
- * some bounce generators): no LF in the first 64 KB, CRs present. Read
- * as it is, the whole message would be one header line. */
-static bool cr_only(GMimeStream *in, gint64 start)
-{
-	char buf[65536];
-	ssize_t n, got = 0;
-	bool cr = false;
-
-	if (g_mime_stream_seek(in, start, GMIME_STREAM_SEEK_SET) != start)
-		return false;
-	while (got < (ssize_t)sizeof(buf) && (n = g_mime_stream_read(in, buf + got, sizeof(buf) - (size_t)got)) > 0)
-		got += n;
-	g_mime_stream_seek(in, start, GMIME_STREAM_SEEK_SET);
-	if (memchr(buf, '\n', (size_t)got) != NULL)
-		return false;
-	cr = memchr(buf, '\r', (size_t)got) != NULL;
-	return cr;
-}
-
-GMimeStream *tz_engine_input(GMimeStream *in)
-{
-	gint64 start = g_mime_stream_tell(in);
-	GMimeStream *mem;
-	GByteArray *a;
-	char buf[CHUNK];
-	ssize_t n;
-
-	if (start < 0 || !cr_only(in, start))
-		return g_object_ref(in);
-	mem = g_mime_stream_mem_new();
-	a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	while ((n = g_mime_stream_read(in, buf, sizeof(buf))) > 0) {
-		for (ssize_t i = 0; i < n; i++)
-			if (buf[i] == '\r')
-				buf[i] = '\n';
-		g_byte_array_append(a, (const guint8 *)buf, (guint)n);
-	}
-	g_mime_stream_seek(in, start, GMIME_STREAM_SEEK_SET);
-	g_mime_stream_reset(mem);
-	return mem;
-}
-
-/* A copy of in from start with a blank line inserted at offset at. */
-static GMimeStream *with_blank_line(GMimeStream *in, gint64 start, gint64 at)
-{
-	GMimeStream *mem = g_mime_stream_mem_new();
-	GByteArray *a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	char buf[CHUNK];
-	gint64 pos = start;
-	ssize_t n;
-
-	g_mime_stream_seek(in, start, GMIME_STREAM_SEEK_SET);
-	while ((n = g_mime_stream_read(in, buf, sizeof(buf))) > 0) {
-		if (pos <= at && at < pos + n) {
-			g_byte_array_append(a, (const guint8 *)buf, (guint)(at - pos));
-			g_byte_array_append(a, (const guint8 *)"\n", 1);
-			g_byte_array_append(a, (const guint8 *)buf + (at - pos), (guint)(n - (at - pos)));
-		} else {
-			g_byte_array_append(a, (const guint8 *)buf, (guint)n);
-		}
-		pos += n;
-	}
-	g_mime_stream_seek(in, start, GMIME_STREAM_SEEK_SET);
-	g_mime_stream_reset(mem);
-	return mem;
-}
-
 int tz_engine_convert(const struct tz_engine_options *opt, GMimeStream *orig,
 		      const char *ref_id, const struct tz_part_sink *sink,
 		      struct tz_result **out, char *err, size_t errlen)
@@ -1287,7 +1219,7 @@ int tz_engine_convert(const struct tz_engine_options *opt, GMimeStream *orig,
 	 * would read on and drop such lines until a blank one, and the body
 	 * text with them. Give GMime the blank line the MTA implied. */
 	if (no_blank > start && fields->len > 0) {
-		GMimeStream *fixed = with_blank_line(in, start, no_blank);
+		GMimeStream *fixed = tz_engine_with_blank_line(in, start, no_blank);
 		g_object_unref(in);
 		in = fixed;
 		start = 0;

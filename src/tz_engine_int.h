@@ -49,6 +49,13 @@ char *tz_header_encode_value(const char *utf8, size_t name_len);
 
 struct tz_result *tz_result_new(const char *ref_id);
 
+/* ---- tz_input.c ---- */
+
+/* A copy of in from start (the copy starts at 0) with a blank line
+ * inserted at offset at: the end of a header that the MTA ended at a line
+ * which is no field. g_object_unref(). */
+GMimeStream *tz_engine_with_blank_line(GMimeStream *in, gint64 start, gint64 at);
+
 /* ---- tz_classify.c ---- */
 
 enum tz_leaf_kind { TZ_LEAF_PLAIN, TZ_LEAF_HTML, TZ_LEAF_STATUS, TZ_LEAF_ENCRYPTED, TZ_LEAF_STRIP };
