@@ -99,7 +99,20 @@ tz_assert "installed: delivered converted (text only, X-Textize)" \
 # ---- remove ----
 DEBIAN_FRONTEND=noninteractive apt-get remove -y -q textize >"$TZ_TMP/remove.log" 2>&1
 tz_assert "apt-get remove succeeds" grep -q "Removing textize" "$TZ_TMP/remove.log"
-gone() { ! kill -0 "$MPID" 2>/dev/null; }
+# gone: no such process, or a zombie waiting for an init that reaps
+# slowly (setsid -f made PID 1 its parent); a second at most.
+gone() {
+	local p
+	for _ in $(seq 10); do
+		p=0
+		for pid in $MPID; do
+			kill -0 "$pid" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null && p=1
+		done
+		[ "$p" -eq 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 tz_assert "remove stopped the milter (no process left behind)" gone
 tz_assert "remove tells the admin Postfix still names the milter" \
 	grep -q "textize: Postfix still names the textize milter" "$TZ_TMP/remove.log"
