@@ -100,10 +100,10 @@ tz_assert "installed: delivered converted (text only, X-Textize)" \
 DEBIAN_FRONTEND=noninteractive apt-get remove -y -q textize >"$TZ_TMP/remove.log" 2>&1
 tz_assert "apt-get remove succeeds" grep -q "Removing textize" "$TZ_TMP/remove.log"
 # gone: no such process, or a zombie waiting for an init that reaps
-# slowly (setsid -f made PID 1 its parent); a second at most.
+# slowly (setsid -f made PID 1 its parent); five seconds at most.
 gone() {
 	local p
-	for _ in $(seq 10); do
+	for _ in $(seq 50); do
 		p=0
 		for pid in $MPID; do
 			kill -0 "$pid" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null && p=1
