@@ -457,12 +457,15 @@ static void block_marker(GString *out, const char *tmpl, const char *name, const
 	g_string_append_c(out, '\n');
 }
 
-/* Strip a text part whose bytes are not text (raw: its decoded content). */
-static int strip_not_text(struct conv *c, GMimeObject *obj, const char *path, const GByteArray *raw)
+/* Strip a leaf the body does not show from its decoded bytes (raw): text
+ * whose bytes are not text (risk type-mismatch), HTML the renderer could
+ * not show in full. */
+static int strip_unshown(struct conv *c, GMimeObject *obj, const char *path, const GByteArray *raw,
+			 unsigned risk)
 {
 	struct strip st;
 	int rc = strip_begin(c, &st, path, TZ_REASON_UNSHOWN, tz_header_part_filename(obj),
-			     tz_raw_filename(obj), tz_mime_type(obj), TZ_RISK_TYPE_MISMATCH);
+			     tz_raw_filename(obj), tz_mime_type(obj), risk);
 
 	if (rc == 0)
 		rc = strip_feed(c, &st, bytes_of(raw), raw->len);
@@ -483,7 +486,7 @@ static int decode_judged(struct conv *c, GMimeObject *obj, const char *path, con
 		return -1;
 	v = tz_text_judge(bytes_of(raw), raw->len, u->str, u->len, &info);
 	if (v != TZ_TEXT_OK)
-		return strip_not_text(c, obj, path, raw) == 0 ? 1 : -1;
+		return strip_unshown(c, obj, path, raw, TZ_RISK_TYPE_MISMATCH) == 0 ? 1 : -1;
 	record_charset(c, &info);
 	/* UTF-7 wrapped inside a shifted run reads one way here and another in
 	 * a lenient reader: scan that reading too. */
@@ -513,19 +516,6 @@ static int walk_plain(struct conv *c, GMimeObject *obj, const char *path)
 		g_string_free(u, TRUE);
 	g_byte_array_free(raw, TRUE);
 	return rc < 0 ? -1 : check_output(c);
-}
-
-/* Keep the HTML source of a part the body could not show in full (the
- * renderer refused it or hit its nesting limit): listed, never lost. */
-static int strip_unshown_html(struct conv *c, GMimeObject *obj, const char *path, const GByteArray *raw)
-{
-	struct strip st;
-	int rc = strip_begin(c, &st, path, TZ_REASON_UNSHOWN, tz_header_part_filename(obj),
-			     tz_raw_filename(obj), tz_mime_type(obj), 0);
-
-	if (rc == 0)
-		rc = strip_feed(c, &st, bytes_of(raw), raw->len);
-	return strip_end(c, &st, rc);
 }
 
 static int walk_html(struct conv *c, GMimeObject *obj, const char *path)
@@ -566,7 +556,7 @@ static int walk_html(struct conv *c, GMimeObject *obj, const char *path)
 	if (rc == 0 && hrc == -2)
 		rc = tz_err(c->err, c->errlen, "%s", why);
 	if (rc == 0 && (hrc == -1 || (flags & TZ_HTML_TRUNCATED)))
-		rc = strip_unshown_html(c, obj, path, raw);
+		rc = strip_unshown(c, obj, path, raw, 0);   /* its source is kept, listed */
 	if (rc == 0)
 		rc = check_output(c);
 out:
@@ -981,6 +971,23 @@ static int strip_found(struct conv *c, const struct tz_enc_block *f, char **safe
 	return rc;
 }
 
+/* Strip one encoded file and write its marker line (ending in LF) to out. */
+static int cut_block(struct conv *c, const struct tz_enc_block *f, GString *out)
+{
+	enum tz_notice_lang lang = c->opt->notice_lang;
+	char *safe = NULL, *ref;
+	int rc = strip_found(c, f, &safe);
+
+	if (rc == 0) {
+		ref = part_ref(c);
+		block_marker(out, tz_notice_string(lang, TZ_STR_ENCODED_REMOVED),
+			     safe ? safe : tz_notice_string(lang, TZ_STR_NO_NAME), ref);
+		g_free(ref);
+	}
+	g_free(safe);
+	return rc;
+}
+
 /* Judge the output, not the declaration: read the text about to be
  * delivered and cut out every encoded file, whichever path produced it
  * (text part, rendered HTML, forwarded message, report). Each becomes a
@@ -999,20 +1006,12 @@ static int scan_final_text(struct conv *c)
 	out = g_string_sized_new(c->text->len);
 	for (guint i = 0; i < found->len && rc == 0; i++) {
 		const struct tz_enc_block *f = g_ptr_array_index(found, i);
-		char *safe = NULL, *ref;
 
 		g_string_append_len(out, c->text->str + from, (gssize)(f->start - from));
 		from = f->stop;
-		rc = strip_found(c, f, &safe);
-		if (rc == 0) {
-			if (out->len > 0 && out->str[out->len - 1] != '\n')
-				g_string_append_c(out, '\n');
-			ref = part_ref(c);
-			block_marker(out, tz_notice_string(c->opt->notice_lang, TZ_STR_ENCODED_REMOVED),
-				  safe ? safe : tz_notice_string(c->opt->notice_lang, TZ_STR_NO_NAME), ref);
-			g_free(ref);
-		}
-		g_free(safe);
+		if (out->len > 0 && out->str[out->len - 1] != '\n')
+			g_string_append_c(out, '\n');
+		rc = cut_block(c, f, out);
 	}
 	if (rc == 0) {
 		g_string_append_len(out, c->text->str + from, (gssize)(c->text->len - from));
@@ -1066,7 +1065,6 @@ static int scan_hidden_text(struct conv *c)
  * Returns the forced values (one per field, NULL = untouched) or NULL. */
 static int scan_headers(struct conv *c, const GPtrArray *fields, char ***forced)
 {
-	enum tz_notice_lang lang = c->opt->notice_lang;
 	int rc = 0;
 
 	*forced = NULL;
@@ -1082,8 +1080,9 @@ static int scan_headers(struct conv *c, const GPtrArray *fields, char ***forced)
 
 		/* The raw value too: an encoded word is base64 of whatever the
 		 * sender chose, a file included. Then nothing of the value is
-		 * kept but its addresses (for an address field) and the markers. */
-		if (found->len == 0) {
+		 * kept but its addresses (for an address field) and the markers.
+		 * A raw value that decodes to itself was scanned already. */
+		if (found->len == 0 && strcmp(raw, value) != 0) {
 			g_ptr_array_free(found, TRUE);
 			found = tz_encscan(raw, strlen(raw), NULL);
 			in_raw = found->len > 0;
@@ -1094,18 +1093,13 @@ static int scan_headers(struct conv *c, const GPtrArray *fields, char ***forced)
 		}
 		for (guint k = 0; k < found->len && rc == 0; k++) {
 			const struct tz_enc_block *f = g_ptr_array_index(found, k);
-			char *safe = NULL, *ref;
 			if (!in_raw) {
 				g_string_append_len(out, value + from, (gssize)(f->start - from));
 				from = f->stop;
 			}
-			rc = strip_found(c, f, &safe);
-			ref = part_ref(c);
-			block_marker(out, tz_notice_string(lang, TZ_STR_ENCODED_REMOVED),
-				     safe ? safe : tz_notice_string(lang, TZ_STR_NO_NAME), ref);
-			out->str[out->len - 1] = ' ';   /* the marker's line end */
-			g_free(ref);
-			g_free(safe);
+			rc = cut_block(c, f, out);
+			if (rc == 0)
+				out->str[out->len - 1] = ' ';   /* the marker's line end */
 		}
 		if (found->len > 0 && rc == 0) {
 			g_string_append(out, value + (in_raw ? 0 : from));

@@ -174,7 +174,6 @@ static const char *const strings[2][TZ_STR_COUNT] = {
 	{
 		"---------- 転送されたメッセージ ----------",
 		"---------- 転送されたメッセージここまで ----------",
-		"[本文に埋め込まれていたファイル「%s」を取り除きました(参照番号: %s)]",
 		"名前のないファイル",
 		"なし",
 		"---------- 配送状態 ----------",
@@ -185,7 +184,6 @@ static const char *const strings[2][TZ_STR_COUNT] = {
 	{
 		"---------- Forwarded message ----------",
 		"---------- End of forwarded message ----------",
-		"[removed the file \"%s\" embedded in the text (reference: %s)]",
 		"unnamed file",
 		"none",
 		"---------- Delivery status ----------",

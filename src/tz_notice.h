@@ -48,7 +48,6 @@ void tz_notice_render_opts(const char *tmpl, const struct tz_notice_opts *o, GSt
 enum tz_notice_str {
 	TZ_STR_FORWARDED_BEGIN = 0,  /* line before an inline message/rfc822 */
 	TZ_STR_FORWARDED_END,        /* line after it */
-	TZ_STR_UUENCODE_REMOVED,     /* printf format: %s name, %s ref ("id#n") */
 	TZ_STR_NO_NAME,              /* "unnamed file" */
 	TZ_STR_NONE,                 /* "none" */
 	TZ_STR_REPORT_STATUS,        /* heading of delivery-status fields */
