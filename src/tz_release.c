@@ -12,6 +12,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+
+#include "tz_header.h"
 #include <openssl/rand.h>
 
 #include "tz_meta.h"
@@ -317,14 +319,23 @@ static int all_sanitized(const struct tz_meta *m, const unsigned *parts, unsigne
 	"です。開く前に、必要かどうかを担当者に確認してください。\n" \
 	"(Forced release: the scanner did not pass these attachments.)\n\n"
 
+/* A sender-controlled value (file name, subject, sender) as staff may see
+ * it in the note: controls, line breaks and bidi overrides replaced, so it
+ * can neither add lines to a mail staff trust nor disguise an extension.
+ * g_free(). */
+static char *shown(const char *v)
+{
+	return tz_header_display_safe(v ? v : "");
+}
+
 /* One line per delivered file, with the 参照番号 staff quoted (ID#n). */
 static void note_files(GString *s, const struct tz_meta *m, const unsigned *parts, unsigned n,
 		       bool en)
 {
 	for (unsigned i = 0; i < n; i++) {
 		const struct tz_meta_part *p = tz_meta_part_get(m, parts[i]);
-		const char *name = p && p->filename && *p->filename ? p->filename
-			: en ? "unnamed file" : "名前のないファイル";
+		char *name = shown(p && p->filename && *p->filename ? p->filename
+				   : en ? "unnamed file" : "名前のないファイル");
 
 		if (en)
 			g_string_append_printf(s, "    - %s (reference: %s#%u%s)\n", name, m->id, parts[i],
@@ -332,6 +343,7 @@ static void note_files(GString *s, const struct tz_meta *m, const unsigned *part
 		else
 			g_string_append_printf(s, "    ・%s(参照番号: %s#%u%s)\n", name, m->id, parts[i],
 					       p && p->sanitized_file ? "、無害化済み" : "");
+		g_free(name);
 	}
 }
 
@@ -357,8 +369,7 @@ static unsigned note_held(GString *s, const struct tz_meta *m, const unsigned *p
 
 	for (guint i = 0; i < m->parts->len; i++) {
 		const struct tz_meta_part *p = g_ptr_array_index(m->parts, i);
-		const char *name = p->filename && *p->filename ? p->filename
-			: en ? "unnamed file" : "名前のないファイル";
+		char *name, *note;
 		int listed = 0;
 
 		for (unsigned k = 0; k < n; k++)
@@ -368,13 +379,17 @@ static unsigned note_held(GString *s, const struct tz_meta *m, const unsigned *p
 		if (held++ == 0)
 			g_string_append(s, en ? "  Not delivered:\n"
 					: "  お届けしていないファイル:\n");
+		name = shown(p->filename && *p->filename ? p->filename
+			     : en ? "unnamed file" : "名前のないファイル");
+		note = shown(p->note);
 		if (en)
 			g_string_append_printf(s, "    - %s (reference: %s#%u, %s%s%s)\n", name, m->id,
-					       p->index, p->state, p->note ? ": " : "",
-					       p->note ? p->note : "");
+					       p->index, p->state, *note ? ": " : "", note);
 		else
 			g_string_append_printf(s, "    ・%s(参照番号: %s#%u、%s)\n", name, m->id, p->index,
 					       held_why_ja(p->state));
+		g_free(name);
+		g_free(note);
 	}
 	return held;
 }
@@ -386,7 +401,7 @@ static unsigned note_held(GString *s, const struct tz_meta *m, const unsigned *p
 static void write_note(struct mail_out *o, const struct tz_meta *m, const unsigned *parts,
 		       unsigned n, int forced)
 {
-	const char *sender = *m->sender ? m->sender : "<>", *subject = m->subject ? m->subject : "";
+	char *sender = shown(*m->sender ? m->sender : "<>"), *subject = shown(m->subject);
 	bool sanitized = all_sanitized(m, parts, n);
 	GString *s = g_string_new(NULL);
 	char *text, *b64;
@@ -423,6 +438,8 @@ static void write_note(struct mail_out *o, const struct tz_meta *m, const unsign
 	if (sanitized && note_held(s, m, parts, n, true) > 0)
 		g_string_append(s, "\nIf you need an original file for your work, ask the information security\n"
 				"team, quoting its reference.\n");
+	g_free(sender);
+	g_free(subject);
 	text = g_string_free(s, FALSE);
 	b64 = g_base64_encode((const guchar *)text, strlen(text));
 	len = strlen(b64);
