@@ -227,6 +227,8 @@ static bool formula_cell(const char *p, const char *end)
 {
 	const char *q;
 
+	if (p < end && *p == '\t')
+		return true;   /* OWASP: a leading tab is read as a formula too (tz_report_csv_risky) */
 	if (p >= end || (*p != '=' && *p != '+' && *p != '-' && *p != '@'))
 		return false;
 	for (q = p + 1; q < end && *q != ',' && *q != '"' && *q != '\n' && *q != '\r'; q++)
