@@ -195,14 +195,21 @@ int tz_queue_release(const struct tz_queue *q, const char *id, const struct tz_r
 		goto out;
 	for (guint i = 0; i < a->len; i++)
 		needs_force |= need_of(tz_meta_part_get(m, g_array_index(a, unsigned, i))) == NEED_FORCE;
+	for (guint i = 0; needs_force && approvals_needed(q) > 1 && i < a->len; i++)
+		if (need_of(tz_meta_part_get(m, g_array_index(a, unsigned, i))) != NEED_FORCE) {
+			/* the request records forced parts only: clean ones in it would
+			 * be neither sent nor kept, and the tool would say "pending" */
+			tz_err(err, errlen, "%s: part %u needs no approval: release the clean parts "
+			       "first, then request the forced ones", id, g_array_index(a, unsigned, i));
+			goto out;
+		}
 	if (needs_force && approvals_needed(q) > 1 && r->to) {
 		tz_err(err, errlen, "%s: a forced release that needs approval goes to the original "
 		       "recipients only (no --to)", id);
 		goto out;
 	}
 	if (needs_force && approvals_needed(q) > 1) {
-		/* Nothing goes until the forced parts are approved: a request
-		 * that mixes them with clean parts is one decision. */
+		/* Nothing goes until the forced parts are approved. */
 		rc = request(q, m, a, r, err, errlen);
 		if (rc == 0) {
 			tz_err(err, errlen, "%s: forced release requested; it needs %u more approval(s): "

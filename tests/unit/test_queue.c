@@ -371,6 +371,23 @@ static char *sent_text(struct fixture *fx)
  * reason and a second operator's approval; every step is audited; the mail
  * says at the top that it was forced; a released part is not sent again
  * unless asked (--again). */
+/* A forced request records its forced parts only: one that also names a
+ * clean part is refused (the clean part would be neither sent nor kept). */
+static void test_forced_request_not_mixed(void **state)
+{
+	struct fixture *fx = *state;
+	char err[TZ_ERRLEN];
+	unsigned both[2] = { 1, 2 };
+
+	fx->q.force_approvals = 2;
+	mark(fx, 1, "infected");
+	mark(fx, 2, "clean");
+	assert_int_equal(rel(fx, both, 2, NULL, "alice", 1, "vendor confirmed", 0, err), -1);
+	assert_non_null(strstr(err, "release the clean parts first"));
+	assert_int_equal(access(fx->sent, F_OK), -1);
+	assert_string_equal(part_state(fx, 2), "clean");
+}
+
 static void test_forced_release_needs_approval(void **state)
 {
 	struct fixture *fx = *state;
@@ -760,6 +777,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forced_release_needs_approval, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forced_request_not_mixed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_release_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_index_report, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_counts_events, setup, teardown),
