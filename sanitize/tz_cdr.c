@@ -84,23 +84,6 @@ int tz_cdr_run(const struct tz_sandbox_job *job, struct tz_cdr_result *r, const 
 	return 1;
 }
 
-char *tz_cdr_output_name(const char *name, const char *ext)
-{
-	const char *dot;
-
-	if (name == NULL || *name == '\0')
-		return g_strconcat("file", ext, NULL);
-	dot = strrchr(name, '.');
-	if (dot == NULL || dot == name)
-		return g_strconcat(name, ext, NULL);
-	{
-		char *base = g_strndup(name, (gsize)(dot - name));
-		char *out = g_strconcat(base, ext, NULL);
-		g_free(base);
-		return out;
-	}
-}
-
 /* ---- type by content ---- */
 
 enum kind { K_PDF, K_OFFICE, K_IMAGE, K_TEXT, K_NONE };

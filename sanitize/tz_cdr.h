@@ -55,9 +55,5 @@ int tz_cdr_file(const struct tz_cdr_opts *o, const char *input, const char *work
 
 void tz_cdr_result_clear(struct tz_cdr_result *r);
 
-/* The name of the sanitized copy of a part called name: its last extension
- * replaced by ext ("見積書.xlsx", ".pdf" → "見積書.pdf"); "file" + ext when
- * name is NULL or empty. g_free(). */
-char *tz_cdr_output_name(const char *name, const char *ext);
 
 #endif
