@@ -18,15 +18,10 @@
 #include "tz_index.h"
 #include "tz_log.h"
 #include "tz_meta.h"
+#include "tz_queue_int.h"
 #include "tz_store.h"
 #include "tz_cdr_int.h"
 #include "tz_util.h"
-
-static void set_str(char **dst, const char *v)
-{
-	g_free(*dst);
-	*dst = v ? g_strdup(v) : NULL;
-}
 
 static int waiting(const struct tz_meta_part *p)
 {
@@ -131,22 +126,22 @@ static int record(const struct tz_cdr_queue *q, const char *id, unsigned index,
 		if (tz_store_file_put(q->st, id, sname, fd, p->sanitized_sha256, &p->sanitized_size,
 				      err, errlen) < 0)
 			goto out;
-		set_str(&p->sanitized_file, sname);
-		set_str(&p->state, TZ_STATE_SANITIZED);
+		tzq_set_str(&p->sanitized_file, sname);
+		tzq_set_str(&p->state, TZ_STATE_SANITIZED);
 		g_snprintf(detail, sizeof detail, "state=sanitized kind=%s detected=%s pages=%u size=%llu%s%s",
 			   r->kind, r->detected, r->pages, (unsigned long long)p->sanitized_size,
 			   r->ocr ? " ocr=yes" : *r->ocr_skipped ? " ocr=skipped: " : "",
 			   r->ocr ? "" : r->ocr_skipped);
-		set_str(&p->note, detail + strlen("state=sanitized "));
+		tzq_set_str(&p->note, detail + strlen("state=sanitized "));
 	} else {
-		set_str(&p->state, TZ_STATE_UNSANITIZABLE);
+		tzq_set_str(&p->state, TZ_STATE_UNSANITIZABLE);
 		g_snprintf(why, sizeof why, "%s: %s", r->kind ? r->kind : "unknown", r->reason);
-		set_str(&p->note, why);
+		tzq_set_str(&p->note, why);
 		g_snprintf(detail, sizeof detail, "state=unsanitizable detected=%s reason=%s",
 			 r->detected, why);
 	}
 	tz_meta_iso_time((int64_t)time(NULL), ts, sizeof ts);
-	set_str(&p->scanned_at, p->scanned_at ? p->scanned_at : ts);
+	tzq_set_str(&p->scanned_at, p->scanned_at ? p->scanned_at : ts);
 	/* durable before audited: the audit never claims more than the disk */
 	if (tz_store_meta_write(q->st, m, err, errlen) < 0)
 		goto out;
