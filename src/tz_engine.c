@@ -1,7 +1,7 @@
 /* tz_engine.c — the text-ization engine: parse the message once with GMime
  * (bodies stay in the caller's stream), walk the MIME tree choosing the text
- * to keep, stream every other part through tz_sniff into the sink, then
- * build the notice, the new body and the header edits (tz_result.c).
+ * to keep, strip every other part (tz_conv.c: through tz_sniff into the sink),
+ * then build the notice, the new body and the header edits (tz_result.c).
  * Every byte is attacker-controlled: limits are checked as the walk goes,
  * and any failure is an error result — never a crash, never a pass. */
 #include "tz_engine.h"
@@ -21,7 +21,6 @@
 #include "tz_textjudge.h"
 #include "tz_util.h"
 
-#define CHUNK 16384
 #define TZ_DEFAULT_HTML_NODES 200000
 
 void tz_engine_options_init(struct tz_engine_options *o)
@@ -57,36 +56,6 @@ void tz_engine_global_init(void)
 	g_once(&once, global_init_once, NULL);
 }
 
-/* What the notice adds below the parts list. */
-enum tz_note {
-	TZ_NOTE_NO_TEXT = 1u << 0,   /* the body shows no text at all */
-	TZ_NOTE_HIDDEN  = 1u << 1,   /* encoded files were found in hidden HTML */
-};
-
-/* One conversion in progress. */
-struct conv {
-	const struct tz_engine_options *opt;
-	const struct tz_part_sink *sink;
-	struct tz_result *res;
-	GString *text;           /* UTF-8 text of the new body, after the notice */
-	GString *hidden;         /* what HTML hid from the reader: scanned, never shown */
-	unsigned nparts;         /* MIME entities seen, for max_parts */
-	gint64 deadline;         /* g_get_monotonic_time() limit */
-	size_t input_bytes;      /* size of the message, for max_output_ratio */
-	bool charset_recorded;   /* res->body_charset_* set from the first text part */
-	unsigned notes;          /* TZ_NOTE_* for the notice */
-	char *err;
-	size_t errlen;
-};
-
-static int check_time(struct conv *c)
-{
-	if (g_get_monotonic_time() > c->deadline)
-		return tz_err(c->err, c->errlen, "time budget of %u ms exceeded",
-			      c->opt->limits.time_budget_ms);
-	return 0;
-}
-
 /* Limits that apply to every MIME entity: count, depth, header size. */
 static int check_entity(struct conv *c, GMimeObject *obj, unsigned depth)
 {
@@ -108,7 +77,7 @@ static int check_entity(struct conv *c, GMimeObject *obj, unsigned depth)
 	}
 	if (bytes > l->max_header_bytes)
 		return tz_err(c->err, c->errlen, "part header larger than %zu bytes", l->max_header_bytes);
-	return check_time(c);
+	return tz_conv_check_time(c);
 }
 
 static char *child_path(const char *prefix, int i)
@@ -192,44 +161,6 @@ static void end_line(struct conv *c)
 		g_string_append_c(c->text, '\n');
 }
 
-#define RATIO_SLACK (192 * 1024)   /* the notice and markers: not proportional to the input */
-
-static int check_output(struct conv *c)
-{
-	const struct tz_limits *l = &c->opt->limits;
-	size_t ratio = l->max_output_ratio ? l->max_output_ratio : 3;
-
-	if (c->text->len > l->max_output_bytes)
-		return tz_err(c->err, c->errlen, "text larger than %zu bytes", l->max_output_bytes);
-	if (c->input_bytes <= (SIZE_MAX - RATIO_SLACK) / ratio
-	    && c->text->len > c->input_bytes * ratio + RATIO_SLACK)
-		return tz_err(c->err, c->errlen, "text more than %zu times the message's size", ratio);
-	return 0;
-}
-
-/* Bytes of text the body may still grow by under MaxOutputSize and
- * MaxOutputRatio: the renderer stops there instead of building more. */
-static size_t output_room(struct conv *c)
-{
-	const struct tz_limits *l = &c->opt->limits;
-	size_t ratio = l->max_output_ratio ? l->max_output_ratio : 3, cap = l->max_output_bytes;
-
-	if (c->input_bytes <= (SIZE_MAX - RATIO_SLACK) / ratio && c->input_bytes * ratio + RATIO_SLACK < cap)
-		cap = c->input_bytes * ratio + RATIO_SLACK;
-	return cap > c->text->len ? cap - c->text->len + 1 : 1;
-}
-
-/* The large buffers alive now (live: those of the part at hand) plus the
- * body text, against the conversion's memory budget. */
-static int check_memory(struct conv *c, size_t live)
-{
-	size_t budget = c->opt->limits.max_memory_bytes;
-
-	if (budget > 0 && live + c->text->allocated_len > budget)
-		return tz_err(c->err, c->errlen, "conversion needs more than %zu bytes of memory", budget);
-	return 0;
-}
-
 static void record_charset(struct conv *c, const struct tz_decode_info *info)
 {
 	if (info->replaced > 0)
@@ -240,181 +171,6 @@ static void record_charset(struct conv *c, const struct tz_decode_info *info)
 	c->res->body_charset_declared = info->declared[0] ? g_strdup(info->declared) : NULL;
 	c->res->body_charset_used = g_strdup(info->used[0] ? info->used : "us-ascii");
 	c->res->body_charset_detected = info->detected;
-}
-
-/* ------------------------------------------------------------ streams */
-
-/* The bytes of a GByteArray, never NULL (an empty array may have no data). */
-static const char *bytes_of(const GByteArray *a)
-{
-	return a->len > 0 ? (const char *)a->data : "";
-}
-
-/* The decoded content of a leaf as a stream (new reference), or NULL when
- * it has no content. Unknown transfer encodings are read as they are. */
-static GMimeStream *leaf_stream(GMimePart *part)
-{
-	GMimeDataWrapper *w = g_mime_part_get_content(part);
-	GMimeStream *raw, *f;
-	GMimeContentEncoding enc;
-
-	if (w == NULL || (raw = g_mime_data_wrapper_get_stream(w)) == NULL)
-		return NULL;
-	enc = g_mime_data_wrapper_get_encoding(w);
-	g_mime_stream_reset(raw);
-	f = g_mime_stream_filter_new(raw);
-	if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
-	    || enc == GMIME_CONTENT_ENCODING_UUENCODE) {
-		GMimeFilter *d = g_mime_filter_basic_new(enc, FALSE);
-		g_mime_stream_filter_add(GMIME_STREAM_FILTER(f), d);
-		g_object_unref(d);
-	}
-	return f;
-}
-
-/* Read up to len bytes: > 0 bytes read, 0 at the end, -1 on error. A
- * filter stream returns 0 while the decoder is still collecting input (a
- * base64 quantum split across reads), so 0 means the end only at eos. */
-static ssize_t read_some(GMimeStream *s, char *buf, size_t len)
-{
-	ssize_t n;
-
-	while ((n = g_mime_stream_read(s, buf, len)) == 0)
-		if (g_mime_stream_eos(s))
-			return 0;
-	return n;
-}
-
-/* Read a leaf's decoded content into memory (text parts only), at most cap. */
-static int read_leaf(struct conv *c, GMimePart *part, GByteArray *out, size_t cap)
-{
-	GMimeStream *s = leaf_stream(part);
-	char buf[CHUNK];
-	ssize_t n;
-	int rc = 0;
-
-	if (s == NULL)
-		return 0;
-	while ((n = read_some(s, buf, sizeof(buf))) > 0) {
-		if (out->len + (size_t)n > cap) {
-			rc = tz_err(c->err, c->errlen, "text part larger than %zu bytes", cap);
-			break;
-		}
-		if ((rc = check_memory(c, out->len + (size_t)n)) != 0)
-			break;
-		g_byte_array_append(out, (const guint8 *)buf, (guint)n);
-	}
-	if (n < 0 && rc == 0)
-		rc = tz_err(c->err, c->errlen, "cannot read message content");
-	g_object_unref(s);
-	return rc;
-}
-
-/* ------------------------------------------------------------ stripping */
-
-/* A stripped part on its way to the sink. */
-struct strip {
-	struct tz_part *p;
-	struct tz_sniff *sniff;
-	char *raw_name;      /* decoded name before display-safety, for the control check */
-	bool begun;
-};
-
-/* Takes ownership of filename, raw_name and declared. */
-static int strip_begin(struct conv *c, struct strip *st, const char *path, enum tz_part_reason reason,
-		       char *filename, char *raw_name, char *declared, unsigned risk)
-{
-	memset(st, 0, sizeof(*st));
-	st->p = tz_part_new();
-	st->p->index = c->res->parts->len + 1;
-	st->p->mime_path = g_strdup(path);
-	st->p->reason = reason;
-	st->p->filename = filename;
-	st->p->declared_type = declared ? declared : g_strdup("application/octet-stream");
-	st->p->risk = risk;
-	st->raw_name = raw_name;
-	st->sniff = tz_sniff_new();
-	if (st->sniff == NULL)
-		return tz_err(c->err, c->errlen, "cannot set up SHA-256");
-	if (c->nparts > c->opt->limits.max_parts)
-		return tz_err(c->err, c->errlen, "more than %u MIME parts", c->opt->limits.max_parts);
-	st->begun = true;
-	if (c->sink && c->sink->begin && c->sink->begin(c->sink->ctx, st->p, c->err, c->errlen) != 0)
-		return -1;
-	return 0;
-}
-
-static int strip_feed(struct conv *c, struct strip *st, const void *buf, size_t len)
-{
-	if (len == 0)
-		return 0;
-	tz_sniff_update(st->sniff, buf, len);
-	if (c->sink && c->sink->write && c->sink->write(c->sink->ctx, buf, len, c->err, c->errlen) != 0)
-		return -1;
-	return 0;
-}
-
-/* Finish the part and hand it to the result (always frees st's state). */
-static int strip_end(struct conv *c, struct strip *st, int rc)
-{
-	if (rc == 0)
-		rc = tz_sniff_finish(st->sniff, st->p, st->raw_name, c->err, c->errlen);
-	/* The HTML form of the body is expected in every HTML mail: warning
-	 * staff about it each time would teach them to ignore warnings. */
-	if (rc == 0 && st->p->reason == TZ_REASON_HTML_ALTERNATIVE && st->p->detected_type != NULL
-	    && strcmp(st->p->detected_type, "text/html") == 0)
-		st->p->risk &= ~(unsigned)TZ_RISK_SCRIPT;
-	if (rc == 0 && c->sink && c->sink->end && c->sink->end(c->sink->ctx, st->p, c->err, c->errlen) != 0)
-		rc = -1;
-	if (rc == 0) {
-		g_ptr_array_add(c->res->parts, st->p);
-		st->p = NULL;
-	}
-	tz_part_free(st->p);
-	tz_sniff_free(st->sniff);
-	g_free(st->raw_name);
-	memset(st, 0, sizeof(*st));
-	return rc;
-}
-
-/* Strip one leaf: stream its decoded content through sniff and sink. */
-static int strip_leaf(struct conv *c, GMimeObject *obj, const char *path,
-		      enum tz_part_reason reason, unsigned risk)
-{
-	struct strip st;
-	GMimeStream *s = NULL;
-	char buf[CHUNK];
-	ssize_t n = 0;
-	unsigned chunks = 0;
-	int rc;
-
-	rc = strip_begin(c, &st, path, reason, tz_header_part_filename(obj), tz_raw_filename(obj),
-			 tz_mime_type(obj), risk);
-	if (rc == 0 && GMIME_IS_PART(obj))
-		s = leaf_stream(GMIME_PART(obj));
-	while (rc == 0 && s != NULL && (n = read_some(s, buf, sizeof(buf))) > 0) {
-		rc = strip_feed(c, &st, buf, (size_t)n);
-		if (rc == 0 && ++chunks % 64 == 0)
-			rc = check_time(c);
-	}
-	if (rc == 0 && n < 0)
-		rc = tz_err(c->err, c->errlen, "cannot read part %s", path);
-	if (s != NULL)
-		g_object_unref(s);
-	return strip_end(c, &st, rc);
-}
-
-/* Strip in-memory bytes (a uuencoded file cut out of a text part). */
-static int strip_bytes(struct conv *c, const char *path, enum tz_part_reason reason,
-		       char *filename, char *raw_name, const void *buf, size_t len)
-{
-	struct strip st;
-	int rc = strip_begin(c, &st, path, reason, filename, raw_name,
-			     g_strdup("application/octet-stream"), 0);
-
-	if (rc == 0)
-		rc = strip_feed(c, &st, buf, len);
-	return strip_end(c, &st, rc);
 }
 
 /* ------------------------------------------------------------ leaves */
@@ -457,21 +213,6 @@ static void block_marker(GString *out, const char *tmpl, const char *name, const
 	g_string_append_c(out, '\n');
 }
 
-/* Strip a leaf the body does not show from its decoded bytes (raw): text
- * whose bytes are not text (risk type-mismatch), HTML the renderer could
- * not show in full. */
-static int strip_unshown(struct conv *c, GMimeObject *obj, const char *path, const GByteArray *raw,
-			 unsigned risk)
-{
-	struct strip st;
-	int rc = strip_begin(c, &st, path, TZ_REASON_UNSHOWN, tz_header_part_filename(obj),
-			     tz_raw_filename(obj), tz_mime_type(obj), risk);
-
-	if (rc == 0)
-		rc = strip_feed(c, &st, bytes_of(raw), raw->len);
-	return strip_end(c, &st, rc);
-}
-
 /* Decode a text leaf's bytes in `charset` into u and judge them: 0 when
  * they are text, 1 when the part was stripped instead, -1 on error. */
 static int decode_judged(struct conv *c, GMimeObject *obj, const char *path, const char *charset,
@@ -481,18 +222,18 @@ static int decode_judged(struct conv *c, GMimeObject *obj, const char *path, con
 	enum tz_text_verdict v;
 
 	memset(&info, 0, sizeof(info));
-	tz_charset_to_utf8(charset, bytes_of(raw), raw->len, u, &info);
-	if (check_memory(c, raw->len + u->allocated_len) != 0)
+	tz_charset_to_utf8(charset, tz_bytes_of(raw), raw->len, u, &info);
+	if (tz_conv_check_memory(c, raw->len + u->allocated_len) != 0)
 		return -1;
-	v = tz_text_judge(bytes_of(raw), raw->len, u->str, u->len, &info);
+	v = tz_text_judge(tz_bytes_of(raw), raw->len, u->str, u->len, &info);
 	if (v != TZ_TEXT_OK)
-		return strip_unshown(c, obj, path, raw, TZ_RISK_TYPE_MISMATCH) == 0 ? 1 : -1;
+		return tz_conv_strip_unshown(c, obj, path, raw, TZ_RISK_TYPE_MISMATCH) == 0 ? 1 : -1;
 	record_charset(c, &info);
 	/* UTF-7 wrapped inside a shifted run reads one way here and another in
 	 * a lenient reader: scan that reading too. */
-	if (strcmp(info.used, "utf-7") == 0 && c->hidden->len < output_room(c)) {
+	if (strcmp(info.used, "utf-7") == 0 && c->hidden->len < tz_conv_output_room(c)) {
 		g_string_append_c(c->hidden, '\n');
-		tz_charset_utf7_joined(bytes_of(raw), raw->len, c->hidden);
+		tz_charset_utf7_joined(tz_bytes_of(raw), raw->len, c->hidden);
 	}
 	return 0;
 }
@@ -502,7 +243,7 @@ static int walk_plain(struct conv *c, GMimeObject *obj, const char *path)
 	const char *charset = g_mime_object_get_content_type_parameter(obj, "charset");
 	GByteArray *raw = g_byte_array_new();
 	GString *u = NULL;
-	int rc = read_leaf(c, GMIME_PART(obj), raw, text_cap(c, false));
+	int rc = tz_conv_read_leaf(c, GMIME_PART(obj), raw, text_cap(c, false));
 
 	if (rc == 0) {
 		u = g_string_sized_new(raw->len + 16);
@@ -515,7 +256,7 @@ static int walk_plain(struct conv *c, GMimeObject *obj, const char *path)
 	if (u != NULL)
 		g_string_free(u, TRUE);
 	g_byte_array_free(raw, TRUE);
-	return rc < 0 ? -1 : check_output(c);
+	return rc < 0 ? -1 : tz_conv_check_output(c);
 }
 
 static int walk_html(struct conv *c, GMimeObject *obj, const char *path)
@@ -526,12 +267,12 @@ static int walk_html(struct conv *c, GMimeObject *obj, const char *path)
 	char *meta = NULL, why[TZ_ERRLEN];
 	struct tz_html_limits lim;
 	unsigned flags = 0;
-	int hrc, rc = read_leaf(c, GMIME_PART(obj), raw, text_cap(c, true));
+	int hrc, rc = tz_conv_read_leaf(c, GMIME_PART(obj), raw, text_cap(c, true));
 
 	if (rc != 0)
 		goto out;
 	if (declared == NULL || *declared == '\0')
-		declared = meta = tz_html_meta_charset(bytes_of(raw), raw->len);
+		declared = meta = tz_html_meta_charset(tz_bytes_of(raw), raw->len);
 	u = g_string_sized_new(raw->len + 16);
 	rc = decode_judged(c, obj, path, declared, raw, u);
 	if (rc != 0)
@@ -544,21 +285,21 @@ static int walk_html(struct conv *c, GMimeObject *obj, const char *path)
 	lim.max_depth = c->opt->limits.max_html_depth;
 	lim.deadline = c->deadline;
 	lim.max_nodes = c->opt->limits.max_html_nodes ? c->opt->limits.max_html_nodes : TZ_DEFAULT_HTML_NODES;
-	lim.max_output = output_room(c);
+	lim.max_output = tz_conv_output_room(c);
 	hrc = tz_html_render(u->str, u->len, &lim, t, c->hidden, &flags, why, sizeof(why));
 	if (hrc == 0) {
 		begin_block(c);
 		append_text(c, t->str, t->len);
 	}
-	rc = check_time(c);
+	rc = tz_conv_check_time(c);
 	if (rc == 0)
-		rc = check_memory(c, raw->len + u->allocated_len + t->allocated_len + c->hidden->allocated_len);
+		rc = tz_conv_check_memory(c, raw->len + u->allocated_len + t->allocated_len + c->hidden->allocated_len);
 	if (rc == 0 && hrc == -2)
 		rc = tz_err(c->err, c->errlen, "%s", why);
 	if (rc == 0 && (hrc == -1 || (flags & TZ_HTML_TRUNCATED)))
-		rc = strip_unshown(c, obj, path, raw, 0);   /* its source is kept, listed */
+		rc = tz_conv_strip_unshown(c, obj, path, raw, 0);   /* its source is kept, listed */
 	if (rc == 0)
-		rc = check_output(c);
+		rc = tz_conv_check_output(c);
 out:
 	g_free(meta);
 	if (u != NULL)
@@ -574,7 +315,7 @@ static int walk_status(struct conv *c, GMimeObject *obj, const char *path)
 {
 	GByteArray *raw = g_byte_array_new();
 	GString *u = g_string_new(NULL);
-	int rc = read_leaf(c, GMIME_PART(obj), raw, text_cap(c, false));
+	int rc = tz_conv_read_leaf(c, GMIME_PART(obj), raw, text_cap(c, false));
 
 	if (rc == 0)
 		rc = decode_judged(c, obj, path, "utf-8", raw, u);
@@ -582,7 +323,7 @@ static int walk_status(struct conv *c, GMimeObject *obj, const char *path)
 		begin_block(c);
 		g_string_append_printf(c->text, "%s\n", tz_notice_string(c->opt->notice_lang, TZ_STR_REPORT_STATUS));
 		append_text(c, u->str, u->len);
-		rc = check_output(c);
+		rc = tz_conv_check_output(c);
 	}
 	g_string_free(u, TRUE);
 	g_byte_array_free(raw, TRUE);
@@ -603,8 +344,8 @@ static int walk_leaf(struct conv *c, GMimeObject *obj, const char *path)
 	case TZ_LEAF_PLAIN: rc = walk_plain(c, obj, path); break;
 	case TZ_LEAF_HTML: rc = walk_html(c, obj, path); break;
 	case TZ_LEAF_STATUS: rc = walk_status(c, obj, path); break;
-	case TZ_LEAF_ENCRYPTED: rc = strip_leaf(c, obj, path, TZ_REASON_ENCRYPTED, TZ_RISK_ENCRYPTED); break;
-	default: rc = strip_leaf(c, obj, path, reason, 0); break;
+	case TZ_LEAF_ENCRYPTED: rc = tz_conv_strip_leaf(c, obj, path, TZ_REASON_ENCRYPTED, TZ_RISK_ENCRYPTED); break;
+	default: rc = tz_conv_strip_leaf(c, obj, path, reason, 0); break;
 	}
 	return rc;
 }
@@ -666,14 +407,14 @@ static int strip_tree(struct conv *c, GMimeObject *obj, const char *path, unsign
 
 	g_free(t);
 	if (mode == STRIP_ENCRYPTED || k == TZ_LEAF_ENCRYPTED)
-		return strip_leaf(c, obj, path, TZ_REASON_ENCRYPTED, TZ_RISK_ENCRYPTED);
+		return tz_conv_strip_leaf(c, obj, path, TZ_REASON_ENCRYPTED, TZ_RISK_ENCRYPTED);
 	if (mode == STRIP_AMBIGUOUS)
-		return strip_leaf(c, obj, path, TZ_REASON_AMBIGUOUS, TZ_RISK_TYPE_MISMATCH);
+		return tz_conv_strip_leaf(c, obj, path, TZ_REASON_AMBIGUOUS, TZ_RISK_TYPE_MISMATCH);
 	if (k == TZ_LEAF_HTML)
 		reason = TZ_REASON_HTML_ALTERNATIVE;
 	else if (k == TZ_LEAF_PLAIN || k == TZ_LEAF_STATUS)
 		reason = TZ_REASON_OTHER;
-	return strip_leaf(c, obj, path, reason, 0);
+	return tz_conv_strip_leaf(c, obj, path, reason, 0);
 }
 
 /* The text/plain alternative unless it is empty or a stub. */
@@ -683,9 +424,9 @@ static bool plain_usable(struct conv *c, GMimeObject *obj)
 	GString *u = g_string_new(NULL);
 	bool ok = false;
 
-	if (read_leaf(c, GMIME_PART(obj), raw, text_cap(c, false)) == 0) {
+	if (tz_conv_read_leaf(c, GMIME_PART(obj), raw, text_cap(c, false)) == 0) {
 		tz_charset_to_utf8(g_mime_object_get_content_type_parameter(obj, "charset"),
-				   bytes_of(raw), raw->len, u, NULL);
+				   tz_bytes_of(raw), raw->len, u, NULL);
 		ok = !tz_text_is_stub(u->str, u->len);
 	}
 	g_string_free(u, TRUE);
@@ -817,7 +558,7 @@ static int strip_outside(struct conv *c, const char *text, const char *path, con
 		return 0;
 	ppath = g_strdup_printf("%s%s%s", path, *path ? "." : "", where);
 	c->nparts++;
-	rc = strip_bytes(c, ppath, reason, NULL, NULL, text, strlen(text));
+	rc = tz_conv_strip_bytes(c, ppath, reason, NULL, NULL, text, strlen(text));
 	g_free(ppath);
 	return rc;
 }
@@ -869,28 +610,6 @@ static int walk(struct conv *c, GMimeObject *obj, const char *path, unsigned dep
 }
 
 /* ------------------------------------------------------------ message */
-
-/* Encrypted (or unparsable) mail: the whole original, as received, is the
- * one stripped part. */
-static int strip_whole(struct conv *c, GMimeStream *in, gint64 start,
-		       enum tz_part_reason reason, unsigned risk)
-{
-	GMimeStream *sub = g_mime_stream_substream(in, start, -1);
-	struct strip st;
-	char buf[CHUNK];
-	ssize_t n = 0;
-	int rc;
-
-	if (reason == TZ_REASON_ENCRYPTED)
-		c->res->kind = TZ_KIND_ENCRYPTED;
-	rc = strip_begin(c, &st, "0", reason, NULL, NULL, g_strdup("message/rfc822"), risk);
-	while (rc == 0 && (n = read_some(sub, buf, sizeof(buf))) > 0)
-		rc = strip_feed(c, &st, buf, (size_t)n);
-	if (rc == 0 && n < 0)
-		rc = tz_err(c->err, c->errlen, "cannot read the message");
-	g_object_unref(sub);
-	return strip_end(c, &st, rc);
-}
 
 /* Parse the message from `start` (after an mbox "From " line, if any). */
 static GMimeMessage *parse(GMimeStream *in, gint64 start, char *err, size_t errlen)
@@ -965,8 +684,8 @@ static int strip_found(struct conv *c, const struct tz_enc_block *f, char **safe
 		clean_append(name, f->name, strlen(f->name), &replaced);
 	*safe = name->len ? tz_header_display_safe(name->str) : NULL;
 	c->nparts++;
-	rc = strip_bytes(c, "text", TZ_REASON_ENCODED_BLOCK, g_strdup(*safe),
-			 name->len ? g_strdup(name->str) : NULL, f->data->data, f->data->len);
+	rc = tz_conv_strip_bytes(c, "text", TZ_REASON_ENCODED_BLOCK, g_strdup(*safe),
+				 name->len ? g_strdup(name->str) : NULL, f->data->data, f->data->len);
 	g_string_free(name, TRUE);
 	return rc;
 }
@@ -1230,15 +949,15 @@ int tz_engine_convert(const struct tz_engine_options *opt, GMimeStream *orig,
 	if (msg == NULL) {
 		/* GMime found no message at all (garbage, or text with no header):
 		 * fail closed — nothing of it becomes text, all of it is kept. */
-		if (strip_whole(&c, in, start, TZ_REASON_OTHER, 0) != 0)
+		if (tz_conv_strip_whole(&c, in, start, TZ_REASON_OTHER, 0) != 0)
 			goto out;
 	} else if (top != NULL && tz_top_encrypted(top, 0)) {
-		if (strip_whole(&c, in, start, TZ_REASON_ENCRYPTED, TZ_RISK_ENCRYPTED) != 0)
+		if (tz_conv_strip_whole(&c, in, start, TZ_REASON_ENCRYPTED, TZ_RISK_ENCRYPTED) != 0)
 			goto out;
 	} else if (top != NULL && walk(&c, top, GMIME_IS_MULTIPART(top) ? "" : "1", 1) != 0) {
 		goto out;
 	}
-	if (check_time(&c) != 0 || finish(&c, fields) != 0)
+	if (tz_conv_check_time(&c) != 0 || finish(&c, fields) != 0)
 		goto out;
 	*out = c.res;
 	c.res = NULL;

@@ -1,5 +1,6 @@
 /* tz_engine_int.h — internals shared by tz_engine.c (the MIME walk) and
- * tz_result.c (header edits, output, JSON). Not part of the engine API. */
+ * tz_conv.c (budgets, stripping) and tz_result.c (header edits, output,
+ * JSON). Not part of the engine API. */
 #ifndef TZ_ENGINE_INT_H
 #define TZ_ENGINE_INT_H
 
@@ -48,6 +49,56 @@ bool tz_result_replaced_field(const char *name);
 char *tz_header_encode_value(const char *utf8, size_t name_len);
 
 struct tz_result *tz_result_new(const char *ref_id);
+
+/* ---- tz_conv.c: one conversion's state, budgets and stripping ---- */
+
+/* What the notice adds below the parts list. */
+enum tz_note {
+	TZ_NOTE_NO_TEXT = 1u << 0,   /* the body shows no text at all */
+	TZ_NOTE_HIDDEN  = 1u << 1,   /* encoded files were found in hidden HTML */
+};
+
+/* One conversion in progress. */
+struct conv {
+	const struct tz_engine_options *opt;
+	const struct tz_part_sink *sink;
+	struct tz_result *res;
+	GString *text;           /* UTF-8 text of the new body, after the notice */
+	GString *hidden;         /* what HTML hid from the reader: scanned, never shown */
+	unsigned nparts;         /* MIME entities seen, for max_parts */
+	gint64 deadline;         /* g_get_monotonic_time() limit */
+	size_t input_bytes;      /* size of the message, for max_output_ratio */
+	bool charset_recorded;   /* res->body_charset_* set from the first text part */
+	unsigned notes;          /* TZ_NOTE_* for the notice */
+	char *err;
+	size_t errlen;
+};
+
+/* 0, or -1 with err set when the time budget is spent. */
+int tz_conv_check_time(struct conv *c);
+/* The large buffers alive now (live: those of the part at hand) plus the
+ * body text, against the memory budget. */
+int tz_conv_check_memory(struct conv *c, size_t live);
+/* The body text against MaxOutputSize and MaxOutputRatio. */
+int tz_conv_check_output(struct conv *c);
+/* Bytes of text the body may still grow by under those two limits. */
+size_t tz_conv_output_room(struct conv *c);
+/* The bytes of a GByteArray, never NULL (an empty array may have no data). */
+const char *tz_bytes_of(const GByteArray *a);
+/* A leaf's decoded content into out (text parts only), at most cap bytes. */
+int tz_conv_read_leaf(struct conv *c, GMimePart *part, GByteArray *out, size_t cap);
+/* Strip one leaf: its decoded content through sniff and sink. */
+int tz_conv_strip_leaf(struct conv *c, GMimeObject *obj, const char *path,
+		       enum tz_part_reason reason, unsigned risk);
+/* Strip in-memory bytes (a file cut out of text); takes filename and raw_name. */
+int tz_conv_strip_bytes(struct conv *c, const char *path, enum tz_part_reason reason,
+			char *filename, char *raw_name, const void *buf, size_t len);
+/* Strip a leaf the body does not show, from its decoded bytes raw. */
+int tz_conv_strip_unshown(struct conv *c, GMimeObject *obj, const char *path,
+			  const GByteArray *raw, unsigned risk);
+/* The whole original from start, as received, is the one stripped part. */
+int tz_conv_strip_whole(struct conv *c, GMimeStream *in, gint64 start,
+			enum tz_part_reason reason, unsigned risk);
 
 /* ---- tz_input.c ---- */
 

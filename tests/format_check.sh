@@ -21,10 +21,11 @@ allowed=(
 
 cflags="$(pkg-config --cflags gmime-3.0 libxml-2.0 uchardet sqlite3 libcrypto 2>/dev/null)"
 bad=0 files=0
-for f in "$top"/src/*.c "$top"/milter/*.c "$top"/tools/*.c "$top"/sanitize/*.c; do
+incs=$(for d in "$top/src" "$top"/src/*/; do printf -- '-I%s ' "${d%/}"; done)
+for f in "$top"/src/*.c "$top"/src/*/*.c "$top"/milter/*.c "$top"/tools/*.c "$top"/sanitize/*.c; do
   [ -f "$f" ] || continue
   files=$((files + 1))
-  out=$("$cc" -fsyntax-only -std=gnu11 -D_GNU_SOURCE -DHAVE_CONFIG_H -I"$build" -I"$top/src" -I"$top/milter" -I"$top/sanitize" \
+  out=$("$cc" -fsyntax-only -std=gnu11 -D_GNU_SOURCE -DHAVE_CONFIG_H -I"$build" $incs -I"$top/milter" -I"$top/sanitize" \
         $cflags -Wformat=2 -Wformat-nonliteral -Wno-unused-parameter "$f" 2>&1 | grep -E 'warning: .*\[-Wformat-(nonliteral|security)\]')
   [ -n "$out" ] || continue
   while IFS= read -r w; do
