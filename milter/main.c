@@ -37,7 +37,6 @@
 #include "tz_engine.h"
 #include "tz_log.h"
 
-#define TZM_DEFAULT_CONF TZ_SYSCONFDIR "/textize.conf"
 #define TZM_DRAIN_SECONDS 60
 
 static int sigpipe_fds[2] = { -1, -1 };
@@ -79,7 +78,7 @@ static void usage(FILE *f)
 		"  -c FILE  configuration (default %s)\n"
 		"  -n       check the configuration and exit 0 (valid) or 1\n"
 		"  -f       stay in the foreground and log to stderr too\n"
-		"  -V       print the version\n", TZM_DEFAULT_CONF);
+		"  -V       print the version\n", TZ_DEFAULT_CONF);
 }
 
 /* Load -c FILE, or the default file, or (default file absent) defaults. */
@@ -248,7 +247,7 @@ static int serve(const char *conf_path)
 
 int main(int argc, char **argv)
 {
-	const char *conf_path = TZM_DEFAULT_CONF;
+	const char *conf_path = TZ_DEFAULT_CONF;
 	bool explicit_path = false, check_only = false, foreground = false;
 	struct tz_config *cfg;
 	int opt, rc;

@@ -26,6 +26,11 @@
 #include "tz_breaker.h"   /* struct tz_rate */
 #include "tz_netaddr.h"
 
+/* The config file textize-milter and textizectl read by default, so both
+ * read the same file under any --prefix (TZ_SYSCONFDIR: configure's
+ * sysconfdir, defined by the programs' Makefile.am). */
+#define TZ_DEFAULT_CONF TZ_SYSCONFDIR "/textize.conf"
+
 struct tz_config;
 
 /* One row of the key table (tz_config_keys[]): the single definition of a

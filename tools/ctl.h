@@ -8,12 +8,8 @@
 
 struct tz_config;
 
-/* The milter's default config file, so both read the same file under any
- * --prefix. */
-#define CTL_DEFAULT_CONF TZ_SYSCONFDIR "/textize.conf"
-
 /* The config every subcommand reads: *conf when given, else
- * CTL_DEFAULT_CONF when it is readable (then *conf names it), else the
+ * TZ_DEFAULT_CONF when it is readable (then *conf names it), else the
  * built-in defaults. NULL with err when the file does not load. */
 struct tz_config *ctl_config_load(const char **conf, char *err, size_t errlen);
 

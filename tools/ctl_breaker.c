@@ -21,7 +21,7 @@ static void usage(FILE *f)
 	      "  status  show whether outbound mail is stopped, why and since when,\n"
 	      "          and the senders currently over their rate limit\n"
 	      "  reset   let outbound mail flow again (operator action after a trip)\n"
-	      "  StateDir comes from CONF (default " CTL_DEFAULT_CONF " when present).\n", f);
+	      "  StateDir comes from CONF (default " TZ_DEFAULT_CONF " when present).\n", f);
 }
 
 static void print_time(const char *label, time_t t)

@@ -18,7 +18,7 @@ static void usage(FILE *f)
 	      "  the running milter's counters since it started: messages by direction\n"
 	      "  and action, stripped parts, rejects by rule, tempfails, p50/p99 time,\n"
 	      "  breaker state. The socket is StatsSocket from CONF (default\n"
-	      "  " CTL_DEFAULT_CONF " when present) or --socket.\n", f);
+	      "  " TZ_DEFAULT_CONF " when present) or --socket.\n", f);
 }
 
 static int parse_args(int argc, char **argv, const char **conf, const char **sock,

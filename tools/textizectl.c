@@ -29,8 +29,8 @@ static void usage(FILE *f)
 
 struct tz_config *ctl_config_load(const char **conf, char *err, size_t errlen)
 {
-	if (*conf == NULL && access(CTL_DEFAULT_CONF, R_OK) == 0)
-		*conf = CTL_DEFAULT_CONF;
+	if (*conf == NULL && access(TZ_DEFAULT_CONF, R_OK) == 0)
+		*conf = TZ_DEFAULT_CONF;
 	return *conf ? tz_config_load(*conf, err, errlen) : tz_config_new_defaults();
 }
 
