@@ -70,22 +70,12 @@ const char *tzm_qid(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx)
 	return m->env.queue_id ? m->env.queue_id : "NOQUEUE";
 }
 
-/* A printable copy for log lines: envelope data comes from the Internet. */
-static char *log_safe(const char *s)
-{
-	char *r = g_strndup(s ? s : "", 200);
-
-	for (char *p = r; *p; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
-			*p = '?';
-	return r;
-}
-
+/* Envelope data comes from the Internet: tz_printable before it is logged. */
 static void msg_summary(struct tzm_conn *c)
 {
 	struct tzm_msg *m = c->msg;
-	char *from = log_safe(m->env.sender);
-	char *client = log_safe(c->client_name);
+	char *from = tz_printable(m->env.sender, 200);
+	char *client = tz_printable(c->client_name, 200);
 	gint64 ms = (g_get_monotonic_time() - m->t_start) / 1000;
 
 	tz_log(m->error[0] ? LOG_WARNING : LOG_INFO, m->env.queue_id,

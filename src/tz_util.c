@@ -9,6 +9,7 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include <glib.h>
 #include <openssl/rand.h>
 
 int tz_err(char *err, size_t errlen, const char *fmt, ...)
@@ -99,4 +100,22 @@ int tz_write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+char *tz_printable(const char *s, size_t max)
+{
+	size_t n = 0;
+	char *out;
+
+	if (s == NULL)
+		return g_strdup("");
+	while (s[n] && n < max)
+		n++;
+	out = g_malloc(n + 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	out[n] = '\0';
+	return out;
 }

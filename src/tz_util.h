@@ -26,4 +26,8 @@ int tz_write_all(int fd, const void *buf, size_t len);
 /* Lower-case hex of len bytes into out (2*len+1 bytes). */
 void tz_hex(const unsigned char *in, size_t len, char *out);
 
+/* Copy of s (at most max bytes) with everything outside printable ASCII
+ * (controls, CR/LF, 8-bit) replaced by '?'. g_free(). */
+char *tz_printable(const char *s, size_t max);
+
 #endif

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tz_util.h"
+
 static const char *const action_names[] = {
 	[TZ_ACTION_ACCEPT] = "accept",
 	[TZ_ACTION_LOG] = "log",
@@ -34,24 +36,6 @@ int tz_action_parse(const char *s, unsigned allowed, enum tz_action *out)
 		}
 	}
 	return -1;
-}
-
-char *tz_printable(const char *s, size_t max)
-{
-	size_t n = 0;
-	char *out;
-
-	if (s == NULL)
-		return g_strdup("");
-	while (s[n] && n < max)
-		n++;
-	out = g_malloc(n + 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	out[n] = '\0';
-	return out;
 }
 
 bool tz_reply_text_valid(const char *s)

@@ -100,10 +100,6 @@ const char *tz_action_name(enum tz_action a);
  * bits). 0 on success, -1 when unknown or not allowed. */
 int tz_action_parse(const char *s, unsigned allowed, enum tz_action *out);
 
-/* Copy of s (at most max bytes) with everything outside printable ASCII
- * (controls, CR/LF, 8-bit) replaced by '?'. g_free(). */
-char *tz_printable(const char *s, size_t max);
-
 /* True when s is a usable reply text: non-empty printable ASCII without
  * '%' (which some milter libraries treat as a format character). */
 bool tz_reply_text_valid(const char *s);

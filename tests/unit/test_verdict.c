@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "tz_util.h"
 #include "tz_verdict.h"
 #include "policy_test.h"
 
