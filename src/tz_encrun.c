@@ -503,6 +503,29 @@ static void judge_b64run(struct enc_scan *s, size_t rs, size_t re, struct run *r
 	enc_add(s, rs, re, b32 ? TZ_ENCBLK_BASE32 : TZ_ENCBLK_BASE64, NULL, d, sig ? sig : "length");
 }
 
+/* Append the token at q (its groups, the spaces between them dropped) to
+ * the run's characters and classes; returns where the token ends. */
+static size_t run_append_token(struct run *r, const char *t, size_t q, size_t to)
+{
+	unsigned all = CLS_HEX | CLS_B32;
+	size_t a, g = grouped_end(t, q, to);
+
+	while (q < g) {
+		for (a = q; q < g && b64t[(unsigned char)t[q]] >= 0; q++) {
+			unsigned char k = cls[(unsigned char)t[q]];
+
+			r->alnum += k & CLS_ALNUM;
+			all &= k;
+		}
+		g_string_append_len(r->chars, t + a, (gssize)(q - a));
+		if (q < g)
+			q++;   /* the space between groups */
+	}
+	r->all_hex &= (all & CLS_HEX) != 0;
+	r->all_b32 &= (all & CLS_B32) != 0;
+	return q;
+}
+
 /* A run starts at a base64 character that does not follow one; it is the
  * token, its '=' padding, and the lines that continue it (one token each,
  * see b64_continuation). */
@@ -551,26 +574,7 @@ void enc_scan_b64runs(struct enc_scan *s, size_t from, size_t to)
 				r->segpos[r->nsegs] = q;
 				r->segs[r->nsegs++] = r->chars->len;
 			}
-			{
-				size_t a = q;
-				unsigned all = CLS_HEX | CLS_B32;
-
-				size_t g = grouped_end(t, q, to);
-
-				while (q < g) {
-					for (a = q; q < g && b64t[(unsigned char)t[q]] >= 0; q++) {
-						unsigned char k = cls[(unsigned char)t[q]];
-
-						r->alnum += k & CLS_ALNUM;
-						all &= k;
-					}
-					g_string_append_len(r->chars, t + a, (gssize)(q - a));
-					if (q < g)
-						q++;   /* the space between groups */
-				}
-				r->all_hex &= (all & CLS_HEX) != 0;
-				r->all_b32 &= (all & CLS_B32) != 0;
-			}
+			q = run_append_token(r, t, q, to);
 			for (int k = 0; k < 6 && q < to && t[q] == '='; k++) {
 				q++;
 				pad = true;
