@@ -41,8 +41,7 @@ static sfsistat to_sfsistat(enum tzm_status st)
 
 static sfsistat no_conn(SMFICTX *ctx)
 {
-	smfi_setreply(ctx, "451", "4.3.0", "Temporary content filter failure, try again later");
-	return SMFIS_TEMPFAIL;
+	return to_sfsistat(tzm_refuse_with(&tzm_milter_ops, ctx, NULL, TZM_REPLY_ERROR_TEMPFAIL));
 }
 
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,

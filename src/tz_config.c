@@ -58,7 +58,7 @@ const struct tz_config_key tz_config_keys[] = {
 	  "bytes of one message kept in memory before spooling to SpoolDir",
 	  tz_config_set_size, OFF(spool_memory_limit), NULL, 0 },
 	{ "MaxMessageSize", "size", "64m",
-	  "largest message (header + body) accepted; larger is rejected 552 5.3.4",
+	  "hard limit on any message (header + body): larger is always rejected 552 5.3.4, SizeAction does not apply",
 	  tz_config_set_size, OFF(max_message_size), NULL, 0 },
 	/* ---- networks and domains: direction of a connection ---- */
 	{ "InternalNetworks", "list", "",
