@@ -177,7 +177,7 @@ enum tzm_status tzm_textize(struct tzm_conn *c, const struct tzm_ops *ops, void 
 	}
 	m->stripped = res->parts ? res->parts->len : 0;
 	m->headers_fixed = res->headers_fixed;
-	m->action = "textized";
+	m->outcome = TZ_OUTCOME_TEXTIZED;
 	st = TZM_CONTINUE;
 out:
 	tz_result_free(res);

@@ -33,7 +33,7 @@ struct policy_msg {
 	bool size_fired;            /* the streaming size rule has fired */
 	bool await_release;         /* stops held until EOM checks the release marker */
 	unsigned relay_refused;     /* recipients refused as relay attempts */
-	const char *relay_action;   /* "reject" or "tempfail" (static) */
+	enum tz_action relay_action;   /* their action: reject or tempfail */
 	char *summary;              /* last tzm_policy_summary() result */
 };
 
@@ -109,10 +109,8 @@ static enum tzm_status stop(struct tzm_conn *c, const struct tzm_ops *ops, void 
 	tz_log(LOG_NOTICE, qid, "policy: %s %s %s (%s)", tz_action_name(v->action), v->code,
 	       v->ecode, v->reason ? v->reason : "");
 	if (c->msg)
-		c->msg->action = "policy";
-	if (ops->setreply(ctx, v->code, v->ecode, v->text) < 0)
-		tz_log(LOG_ERR, qid, "policy: could not set the reply");
-	return v->action == TZ_ACTION_REJECT ? TZM_REJECT : TZM_TEMPFAIL;
+		c->msg->outcome = TZ_OUTCOME_POLICY;
+	return tzm_refuse(ops, ctx, qid, v->code, v->ecode, v->text);
 }
 
 enum tzm_status tzm_policy_connect(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx)
@@ -181,10 +179,9 @@ enum tzm_status tzm_policy_rcpt(struct tzm_conn *c, const struct tzm_ops *ops, v
 		 * it, so it must not count as one of its recipients. */
 		tz_log(LOG_NOTICE, tzm_qid(c, ops, ctx), "policy: %s %s %s (%s)",
 		       tz_action_name(v->action), v->code, v->ecode, v->reason);
-		ops->setreply(ctx, v->code, v->ecode, v->text);
-		st = v->action == TZ_ACTION_REJECT ? TZM_REJECT : TZM_TEMPFAIL;
+		st = tzm_refuse(ops, ctx, c->msg->env.queue_id, v->code, v->ecode, v->text);
 		pm->relay_refused++;
-		pm->relay_action = tz_action_name(v->action);
+		pm->relay_action = v->action;
 		g_ptr_array_remove_index(c->msg->env.rcpts, c->msg->env.rcpts->len - 1);
 	}
 	tz_verdict_free(v);
@@ -337,7 +334,7 @@ const char *tzm_policy_summary(const struct tzm_msg *m)
 	g_free(pm->summary);
 	if (pm->relay_refused)
 		pm->summary = g_strdup_printf(" policy=%s%srelay=%s*%u", hits, *hits ? "," : "",
-					      pm->relay_action, pm->relay_refused);
+					      tz_action_name(pm->relay_action), pm->relay_refused);
 	else
 		pm->summary = g_strdup_printf(" policy=%s", hits);
 	return pm->summary;
@@ -349,15 +346,15 @@ void tzm_policy_stats(const struct tzm_msg *m, struct tz_stats_msg *out)
 
 	out->verdict = TZ_ACTION_ACCEPT;
 	out->hits = NULL;
+	out->nhits = 0;
 	out->relay_refused = 0;
 	if (pm == NULL)
 		return;
 	out->verdict = pm->v->action;
-	out->hits = tz_verdict_summary(pm->v);
+	out->hits = (const struct tz_hit *)(void *)pm->v->hits->data;
+	out->nhits = pm->v->hits->len;
 	out->relay_refused = pm->relay_refused;
-	if (pm->relay_action == NULL ||
-	    tz_action_parse(pm->relay_action, ~0u, &out->relay_action) < 0)
-		out->relay_action = TZ_ACTION_REJECT;
+	out->relay_action = pm->relay_refused ? pm->relay_action : TZ_ACTION_REJECT;
 }
 
 void tzm_policy_msg_free(struct tzm_msg *m)

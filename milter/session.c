@@ -83,12 +83,12 @@ static void msg_summary(struct tzm_conn *c)
 	       "in=%llu out=%llu spool=%s ms=%lld%s%s%s",
 	       m->env.direction == TZ_DIR_OUTBOUND ? "outbound" : "inbound",
 	       client, c->client_addr ? c->client_addr : "",
-	       from, m->env.rcpts->len, m->action, m->ref_id[0] ? m->ref_id : "-",
+	       from, m->env.rcpts->len, tz_outcome_name(m->outcome), m->ref_id[0] ? m->ref_id : "-",
 	       m->stripped, m->headers_fixed, (unsigned long long)m->bytes_in,
 	       (unsigned long long)m->bytes_out, tz_spool_on_disk(m->spool) ? "disk" : "mem",
 	       /* A released mail skipped the policy verdicts: naming rules
 	        * that were held and then not applied would mislead. */
-	       (long long)ms, strcmp(m->action, "released") == 0 ? "" : tzm_policy_summary(m),
+	       (long long)ms, m->outcome == TZ_OUTCOME_RELEASED ? "" : tzm_policy_summary(m),
 	       m->error[0] ? " error=" : "", m->error);
 	g_free(from);
 	g_free(client);
@@ -126,14 +126,10 @@ enum tzm_status tzm_fail(struct tzm_conn *c, const struct tzm_ops *ops, void *ct
 	if (c->msg) {
 		if (!c->msg->error[0])
 			g_strlcpy(c->msg->error, reason, sizeof(c->msg->error));
-		c->msg->action = reject ? "reject" : "tempfail";
+		c->msg->outcome = reject ? TZ_OUTCOME_ERROR_REJECT : TZ_OUTCOME_ERROR_TEMPFAIL;
 	}
-	if (reject) {
-		ops->setreply(ctx, "550", "5.7.0", "Message could not be processed by the content filter");
-		return TZM_REJECT;
-	}
-	ops->setreply(ctx, "451", "4.3.0", "Temporary content filter failure, try again later");
-	return TZM_TEMPFAIL;
+	return tzm_refuse_with(ops, ctx, c->msg ? tzm_qid(c, ops, ctx) : NULL,
+			       reject ? TZM_REPLY_ERROR_REJECT : TZM_REPLY_ERROR_TEMPFAIL);
 }
 
 enum tzm_status tzm_on_connect(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx)
@@ -174,7 +170,7 @@ enum tzm_status tzm_on_mail(struct tzm_conn *c, const struct tzm_ops *ops, void 
 	c->auth_user = auth && *auth ? g_strdup(auth) : NULL;
 	m = g_new0(struct tzm_msg, 1);
 	m->t_start = g_get_monotonic_time();
-	m->action = "aborted";
+	m->outcome = TZ_OUTCOME_ABORTED;
 	m->env.sender = strip_brackets(argv ? argv[0] : NULL);
 	m->env.rcpts = g_ptr_array_new_with_free_func(g_free);
 	m->env.client_addr = g_strdup(c->client_addr);
@@ -214,11 +210,10 @@ static enum tzm_status spool_append(struct tzm_conn *c, const struct tzm_ops *op
 		return TZM_REJECT;
 	if (m->bytes_in + len > c->rt->cfg->max_message_size) {
 		m->too_big = true;
-		m->action = "reject-size";
+		m->outcome = TZ_OUTCOME_TOO_BIG;
 		tz_log(LOG_NOTICE, tzm_qid(c, ops, ctx), "message larger than MaxMessageSize %zu",
 		       c->rt->cfg->max_message_size);
-		ops->setreply(ctx, "552", "5.3.4", "Message size exceeds fixed limit");
-		return TZM_REJECT;
+		return tzm_refuse_with(ops, ctx, m->env.queue_id, TZM_REPLY_TOO_BIG);
 	}
 	if (tz_spool_write(m->spool, buf, len, err, sizeof(err)) < 0)
 		return tzm_fail(c, ops, ctx, err);
@@ -294,8 +289,7 @@ enum tzm_status tzm_on_eom(struct tzm_conn *c, const struct tzm_ops *ops, void *
 		return tzm_fail(c, ops, ctx, "end of message without MAIL");
 	tzm_qid(c, ops, ctx);
 	if (m->too_big) {
-		ops->setreply(ctx, "552", "5.3.4", "Message size exceeds fixed limit");
-		st = TZM_REJECT;
+		st = tzm_refuse_with(ops, ctx, m->env.queue_id, TZM_REPLY_TOO_BIG);
 		goto out;
 	}
 	/* Mail released from the quarantine was made by textizectl with the
@@ -303,16 +297,16 @@ enum tzm_status tzm_on_eom(struct tzm_conn *c, const struct tzm_ops *ops, void *
 	 * envelope sender is internal) nor the conversion apply to it. */
 	if (m->env.direction == TZ_DIR_INBOUND && tzm_is_release(c)) {
 		st = TZM_CONTINUE;
-		m->action = "released";
+		m->outcome = TZ_OUTCOME_RELEASED;
 		goto out;
 	}
 	st = tzm_policy_eom(c, ops, ctx);
 	if (st != TZM_CONTINUE) {
-		m->action = "policy";
+		m->outcome = TZ_OUTCOME_POLICY;
 		goto out;
 	}
 	if (m->env.direction == TZ_DIR_OUTBOUND) {
-		m->action = "passed";
+		m->outcome = TZ_OUTCOME_PASSED;
 		goto out;
 	}
 	st = tzm_textize(c, ops, ctx);

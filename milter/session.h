@@ -14,19 +14,12 @@
 #include <stdint.h>
 #include <glib.h>
 #include "ops.h"
+#include "reply.h"
 #include "runtime.h"
 #include "tz_envelope.h"
 #include "tz_spool.h"
+#include "tz_stats.h"
 #include "textize.h"
-
-/* What a step tells the MTA (callbacks.c maps it to SMFIS_*). */
-enum tzm_status {
-	TZM_CONTINUE = 0,
-	TZM_ACCEPT,      /* accept the message (or connection) without further steps */
-	TZM_TEMPFAIL,    /* reply already set with ops->setreply */
-	TZM_REJECT,      /* reply already set with ops->setreply */
-	TZM_DISCARD,
-};
 
 struct tzm_msg {
 	struct tz_envelope env;      /* queue id, sender, rcpts, direction (strings owned) */
@@ -35,7 +28,7 @@ struct tzm_msg {
 	uint64_t bytes_out;          /* new body bytes sent at eom */
 	unsigned stripped;           /* parts stripped by the engine */
 	unsigned headers_fixed;      /* sender header fields rewritten or dropped (tz_hdrsafe) */
-	const char *action;          /* for the summary line: "textized", "passed", ... (static) */
+	enum tz_outcome outcome;     /* how it ended: the summary line's action=, the stats */
 	char ref_id[TZ_ID_LEN];      /* quarantine entry id, "" when none */
 	char error[TZ_ERRLEN];       /* first internal error, "" when none */
 	bool too_big;                /* passed MaxMessageSize */

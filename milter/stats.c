@@ -25,9 +25,9 @@ void tzm_stats_message(const struct tzm_conn *c)
 		return;
 	us = g_get_monotonic_time() - m->t_start;
 	s.direction = m->env.direction;
-	s.action = m->action;
+	s.outcome = m->outcome;
 	/* released mail skipped the policy verdicts (as in the summary line) */
-	if (m->action == NULL || strcmp(m->action, "released") != 0)
+	if (m->outcome != TZ_OUTCOME_RELEASED)
 		tzm_policy_stats(m, &s);
 	s.rcpts = m->env.rcpts ? m->env.rcpts->len : 0;
 	s.stripped = m->stripped;

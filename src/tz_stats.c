@@ -47,6 +47,17 @@ static const char *const action_names[TZ_STATS_NACTIONS] = {
 	[TZ_STATS_ABORTED] = "aborted",
 };
 
+static const char *const outcome_names[TZ_NOUTCOMES] = {
+	[TZ_OUTCOME_ABORTED] = "aborted",
+	[TZ_OUTCOME_TEXTIZED] = "textized",
+	[TZ_OUTCOME_PASSED] = "passed",
+	[TZ_OUTCOME_RELEASED] = "released",
+	[TZ_OUTCOME_POLICY] = "policy",
+	[TZ_OUTCOME_ERROR_TEMPFAIL] = "tempfail",
+	[TZ_OUTCOME_ERROR_REJECT] = "reject",
+	[TZ_OUTCOME_TOO_BIG] = "reject-size",
+};
+
 static const char *const rule_names[TZ_STATS_NRULES] = {
 	[TZ_STATS_RULE_RELAY] = "relay",
 	[TZ_STATS_RULE_SIZE] = "size",
@@ -102,6 +113,11 @@ void tz_stats_free(struct tz_stats *s)
 		g_free(s);
 }
 
+const char *tz_outcome_name(enum tz_outcome o)
+{
+	return (unsigned)o < TZ_NOUTCOMES ? outcome_names[o] : "?";
+}
+
 const char *tz_stats_action_name(enum tz_stats_action a)
 {
 	return (unsigned)a < TZ_STATS_NACTIONS ? action_names[a] : "?";
@@ -133,22 +149,17 @@ static enum tz_stats_action let_through(const struct tz_stats_msg *m, enum tz_st
 
 enum tz_stats_action tz_stats_classify(const struct tz_stats_msg *m)
 {
-	const char *a = m->action ? m->action : "aborted";
-
-	if (strcmp(a, "textized") == 0)
-		return let_through(m, TZ_STATS_TEXTIZED);
-	if (strcmp(a, "passed") == 0)
-		return let_through(m, TZ_STATS_PASSED);
-	if (strcmp(a, "released") == 0)
-		return TZ_STATS_RELEASED;
-	if (strcmp(a, "policy") == 0)
+	switch (m->outcome) {
+	case TZ_OUTCOME_TEXTIZED: return let_through(m, TZ_STATS_TEXTIZED);
+	case TZ_OUTCOME_PASSED: return let_through(m, TZ_STATS_PASSED);
+	case TZ_OUTCOME_RELEASED: return TZ_STATS_RELEASED;
+	case TZ_OUTCOME_POLICY:
 		return m->verdict == TZ_ACTION_REJECT ? TZ_STATS_POLICY_REJECT : TZ_STATS_POLICY_TEMPFAIL;
-	if (strcmp(a, "reject") == 0)
-		return TZ_STATS_ERROR_REJECT;
-	if (strcmp(a, "tempfail") == 0)
-		return TZ_STATS_ERROR_TEMPFAIL;
-	if (strcmp(a, "reject-size") == 0)
-		return TZ_STATS_TOO_BIG;
+	case TZ_OUTCOME_ERROR_REJECT: return TZ_STATS_ERROR_REJECT;
+	case TZ_OUTCOME_ERROR_TEMPFAIL: return TZ_STATS_ERROR_TEMPFAIL;
+	case TZ_OUTCOME_TOO_BIG: return TZ_STATS_TOO_BIG;
+	default: break;
+	}
 	/* Every recipient refused at RCPT: the MTA never reaches DATA and
 	 * aborts, but the message was refused by the relay rule. */
 	if (m->relay_refused > 0 && m->rcpts == 0)
@@ -157,25 +168,14 @@ enum tz_stats_action tz_stats_classify(const struct tz_stats_msg *m)
 	return TZ_STATS_ABORTED;
 }
 
-/* Count every "rule=action" item of a verdict summary. */
-static void record_hits(struct tz_stats *s, const char *hits)
+/* Count every hit of the message's verdict. */
+static void record_hits(struct tz_stats *s, const struct tz_hit *hits, unsigned n)
 {
-	const char *p = hits;
+	for (unsigned i = 0; hits && i < n; i++) {
+		const struct tz_hit *h = &hits[i];
 
-	while (p && *p) {
-		const char *end = strchr(p, ','), *eq;
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		char act[16];
-		enum tz_action a;
-
-		eq = memchr(p, '=', len);
-		if (eq && (size_t)(p + len - eq - 1) < sizeof(act)) {
-			memcpy(act, eq + 1, (size_t)(p + len - eq - 1));
-			act[p + len - eq - 1] = '\0';
-			if (tz_action_parse(act, ~0u, &a) == 0 && a != TZ_ACTION_ACCEPT)
-				add(&s->hits[tz_stats_rule_of(p, (size_t)(eq - p))][a], 1);
-		}
-		p = end ? end + 1 : NULL;
+		if (h->action != TZ_ACTION_ACCEPT && (unsigned)h->action < TZ_STATS_NVERDICT)
+			add(&s->hits[tz_stats_rule_of(h->rule, strlen(h->rule))][h->action], 1);
 	}
 }
 
@@ -185,7 +185,7 @@ void tz_stats_record(struct tz_stats *s, const struct tz_stats_msg *m)
 	unsigned b = 0;
 
 	add(&s->messages[dir][tz_stats_classify(m)], 1);
-	record_hits(s, m->hits);
+	record_hits(s, m->hits, m->nhits);
 	if (m->relay_refused > 0 && (unsigned)m->relay_action < TZ_STATS_NVERDICT)
 		add(&s->hits[TZ_STATS_RULE_RELAY][m->relay_action], 1);
 	add(&s->stripped, m->stripped);

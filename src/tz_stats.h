@@ -36,6 +36,23 @@
 #include "tz_envelope.h"
 #include "tz_verdict.h"
 
+/* How a message ended, as the milter saw it: the summary line's action=
+ * (tz_outcome_name) and what the stats count it under. */
+enum tz_outcome {
+	TZ_OUTCOME_ABORTED = 0,      /* "aborted": the client went away, or no end yet */
+	TZ_OUTCOME_TEXTIZED,         /* "textized" */
+	TZ_OUTCOME_PASSED,           /* "passed": outbound */
+	TZ_OUTCOME_RELEASED,         /* "released": a verified release from the quarantine */
+	TZ_OUTCOME_POLICY,           /* "policy": a rule refused it */
+	TZ_OUTCOME_ERROR_TEMPFAIL,   /* "tempfail": internal error, OnError tempfail */
+	TZ_OUTCOME_ERROR_REJECT,     /* "reject": internal error, OnError reject */
+	TZ_OUTCOME_TOO_BIG,          /* "reject-size": over MaxMessageSize */
+	TZ_NOUTCOMES
+};
+
+/* "textized", "reject-size", ... (the summary line's words). */
+const char *tz_outcome_name(enum tz_outcome o);
+
 enum tz_stats_action {
 	TZ_STATS_TEXTIZED = 0,
 	TZ_STATS_PASSED,
@@ -76,9 +93,10 @@ enum tz_stats_rule {
  * Strings are borrowed for the call. */
 struct tz_stats_msg {
 	enum tz_direction direction;
-	const char *action;          /* summary line's action=: "textized", "policy", ... */
+	enum tz_outcome outcome;     /* how it ended (the summary line's action=) */
 	enum tz_action verdict;      /* strongest policy action, ACCEPT when none */
-	const char *hits;            /* "rule=action,..." (tz_verdict_summary), NULL = none */
+	const struct tz_hit *hits;   /* the verdict's hits (nhits of them), NULL = none */
+	unsigned nhits;
 	unsigned relay_refused;      /* recipients refused at RCPT as relay attempts */
 	enum tz_action relay_action; /* their action (reject or tempfail) */
 	unsigned rcpts;              /* recipients the message still has */

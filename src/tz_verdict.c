@@ -52,7 +52,8 @@ struct tz_verdict *tz_verdict_new(void)
 {
 	struct tz_verdict *v = g_new0(struct tz_verdict, 1);
 
-	v->hits = g_string_new("");
+	v->hits = g_array_new(FALSE, TRUE, sizeof(struct tz_hit));
+	v->summary = g_string_new("");
 	v->edits = g_ptr_array_new();
 	return v;
 }
@@ -72,7 +73,8 @@ void tz_verdict_free(struct tz_verdict *v)
 		return;
 	g_free(v->text);
 	g_free(v->reason);
-	g_string_free(v->hits, TRUE);
+	g_array_free(v->hits, TRUE);
+	g_string_free(v->summary, TRUE);
 	for (guint i = 0; i < v->edits->len; i++)
 		edit_free(g_ptr_array_index(v->edits, i));
 	g_ptr_array_free(v->edits, TRUE);
@@ -116,10 +118,10 @@ static void record(struct tz_verdict *v, const char *rule, enum tz_action action
 		   const char *code, const char *ecode, const char *text, const char *reason)
 {
 	char *safe = tz_printable(reason, 400);
+	struct tz_hit h = { .action = action };
 
-	if (v->hits->len)
-		g_string_append_c(v->hits, ',');
-	g_string_append_printf(v->hits, "%s=%s", rule, tz_action_name(action));
+	g_strlcpy(h.rule, rule, sizeof(h.rule));
+	g_array_append_val(v->hits, h);
 	if (action > v->action || v->reason == NULL) {
 		if (action >= v->action) {
 			g_free(v->reason);
@@ -171,11 +173,7 @@ void tz_verdict_merge(struct tz_verdict *dst, struct tz_verdict *src)
 {
 	if (src == NULL)
 		return;
-	if (src->hits->len) {
-		if (dst->hits->len)
-			g_string_append_c(dst->hits, ',');
-		g_string_append(dst->hits, src->hits->str);
-	}
+	g_array_append_vals(dst->hits, src->hits->data, src->hits->len);
 	if (src->action > dst->action || (dst->reason == NULL && src->reason)) {
 		if (src->action >= dst->action) {
 			g_free(dst->reason);
@@ -204,5 +202,12 @@ bool tz_verdict_stops(const struct tz_verdict *v)
 
 const char *tz_verdict_summary(const struct tz_verdict *v)
 {
-	return v->hits->str;
+	g_string_truncate(v->summary, 0);
+	for (guint i = 0; i < v->hits->len; i++) {
+		const struct tz_hit *h = &g_array_index(v->hits, struct tz_hit, i);
+
+		g_string_append_printf(v->summary, "%s%s=%s", i ? "," : "", h->rule,
+				       tz_action_name(h->action));
+	}
+	return v->summary->str;
 }

@@ -45,13 +45,22 @@ struct tz_verdict_edit {
 	char *value;           /* owned, printable ASCII, NULL for DELETE */
 };
 
+/* One rule that fired: its name and the action configured for it. The
+ * summary line, the stats and the X-Textize-Policy header all read these;
+ * none parses a decision back out of text. */
+struct tz_hit {
+	char rule[24];         /* the rule's name: "spf", "relay", ... */
+	enum tz_action action;
+};
+
 struct tz_verdict {
 	enum tz_action action; /* strongest action of every hit */
 	char code[4];          /* "550"; "" when action is not reject/tempfail */
 	char ecode[16];        /* "5.7.1" */
 	char *text;            /* reply text (ASCII, from the config), owned */
 	char *reason;          /* log detail of the deciding hit, owned */
-	GString *hits;         /* "autofwd=reject,spf=tag" for the summary line */
+	GArray *hits;          /* struct tz_hit, in the order the rules fired */
+	GString *summary;      /* tz_verdict_summary's text, rebuilt from hits */
 	GPtrArray *edits;      /* struct tz_verdict_edit*, owned, in apply order */
 };
 
@@ -91,7 +100,8 @@ void tz_verdict_merge(struct tz_verdict *dst, struct tz_verdict *src);
 /* True when the message must not go on (reject or tempfail). */
 bool tz_verdict_stops(const struct tz_verdict *v);
 
-/* The summary fragment for the log line: "" when nothing fired. */
+/* The summary fragment for the log line, "autofwd=reject,spf=tag" (built
+ * from v->hits): "" when nothing fired. Valid until the next call. */
 const char *tz_verdict_summary(const struct tz_verdict *v);
 
 /* "reject", "tempfail", ... */

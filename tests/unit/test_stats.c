@@ -24,12 +24,22 @@
 #include "tz_statsd.h"
 #include "tz_util.h"
 
-static struct tz_stats_msg msg(enum tz_direction d, const char *action, uint64_t ms)
+/* Verdict hits as tz_verdict_hit records them. */
+static const struct tz_hit spf_tag[] = { { "spf", TZ_ACTION_TAG } };
+static const struct tz_hit spf_tag_spoof_reject[] = {
+	{ "spf", TZ_ACTION_TAG }, { "spoof", TZ_ACTION_REJECT } };
+static const struct tz_hit breaker_and_unknown[] = {
+	{ "breaker", TZ_ACTION_TEMPFAIL }, { "newrule", TZ_ACTION_HOLD }, { "", TZ_ACTION_REJECT },
+	{ "x", TZ_ACTION_ACCEPT } };
+static const struct tz_hit autofwd_reject[] = { { "autofwd", TZ_ACTION_REJECT } };
+#define SET_HITS(m, a) ((m).hits = (a), (m).nhits = G_N_ELEMENTS(a))
+
+static struct tz_stats_msg msg(enum tz_direction d, enum tz_outcome outcome, uint64_t ms)
 {
 	struct tz_stats_msg m = { 0 };
 
 	m.direction = d;
-	m.action = action;
+	m.outcome = outcome;
 	m.rcpts = 1;
 	m.ms = ms;
 	return m;
@@ -37,7 +47,7 @@ static struct tz_stats_msg msg(enum tz_direction d, const char *action, uint64_t
 
 static void test_classify(void **state)
 {
-	struct tz_stats_msg m = msg(TZ_DIR_INBOUND, "textized", 0);
+	struct tz_stats_msg m = msg(TZ_DIR_INBOUND, TZ_OUTCOME_TEXTIZED, 0);
 
 	assert_int_equal(tz_stats_classify(&m), TZ_STATS_TEXTIZED);
 	m.verdict = TZ_ACTION_LOG;   /* invisible to the sender: still textized */
@@ -46,29 +56,29 @@ static void test_classify(void **state)
 	assert_int_equal(tz_stats_classify(&m), TZ_STATS_POLICY_TAG);
 	m.verdict = TZ_ACTION_HOLD;
 	assert_int_equal(tz_stats_classify(&m), TZ_STATS_POLICY_HOLD);
-	m.action = "passed";
+	m.outcome = TZ_OUTCOME_PASSED;
 	assert_int_equal(tz_stats_classify(&m), TZ_STATS_POLICY_HOLD);
 	m.verdict = TZ_ACTION_ACCEPT;
 	assert_int_equal(tz_stats_classify(&m), TZ_STATS_PASSED);
-	m.action = "released";
+	m.outcome = TZ_OUTCOME_RELEASED;
 	assert_int_equal(tz_stats_classify(&m), TZ_STATS_RELEASED);
-	m.action = "policy";
+	m.outcome = TZ_OUTCOME_POLICY;
 	m.verdict = TZ_ACTION_REJECT;
 	assert_int_equal(tz_stats_classify(&m), TZ_STATS_POLICY_REJECT);
 	m.verdict = TZ_ACTION_TEMPFAIL;
 	assert_int_equal(tz_stats_classify(&m), TZ_STATS_POLICY_TEMPFAIL);
-	m.action = "tempfail";
+	m.outcome = TZ_OUTCOME_ERROR_TEMPFAIL;
 	assert_int_equal(tz_stats_classify(&m), TZ_STATS_ERROR_TEMPFAIL);
-	m.action = "reject";
+	m.outcome = TZ_OUTCOME_ERROR_REJECT;
 	assert_int_equal(tz_stats_classify(&m), TZ_STATS_ERROR_REJECT);
-	m.action = "reject-size";
+	m.outcome = TZ_OUTCOME_TOO_BIG;
 	assert_int_equal(tz_stats_classify(&m), TZ_STATS_TOO_BIG);
-	m.action = "aborted";
+	m.outcome = TZ_OUTCOME_ABORTED;
 	assert_int_equal(tz_stats_classify(&m), TZ_STATS_ABORTED);
-	m.action = NULL;
+	m.outcome = (enum tz_outcome)0;   /* a message nobody ended */
 	assert_int_equal(tz_stats_classify(&m), TZ_STATS_ABORTED);
 	/* every recipient refused as a relay attempt: refused, not aborted */
-	m.action = "aborted";
+	m.outcome = TZ_OUTCOME_ABORTED;
 	m.relay_refused = 2;
 	m.relay_action = TZ_ACTION_REJECT;
 	assert_int_equal(tz_stats_classify(&m), TZ_STATS_ABORTED);   /* one rcpt left */
@@ -84,30 +94,30 @@ static void test_counting(void **state)
 	struct tz_stats_snapshot sn;
 	struct tz_stats_msg m;
 
-	m = msg(TZ_DIR_INBOUND, "textized", 3);
+	m = msg(TZ_DIR_INBOUND, TZ_OUTCOME_TEXTIZED, 3);
 	m.stripped = 2;
 	m.bytes_in = 1000;
 	m.bytes_out = 300;
-	m.hits = "spf=tag";
+	SET_HITS(m, spf_tag);
 	m.verdict = TZ_ACTION_TAG;
 	tz_stats_record(s, &m);
-	m = msg(TZ_DIR_INBOUND, "textized", 4);
+	m = msg(TZ_DIR_INBOUND, TZ_OUTCOME_TEXTIZED, 4);
 	m.stripped = 1;
 	tz_stats_record(s, &m);
-	m = msg(TZ_DIR_INBOUND, "policy", 1);
+	m = msg(TZ_DIR_INBOUND, TZ_OUTCOME_POLICY, 1);
 	m.verdict = TZ_ACTION_REJECT;
-	m.hits = "spf=tag,spoof=reject";
+	SET_HITS(m, spf_tag_spoof_reject);
 	tz_stats_record(s, &m);
-	m = msg(TZ_DIR_OUTBOUND, "policy", 1);
+	m = msg(TZ_DIR_OUTBOUND, TZ_OUTCOME_POLICY, 1);
 	m.verdict = TZ_ACTION_TEMPFAIL;
-	m.hits = "breaker=tempfail,newrule=hold,garbage,=reject,x=nonsense";
+	SET_HITS(m, breaker_and_unknown);
 	tz_stats_record(s, &m);
-	m = msg(TZ_DIR_INBOUND, "aborted", 0);
+	m = msg(TZ_DIR_INBOUND, TZ_OUTCOME_ABORTED, 0);
 	m.relay_refused = 3;
 	m.relay_action = TZ_ACTION_REJECT;
 	m.rcpts = 0;
 	tz_stats_record(s, &m);
-	m = msg(TZ_DIR_OUTBOUND, "tempfail", 2);
+	m = msg(TZ_DIR_OUTBOUND, TZ_OUTCOME_ERROR_TEMPFAIL, 2);
 	tz_stats_record(s, &m);
 
 	tz_stats_snapshot(s, NULL, &sn);
@@ -126,9 +136,9 @@ static void test_counting(void **state)
 	assert_int_equal(sn.hits[TZ_STATS_RULE_SPOOF][TZ_ACTION_REJECT], 1);
 	assert_int_equal(sn.hits[TZ_STATS_RULE_BREAKER][TZ_ACTION_TEMPFAIL], 1);
 	assert_int_equal(sn.hits[TZ_STATS_RULE_RELAY][TZ_ACTION_REJECT], 1);   /* per message */
-	/* unknown rules count as "other"; malformed items are skipped */
+	/* unknown rules (and a nameless one) count as "other"; accept is no hit */
 	assert_int_equal(sn.hits[TZ_STATS_RULE_OTHER][TZ_ACTION_HOLD], 1);
-	assert_int_equal(sn.hits[TZ_STATS_RULE_OTHER][TZ_ACTION_REJECT], 1);   /* "=reject" */
+	assert_int_equal(sn.hits[TZ_STATS_RULE_OTHER][TZ_ACTION_REJECT], 1);   /* the nameless rule */
 	assert_int_equal(sn.ms_sum, 11);
 	assert_int_equal(sn.breaker.state, TZ_STATS_BREAKER_UNKNOWN);
 	tz_stats_free(s);
@@ -147,7 +157,7 @@ static void test_buckets(void **state)
 	uint64_t want[TZ_STATS_NBUCKETS] = { 0 };
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		struct tz_stats_msg m = msg(TZ_DIR_INBOUND, "passed", cases[i].ms);
+		struct tz_stats_msg m = msg(TZ_DIR_INBOUND, TZ_OUTCOME_PASSED, cases[i].ms);
 		tz_stats_record(s, &m);
 		want[cases[i].b]++;
 	}
@@ -160,7 +170,7 @@ static void test_buckets(void **state)
 static void record_n(struct tz_stats *s, unsigned n, uint64_t ms)
 {
 	for (unsigned i = 0; i < n; i++) {
-		struct tz_stats_msg m = msg(TZ_DIR_INBOUND, "textized", ms);
+		struct tz_stats_msg m = msg(TZ_DIR_INBOUND, TZ_OUTCOME_TEXTIZED, ms);
 		tz_stats_record(s, &m);
 	}
 }
@@ -264,14 +274,14 @@ static void test_prometheus(void **state)
 	struct tz_stats *s = tz_stats_new();
 	struct tz_stats_breaker b = { TZ_STATS_BREAKER_TRIPPED, 1700000000, 2 };
 	struct tz_stats_snapshot sn;
-	struct tz_stats_msg m = msg(TZ_DIR_INBOUND, "textized", 930);
+	struct tz_stats_msg m = msg(TZ_DIR_INBOUND, TZ_OUTCOME_TEXTIZED, 930);
 	char *text;
 
 	m.stripped = 4;
 	tz_stats_record(s, &m);
-	m = msg(TZ_DIR_INBOUND, "textized", 1500);
+	m = msg(TZ_DIR_INBOUND, TZ_OUTCOME_TEXTIZED, 1500);
 	tz_stats_record(s, &m);
-	m = msg(TZ_DIR_INBOUND, "aborted", 0);
+	m = msg(TZ_DIR_INBOUND, TZ_OUTCOME_ABORTED, 0);
 	m.relay_refused = 1;
 	m.relay_action = TZ_ACTION_REJECT;
 	m.rcpts = 0;
@@ -322,9 +332,9 @@ static void test_json_and_table(void **state)
 	record_n(s, 50, 1);
 	record_n(s, 40, 7);
 	record_n(s, 10, 60);
-	struct tz_stats_msg m = msg(TZ_DIR_OUTBOUND, "policy", 0);
+	struct tz_stats_msg m = msg(TZ_DIR_OUTBOUND, TZ_OUTCOME_POLICY, 0);
 	m.verdict = TZ_ACTION_REJECT;
-	m.hits = "autofwd=reject";
+	SET_HITS(m, autofwd_reject);
 	tz_stats_record(s, &m);
 	tz_stats_snapshot(s, &b, &sn);
 	json = tz_stats_json(&sn);
@@ -357,10 +367,10 @@ static void *hammer(void *arg)
 
 	for (unsigned i = 0; i < PER_THREAD; i++) {
 		struct tz_stats_msg m = msg(i % 2 ? TZ_DIR_OUTBOUND : TZ_DIR_INBOUND,
-					    i % 2 ? "passed" : "textized", i % 20);
+					    i % 2 ? TZ_OUTCOME_PASSED : TZ_OUTCOME_TEXTIZED, i % 20);
 		m.stripped = 1;
 		m.bytes_in = 10;
-		m.hits = "spf=tag";
+		SET_HITS(m, spf_tag);
 		tz_stats_record(s, &m);
 	}
 	return NULL;

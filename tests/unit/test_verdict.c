@@ -56,8 +56,11 @@ static void test_reply_codes(void **state)
 		assert_int_equal(v->action, t[i].a);
 		assert_string_equal(v->code, t[i].want_code);
 		assert_string_equal(v->ecode, t[i].want_ecode);
-		assert_string_equal(tz_verdict_summary(v),
-				    t[i].a == TZ_ACTION_REJECT ? "r=reject" : v->hits->str);
+		assert_int_equal(v->hits->len, 1);
+		assert_string_equal(g_array_index(v->hits, struct tz_hit, 0).rule, "r");
+		assert_int_equal(g_array_index(v->hits, struct tz_hit, 0).action, t[i].a);
+		if (t[i].a == TZ_ACTION_REJECT)
+			assert_string_equal(tz_verdict_summary(v), "r=reject");
 		assert_int_equal(tz_verdict_stops(v),
 				 t[i].a == TZ_ACTION_REJECT || t[i].a == TZ_ACTION_TEMPFAIL);
 		tz_verdict_free(v);
