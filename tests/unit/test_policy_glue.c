@@ -14,66 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <glib.h>
+#include "fake_mta.h"
 #include "policy_glue.h"
 #include "runtime.h"
 #include "session.h"
 #include "tz_engine.h"
 #include "tz_log.h"
-
-struct fake {
-	GString *calls;          /* one line per header/quarantine call */
-	char rcode[8], xcode[16], text[256];
-	const char *qid;
-};
-
-static const char *f_getsymval(void *ctx, const char *name)
-{
-	return strcmp(name, "i") == 0 ? ((struct fake *)ctx)->qid : NULL;
-}
-
-static int f_setreply(void *ctx, const char *r, const char *x, const char *t)
-{
-	struct fake *f = ctx;
-
-	g_strlcpy(f->rcode, r, sizeof(f->rcode));
-	g_strlcpy(f->xcode, x, sizeof(f->xcode));
-	g_strlcpy(f->text, t, sizeof(f->text));
-	return 0;
-}
-
-static int f_chgheader(void *ctx, const char *name, int idx, const char *value)
-{
-	g_string_append_printf(((struct fake *)ctx)->calls, "chg %s %d [%s]\n", name, idx,
-			       value ? value : "(delete)");
-	return 0;
-}
-
-static int f_addheader(void *ctx, const char *name, const char *value)
-{
-	g_string_append_printf(((struct fake *)ctx)->calls, "add %s [%s]\n", name, value);
-	return 0;
-}
-
-static int f_insheader(void *ctx, int idx, const char *name, const char *value)
-{
-	g_string_append_printf(((struct fake *)ctx)->calls, "ins %d %s [%s]\n", idx, name, value);
-	return 0;
-}
-
-static int f_replacebody(void *ctx, const unsigned char *buf, int len) { return 0; }
-
-static int f_quarantine(void *ctx, const char *reason)
-{
-	g_string_append_printf(((struct fake *)ctx)->calls, "quarantine %s\n", reason);
-	return 0;
-}
-
-static int f_progress(void *ctx) { return 0; }
-
-static const struct tzm_ops fake_ops = {
-	f_getsymval, f_setreply, f_chgheader, f_addheader, f_insheader,
-	f_replacebody, f_quarantine, f_progress,
-};
 
 static char tmpdir[64];
 static GString *logged;
@@ -170,40 +116,40 @@ static enum tzm_status send_msg(struct tzm_conn *c, struct fake *f, const char *
 
 static void test_relay_at_rcpt(void **state)
 {
-	struct fake f = { g_string_new(""), "", "", "", "Q1" };
-	struct tzm_conn *c = conn_open("192.0.2.1", false, &f);
+	struct fake *f = fake_new("Q1");
+	struct tzm_conn *c = conn_open("192.0.2.1", false, f);
 	char *mail[] = { "<a@example.com>", NULL };
 	char *r1[] = { "<x@example.net>", NULL }, *r2[] = { "<user@city.example.lg.jp>", NULL };
 
-	assert_int_equal(tzm_on_mail(c, &fake_ops, &f, mail), TZM_CONTINUE);
-	assert_int_equal(tzm_on_rcpt(c, &fake_ops, &f, r1), TZM_REJECT);
-	assert_string_equal(f.rcode, "550");
-	assert_string_equal(f.xcode, "5.7.1");
-	assert_int_equal(tzm_on_rcpt(c, &fake_ops, &f, r2), TZM_CONTINUE);
+	assert_int_equal(tzm_on_mail(c, &fake_ops, f, mail), TZM_CONTINUE);
+	assert_int_equal(tzm_on_rcpt(c, &fake_ops, f, r1), TZM_REJECT);
+	assert_string_equal(f->rcode, "550");
+	assert_string_equal(f->xcode, "5.7.1");
+	assert_int_equal(tzm_on_rcpt(c, &fake_ops, f, r2), TZM_CONTINUE);
 	assert_int_equal(c->msg->env.rcpts->len, 1);   /* the refused one is gone */
 	assert_string_equal(g_ptr_array_index(c->msg->env.rcpts, 0), "user@city.example.lg.jp");
 	assert_string_equal(tzm_policy_summary(c->msg), " policy=relay=reject*1");
 	tzm_conn_free(c);
 	assert_non_null(strstr(logged->str, "rcpts=1 action=aborted"));
 	assert_non_null(strstr(logged->str, "policy=relay=reject*1"));
-	g_string_free(f.calls, TRUE);
+	fake_free(f);
 }
 
 static void test_size_at_mail(void **state)
 {
-	struct fake f = { g_string_new(""), "", "", "", "Q2" };
+	struct fake *f = fake_new("Q2");
 	struct tzm_conn *c;
 	char *mail[] = { "<a@example.com>", "BODY=8BITMIME", "SIZE=999999999", NULL };
 
 	use_config("MaxMessageSizeInbound 1m");
-	c = conn_open("192.0.2.1", false, &f);
-	assert_int_equal(tzm_on_mail(c, &fake_ops, &f, mail), TZM_REJECT);
-	assert_string_equal(f.rcode, "552");
-	assert_string_equal(f.xcode, "5.3.4");
+	c = conn_open("192.0.2.1", false, f);
+	assert_int_equal(tzm_on_mail(c, &fake_ops, f, mail), TZM_REJECT);
+	assert_string_equal(f->rcode, "552");
+	assert_string_equal(f->xcode, "5.3.4");
 	tzm_conn_free(c);
 	assert_non_null(strstr(logged->str, "action=policy"));
 	assert_non_null(strstr(logged->str, "policy=size=reject"));
-	g_string_free(f.calls, TRUE);
+	fake_free(f);
 }
 
 static void test_forged_deleted_before_added(void **state)
@@ -214,39 +160,39 @@ static void test_forged_deleted_before_added(void **state)
 		"Authentication-Results: mx.tz.example; spf=pass", "Authentication-Results: mx.tz.example; x",
 		"Subject: hi", NULL
 	};
-	struct fake f = { g_string_new(""), "", "", "", "Q3" };
+	struct fake *f = fake_new("Q3");
 	struct tzm_conn *c;
 	const char *del, *add;
 
 	use_config("AuthservID mx.tz.example\nSpoofAction tag");
-	c = conn_open("192.0.2.1", false, &f);
+	c = conn_open("192.0.2.1", false, f);
 	/* eom goes on to the text-izer, which fails on this toy message: we
 	 * only look at the policy's calls, which come first */
-	send_msg(c, &f, "<x@evil.example>", rcpts, hdrs);
-	del = strstr(f.calls->str, "chg Authentication-Results 2 [(delete)]\n"
+	send_msg(c, f, "<x@evil.example>", rcpts, hdrs);
+	del = strstr(f->calls->str, "chg Authentication-Results 2 [(delete)]\n"
 				   "chg Authentication-Results 1 [(delete)]\nchg X-Textize 1 [(delete)]\n");
-	add = strstr(f.calls->str, "add X-Textize-Policy [spoof; header From in internal domain");
+	add = strstr(f->calls->str, "add X-Textize-Policy [spoof; header From in internal domain");
 	assert_non_null(del);
 	assert_non_null(add);
 	assert_true(del < add);
 	tzm_conn_free(c);
-	g_string_free(f.calls, TRUE);
+	fake_free(f);
 }
 
 static void test_hold(void **state)
 {
 	static const char *const rcpts[] = { "<user@city.example.lg.jp>", NULL };
 	static const char *const hdrs[] = { "From: Mayor <mayor@city.example.lg.jp>", NULL };
-	struct fake f = { g_string_new(""), "", "", "", "Q4" };
+	struct fake *f = fake_new("Q4");
 	struct tzm_conn *c;
 
 	use_config("SpoofAction hold");
-	c = conn_open("192.0.2.1", false, &f);
-	send_msg(c, &f, "<x@evil.example>", rcpts, hdrs);
-	assert_non_null(strstr(f.calls->str, "quarantine textize policy: spoof: header From in internal domain"));
+	c = conn_open("192.0.2.1", false, f);
+	send_msg(c, f, "<x@evil.example>", rcpts, hdrs);
+	assert_non_null(strstr(f->calls->str, "quarantine textize policy: spoof: header From in internal domain"));
 	tzm_conn_free(c);
 	assert_non_null(strstr(logged->str, "policy=spoof=hold"));
-	g_string_free(f.calls, TRUE);
+	fake_free(f);
 }
 
 static void test_visibility_rewrite(void **state)
@@ -256,20 +202,20 @@ static void test_visibility_rewrite(void **state)
 		"From: user@city.example.lg.jp", "To: a@example.net", "Cc: b@example.org", NULL
 	};
 	for (int leadspc = 0; leadspc <= 1; leadspc++) {
-		struct fake f = { g_string_new(""), "", "", "", "Q5" };
+		struct fake *f = fake_new("Q5");
 		struct tzm_conn *c;
 
 		use_config("RecipientVisibilityAction rewrite\nOutboundRateLimit 0");
-		c = conn_open("10.0.0.5", leadspc, &f);
-		assert_int_equal(send_msg(c, &f, "<user@city.example.lg.jp>", rcpts, hdrs), TZM_CONTINUE);
-		assert_string_equal(f.calls->str, leadspc
+		c = conn_open("10.0.0.5", leadspc, f);
+		assert_int_equal(send_msg(c, f, "<user@city.example.lg.jp>", rcpts, hdrs), TZM_CONTINUE);
+		assert_string_equal(f->calls->str, leadspc
 				    ? "chg Cc 1 [(delete)]\nchg To 1 [ undisclosed-recipients:;]\n"
 				    : "chg Cc 1 [(delete)]\nchg To 1 [undisclosed-recipients:;]\n");
 		tzm_conn_free(c);
 		assert_non_null(strstr(logged->str, "outbound"));
 		assert_non_null(strstr(logged->str, "action=passed"));
 		assert_non_null(strstr(logged->str, "policy=visibility=rewrite"));
-		g_string_free(f.calls, TRUE);
+		fake_free(f);
 	}
 }
 
@@ -277,17 +223,17 @@ static void test_breaker_at_eoh(void **state)
 {
 	static const char *const rcpts[] = { "<a@example.net>", NULL };
 	static const char *const hdrs[] = { "From: user@city.example.lg.jp", "To: a@example.net", NULL };
-	struct fake f = { g_string_new(""), "", "", "", "Q6" };
-	struct tzm_conn *c = conn_open("10.9.9.9", false, &f);
+	struct fake *f = fake_new("Q6");
+	struct tzm_conn *c = conn_open("10.9.9.9", false, f);
 
-	assert_int_equal(send_msg(c, &f, "<user@city.example.lg.jp>", rcpts, hdrs), TZM_CONTINUE);
-	assert_int_equal(send_msg(c, &f, "<user@city.example.lg.jp>", rcpts, hdrs), TZM_TEMPFAIL);
-	assert_string_equal(f.rcode, "451");
-	assert_string_equal(f.xcode, "4.7.1");
+	assert_int_equal(send_msg(c, f, "<user@city.example.lg.jp>", rcpts, hdrs), TZM_CONTINUE);
+	assert_int_equal(send_msg(c, f, "<user@city.example.lg.jp>", rcpts, hdrs), TZM_TEMPFAIL);
+	assert_string_equal(f->rcode, "451");
+	assert_string_equal(f->xcode, "4.7.1");
 	tzm_conn_free(c);
 	assert_non_null(strstr(logged->str, "breaker: sender 10.9.9.9 over"));
 	assert_non_null(strstr(logged->str, "policy=breaker=tempfail"));
-	g_string_free(f.calls, TRUE);
+	fake_free(f);
 }
 
 int main(void)

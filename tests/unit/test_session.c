@@ -2,7 +2,8 @@
  * a fake MTA (struct tzm_ops): a whole inbound message, header
  * reconstruction with and without SMFIP_HDR_LEADSPC, several messages per
  * connection, abort at every step, close without a message, outbound
- * passing, and every failure path ending in the OnError reply. Run under
+ * passing, and every failure path ending in the OnError reply (also when
+ * the MTA does not take the reply). Run under
  * ASan, the abort/close cases also prove nothing leaks. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,100 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <glib.h>
+#include "fake_mta.h"
 #include "session.h"
 #include "runtime.h"
 #include "tz_engine.h"
 #include "tz_log.h"
-
-/* ------------------------------------------------------------ fake MTA */
-
-struct fake {
-	GHashTable *macros;      /* name -> value */
-	GString *calls;          /* one line per header/quarantine call */
-	GByteArray *body;        /* concatenated replacebody data */
-	char rcode[8], xcode[16], text[256];
-	int replacebody_calls;
-	bool fail_replacebody;
-};
-
-static const char *f_getsymval(void *ctx, const char *name)
-{
-	return g_hash_table_lookup(((struct fake *)ctx)->macros, name);
-}
-
-static int f_setreply(void *ctx, const char *r, const char *x, const char *t)
-{
-	struct fake *f = ctx;
-
-	g_strlcpy(f->rcode, r, sizeof(f->rcode));
-	g_strlcpy(f->xcode, x, sizeof(f->xcode));
-	g_strlcpy(f->text, t, sizeof(f->text));
-	return 0;
-}
-
-static int f_chgheader(void *ctx, const char *name, int idx, const char *value)
-{
-	g_string_append_printf(((struct fake *)ctx)->calls, "chg %s %d %s\n", name, idx,
-			       value ? value : "(delete)");
-	return 0;
-}
-
-static int f_addheader(void *ctx, const char *name, const char *value)
-{
-	g_string_append_printf(((struct fake *)ctx)->calls, "add %s %s\n", name, value);
-	return 0;
-}
-
-static int f_insheader(void *ctx, int idx, const char *name, const char *value)
-{
-	g_string_append_printf(((struct fake *)ctx)->calls, "ins %d %s %s\n", idx, name, value);
-	return 0;
-}
-
-static int f_replacebody(void *ctx, const unsigned char *buf, int len)
-{
-	struct fake *f = ctx;
-
-	if (f->fail_replacebody)
-		return -1;
-	f->replacebody_calls++;
-	g_byte_array_append(f->body, buf, (guint)len);
-	return 0;
-}
-
-static int f_quarantine(void *ctx, const char *reason)
-{
-	g_string_append_printf(((struct fake *)ctx)->calls, "quarantine %s\n", reason);
-	return 0;
-}
-
-static int f_progress(void *ctx)
-{
-	return 0;
-}
-
-static const struct tzm_ops fake_ops = {
-	f_getsymval, f_setreply, f_chgheader, f_addheader, f_insheader,
-	f_replacebody, f_quarantine, f_progress,
-};
-
-static struct fake *fake_new(void)
-{
-	struct fake *f = g_new0(struct fake, 1);
-
-	f->macros = g_hash_table_new(g_str_hash, g_str_equal);
-	f->calls = g_string_new("");
-	f->body = g_byte_array_new();
-	return f;
-}
-
-static void fake_free(struct fake *f)
-{
-	g_hash_table_destroy(f->macros);
-	g_string_free(f->calls, TRUE);
-	g_byte_array_unref(f->body);
-	g_free(f);
-}
 
 /* ------------------------------------------------------------ fixture */
 
@@ -183,7 +95,7 @@ static const char msg_body[] =
 static struct tzm_conn *conn_open(const char *name, const char *addr)
 {
 	struct tzm_conn *c = tzm_conn_new(name, addr);
-	struct fake *f = fake_new();
+	struct fake *f = fake_new(NULL);
 
 	assert_non_null(c);
 	assert_int_equal(tzm_on_connect(c, &fake_ops, f), TZM_CONTINUE);
@@ -257,7 +169,7 @@ static void check_textized(struct fake *f)
 
 static void test_inbound_leadspc(void **state)
 {
-	struct fake *f = fake_new();
+	struct fake *f = fake_new(NULL);
 	struct tzm_conn *c = conn_open("mx.example.com", "192.0.2.1");
 	GString *want = g_string_new("");
 	char *orig;
@@ -267,7 +179,7 @@ static void test_inbound_leadspc(void **state)
 	assert_int_equal(run_message(c, f, "ABC123"), TZM_CONTINUE);
 	check_textized(f);
 	/* values added by the milter carry their own leading blank */
-	assert_non_null(strstr(f->calls->str, "add X-Textize  textize"));
+	assert_non_null(strstr(f->calls->str, "add X-Textize [ textize"));
 	/* the quarantined original is the message byte for byte */
 	for (int i = 0; msg_headers[i][0]; i++) {
 		char **lines = g_strsplit(msg_headers[i][1], "\n", -1);
@@ -300,13 +212,13 @@ static void test_inbound_leadspc(void **state)
 
 static void test_inbound_no_leadspc(void **state)
 {
-	struct fake *f = fake_new();
+	struct fake *f = fake_new(NULL);
 	struct tzm_conn *c = conn_open("mx.example.com", "192.0.2.1");
 	char *orig;
 
 	assert_int_equal(run_message(c, f, "ABC124"), TZM_CONTINUE);
 	check_textized(f);
-	assert_non_null(strstr(f->calls->str, "add X-Textize textize"));
+	assert_non_null(strstr(f->calls->str, "add X-Textize [textize"));
 	orig = stored_original();
 	assert_non_null(orig);
 	assert_non_null(strstr(orig, "Subject: =?UTF-8?B?5Lya6K2w?=\r\n\tfolded\r\n"));
@@ -317,7 +229,7 @@ static void test_inbound_no_leadspc(void **state)
 
 static void test_several_messages(void **state)
 {
-	struct fake *f = fake_new();
+	struct fake *f = fake_new(NULL);
 	struct tzm_conn *c = conn_open(NULL, "2001:db8::25");
 
 	for (int i = 0; i < 3; i++) {
@@ -338,7 +250,7 @@ static void test_abort_every_step(void **state)
 	char *rcpt[] = { "<b@example.jp>", NULL };
 
 	for (int step = 0; step < 5; step++) {
-		struct fake *f = fake_new();
+		struct fake *f = fake_new(NULL);
 		struct tzm_conn *c = conn_open("x", "192.0.2.9");
 
 		tzm_on_mail(c, &fake_ops, f, from);
@@ -362,7 +274,7 @@ static void test_abort_every_step(void **state)
 /* Close without a message, and close in the middle of one (no abort). */
 static void test_close(void **state)
 {
-	struct fake *f = fake_new();
+	struct fake *f = fake_new(NULL);
 	char *from[] = { "<a@example.com>", NULL };
 	struct tzm_conn *c = conn_open("x", "192.0.2.9");
 
@@ -377,7 +289,7 @@ static void test_close(void **state)
 
 static void test_outbound(void **state)
 {
-	struct fake *f = fake_new();
+	struct fake *f = fake_new(NULL);
 	struct tzm_conn *c = conn_open("pc1", "10.1.2.3");
 
 	assert_int_equal(tzm_direction(c), TZ_DIR_OUTBOUND);
@@ -398,7 +310,7 @@ static void test_outbound(void **state)
 
 static void test_engine_error(void **state)
 {
-	struct fake *f = fake_new();
+	struct fake *f = fake_new(NULL);
 	struct tzm_conn *c;
 
 	use_config("MaxParts 1\n");
@@ -420,7 +332,7 @@ static void test_engine_error(void **state)
 
 static void test_spool_error(void **state)
 {
-	struct fake *f = fake_new();
+	struct fake *f = fake_new(NULL);
 	struct tzm_conn *c;
 
 	use_config("SpoolMemoryLimit 10\nSpoolDir /nonexistent/spool\n");
@@ -435,7 +347,7 @@ static void test_spool_error(void **state)
 
 static void test_too_big(void **state)
 {
-	struct fake *f = fake_new();
+	struct fake *f = fake_new(NULL);
 	struct tzm_conn *c;
 
 	use_config("MaxMessageSize 100\n");
@@ -450,9 +362,32 @@ static void test_too_big(void **state)
 	fake_free(f);
 }
 
+/* An MTA that refuses our reply: the message is refused all the same
+ * (fail closed), with the status of the reply's class. */
+static void test_setreply_fails(void **state)
+{
+	struct fake *f = fake_new(NULL);
+	struct tzm_conn *c;
+
+	f->fail_setreply = true;
+	use_config("MaxParts 1\n");
+	c = conn_open("x", "192.0.2.1");
+	assert_int_equal(run_message(c, f, "SR1"), TZM_TEMPFAIL);
+	assert_string_equal(f->rcode, "");
+	assert_int_equal(f->replacebody_calls, 0);
+	tzm_conn_free(c);
+	use_config("MaxMessageSize 100\n");
+	c = conn_open("x", "192.0.2.1");
+	assert_int_equal(run_message(c, f, "SR2"), TZM_REJECT);
+	assert_int_not_equal(tzm_on_eom(c, &fake_ops, f), TZM_CONTINUE);
+	tzm_conn_free(c);
+	use_config(NULL);
+	fake_free(f);
+}
+
 static void test_replacebody_fails(void **state)
 {
-	struct fake *f = fake_new();
+	struct fake *f = fake_new(NULL);
 	struct tzm_conn *c = conn_open("x", "192.0.2.1");
 
 	f->fail_replacebody = true;
@@ -464,7 +399,7 @@ static void test_replacebody_fails(void **state)
 
 static void test_eom_without_mail(void **state)
 {
-	struct fake *f = fake_new();
+	struct fake *f = fake_new(NULL);
 	struct tzm_conn *c = conn_open("x", "192.0.2.1");
 
 	assert_int_equal(tzm_on_header(c, &fake_ops, f, "Subject", "x"), TZM_CONTINUE);
@@ -517,7 +452,7 @@ static void test_client_unknown(void **state)
 
 	for (size_t k = 0; k < G_N_ELEMENTS(cases); k++) {
 		struct tzm_conn *c = conn_open(cases[k][0], cases[k][1]);
-		struct fake *f = fake_new();
+		struct fake *f = fake_new(NULL);
 
 		log_lines = g_string_new("");
 		tz_log_set_sink(capture);
@@ -545,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_spool_error),
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_replacebody_fails),
+		cmocka_unit_test(test_setreply_fails),
 		cmocka_unit_test(test_eom_without_mail),
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_client_unknown),
