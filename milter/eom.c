@@ -96,7 +96,7 @@ static int convert_and_store(struct tzm_conn *c, const struct tzm_ops *ops, void
 	int rc = -1;
 
 	*res = NULL;
-	tz_config_engine_options(c->rt->cfg, &opt);
+	opt = c->rt->engine_opt;   /* built with the runtime; display_ref is this entry's */
 	e = tz_store_entry_begin(c->rt->store, why, sizeof(why));
 	if (e == NULL) {
 		tz_err(err, errlen, "quarantine: %s", why);

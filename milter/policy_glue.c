@@ -23,7 +23,7 @@
 #define SPF_POOL_SIZE 16
 
 struct policy_conn {
-	struct tz_policy pol;       /* from the connection's config snapshot */
+	const struct tz_policy *pol;   /* the connection's runtime's, built once per config */
 };
 
 struct policy_msg {
@@ -117,7 +117,7 @@ enum tzm_status tzm_policy_connect(struct tzm_conn *c, const struct tzm_ops *ops
 {
 	struct policy_conn *pc = g_new0(struct policy_conn, 1);
 
-	tz_policy_from_config(&pc->pol, c->rt->cfg);
+	pc->pol = &c->rt->policy;
 	c->policy = pc;
 	return TZM_CONTINUE;
 }
@@ -155,10 +155,10 @@ enum tzm_status tzm_policy_mail(struct tzm_conn *c, const struct tzm_ops *ops, v
 	pm->v = tz_verdict_new();
 	pm->hdrs = tz_msghdr_new();
 	c->msg->policy = pm;
-	tz_size_check_declared(&pc->pol.size, c->msg->env.direction,
+	tz_size_check_declared(&pc->pol->size, c->msg->env.direction,
 			       tz_size_param(argv && argv[0] ? argv + 1 : NULL), pm->v);
 	if (c->msg->env.direction == TZ_DIR_INBOUND && !tz_verdict_stops(pm->v))
-		check_spf(c, &pc->pol, pm->v);
+		check_spf(c, pc->pol, pm->v);
 	return tz_verdict_stops(pm->v) ? stop(c, ops, ctx, pm->v) : TZM_CONTINUE;
 }
 
@@ -173,7 +173,7 @@ enum tzm_status tzm_policy_rcpt(struct tzm_conn *c, const struct tzm_ops *ops, v
 	if (pc == NULL || pm == NULL)
 		return tzm_fail(c, ops, ctx, "policy: no message state");
 	v = tz_verdict_new();
-	tz_relay_check(&pc->pol.relay, tzm_direction(c) == TZ_DIR_OUTBOUND, rcpt, v);
+	tz_relay_check(&pc->pol->relay, tzm_direction(c) == TZ_DIR_OUTBOUND, rcpt, v);
 	if (tz_verdict_stops(v)) {
 		/* Only this recipient is refused; the message goes on without
 		 * it, so it must not count as one of its recipients. */
@@ -237,12 +237,12 @@ enum tzm_status tzm_policy_eoh(struct tzm_conn *c, const struct tzm_ops *ops, vo
 	if (pm->hdr_overflow)
 		tz_verdict_error(pm->v, "headers", "more than %d header fields", TZ_MSGHDR_MAX_FIELDS);
 	if (!pm->size_fired)
-		pm->size_fired = tz_size_check_stream(&pc->pol.size, m->env.direction, m->bytes_in, pm->v);
+		pm->size_fired = tz_size_check_stream(&pc->pol->size, m->env.direction, m->bytes_in, pm->v);
 	if (tz_verdict_stops(pm->v))
 		return stop(c, ops, ctx, pm->v);
 	if (m->env.direction == TZ_DIR_INBOUND) {
-		tz_spoof_check(&pc->pol.spoof, false, m->env.sender, pm->hdrs, pm->v);
-		tz_spoof_strip(&pc->pol.spoof, pm->hdrs, pm->v);
+		tz_spoof_check(&pc->pol->spoof, false, m->env.sender, pm->hdrs, pm->v);
+		tz_spoof_strip(&pc->pol->spoof, pm->hdrs, pm->v);
 		/* Mail released from the quarantine comes from an internal
 		 * sender; whether its marker is genuine can only be decided
 		 * with the body (the MAC covers it). Hold the verdict until
@@ -252,7 +252,7 @@ enum tzm_status tzm_policy_eoh(struct tzm_conn *c, const struct tzm_ops *ops, vo
 			return TZM_CONTINUE;
 		}
 	} else {
-		outbound_rules(c, ops, ctx, &pc->pol, pm);
+		outbound_rules(c, ops, ctx, pc->pol, pm);
 	}
 	return tz_verdict_stops(pm->v) ? stop(c, ops, ctx, pm->v) : TZM_CONTINUE;
 }
@@ -265,7 +265,7 @@ enum tzm_status tzm_policy_body(struct tzm_conn *c, const struct tzm_ops *ops, v
 	if (pc == NULL || pm == NULL)
 		return tzm_fail(c, ops, ctx, "policy: no message state");
 	if (!pm->size_fired)
-		pm->size_fired = tz_size_check_stream(&pc->pol.size, c->msg->env.direction,
+		pm->size_fired = tz_size_check_stream(&pc->pol->size, c->msg->env.direction,
 						      c->msg->bytes_in, pm->v);
 	return tz_verdict_stops(pm->v) && !pm->await_release ? stop(c, ops, ctx, pm->v) : TZM_CONTINUE;
 }

@@ -53,6 +53,8 @@ struct tzm_runtime *tzm_runtime_new(struct tz_config *cfg, char *err, size_t err
 	}
 	rt->refs = 1;
 	rt->cfg = tz_config_ref(cfg);
+	tz_policy_from_config(&rt->policy, rt->cfg);
+	tz_config_engine_options(rt->cfg, &rt->engine_opt);
 	rt->store = st;
 	rt->audit = audit;
 	return rt;

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include "tz_config.h"
 #include "tz_crypt.h"
+#include "tz_engine.h"
+#include "tz_policy.h"
 #include "tz_store.h"
 
 struct tzm_runtime {
@@ -20,6 +22,10 @@ struct tzm_runtime {
 	unsigned generation;       /* 1 for the first load, +1 per reload */
 	bool has_release_key;      /* ReleaseKeyFile loaded: released mail can be recognised */
 	unsigned char release_key[TZ_KEY_LEN];
+	/* Built once per configuration (start-up, SIGHUP), never per
+	 * connection or message; both borrow strings from cfg. */
+	struct tz_policy policy;
+	struct tz_engine_options engine_opt;
 };
 
 /* Build a runtime from cfg (takes its own reference to cfg): opens the
