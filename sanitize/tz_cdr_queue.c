@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,20 +26,6 @@ static int waiting(const struct tz_meta_part *p)
 {
 	return p->sanitized_file == NULL &&
 	       (strcmp(p->state, TZ_STATE_PENDING) == 0 || strcmp(p->state, TZ_STATE_CLEAN) == 0);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-	if (dir)
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int write_fd_cb(void *ctx, const void *buf, size_t len, char *err, size_t errlen)
@@ -128,10 +113,11 @@ static int record(const struct tz_cdr_queue *q, const char *id, unsigned index,
 			goto out;
 		tzq_set_str(&p->sanitized_file, sname);
 		tzq_set_str(&p->state, TZ_STATE_SANITIZED);
-		g_snprintf(detail, sizeof detail, "state=sanitized kind=%s detected=%s pages=%u size=%llu%s%s",
+		g_snprintf(detail, sizeof detail, "state=sanitized kind=%s detected=%s pages=%u size=%llu%s%s%s%s",
 			   r->kind, r->detected, r->pages, (unsigned long long)p->sanitized_size,
 			   r->ocr ? " ocr=yes" : *r->ocr_skipped ? " ocr=skipped: " : "",
-			   r->ocr ? "" : r->ocr_skipped);
+			   r->ocr ? "" : r->ocr_skipped, r->members ? " " : "",
+			   r->members ? r->members : "");
 		tzq_set_str(&p->note, detail + strlen("state=sanitized "));
 	} else {
 		tzq_set_str(&p->state, TZ_STATE_UNSANITIZABLE);
@@ -218,7 +204,7 @@ static int one_part(const struct tz_cdr_queue *q, const char *id, unsigned index
 out:
 	tz_cdr_result_clear(&r);
 	if (input)
-		rm_tree(tmpl);
+		tz_cdr_rm_tree(tmpl);
 	g_free(base);
 	g_free(tmpl);
 	g_free(input);

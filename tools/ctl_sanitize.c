@@ -41,6 +41,10 @@ int ctl_sanitize(struct ctl_qenv *e, const char *id, int watch, const char *inte
 	q.opts.timeout_s = c->sanitize_timeout ? c->sanitize_timeout : 120;
 	q.opts.mem_bytes = c->sanitize_memory;
 	q.opts.max_input = c->sanitize_max_input;
+	q.opts.zip_max_members = c->sanitize_zip_max_members;
+	q.opts.zip_max_ratio = c->sanitize_zip_max_ratio;
+	q.opts.zip_max_total = c->sanitize_zip_max_total;
+	q.opts.zip_max_depth = c->sanitize_zip_max_depth;
 	if (c->sanitized_delivery && strcmp(c->sanitized_delivery, "auto") == 0) {
 		if (c->release_key_file == NULL) {
 			fprintf(stderr, "textizectl: SanitizedDelivery auto needs ReleaseKeyFile: "
