@@ -10,6 +10,7 @@ words that were drawn. Each check first confirms that the INPUT is caught by
 the same checker, so a checker that sees nothing cannot pass.
 
 usage: check_cdr.py TEXTIZE_CDR WORKDIR   (prints "N passed, N failed, N skipped")
+As a module (WORK set by the caller): pdf_problems(path), zip_problems(bytes).
 """
 import io
 import json
@@ -21,7 +22,7 @@ import sys
 import zipfile
 import zlib
 
-CDR, WORK = sys.argv[1], sys.argv[2]
+CDR = WORK = None   # set by main(); tests/integration/test_sanitize.sh imports the checkers
 IPAG = '/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf'
 FORBIDDEN = [b'/JavaScript', b'/JS', b'/OpenAction', b'/AA', b'/Launch', b'/EmbeddedFile',
              b'/EmbeddedFiles', b'/RichMedia', b'/AcroForm', b'/XFA', b'/URI', b'/GoToR',
@@ -608,13 +609,20 @@ def test_zip():
            ok, '%s %s' % (res, LAST['members']))
 
 
-for t in (test_pdfs, test_images, test_text, test_zip, test_office):
-    try:
-        t()
-    except Exception as e:  # a crash of the test is a failure, never a pass
-        import traceback
-        traceback.print_exc()
-        report(t.__name__, False, 'exception %r' % e)
-print('%d passed, %d failed, %d skipped' % (results['passed'], results['failed'],
-                                            results['skipped']))
-sys.exit(1 if results['failed'] else 0)
+def main():
+    global CDR, WORK
+    CDR, WORK = sys.argv[1], sys.argv[2]
+    for t in (test_pdfs, test_images, test_text, test_zip, test_office):
+        try:
+            t()
+        except Exception as e:  # a crash of the test is a failure, never a pass
+            import traceback
+            traceback.print_exc()
+            report(t.__name__, False, 'exception %r' % e)
+    print('%d passed, %d failed, %d skipped' % (results['passed'], results['failed'],
+                                                results['skipped']))
+    sys.exit(1 if results['failed'] else 0)
+
+
+if __name__ == '__main__':
+    main()
