@@ -1,6 +1,6 @@
 /* ctl_sanitize.c — `textizectl queue sanitize [--watch] [--interval S] [ID]`:
  * the built-in sanitizer over the quarantine (sanitize/tz_cdr_queue.h), with
- * the Sanitize* keys of the config. One part at a time, niced: the
+ * the Sanitize* keys of the config. SanitizeWorkers parts at a time, niced: the
  * converters are single-threaded (OMP_THREAD_LIMIT=1 for tesseract), so one
  * worker uses one core and the milter keeps the other. */
 #include <signal.h>
