@@ -180,12 +180,13 @@ static int claim(const struct tz_cdr_queue *q, const char *name, int block, int 
 			break;
 		}
 		if (flock(*fd, LOCK_EX | (block ? 0 : LOCK_NB)) != 0) {
-			rc = errno == EWOULDBLOCK ? 0 : tz_err(err, errlen, "%s: flock: %s", path,
-								strerror(errno));
-			if (errno == EINTR)
-				rc = 0;
+			int e = errno;
 			close(*fd);
 			*fd = -1;
+			if (e == EINTR)
+				continue;
+			rc = e == EWOULDBLOCK ? 0 : tz_err(err, errlen, "%s: flock: %s", path,
+							    strerror(e));
 			break;
 		}
 		if (fstat(*fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
