@@ -182,8 +182,11 @@ static GPtrArray *read_manifest(const char *path, unsigned max, struct tz_cdr_re
 	if (!g_file_get_contents(path, &text, NULL, NULL))
 		goto bad;
 	lines = g_strsplit(text, "\n", -1);
-	for (char **l = lines; *l && **l; l++) {
-		char **f = g_strsplit(*l, " ", -1);
+	for (char **l = lines; *l; l++) {
+		char **f;
+		if (**l == '\0' && l[1] == NULL)
+			break;     /* the last line's end */
+		f = g_strsplit(*l, " ", -1);
 		struct member *m;
 		size_t hl;
 		int ok = g_strv_length(f) == 4 && strspn(f[0], "0123456789") == strlen(f[0]) &&
@@ -354,6 +357,7 @@ static int one_member(const struct tz_cdr_opts *o, unsigned depth, const struct 
 {
 	char file[16], *in, *mwd, *dst = NULL, *name;
 	struct tz_cdr_result mr = { 0 };
+	struct stat st;
 	int rc;
 
 	snprintf(file, sizeof file, "%05u", m->index);
@@ -361,6 +365,13 @@ static int one_member(const struct tz_cdr_opts *o, unsigned depth, const struct 
 	mwd = g_build_filename(workdir, "member", NULL);
 	if (mkdir(mwd, 0700) != 0) {
 		rc = tz_err(err, errlen, "mkdir %s: %s", mwd, strerror(errno));
+		goto out;
+	}
+	/* the reader wrote it; anything but a regular file (it never makes
+	 * one) is the archive's fault, not the machine's */
+	if (lstat(in, &st) != 0 || !S_ISREG(st.st_mode)) {
+		held(p, m, "not unpacked");
+		rc = 0;
 		goto out;
 	}
 	rc = tz_cdr_file_at(o, in, depth + 1, mwd, &mr, err, errlen);
