@@ -1,10 +1,12 @@
 /* tz_cdr.c — choose the converter from the content (tz_cdr.h), the helpers
  * the converters share, and plain text / CSV, which need no sandbox: they
  * are decoded by the same charset code that reads every mail body. */
+#define _XOPEN_SOURCE 700
 #include "tz_cdr_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,11 +28,16 @@ void tz_cdr_opts_default(struct tz_cdr_opts *o)
 	o->timeout_s = 120;
 	o->mem_bytes = (uint64_t)3072 << 20;
 	o->max_input = (uint64_t)50 << 20;
+	o->zip_max_members = 100;
+	o->zip_max_ratio = 100;
+	o->zip_max_total = (uint64_t)200 << 20;
+	o->zip_max_depth = 2;
 }
 
 void tz_cdr_result_clear(struct tz_cdr_result *r)
 {
 	g_free(r->out_path);
+	g_free(r->members);
 	memset(r, 0, sizeof *r);
 }
 
@@ -84,9 +91,38 @@ int tz_cdr_run(const struct tz_sandbox_job *job, struct tz_cdr_result *r, const 
 	return 1;
 }
 
+int tz_cdr_copy(const char *src, const char *dst, char *err, size_t errlen)
+{
+	gchar *bytes = NULL;
+	gsize len = 0;
+	int rc = 0;
+
+	if (link(src, dst) == 0)
+		return 0;
+	if (!g_file_get_contents(src, &bytes, &len, NULL) ||
+	    !g_file_set_contents(dst, bytes, (gssize)len, NULL))
+		rc = tz_err(err, errlen, "%s: cannot copy", dst);
+	g_free(bytes);
+	return rc;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void tz_cdr_rm_tree(const char *dir)
+{
+	if (dir)
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /* ---- type by content ---- */
 
-enum kind { K_PDF, K_OFFICE, K_IMAGE, K_TEXT, K_NONE };
+enum kind { K_PDF, K_OFFICE, K_IMAGE, K_TEXT, K_ZIP, K_NONE };
 
 static const struct {
 	const char *mime;    /* exact, or a prefix when it ends in '*' */
@@ -114,6 +150,7 @@ static const struct {
 	{ "image/webp", K_IMAGE, NULL },
 	{ "text/plain", K_TEXT, NULL },
 	{ "text/csv", K_TEXT, NULL },
+	{ "application/zip", K_ZIP, NULL },
 };
 
 static enum kind kind_of(const char *mime, const char **ext)
@@ -151,6 +188,12 @@ static int read_head(const char *path, char *buf, size_t cap, size_t *n, uint64_
 int tz_cdr_file(const struct tz_cdr_opts *o, const char *input, const char *workdir,
 		struct tz_cdr_result *r, char *err, size_t errlen)
 {
+	return tz_cdr_file_at(o, input, 0, workdir, r, err, errlen);
+}
+
+int tz_cdr_file_at(const struct tz_cdr_opts *o, const char *input, unsigned depth,
+		   const char *workdir, struct tz_cdr_result *r, char *err, size_t errlen)
+{
 	enum { HEAD = 256 * 1024 };
 	char *head = g_malloc(HEAD), *mime;
 	const char *ext = NULL;
@@ -185,6 +228,9 @@ int tz_cdr_file(const struct tz_cdr_opts *o, const char *input, const char *work
 	case K_TEXT:
 		rc = tz_cdr_text(o, input, strcmp(r->detected, "text/csv") == 0, workdir, r,
 				 err, errlen);
+		break;
+	case K_ZIP:
+		rc = tz_cdr_zip(o, input, NULL, depth, workdir, r, err, errlen);
 		break;
 	default:
 		rc = tz_cdr_refuse(r, "unknown", "%s cannot be sanitized", r->detected);

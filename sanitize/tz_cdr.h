@@ -27,6 +27,10 @@ struct tz_cdr_opts {
 	unsigned timeout_s;         /* SanitizeTimeout: one converter run */
 	uint64_t mem_bytes;         /* SanitizeMemoryLimit: address space of one run */
 	uint64_t max_input;         /* SanitizeMaxInputSize: larger parts are refused */
+	unsigned zip_max_members;   /* SanitizeZipMaxMembers: entries of one archive */
+	unsigned zip_max_ratio;     /* SanitizeZipMaxRatio: uncompressed/compressed */
+	uint64_t zip_max_total;     /* SanitizeZipMaxTotal: bytes unpacked, nesting included */
+	unsigned zip_max_depth;     /* SanitizeZipMaxDepth: archives in archives */
 };
 
 /* The defaults of the key table (documented in textize.conf(5)). */
@@ -44,6 +48,8 @@ struct tz_cdr_result {
 	bool ocr;                   /* the PDF has an OCR text layer */
 	char ocr_skipped[128];      /* why not, when SanitizeOCR asked for one */
 	char reason[256];           /* why not sanitized */
+	char *members;              /* a ZIP: "N of M members sanitized[; not
+				     * sanitized: NAME (why), ...]", g_free() */
 };
 
 /* Sanitize the file at input (a private copy the caller made) using the
@@ -54,6 +60,19 @@ int tz_cdr_file(const struct tz_cdr_opts *o, const char *input, const char *work
 		struct tz_cdr_result *r, char *err, size_t errlen);
 
 void tz_cdr_result_clear(struct tz_cdr_result *r);
+
+/* A ZIP archive (tz_cdr_zip.c), as tz_cdr_file does it, with an optional
+ * password for an encrypted one (NULL: encrypted = unsanitizable). The
+ * seam for a password staff give later (issue 19); depth is 0 for a part.
+ * r must be zeroed (or cleared) before. */
+int tz_cdr_zip(const struct tz_cdr_opts *o, const char *input, const char *password,
+	       unsigned depth, const char *workdir, struct tz_cdr_result *r,
+	       char *err, size_t errlen);
+
+/* A member name of an archive (sender-controlled) as a relative path that
+ * cannot leave its directory and shows as what it is; "" when nothing is
+ * left. g_free(). Exposed for the unit test. */
+char *tz_cdr_zip_clean_name(const char *name);
 
 
 #endif

@@ -21,6 +21,16 @@ char *tz_cdr_subdir(const char *workdir, const char *name, char *err, size_t err
 int tz_cdr_run(const struct tz_sandbox_job *job, struct tz_cdr_result *r, const char *kind,
 	       char *err, size_t errlen);
 
+/* Copy (or hard-link) src to the new file dst; 0, or -1 with err. */
+int tz_cdr_copy(const char *src, const char *dst, char *err, size_t errlen);
+
+/* Remove dir and everything under it (NULL: nothing). */
+void tz_cdr_rm_tree(const char *dir);
+
+/* tz_cdr_file for a member of an archive nested depth levels deep. */
+int tz_cdr_file_at(const struct tz_cdr_opts *o, const char *input, unsigned depth,
+		   const char *workdir, struct tz_cdr_result *r, char *err, size_t errlen);
+
 /* The converters. Same contract as tz_cdr_file. */
 int tz_cdr_pdf(const struct tz_cdr_opts *o, const char *input, const char *workdir,
 	       struct tz_cdr_result *r, char *err, size_t errlen);

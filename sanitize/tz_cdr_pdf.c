@@ -286,8 +286,6 @@ int tz_cdr_office(const struct tz_cdr_opts *o, const char *input, const char *ex
 	char *indir = tz_cdr_subdir(workdir, "office-in", err, errlen);
 	char *outdir = indir ? tz_cdr_subdir(workdir, "office-out", err, errlen) : NULL;
 	char *doc = NULL, *pdf = NULL, *sub = NULL, *name = g_strconcat("document", ext, NULL);
-	gchar *bytes = NULL;
-	gsize len = 0;
 	int rc = -1;
 
 	if (outdir == NULL)
@@ -295,11 +293,8 @@ int tz_cdr_office(const struct tz_cdr_opts *o, const char *input, const char *ex
 	/* LibreOffice picks its import filter by the extension: give it the
 	 * one of the detected type, never the sender's. */
 	doc = g_build_filename(indir, name, NULL);
-	if (!g_file_get_contents(input, &bytes, &len, NULL) ||
-	    !g_file_set_contents(doc, bytes, (gssize)len, NULL)) {
-		tz_err(err, errlen, "%s: cannot copy", doc);
+	if (tz_cdr_copy(input, doc, err, errlen) != 0)
 		goto out;
-	}
 	{
 		char *sdoc = g_strconcat(TZ_SANDBOX_IN "/office-in/", name, NULL);
 		char *argv[] = { SOFFICE, "--headless", "--norestore", "--nolockcheck",
@@ -323,7 +318,6 @@ int tz_cdr_office(const struct tz_cdr_opts *o, const char *input, const char *ex
 	rc = sub ? tz_cdr_pdf(o, pdf, sub, r, err, errlen) : -1;
 	r->kind = "office";
 out:
-	g_free(bytes);
 	g_free(indir);
 	g_free(outdir);
 	g_free(doc);

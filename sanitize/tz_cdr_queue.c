@@ -4,8 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -20,6 +21,7 @@
 #include "tz_meta.h"
 #include "tz_queue_int.h"
 #include "tz_store.h"
+#include "tz_cdr_child.h"
 #include "tz_cdr_int.h"
 #include "tz_util.h"
 
@@ -27,20 +29,6 @@ static int waiting(const struct tz_meta_part *p)
 {
 	return p->sanitized_file == NULL &&
 	       (strcmp(p->state, TZ_STATE_PENDING) == 0 || strcmp(p->state, TZ_STATE_CLEAN) == 0);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-	if (dir)
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int write_fd_cb(void *ctx, const void *buf, size_t len, char *err, size_t errlen)
@@ -128,10 +116,11 @@ static int record(const struct tz_cdr_queue *q, const char *id, unsigned index,
 			goto out;
 		tzq_set_str(&p->sanitized_file, sname);
 		tzq_set_str(&p->state, TZ_STATE_SANITIZED);
-		g_snprintf(detail, sizeof detail, "state=sanitized kind=%s detected=%s pages=%u size=%llu%s%s",
+		g_snprintf(detail, sizeof detail, "state=sanitized kind=%s detected=%s pages=%u size=%llu%s%s%s%s",
 			   r->kind, r->detected, r->pages, (unsigned long long)p->sanitized_size,
 			   r->ocr ? " ocr=yes" : *r->ocr_skipped ? " ocr=skipped: " : "",
-			   r->ocr ? "" : r->ocr_skipped);
+			   r->ocr ? "" : r->ocr_skipped, r->members ? " " : "",
+			   r->members ? r->members : "");
 		tzq_set_str(&p->note, detail + strlen("state=sanitized "));
 	} else {
 		tzq_set_str(&p->state, TZ_STATE_UNSANITIZABLE);
@@ -166,34 +155,140 @@ out:
 	return rc;
 }
 
-/* One part: fetch, convert in a work directory, record. 1 decided, 0 not
- * waiting any more, -1 error. */
-static int one_part(const struct tz_cdr_queue *q, const char *id, unsigned index,
-		    char *err, size_t errlen)
+/* ---- claims: one process converts a part, one delivers an entry ----
+ *
+ * The entry lock is held only to read a part and to record its result, so
+ * two workers (or two queue sanitize processes on one quarantine) could
+ * both convert the same part; record() keeps the state right (the second
+ * result is thrown away) but the work would be done twice. A claim is an
+ * flock on QUEUE/work/claim-NAME held during the conversion; the holder
+ * removes the file before it lets go, and a process that locked a file
+ * that is no longer the one at that path tries again. */
+
+/* 1 claimed (*fd holds it), 0 someone else holds it (nonblocking), -1. */
+static int claim(const struct tz_cdr_queue *q, const char *name, int block, int *fd,
+		 char *err, size_t errlen)
 {
-	char *base = g_build_filename(tz_store_dir(q->st), "work", NULL);
-	char *tmpl = g_strdup_printf("%s/cdr-%s-%u-XXXXXX", base, id, index);
-	char *input = NULL, *conv = NULL, sha[65];
-	struct tz_cdr_result r = { 0 };
-	struct timespec t0, t1;
+	char *path = g_strdup_printf("%s/work/claim-%s", tz_store_dir(q->st), name);
+	struct stat a, b;
 	int rc = -1;
 
+	for (;;) {
+		*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (*fd < 0) {
+			tz_err(err, errlen, "%s: %s", path, strerror(errno));
+			break;
+		}
+		if (flock(*fd, LOCK_EX | (block ? 0 : LOCK_NB)) != 0) {
+			int e = errno;
+			close(*fd);
+			*fd = -1;
+			if (e == EINTR)
+				continue;
+			rc = e == EWOULDBLOCK ? 0 : tz_err(err, errlen, "%s: flock: %s", path,
+							    strerror(e));
+			break;
+		}
+		if (fstat(*fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev) {
+			rc = 1;
+			break;
+		}
+		close(*fd);   /* removed by its last holder: take the new one */
+	}
+	g_free(path);
+	return rc;
+}
+
+static void unclaim(const struct tz_cdr_queue *q, const char *name, int fd)
+{
+	char *path = g_strdup_printf("%s/work/claim-%s", tz_store_dir(q->st), name);
+
+	if (fd >= 0) {
+		unlink(path);
+		close(fd);
+	}
+	g_free(path);
+}
+
+/* ---- the pool: up to q->workers conversions at once ---- */
+
+struct job {
+	char id[TZ_ID_LEN];
+	unsigned index;
+};
+
+struct slot {
+	pid_t pid;              /* 0 = free */
+	struct job job;
+	char *dir;              /* QUEUE/work/cdr-ID-N-XXXXXX */
+	char sha[65];
+	char cname[TZ_ID_LEN + 16];
+	int claim;
+	struct timespec t0;
+};
+
+static void slot_clear(const struct tz_cdr_queue *q, struct slot *s)
+{
+	tz_cdr_rm_tree(s->dir);
+	g_free(s->dir);
+	unclaim(q, s->cname, s->claim);
+	memset(s, 0, sizeof *s);
+	s->claim = -1;
+}
+
+/* Record r for the slot's part and log it; 1 decided, 0 not (someone
+ * else's decision stands), -1. */
+static int finish(const struct tz_cdr_queue *q, struct slot *s, const struct tz_cdr_result *r,
+		  char *err, size_t errlen)
+{
+	struct timespec t1;
+	int rc = record(q, s->job.id, s->job.index, s->sha, r, err, errlen);
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (rc > 0)
+		tz_log(LOG_INFO, s->job.id, "part %u %s (%s%s%s) in %.1fs", s->job.index,
+		       r->sanitized ? "sanitized" : "unsanitizable", r->kind ? r->kind : "-",
+		       r->sanitized ? "" : ": ", r->sanitized ? "" : r->reason,
+		       (double)(t1.tv_sec - s->t0.tv_sec) + (double)(t1.tv_nsec - s->t0.tv_nsec) / 1e9);
+	return rc;
+}
+
+/* Claim, fetch and start the conversion of job in the free slot s. 1
+ * started, 0 nothing to start (claimed elsewhere, decided meanwhile, or
+ * decided here without a conversion: *done counts it), -1 error. */
+static int start(const struct tz_cdr_queue *q, const struct job *job, struct slot *s,
+		 unsigned *done, char *err, size_t errlen)
+{
+	char *base = g_build_filename(tz_store_dir(q->st), "work", NULL);
+	char *input = NULL, *conv = NULL;
+	struct tz_cdr_result r = { 0 };
+	int rc = -1;
+
+	s->job = *job;
+	snprintf(s->cname, sizeof s->cname, "%s-%u", job->id, job->index);
+	s->dir = g_strdup_printf("%s/cdr-%s-%u-XXXXXX", base, job->id, job->index);
 	if (mkdir(base, 0700) < 0 && errno != EEXIST) {
 		tz_err(err, errlen, "%s: %s", base, strerror(errno));
 		goto out;
 	}
-	if (mkdtemp(tmpl) == NULL) {
-		tz_err(err, errlen, "%s: %s", tmpl, strerror(errno));
+	rc = claim(q, s->cname, 0, &s->claim, err, errlen);
+	if (rc <= 0)
+		goto out;
+	if (mkdtemp(s->dir) == NULL) {
+		rc = tz_err(err, errlen, "%s: %s", s->dir, strerror(errno));
 		goto out;
 	}
-	input = g_build_filename(tmpl, "input", NULL);
-	conv = g_build_filename(tmpl, "conv", NULL);
-	rc = fetch_part(q, id, index, input, sha, err, errlen);
+	input = g_build_filename(s->dir, "input", NULL);
+	conv = g_build_filename(s->dir, "conv", NULL);
+	rc = fetch_part(q, job->id, job->index, input, s->sha, err, errlen);
 	if (rc == 2) {
 		/* tampered or damaged in the store: the part is decided, the
 		 * others go on (the scanner marks the same case failed) */
 		tz_cdr_refuse(&r, "stored", "the stored file could not be read: %s", err);
-		rc = record(q, id, index, sha, &r, err, errlen);
+		rc = record(q, job->id, job->index, s->sha, &r, err, errlen);
+		*done += rc > 0;
+		rc = rc < 0 ? -1 : 0;
 		goto out;
 	}
 	if (rc != 0) {
@@ -204,23 +299,14 @@ static int one_part(const struct tz_cdr_queue *q, const char *id, unsigned index
 		rc = tz_err(err, errlen, "%s: %s", conv, strerror(errno));
 		goto out;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = tz_cdr_file(&q->opts, input, conv, &r, err, errlen);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (rc == 0) {
-		rc = record(q, id, index, sha, &r, err, errlen);
-		if (rc > 0)
-			tz_log(LOG_INFO, id, "part %u %s (%s%s%s) in %.1fs", index,
-			       r.sanitized ? "sanitized" : "unsanitizable", r.kind ? r.kind : "-",
-			       r.sanitized ? "" : ": ", r.sanitized ? "" : r.reason,
-			       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	}
+	clock_gettime(CLOCK_MONOTONIC, &s->t0);
+	s->pid = tz_cdr_child_start(&q->opts, input, s->dir, conv, err, errlen);
+	rc = s->pid > 0 ? 1 : -1;
 out:
+	if (rc != 1)
+		slot_clear(q, s);
 	tz_cdr_result_clear(&r);
-	if (input)
-		rm_tree(tmpl);
 	g_free(base);
-	g_free(tmpl);
 	g_free(input);
 	g_free(conv);
 	return rc;
@@ -228,14 +314,24 @@ out:
 
 /* SanitizedDelivery auto: when every part of the entry is decided, send
  * its sanitized copies that have not gone out yet. A failure is logged and
- * leaves the copies for queue release: it must not stop the sanitizing. */
+ * leaves the copies for queue release: it must not stop the sanitizing.
+ * The delivery claim makes a second worker that finished the entry's last
+ * part at the same time find the copies released, not send them again. */
 static void deliver(const struct tz_cdr_queue *q, const char *id)
 {
-	struct tz_meta *m = tz_store_meta_read(q->st, id, NULL, 0);
+	struct tz_meta *m = NULL;
 	GArray *a = g_array_new(FALSE, FALSE, sizeof(unsigned));
-	char err[TZ_ERRLEN];
-	int open_parts = 0;
+	char err[TZ_ERRLEN], cname[TZ_ID_LEN + 16];
+	int open_parts = 0, cfd = -1;
 
+	snprintf(cname, sizeof cname, "%s-deliver", id);
+	if (claim(q, cname, 1, &cfd, err, sizeof err) != 1) {
+		tz_log(LOG_ERR, id, "sanitized copies not delivered (%s): they wait for the next "
+		       "run or textizectl queue release", err);
+		g_array_free(a, TRUE);
+		return;
+	}
+	m = tz_store_meta_read(q->st, id, NULL, 0);
 	for (guint i = 0; m && i < m->parts->len; i++) {
 		struct tz_meta_part *p = g_ptr_array_index(m->parts, i);
 		if (strcmp(p->state, TZ_STATE_PENDING) == 0 || waiting(p))
@@ -255,56 +351,145 @@ static void deliver(const struct tz_cdr_queue *q, const char *id)
 			tz_log(LOG_ERR, id, "sanitized copies not delivered (%s): they wait for "
 			       "textizectl queue release", err);
 	}
+	unclaim(q, cname, cfd);
 	g_array_free(a, TRUE);
+	tz_meta_free(m);
+}
+
+
+/* Whether the run has more of entry id to do: not started yet (todo from
+ * next on) or converting. */
+static int entry_busy(const GArray *todo, guint next, const struct slot *slots, unsigned n,
+		      const char *id)
+{
+	for (guint i = next; i < todo->len; i++)
+		if (strcmp(g_array_index(todo, struct job, i).id, id) == 0)
+			return 1;
+	for (unsigned i = 0; i < n; i++)
+		if (slots[i].pid > 0 && strcmp(slots[i].job.id, id) == 0)
+			return 1;
+	return 0;
+}
+
+/* The child pid exited with status: its result recorded; -1 on error. */
+static int reap(const struct tz_cdr_queue *q, struct slot *s, int status, unsigned *done,
+		char *err, size_t errlen)
+{
+	struct tz_cdr_result r;
+	int rc = tz_cdr_child_result(s->dir, status, &r, err, errlen);
+
+	if (rc == 0 && strcmp(r.kind ? r.kind : "", "crash") == 0)
+		tz_log(LOG_ERR, s->job.id, "part %u: %s", s->job.index, r.reason);
+	if (rc == 0)
+		rc = finish(q, s, &r, err, errlen);
+	*done += rc > 0;
+	tz_cdr_result_clear(&r);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Convert the jobs, q->workers at a time; deliver each entry once this run
+ * is through with it. Stops starting new ones at the first machine error
+ * (the next would meet the same broken machine) and waits for the others. */
+static int run(const struct tz_cdr_queue *q, const GArray *todo, unsigned *done,
+	       char *err, size_t errlen)
+{
+	unsigned n = q->workers ? q->workers : 1, running = 0;
+	struct slot *slots = g_new0(struct slot, n);
+	char e2[TZ_ERRLEN];
+	guint next = 0;
+	int rc = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		slots[i].claim = -1;
+	while ((rc == 0 && next < todo->len) || running > 0) {
+		struct slot *s = NULL;
+		const char *id = NULL;
+		int status, st;
+		pid_t pid;
+
+		for (unsigned i = 0; i < n && rc == 0 && next < todo->len; i++) {
+			if (slots[i].pid > 0)
+				continue;
+			id = g_array_index(todo, struct job, next).id;
+			st = start(q, &g_array_index(todo, struct job, next++), &slots[i], done,
+				   err, errlen);
+			if (st < 0)
+				rc = -1;
+			running += st > 0;
+			if (st == 0 && q->deliver && !entry_busy(todo, next, slots, n, id))
+				deliver(q, id);
+		}
+		if (running == 0)
+			continue;
+		pid = waitpid(-1, &status, 0);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		for (unsigned i = 0; i < n && pid > 0; i++)
+			if (slots[i].pid == pid)
+				s = &slots[i];
+		if (s == NULL) {
+			if (pid < 0)
+				break;   /* ECHILD: nothing of ours is left */
+			continue;
+		}
+		running--;
+		if (reap(q, s, status, done, rc == 0 ? err : e2, rc == 0 ? errlen : sizeof e2) < 0)
+			rc = -1;
+		s->pid = 0;
+		id = s->job.id;
+		if (q->deliver && !entry_busy(todo, next, slots, n, id))
+			deliver(q, id);
+		slot_clear(q, s);
+	}
+	g_free(slots);
+	return rc;
+}
+
+/* Add the waiting parts of entry id to todo. */
+static void add_entry(const struct tz_cdr_queue *q, const char *id, GArray *todo)
+{
+	struct tz_meta *m = tz_store_meta_read(q->st, id, NULL, 0);
+
+	for (guint i = 0; m && i < m->parts->len; i++) {
+		struct tz_meta_part *p = g_ptr_array_index(m->parts, i);
+		struct job j = { .index = p->index };
+		if (!waiting(p))
+			continue;
+		g_strlcpy(j.id, id, sizeof j.id);
+		g_array_append_val(todo, j);
+	}
 	tz_meta_free(m);
 }
 
 int tz_cdr_queue_entry(const struct tz_cdr_queue *q, const char *id, unsigned *done,
 		       char *err, size_t errlen)
 {
+	GArray *todo = g_array_new(FALSE, FALSE, sizeof(struct job));
 	struct tz_meta *m = tz_store_meta_read(q->st, id, err, errlen);
-	GArray *todo;
-	int rc = 0;
+	int rc = -1;
 
-	if (m == NULL)
-		return -1;
-	todo = g_array_new(FALSE, FALSE, sizeof(unsigned));
-	for (guint i = 0; i < m->parts->len; i++) {
-		struct tz_meta_part *p = g_ptr_array_index(m->parts, i);
-		if (waiting(p))
-			g_array_append_val(todo, p->index);
+	if (m != NULL) {
+		tz_meta_free(m);
+		add_entry(q, id, todo);
+		rc = run(q, todo, done, err, errlen);
 	}
-	tz_meta_free(m);
-	for (guint i = 0; i < todo->len && rc == 0; i++) {
-		int r = one_part(q, id, g_array_index(todo, unsigned, i), err, errlen);
-		if (r < 0)
-			rc = -1;
-		else if (r > 0)
-			(*done)++;
-	}
-	if (rc == 0 && todo->len > 0 && q->deliver)
-		deliver(q, id);
 	g_array_free(todo, TRUE);
 	return rc;
 }
 
 int tz_cdr_queue_all(const struct tz_cdr_queue *q, unsigned *done, char *err, size_t errlen)
 {
+	GArray *todo;
 	GPtrArray *ids;
-	int rc = 0;
+	int rc;
 
 	if (tz_store_list(q->st, &ids, err, errlen) < 0)
 		return -1;
-	for (guint i = 0; i < ids->len && rc == 0; i++) {
-		const char *id = g_ptr_array_index(ids, i);
-		struct tz_meta *m = tz_store_meta_read(q->st, id, NULL, 0);
-		int any = 0;
-		for (guint k = 0; m && k < m->parts->len; k++)
-			any |= waiting(g_ptr_array_index(m->parts, k));
-		tz_meta_free(m);
-		if (any)
-			rc = tz_cdr_queue_entry(q, id, done, err, errlen);
-	}
+	todo = g_array_new(FALSE, FALSE, sizeof(struct job));
+	for (guint i = 0; i < ids->len; i++)
+		add_entry(q, g_ptr_array_index(ids, i), todo);
+	rc = run(q, todo, done, err, errlen);
+	g_array_free(todo, TRUE);
 	g_ptr_array_unref(ids);
 	return rc;
 }

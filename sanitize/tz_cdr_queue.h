@@ -7,7 +7,9 @@
  * its note. Infected, failed, released and rejected parts are left alone:
  * they are the security team's. The entry is locked only to read the part
  * and to record the result, not during the conversion; a part that changed
- * meanwhile keeps its new state and the result is thrown away. */
+ * meanwhile keeps its new state and the result is thrown away. The worker
+ * waits for its conversion children with waitpid(-1): the caller has no
+ * other children running while it works. */
 #ifndef TZ_CDR_QUEUE_H
 #define TZ_CDR_QUEUE_H
 
@@ -31,6 +33,12 @@ struct tz_cdr_queue {
 	 * released to the original recipients through this queue (release
 	 * command and key); NULL = no delivery (approve, off). */
 	const struct tz_queue *deliver;
+	/* SanitizeWorkers: conversions at once, each in a child process of
+	 * its own (tz_cdr_child.h) with its own sandbox runs; 0 = 1. Parts
+	 * are claimed (an flock in QUEUE/work) so that two workers or two
+	 * processes never convert the same part, and an entry is delivered
+	 * once. */
+	unsigned workers;
 };
 
 /* Sanitize the waiting parts of one entry. Returns 0, or -1 with err (a

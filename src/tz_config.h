@@ -102,6 +102,11 @@ struct tz_config {
 	unsigned sanitize_timeout;    /* SanitizeTimeout, seconds */
 	size_t sanitize_memory;       /* SanitizeMemoryLimit */
 	size_t sanitize_max_input;    /* SanitizeMaxInputSize */
+	unsigned sanitize_zip_max_members; /* SanitizeZipMaxMembers */
+	unsigned sanitize_zip_max_ratio;   /* SanitizeZipMaxRatio */
+	size_t sanitize_zip_max_total;     /* SanitizeZipMaxTotal */
+	unsigned sanitize_zip_max_depth;   /* SanitizeZipMaxDepth */
+	unsigned sanitize_workers;         /* SanitizeWorkers */
 	char *sanitized_delivery;     /* SanitizedDelivery: off | auto | approve */
 	/* policy (issue 4): see tz_policy.h */
 	GPtrArray *internal_domains;  /* InternalDomains, lower-case; empty = LocalDomains */

@@ -337,12 +337,22 @@ static void note_files(GString *s, const struct tz_meta *m, const unsigned *part
 		char *name = shown(p && p->filename && *p->filename ? p->filename
 				   : en ? "unnamed file" : "名前のないファイル");
 
+		/* a sanitized ZIP without some of its members: the sanitizer's
+		 * note lists them (sanitize/tz_cdr_zip.c) */
+		const char *left = p && p->sanitized_file && p->note
+				   ? strstr(p->note, "; not sanitized: ") : NULL;
+		char *members = left ? shown(left + strlen("; not sanitized: ")) : NULL;
+
 		if (en)
 			g_string_append_printf(s, "    - %s (reference: %s#%u%s)\n", name, m->id, parts[i],
 					       p && p->sanitized_file ? ", sanitized" : "");
 		else
 			g_string_append_printf(s, "    ・%s(参照番号: %s#%u%s)\n", name, m->id, parts[i],
 					       p && p->sanitized_file ? "、無害化済み" : "");
+		if (members)
+			g_string_append_printf(s, en ? "      not in it (not sanitized): %s\n"
+					       : "      (中の無害化できなかったファイル: %s)\n", members);
+		g_free(members);
 		g_free(name);
 	}
 }

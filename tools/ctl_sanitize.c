@@ -1,6 +1,6 @@
 /* ctl_sanitize.c — `textizectl queue sanitize [--watch] [--interval S] [ID]`:
  * the built-in sanitizer over the quarantine (sanitize/tz_cdr_queue.h), with
- * the Sanitize* keys of the config. One part at a time, niced: the
+ * the Sanitize* keys of the config. SanitizeWorkers parts at a time, niced: the
  * converters are single-threaded (OMP_THREAD_LIMIT=1 for tesseract), so one
  * worker uses one core and the milter keeps the other. */
 #include <signal.h>
@@ -27,7 +27,7 @@ static void on_term(int sig)
 int ctl_sanitize(struct ctl_qenv *e, const char *id, int watch, const char *interval_s)
 {
 	const struct tz_config *c = e->cfg;
-	struct tz_cdr_queue q = { e->st, e->audit, e->ix, { 0 }, NULL };
+	struct tz_cdr_queue q = { e->st, e->audit, e->ix, { 0 }, NULL, 1 };
 	unsigned interval = interval_s ? (unsigned)strtoul(interval_s, NULL, 10) : 10, n;
 	char err[TZ_ERRLEN];
 	int rc = 0;
@@ -41,6 +41,11 @@ int ctl_sanitize(struct ctl_qenv *e, const char *id, int watch, const char *inte
 	q.opts.timeout_s = c->sanitize_timeout ? c->sanitize_timeout : 120;
 	q.opts.mem_bytes = c->sanitize_memory;
 	q.opts.max_input = c->sanitize_max_input;
+	q.workers = c->sanitize_workers ? c->sanitize_workers : 1;
+	q.opts.zip_max_members = c->sanitize_zip_max_members;
+	q.opts.zip_max_ratio = c->sanitize_zip_max_ratio;
+	q.opts.zip_max_total = c->sanitize_zip_max_total;
+	q.opts.zip_max_depth = c->sanitize_zip_max_depth;
 	if (c->sanitized_delivery && strcmp(c->sanitized_delivery, "auto") == 0) {
 		if (c->release_key_file == NULL) {
 			fprintf(stderr, "textizectl: SanitizedDelivery auto needs ReleaseKeyFile: "

@@ -10,6 +10,7 @@ words that were drawn. Each check first confirms that the INPUT is caught by
 the same checker, so a checker that sees nothing cannot pass.
 
 usage: check_cdr.py TEXTIZE_CDR WORKDIR   (prints "N passed, N failed, N skipped")
+As a module (WORK set by the caller): pdf_problems(path), zip_problems(bytes).
 """
 import io
 import json
@@ -21,12 +22,13 @@ import sys
 import zipfile
 import zlib
 
-CDR, WORK = sys.argv[1], sys.argv[2]
+CDR = WORK = None   # set by main(); tests/integration/test_sanitize.sh imports the checkers
 IPAG = '/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf'
 FORBIDDEN = [b'/JavaScript', b'/JS', b'/OpenAction', b'/AA', b'/Launch', b'/EmbeddedFile',
              b'/EmbeddedFiles', b'/RichMedia', b'/AcroForm', b'/XFA', b'/URI', b'/GoToR',
              b'/GoToE', b'/SubmitForm', b'/ImportData', b'/Annots', b'/Names']
 results = {'passed': 0, 'failed': 0, 'skipped': 0}
+LAST = {'members': ''}   # the "members:" line of the last textize-cdr run (a ZIP)
 counter = [0]
 
 
@@ -49,7 +51,9 @@ def sanitize(path, *opts):
                        timeout=600)
     if p.returncode != 0:
         return ('error', '', p.stderr.strip())
-    words = p.stdout.strip().split(' ', 2)
+    lines = p.stdout.strip().split('\n')
+    LAST['members'] = lines[1][len('members: '):] if len(lines) > 1 else ''
+    words = lines[0].split(' ', 2)
     if words[0] == 'sanitized':
         return ('sanitized', words[1], words[2].rsplit(' ', 1)[0])
     return ('unsanitizable', words[1], words[2] if len(words) > 2 else '')
@@ -435,16 +439,6 @@ def test_text():
     ok = res[0] == 'sanitized' and open(res[2], 'rb').read().decode('utf-8') == '請求書exe.pdf の件[31mです\n'
     report('text: bidi overrides and escape removed, Japanese kept', ok, str(res))
 
-    zp = os.path.join(WORK, 'bomb.zip')
-    with zipfile.ZipFile(zp, 'w', zipfile.ZIP_DEFLATED) as z:
-        for i in range(3):
-            z.writestr('part%d.bin' % i, b'\0' * (50 << 20))
-    res = sanitize(zp)
-    # ZIP members are not unpacked yet (docs/sanitize.md): every archive,
-    # this bomb included, is left for the security team, never expanded
-    report('zip bomb (150 MB of zeros in %d kB) is unsanitizable, not expanded'
-           % (os.path.getsize(zp) // 1024),
-           res[0] == 'unsanitizable' and 'application/zip' in res[2], str(res))
     ep = os.path.join(WORK, 'tool.exe')
     open(ep, 'wb').write(b'MZ\x90\x00\x03' + b'\0' * 60 + b'PE\0\0' + b'\0' * 400)
     res = sanitize(ep)
@@ -458,13 +452,177 @@ def test_text():
            res[0] == 'sanitized' and res[1] == 'pdf', str(res))
 
 
-for t in (test_pdfs, test_images, test_text, test_office):
-    try:
-        t()
-    except Exception as e:  # a crash of the test is a failure, never a pass
-        import traceback
-        traceback.print_exc()
-        report(t.__name__, False, 'exception %r' % e)
-print('%d passed, %d failed, %d skipped' % (results['passed'], results['failed'],
-                                            results['skipped']))
-sys.exit(1 if results['failed'] else 0)
+# ---------------------------------------------------------------- ZIP archives
+
+class RawName(zipfile.ZipInfo):
+    """A member whose name is written as these bytes, without the UTF-8 flag
+    (what Japanese Windows' Explorer writes: CP932)."""
+    def __init__(self, raw):
+        super().__init__(raw.decode('cp437'))
+        self.raw = raw
+
+    def _encodeFilenameFlags(self):
+        return self.raw, self.flag_bits
+
+
+def zip_bytes(members):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, 'w', zipfile.ZIP_DEFLATED) as z:
+        for name, data in members:
+            z.writestr(RawName(name) if isinstance(name, bytes) else name, data)
+    return buf.getvalue()
+
+
+SAFE_NAME = re.compile(r'^(?!/)(?!.*(^|/)\.\.?(/|$))[^\\\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069:]+$')
+
+
+def zip_problems(data, depth=0):
+    """Everything in a ZIP that is not 'safe names, no encryption, members
+    that are image PDFs, metadata-free PNGs, UTF-8 text or such ZIPs'."""
+    problems = []
+    z = zipfile.ZipFile(io.BytesIO(data))
+    if z.comment:
+        problems.append('archive comment')
+    for zi in z.infolist():
+        name = zi.filename if zi.flag_bits & 0x800 or zi.filename.isascii() \
+            else '(not UTF-8) ' + zi.filename
+        if zi.flag_bits & 1:
+            problems.append(name + ': encrypted')
+            continue
+        if not SAFE_NAME.match(name) or zi.is_dir():
+            problems.append(name + ': unsafe name')
+        body = z.read(zi)
+        ext = os.path.splitext(name)[1].lower()
+        if ext == '.pdf':
+            tmp = os.path.join(WORK, 'zipmember-%d.pdf' % counter[0])
+            counter[0] += 1
+            open(tmp, 'wb').write(body)
+            problems += ['%s: %s' % (name, p) for p in pdf_problems(tmp)]
+        elif ext == '.png':
+            chunks, rest = png_chunks(body)
+            if chunks is None or not set(chunks) <= {'IHDR', 'pHYs', 'IDAT', 'IEND'} or rest:
+                problems.append('%s: PNG chunks %s, %d bytes after IEND' % (name, chunks, len(rest)))
+        elif ext in ('.txt', '.csv'):
+            try:
+                t = body.decode('utf-8')
+                if re.search('[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e]', t):
+                    problems.append(name + ': control characters')
+            except UnicodeDecodeError:
+                problems.append(name + ': not UTF-8')
+        elif ext == '.zip' and depth < 3:
+            problems += ['%s: %s' % (name, p) for p in zip_problems(body, depth + 1)]
+        else:
+            problems.append(name + ': a member of a type the sanitizer never writes')
+    return problems
+
+
+def test_zip():
+    from PIL import Image
+    hp, jp = os.path.join(WORK, 'hostile.pdf'), os.path.join(WORK, 'meta.jpg')
+    if not (os.path.exists(hp) and os.path.exists(jp)):
+        return skip('ZIP members', 'hostile.pdf / meta.jpg were not generated')
+    inner = zip_bytes([('内訳.pdf', open(hp, 'rb').read())])
+    members = [
+        ('見積書.pdf'.encode('cp932'), open(hp, 'rb').read()),       # CP932 name, no UTF-8 flag
+        ('写真/現場.jpg', open(jp, 'rb').read()),                     # UTF-8 flag
+        ('作業予定.txt'.encode('cp932'), '作業予定\r\n'.encode('cp932')),
+        ('../../../../tmp/escape.txt', b'traversal\n'),
+        ('/etc/cron.d/abs.txt', b'absolute\n'),
+        (b'C:\\Windows\\win.txt', b'drive and backslashes\n'),
+        ('invoice\u202etxt.exe', b'MZ\x90\x00' + b'\0' * 300),    # bidi-disguised executable
+        ('nested.zip', inner),
+    ]
+    zp = os.path.join(WORK, 'mixed.zip')
+    open(zp, 'wb').write(zip_bytes(members))
+    caught = zip_problems(open(zp, 'rb').read())
+    report('ZIP checker catches the hostile archive itself (names, PDF, executable)',
+           any('unsafe name' in p for p in caught) and any('/JavaScript' in p for p in caught)
+           and any('never writes' in p for p in caught), str(caught))
+    res = sanitize(zp, '--no-ocr')
+    if res[0] != 'sanitized' or res[1] != 'zip':
+        return report('ZIP of a hostile PDF, a JPEG, CP932 names, traversal names, an exe', False,
+                      str(res))
+    out = open(res[2], 'rb').read()
+    probs = zip_problems(out)
+    report('ZIP → a new ZIP whose every member is harmless, with safe names', not probs, str(probs))
+    names = zipfile.ZipFile(io.BytesIO(out)).namelist()
+    want = {'見積書.pdf', '写真/現場.png', '作業予定.txt', 'tmp/escape.txt', 'etc/cron.d/abs.txt',
+            'Windows/win.txt', 'nested.zip', '無害化の結果.txt'}
+    report('ZIP member names: CP932 decoded, traversal/absolute/drive paths made relative, '
+           'extension of what each now is', set(names) == want, str(sorted(names)))
+    rep = zipfile.ZipFile(io.BytesIO(out)).read('無害化の結果.txt').decode('utf-8-sig')
+    report('ZIP: the executable is not in it and both the report and the note say why',
+           'invoice[U+202E]txt.exe' in rep and 'cannot be sanitized' in rep
+           and 'invoice[U+202E]txt.exe' in LAST['members']
+           and LAST['members'].startswith('7 of 8 members sanitized'), rep + LAST['members'])
+    nested = zipfile.ZipFile(io.BytesIO(zipfile.ZipFile(io.BytesIO(out)).read('nested.zip')))
+    report('ZIP: a nested ZIP is sanitized the same way', '内訳.pdf' in nested.namelist(),
+           str(nested.namelist()))
+    png = zipfile.ZipFile(io.BytesIO(out)).read('写真/現場.png')
+    a, b = Image.open(jp).convert('RGB'), Image.open(io.BytesIO(png)).convert('RGB')
+    report('ZIP: the image member keeps its pixels', a.size == b.size, '%s %s' % (a.size, b.size))
+
+    ep = os.path.join(WORK, 'enc.zip')
+    src = os.path.join(WORK, 'secret.txt')
+    open(src, 'w').write('secret\n')
+    subprocess.run(['zip', '-q', '-j', '-e', '-P', 'himitsu', ep, src], check=True)
+    res = sanitize(ep, '--no-ocr')
+    report('encrypted ZIP (ZipCrypto) is unsanitizable: encrypted',
+           res[:2] == ('unsanitizable', 'encrypted-zip') and 'encrypted' in res[2], str(res))
+    res = sanitize(ep, '--no-ocr', '--password', 'himitsu')
+    ok = res[0] == 'sanitized' and zipfile.ZipFile(res[2]).read('secret.txt') == b'secret\n'
+    report('encrypted ZIP with its password (the seam for issue 19) is sanitized', ok, str(res))
+    res = sanitize(ep, '--no-ocr', '--password', 'wrong')
+    report('encrypted ZIP with a wrong password is unsanitizable',
+           res[0] == 'unsanitizable' and 'password' in res[2], str(res))
+
+    bp = os.path.join(WORK, 'bomb.zip')
+    with zipfile.ZipFile(bp, 'w', zipfile.ZIP_DEFLATED) as z:
+        for i in range(3):
+            z.writestr('part%d.bin' % i, b'\0' * (100 << 20))
+    wd_before = counter[0] + 1
+    res = sanitize(bp)
+    du = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in
+             os.walk(os.path.join(WORK, 'w%02d' % wd_before)) for f in fs)
+    report('zip bomb (300 MB of zeros in %d kB) is unsanitizable, not expanded (%d bytes on disk)'
+           % (os.path.getsize(bp) // 1024, du),
+           res[0] == 'unsanitizable' and 'zip bomb' in res[2] and du < (1 << 20), str(res))
+    rp = os.path.join(WORK, 'ratio.zip')
+    open(rp, 'wb').write(zip_bytes([('zeros.txt', b'\0' * (4 << 20))]))
+    res = sanitize(rp, '--zip-total', str(1 << 30))
+    report('one member packed over SanitizeZipMaxRatio is a zip bomb even under the total',
+           res[0] == 'unsanitizable' and 'SanitizeZipMaxRatio' in res[2], str(res))
+    mp = os.path.join(WORK, 'many.zip')
+    open(mp, 'wb').write(zip_bytes([('f%03d.txt' % i, b'x') for i in range(101)]))
+    res = sanitize(mp)
+    report('101 members: unsanitizable (SanitizeZipMaxMembers 100)',
+           res[0] == 'unsanitizable' and 'SanitizeZipMaxMembers' in res[2], str(res))
+    deep = zip_bytes([('l3.txt', b'three\n')])
+    for lvl in (3, 2):
+        deep = zip_bytes([('l%d.zip' % lvl, deep), ('l%d.txt' % (lvl - 1), b'text\n')])
+    dp = os.path.join(WORK, 'deep.zip')
+    open(dp, 'wb').write(deep)
+    res = sanitize(dp, '--zip-depth', '2')
+    ok = res[0] == 'sanitized' and 'l3.zip' in LAST['members'] and \
+        'SanitizeZipMaxDepth' in LAST['members']
+    report('ZIP in ZIP in ZIP: the third level is left out with the reason (SanitizeZipMaxDepth 2)',
+           ok, '%s %s' % (res, LAST['members']))
+
+
+def main():
+    global CDR, WORK
+    CDR, WORK = sys.argv[1], sys.argv[2]
+    for t in (test_pdfs, test_images, test_text, test_zip, test_office):
+        try:
+            t()
+        except Exception as e:  # a crash of the test is a failure, never a pass
+            import traceback
+            traceback.print_exc()
+            report(t.__name__, False, 'exception %r' % e)
+    print('%d passed, %d failed, %d skipped' % (results['passed'], results['failed'],
+                                                results['skipped']))
+    sys.exit(1 if results['failed'] else 0)
+
+
+if __name__ == '__main__':
+    main()

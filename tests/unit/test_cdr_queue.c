@@ -10,8 +10,13 @@
  * and a note that names the original mail and lists the executable that
  * was not sanitized; the delivered parts become released. Skipped when
  * bwrap or poppler is not installed. A part altered on disk is decided
- * unsanitizable without stopping the others. */
+ * unsanitizable without stopping the others. A part claimed by another
+ * process is left to it; two worker processes of two conversions each
+ * racing over three entries decide every part once, store one copy per
+ * sanitized part and send one mail per entry. */
 #define _GNU_SOURCE
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -138,7 +143,7 @@ static GByteArray *plain(struct fixture *fx, const char *fname)
 static void test_worker(void **state)
 {
 	struct fixture *fx = *state;
-	struct tz_cdr_queue q = { fx->st, fx->audit, NULL, { 0 }, NULL };
+	struct tz_cdr_queue q = { fx->st, fx->audit, NULL, { 0 }, NULL, 1 };
 	struct tz_meta *m;
 	struct tz_meta_part *p;
 	char err[TZ_ERRLEN], sha[65], *log = NULL;
@@ -236,7 +241,7 @@ static void test_delivery(void **state)
 	char *sent = g_build_filename(fx->dir, "sent.eml", NULL);
 	char *cmd = g_strdup_printf("/usr/bin/tee '%s'", sent);
 	struct tz_queue rq = { 0 };
-	struct tz_cdr_queue q = { fx->st, fx->audit, NULL, { 0 }, &rq };
+	struct tz_cdr_queue q = { fx->st, fx->audit, NULL, { 0 }, &rq, 1 };
 	struct tz_meta *m;
 	gchar *mail, *hdr, *value, *note, *line;
 	gsize len;
@@ -334,7 +339,7 @@ static void test_delivery(void **state)
 static void test_tampered_part(void **state)
 {
 	struct fixture *fx = *state;
-	struct tz_cdr_queue q = { fx->st, fx->audit, NULL, { 0 }, NULL };
+	struct tz_cdr_queue q = { fx->st, fx->audit, NULL, { 0 }, NULL, 1 };
 	struct tz_meta *m = tz_store_meta_read(fx->st, fx->id, NULL, 0);
 	char err[TZ_ERRLEN], c;
 	unsigned done = 0;
@@ -364,12 +369,158 @@ static void test_tampered_part(void **state)
 	tz_meta_free(m);
 }
 
+static unsigned count(const char *hay, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+static int have_converters(void)
+{
+	return access("/usr/bin/bwrap", X_OK) == 0 && access("/usr/bin/pdftoppm", X_OK) == 0 &&
+	       access("/usr/bin/img2pdf", X_OK) == 0;
+}
+
+/* A part another process is converting (its claim held) is left to that
+ * process; once the claim is gone the next run decides it. */
+static void test_claimed_part_skipped(void **state)
+{
+	struct fixture *fx = *state;
+	struct tz_cdr_queue q = { fx->st, fx->audit, NULL, { 0 }, NULL, 2 };
+	char err[TZ_ERRLEN], *work = g_build_filename(fx->qdir, "work", NULL);
+	char *path = g_strdup_printf("%s/claim-%s-2", work, fx->id);
+	struct tz_meta *m;
+	unsigned done = 0;
+	int fd;
+
+	if (!have_converters())
+		skip();
+	tz_cdr_opts_default(&q.opts);
+	q.opts.ocr = false;
+	q.opts.dpi = 50;
+	assert_true(mkdir(work, 0700) == 0 || errno == EEXIST);
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	assert_int_equal(tz_cdr_queue_all(&q, &done, err, sizeof(err)), 0);
+	assert_int_equal(done, 2);
+	m = tz_store_meta_read(fx->st, fx->id, NULL, 0);
+	assert_string_equal(tz_meta_part_get(m, 2)->state, TZ_STATE_PENDING);
+	assert_string_equal(tz_meta_part_get(m, 3)->state, TZ_STATE_SANITIZED);
+	tz_meta_free(m);
+	unlink(path);
+	close(fd);
+	done = 0;
+	assert_int_equal(tz_cdr_queue_all(&q, &done, err, sizeof(err)), 0);
+	assert_int_equal(done, 1);
+	m = tz_store_meta_read(fx->st, fx->id, NULL, 0);
+	assert_string_equal(tz_meta_part_get(m, 2)->state, TZ_STATE_SANITIZED);
+	tz_meta_free(m);
+	g_free(path);
+	g_free(work);
+}
+
+/* One worker process of the race: its own store and audit handles, as a
+ * second textizectl queue sanitize would have. */
+static G_GNUC_NORETURN void racer(struct fixture *fx, const char *cmd, const unsigned char *rkey)
+{
+	char err[TZ_ERRLEN];
+	struct tz_store *st = tz_store_open(fx->qdir, fx->key, err, sizeof(err));
+	struct tz_audit *audit = tz_audit_open(fx->log, NULL, err, sizeof(err));
+	struct tz_queue rq = { 0 };
+	struct tz_cdr_queue q = { st, audit, NULL, { 0 }, &rq, 2 };
+	unsigned done = 0;
+
+	if (st == NULL || audit == NULL)
+		_exit(2);
+	tz_store_set_audit(st, audit);
+	rq.st = st;
+	rq.audit = audit;
+	rq.release_command = cmd;
+	rq.release_key = rkey;
+	tz_cdr_opts_default(&q.opts);
+	q.opts.ocr = false;
+	q.opts.dpi = 50;
+	_exit(tz_cdr_queue_all(&q, &done, err, sizeof(err)) == 0 ? 0 : 1);
+}
+
+static void test_two_processes_race(void **state)
+{
+	struct fixture *fx = *state;
+	unsigned char rkey[TZ_KEY_LEN];
+	char err[TZ_ERRLEN], *relkey = tl_keyfile(fx->dir, "r.key", 7);
+	char *sent = g_build_filename(fx->dir, "sent.eml", NULL);
+	char *cmd = g_strdup_printf("/usr/bin/tee -a '%s'", sent);
+	unsigned sanitized = 0, copies = 0;
+	GPtrArray *ids;
+	gchar *log = NULL, *mail = NULL;
+	pid_t pid[2];
+	int status;
+
+	if (!have_converters())
+		skip();
+	assert_int_equal(tz_key_load(relkey, rkey, err, sizeof(err)), 0);
+	store_entry(fx);
+	store_entry(fx);
+	for (int i = 0; i < 2; i++) {
+		fflush(NULL);
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0)
+			racer(fx, cmd, rkey);
+	}
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	assert_int_equal(tz_store_list(fx->st, &ids, err, sizeof(err)), 0);
+	assert_int_equal(ids->len, 3);
+	for (guint i = 0; i < ids->len; i++) {
+		const char *id = g_ptr_array_index(ids, i);
+		struct tz_meta *m = tz_store_meta_read(fx->st, id, NULL, 0);
+		int dfd = tz_store_entry_open(fx->st, id, err, sizeof(err));
+		DIR *d = fdopendir(dfd);
+		struct dirent *e;
+
+		assert_non_null(m);
+		assert_non_null(d);
+		for (guint k = 0; k < m->parts->len; k++) {
+			struct tz_meta_part *p = g_ptr_array_index(m->parts, k);
+			assert_true(strcmp(p->state, TZ_STATE_PENDING) != 0);
+			sanitized += p->sanitized_file != NULL;
+		}
+		while ((e = readdir(d)) != NULL)
+			copies += strstr(e->d_name, ".sanitized-") != NULL;
+		closedir(d);
+		tz_meta_free(m);
+	}
+	/* 2 + 3 + 3 sanitized parts (part 4 of the first entry is infected) */
+	assert_int_equal(sanitized, 8);
+	assert_int_equal(copies, 8);
+	assert_true(g_file_get_contents(fx->log, &log, NULL, NULL));
+	assert_int_equal(count(log, "\"event\":\"sanitized\""), 8);
+	assert_int_equal(count(log, "\"event\":\"unsanitizable\""), 3);
+	assert_true(g_file_get_contents(sent, &mail, NULL, NULL));
+	assert_int_equal(count(mail, "\nX-Textize-Release: "), 3);
+	g_ptr_array_unref(ids);
+	g_free(log);
+	g_free(mail);
+	g_free(relkey);
+	g_free(sent);
+	g_free(cmd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_worker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delivery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tampered_part, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claimed_part_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_processes_race, setup, teardown),
 	};
 	g_mime_init();   /* the release mail's Subject is decoded with GMime */
 	return cmocka_run_group_tests(tests, NULL, NULL);
