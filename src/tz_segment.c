@@ -217,7 +217,7 @@ void seg_index_record(struct tz_seg *s, struct seg_file *f, uint64_t off,
 		      const unsigned char *hdr, GArray *blobs, uint64_t len)
 {
 	char id[TZ_ID_LEN];
-	time_t t = (time_t)get64(hdr + 24);
+	time_t t = (time_t)get64(hdr + 24), stored = (time_t)get64(hdr + 104);
 	uint64_t base = off + SEG_HDR + get32(hdr + 8);
 	struct seg_entry_idx *x;
 
@@ -238,7 +238,7 @@ void seg_index_record(struct tz_seg *s, struct seg_file *f, uint64_t off,
 		/* An entry record re-appended by compaction replaces the old one. */
 		x = g_new0(struct seg_entry_idx, 1);
 		g_strlcpy(x->id, id, sizeof(x->id));
-		x->stored = t;
+		x->stored = stored ? stored : t;
 		x->seg = f->no;
 		x->locs = g_array_new(FALSE, TRUE, sizeof(struct seg_loc));
 		g_hash_table_replace(s->index, x->id, x);

@@ -9,8 +9,9 @@
  * Record (little-endian):
  *   header 128 bytes  "TZSG" | version 1 | kind | nblobs (u16) | dir_len (u32)
  *                     | flags (u32: 1 = encrypted) | payload_len (u64) | time (u64,
- *                     epoch s) | id (40, NUL padded) | SHA-256 of the payload (32)
- *                     | 24 zero bytes
+ *                     epoch s, when written) | id (40, NUL padded) | SHA-256 of the
+ *                     payload (32) | stored time of a compacted entry (u64, else 0)
+ *                     | 16 zero bytes
  *   directory         per blob: name length (u8) | name | offset in payload (u64)
  *                     | stored length (u64) | plain length (u64) | SHA-256 of the
  *                     plaintext (32)

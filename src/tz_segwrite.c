@@ -245,7 +245,10 @@ static GByteArray *record_head(const char *id, int kind, int encrypted, time_t t
 		fixed[12 + i] = (unsigned char)((encrypted ? SEG_FLAG_ENC : 0) >> (8 * i));
 	}
 	put64(fixed + 16, payload_len);
-	put64(fixed + 24, (uint64_t)(t ? t : time(NULL)));
+	/* The write time decides when a segment rolls; a compacted entry keeps
+	 * its own stored time (retention) in a field of its own. */
+	put64(fixed + 24, (uint64_t)time(NULL));
+	put64(fixed + 104, (uint64_t)t);
 	memcpy(fixed + 32, id, strlen(id));
 	memcpy(fixed + 72, payload_sha, 32);
 	g_byte_array_append(h, fixed, SEG_HDR);
