@@ -493,17 +493,20 @@ static int group_sync(struct tz_seg *s, char *err, size_t errlen)
 			pthread_cond_wait(&s->grp.cv, &s->grp.mu);
 		} else {
 			unsigned long from = s->grp.done + 1, upto = s->grp.enqueued;
-			int fd;
+			int fd, why;
 			s->grp.leading = 1;
 			pthread_mutex_unlock(&s->grp.mu);
 			pthread_mutex_lock(&s->mu);
-			fd = seg_active(s)->fd;
+			fd = dup(seg_active(s)->fd);   /* a purge may close it meanwhile */
 			pthread_mutex_unlock(&s->mu);
-			rc = fdatasync(fd);
+			rc = fd < 0 ? -1 : fdatasync(fd);
+			why = errno;
+			if (fd >= 0)
+				close(fd);
 			pthread_mutex_lock(&s->grp.mu);
 			if (rc < 0 && s->grp.failed_upto == 0) {
 				s->grp.failed_upto = from;
-				tz_err(s->grp.err, sizeof(s->grp.err), "fdatasync: %s", strerror(errno));
+				tz_err(s->grp.err, sizeof(s->grp.err), "fdatasync: %s", strerror(why));
 			}
 			s->grp.done = upto;
 			s->grp.leading = 0;
