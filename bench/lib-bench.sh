@@ -178,10 +178,11 @@ EOF
 	bb_wait_socket "$sock" || { tail -5 "$t/milter.log" >&2; return 1; }
 }
 
-# bb_null_start BIN SOCKET: bench/null_milter.c, the protocol-cost reference.
+# bb_null_start BIN SOCKET [-n]: bench/null_milter.c, the protocol-cost
+# reference (-n: negotiating the no-reply flags, the true ceiling).
 bb_null_start() {
 	rm -f "$2"
-	"$1" "local:$2" >>"$BB_TMP/null-milter.log" 2>&1 &
+	"$1" ${3:+"$3"} "local:$2" >>"$BB_TMP/null-milter.log" 2>&1 &
 	BB_PIDS+=($!)
 	bb_wait_socket "$2"
 }

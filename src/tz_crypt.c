@@ -140,32 +140,84 @@ static void chunk_params(const unsigned char header[TZ_CRYPT_HEADER_LEN], const 
 	g_byte_array_append(aad, be, sizeof(be));
 }
 
-/* Encrypt buf[0..len) as chunk f->counter and write it with its tag. */
-static int seal_chunk(struct tz_cfile *f, const unsigned char *buf, size_t len, int final,
-		      char *err, size_t errlen)
+int tz_crypt_chunk_seal(EVP_CIPHER_CTX *c, const unsigned char header[TZ_CRYPT_HEADER_LEN],
+			const char *id, const char *aad_name, uint64_t i, int final,
+			const unsigned char *in, size_t len, unsigned char *out)
 {
 	unsigned char nonce[NONCE_LEN];
 	GByteArray *aad = g_byte_array_new();
 	int outl = 0, fl = 0, rc = -1;
 
-	chunk_params(f->header, f->id, f->aad_name, f->counter, final, nonce, aad);
-	if (EVP_EncryptInit_ex(f->cipher, NULL, NULL, NULL, nonce) != 1 ||
-	    EVP_EncryptUpdate(f->cipher, NULL, &outl, aad->data, (int)aad->len) != 1 ||
-	    EVP_EncryptUpdate(f->cipher, f->out, &outl, buf, (int)len) != 1 ||
-	    EVP_EncryptFinal_ex(f->cipher, f->out + outl, &fl) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(f->cipher, EVP_CTRL_GCM_GET_TAG, TAG_LEN, f->out + len) != 1) {
-		tz_err(err, errlen, "%s: encryption failed", f->fname);
-		goto out;
-	}
-	if (tz_write_all(f->fd, f->out, len + TAG_LEN) < 0) {
-		tz_err(err, errlen, "%s: write: %s", f->fname, strerror(errno));
-		goto out;
-	}
-	f->counter++;
-	rc = 0;
-out:
+	chunk_params(header, id, aad_name, i, final, nonce, aad);
+	if (EVP_EncryptInit_ex(c, NULL, NULL, NULL, nonce) == 1 &&
+	    EVP_EncryptUpdate(c, NULL, &outl, aad->data, (int)aad->len) == 1 &&
+	    EVP_EncryptUpdate(c, out, &outl, in, (int)len) == 1 &&
+	    EVP_EncryptFinal_ex(c, out + outl, &fl) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, out + len) == 1)
+		rc = 0;
 	g_byte_array_unref(aad);
 	return rc;
+}
+
+int tz_crypt_chunk_open(EVP_CIPHER_CTX *c, const unsigned char header[TZ_CRYPT_HEADER_LEN],
+			const char *id, const char *aad_name, uint64_t i, int final,
+			unsigned char *in, size_t len, unsigned char *out)
+{
+	unsigned char nonce[NONCE_LEN];
+	GByteArray *aad = g_byte_array_new();
+	int outl = 0, fl = 0, rc = -1;
+
+	chunk_params(header, id, aad_name, i, final, nonce, aad);
+	if (len >= TAG_LEN &&
+	    EVP_DecryptInit_ex(c, NULL, NULL, NULL, nonce) == 1 &&
+	    EVP_DecryptUpdate(c, NULL, &outl, aad->data, (int)aad->len) == 1 &&
+	    EVP_DecryptUpdate(c, out, &outl, in, (int)(len - TAG_LEN)) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, in + len - TAG_LEN) == 1 &&
+	    EVP_DecryptFinal_ex(c, out + outl, &fl) == 1)
+		rc = 0;
+	g_byte_array_unref(aad);
+	return rc;
+}
+
+EVP_CIPHER_CTX *tz_crypt_ctx_new(const unsigned char *key, int encrypt)
+{
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+
+	if (c == NULL || EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL, encrypt) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) != 1 ||
+	    EVP_CipherInit_ex(c, NULL, NULL, key, NULL, encrypt) != 1) {
+		EVP_CIPHER_CTX_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+int tz_crypt_header_new(unsigned char header[TZ_CRYPT_HEADER_LEN])
+{
+	memset(header, 0, TZ_CRYPT_HEADER_LEN);
+	memcpy(header, magic, 4);
+	header[4] = 1;
+	header[5] = 16;   /* log2(TZ_CRYPT_CHUNK) */
+	return RAND_bytes(header + 8, NONCE_LEN) == 1 ? 0 : -1;
+}
+
+int tz_crypt_header_check(const unsigned char header[TZ_CRYPT_HEADER_LEN])
+{
+	return memcmp(header, magic, 4) == 0 && header[4] == 1 && header[5] == 16 &&
+	       !header[6] && !header[7] ? 0 : -1;
+}
+
+/* Encrypt buf[0..len) as chunk f->counter and write it with its tag. */
+static int seal_chunk(struct tz_cfile *f, const unsigned char *buf, size_t len, int final,
+		      char *err, size_t errlen)
+{
+	if (tz_crypt_chunk_seal(f->cipher, f->header, f->id, f->aad_name, f->counter, final,
+				buf, len, f->out) < 0)
+		return tz_err(err, errlen, "%s: encryption failed", f->fname);
+	if (tz_write_all(f->fd, f->out, len + TAG_LEN) < 0)
+		return tz_err(err, errlen, "%s: write: %s", f->fname, strerror(errno));
+	f->counter++;
+	return 0;
 }
 
 static void cfile_release(struct tz_cfile *f)
@@ -210,14 +262,8 @@ struct tz_cfile *tz_cfile_create(int dirfd, const char *fname, const char *aad_n
 	f->encrypted = 1;
 	memcpy(f->key, key, TZ_KEY_LEN);
 	f->out = g_malloc(TZ_CRYPT_CHUNK + TAG_LEN);
-	memcpy(f->header, magic, 4);
-	f->header[4] = 1;
-	f->header[5] = 16;   /* log2(TZ_CRYPT_CHUNK) */
-	f->cipher = EVP_CIPHER_CTX_new();
-	if (RAND_bytes(f->header + 8, NONCE_LEN) != 1 || f->cipher == NULL ||
-	    EVP_EncryptInit_ex(f->cipher, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(f->cipher, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) != 1 ||
-	    EVP_EncryptInit_ex(f->cipher, NULL, NULL, f->key, NULL) != 1) {
+	f->cipher = tz_crypt_ctx_new(f->key, 1);
+	if (tz_crypt_header_new(f->header) < 0 || f->cipher == NULL) {
 		tz_err(err, errlen, "%s: cannot set up AES-256-GCM", fname);
 		goto fail_unlink;
 	}
@@ -338,13 +384,12 @@ static int read_sealed(int fd, const char *fname, const char *aad_name,
 		       const unsigned char *key, const char *id, tz_cfile_fn fn, void *ctx,
 		       char *err, size_t errlen)
 {
-	unsigned char header[TZ_CRYPT_HEADER_LEN], nonce[NONCE_LEN];
+	unsigned char header[TZ_CRYPT_HEADER_LEN];
 	unsigned char *in = g_malloc(TZ_CRYPT_CHUNK + TAG_LEN);
 	unsigned char *out = g_malloc(TZ_CRYPT_CHUNK);
-	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	GByteArray *aad = g_byte_array_new();
+	EVP_CIPHER_CTX *c = tz_crypt_ctx_new(key, 0);
 	uint64_t i;
-	int rc = -1, final = 0, outl, fl;
+	int rc = -1, final = 0;
 	ssize_t n;
 
 	n = read_full(fd, header, sizeof(header));
@@ -352,13 +397,11 @@ static int read_sealed(int fd, const char *fname, const char *aad_name,
 		tz_err(err, errlen, "%s: not an encrypted quarantine file", fname);
 		goto out;
 	}
-	if (header[4] != 1 || header[5] != 16 || header[6] || header[7]) {
+	if (tz_crypt_header_check(header) < 0) {
 		tz_err(err, errlen, "%s: unsupported format version %u", fname, header[4]);
 		goto out;
 	}
-	if (c == NULL || EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) != 1 ||
-	    EVP_DecryptInit_ex(c, NULL, NULL, key, NULL) != 1) {
+	if (c == NULL) {
 		tz_err(err, errlen, "%s: cannot set up AES-256-GCM", fname);
 		goto out;
 	}
@@ -373,16 +416,11 @@ static int read_sealed(int fd, const char *fname, const char *aad_name,
 			goto out;
 		}
 		final = n < TZ_CRYPT_CHUNK + TAG_LEN;
-		chunk_params(header, id, aad_name, i, final, nonce, aad);
-		n -= TAG_LEN;
-		if (EVP_DecryptInit_ex(c, NULL, NULL, NULL, nonce) != 1 ||
-		    EVP_DecryptUpdate(c, NULL, &outl, aad->data, (int)aad->len) != 1 ||
-		    EVP_DecryptUpdate(c, out, &outl, in, (int)n) != 1 ||
-		    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, in + n) != 1 ||
-		    EVP_DecryptFinal_ex(c, out + outl, &fl) != 1) {
+		if (tz_crypt_chunk_open(c, header, id, aad_name, i, final, in, (size_t)n, out) < 0) {
 			tz_err(err, errlen, "%s: authentication failed (tampered, truncated, or wrong key/entry)", fname);
 			goto out;
 		}
+		n -= TAG_LEN;
 		if (n > 0 && fn(ctx, out, (size_t)n, err, errlen) < 0)
 			goto out;
 	}
@@ -392,7 +430,6 @@ out:
 	g_free(in);
 	g_free(out);
 	EVP_CIPHER_CTX_free(c);
-	g_byte_array_unref(aad);
 	return rc;
 }
 

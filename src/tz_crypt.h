@@ -68,5 +68,26 @@ int tz_cfile_read_all(int dirfd, const char *fname, const char *aad_name,
 		      const unsigned char *key, const char *id, size_t max,
 		      GByteArray **out, char *err, size_t errlen);
 
+/* The format's pieces, for stores that frame files themselves (tz_segment.c
+ * keeps every blob in exactly this format inside a segment record). */
+struct evp_cipher_ctx_st;
+/* AES-256-GCM context for key (encrypt 1 or 0); NULL on failure. Free with
+ * EVP_CIPHER_CTX_free. */
+struct evp_cipher_ctx_st *tz_crypt_ctx_new(const unsigned char *key, int encrypt);
+/* A fresh header (magic, version, chunk size, random nonce); 0 or -1. */
+int tz_crypt_header_new(unsigned char header[TZ_CRYPT_HEADER_LEN]);
+/* 0 when header is a version-1 header, else -1. */
+int tz_crypt_header_check(const unsigned char header[TZ_CRYPT_HEADER_LEN]);
+/* Seal chunk i (len plaintext bytes, at most TZ_CRYPT_CHUNK) into out
+ * (len + TZ_CRYPT_TAG_LEN bytes); open chunk i (len bytes including the
+ * tag) into out (len - TZ_CRYPT_TAG_LEN bytes). 0, or -1 (open: the chunk
+ * is not authentic for this header, id, name, index and final flag). */
+int tz_crypt_chunk_seal(struct evp_cipher_ctx_st *c, const unsigned char header[TZ_CRYPT_HEADER_LEN],
+			const char *id, const char *aad_name, uint64_t i, int final,
+			const unsigned char *in, size_t len, unsigned char *out);
+int tz_crypt_chunk_open(struct evp_cipher_ctx_st *c, const unsigned char header[TZ_CRYPT_HEADER_LEN],
+			const char *id, const char *aad_name, uint64_t i, int final,
+			unsigned char *in, size_t len, unsigned char *out);
+#define TZ_CRYPT_TAG_LEN 16
 
 #endif

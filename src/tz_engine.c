@@ -101,41 +101,61 @@ static bool invisible(gunichar u, const GString *out)
 		return out->len == 0 || (unsigned char)out->str[out->len - 1] < 0x80;
 	if (u == 0x115f || u == 0x1160 || u == 0x3164 || u == 0xffa0 || u == 0x034f || u == 0x180e)
 		return true;
+	/* Kana, CJK, Hangul, full-width forms: no format characters there
+	 * (test_engine checks it against GLib's tables), and they are most of
+	 * a Japanese body: the table look-up was 7 % of the 5 KB profile. */
+	if (u >= 0x3000 && u < 0xfe00)
+		return false;
 	return g_unichar_type(u) == G_UNICODE_FORMAT;
 }
 
 /* Append decoded UTF-8 to out: line ends to LF, control characters
- * (except tab) and BOMs dropped, invalid UTF-8 replaced (*replaced set). */
+ * (except tab) and BOMs dropped, invalid UTF-8 replaced (*replaced set).
+ * Characters kept as they are go out in runs, one append per run (one
+ * append per character was 10 % of the 5 KB ISO-2022-JP profile). */
 static void clean_append(GString *out, const char *s, size_t len, bool *replaced)
 {
-	const char *p = s, *end = s + len;
+	const char *p = s, *end = s + len, *run = s;
+	gunichar u = 0;
 
 	while (p < end) {
 		unsigned char ch = (unsigned char)*p;
-		gunichar u;
 
+		if (ch >= 0x20 && ch < 0x80) {
+			p++;
+			continue;
+		}
+		if (ch < 0x80 && (ch == '\n' || ch == '\t')) {
+			p++;
+			continue;
+		}
+		if (ch >= 0x80) {
+			u = g_utf8_get_char_validated(p, end - p);
+			if (u != (gunichar)-1 && u != (gunichar)-2 && u != 0x200d && !invisible(u, out)) {
+				p = g_utf8_next_char(p);
+				continue;
+			}
+		}
+		/* Something to change: what came before goes out first (a zero
+		 * width joiner looks at the last byte written). */
+		g_string_append_len(out, run, p - run);
 		if (ch == '\r') {
 			g_string_append_c(out, '\n');
 			p += (p + 1 < end && p[1] == '\n') ? 2 : 1;
-			continue;
-		}
-		if (ch < 0x80) {
-			if (ch >= 0x20 || ch == '\n' || ch == '\t')
-				g_string_append_c(out, (char)ch);
-			p++;
-			continue;
-		}
-		u = g_utf8_get_char_validated(p, end - p);
-		if (u == (gunichar)-1 || u == (gunichar)-2) {
+		} else if (ch < 0x80) {
+			p++;   /* a control character */
+		} else if (u == (gunichar)-1 || u == (gunichar)-2) {
 			g_string_append(out, "\xef\xbf\xbd");
 			*replaced = true;
 			p++;
-			continue;
+		} else {
+			if (!invisible(u, out))
+				g_string_append_len(out, p, g_utf8_next_char(p) - p);
+			p = g_utf8_next_char(p);
 		}
-		if (!invisible(u, out))
-			g_string_append_len(out, p, g_utf8_next_char(p) - p);
-		p = g_utf8_next_char(p);
+		run = p;
 	}
+	g_string_append_len(out, run, p - run);
 }
 
 /* Append decoded UTF-8 to the new body (see clean_append). */

@@ -582,9 +582,19 @@ static void test_unparsable(void **state)
 	g_object_unref(in);
 }
 
+/* tz_engine.c skips the Unicode table for U+3000..U+FDFF on the word that
+ * no format character (Cf, dropped from the text) lives there. */
+static void test_no_format_chars_in_cjk_range(void **state)
+{
+	(void)state;
+	for (gunichar u = 0x3000; u < 0xfe00; u++)
+		assert_int_not_equal(g_unichar_type(u), G_UNICODE_FORMAT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_format_chars_in_cjk_range),
 		cmocka_unit_test(test_alternative_prefers_text),
 		cmocka_unit_test(test_stub_text_renders_html),
 		cmocka_unit_test(test_attachments_stripped),

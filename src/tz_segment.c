@@ -1,0 +1,742 @@
+/* tz_segment.c — the segment store's reading side (format in
+ * tz_segment.h): opening and scanning segments into an in-memory index
+ * (id -> where each blob is), repairing a torn tail, reading and
+ * verifying blobs, listing, and retention (drop whole segments, compact
+ * mostly-dead ones by re-appending their live records). Writing is in
+ * tz_segwrite.c. */
+#define _GNU_SOURCE
+#include "tz_segment_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "tz_util.h"
+
+#define MAX_SEGMENT_DEFAULT (256ull << 20)
+
+static uint64_t get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+void seg_crash(struct tz_seg *s, int step)
+{
+	if (s->crash_step == step && g_atomic_int_get(&s->commits) >= s->crash_after)
+		_exit(9);
+}
+
+static void seg_file_free(gpointer p)
+{
+	struct seg_file *f = p;
+
+	if (f->fd >= 0)
+		close(f->fd);
+	g_free(f);
+}
+
+static void idx_free(gpointer p)
+{
+	struct seg_entry_idx *x = p;
+
+	g_array_unref(x->locs);
+	g_free(x);
+}
+
+struct seg_file *seg_active(struct tz_seg *s)
+{
+	return s->files->len ? g_ptr_array_index(s->files, s->files->len - 1) : NULL;
+}
+
+struct seg_file *seg_file_get(struct tz_seg *s, unsigned no)
+{
+	for (guint i = 0; i < s->files->len; i++) {
+		struct seg_file *f = g_ptr_array_index(s->files, i);
+		if (f->no == no)
+			return f;
+	}
+	return NULL;
+}
+
+static void seg_name(unsigned no, char out[32])
+{
+	snprintf(out, 32, "%08u.tzs", no);
+}
+
+static struct seg_file *add_file(struct tz_seg *s, unsigned no, int fd)
+{
+	struct seg_file *f = g_new0(struct seg_file, 1);
+	guint i;
+
+	f->no = no;
+	f->fd = fd;
+	for (i = 0; i < s->files->len; i++)
+		if (((struct seg_file *)g_ptr_array_index(s->files, i))->no > no)
+			break;
+	g_ptr_array_insert(s->files, (gint)i, f);
+	return f;
+}
+
+/* Create (or, made by another process meanwhile, open) segment no and make
+ * its name durable. s->mu held. */
+int seg_new_file(struct tz_seg *s, unsigned no, char *err, size_t errlen)
+{
+	char name[32];
+	int fd;
+
+	seg_name(no, name);
+	fd = openat(s->dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || fsync(s->dirfd) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return tz_err(err, errlen, "segment %s/%s: %s", s->dir, name, strerror(errno));
+	}
+	add_file(s, no, fd);
+	return 0;
+}
+
+/* Parse a record header and directory. 0 or -1 (not a sane record). */
+static int parse_head(const unsigned char *h, const unsigned char *dir, uint32_t dirlen,
+		      GArray *blobs)
+{
+	unsigned n = h[6] | (unsigned)h[7] << 8;
+	uint64_t plen = get64(h + 16);
+	uint32_t pos = 0;
+
+	g_array_set_size(blobs, 0);
+	for (unsigned i = 0; i < n; i++) {
+		struct seg_blob b = { 0 };
+		unsigned nl;
+		if (pos >= dirlen)
+			return -1;
+		nl = dir[pos++];
+		if (nl == 0 || nl > SEG_NAME_MAX || pos + nl + 56 > dirlen)
+			return -1;
+		memcpy(b.name, dir + pos, nl);
+		pos += nl;
+		b.offset = get64(dir + pos);
+		b.stored = get64(dir + pos + 8);
+		b.plain = get64(dir + pos + 16);
+		memcpy(b.sha256, dir + pos + 24, 32);
+		pos += 56;
+		if (b.offset > plen || b.stored > plen - b.offset || memchr(b.name, '/', nl))
+			return -1;
+		g_array_append_val(blobs, b);
+	}
+	return pos == dirlen ? 0 : -1;
+}
+
+/* SHA-256 of len bytes of fd from off. */
+static int hash_range(int fd, uint64_t off, uint64_t len, unsigned char md[32])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned char *buf = g_malloc(TZ_CRYPT_CHUNK);
+	unsigned mdlen = 0;
+	int rc = -1;
+
+	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
+		goto out;
+	while (len > 0) {
+		size_t want = len < TZ_CRYPT_CHUNK ? (size_t)len : TZ_CRYPT_CHUNK;
+		ssize_t n = pread(fd, buf, want, (off_t)off);
+		if (n <= 0 || EVP_DigestUpdate(c, buf, (size_t)n) != 1)
+			goto out;
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	rc = EVP_DigestFinal_ex(c, md, &mdlen) == 1 ? 0 : -1;
+out:
+	EVP_MD_CTX_free(c);
+	g_free(buf);
+	return rc;
+}
+
+int seg_record_read(int fd, uint64_t off, uint64_t size, int full, unsigned char hdr[SEG_HDR],
+		    GArray *blobs, uint64_t *len)
+{
+	unsigned char *head = NULL, md[32], trailer[SEG_TRAILER];
+	uint32_t dirlen;
+	uint64_t plen;
+	int rc = 0;
+
+	if (size < off || size - off < SEG_HDR + SEG_TRAILER ||
+	    pread(fd, hdr, SEG_HDR, (off_t)off) != SEG_HDR || memcmp(hdr, "TZSG", 4) != 0 ||
+	    hdr[4] != 1 || hdr[5] < SEG_KIND_ENTRY || hdr[5] > SEG_KIND_DELETE)
+		return 0;
+	dirlen = get32(hdr + 8);
+	plen = get64(hdr + 16);
+	if (dirlen > (16u << 20) || plen > size || size - off - SEG_HDR - SEG_TRAILER < dirlen + plen)
+		return 0;
+	head = g_malloc(SEG_HDR + dirlen);
+	memcpy(head, hdr, SEG_HDR);
+	if ((dirlen && pread(fd, head + SEG_HDR, dirlen, (off_t)(off + SEG_HDR)) != (ssize_t)dirlen) ||
+	    pread(fd, trailer, SEG_TRAILER, (off_t)(off + SEG_HDR + dirlen + plen)) != SEG_TRAILER)
+		goto out;
+	EVP_Digest(head, SEG_HDR + dirlen, md, NULL, EVP_sha256(), NULL);
+	if (CRYPTO_memcmp(md, trailer, 32) != 0 || parse_head(head, head + SEG_HDR, dirlen, blobs) < 0)
+		goto out;
+	/* The payload checksum: always when repairing the newest segment,
+	 * since a crash may have persisted the header and trailer but not
+	 * every page in between. */
+	*len = SEG_HDR + dirlen + plen + SEG_TRAILER;
+	rc = full && (hash_range(fd, off + SEG_HDR + dirlen, plen, md) < 0 ||
+		      CRYPTO_memcmp(md, hdr + 72, 32) != 0) ? 2 : 1;
+out:
+	g_free(head);
+	return rc;
+}
+
+static void loc_set(GArray *locs, const struct seg_loc *l)
+{
+	for (guint i = 0; i < locs->len; i++) {
+		if (strcmp(g_array_index(locs, struct seg_loc, i).name, l->name) == 0) {
+			g_array_index(locs, struct seg_loc, i) = *l;
+			return;
+		}
+	}
+	g_array_append_val(locs, *l);
+}
+
+void seg_index_record(struct tz_seg *s, struct seg_file *f, uint64_t off,
+		      const unsigned char *hdr, GArray *blobs, uint64_t len)
+{
+	char id[TZ_ID_LEN];
+	time_t t = (time_t)get64(hdr + 24), stored = (time_t)get64(hdr + 104);
+	uint64_t base = off + SEG_HDR + get32(hdr + 8);
+	struct seg_entry_idx *x;
+
+	memcpy(id, hdr + 32, TZ_ID_LEN);
+	id[TZ_ID_LEN - 1] = '\0';
+	if (t > f->newest)
+		f->newest = t;
+	if (!tz_id_valid(id))
+		return;
+	x = g_hash_table_lookup(s->index, id);
+	if (hdr[5] == SEG_KIND_DELETE) {
+		g_hash_table_remove(s->index, id);
+		return;
+	}
+	if (x == NULL && hdr[5] == SEG_KIND_ADD)
+		return;   /* blobs of an entry deleted or purged before */
+	if (x == NULL || hdr[5] == SEG_KIND_ENTRY) {
+		/* An entry record re-appended by compaction replaces the old one. */
+		x = g_new0(struct seg_entry_idx, 1);
+		g_strlcpy(x->id, id, sizeof(x->id));
+		x->stored = stored ? stored : t;
+		x->seg = f->no;
+		x->locs = g_array_new(FALSE, TRUE, sizeof(struct seg_loc));
+		g_hash_table_replace(s->index, x->id, x);
+	}
+	for (guint i = 0; i < blobs->len; i++) {
+		const struct seg_blob *b = &g_array_index(blobs, struct seg_blob, i);
+		struct seg_loc l = { 0 };
+		g_strlcpy(l.name, b->name, sizeof(l.name));
+		l.seg = f->no;
+		l.at = base + b->offset;
+		l.stored = b->stored;
+		l.plain = b->plain;
+		l.encrypted = (get32(hdr + 12) & SEG_FLAG_ENC) != 0;
+		memcpy(l.sha256, b->sha256, 32);
+		loc_set(x->locs, &l);
+	}
+	(void)len;
+}
+
+/* Read the records of f not seen yet. Records of the newest segment are
+ * checked in full; a torn one ends the scan, and is cut off when repair. */
+static int scan_file(struct tz_seg *s, struct seg_file *f, int newest, int repair)
+{
+	GArray *blobs = g_array_new(FALSE, TRUE, sizeof(struct seg_blob));
+	unsigned char hdr[SEG_HDR];
+	struct stat sb;
+	uint64_t len;
+	int rc = 0;
+
+	if (fstat(f->fd, &sb) < 0) {
+		g_array_unref(blobs);
+		return -1;
+	}
+	while (f->scanned < (uint64_t)sb.st_size) {
+		int r = seg_record_read(f->fd, f->scanned, (uint64_t)sb.st_size, newest, hdr, blobs, &len);
+		if (r == 0) {
+			if (repair && (ftruncate(f->fd, (off_t)f->scanned) < 0 || fsync(f->fd) < 0))
+				rc = -1;
+			break;
+		}
+		/* 2: an intact header but not its payload (its pages did not
+		 * reach the disk before a crash, or rotted): never listed, and
+		 * skipped, since records after it may be complete. */
+		if (r == 1)
+			seg_index_record(s, f, f->scanned, hdr, blobs, len);
+		f->scanned += len;
+	}
+	g_array_unref(blobs);
+	return rc;
+}
+
+/* Open segments other processes created, and read new records. s->mu and
+ * (when repair) the flock are held. */
+int seg_refresh(struct tz_seg *s, int repair)
+{
+	struct seg_file *f;
+	int rc = 0;
+
+	for (;;) {
+		char name[32];
+		int fd;
+		f = seg_active(s);
+		seg_name(f ? f->no + 1 : 1, name);
+		fd = openat(s->dirfd, name, (s->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			break;
+		add_file(s, f ? f->no + 1 : 1, fd);
+	}
+	for (guint i = 0; i < s->files->len; i++) {
+		f = g_ptr_array_index(s->files, i);
+		if (scan_file(s, f, i + 1 == s->files->len, repair && i + 1 == s->files->len) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+/* Every NNNNNNNN.tzs in the directory, in order. */
+static int open_files(struct tz_seg *s, char *err, size_t errlen)
+{
+	int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return tz_err(err, errlen, "segment store %s: %s", s->dir, strerror(errno));
+	}
+	while ((de = readdir(d)) != NULL) {
+		int sfd;
+		if (strlen(de->d_name) != 12 || strspn(de->d_name, "0123456789") != 8 ||
+		    strcmp(de->d_name + 8, ".tzs") != 0)
+			continue;
+		sfd = openat(s->dirfd, de->d_name,
+			     (s->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
+		if (sfd < 0) {
+			tz_err(err, errlen, "segment %s/%s: %s", s->dir, de->d_name, strerror(errno));
+			closedir(d);
+			return -1;
+		}
+		add_file(s, (unsigned)strtoul(de->d_name, NULL, 10), sfd);
+	}
+	closedir(d);
+	return 0;
+}
+
+struct tz_seg *tz_seg_open(const char *dir, const struct tz_seg_opts *o, char *err, size_t errlen)
+{
+	struct tz_seg *s = g_new0(struct tz_seg, 1);
+	const char *crash = getenv("TZ_SEG_CRASH_STEP");
+	int rc;
+
+	s->dir = g_strdup(dir);
+	s->dirfd = s->lockfd = -1;
+	s->readonly = o && o->readonly;
+	s->max_segment = o && o->max_segment ? o->max_segment : MAX_SEGMENT_DEFAULT;
+	if (crash) {   /* "STEP" or "STEP/AFTER": once AFTER commits are done */
+		s->crash_step = atoi(crash);
+		s->crash_after = strchr(crash, '/') ? atoi(strchr(crash, '/') + 1) : 0;
+	}
+	if (o && o->key) {
+		memcpy(s->key, o->key, TZ_KEY_LEN);
+		s->has_key = 1;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->grp.mu, NULL);
+	pthread_cond_init(&s->grp.cv, NULL);
+	s->files = g_ptr_array_new_with_free_func(seg_file_free);
+	s->index = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, idx_free);
+	if (!s->readonly && mkdir(dir, 0700) < 0 && errno != EEXIST)
+		goto fail_errno;
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0)
+		goto fail_errno;
+	if (!s->readonly) {
+		s->lockfd = openat(s->dirfd, "LOCK", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (s->lockfd < 0)
+			goto fail_errno;
+	}
+	if (open_files(s, err, errlen) < 0)
+		goto fail;
+	if (s->readonly)
+		return seg_refresh(s, 0), s;
+	while (flock(s->lockfd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	rc = (seg_active(s) == NULL ? seg_new_file(s, 1, err, errlen) : 0) == 0 ? seg_refresh(s, 1) : -1;
+	flock(s->lockfd, LOCK_UN);
+	if (rc < 0) {
+		if (!*err)
+			tz_err(err, errlen, "segment store %s: repair: %s", dir, strerror(errno));
+		goto fail;
+	}
+	return s;
+fail_errno:
+	tz_err(err, errlen, "segment store %s: %s", dir, strerror(errno));
+fail:
+	tz_seg_free(s);
+	return NULL;
+}
+
+void tz_seg_free(struct tz_seg *s)
+{
+	if (s == NULL)
+		return;
+	g_ptr_array_unref(s->files);
+	g_hash_table_unref(s->index);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	OPENSSL_cleanse(s->key, sizeof(s->key));
+	pthread_cond_destroy(&s->grp.cv);
+	pthread_mutex_destroy(&s->grp.mu);
+	pthread_mutex_destroy(&s->mu);
+	g_free(s->dir);
+	g_free(s);
+}
+
+/* ---- reading ---- */
+
+int tz_seg_has(struct tz_seg *s, const char *id)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->mu);
+	seg_refresh(s, 0);
+	rc = id && g_hash_table_lookup(s->index, id) != NULL;
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+static int find_loc(struct tz_seg *s, const char *id, const char *name, struct seg_loc *out, int *fd)
+{
+	struct seg_entry_idx *x;
+	int rc = -1;
+
+	pthread_mutex_lock(&s->mu);
+	seg_refresh(s, 0);
+	x = id ? g_hash_table_lookup(s->index, id) : NULL;
+	for (guint i = 0; x && i < x->locs->len; i++) {
+		if (strcmp(g_array_index(x->locs, struct seg_loc, i).name, name) == 0) {
+			*out = g_array_index(x->locs, struct seg_loc, i);
+			*fd = dup(seg_file_get(s, out->seg)->fd);   /* purge may close it */
+			rc = *fd < 0 ? -1 : 0;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+/* Plain blob: stream it, then compare its SHA-256 with the directory's. */
+static int read_plain(int fd, const struct seg_loc *l, tz_cfile_fn fn, void *ctx,
+		      char *err, size_t errlen)
+{
+	unsigned char *buf = g_malloc(TZ_CRYPT_CHUNK), md[32];
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	uint64_t done = 0;
+	int rc = -1;
+
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	while (done < l->stored) {
+		size_t want = l->stored - done < TZ_CRYPT_CHUNK ? (size_t)(l->stored - done) : TZ_CRYPT_CHUNK;
+		ssize_t n = pread(fd, buf, want, (off_t)(l->at + done));
+		if (n <= 0) {
+			tz_err(err, errlen, "%s: read: %s", l->name, n < 0 ? strerror(errno) : "short");
+			goto out;
+		}
+		EVP_DigestUpdate(c, buf, (size_t)n);
+		if (fn(ctx, buf, (size_t)n, err, errlen) < 0)
+			goto out;
+		done += (uint64_t)n;
+	}
+	EVP_DigestFinal_ex(c, md, NULL);
+	if (CRYPTO_memcmp(md, l->sha256, 32) != 0) {
+		tz_err(err, errlen, "%s: checksum mismatch", l->name);
+		goto out;
+	}
+	rc = 0;
+out:
+	EVP_MD_CTX_free(c);
+	g_free(buf);
+	return rc;
+}
+
+/* Encrypted blob: tz_crypt's format at an offset of the segment. */
+static int read_sealed(struct tz_seg *s, int fd, const char *id, const struct seg_loc *l,
+		       tz_cfile_fn fn, void *ctx, char *err, size_t errlen)
+{
+	unsigned char hdr[TZ_CRYPT_HEADER_LEN];
+	unsigned char *in = g_malloc(TZ_CRYPT_CHUNK + TZ_CRYPT_TAG_LEN), *out = g_malloc(TZ_CRYPT_CHUNK);
+	EVP_CIPHER_CTX *c = tz_crypt_ctx_new(s->key, 0);
+	uint64_t pos = TZ_CRYPT_HEADER_LEN, i = 0;
+	int rc = -1, final = 0;
+
+	if (c == NULL || l->stored < TZ_CRYPT_HEADER_LEN + TZ_CRYPT_TAG_LEN ||
+	    pread(fd, hdr, sizeof(hdr), (off_t)l->at) != (ssize_t)sizeof(hdr) ||
+	    tz_crypt_header_check(hdr) < 0) {
+		tz_err(err, errlen, "%s: not an encrypted blob", l->name);
+		goto out;
+	}
+	while (!final) {
+		uint64_t left = l->stored - pos;
+		size_t n = left < TZ_CRYPT_CHUNK + TZ_CRYPT_TAG_LEN ? (size_t)left : TZ_CRYPT_CHUNK + TZ_CRYPT_TAG_LEN;
+		final = n < TZ_CRYPT_CHUNK + TZ_CRYPT_TAG_LEN;
+		if (n < TZ_CRYPT_TAG_LEN || pread(fd, in, n, (off_t)(l->at + pos)) != (ssize_t)n ||
+		    tz_crypt_chunk_open(c, hdr, id, l->name, i, final, in, n, out) < 0) {
+			tz_err(err, errlen, "%s: authentication failed (tampered, truncated, or wrong key/entry)",
+			       l->name);
+			goto out;
+		}
+		if (n > TZ_CRYPT_TAG_LEN && fn(ctx, out, n - TZ_CRYPT_TAG_LEN, err, errlen) < 0)
+			goto out;
+		pos += n;
+		i++;
+	}
+	rc = 0;
+out:
+	OPENSSL_cleanse(out, TZ_CRYPT_CHUNK);
+	g_free(in);
+	g_free(out);
+	EVP_CIPHER_CTX_free(c);
+	return rc;
+}
+
+int tz_seg_read(struct tz_seg *s, const char *id, const char *name, tz_cfile_fn fn, void *ctx,
+		char *err, size_t errlen)
+{
+	struct seg_loc l;
+	int fd = -1, rc;
+
+	if (find_loc(s, id, name, &l, &fd) < 0)
+		return tz_err(err, errlen, "quarantine %s: no %s", id ? id : "(null)", name);
+	if (l.encrypted && !s->has_key)
+		rc = tz_err(err, errlen, "%s: encrypted, and no key configured", name);
+	else if (l.encrypted)
+		rc = read_sealed(s, fd, id, &l, fn, ctx, err, errlen);
+	else
+		rc = read_plain(fd, &l, fn, ctx, err, errlen);
+	close(fd);
+	return rc;
+}
+
+static int cmp_idx(gconstpointer a, gconstpointer b)
+{
+	return strcmp((*(struct seg_entry_idx *const *)a)->id, (*(struct seg_entry_idx *const *)b)->id);
+}
+
+/* A snapshot of the live entries, sorted by id (copies: the index may
+ * change while the caller works). */
+static GPtrArray *snapshot(struct tz_seg *s)
+{
+	GPtrArray *v = g_ptr_array_new_with_free_func(idx_free);
+	GHashTableIter it;
+	gpointer k, val;
+
+	pthread_mutex_lock(&s->mu);
+	seg_refresh(s, 0);
+	g_hash_table_iter_init(&it, s->index);
+	while (g_hash_table_iter_next(&it, &k, &val)) {
+		struct seg_entry_idx *x = val, *c = g_new0(struct seg_entry_idx, 1);
+		*c = *x;
+		c->locs = g_array_copy(x->locs);
+		g_ptr_array_add(v, c);
+	}
+	pthread_mutex_unlock(&s->mu);
+	g_ptr_array_sort(v, cmp_idx);
+	return v;
+}
+
+int tz_seg_foreach(struct tz_seg *s, int (*fn)(void *ctx, const struct tz_seg_info *i), void *ctx)
+{
+	GPtrArray *v = snapshot(s);
+	int rc = 0;
+
+	for (guint i = 0; i < v->len && rc == 0; i++) {
+		struct seg_entry_idx *x = g_ptr_array_index(v, i);
+		const char **names = g_new0(const char *, x->locs->len + 1);
+		struct tz_seg_info info = { x->id, x->stored, x->locs->len, names };
+		for (guint k = 0; k < x->locs->len; k++)
+			names[k] = g_array_index(x->locs, struct seg_loc, k).name;
+		rc = fn(ctx, &info);
+		g_free(names);
+	}
+	g_ptr_array_unref(v);
+	return rc;
+}
+
+static int discard(void *ctx, const void *buf, size_t len, char *err, size_t errlen)
+{
+	(void)ctx, (void)buf, (void)len, (void)err, (void)errlen;
+	return 0;
+}
+
+int tz_seg_verify(struct tz_seg *s, unsigned *entries, unsigned *bad, char *err, size_t errlen)
+{
+	GPtrArray *v = snapshot(s);
+	char why[TZ_ERRLEN];
+
+	*entries = *bad = 0;
+	for (guint i = 0; i < v->len; i++) {
+		struct seg_entry_idx *x = g_ptr_array_index(v, i);
+		int ok = 1;
+		for (guint k = 0; k < x->locs->len && ok; k++) {
+			const char *name = g_array_index(x->locs, struct seg_loc, k).name;
+			if (tz_seg_read(s, x->id, name, discard, NULL, why, sizeof(why)) < 0) {
+				ok = 0;
+				if (*bad == 0)
+					tz_err(err, errlen, "quarantine %s: %s", x->id, why);
+			}
+		}
+		(*entries)++;
+		*bad += !ok;
+	}
+	g_ptr_array_unref(v);
+	return *bad ? -1 : 0;
+}
+
+/* ---- retention ---- */
+
+/* Live bytes per segment, and entries stored before cutoff tombstoned.
+ * Returns the expired count. */
+static unsigned expire(struct tz_seg *s, time_t cutoff, char *err, size_t errlen)
+{
+	GPtrArray *v = snapshot(s);
+	unsigned n = 0;
+
+	for (guint i = 0; i < v->len; i++) {
+		struct seg_entry_idx *x = g_ptr_array_index(v, i);
+		if (x->stored < cutoff && tz_seg_delete(s, x->id, err, errlen) == 0)
+			n++;
+	}
+	g_ptr_array_unref(v);
+	return n;
+}
+
+/* The live entries that still need segment no: their entry record or a
+ * current blob is there. *live: bytes of those blobs. */
+static GPtrArray *users_of(struct tz_seg *s, unsigned no, uint64_t *live)
+{
+	GPtrArray *v = snapshot(s), *out = g_ptr_array_new_with_free_func(idx_free);
+
+	*live = 0;
+	for (guint i = 0; i < v->len; i++) {
+		struct seg_entry_idx *x = g_ptr_array_index(v, i);
+		int uses = x->seg == no;
+		for (guint k = 0; k < x->locs->len; k++) {
+			const struct seg_loc *l = &g_array_index(x->locs, struct seg_loc, k);
+			if (l->seg == no) {
+				uses = 1;
+				*live += l->stored;
+			}
+		}
+		if (uses) {
+			g_ptr_array_add(out, x);
+			g_ptr_array_index(v, i) = NULL;
+		}
+	}
+	g_ptr_array_set_free_func(v, NULL);
+	for (guint i = 0; i < v->len; i++)
+		if (g_ptr_array_index(v, i))
+			idx_free(g_ptr_array_index(v, i));
+	g_ptr_array_unref(v);
+	return out;
+}
+
+static void drop_file(struct tz_seg *s, struct seg_file *f, struct tz_seg_purge_stats *st)
+{
+	char name[32];
+	struct stat sb;
+
+	seg_name(f->no, name);
+	if (fstat(f->fd, &sb) == 0)
+		st->freed += (uint64_t)sb.st_size;
+	unlinkat(s->dirfd, name, 0);
+	g_ptr_array_remove(s->files, f);
+	st->dropped++;
+}
+
+/* Segment no: dropped when nothing live needs it, compacted (its users
+ * re-written elsewhere, durably, then dropped) when less than half of it
+ * is live. 1 when it went, 0 kept, -1 error. s->mu not held. */
+static int purge_file(struct tz_seg *s, unsigned no, struct tz_seg_purge_stats *st,
+		      char *err, size_t errlen)
+{
+	uint64_t live, size = 0;
+	GPtrArray *users = users_of(s, no, &live);
+	struct seg_file *f;
+	struct stat sb;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->mu);
+	f = seg_file_get(s, no);
+	if (f && fstat(f->fd, &sb) == 0)
+		size = (uint64_t)sb.st_size;
+	pthread_mutex_unlock(&s->mu);
+	if (f == NULL || (users->len > 0 && live * 2 >= size)) {
+		g_ptr_array_unref(users);
+		return f == NULL;
+	}
+	for (guint i = 0; i < users->len && rc == 0; i++)
+		rc = seg_rewrite(s, g_ptr_array_index(users, i), err, errlen);
+	pthread_mutex_lock(&s->mu);
+	f = seg_file_get(s, no);
+	if (rc == 0 && f && f != seg_active(s)) {
+		drop_file(s, f, st);
+		if (users->len > 0) {
+			st->dropped--;
+			st->compacted++;
+		}
+		rc = 1;
+	}
+	pthread_mutex_unlock(&s->mu);
+	g_ptr_array_unref(users);
+	return rc;
+}
+
+int tz_seg_purge(struct tz_seg *s, time_t cutoff, struct tz_seg_purge_stats *st,
+		 char *err, size_t errlen)
+{
+	GArray *nos = g_array_new(FALSE, FALSE, sizeof(unsigned));
+	int rc = 1;
+
+	memset(st, 0, sizeof(*st));
+	if (s->readonly)
+		return tz_err(err, errlen, "segment store %s is read-only", s->dir);
+	st->expired = expire(s, cutoff, err, errlen);
+	pthread_mutex_lock(&s->mu);
+	for (guint i = 0; i + 1 < s->files->len; i++)   /* never the newest */
+		g_array_append_val(nos, ((struct seg_file *)g_ptr_array_index(s->files, i))->no);
+	pthread_mutex_unlock(&s->mu);
+	/* Oldest first, and only a prefix: a tombstone always follows the
+	 * record it deletes, so dropping segments 1..k never drops a tombstone
+	 * whose entry record survives in a segment kept. */
+	for (guint i = 0; i < nos->len && rc == 1; i++)
+		rc = purge_file(s, g_array_index(nos, unsigned, i), st, err, errlen);
+	rc = rc < 0 ? -1 : 0;
+	if (rc == 0 && (st->dropped || st->compacted) && fsync(s->dirfd) < 0)
+		rc = tz_err(err, errlen, "segment store %s: fsync: %s", s->dir, strerror(errno));
+	g_array_unref(nos);
+	return rc;
+}

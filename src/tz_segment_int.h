@@ -1,0 +1,95 @@
+/* tz_segment_int.h — what tz_segment.c (scan, index, read, purge) and
+ * tz_segwrite.c (staging, append, group commit) share. Not for other
+ * modules. */
+#ifndef TZ_SEGMENT_INT_H
+#define TZ_SEGMENT_INT_H
+
+#include <pthread.h>
+#include "tz_segment.h"
+
+#define SEG_HDR 128
+#define SEG_TRAILER 32
+#define SEG_NAME_MAX 64
+#define SEG_KIND_ENTRY 1
+#define SEG_KIND_ADD 2
+#define SEG_KIND_DELETE 3
+#define SEG_FLAG_ENC 1u
+
+/* One blob as the directory of a record describes it. */
+struct seg_blob {
+	char name[SEG_NAME_MAX + 1];
+	uint64_t offset, stored, plain;   /* offset: in the payload */
+	unsigned char sha256[32];
+};
+
+/* Where a blob of a live entry is. */
+struct seg_loc {
+	char name[SEG_NAME_MAX + 1];
+	unsigned seg;                     /* segment number */
+	uint64_t at;                      /* file offset of the blob's bytes */
+	uint64_t stored, plain;
+	int encrypted;
+	unsigned char sha256[32];
+};
+
+struct seg_entry_idx {
+	char id[TZ_ID_LEN];
+	time_t stored;
+	unsigned seg;                     /* segment of the entry record */
+	GArray *locs;                     /* struct seg_loc, one per name */
+};
+
+struct seg_file {
+	unsigned no;
+	int fd;                           /* read-write (or read-only) */
+	uint64_t scanned;                 /* bytes of valid records seen */
+	uint64_t live;                    /* bytes of records of live entries */
+	time_t newest;                    /* newest record time */
+};
+
+struct tz_seg {
+	char *dir;
+	int dirfd, lockfd;
+	int readonly, has_key;
+	unsigned char key[TZ_KEY_LEN];
+	uint64_t max_segment;
+	int crash_step, crash_after;      /* TZ_SEG_CRASH_STEP (tests) */
+	gint commits;                     /* durable commits so far (atomic) */
+	pthread_mutex_t mu;               /* files, index, appends */
+	GPtrArray *files;                 /* struct seg_file *, by number */
+	GHashTable *index;                /* id -> struct seg_entry_idx * */
+	struct {
+		pthread_mutex_t mu;
+		pthread_cond_t cv;
+		unsigned long enqueued, done;
+		int leading, rc;
+		unsigned long failed_upto;    /* tickets at or below: the sync failed */
+		char err[TZ_ERRLEN];
+	} grp;
+};
+
+/* tz_segment.c */
+struct seg_file *seg_active(struct tz_seg *s);
+struct seg_file *seg_file_get(struct tz_seg *s, unsigned no);
+/* Parse and check one record at off in f (checksums; payload too when
+ * full). 1 = a valid record (*len its size), 2 = its header is intact but
+ * its payload is not (*len its size), 0 = end of data or a torn header. */
+int seg_record_read(int fd, uint64_t off, uint64_t size, int full, unsigned char hdr[SEG_HDR],
+		    GArray *blobs, uint64_t *len);
+void seg_index_record(struct tz_seg *s, struct seg_file *f, uint64_t off,
+		      const unsigned char *hdr, GArray *blobs, uint64_t len);
+/* Open segments other processes made and index records not seen yet;
+ * with repair (flock held) a torn tail of the newest is cut off, so an
+ * append never lands behind a record a crashed writer left half done. */
+int seg_refresh(struct tz_seg *s, int repair);
+int seg_new_file(struct tz_seg *s, unsigned no, char *err, size_t errlen);
+void seg_crash(struct tz_seg *s, int step);
+/* tz_segwrite.c: a fresh entry record with x's current blobs (compaction) */
+int seg_rewrite(struct tz_seg *s, const struct seg_entry_idx *x, char *err, size_t errlen);
+/* tz_segwrite.c: append one complete record (bytes, len) under the locks
+ * and make it durable; also used by compaction. */
+int seg_append(struct tz_seg *s, const void *head, size_t headlen, int payload_fd,
+	       const void *payload, uint64_t payload_len, const void *trailer,
+	       char *err, size_t errlen);
+
+#endif

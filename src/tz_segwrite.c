@@ -1,0 +1,551 @@
+/* tz_segwrite.c — writing the segment store (format in tz_segment.h):
+ * an entry's blobs are staged (memory up to SPILL bytes, then an unnamed
+ * temporary file, already encrypted), then appended as one record under
+ * the store's mutex and flock, then made durable by one fdatasync shared
+ * with every commit that arrived meanwhile (group commit: a leader syncs
+ * for the batch, the others wait). Only after that is the entry indexed,
+ * so nothing this process lists was ever unsynced. */
+#define _GNU_SOURCE
+#include "tz_segment_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "tz_util.h"
+
+#define SPILL (1u << 20)
+
+struct tz_seg_entry {
+	struct tz_seg *s;
+	char id[TZ_ID_LEN];
+	GArray *blobs;               /* struct seg_blob */
+	GByteArray *mem;             /* staged payload */
+	int spillfd;                 /* staged payload beyond SPILL, or -1 */
+	uint64_t len;                /* payload bytes staged */
+	EVP_MD_CTX *payload_md;
+	int in_blob;
+	struct seg_blob cur;
+	EVP_MD_CTX *blob_md;
+	EVP_CIPHER_CTX *cipher;
+	unsigned char chdr[TZ_CRYPT_HEADER_LEN];
+	unsigned char *chunk, *sealed;
+	size_t chunklen;
+	uint64_t counter;
+	time_t stored;               /* record time; 0: now */
+	int copied_enc;              /* seg_rewrite: the copied blobs' encryption, or -1 */
+};
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static int name_ok(const char *n)
+{
+	size_t l = strlen(n);
+
+	return l > 0 && l <= SEG_NAME_MAX && n[0] != '.' &&
+	       strspn(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == l;
+}
+
+/* Append staged payload bytes (ciphertext when encrypted). */
+static int stage(struct tz_seg_entry *e, const void *p, size_t n, char *err, size_t errlen)
+{
+	if (EVP_DigestUpdate(e->payload_md, p, n) != 1)
+		return tz_err(err, errlen, "segment %s: SHA-256 failed", e->id);
+	if (e->spillfd < 0 && e->mem->len + n > SPILL) {
+		e->spillfd = openat(e->s->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (e->spillfd < 0 || tz_write_all(e->spillfd, e->mem->data, e->mem->len) < 0)
+			return tz_err(err, errlen, "segment %s: staging: %s", e->id, strerror(errno));
+		g_byte_array_set_size(e->mem, 0);
+	}
+	if (e->spillfd >= 0 ? tz_write_all(e->spillfd, p, n) < 0 : 0)
+		return tz_err(err, errlen, "segment %s: staging: %s", e->id, strerror(errno));
+	if (e->spillfd < 0)
+		g_byte_array_append(e->mem, p, (guint)n);
+	e->len += n;
+	return 0;
+}
+
+struct tz_seg_entry *tz_seg_entry_begin(struct tz_seg *s, const char *id, char *err, size_t errlen)
+{
+	struct tz_seg_entry *e;
+
+	if (s->readonly) {
+		tz_err(err, errlen, "segment store %s is read-only", s->dir);
+		return NULL;
+	}
+	if (!tz_id_valid(id)) {
+		tz_err(err, errlen, "not a quarantine id: %s", id ? id : "(null)");
+		return NULL;
+	}
+	e = g_new0(struct tz_seg_entry, 1);
+	e->s = s;
+	g_strlcpy(e->id, id, sizeof(e->id));
+	e->blobs = g_array_new(FALSE, TRUE, sizeof(struct seg_blob));
+	e->mem = g_byte_array_new();
+	e->spillfd = -1;
+	e->copied_enc = -1;
+	e->payload_md = EVP_MD_CTX_new();
+	e->blob_md = EVP_MD_CTX_new();
+	if (e->payload_md == NULL || e->blob_md == NULL ||
+	    EVP_DigestInit_ex(e->payload_md, EVP_sha256(), NULL) != 1) {
+		tz_err(err, errlen, "segment %s: SHA-256 unavailable", id);
+		tz_seg_entry_abort(e);
+		return NULL;
+	}
+	if (s->has_key) {
+		e->cipher = tz_crypt_ctx_new(s->key, 1);
+		e->chunk = g_malloc(TZ_CRYPT_CHUNK);
+		e->sealed = g_malloc(TZ_CRYPT_CHUNK + TZ_CRYPT_TAG_LEN);
+		if (e->cipher == NULL) {
+			tz_err(err, errlen, "segment %s: cannot set up AES-256-GCM", id);
+			tz_seg_entry_abort(e);
+			return NULL;
+		}
+	}
+	return e;
+}
+
+int tz_seg_blob_begin(struct tz_seg_entry *e, const char *name, char *err, size_t errlen)
+{
+	if (e->in_blob)
+		return tz_err(err, errlen, "segment %s: blob %s begun inside %s", e->id, name, e->cur.name);
+	if (!name_ok(name))
+		return tz_err(err, errlen, "segment %s: bad blob name", e->id);
+	for (guint i = 0; i < e->blobs->len; i++)
+		if (strcmp(g_array_index(e->blobs, struct seg_blob, i).name, name) == 0)
+			return tz_err(err, errlen, "segment %s: blob %s stored twice", e->id, name);
+	memset(&e->cur, 0, sizeof(e->cur));
+	g_strlcpy(e->cur.name, name, sizeof(e->cur.name));
+	e->cur.offset = e->len;
+	if (EVP_DigestInit_ex(e->blob_md, EVP_sha256(), NULL) != 1)
+		return tz_err(err, errlen, "segment %s: SHA-256 failed", e->id);
+	e->in_blob = 1;
+	e->chunklen = 0;
+	e->counter = 0;
+	if (e->cipher == NULL)
+		return 0;
+	if (tz_crypt_header_new(e->chdr) < 0)
+		return tz_err(err, errlen, "segment %s: no random nonce", e->id);
+	return stage(e, e->chdr, sizeof(e->chdr), err, errlen);
+}
+
+static int seal_and_stage(struct tz_seg_entry *e, int final, char *err, size_t errlen)
+{
+	if (tz_crypt_chunk_seal(e->cipher, e->chdr, e->id, e->cur.name, e->counter, final,
+				e->chunk, e->chunklen, e->sealed) < 0)
+		return tz_err(err, errlen, "segment %s: encryption failed", e->id);
+	e->counter++;
+	return stage(e, e->sealed, e->chunklen + TZ_CRYPT_TAG_LEN, err, errlen);
+}
+
+int tz_seg_blob_write(struct tz_seg_entry *e, const void *buf, size_t len, char *err, size_t errlen)
+{
+	const unsigned char *p = buf;
+
+	if (!e->in_blob)
+		return tz_err(err, errlen, "segment %s: data outside a blob", e->id);
+	if (len == 0)
+		return 0;
+	if (EVP_DigestUpdate(e->blob_md, buf, len) != 1)
+		return tz_err(err, errlen, "segment %s: SHA-256 failed", e->id);
+	e->cur.plain += len;
+	if (e->cipher == NULL)
+		return stage(e, buf, len, err, errlen);
+	while (len > 0) {
+		size_t take = TZ_CRYPT_CHUNK - e->chunklen;
+		if (take > len)
+			take = len;
+		memcpy(e->chunk + e->chunklen, p, take);
+		e->chunklen += take;
+		p += take;
+		len -= take;
+		/* A full chunk is never the final one (tz_crypt.h). */
+		if (e->chunklen == TZ_CRYPT_CHUNK) {
+			if (seal_and_stage(e, 0, err, errlen) < 0)
+				return -1;
+			e->chunklen = 0;
+		}
+	}
+	return 0;
+}
+
+int tz_seg_blob_end(struct tz_seg_entry *e, char *sha256_hex, uint64_t *size, char *err, size_t errlen)
+{
+	unsigned mdlen = 0;
+
+	if (!e->in_blob)
+		return tz_err(err, errlen, "segment %s: end of a blob not begun", e->id);
+	if (e->cipher && seal_and_stage(e, 1, err, errlen) < 0)
+		return -1;
+	if (EVP_DigestFinal_ex(e->blob_md, e->cur.sha256, &mdlen) != 1)
+		return tz_err(err, errlen, "segment %s: SHA-256 failed", e->id);
+	e->cur.stored = e->len - e->cur.offset;
+	g_array_append_val(e->blobs, e->cur);
+	e->in_blob = 0;
+	if (sha256_hex)
+		tz_hex(e->cur.sha256, 32, sha256_hex);
+	if (size)
+		*size = e->cur.plain;
+	return 0;
+}
+
+int tz_seg_entry_add(struct tz_seg_entry *e, const char *name, const void *buf, size_t len,
+		     char *err, size_t errlen)
+{
+	if (tz_seg_blob_begin(e, name, err, errlen) < 0 ||
+	    tz_seg_blob_write(e, buf, len, err, errlen) < 0)
+		return -1;
+	return tz_seg_blob_end(e, NULL, NULL, err, errlen);
+}
+
+void tz_seg_entry_abort(struct tz_seg_entry *e)
+{
+	if (e == NULL)
+		return;
+	if (e->spillfd >= 0)
+		close(e->spillfd);
+	EVP_MD_CTX_free(e->payload_md);
+	EVP_MD_CTX_free(e->blob_md);
+	EVP_CIPHER_CTX_free(e->cipher);
+	if (e->chunk)
+		OPENSSL_cleanse(e->chunk, TZ_CRYPT_CHUNK);
+	g_free(e->chunk);
+	g_free(e->sealed);
+	g_array_unref(e->blobs);
+	g_byte_array_unref(e->mem);
+	g_free(e);
+}
+
+/* Header and directory of the record (SEG_HDR + directory bytes). */
+static GByteArray *record_head(const char *id, int kind, int encrypted, time_t t, GArray *blobs,
+			       uint64_t payload_len, const unsigned char payload_sha[32])
+{
+	GByteArray *h = g_byte_array_sized_new(SEG_HDR + blobs->len * 96);
+	unsigned char fixed[SEG_HDR] = "TZSG";
+	uint32_t dirlen = 0;
+
+	for (guint i = 0; i < blobs->len; i++)
+		dirlen += 1 + (uint32_t)strlen(g_array_index(blobs, struct seg_blob, i).name) + 24 + 32;
+	fixed[4] = 1;
+	fixed[5] = (unsigned char)kind;
+	fixed[6] = (unsigned char)(blobs->len & 0xff);
+	fixed[7] = (unsigned char)(blobs->len >> 8);
+	for (int i = 0; i < 4; i++) {
+		fixed[8 + i] = (unsigned char)(dirlen >> (8 * i));
+		fixed[12 + i] = (unsigned char)((encrypted ? SEG_FLAG_ENC : 0) >> (8 * i));
+	}
+	put64(fixed + 16, payload_len);
+	/* The write time decides when a segment rolls; a compacted entry keeps
+	 * its own stored time (retention) in a field of its own. */
+	put64(fixed + 24, (uint64_t)time(NULL));
+	put64(fixed + 104, (uint64_t)t);
+	memcpy(fixed + 32, id, strlen(id));
+	memcpy(fixed + 72, payload_sha, 32);
+	g_byte_array_append(h, fixed, SEG_HDR);
+	for (guint i = 0; i < blobs->len; i++) {
+		const struct seg_blob *b = &g_array_index(blobs, struct seg_blob, i);
+		unsigned char n = (unsigned char)strlen(b->name), v[24];
+		g_byte_array_append(h, &n, 1);
+		g_byte_array_append(h, (const guint8 *)b->name, n);
+		put64(v, b->offset);
+		put64(v + 8, b->stored);
+		put64(v + 16, b->plain);
+		g_byte_array_append(h, v, 24);
+		g_byte_array_append(h, b->sha256, 32);
+	}
+	return h;
+}
+
+static int commit_kind(struct tz_seg_entry *e, int kind, char *err, size_t errlen)
+{
+	unsigned char psha[32], trailer[SEG_TRAILER];
+	unsigned mdlen = 0;
+	GByteArray *h = NULL;
+	int rc = -1;
+
+	if (e->in_blob) {
+		tz_err(err, errlen, "segment %s: blob %s unfinished", e->id, e->cur.name);
+		goto out;
+	}
+	if (e->blobs->len > 65535) {
+		tz_err(err, errlen, "segment %s: too many blobs", e->id);
+		goto out;
+	}
+	if (EVP_DigestFinal_ex(e->payload_md, psha, &mdlen) != 1) {
+		tz_err(err, errlen, "segment %s: SHA-256 failed", e->id);
+		goto out;
+	}
+	h = record_head(e->id, kind, e->copied_enc >= 0 ? e->copied_enc : e->cipher != NULL,
+			e->stored, e->blobs, e->len, psha);
+	EVP_Digest(h->data, h->len, trailer, &mdlen, EVP_sha256(), NULL);
+	seg_crash(e->s, 1);
+	rc = seg_append(e->s, h->data, h->len, e->spillfd, e->mem->data, e->len, trailer, err, errlen);
+out:
+	if (h)
+		g_byte_array_unref(h);
+	tz_seg_entry_abort(e);
+	return rc;
+}
+
+int tz_seg_entry_commit(struct tz_seg_entry *e, char *err, size_t errlen)
+{
+	if (e->blobs->len == 0) {
+		tz_err(err, errlen, "segment %s: an entry without blobs", e->id);
+		tz_seg_entry_abort(e);
+		return -1;
+	}
+	return commit_kind(e, SEG_KIND_ENTRY, err, errlen);
+}
+
+int tz_seg_put(struct tz_seg *s, const char *id, const char *name, const void *buf, size_t len,
+	       char *err, size_t errlen)
+{
+	struct tz_seg_entry *e;
+
+	if (!tz_seg_has(s, id))
+		return tz_err(err, errlen, "no quarantine entry %s", id ? id : "(null)");
+	e = tz_seg_entry_begin(s, id, err, errlen);
+	if (e == NULL)
+		return -1;
+	if (tz_seg_entry_add(e, name, buf, len, err, errlen) < 0) {
+		tz_seg_entry_abort(e);
+		return -1;
+	}
+	return commit_kind(e, SEG_KIND_ADD, err, errlen);
+}
+
+int tz_seg_delete(struct tz_seg *s, const char *id, char *err, size_t errlen)
+{
+	struct tz_seg_entry *e;
+
+	if (!tz_seg_has(s, id))
+		return tz_err(err, errlen, "no quarantine entry %s", id ? id : "(null)");
+	e = tz_seg_entry_begin(s, id, err, errlen);
+	return e ? commit_kind(e, SEG_KIND_DELETE, err, errlen) : -1;
+}
+
+/* A fresh entry record holding the current version of every blob of x,
+ * copied as stored (blobs are bound to id and name, not to a place), with
+ * x's original time: compaction moves an entry out of a segment this way. */
+int seg_rewrite(struct tz_seg *s, const struct seg_entry_idx *x, char *err, size_t errlen)
+{
+	struct tz_seg_entry *e = tz_seg_entry_begin(s, x->id, err, errlen);
+	unsigned char *buf = g_malloc(TZ_CRYPT_CHUNK);
+	int rc = -1;
+
+	if (e == NULL)
+		goto out;
+	e->stored = x->stored;
+	for (guint i = 0; i < x->locs->len; i++) {
+		const struct seg_loc *l = &g_array_index(x->locs, struct seg_loc, i);
+		struct seg_blob b = { 0 };
+		uint64_t done = 0;
+		int fd;
+		if (e->copied_enc >= 0 && e->copied_enc != l->encrypted) {
+			tz_err(err, errlen, "segment %s: blobs with and without encryption", x->id);
+			goto out;
+		}
+		e->copied_enc = l->encrypted;
+		g_strlcpy(b.name, l->name, sizeof(b.name));
+		b.offset = e->len;
+		b.stored = l->stored;
+		b.plain = l->plain;
+		memcpy(b.sha256, l->sha256, 32);
+		pthread_mutex_lock(&s->mu);
+		fd = seg_file_get(s, l->seg) ? dup(seg_file_get(s, l->seg)->fd) : -1;
+		pthread_mutex_unlock(&s->mu);
+		while (fd >= 0 && done < l->stored) {
+			size_t want = l->stored - done < TZ_CRYPT_CHUNK ? (size_t)(l->stored - done) : TZ_CRYPT_CHUNK;
+			ssize_t n = pread(fd, buf, want, (off_t)(l->at + done));
+			if (n <= 0 || stage(e, buf, (size_t)n, err, errlen) < 0)
+				break;
+			done += (uint64_t)n;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (done < l->stored) {
+			if (!*err)
+				tz_err(err, errlen, "segment %s: cannot copy %s", x->id, l->name);
+			goto out;
+		}
+		g_array_append_val(e->blobs, b);
+	}
+	rc = commit_kind(e, SEG_KIND_ENTRY, err, errlen);
+	e = NULL;
+out:
+	tz_seg_entry_abort(e);
+	g_free(buf);
+	return rc;
+}
+
+/* ---- append and group commit ---- */
+
+static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Copy the spilled payload into the segment at off. */
+static int copy_spill(struct tz_seg *s, int dst, uint64_t off, int src, uint64_t len)
+{
+	unsigned char *buf = g_malloc(TZ_CRYPT_CHUNK);
+	uint64_t done = 0;
+	int rc = 0;
+
+	while (rc == 0 && done < len) {
+		size_t want = len - done < TZ_CRYPT_CHUNK ? (size_t)(len - done) : TZ_CRYPT_CHUNK;
+		ssize_t n = pread(src, buf, want, (off_t)done);
+		if (n <= 0 || pwrite_all(dst, buf, (size_t)n, off + done) < 0)
+			rc = -1;
+		else
+			done += (uint64_t)n;
+		if (done >= len / 2 && done - (uint64_t)(n > 0 ? n : 0) < len / 2)
+			seg_crash(s, 4);
+	}
+	g_free(buf);
+	return rc;
+}
+
+/* Write the record at the end of the newest segment; s->mu and the flock
+ * are held. fno and off receive where it went. On failure the segment is
+ * cut back to where it was, so no torn record stays in front of later ones. */
+static int write_record(struct tz_seg *s, const void *head, size_t headlen, int payload_fd,
+			const void *payload, uint64_t plen, const void *trailer,
+			unsigned *fno, uint64_t *off, char *err, size_t errlen)
+{
+	struct seg_file *f;
+	struct stat sb;
+	int ok;
+
+	if (seg_refresh(s, 1) < 0)
+		return tz_err(err, errlen, "segment store %s: repair: %s", s->dir, strerror(errno));
+	f = seg_active(s);
+	if (f == NULL || fstat(f->fd, &sb) < 0)
+		return tz_err(err, errlen, "segment store %s: no active segment", s->dir);
+	if ((uint64_t)sb.st_size >= s->max_segment ||
+	    (f->newest && f->newest / 86400 != time(NULL) / 86400)) {
+		/* Roll: the old segment synced before anything goes to the new one. */
+		if (fdatasync(f->fd) < 0 || seg_new_file(s, f->no + 1, err, errlen) < 0)
+			return tz_err(err, errlen, "segment store %s: roll: %s", s->dir, strerror(errno));
+		f = seg_active(s);
+		sb.st_size = 0;
+	}
+	*fno = f->no;
+	*off = (uint64_t)sb.st_size;
+	seg_crash(s, 2);
+	ok = pwrite_all(f->fd, head, headlen, *off) == 0;
+	seg_crash(s, 3);
+	if (ok && plen > 0 && payload_fd >= 0)
+		ok = copy_spill(s, f->fd, *off + headlen, payload_fd, plen) == 0;
+	else if (ok && plen > 0) {
+		ok = pwrite_all(f->fd, payload, (size_t)(plen / 2), *off + headlen) == 0;
+		seg_crash(s, 4);
+		ok = ok && pwrite_all(f->fd, (const unsigned char *)payload + plen / 2,
+				      (size_t)(plen - plen / 2), *off + headlen + plen / 2) == 0;
+	}
+	ok = ok && pwrite_all(f->fd, trailer, SEG_TRAILER, *off + headlen + plen) == 0;
+	if (!ok) {
+		int why = errno;
+		if (ftruncate(f->fd, (off_t)*off) < 0)
+			why = errno;
+		return tz_err(err, errlen, "segment store %s: write: %s", s->dir, strerror(why));
+	}
+	f->scanned = *off + headlen + plen + SEG_TRAILER;
+	seg_crash(s, 5);
+	return 0;
+}
+
+/* The leader syncs the newest segment for everyone whose record is
+ * written (an older segment was synced when it was rolled). A failed sync
+ * breaks the store until it is opened again: after a failed fsync the
+ * kernel may have dropped the pages, so nothing later can be promised. */
+static int group_sync(struct tz_seg *s, char *err, size_t errlen)
+{
+	unsigned long mine;
+	int rc;
+
+	pthread_mutex_lock(&s->grp.mu);
+	mine = ++s->grp.enqueued;
+	while (s->grp.done < mine) {
+		if (s->grp.leading) {
+			pthread_cond_wait(&s->grp.cv, &s->grp.mu);
+		} else {
+			unsigned long from = s->grp.done + 1, upto = s->grp.enqueued;
+			int fd, why;
+			s->grp.leading = 1;
+			pthread_mutex_unlock(&s->grp.mu);
+			pthread_mutex_lock(&s->mu);
+			fd = dup(seg_active(s)->fd);   /* a purge may close it meanwhile */
+			pthread_mutex_unlock(&s->mu);
+			rc = fd < 0 ? -1 : fdatasync(fd);
+			why = errno;
+			if (fd >= 0)
+				close(fd);
+			pthread_mutex_lock(&s->grp.mu);
+			if (rc < 0 && s->grp.failed_upto == 0) {
+				s->grp.failed_upto = from;
+				tz_err(s->grp.err, sizeof(s->grp.err), "fdatasync: %s", strerror(why));
+			}
+			s->grp.done = upto;
+			s->grp.leading = 0;
+			pthread_cond_broadcast(&s->grp.cv);
+		}
+	}
+	rc = s->grp.failed_upto && mine >= s->grp.failed_upto ? -1 : 0;
+	if (rc < 0)
+		tz_err(err, errlen, "segment store %s: %s", s->dir, s->grp.err);
+	pthread_mutex_unlock(&s->grp.mu);
+	return rc;
+}
+
+int seg_append(struct tz_seg *s, const void *head, size_t headlen, int payload_fd,
+	       const void *payload, uint64_t plen, const void *trailer, char *err, size_t errlen)
+{
+	unsigned fno = 0;
+	uint64_t off = 0, len;
+	unsigned char hdr[SEG_HDR];
+	GArray *blobs;
+	int rc;
+
+	pthread_mutex_lock(&s->mu);
+	while (flock(s->lockfd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	rc = write_record(s, head, headlen, payload_fd, payload, plen, trailer, &fno, &off, err, errlen);
+	flock(s->lockfd, LOCK_UN);
+	pthread_mutex_unlock(&s->mu);
+	if (rc < 0 || group_sync(s, err, errlen) < 0)
+		return -1;
+	seg_crash(s, 6);
+	g_atomic_int_inc(&s->commits);
+	/* Durable: now it may be listed. */
+	blobs = g_array_new(FALSE, TRUE, sizeof(struct seg_blob));
+	pthread_mutex_lock(&s->mu);
+	if (seg_file_get(s, fno) && seg_record_read(seg_file_get(s, fno)->fd, off, off + headlen + plen + SEG_TRAILER, 0,
+			    hdr, blobs, &len) == 1)
+		seg_index_record(s, seg_file_get(s, fno), off, hdr, blobs, len);
+	pthread_mutex_unlock(&s->mu);
+	g_array_unref(blobs);
+	return 0;
+}
