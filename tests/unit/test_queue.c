@@ -96,7 +96,7 @@ static int setup(void **state)
 	g_strlcpy(fx->id, id, sizeof(fx->id));
 	g_free(id);
 	fx->q = (struct tz_queue){ fx->st, fx->audit, fx->ix, "/nonexistent/clamd.sock", 5, NULL, 10,
-				   fx->cmd, fx->rkey, "security@city.example.lg.jp", 2 };
+				   fx->cmd, fx->rkey, "security@city.example.lg.jp", 2, NULL, 0 };
 	*state = fx;
 	return 0;
 }
@@ -266,10 +266,14 @@ static int rel(struct fixture *fx, const unsigned *parts, unsigned n, const char
 	return tz_queue_release(&fx->q, fx->id, &r, err, TZ_ERRLEN);
 }
 
-/* What staff read in the release mail: a subject saying what it brings, and
- * each file with the 参照番号 they quoted; no 参照ID, 部分 or 解放. */
+/* What staff read in the release mail: a subject saying what it brings,
+ * each file with the short 参照番号 they quoted (never the long entry id),
+ * whom to ask (NoticeContact when set), no hashes or MIME types unless
+ * NoticeDetails full; no 参照ID, 部分 or 解放. */
 static void check_sent_wording(struct fixture *fx, unsigned part, const char *name)
 {
+	struct tz_meta *m = tz_store_meta_read(fx->st, fx->id, NULL, 0);
+	const char *contact = fx->q.notice_contact ? fx->q.notice_contact : "情報セキュリティ担当";
 	GMimeStream *s = g_mime_stream_file_open(fx->sent, "r", NULL);
 	GMimeParser *parser;
 	GMimeMessage *msg;
@@ -290,8 +294,16 @@ static void check_sent_wording(struct fixture *fx, unsigned part, const char *na
 	g_mime_data_wrapper_write_to_stream(w, mem);
 	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
 	text = g_strndup((const char *)bytes->data, bytes->len);
-	line = g_strdup_printf("  お届けするファイル:\n    ・%s(参照番号: %s#%u)\n", name, fx->id, part);
+	assert_non_null(m);
+	assert_non_null(m->ref);
+	line = g_strdup_printf("  お届けするファイル:\n    ・%s(参照番号: %s#%u)\n", name, m->ref, part);
 	assert_non_null(strstr(text, line));
+	g_free(line);
+	line = g_strdup_printf("\nご不明な点は、参照番号を添えて%sへお問い合わせください。\n", contact);
+	assert_non_null(strstr(text, line));
+	assert_null(strstr(text, fx->id));
+	assert_true((strstr(text, "SHA-256: ") != NULL) == (fx->q.notice_details != 0));
+	assert_true((strstr(text, "MIME: application/pdf") != NULL) == (fx->q.notice_details != 0));
 	assert_non_null(strstr(text, "情報セキュリティ担当が\n確認したうえでお届けする"));
 	assert_null(strstr(text, "参照ID"));
 	assert_null(strstr(text, "部分"));
@@ -302,6 +314,7 @@ static void check_sent_wording(struct fixture *fx, unsigned part, const char *na
 	g_object_unref(msg);
 	g_object_unref(parser);
 	g_object_unref(s);
+	tz_meta_free(m);
 }
 
 static void test_release(void **state)
@@ -322,6 +335,13 @@ static void test_release(void **state)
 	check_sent_marker(fx);
 	check_sent_wording(fx, 2, "報告書.pdf");
 	assert_int_equal(tz_audit_verify(fx->log, NULL, &records, &bad, err, sizeof(err)), 0);
+	/* NoticeContact names whom to ask; NoticeDetails full adds type and hash */
+	fx->q.notice_contact = "情報政策課(内線 1234)";
+	fx->q.notice_details = 1;
+	assert_int_equal(rel(fx, &two, 1, NULL, "alice", 0, NULL, 1, err), 0);
+	check_sent_wording(fx, 2, "報告書.pdf");
+	fx->q.notice_contact = NULL;
+	fx->q.notice_details = 0;
 	/* a failing release command changes nothing */
 	fx->q.release_command = "/bin/false";
 	mark(fx, 2, "clean");
