@@ -504,6 +504,15 @@ static void test_concurrent_release_once(void **state)
 	assert_int_equal(count_in(fx->log, "\"event\":\"released\""), 1);
 }
 
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (const char *p = s; (p = strstr(p, "\r\n")) != NULL; p += 2)
+		n++;
+	return n;
+}
+
 static void test_reject_index_report(void **state)
 {
 	struct fixture *fx = *state;
@@ -546,9 +555,25 @@ static void test_reject_index_report(void **state)
 	assert_null(strstr(html, "<script"));
 	assert_null(strstr(html, "http:/" "/example"));
 	assert_non_null(strstr(html, "example.jp"));
-	assert_memory_equal(csv, "\xEF\xBB\xBF", 3);
-	assert_non_null(strstr(csv, ",risk,\"executable\",1\r\n"));
+	/* CSV for Excel: BOM, Japanese header, one row per file, local time
+	 * YYYY/MM/DD HH:MM:SS, Japanese names; JSON keeps the tokens */
+	assert_memory_equal(csv, "\xEF\xBB\xBF" "受信日時,参照番号,", 3 + strlen("受信日時,参照番号,"));
+	assert_int_equal(count_lines(csv), 3);
+	assert_non_null(strstr(csv, ",\"invoice.pdf.exe\",\"PDF 文書\",11,\"実行ファイル、二重拡張子\",\"送付しない(拒否)\","));
+	assert_true(g_regex_match_simple("\r\n20[0-9]{2}/[01][0-9]/[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9],\"[0-9]{4}-[0-9A-Z]{4,6}#1\",",
+					 csv, 0, 0));
+	assert_null(strstr(csv, "Z,"));
 	assert_non_null(strstr(json, "\"entries\":1"));
+	assert_non_null(strstr(json, "{\"label\":\"executable\",\"count\":1}"));
+	assert_non_null(strstr(json, "\"state\":\"rejected\""));
+	/* HTML: Japanese words, no machine tokens */
+	assert_non_null(strstr(html, "実行ファイル"));
+	assert_non_null(strstr(html, "送付しない(拒否)"));
+	assert_non_null(strstr(html, "検査待ち"));
+	assert_null(strstr(html, ">executable<"));
+	assert_null(strstr(html, ">rejected<"));
+	assert_null(strstr(html, ">pending<"));
+	assert_non_null(strstr(html, "Noto Sans CJK JP"));
 	g_free(html);
 	g_free(csv);
 	g_free(json);
@@ -681,9 +706,14 @@ static void test_report_counts_events(void **state)
 	assert_int_equal(report_row(r, "events", "released")->count, 0);
 	csv = tz_report_csv(r);
 	html = tz_report_html(r);
-	assert_non_null(strstr(csv, ",signatures,\"Eicar-Test-Signature\",2\r\n"));
-	assert_non_null(strstr(csv, ",events,\"detected\",2\r\n"));
+	/* the files with their detections (CSV), the rejections as actions
+	 * with the operator and reason (HTML), in Japanese */
+	assert_non_null(strstr(csv, ",\"送付しない(拒否)\",\"Eicar-Test-Signature\","));
 	assert_non_null(strstr(html, "Eicar-Test-Signature"));
+	assert_non_null(strstr(html, "<td>ウイルス検知</td><td class=\"n\">2</td>"));
+	assert_int_equal(r->actions->len, 2);
+	assert_non_null(strstr(html, "<td>拒否</td><td>alice</td>"));
+	assert_non_null(strstr(html, "理由: eicar"));
 	g_free(csv);
 	g_free(html);
 	tz_report_free(r);
