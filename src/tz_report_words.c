@@ -43,7 +43,7 @@ static const struct word actions[] = {
 	{ "approved", "強制送付の承認" },
 	{ "rejected", "拒否" },
 	{ "purged", "削除" },
-	{ "exported", "原本の取り出し" },
+	{ "exported", "ファイルの取り出し(調査用)" },
 };
 
 static const char *lookup(const struct word *w, size_t n, const char *token)
@@ -88,7 +88,7 @@ char *tz_report_label(const char *key, const char *label)
 		return tz_report_risks(risk_bit(label));
 	else if (strcmp(key, "types") == 0)
 		return strcmp(label, "unknown") == 0 ? g_strdup("不明な形式")
-		     : g_strdup_printf("%s(%s)", tz_notice_kind(TZ_NOTICE_JA, label, NULL), label);
+		     : g_strdup_printf("%s(%s)", tz_notice_kind(TZ_NOTICE_JA, label, label), label);
 	else if (strcmp(key, "signatures") == 0 && strcmp(label, "(unknown)") == 0)
 		ja = "(検知名なし)";
 	return g_strdup(ja ? ja : label);
@@ -120,6 +120,8 @@ const char *tz_report_action_name(const struct tz_report_action *a)
 		if (g_strcmp0(a->operator_name, "sanitizer") == 0)
 			return "無害化した複製の自動送付";
 	}
+	if (strcmp(a->event, "exported") == 0 && a->part == 0)
+		return "元のメールの取り出し(調査用)";
 	return ja ? ja : "その他の操作";
 }
 
