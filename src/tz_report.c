@@ -314,6 +314,16 @@ void tz_report_csv_field(GString *s, const char *v)
 	g_string_append_c(s, '"');
 }
 
+/* A text cell of the report's CSV: shown like the HTML (no controls or
+ * bidi overrides), quoted and neutralised like the queue exports. */
+static void cell(GString *s, const char *v)
+{
+	char *shown = tz_report_visible(v);
+
+	tz_report_csv_field(s, shown);
+	g_free(shown);
+}
+
 /* One row per stripped file of the day, for Excel users in Japan: UTF-8
  * with BOM, CRLF, Japanese headers and names, local times Excel reads as
  * dates, sizes as plain numbers; every text cell quoted and neutralised
@@ -334,27 +344,27 @@ char *tz_report_csv(const struct tz_report *r)
 		tz_report_local_time(it->time, when);
 		ref = it->ref && it->idx ? g_strdup_printf("%s#%u", it->ref, it->idx) : g_strdup(it->ref);
 		g_string_append_printf(s, "%s,", when);
-		tz_report_csv_field(s, ref);
+		cell(s, ref);
 		g_string_append_c(s, ',');
-		tz_report_csv_field(s, it->sender);
+		cell(s, it->sender);
 		g_string_append_c(s, ',');
-		tz_report_csv_field(s, it->rcpts);
+		cell(s, it->rcpts);
 		g_string_append_c(s, ',');
-		tz_report_csv_field(s, it->subject);
+		cell(s, it->subject);
 		g_string_append_printf(s, ",%u,", it->idx);
-		tz_report_csv_field(s, cells[0]);
+		cell(s, cells[0]);
 		g_string_append_c(s, ',');
-		tz_report_csv_field(s, cells[1]);
+		cell(s, cells[1]);
 		g_string_append_printf(s, ",%" G_GINT64_FORMAT ",", it->size);
-		tz_report_csv_field(s, risks);
+		cell(s, risks);
 		g_string_append_c(s, ',');
-		tz_report_csv_field(s, it->idx ? tz_report_state_name(it->state) : "");
+		cell(s, it->idx ? tz_report_state_name(it->state) : "");
 		g_string_append_c(s, ',');
-		tz_report_csv_field(s, it->verdict && strcmp(it->verdict, "OK") != 0 ? it->verdict : "");
+		cell(s, it->verdict && strcmp(it->verdict, "OK") != 0 ? it->verdict : "");
 		g_string_append_c(s, ',');
-		tz_report_csv_field(s, it->detected_type);
+		cell(s, it->detected_type);
 		g_string_append_c(s, ',');
-		tz_report_csv_field(s, it->id);
+		cell(s, it->id);
 		g_string_append(s, "\r\n");
 		g_free(risks);
 		g_free(ref);

@@ -114,6 +114,10 @@ char *tz_report_risks(unsigned risk);
 char *tz_report_size(int64_t bytes);
 /* Local time "YYYY/MM/DD HH:MM:SS" (what Excel reads as a date) into out. */
 void tz_report_local_time(int64_t t, char out[20]);
+/* v as shown (HTML, CSV): invalid UTF-8, controls and format characters
+ * (bidi overrides that would disguise "gpj.exe" as "exe.jpg") become
+ * U+FFFD, visibly. g_free(). */
+char *tz_report_visible(const char *v);
 /* Width in pixels of s in a font of px pixels: full width for East Asian
  * wide characters, a generous 0.62 em for the rest. */
 int tz_report_text_px(const char *s, int px);

@@ -37,29 +37,15 @@ static const char css[] =
 	"svg text{font-family:inherit;font-size:12px;fill:#1f2933}svg rect{fill:#3b6ea5}"
 	".none,.left,footer{color:#7b8794;font-size:13px}footer{margin-top:32px}";
 
-/* Sender- or operator-controlled text, escaped: invalid UTF-8, controls
- * and format characters (bidi overrides that would disguise "gpj.exe" as
- * "exe.jpg") become U+FFFD, visibly. Slashes stay: MIME types and subjects
- * read as they are (filenames are display-safe in the index already). */
+/* Sender- or operator-controlled text as shown (tz_report_visible:
+ * controls and bidi overrides visible as U+FFFD), escaped. */
 static void esc(GString *s, const char *v)
 {
-	char *valid = g_utf8_make_valid(v ? v : "", -1), *e;
-	GString *safe = g_string_sized_new(strlen(valid));
+	char *shown = tz_report_visible(v), *e = g_markup_escape_text(shown, -1);
 
-	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		GUnicodeType t = g_unichar_type(c);
-		if (t == G_UNICODE_CONTROL || t == G_UNICODE_FORMAT || t == G_UNICODE_LINE_SEPARATOR ||
-		    t == G_UNICODE_PARAGRAPH_SEPARATOR)
-			g_string_append(safe, "\xEF\xBF\xBD");
-		else
-			g_string_append_unichar(safe, c);
-	}
-	e = g_markup_escape_text(safe->str, -1);
 	g_string_append(s, e);
 	g_free(e);
-	g_string_free(safe, TRUE);
-	g_free(valid);
+	g_free(shown);
 }
 
 static void esc_free(GString *s, char *v)

@@ -186,3 +186,21 @@ int tz_report_text_px(const char *s, int px)
 	}
 	return (tenths + 9) / 10;
 }
+
+char *tz_report_visible(const char *v)
+{
+	char *valid = g_utf8_make_valid(v ? v : "", -1);
+	GString *out = g_string_sized_new(strlen(valid));
+
+	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		GUnicodeType t = g_unichar_type(c);
+		if (t == G_UNICODE_CONTROL || t == G_UNICODE_FORMAT || t == G_UNICODE_LINE_SEPARATOR ||
+		    t == G_UNICODE_PARAGRAPH_SEPARATOR)
+			g_string_append(out, "\xEF\xBF\xBD");
+		else
+			g_string_append_unichar(out, c);
+	}
+	g_free(valid);
+	return g_string_free(out, FALSE);
+}

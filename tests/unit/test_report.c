@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 
 #include "tz_part.h"
 #include "tz_report.h"
+#include "tz_doc_testlib.h"
 
 static struct tz_report *sample(void)
 {
@@ -47,15 +49,15 @@ static struct tz_report *sample(void)
 }
 
 static void add_item(struct tz_report *r, int64_t t, unsigned idx, const char *name, const char *type,
-		     int64_t size, unsigned risk, const char *state, const char *verdict)
+		     int64_t size, unsigned risk, const char *state, const char *verdict, const char *subject)
 {
 	struct tz_report_item *it = g_new0(struct tz_report_item, 1);
 
 	it->time = t;
-	it->id = g_strdup("20261124-000000-000000-0d20187a");
+	it->id = g_strdup("20261124-000512-480175-0d20187a");
 	it->ref = g_strdup("1124-7QK2");
 	it->sender = g_strdup("yamada@example.co.jp");
-	it->subject = g_strdup("見積 <script>alert(1)</script>");
+	it->subject = g_strdup(subject);
 	it->rcpts = g_strdup("soumu@city.example.lg.jp");
 	it->idx = idx;
 	it->filename = g_strdup(name);
@@ -71,25 +73,27 @@ static void add_action(struct tz_report *r, const char *ev, const char *op, unsi
 {
 	struct tz_report_action *a = g_new0(struct tz_report_action, 1);
 
-	a->time = 1700000000;
+	a->time = 1795485000;   /* 2026-11-24 10:50 JST */
 	a->event = g_strdup(ev);
 	a->operator_name = g_strdup(op);
-	a->id = g_strdup("20261124-000000-000000-0d20187a");
+	a->id = g_strdup("20261124-000512-480175-0d20187a");
 	a->ref = g_strdup("1124-7QK2");
 	a->part = part;
 	a->detail = g_strdup(detail);
 	g_ptr_array_add(r->actions, a);
 }
 
+#define SUBJECT "庁舎清掃業務のお見積りについて"
+
 static struct tz_report *full_sample(void)
 {
 	struct tz_report *r = sample();
 	int64_t bad = 7;
 
-	add_item(r, 0, 1, "見積書_2025年度.pdf", "application/pdf", 453, 0, "sanitized", "OK");
-	add_item(r, 0, 2, "=HYPERLINK(\"http://evil.example/\")", "application/x-dosexec", 2226,
-		 TZ_RISK_EXECUTABLE | TZ_RISK_DOUBLE_EXT, "infected", "Eicar-Test-Signature");
-	add_item(r, 0, 3, "abc\xE2\x80\xAEgpj.exe", "image/jpeg", 1468006, 0, "pending", NULL);
+	add_item(r, 1795478712, 1, "見積書_2025年度.pdf", "application/pdf", 453, 0, "sanitized", "OK", SUBJECT);
+	add_item(r, 1795478712, 2, "=HYPERLINK(\"http://evil.example/\")", "application/x-dosexec", 2226,
+		 TZ_RISK_EXECUTABLE | TZ_RISK_DOUBLE_EXT, "infected", "Eicar-Test-Signature", SUBJECT);
+	add_item(r, 1795478712, 3, "現場写真.jpg", "image/jpeg", 1468006, 0, "pending", NULL, SUBJECT);
 	add_action(r, "released", "suzuki", 2, "from_state=infected to=original recipients FORCED 取引先に確認済み");
 	add_action(r, "rejected", "tanaka", 3, "from_state=pending reason=-");
 	add_action(r, "released", "sanitizer", 1, "from_state=sanitized to=original recipients");
@@ -102,10 +106,19 @@ static struct tz_report *full_sample(void)
 static void test_words(void **state)
 {
 	struct tz_report *r = full_sample();
-	char *html = tz_report_html(r), *json = tz_report_json(r);
+	char *html, *json, *csv;
 	const char *env = getenv("TZ_REPORT_SAMPLE");
 
 	(void)state;
+	/* a sender's markup, and a bidi override disguising an .exe */
+	add_item(r, 1795480000, 1, "abc\xE2\x80\xAEgpj.exe", "application/x-dosexec", 100, TZ_RISK_NAME_CONTROL,
+		 "rejected", "OK", "見積 <script>alert(1)</script>");
+	html = tz_report_html(r);
+	json = tz_report_json(r);
+	csv = tz_report_csv(r);
+	assert_null(strstr(csv, "\xE2\x80\xAE"));
+	assert_non_null(strstr(csv, "\"abc\xEF\xBF\xBDgpj.exe\""));
+	g_free(csv);
 	if (env)
 		g_file_set_contents(env, html, -1, NULL);
 	/* Japanese names everywhere a person reads */
@@ -195,7 +208,7 @@ static void test_chart_labels_fit(void **state)
 static void test_csv_for_excel(void **state)
 {
 	struct tz_report *r;
-	char *csv;
+	char *csv, *doc, *lf;
 	gchar **lines;
 
 	(void)state;
@@ -207,12 +220,21 @@ static void test_csv_for_excel(void **state)
 	lines = g_strsplit(csv + 3, "\r\n", -1);
 	assert_int_equal(g_strv_length(lines), 1 + 3 + 1);   /* header, 3 files, "" after the last CRLF */
 	assert_true(g_str_has_prefix(lines[0], "受信日時,参照番号,差出人,宛先,件名,番号,ファイル名,種類,サイズ(バイト)"));
-	assert_true(g_str_has_prefix(lines[1], "1970/01/01 09:00:00,\"1124-7QK2#1\",\"yamada@example.co.jp\","));
+	assert_true(g_str_has_prefix(lines[1], "2026/11/24 09:05:12,\"1124-7QK2#1\",\"yamada@example.co.jp\","));
 	assert_non_null(strstr(lines[1], ",\"見積書_2025年度.pdf\",\"PDF 文書\",453,\"\",\"無害化済み\",\"\","));
 	assert_non_null(strstr(lines[2], ",\"'=HYPERLINK(\"\"http://evil.example/\"\")\",\"Windows 実行ファイル\",2226,"
 				     "\"実行ファイル、二重拡張子\",\"ウイルス検出\",\"Eicar-Test-Signature\","));
 	assert_null(strstr(csv, "T00:"));
 	assert_string_equal(lines[4], "");
+	/* docs/operations.ja.md shows this CSV (BOM and CR aside) */
+	doc = tl_doc_block("report-csv");
+	lf = g_strjoinv("\n", lines);
+	if (doc == NULL || strcmp(doc, lf) != 0) {
+		fprintf(stderr, "docs/operations.ja.md block report-csv differs from:\n%s", lf);
+		fail_msg("doc block report-csv %s", doc ? "differs" : "missing");
+	}
+	g_free(doc);
+	g_free(lf);
 	g_strfreev(lines);
 	g_free(csv);
 	tz_report_free(r);

@@ -21,26 +21,9 @@
 #include "tz_release.h"
 #include "tz_store.h"
 #include "tz_store_testlib.h"
+#include "tz_doc_testlib.h"
 
 #define CONTACT "情報政策課(内線 1234)"
-
-/* The block after the marker `<!-- test: output id=ID -->` in the doc. */
-static char *doc_block(const char *id)
-{
-	char *path = g_build_filename(TZ_TOP_SRCDIR, "docs", "operations.ja.md", NULL), *text = NULL;
-	char *marker = g_strdup_printf("<!-- test: output id=%s -->\n```\n", id), *start, *end, *out = NULL;
-
-	if (g_file_get_contents(path, &text, NULL, NULL) && (start = strstr(text, marker)) != NULL) {
-		start += strlen(marker);
-		end = strstr(start, "```\n");
-		if (end)
-			out = g_strndup(start, (gsize)(end - start));
-	}
-	g_free(path);
-	g_free(marker);
-	g_free(text);
-	return out;
-}
 
 /* The 参照番号 differs per run: "1124-7QK2" becomes "MMDD-CODE". */
 static char *normal(const char *s)
@@ -54,7 +37,7 @@ static char *normal(const char *s)
 
 static void same_as_doc(const char *id, const char *actual)
 {
-	char *want = doc_block(id), *a = normal(actual), *w = want ? normal(want) : NULL;
+	char *want = tl_doc_block(id), *a = normal(actual), *w = want ? normal(want) : NULL;
 
 	if (w == NULL || strcmp(a, w) != 0) {
 		fprintf(stderr, "docs/operations.ja.md block %s differs from what the code writes:\n%s", id,
