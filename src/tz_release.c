@@ -314,9 +314,10 @@ static int all_sanitized(const struct tz_meta *m, const unsigned *parts, unsigne
 /* First lines of the text of a forced release: the recipient must know
  * before opening anything that the scanner did not pass it. */
 #define FORCED_WARNING \
-	"【注意】このメールの添付ファイルは、ウイルス検査で問題が見つかった、または検査を\n" \
-	"通っていないものを、情報セキュリティ担当が理由を記録したうえで強制的に届けたもの\n" \
-	"です。開く前に、必要かどうかを担当者に確認してください。\n\n"
+	"【注意】このメールの添付ファイルは、ウイルス検査で問題が見つかったもの、または\n" \
+	"検査を終えていないものです。業務に必要との申し出を受け、情報セキュリティ担当が\n" \
+	"理由を記録したうえで、例外としてお届けしています。開く前に、本当に必要かどうかを\n" \
+	"%sにご確認ください。\n\n"
 #define FORCED_WARNING_EN \
 	"Forced release: the scanner did not pass these attachments. Ask before\n" \
 	"you open them.\n\n"
@@ -439,7 +440,7 @@ static void write_note(struct mail_out *o, const struct tz_meta *m, const unsign
 	size_t len;
 
 	if (forced)
-		g_string_append(s, FORCED_WARNING);
+		g_string_append_printf(s, FORCED_WARNING, contact);
 	if (sanitized)
 		g_string_append(s,
 			"このメールは、インターネットから届いたメールの添付ファイルを、安全のため\n"

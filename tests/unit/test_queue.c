@@ -436,6 +436,9 @@ static void test_forced_release_needs_approval(void **state)
 	assert_string_equal(part_state(fx, 1), "released");
 	text = sent_text(fx);
 	assert_true(g_str_has_prefix(text, "【注意】"));
+	/* whom to ask before opening it; no English line in the Japanese part */
+	assert_non_null(strstr(text, "開く前に、本当に必要かどうかを\n情報セキュリティ担当にご確認ください。"));
+	assert_true(strstr(text, "Forced release") > strstr(text, "\n--\n"));
 	g_free(text);
 	assert_int_equal(tz_audit_verify(fx->log, NULL, &records, &bad, err, sizeof(err)), 0);
 	assert_true(g_file_get_contents(fx->log, &log, NULL, NULL));
