@@ -43,6 +43,7 @@ static void item_free(gpointer p)
 	g_free(it->subject);
 	g_free(it->rcpts);
 	g_free(it->filename);
+	g_free(it->reason);
 	g_free(it->declared_type);
 	g_free(it->detected_type);
 	g_free(it->state);
@@ -179,7 +180,7 @@ static int items(sqlite3 *db, struct tz_report *r)
 
 	if (sqlite3_prepare_v2(db, "SELECT e.stored_time, e.id, e.ref, e.sender, e.subject, e.rcpts,"
 			       " p.idx, p.filename, p.declared_type, p.detected_type, p.state, p.verdict,"
-			       " p.size, p.risk FROM entries e LEFT JOIN parts p ON p.id = e.id WHERE" IN_DAY
+			       " p.size, p.risk, p.reason FROM entries e LEFT JOIN parts p ON p.id = e.id WHERE" IN_DAY
 			       "ORDER BY e.stored_time, e.id, p.idx", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, r->since);
@@ -205,6 +206,7 @@ static int items(sqlite3 *db, struct tz_report *r)
 		it->verdict = col(st, 11);
 		it->size = sqlite3_column_int64(st, 12);
 		it->risk = (unsigned)sqlite3_column_int64(st, 13);
+		it->reason = col(st, 14);
 		g_ptr_array_add(r->items, it);
 	}
 	sqlite3_finalize(st);
@@ -330,7 +332,7 @@ static void cell(GString *s, const char *v)
  * like the queue exports (tz_report_csv_field). */
 char *tz_report_csv(const struct tz_report *r)
 {
-	GString *s = g_string_new("\xEF\xBB\xBF" "受信日時,参照番号,差出人,宛先,件名,番号,ファイル名,種類,"
+	GString *s = g_string_new("\xEF\xBB\xBF" "受信日時,参照番号,差出人,宛先,件名,番号,ファイル名,種類,理由,"
 				  "サイズ(バイト),危険の兆候,状態,検知名,MIME タイプ,エントリ ID\r\n");
 
 	for (guint i = 0; i < r->items->len; i++) {
@@ -355,6 +357,8 @@ char *tz_report_csv(const struct tz_report *r)
 		cell(s, cells[0]);
 		g_string_append_c(s, ',');
 		cell(s, cells[1]);
+		g_string_append_c(s, ',');
+		cell(s, it->idx ? tz_report_reason_name(it->reason) : "");
 		g_string_append_printf(s, ",%" G_GINT64_FORMAT ",", it->size);
 		cell(s, risks);
 		g_string_append_c(s, ',');
@@ -396,6 +400,7 @@ static void json_items(GString *s, const struct tz_report *r)
 		jfield(s, "subject", it->subject);
 		g_string_append_printf(s, ",\"part\":%u", it->idx);
 		jfield(s, "filename", it->filename);
+		jfield(s, "reason", it->reason);
 		jfield(s, "declared_type", it->declared_type);
 		jfield(s, "detected_type", it->detected_type);
 		g_string_append_printf(s, ",\"size\":%" G_GINT64_FORMAT, it->size);

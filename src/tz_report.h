@@ -39,7 +39,7 @@ struct tz_report_item {
 	int64_t time;          /* stored_time, epoch seconds */
 	char *id, *ref, *sender, *subject, *rcpts;
 	unsigned idx;
-	char *filename, *declared_type, *detected_type, *state, *verdict;
+	char *filename, *reason, *declared_type, *detected_type, *state, *verdict;
 	int64_t size;
 	unsigned risk;         /* TZ_RISK_* */
 };
@@ -107,6 +107,7 @@ char *tz_report_label(const char *key, const char *label);
 /* Japanese names of a part state ("検査待ち"), an action ("送付"), and a
  * risk bit set ("実行ファイル、二重拡張子"; "" when none; g_free()). */
 const char *tz_report_state_name(const char *state);
+const char *tz_report_reason_name(const char *reason);   /* tz_part_reason_name() token */
 const char *tz_report_action_name(const struct tz_report_action *a);
 char *tz_report_action_note(const struct tz_report_action *a);   /* g_free() */
 char *tz_report_risks(unsigned risk);

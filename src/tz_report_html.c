@@ -196,12 +196,14 @@ static void item_row(GString *s, const struct tz_report_item *it)
 	esc(s, it->subject);
 	g_string_append(s, "</td><td>");
 	if (it->idx == 0) {
-		g_string_append(s, "(ファイルなし)</td><td></td><td></td><td></td><td></td></tr>\n");
+		g_string_append(s, "(ファイルなし)</td><td></td><td></td><td></td><td></td><td></td></tr>\n");
 		return;
 	}
 	esc(s, it->filename && *it->filename ? it->filename : "名前のないファイル");
 	g_string_append(s, "</td><td>");
 	esc(s, tz_notice_kind(TZ_NOTICE_JA, it->detected_type, it->declared_type));
+	g_string_append(s, "</td><td>");
+	esc(s, tz_report_reason_name(it->reason));
 	g_string_append(s, "</td><td class=\"n\">");
 	esc_free(s, tz_report_size(it->size));
 	g_string_append(s, "</td><td>");
@@ -227,7 +229,7 @@ static void items_html(GString *s, const struct tz_report *r)
 		return;
 	}
 	g_string_append(s, "<table><tr><th>受信時刻</th><th>参照番号</th><th>差出人</th><th>件名</th>"
-			"<th>ファイル名</th><th>種類</th><th>サイズ</th><th>危険の兆候</th><th>状態</th></tr>\n");
+			"<th>ファイル名</th><th>種類</th><th>理由</th><th>サイズ</th><th>危険の兆候</th><th>状態</th></tr>\n");
 	for (guint i = 0; i < shown; i++)
 		item_row(s, g_ptr_array_index(r->items, i));
 	g_string_append(s, "</table>\n");

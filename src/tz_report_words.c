@@ -61,6 +61,14 @@ const char *tz_report_state_name(const char *state)
 	return ja ? ja : "不明な状態";
 }
 
+const char *tz_report_reason_name(const char *reason)
+{
+	for (int r = 0; reason && r < TZ_REASON_COUNT; r++)
+		if (strcmp(tz_part_reason_name((enum tz_part_reason)r), reason) == 0)
+			return tz_notice_reason(TZ_NOTICE_JA, (enum tz_part_reason)r);
+	return tz_notice_reason(TZ_NOTICE_JA, TZ_REASON_OTHER);
+}
+
 static unsigned risk_bit(const char *token)
 {
 	for (unsigned i = 0; i < TZ_RISK_COUNT; i++)

@@ -231,7 +231,8 @@ head, body = rows[0], rows[1:]
 assert head[:3] == ["受信日時", "参照番号", "差出人"], head
 assert all(len(r) == len(head) for r in body), "ragged rows"
 assert all(re.fullmatch(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d", r[0]) for r in body), [r[0] for r in body]
-assert any(r[6] == "eicar.com" and "EICAR" in r[11] for r in body), body
+name, sig = head.index("ファイル名"), head.index("検知名")
+assert any(r[name] == "eicar.com" and "EICAR" in r[sig] for r in body), body
 PY
 "$CTL" report daily -c "$CONF" --format json --out "$TZ_TMP/report.json"
 tz_assert "report CSV rows = JSON items (one per file)" python3 -c \

@@ -562,7 +562,7 @@ static void test_reject_index_report(void **state)
 	 * YYYY/MM/DD HH:MM:SS, Japanese names; JSON keeps the tokens */
 	assert_memory_equal(csv, "\xEF\xBB\xBF" "受信日時,参照番号,", 3 + strlen("受信日時,参照番号,"));
 	assert_int_equal(count_lines(csv), 3);
-	assert_non_null(strstr(csv, ",\"invoice.pdf.exe\",\"PDF 文書\",11,\"実行ファイル、二重拡張子\",\"送付しない(拒否)\","));
+	assert_non_null(strstr(csv, ",\"invoice.pdf.exe\",\"PDF 文書\",\"添付ファイル\",11,\"実行ファイル、二重拡張子\",\"送付しない(拒否)\","));
 	assert_true(g_regex_match_simple("\r\n20[0-9]{2}/[01][0-9]/[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9],\"[0-9]{4}-[0-9A-Z]{4,6}#1\",",
 					 csv, 0, 0));
 	assert_null(strstr(csv, "Z,"));

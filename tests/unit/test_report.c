@@ -61,6 +61,7 @@ static void add_item(struct tz_report *r, int64_t t, unsigned idx, const char *n
 	it->rcpts = g_strdup("soumu@city.example.lg.jp");
 	it->idx = idx;
 	it->filename = g_strdup(name);
+	it->reason = g_strdup(idx == 3 ? "inline-image" : "attachment");
 	it->detected_type = g_strdup(type);
 	it->size = size;
 	it->risk = risk;
@@ -127,7 +128,7 @@ static void test_words(void **state)
 			"ファイル名に制御文字", "マクロ付き Office 文書", "パスワード付き圧縮ファイル", "ウイルス検知",
 			"うち強制送付", "Excel ブック", "(なし)", "強制送付", "理由: 取引先に確認済み",
 			"無害化した複製の自動送付", "(自動)", "保存期間 90 日", "読み取れない記録",
-			"監査ログの 7 行目", "1124-7QK2#2", NULL }; *w; w++) {
+			"監査ログの 7 行目", "1124-7QK2#2", "本文中の画像", NULL }; *w; w++) {
 		if (strstr(html, *w) == NULL)
 			fail_msg("HTML lacks %s", *w);
 	}
@@ -219,10 +220,10 @@ static void test_csv_for_excel(void **state)
 	assert_memory_equal(csv, "\xEF\xBB\xBF", 3);
 	lines = g_strsplit(csv + 3, "\r\n", -1);
 	assert_int_equal(g_strv_length(lines), 1 + 3 + 1);   /* header, 3 files, "" after the last CRLF */
-	assert_true(g_str_has_prefix(lines[0], "受信日時,参照番号,差出人,宛先,件名,番号,ファイル名,種類,サイズ(バイト)"));
+	assert_true(g_str_has_prefix(lines[0], "受信日時,参照番号,差出人,宛先,件名,番号,ファイル名,種類,理由,サイズ(バイト)"));
 	assert_true(g_str_has_prefix(lines[1], "2026/11/24 09:05:12,\"1124-7QK2#1\",\"yamada@example.co.jp\","));
-	assert_non_null(strstr(lines[1], ",\"見積書_2025年度.pdf\",\"PDF 文書\",453,\"\",\"無害化済み\",\"\","));
-	assert_non_null(strstr(lines[2], ",\"'=HYPERLINK(\"\"http://evil.example/\"\")\",\"Windows 実行ファイル\",2226,"
+	assert_non_null(strstr(lines[1], ",\"見積書_2025年度.pdf\",\"PDF 文書\",\"添付ファイル\",453,\"\",\"無害化済み\",\"\","));
+	assert_non_null(strstr(lines[2], ",\"'=HYPERLINK(\"\"http://evil.example/\"\")\",\"Windows 実行ファイル\",\"添付ファイル\",2226,"
 				     "\"実行ファイル、二重拡張子\",\"ウイルス検出\",\"Eicar-Test-Signature\","));
 	assert_null(strstr(csv, "T00:"));
 	assert_string_equal(lines[4], "");
