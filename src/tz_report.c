@@ -35,20 +35,7 @@ static void section_free(gpointer p)
 
 static void item_free(gpointer p)
 {
-	struct tz_report_item *it = p;
-
-	g_free(it->id);
-	g_free(it->ref);
-	g_free(it->sender);
-	g_free(it->subject);
-	g_free(it->rcpts);
-	g_free(it->filename);
-	g_free(it->reason);
-	g_free(it->declared_type);
-	g_free(it->detected_type);
-	g_free(it->state);
-	g_free(it->verdict);
-	g_free(it);
+	tz_index_row_free(p);
 }
 
 static void action_free(gpointer p)
@@ -171,46 +158,25 @@ static char *col(sqlite3_stmt *st, int i)
 	return v ? g_strdup((const char *)v) : NULL;
 }
 
-/* The day's stripped files, oldest first; an entry without files is one
- * item with idx 0. At most TZ_REPORT_MAX_ITEMS, the rest counted. */
-static int items(sqlite3 *db, struct tz_report *r)
+/* The day's stripped files (tz_index_query, as `queue list` shows them);
+ * at most TZ_REPORT_MAX_ITEMS kept, the rest counted. */
+static int items(struct tz_index *ix, struct tz_report *r)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct tz_index_filter f = { r->since, r->until, NULL, NULL, 0, NULL };
+	GPtrArray *rows = NULL;
+	char err[TZ_ERRLEN];
 
-	if (sqlite3_prepare_v2(db, "SELECT e.stored_time, e.id, e.ref, e.sender, e.subject, e.rcpts,"
-			       " p.idx, p.filename, p.declared_type, p.detected_type, p.state, p.verdict,"
-			       " p.size, p.risk, p.reason FROM entries e LEFT JOIN parts p ON p.id = e.id WHERE" IN_DAY
-			       "ORDER BY e.stored_time, e.id, p.idx", -1, &st, NULL) != SQLITE_OK)
+	if (tz_index_query(ix, &f, &rows, err, sizeof(err)) < 0) {
+		g_ptr_array_unref(rows);
 		return -1;
-	sqlite3_bind_int64(st, 1, r->since);
-	sqlite3_bind_int64(st, 2, r->until);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct tz_report_item *it;
-		if (r->items->len >= TZ_REPORT_MAX_ITEMS) {
-			r->items_left_off++;
-			continue;
-		}
-		it = g_new0(struct tz_report_item, 1);
-		it->time = sqlite3_column_int64(st, 0);
-		it->id = col(st, 1);
-		it->ref = col(st, 2);
-		it->sender = col(st, 3);
-		it->subject = col(st, 4);
-		it->rcpts = col(st, 5);
-		it->idx = (unsigned)sqlite3_column_int64(st, 6);
-		it->filename = col(st, 7);
-		it->declared_type = col(st, 8);
-		it->detected_type = col(st, 9);
-		it->state = col(st, 10);
-		it->verdict = col(st, 11);
-		it->size = sqlite3_column_int64(st, 12);
-		it->risk = (unsigned)sqlite3_column_int64(st, 13);
-		it->reason = col(st, 14);
-		g_ptr_array_add(r->items, it);
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	if (rows->len > TZ_REPORT_MAX_ITEMS) {
+		r->items_left_off = rows->len - TZ_REPORT_MAX_ITEMS;
+		g_ptr_array_set_size(rows, TZ_REPORT_MAX_ITEMS);
+	}
+	g_ptr_array_unref(r->items);
+	r->items = rows;
+	return 0;
 }
 
 int tz_report_add_refs(struct tz_report *r, struct tz_index *ix)
@@ -281,7 +247,7 @@ struct tz_report *tz_report_daily(struct tz_index *ix, const char *date, char *e
 	bad |= fill(db, r, tz_report_add_section(r, "states", "ファイルの現在の状態"),
 		    "SELECT p.state, count(*) FROM parts p JOIN entries e ON e.id = p.id WHERE" IN_DAY
 		    "GROUP BY 1 ORDER BY 2 DESC, 1");
-	bad |= items(db, r);
+	bad |= items(ix, r);
 	if (bad) {
 		tz_err(err, errlen, "report query failed: %s", sqlite3_errmsg(db));
 		goto fail;
@@ -336,15 +302,15 @@ char *tz_report_csv(const struct tz_report *r)
 				  "サイズ(バイト),危険の兆候,状態,検知名,MIME タイプ,エントリ ID\r\n");
 
 	for (guint i = 0; i < r->items->len; i++) {
-		const struct tz_report_item *it = g_ptr_array_index(r->items, i);
+		const struct tz_index_row *it = g_ptr_array_index(r->items, i);
 		char when[20], *risks = tz_report_risks(it->risk), *ref = NULL;
 		const char *cells[] = {
 			it->filename,
-			it->idx ? tz_notice_kind(TZ_NOTICE_JA, it->detected_type, it->declared_type) : "",
+			it->part ? tz_notice_kind(TZ_NOTICE_JA, it->detected_type, it->declared_type) : "",
 		};
 
-		tz_report_local_time(it->time, when);
-		ref = it->ref && it->idx ? g_strdup_printf("%s#%u", it->ref, it->idx) : g_strdup(it->ref);
+		tz_report_local_time(it->stored_time, when);
+		ref = it->ref && it->part ? g_strdup_printf("%s#%u", it->ref, it->part) : g_strdup(it->ref);
 		g_string_append_printf(s, "%s,", when);
 		cell(s, ref);
 		g_string_append_c(s, ',');
@@ -353,16 +319,16 @@ char *tz_report_csv(const struct tz_report *r)
 		cell(s, it->rcpts);
 		g_string_append_c(s, ',');
 		cell(s, it->subject);
-		g_string_append_printf(s, ",%u,", it->idx);
+		g_string_append_printf(s, ",%u,", it->part);
 		cell(s, cells[0]);
 		g_string_append_c(s, ',');
 		cell(s, cells[1]);
 		g_string_append_c(s, ',');
-		cell(s, it->idx ? tz_report_reason_name(it->reason) : "");
-		g_string_append_printf(s, ",%" G_GINT64_FORMAT ",", it->size);
+		cell(s, it->part ? tz_report_reason_name(it->reason) : "");
+		g_string_append_printf(s, ",%" G_GUINT64_FORMAT ",", it->size);
 		cell(s, risks);
 		g_string_append_c(s, ',');
-		cell(s, it->idx ? tz_report_state_name(it->state) : "");
+		cell(s, it->part ? tz_report_state_name(it->state) : "");
 		g_string_append_c(s, ',');
 		cell(s, it->verdict && strcmp(it->verdict, "OK") != 0 ? it->verdict : "");
 		g_string_append_c(s, ',');
@@ -390,20 +356,20 @@ static void json_items(GString *s, const struct tz_report *r)
 {
 	g_string_append(s, ",\"items\":[");
 	for (guint i = 0; i < r->items->len; i++) {
-		const struct tz_report_item *it = g_ptr_array_index(r->items, i);
+		const struct tz_index_row *it = g_ptr_array_index(r->items, i);
 		char *risk = tz_risk_string(it->risk);
-		g_string_append_printf(s, "%s{\"time\":%" G_GINT64_FORMAT, i ? "," : "", it->time);
+		g_string_append_printf(s, "%s{\"time\":%" G_GINT64_FORMAT, i ? "," : "", it->stored_time);
 		jfield(s, "id", it->id);
 		jfield(s, "ref", it->ref);
 		jfield(s, "sender", it->sender);
 		jfield(s, "rcpts", it->rcpts);
 		jfield(s, "subject", it->subject);
-		g_string_append_printf(s, ",\"part\":%u", it->idx);
+		g_string_append_printf(s, ",\"part\":%u", it->part);
 		jfield(s, "filename", it->filename);
 		jfield(s, "reason", it->reason);
 		jfield(s, "declared_type", it->declared_type);
 		jfield(s, "detected_type", it->detected_type);
-		g_string_append_printf(s, ",\"size\":%" G_GINT64_FORMAT, it->size);
+		g_string_append_printf(s, ",\"size\":%" G_GUINT64_FORMAT, it->size);
 		jfield(s, "risk", risk);
 		jfield(s, "state", it->state);
 		jfield(s, "verdict", it->verdict);

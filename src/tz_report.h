@@ -33,17 +33,6 @@ struct tz_report_section {
 	GPtrArray *rows;       /* struct tz_report_row*, largest first (risk, events: fixed order) */
 };
 
-/* One stripped file of an entry stored that day (an entry without files:
- * one item with idx 0). Strings owned; NULL when unknown. */
-struct tz_report_item {
-	int64_t time;          /* stored_time, epoch seconds */
-	char *id, *ref, *sender, *subject, *rcpts;
-	unsigned idx;
-	char *filename, *reason, *declared_type, *detected_type, *state, *verdict;
-	int64_t size;
-	unsigned risk;         /* TZ_RISK_* */
-};
-
 /* One audit record of an operator's (or the sanitizer's automatic) action
  * that day: released, release_requested, approved, rejected, purged,
  * exported. ref is filled by tz_report_add_refs(). */
@@ -60,7 +49,8 @@ struct tz_report {
 	int64_t bad_events;    /* audit lines that could not be read */
 	GArray *bad_lines;     /* int64_t line numbers of those, the first TZ_REPORT_MAX_BAD_LINES */
 	GPtrArray *sections;   /* struct tz_report_section* */
-	GPtrArray *items;      /* struct tz_report_item*, oldest first */
+	GPtrArray *items;      /* struct tz_index_row* (tz_index.h): the day's stripped files,
+				  one row per file (part 0: an entry without files), by id */
 	int64_t items_left_off;
 	GPtrArray *actions;    /* struct tz_report_action*, in log order */
 	int64_t actions_left_off;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tz_index.h"
 #include "tz_notice.h"
 
 #define FONT_PX 12
@@ -183,19 +184,19 @@ static void ref_cell(GString *s, const char *ref, const char *id, unsigned part)
 	g_string_append(s, "</td>");
 }
 
-static void item_row(GString *s, const struct tz_report_item *it)
+static void item_row(GString *s, const struct tz_index_row *it)
 {
 	char when[20];
 
-	tz_report_local_time(it->time, when);
+	tz_report_local_time(it->stored_time, when);
 	g_string_append_printf(s, "<tr><td class=\"t\">%s</td>", when + 11);
-	ref_cell(s, it->ref, it->id, it->idx);
+	ref_cell(s, it->ref, it->id, it->part);
 	g_string_append(s, "<td>");
 	esc(s, it->sender && *it->sender ? it->sender : "<>");
 	g_string_append(s, "</td><td>");
 	esc(s, it->subject);
 	g_string_append(s, "</td><td>");
-	if (it->idx == 0) {
+	if (it->part == 0) {
 		g_string_append(s, "(ファイルなし)</td><td></td><td></td><td></td><td></td><td></td></tr>\n");
 		return;
 	}
@@ -205,7 +206,7 @@ static void item_row(GString *s, const struct tz_report_item *it)
 	g_string_append(s, "</td><td>");
 	esc(s, tz_report_reason_name(it->reason));
 	g_string_append(s, "</td><td class=\"n\">");
-	esc_free(s, tz_report_size(it->size));
+	esc_free(s, tz_report_size((int64_t)it->size));
 	g_string_append(s, "</td><td>");
 	esc_free(s, tz_report_risks(it->risk));
 	g_string_append(s, "</td><td>");

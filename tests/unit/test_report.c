@@ -16,6 +16,7 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "tz_index.h"
 #include "tz_part.h"
 #include "tz_report.h"
 #include "tz_doc_testlib.h"
@@ -51,19 +52,19 @@ static struct tz_report *sample(void)
 static void add_item(struct tz_report *r, int64_t t, unsigned idx, const char *name, const char *type,
 		     int64_t size, unsigned risk, const char *state, const char *verdict, const char *subject)
 {
-	struct tz_report_item *it = g_new0(struct tz_report_item, 1);
+	struct tz_index_row *it = g_new0(struct tz_index_row, 1);
 
-	it->time = t;
+	it->stored_time = t;
 	it->id = g_strdup("20261124-000512-480175-0d20187a");
 	it->ref = g_strdup("1124-7QK2");
 	it->sender = g_strdup("yamada@example.co.jp");
 	it->subject = g_strdup(subject);
 	it->rcpts = g_strdup("soumu@city.example.lg.jp");
-	it->idx = idx;
+	it->part = idx;
 	it->filename = g_strdup(name);
 	it->reason = g_strdup(idx == 3 ? "inline-image" : "attachment");
 	it->detected_type = g_strdup(type);
-	it->size = size;
+	it->size = (uint64_t)size;
 	it->risk = risk;
 	it->state = g_strdup(state);
 	it->verdict = g_strdup(verdict);
