@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "tz_index.h"
@@ -261,6 +262,56 @@ static void test_empty_day(void **state)
 	tz_report_free(r);
 }
 
+/* From the audit log: the signatures are the 15 most frequent (of 20),
+ * operator actions are listed with their operator and part, and a line
+ * that cannot be read is counted and named by its line number. */
+static void test_events_from_audit(void **state)
+{
+	char *dir = g_dir_make_tmp("tz-report-XXXXXX", NULL), *log = g_build_filename(dir, "audit.log", NULL);
+	GString *text = g_string_new(NULL);
+	char now[32], err[256];
+	time_t t = time(NULL);
+	struct tm tm;
+	struct tz_report *r;
+	const struct tz_report_section *sigs = NULL;
+
+	(void)state;
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+	for (int i = 0; i < 20; i++)
+		for (int k = 0; k <= i; k++)   /* Sig-19 most often, Sig-0 once */
+			g_string_append_printf(text, "{\"seq\":1,\"time\":\"%s\",\"event\":\"scanned\",\"operator\":"
+					       "\"scanner\",\"id\":\"x\",\"part\":1,\"detail\":\"state=infected verdict=Sig-%02d\"}\n",
+					       now, i);
+	g_string_append(text, "{\"seq\": torn\n");
+	g_string_append_printf(text, "{\"seq\":2,\"time\":\"%s\",\"event\":\"released\",\"operator\":\"suzuki\","
+			       "\"id\":\"x\",\"part\":2,\"detail\":\"from_state=infected to=original recipients FORCED "
+			       "取引先に確認済み\"}\n", now);
+	assert_true(g_file_set_contents(log, text->str, -1, NULL));
+	r = tz_report_new(NULL, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(tz_report_add_events(r, log, err, sizeof(err)), 0);
+	for (guint i = 0; i < r->sections->len; i++)
+		if (strcmp(((struct tz_report_section *)g_ptr_array_index(r->sections, i))->key, "signatures") == 0)
+			sigs = g_ptr_array_index(r->sections, i);
+	assert_non_null(sigs);
+	assert_int_equal(sigs->rows->len, TZ_REPORT_TOP_N);
+	assert_string_equal(((struct tz_report_row *)g_ptr_array_index(sigs->rows, 0))->label, "Sig-19");
+	assert_int_equal(((struct tz_report_row *)g_ptr_array_index(sigs->rows, 0))->count, 20);
+	assert_string_equal(((struct tz_report_row *)g_ptr_array_index(sigs->rows, 14))->label, "Sig-05");
+	assert_int_equal(r->bad_events, 1);
+	assert_int_equal(g_array_index(r->bad_lines, int64_t, 0), 211);   /* 210 records, then the torn one */
+	assert_int_equal(r->actions->len, 1);
+	assert_string_equal(tz_report_action_name(g_ptr_array_index(r->actions, 0)), "強制送付");
+	assert_int_equal(((struct tz_report_action *)g_ptr_array_index(r->actions, 0))->part, 2);
+	tz_report_free(r);
+	unlink(log);
+	rmdir(dir);
+	g_free(log);
+	g_free(dir);
+	g_string_free(text, TRUE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_chart_labels_fit),
 		cmocka_unit_test(test_csv_for_excel),
 		cmocka_unit_test(test_empty_day),
+		cmocka_unit_test(test_events_from_audit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
