@@ -433,7 +433,7 @@ static void write_note(struct mail_out *o, const struct tz_meta *m, const unsign
 		       unsigned n, int forced, const struct tz_release_words *w)
 {
 	char *sender = shown(*m->sender ? m->sender : "<>"), *subject = shown(m->subject);
-	char *contact = shown(contact_of(w));
+	const char *contact = contact_of(w);   /* the admin's words (one config line), not a sender's */
 	bool sanitized = all_sanitized(m, parts, n);
 	GString *s = g_string_new(NULL);
 	char *text, *b64;
@@ -478,7 +478,6 @@ static void write_note(struct mail_out *o, const struct tz_meta *m, const unsign
 				"quoting its reference.\n");
 	g_free(sender);
 	g_free(subject);
-	g_free(contact);
 	text = g_string_free(s, FALSE);
 	b64 = g_base64_encode((const guchar *)text, strlen(text));
 	len = strlen(b64);
