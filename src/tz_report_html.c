@@ -146,10 +146,15 @@ static void card(GString *s, const char *key, const char *value, int warn)
 static void head_and_totals(GString *s, const struct tz_report *r)
 {
 	const struct tz_report_section *ev = find(r, "events");
-	int64_t detected = ev && ev->rows->len ? ((struct tz_report_row *)g_ptr_array_index(ev->rows, 0))->count : 0;
+	int64_t detected = 0;
 	char now[20], *v, *size = tz_report_size(r->bytes);
 	int y = 0, mo = 0, d = 0;
 
+	for (guint k = 0; ev && k < ev->rows->len; k++) {
+		const struct tz_report_row *row = g_ptr_array_index(ev->rows, k);
+		if (strcmp(row->label, "detected") == 0)
+			detected = row->count;
+	}
 	tz_report_local_time((int64_t)time(NULL), now);
 	sscanf(r->date, "%d-%d-%d", &y, &mo, &d);
 	g_string_append_printf(s, "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"

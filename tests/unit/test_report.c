@@ -245,6 +245,28 @@ static void test_csv_for_excel(void **state)
 	tzset();
 }
 
+/* A busy day: the page lists the first 500 files and says how many more
+ * the CSV has; the CSV has them all. */
+static void test_many_files(void **state)
+{
+	struct tz_report *r = sample();
+	char *html, *csv;
+	gchar **lines;
+
+	(void)state;
+	for (unsigned i = 0; i < 600; i++)
+		add_item(r, 1795478712 + i, 1, "a.pdf", "application/pdf", 10, 0, "clean", "OK", SUBJECT);
+	html = tz_report_html(r);
+	csv = tz_report_csv(r);
+	assert_non_null(strstr(html, "ほかに 100 件あります"));
+	lines = g_strsplit(csv, "\r\n", -1);
+	assert_int_equal(g_strv_length(lines), 1 + 600 + 1);   /* header, files, "" after the last CRLF */
+	g_strfreev(lines);
+	g_free(html);
+	g_free(csv);
+	tz_report_free(r);
+}
+
 /* Empty day: every table says so instead of showing an empty frame. */
 static void test_empty_day(void **state)
 {
@@ -319,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_chart_labels_fit),
 		cmocka_unit_test(test_csv_for_excel),
 		cmocka_unit_test(test_empty_day),
+		cmocka_unit_test(test_many_files),
 		cmocka_unit_test(test_events_from_audit),
 	};
 
