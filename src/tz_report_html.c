@@ -34,7 +34,8 @@ static const char css[] =
 	"table{border-collapse:collapse;font-size:13px}"
 	"th,td{border:1px solid #d9e2ec;padding:3px 8px;text-align:left;vertical-align:top}"
 	"th{background:#f0f4f8;white-space:nowrap}td.n{text-align:right;white-space:nowrap}"
-	"td.t{white-space:nowrap}tr.bad td{background:#fff5f5}"
+	"td.t{white-space:nowrap}td.st{min-width:7em}.r{color:#52606d;font-size:12px}"
+	"tr.bad td{background:#fff5f5}"
 	"svg text{font-family:inherit;font-size:12px;fill:#1f2933}svg rect{fill:#3b6ea5}"
 	".none,.left,footer{color:#7b8794;font-size:13px}footer{margin-top:32px}";
 
@@ -202,24 +203,24 @@ static void item_row(GString *s, const struct tz_index_row *it)
 	esc(s, it->subject);
 	g_string_append(s, "</td><td>");
 	if (it->part == 0) {
-		g_string_append(s, "(ファイルなし)</td><td></td><td></td><td></td><td></td><td></td></tr>\n");
+		g_string_append(s, "(ファイルなし)</td><td></td><td></td><td></td><td></td></tr>\n");
 		return;
 	}
 	esc(s, it->filename && *it->filename ? it->filename : "名前のないファイル");
-	g_string_append(s, "</td><td>");
+	g_string_append(s, "</td><td class=\"t\">");
 	esc(s, tz_notice_kind(TZ_NOTICE_JA, it->detected_type, it->declared_type));
-	g_string_append(s, "</td><td>");
+	g_string_append(s, "<br><span class=\"r\">");
 	esc(s, tz_report_reason_name(it->reason));
-	g_string_append(s, "</td><td class=\"n\">");
+	g_string_append(s, "</span></td><td class=\"n\">");
 	esc_free(s, tz_report_size((int64_t)it->size));
 	g_string_append(s, "</td><td>");
 	esc_free(s, tz_report_risks(it->risk));
-	g_string_append(s, "</td><td>");
+	g_string_append(s, "</td><td class=\"st\">");
 	esc(s, tz_report_state_name(it->state));
 	if (it->verdict && strcmp(it->verdict, "OK") != 0) {
-		g_string_append(s, "(");
+		g_string_append(s, "<br><span class=\"r\">");
 		esc(s, it->verdict);
-		g_string_append(s, ")");
+		g_string_append(s, "</span>");
 	}
 	g_string_append(s, "</td></tr>\n");
 }
@@ -235,7 +236,7 @@ static void items_html(GString *s, const struct tz_report *r)
 		return;
 	}
 	g_string_append(s, "<table><tr><th>受信時刻</th><th>参照番号</th><th>差出人</th><th>件名</th>"
-			"<th>ファイル名</th><th>種類</th><th>理由</th><th>サイズ</th><th>危険の兆候</th><th>状態</th></tr>\n");
+			"<th>ファイル名</th><th>種類・理由</th><th>サイズ</th><th>危険の兆候</th><th>状態</th></tr>\n");
 	for (guint i = 0; i < shown; i++)
 		item_row(s, g_ptr_array_index(r->items, i));
 	g_string_append(s, "</table>\n");
