@@ -327,6 +327,8 @@ void tz_index_row_free(struct tz_index_row *r)
 	g_free(r->state);
 	g_free(r->verdict);
 	g_free(r->sha256);
+	g_free(r->reason);
+	g_free(r->declared_type);
 	g_free(r);
 }
 
@@ -348,7 +350,8 @@ int tz_index_query(struct tz_index *ix, const struct tz_index_filter *f, GPtrArr
 	static const char sql[] =
 		"SELECT e.id, e.stored_at, e.sender, e.rcpts, e.subject, coalesce(p.idx,0),"
 		" p.filename, p.detected_type, p.state, p.verdict, p.sha256, coalesce(p.size,0),"
-		" coalesce(p.risk,0), e.ref, e.stored_time FROM entries e LEFT JOIN parts p ON p.id = e.id"
+		" coalesce(p.risk,0), e.ref, e.stored_time, p.reason, p.declared_type"
+		" FROM entries e LEFT JOIN parts p ON p.id = e.id"
 		" WHERE (?1 = 0 OR e.stored_time >= ?1) AND (?2 = 0 OR e.stored_time < ?2)"
 		" AND (?3 IS NULL OR instr(lower(e.sender), lower(?3)) > 0)"
 		" AND (?4 IS NULL OR EXISTS (SELECT 1 FROM rcpts r WHERE r.id = e.id"
@@ -385,6 +388,8 @@ int tz_index_query(struct tz_index *ix, const struct tz_index_filter *f, GPtrArr
 		r->risk = (unsigned)sqlite3_column_int64(s, 12);
 		r->ref = col(s, 13);
 		r->stored_time = sqlite3_column_int64(s, 14);
+		r->reason = col(s, 15);
+		r->declared_type = col(s, 16);
 		g_ptr_array_add(*rows, r);
 	}
 	sqlite3_finalize(s);

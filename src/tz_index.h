@@ -49,6 +49,7 @@ struct tz_index_row {
 	unsigned risk;
 	char *ref;                /* 参照番号, NULL for entries stored before it existed */
 	int64_t stored_time;      /* epoch seconds */
+	char *reason, *declared_type;   /* tz_part_reason_name(); the sender's MIME type */
 };
 
 void tz_index_row_free(struct tz_index_row *r);

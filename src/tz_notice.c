@@ -405,7 +405,7 @@ static void put_value(GString *out, const char *v, glong max)
  * application/vnd.openxmlformats-officedocument.spreadsheetml.sheet). The
  * content's type wins over the declared one, except where the content only
  * says "some bytes" or "some text". NULL when the type is not in the table. */
-static const char *kind_name(enum tz_notice_lang lang, const struct tz_part *p)
+const char *tz_notice_kind(enum tz_notice_lang lang, const char *detected, const char *declared)
 {
 	static const struct { const char *type, *ja, *en; } kinds[] = {
 		{ "application/pdf", "PDF 文書", "PDF document" },
@@ -469,15 +469,15 @@ static const char *kind_name(enum tz_notice_lang lang, const struct tz_part *p)
 		{ "multipart/", "メールの一部", "part of a message" },
 		{ "application/", "ファイル", "file" },
 	};
-	const char *t = p->detected_type;
+	const char *t = detected;
 
 	if (t == NULL || strcmp(t, "application/octet-stream") == 0 || strcmp(t, "text/plain") == 0
 	    || strcmp(t, "application/x-empty") == 0)
-		t = p->declared_type;
+		t = declared;
 	/* The specific labels for the content's type, then for the declared
 	 * one; then the generic ones ("ファイル") in the same order. */
 	for (int pass = 0; pass < 4; pass++) {
-		const char *ty = pass % 2 == 0 ? t : p->declared_type;
+		const char *ty = pass % 2 == 0 ? t : declared;
 
 		for (size_t i = 0; ty && i < G_N_ELEMENTS(kinds); i++) {
 			size_t n = strlen(kinds[i].type);
@@ -493,8 +493,12 @@ static const char *kind_name(enum tz_notice_lang lang, const struct tz_part *p)
 	return lang == TZ_NOTICE_EN ? "file" : "ファイル";
 }
 
-/* "812 バイト", "1.4 MB": the size as staff read it (exact bytes: {bytes}). */
-static char *short_size(enum tz_notice_lang lang, uint64_t bytes)
+static const char *kind_name(enum tz_notice_lang lang, const struct tz_part *p)
+{
+	return tz_notice_kind(lang, p->detected_type, p->declared_type);
+}
+
+char *tz_notice_size_short(enum tz_notice_lang lang, uint64_t bytes)
 {
 	if (bytes < 1024)
 		return g_strdup_printf("%llu%s", (unsigned long long)bytes,
@@ -534,7 +538,7 @@ static bool placeholder(const struct render *r, const char *key, const struct tz
 	else if (strcmp(key, "kind") == 0)
 		g_string_append(out, kind_name(r->lang, p));
 	else if (strcmp(key, "size") == 0)
-		g_string_append(out, tmp = short_size(r->lang, p->size));
+		g_string_append(out, tmp = tz_notice_size_short(r->lang, p->size));
 	else if (strcmp(key, "bytes") == 0)
 		g_string_append_printf(out, "%llu", (unsigned long long)p->size);
 	else if (strcmp(key, "sha256") == 0)

@@ -62,5 +62,11 @@ const char *tz_notice_reason(enum tz_notice_lang lang, enum tz_part_reason r);
 char *tz_notice_risks(enum tz_notice_lang lang, unsigned risk);
 /* "812 バイト", "1.4 MB (1,468,006 バイト)" ... g_free(). */
 char *tz_notice_size(enum tz_notice_lang lang, uint64_t bytes);
+/* "812 バイト", "1.4 MB": the size as staff read it ({size}). g_free(). */
+char *tz_notice_size_short(enum tz_notice_lang lang, uint64_t bytes);
+/* A name staff recognise for a file's type ("PDF 文書", "Excel ブック"),
+ * from the type detected from the content, else the declared one (either
+ * may be NULL); "ファイル" when neither is known. Static. */
+const char *tz_notice_kind(enum tz_notice_lang lang, const char *detected, const char *declared);
 
 #endif

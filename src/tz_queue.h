@@ -27,6 +27,8 @@ struct tz_queue {
 	const unsigned char *release_key;  /* NULL = release impossible */
 	const char *release_from;          /* NULL = original envelope sender */
 	unsigned force_approvals;          /* ForceReleaseApprovals: operators per forced release (0 = 1) */
+	const char *notice_contact;        /* NoticeContact for the release mail; NULL = built-in */
+	int notice_details;                /* NoticeDetails full: types and hashes in the release mail */
 };
 
 /* Scan every pending part of one entry. Returns 0, 1 when clamd could not

@@ -87,6 +87,7 @@ static int send_release(const struct tz_queue *q, const struct tz_meta *m, GArra
 			const char *to, int forced, char *err, size_t errlen)
 {
 	char *tmpdir = g_build_filename(tz_store_dir(q->st), "tmp", NULL);
+	struct tz_release_words words = { q->notice_contact, q->notice_details };
 	char **argv = NULL;
 	int fd, rc = -1, st;
 
@@ -96,7 +97,7 @@ static int send_release(const struct tz_queue *q, const struct tz_meta *m, GArra
 		goto out;
 	}
 	if (tz_release_write_mail(q->st, m, (const unsigned *)(void *)a->data, a->len,
-				  q->release_from, to, q->release_key, forced, fd, err, errlen) < 0)
+				  q->release_from, to, q->release_key, forced, &words, fd, err, errlen) < 0)
 		goto out;
 	argv = tz_proc_argv(q->release_command, NULL, NULL, err, errlen);
 	if (argv == NULL || lseek(fd, 0, SEEK_SET) < 0)

@@ -314,10 +314,13 @@ static int all_sanitized(const struct tz_meta *m, const unsigned *parts, unsigne
 /* First lines of the text of a forced release: the recipient must know
  * before opening anything that the scanner did not pass it. */
 #define FORCED_WARNING \
-	"【注意】このメールの添付ファイルは、ウイルス検査で問題が見つかった、または検査を\n" \
-	"通っていないものを、情報セキュリティ担当が理由を記録したうえで強制的に届けたもの\n" \
-	"です。開く前に、必要かどうかを担当者に確認してください。\n" \
-	"(Forced release: the scanner did not pass these attachments.)\n\n"
+	"【注意】このメールの添付ファイルは、ウイルス検査で問題が見つかったもの、または\n" \
+	"検査を終えていないものです。業務に必要との申し出を受け、情報セキュリティ担当が\n" \
+	"理由を記録したうえで、例外としてお届けしています。開く前に、本当に必要かどうかを\n" \
+	"%sにご確認ください。\n\n"
+#define FORCED_WARNING_EN \
+	"Forced release: the scanner did not pass these attachments. Ask before\n" \
+	"you open them.\n\n"
 
 /* A sender-controlled value (file name, subject, sender) as staff may see
  * it in the note: controls, line breaks and bidi overrides replaced, so it
@@ -328,9 +331,30 @@ static char *shown(const char *v)
 	return tz_header_display_safe(v ? v : "");
 }
 
-/* One line per delivered file, with the 参照番号 staff quoted (ID#n). */
+/* The 参照番号 staff quote: the short one ("1124-7QK2") when the entry
+ * has one, else the entry id. */
+static const char *ref_of(const struct tz_meta *m)
+{
+	return m->ref && *m->ref ? m->ref : m->id;
+}
+
+/* NoticeDetails full: the file's type and SHA-256 for the security team's
+ * mailbox; staff get neither. */
+static void note_details(GString *s, const struct tz_meta_part *p, const struct tz_release_words *w)
+{
+	int k;
+
+	if (p == NULL || w == NULL || !w->details)
+		return;
+	k = copy_kind(p);
+	g_string_append_printf(s, "        MIME: %s\n        SHA-256: %s\n",
+			       k >= 0 ? copy_kinds[k].type : safe_type(p->detected_type),
+			       p->sanitized_file ? p->sanitized_sha256 : p->sha256);
+}
+
+/* One line per delivered file, with the 参照番号 staff quoted (REF#n). */
 static void note_files(GString *s, const struct tz_meta *m, const unsigned *parts, unsigned n,
-		       bool en)
+		       const struct tz_release_words *w, bool en)
 {
 	for (unsigned i = 0; i < n; i++) {
 		const struct tz_meta_part *p = tz_meta_part_get(m, parts[i]);
@@ -344,15 +368,16 @@ static void note_files(GString *s, const struct tz_meta *m, const unsigned *part
 		char *members = left ? shown(left + strlen("; not sanitized: ")) : NULL;
 
 		if (en)
-			g_string_append_printf(s, "    - %s (reference: %s#%u%s)\n", name, m->id, parts[i],
+			g_string_append_printf(s, "    - %s (reference: %s#%u%s)\n", name, ref_of(m), parts[i],
 					       p && p->sanitized_file ? ", sanitized" : "");
 		else
-			g_string_append_printf(s, "    ・%s(参照番号: %s#%u%s)\n", name, m->id, parts[i],
+			g_string_append_printf(s, "    ・%s(参照番号: %s#%u%s)\n", name, ref_of(m), parts[i],
 					       p && p->sanitized_file ? "、無害化済み" : "");
 		if (members)
 			g_string_append_printf(s, en ? "      not in it (not sanitized): %s\n"
 					       : "      (中の無害化できなかったファイル: %s)\n", members);
 		g_free(members);
+		note_details(s, p, w);
 		g_free(name);
 	}
 }
@@ -393,10 +418,10 @@ static unsigned note_held(GString *s, const struct tz_meta *m, const unsigned *p
 			     : en ? "unnamed file" : "名前のないファイル");
 		note = shown(p->note);
 		if (en)
-			g_string_append_printf(s, "    - %s (reference: %s#%u, %s%s%s)\n", name, m->id,
+			g_string_append_printf(s, "    - %s (reference: %s#%u, %s%s%s)\n", name, ref_of(m),
 					       p->index, p->state, *note ? ": " : "", note);
 		else
-			g_string_append_printf(s, "    ・%s(参照番号: %s#%u、%s)\n", name, m->id, p->index,
+			g_string_append_printf(s, "    ・%s(参照番号: %s#%u、%s)\n", name, ref_of(m), p->index,
 					       held_why_ja(p->state));
 		g_free(name);
 		g_free(note);
@@ -404,21 +429,28 @@ static unsigned note_held(GString *s, const struct tz_meta *m, const unsigned *p
 	return held;
 }
 
+/* Whom staff ask (NoticeContact), as the notice names it. */
+static const char *contact_of(const struct tz_release_words *w)
+{
+	return w && w->contact && *w->contact ? w->contact : "情報セキュリティ担当";
+}
+
 /* The text part staff read first: what this mail is and which files it
  * brings, in Japanese, then the same in English. A delivery of sanitized
- * copies says so, and names the files it leaves behind and whom to ask; a
- * forced release starts with the warning. */
+ * copies says so and names the files it leaves behind; both end with whom
+ * to ask (NoticeContact); a forced release starts with the warning. */
 static void write_note(struct mail_out *o, const struct tz_meta *m, const unsigned *parts,
-		       unsigned n, int forced)
+		       unsigned n, int forced, const struct tz_release_words *w)
 {
 	char *sender = shown(*m->sender ? m->sender : "<>"), *subject = shown(m->subject);
+	const char *contact = contact_of(w);   /* the admin's words (one config line), not a sender's */
 	bool sanitized = all_sanitized(m, parts, n);
 	GString *s = g_string_new(NULL);
 	char *text, *b64;
 	size_t len;
 
 	if (forced)
-		g_string_append(s, FORCED_WARNING);
+		g_string_append_printf(s, FORCED_WARNING, contact);
 	if (sanitized)
 		g_string_append(s,
 			"このメールは、インターネットから届いたメールの添付ファイルを、安全のため\n"
@@ -430,24 +462,30 @@ static void write_note(struct mail_out *o, const struct tz_meta *m, const unsign
 			"確認したうえでお届けするものです。\n\n");
 	g_string_append_printf(s, "  元のメールの差出人: %s\n  元のメールの件名: %s\n  お届けするファイル:\n",
 			       sender, subject);
-	note_files(s, m, parts, n, false);
+	note_files(s, m, parts, n, w, false);
 	if (sanitized && note_held(s, m, parts, n, false) > 0)
-		g_string_append(s, "\n元のファイルが業務で必要なときは、参照番号を添えて情報セキュリティ担当へ\n"
-				"お問い合わせください。\n");
+		g_string_append_printf(s, "\n元のファイルが業務で必要なときは、参照番号を添えて%sへ\n"
+				       "お問い合わせください。\n", contact);
+	else
+		g_string_append_printf(s, "\nご不明な点は、参照番号を添えて%sへお問い合わせください。\n",
+				       contact);
+	g_string_append(s, "\n--\n");
+	if (forced)
+		g_string_append(s, FORCED_WARNING_EN);
 	if (sanitized)
 		g_string_append(s,
-			"\n--\nThis message delivers sanitized copies (rendered to images or re-encoded)\n"
+			"This message delivers sanitized copies (rendered to images or re-encoded)\n"
 			"of the attachments of a message from the Internet. Macros, scripts and links\n"
 			"have been removed.\n\n");
 	else
 		g_string_append(s,
-			"\n--\nThis message delivers file(s) from a message that was held for safety,\n"
+			"This message delivers file(s) from a message that was held for safety,\n"
 			"after the security team checked them.\n\n");
 	g_string_append_printf(s, "  Sender: %s\n  Subject: %s\n  Files:\n", sender, subject);
-	note_files(s, m, parts, n, true);
+	note_files(s, m, parts, n, w, true);
 	if (sanitized && note_held(s, m, parts, n, true) > 0)
-		g_string_append(s, "\nIf you need an original file for your work, ask the information security\n"
-				"team, quoting its reference.\n");
+		g_string_append(s, "\nIf you need an original file for your work, ask the contact above,\n"
+				"quoting its reference.\n");
 	g_free(sender);
 	g_free(subject);
 	text = g_string_free(s, FALSE);
@@ -465,14 +503,14 @@ static void write_note(struct mail_out *o, const struct tz_meta *m, const unsign
 /* The body (everything after the header) into o, hashing as it goes. */
 static int write_body(struct mail_out *o, struct tz_store *st, const struct tz_meta *m,
 		      const unsigned *parts, unsigned n, const char *boundary,
-		      int forced, char *err, size_t errlen)
+		      int forced, const struct tz_release_words *w, char *err, size_t errlen)
 {
 	char *h = g_strdup_printf("This is a MIME message.\n\n--%s\nContent-Type: text/plain; charset=UTF-8\n"
 				  "Content-Transfer-Encoding: base64\n\n", boundary);
 
 	puts_(o, h);
 	g_free(h);
-	write_note(o, m, parts, n, forced);
+	write_note(o, m, parts, n, forced, w);
 	for (unsigned i = 0; i < n; i++) {
 		const struct tz_meta_part *p = tz_meta_part_get(m, parts[i]);
 		if (p == NULL)
@@ -555,8 +593,8 @@ static int copy_fd(int from, int to)
 
 int tz_release_write_mail(struct tz_store *st, const struct tz_meta *m, const unsigned *parts,
 			  unsigned n, const char *from, const char *to,
-			  const unsigned char key[TZ_KEY_LEN], int forced, int outfd,
-			  char *err, size_t errlen)
+			  const unsigned char key[TZ_KEY_LEN], int forced,
+			  const struct tz_release_words *w, int outfd, char *err, size_t errlen)
 {
 	struct mail_out o = { -1, tz_release_hash_new(), 0, 0, EVP_MD_CTX_new(), 0 };
 	GString *plist = g_string_new(NULL);
@@ -576,7 +614,7 @@ int tz_release_write_mail(struct tz_store *st, const struct tz_meta *m, const un
 		tz_err(err, errlen, "%s: %s", tmpdir, strerror(errno));
 		goto out;
 	}
-	if (write_body(&o, st, m, parts, n, boundary, forced, err, errlen) < 0)
+	if (write_body(&o, st, m, parts, n, boundary, forced, w, err, errlen) < 0)
 		goto out;
 	tz_release_hash_final(o.h, sha);
 	o.h = NULL;

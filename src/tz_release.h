@@ -55,15 +55,26 @@ int tz_release_verify(const unsigned char key[TZ_KEY_LEN], const char *value,
 struct tz_store;
 struct tz_meta;
 
+/* What the release mail says beyond the files, as the notice does:
+ * contact is NoticeContact (NULL or "" = 情報セキュリティ担当); details
+ * (NoticeDetails full) adds each file's MIME type and SHA-256, for a
+ * security team's mailbox; staff get neither by default. */
+struct tz_release_words {
+	const char *contact;
+	int details;
+};
+
 /* Write the release mail for the listed parts of entry m (files taken
  * from the sanitized copy when one exists) to outfd: From (from, or the
  * original envelope sender), To (to, or the original recipients), a short
- * ja/en note and one attachment per part, marked with the header above.
- * parts are 1-based indexes, n of them. forced: a part the scanner did not
- * pass is among them; the text then starts with a warning in Japanese. */
+ * ja/en note naming each file by the short 参照番号 (m->ref, else the
+ * entry id) and whom to ask, and one attachment per part, marked with the
+ * header above. parts are 1-based indexes, n of them. forced: a part the
+ * scanner did not pass is among them; the text then starts with a
+ * warning. w may be NULL (built-in contact, no details). */
 int tz_release_write_mail(struct tz_store *st, const struct tz_meta *m, const unsigned *parts,
 			  unsigned n, const char *from, const char *to,
-			  const unsigned char key[TZ_KEY_LEN], int forced, int outfd,
-			  char *err, size_t errlen);
+			  const unsigned char key[TZ_KEY_LEN], int forced,
+			  const struct tz_release_words *w, int outfd, char *err, size_t errlen);
 
 #endif

@@ -1,4 +1,7 @@
-/* tz_report.c — daily report: SQL over the index, then HTML/CSV/JSON. */
+/* tz_report.c — daily report: SQL over the index (counts, the day's
+ * stripped files, the 参照番号 of audited entries), and the CSV and JSON
+ * renderings. The HTML is tz_report_html.c, the audit side
+ * tz_report_events.c, the words tz_report_words.c. */
 #include "tz_report.h"
 
 #include <stdio.h>
@@ -7,10 +10,10 @@
 
 #include "tz_index.h"
 #include "tz_meta.h"
+#include "tz_notice.h"
 #include "tz_part.h"
 #include "tz_util.h"
 
-#define TOP_N 15
 
 void tz_report_row_free(gpointer p)
 {
@@ -30,15 +33,35 @@ static void section_free(gpointer p)
 	g_free(s);
 }
 
+static void item_free(gpointer p)
+{
+	tz_index_row_free(p);
+}
+
+static void action_free(gpointer p)
+{
+	struct tz_report_action *a = p;
+
+	g_free(a->event);
+	g_free(a->operator_name);
+	g_free(a->id);
+	g_free(a->ref);
+	g_free(a->detail);
+	g_free(a);
+}
+
 void tz_report_free(struct tz_report *r)
 {
 	if (r == NULL)
 		return;
 	g_ptr_array_unref(r->sections);
+	g_ptr_array_unref(r->items);
+	g_ptr_array_unref(r->actions);
+	g_array_unref(r->bad_lines);
 	g_free(r);
 }
 
-static struct tz_report_section *add_section(struct tz_report *r, const char *key, const char *title)
+struct tz_report_section *tz_report_add_section(struct tz_report *r, const char *key, const char *title)
 {
 	struct tz_report_section *s = g_new0(struct tz_report_section, 1);
 
@@ -49,7 +72,7 @@ static struct tz_report_section *add_section(struct tz_report *r, const char *ke
 	return s;
 }
 
-static void add_row(struct tz_report_section *s, const char *label, int64_t count)
+void tz_report_add_row(struct tz_report_section *s, const char *label, int64_t count)
 {
 	struct tz_report_row *row = g_new0(struct tz_report_row, 1);
 
@@ -69,7 +92,7 @@ static int fill(sqlite3 *db, struct tz_report *r, struct tz_report_section *s, c
 	sqlite3_bind_int64(st, 1, r->since);
 	sqlite3_bind_int64(st, 2, r->until);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		add_row(s, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
+		tz_report_add_row(s, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -128,36 +151,103 @@ static int totals(sqlite3 *db, struct tz_report *r)
 
 #define IN_DAY " e.stored_time >= ?1 AND e.stored_time < ?2 "
 
-struct tz_report *tz_report_daily(struct tz_index *ix, const char *date, char *err, size_t errlen)
+static char *col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *v = sqlite3_column_text(st, i);
+
+	return v ? g_strdup((const char *)v) : NULL;
+}
+
+/* The day's stripped files (tz_index_query, as `queue list` shows them);
+ * at most TZ_REPORT_MAX_ITEMS kept, the rest counted. */
+static int items(struct tz_index *ix, struct tz_report *r)
+{
+	struct tz_index_filter f = { r->since, r->until, NULL, NULL, 0, NULL };
+	GPtrArray *rows = NULL;
+	char err[TZ_ERRLEN];
+
+	if (tz_index_query(ix, &f, &rows, err, sizeof(err)) < 0) {
+		g_ptr_array_unref(rows);
+		return -1;
+	}
+	if (rows->len > TZ_REPORT_MAX_ITEMS) {
+		r->items_left_off = rows->len - TZ_REPORT_MAX_ITEMS;
+		g_ptr_array_set_size(rows, TZ_REPORT_MAX_ITEMS);
+	}
+	g_ptr_array_unref(r->items);
+	r->items = rows;
+	return 0;
+}
+
+int tz_report_add_refs(struct tz_report *r, struct tz_index *ix)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(tz_index_db(ix), "SELECT ref FROM entries WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	for (guint i = 0; i < r->actions->len && rc == 0; i++) {
+		struct tz_report_action *a = g_ptr_array_index(r->actions, i);
+		if (a->id == NULL)
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, a->id, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			g_free(a->ref);
+			a->ref = col(st, 0);
+		}
+		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+struct tz_report *tz_report_new(const char *date, char *err, size_t errlen)
 {
 	struct tz_report *r = g_new0(struct tz_report, 1);
+
+	r->sections = g_ptr_array_new_with_free_func(section_free);
+	r->items = g_ptr_array_new_with_free_func(item_free);
+	r->actions = g_ptr_array_new_with_free_func(action_free);
+	r->bad_lines = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	if (day_range(r, date, err, errlen) < 0) {
+		tz_report_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+struct tz_report *tz_report_daily(struct tz_index *ix, const char *date, char *err, size_t errlen)
+{
+	struct tz_report *r = tz_report_new(date, err, errlen);
 	sqlite3 *db = tz_index_db(ix);
 	struct tz_report_section *s;
 	int bad = 0;
 
-	r->sections = g_ptr_array_new_with_free_func(section_free);
-	if (day_range(r, date, err, errlen) < 0)
-		goto fail;
+	if (r == NULL)
+		return NULL;
 	bad |= totals(db, r);
-	s = add_section(r, "risk", "リスク種別 / Risk flags");
+	s = tz_report_add_section(r, "risk", "危険の兆候(ファイル数)");
 	for (unsigned b = 0; b < TZ_RISK_COUNT && !bad; b++) {
 		char *sql = g_strdup_printf("SELECT '%s', count(*) FROM parts p JOIN entries e ON e.id = p.id"
 					    " WHERE" IN_DAY "AND (p.risk & %u) != 0", tz_risk_name(1u << b), 1u << b);
 		bad |= fill(db, r, s, sql);
 		g_free(sql);
 	}
-	bad |= fill(db, r, add_section(r, "types", "検出された形式 / Detected types"),
+	bad |= fill(db, r, tz_report_add_section(r, "types", "ファイルの種類(内容から判定)"),
 		    "SELECT coalesce(p.detected_type, 'unknown'), count(*) FROM parts p JOIN entries e ON e.id = p.id"
-		    " WHERE" IN_DAY "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT " G_STRINGIFY(TOP_N));
-	bad |= fill(db, r, add_section(r, "sender_domains", "送信元ドメイン / Sender domains"),
+		    " WHERE" IN_DAY "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT " G_STRINGIFY(TZ_REPORT_TOP_N));
+	bad |= fill(db, r, tz_report_add_section(r, "sender_domains", "差出人のドメイン(メール数)"),
 		    "SELECT e.sender_domain, count(*) FROM entries e WHERE" IN_DAY
-		    "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT " G_STRINGIFY(TOP_N));
-	bad |= fill(db, r, add_section(r, "recipients", "受信者上位 / Top recipients"),
+		    "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT " G_STRINGIFY(TZ_REPORT_TOP_N));
+	bad |= fill(db, r, tz_report_add_section(r, "recipients", "宛先の上位(メール数)"),
 		    "SELECT lower(r.addr), count(*) FROM rcpts r JOIN entries e ON e.id = r.id WHERE" IN_DAY
 		    "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10");
-	bad |= fill(db, r, add_section(r, "states", "検査結果 / Scanner verdicts (part states)"),
+	bad |= fill(db, r, tz_report_add_section(r, "states", "ファイルの現在の状態"),
 		    "SELECT p.state, count(*) FROM parts p JOIN entries e ON e.id = p.id WHERE" IN_DAY
 		    "GROUP BY 1 ORDER BY 2 DESC, 1");
+	bad |= items(ix, r);
 	if (bad) {
 		tz_err(err, errlen, "report query failed: %s", sqlite3_errmsg(db));
 		goto fail;
@@ -192,25 +282,113 @@ void tz_report_csv_field(GString *s, const char *v)
 	g_string_append_c(s, '"');
 }
 
+/* A text cell of the report's CSV: shown like the HTML (no controls or
+ * bidi overrides), quoted and neutralised like the queue exports. */
+static void cell(GString *s, const char *v)
+{
+	char *shown = tz_report_visible(v);
+
+	tz_report_csv_field(s, shown);
+	g_free(shown);
+}
+
+/* One row per stripped file of the day, for Excel users in Japan: UTF-8
+ * with BOM, CRLF, Japanese headers and names, local times Excel reads as
+ * dates, sizes as plain numbers; every text cell quoted and neutralised
+ * like the queue exports (tz_report_csv_field). */
 char *tz_report_csv(const struct tz_report *r)
 {
-	GString *s = g_string_new("\xEF\xBB\xBF" "date,section,label,count\r\n");
+	GString *s = g_string_new("\xEF\xBB\xBF" "受信日時,参照番号,差出人,宛先,件名,番号,ファイル名,種類,理由,"
+				  "サイズ(バイト),危険の兆候,状態,検知名,MIME タイプ,エントリ ID\r\n");
 
-	g_string_append_printf(s, "%s,totals,entries,%" G_GINT64_FORMAT "\r\n", r->date, r->entries);
-	g_string_append_printf(s, "%s,totals,parts,%" G_GINT64_FORMAT "\r\n", r->date, r->parts);
-	g_string_append_printf(s, "%s,totals,bytes,%" G_GINT64_FORMAT "\r\n", r->date, r->bytes);
-	g_string_append_printf(s, "%s,totals,unreadable_audit_records,%" G_GINT64_FORMAT "\r\n", r->date,
-			       r->bad_events);
-	for (guint i = 0; i < r->sections->len; i++) {
-		const struct tz_report_section *sec = g_ptr_array_index(r->sections, i);
-		for (guint k = 0; k < sec->rows->len; k++) {
-			const struct tz_report_row *row = g_ptr_array_index(sec->rows, k);
-			g_string_append_printf(s, "%s,%s,", r->date, sec->key);
-			tz_report_csv_field(s, row->label);
-			g_string_append_printf(s, ",%" G_GINT64_FORMAT "\r\n", row->count);
-		}
+	for (guint i = 0; i < r->items->len; i++) {
+		const struct tz_index_row *it = g_ptr_array_index(r->items, i);
+		char when[20], *risks = tz_report_risks(it->risk), *ref = NULL;
+		const char *cells[] = {
+			it->filename,
+			it->part ? tz_notice_kind(TZ_NOTICE_JA, it->detected_type, it->declared_type) : "",
+		};
+
+		tz_report_local_time(it->stored_time, when);
+		ref = it->ref && it->part ? g_strdup_printf("%s#%u", it->ref, it->part) : g_strdup(it->ref);
+		g_string_append_printf(s, "%s,", when);
+		cell(s, ref);
+		g_string_append_c(s, ',');
+		cell(s, it->sender);
+		g_string_append_c(s, ',');
+		cell(s, it->rcpts);
+		g_string_append_c(s, ',');
+		cell(s, it->subject);
+		g_string_append_printf(s, ",%u,", it->part);
+		cell(s, cells[0]);
+		g_string_append_c(s, ',');
+		cell(s, cells[1]);
+		g_string_append_c(s, ',');
+		cell(s, it->part ? tz_report_reason_name(it->reason) : "");
+		g_string_append_printf(s, ",%" G_GUINT64_FORMAT ",", it->size);
+		cell(s, risks);
+		g_string_append_c(s, ',');
+		cell(s, it->part ? tz_report_state_name(it->state) : "");
+		g_string_append_c(s, ',');
+		cell(s, it->verdict && strcmp(it->verdict, "OK") != 0 ? it->verdict : "");
+		g_string_append_c(s, ',');
+		cell(s, it->detected_type);
+		g_string_append_c(s, ',');
+		cell(s, it->id);
+		g_string_append(s, "\r\n");
+		g_free(risks);
+		g_free(ref);
 	}
 	return g_string_free(s, FALSE);
+}
+
+/* ,"name":"v" (or null). */
+static void jfield(GString *s, const char *name, const char *v)
+{
+	g_string_append_printf(s, ",\"%s\":", name);
+	if (v == NULL)
+		g_string_append(s, "null");
+	else
+		tz_meta_json_str(s, v);
+}
+
+static void json_items(GString *s, const struct tz_report *r)
+{
+	g_string_append(s, ",\"items\":[");
+	for (guint i = 0; i < r->items->len; i++) {
+		const struct tz_index_row *it = g_ptr_array_index(r->items, i);
+		char *risk = tz_risk_string(it->risk);
+		g_string_append_printf(s, "%s{\"time\":%" G_GINT64_FORMAT, i ? "," : "", it->stored_time);
+		jfield(s, "id", it->id);
+		jfield(s, "ref", it->ref);
+		jfield(s, "sender", it->sender);
+		jfield(s, "rcpts", it->rcpts);
+		jfield(s, "subject", it->subject);
+		g_string_append_printf(s, ",\"part\":%u", it->part);
+		jfield(s, "filename", it->filename);
+		jfield(s, "reason", it->reason);
+		jfield(s, "declared_type", it->declared_type);
+		jfield(s, "detected_type", it->detected_type);
+		g_string_append_printf(s, ",\"size\":%" G_GUINT64_FORMAT, it->size);
+		jfield(s, "risk", risk);
+		jfield(s, "state", it->state);
+		jfield(s, "verdict", it->verdict);
+		g_string_append_c(s, '}');
+		g_free(risk);
+	}
+	g_string_append_printf(s, "],\"items_left_off\":%" G_GINT64_FORMAT ",\"actions\":[", r->items_left_off);
+	for (guint i = 0; i < r->actions->len; i++) {
+		const struct tz_report_action *a = g_ptr_array_index(r->actions, i);
+		g_string_append_printf(s, "%s{\"time\":%" G_GINT64_FORMAT, i ? "," : "", a->time);
+		jfield(s, "event", a->event);
+		jfield(s, "operator", a->operator_name);
+		jfield(s, "id", a->id);
+		jfield(s, "ref", a->ref);
+		g_string_append_printf(s, ",\"part\":%u", a->part);
+		jfield(s, "detail", a->detail);
+		g_string_append_c(s, '}');
+	}
+	g_string_append_printf(s, "],\"actions_left_off\":%" G_GINT64_FORMAT, r->actions_left_off);
 }
 
 char *tz_report_json(const struct tz_report *r)
@@ -232,79 +410,8 @@ char *tz_report_json(const struct tz_report *r)
 		}
 		g_string_append_c(s, ']');
 	}
+	json_items(s, r);
 	g_string_append(s, "}\n");
 	return g_string_free(s, FALSE);
 }
 
-static void html_esc(GString *s, const char *v)
-{
-	char *e = g_markup_escape_text(v ? v : "", -1);
-
-	g_string_append(s, e);
-	g_free(e);
-}
-
-/* A horizontal bar chart: one bar per row, scaled to the largest count. */
-static void svg_bars(GString *s, const struct tz_report_section *sec)
-{
-	int64_t max = 1;
-	guint n = sec->rows->len;
-	int h = 24 * (int)(n ? n : 1) + 8;
-
-	for (guint k = 0; k < n; k++)
-		max = MAX(max, ((struct tz_report_row *)g_ptr_array_index(sec->rows, k))->count);
-	g_string_append_printf(s, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"%d\""
-			       " viewBox=\"0 0 640 %d\" role=\"img\" aria-label=\"", h, h);
-	html_esc(s, sec->title);
-	g_string_append(s, "\">");
-	if (n == 0)
-		g_string_append(s, "<text x=\"8\" y=\"20\" class=\"none\">0</text>");
-	for (guint k = 0; k < n; k++) {
-		const struct tz_report_row *row = g_ptr_array_index(sec->rows, k);
-		int w = (int)(row->count * 380 / max), y = 4 + 24 * (int)k;
-		char *label = g_utf8_substring(row->label, 0, MIN(g_utf8_strlen(row->label, -1), 32));
-		g_string_append_printf(s, "<text x=\"0\" y=\"%d\">", y + 15);
-		html_esc(s, label);
-		g_string_append_printf(s, "</text><rect x=\"200\" y=\"%d\" width=\"%d\" height=\"18\" rx=\"2\"/>"
-				       "<text x=\"%d\" y=\"%d\">%" G_GINT64_FORMAT "</text>",
-				       y, MAX(w, 1), 206 + MAX(w, 1), y + 15, row->count);
-		g_free(label);
-	}
-	g_string_append(s, "</svg>\n");
-}
-
-char *tz_report_html(const struct tz_report *r)
-{
-	GString *s = g_string_new(NULL);
-
-	g_string_append_printf(s, "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"
-			       "<title>textize 日次レポート %s</title>\n<style>"
-			       "body{font-family:sans-serif;margin:2em;color:#222}"
-			       "h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em}"
-			       "table{border-collapse:collapse;margin:.5em 0}"
-			       "td,th{border:1px solid #ccc;padding:2px 8px}td.n{text-align:right}"
-			       "svg rect{fill:#3b6ea5}svg text{font-size:12px;fill:#222}"
-			       ".tot span{display:inline-block;margin-right:2em;font-size:1.2em}"
-			       "</style></head><body>\n<h1>textize 無害化キュー 日次レポート / daily report %s</h1>\n"
-			       "<p class=\"tot\"><span>件数 / entries: <b>%" G_GINT64_FORMAT "</b></span>"
-			       "<span>添付 / parts: <b>%" G_GINT64_FORMAT "</b></span>"
-			       "<span>容量 / bytes: <b>%" G_GINT64_FORMAT "</b></span></p>\n",
-			       r->date, r->date, r->entries, r->parts, r->bytes);
-	for (guint i = 0; i < r->sections->len; i++) {
-		const struct tz_report_section *sec = g_ptr_array_index(r->sections, i);
-		g_string_append_printf(s, "<section id=\"%s\"><h2>", sec->key);
-		html_esc(s, sec->title);
-		g_string_append(s, "</h2>\n");
-		svg_bars(s, sec);
-		g_string_append(s, "<table><tr><th>項目 / item</th><th>件数 / count</th></tr>\n");
-		for (guint k = 0; k < sec->rows->len; k++) {
-			const struct tz_report_row *row = g_ptr_array_index(sec->rows, k);
-			g_string_append(s, "<tr><td>");
-			html_esc(s, row->label);
-			g_string_append_printf(s, "</td><td class=\"n\">%" G_GINT64_FORMAT "</td></tr>\n", row->count);
-		}
-		g_string_append(s, "</table></section>\n");
-	}
-	g_string_append(s, "</body></html>\n");
-	return g_string_free(s, FALSE);
-}

@@ -4,8 +4,9 @@
  * states: a part found infected and then rejected was still found that
  * day, and the report must say so whatever the queue looks like now.
  * Records are read from the AuditLog file as it is (a rotated-away file is
- * not read); lines that do not parse are counted and reported, never
- * silently dropped. */
+ * not read); lines that do not parse are counted and their line numbers
+ * kept for the report, never silently dropped. The day's operator actions
+ * (and the sanitizer's automatic deliveries) are listed one by one. */
 #define _GNU_SOURCE 1   /* timegm */
 #include "tz_report.h"
 
@@ -85,24 +86,45 @@ static void count_record(struct counts *c, const struct tz_jv *rec)
 	}
 }
 
-static void add(struct tz_report_section *s, const char *label, int64_t n)
+/* The audit events that are an operator's decision (or the sanitizer's
+ * automatic delivery), listed in the report's table of actions. */
+static int is_action(const char *ev)
 {
-	struct tz_report_row *row = g_new0(struct tz_report_row, 1);
+	static const char *const acts[] = { "released", "release_requested", "approved", "rejected",
+					    "purged", "exported" };
 
-	row->label = g_strdup(label);
-	row->count = n;
-	g_ptr_array_add(s->rows, row);
+	for (size_t i = 0; i < G_N_ELEMENTS(acts); i++)
+		if (strcmp(ev, acts[i]) == 0)
+			return 1;
+	return 0;
 }
 
-static struct tz_report_section *section(struct tz_report *r, const char *key, const char *title)
+static void add_action(struct tz_report *r, const struct tz_jv *rec, int64_t t)
 {
-	struct tz_report_section *s = g_new0(struct tz_report_section, 1);
+	const char *ev = tz_jv_str(rec, "event");
+	struct tz_report_action *a;
 
-	s->key = g_strdup(key);
-	s->title = g_strdup(title);
-	s->rows = g_ptr_array_new_with_free_func(tz_report_row_free);
-	g_ptr_array_add(r->sections, s);
-	return s;
+	if (ev == NULL || !is_action(ev))
+		return;
+	if (r->actions->len >= TZ_REPORT_MAX_ACTIONS) {
+		r->actions_left_off++;
+		return;
+	}
+	a = g_new0(struct tz_report_action, 1);
+	a->time = t;
+	a->event = g_strdup(ev);
+	a->operator_name = g_strdup(tz_jv_str(rec, "operator"));
+	a->id = g_strdup(tz_jv_str(rec, "id"));
+	a->part = (unsigned)tz_jv_int(rec, "part", 0);
+	a->detail = g_strdup(tz_jv_str(rec, "detail"));
+	g_ptr_array_add(r->actions, a);
+}
+
+static void bad_line(struct tz_report *r, int64_t lineno)
+{
+	r->bad_events++;
+	if (r->bad_lines->len < TZ_REPORT_MAX_BAD_LINES)
+		g_array_append_val(r->bad_lines, lineno);
 }
 
 static gint by_count(gconstpointer a, gconstpointer b)
@@ -122,6 +144,7 @@ int tz_report_add_events(struct tz_report *r, const char *audit_path, char *err,
 	GHashTableIter it;
 	gpointer k, v;
 	char *line = g_malloc(LINE_MAX_BYTES);
+	int64_t lineno = 0;
 	FILE *f;
 
 	if (audit_path == NULL || *audit_path == '\0') {
@@ -135,41 +158,48 @@ int tz_report_add_events(struct tz_report *r, const char *audit_path, char *err,
 	}
 	c.sigs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	r->bad_events = 0;
+	g_array_set_size(r->bad_lines, 0);
 	while (f && fgets(line, LINE_MAX_BYTES, f)) {
 		size_t n = strlen(line);
 		struct tz_jv *rec;
 		int64_t t;
+		lineno++;
 		if (n == 0 || line[n - 1] != '\n') {
 			/* over-long or torn line: skip the rest of it */
 			int ch;
 			while (n == LINE_MAX_BYTES - 1 && (ch = fgetc(f)) != EOF && ch != '\n')
 				;
-			r->bad_events++;
+			bad_line(r, lineno);
 			continue;
 		}
 		rec = tz_jv_parse(line, n - 1, NULL, 0);
-		if (rec == NULL || parse_utc(tz_jv_str(rec, "time"), &t) < 0)
-			r->bad_events++;
-		else if (t >= r->since && t < r->until)
+		if (rec == NULL || parse_utc(tz_jv_str(rec, "time"), &t) < 0) {
+			bad_line(r, lineno);
+		} else if (t >= r->since && t < r->until) {
 			count_record(&c, rec);
+			add_action(r, rec, t);
+		}
 		tz_jv_free(rec);
 	}
 	if (f)
 		fclose(f);
 	g_free(line);
-	s = section(r, "events", "当日の操作と検知 / Events of the day");
-	add(s, "detected", c.detected);
-	add(s, "released", c.released);
-	add(s, "force_released", c.forced);
-	add(s, "released_again", c.again);
-	add(s, "force_approved", c.approved);
-	add(s, "rejected", c.rejected);
-	add(s, "purged", c.purged);
-	s = section(r, "signatures", "検知名 / Signatures found");
+	s = tz_report_add_section(r, "events", "当日の検知と操作(件数)");
+	tz_report_add_row(s, "detected", c.detected);
+	tz_report_add_row(s, "released", c.released);
+	tz_report_add_row(s, "force_released", c.forced);
+	tz_report_add_row(s, "released_again", c.again);
+	tz_report_add_row(s, "force_approved", c.approved);
+	tz_report_add_row(s, "rejected", c.rejected);
+	tz_report_add_row(s, "purged", c.purged);
+	s = tz_report_add_section(r, "signatures", "検知名(上位 " G_STRINGIFY(TZ_REPORT_TOP_N) ")");
 	g_hash_table_iter_init(&it, c.sigs);
 	while (g_hash_table_iter_next(&it, &k, &v))
-		add(s, k, GPOINTER_TO_INT(v));
+		tz_report_add_row(s, k, GPOINTER_TO_INT(v));
 	g_ptr_array_sort(s->rows, by_count);
+	/* the most frequent ones, like the other top lists */
+	if (s->rows->len > TZ_REPORT_TOP_N)
+		g_ptr_array_set_size(s->rows, TZ_REPORT_TOP_N);
 	g_hash_table_unref(c.sigs);
 	return 0;
 }

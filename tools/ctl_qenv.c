@@ -52,6 +52,8 @@ int ctl_qenv_open(struct ctl_qenv *e, const char *conf, unsigned need)
 	e->q.release_command = c->release_command;
 	e->q.release_from = c->release_from;
 	e->q.force_approvals = c->force_release_approvals;
+	e->q.notice_contact = c->notice_contact;
+	e->q.notice_details = g_strcmp0(c->notice_details, "full") == 0;
 	return 0;
 fail:
 	fprintf(stderr, "textizectl: %s\n", err);

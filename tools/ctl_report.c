@@ -65,7 +65,8 @@ int ctl_report(int argc, char **argv)
 	}
 	/* What happened that day comes from the audit log, not from the
 	 * parts' states now (a rejected detection was still a detection). */
-	if (tz_report_add_events(r, e.cfg->audit_log, err, sizeof(err)) < 0) {
+	if (tz_report_add_events(r, e.cfg->audit_log, err, sizeof(err)) < 0 ||
+	    (tz_report_add_refs(r, e.ix) < 0 && tz_err(err, sizeof(err), "report: reading the index failed") < 0)) {
 		fprintf(stderr, "textizectl: %s\n", err);
 		tz_report_free(r);
 		ctl_qenv_close(&e);

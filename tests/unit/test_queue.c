@@ -96,7 +96,7 @@ static int setup(void **state)
 	g_strlcpy(fx->id, id, sizeof(fx->id));
 	g_free(id);
 	fx->q = (struct tz_queue){ fx->st, fx->audit, fx->ix, "/nonexistent/clamd.sock", 5, NULL, 10,
-				   fx->cmd, fx->rkey, "security@city.example.lg.jp", 2 };
+				   fx->cmd, fx->rkey, "security@city.example.lg.jp", 2, NULL, 0 };
 	*state = fx;
 	return 0;
 }
@@ -266,10 +266,14 @@ static int rel(struct fixture *fx, const unsigned *parts, unsigned n, const char
 	return tz_queue_release(&fx->q, fx->id, &r, err, TZ_ERRLEN);
 }
 
-/* What staff read in the release mail: a subject saying what it brings, and
- * each file with the 参照番号 they quoted; no 参照ID, 部分 or 解放. */
+/* What staff read in the release mail: a subject saying what it brings,
+ * each file with the short 参照番号 they quoted (never the long entry id),
+ * whom to ask (NoticeContact when set), no hashes or MIME types unless
+ * NoticeDetails full; no 参照ID, 部分 or 解放. */
 static void check_sent_wording(struct fixture *fx, unsigned part, const char *name)
 {
+	struct tz_meta *m = tz_store_meta_read(fx->st, fx->id, NULL, 0);
+	const char *contact = fx->q.notice_contact ? fx->q.notice_contact : "情報セキュリティ担当";
 	GMimeStream *s = g_mime_stream_file_open(fx->sent, "r", NULL);
 	GMimeParser *parser;
 	GMimeMessage *msg;
@@ -290,8 +294,16 @@ static void check_sent_wording(struct fixture *fx, unsigned part, const char *na
 	g_mime_data_wrapper_write_to_stream(w, mem);
 	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
 	text = g_strndup((const char *)bytes->data, bytes->len);
-	line = g_strdup_printf("  お届けするファイル:\n    ・%s(参照番号: %s#%u)\n", name, fx->id, part);
+	assert_non_null(m);
+	assert_non_null(m->ref);
+	line = g_strdup_printf("  お届けするファイル:\n    ・%s(参照番号: %s#%u)\n", name, m->ref, part);
 	assert_non_null(strstr(text, line));
+	g_free(line);
+	line = g_strdup_printf("\nご不明な点は、参照番号を添えて%sへお問い合わせください。\n", contact);
+	assert_non_null(strstr(text, line));
+	assert_null(strstr(text, fx->id));
+	assert_true((strstr(text, "SHA-256: ") != NULL) == (fx->q.notice_details != 0));
+	assert_true((strstr(text, "MIME: application/pdf") != NULL) == (fx->q.notice_details != 0));
 	assert_non_null(strstr(text, "情報セキュリティ担当が\n確認したうえでお届けする"));
 	assert_null(strstr(text, "参照ID"));
 	assert_null(strstr(text, "部分"));
@@ -302,6 +314,7 @@ static void check_sent_wording(struct fixture *fx, unsigned part, const char *na
 	g_object_unref(msg);
 	g_object_unref(parser);
 	g_object_unref(s);
+	tz_meta_free(m);
 }
 
 static void test_release(void **state)
@@ -322,6 +335,13 @@ static void test_release(void **state)
 	check_sent_marker(fx);
 	check_sent_wording(fx, 2, "報告書.pdf");
 	assert_int_equal(tz_audit_verify(fx->log, NULL, &records, &bad, err, sizeof(err)), 0);
+	/* NoticeContact names whom to ask; NoticeDetails full adds type and hash */
+	fx->q.notice_contact = "情報政策課(内線 1234)";
+	fx->q.notice_details = 1;
+	assert_int_equal(rel(fx, &two, 1, NULL, "alice", 0, NULL, 1, err), 0);
+	check_sent_wording(fx, 2, "報告書.pdf");
+	fx->q.notice_contact = NULL;
+	fx->q.notice_details = 0;
 	/* a failing release command changes nothing */
 	fx->q.release_command = "/bin/false";
 	mark(fx, 2, "clean");
@@ -416,6 +436,9 @@ static void test_forced_release_needs_approval(void **state)
 	assert_string_equal(part_state(fx, 1), "released");
 	text = sent_text(fx);
 	assert_true(g_str_has_prefix(text, "【注意】"));
+	/* whom to ask before opening it; no English line in the Japanese part */
+	assert_non_null(strstr(text, "開く前に、本当に必要かどうかを\n情報セキュリティ担当にご確認ください。"));
+	assert_true(strstr(text, "Forced release") > strstr(text, "\n--\n"));
 	g_free(text);
 	assert_int_equal(tz_audit_verify(fx->log, NULL, &records, &bad, err, sizeof(err)), 0);
 	assert_true(g_file_get_contents(fx->log, &log, NULL, NULL));
@@ -484,6 +507,15 @@ static void test_concurrent_release_once(void **state)
 	assert_int_equal(count_in(fx->log, "\"event\":\"released\""), 1);
 }
 
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (const char *p = s; (p = strstr(p, "\r\n")) != NULL; p += 2)
+		n++;
+	return n;
+}
+
 static void test_reject_index_report(void **state)
 {
 	struct fixture *fx = *state;
@@ -526,9 +558,25 @@ static void test_reject_index_report(void **state)
 	assert_null(strstr(html, "<script"));
 	assert_null(strstr(html, "http:/" "/example"));
 	assert_non_null(strstr(html, "example.jp"));
-	assert_memory_equal(csv, "\xEF\xBB\xBF", 3);
-	assert_non_null(strstr(csv, ",risk,\"executable\",1\r\n"));
+	/* CSV for Excel: BOM, Japanese header, one row per file, local time
+	 * YYYY/MM/DD HH:MM:SS, Japanese names; JSON keeps the tokens */
+	assert_memory_equal(csv, "\xEF\xBB\xBF" "受信日時,参照番号,", 3 + strlen("受信日時,参照番号,"));
+	assert_int_equal(count_lines(csv), 3);
+	assert_non_null(strstr(csv, ",\"invoice.pdf.exe\",\"PDF 文書\",\"添付ファイル\",11,\"実行ファイル、二重拡張子\",\"送付しない(拒否)\","));
+	assert_true(g_regex_match_simple("\r\n20[0-9]{2}/[01][0-9]/[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9],\"[0-9]{4}-[0-9A-Z]{4,6}#1\",",
+					 csv, 0, 0));
+	assert_null(strstr(csv, "Z,"));
 	assert_non_null(strstr(json, "\"entries\":1"));
+	assert_non_null(strstr(json, "{\"label\":\"executable\",\"count\":1}"));
+	assert_non_null(strstr(json, "\"state\":\"rejected\""));
+	/* HTML: Japanese words, no machine tokens */
+	assert_non_null(strstr(html, "実行ファイル"));
+	assert_non_null(strstr(html, "送付しない(拒否)"));
+	assert_non_null(strstr(html, "検査待ち"));
+	assert_null(strstr(html, ">executable<"));
+	assert_null(strstr(html, ">rejected<"));
+	assert_null(strstr(html, ">pending<"));
+	assert_non_null(strstr(html, "Noto Sans CJK JP"));
 	g_free(html);
 	g_free(csv);
 	g_free(json);
@@ -661,9 +709,14 @@ static void test_report_counts_events(void **state)
 	assert_int_equal(report_row(r, "events", "released")->count, 0);
 	csv = tz_report_csv(r);
 	html = tz_report_html(r);
-	assert_non_null(strstr(csv, ",signatures,\"Eicar-Test-Signature\",2\r\n"));
-	assert_non_null(strstr(csv, ",events,\"detected\",2\r\n"));
+	/* the files with their detections (CSV), the rejections as actions
+	 * with the operator and reason (HTML), in Japanese */
+	assert_non_null(strstr(csv, ",\"送付しない(拒否)\",\"Eicar-Test-Signature\","));
 	assert_non_null(strstr(html, "Eicar-Test-Signature"));
+	assert_non_null(strstr(html, "<td>ウイルス検知</td><td class=\"n\">2</td>"));
+	assert_int_equal(r->actions->len, 2);
+	assert_non_null(strstr(html, "<td>拒否</td><td>alice</td>"));
+	assert_non_null(strstr(html, "理由: eicar"));
 	g_free(csv);
 	g_free(html);
 	tz_report_free(r);
