@@ -97,7 +97,7 @@ check "queue -c F list == -c F queue list" cmp -s "$tmp/out" "$tmp/list1"
 row 0 out "$REF" --config="$conf" queue list --format=table
 row 0 out '"state":"pending"' queue list --format json -c "$conf" --state pending
 row 0 out "$REF" --format csv queue list -c "$conf"
-row 64 err "queue list: --state: unknown value 'bogus' (pending, clean, infected, sanitized, failed, released, rejected)" queue list --state bogus -c "$conf"
+row 64 err "queue list: --state: unknown value 'bogus' (pending, clean, infected, sanitized, unsanitizable, failed, released, rejected)" queue list --state bogus -c "$conf"
 row 64 err "queue list: --format: unknown value 'xml' (table, csv, json)" queue list --format xml
 row 64 err "report daily: --format: unknown value 'xml' (html, csv, json)" report daily --format xml
 row 64 err "stats: --format: unknown value 'xml' (table, json, prometheus)" stats --format xml

@@ -14,6 +14,7 @@
 #include "ctl.h"
 #include "ctl_args.h"
 #include "ctl_qenv.h"
+#include "tz_cdr_queue.h"
 #include "tz_index.h"
 #include "tz_meta.h"
 #include "tz_part.h"
@@ -22,7 +23,9 @@
 #include "tz_store.h"
 #include "tz_util.h"
 
-#define STATES "pending,clean,infected,sanitized,failed,released,rejected"
+/* every part state, for --state and its error line */
+#define STATES TZ_STATE_PENDING "," TZ_STATE_CLEAN "," TZ_STATE_INFECTED "," TZ_STATE_SANITIZED "," \
+	TZ_STATE_UNSANITIZABLE "," TZ_STATE_FAILED "," TZ_STATE_RELEASED "," TZ_STATE_REJECTED
 #define ID_FORMS "MMDD-CODE, MMDD-CODE#PART, or the long id[#PART]"
 
 /* One queue command's surroundings: the open queue and, when the first
