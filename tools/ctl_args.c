@@ -352,8 +352,10 @@ static const struct ctl_command *find_row(const struct ctl_command *table, struc
 	return NULL;
 }
 
-/* The options and operand count against the row; 0 or the exit code. */
-static int check_row(const struct ctl_command *c, struct scan *s, struct ctl_args *a)
+/* The options against the row; 0 or the exit code. Checked before --help
+ * too, so `CMD ... --help` exits 0 only for a command line whose words and
+ * options are right (tests/docs_exec.py checks the documents' commands so). */
+static int check_options(const struct ctl_command *c, struct scan *s, struct ctl_args *a)
 {
 	char *list = options_of(c), *bad = NULL;
 	int rc = 0;
@@ -372,15 +374,21 @@ static int check_row(const struct ctl_command *c, struct scan *s, struct ctl_arg
 		rc = ctl_fail(a, EX_USAGE, "--format does not apply here (one output only)");
 	else if (a->opt[CTL_O_FORMAT])
 		rc = ctl_check_choice(a, "--format", a->opt[CTL_O_FORMAT], c->formats);
-	else if (a->nargs < c->min_args)
-		rc = ctl_fail(a, EX_USAGE, "missing operand (usage: textizectl %s %s)", ctl_cmd_name(a),
-			      c->operands);
-	else if (a->nargs > c->max_args)
-		rc = ctl_fail(a, EX_USAGE, "unexpected argument '%s' (usage: textizectl %s%s%s)",
-			      a->arg[c->max_args], ctl_cmd_name(a), *c->operands ? " " : "", c->operands);
 	g_free(list);
 	g_free(bad);
 	return rc;
+}
+
+/* The operand count against the row; 0 or EX_USAGE. */
+static int check_operands(const struct ctl_command *c, struct ctl_args *a)
+{
+	if (a->nargs < c->min_args)
+		return ctl_fail(a, EX_USAGE, "missing operand (usage: textizectl %s %s)", ctl_cmd_name(a),
+				c->operands);
+	if (a->nargs > c->max_args)
+		return ctl_fail(a, EX_USAGE, "unexpected argument '%s' (usage: textizectl %s%s%s)",
+				a->arg[c->max_args], ctl_cmd_name(a), *c->operands ? " " : "", c->operands);
+	return 0;
 }
 
 int ctl_args_parse(const struct ctl_command *table, int argc, char **argv, struct ctl_args *a)
@@ -402,6 +410,8 @@ int ctl_args_parse(const struct ctl_command *table, int argc, char **argv, struc
 	a->arg = g_new0(char *, a->nargs + 1);
 	memcpy(a->arg, s.words->pdata + used, a->nargs * sizeof(char *));
 	g_ptr_array_unref(s.words);
+	if ((rc = check_options(c, &s, a)) != 0)
+		return rc;
 	if (a->opt[CTL_O_HELP]) {
 		leaf_usage(stdout, c);
 		return 0;
@@ -410,7 +420,7 @@ int ctl_args_parse(const struct ctl_command *table, int argc, char **argv, struc
 		printf("textizectl %s\n", TZ_VERSION);
 		return 0;
 	}
-	rc = check_row(c, &s, a);
+	rc = check_operands(c, a);
 	return rc ? rc : -1;
 }
 
