@@ -70,6 +70,9 @@ row 0 out "textizectl " --version
 row 0 out "textizectl " version
 row 0 out "textizectl " queue list --version
 row 64 err "unknown command 'frob' (convert, queue, audit" frob
+row 64 err "unknown option '--bogus' (textizectl --help)" --bogus
+row 0 out "usage: textizectl queue release" help queue release
+row 0 out "usage: textizectl queue release" queue help release
 row 64 err "queue: missing command (list, show, export, release, approve, reject, purge, scan" queue
 row 64 err "queue: unknown command 'lst' (list, show, export, release" queue lst
 row 64 err "audit: unknown command 'check' (verify)" audit check

@@ -307,6 +307,11 @@ static const struct ctl_command *find_row(const struct ctl_command *table, struc
 		printf("textizectl %s\n", TZ_VERSION);
 		return NULL;
 	}
+	if (w0 == NULL && s->bad) {
+		*rc = fail_at(NULL, EX_USAGE, "unknown option '%.*s' (textizectl --help)",
+			      (int)strcspn(s->bad, "="), s->bad);
+		return NULL;
+	}
 	if (w0 == NULL) {
 		if (a->opt[CTL_O_HELP]) {
 			top_usage(stdout, table);
