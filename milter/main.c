@@ -97,6 +97,48 @@ static struct tz_config *load_config(const char *path, bool explicit_path)
 	return cfg;
 }
 
+/* -n: every problem, each as "file:line: reason" (a file check names the
+ * line of its key, "file: reason" when no line set it), all of them rather
+ * than the first; the checks of the files the configuration names (the
+ * ones start-up and SIGHUP run) once the file itself parses. */
+static int check_config(const char *path, bool explicit_path)
+{
+	GPtrArray *problems = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+	struct tz_config *cfg;
+	const char *name;
+	int rc;
+
+	if (!explicit_path && access(path, F_OK) < 0 && errno == ENOENT)
+		cfg = load_config(path, false);     /* the built-in defaults, said so */
+	else
+		cfg = tz_config_load_all(path, problems);
+	name = cfg && cfg->path ? cfg->path : cfg ? "(built-in defaults)" : path;
+	if (cfg && problems->len == 0)
+		tzm_config_check(cfg, files);
+	for (guint i = 0; i < files->len; i++) {
+		const char *p = files->pdata[i];
+		char *key = g_strndup(p, strcspn(p, ":"));
+		unsigned line = tz_config_key_line(cfg, key);
+		if (line)
+			g_ptr_array_add(problems, g_strdup_printf("%s:%u: %s", name, line, p));
+		else
+			g_ptr_array_add(problems, g_strdup_printf("%s: %s", name, p));
+		g_free(key);
+	}
+	for (guint i = 0; i < problems->len; i++)
+		fprintf(stderr, "%s\n", (char *)problems->pdata[i]);
+	if (problems->len == 0)
+		printf("%s: configuration OK\n", name);
+	else
+		fprintf(stderr, "%s: %u problem(s)\n", name, problems->len);
+	rc = problems->len == 0 && cfg ? 0 : 1;
+	g_ptr_array_unref(files);
+	g_ptr_array_unref(problems);
+	tz_config_unref(cfg);
+	return rc;
+}
+
 /* Keys read only at start-up: warn when a reload changes them. */
 static void warn_restart_keys(const struct tz_config *old, const struct tz_config *new)
 {
@@ -271,23 +313,11 @@ int main(int argc, char **argv)
 	if (log_syslog)
 		openlog("textize-milter", LOG_PID, LOG_MAIL);
 	tz_log_set_sink(log_sink);
+	if (check_only)
+		return check_config(conf_path, explicit_path);
 	cfg = load_config(conf_path, explicit_path);
 	if (cfg == NULL)
 		return 1;
-	if (check_only) {
-		/* The same check start-up and SIGHUP run: OK here means the
-		 * daemon will find its key files and directories usable. */
-		GPtrArray *problems = g_ptr_array_new_with_free_func(g_free);
-		int n = tzm_config_check(cfg, problems);
-		for (guint i = 0; i < problems->len; i++)
-			fprintf(stderr, "%s: %s\n", cfg->path ? cfg->path : "(built-in defaults)",
-				(char *)g_ptr_array_index(problems, i));
-		if (n == 0)
-			printf("%s: configuration OK\n", cfg->path ? cfg->path : "(built-in defaults)");
-		g_ptr_array_unref(problems);
-		tz_config_unref(cfg);
-		return n == 0 ? 0 : 1;
-	}
 	tz_log_set_level(cfg->log_level);
 	tz_engine_global_init();
 	tzm_policy_global_init(cfg);   /* before any thread: RES_OPTIONS */

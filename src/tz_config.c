@@ -699,6 +699,8 @@ void tz_config_unref(struct tz_config *cfg)
 	if (cfg == NULL || !g_atomic_int_dec_and_test(&cfg->refs))
 		return;
 	config_free_fields(cfg);
+	if (cfg->key_lines)
+		g_hash_table_unref(cfg->key_lines);
 	g_free(cfg->path);
 	g_free(cfg);
 }
@@ -739,58 +741,72 @@ static bool split_line(char *line, char **key, char **value)
 	return true;
 }
 
-struct tz_config *tz_config_load(const char *path, char *err, size_t errlen)
+struct tz_config *tz_config_load_all(const char *path, GPtrArray *problems)
 {
-	struct tz_config *cfg = NULL;
+	struct tz_config *cfg;
 	char why[TZ_ERRLEN];
 	char *line = NULL, *key, *value;
 	size_t cap = 0;
 	unsigned lineno = 0;
-	bool ok = false;
 	ssize_t n;
 	FILE *f;
 
 	f = fopen(path, "r");
 	if (f == NULL) {
-		tz_err(err, errlen, "%s: %s", path, strerror(errno));
+		g_ptr_array_add(problems, g_strdup_printf("%s: %s", path, strerror(errno)));
 		return NULL;
 	}
 	cfg = tz_config_new_defaults();
 	cfg->path = g_strdup(path);
+	cfg->key_lines = g_hash_table_new(g_str_hash, g_str_equal);
 	while ((n = getline(&line, &cap, f)) > 0) {
+		const struct tz_config_key *k;
 		char *l = line;
 
 		lineno++;
 		if (strlen(line) != (size_t)n) {
-			tz_err(err, errlen, "%s:%u: NUL byte in line", path, lineno);
-			goto out;
+			g_ptr_array_add(problems, g_strdup_printf("%s:%u: NUL byte in line", path, lineno));
+			continue;
 		}
 		if (lineno == 1 && strncmp(l, "\xef\xbb\xbf", 3) == 0)
 			l += 3;   /* a UTF-8 BOM left by a Windows editor */
 		if (!split_line(l, &key, &value))
 			continue;
-		if (tz_config_set(cfg, key, value, why, sizeof(why)) < 0) {
-			tz_err(err, errlen, "%s:%u: %s", path, lineno, why);
-			goto out;
-		}
+		if (tz_config_set(cfg, key, value, why, sizeof(why)) < 0)
+			g_ptr_array_add(problems, g_strdup_printf("%s:%u: %s", path, lineno, why));
+		else if ((k = tz_config_key_find(key)) != NULL)
+			g_hash_table_insert(cfg->key_lines, (gpointer)k->name, GUINT_TO_POINTER(lineno));
 	}
-	if (ferror(f)) {
-		tz_err(err, errlen, "%s: read error: %s", path, strerror(errno));
-		goto out;
-	}
-	if (config_validate(cfg, why, sizeof(why)) < 0) {
-		tz_err(err, errlen, "%s: %s", path, why);
-		goto out;
-	}
-	ok = true;
-out:
+	if (ferror(f))
+		g_ptr_array_add(problems, g_strdup_printf("%s: read error: %s", path, strerror(errno)));
+	else if (config_validate(cfg, why, sizeof(why)) < 0)
+		g_ptr_array_add(problems, g_strdup_printf("%s: %s", path, why));
 	free(line);
 	fclose(f);
-	if (!ok) {
+	return cfg;
+}
+
+struct tz_config *tz_config_load(const char *path, char *err, size_t errlen)
+{
+	GPtrArray *problems = g_ptr_array_new_with_free_func(g_free);
+	struct tz_config *cfg = tz_config_load_all(path, problems);
+
+	if (problems->len > 0) {
+		if (problems->len > 1)
+			tz_err(err, errlen, "%s (and %u more problems: textize-milter -n lists them)",
+			       (char *)problems->pdata[0], problems->len - 1);
+		else
+			tz_err(err, errlen, "%s", (char *)problems->pdata[0]);
 		tz_config_unref(cfg);
 		cfg = NULL;
 	}
+	g_ptr_array_unref(problems);
 	return cfg;
+}
+
+unsigned tz_config_key_line(const struct tz_config *cfg, const char *key)
+{
+	return cfg->key_lines ? GPOINTER_TO_UINT(g_hash_table_lookup(cfg->key_lines, key)) : 0;
 }
 
 /* ------------------------------------------------------- queries */

@@ -51,6 +51,7 @@ struct tz_config_key {
 struct tz_config {
 	int refs;                     /* atomic (g_atomic_int) */
 	char *path;                   /* file it was loaded from, NULL for defaults */
+	GHashTable *key_lines;        /* canonical key name -> line it was set on (GUINT_TO_POINTER) */
 	/* daemon */
 	char *socket;                 /* Socket: local:/path | inet:PORT@ADDR | inet6:PORT@ADDR */
 	unsigned socket_mode;         /* SocketMode (octal) */
@@ -164,8 +165,16 @@ int tz_config_set_choice(struct tz_config *, const struct tz_config_key *, const
 const struct tz_config_key *tz_config_key_find(const char *name);
 
 struct tz_config *tz_config_new_defaults(void);         /* refs = 1 */
-/* Load a file over the defaults; NULL with "file:line: reason" in err. */
+/* Load a file over the defaults; NULL with "file:line: reason" in err (the
+ * first problem, and how many more there are). */
 struct tz_config *tz_config_load(const char *path, char *err, size_t errlen);
+/* The same, reporting every problem (g_strdup'd "file:line: reason", or
+ * "file: reason" for what no single line causes) into problems and going
+ * on after a bad line; NULL only when the file cannot be read. A config
+ * returned with problems is not fit to run with. */
+struct tz_config *tz_config_load_all(const char *path, GPtrArray *problems);
+/* The line of the file that set key (canonical name), 0 when the default. */
+unsigned tz_config_key_line(const struct tz_config *cfg, const char *key);
 /* Apply one "Key Value" pair (used by the loader and by tests). */
 int tz_config_set(struct tz_config *cfg, const char *key, const char *value,
 		  char *err, size_t errlen);

@@ -212,7 +212,7 @@ done:
 	return 0;
 }
 
-int tz_queue_scan_entry(const struct tz_queue *q, const char *id, unsigned *scanned,
+int tz_queue_scan_entry(const struct tz_queue *q, const char *id, struct tz_scan_count *count,
 			char *err, size_t errlen)
 {
 	struct tz_meta *m = NULL;
@@ -244,7 +244,9 @@ int tz_queue_scan_entry(const struct tz_queue *q, const char *id, unsigned *scan
 			 p->verdict ? p->verdict : "-", p->note ? " note=" : "", p->note ? p->note : "");
 		if (tzq_audit(q, "scanned", "scanner", id, p->index, p->sha256, detail, err, errlen) < 0)
 			rc = -1;
-		(*scanned)++;
+		count->scanned++;
+		count->infected += strcmp(p->state, TZ_STATE_INFECTED) == 0;
+		count->failed += strcmp(p->state, TZ_STATE_FAILED) == 0;
 	}
 	if (m)
 		tzq_reindex(q, m);
@@ -254,12 +256,13 @@ out:
 	return rc;
 }
 
-int tz_queue_scan_all(const struct tz_queue *q, unsigned *scanned, char *err, size_t errlen)
+int tz_queue_scan_all(const struct tz_queue *q, struct tz_scan_count *count, char *err,
+		      size_t errlen)
 {
 	GPtrArray *ids;
 	int rc = 0;
 
-	*scanned = 0;
+	memset(count, 0, sizeof(*count));
 	if (tz_store_list(q->st, &ids, err, errlen) < 0)
 		return -1;
 	for (guint i = 0; i < ids->len; i++) {
@@ -272,7 +275,7 @@ int tz_queue_scan_all(const struct tz_queue *q, unsigned *scanned, char *err, si
 		tz_meta_free(m);
 		if (!pending)
 			continue;
-		r = tz_queue_scan_entry(q, id, scanned, err, errlen);
+		r = tz_queue_scan_entry(q, id, count, err, errlen);
 		if (r == 1) {
 			rc = 1;       /* clamd down: no point going on */
 			break;

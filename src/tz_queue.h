@@ -29,15 +29,27 @@ struct tz_queue {
 	unsigned force_approvals;          /* ForceReleaseApprovals: operators per forced release (0 = 1) */
 	const char *notice_contact;        /* NoticeContact for the release mail; NULL = built-in */
 	int notice_details;                /* NoticeDetails full: types and hashes in the release mail */
+	char *sent_message_id;             /* NULL, or a caller's buffer of TZ_MSGID_LEN: the
+					    * Message-ID of the release mail last sent, so the
+					    * operator can trace it in the MTA's log */
+};
+#define TZ_MSGID_LEN 128
+
+/* What a scan did: parts that got a verdict, and of those how many were
+ * found infected and how many could not be scanned (failed). */
+struct tz_scan_count {
+	unsigned scanned, infected, failed;
 };
 
 /* Scan every pending part of one entry. Returns 0, 1 when clamd could not
  * be reached (the parts stay pending; stop and retry later), -1 on error.
- * *scanned counts parts that got a verdict. */
-int tz_queue_scan_entry(const struct tz_queue *q, const char *id, unsigned *scanned,
+ * Adds what was done to *count. */
+int tz_queue_scan_entry(const struct tz_queue *q, const char *id, struct tz_scan_count *count,
 			char *err, size_t errlen);
-/* All entries with pending parts, oldest first; same return values. */
-int tz_queue_scan_all(const struct tz_queue *q, unsigned *scanned, char *err, size_t errlen);
+/* All entries with pending parts, oldest first; same return values; *count
+ * is zeroed first. */
+int tz_queue_scan_all(const struct tz_queue *q, struct tz_scan_count *count, char *err,
+		      size_t errlen);
 
 /* Write the plaintext of part (0 = the original message) to out_path
  * (created 0600, must not exist), verified against its SHA-256. */

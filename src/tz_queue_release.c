@@ -82,6 +82,28 @@ fail:
 	return NULL;
 }
 
+/* The Message-ID tz_release_write_mail put in the mail's header (in fd),
+ * into q->sent_message_id when the caller asked for it: the handle an
+ * operator greps the MTA's log for (Postfix logs it with its queue id). */
+static void note_message_id(const struct tz_queue *q, int fd)
+{
+	char head[8192], *p, *end;
+	ssize_t n;
+
+	if (q->sent_message_id == NULL)
+		return;
+	q->sent_message_id[0] = '\0';
+	n = pread(fd, head, sizeof(head) - 1, 0);
+	if (n <= 0)
+		return;
+	head[n] = '\0';
+	p = strstr(head, "\nMessage-ID: <");
+	end = p ? strchr(p + 14, '>') : NULL;
+	/* "<...>" on that one line, with room for the NUL */
+	if (end && strcspn(p + 14, "\n") > (size_t)(end - (p + 14)) && end - (p + 13) + 2 <= TZ_MSGID_LEN)
+		g_strlcpy(q->sent_message_id, p + 13, (size_t)(end - (p + 13)) + 2);
+}
+
 /* Build the mail into an unnamed file and pipe it to ReleaseCommand. */
 static int send_release(const struct tz_queue *q, const struct tz_meta *m, GArray *a,
 			const char *to, int forced, char *err, size_t errlen)
@@ -99,6 +121,7 @@ static int send_release(const struct tz_queue *q, const struct tz_meta *m, GArra
 	if (tz_release_write_mail(q->st, m, (const unsigned *)(void *)a->data, a->len,
 				  q->release_from, to, q->release_key, forced, &words, fd, err, errlen) < 0)
 		goto out;
+	note_message_id(q, fd);
 	argv = tz_proc_argv(q->release_command, NULL, NULL, err, errlen);
 	if (argv == NULL || lseek(fd, 0, SEEK_SET) < 0)
 		goto out;

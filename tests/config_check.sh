@@ -92,6 +92,8 @@ check "-n does not say OK" sh -c "! grep -q 'configuration OK' '$tmp/n.out'"
 check "-n names the root-only key (not readable by UserID)" grep -q "QuarantineKeyFile: $tmp/etc/quarantine.key: .*not readable by the daemon's user" "$tmp/n.err"
 check "-n names the short key" grep -q "AuditKeyFile: .*32 raw bytes or 64 hex digits" "$tmp/n.err"
 check "-n names the world-readable key" grep -q "ReleaseKeyFile: $tmp/etc/release.key: mode 644" "$tmp/n.err"
+check "-n gives each file problem as file:line: (the line of its key)" \
+  grep -q "^$tmp/etc/t.conf:10: QuarantineKeyFile: $tmp/etc/quarantine.key: " "$tmp/n.err"
 check "start-up fails with the same files" sh -c "! timeout 20 '$milter' -f -c '$tmp/etc/t.conf' >'$tmp/s.out' 2>&1"
 check "start-up says why" grep -q "not readable by the daemon's user" "$tmp/s.out"
 check "start-up opened no socket" test ! -e "$tmp/run/t.sock"
@@ -126,6 +128,15 @@ check "SIGHUP with a key UserID cannot read: reload refused, the milter keeps ru
 mkdir -p "$tmp/var/q" && chown root:root "$tmp/var/q" && chmod 0755 "$tmp/var/q"
 "$milter" -n -c "$tmp/etc/t.conf" 2>"$tmp/n4.err"
 check "-n names a QuarantineDir the user cannot write" grep -q "QuarantineDir: $tmp/var/q: .*not writable" "$tmp/n4.err"
+
+# --- every error of the file itself, each as file:line: reason ---
+{ cat "$tmp/etc/t.conf"; printf 'NoSuchKey 1\nMaxParts many\nLogLevel loud\n'; } >"$tmp/etc/bad.conf"
+"$milter" -n -c "$tmp/etc/bad.conf" >"$tmp/b.out" 2>"$tmp/b.err"; rc=$?
+check "-n exits 1 for a file with bad lines" test $rc -eq 1
+check "-n lists all three bad lines as file:line: reason" sh -c "
+  grep -qx '$tmp/etc/bad.conf:13: unknown key \"NoSuchKey\"' '$tmp/b.err' &&
+  grep -q '^$tmp/etc/bad.conf:14: MaxParts needs a number' '$tmp/b.err' &&
+  grep -q '^$tmp/etc/bad.conf:15: LogLevel must be one of' '$tmp/b.err'"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

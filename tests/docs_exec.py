@@ -15,7 +15,9 @@ an error (a new block cannot slip in unchecked). Kinds:
                 "configuration OK"
   shell         `bash -n`, and every command it runs (after sudo and
                 VAR=value) must exist: a builtin, on PATH (+ /usr/sbin), a
-                textize program of this build, or a file of this tree
+                textize program of this build, or a file of this tree; a
+                textizectl command line must pass the built tool's grammar
+                (`textizectl ARGS --help` exits 0)
   session       a `$ command` transcript: the commands checked as shell,
                 the output lines not (they depend on the queue's state)
   crontab       five valid time fields, every '%' escaped, then as shell
@@ -177,14 +179,14 @@ def check_textize_conf(body):
 BUILTIN_OK = {"sudo"}
 
 
-def shell_commands(text):
-    """The command names a shell snippet runs (first words of simple
-    commands, sudo and VAR=value stripped; $(...) bodies included)."""
+def shell_command_words(text):
+    """The simple commands a shell snippet runs, as word lists (sudo and
+    VAR=value stripped, redirections dropped; $(...) bodies included)."""
     text = re.sub(r"\\\n", " ", text)
     text = re.sub(r"'[^']*'", "''", text)              # no command in single quotes
     subs = re.findall(r"\$\(([^()]*)\)", text)
     text = re.sub(r"\$\([^()]*\)", "X", text)
-    names = []
+    cmds = []
     for part in [text] + subs:
         for cmd in re.split(r"&&|\|\||[|;\n]", part):
             words = [w for w in re.sub(r"(^|\s)#.*", "", cmd).split()]
@@ -194,9 +196,31 @@ def shell_commands(text):
                 words.pop(0)
                 while words and words[0].startswith("-"):
                     words = words[2:] if words[0] in ("-u", "-g") else words[1:]
+            for i, w in enumerate(words):
+                if re.match(r"^[0-9]*[<>]", w):
+                    words = words[:i]
+                    break
             if words and words[0] not in ("", "''", '""'):
-                names.append(words[0])
-    return names
+                cmds.append(words)
+    return cmds
+
+
+def shell_commands(text):
+    """The command names a shell snippet runs."""
+    return [w[0] for w in shell_command_words(text)]
+
+
+def check_textizectl(words):
+    """A textizectl command line as documented: its command words and
+    options must be ones the built tool takes. `ARGS --help` exits 0 only
+    then (the grammar checks options before it answers --help)."""
+    ctl = os.path.join(BUILD, "tools", "textizectl")
+    if not os.access(ctl, os.X_OK):
+        return None
+    r = run([ctl] + words[1:] + ["--help"])
+    if r.returncode != 0:
+        return "textizectl grammar: %s: %s" % (" ".join(words), r.stderr.strip())
+    return None
 
 
 def check_shell(body):
@@ -204,7 +228,12 @@ def check_shell(body):
     r = run(["bash", "-n"], input=text)
     if r.returncode != 0:
         return "bash -n: " + r.stderr.strip()
-    for name in shell_commands(text):
+    for words in shell_command_words(text):
+        name = words[0]
+        if name == "textizectl":
+            why = check_textizectl(words)
+            if why:
+                return why
         if "/" in name:
             rel = name[2:] if name.startswith("./") else name
             if name == "./configure" and os.path.exists(os.path.join(TOP, "configure.ac")):
@@ -298,6 +327,11 @@ def main():
            "control: postconf check refuses a misspelt parameter")
     result(check_textize_conf(["InternalNetworks 10.0.0.0/8", "NoSuchKey 1"]),
            "control: textize.conf check refuses an unknown key")
+    if os.access(os.path.join(BUILD, "tools", "textizectl"), os.X_OK):
+        result(check_shell(["sudo -u textize textizectl queue lst --state pending"]),
+               "control: shell check refuses a textizectl command it does not have")
+        result(check_shell(["textizectl queue export ID 1 --out /tmp/x --bogus"]),
+               "control: shell check refuses a textizectl option the command does not take")
     result(check_shell(["sudo no-such-command-tz --now"]),
            "control: shell check refuses a command that does not exist")
     result(check_shell(["echo 'unterminated"]), "control: shell check refuses a syntax error")

@@ -1,32 +1,38 @@
-/* ctl.h — textizectl subcommands. Each lives in its own tools/ctl_*.c and is
- * listed once in the table in textizectl.c. A command gets argv starting at
- * its own name and returns the process exit code. */
+/* ctl.h — textizectl commands. Each lives in a tools/ctl_*.c and is a row
+ * of the table in textizectl.c (ctl_args.h: operands, options); a run
+ * function gets the parsed arguments and returns the exit code
+ * (sysexits(3), see textizectl(8) EXIT STATUS). */
 #ifndef TZ_CTL_H
 #define TZ_CTL_H
 
 #include <stddef.h>
 
 struct tz_config;
+struct ctl_args;
 
 /* The config every subcommand reads: *conf when given, else
  * TZ_DEFAULT_CONF when it is readable (then *conf names it), else the
  * built-in defaults. NULL with err when the file does not load. */
 struct tz_config *ctl_config_load(const char **conf, char *err, size_t errlen);
 
-struct ctl_command {
-	const char *name;      /* "convert", "queue", "audit", ... */
-	const char *summary;   /* one line for `textizectl help` */
-	int (*run)(int argc, char **argv);
-};
-
-int ctl_convert(int argc, char **argv);
-int ctl_queue(int argc, char **argv);    /* ctl_queue.c: sanitization queue */
-int ctl_audit(int argc, char **argv);    /* ctl_audit.c: audit log verification */
-int ctl_report(int argc, char **argv);   /* ctl_report.c: daily report */
-int ctl_breaker(int argc, char **argv);  /* ctl_breaker.c: outbound circuit breaker */
-int ctl_stats(int argc, char **argv);    /* ctl_stats.c: the milter's counters (StatsSocket) */
+int ctl_convert(const struct ctl_args *a);
+/* ctl_queue.c: the sanitization queue */
+int ctl_queue_list(const struct ctl_args *a);
+int ctl_queue_show(const struct ctl_args *a);
+int ctl_queue_export(const struct ctl_args *a);
+int ctl_queue_release(const struct ctl_args *a);
+int ctl_queue_approve(const struct ctl_args *a);
+int ctl_queue_reject(const struct ctl_args *a);
+int ctl_queue_purge(const struct ctl_args *a);
+int ctl_queue_scan(const struct ctl_args *a);
+int ctl_queue_sanitize(const struct ctl_args *a);
+int ctl_queue_reindex(const struct ctl_args *a);
+int ctl_audit_verify(const struct ctl_args *a);  /* ctl_audit.c */
+int ctl_report_daily(const struct ctl_args *a);  /* ctl_report.c */
+int ctl_breaker(const struct ctl_args *a);       /* ctl_breaker.c: status, reset */
+int ctl_stats(const struct ctl_args *a);         /* ctl_stats.c: StatsSocket */
 struct ctl_qenv;
 /* ctl_sanitize.c: `queue sanitize` (the built-in CDR worker); exit status */
-int ctl_sanitize(struct ctl_qenv *e, const char *id, int watch, const char *interval);
+int ctl_sanitize(struct ctl_qenv *e, const char *id, int watch, unsigned interval);
 
 #endif

@@ -1,4 +1,4 @@
-/* ctl_breaker.c — `textizectl breaker [-c CONF] [--state-dir DIR] status|reset`:
+/* ctl_breaker.c — `textizectl breaker status|reset [--state-dir DIR]`:
  * show or reset the outbound circuit breaker. The milter persists the
  * breaker in StateDir/breaker.state (see tz_breaker.h); status reads that
  * file, reset rewrites it (under its lock) with a new generation, which
@@ -10,19 +10,11 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_args.h"
 #include "tz_breaker.h"
 #include "tz_config.h"
 #include "textize.h"
 
-
-static void usage(FILE *f)
-{
-	fputs("usage: textizectl breaker [-c CONF] [--state-dir DIR] status|reset\n"
-	      "  status  show whether outbound mail is stopped, why and since when,\n"
-	      "          and the senders currently over their rate limit\n"
-	      "  reset   let outbound mail flow again (operator action after a trip)\n"
-	      "  StateDir comes from CONF (default " TZ_DEFAULT_CONF " when present).\n", f);
-}
 
 static void print_time(const char *label, time_t t)
 {
@@ -81,47 +73,25 @@ static int reset(const char *path)
 	return 0;
 }
 
-int ctl_breaker(int argc, char **argv)
+int ctl_breaker(const struct ctl_args *a)
 {
-	const char *conf = NULL, *state_dir = NULL, *cmd = NULL;
+	const char *conf = a->opt[CTL_O_CONF], *state_dir = a->opt[CTL_O_STATE_DIR];
 	struct tz_config *cfg = NULL;
 	char err[TZ_ERRLEN], *path = NULL;
-	int ret = 2;
+	int ret;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
-			conf = argv[++i];
-		else if (strcmp(argv[i], "--state-dir") == 0 && i + 1 < argc)
-			state_dir = argv[++i];
-		else if ((strcmp(argv[i], "status") == 0 || strcmp(argv[i], "reset") == 0) && !cmd)
-			cmd = argv[i];
-		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return 0;
-		} else {
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (cmd == NULL) {
-		usage(stderr);
-		return 2;
-	}
 	if (state_dir == NULL) {
 		cfg = ctl_config_load(&conf, err, sizeof(err));
-		if (cfg == NULL) {
-			fprintf(stderr, "textizectl: %s\n", err);
-			return 1;
-		}
+		if (cfg == NULL)
+			return ctl_fail(a, EX_CONFIG, "%s", err);
 		state_dir = cfg->state_dir;
 	}
 	if (state_dir == NULL) {
-		fprintf(stderr, "textizectl: StateDir is not set\n");
-		ret = 1;
+		ret = ctl_fail(a, EX_CONFIG, "StateDir is not set (set it, or give --state-dir DIR)");
 		goto out;
 	}
 	path = g_build_filename(state_dir, TZ_BREAKER_STATE_FILE, NULL);
-	ret = strcmp(cmd, "status") == 0 ? show(path) : reset(path);
+	ret = strcmp(a->cmd->sub, "status") == 0 ? show(path) : reset(path);
 out:
 	g_free(path);
 	tz_config_unref(cfg);

@@ -1,4 +1,4 @@
-/* ctl_convert.c — `textizectl convert [-c CONF] [--json] [FILE|-]`: run the
+/* ctl_convert.c — `textizectl convert [--json] [--parts DIR] [FILE|-]`: run the
  * text-ization engine on one message, offline, and print the new message
  * (or a JSON summary of what was found and stripped). Input that is not a
  * regular file (stdin, pipes) is copied to an unlinked temporary file first:
@@ -13,19 +13,10 @@
 
 #include "textize.h"
 #include "ctl.h"
+#include "ctl_args.h"
 #include "tz_config.h"
 #include "tz_engine.h"
 #include "tz_util.h"
-
-static void usage(FILE *f)
-{
-	fputs("usage: textizectl convert [-c CONF] [--json] [--parts DIR] [FILE|-]\n"
-	      "  Text-ize one message (FILE, or stdin when absent or '-') and print the new\n"
-	      "  message; --json prints a summary of charsets and stripped parts instead.\n"
-	      "  -c CONF takes the engine settings from CONF; without it, built-in defaults.\n"
-	      "  --parts DIR writes the decoded bytes of every stripped part to\n"
-	      "  DIR/part-NNN.bin (DIR must exist; existing files are not replaced).\n", f);
-}
 
 /* --parts: a part sink writing each stripped part to DIR/part-NNN.bin, the
  * names the quarantine uses; the file is created new (O_EXCL), 0600. */
@@ -110,63 +101,48 @@ fail:
 	return NULL;
 }
 
-int ctl_convert(int argc, char **argv)
+int ctl_convert(const struct ctl_args *a)
 {
-	const char *conf = NULL, *path = NULL;
+	const char *conf = a->opt[CTL_O_CONF], *path = ctl_arg(a, 0);
 	struct tz_config *cfg = NULL;
 	struct tz_engine_options opt;
 	struct tz_result *res = NULL;
 	GMimeStream *raw = NULL, *in = NULL;
 	char err[TZ_ERRLEN], id[TZ_ID_LEN];
-	bool json = false;
-	int rc = 1;
+	bool json;
+	int rc = EX_DATAERR;
 	struct parts_dir pd = { NULL, NULL };
 	struct tz_part_sink sink = { &pd, parts_begin, parts_write, parts_end };
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
-			conf = argv[++i];
-		else if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else if (strcmp(argv[i], "--parts") == 0 && i + 1 < argc)
-			pd.dir = argv[++i];
-		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return 0;
-		} else if (path == NULL && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
-			path = argv[i];
-		else {
-			usage(stderr);
-			return 2;
-		}
-	}
+	json = a->opt[CTL_O_JSON] || g_strcmp0(a->opt[CTL_O_FORMAT], "json") == 0;
+	pd.dir = a->opt[CTL_O_PARTS];
 	tz_engine_global_init();
 	tz_engine_options_init(&opt);
 	if (conf != NULL) {
 		if ((cfg = tz_config_load(conf, err, sizeof(err))) == NULL) {
-			fprintf(stderr, "textizectl convert: %s\n", err);
+			rc = ctl_fail(a, EX_CONFIG, "%s", err);
 			goto out;
 		}
 		tz_config_engine_options(cfg, &opt);
 	}
 	if ((raw = open_input(path, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "textizectl convert: %s\n", err);
+		rc = ctl_fail(a, EX_NOINPUT, "%s", err);
 		goto out;
 	}
 	in = tz_engine_input(raw);   /* what the engine reads: header output must match */
 	tz_id_new(id);
 	if (tz_engine_convert(&opt, in, id, pd.dir ? &sink : NULL, &res, err, sizeof(err)) != 0) {
-		fprintf(stderr, "textizectl convert: %s: %s\n", path && strcmp(path, "-") ? path : "stdin", err);
+		rc = ctl_fail(a, EX_DATAERR, "%s: %s", path && strcmp(path, "-") ? path : "stdin", err);
 		goto out;
 	}
 	if (json) {
 		char *j = tz_result_to_json(res);
 		printf("%s\n", j);
 		g_free(j);
-		rc = fflush(stdout) == 0 ? 0 : 1;
+		rc = fflush(stdout) == 0 ? 0 : EX_IOERR;
 	} else if (g_mime_stream_reset(in) != 0
 		   || tz_result_write_message(res, in, stdout, err, sizeof(err)) != 0) {
-		fprintf(stderr, "textizectl convert: %s\n", err);
+		rc = ctl_fail(a, EX_IOERR, "%s", err);
 	} else {
 		rc = 0;
 	}

@@ -1,13 +1,15 @@
 /* ctl_qenv.c — shared setup and output for textizectl queue/audit/report. */
 #include "ctl_qenv.h"
 
-#include <pwd.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
 
 #include "ctl.h"
+#include "ctl_args.h"
 #include "tz_audit.h"
 #include "tz_index.h"
 #include "tz_meta.h"
@@ -18,12 +20,14 @@ int ctl_qenv_open(struct ctl_qenv *e, const char *conf, unsigned need)
 {
 	char err[TZ_ERRLEN];
 	const struct tz_config *c;
+	int code = EX_CONFIG;
 
 	memset(e, 0, sizeof(*e));
 	e->cfg = ctl_config_load(&conf, err, sizeof(err));
 	if (e->cfg == NULL)
 		goto fail;
 	c = e->cfg;
+	code = EX_IOERR;
 	if ((need & CTL_NEED_STORE) &&
 	    (e->st = tz_store_open(c->quarantine_dir, c->quarantine_key_file, err, sizeof(err))) == NULL)
 		goto fail;
@@ -33,6 +37,11 @@ int ctl_qenv_open(struct ctl_qenv *e, const char *conf, unsigned need)
 	if ((need & CTL_NEED_INDEX) && c->report_database &&
 	    (e->ix = tz_index_open(c->report_database, 5000, err, sizeof(err))) == NULL)
 		goto fail;
+	code = EX_CONFIG;
+	if ((need & CTL_NEED_INDEX_SET) && e->ix == NULL) {
+		snprintf(err, sizeof(err), "ReportDatabase is not set in %s", conf ? conf : "the defaults");
+		goto fail;
+	}
 	if (need & CTL_NEED_RELEASE_KEY) {
 		if (c->release_key_file == NULL) {
 			snprintf(err, sizeof(err), "ReleaseKeyFile is not set: released mail could not be marked");
@@ -58,7 +67,7 @@ int ctl_qenv_open(struct ctl_qenv *e, const char *conf, unsigned need)
 fail:
 	fprintf(stderr, "textizectl: %s\n", err);
 	ctl_qenv_close(e);
-	return -1;
+	return code;
 }
 
 void ctl_qenv_close(struct ctl_qenv *e)
@@ -82,29 +91,37 @@ int ctl_format_parse(const char *s)
 	return -1;
 }
 
-const char *ctl_operator(const char *given, int allow_default)
+const char *ctl_operator(const struct ctl_args *a, const char *dflt)
 {
-	const struct passwd *pw;
+	const char *given = a->opt[CTL_O_OPERATOR] ? a->opt[CTL_O_OPERATOR] : dflt;
 
-	if (given == NULL && allow_default) {
-		given = getenv("SUDO_USER");
-		if (given == NULL && (pw = getpwuid(getuid())) != NULL)
-			given = pw->pw_name;
-	}
 	if (given == NULL || *given == '\0') {
-		fprintf(stderr, "textizectl: --operator NAME is required\n");
+		ctl_fail(a, EX_USAGE, "--operator NAME is required (who acts, for the audit log)");
 		return NULL;
 	}
-	if (strlen(given) > 64 || !g_utf8_validate(given, -1, NULL)) {
-		fprintf(stderr, "textizectl: bad operator name\n");
+	if (strlen(given) > 64 || !g_utf8_validate(given, -1, NULL) || strchr(given, ',')) {
+		ctl_fail(a, EX_USAGE, "--operator: bad name (1 to 64 printable characters, no comma)");
 		return NULL;
 	}
 	for (const char *p = given; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			fprintf(stderr, "textizectl: bad operator name\n");
+			ctl_fail(a, EX_USAGE, "--operator: bad name (1 to 64 printable characters, no comma)");
 			return NULL;
 		}
 	return given;
+}
+
+int ctl_out_check(const struct ctl_args *a, const char *path)
+{
+	struct stat sb;
+
+	if (path == NULL || lstat(path, &sb) != 0)
+		return 0;
+	if (a->opt[CTL_O_FORCE] == NULL || !S_ISREG(sb.st_mode))
+		return ctl_fail(a, EX_CANTCREAT, "%s exists (--force replaces a regular file)", path);
+	if (unlink(path) != 0)
+		return ctl_fail(a, EX_CANTCREAT, "%s: %s", path, strerror(errno));
+	return 0;
 }
 
 void ctl_local_time(int64_t t, char out[40])

@@ -15,6 +15,7 @@ enum {
 	CTL_NEED_AUDIT = 1 << 1,
 	CTL_NEED_INDEX = 1 << 2,
 	CTL_NEED_RELEASE_KEY = 1 << 3,
+	CTL_NEED_INDEX_SET = 1 << 4,    /* ReportDatabase must be set */
 };
 
 struct ctl_qenv {
@@ -27,8 +28,10 @@ struct ctl_qenv {
 };
 
 /* Load the config (conf NULL = the default file if it exists, else the
- * built-in defaults) and open what `need` asks for. Prints the error and
- * returns -1 on failure. */
+ * built-in defaults) and open what `need` asks for. 0, or prints the error
+ * and returns the exit code: EX_CONFIG (the file does not load, a key that
+ * is needed is not set), EX_IOERR (the store, audit log or index does not
+ * open). */
 int ctl_qenv_open(struct ctl_qenv *e, const char *conf, unsigned need);
 void ctl_qenv_close(struct ctl_qenv *e);
 
@@ -49,8 +52,14 @@ void ctl_table_numeric(struct ctl_table *t, const char *col);
 void ctl_table_print(const struct ctl_table *t, enum ctl_format fmt, FILE *f);
 void ctl_table_free(struct ctl_table *t);
 
-/* The operator name: given (validated: 1..64 printable characters) or, when
- * allow_default, the login name. NULL after printing an error. */
-const char *ctl_operator(const char *given, int allow_default);
+struct ctl_args;
+/* The operator name: --operator (validated: 1..64 printable characters, no
+ * comma) or dflt (NULL: required). NULL after printing a usage error. */
+const char *ctl_operator(const struct ctl_args *a, const char *dflt);
+
+/* --out FILE of export and report: an existing file is refused
+ * (EX_CANTCREAT) unless --force, which removes a regular file first.
+ * 0 when path may be created. */
+int ctl_out_check(const struct ctl_args *a, const char *path);
 
 #endif

@@ -1,7 +1,9 @@
 /* ctl_queue.c — `textizectl queue ...`: the security team's view of the
- * sanitization queue (list, show, export, release, reject, purge, scan,
- * reindex). Ids from the command line are checked with tz_id_valid before
- * they touch the file system. */
+ * sanitization queue (list, show, export, release, approve, reject, purge,
+ * scan, sanitize, reindex). The grammar is the table in textizectl.c; here
+ * each command opens the queue, resolves the entry it names (参照番号
+ * MMDD-CODE[#PART] or the long id[#PART], checked before it touches the
+ * file system), acts through the library and says what it did. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,106 +12,127 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_args.h"
 #include "ctl_qenv.h"
+#include "tz_cdr_queue.h"
 #include "tz_index.h"
 #include "tz_meta.h"
 #include "tz_part.h"
 #include "tz_queue.h"
+#include "tz_ref.h"
 #include "tz_store.h"
 #include "tz_util.h"
 
-static void usage(FILE *f)
-{
-	fputs("usage: textizectl queue [-c CONF] COMMAND ...\n"
-	      "  list [--since D] [--until D] [--from S] [--rcpt S] [--flag F] [--state S] [--format table|csv|json]\n"
-	      "  show ID [--format table|json]\n"
-	      "  export ID PART|original --out FILE [--operator NAME]\n"
-	      "  release ID [PART...] [--to ADDR] --operator NAME [--again] [--force --reason TEXT]\n"
-	      "  approve ID PART --operator NAME\n"
-	      "  reject ID [PART] --operator NAME [--reason TEXT]\n"
-	      "  purge [--older-than DAYS] [--operator NAME]\n"
-	      "  scan [--watch] [--interval SECONDS] [ID]\n"
-	      "  sanitize [--watch] [--interval SECONDS] [ID]\n"
-	      "  reindex\n"
-	      "ID is the 参照番号 from the notice (1202-4F7K; 1202-4F7K#2 names part 2) or the long id.\n"
-	      "D is YYYY-MM-DD (local time; --until includes that day) or YYYY-MM-DDTHH:MM:SS.\n"
-	      "F is a risk flag name (executable, macro, archive, ...).\n", f);
-}
+/* every part state, for --state and its error line */
+#define STATES TZ_STATE_PENDING "," TZ_STATE_CLEAN "," TZ_STATE_INFECTED "," TZ_STATE_SANITIZED "," \
+	TZ_STATE_UNSANITIZABLE "," TZ_STATE_FAILED "," TZ_STATE_RELEASED "," TZ_STATE_REJECTED
+#define ID_FORMS "MMDD-CODE, MMDD-CODE#PART, or the long id[#PART]"
 
-/* Options common to the subcommands, collected in one pass. */
-struct qopts {
-	const char *conf, *since, *until, *from, *rcpt, *flag, *state, *format;
-	const char *out, *operator_name, *to, *reason, *older, *interval;
-	int force, watch, again;
-	GPtrArray *args;   /* positional, borrowed */
+/* One queue command's surroundings: the open queue and, when the first
+ * operand names an entry, its long id, its metadata as it was before the
+ * command, and the part when it was given as ID#N (else 0). */
+struct qrun {
+	struct ctl_qenv e;
+	char id[TZ_ID_LEN];
+	struct tz_meta *m;
+	unsigned part;
+	char msgid[TZ_MSGID_LEN];
 };
 
-static int parse_opts(int argc, char **argv, struct qopts *o)
+static int entry_open(const struct ctl_args *a, struct qrun *r)
 {
-	static const char *const with_value[] = {
-		"-c", "--since", "--until", "--from", "--rcpt", "--flag", "--state", "--format",
-		"--out", "--operator", "--to", "--reason", "--older-than", "--interval", NULL,
-	};
-	const char **slots[] = {
-		&o->conf, &o->since, &o->until, &o->from, &o->rcpt, &o->flag, &o->state, &o->format,
-		&o->out, &o->operator_name, &o->to, &o->reason, &o->older, &o->interval,
-	};
+	const char *s = ctl_arg(a, 0);
+	char ref[TZ_REF_LEN], id[TZ_ID_LEN], err[TZ_ERRLEN];
+	unsigned part;
+	int kind;
 
-	o->args = g_ptr_array_new();
-	for (int i = 1; i < argc; i++) {
-		int k;
-		if (strcmp(argv[i], "--force") == 0) {
-			o->force = 1;
-			continue;
-		}
-		if (strcmp(argv[i], "--again") == 0) {
-			o->again = 1;
-			continue;
-		}
-		if (strcmp(argv[i], "--watch") == 0) {
-			o->watch = 1;
-			continue;
-		}
-		for (k = 0; with_value[k] && strcmp(argv[i], with_value[k]) != 0; k++)
-			;
-		if (with_value[k]) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "textizectl: %s needs a value\n", argv[i]);
-				return -1;
-			}
-			*slots[k] = argv[++i];
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "textizectl: unknown option %s\n", argv[i]);
-			return -1;
-		} else {
-			g_ptr_array_add(o->args, argv[i]);
-		}
+	if (tz_ref_parse(s, &kind, ref, id, &part) < 0)
+		return ctl_fail(a, EX_DATAERR, "'%s' is not a 参照番号 or entry id (%s)", s, ID_FORMS);
+	if (tz_store_resolve(r->e.st, s, r->id, &r->part, err, sizeof(err)) < 0)
+		return ctl_fail(a, EX_NOINPUT, "%s", err);
+	r->m = tz_store_meta_read(r->e.st, r->id, err, sizeof(err));
+	if (r->m == NULL)
+		return ctl_fail(a, EX_NOINPUT, "no entry %s in the quarantine (%s)", s, err);
+	if (r->part && tz_meta_part_get(r->m, r->part) == NULL)
+		return ctl_fail(a, EX_DATAERR, "%s has no part %u (parts 1 to %u)", s, r->part,
+				r->m->parts->len);
+	return 0;
+}
+
+/* Open the queue with need, and the entry of operand 0 when there is one.
+ * 0, or the exit code after the message; qclose in any case. */
+static int qopen(const struct ctl_args *a, struct qrun *r, unsigned need)
+{
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = ctl_qenv_open(&r->e, a->opt[CTL_O_CONF], need | CTL_NEED_STORE | CTL_NEED_AUDIT |
+			   CTL_NEED_INDEX);
+	if (rc)
+		return rc;
+	r->e.q.sent_message_id = r->msgid;
+	return ctl_arg(a, 0) ? entry_open(a, r) : 0;
+}
+
+static int qclose(struct qrun *r, int rc)
+{
+	tz_meta_free(r->m);
+	ctl_qenv_close(&r->e);
+	return rc;
+}
+
+/* The entry as people name it: "1124-7QK2 (20261124-085556-…)". */
+static const char *entry_name(const struct qrun *r, char buf[128])
+{
+	snprintf(buf, 128, "%s (%s)", r->m && r->m->ref ? r->m->ref : "-", r->id);
+	return buf;
+}
+
+/* The parts the operands name after the id (or ID#N) into out; "original"
+ * is part 0 where allowed. 0 or the exit code. */
+static int parts_of(const struct ctl_args *a, const struct qrun *r, int allow_original, GArray *out)
+{
+	if (r->part) {
+		if (a->nargs > 1)
+			return ctl_fail(a, EX_USAGE, "the part is given twice ('%s' and '%s')",
+					ctl_arg(a, 0), ctl_arg(a, 1));
+		g_array_append_val(out, r->part);
+		return 0;
+	}
+	for (unsigned i = 1; i < a->nargs; i++) {
+		const char *s = ctl_arg(a, i);
+		char *end;
+		unsigned long v = strtoul(s, &end, 10);
+		if (allow_original && strcmp(s, "original") == 0)
+			v = 0;
+		else if (*s < '1' || *s > '9' || *end || tz_meta_part_get(r->m, (unsigned)v) == NULL)
+			return ctl_fail(a, EX_DATAERR, "%s has no part '%s' (parts 1 to %u%s)", r->id, s,
+					r->m->parts->len, allow_original ? ", or original" : "");
+		unsigned p = (unsigned)v;
+		g_array_append_val(out, p);
 	}
 	return 0;
 }
 
-static const char *arg(const struct qopts *o, guint i)
-{
-	return i < o->args->len ? g_ptr_array_index(o->args, i) : NULL;
-}
 
-/* Local date or date-time to epoch seconds; end_of_day for --until D. */
-static int parse_when(const char *s, int end_of_day, int64_t *out)
+/* --since / --until: a local date or date-time to epoch seconds (--until D
+ * means the end of that day). 0 or EX_USAGE. */
+static int parse_when(const struct ctl_args *a, enum ctl_opt o, int64_t *out)
 {
+	const char *s = a->opt[o];
 	struct tm tm = { 0 };
-	int n = 0;
+	int n = 0, end_of_day = o == CTL_O_UNTIL;
 
-	if (s == NULL) {
-		*out = 0;
+	*out = 0;
+	if (s == NULL)
 		return 0;
-	}
 	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
 		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) == 6 && s[n] == '\0') {
 		end_of_day = 0;
 	} else if (!(sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n) == 3 &&
 		     s[n] == '\0')) {
-		fprintf(stderr, "textizectl: bad date %s\n", s);
-		return -1;
+		return ctl_fail(a, EX_USAGE, "--%s: bad date '%s' (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)",
+				o == CTL_O_UNTIL ? "until" : "since", s);
 	}
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
@@ -119,87 +142,126 @@ static int parse_when(const char *s, int end_of_day, int64_t *out)
 	return 0;
 }
 
-static int flag_bit(const char *name, unsigned *bit)
+static int flag_bit(const struct ctl_args *a, unsigned *bit)
 {
+	const char *name = a->opt[CTL_O_FLAG];
+	GString *all = g_string_new(NULL);
+	int rc;
+
 	*bit = 0;
-	if (name == NULL)
-		return 0;
-	for (unsigned b = 0; b < TZ_RISK_COUNT; b++)
-		if (strcmp(name, tz_risk_name(1u << b)) == 0) {
+	for (unsigned b = 0; name && b < TZ_RISK_COUNT; b++) {
+		if (strcmp(name, tz_risk_name(1u << b)) == 0)
 			*bit = 1u << b;
-			return 0;
-		}
-	fprintf(stderr, "textizectl: unknown risk flag %s\n", name);
-	return -1;
+		g_string_append_printf(all, "%s%s", b ? "," : "", tz_risk_name(1u << b));
+	}
+	rc = name ? ctl_check_choice(a, "--flag", name, all->str) : 0;
+	g_string_free(all, TRUE);
+	return rc;
 }
 
-static int cmd_list(struct ctl_qenv *e, const struct qopts *o)
+/* "part 2 (見積書.pdf)" for the success lines. */
+static void print_part_line(const char *verb, const struct tz_meta_part *p, const char *entry,
+			    const char *tail)
+{
+	printf("%s part %u (%s) of %s%s\n", verb, p->index,
+	       p->filename && *p->filename ? p->filename : "no name", entry, tail);
+}
+
+/* After a release or approve that sent mail: the parts that went (those
+ * asked for; without any, the library took every part that was clean or
+ * sanitized, or already released with --again) and the handle of the mail. */
+static int print_released(const struct ctl_args *a, struct qrun *r, const GArray *asked)
+{
+	char err[TZ_ERRLEN], name[128], *to;
+	struct tz_meta *now = tz_store_meta_read(r->e.st, r->id, err, sizeof(err));
+
+	if (now == NULL)
+		return ctl_fail(a, EX_IOERR, "sent, but the entry cannot be read back: %s", err);
+	to = g_strdup_printf(" to %s", a->opt[CTL_O_TO] ? a->opt[CTL_O_TO] : "the original recipients");
+	for (guint i = 0; i < now->parts->len; i++) {
+		const struct tz_meta_part *p = g_ptr_array_index(now->parts, i);
+		const struct tz_meta_part *was = tz_meta_part_get(r->m, p->index);
+		int went = 0;
+		for (guint k = 0; k < asked->len; k++)
+			went |= g_array_index(asked, unsigned, k) == p->index;
+		if (asked->len == 0)
+			went = strcmp(p->state, TZ_STATE_RELEASED) == 0 &&
+			       (a->opt[CTL_O_AGAIN] || (was && strcmp(was->state, TZ_STATE_RELEASED) != 0));
+		if (went)
+			print_part_line("released", p, entry_name(r, name), to);
+	}
+	printf("mail accepted by ReleaseCommand (%s), Message-ID %s\n", r->e.cfg->release_command,
+	       r->msgid[0] ? r->msgid : "-");
+	g_free(to);
+	tz_meta_free(now);
+	return 0;
+}
+
+static int cmd_list(struct qrun *r, const struct ctl_args *a, const struct tz_index_filter f)
 {
 	static const char *const cols[] = { "ref", "id", "stored", "from", "to", "subject", "part",
 					    "filename", "type", "size", "risk", "state", "verdict", "sha256",
 					    NULL };
-	struct tz_index_filter f = { 0 };
 	struct ctl_table *t;
 	GPtrArray *rows;
 	char err[TZ_ERRLEN];
 	unsigned bad;
-	int fmt = ctl_format_parse(o->format);
 
-	if (fmt < 0 || parse_when(o->since, 0, &f.since) < 0 || parse_when(o->until, 1, &f.until) < 0 ||
-	    flag_bit(o->flag, &f.flag) < 0)
-		return 2;
-	f.from = o->from;
-	f.rcpt = o->rcpt;
-	f.state = o->state;
 	/* The files are the truth: bring the index up to date first. */
-	if (tz_index_sync(e->ix, e->st, 0, &bad, err, sizeof(err)) < 0 ||
-	    tz_index_query(e->ix, &f, &rows, err, sizeof(err)) < 0) {
-		fprintf(stderr, "textizectl: %s\n", err);
-		return 1;
-	}
+	if (tz_index_sync(r->e.ix, r->e.st, 0, &bad, err, sizeof(err)) < 0 ||
+	    tz_index_query(r->e.ix, &f, &rows, err, sizeof(err)) < 0)
+		return ctl_fail(a, EX_IOERR, "%s", err);
 	if (bad)
 		fprintf(stderr, "textizectl: %u entries could not be read (run queue reindex)\n", bad);
 	t = ctl_table_new(cols);
 	ctl_table_numeric(t, "part");
 	ctl_table_numeric(t, "size");
 	for (guint i = 0; i < rows->len; i++) {
-		const struct tz_index_row *r = g_ptr_array_index(rows, i);
-		char part[16], size[32], when[40], *risk = tz_risk_string(r->risk);
-		const char *v[14];
-		snprintf(part, sizeof(part), "%u", r->part);
-		snprintf(size, sizeof(size), "%" G_GUINT64_FORMAT, r->size);
-		ctl_local_time(r->stored_time, when);
-		v[0] = r->ref; v[1] = r->id; v[2] = when; v[3] = r->sender; v[4] = r->rcpts;
-		v[5] = r->subject; v[6] = part; v[7] = r->filename; v[8] = r->detected_type;
-		v[9] = size; v[10] = risk; v[11] = r->state; v[12] = r->verdict;
-		v[13] = r->sha256;
+		const struct tz_index_row *x = g_ptr_array_index(rows, i);
+		char part[16], size[32], when[40], *risk = tz_risk_string(x->risk);
+		const char *v[] = { x->ref, x->id, when, x->sender, x->rcpts, x->subject, part,
+				    x->filename, x->detected_type, size, risk, x->state, x->verdict,
+				    x->sha256 };
+		snprintf(part, sizeof(part), "%u", x->part);
+		snprintf(size, sizeof(size), "%" G_GUINT64_FORMAT, x->size);
+		ctl_local_time(x->stored_time, when);
 		ctl_table_add(t, v);
 		g_free(risk);
 	}
-	ctl_table_print(t, (enum ctl_format)fmt, stdout);
+	ctl_table_print(t, (enum ctl_format)ctl_format_parse(a->opt[CTL_O_FORMAT]), stdout);
 	ctl_table_free(t);
 	g_ptr_array_unref(rows);
 	return 0;
 }
 
-static int cmd_show(struct ctl_qenv *e, const struct qopts *o)
+int ctl_queue_list(const struct ctl_args *a)
+{
+	struct tz_index_filter f = { 0 };
+	struct qrun r;
+	int rc;
+
+	f.from = a->opt[CTL_O_FROM];
+	f.rcpt = a->opt[CTL_O_RCPT];
+	f.state = a->opt[CTL_O_STATE];
+	if (parse_when(a, CTL_O_SINCE, &f.since) || parse_when(a, CTL_O_UNTIL, &f.until) ||
+	    flag_bit(a, &f.flag) || ctl_check_choice(a, "--state", f.state, STATES))
+		return EX_USAGE;
+	rc = qopen(a, &r, CTL_NEED_INDEX_SET);
+	return qclose(&r, rc ? rc : cmd_list(&r, a, f));
+}
+
+static int cmd_show(struct qrun *r, const struct ctl_args *a)
 {
 	static const char *const cols[] = { "part", "filename", "declared", "detected", "size", "sha256",
 					    "risk", "state", "verdict", "note", NULL };
-	char err[TZ_ERRLEN];
-	struct tz_meta *m = tz_store_meta_read(e->st, arg(o, 0), err, sizeof(err));
+	const struct tz_meta *m = r->m;
 	struct ctl_table *t;
 	char *json, when[40];
 
-	if (m == NULL) {
-		fprintf(stderr, "textizectl: %s\n", err);
-		return 1;
-	}
-	if (o->format && strcmp(o->format, "json") == 0) {
+	if (ctl_format_parse(a->opt[CTL_O_FORMAT]) == CTL_FMT_JSON) {
 		json = tz_meta_to_json(m);
 		fputs(json, stdout);
 		g_free(json);
-		tz_meta_free(m);
 		return 0;
 	}
 	ctl_local_time(m->stored_time, when);
@@ -222,7 +284,8 @@ static int cmd_show(struct ctl_qenv *e, const struct qopts *o)
 				    risk, p->state, p->verdict, p->note };
 		snprintf(idx, sizeof(idx), "%u", p->index);
 		snprintf(size, sizeof(size), "%" G_GUINT64_FORMAT, p->size);
-		ctl_table_add(t, v);
+		if (r->part == 0 || r->part == p->index)   /* ID#N: that part */
+			ctl_table_add(t, v);
 		g_free(risk);
 	}
 	ctl_table_print(t, CTL_FMT_TABLE, stdout);
@@ -235,132 +298,153 @@ static int cmd_show(struct ctl_qenv *e, const struct qopts *o)
 			       p->force_requested_by, p->force_reason ? p->force_reason : "-",
 			       p->force_approvers ? p->force_approvers : "-", m->id, p->index);
 	}
-	tz_meta_free(m);
 	return 0;
 }
 
-static int parse_part(const char *s, unsigned *part)
+int ctl_queue_show(const struct ctl_args *a)
 {
-	char *end;
-	unsigned long v;
+	struct qrun r;
+	int rc = qopen(a, &r, 0);
 
-	if (s && strcmp(s, "original") == 0) {
-		*part = 0;
-		return 0;
+	return qclose(&r, rc ? rc : cmd_show(&r, a));
+}
+
+/* The exit code of a library call: 0, or 1 (the queue refused or failed:
+ * the reason on stderr). */
+static int refused(const struct ctl_args *a, int rc, const char *err)
+{
+	return rc < 0 ? ctl_fail(a, 1, "%s", err) : 0;
+}
+
+int ctl_queue_export(const struct ctl_args *a)
+{
+	const char *op = ctl_operator(a, NULL), *out = a->opt[CTL_O_OUT];
+	GArray *parts = g_array_new(FALSE, FALSE, sizeof(unsigned));
+	char err[TZ_ERRLEN], name[128];
+	struct qrun r;
+	int rc;
+
+	if (op == NULL) {
+		rc = EX_USAGE;
+		goto out;
 	}
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	v = strtoul(s, &end, 10);
-	if (*end || v > 999999)
-		return -1;
-	*part = (unsigned)v;
-	return 0;
-}
-
-static int report(int rc, const char *err)
-{
-	if (rc < 0)
-		fprintf(stderr, "textizectl: %s\n", err);
-	return rc < 0 ? 1 : 0;
+	if (out == NULL) {
+		rc = ctl_fail(a, EX_USAGE, "missing --out FILE (where the plaintext goes)");
+		goto out;
+	}
+	rc = qopen(a, &r, 0);
+	if (rc == 0 && (rc = parts_of(a, &r, 1, parts)) == 0 && parts->len != 1)
+		rc = ctl_fail(a, EX_USAGE, "missing PART (a part number, or original)");
+	if (rc == 0 && (rc = ctl_out_check(a, out)) == 0 &&
+	    (rc = refused(a, tz_queue_export(&r.e.q, r.id, g_array_index(parts, unsigned, 0), out, op,
+					     err, sizeof(err)), err)) == 0) {
+		const struct tz_meta_part *p = tz_meta_part_get(r.m, g_array_index(parts, unsigned, 0));
+		if (p)
+			print_part_line("exported", p, entry_name(&r, name), "");
+		else
+			printf("exported the original message of %s\n", entry_name(&r, name));
+		printf("to %s (audited as %s)\n", out, op);
+	}
+	qclose(&r, rc);
+out:
+	g_array_unref(parts);
+	return rc;
 }
 
 /* A forced release waiting for approval is not done: say so, and exit
  * EX_TEMPFAIL (75) so that scripts do not take it for a delivery. */
-static int pending_or_report(int rc, const char *err)
+static int sent_or_pending(const struct ctl_args *a, struct qrun *r, const GArray *asked, int rc,
+			   const char *err)
 {
 	if (rc == 1) {
 		printf("%s\n", err);
-		return 75;
+		return EX_TEMPFAIL;
 	}
-	return report(rc, err);
+	return rc < 0 ? refused(a, rc, err) : print_released(a, r, asked);
 }
 
-static int cmd_export(struct ctl_qenv *e, const struct qopts *o)
+int ctl_queue_release(const struct ctl_args *a)
 {
-	const char *op = ctl_operator(o->operator_name, 1);
-	char err[TZ_ERRLEN];
-	unsigned part;
-
-	if (op == NULL || o->out == NULL || parse_part(arg(o, 1), &part) < 0) {
-		usage(stderr);
-		return 2;
-	}
-	return report(tz_queue_export(&e->q, arg(o, 0), part, o->out, op, err, sizeof(err)), err);
-}
-
-static int cmd_release(struct ctl_qenv *e, const struct qopts *o)
-{
-	const char *op = ctl_operator(o->operator_name, 0);
+	const char *op = ctl_operator(a, NULL);
 	GArray *parts = g_array_new(FALSE, FALSE, sizeof(unsigned));
 	char err[TZ_ERRLEN];
-	int rc;
+	struct qrun r;
+	int rc = op ? qopen(a, &r, CTL_NEED_RELEASE_KEY) : EX_USAGE;
 
-	if (op == NULL) {
-		g_array_unref(parts);
-		return 2;
+	if (op && rc == 0 && (rc = parts_of(a, &r, 0, parts)) == 0) {
+		struct tz_release_req q = { (const unsigned *)(void *)parts->data, parts->len,
+					    a->opt[CTL_O_TO], op, a->opt[CTL_O_FORCE] != NULL,
+					    a->opt[CTL_O_REASON], a->opt[CTL_O_AGAIN] != NULL };
+		rc = sent_or_pending(a, &r, parts, tz_queue_release(&r.e.q, r.id, &q, err, sizeof(err)), err);
 	}
-	for (guint i = 1; i < o->args->len; i++) {
-		unsigned p;
-		if (parse_part(arg(o, i), &p) < 0 || p == 0) {
-			fprintf(stderr, "textizectl: bad part %s\n", arg(o, i));
-			g_array_unref(parts);
-			return 2;
-		}
-		g_array_append_val(parts, p);
-	}
-	{
-		struct tz_release_req r = { (const unsigned *)(void *)parts->data, parts->len, o->to, op,
-					    o->force, o->reason, o->again };
-		rc = tz_queue_release(&e->q, arg(o, 0), &r, err, sizeof(err));
-	}
+	if (op)
+		qclose(&r, rc);
 	g_array_unref(parts);
-	return pending_or_report(rc, err);
+	return rc;
 }
 
-static int cmd_approve(struct ctl_qenv *e, const struct qopts *o)
+int ctl_queue_approve(const struct ctl_args *a)
 {
-	const char *op = ctl_operator(o->operator_name, 0);
+	const char *op = ctl_operator(a, NULL);
+	GArray *parts = g_array_new(FALSE, FALSE, sizeof(unsigned));
 	char err[TZ_ERRLEN];
-	unsigned part = 0;
+	struct qrun r;
+	int rc = op ? qopen(a, &r, CTL_NEED_RELEASE_KEY) : EX_USAGE;
 
-	if (op == NULL || arg(o, 1) == NULL || parse_part(arg(o, 1), &part) < 0 || part == 0) {
-		fprintf(stderr, "textizectl: approve needs ID PART --operator NAME\n");
-		return 2;
+	if (op && rc == 0 && (rc = parts_of(a, &r, 0, parts)) == 0 && parts->len != 1)
+		rc = ctl_fail(a, EX_USAGE, "missing PART (the part whose forced release you approve)");
+	if (op && rc == 0)
+		rc = sent_or_pending(a, &r, parts, tz_queue_approve(&r.e.q, r.id, g_array_index(parts, unsigned, 0),
+							       op, err, sizeof(err)), err);
+	if (op)
+		qclose(&r, rc);
+	g_array_unref(parts);
+	return rc;
+}
+
+int ctl_queue_reject(const struct ctl_args *a)
+{
+	const char *op = ctl_operator(a, NULL);
+	GArray *parts = g_array_new(FALSE, FALSE, sizeof(unsigned));
+	char err[TZ_ERRLEN], name[128];
+	struct qrun r;
+	int rc = op ? qopen(a, &r, 0) : EX_USAGE;
+
+	if (op && rc == 0 && (rc = parts_of(a, &r, 0, parts)) == 0 &&
+	    (rc = refused(a, tz_queue_reject(&r.e.q, r.id, parts->len ? g_array_index(parts, unsigned, 0) : 0,
+					     op, a->opt[CTL_O_REASON], err, sizeof(err)), err)) == 0) {
+		for (guint i = 0; i < r.m->parts->len; i++) {
+			const struct tz_meta_part *p = g_ptr_array_index(r.m->parts, i);
+			if (parts->len == 0 || p->index == g_array_index(parts, unsigned, 0))
+				print_part_line("rejected", p, entry_name(&r, name), "");
+		}
 	}
-	return pending_or_report(tz_queue_approve(&e->q, arg(o, 0), part, op, err, sizeof(err)), err);
+	if (op)
+		qclose(&r, rc);
+	g_array_unref(parts);
+	return rc;
 }
 
-static int cmd_reject(struct ctl_qenv *e, const struct qopts *o)
+int ctl_queue_purge(const struct ctl_args *a)
 {
-	const char *op = ctl_operator(o->operator_name, 0);
+	const char *op = ctl_operator(a, "retention");
 	char err[TZ_ERRLEN];
-	unsigned part = 0;
-
-	if (op == NULL || (arg(o, 1) && (parse_part(arg(o, 1), &part) < 0 || part == 0)))
-		return 2;
-	return report(tz_queue_reject(&e->q, arg(o, 0), part, op, o->reason, err, sizeof(err)), err);
-}
-
-static int cmd_purge(struct ctl_qenv *e, const struct qopts *o)
-{
-	const char *op = ctl_operator(o->operator_name ? o->operator_name : "retention", 0);
-	unsigned days = e->cfg->retention_days, removed = 0;
-	char err[TZ_ERRLEN], *end;
+	unsigned days, removed = 0;
+	struct qrun r;
 	int rc;
 
-	if (o->older) {
-		unsigned long v = strtoul(o->older, &end, 10);
-		if (*end || end == o->older || v > 36500) {
-			fprintf(stderr, "textizectl: bad --older-than %s\n", o->older);
-			return 2;
-		}
-		days = (unsigned)v;
-	}
 	if (op == NULL)
-		return 2;
-	rc = tz_queue_purge(&e->q, days, op, &removed, err, sizeof(err));
-	printf("purged %u entries older than %u days\n", removed, days);
-	return report(rc, err);
+		return EX_USAGE;
+	if ((rc = ctl_opt_uint(a, CTL_O_OLDER_THAN, 36500, &days)) != 0)
+		return rc;
+	if ((rc = qopen(a, &r, 0)) == 0) {
+		if (a->opt[CTL_O_OLDER_THAN] == NULL)
+			days = r.e.cfg->retention_days;
+		rc = tz_queue_purge(&r.e.q, days, op, &removed, err, sizeof(err));
+		printf("purged %u entries older than %u days\n", removed, days);
+		rc = refused(a, rc, err);
+	}
+	return qclose(&r, rc);
 }
 
 static volatile sig_atomic_t stop_watch;
@@ -373,148 +457,75 @@ static void on_term(int sig)
 
 /* Exit 0 when done, 75 (EX_TEMPFAIL) when clamd could not be reached, 1 on
  * other errors. --watch keeps going until SIGTERM/SIGINT. */
-static int cmd_scan(struct ctl_qenv *e, const struct qopts *o)
+static int cmd_scan(struct qrun *r, const struct ctl_args *a, unsigned interval)
 {
-	unsigned interval = o->interval ? (unsigned)strtoul(o->interval, NULL, 10) : 30, n = 0;
+	struct tz_scan_count n;
 	char err[TZ_ERRLEN];
 	int rc;
 
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	for (;;) {
-		n = 0;
-		rc = arg(o, 0) ? tz_queue_scan_entry(&e->q, arg(o, 0), &n, err, sizeof(err))
-			       : tz_queue_scan_all(&e->q, &n, err, sizeof(err));
+		memset(&n, 0, sizeof(n));
+		rc = ctl_arg(a, 0) ? tz_queue_scan_entry(&r->e.q, r->id, &n, err, sizeof(err))
+				   : tz_queue_scan_all(&r->e.q, &n, err, sizeof(err));
 		if (rc != 0)
-			fprintf(stderr, "textizectl: %s%s\n", rc == 1 ? "scanner unavailable, parts stay pending: " : "", err);
-		if (n)
-			printf("scanned %u parts\n", n);
+			fprintf(stderr, "textizectl: queue scan: %s%s\n",
+				rc == 1 ? "scanner unavailable, parts stay pending: " : "", err);
+		if (n.scanned || !a->opt[CTL_O_WATCH])
+			printf("scanned %u parts: %u infected, %u could not be scanned\n", n.scanned,
+			       n.infected, n.failed);
 		fflush(stdout);
-		if (!o->watch || stop_watch)
+		if (!a->opt[CTL_O_WATCH] || stop_watch)
 			break;
 		for (unsigned s = 0; s < (interval ? interval : 1) && !stop_watch; s++)
 			sleep(1);
 		if (stop_watch)
 			break;
 	}
-	return rc == 1 ? 75 : rc < 0 ? 1 : 0;
+	return rc == 1 ? EX_TEMPFAIL : rc < 0 ? 1 : 0;
 }
 
-static int cmd_reindex(struct ctl_qenv *e)
+int ctl_queue_scan(const struct ctl_args *a)
+{
+	unsigned interval = 30;
+	struct qrun r;
+	int rc = ctl_opt_uint(a, CTL_O_INTERVAL, 86400, &interval);
+
+	if (rc)
+		return rc;
+	rc = qopen(a, &r, 0);
+	return qclose(&r, rc ? rc : cmd_scan(&r, a, interval));
+}
+
+int ctl_queue_sanitize(const struct ctl_args *a)
+{
+	unsigned interval = 10;
+	struct qrun r;
+	int rc = ctl_opt_uint(a, CTL_O_INTERVAL, 86400, &interval);
+
+	if (rc)
+		return rc;
+	rc = qopen(a, &r, 0);
+	if (rc == 0)
+		rc = ctl_sanitize(&r.e, ctl_arg(a, 0) ? r.id : NULL, a->opt[CTL_O_WATCH] != NULL, interval);
+	return qclose(&r, rc);
+}
+
+int ctl_queue_reindex(const struct ctl_args *a)
 {
 	char err[TZ_ERRLEN];
 	unsigned bad;
-	int n = tz_index_sync(e->ix, e->st, 1, &bad, err, sizeof(err));
+	struct qrun r;
+	int n, rc = qopen(a, &r, CTL_NEED_INDEX_SET);
 
-	if (n < 0) {
-		fprintf(stderr, "textizectl: %s\n", err);
-		return 1;
-	}
+	if (rc)
+		return qclose(&r, rc);
+	n = tz_index_sync(r.e.ix, r.e.st, 1, &bad, err, sizeof(err));
+	if (n < 0)
+		return qclose(&r, ctl_fail(a, EX_IOERR, "%s", err));
 	printf("indexed %d entries%s", n, bad ? "" : "\n");
 	if (bad)
 		printf(", %u unreadable\n", bad);
-	return bad ? 1 : 0;
-}
-
-/* The entry argument as typed — 参照番号 ("1202-4F7K", "1202-4F7K#2") or
- * the long id, with or without "#PART" — becomes the long id, and the
- * part, when given that way, the next argument (commands that take one). */
-static int resolve_entry(struct ctl_qenv *e, struct qopts *o, const char *cmd,
-			 char id[TZ_ID_LEN], char partbuf[16])
-{
-	char err[TZ_ERRLEN];
-	unsigned part = 0;
-
-	if (tz_store_resolve(e->st, arg(o, 0), id, &part, err, sizeof(err)) < 0) {
-		fprintf(stderr, "textizectl: %s\n", err);
-		return -1;
-	}
-	o->args->pdata[0] = id;
-	if (part == 0 || strcmp(cmd, "show") == 0 || strcmp(cmd, "scan") == 0 || strcmp(cmd, "sanitize") == 0)
-		return 0;
-	if (arg(o, 1) && strcmp(cmd, "release") != 0) {
-		fprintf(stderr, "textizectl: the part is given twice (%s and %s)\n",
-			(const char *)g_ptr_array_index(o->args, 0), arg(o, 1));
-		return -1;
-	}
-	snprintf(partbuf, 16, "%u", part);
-	g_ptr_array_insert(o->args, 1, partbuf);
-	return 0;
-}
-
-int ctl_queue(int argc, char **argv)
-{
-	struct qopts o = { 0 };
-	struct ctl_qenv e;
-	const char *cmd;
-	unsigned need = CTL_NEED_STORE | CTL_NEED_AUDIT | CTL_NEED_INDEX;
-	int rc = 2, names_entry;
-	char id[TZ_ID_LEN], partbuf[16];
-
-	/* `queue -c CONF list` as well as `queue list -c CONF` */
-	if (argc >= 3 && strcmp(argv[1], "-c") == 0) {
-		o.conf = argv[2];
-		argv[2] = argv[0];
-		argv += 2;
-		argc -= 2;
-	}
-	if (argc < 2 || parse_opts(argc - 1, argv + 1, &o) < 0) {
-		usage(stderr);
-		goto out;
-	}
-	cmd = argv[1];
-	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
-		usage(stdout);
-		rc = 0;
-		goto out;
-	}
-	/* Every command but list/purge/scan/reindex names an entry first. */
-	names_entry = strcmp(cmd, "list") != 0 && strcmp(cmd, "purge") != 0 &&
-		      strcmp(cmd, "reindex") != 0 &&
-		      ((strcmp(cmd, "scan") != 0 && strcmp(cmd, "sanitize") != 0) || arg(&o, 0));
-	if (names_entry && arg(&o, 0) == NULL) {
-		fprintf(stderr, "textizectl: %s needs an entry (参照番号 such as 1202-4F7K, or the long id)\n",
-			cmd);
-		goto out;
-	}
-	if (strcmp(cmd, "release") == 0 || strcmp(cmd, "approve") == 0)
-		need |= CTL_NEED_RELEASE_KEY;
-	if (ctl_qenv_open(&e, o.conf, need) < 0) {
-		rc = 1;
-		goto out;
-	}
-	if (names_entry && resolve_entry(&e, &o, cmd, id, partbuf) < 0) {
-		rc = 2;
-	} else if (e.ix == NULL && (strcmp(cmd, "list") == 0 || strcmp(cmd, "reindex") == 0)) {
-		fprintf(stderr, "textizectl: ReportDatabase is not set\n");
-		rc = 1;
-	} else if (strcmp(cmd, "list") == 0) {
-		rc = cmd_list(&e, &o);
-	} else if (strcmp(cmd, "show") == 0) {
-		rc = cmd_show(&e, &o);
-	} else if (strcmp(cmd, "export") == 0) {
-		rc = cmd_export(&e, &o);
-	} else if (strcmp(cmd, "release") == 0) {
-		rc = cmd_release(&e, &o);
-	} else if (strcmp(cmd, "approve") == 0) {
-		rc = cmd_approve(&e, &o);
-	} else if (strcmp(cmd, "reject") == 0) {
-		rc = cmd_reject(&e, &o);
-	} else if (strcmp(cmd, "purge") == 0) {
-		rc = cmd_purge(&e, &o);
-	} else if (strcmp(cmd, "scan") == 0) {
-		rc = cmd_scan(&e, &o);
-	} else if (strcmp(cmd, "sanitize") == 0) {
-		rc = ctl_sanitize(&e, arg(&o, 0), o.watch, o.interval);
-	} else if (strcmp(cmd, "reindex") == 0) {
-		rc = cmd_reindex(&e);
-	} else {
-		fprintf(stderr, "textizectl: unknown queue command %s\n", cmd);
-		usage(stderr);
-	}
-	ctl_qenv_close(&e);
-out:
-	if (o.args)
-		g_ptr_array_unref(o.args);
-	return rc;
+	return qclose(&r, bad ? 1 : 0);
 }

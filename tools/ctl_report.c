@@ -1,62 +1,47 @@
-/* ctl_report.c — `textizectl report daily [-c CONF] [--date YYYY-MM-DD]
- * [--format html|csv|json] [--out FILE]`: the daily report of the queue. */
+/* ctl_report.c — `textizectl report daily [--date YYYY-MM-DD] [--format
+ * html|csv|json] [--out FILE [--force]]`: the daily report of the queue.
+ * Options are parsed by ctl_args.c (the table in textizectl.c). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ctl.h"
+#include "ctl_args.h"
 #include "ctl_qenv.h"
 #include "tz_index.h"
 #include "tz_report.h"
 
-static void usage(FILE *f)
+/* path was checked by ctl_out_check; "x": a file that appeared since is
+ * not overwritten either. */
+static int write_out(const struct ctl_args *a, const char *path, const char *text)
 {
-	fputs("usage: textizectl report daily [-c CONF] [--date YYYY-MM-DD] [--format html|csv|json] [--out FILE]\n", f);
-}
+	FILE *f = path ? fopen(path, "wx") : stdout;
 
-static int write_out(const char *path, const char *text)
-{
-	FILE *f = path ? fopen(path, "w") : stdout;
-
-	if (f == NULL) {
-		perror(path);
-		return 1;
-	}
+	if (f == NULL)
+		return ctl_fail(a, EX_CANTCREAT, "%s: %s", path, g_strerror(errno));
 	fputs(text, f);
-	if (path && fclose(f) != 0) {
-		perror(path);
-		return 1;
-	}
+	if (path && fclose(f) != 0)
+		return ctl_fail(a, EX_IOERR, "%s: %s", path, g_strerror(errno));
 	return 0;
 }
 
-int ctl_report(int argc, char **argv)
+int ctl_report_daily(const struct ctl_args *a)
 {
-	const char *conf = NULL, *date = NULL, *format = "html", *out = NULL;
+	const char *date = a->opt[CTL_O_DATE], *out = a->opt[CTL_O_OUT];
+	const char *format = a->opt[CTL_O_FORMAT] ? a->opt[CTL_O_FORMAT] : "html";
 	struct ctl_qenv e;
 	struct tz_report *r;
 	char err[TZ_ERRLEN], *text;
 	unsigned bad;
-	int rc;
+	int rc, n = 0;
 
-	if (argc < 2 || strcmp(argv[1], "daily") != 0) {
-		usage(stderr);
-		return 2;
-	}
-	for (int i = 2; i < argc; i++) {
-		const char **slot = strcmp(argv[i], "-c") == 0 ? &conf : strcmp(argv[i], "--date") == 0 ? &date
-				  : strcmp(argv[i], "--format") == 0 ? &format : strcmp(argv[i], "--out") == 0 ? &out : NULL;
-		if (slot == NULL || i + 1 >= argc) {
-			usage(stderr);
-			return 2;
-		}
-		*slot = argv[++i];
-	}
-	if (strcmp(format, "html") != 0 && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0) {
-		usage(stderr);
-		return 2;
-	}
-	if (ctl_qenv_open(&e, conf, CTL_NEED_STORE | CTL_NEED_INDEX) < 0)
-		return 1;
+	if (date && !(strlen(date) == 10 && sscanf(date, "%*4d-%*2d-%*2d%n", &n) == 0 && n == 10))
+		return ctl_fail(a, EX_USAGE, "--date: bad date '%s' (YYYY-MM-DD)", date);
+	if ((rc = ctl_out_check(a, out)) != 0)
+		return rc;
+	if ((rc = ctl_qenv_open(&e, a->opt[CTL_O_CONF], CTL_NEED_STORE | CTL_NEED_INDEX |
+				CTL_NEED_INDEX_SET)) != 0)
+		return rc;
 	if (e.ix == NULL || tz_index_sync(e.ix, e.st, 0, &bad, err, sizeof(err)) < 0 ||
 	    (r = tz_report_daily(e.ix, date, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "textizectl: %s\n", e.ix ? err : "ReportDatabase is not set");
@@ -77,7 +62,7 @@ int ctl_report(int argc, char **argv)
 			"(run textizectl audit verify)\n", r->bad_events);
 	text = strcmp(format, "html") == 0 ? tz_report_html(r)
 	     : strcmp(format, "csv") == 0 ? tz_report_csv(r) : tz_report_json(r);
-	rc = write_out(out, text);
+	rc = write_out(a, out, text);
 	g_free(text);
 	tz_report_free(r);
 	ctl_qenv_close(&e);

@@ -24,11 +24,11 @@ static void on_term(int sig)
 	stop_sanitize = 1;
 }
 
-int ctl_sanitize(struct ctl_qenv *e, const char *id, int watch, const char *interval_s)
+int ctl_sanitize(struct ctl_qenv *e, const char *id, int watch, unsigned interval)
 {
 	const struct tz_config *c = e->cfg;
 	struct tz_cdr_queue q = { e->st, e->audit, e->ix, { 0 }, NULL, 1 };
-	unsigned interval = interval_s ? (unsigned)strtoul(interval_s, NULL, 10) : 10, n;
+	unsigned n;
 	char err[TZ_ERRLEN];
 	int rc = 0;
 
@@ -68,7 +68,7 @@ int ctl_sanitize(struct ctl_qenv *e, const char *id, int watch, const char *inte
 			: tz_cdr_queue_all(&q, &n, err, sizeof err);
 		if (rc != 0)
 			fprintf(stderr, "textizectl: sanitizer: %s (parts stay as they were)\n", err);
-		if (n)
+		if (n || !watch)
 			printf("sanitized or decided %u parts\n", n);
 		fflush(stdout);
 		if (!watch || stop_sanitize)

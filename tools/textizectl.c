@@ -1,31 +1,58 @@
-/* textizectl.c — the operator and security-team command: dispatches to the
- * subcommands in tools/ctl_*.c. */
+/* textizectl.c — the operator and security-team command. Its whole grammar
+ * is the table below (commands, operands, options, formats); ctl_args.c
+ * parses argv against it and the run functions in tools/ctl_*.c do the
+ * work. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "textize.h"
 #include "ctl.h"
+#include "ctl_args.h"
 #include "tz_config.h"
 
-static const struct ctl_command commands[] = {
-	{ "convert", "text-ize one message to stdout (or --json summary)", ctl_convert },
-	{ "queue", "sanitization queue: list, show, export, release, reject, purge, scan, reindex", ctl_queue },
-	{ "audit", "verify the quarantine audit log", ctl_audit },
-	{ "report", "daily report of the sanitization queue (html, csv, json)", ctl_report },
-	{ "breaker", "outbound circuit breaker: status, reset", ctl_breaker },
-	{ "stats", "the running milter's counters (table, json, prometheus) from StatsSocket", ctl_stats },
-	/* Areas add their commands here. */
-	{ NULL, NULL, NULL },
-};
+#define O(x) CTL_OPT(CTL_O_##x)
+#define ENTRY_HELP "ID is the 参照番号 from the notice (1202-4F7K; 1202-4F7K#2 names part 2) or the long id.\n"
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: textizectl COMMAND [options]\n\ncommands:\n");
-	for (const struct ctl_command *c = commands; c->name; c++)
-		fprintf(f, "  %-10s %s\n", c->name, c->summary);
-	fprintf(f, "  %-10s %s\n", "version", "print the version");
-}
+static const struct ctl_command commands[] = {
+	{ "convert", NULL, "[FILE|-]", 0, 1, O(JSON) | O(PARTS), "mail,json",
+	  "text-ize one message to stdout (or a JSON summary)", NULL, ctl_convert },
+	{ "queue", "list", "", 0, 0, O(SINCE) | O(UNTIL) | O(FROM) | O(RCPT) | O(FLAG) | O(STATE),
+	  "table,csv,json", "the parts in the sanitization queue, newest first", NULL, ctl_queue_list },
+	{ "queue", "show", "ID", 1, 1, 0, "table,json", "one entry: envelope and parts", ENTRY_HELP,
+	  ctl_queue_show },
+	{ "queue", "export", "ID PART|original", 1, 2, O(OUT) | O(FORCE), NULL,
+	  "write a part (or the original message) to --out FILE; needs --operator", ENTRY_HELP,
+	  ctl_queue_export },
+	{ "queue", "release", "ID [PART...]", 1, CTL_ANY, O(TO) | O(AGAIN) | O(FORCE) | O(REASON), NULL,
+	  "mail clean or sanitized parts to the recipients; needs --operator", ENTRY_HELP
+	  "Without PART: every clean or sanitized part. --force --reason: a part that is not\n"
+	  "clean, sent once another operator approves (queue approve).\n", ctl_queue_release },
+	{ "queue", "approve", "ID PART", 1, 2, 0, NULL,
+	  "approve another operator's forced release; needs --operator", ENTRY_HELP, ctl_queue_approve },
+	{ "queue", "reject", "ID [PART]", 1, 2, O(REASON), NULL,
+	  "mark parts rejected (never released); needs --operator", ENTRY_HELP, ctl_queue_reject },
+	{ "queue", "purge", "", 0, 0, O(OLDER_THAN), NULL,
+	  "remove entries past retention (operator 'retention' unless --operator)", NULL, ctl_queue_purge },
+	{ "queue", "scan", "[ID]", 0, 1, O(WATCH) | O(INTERVAL), NULL,
+	  "scan pending parts with clamd (ScannerSocket)", ENTRY_HELP, ctl_queue_scan },
+	{ "queue", "sanitize", "[ID]", 0, 1, O(WATCH) | O(INTERVAL), NULL,
+	  "run the built-in sanitizer over scanned parts", ENTRY_HELP, ctl_queue_sanitize },
+	{ "queue", "reindex", "", 0, 0, 0, NULL, "rebuild ReportDatabase from the quarantine", NULL,
+	  ctl_queue_reindex },
+	{ "audit", "verify", "[FILE]", 0, 1, 0, NULL,
+	  "check the hash chain of the audit log (FILE defaults to AuditLog)", NULL, ctl_audit_verify },
+	{ "report", "daily", "", 0, 0, O(DATE) | O(OUT) | O(FORCE), "html,csv,json",
+	  "the day's report of the sanitization queue", NULL, ctl_report_daily },
+	{ "breaker", "status", "", 0, 0, O(STATE_DIR), NULL,
+	  "whether outbound mail is stopped, why, since when", NULL, ctl_breaker },
+	{ "breaker", "reset", "", 0, 0, O(STATE_DIR), NULL,
+	  "let outbound mail flow again after a trip", NULL, ctl_breaker },
+	{ "stats", NULL, "", 0, 0, O(SOCKET), "table,json,prometheus",
+	  "the running milter's counters from StatsSocket", NULL, ctl_stats },
+	/* Areas add their commands here. */
+	{ NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL },
+};
 
 struct tz_config *ctl_config_load(const char **conf, char *err, size_t errlen)
 {
@@ -36,22 +63,11 @@ struct tz_config *ctl_config_load(const char **conf, char *err, size_t errlen)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
-	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		usage(stdout);
-		return 0;
-	}
-	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "-V") == 0) {
-		printf("textizectl %s\n", TZ_VERSION);
-		return 0;
-	}
-	for (const struct ctl_command *c = commands; c->name; c++)
-		if (strcmp(argv[1], c->name) == 0)
-			return c->run(argc - 1, argv + 1);
-	fprintf(stderr, "textizectl: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return 2;
+	struct ctl_args a;
+	int rc = ctl_args_parse(commands, argc, argv, &a);
+
+	if (rc < 0)
+		rc = a.cmd->run(&a);
+	ctl_args_free(&a);
+	return rc;
 }

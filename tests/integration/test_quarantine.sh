@@ -115,7 +115,8 @@ tz_assert "entry dirs are 0700 and files 0600" sh -c \
 	"test -z \"\$(find '$TZ_QUARANTINE/entries' -mindepth 2 -type d ! -perm 0700; find '$TZ_QUARANTINE/entries' -type f ! -perm 0600)\""
 
 # ---- scan ----
-tz_assert "queue scan succeeds" ctl queue scan
+tz_assert "queue scan succeeds" sh -c "'$CTL' queue scan -c '$CONF' >'$TZ_TMP/scan.out'"
+tz_assert "queue scan says what it found (one infected)" grep -q '^scanned [0-9]* parts: 1 infected, 0 could not be scanned$' "$TZ_TMP/scan.out"
 state_of() { ctl queue list --format json | python3 -c 'import json,sys; print([x["state"]+" "+(x["verdict"] or "") for x in json.load(sys.stdin) if x["id"]==sys.argv[1] and str(x["part"])==sys.argv[2]][0])' "$1" "$2"; }
 tz_assert "EICAR part is infected" sh -c "echo '$(state_of "$EICAR_ID" "$EICAR_PART")' | grep -q '^infected Textize.Test.EICAR'"
 tz_assert "PDF part is clean" test "$(state_of "$PDF_ID" "$PDF_PART")" = "clean OK"
@@ -130,9 +131,13 @@ tz_assert "hostile ids are refused" sh -c "! '$CTL' queue -c '$CONF' show ../../
 
 # ---- release ----
 tz_assert "releasing the infected part is refused" sh -c "! '$CTL' queue -c '$CONF' release '$EICAR_ID' '$EICAR_PART' --operator alice"
-tz_assert "release of the clean PDF" ctl queue release "$PDF_ID" "$PDF_PART" --operator alice
+tz_assert "release of the clean PDF" sh -c "'$CTL' queue release '$PDF_ID#$PDF_PART' --operator alice -c '$CONF' >'$TZ_TMP/release.out'"
+tz_assert "release names the part it sent" grep -q "^released part $PDF_PART (見積書.pdf) of .*$PDF_ID" "$TZ_TMP/release.out"
 tz_assert "released mail reaches the capture sink" tz_wait_count 3
 REL=$(tz_captured | tail -1)
+MSGID=$(sed -n 's/^mail accepted by ReleaseCommand (.*), Message-ID \(<[^>]*>\)$/\1/p' "$TZ_TMP/release.out")
+tz_assert "release prints the Message-ID of the mail that arrived (${MSGID:-none})" \
+	sh -c "[ -n '$MSGID' ] && grep -qiF 'Message-ID: $MSGID' '$REL'"
 tz_assert "released mail carries X-Textize-Release" grep -q "^X-Textize-Release: $PDF_ID $PDF_PART " "$REL"
 tz_captured_body "$REL" >"$TZ_TMP/released.eml"
 tz_assert "released PDF arrives intact (not text-ized again)" python3 - "$TZ_TMP/released.eml" "$TZ_TMP/clean.pdf" <<'EOF'

@@ -149,8 +149,8 @@ tz_assert "bare 'stats json' line over TCP (bash /dev/tcp)" bare_json
 
 # ---------------------------------------------------------------- unix socket, restart
 tz_assert "milter stops" tz_milter_stop
-tz_assert "textizectl stats fails (exit 1) when the milter is down" bash -c \
-	"'$TZ_CTL' stats -c '$TZ_TMP/textize.conf'; test \$? -eq 1"
+tz_assert "textizectl stats fails (exit 69, EX_UNAVAILABLE) when the milter is down" bash -c \
+	"'$TZ_CTL' stats -c '$TZ_TMP/textize.conf'; test \$? -eq 69"
 SOCK=$TZ_TMP/stats.sock
 tz_milter_conf "$CONF"$'\n'"StatsSocket local:$SOCK"
 tz_assert "milter starts with a local StatsSocket" tz_milter_start

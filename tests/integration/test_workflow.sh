@@ -179,7 +179,7 @@ tz_assert "the export is the attachment" \
 tz_assert "an unknown 参照番号 is refused" sh -c "! '$CTL' queue -c '$CONF' show 0101-ZZZZ 2>/dev/null"
 
 # ---- 13.2 through the CLI: rejected part, --force --reason, approve ----
-tz_assert "reject $REF#1" ctl reject "$REF#1" --operator alice --reason test
+tz_assert "reject $REF#1" sh -c "'$CTL' queue reject '$REF#1' --operator alice --reason test -c '$CONF' | grep -q '^rejected part 1 (.*) of $REF'"
 rc_of() { "$@" >"$TZ_TMP/rc.out" 2>&1; echo $?; }
 tz_assert "release of the rejected part without --force: refused (exit 1)" \
 	test "$(rc_of ctl release "$REF#1" --operator alice)" = 1
@@ -190,8 +190,13 @@ tz_assert "queue show says who asked and what is missing" sh -c \
 	"'$CTL' queue -c '$CONF' show '$REF' | grep -q 'forced release requested by alice'"
 tz_assert "the requester cannot approve (exit 1)" test "$(rc_of ctl approve "$REF#1" --operator alice)" = 1
 n0=$(tz_captured_count)
-tz_assert "another operator approves: sent (exit 0)" ctl approve "$REF#1" --operator bob
+tz_assert "another operator approves: sent (exit 0)" sh -c "'$CTL' queue approve '$REF#1' --operator bob -c '$CONF' >'$TZ_TMP/approve.out'"
+tz_assert "approve says what it sent" grep -q "^released part 1 (.*) of $REF ($ID) to the original recipients$" "$TZ_TMP/approve.out"
 tz_assert "the forced release reaches the sink" tz_wait_count $((n0 + 1))
+MSGID=$(sed -n 's/.*, Message-ID \(<[^>]*>\)$/\1/p' "$TZ_TMP/approve.out")
+tz_assert "approve prints the Message-ID that Postfix logs with the queue id (${MSGID:-none})" \
+	sh -c "[ -n '$MSGID' ] && grep -qiF 'Message-ID: $MSGID' '$(tz_captured | tail -1)' &&
+	       grep -qiF 'message-id=$MSGID' '$TZ_PF/maillog'"
 forced_warning() {
 	tz_captured_body "$(tz_captured | tail -1)" >"$TZ_TMP/rel.eml"
 	python3 - "$TZ_TMP/rel.eml" <<'PY'

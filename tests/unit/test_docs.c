@@ -123,14 +123,14 @@ static void test_sample_keys(void **state)
 		fail_msg("%d key(s) missing from conf/textize.conf", missing);
 }
 
-/* The quoted names of rows `{ "name", "summary", fn }` of the command table
- * in tools/textizectl.c. */
-static GPtrArray *ctl_commands(void)
+/* The quoted strings that match re (group 1, and group 2 when it matched,
+ * joined by a blank) between start and the next "};" of file. */
+static GPtrArray *table_names(const char *file, const char *start, const char *re_text)
 {
-	char *src = slurp("tools/textizectl.c");
-	const char *t = strstr(src, "commands[] = {");
+	char *src = slurp(file);
+	const char *t = strstr(src, start);
 	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
-	GRegex *re = g_regex_new("^\\s*\\{ \"([a-z-]+)\",", G_REGEX_MULTILINE, 0, NULL);
+	GRegex *re = g_regex_new(re_text, G_REGEX_MULTILINE, 0, NULL);
 	GMatchInfo *mi = NULL;
 	char *table;
 
@@ -138,7 +138,10 @@ static GPtrArray *ctl_commands(void)
 	table = g_strndup(t, (gsize)(strstr(t, "};") - t));
 	g_regex_match(re, table, 0, &mi);
 	while (g_match_info_matches(mi)) {
-		g_ptr_array_add(a, g_match_info_fetch(mi, 1));
+		char *name = g_match_info_fetch(mi, 1), *sub = g_match_info_fetch(mi, 2);
+		g_ptr_array_add(a, sub && *sub ? g_strdup_printf("%s %s", name, sub) : g_strdup(name));
+		g_free(name);
+		g_free(sub);
 		g_match_info_next(mi, NULL);
 	}
 	g_match_info_free(mi);
@@ -148,53 +151,64 @@ static GPtrArray *ctl_commands(void)
 	return a;
 }
 
-/* Every textizectl command, and every queue subcommand in ctl_queue.c's
- * usage text, has an ".It Cm name" entry in textizectl.8. */
+/* man has a line starting with head followed by a blank or the line end. */
+static bool man_has(const char *man, const char *head)
+{
+	for (const char *p = strstr(man, head); p; p = strstr(p + 1, head)) {
+		char c = p[strlen(head)];
+		if (c == ' ' || c == '\n')
+			return true;
+	}
+	return false;
+}
+
+/* Every row of textizectl's command table (tools/textizectl.c: `{ "queue",
+ * "list", ...` or `{ "stats", NULL, ...`) has an ".It Cm" entry in
+ * textizectl.8 (the command, and its subcommand as ".It Cm sub" under it
+ * or ".It Cm command sub"), and every option of the grammar (ctl_args.c)
+ * an ".It Fl -name" or is named in the synopsis of a command. */
 static void test_ctl_commands(void **state)
 {
 	char *man = slurp("man/textizectl.8.in");
-	char *queue = slurp("tools/ctl_queue.c");
-	GPtrArray *cmds = ctl_commands();
-	GRegex *re = g_regex_new("^\\s*\"  ([a-z]+)[ \\\\]", G_REGEX_MULTILINE, 0, NULL);
-	GMatchInfo *mi = NULL;
+	GPtrArray *cmds = table_names("tools/textizectl.c", "commands[] = {",
+				      "^\\s*\\{ \"([a-z-]+)\", (?:NULL|\"([a-z-]+)\")");
+	GPtrArray *opts = table_names("tools/ctl_args.c", "options[CTL_O_COUNT] = {",
+				      "^\\s*\\[CTL_O_[A-Z_]+\\] = \\{ \"([a-z-]+)\"");
 	int missing = 0, subs = 0;
 
-	assert_true(cmds->len >= 5);
+	(void)state;
+	assert_true(cmds->len >= 15);
+	assert_true(opts->len >= 20);
 	for (guint i = 0; i < cmds->len; i++) {
-		char *head = g_strdup_printf("\n.It Cm %s", (char *)cmds->pdata[i]);
-		const char *p = strstr(man, head);
-		char c = p ? p[strlen(head)] : 0;
+		char *name = cmds->pdata[i], *sp = strchr(name, ' ');
+		char *group = g_strdup_printf("\n.It Cm %.*s", sp ? (int)(sp - name) : (int)strlen(name), name);
+		char *whole = g_strdup_printf("\n.It Cm %s", name);
+		char *sub = sp ? g_strdup_printf("\n.It Cm %s", sp + 1) : NULL;
 
-		if (p == NULL || (c != ' ' && c != '\n')) {
-			print_error("man/textizectl.8.in: no entry for command %s\n", (char *)cmds->pdata[i]);
+		if (!man_has(man, group) || (sp && !man_has(man, whole) && !man_has(man, sub))) {
+			print_error("man/textizectl.8.in: no entry for command %s\n", name);
 			missing++;
 		}
-		g_free(head);
-	}
-	g_regex_match(re, queue, 0, &mi);
-	while (g_match_info_matches(mi)) {
-		char *sub = g_match_info_fetch(mi, 1);
-		char *head = g_strdup_printf("\n.It Cm %s", sub);
-		const char *p = strstr(man, head);
-		char c = p ? p[strlen(head)] : 0;
-
-		if (p == NULL || (c != ' ' && c != '\n')) {
-			print_error("man/textizectl.8.in: no entry for queue %s\n", sub);
-			missing++;
-		}
-		subs++;
-		g_free(head);
+		subs += sp != NULL;
+		g_free(group);
+		g_free(whole);
 		g_free(sub);
-		g_match_info_next(mi, NULL);
 	}
-	assert_true(subs >= 8);
-	g_match_info_free(mi);
-	g_regex_unref(re);
+	assert_true(subs >= 12);
+	for (guint i = 0; i < opts->len; i++) {
+		char *fl = g_strdup_printf("Fl -%s", (char *)opts->pdata[i]);
+		if (strstr(man, fl) == NULL) {
+			print_error("man/textizectl.8.in: option --%s is not described\n",
+				    (char *)opts->pdata[i]);
+			missing++;
+		}
+		g_free(fl);
+	}
 	g_ptr_array_unref(cmds);
-	g_free(queue);
+	g_ptr_array_unref(opts);
 	g_free(man);
 	if (missing)
-		fail_msg("%d textizectl command(s) not documented", missing);
+		fail_msg("%d textizectl command(s) or option(s) not documented", missing);
 }
 
 /* Every option letter of textize-milter's getopt string has an ".It Fl X". */

@@ -96,7 +96,7 @@ static int setup(void **state)
 	g_strlcpy(fx->id, id, sizeof(fx->id));
 	g_free(id);
 	fx->q = (struct tz_queue){ fx->st, fx->audit, fx->ix, "/nonexistent/clamd.sock", 5, NULL, 10,
-				   fx->cmd, fx->rkey, "security@city.example.lg.jp", 2, NULL, 0 };
+				   fx->cmd, fx->rkey, "security@city.example.lg.jp", 2, NULL, 0, NULL };
 	*state = fx;
 	return 0;
 }
@@ -152,10 +152,10 @@ static void test_scanner_down(void **state)
 {
 	struct fixture *fx = *state;
 	char err[TZ_ERRLEN];
-	unsigned n = 0;
+	struct tz_scan_count n = { 0, 0, 0 };
 
 	assert_int_equal(tz_queue_scan_all(&fx->q, &n, err, sizeof(err)), 1);
-	assert_int_equal(n, 0);
+	assert_int_equal(n.scanned, 0);
 	assert_string_equal(part_state(fx, 1), "pending");
 	assert_string_equal(part_state(fx, 2), "pending");
 	fx->q.scanner_socket = "127.0.0.1:1";   /* nothing listens */
@@ -681,14 +681,17 @@ static void test_report_counts_events(void **state)
 	char err[TZ_ERRLEN], *sock, *csv, *html;
 	struct tz_report *r;
 	const struct tz_report_row *row;
-	unsigned n = 0, bad;
+	struct tz_scan_count n;
+	unsigned bad;
 
 	sock = fake_clamd_start(fx, &fc, 2);
 	fx->q.scanner_socket = sock;
 	assert_int_equal(tz_queue_scan_all(&fx->q, &n, err, sizeof(err)), 0);
 	pthread_join(fc.th, NULL);
 	close(fc.lfd);
-	assert_int_equal(n, 2);
+	assert_int_equal(n.scanned, 2);
+	assert_int_equal(n.infected, 2);   /* the fake clamd finds Eicar in both */
+	assert_int_equal(n.failed, 0);
 	assert_string_equal(part_state(fx, 1), "infected");
 	assert_int_equal(tz_queue_reject(&fx->q, fx->id, 0, "alice", "eicar", err, sizeof(err)), 0);
 	assert_string_equal(part_state(fx, 1), "rejected");
