@@ -20,6 +20,8 @@ struct tzm_runtime {
 	unsigned generation;       /* 1 for the first load, +1 per reload */
 	bool has_release_key;      /* ReleaseKeyFile loaded: released mail can be recognised */
 	unsigned char release_key[TZ_KEY_LEN];
+	bool has_link_key;         /* WebKeyFile loaded and WebBaseURL set: notices carry staff links */
+	unsigned char link_key[TZ_KEY_LEN];
 };
 
 /* Build a runtime from cfg (takes its own reference to cfg): opens the
