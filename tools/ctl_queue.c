@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "ctl_qenv.h"
 #include "tz_index.h"
+#include "tz_localtime.h"
 #include "tz_meta.h"
 #include "tz_part.h"
 #include "tz_queue.h"
@@ -96,26 +97,10 @@ static const char *arg(const struct qopts *o, guint i)
 /* Local date or date-time to epoch seconds; end_of_day for --until D. */
 static int parse_when(const char *s, int end_of_day, int64_t *out)
 {
-	struct tm tm = { 0 };
-	int n = 0;
-
-	if (s == NULL) {
-		*out = 0;
-		return 0;
-	}
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) == 6 && s[n] == '\0') {
-		end_of_day = 0;
-	} else if (!(sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n) == 3 &&
-		     s[n] == '\0')) {
+	if (tz_local_date_parse(s, end_of_day, out) < 0) {
 		fprintf(stderr, "textizectl: bad date %s\n", s);
 		return -1;
 	}
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	tm.tm_mday += end_of_day;
-	tm.tm_isdst = -1;
-	*out = (int64_t)mktime(&tm);
 	return 0;
 }
 

@@ -88,7 +88,4 @@ char *web_team_nav(const struct web_req *r);
 /* A hidden CSRF field for r's session (team forms). */
 void web_csrf_field(GString *out, const struct web_req *r);
 
-/* t as local time with its offset, "2026-12-02 09:30 +09:00". */
-void web_local_time(int64_t t, char out[40]);
-
 #endif

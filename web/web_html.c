@@ -127,7 +127,7 @@ const char web_style_css[] =
 	"table{border-collapse:collapse;background:#fff;margin:.5em 0 1em}"
 	"th,td{border:1px solid #ccd;padding:.3em .5em;text-align:left;vertical-align:top;"
 	"max-width:28em;overflow-wrap:anywhere}"
-	"th{background:#e8edf3}.num{text-align:right}.mono{font-family:monospace;font-size:.85em}"
+	"th{background:#e8edf3;white-space:nowrap}.num{text-align:right}.mono{font-family:monospace;font-size:.85em}"
 	"form.inline{display:inline}fieldset{background:#fff;border:1px solid #ccd;margin:.8em 0}"
 	"label{display:inline-block;margin:.2em .8em .2em 0}"
 	"input[type=text],input[type=password],textarea{padding:.3em;border:1px solid #99a}"

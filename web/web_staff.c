@@ -16,6 +16,7 @@
 #include <openssl/hmac.h>
 
 #include "tz_audit.h"
+#include "tz_localtime.h"
 #include "tz_meta.h"
 #include "tz_notice.h"
 #include "tz_release.h"
@@ -136,7 +137,7 @@ void web_staff_page(struct web_req *r)
 	web_staff_summary(r, &l);
 	if (q) {
 		char when[40];
-		web_local_time(q->created, when);
+		tz_local_time(q->created, when);
 		web_html_printf(r->body, "<p class=\"msg\" id=\"status\">%s に配送を依頼しました。状態: %s</p>",
 				when, web_staff_status_ja(q->status));
 	} else {
@@ -182,6 +183,8 @@ void web_staff_request(struct web_req *r)
 	if (rc == 0) {
 		struct tz_audit_event ev = { "release_requested_by_staff", op, l.meta->id, l.part, NULL, reason };
 		rc = tz_audit_append(r->app->audit, &ev, err, sizeof(err));
+		if (rc < 0)
+			web_state_forget_request(r->app->state, l.mac);
 	}
 	pthread_mutex_unlock(&r->app->lock);
 	g_free(op);

@@ -8,6 +8,7 @@
 #include <microhttpd.h>
 
 #include "tz_audit.h"
+#include "tz_localtime.h"
 #include "tz_meta.h"
 #include "tz_notice.h"
 #include "tz_release.h"
@@ -70,7 +71,7 @@ void web_staff_summary(struct web_req *r, const struct web_staff_link *l)
 	GString *b = r->body;
 	char when[40];
 
-	web_local_time(m->stored_time, when);
+	tz_local_time(m->stored_time, when);
 	g_string_append(b, "<table id=\"message\">");
 	web_html_printf(b, "<tr><th>参照番号</th><td>%s</td></tr><tr><th>件名</th><td>%s</td></tr>"
 			"<tr><th>差出人</th><td>%s</td></tr><tr><th>受信</th><td>%s</td></tr>"

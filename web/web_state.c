@@ -82,6 +82,18 @@ int web_state_add_request(struct web_state *s, const char *mac, const char *id, 
 	return sqlite3_changes(s->db) == 1 ? 0 : 1;
 }
 
+void web_state_forget_request(struct web_state *s, const char *mac)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM requests WHERE mac=? AND status='open'", -1, &st,
+			       NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, mac, -1, SQLITE_STATIC);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
 static char *col_dup(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);

@@ -34,6 +34,9 @@ void web_request_free(struct web_request *q);   /* NULL is a no-op */
 int web_state_add_request(struct web_state *s, const char *mac, const char *id, unsigned part,
 			  const char *rcpt, const char *reason, int64_t now,
 			  char *err, size_t errlen);
+/* Drop the request of link mac again (its audit record could not be
+ * written: no request stands without one). */
+void web_state_forget_request(struct web_state *s, const char *mac);
 /* The request made with link mac, NULL when none (or on error). */
 struct web_request *web_state_request_by_mac(struct web_state *s, const char *mac);
 struct web_request *web_state_request_by_row(struct web_state *s, int64_t rowid);

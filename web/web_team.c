@@ -7,6 +7,7 @@
 #include <microhttpd.h>
 
 #include "tz_index.h"
+#include "tz_localtime.h"
 #include "tz_meta.h"
 #include "tz_part.h"
 #include "tz_store.h"
@@ -19,18 +20,6 @@
 
 #define LIST_MAX 500
 
-void web_local_time(int64_t t, char out[40])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char z[8];
-
-	localtime_r(&tt, &tm);
-	strftime(out, 40, "%Y-%m-%d %H:%M", &tm);
-	strftime(z, sizeof(z), "%z", &tm);   /* +0900 -> +09:00 */
-	if (strlen(z) == 5)
-		g_strlcat(out, (char[]){ ' ', z[0], z[1], z[2], ':', z[3], z[4], '\0' }, 40);
-}
 
 char *web_team_nav(const struct web_req *r)
 {
@@ -63,24 +52,6 @@ void web_team_begin(struct web_req *r, const char *title)
 	g_free(nav);
 }
 
-/* "2026-12-01" (local day start) or "" -> epoch; end_of_day adds a day. */
-static int parse_day(const char *s, int end_of_day, int64_t *out)
-{
-	struct tm tm = { 0 };
-	int n = 0;
-
-	*out = 0;
-	if (s == NULL || *s == '\0')
-		return 0;
-	if (sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n) != 3 || s[n])
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	tm.tm_mday += end_of_day;
-	tm.tm_isdst = -1;
-	*out = (int64_t)mktime(&tm);
-	return 0;
-}
 
 static unsigned flag_bit(const char *name)
 {
@@ -159,7 +130,7 @@ static void list_rows(GString *b, GPtrArray *rows, const char *type)
 		if (type && *type && (x->detected_type == NULL || strstr(x->detected_type, type) == NULL))
 			continue;
 		shown++;
-		web_local_time(x->stored_time, when);
+		tz_local_time(x->stored_time, when);
 		risk = tz_risk_string(x->risk);
 		web_html_printf(b, "<tr><td><a href=\"/team/entry?id=%s\">%s</a></td><td>%s</td><td>%s</td>"
 				"<td>%s</td><td>%s</td><td class=\"num\">%u</td><td>%s</td><td>%s</td>"
@@ -184,7 +155,8 @@ void web_team_queue(struct web_req *r)
 
 	web_team_begin(r, "隔離キュー");
 	filter_form(r);
-	if (parse_day(web_arg(r, "since"), 0, &f.since) < 0 || parse_day(web_arg(r, "until"), 1, &f.until) < 0) {
+	if (tz_local_date_parse(web_arg(r, "since"), 0, &f.since) < 0 ||
+	    tz_local_date_parse(web_arg(r, "until"), 1, &f.until) < 0) {
 		g_string_append(r->body, "<p class=\"err\">日付は 2026-12-01 の形で入力してください。</p>");
 		web_page_end(r->body);
 		return;

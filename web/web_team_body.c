@@ -72,7 +72,7 @@ void web_team_body(struct web_req *r, const struct tz_meta *m)
 		web_html_printf(r->body, "<p class=\"err\">変換できませんでした: %s</p>", err);
 		return;
 	}
-	g_string_append(r->body, "<p>元のメールを現在の設定でもう一度変換したものです。</p><pre class=\"body\" id=\"body\">");
+	g_string_append(r->body, "<p>元のメールを現在の設定でもう一度変換したものです(職員向けリンクの行は含みません)。</p><pre class=\"body\" id=\"body\">");
 	web_html_block(r->body, text, BODY_MAX_CHARS);
 	g_string_append(r->body, "</pre>");
 	g_free(text);

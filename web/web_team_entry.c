@@ -5,6 +5,7 @@
 #include <string.h>
 #include <microhttpd.h>
 
+#include "tz_localtime.h"
 #include "tz_meta.h"
 #include "tz_part.h"
 #include "tz_store.h"
@@ -27,7 +28,7 @@ static void message_table(GString *b, const struct tz_meta *m)
 
 	for (guint i = 0; i < m->rcpts->len; i++)
 		g_string_append_printf(rcpts, "%s%s", i ? ", " : "", (char *)g_ptr_array_index(m->rcpts, i));
-	web_local_time(m->stored_time, when);
+	tz_local_time(m->stored_time, when);
 	snprintf(size, sizeof(size), "%" G_GUINT64_FORMAT " バイト", m->original_size);
 	g_string_append(b, "<table id=\"message\">");
 	row(b, "参照番号", m->ref ? m->ref : "-");
@@ -128,7 +129,7 @@ void web_team_request_rows(struct web_req *r, GPtrArray *reqs, int show_entry)
 	for (guint i = 0; i < reqs->len; i++) {
 		const struct web_request *q = g_ptr_array_index(reqs, i);
 		char when[40], part[16];
-		web_local_time(q->created, when);
+		tz_local_time(q->created, when);
 		snprintf(part, sizeof(part), "%u", q->part);
 		g_string_append(b, "<tr>");
 		if (show_entry)
@@ -152,6 +153,8 @@ void web_team_request_rows(struct web_req *r, GPtrArray *reqs, int show_entry)
 		g_string_append(b, "</td></tr>\n");
 	}
 	g_string_append(b, "</table>");
+	if (reqs->len == 0)
+		g_string_append(b, "<p>なし</p>");
 }
 
 void web_team_entry(struct web_req *r)

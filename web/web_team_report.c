@@ -23,9 +23,11 @@
 #define AUDIT_SHOWN 200
 #define AUDIT_TAIL_BYTES (256 * 1024)
 #define BAR_W 300
+#define FORCED_SCAN_MAX 5000   /* newest entries searched for open forced releases */
 
-/* Parts with a forced release waiting for approvals, from the index's
- * entries (meta.json is the truth). */
+/* Parts with a forced release waiting for approvals, from meta.json (the
+ * truth; the index has no column for it) of the newest FORCED_SCAN_MAX
+ * entries. */
 static void forced_waiting(struct web_req *r)
 {
 	GPtrArray *ids = NULL;
@@ -36,7 +38,7 @@ static void forced_waiting(struct web_req *r)
 				 "<th>ファイル名</th><th>申請者</th><th>理由</th><th>承認済み</th></tr>");
 	pthread_mutex_lock(&r->app->lock);
 	if (tz_store_list(r->app->st, &ids, err, sizeof(err)) == 0) {
-		for (guint i = ids->len; i-- > 0 && shown < 200;) {
+		for (guint i = ids->len, seen = 0; i-- > 0 && shown < 200 && seen++ < FORCED_SCAN_MAX;) {
 			struct tz_meta *m = tz_store_meta_read(r->app->st, ids->pdata[i], err, sizeof(err));
 			for (guint k = 0; m && k < m->parts->len; k++) {
 				const struct tz_meta_part *p = g_ptr_array_index(m->parts, k);
@@ -131,16 +133,38 @@ void web_team_report(struct web_req *r)
 	tz_report_free(rep);
 }
 
-/* The newest records of the log (its last AUDIT_TAIL_BYTES), newest first. */
+/* The last AUDIT_TAIL_BYTES of the log (a partial first line is skipped
+ * by the parser). NULL when unreadable; caller g_free()s. */
+static char *audit_tail(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n;
+	long size;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) < 0 || (size = ftell(f)) < 0 ||
+	    fseek(f, size > AUDIT_TAIL_BYTES ? size - AUDIT_TAIL_BYTES : 0, SEEK_SET) < 0) {
+		fclose(f);
+		return NULL;
+	}
+	buf = g_malloc(AUDIT_TAIL_BYTES + 1);
+	n = fread(buf, 1, AUDIT_TAIL_BYTES, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* The newest records of the log, newest first. */
 static void audit_rows(GString *b, const char *path)
 {
-	char *text = NULL, **lines, err[TZ_ERRLEN];
-	gsize len = 0;
+	char *text = audit_tail(path), **lines, err[TZ_ERRLEN];
 	unsigned shown = 0;
 
-	if (!g_file_get_contents(path, &text, &len, NULL))
+	if (text == NULL)
 		return;
-	lines = g_strsplit(len > AUDIT_TAIL_BYTES ? text + len - AUDIT_TAIL_BYTES : text, "\n", -1);
+	lines = g_strsplit(text, "\n", -1);
 	g_string_append(b, "<table id=\"audit\"><tr><th>#</th><th>時刻(UTC)</th><th>操作</th><th>担当</th>"
 			   "<th>エントリ</th><th>番号</th><th>内容</th></tr>");
 	for (guint n = g_strv_length(lines); n-- > 0 && shown < AUDIT_SHOWN;) {
