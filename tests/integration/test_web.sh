@@ -12,9 +12,10 @@
 #    the approver group, then arrives with its warning;
 #  - forged posts (no or wrong CSRF token, an auditor's action) fail; after
 #    five failed logins even the right password is refused;
+#  - its own TLS (WebTLSCertFile): login works, the cookie is Secure;
 #  - no console errors on any page; a screenshot of every page is kept in
 #    $TZ_WEB_SHOTS (default: the test's temp dir, printed).
-# Ports 4300-4303 by default (TZ_PORT_BASE): SMTP, sink, milter, web.
+# Ports 4300-4304 by default (TZ_PORT_BASE): SMTP, sink, milter, web, web TLS.
 set -u
 . "$(dirname "$0")/lib.sh"
 TZ_PORT_BASE=${TZ_PORT_BASE:-4300}
@@ -143,5 +144,29 @@ while IFS= read -r line; do
 	esac
 done <"$TZ_TMP/browser.out"
 tz_assert "textize-web logged no internal error" sh -c "! grep -qiE 'asan|runtime error|start-up:' '$TZ_TMP/web.log'"
+
+# ---- its own TLS (GnuTLS): a second instance with a self-signed cert ----
+TLS_PORT=$((TZ_PORT_BASE + 4))
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-keyout "$TZ_TMP/tls.key" -out "$TZ_TMP/tls.crt" >/dev/null 2>&1
+sed -e "s|^WebListen .*|WebListen 127.0.0.1:$TLS_PORT|" -e "s|^WebBaseURL .*|WebBaseURL https://127.0.0.1:$TLS_PORT|" \
+	"$CONF" >"$TZ_TMP/tls.conf"
+printf 'WebTLSCertFile %s\nWebTLSKeyFile %s\n' "$TZ_TMP/tls.crt" "$TZ_TMP/tls.key" >>"$TZ_TMP/tls.conf"
+"$WEB" -f -c "$TZ_TMP/tls.conf" >>"$TZ_TMP/web-tls.log" 2>&1 &
+TZ_PIDS+=("$!")
+tz_assert "textize-web with WebTLSCertFile listens" tz_wait_port "$TLS_PORT"
+tls_login() {
+	curl -sS --cacert "$TZ_TMP/tls.crt" -o /dev/null -D - --data-urlencode "user=${P}_team" \
+		--data-urlencode "password=$PW" "https://127.0.0.1:$TLS_PORT/login"
+}
+tls_login >"$TZ_TMP/tls.headers" 2>"$TZ_TMP/tls.err"
+tz_assert "login over its own TLS: 303 to /team" grep -q "^HTTP/1.1 303" "$TZ_TMP/tls.headers"
+tz_assert "under an https WebBaseURL the cookie is Secure, HttpOnly, SameSite=Strict" \
+	grep -qiE "^set-cookie: textize_session=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict; Max-Age=[0-9]+; Secure" \
+	"$TZ_TMP/tls.headers"
+tz_assert "plain HTTP to the TLS port gets no page" \
+	sh -c "! curl -s -m 5 http://127.0.0.1:$TLS_PORT/login | grep -q textize"
+tz_assert "textize-web -n refuses a certificate without its key" \
+	sh -c "grep -v '^WebTLSKeyFile' '$TZ_TMP/tls.conf' >'$TZ_TMP/tls-bad.conf'; ! '$WEB' -n -c '$TZ_TMP/tls-bad.conf' 2>/dev/null"
 tz_say "screenshots: $SHOTS"
 tz_done
