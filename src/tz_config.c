@@ -304,7 +304,7 @@ const struct tz_config_key tz_config_keys[] = {
 	  "how long a staff link from a notice stays valid",
 	  tz_config_set_seconds, OFF(web_link_lifetime), NULL, 31536000 },
 	{ "WebDatabase", "path", "/var/lib/textize/web.db",
-	  "SQLite file of textize-web: staff requests, used links, sender domain lists",
+	  "SQLite file of textize-web: staff requests, one per link (so a link cannot act twice)",
 	  tz_config_set_path, OFF(web_database), NULL, 0 },
 	{ "WebPAMService", "string", "textize-web",
 	  "PAM service the security team's login is checked against (/etc/pam.d/NAME)",
