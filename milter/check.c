@@ -211,6 +211,8 @@ int tzm_config_check(const struct tz_config *cfg, GPtrArray *problems)
 	check_key(&w, "QuarantineKeyFile", cfg->quarantine_key_file, problems);
 	check_key(&w, "AuditKeyFile", cfg->audit_key_file, problems);
 	check_key(&w, "ReleaseKeyFile", cfg->release_key_file, problems);
+	if (cfg->web_base_url)
+		check_key(&w, "WebKeyFile", cfg->web_key_file, problems);
 	check_dir(&w, "SpoolDir", cfg->spool_dir, as_root, problems);
 	check_dir(&w, "QuarantineDir", cfg->quarantine_dir, as_root, problems);
 	for (int i = 0; cfg->quarantine_dir && i < 3; i++) {

@@ -8,11 +8,13 @@
 
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include "tz_engine.h"
 #include "tz_log.h"
 #include "tz_release.h"
 #include "tz_store.h"
 #include "tz_util.h"
+#include "tz_weblink.h"
 
 /* Size of one smfi_replacebody call; libmilter splits larger ones anyway. */
 #define TZM_BODY_CHUNK 65536
@@ -83,6 +85,24 @@ static int replace_body(const struct tzm_ops *ops, void *ctx, const GByteArray *
 	return rc < 0 ? tz_err(err, errlen, "replacing the body failed") : 0;
 }
 
+/* The signed staff link for the notice (tz_weblink.h): only for inbound
+ * mail with exactly one recipient, since one notice goes to every
+ * recipient and a link names one. NULL when none. */
+static char *staff_link(const struct tzm_conn *c, const char *id)
+{
+	const struct tzm_runtime *rt = c->rt;
+	const struct tz_envelope *env = &c->msg->env;
+	struct tz_weblink l;
+
+	if (!rt->has_link_key || env->direction != TZ_DIR_INBOUND || env->rcpts->len != 1)
+		return NULL;
+	l.id = id;
+	l.part = 0;
+	l.rcpt = g_ptr_array_index(env->rcpts, 0);
+	l.expiry = (int64_t)time(NULL) + rt->cfg->web_link_lifetime;
+	return tz_weblink_url(rt->link_key, rt->cfg->web_base_url, &l);
+}
+
 /* Store the original and convert; on success *res and the committed entry
  * id. All the work that touches the disk happens here. */
 static int convert_and_store(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
@@ -92,7 +112,7 @@ static int convert_and_store(struct tzm_conn *c, const struct tzm_ops *ops, void
 	struct tz_engine_options opt;
 	struct tz_store_entry *e = NULL;
 	GMimeStream *orig = NULL, *in = NULL;
-	char why[TZ_ERRLEN];
+	char why[TZ_ERRLEN], *link = NULL;
 	int rc = -1;
 
 	*res = NULL;
@@ -104,6 +124,7 @@ static int convert_and_store(struct tzm_conn *c, const struct tzm_ops *ops, void
 	}
 	g_strlcpy(m->ref_id, tz_store_entry_id(e), sizeof(m->ref_id));
 	opt.display_ref = tz_store_entry_ref(e);   /* staff quote the short 参照番号 */
+	opt.staff_link = link = staff_link(c, m->ref_id);
 	orig = tz_spool_stream(m->spool, err, errlen);
 	in = tz_spool_stream(m->spool, err, errlen);
 	if (orig == NULL || in == NULL)
@@ -129,6 +150,7 @@ out:
 		m->ref_id[0] = '\0';   /* nothing was committed under it */
 	}
 	tz_store_entry_abort(e);
+	g_free(link);
 	if (orig)
 		g_object_unref(orig);
 	if (in)

@@ -51,6 +51,17 @@ struct tzm_runtime *tzm_runtime_new(struct tz_config *cfg, char *err, size_t err
 		}
 		rt->has_release_key = true;
 	}
+	if (cfg->web_base_url && cfg->web_key_file) {
+		if (tz_key_load(cfg->web_key_file, rt->link_key, why, sizeof(why)) < 0) {
+			tz_err(err, errlen, "WebKeyFile: %s", why);
+			OPENSSL_cleanse(rt->release_key, sizeof(rt->release_key));
+			g_free(rt);
+			tz_store_free(st);
+			tz_audit_free(audit);
+			return NULL;
+		}
+		rt->has_link_key = true;
+	}
 	rt->refs = 1;
 	rt->cfg = tz_config_ref(cfg);
 	tz_policy_from_config(&rt->policy, rt->cfg);
@@ -74,6 +85,7 @@ void tzm_runtime_unref(struct tzm_runtime *rt)
 	tz_store_free(rt->store);
 	tz_audit_free(rt->audit);
 	OPENSSL_cleanse(rt->release_key, sizeof(rt->release_key));
+	OPENSSL_cleanse(rt->link_key, sizeof(rt->link_key));
 	tz_config_unref(rt->cfg);
 	g_free(rt);
 }

@@ -26,6 +26,8 @@ struct tzm_runtime {
 	 * connection or message; both borrow strings from cfg. */
 	struct tz_policy policy;
 	struct tz_engine_options engine_opt;
+	bool has_link_key;         /* WebKeyFile loaded and WebBaseURL set: notices carry staff links */
+	unsigned char link_key[TZ_KEY_LEN];
 };
 
 /* Build a runtime from cfg (takes its own reference to cfg): opens the

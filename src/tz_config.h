@@ -143,6 +143,19 @@ struct tz_config {
 	char *state_dir;              /* StateDir */
 	/* monitoring */
 	char *stats_socket;           /* StatsSocket, NULL = no stats server */
+	/* the console (issue 19) */
+	char *web_listen;             /* WebListen ADDR:PORT */
+	char *web_base_url;           /* WebBaseURL, NULL = no staff links */
+	char *web_key_file;           /* WebKeyFile, NULL = no staff links */
+	unsigned web_link_lifetime;   /* WebLinkLifetime, seconds */
+	char *web_database;           /* WebDatabase */
+	char *web_pam_service;        /* WebPAMService */
+	char *web_team_group;         /* WebTeamGroup */
+	char *web_approver_group;     /* WebApproverGroup */
+	char *web_auditor_group;      /* WebAuditorGroup */
+	unsigned web_session_lifetime; /* WebSessionLifetime, seconds */
+	char *web_tls_cert_file;      /* WebTLSCertFile, NULL = plain HTTP */
+	char *web_tls_key_file;       /* WebTLSKeyFile */
 };
 
 extern const struct tz_config_key tz_config_keys[];   /* terminated by {NULL} */

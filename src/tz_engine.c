@@ -887,6 +887,7 @@ static int finish(struct conv *c, const GPtrArray *fields)
 			.details = o->notice_details,
 			.contact = o->notice_contact,
 			.sanitized_follow = o->sanitized_follow,
+			.link = o->staff_link,
 		};
 
 		tz_notice_render_opts(tmpl, &no, all);

@@ -47,6 +47,8 @@ struct tz_engine_options {
 	struct tz_limits limits;
 	bool sanitized_follow;               /* SanitizedDelivery auto: the notice says
 					      * sanitized copies will follow */
+	const char *staff_link;              /* signed link to the staff page for the notice's
+					      * {link} (tz_weblink.h); NULL = none */
 	const char *display_ref;             /* 参照番号 shown to staff ({ref_id}, {ref}),
 					      * NULL = the ref_id given to tz_engine_convert */
 };

@@ -41,6 +41,8 @@ static const char builtin_ja[] =
 	"##     {if:part_risk}  ({each:part} の中で)そのファイルに危険の兆候があるとき\n"
 	"##     {if:details}    NoticeDetails full のとき(情報セキュリティ担当向けの詳細)\n"
 	"##     {if:sanitized_follow}  無害化した複製を別のメールでお届けする設定(SanitizedDelivery auto)のとき\n"
+	"##     {if:link}   職員向けページへの署名つきリンクがあるとき(WebBaseURL。宛先が 1 人のメール)\n"
+	"##     {link}      そのリンク(取り除いたファイルの確認と配送の依頼)\n"
 	"【安全のためテキスト形式に変換しました】\n"
 	"このメールはインターネットから届きました。安全のため、本文をテキスト形式に変換して\n"
 	"お届けしています。\n"
@@ -76,6 +78,11 @@ static const char builtin_ja[] =
 	"\n"
 	"業務で必要なときは、参照番号を添えて{contact}へお問い合わせください。\n"
 	"安全を確認したうえでお届けします。\n"
+	"{if:link}\n"
+	"\n"
+	"取り除いたファイルの確認と配送の依頼は、次のページからもできます:\n"
+	"{link}\n"
+	"{end}\n"
 	"{end}\n"
 	"{if:risky}\n"
 	"「注意」のあるファイルは、攻撃によく使われる形式です。差出人に心当たりがない\n"
@@ -118,6 +125,8 @@ static const char builtin_en[] =
 	"##     {if:part_risk}  (inside {each:part}) this file shows warning signs\n"
 	"##     {if:details}    NoticeDetails full (details for the security team)\n"
 	"##     {if:sanitized_follow}  sanitized copies follow in another message (SanitizedDelivery auto)\n"
+	"##     {if:link}   there is a signed link to the staff page (WebBaseURL; mail with one recipient)\n"
+	"##     {link}      that link (see what was removed, ask for it)\n"
 	"[Converted to plain text for safety]\n"
 	"This message came from the Internet. For safety, its body has been converted to\n"
 	"plain text.\n"
@@ -154,6 +163,11 @@ static const char builtin_en[] =
 	"\n"
 	"If you need one for your work, ask {contact}, quoting its reference.\n"
 	"It will be sent to you once it has been checked.\n"
+	"{if:link}\n"
+	"\n"
+	"You can also see the removed files and ask for them on this page:\n"
+	"{link}\n"
+	"{end}\n"
 	"{end}\n"
 	"{if:risky}\n"
 	"Files marked \"warning\" are of a kind often used in attacks. If you do not know\n"
@@ -285,6 +299,7 @@ struct render {
 	const char *ref_id;
 	bool encrypted;
 	bool sanitized_follow;  /* SanitizedDelivery auto: copies follow */
+	const char *link;        /* signed staff link, NULL when none */
 	bool details;            /* NoticeDetails full */
 	bool html;               /* an HTML body was turned into text */
 	const char *contact;     /* never NULL */
@@ -376,6 +391,8 @@ static bool condition(const struct render *r, const char *arg, const struct tz_p
 		return r->encrypted;
 	if (strcmp(arg, "sanitized_follow") == 0)
 		return r->sanitized_follow;
+	if (strcmp(arg, "link") == 0)
+		return r->link != NULL;
 	if (strcmp(arg, "risky") == 0)
 		return any_risk(r->parts);
 	if (strcmp(arg, "html") == 0)
@@ -523,6 +540,8 @@ static bool placeholder(const struct render *r, const char *key, const struct tz
 		g_string_append(out, TZ_VERSION);
 	else if (strcmp(key, "contact") == 0)
 		put_value(out, r->contact, 200);
+	else if (strcmp(key, "link") == 0)
+		g_string_append(out, r->link ? r->link : "");
 	else if (p == NULL)
 		return false;
 	else if (strcmp(key, "index") == 0)
@@ -605,7 +624,7 @@ void tz_notice_render_opts(const char *tmpl, const struct tz_notice_opts *o, GSt
 {
 	struct render r = { .lang = o->lang, .ref_id = o->ref_id ? o->ref_id : "",
 			    .encrypted = o->encrypted, .sanitized_follow = o->sanitized_follow,
-			    .details = o->details, .out = out };
+			    .link = o->link && *o->link ? o->link : NULL, .details = o->details, .out = out };
 	GPtrArray *listed = g_ptr_array_new();
 	char *t = g_strdup(tmpl);
 	size_t n = strlen(t);

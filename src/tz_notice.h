@@ -38,6 +38,7 @@ struct tz_notice_opts {
 	bool details;
 	const char *contact;
 	bool sanitized_follow;
+	const char *link;            /* signed staff link ({link}, {if:link}); NULL/"" = none */
 };
 
 /* Render tmpl for one message. Appends UTF-8 text ending in LF to out.

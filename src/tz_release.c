@@ -237,7 +237,7 @@ static int copy_kind(const struct tz_meta_part *p)
 
 /* RFC 2231 filename*=UTF-8''... ; a sanitized copy keeps the name with
  * its extension replaced. */
-static char *filename_param(const struct tz_meta_part *p)
+char *tz_release_filename_param(const struct tz_meta_part *p)
 {
 	GString *s = g_string_new("UTF-8''");
 	char *fallback = g_strdup_printf("part-%03u.bin", p->index), *renamed = NULL;
@@ -268,7 +268,7 @@ static int write_attachment(struct mail_out *o, struct tz_store *st, const struc
 {
 	const char *file = p->sanitized_file ? p->sanitized_file : p->file;
 	const char *want = p->sanitized_file ? p->sanitized_sha256 : p->sha256;
-	char *fn = filename_param(p), *hdr, tail[8], sha[65];
+	char *fn = tz_release_filename_param(p), *hdr, tail[8], sha[65];
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
 	size_t n;

@@ -77,4 +77,10 @@ int tz_release_write_mail(struct tz_store *st, const struct tz_meta *m, const un
 			  const unsigned char key[TZ_KEY_LEN], int forced,
 			  const struct tz_release_words *w, int outfd, char *err, size_t errlen);
 
+struct tz_meta_part;
+/* The file name a released (or downloaded) copy of p carries, as an RFC
+ * 2231 / RFC 6266 parameter value "UTF-8''name%20..." (the extension of a
+ * sanitized copy's format when it has one); caller g_free()s. */
+char *tz_release_filename_param(const struct tz_meta_part *p);
+
 #endif

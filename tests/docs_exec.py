@@ -314,6 +314,7 @@ def main():
     TOP, BUILD = sys.argv[1], sys.argv[2]
     ENV = dict(os.environ, LC_ALL="C.UTF-8",
                PATH=os.pathsep.join([os.path.join(BUILD, "milter"), os.path.join(BUILD, "tools"),
+                                     os.path.join(BUILD, "web"),
                                      os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
     if subprocess.run(["sh", "-c", "command -v postconf || test -x /usr/sbin/postconf"],
                       capture_output=True).returncode != 0:

@@ -23,7 +23,7 @@ struct opt_def {
 };
 
 static const struct opt_def options[CTL_O_COUNT] = {
-	[CTL_O_CONF] = { "config", 1, 'c', "FILE", "configuration (default " CTL_DEFAULT_CONF
+	[CTL_O_CONF] = { "config", 1, 'c', "FILE", "configuration (default " TZ_DEFAULT_CONF
 			 " when readable, else built-in defaults)" },
 	[CTL_O_FORMAT] = { "format", 1, 0, "FORMAT", "output format" },
 	[CTL_O_OPERATOR] = { "operator", 1, 0, "NAME", "who acts (written to the audit log; "

@@ -12,6 +12,7 @@
 #include "ctl_args.h"
 #include "tz_audit.h"
 #include "tz_index.h"
+#include "tz_localtime.h"
 #include "tz_meta.h"
 #include "tz_report.h"
 #include "tz_store.h"
@@ -126,15 +127,7 @@ int ctl_out_check(const struct ctl_args *a, const char *path)
 
 void ctl_local_time(int64_t t, char out[40])
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char z[8];
-
-	localtime_r(&tt, &tm);
-	strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-	strftime(z, sizeof(z), "%z", &tm);           /* +0900 -> +09:00 */
-	if (strlen(z) == 5)
-		g_strlcat(out, (char[]){ z[0], z[1], z[2], ':', z[3], z[4], '\0' }, 40);
+	tz_local_time(t, out);
 }
 
 /* ---- tables ---- */

@@ -16,6 +16,7 @@
 #include "ctl_qenv.h"
 #include "tz_cdr_queue.h"
 #include "tz_index.h"
+#include "tz_localtime.h"
 #include "tz_meta.h"
 #include "tz_part.h"
 #include "tz_queue.h"
@@ -120,25 +121,10 @@ static int parts_of(const struct ctl_args *a, const struct qrun *r, int allow_or
 static int parse_when(const struct ctl_args *a, enum ctl_opt o, int64_t *out)
 {
 	const char *s = a->opt[o];
-	struct tm tm = { 0 };
-	int n = 0, end_of_day = o == CTL_O_UNTIL;
 
-	*out = 0;
-	if (s == NULL)
-		return 0;
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) == 6 && s[n] == '\0') {
-		end_of_day = 0;
-	} else if (!(sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n) == 3 &&
-		     s[n] == '\0')) {
+	if (tz_local_date_parse(s, o == CTL_O_UNTIL, out) < 0)
 		return ctl_fail(a, EX_USAGE, "--%s: bad date '%s' (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)",
 				o == CTL_O_UNTIL ? "until" : "since", s);
-	}
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	tm.tm_mday += end_of_day;
-	tm.tm_isdst = -1;
-	*out = (int64_t)mktime(&tm);
 	return 0;
 }
 

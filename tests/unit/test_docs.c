@@ -18,7 +18,8 @@
 #include "tz_config.h"
 
 static const char *const man_pages[] = {
-	"man/textize-milter.8.in", "man/textize.conf.5.in", "man/textizectl.8.in", NULL
+	"man/textize-milter.8.in", "man/textize.conf.5.in", "man/textizectl.8.in",
+	"man/textize-web.8.in", NULL
 };
 
 /* A file of the source tree; fails the test when it is missing. */

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# test_web.sh — the console (issue 19) in a real browser: a real
+# textize-web, Postfix, textize-milter and clamd, driven by Selenium with
+# Debian's chromium and chromium-driver (web-browser.py):
+#  - staff open the signed link from the notice they received, see what was
+#    removed (hostile Subject and file name shown as text), ask for it with a
+#    reason; the same link cannot ask twice, and it opens no other entry or
+#    recipient;
+#  - a team member logs in through PAM (local users made here, roles from
+#    groups), grants the request: the file arrives at the capture sink;
+#  - a forced release of an infected part waits for a second operator of
+#    the approver group, then arrives with its warning;
+#  - forged posts (no or wrong CSRF token, an auditor's action) fail; after
+#    five failed logins even the right password is refused;
+#  - its own TLS (WebTLSCertFile): login works, the cookie is Secure;
+#  - no console errors on any page; a screenshot of every page is kept in
+#    $TZ_WEB_SHOTS (default: the test's temp dir, printed).
+# Ports 4300-4304 by default (TZ_PORT_BASE): SMTP, sink, milter, web, web TLS.
+set -u
+. "$(dirname "$0")/lib.sh"
+TZ_PORT_BASE=${TZ_PORT_BASE:-4300}
+tz_init web
+here=$(cd "$(dirname "$0")" && pwd)
+
+WEB=${TZ_WEB:-$TZ_BUILD/web/textize-web}
+CTL=${TZ_CTL:-$TZ_BUILD/tools/textizectl}
+CLAMD=$(command -v clamd || echo /usr/sbin/clamd)
+[ -x "$WEB" ] || { tz_fail "no textize-web at $WEB"; tz_done; }
+[ -x "$CLAMD" ] || { tz_skip "clamd not installed (scripts/deps installs clamav-daemon)"; tz_done; }
+[ -x /usr/bin/chromedriver ] && /usr/bin/python3 -c 'import selenium' 2>/dev/null ||
+	{ tz_skip "chromium-driver or python3-selenium missing (scripts/deps installs them)"; tz_done; }
+[ "$(id -u)" -eq 0 ] || { tz_skip "needs root (local users, PAM service file)"; tz_done; }
+WEB_PORT=$((TZ_PORT_BASE + 3))
+SHOTS=${TZ_WEB_SHOTS:-$TZ_TMP/shots}
+mkdir -p "$SHOTS"
+
+# ---- local users and groups for PAM, removed at exit ----
+P=tzwt$$
+PW="Pw-$(head -c 9 /dev/urandom | base64 | tr -d '/+=')"
+PAMSVC=$P-web
+web_cleanup() {
+	for u in team appr aud; do userdel "${P}_$u" 2>/dev/null; done
+	for g in team appr aud; do groupdel "$P-$g" 2>/dev/null; done
+	rm -f "/etc/pam.d/$PAMSVC"
+}
+trap 'web_cleanup; tz_cleanup' EXIT
+for g in team appr aud; do groupadd "$P-$g"; done
+useradd -M -N -s /usr/sbin/nologin -G "$P-team" "${P}_team"
+useradd -M -N -s /usr/sbin/nologin -G "$P-appr" "${P}_appr"
+useradd -M -N -s /usr/sbin/nologin -G "$P-aud" "${P}_aud"
+printf '%s:%s\n' "${P}_team" "$PW" "${P}_appr" "$PW" "${P}_aud" "$PW" | chpasswd
+printf 'auth required pam_unix.so\naccount required pam_unix.so\n' >"/etc/pam.d/$PAMSVC"
+
+# ---- clamd with a one-line database (FIELD-NOTES) ----
+EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
+mkdir -p "$TZ_TMP/clamdb"
+printf '%s:%s:Textize.Test.EICAR\n' "$(printf '%s' "$EICAR" | md5sum | cut -d' ' -f1)" \
+	"$(printf '%s' "$EICAR" | wc -c)" >"$TZ_TMP/clamdb/local.hdb"
+printf 'Foreground yes\nLocalSocket %s\nDatabaseDirectory %s\nTemporaryDirectory %s\nLogFile %s\n' \
+	"$TZ_TMP/clamd.sock" "$TZ_TMP/clamdb" "$TZ_TMP" "$TZ_TMP/clamd.log" >"$TZ_TMP/clamd.conf"
+"$CLAMD" -c "$TZ_TMP/clamd.conf" >>"$TZ_TMP/clamd.out" 2>&1 &
+TZ_PIDS+=("$!")
+for _ in $(seq 600); do [ -S "$TZ_TMP/clamd.sock" ] && break; sleep 0.1; done
+[ -S "$TZ_TMP/clamd.sock" ] || { tz_fail "clamd did not start"; tz_done; }
+
+# ---- two mails for one staff member: a PDF (hostile names), EICAR ----
+PDF='%PDF-1.4 textize web test
+%%EOF'
+/usr/bin/python3 - "$TZ_TMP" "$PDF" "$EICAR" <<'PY'
+import sys, base64
+d, pdf, eicar = sys.argv[1:]
+def mail(name, subject, fname, data):
+    b = ("From: 取引先 <sender@example.com>\r\nTo: taro@city.example.lg.jp\r\n"
+         "Subject: =?UTF-8?B?" + base64.b64encode(subject.encode()).decode() + "?=\r\n"
+         "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=BB\r\n\r\n--BB\r\n"
+         "Content-Type: text/plain; charset=utf-8\r\n\r\nよろしくお願いします\r\n--BB\r\n"
+         "Content-Type: application/octet-stream\r\nContent-Disposition: attachment; "
+         "filename*=UTF-8''" + "".join("%%%02X" % c for c in fname.encode()) +
+         "\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+         base64.encodebytes(data.encode()).decode().replace("\n", "\r\n") + "--BB--\r\n")
+    open(d + "/" + name + ".eml", "w").write(b)
+mail("a", "<script>alert(1)</script> 見積\u202egpj.exe", "見積\u202egpj.exe", pdf)
+mail("b", "請求書", "invoice.com", eicar)
+PY
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TZ_TMP/release.key"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TZ_TMP/web.key"
+chmod 600 "$TZ_TMP/release.key" "$TZ_TMP/web.key"
+tz_stack_start "LocalDomains city.example.lg.jp
+ScannerSocket $TZ_TMP/clamd.sock
+ReleaseKeyFile $TZ_TMP/release.key
+ReleaseCommand /usr/sbin/sendmail -C $TZ_PF -oi -t
+ReleaseFrom security@city.example.lg.jp
+ForceReleaseApprovals 2
+WebListen 127.0.0.1:$WEB_PORT
+WebBaseURL http://127.0.0.1:$WEB_PORT
+WebKeyFile $TZ_TMP/web.key
+WebDatabase $TZ_TMP/web.db
+WebPAMService $PAMSVC
+WebTeamGroup $P-team
+WebApproverGroup $P-appr
+WebAuditorGroup $P-aud"
+CONF=$TZ_TMP/textize.conf
+TZ_TO=taro@city.example.lg.jp tz_assert "mail A (PDF) accepted" tz_send_expect 250 "$TZ_TMP/a.eml"
+TZ_TO=taro@city.example.lg.jp tz_assert "mail B (EICAR) accepted" tz_send_expect 250 "$TZ_TMP/b.eml"
+tz_assert "both notices delivered" tz_wait_count 2
+tz_assert "queue scan: clamd judges both parts" "$CTL" queue -c "$CONF" scan
+tz_assert "textize-web -n accepts the configuration" "$WEB" -n -c "$CONF"
+
+"$WEB" -f -c "$CONF" >>"$TZ_TMP/web.log" 2>&1 &
+TZ_PIDS+=("$!")
+tz_assert "textize-web listens" tz_wait_port "$WEB_PORT"
+
+# ---- the links from the notices as delivered ----
+for f in $(tz_captured); do tz_captured_body "$f" >"$f.eml"; done
+/usr/bin/python3 - "$TZ_TMP" "$WEB_PORT" "$SHOTS" "$P" "$PW" "$PDF" "$CTL" "$CONF" <<'PY' >"$TZ_TMP/browser.json"
+import sys, glob, json, re, subprocess, email, email.policy
+d, port, shots, p, pw, pdf, ctl, conf = sys.argv[1:]
+rows = json.loads(subprocess.check_output([ctl, "queue", "-c", conf, "list", "--format", "json"]))
+entries = {}
+for f in glob.glob(d + "/sink/*.eml"):
+    m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
+    text = m.get_body(("plain",)).get_content()
+    link = re.search(r"http://127\.0\.0\.1:%s/s\?\S+" % port, text)
+    key = "entry_b" if "invoice.com" in text else "entry_a"
+    if link:
+        q = dict(x.split("=", 1) for x in link.group(0).split("?", 1)[1].split("&"))
+        ref = [r["ref"] for r in rows if r["id"] == q["e"]][0]
+        entries[key] = dict(link=link.group(0), id=q["e"], ref=ref)
+json.dump(dict(base="http://127.0.0.1:" + port, sink=d + "/sink", shots=shots, password=pw,
+               team=p + "_team", approver=p + "_appr", auditor=p + "_aud", pdf_bytes=pdf, **entries),
+          sys.stdout)
+PY
+has_links() { /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if "entry_a" in j and "entry_b" in j else 1)' "$TZ_TMP/browser.json"; }
+tz_assert "each notice carries a signed link to the staff page" has_links
+rm -f "$TZ_TMP"/sink/*.eml
+has_links || tz_done
+
+/usr/bin/python3 "$here/web-browser.py" "$TZ_TMP/browser.json" >"$TZ_TMP/browser.out" 2>&1
+while IFS= read -r line; do
+	case $line in
+	"ok "*) tz_pass "${line#ok }" ;;
+	"not ok "*) tz_fail "${line#not ok }" ;;
+	*) echo "  $line" ;;
+	esac
+done <"$TZ_TMP/browser.out"
+tz_assert "textize-web logged no internal error" sh -c "! grep -qiE 'asan|runtime error|start-up:' '$TZ_TMP/web.log'"
+
+# ---- its own TLS (GnuTLS): a second instance with a self-signed cert ----
+TLS_PORT=$((TZ_PORT_BASE + 4))
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-keyout "$TZ_TMP/tls.key" -out "$TZ_TMP/tls.crt" >/dev/null 2>&1
+sed -e "s|^WebListen .*|WebListen 127.0.0.1:$TLS_PORT|" -e "s|^WebBaseURL .*|WebBaseURL https://127.0.0.1:$TLS_PORT|" \
+	"$CONF" >"$TZ_TMP/tls.conf"
+printf 'WebTLSCertFile %s\nWebTLSKeyFile %s\n' "$TZ_TMP/tls.crt" "$TZ_TMP/tls.key" >>"$TZ_TMP/tls.conf"
+"$WEB" -f -c "$TZ_TMP/tls.conf" >>"$TZ_TMP/web-tls.log" 2>&1 &
+TZ_PIDS+=("$!")
+tz_assert "textize-web with WebTLSCertFile listens" tz_wait_port "$TLS_PORT"
+tls_login() {
+	curl -sS --cacert "$TZ_TMP/tls.crt" -o /dev/null -D - --data-urlencode "user=${P}_team" \
+		--data-urlencode "password=$PW" "https://127.0.0.1:$TLS_PORT/login"
+}
+tls_login >"$TZ_TMP/tls.headers" 2>"$TZ_TMP/tls.err"
+tz_assert "login over its own TLS: 303 to /team" grep -q "^HTTP/1.1 303" "$TZ_TMP/tls.headers"
+tz_assert "under an https WebBaseURL the cookie is Secure, HttpOnly, SameSite=Strict" \
+	grep -qiE "^set-cookie: textize_session=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict; Max-Age=[0-9]+; Secure" \
+	"$TZ_TMP/tls.headers"
+tz_assert "plain HTTP to the TLS port gets no page" \
+	sh -c "! curl -s -m 5 http://127.0.0.1:$TLS_PORT/login | grep -q textize"
+tz_assert "textize-web -n refuses a certificate without its key" \
+	sh -c "grep -v '^WebTLSKeyFile' '$TZ_TMP/tls.conf' >'$TZ_TMP/tls-bad.conf'; ! '$WEB' -n -c '$TZ_TMP/tls-bad.conf' 2>/dev/null"
+tz_say "screenshots: $SHOTS"
+tz_done

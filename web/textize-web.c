@@ -1,0 +1,257 @@
+/* textize-web.c — the console: options, start-up, signals.
+ *
+ * textize-web [-f] [-n] [-c FILE] reads the same textize.conf as the
+ * milter and textizectl, opens the queue through the same library
+ * (tz_queue: release, approve, reject with the workflow's rules), its own
+ * WebDatabase, and serves WebListen with libmicrohttpd (a small thread
+ * pool; GnuTLS when WebTLSCertFile is set). It does not switch users: the
+ * systemd unit starts it as its own user (textize-web(8)). -n checks the
+ * configuration and the files it names, like textize-milter -n. SIGTERM
+ * and SIGINT stop it. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+
+#include "textize.h"
+#include "tz_audit.h"
+#include "tz_config.h"
+#include "tz_index.h"
+#include "tz_log.h"
+#include "tz_store.h"
+#include "tz_util.h"
+#include "web.h"
+#include "web_http.h"
+#include "web_listen.h"
+#include "web_session.h"
+#include "web_state.h"
+
+#define WEB_DEFAULT_CONF TZ_SYSCONFDIR "/textize.conf"
+#define WEB_THREADS 4
+#define WEB_CONN_TIMEOUT 30
+#define WEB_MAX_CONNS 200
+
+static int log_stderr;
+static volatile sig_atomic_t stop_signal;
+
+static void log_sink(int prio, const char *line)
+{
+	syslog(prio, "%s", line);
+	if (log_stderr)
+		fprintf(stderr, "textize-web: %s\n", line);
+}
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: textize-web [-f] [-n] [-c FILE] | -V\n"
+		"  -c FILE  configuration (default %s)\n"
+		"  -n       check the configuration and exit 0 (valid) or 1\n"
+		"  -f       stay in the foreground and log to stderr too\n"
+		"  -V       print the version\n", WEB_DEFAULT_CONF);
+}
+
+int web_app_open(struct web_app *a, struct tz_config *cfg, char *err, size_t errlen)
+{
+	char why[TZ_ERRLEN];
+
+	memset(a, 0, sizeof(*a));
+	pthread_mutex_init(&a->lock, NULL);
+	a->cfg = cfg;
+	a->secure_cookies = cfg->web_base_url && g_str_has_prefix(cfg->web_base_url, "https:");
+	if ((a->st = tz_store_open(cfg->quarantine_dir, cfg->quarantine_key_file, why, sizeof(why))) == NULL ||
+	    (a->audit = tz_audit_open(cfg->audit_log, cfg->audit_key_file, why, sizeof(why))) == NULL ||
+	    (cfg->report_database &&
+	     (a->ix = tz_index_open(cfg->report_database, 5000, why, sizeof(why))) == NULL) ||
+	    (a->state = web_state_open(cfg->web_database, why, sizeof(why))) == NULL)
+		return tz_err(err, errlen, "%s", why);
+	if (cfg->release_key_file &&
+	    tz_key_load(cfg->release_key_file, a->release_key, why, sizeof(why)) < 0)
+		return tz_err(err, errlen, "ReleaseKeyFile: %s", why);
+	if (cfg->web_key_file) {
+		if (tz_key_load(cfg->web_key_file, a->link_key, why, sizeof(why)) < 0)
+			return tz_err(err, errlen, "WebKeyFile: %s", why);
+		a->have_link_key = 1;
+	}
+	a->sessions = web_sessions_new();
+	a->q.st = a->st;
+	a->q.audit = a->audit;
+	a->q.ix = a->ix;
+	a->q.scanner_socket = cfg->scanner_socket;
+	a->q.scanner_timeout = cfg->scanner_timeout;
+	a->q.sanitizer_command = cfg->sanitizer_command;
+	a->q.sanitizer_timeout = cfg->sanitizer_timeout;
+	a->q.release_command = cfg->release_command;
+	a->q.release_key = cfg->release_key_file ? a->release_key : NULL;
+	a->q.release_from = cfg->release_from;
+	a->q.force_approvals = cfg->force_release_approvals;
+	return 0;
+}
+
+void web_app_close(struct web_app *a)
+{
+	web_sessions_free(a->sessions);
+	web_state_free(a->state);
+	tz_index_free(a->ix);
+	tz_audit_free(a->audit);
+	tz_store_free(a->st);
+	OPENSSL_cleanse(a->release_key, sizeof(a->release_key));
+	OPENSSL_cleanse(a->link_key, sizeof(a->link_key));
+	pthread_mutex_destroy(&a->lock);
+}
+
+/* What -n and start-up check beyond the key table. */
+static int check_config(const struct tz_config *cfg, struct sockaddr_storage *ss, char *err, size_t errlen)
+{
+	if (web_listen_parse(cfg->web_listen, ss, err, errlen) < 0)
+		return -1;
+	if (cfg->web_base_url && !g_str_has_prefix(cfg->web_base_url, "https://") &&
+	    !g_str_has_prefix(cfg->web_base_url, "http://"))
+		return tz_err(err, errlen, "WebBaseURL must start with https:// or http://");
+	if (cfg->web_base_url && g_str_has_suffix(cfg->web_base_url, "/"))
+		return tz_err(err, errlen, "WebBaseURL must not end with /");
+	if (cfg->web_base_url && cfg->web_key_file == NULL)
+		return tz_err(err, errlen, "WebBaseURL needs WebKeyFile (the key that signs staff links)");
+	if ((cfg->web_tls_cert_file == NULL) != (cfg->web_tls_key_file == NULL))
+		return tz_err(err, errlen, "WebTLSCertFile and WebTLSKeyFile go together");
+	return 0;
+}
+
+static struct MHD_Daemon *start(struct web_app *app, const struct sockaddr_storage *ss,
+				char *err, size_t errlen)
+{
+	const struct tz_config *cfg = app->cfg;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	gchar *cert = NULL, *key = NULL;
+	struct MHD_Daemon *d;
+
+	if (ss->ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (cfg->web_tls_cert_file) {
+		if (!g_file_get_contents(cfg->web_tls_cert_file, &cert, NULL, NULL) ||
+		    !g_file_get_contents(cfg->web_tls_key_file, &key, NULL, NULL)) {
+			g_free(cert);
+			tz_err(err, errlen, "cannot read WebTLSCertFile or WebTLSKeyFile");
+			return NULL;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	d = MHD_start_daemon(flags, 0, NULL, NULL, web_http_access, app,
+			     MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
+			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)WEB_THREADS,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WEB_CONN_TIMEOUT,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_MAX_CONNS,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)50,
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+			     MHD_OPTION_NOTIFY_COMPLETED, web_http_completed, NULL,
+			     cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+			     MHD_OPTION_HTTPS_MEM_KEY, key,
+			     MHD_OPTION_END);
+	if (key)
+		OPENSSL_cleanse(key, strlen(key));
+	g_free(cert);
+	g_free(key);
+	if (d == NULL)
+		tz_err(err, errlen, "cannot listen on %s", cfg->web_listen);
+	return d;
+}
+
+static struct tz_config *load(const char *path, int explicit_path)
+{
+	char err[TZ_ERRLEN];
+	struct tz_config *cfg;
+
+	if (!explicit_path && access(path, F_OK) < 0 && errno == ENOENT)
+		return tz_config_new_defaults();
+	if ((cfg = tz_config_load(path, err, sizeof(err))) == NULL)
+		tz_log(LOG_ERR, NULL, "config: %s", err);
+	return cfg;
+}
+
+static int serve(struct tz_config *cfg, const struct sockaddr_storage *ss, int foreground)
+{
+	struct web_app app;
+	struct MHD_Daemon *d = NULL;
+	struct sigaction sa;
+	char err[TZ_ERRLEN];
+	int rc = 1;
+
+	if (!foreground && daemon(0, 0) < 0) {
+		tz_log(LOG_ERR, NULL, "cannot detach: %s", g_strerror(errno));
+		return 1;
+	}
+	if (getuid() == 0)
+		tz_log(LOG_WARNING, NULL, "running as root: start it as its own user (textize-web(8))");
+	if (web_app_open(&app, cfg, err, sizeof(err)) < 0 || (d = start(&app, ss, err, sizeof(err))) == NULL) {
+		tz_log(LOG_ERR, NULL, "start-up: %s", err);
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	tz_log(LOG_INFO, NULL, "textize-web %s listening on %s", TZ_VERSION, cfg->web_listen);
+	while (!stop_signal)
+		pause();
+	tz_log(LOG_INFO, NULL, "stopping (signal %d)", (int)stop_signal);
+	rc = 0;
+out:
+	if (d)
+		MHD_stop_daemon(d);
+	web_app_close(&app);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf_path = WEB_DEFAULT_CONF;
+	int explicit_path = 0, check_only = 0, foreground = 0, opt, rc;
+	struct sockaddr_storage ss;
+	struct tz_config *cfg;
+	char err[TZ_ERRLEN];
+
+	while ((opt = getopt(argc, argv, "c:nfVh")) != -1) {
+		switch (opt) {
+		case 'c': conf_path = optarg; explicit_path = 1; break;
+		case 'n': check_only = 1; break;
+		case 'f': foreground = 1; break;
+		case 'V': printf("textize-web %s\n", TZ_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	log_stderr = foreground || check_only;
+	openlog("textize-web", LOG_PID, LOG_MAIL);
+	tz_log_set_sink(log_sink);
+	if ((cfg = load(conf_path, explicit_path)) == NULL)
+		return 1;
+	tz_log_set_level(cfg->log_level);
+	if (check_config(cfg, &ss, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", cfg->path ? cfg->path : "(built-in defaults)", err);
+		tz_config_unref(cfg);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: configuration OK\n", cfg->path ? cfg->path : "(built-in defaults)");
+		tz_config_unref(cfg);
+		return 0;
+	}
+	g_mime_init();
+	rc = serve(cfg, &ss, foreground);
+	tz_config_unref(cfg);
+	return rc;
+}

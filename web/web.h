@@ -1,0 +1,91 @@
+/* web.h — what the parts of textize-web share: the application (config,
+ * the queue opened through the same library as textizectl, the state
+ * database, sessions) and one request as the handlers see it. Handlers
+ * build the page into req->body and set the status; web_http.c sends it
+ * with the security headers. */
+#ifndef TZ_WEB_H
+#define TZ_WEB_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <glib.h>
+#include "tz_config.h"
+#include "tz_crypt.h"
+#include "tz_queue.h"
+
+struct web_state;
+struct web_sessions;
+struct web_session;
+
+struct web_app {
+	struct tz_config *cfg;
+	struct tz_store *st;
+	struct tz_audit *audit;
+	struct tz_index *ix;               /* NULL when ReportDatabase is empty */
+	unsigned char release_key[TZ_KEY_LEN];
+	unsigned char link_key[TZ_KEY_LEN];
+	int have_link_key;
+	struct tz_queue q;                 /* wired to the above, as textizectl's */
+	struct web_state *state;           /* WebDatabase */
+	struct web_sessions *sessions;
+	int secure_cookies;                /* WebBaseURL is https */
+	/* The library's queue operations lock entries themselves; this lock
+	 * keeps the shared SQLite connections (index, state) to one thread. */
+	pthread_mutex_t lock;
+};
+
+/* Open everything the config names; 0, or -1 with err. */
+int web_app_open(struct web_app *a, struct tz_config *cfg, char *err, size_t errlen);
+void web_app_close(struct web_app *a);
+
+/* One HTTP request. Strings borrowed from libmicrohttpd or owned by the
+ * request (form). */
+struct web_req {
+	struct web_app *app;
+	const char *method;                /* "GET" or "POST" */
+	const char *path;
+	const char *client;                /* peer address as text */
+	GHashTable *query;                 /* char* -> char*, owned */
+	GHashTable *form;                  /* POST fields, char* -> char*, owned */
+	struct web_session *session;       /* NULL = not logged in */
+	/* the response */
+	unsigned status;
+	GString *body;
+	const char *content_type;          /* NULL = text/html; charset=utf-8 */
+	char *location;                    /* redirect target (303), owned */
+	char *set_cookie;                  /* Set-Cookie value, owned */
+	char *download_name;               /* Content-Disposition filename* value (RFC 6266, tz_release_filename_param), owned */
+};
+
+/* A query or form value, NULL when absent. */
+const char *web_arg(const struct web_req *r, const char *name);
+const char *web_field(const struct web_req *r, const char *name);
+
+/* Responses. */
+void web_redirect(struct web_req *r, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void web_error_page(struct web_req *r, unsigned status, const char *message);
+
+/* Handlers (web_team.c, web_staff.c, web_login.c). Each returns after
+ * filling the response. */
+void web_login_page(struct web_req *r);
+void web_login_post(struct web_req *r);
+void web_logout(struct web_req *r);
+void web_team_queue(struct web_req *r);
+void web_team_entry(struct web_req *r);
+void web_team_action(struct web_req *r);
+void web_team_requests(struct web_req *r);
+void web_team_report(struct web_req *r);
+void web_team_audit(struct web_req *r);
+void web_staff_page(struct web_req *r);
+void web_staff_request(struct web_req *r);
+void web_staff_download(struct web_req *r);
+
+/* The navigation bar of team pages for r's session (markup with the
+ * logout form and its CSRF token); caller g_free()s. NULL without a
+ * session. */
+char *web_team_nav(const struct web_req *r);
+
+/* A hidden CSRF field for r's session (team forms). */
+void web_csrf_field(GString *out, const struct web_req *r);
+
+#endif
