@@ -13,6 +13,7 @@
 
 #include "ctl.h"
 #include "textize.h"
+#include "tz_config.h"
 
 struct opt_def {
 	const char *name;     /* long name */
