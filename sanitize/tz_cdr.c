@@ -32,6 +32,7 @@ void tz_cdr_opts_default(struct tz_cdr_opts *o)
 	o->zip_max_ratio = 100;
 	o->zip_max_total = (uint64_t)200 << 20;
 	o->zip_max_depth = 2;
+	o->zip_budget = NULL;
 }
 
 void tz_cdr_result_clear(struct tz_cdr_result *r)
@@ -104,6 +105,30 @@ int tz_cdr_copy(const char *src, const char *dst, char *err, size_t errlen)
 		rc = tz_err(err, errlen, "%s: cannot copy", dst);
 	g_free(bytes);
 	return rc;
+}
+
+char *tz_cdr_read_output(const char *path, size_t max)
+{
+	struct stat st;
+	char *text = NULL;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size <= max) {
+		size_t len = (size_t)st.st_size, got = 0;
+		ssize_t n;
+		text = g_malloc(len + 1);
+		while (got < len && (n = read(fd, text + got, len - got)) > 0)
+			got += (size_t)n;
+		if (got != len) {
+			g_free(text);
+			text = NULL;
+		} else {
+			text[len] = '\0';
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return text;
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -18,6 +18,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What is left of the outermost archive's SanitizeZipMaxTotal and
+ * SanitizeZipMaxMembers while its members are worked: every archive nested
+ * in it, siblings included, takes from this one budget. */
+struct tz_cdr_zip_budget {
+	uint64_t bytes;
+	unsigned members;
+};
+
 struct tz_cdr_opts {
 	unsigned max_pages;         /* SanitizeMaxPages */
 	unsigned dpi;               /* SanitizeResolution: render resolution */
@@ -31,6 +39,7 @@ struct tz_cdr_opts {
 	unsigned zip_max_ratio;     /* SanitizeZipMaxRatio: uncompressed/compressed */
 	uint64_t zip_max_total;     /* SanitizeZipMaxTotal: bytes unpacked, nesting included */
 	unsigned zip_max_depth;     /* SanitizeZipMaxDepth: archives in archives */
+	struct tz_cdr_zip_budget *zip_budget; /* NULL outside an archive (tz_cdr_zip makes it) */
 };
 
 /* The defaults of the key table (documented in textize.conf(5)). */

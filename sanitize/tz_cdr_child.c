@@ -100,7 +100,11 @@ int tz_cdr_child_result(const char *workdir, int status, struct tz_cdr_result *r
 	int rc = 0;
 
 	memset(r, 0, sizeof *r);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1 ||
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+		/* the child could not save its result (a full disk): a machine
+		 * error, tried again later, not a verdict on the file */
+		rc = tz_err(err, errlen, "%s: the conversion could not save its result", workdir);
+	} else if (!WIFEXITED(status) || WEXITSTATUS(status) > 1 ||
 	    !g_key_file_load_from_file(k, path, G_KEY_FILE_NONE, NULL)) {
 		/* our own code died on this file (it ran outside the sandbox
 		 * only on bytes the sandbox made): decided, never retried in a

@@ -24,6 +24,11 @@ int tz_cdr_run(const struct tz_sandbox_job *job, struct tz_cdr_result *r, const 
 /* Copy (or hard-link) src to the new file dst; 0, or -1 with err. */
 int tz_cdr_copy(const char *src, const char *dst, char *err, size_t errlen);
 
+/* A small text file a sandbox wrote (a manifest, pdfinfo's output), read
+ * as untrusted: a regular file, not through a link, not a FIFO, at most
+ * max bytes. NUL-terminated text (g_free), or NULL. */
+char *tz_cdr_read_output(const char *path, size_t max);
+
 /* Remove dir and everything under it (NULL: nothing). */
 void tz_cdr_rm_tree(const char *dir);
 

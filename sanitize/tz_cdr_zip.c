@@ -166,11 +166,6 @@ char *tz_cdr_zip_clean_name(const char *name)
 	return g_string_free(o, FALSE);
 }
 
-static int hexval(char c)
-{
-	return g_ascii_isdigit(c) ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* The sandbox's manifest, parsed as untrusted: strict fields, indexes
  * below max, names hex of at most 4 KiB. NULL (reason in r) when it is
  * not in that form. */
@@ -179,7 +174,8 @@ static GPtrArray *read_manifest(const char *path, unsigned max, struct tz_cdr_re
 	GPtrArray *a = g_ptr_array_new_with_free_func(member_free);
 	gchar *text = NULL, **lines = NULL;
 
-	if (!g_file_get_contents(path, &text, NULL, NULL))
+	/* a line per member: 4 short fields and at most 8 KiB of hex */
+	if ((text = tz_cdr_read_output(path, (size_t)(max + 1) * 8256)) == NULL)
 		goto bad;
 	lines = g_strsplit(text, "\n", -1);
 	for (char **l = lines; *l; l++) {
@@ -197,7 +193,7 @@ static GPtrArray *read_manifest(const char *path, unsigned max, struct tz_cdr_re
 		if (ok) {
 			GString *raw = g_string_new(NULL);
 			for (size_t i = 0; ok && i < hl; i += 2) {
-				int hi = hexval(f[3][i]), lo = hexval(f[3][i + 1]);
+				int hi = g_ascii_xdigit_value(f[3][i]), lo = g_ascii_xdigit_value(f[3][i + 1]);
 				ok = hi >= 0 && lo >= 0 && (hi || lo);
 				g_string_append_c(raw, (char)(hi * 16 + lo));
 			}
@@ -265,8 +261,8 @@ static int unpack(const struct tz_cdr_opts *o, const char *input, const char *pa
 	else if (rc == 8)
 		tz_cdr_refuse(r, "encrypted-zip", "encrypted, and the password given does not open it");
 	else if (rc == 6)
-		tz_cdr_refuse(r, "zip", "more than SanitizeZipMaxMembers (%u) members",
-			      o->zip_max_members);
+		tz_cdr_refuse(r, "zip", "more members than SanitizeZipMaxMembers leaves (%u, "
+			      "archives nested in the same ZIP counted)", o->zip_max_members);
 	else if (rc == 7)
 		tz_cdr_refuse(r, "zip-bomb", "zip bomb: more than SanitizeZipMaxTotal bytes or a "
 			      "compression ratio over SanitizeZipMaxRatio (%u)", o->zip_max_ratio);
@@ -465,6 +461,8 @@ int tz_cdr_zip(const struct tz_cdr_opts *o, const char *input, const char *passw
 	struct pack p = { g_string_new(NULL), g_string_new(NULL), g_string_new(NULL),
 			  g_string_new(NULL), g_hash_table_new_full(g_str_hash, g_str_equal,
 								    g_free, NULL), 0, 0, 0 };
+	struct tz_cdr_zip_budget top = { o->zip_max_total, o->zip_max_members };
+	struct tz_cdr_zip_budget *budget = o->zip_budget ? o->zip_budget : &top;
 	struct tz_cdr_opts inner = *o;
 	GPtrArray *members = NULL;
 	uint64_t unpacked = 0;
@@ -478,12 +476,17 @@ int tz_cdr_zip(const struct tz_cdr_opts *o, const char *input, const char *passw
 				   o->zip_max_depth);
 		goto out;
 	}
+	/* this archive may use what the outermost one has left */
+	inner.zip_max_total = budget->bytes;
+	inner.zip_max_members = budget->members;
+	inner.zip_budget = budget;
 	outdir = tz_cdr_subdir(workdir, "zip-out", err, errlen);
 	packdir = outdir ? tz_cdr_subdir(workdir, "zip-pack", err, errlen) : NULL;
-	if (packdir == NULL || (rc = unpack(o, input, password, workdir, outdir, r, err, errlen)) != 0)
+	if (packdir == NULL ||
+	    (rc = unpack(&inner, input, password, workdir, outdir, r, err, errlen)) != 0)
 		goto out;
 	man = g_build_filename(outdir, "manifest", NULL);
-	members = read_manifest(man, o->zip_max_members, r);
+	members = read_manifest(man, inner.zip_max_members, r);
 	rc = 0;
 	if (members == NULL)
 		goto out;
@@ -493,10 +496,9 @@ int tz_cdr_zip(const struct tz_cdr_opts *o, const char *input, const char *passw
 		if (strcmp(m->status, "ok") == 0)
 			unpacked += m->size;
 	}
-	/* a nested archive shares what is left of this one's budget */
-	inner.zip_max_total = o->zip_max_total > unpacked ? o->zip_max_total - unpacked : 0;
-	inner.zip_max_members = o->zip_max_members > members->len
-				? o->zip_max_members - members->len : 0;
+	/* what this archive unpacked is gone for every archive after it */
+	budget->bytes -= MIN(unpacked, budget->bytes);
+	budget->members -= MIN(members->len, budget->members);
 	for (guint i = 0; i < members->len && rc == 0; i++) {
 		const struct member *m = g_ptr_array_index(members, i);
 		if (strcmp(m->status, "dir") == 0)

@@ -597,6 +597,22 @@ def test_zip():
     res = sanitize(mp)
     report('101 members: unsanitizable (SanitizeZipMaxMembers 100)',
            res[0] == 'unsanitizable' and 'SanitizeZipMaxMembers' in res[2], str(res))
+    # siblings share one budget: three nested ZIPs of 5 x 1,000,000 bytes
+    # (each member under the ratio check's 1 MiB) against a total of 8 MB
+    sib = zip_bytes([('n%d.zip' % k, zip_bytes([('t%d.txt' % i, b'x' * 1000000)
+                                                for i in range(5)])) for k in range(3)])
+    sp = os.path.join(WORK, 'siblings.zip')
+    open(sp, 'wb').write(sib)
+    res = sanitize(sp, '--no-ocr', '--zip-total', '8000000')
+    total = 0
+    if res[0] == 'sanitized':
+        top = zipfile.ZipFile(res[2])
+        for n in top.namelist():
+            if n.endswith('.zip'):
+                total += sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(top.read(n))).infolist())
+    report('nested ZIPs share SanitizeZipMaxTotal: %d bytes of members out for an 8 MB total'
+           % total, res[0] != 'sanitized' or (total <= 8000000 and 'zip bomb' in LAST['members']),
+           '%s %s' % (res, LAST.get('members')))
     deep = zip_bytes([('l3.txt', b'three\n')])
     for lvl in (3, 2):
         deep = zip_bytes([('l%d.zip' % lvl, deep), ('l%d.txt' % (lvl - 1), b'text\n')])
