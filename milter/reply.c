@@ -5,7 +5,7 @@
 #include <syslog.h>
 #include "tz_log.h"
 
-const struct tzm_reply tzm_replies[TZM_NREPLIES] = {
+static const struct tzm_reply tzm_replies[TZM_NREPLIES] = {
 	[TZM_REPLY_ERROR_TEMPFAIL] = { "451", "4.3.0",
 		"Temporary content filter failure, try again later", "OnError" },
 	[TZM_REPLY_ERROR_REJECT] = { "550", "5.7.0",

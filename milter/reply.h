@@ -31,8 +31,6 @@ struct tzm_reply {
 	const char *key;     /* the config key that chooses or bounds it */
 };
 
-extern const struct tzm_reply tzm_replies[TZM_NREPLIES];
-
 /* Set the reply (code, ecode, text) for ctx. A 5xx code rejects, anything
  * else tempfails. When the MTA does not take the reply, that is logged (qid
  * may be NULL) and the status is the same: the MTA then answers with its

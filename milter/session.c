@@ -300,11 +300,11 @@ enum tzm_status tzm_on_eom(struct tzm_conn *c, const struct tzm_ops *ops, void *
 		m->outcome = TZ_OUTCOME_RELEASED;
 		goto out;
 	}
+	/* a stopping rule (stop()) or an internal error (tzm_fail) has set
+	 * the outcome already */
 	st = tzm_policy_eom(c, ops, ctx);
-	if (st != TZM_CONTINUE) {
-		m->outcome = TZ_OUTCOME_POLICY;
+	if (st != TZM_CONTINUE)
 		goto out;
-	}
 	if (m->env.direction == TZ_DIR_OUTBOUND) {
 		m->outcome = TZ_OUTCOME_PASSED;
 		goto out;
