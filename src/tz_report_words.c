@@ -82,7 +82,10 @@ char *tz_report_risks(unsigned risk)
 	return tz_notice_risks(TZ_NOTICE_JA, risk);
 }
 
-char *tz_report_label(const char *key, const char *label)
+/* Labels come from the index (sender domains, recipients, signatures):
+ * sender bytes, valid UTF-8 or not. What is shown, measured and cut is
+ * always tz_report_visible's text. */
+static char *label_words(const char *key, const char *label)
 {
 	const char *ja = NULL;
 
@@ -100,6 +103,14 @@ char *tz_report_label(const char *key, const char *label)
 	else if (strcmp(key, "signatures") == 0 && strcmp(label, "(unknown)") == 0)
 		ja = "(検知名なし)";
 	return g_strdup(ja ? ja : label);
+}
+
+char *tz_report_label(const char *key, const char *label)
+{
+	char *words = label_words(key, label), *shown = tz_report_visible(words);
+
+	g_free(words);
+	return shown;
 }
 
 /* The value of "key=" in an audit detail: up to the next " key=" for
@@ -133,14 +144,6 @@ const char *tz_report_action_name(const struct tz_report_action *a)
 	return ja ? ja : "その他の操作";
 }
 
-/* The reason an operator gave to a forced release: the text after FORCED. */
-static char *forced_why(const char *detail)
-{
-	const char *f = detail ? strstr(detail, " FORCED ") : NULL;
-
-	return f ? g_strdup(f + 8) : NULL;
-}
-
 char *tz_report_action_note(const struct tz_report_action *a)
 {
 	GString *s = g_string_new(NULL);
@@ -150,8 +153,6 @@ char *tz_report_action_note(const struct tz_report_action *a)
 		char *to = detail_field(a->detail, "to");
 		g_string_append_printf(s, "送付先: %s", to && strcmp(to, "original") != 0 ? to : "元の宛先");
 		g_free(to);
-		g_free(reason);
-		reason = forced_why(a->detail);
 	} else if (strcmp(a->event, "release_requested") == 0 || strcmp(a->event, "approved") == 0) {
 		v = detail_field(a->detail, "approvals");
 		if (v)

@@ -18,7 +18,7 @@ static const struct ctl_command commands[] = {
 	{ "convert", NULL, "[FILE|-]", 0, 1, O(JSON) | O(PARTS), "mail,json",
 	  "text-ize one message to stdout (or a JSON summary)", NULL, ctl_convert },
 	{ "queue", "list", "", 0, 0, O(SINCE) | O(UNTIL) | O(FROM) | O(RCPT) | O(FLAG) | O(STATE),
-	  "table,csv,json", "the parts in the sanitization queue, newest first", NULL, ctl_queue_list },
+	  "table,csv,json", "the parts in the sanitization queue, oldest first", NULL, ctl_queue_list },
 	{ "queue", "show", "ID", 1, 1, 0, "table,json", "one entry: envelope and parts", ENTRY_HELP,
 	  ctl_queue_show },
 	{ "queue", "export", "ID PART|original", 1, 2, O(OUT) | O(FORCE), NULL,

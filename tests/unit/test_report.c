@@ -97,7 +97,8 @@ static struct tz_report *full_sample(void)
 	add_item(r, 1795478712, 2, "=HYPERLINK(\"http://evil.example/\")", "application/x-dosexec", 2226,
 		 TZ_RISK_EXECUTABLE | TZ_RISK_DOUBLE_EXT, "infected", "Eicar-Test-Signature", SUBJECT);
 	add_item(r, 1795478712, 3, "現場写真.jpg", "image/jpeg", 1468006, 0, "pending", NULL, SUBJECT);
-	add_action(r, "released", "suzuki", 2, "from_state=infected to=original recipients FORCED 取引先に確認済み");
+	add_action(r, "released", "suzuki", 2, "from_state=infected to=original recipients FORCED "
+		   "requested_by=suzuki approved_by=tanaka reason=取引先に確認済み");
 	add_action(r, "rejected", "tanaka", 3, "from_state=pending reason=-");
 	add_action(r, "released", "sanitizer", 1, "from_state=sanitized to=original recipients");
 	add_action(r, "purged", "cron", 0, "retention=90 days");
@@ -159,6 +160,20 @@ static void test_words(void **state)
 	g_free(html);
 	g_free(json);
 	tz_report_free(r);
+}
+
+/* A label from the index is sender bytes: one that ends in a lone lead
+ * byte must come out as valid UTF-8 before the chart measures and cuts it
+ * (the measuring walks characters and would read past the end). */
+static void test_label_invalid_utf8(void **state)
+{
+	char *l = tz_report_label("sender_domains", "evil.example\xF4");
+
+	(void)state;
+	assert_true(g_utf8_validate(l, -1, NULL));
+	assert_non_null(strstr(l, "evil.example"));
+	assert_true(tz_report_text_px(l, 12) > 0);
+	g_free(l);
 }
 
 /* Every chart label ends before its bar column: the label's measured width
@@ -308,7 +323,7 @@ static void test_events_from_audit(void **state)
 	g_string_append(text, "{\"seq\": torn\n");
 	g_string_append_printf(text, "{\"seq\":2,\"time\":\"%s\",\"event\":\"released\",\"operator\":\"suzuki\","
 			       "\"id\":\"x\",\"part\":2,\"detail\":\"from_state=infected to=original recipients FORCED "
-			       "取引先に確認済み\"}\n", now);
+			       "reason=取引先に確認済み\"}\n", now);
 	assert_true(g_file_set_contents(log, text->str, -1, NULL));
 	r = tz_report_new(NULL, err, sizeof(err));
 	assert_non_null(r);
@@ -339,6 +354,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_chart_labels_fit),
+		cmocka_unit_test(test_label_invalid_utf8),
 		cmocka_unit_test(test_csv_for_excel),
 		cmocka_unit_test(test_empty_day),
 		cmocka_unit_test(test_many_files),
