@@ -11,6 +11,7 @@
 #include <string.h>
 #include <syslog.h>
 #include "tz_policy.h"
+#include "tz_queue.h"
 #include "tz_util.h"
 
 #define OFF(field) offsetof(struct tz_config, field)
@@ -862,6 +863,19 @@ void tz_config_engine_options(const struct tz_config *cfg, struct tz_engine_opti
 	o->notice_contact = cfg->notice_contact;
 	o->limits = cfg->limits;
 	o->sanitized_follow = g_strcmp0(cfg->sanitized_delivery, "auto") == 0;
+}
+
+void tz_config_queue(const struct tz_config *cfg, struct tz_queue *q)
+{
+	q->scanner_socket = cfg->scanner_socket;
+	q->scanner_timeout = cfg->scanner_timeout;
+	q->sanitizer_command = cfg->sanitizer_command;
+	q->sanitizer_timeout = cfg->sanitizer_timeout;
+	q->release_command = cfg->release_command;
+	q->release_from = cfg->release_from;
+	q->force_approvals = cfg->force_release_approvals;
+	q->notice_contact = cfg->notice_contact;
+	q->notice_details = g_strcmp0(cfg->notice_details, "full") == 0;
 }
 
 bool tz_config_is_internal(const struct tz_config *cfg, const char *addr)

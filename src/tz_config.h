@@ -198,6 +198,13 @@ void tz_config_unref(struct tz_config *cfg);            /* NULL is a no-op */
  * caller holds a reference). */
 void tz_config_engine_options(const struct tz_config *cfg, struct tz_engine_options *o);
 
+struct tz_queue;
+/* The queue's settings from the config (scanner, sanitizer, release
+ * command and sender, approvals, NoticeContact/NoticeDetails for the
+ * release mail): every tool that works the queue sets it up the same way.
+ * The caller sets the store, audit, index and release key. */
+void tz_config_queue(const struct tz_config *cfg, struct tz_queue *q);
+
 /* True when the client is internal: inside InternalNetworks. addr is a
  * textual IPv4/IPv6 address (NULL = false). */
 bool tz_config_is_internal(const struct tz_config *cfg, const char *addr);

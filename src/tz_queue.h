@@ -6,6 +6,7 @@
 #ifndef TZ_QUEUE_H
 #define TZ_QUEUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "textize.h"
 #include "tz_crypt.h"
@@ -96,5 +97,12 @@ int tz_queue_reject(const struct tz_queue *q, const char *id, unsigned part,
 /* Remove entries stored more than days days ago. *removed counts them. */
 int tz_queue_purge(const struct tz_queue *q, unsigned days, const char *operator_name,
 		   unsigned *removed, char *err, size_t errlen);
+
+/* Whether the recipient may fetch p's sanitized copy by themselves (the
+ * console's staff link): only a copy that SanitizedDelivery auto would
+ * mail them anyway (sanitized_auto), of a part that is sanitized or
+ * already released; never one the team rejected. */
+struct tz_meta_part;
+bool tz_queue_copy_for_staff(const struct tz_meta_part *p, bool sanitized_auto);
 
 #endif

@@ -33,6 +33,12 @@ static enum need need_of(const struct tz_meta_part *p)
 	return NEED_FORCE;
 }
 
+bool tz_queue_copy_for_staff(const struct tz_meta_part *p, bool sanitized_auto)
+{
+	return sanitized_auto && p->sanitized_file &&
+	       (strcmp(p->state, TZ_STATE_SANITIZED) == 0 || strcmp(p->state, TZ_STATE_RELEASED) == 0);
+}
+
 static unsigned approvals_needed(const struct tz_queue *q)
 {
 	return q->force_approvals > 1 ? q->force_approvals : 1;

@@ -55,15 +55,7 @@ int ctl_qenv_open(struct ctl_qenv *e, const char *conf, unsigned need)
 	e->q.st = e->st;
 	e->q.audit = e->audit;
 	e->q.ix = e->ix;
-	e->q.scanner_socket = c->scanner_socket;
-	e->q.scanner_timeout = c->scanner_timeout;
-	e->q.sanitizer_command = c->sanitizer_command;
-	e->q.sanitizer_timeout = c->sanitizer_timeout;
-	e->q.release_command = c->release_command;
-	e->q.release_from = c->release_from;
-	e->q.force_approvals = c->force_release_approvals;
-	e->q.notice_contact = c->notice_contact;
-	e->q.notice_details = g_strcmp0(c->notice_details, "full") == 0;
+	tz_config_queue(c, &e->q);
 	return 0;
 fail:
 	fprintf(stderr, "textizectl: %s\n", err);

@@ -31,7 +31,6 @@
 #include "web_session.h"
 #include "web_state.h"
 
-#define WEB_DEFAULT_CONF TZ_SYSCONFDIR "/textize.conf"
 #define WEB_THREADS 4
 #define WEB_CONN_TIMEOUT 30
 #define WEB_MAX_CONNS 200
@@ -57,7 +56,7 @@ static void usage(FILE *f)
 		"  -c FILE  configuration (default %s)\n"
 		"  -n       check the configuration and exit 0 (valid) or 1\n"
 		"  -f       stay in the foreground and log to stderr too\n"
-		"  -V       print the version\n", WEB_DEFAULT_CONF);
+		"  -V       print the version\n", TZ_DEFAULT_CONF);
 }
 
 int web_app_open(struct web_app *a, struct tz_config *cfg, char *err, size_t errlen)
@@ -86,14 +85,8 @@ int web_app_open(struct web_app *a, struct tz_config *cfg, char *err, size_t err
 	a->q.st = a->st;
 	a->q.audit = a->audit;
 	a->q.ix = a->ix;
-	a->q.scanner_socket = cfg->scanner_socket;
-	a->q.scanner_timeout = cfg->scanner_timeout;
-	a->q.sanitizer_command = cfg->sanitizer_command;
-	a->q.sanitizer_timeout = cfg->sanitizer_timeout;
-	a->q.release_command = cfg->release_command;
+	tz_config_queue(cfg, &a->q);
 	a->q.release_key = cfg->release_key_file ? a->release_key : NULL;
-	a->q.release_from = cfg->release_from;
-	a->q.force_approvals = cfg->force_release_approvals;
 	return 0;
 }
 
@@ -214,7 +207,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	const char *conf_path = WEB_DEFAULT_CONF;
+	const char *conf_path = TZ_DEFAULT_CONF;
 	int explicit_path = 0, check_only = 0, foreground = 0, opt, rc;
 	struct sockaddr_storage ss;
 	struct tz_config *cfg;

@@ -59,26 +59,42 @@ fail:
 	return PAM_CONV_ERR;
 }
 
+/* libmicrohttpd's pool calls these from several threads: the _r forms. */
 static int in_group(const char *group, const gid_t *gids, int n)
 {
-	const struct group *g;
+	struct group g, *found = NULL;
+	char buf[16384];
 
-	if (group == NULL || (g = getgrnam(group)) == NULL)
+	if (group == NULL || getgrnam_r(group, &g, buf, sizeof(buf), &found) != 0 || found == NULL)
 		return 0;
 	for (int i = 0; i < n; i++)
-		if (gids[i] == g->gr_gid)
+		if (gids[i] == g.gr_gid)
 			return 1;
 	return 0;
 }
 
+void web_auth_canonical(const char *typed, char *out, size_t outlen)
+{
+	struct passwd pw, *found = NULL;
+	char buf[16384];
+
+	if (getpwnam_r(typed, &pw, buf, sizeof(buf), &found) == 0 && found &&
+	    web_auth_name_ok(pw.pw_name))
+		g_strlcpy(out, pw.pw_name, outlen);
+	else
+		g_strlcpy(out, typed, outlen);
+}
+
 unsigned web_auth_roles(const struct tz_config *cfg, const char *user)
 {
-	const struct passwd *pw = getpwnam(user);
+	struct passwd pw, *found = NULL;
+	char buf[16384];
 	gid_t gids[MAX_GROUPS];
 	int n = MAX_GROUPS;
 	unsigned roles = 0;
 
-	if (pw == NULL || getgrouplist(user, pw->pw_gid, gids, &n) < 0)
+	if (getpwnam_r(user, &pw, buf, sizeof(buf), &found) != 0 || found == NULL ||
+	    getgrouplist(user, pw.pw_gid, gids, &n) < 0)
 		return 0;
 	if (in_group(cfg->web_auditor_group, gids, n))
 		roles |= WEB_ROLE_AUDITOR;

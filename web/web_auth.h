@@ -17,6 +17,13 @@ int web_auth_login(const struct tz_config *cfg, const char *user, const char *pa
 /* The roles of user from group membership alone (no password). */
 unsigned web_auth_roles(const struct tz_config *cfg, const char *user);
 
+/* The account's own name for what was typed (getpwnam_r: "SATO" or
+ * "sato@example.lg.jp" through SSSD is "sato"), into out; the typed name
+ * when no account has it. Sessions, roles, the login limit and the audit
+ * operator all use this name, so one person is one operator (a forced
+ * release cannot be requested and approved under two spellings). */
+void web_auth_canonical(const char *typed, char *out, size_t outlen);
+
 /* 1 when name is acceptable as a login name (1..64 of [A-Za-z0-9._@-]). */
 int web_auth_name_ok(const char *name);
 

@@ -41,17 +41,18 @@ void web_login_page(struct web_req *r)
 
 void web_login_post(struct web_req *r)
 {
-	const char *user = web_field(r, "user"), *password = web_field(r, "password");
+	const char *typed = web_field(r, "user"), *password = web_field(r, "password");
 	int64_t now = (int64_t)time(NULL);
 	struct web_session *x;
-	char err[256];
+	char err[256], user[72];
 	unsigned roles;
 
-	if (!web_auth_name_ok(user)) {
+	if (!web_auth_name_ok(typed)) {
 		r->status = MHD_HTTP_UNAUTHORIZED;
 		form(r, "ユーザー名またはパスワードが違います。");
 		return;
 	}
+	web_auth_canonical(typed, user, sizeof(user));
 	if (!web_login_allowed(r->app->sessions, r->client, user, now)) {
 		tz_log(LOG_WARNING, NULL, "web: login of %s from %s refused: too many failures", user, r->client);
 		r->status = MHD_HTTP_TOO_MANY_REQUESTS;

@@ -11,6 +11,8 @@
 #include "tz_localtime.h"
 #include "tz_meta.h"
 #include "tz_notice.h"
+#include "tz_queue.h"
+#include "tz_config.h"
 #include "tz_release.h"
 #include "tz_store.h"
 #include "tz_util.h"
@@ -46,6 +48,11 @@ static const char *part_state_ja(const struct tz_meta_part *p)
 		if (strcmp(p->state, t[i].state) == 0)
 			return t[i].ja;
 	return p->state;
+}
+
+static bool sanitized_auto(const struct web_req *r)
+{
+	return g_strcmp0(r->app->cfg->sanitized_delivery, "auto") == 0;
 }
 
 static void link_query(GString *b, const struct web_staff_link *l)
@@ -86,9 +93,10 @@ void web_staff_summary(struct web_req *r, const struct web_staff_link *l)
 			continue;
 		size = tz_notice_size(TZ_NOTICE_JA, p->size);
 		web_html_printf(b, "<tr><td>%u</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>",
-				p->index, p->filename ? p->filename : "名前のないファイル", p->detected_type, size,
+				p->index, p->filename ? p->filename : "名前のないファイル",
+				tz_notice_kind(TZ_NOTICE_JA, p->detected_type, p->declared_type), size,
 				part_state_ja(p));
-		if (p->sanitized_file) {
+		if (tz_queue_copy_for_staff(p, sanitized_auto(r))) {
 			g_string_append_printf(b, "<a id=\"download-%u\" href=\"/s/download?", p->index);
 			link_query(b, l);
 			g_string_append_printf(b, "&amp;f=%u\">無害化した複製をダウンロード</a>", p->index);
@@ -151,7 +159,7 @@ void web_staff_download(struct web_req *r)
 	}
 	idx = f ? (unsigned)g_ascii_strtoull(f, NULL, 10) : 0;
 	p = idx ? tz_meta_part_get(l.meta, idx) : NULL;
-	if (p == NULL || (l.part && l.part != idx) || p->sanitized_file == NULL)
+	if (p == NULL || (l.part && l.part != idx) || !tz_queue_copy_for_staff(p, sanitized_auto(r)))
 		web_error_page(r, MHD_HTTP_NOT_FOUND, "このファイルの無害化した複製はありません。");
 	else if (read_copy(r, &l, p) < 0)
 		web_error_page(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "複製を読み出せませんでした。");
