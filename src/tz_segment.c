@@ -533,6 +533,10 @@ int tz_seg_read(struct tz_seg *s, const char *id, const char *name, tz_cfile_fn 
 		return tz_err(err, errlen, "quarantine %s: no %s", id ? id : "(null)", name);
 	if (l.encrypted && !s->has_key)
 		rc = tz_err(err, errlen, "%s: encrypted, and no key configured", name);
+	else if (!l.encrypted && s->has_key)
+		/* the flag and the checksum are no MAC: with a key, only sealed
+		 * bytes are trusted (as the file store refuses a non-TZQE file) */
+		rc = tz_err(err, errlen, "%s: not sealed, and a key is configured", name);
 	else if (l.encrypted)
 		rc = read_sealed(s, fd, id, &l, fn, ctx, err, errlen);
 	else

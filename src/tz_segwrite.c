@@ -447,7 +447,19 @@ static int write_record(struct tz_seg *s, const void *head, size_t headlen, int 
 	if ((uint64_t)sb.st_size >= s->max_segment ||
 	    (f->newest && f->newest / 86400 != time(NULL) / 86400)) {
 		/* Roll: the old segment synced before anything goes to the new one. */
-		if (fdatasync(f->fd) < 0 || seg_new_file(s, f->no + 1, err, errlen) < 0)
+		if (fdatasync(f->fd) < 0) {
+			/* as in group_sync: every commit not yet acknowledged may
+			 * sit in the pages the kernel dropped; the store is broken */
+			int why = errno;
+			pthread_mutex_lock(&s->grp.mu);
+			if (s->grp.failed_upto == 0) {
+				s->grp.failed_upto = s->grp.done + 1;
+				tz_err(s->grp.err, sizeof(s->grp.err), "fdatasync: %s", strerror(why));
+			}
+			pthread_mutex_unlock(&s->grp.mu);
+			return tz_err(err, errlen, "segment store %s: roll: %s", s->dir, strerror(why));
+		}
+		if (seg_new_file(s, f->no + 1, err, errlen) < 0)
 			return tz_err(err, errlen, "segment store %s: roll: %s", s->dir, strerror(errno));
 		f = seg_active(s);
 		sb.st_size = 0;
