@@ -282,9 +282,7 @@ void tz_report_csv_field(GString *s, const char *v)
 	g_string_append_c(s, '"');
 }
 
-/* A text cell of the report's CSV: shown like the HTML (no controls or
- * bidi overrides), quoted and neutralised like the queue exports. */
-static void cell(GString *s, const char *v)
+void tz_report_csv_cell(GString *s, const char *v)
 {
 	char *shown = tz_report_visible(v);
 
@@ -312,29 +310,29 @@ char *tz_report_csv(const struct tz_report *r)
 		tz_report_local_time(it->stored_time, when);
 		ref = it->ref && it->part ? g_strdup_printf("%s#%u", it->ref, it->part) : g_strdup(it->ref);
 		g_string_append_printf(s, "%s,", when);
-		cell(s, ref);
+		tz_report_csv_cell(s, ref);
 		g_string_append_c(s, ',');
-		cell(s, it->sender);
+		tz_report_csv_cell(s, it->sender);
 		g_string_append_c(s, ',');
-		cell(s, it->rcpts);
+		tz_report_csv_cell(s, it->rcpts);
 		g_string_append_c(s, ',');
-		cell(s, it->subject);
+		tz_report_csv_cell(s, it->subject);
 		g_string_append_printf(s, ",%u,", it->part);
-		cell(s, cells[0]);
+		tz_report_csv_cell(s, cells[0]);
 		g_string_append_c(s, ',');
-		cell(s, cells[1]);
+		tz_report_csv_cell(s, cells[1]);
 		g_string_append_c(s, ',');
-		cell(s, it->part ? tz_report_reason_name(it->reason) : "");
+		tz_report_csv_cell(s, it->part ? tz_report_reason_name(it->reason) : "");
 		g_string_append_printf(s, ",%" G_GUINT64_FORMAT ",", it->size);
-		cell(s, risks);
+		tz_report_csv_cell(s, risks);
 		g_string_append_c(s, ',');
-		cell(s, it->part ? tz_report_state_name(it->state) : "");
+		tz_report_csv_cell(s, it->part ? tz_report_state_name(it->state) : "");
 		g_string_append_c(s, ',');
-		cell(s, it->verdict && strcmp(it->verdict, "OK") != 0 ? it->verdict : "");
+		tz_report_csv_cell(s, it->verdict && strcmp(it->verdict, "OK") != 0 ? it->verdict : "");
 		g_string_append_c(s, ',');
-		cell(s, it->detected_type);
+		tz_report_csv_cell(s, it->detected_type);
 		g_string_append_c(s, ',');
-		cell(s, it->id);
+		tz_report_csv_cell(s, it->id);
 		g_string_append(s, "\r\n");
 		g_free(risks);
 		g_free(ref);

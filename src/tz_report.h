@@ -85,6 +85,10 @@ char *tz_report_json(const struct tz_report *r);
 
 /* CSV field quoting (RFC 4180) appended to s; exposed for textizectl. */
 void tz_report_csv_field(GString *s, const char *v);
+/* A text cell as people will see it: tz_report_visible (no controls, no
+ * bidi overrides, valid UTF-8), then tz_report_csv_field. Every CSV
+ * textizectl writes (the report, queue list) uses this for its cells. */
+void tz_report_csv_cell(GString *s, const char *v);
 /* 1 when v starts with a character that makes a spreadsheet evaluate it. */
 int tz_report_csv_risky(const char *v);
 

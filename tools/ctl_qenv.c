@@ -255,7 +255,7 @@ void ctl_table_print(const struct ctl_table *t, enum ctl_format fmt, FILE *f)
 		}
 		for (guint r = 0; r < t->rows->len; r++)
 			for (guint c = 0; c < t->ncols; c++) {
-				tz_report_csv_field(s, ((char **)g_ptr_array_index(t->rows, r))[c]);
+				tz_report_csv_cell(s, ((char **)g_ptr_array_index(t->rows, r))[c]);
 				g_string_append(s, c + 1 < t->ncols ? "," : "\r\n");
 			}
 	} else {

@@ -176,6 +176,20 @@ static void test_label_invalid_utf8(void **state)
 	g_free(l);
 }
 
+/* A CSV cell (the report's and queue list's) carries no bidi override
+ * or control: a subject "invoice\u202Etxt.exe" must not reorder in Excel. */
+static void test_csv_cell_visible(void **state)
+{
+	GString *s = g_string_new(NULL);
+
+	(void)state;
+	tz_report_csv_cell(s, "=invoice\xE2\x80\xAEtxt.exe\x01");
+	assert_null(strstr(s->str, "\xE2\x80\xAE"));
+	assert_null(strchr(s->str, '\x01'));
+	assert_string_equal(s->str, "\"'=invoice\xEF\xBF\xBDtxt.exe\xEF\xBF\xBD\"");
+	g_string_free(s, TRUE);
+}
+
 /* Every chart label ends before its bar column: the label's measured width
  * is at most the x where right-aligned labels end, and bars start after. */
 static void test_chart_labels_fit(void **state)
@@ -355,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_chart_labels_fit),
 		cmocka_unit_test(test_label_invalid_utf8),
+		cmocka_unit_test(test_csv_cell_visible),
 		cmocka_unit_test(test_csv_for_excel),
 		cmocka_unit_test(test_empty_day),
 		cmocka_unit_test(test_many_files),
