@@ -36,6 +36,17 @@ int tz_local_date_parse(const char *s, int end_of_day, int64_t *out)
 	}
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
+	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+	    tm.tm_sec > 60)
+		return -1;
+	{
+		/* mktime moves 2026-02-31 to March 3: a day the month lacks is
+		 * refused, not read as another day */
+		struct tm check = tm;
+		check.tm_isdst = -1;
+		if (mktime(&check) == (time_t)-1 || check.tm_mday != tm.tm_mday || check.tm_mon != tm.tm_mon)
+			return -1;
+	}
 	tm.tm_mday += end_of_day;
 	tm.tm_isdst = -1;
 	*out = (int64_t)mktime(&tm);

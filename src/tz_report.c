@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "tz_index.h"
+#include "tz_localtime.h"
 #include "tz_meta.h"
 #include "tz_notice.h"
 #include "tz_part.h"
@@ -99,28 +100,19 @@ static int fill(sqlite3 *db, struct tz_report *r, struct tz_report_section *s, c
 
 static int day_range(struct tz_report *r, const char *date, char *err, size_t errlen)
 {
-	struct tm tm = { 0 };
+	struct tm tm;
 	time_t now = time(NULL);
-	int y, mo, d;
+	char today[16];
 
 	if (date == NULL) {
 		localtime_r(&now, &tm);
-		y = tm.tm_year + 1900;
-		mo = tm.tm_mon + 1;
-		d = tm.tm_mday;
-	} else if (sscanf(date, "%4d-%2d-%2d", &y, &mo, &d) != 3 || strlen(date) != 10 ||
-		   mo < 1 || mo > 12 || d < 1 || d > 31) {
-		return tz_err(err, errlen, "bad date %s (want YYYY-MM-DD)", date);
+		strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+		date = today;
 	}
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_isdst = -1;
-	r->since = (int64_t)mktime(&tm);
-	tm.tm_mday++;
-	tm.tm_isdst = -1;
-	r->until = (int64_t)mktime(&tm);
+	/* one local day: its midnight to the next (tz_local_date_parse) */
+	if (strlen(date) != 10 || tz_local_date_parse(date, 0, &r->since) < 0 ||
+	    tz_local_date_parse(date, 1, &r->until) < 0)
+		return tz_err(err, errlen, "bad date %s (want YYYY-MM-DD)", date);
 	now = (time_t)r->since;
 	localtime_r(&now, &tm);
 	strftime(r->date, sizeof(r->date), "%Y-%m-%d", &tm);

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "tz_index.h"
+#include "tz_localtime.h"
 #include "tz_part.h"
 #include "tz_report.h"
 #include "tz_doc_testlib.h"
@@ -174,6 +175,22 @@ static void test_label_invalid_utf8(void **state)
 	assert_non_null(strstr(l, "evil.example"));
 	assert_true(tz_report_text_px(l, 12) > 0);
 	g_free(l);
+}
+
+/* Dates the team types (--since/--until, report --date, the console's
+ * filters): a day the month does not have is refused, not moved. */
+static void test_date_parse_ranges(void **state)
+{
+	int64_t t, u;
+
+	(void)state;
+	assert_int_equal(tz_local_date_parse("2026-02-28", 0, &t), 0);
+	assert_int_equal(tz_local_date_parse("2026-02-28", 1, &u), 0);
+	assert_true(u - t >= 23 * 3600 && u - t <= 25 * 3600);
+	assert_int_equal(tz_local_date_parse("2026-02-31", 0, &t), -1);
+	assert_int_equal(tz_local_date_parse("2026-13-01", 0, &t), -1);
+	assert_int_equal(tz_local_date_parse("2026-12-02T24:00:00", 0, &t), -1);
+	assert_int_equal(tz_local_date_parse("2026-12-02T09:30:00", 1, &t), 0);
 }
 
 /* A CSV cell (the report's and queue list's) carries no bidi override
@@ -370,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_chart_labels_fit),
 		cmocka_unit_test(test_label_invalid_utf8),
 		cmocka_unit_test(test_csv_cell_visible),
+		cmocka_unit_test(test_date_parse_ranges),
 		cmocka_unit_test(test_csv_for_excel),
 		cmocka_unit_test(test_empty_day),
 		cmocka_unit_test(test_many_files),
