@@ -2,7 +2,7 @@
  * (issue 16). Standalone: OpenSSL and pthreads only, so it measures the
  * file-system pattern, not textize's code around it.
  *
- *   dir        today's layout, modelled on src/tz_store.c: mkdir tmp/<id>,
+ *   dir        today's layout, modelled on src/store/tz_store.c: mkdir tmp/<id>,
  *              the 参照番号 reservation file (O_EXCL), original.eml, one
  *              file per part and meta.json each written and fsynced, the
  *              entry directory fsynced, renamed into entries/<day>/, then

@@ -1,4 +1,4 @@
-/* policy_glue.c — feeds the policy rules (src/tz_relay.c, tz_size.c,
+/* policy_glue.c — feeds the policy rules (src/policy/tz_relay.c, tz_size.c,
  * tz_autofwd.c, tz_visibility.c, tz_spoof.c, tz_spf.c, tz_breaker.c) what
  * the SMTP session said, and applies their verdict through the ops table.
  * No decision is made here (see policy_glue.h for which rule runs when).

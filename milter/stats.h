@@ -1,7 +1,7 @@
 /* stats.h — the milter's monitoring glue: each message is counted once
  * (tzm_stats_message, called where its summary line is logged) in the
- * process-wide counters of src/tz_stats.c, and the optional StatsSocket
- * (src/tz_statsd.c) serves them to textizectl stats and Prometheus.
+ * process-wide counters of src/global/tz_stats.c, and the optional StatsSocket
+ * (src/global/tz_statsd.c) serves them to textizectl stats and Prometheus.
  *
  * Start-up order (main.c): tzm_stats_open binds StatsSocket as the starting
  * user, like the milter socket, so it may live in a root-owned directory

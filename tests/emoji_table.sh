@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/emoji_table.sh — src/tz_emoji_table.h is what scripts/gen-emoji-table
+# tests/emoji_table.sh — src/charset/tz_emoji_table.h is what scripts/gen-emoji-table
 # makes from Unicode's EmojiSources.txt (Debian unicode-data), so the table
 # in the tree was not edited by hand and still matches its source. Skips
 # (exit 77) when the data file is not installed.
@@ -16,8 +16,8 @@ if ! python3 "$top/scripts/gen-emoji-table" "$src" >"$tmp" 2>/dev/null; then
   echo "FAIL: scripts/gen-emoji-table failed"
   exit 1
 fi
-if ! diff -u "$top/src/tz_emoji_table.h" "$tmp" >/dev/null; then
-  echo "FAIL: src/tz_emoji_table.h differs from scripts/gen-emoji-table output"
+if ! diff -u "$top/src/charset/tz_emoji_table.h" "$tmp" >/dev/null; then
+  echo "FAIL: src/charset/tz_emoji_table.h differs from scripts/gen-emoji-table output"
   exit 1
 fi
 n=$(grep -c '^	{ 0x' "$tmp")

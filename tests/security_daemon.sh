@@ -14,7 +14,7 @@ top=${TZ_TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 build=${TZ_TOP_BUILDDIR:-$top}
 milter=$build/milter/textize-milter
 unit=$top/conf/textize-milter.service
-conf_c=$top/src/tz_config.c
+conf_c=$top/src/global/tz_config.c
 pass=0 fail=0
 check() {   # check NAME CMD...
   local name=$1; shift

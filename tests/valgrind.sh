@@ -22,8 +22,8 @@ fi
 # GLib's slice allocator hides leaks from valgrind unless told not to.
 export G_SLICE=always-malloc G_DEBUG=gc-friendly
 
-for prog in corpus/test_corpus unit/test_engine unit/test_charset unit/test_header \
-            unit/test_html unit/test_sniff unit/test_encscan; do
+for prog in corpus/test_corpus unit/engine/test_engine unit/charset/test_charset unit/charset/test_header \
+            unit/html/test_html unit/engine/test_sniff unit/engine/test_encscan; do
   bin=$build/tests/$prog
   log=$build/tests/$(basename "$prog").valgrind.log
   if [ ! -x "$bin" ]; then

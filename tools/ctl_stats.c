@@ -1,6 +1,6 @@
 /* ctl_stats.c — `textizectl stats [--socket SPEC] [--format
  * table|json|prometheus]`: ask the running milter for its counters on
- * StatsSocket. The milter renders all three formats (src/tz_stats.c), so
+ * StatsSocket. The milter renders all three formats (src/global/tz_stats.c), so
  * this command only finds the socket and prints the answer. */
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * link analysis it drives (tz_htmllink). Not built by make; from the top of
  * the source tree:
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc $(pkg-config --cflags --libs glib-2.0 libxml-2.0) tests/fuzz/fuzz_html.c src/tz_html.c src/tz_htmllink.c src/tz_htmlscan.c src/tz_htmlguard.c src/tz_htmlcss.c src/tz_htmlwrite.c src/tz_util.c -lcrypto -o /tmp/fuzz_html && /tmp/fuzz_html -max_len=65536 -max_total_time=60
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc $(pkg-config --cflags --libs glib-2.0 libxml-2.0) tests/fuzz/fuzz_html.c src/html/tz_html.c src/html/tz_htmllink.c src/html/tz_htmlscan.c src/html/tz_htmlguard.c src/html/tz_htmlcss.c src/html/tz_htmlwrite.c src/util/tz_util.c -lcrypto -o /tmp/fuzz_html && /tmp/fuzz_html -max_len=65536 -max_total_time=60
  *
  * Besides sanitizer findings it checks the output contract: valid UTF-8,
  * no control characters but LF and TAB, no trailing spaces, no blank line

@@ -1,6 +1,6 @@
 /* test_html.c — HTML → text rendering (tz_html) and link analysis
  * (tz_htmllink). Expected strings are written by hand from the rendering
- * conventions at the top of src/tz_html.c, not captured from the code. */
+ * conventions at the top of src/html/tz_html.c, not captured from the code. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
