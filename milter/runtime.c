@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include "check.h"
 #include "tz_audit.h"
+#include "tz_store_link.h"
 #include "tz_log.h"
 #include "tz_util.h"
 

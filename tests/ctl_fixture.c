@@ -13,6 +13,7 @@
 #include "tz_engine.h"
 #include "tz_envelope.h"
 #include "tz_store.h"
+#include "tz_store_link.h"
 
 int main(int argc, char **argv)
 {

@@ -22,6 +22,7 @@
 #include "tz_queue.h"
 #include "tz_ref.h"
 #include "tz_store.h"
+#include "tz_store_link.h"
 #include "tz_util.h"
 
 /* every part state, for --state and its error line */

@@ -10,6 +10,7 @@
 #include "ctl_qenv.h"
 #include "tz_index.h"
 #include "tz_report.h"
+#include "tz_store_link.h"
 
 /* path was checked by ctl_out_check; "x": a file that appeared since is
  * not overwritten either. */

@@ -11,6 +11,7 @@
 #include "tz_meta.h"
 #include "tz_part.h"
 #include "tz_store.h"
+#include "tz_store_link.h"
 #include "tz_util.h"
 #include "web.h"
 #include "web_html.h"

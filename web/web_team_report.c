@@ -13,6 +13,7 @@
 #include "tz_meta.h"
 #include "tz_report.h"
 #include "tz_store.h"
+#include "tz_store_link.h"
 #include "tz_util.h"
 #include "web.h"
 #include "web_html.h"

@@ -11,7 +11,6 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "tz_store.h"
 #include "tz_util.h"
 
 enum ix_stmt {
@@ -250,66 +249,6 @@ int tz_index_remove(struct tz_index *ix, const char *id, char *err, size_t errle
 	if (delete_rows(ix, id) != SQLITE_DONE)
 		return db_fail(ix->db, id, err, errlen);
 	return 0;
-}
-
-/* Ids currently in the index. */
-static GHashTable *indexed_ids(sqlite3 *db)
-{
-	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	sqlite3_stmt *s = NULL;
-
-	if (sqlite3_prepare_v2(db, "SELECT id FROM entries", -1, &s, NULL) == SQLITE_OK)
-		while (sqlite3_step(s) == SQLITE_ROW)
-			g_hash_table_add(h, g_strdup((const char *)sqlite3_column_text(s, 0)));
-	sqlite3_finalize(s);
-	return h;
-}
-
-int tz_index_sync(struct tz_index *ix, struct tz_store *st, int full, unsigned *bad,
-		  char *err, size_t errlen)
-{
-	GPtrArray *ids = NULL;
-	GHashTable *have = full ? NULL : indexed_ids(ix->db);
-	GHashTable *ondisk = g_hash_table_new(g_str_hash, g_str_equal);
-	int n = 0;
-
-	*bad = 0;
-	if (full)
-		sqlite3_exec(ix->db, "DELETE FROM entries; DELETE FROM rcpts; DELETE FROM parts;",
-			     NULL, NULL, NULL);
-	if (tz_store_list(st, &ids, err, errlen) < 0) {
-		n = -1;
-		goto out;
-	}
-	for (guint i = 0; i < ids->len; i++) {
-		const char *id = g_ptr_array_index(ids, i);
-		struct tz_meta *m;
-		g_hash_table_add(ondisk, (gpointer)id);
-		if (have && g_hash_table_contains(have, id))
-			continue;
-		m = tz_store_meta_read(st, id, NULL, 0);
-		if (m == NULL || tz_index_update(ix, m, err, errlen) < 0)
-			(*bad)++;
-		else
-			n++;
-		tz_meta_free(m);
-	}
-	/* Entries purged behind the index's back. */
-	if (have) {
-		GHashTableIter it;
-		gpointer k;
-		g_hash_table_iter_init(&it, have);
-		while (g_hash_table_iter_next(&it, &k, NULL))
-			if (!g_hash_table_contains(ondisk, k))
-				delete_rows(ix, k);
-	}
-out:
-	if (have)
-		g_hash_table_unref(have);
-	g_hash_table_unref(ondisk);
-	if (ids)
-		g_ptr_array_unref(ids);
-	return n;
 }
 
 void tz_index_row_free(struct tz_index_row *r)

@@ -1,9 +1,10 @@
 /* tz_index.h — the SQLite index of the quarantine (ReportDatabase, WAL):
  * a query cache over the entries on disk, never the truth. The milter adds
  * entries through one tz_index_writer (a long-lived connection, bounded
- * retries); an entry it could not add is logged, and textizectl catches up
- * (entries on disk missing from the index) before it answers, and
- * `queue reindex` rebuilds the index from nothing. */
+ * retries; a best-effort commit hook, tz_store_link.h); an entry it could
+ * not add is logged, and textizectl catches up (tz_index_sync: entries on
+ * disk missing from the index) before it answers, and `queue reindex`
+ * rebuilds the index from nothing. This module knows nothing of the store. */
 #ifndef TZ_INDEX_H
 #define TZ_INDEX_H
 
@@ -13,7 +14,6 @@
 #include "textize.h"
 #include "tz_meta.h"
 
-struct tz_store;
 struct tz_index;
 
 /* Open (creating the schema) the database. busy_ms: how long to wait for a
@@ -24,12 +24,6 @@ void tz_index_free(struct tz_index *ix);     /* NULL is a no-op */
 /* Insert or replace everything known about one entry. */
 int tz_index_update(struct tz_index *ix, const struct tz_meta *m, char *err, size_t errlen);
 int tz_index_remove(struct tz_index *ix, const char *id, char *err, size_t errlen);
-
-/* Index entries on disk that the index lacks (or all of them when full),
- * and drop index rows whose entry is gone. Returns the number indexed or
- * -1; unreadable entries are counted in *bad and skipped. */
-int tz_index_sync(struct tz_index *ix, struct tz_store *st, int full, unsigned *bad,
-		  char *err, size_t errlen);
 
 /* `queue list` filters; NULL / 0 = no condition. */
 struct tz_index_filter {

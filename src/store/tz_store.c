@@ -3,15 +3,15 @@
  * Atomicity: an entry is built in tmp/<id>/ — original, parts, then
  * meta.json, each fsynced — the directory is fsynced once, then renamed
  * into entries/<day>/, and that directory is fsynced once for all entries
- * committing at the same moment (group commit, with their audit records
- * and index rows). Readers only ever look under entries/, so a crash at
+ * committing at the same moment (group commit, with the commit hooks:
+ * the audit record, the index row). Readers only ever look under entries/, so a crash at
  * any point leaves either nothing visible or a complete entry. tmp/ itself
  * is not fsynced after the rename: the entry's new name is what must
  * survive, and should the old name survive a crash too, tz_store_clean_tmp
  * leaves an id alone that is also complete.
- * Thread safety: directory fds and key are read-only after open; the group
- * commit and the index writer have their own locks; each entry belongs to
- * one thread. */
+ * Thread safety: directory fds, key and hooks are read-only once the store
+ * is shared; the group commit has its own lock (hooks run in its leader);
+ * each entry belongs to one thread. */
 #include "tz_store.h"
 
 #include <dirent.h>
@@ -26,8 +26,6 @@
 #include <unistd.h>
 #include <openssl/crypto.h>
 
-#include "tz_audit.h"
-#include "tz_index.h"
 #include "tz_log.h"
 #include "tz_ref.h"
 #include "tz_util.h"
@@ -41,9 +39,9 @@ struct tz_store {
 	int rootfd, tmpfd, entfd;
 	int has_key;
 	unsigned char key[TZ_KEY_LEN];
-	struct tz_audit *audit;    /* borrowed, may be NULL */
-	struct tz_index_writer *index;   /* may be NULL */
-	gint index_failures;       /* entries committed but not indexed (atomic) */
+	struct tz_store_hook hooks[TZ_STORE_MAX_HOOKS];   /* required first (tz_store_set_hook) */
+	gint hook_failures[TZ_STORE_MAX_HOOKS];   /* best-effort misses (atomic) */
+	unsigned nhooks;
 	struct {
 		pthread_mutex_t mu;
 		pthread_cond_t cv;
@@ -128,7 +126,9 @@ void tz_store_free(struct tz_store *st)
 	if (st->entfd >= 0)
 		close(st->entfd);
 	OPENSSL_cleanse(st->key, sizeof(st->key));
-	tz_index_writer_free(st->index);
+	for (unsigned i = 0; i < st->nhooks; i++)
+		if (st->hooks[i].free)
+			st->hooks[i].free(st->hooks[i].ctx);
 	g_ptr_array_unref(st->grp.queue);
 	pthread_cond_destroy(&st->grp.cv);
 	pthread_mutex_destroy(&st->grp.mu);
@@ -136,21 +136,52 @@ void tz_store_free(struct tz_store *st)
 	g_free(st);
 }
 
-void tz_store_set_audit(struct tz_store *st, struct tz_audit *audit)
+static int hook_find(const struct tz_store *st, const char *name)
 {
-	st->audit = audit;
+	for (unsigned i = 0; i < st->nhooks; i++)
+		if (strcmp(st->hooks[i].name, name) == 0)
+			return (int)i;
+	return -1;
 }
 
-void tz_store_set_index(struct tz_store *st, const char *db_path)
+int tz_store_set_hook(struct tz_store *st, const struct tz_store_hook *h)
 {
-	tz_index_writer_free(st->index);
-	st->index = db_path && *db_path ?
-		tz_index_writer_new(db_path, TZ_INDEX_WRITER_BUDGET_MS) : NULL;
+	int i = hook_find(st, h->name);
+	unsigned at;
+
+	if (i >= 0) {   /* replace: drop the old one, keep the others' order */
+		if (st->hooks[i].free)
+			st->hooks[i].free(st->hooks[i].ctx);
+		memmove(&st->hooks[i], &st->hooks[i + 1], (st->nhooks - (unsigned)i - 1) * sizeof(*h));
+		memmove(&st->hook_failures[i], &st->hook_failures[i + 1],
+			(st->nhooks - (unsigned)i - 1) * sizeof(st->hook_failures[0]));
+		st->nhooks--;
+	}
+	if (h->run == NULL)
+		return 0;
+	if (st->nhooks == TZ_STORE_MAX_HOOKS) {
+		if (h->free)
+			h->free(h->ctx);
+		return -1;
+	}
+	/* Required hooks before best-effort ones, each kind in arrival order. */
+	for (at = st->nhooks; at > 0 && h->kind == TZ_STORE_HOOK_REQUIRED &&
+	     st->hooks[at - 1].kind != TZ_STORE_HOOK_REQUIRED; at--)
+		;
+	memmove(&st->hooks[at + 1], &st->hooks[at], (st->nhooks - at) * sizeof(*h));
+	memmove(&st->hook_failures[at + 1], &st->hook_failures[at],
+		(st->nhooks - at) * sizeof(st->hook_failures[0]));
+	st->hooks[at] = *h;
+	st->hook_failures[at] = 0;
+	st->nhooks++;
+	return 0;
 }
 
-unsigned tz_store_index_failures(struct tz_store *st)
+unsigned tz_store_hook_failures(struct tz_store *st, const char *name)
 {
-	return (unsigned)g_atomic_int_get(&st->index_failures);
+	int i = hook_find(st, name);
+
+	return i < 0 ? 0 : (unsigned)g_atomic_int_get(&st->hook_failures[i]);
 }
 
 const unsigned char *tz_store_key(const struct tz_store *st)
@@ -471,9 +502,9 @@ static void unpublish(struct tz_store_entry *e)
  *
  * The last steps of a commit are shared by all entries that reach them
  * while a batch is in flight: one thread (the leader) fsyncs each day
- * directory once for all their renames, appends all their audit records
- * with one write and one fdatasync, and adds them to the index in one
- * transaction, while the others wait. Under concurrent mail that turns N
+ * directory once for all their renames and runs each commit hook once for
+ * all of them (the audit log: one write and one fdatasync; the index: one
+ * transaction), while the others wait. Under concurrent mail that turns N
  * directory fsyncs, N fdatasyncs and N index transactions into one each;
  * an entry waits at most for the batch in flight and then its own. */
 
@@ -521,56 +552,36 @@ static void sync_days(struct tz_store *st, struct pending **b, guint n)
 	g_free(seen);
 }
 
-/* One "stored" record per durable entry, in one append. */
-static void audit_batch(struct tz_store *st, struct pending **b, guint n)
+/* Run one hook over the entries of the batch still standing. A required
+ * hook's failure fails them all; a best-effort hook's is logged and
+ * counted per entry, which stands. */
+static void run_hook(struct tz_store *st, unsigned h, struct pending **b, guint n)
 {
-	struct tz_audit_event *ev = g_new0(struct tz_audit_event, n);
-	char (*detail)[96] = g_malloc(n * sizeof(*detail)), why[TZ_ERRLEN];
-	guint k = 0;
-
-	for (guint i = 0; i < n; i++) {
-		if (b[i]->rc < 0)
-			continue;
-		snprintf(detail[k], sizeof(detail[k]), "parts=%u size=%" G_GUINT64_FORMAT,
-			 b[i]->m->parts->len, b[i]->m->original_size);
-		ev[k] = (struct tz_audit_event){ "stored", "milter", b[i]->e->id, 0,
-						 b[i]->m->original_sha256, detail[k] };
-		k++;
-	}
-	if (k > 0 && tz_audit_append_batch(st->audit, ev, k, why, sizeof(why)) < 0)
-		for (guint i = 0; i < n; i++)
-			if (b[i]->rc == 0)
-				pending_fail(b[i], "", why);
-	g_free(detail);
-	g_free(ev);
-}
-
-/* Add the durable, audited entries to the index in one transaction. The
- * entries stand whatever happens here (the files are the truth, and the
- * mail is accepted): entries the writer gave up on are logged as errors
- * and counted, and textizectl adds them before its next answer (catch-up)
- * or on `queue reindex`. */
-static void index_batch(struct tz_store *st, struct pending **b, guint n)
-{
-	const struct tz_meta **m = g_new0(const struct tz_meta *, n);
-	char why[TZ_ERRLEN];
+	const struct tz_store_hook *hk = &st->hooks[h];
+	struct tz_store_committed *c = g_new0(struct tz_store_committed, n);
+	char why[TZ_ERRLEN] = "";
 	guint k = 0;
 
 	for (guint i = 0; i < n; i++)
 		if (b[i]->rc == 0)
-			m[k++] = b[i]->m;
-	if (k > 0 && tz_index_writer_add(st->index, m, k, why, sizeof(why)) < 0) {
-		for (guint i = 0; i < n; i++) {
-			if (b[i]->rc < 0)
-				continue;
-			g_atomic_int_inc(&st->index_failures);
-			tz_log(LOG_ERR, b[i]->env ? b[i]->env->queue_id : NULL,
-			       "quarantine %s: stored, but not added to the index: %s; textizectl "
-			       "adds it on its next run (or run textizectl queue reindex)",
-			       b[i]->e->id, why);
+			c[k++] = (struct tz_store_committed){ b[i]->m, b[i]->env };
+	if (k == 0 || hk->run(hk->ctx, c, k, why, sizeof(why)) == 0)
+		goto out;
+	for (guint i = 0; i < n; i++) {
+		if (b[i]->rc < 0)
+			continue;
+		if (hk->kind == TZ_STORE_HOOK_REQUIRED) {
+			pending_fail(b[i], "", why);
+			continue;
 		}
+		g_atomic_int_inc(&st->hook_failures[h]);
+		tz_log(LOG_ERR, b[i]->env ? b[i]->env->queue_id : NULL,
+		       "quarantine %s: stored, but %s: %s%s%s", b[i]->e->id,
+		       hk->missed ? hk->missed : hk->name, why, hk->remedy ? "; " : "",
+		       hk->remedy ? hk->remedy : "");
 	}
-	g_free(m);
+out:
+	g_free(c);
 }
 
 /* The leader's turn: take everything queued, work on it with the lock
@@ -584,10 +595,8 @@ static void lead(struct tz_store *st)
 	st->grp.leading = 1;
 	pthread_mutex_unlock(&st->grp.mu);
 	sync_days(st, b, batch->len);
-	if (st->audit)
-		audit_batch(st, b, batch->len);
-	if (st->index)
-		index_batch(st, b, batch->len);
+	for (unsigned h = 0; h < st->nhooks; h++)
+		run_hook(st, h, b, batch->len);
 	pthread_mutex_lock(&st->grp.mu);
 	for (guint i = 0; i < batch->len; i++)
 		b[i]->done = 1;

@@ -21,8 +21,6 @@
 #include "tz_crypt.h"
 #include "tz_meta.h"
 
-struct tz_audit;
-
 struct tz_store;          /* an open queue directory; thread-safe */
 struct tz_store_entry;    /* one entry being written; used by one thread */
 
@@ -63,23 +61,55 @@ int tz_store_entry_commit(struct tz_store_entry *e, const struct tz_envelope *en
 /* Throw away an uncommitted entry and free it. NULL is a no-op. */
 void tz_store_entry_abort(struct tz_store_entry *e);
 
-/* ---- wiring (call before the store is shared between threads) ---- */
+/* ---- commit hooks (register before the store is shared between threads) ----
+ *
+ * The store knows only itself: the logs and caches beside it (the audit
+ * log, the index, a database backend) are hooks the runtime registers.
+ * Hooks run in the group commit's leader, once per batch of entries that
+ * are durable on disk, required hooks first, each in registration order:
+ *   TZ_STORE_HOOK_REQUIRED     the record must exist before the MTA hears
+ *                              250 (the audit record): a failure fails every
+ *                              commit of the batch; their entries are rolled
+ *                              back (not listed) and the milter tempfails.
+ *   TZ_STORE_HOOK_BEST_EFFORT  derived data (the index): a failure is logged
+ *                              at LOG_ERR per entry ("quarantine ID: stored,
+ *                              but MISSED: WHY; REMEDY") and counted; the
+ *                              entries stand.
+ * A best-effort hook sees only the entries every required hook accepted.
+ * tz_store_link.h builds the audit and index hooks. */
+struct tz_store_committed {
+	const struct tz_meta *meta;        /* as written into the entry */
+	const struct tz_envelope *env;     /* the message's (queue id for logs); may be NULL */
+};
 
-/* Record a "stored" event for every committed entry in this audit log
- * (borrowed; must outlive the store). A failing append makes the commit
- * fail and the entry is rolled back: nothing accepted goes unrecorded. */
-void tz_store_set_audit(struct tz_store *st, struct tz_audit *audit);
+enum tz_store_hook_kind {
+	TZ_STORE_HOOK_REQUIRED,
+	TZ_STORE_HOOK_BEST_EFFORT,
+};
 
-/* After each commit, add the entry to the SQLite index at db_path through
- * one long-lived tz_index_writer (retried while the index is busy, for at
- * most TZ_INDEX_WRITER_BUDGET_MS). An index that stays busy or is broken
- * never fails the commit (the files are the truth, the message is
- * accepted): the entry is logged at LOG_ERR with its queue id and counted,
- * and textizectl's catch-up or `queue reindex` adds it. */
-void tz_store_set_index(struct tz_store *st, const char *db_path);
+#define TZ_STORE_MAX_HOOKS 8
 
-/* Committed entries the index writer gave up on, since the store opened. */
-unsigned tz_store_index_failures(struct tz_store *st);
+struct tz_store_hook {
+	const char *name;                  /* static; one hook per name */
+	enum tz_store_hook_kind kind;
+	/* The batch c[0..n), n >= 1, oldest first; called by one thread at a
+	 * time per store (the leader). 0, or -1 with err. */
+	int (*run)(void *ctx, const struct tz_store_committed *c, size_t n,
+		   char *err, size_t errlen);
+	void (*free)(void *ctx);           /* may be NULL; run by tz_store_free or on replace */
+	void *ctx;
+	const char *missed;                /* best effort: "not added to the index" */
+	const char *remedy;                /* best effort: what repairs it, for the log */
+};
+
+/* Register *h (copied), replacing (and freeing) a hook of the same name;
+ * h->run == NULL only removes it. -1 when TZ_STORE_MAX_HOOKS are in use
+ * (h->ctx is then freed). */
+int tz_store_set_hook(struct tz_store *st, const struct tz_store_hook *h);
+
+/* Committed entries the best-effort hook `name` failed on, since it was
+ * registered (0 for an unknown name). */
+unsigned tz_store_hook_failures(struct tz_store *st, const char *name);
 
 /* ---- reading and maintaining committed entries (textizectl, scanner) ---- */
 

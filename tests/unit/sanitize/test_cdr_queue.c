@@ -30,6 +30,7 @@
 #include "tz_meta.h"
 #include "tz_release.h"
 #include "tz_store.h"
+#include "tz_store_link.h"
 #include "tz_store_testlib.h"
 
 /* A one-page PDF written by hand; the xref offsets are not exact, which

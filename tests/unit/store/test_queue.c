@@ -23,6 +23,7 @@
 #include "tz_release.h"
 #include "tz_report.h"
 #include "tz_store.h"
+#include "tz_store_link.h"
 #include "tz_store_testlib.h"
 
 struct fixture {

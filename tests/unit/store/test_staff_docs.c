@@ -20,6 +20,7 @@
 #include "tz_queue.h"
 #include "tz_release.h"
 #include "tz_store.h"
+#include "tz_store_link.h"
 #include "tz_store_testlib.h"
 #include "tz_doc_testlib.h"
 

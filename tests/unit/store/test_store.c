@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "tz_store.h"
+#include "tz_store_link.h"
 #include "tz_audit.h"
 #include "tz_index.h"
 #include "tz_log.h"

@@ -1,0 +1,139 @@
+/* tz_store_link.c — the audit and index commit hooks, and index catch-up
+ * (see tz_store_link.h). */
+#include "tz_store_link.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "tz_util.h"
+
+static int audit_run(void *ctx, const struct tz_store_committed *c, size_t n,
+		     char *err, size_t errlen)
+{
+	struct tz_audit_event *ev = g_new0(struct tz_audit_event, n);
+	char (*detail)[96] = g_malloc(n * sizeof(*detail));
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct tz_meta *m = c[i].meta;
+		snprintf(detail[i], sizeof(detail[i]), "parts=%u size=%" G_GUINT64_FORMAT,
+			 m->parts->len, m->original_size);
+		ev[i] = (struct tz_audit_event){ "stored", "milter", m->id, 0,
+						 m->original_sha256, detail[i] };
+	}
+	rc = tz_audit_append_batch(ctx, ev, n, err, errlen);
+	g_free(detail);
+	g_free(ev);
+	return rc;
+}
+
+void tz_store_set_audit(struct tz_store *st, struct tz_audit *audit)
+{
+	struct tz_store_hook h = { .name = "audit", .kind = TZ_STORE_HOOK_REQUIRED,
+				   .run = audit ? audit_run : NULL, .ctx = audit };
+
+	tz_store_set_hook(st, &h);
+}
+
+static int index_run(void *ctx, const struct tz_store_committed *c, size_t n,
+		     char *err, size_t errlen)
+{
+	const struct tz_meta **m = g_new0(const struct tz_meta *, n);
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		m[i] = c[i].meta;
+	rc = tz_index_writer_add(ctx, m, n, err, errlen);
+	g_free(m);
+	return rc;
+}
+
+static void index_free(void *ctx)
+{
+	tz_index_writer_free(ctx);
+}
+
+void tz_store_set_index(struct tz_store *st, const char *db_path)
+{
+	struct tz_store_hook h = {
+		.name = "index", .kind = TZ_STORE_HOOK_BEST_EFFORT, .free = index_free,
+		.missed = "not added to the index",
+		.remedy = "textizectl adds it on its next run (or run textizectl queue reindex)",
+	};
+
+	if (db_path && *db_path) {
+		h.run = index_run;
+		h.ctx = tz_index_writer_new(db_path, TZ_INDEX_WRITER_BUDGET_MS);
+	}
+	tz_store_set_hook(st, &h);
+}
+
+unsigned tz_store_index_failures(struct tz_store *st)
+{
+	return tz_store_hook_failures(st, "index");
+}
+
+/* Ids currently in the index. */
+static GHashTable *indexed_ids(sqlite3 *db)
+{
+	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(db, "SELECT id FROM entries", -1, &s, NULL) == SQLITE_OK)
+		while (sqlite3_step(s) == SQLITE_ROW)
+			g_hash_table_add(h, g_strdup((const char *)sqlite3_column_text(s, 0)));
+	sqlite3_finalize(s);
+	return h;
+}
+
+/* Drop the rows of entries purged behind the index's back. */
+static void drop_gone(struct tz_index *ix, GHashTable *have, GHashTable *ondisk)
+{
+	GHashTableIter it;
+	gpointer k;
+
+	g_hash_table_iter_init(&it, have);
+	while (g_hash_table_iter_next(&it, &k, NULL))
+		if (!g_hash_table_contains(ondisk, k))
+			tz_index_remove(ix, k, NULL, 0);
+}
+
+int tz_index_sync(struct tz_index *ix, struct tz_store *st, int full, unsigned *bad,
+		  char *err, size_t errlen)
+{
+	GPtrArray *ids = NULL;
+	GHashTable *have = full ? NULL : indexed_ids(tz_index_db(ix));
+	GHashTable *ondisk = g_hash_table_new(g_str_hash, g_str_equal);
+	int n = 0;
+
+	*bad = 0;
+	if (full)
+		sqlite3_exec(tz_index_db(ix), "DELETE FROM entries; DELETE FROM rcpts; DELETE FROM parts;",
+			     NULL, NULL, NULL);
+	if (tz_store_list(st, &ids, err, errlen) < 0) {
+		n = -1;
+		goto out;
+	}
+	for (guint i = 0; i < ids->len; i++) {
+		const char *id = g_ptr_array_index(ids, i);
+		struct tz_meta *m;
+		g_hash_table_add(ondisk, (gpointer)id);
+		if (have && g_hash_table_contains(have, id))
+			continue;
+		m = tz_store_meta_read(st, id, NULL, 0);
+		if (m == NULL || tz_index_update(ix, m, err, errlen) < 0)
+			(*bad)++;
+		else
+			n++;
+		tz_meta_free(m);
+	}
+	if (have)
+		drop_gone(ix, have, ondisk);
+out:
+	if (have)
+		g_hash_table_unref(have);
+	g_hash_table_unref(ondisk);
+	if (ids)
+		g_ptr_array_unref(ids);
+	return n;
+}
