@@ -51,12 +51,44 @@ static void seg_file_free(gpointer p)
 	g_free(f);
 }
 
-static void idx_free(gpointer p)
+void seg_entry_free(struct seg_entry_idx *x)
 {
-	struct seg_entry_idx *x = p;
-
+	if (x == NULL)
+		return;
 	g_array_unref(x->locs);
 	g_free(x);
+}
+
+static void idx_free(gpointer p)
+{
+	seg_entry_free(p);
+}
+
+struct seg_entry_idx *seg_entry_copy(struct tz_seg *s, const char *id)
+{
+	struct seg_entry_idx *x = g_hash_table_lookup(s->index, id), *c;
+
+	if (x == NULL)
+		return NULL;
+	c = g_new0(struct seg_entry_idx, 1);
+	*c = *x;
+	c->locs = g_array_copy(x->locs);
+	return c;
+}
+
+int seg_entry_unchanged(struct tz_seg *s, const struct seg_entry_idx *x)
+{
+	struct seg_entry_idx *now = g_hash_table_lookup(s->index, x->id);
+
+	if (now == NULL || now->seg != x->seg || now->locs->len != x->locs->len)
+		return 0;
+	for (guint i = 0; i < x->locs->len; i++) {
+		const struct seg_loc *a = &g_array_index(x->locs, struct seg_loc, i);
+		const struct seg_loc *b = &g_array_index(now->locs, struct seg_loc, i);
+		if (strcmp(a->name, b->name) != 0 || a->seg != b->seg || a->at != b->at)
+			return 0;
+	}
+	return 1;
 }
 
 struct seg_file *seg_active(struct tz_seg *s)
@@ -290,6 +322,21 @@ static int scan_file(struct tz_seg *s, struct seg_file *f, int newest, int repai
 	return rc;
 }
 
+static int open_files(struct tz_seg *s, char *err, size_t errlen);
+
+/* The directory changed since it was last listed (or may have within the
+ * clock's granularity): a segment may have appeared beyond a gap in the
+ * numbers (another process purged the one after ours). */
+static int dir_changed(struct tz_seg *s)
+{
+	struct stat sb;
+
+	if (fstat(s->dirfd, &sb) < 0)
+		return 1;
+	return sb.st_mtim.tv_sec != s->dir_mtime.tv_sec || sb.st_mtim.tv_nsec != s->dir_mtime.tv_nsec ||
+	       time(NULL) - sb.st_mtim.tv_sec < 2;
+}
+
 /* Open segments other processes created, and read new records. s->mu and
  * (when repair) the flock are held. */
 int seg_refresh(struct tz_seg *s, int repair)
@@ -297,7 +344,7 @@ int seg_refresh(struct tz_seg *s, int repair)
 	struct seg_file *f;
 	int rc = 0;
 
-	for (;;) {
+	for (;;) {   /* the usual case: the next number */
 		char name[32];
 		int fd;
 		f = seg_active(s);
@@ -307,6 +354,8 @@ int seg_refresh(struct tz_seg *s, int repair)
 			break;
 		add_file(s, f ? f->no + 1 : 1, fd);
 	}
+	if (dir_changed(s) && open_files(s, NULL, 0) < 0)
+		rc = -1;
 	for (guint i = 0; i < s->files->len; i++) {
 		f = g_ptr_array_index(s->files, i);
 		if (scan_file(s, f, i + 1 == s->files->len, repair && i + 1 == s->files->len) < 0)
@@ -315,13 +364,18 @@ int seg_refresh(struct tz_seg *s, int repair)
 	return rc;
 }
 
-/* Every NNNNNNNN.tzs in the directory, in order. */
+/* Every NNNNNNNN.tzs in the directory not open yet, in order. */
 static int open_files(struct tz_seg *s, char *err, size_t errlen)
 {
 	int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *de;
+	struct stat sb;
 
+	/* The time before the listing: a file made during it shows as a
+	 * change on the next refresh. */
+	if (fstat(s->dirfd, &sb) == 0)
+		s->dir_mtime = sb.st_mtim;
 	if (d == NULL) {
 		if (fd >= 0)
 			close(fd);
@@ -330,10 +384,13 @@ static int open_files(struct tz_seg *s, char *err, size_t errlen)
 	while ((de = readdir(d)) != NULL) {
 		int sfd;
 		if (strlen(de->d_name) != 12 || strspn(de->d_name, "0123456789") != 8 ||
-		    strcmp(de->d_name + 8, ".tzs") != 0)
+		    strcmp(de->d_name + 8, ".tzs") != 0 ||
+		    seg_file_get(s, (unsigned)strtoul(de->d_name, NULL, 10)))
 			continue;
 		sfd = openat(s->dirfd, de->d_name,
 			     (s->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
+		if (sfd < 0 && errno == ENOENT)
+			continue;   /* purged by another process meanwhile */
 		if (sfd < 0) {
 			tz_err(err, errlen, "segment %s/%s: %s", s->dir, de->d_name, strerror(errno));
 			closedir(d);
@@ -561,12 +618,8 @@ static GPtrArray *snapshot(struct tz_seg *s)
 	pthread_mutex_lock(&s->mu);
 	seg_refresh(s, 0);
 	g_hash_table_iter_init(&it, s->index);
-	while (g_hash_table_iter_next(&it, &k, &val)) {
-		struct seg_entry_idx *x = val, *c = g_new0(struct seg_entry_idx, 1);
-		*c = *x;
-		c->locs = g_array_copy(x->locs);
-		g_ptr_array_add(v, c);
-	}
+	while (g_hash_table_iter_next(&it, &k, &val))
+		g_ptr_array_add(v, seg_entry_copy(s, k));
 	pthread_mutex_unlock(&s->mu);
 	g_ptr_array_sort(v, cmp_idx);
 	return v;
@@ -622,20 +675,25 @@ int tz_seg_verify(struct tz_seg *s, unsigned *entries, unsigned *bad, char *err,
 
 /* ---- retention ---- */
 
-/* Live bytes per segment, and entries stored before cutoff tombstoned.
- * Returns the expired count. */
-static unsigned expire(struct tz_seg *s, time_t cutoff, char *err, size_t errlen)
+/* Tombstone the entries stored before cutoff (*n of them). -1 with err at
+ * the first that fails: retention that silently keeps mail is a failure. */
+static int expire(struct tz_seg *s, time_t cutoff, unsigned *n, char *err, size_t errlen)
 {
 	GPtrArray *v = snapshot(s);
-	unsigned n = 0;
+	int rc = 0;
 
-	for (guint i = 0; i < v->len; i++) {
+	for (guint i = 0; i < v->len && rc == 0; i++) {
 		struct seg_entry_idx *x = g_ptr_array_index(v, i);
-		if (x->stored < cutoff && tz_seg_delete(s, x->id, err, errlen) == 0)
-			n++;
+		if (x->stored >= cutoff)
+			continue;
+		rc = tz_seg_delete(s, x->id, err, errlen);
+		if (rc == 0)
+			(*n)++;
+		else if (!tz_seg_has(s, x->id))
+			rc = 0;   /* deleted by someone else meanwhile */
 	}
 	g_ptr_array_unref(v);
-	return n;
+	return rc;
 }
 
 /* The live entries that still need segment no: their entry record or a
@@ -668,17 +726,19 @@ static GPtrArray *users_of(struct tz_seg *s, unsigned no, uint64_t *live)
 	return out;
 }
 
-static void drop_file(struct tz_seg *s, struct seg_file *f, struct tz_seg_purge_stats *st)
+static int drop_file(struct tz_seg *s, struct seg_file *f, struct tz_seg_purge_stats *st,
+		     char *err, size_t errlen)
 {
 	char name[32];
 	struct stat sb;
 
 	seg_name(f->no, name);
-	if (fstat(f->fd, &sb) == 0)
-		st->freed += (uint64_t)sb.st_size;
-	unlinkat(s->dirfd, name, 0);
+	if (fstat(f->fd, &sb) < 0 || (unlinkat(s->dirfd, name, 0) < 0 && errno != ENOENT))
+		return tz_err(err, errlen, "segment %s/%s: unlink: %s", s->dir, name, strerror(errno));
+	st->freed += (uint64_t)sb.st_size;
 	g_ptr_array_remove(s->files, f);
 	st->dropped++;
+	return 0;
 }
 
 /* Segment no: dropped when nothing live needs it, compacted (its users
@@ -703,11 +763,10 @@ static int purge_file(struct tz_seg *s, unsigned no, struct tz_seg_purge_stats *
 		return f == NULL;
 	}
 	for (guint i = 0; i < users->len && rc == 0; i++)
-		rc = seg_rewrite(s, g_ptr_array_index(users, i), err, errlen);
+		rc = seg_rewrite(s, ((struct seg_entry_idx *)g_ptr_array_index(users, i))->id, err, errlen);
 	pthread_mutex_lock(&s->mu);
 	f = seg_file_get(s, no);
-	if (rc == 0 && f && f != seg_active(s)) {
-		drop_file(s, f, st);
+	if (rc == 0 && f && f != seg_active(s) && (rc = drop_file(s, f, st, err, errlen)) == 0) {
 		if (users->len > 0) {
 			st->dropped--;
 			st->compacted++;
@@ -728,7 +787,10 @@ int tz_seg_purge(struct tz_seg *s, time_t cutoff, struct tz_seg_purge_stats *st,
 	memset(st, 0, sizeof(*st));
 	if (s->readonly)
 		return tz_err(err, errlen, "segment store %s is read-only", s->dir);
-	st->expired = expire(s, cutoff, err, errlen);
+	if (expire(s, cutoff, &st->expired, err, errlen) < 0) {
+		g_array_unref(nos);
+		return -1;
+	}
 	pthread_mutex_lock(&s->mu);
 	for (guint i = 0; i + 1 < s->files->len; i++)   /* never the newest */
 		g_array_append_val(nos, ((struct seg_file *)g_ptr_array_index(s->files, i))->no);

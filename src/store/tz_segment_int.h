@@ -57,6 +57,7 @@ struct tz_seg {
 	gint commits;                     /* durable commits so far (atomic) */
 	pthread_mutex_t mu;               /* files, index, appends */
 	GPtrArray *files;                 /* struct seg_file *, by number */
+	struct timespec dir_mtime;        /* the directory when last listed */
 	GHashTable *index;                /* id -> struct seg_entry_idx * */
 	struct {
 		pthread_mutex_t mu;
@@ -82,14 +83,24 @@ void seg_index_record(struct tz_seg *s, struct seg_file *f, uint64_t off,
  * with repair (flock held) a torn tail of the newest is cut off, so an
  * append never lands behind a record a crashed writer left half done. */
 int seg_refresh(struct tz_seg *s, int repair);
+/* x (a copy) still describes the live entry x->id exactly: compaction
+ * appends its copy only then, under the append locks. s->mu held. */
+int seg_entry_unchanged(struct tz_seg *s, const struct seg_entry_idx *x);
+/* A copy of the index's record of id (idx_free it), NULL when not live.
+ * s->mu held. */
+struct seg_entry_idx *seg_entry_copy(struct tz_seg *s, const char *id);
+void seg_entry_free(struct seg_entry_idx *x);
 int seg_new_file(struct tz_seg *s, unsigned no, char *err, size_t errlen);
 void seg_crash(struct tz_seg *s, int step);
-/* tz_segwrite.c: a fresh entry record with x's current blobs (compaction) */
-int seg_rewrite(struct tz_seg *s, const struct seg_entry_idx *x, char *err, size_t errlen);
+/* tz_segwrite.c: a fresh entry record with the current blobs of entry id
+ * (compaction); 0 also when the entry is gone meanwhile. */
+int seg_rewrite(struct tz_seg *s, const char *id, char *err, size_t errlen);
 /* tz_segwrite.c: append one complete record (bytes, len) under the locks
- * and make it durable; also used by compaction. */
+ * and make it durable; also used by compaction. expect: NULL, or the
+ * entry as the record's copy saw it: when it changed meanwhile (a put, a
+ * delete, another compaction) nothing is written and -2 is returned. */
 int seg_append(struct tz_seg *s, const void *head, size_t headlen, int payload_fd,
 	       const void *payload, uint64_t payload_len, const void *trailer,
-	       char *err, size_t errlen);
+	       const struct seg_entry_idx *expect, char *err, size_t errlen);
 
 #endif

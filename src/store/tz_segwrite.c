@@ -40,6 +40,7 @@ struct tz_seg_entry {
 	uint64_t counter;
 	time_t stored;               /* record time; 0: now */
 	int copied_enc;              /* seg_rewrite: the copied blobs' encryption, or -1 */
+	const struct seg_entry_idx *expect;   /* seg_rewrite: the entry as copied */
 };
 
 static void put64(unsigned char *p, uint64_t v)
@@ -289,7 +290,8 @@ static int commit_kind(struct tz_seg_entry *e, int kind, char *err, size_t errle
 			e->stored, e->blobs, e->len, psha);
 	EVP_Digest(h->data, h->len, trailer, &mdlen, EVP_sha256(), NULL);
 	seg_crash(e->s, 1);
-	rc = seg_append(e->s, h->data, h->len, e->spillfd, e->mem->data, e->len, trailer, err, errlen);
+	rc = seg_append(e->s, h->data, h->len, e->spillfd, e->mem->data, e->len, trailer, e->expect,
+			err, errlen);
 out:
 	if (h)
 		g_byte_array_unref(h);
@@ -334,56 +336,86 @@ int tz_seg_delete(struct tz_seg *s, const char *id, char *err, size_t errlen)
 	return e ? commit_kind(e, SEG_KIND_DELETE, err, errlen) : -1;
 }
 
-/* A fresh entry record holding the current version of every blob of x,
- * copied as stored (blobs are bound to id and name, not to a place), with
- * x's original time: compaction moves an entry out of a segment this way. */
-int seg_rewrite(struct tz_seg *s, const struct seg_entry_idx *x, char *err, size_t errlen)
+/* Stage a copy of blob l, as stored, into e. */
+static int copy_blob(struct tz_seg_entry *e, const struct seg_loc *l, unsigned char *buf,
+		     char *err, size_t errlen)
+{
+	struct tz_seg *s = e->s;
+	struct seg_blob b = { 0 };
+	uint64_t done = 0;
+	int fd;
+
+	if (e->copied_enc >= 0 && e->copied_enc != l->encrypted)
+		return tz_err(err, errlen, "segment %s: blobs with and without encryption", e->id);
+	e->copied_enc = l->encrypted;
+	g_strlcpy(b.name, l->name, sizeof(b.name));
+	b.offset = e->len;
+	b.stored = l->stored;
+	b.plain = l->plain;
+	memcpy(b.sha256, l->sha256, 32);
+	pthread_mutex_lock(&s->mu);
+	fd = seg_file_get(s, l->seg) ? dup(seg_file_get(s, l->seg)->fd) : -1;
+	pthread_mutex_unlock(&s->mu);
+	while (fd >= 0 && done < l->stored) {
+		size_t want = l->stored - done < TZ_CRYPT_CHUNK ? (size_t)(l->stored - done) : TZ_CRYPT_CHUNK;
+		ssize_t n = pread(fd, buf, want, (off_t)(l->at + done));
+		if (n <= 0 || stage(e, buf, (size_t)n, err, errlen) < 0)
+			break;
+		done += (uint64_t)n;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (done < l->stored)
+		return err && *err ? -1 : tz_err(err, errlen, "segment %s: cannot copy %s", e->id, l->name);
+	g_array_append_val(e->blobs, b);
+	return 0;
+}
+
+/* One try of seg_rewrite: -2 when the entry changed between the copy and
+ * the append. */
+static int rewrite_once(struct tz_seg *s, const struct seg_entry_idx *x, unsigned char *buf,
+			char *err, size_t errlen)
 {
 	struct tz_seg_entry *e = tz_seg_entry_begin(s, x->id, err, errlen);
-	unsigned char *buf = g_malloc(TZ_CRYPT_CHUNK);
-	int rc = -1;
 
 	if (e == NULL)
-		goto out;
+		return -1;
 	e->stored = x->stored;
+	e->expect = x;
 	for (guint i = 0; i < x->locs->len; i++) {
-		const struct seg_loc *l = &g_array_index(x->locs, struct seg_loc, i);
-		struct seg_blob b = { 0 };
-		uint64_t done = 0;
-		int fd;
-		if (e->copied_enc >= 0 && e->copied_enc != l->encrypted) {
-			tz_err(err, errlen, "segment %s: blobs with and without encryption", x->id);
-			goto out;
+		if (copy_blob(e, &g_array_index(x->locs, struct seg_loc, i), buf, err, errlen) < 0) {
+			tz_seg_entry_abort(e);
+			return -1;
 		}
-		e->copied_enc = l->encrypted;
-		g_strlcpy(b.name, l->name, sizeof(b.name));
-		b.offset = e->len;
-		b.stored = l->stored;
-		b.plain = l->plain;
-		memcpy(b.sha256, l->sha256, 32);
-		pthread_mutex_lock(&s->mu);
-		fd = seg_file_get(s, l->seg) ? dup(seg_file_get(s, l->seg)->fd) : -1;
-		pthread_mutex_unlock(&s->mu);
-		while (fd >= 0 && done < l->stored) {
-			size_t want = l->stored - done < TZ_CRYPT_CHUNK ? (size_t)(l->stored - done) : TZ_CRYPT_CHUNK;
-			ssize_t n = pread(fd, buf, want, (off_t)(l->at + done));
-			if (n <= 0 || stage(e, buf, (size_t)n, err, errlen) < 0)
-				break;
-			done += (uint64_t)n;
-		}
-		if (fd >= 0)
-			close(fd);
-		if (done < l->stored) {
-			if (!*err)
-				tz_err(err, errlen, "segment %s: cannot copy %s", x->id, l->name);
-			goto out;
-		}
-		g_array_append_val(e->blobs, b);
 	}
-	rc = commit_kind(e, SEG_KIND_ENTRY, err, errlen);
-	e = NULL;
-out:
-	tz_seg_entry_abort(e);
+	return commit_kind(e, SEG_KIND_ENTRY, err, errlen);
+}
+
+/* A fresh entry record holding the current version of every blob of id,
+ * copied as stored (blobs are bound to id and name, not to a place), with
+ * its original time: compaction moves an entry out of a segment this way.
+ * The copy is appended only if the entry is still exactly as copied (under
+ * the append locks, so across processes too): a put or a delete that lands
+ * meanwhile makes it start over rather than be undone by the copy. */
+int seg_rewrite(struct tz_seg *s, const char *id, char *err, size_t errlen)
+{
+	unsigned char *buf = g_malloc(TZ_CRYPT_CHUNK);
+	int rc = -2;
+
+	for (int tries = 0; rc == -2 && tries < 8; tries++) {
+		struct seg_entry_idx *x;
+		pthread_mutex_lock(&s->mu);
+		seg_refresh(s, 0);
+		x = seg_entry_copy(s, id);
+		pthread_mutex_unlock(&s->mu);
+		if (x == NULL)
+			rc = 0;   /* deleted meanwhile: nothing to move */
+		else
+			rc = rewrite_once(s, x, buf, err, errlen);
+		seg_entry_free(x);
+	}
+	if (rc == -2)
+		rc = tz_err(err, errlen, "segment %s: changed during every compaction try", id);
 	g_free(buf);
 	return rc;
 }
@@ -433,7 +465,8 @@ static int copy_spill(struct tz_seg *s, int dst, uint64_t off, int src, uint64_t
  * cut back to where it was, so no torn record stays in front of later ones. */
 static int write_record(struct tz_seg *s, const void *head, size_t headlen, int payload_fd,
 			const void *payload, uint64_t plen, const void *trailer,
-			unsigned *fno, uint64_t *off, char *err, size_t errlen)
+			const struct seg_entry_idx *expect, unsigned *fno, uint64_t *off,
+			char *err, size_t errlen)
 {
 	struct seg_file *f;
 	struct stat sb;
@@ -441,6 +474,10 @@ static int write_record(struct tz_seg *s, const void *head, size_t headlen, int 
 
 	if (seg_refresh(s, 1) < 0)
 		return tz_err(err, errlen, "segment store %s: repair: %s", s->dir, strerror(errno));
+	if (expect && !seg_entry_unchanged(s, expect)) {
+		tz_err(err, errlen, "segment %s: changed meanwhile", expect->id);
+		return -2;
+	}
 	f = seg_active(s);
 	if (f == NULL || fstat(f->fd, &sb) < 0)
 		return tz_err(err, errlen, "segment store %s: no active segment", s->dir);
@@ -533,7 +570,8 @@ static int group_sync(struct tz_seg *s, char *err, size_t errlen)
 }
 
 int seg_append(struct tz_seg *s, const void *head, size_t headlen, int payload_fd,
-	       const void *payload, uint64_t plen, const void *trailer, char *err, size_t errlen)
+	       const void *payload, uint64_t plen, const void *trailer,
+	       const struct seg_entry_idx *expect, char *err, size_t errlen)
 {
 	unsigned fno = 0;
 	uint64_t off = 0, len;
@@ -544,10 +582,13 @@ int seg_append(struct tz_seg *s, const void *head, size_t headlen, int payload_f
 	pthread_mutex_lock(&s->mu);
 	while (flock(s->lockfd, LOCK_EX) < 0 && errno == EINTR)
 		;
-	rc = write_record(s, head, headlen, payload_fd, payload, plen, trailer, &fno, &off, err, errlen);
+	rc = write_record(s, head, headlen, payload_fd, payload, plen, trailer, expect, &fno, &off,
+			  err, errlen);
 	flock(s->lockfd, LOCK_UN);
 	pthread_mutex_unlock(&s->mu);
-	if (rc < 0 || group_sync(s, err, errlen) < 0)
+	if (rc < 0)
+		return rc;
+	if (group_sync(s, err, errlen) < 0)
 		return -1;
 	seg_crash(s, 6);
 	g_atomic_int_inc(&s->commits);

@@ -2,7 +2,9 @@
  * encrypted at chunk and spill boundaries; reopen rebuilds the index from
  * the files; add/replace and tombstones survive a reopen; a flipped byte
  * fails the read; a torn tail is cut off and later appends survive;
- * concurrent writers; retention drops and compacts segments; kill -9 at
+ * concurrent writers; retention drops and compacts segments; a reader
+ * finds segments beyond a gap in the numbers; a compaction racing puts
+ * (in another handle, as another process would) never undoes one; kill -9 at
  * every step of a commit (fault points, 4 writer threads) leaves every
  * acknowledged entry complete and nothing torn listed; a full and a
  * read-only file system make a commit fail (root only: private mounts). */
@@ -411,6 +413,114 @@ static void test_purge(void **state)
 	tz_seg_free(s);
 }
 
+/* A reader whose newest segment was N finds N+2 when N+1 is gone (another
+ * process purged it): discovery does not stop at a gap. */
+static void test_gap(void **state)
+{
+	char err[TZ_ERRLEN], id[TZ_ID_LEN], path[PATH_MAX];
+	struct tz_seg *w = open_store(*state, 0, 20 * 1024), *r;
+	struct tz_seg_opts ro = { NULL, 0, 1 };
+	unsigned k = 0;
+
+	make_id(id, k++);
+	assert_int_equal(write_entry(w, id, 9000, err, sizeof(err)), 0);
+	r = tz_seg_open(*state, &ro, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(count(r), 1);
+	while (segments(*state) < 4) {
+		make_id(id, k++);
+		assert_int_equal(write_entry(w, id, 9000, err, sizeof(err)), 0);
+	}
+	snprintf(path, sizeof(path), "%s/00000002.tzs", (const char *)*state);
+	assert_int_equal(unlink(path), 0);
+	assert_true(tz_seg_has(r, id));   /* the newest entry, in segment 4 */
+	assert_true(entry_ok(r, id, 9000));
+	tz_seg_free(r);
+	tz_seg_free(w);
+}
+
+static unsigned meta_version(struct tz_seg *s, const char *id)
+{
+	GByteArray *ba = g_byte_array_new();
+	char err[TZ_ERRLEN] = "";
+	unsigned v = 0;
+
+	if (tz_seg_read(s, id, "meta.json", collect, ba, err, sizeof(err)) == 0) {
+		g_byte_array_append(ba, (const guint8 *)"", 1);
+		sscanf((const char *)ba->data, "{\"v\":%u}", &v);
+	}
+	g_byte_array_unref(ba);
+	return v;
+}
+
+struct putter {
+	struct tz_seg *s;
+	const char *id;
+	unsigned last;               /* the last version put */
+	int failures;                /* puts that failed or were undone */
+	volatile int done;
+};
+
+static void *putter_main(void *arg)
+{
+	struct putter *p = arg;
+	char err[TZ_ERRLEN], v[32];
+
+	for (unsigned i = 1; i <= 300; i++) {
+		int n = snprintf(v, sizeof(v), "{\"v\":%u}", i);
+		if (tz_seg_put(p->s, p->id, "meta.json", v, (size_t)n, err, sizeof(err)) < 0) {
+			fprintf(stderr, "put %u: %s\n", i, err);
+			p->failures++;
+		} else {
+			p->last = i;
+			/* sleep a little so compactions land between puts */
+			g_usleep(200);
+			/* only this thread writes meta.json: nothing older may
+			 * come back, whatever a compaction copied meanwhile */
+			if (meta_version(p->s, p->id) != i) {
+				fprintf(stderr, "put %u: read back %u\n", i, meta_version(p->s, p->id));
+				p->failures++;
+			}
+		}
+	}
+	p->done = 1;
+	return NULL;
+}
+
+/* One handle puts new meta.json versions of an entry while another (as a
+ * second process would) compacts the segments its older records are in:
+ * a compaction copy must never replace a newer put. */
+static void test_compaction_vs_put(void **state)
+{
+	char err[TZ_ERRLEN], id[TZ_ID_LEN];
+	struct tz_seg *a = open_store(*state, 1, 8 * 1024), *b = open_store(*state, 1, 8 * 1024);
+	struct tz_seg_purge_stats st;
+	struct putter p = { a, id, 0, 0, 0 };
+	unsigned compacted = 0;
+	pthread_t th;
+
+	make_id(id, 1);
+	assert_int_equal(write_entry(a, id, 600, err, sizeof(err)), 0);
+	pthread_create(&th, NULL, putter_main, &p);
+	while (!p.done) {
+		assert_int_equal(tz_seg_purge(b, 0, &st, err, sizeof(err)), 0);
+		compacted += st.compacted;
+	}
+	pthread_join(th, NULL);
+	assert_int_equal(p.failures, 0);
+	assert_int_equal(tz_seg_purge(b, 0, &st, err, sizeof(err)), 0);
+	assert_true(compacted > 0);
+	assert_int_equal(meta_version(a, id), 300);
+	assert_int_equal(meta_version(b, id), 300);
+	assert_true(blob_ok(b, id, "original.eml", 600));
+	tz_seg_free(a);
+	tz_seg_free(b);
+	a = open_store(*state, 1, 8 * 1024);
+	assert_int_equal(meta_version(a, id), 300);
+	assert_true(blob_ok(a, id, "part-001.bin", part_len(600)));
+	tz_seg_free(a);
+}
+
 /* ---- kill -9 at every step of the commit ---- */
 
 struct crasher {
@@ -606,6 +716,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compaction_vs_put, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_points, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_and_readonly, setup, teardown),
 	};
