@@ -2,6 +2,7 @@
 #include "runtime.h"
 
 #include <pthread.h>
+#include <string.h>
 #include <glib.h>
 #include <openssl/crypto.h>
 #include "check.h"
@@ -30,6 +31,14 @@ struct tzm_runtime *tzm_runtime_new(struct tz_config *cfg, char *err, size_t err
 	}
 	st = tz_store_open(cfg->quarantine_dir, cfg->quarantine_key_file, err, errlen);
 	if (st == NULL) {
+		tz_audit_free(audit);
+		return NULL;
+	}
+	/* StoreFormat segment: new entries go to QuarantineDir/store/ (a
+	 * quarantine that has store/ uses it whatever this says). */
+	if (cfg->store_format && strcmp(cfg->store_format, "segment") == 0 &&
+	    tz_store_use_segments(st, err, errlen) < 0) {
+		tz_store_free(st);
 		tz_audit_free(audit);
 		return NULL;
 	}

@@ -24,6 +24,7 @@ int ctl_queue_release(const struct ctl_args *a);
 int ctl_queue_approve(const struct ctl_args *a);
 int ctl_queue_reject(const struct ctl_args *a);
 int ctl_queue_purge(const struct ctl_args *a);
+int ctl_queue_migrate(const struct ctl_args *a);   /* ctl_migrate.c */
 int ctl_queue_scan(const struct ctl_args *a);
 int ctl_queue_sanitize(const struct ctl_args *a);
 int ctl_queue_reindex(const struct ctl_args *a);

@@ -80,6 +80,7 @@ struct tz_config {
 	/* quarantine */
 	char *quarantine_dir;         /* QuarantineDir */
 	char *quarantine_key_file;    /* QuarantineKeyFile, NULL = no encryption */
+	char *store_format;           /* StoreFormat: "directory" | "segment" (lower case) */
 	char *report_database;        /* ReportDatabase */
 	/* Areas add their fields below this line. */
 	/* quarantine (issue 9) */

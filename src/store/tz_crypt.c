@@ -18,22 +18,27 @@
 #define NONCE_LEN 12
 static const unsigned char magic[4] = { 'T', 'Z', 'Q', 'E' };
 
-struct tz_cfile {
-	int dirfd;
-	int fd;
-	char *fname;
-	char *aad_name;
+struct tz_sealer {
+	tz_seal_out_fn out;
+	void *ctx;
 	char id[TZ_ID_LEN];
+	char *aad_name, *what;
 	int encrypted;
-	unsigned char key[TZ_KEY_LEN];
 	unsigned char header[TZ_CRYPT_HEADER_LEN];
-	uint64_t counter;        /* chunks written */
+	uint64_t counter;        /* chunks sealed */
 	uint64_t size;           /* plaintext bytes */
 	EVP_MD_CTX *md;          /* SHA-256 of the plaintext */
 	EVP_CIPHER_CTX *cipher;
 	unsigned char *buf;      /* plaintext waiting for a full chunk */
 	size_t buflen;
-	unsigned char *out;      /* ciphertext + tag of one chunk */
+	unsigned char *sealed;   /* ciphertext + tag of one chunk */
+};
+
+struct tz_cfile {
+	int dirfd;
+	int fd;
+	char *fname;
+	struct tz_sealer *seal;
 };
 
 /* Read up to len bytes, stopping only at end of file. */
@@ -140,7 +145,7 @@ static void chunk_params(const unsigned char header[TZ_CRYPT_HEADER_LEN], const 
 	g_byte_array_append(aad, be, sizeof(be));
 }
 
-int tz_crypt_chunk_seal(EVP_CIPHER_CTX *c, const unsigned char header[TZ_CRYPT_HEADER_LEN],
+static int chunk_seal(EVP_CIPHER_CTX *c, const unsigned char header[TZ_CRYPT_HEADER_LEN],
 			const char *id, const char *aad_name, uint64_t i, int final,
 			const unsigned char *in, size_t len, unsigned char *out)
 {
@@ -159,7 +164,7 @@ int tz_crypt_chunk_seal(EVP_CIPHER_CTX *c, const unsigned char header[TZ_CRYPT_H
 	return rc;
 }
 
-int tz_crypt_chunk_open(EVP_CIPHER_CTX *c, const unsigned char header[TZ_CRYPT_HEADER_LEN],
+static int chunk_open(EVP_CIPHER_CTX *c, const unsigned char header[TZ_CRYPT_HEADER_LEN],
 			const char *id, const char *aad_name, uint64_t i, int final,
 			unsigned char *in, size_t len, unsigned char *out)
 {
@@ -179,7 +184,7 @@ int tz_crypt_chunk_open(EVP_CIPHER_CTX *c, const unsigned char header[TZ_CRYPT_H
 	return rc;
 }
 
-EVP_CIPHER_CTX *tz_crypt_ctx_new(const unsigned char *key, int encrypt)
+static EVP_CIPHER_CTX *cipher_new(const unsigned char *key, int encrypt)
 {
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 
@@ -192,7 +197,7 @@ EVP_CIPHER_CTX *tz_crypt_ctx_new(const unsigned char *key, int encrypt)
 	return c;
 }
 
-int tz_crypt_header_new(unsigned char header[TZ_CRYPT_HEADER_LEN])
+static int header_new(unsigned char header[TZ_CRYPT_HEADER_LEN])
 {
 	memset(header, 0, TZ_CRYPT_HEADER_LEN);
 	memcpy(header, magic, 4);
@@ -201,22 +206,113 @@ int tz_crypt_header_new(unsigned char header[TZ_CRYPT_HEADER_LEN])
 	return RAND_bytes(header + 8, NONCE_LEN) == 1 ? 0 : -1;
 }
 
-int tz_crypt_header_check(const unsigned char header[TZ_CRYPT_HEADER_LEN])
+static int header_check(const unsigned char header[TZ_CRYPT_HEADER_LEN])
 {
 	return memcmp(header, magic, 4) == 0 && header[4] == 1 && header[5] == 16 &&
 	       !header[6] && !header[7] ? 0 : -1;
 }
 
-/* Encrypt buf[0..len) as chunk f->counter and write it with its tag. */
-static int seal_chunk(struct tz_cfile *f, const unsigned char *buf, size_t len, int final,
-		      char *err, size_t errlen)
+void tz_sealer_free(struct tz_sealer *s)
 {
-	if (tz_crypt_chunk_seal(f->cipher, f->header, f->id, f->aad_name, f->counter, final,
-				buf, len, f->out) < 0)
-		return tz_err(err, errlen, "%s: encryption failed", f->fname);
-	if (tz_write_all(f->fd, f->out, len + TAG_LEN) < 0)
-		return tz_err(err, errlen, "%s: write: %s", f->fname, strerror(errno));
-	f->counter++;
+	if (s == NULL)
+		return;
+	EVP_MD_CTX_free(s->md);
+	EVP_CIPHER_CTX_free(s->cipher);
+	if (s->buf)
+		OPENSSL_cleanse(s->buf, TZ_CRYPT_CHUNK);
+	g_free(s->buf);
+	g_free(s->sealed);
+	g_free(s->aad_name);
+	g_free(s->what);
+	g_free(s);
+}
+
+struct tz_sealer *tz_sealer_new(const unsigned char *key, const char *id, const char *aad_name,
+				const char *what, tz_seal_out_fn out, void *ctx,
+				char *err, size_t errlen)
+{
+	struct tz_sealer *s = g_new0(struct tz_sealer, 1);
+
+	s->out = out;
+	s->ctx = ctx;
+	g_strlcpy(s->id, id, sizeof(s->id));
+	s->aad_name = g_strdup(aad_name);
+	s->what = g_strdup(what);
+	s->buf = g_malloc(TZ_CRYPT_CHUNK);
+	s->md = EVP_MD_CTX_new();
+	if (s->md == NULL || EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1) {
+		tz_err(err, errlen, "%s: SHA-256 unavailable", what);
+		goto fail;
+	}
+	if (key == NULL)
+		return s;
+	s->encrypted = 1;
+	s->sealed = g_malloc(TZ_CRYPT_CHUNK + TAG_LEN);
+	s->cipher = cipher_new(key, 1);
+	if (header_new(s->header) < 0 || s->cipher == NULL) {
+		tz_err(err, errlen, "%s: cannot set up AES-256-GCM", what);
+		goto fail;
+	}
+	if (out(ctx, s->header, sizeof(s->header), err, errlen) < 0)
+		goto fail;
+	return s;
+fail:
+	tz_sealer_free(s);
+	return NULL;
+}
+
+/* Hand on the buffered plaintext: sealed as chunk s->counter, or plain. */
+static int sealer_emit(struct tz_sealer *s, int final, char *err, size_t errlen)
+{
+	size_t n = s->buflen;
+
+	s->buflen = 0;
+	if (!s->encrypted)
+		return n ? s->out(s->ctx, s->buf, n, err, errlen) : 0;
+	if (chunk_seal(s->cipher, s->header, s->id, s->aad_name, s->counter, final,
+				s->buf, n, s->sealed) < 0)
+		return tz_err(err, errlen, "%s: encryption failed", s->what);
+	s->counter++;
+	return s->out(s->ctx, s->sealed, n + TAG_LEN, err, errlen);
+}
+
+int tz_sealer_write(struct tz_sealer *s, const void *buf, size_t len, char *err, size_t errlen)
+{
+	const unsigned char *p = buf;
+
+	if (len == 0)
+		return 0;
+	if (EVP_DigestUpdate(s->md, buf, len) != 1)
+		return tz_err(err, errlen, "%s: SHA-256 failed", s->what);
+	s->size += len;
+	while (len > 0) {
+		size_t take = MIN(TZ_CRYPT_CHUNK - s->buflen, len);
+		memcpy(s->buf + s->buflen, p, take);
+		s->buflen += take;
+		p += take;
+		len -= take;
+		/* A full buffer is never the final chunk: the final one is always
+		 * shorter, so that truncation at a chunk boundary is detectable. */
+		if (s->buflen == TZ_CRYPT_CHUNK && sealer_emit(s, 0, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int tz_sealer_finish(struct tz_sealer *s, unsigned char sha256[32], uint64_t *size,
+		     char *err, size_t errlen)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	if (sealer_emit(s, 1, err, errlen) < 0)
+		return -1;
+	if (EVP_DigestFinal_ex(s->md, md, &mdlen) != 1 || mdlen != 32)
+		return tz_err(err, errlen, "%s: SHA-256 failed", s->what);
+	if (sha256)
+		memcpy(sha256, md, 32);
+	if (size)
+		*size = s->size;
 	return 0;
 }
 
@@ -224,16 +320,18 @@ static void cfile_release(struct tz_cfile *f)
 {
 	if (f->fd >= 0)
 		close(f->fd);
-	EVP_MD_CTX_free(f->md);
-	EVP_CIPHER_CTX_free(f->cipher);
-	OPENSSL_cleanse(f->key, sizeof(f->key));
-	if (f->buf)
-		OPENSSL_cleanse(f->buf, TZ_CRYPT_CHUNK);
-	g_free(f->buf);
-	g_free(f->out);
+	tz_sealer_free(f->seal);
 	g_free(f->fname);
-	g_free(f->aad_name);
 	g_free(f);
+}
+
+static int cfile_out(void *ctx, const void *buf, size_t len, char *err, size_t errlen)
+{
+	struct tz_cfile *f = ctx;
+
+	if (tz_write_all(f->fd, buf, len) < 0)
+		return tz_err(err, errlen, "%s: write: %s", f->fname, strerror(errno));
+	return 0;
 }
 
 struct tz_cfile *tz_cfile_create(int dirfd, const char *fname, const char *aad_name,
@@ -244,87 +342,33 @@ struct tz_cfile *tz_cfile_create(int dirfd, const char *fname, const char *aad_n
 
 	f->dirfd = dirfd;
 	f->fname = g_strdup(fname);
-	f->aad_name = g_strdup(aad_name);
-	g_strlcpy(f->id, id, sizeof(f->id));
-	f->buf = g_malloc(TZ_CRYPT_CHUNK);
-	f->md = EVP_MD_CTX_new();
 	f->fd = openat(dirfd, fname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (f->fd < 0) {
 		tz_err(err, errlen, "%s: %s", fname, strerror(errno));
-		goto fail;
+		cfile_release(f);
+		return NULL;
 	}
-	if (f->md == NULL || EVP_DigestInit_ex(f->md, EVP_sha256(), NULL) != 1) {
-		tz_err(err, errlen, "%s: SHA-256 unavailable", fname);
-		goto fail_unlink;
-	}
-	if (key == NULL)
-		return f;
-	f->encrypted = 1;
-	memcpy(f->key, key, TZ_KEY_LEN);
-	f->out = g_malloc(TZ_CRYPT_CHUNK + TAG_LEN);
-	f->cipher = tz_crypt_ctx_new(f->key, 1);
-	if (tz_crypt_header_new(f->header) < 0 || f->cipher == NULL) {
-		tz_err(err, errlen, "%s: cannot set up AES-256-GCM", fname);
-		goto fail_unlink;
-	}
-	if (tz_write_all(f->fd, f->header, sizeof(f->header)) < 0) {
-		tz_err(err, errlen, "%s: write: %s", fname, strerror(errno));
-		goto fail_unlink;
+	f->seal = tz_sealer_new(key, id, aad_name, fname, cfile_out, f, err, errlen);
+	if (f->seal == NULL) {
+		tz_cfile_abort(f);
+		return NULL;
 	}
 	return f;
-fail_unlink:
-	unlinkat(dirfd, fname, 0);
-fail:
-	cfile_release(f);
-	return NULL;
 }
 
 int tz_cfile_write(struct tz_cfile *f, const void *buf, size_t len, char *err, size_t errlen)
 {
-	const unsigned char *p = buf;
-
-	if (len == 0)
-		return 0;
-	if (EVP_DigestUpdate(f->md, buf, len) != 1)
-		return tz_err(err, errlen, "%s: SHA-256 failed", f->fname);
-	f->size += len;
-	while (len > 0) {
-		size_t take = TZ_CRYPT_CHUNK - f->buflen;
-		if (take > len)
-			take = len;
-		memcpy(f->buf + f->buflen, p, take);
-		f->buflen += take;
-		p += take;
-		len -= take;
-		if (f->buflen < TZ_CRYPT_CHUNK)
-			break;
-		/* A full buffer is never the final chunk: the final one is always
-		 * shorter, so that truncation at a chunk boundary is detectable. */
-		if (f->encrypted) {
-			if (seal_chunk(f, f->buf, f->buflen, 0, err, errlen) < 0)
-				return -1;
-		} else if (tz_write_all(f->fd, f->buf, f->buflen) < 0) {
-			return tz_err(err, errlen, "%s: write: %s", f->fname, strerror(errno));
-		}
-		f->buflen = 0;
-	}
-	return 0;
+	return tz_sealer_write(f->seal, buf, len, err, errlen);
 }
 
 int tz_cfile_finish(struct tz_cfile *f, char *sha256_hex, uint64_t *size,
 		    char *err, size_t errlen)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
+	unsigned char md[32];
 	int rc = -1;
 
-	if (f->encrypted) {
-		if (seal_chunk(f, f->buf, f->buflen, 1, err, errlen) < 0)
-			goto out;
-	} else if (tz_write_all(f->fd, f->buf, f->buflen) < 0) {
-		tz_err(err, errlen, "%s: write: %s", f->fname, strerror(errno));
+	if (tz_sealer_finish(f->seal, md, size, err, errlen) < 0)
 		goto out;
-	}
 	if (fsync(f->fd) < 0) {
 		tz_err(err, errlen, "%s: fsync: %s", f->fname, strerror(errno));
 		goto out;
@@ -335,14 +379,8 @@ int tz_cfile_finish(struct tz_cfile *f, char *sha256_hex, uint64_t *size,
 		goto out;
 	}
 	f->fd = -1;
-	if (EVP_DigestFinal_ex(f->md, md, &mdlen) != 1) {
-		tz_err(err, errlen, "%s: SHA-256 failed", f->fname);
-		goto out;
-	}
 	if (sha256_hex)
-		tz_hex(md, mdlen, sha256_hex);
-	if (size)
-		*size = f->size;
+		tz_hex(md, 32, sha256_hex);
 	rc = 0;
 out:
 	if (rc < 0)
@@ -379,50 +417,68 @@ out:
 	return rc;
 }
 
-/* Authenticate and decrypt every chunk; see the format in tz_crypt.h. */
-static int read_sealed(int fd, const char *fname, const char *aad_name,
-		       const unsigned char *key, const char *id, tz_cfile_fn fn, void *ctx,
-		       char *err, size_t errlen)
+/* pread exactly len bytes at off; -1 (errno) or a short count only at
+ * end of file. */
+static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	unsigned char *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, p + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -1 : (ssize_t)got;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int tz_unseal_range(int fd, uint64_t at, uint64_t len, const unsigned char *key, const char *id,
+		    const char *aad_name, const char *what, tz_cfile_fn fn, void *ctx,
+		    char *err, size_t errlen)
 {
 	unsigned char header[TZ_CRYPT_HEADER_LEN];
 	unsigned char *in = g_malloc(TZ_CRYPT_CHUNK + TAG_LEN);
 	unsigned char *out = g_malloc(TZ_CRYPT_CHUNK);
-	EVP_CIPHER_CTX *c = tz_crypt_ctx_new(key, 0);
-	uint64_t i;
+	EVP_CIPHER_CTX *c = cipher_new(key, 0);
+	uint64_t pos = TZ_CRYPT_HEADER_LEN;
 	int rc = -1, final = 0;
-	ssize_t n;
 
-	n = read_full(fd, header, sizeof(header));
-	if (n != (ssize_t)sizeof(header) || memcmp(header, magic, 4) != 0) {
-		tz_err(err, errlen, "%s: not an encrypted quarantine file", fname);
+	if (len < TZ_CRYPT_HEADER_LEN ||
+	    pread_full(fd, header, sizeof(header), at) != (ssize_t)sizeof(header) ||
+	    memcmp(header, magic, 4) != 0) {
+		tz_err(err, errlen, "%s: not an encrypted quarantine file", what);
 		goto out;
 	}
-	if (tz_crypt_header_check(header) < 0) {
-		tz_err(err, errlen, "%s: unsupported format version %u", fname, header[4]);
+	if (header_check(header) < 0) {
+		tz_err(err, errlen, "%s: unsupported format version %u", what, header[4]);
 		goto out;
 	}
 	if (c == NULL) {
-		tz_err(err, errlen, "%s: cannot set up AES-256-GCM", fname);
+		tz_err(err, errlen, "%s: cannot set up AES-256-GCM", what);
 		goto out;
 	}
-	for (i = 0; !final; i++) {
-		n = read_full(fd, in, TZ_CRYPT_CHUNK + TAG_LEN);
-		if (n < 0) {
-			tz_err(err, errlen, "%s: read: %s", fname, strerror(errno));
+	for (uint64_t i = 0; !final; i++) {
+		size_t n = (size_t)MIN(len - pos, (uint64_t)TZ_CRYPT_CHUNK + TAG_LEN);
+		ssize_t got = pread_full(fd, in, n, at + pos);
+		if (got < 0) {
+			tz_err(err, errlen, "%s: read: %s", what, strerror(errno));
 			goto out;
 		}
-		if (n < TAG_LEN) {
-			tz_err(err, errlen, "%s: truncated (authentication failed)", fname);
+		if (got < TAG_LEN || (size_t)got < n) {
+			tz_err(err, errlen, "%s: truncated (authentication failed)", what);
 			goto out;
 		}
 		final = n < TZ_CRYPT_CHUNK + TAG_LEN;
-		if (tz_crypt_chunk_open(c, header, id, aad_name, i, final, in, (size_t)n, out) < 0) {
-			tz_err(err, errlen, "%s: authentication failed (tampered, truncated, or wrong key/entry)", fname);
+		if (chunk_open(c, header, id, aad_name, i, final, in, n, out) < 0) {
+			tz_err(err, errlen, "%s: authentication failed (tampered, truncated, or wrong key/entry)", what);
 			goto out;
 		}
-		n -= TAG_LEN;
-		if (n > 0 && fn(ctx, out, (size_t)n, err, errlen) < 0)
+		if (n > TAG_LEN && fn(ctx, out, n - TAG_LEN, err, errlen) < 0)
 			goto out;
+		pos += n;
 	}
 	rc = 0;
 out:
@@ -437,6 +493,7 @@ int tz_cfile_read(int dirfd, const char *fname, const char *aad_name,
 		  const unsigned char *key, const char *id, tz_cfile_fn fn, void *ctx,
 		  char *err, size_t errlen)
 {
+	struct stat sb;
 	int fd, rc;
 
 	fd = openat(dirfd, fname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -444,8 +501,11 @@ int tz_cfile_read(int dirfd, const char *fname, const char *aad_name,
 		return tz_err(err, errlen, "%s: %s", fname, strerror(errno));
 	if (key == NULL)
 		rc = read_plain(fd, fname, fn, ctx, err, errlen);
+	else if (fstat(fd, &sb) < 0)
+		rc = tz_err(err, errlen, "%s: %s", fname, strerror(errno));
 	else
-		rc = read_sealed(fd, fname, aad_name, key, id, fn, ctx, err, errlen);
+		rc = tz_unseal_range(fd, 0, (uint64_t)sb.st_size, key, id, aad_name, fname, fn, ctx,
+				     err, errlen);
 	close(fd);
 	return rc;
 }

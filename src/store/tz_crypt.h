@@ -68,26 +68,33 @@ int tz_cfile_read_all(int dirfd, const char *fname, const char *aad_name,
 		      const unsigned char *key, const char *id, size_t max,
 		      GByteArray **out, char *err, size_t errlen);
 
-/* The format's pieces, for stores that frame files themselves (tz_segment.c
- * keeps every blob in exactly this format inside a segment record). */
-struct evp_cipher_ctx_st;
-/* AES-256-GCM context for key (encrypt 1 or 0); NULL on failure. Free with
- * EVP_CIPHER_CTX_free. */
-struct evp_cipher_ctx_st *tz_crypt_ctx_new(const unsigned char *key, int encrypt);
-/* A fresh header (magic, version, chunk size, random nonce); 0 or -1. */
-int tz_crypt_header_new(unsigned char header[TZ_CRYPT_HEADER_LEN]);
-/* 0 when header is a version-1 header, else -1. */
-int tz_crypt_header_check(const unsigned char header[TZ_CRYPT_HEADER_LEN]);
-/* Seal chunk i (len plaintext bytes, at most TZ_CRYPT_CHUNK) into out
- * (len + TZ_CRYPT_TAG_LEN bytes); open chunk i (len bytes including the
- * tag) into out (len - TZ_CRYPT_TAG_LEN bytes). 0, or -1 (open: the chunk
- * is not authentic for this header, id, name, index and final flag). */
-int tz_crypt_chunk_seal(struct evp_cipher_ctx_st *c, const unsigned char header[TZ_CRYPT_HEADER_LEN],
-			const char *id, const char *aad_name, uint64_t i, int final,
-			const unsigned char *in, size_t len, unsigned char *out);
-int tz_crypt_chunk_open(struct evp_cipher_ctx_st *c, const unsigned char header[TZ_CRYPT_HEADER_LEN],
-			const char *id, const char *aad_name, uint64_t i, int final,
-			unsigned char *in, size_t len, unsigned char *out);
+/* ---- the format as a stream, for stores that frame files themselves ----
+ * (tz_segment.c keeps every blob in exactly this format inside a segment
+ * record; tz_cfile above is the same sealer writing to a file). One
+ * implementation of the chunking, so the two can never disagree. */
+
+/* Receives the sealed bytes (header, then each chunk with its tag), or
+ * with no key the plaintext in pieces of at most TZ_CRYPT_CHUNK. */
+typedef int (*tz_seal_out_fn)(void *ctx, const void *buf, size_t len, char *err, size_t errlen);
+struct tz_sealer;
+/* key NULL: the plaintext passes through (still hashed and counted).
+ * what names the object in errors. The header goes out at once. */
+struct tz_sealer *tz_sealer_new(const unsigned char *key, const char *id, const char *aad_name,
+				const char *what, tz_seal_out_fn out, void *ctx,
+				char *err, size_t errlen);
+int tz_sealer_write(struct tz_sealer *s, const void *buf, size_t len, char *err, size_t errlen);
+/* The final chunk; sha256 (32 bytes) and size, when not NULL, receive the
+ * plaintext's. Does not free. */
+int tz_sealer_finish(struct tz_sealer *s, unsigned char sha256[32], uint64_t *size,
+		     char *err, size_t errlen);
+void tz_sealer_free(struct tz_sealer *s);   /* NULL is a no-op */
+
+/* Authenticate and decrypt the sealed object of len bytes at offset at of
+ * fd (pread: the file offset is not used), passing the plaintext to fn
+ * chunk by chunk, each verified first. what names it in errors. */
+int tz_unseal_range(int fd, uint64_t at, uint64_t len, const unsigned char *key, const char *id,
+		    const char *aad_name, const char *what, tz_cfile_fn fn, void *ctx,
+		    char *err, size_t errlen);
 #define TZ_CRYPT_TAG_LEN 16
 
 #endif

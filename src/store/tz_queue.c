@@ -438,6 +438,10 @@ int tz_queue_purge(const struct tz_queue *q, unsigned days, const char *operator
 	}
 	tz_store_clean_tmp(q->st, 86400);
 	tz_store_purge_refs(q->st, cutoff);   /* their entries are gone: free the 参照番号 */
+	/* Retention must free the space: segments with nothing live go,
+	 * mostly-dead ones are compacted (a failure is reported, not skipped). */
+	if (rc == 0 && tz_store_compact(q->st, NULL, err, errlen) < 0)
+		rc = -1;
 	g_ptr_array_unref(ids);
 	return rc;
 }

@@ -487,6 +487,20 @@ int tz_seg_has(struct tz_seg *s, const char *id)
 	return rc;
 }
 
+int tz_seg_has_blob(struct tz_seg *s, const char *id, const char *name)
+{
+	struct seg_entry_idx *x;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->mu);
+	seg_refresh(s, 0);
+	x = id ? g_hash_table_lookup(s->index, id) : NULL;
+	for (guint i = 0; x && i < x->locs->len && !rc; i++)
+		rc = strcmp(g_array_index(x->locs, struct seg_loc, i).name, name) == 0;
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
 static int find_loc(struct tz_seg *s, const char *id, const char *name, struct seg_loc *out, int *fd)
 {
 	struct seg_entry_idx *x;
@@ -540,46 +554,6 @@ out:
 	return rc;
 }
 
-/* Encrypted blob: tz_crypt's format at an offset of the segment. */
-static int read_sealed(struct tz_seg *s, int fd, const char *id, const struct seg_loc *l,
-		       tz_cfile_fn fn, void *ctx, char *err, size_t errlen)
-{
-	unsigned char hdr[TZ_CRYPT_HEADER_LEN];
-	unsigned char *in = g_malloc(TZ_CRYPT_CHUNK + TZ_CRYPT_TAG_LEN), *out = g_malloc(TZ_CRYPT_CHUNK);
-	EVP_CIPHER_CTX *c = tz_crypt_ctx_new(s->key, 0);
-	uint64_t pos = TZ_CRYPT_HEADER_LEN, i = 0;
-	int rc = -1, final = 0;
-
-	if (c == NULL || l->stored < TZ_CRYPT_HEADER_LEN + TZ_CRYPT_TAG_LEN ||
-	    pread(fd, hdr, sizeof(hdr), (off_t)l->at) != (ssize_t)sizeof(hdr) ||
-	    tz_crypt_header_check(hdr) < 0) {
-		tz_err(err, errlen, "%s: not an encrypted blob", l->name);
-		goto out;
-	}
-	while (!final) {
-		uint64_t left = l->stored - pos;
-		size_t n = left < TZ_CRYPT_CHUNK + TZ_CRYPT_TAG_LEN ? (size_t)left : TZ_CRYPT_CHUNK + TZ_CRYPT_TAG_LEN;
-		final = n < TZ_CRYPT_CHUNK + TZ_CRYPT_TAG_LEN;
-		if (n < TZ_CRYPT_TAG_LEN || pread(fd, in, n, (off_t)(l->at + pos)) != (ssize_t)n ||
-		    tz_crypt_chunk_open(c, hdr, id, l->name, i, final, in, n, out) < 0) {
-			tz_err(err, errlen, "%s: authentication failed (tampered, truncated, or wrong key/entry)",
-			       l->name);
-			goto out;
-		}
-		if (n > TZ_CRYPT_TAG_LEN && fn(ctx, out, n - TZ_CRYPT_TAG_LEN, err, errlen) < 0)
-			goto out;
-		pos += n;
-		i++;
-	}
-	rc = 0;
-out:
-	OPENSSL_cleanse(out, TZ_CRYPT_CHUNK);
-	g_free(in);
-	g_free(out);
-	EVP_CIPHER_CTX_free(c);
-	return rc;
-}
-
 int tz_seg_read(struct tz_seg *s, const char *id, const char *name, tz_cfile_fn fn, void *ctx,
 		char *err, size_t errlen)
 {
@@ -594,8 +568,8 @@ int tz_seg_read(struct tz_seg *s, const char *id, const char *name, tz_cfile_fn 
 		/* the flag and the checksum are no MAC: with a key, only sealed
 		 * bytes are trusted (as the file store refuses a non-TZQE file) */
 		rc = tz_err(err, errlen, "%s: not sealed, and a key is configured", name);
-	else if (l.encrypted)
-		rc = read_sealed(s, fd, id, &l, fn, ctx, err, errlen);
+	else if (l.encrypted)   /* tz_crypt's format at an offset of the segment */
+		rc = tz_unseal_range(fd, l.at, l.stored, s->key, id, l.name, l.name, fn, ctx, err, errlen);
 	else
 		rc = read_plain(fd, &l, fn, ctx, err, errlen);
 	close(fd);

@@ -1,6 +1,6 @@
 /* tz_segment.h — the quarantine's append-only segment store (the store
- * format chosen for issue 16; docs/quarantine.md "Store format"). Not yet
- * used by tz_store.c: see the wiring notes there.
+ * format chosen for issue 16; docs/quarantine.md "Store format"), used by
+ * tz_store.c for a quarantine that has a store/ directory.
  *
  * A directory of segment files NNNNNNNN.tzs. Every entry is ONE record
  * appended to the newest segment; concurrent commits share one fdatasync
@@ -74,6 +74,14 @@ void tz_seg_entry_abort(struct tz_seg_entry *e);
 /* Add (or replace) one blob of a committed entry, durably. */
 int tz_seg_put(struct tz_seg *s, const char *id, const char *name, const void *buf, size_t len,
 	       char *err, size_t errlen);
+/* Add a blob read from srcfd (to its end) to a committed entry, durably,
+ * streaming (a 50 MB sanitized copy is never held in memory); fails when
+ * the entry already has a blob of that name. sha256_hex/size may be NULL. */
+int tz_seg_put_fd(struct tz_seg *s, const char *id, const char *name, int srcfd,
+		  char *sha256_hex, uint64_t *size, char *err, size_t errlen);
+/* The stored time of an entry being written (migration keeps the old
+ * entry's); default: now. */
+void tz_seg_entry_set_stored(struct tz_seg_entry *e, time_t stored);
 /* Tombstone an entry, durably; its bytes go at the next purge. */
 int tz_seg_delete(struct tz_seg *s, const char *id, char *err, size_t errlen);
 
@@ -97,8 +105,9 @@ struct tz_seg_info {
  * view is refreshed first (records other processes appended). A non-zero
  * return of fn stops and is returned. */
 int tz_seg_foreach(struct tz_seg *s, int (*fn)(void *ctx, const struct tz_seg_info *i), void *ctx);
-/* 1 when a live entry has this id. */
+/* 1 when a live entry has this id (and, name not NULL, a blob of it). */
 int tz_seg_has(struct tz_seg *s, const char *id);
+int tz_seg_has_blob(struct tz_seg *s, const char *id, const char *name);
 
 /* ---- retention ---- */
 

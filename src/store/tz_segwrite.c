@@ -15,7 +15,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "tz_util.h"
@@ -32,12 +31,7 @@ struct tz_seg_entry {
 	EVP_MD_CTX *payload_md;
 	int in_blob;
 	struct seg_blob cur;
-	EVP_MD_CTX *blob_md;
-	EVP_CIPHER_CTX *cipher;
-	unsigned char chdr[TZ_CRYPT_HEADER_LEN];
-	unsigned char *chunk, *sealed;
-	size_t chunklen;
-	uint64_t counter;
+	struct tz_sealer *seal;      /* the blob being written (tz_crypt's format) */
 	time_t stored;               /* record time; 0: now */
 	int copied_enc;              /* seg_rewrite: the copied blobs' encryption, or -1 */
 	const struct seg_entry_idx *expect;   /* seg_rewrite: the entry as copied */
@@ -96,24 +90,17 @@ struct tz_seg_entry *tz_seg_entry_begin(struct tz_seg *s, const char *id, char *
 	e->spillfd = -1;
 	e->copied_enc = -1;
 	e->payload_md = EVP_MD_CTX_new();
-	e->blob_md = EVP_MD_CTX_new();
-	if (e->payload_md == NULL || e->blob_md == NULL ||
-	    EVP_DigestInit_ex(e->payload_md, EVP_sha256(), NULL) != 1) {
+	if (e->payload_md == NULL || EVP_DigestInit_ex(e->payload_md, EVP_sha256(), NULL) != 1) {
 		tz_err(err, errlen, "segment %s: SHA-256 unavailable", id);
 		tz_seg_entry_abort(e);
 		return NULL;
 	}
-	if (s->has_key) {
-		e->cipher = tz_crypt_ctx_new(s->key, 1);
-		e->chunk = g_malloc(TZ_CRYPT_CHUNK);
-		e->sealed = g_malloc(TZ_CRYPT_CHUNK + TZ_CRYPT_TAG_LEN);
-		if (e->cipher == NULL) {
-			tz_err(err, errlen, "segment %s: cannot set up AES-256-GCM", id);
-			tz_seg_entry_abort(e);
-			return NULL;
-		}
-	}
 	return e;
+}
+
+static int stage_out(void *ctx, const void *buf, size_t len, char *err, size_t errlen)
+{
+	return stage(ctx, buf, len, err, errlen);
 }
 
 int tz_seg_blob_begin(struct tz_seg_entry *e, const char *name, char *err, size_t errlen)
@@ -128,71 +115,36 @@ int tz_seg_blob_begin(struct tz_seg_entry *e, const char *name, char *err, size_
 	memset(&e->cur, 0, sizeof(e->cur));
 	g_strlcpy(e->cur.name, name, sizeof(e->cur.name));
 	e->cur.offset = e->len;
-	if (EVP_DigestInit_ex(e->blob_md, EVP_sha256(), NULL) != 1)
-		return tz_err(err, errlen, "segment %s: SHA-256 failed", e->id);
+	/* Each blob in exactly tz_crypt's file format, bound to id and name. */
+	e->seal = tz_sealer_new(e->s->has_key ? e->s->key : NULL, e->id, name, name,
+				stage_out, e, err, errlen);
+	if (e->seal == NULL)
+		return -1;
 	e->in_blob = 1;
-	e->chunklen = 0;
-	e->counter = 0;
-	if (e->cipher == NULL)
-		return 0;
-	if (tz_crypt_header_new(e->chdr) < 0)
-		return tz_err(err, errlen, "segment %s: no random nonce", e->id);
-	return stage(e, e->chdr, sizeof(e->chdr), err, errlen);
-}
-
-static int seal_and_stage(struct tz_seg_entry *e, int final, char *err, size_t errlen)
-{
-	if (tz_crypt_chunk_seal(e->cipher, e->chdr, e->id, e->cur.name, e->counter, final,
-				e->chunk, e->chunklen, e->sealed) < 0)
-		return tz_err(err, errlen, "segment %s: encryption failed", e->id);
-	e->counter++;
-	return stage(e, e->sealed, e->chunklen + TZ_CRYPT_TAG_LEN, err, errlen);
+	return 0;
 }
 
 int tz_seg_blob_write(struct tz_seg_entry *e, const void *buf, size_t len, char *err, size_t errlen)
 {
-	const unsigned char *p = buf;
-
 	if (!e->in_blob)
 		return tz_err(err, errlen, "segment %s: data outside a blob", e->id);
-	if (len == 0)
-		return 0;
-	if (EVP_DigestUpdate(e->blob_md, buf, len) != 1)
-		return tz_err(err, errlen, "segment %s: SHA-256 failed", e->id);
-	e->cur.plain += len;
-	if (e->cipher == NULL)
-		return stage(e, buf, len, err, errlen);
-	while (len > 0) {
-		size_t take = TZ_CRYPT_CHUNK - e->chunklen;
-		if (take > len)
-			take = len;
-		memcpy(e->chunk + e->chunklen, p, take);
-		e->chunklen += take;
-		p += take;
-		len -= take;
-		/* A full chunk is never the final one (tz_crypt.h). */
-		if (e->chunklen == TZ_CRYPT_CHUNK) {
-			if (seal_and_stage(e, 0, err, errlen) < 0)
-				return -1;
-			e->chunklen = 0;
-		}
-	}
-	return 0;
+	return tz_sealer_write(e->seal, buf, len, err, errlen);
 }
 
 int tz_seg_blob_end(struct tz_seg_entry *e, char *sha256_hex, uint64_t *size, char *err, size_t errlen)
 {
-	unsigned mdlen = 0;
+	int rc;
 
 	if (!e->in_blob)
 		return tz_err(err, errlen, "segment %s: end of a blob not begun", e->id);
-	if (e->cipher && seal_and_stage(e, 1, err, errlen) < 0)
+	rc = tz_sealer_finish(e->seal, e->cur.sha256, &e->cur.plain, err, errlen);
+	tz_sealer_free(e->seal);
+	e->seal = NULL;
+	e->in_blob = 0;
+	if (rc < 0)
 		return -1;
-	if (EVP_DigestFinal_ex(e->blob_md, e->cur.sha256, &mdlen) != 1)
-		return tz_err(err, errlen, "segment %s: SHA-256 failed", e->id);
 	e->cur.stored = e->len - e->cur.offset;
 	g_array_append_val(e->blobs, e->cur);
-	e->in_blob = 0;
 	if (sha256_hex)
 		tz_hex(e->cur.sha256, 32, sha256_hex);
 	if (size)
@@ -216,12 +168,7 @@ void tz_seg_entry_abort(struct tz_seg_entry *e)
 	if (e->spillfd >= 0)
 		close(e->spillfd);
 	EVP_MD_CTX_free(e->payload_md);
-	EVP_MD_CTX_free(e->blob_md);
-	EVP_CIPHER_CTX_free(e->cipher);
-	if (e->chunk)
-		OPENSSL_cleanse(e->chunk, TZ_CRYPT_CHUNK);
-	g_free(e->chunk);
-	g_free(e->sealed);
+	tz_sealer_free(e->seal);
 	g_array_unref(e->blobs);
 	g_byte_array_unref(e->mem);
 	g_free(e);
@@ -286,7 +233,7 @@ static int commit_kind(struct tz_seg_entry *e, int kind, char *err, size_t errle
 		tz_err(err, errlen, "segment %s: SHA-256 failed", e->id);
 		goto out;
 	}
-	h = record_head(e->id, kind, e->copied_enc >= 0 ? e->copied_enc : e->cipher != NULL,
+	h = record_head(e->id, kind, e->copied_enc >= 0 ? e->copied_enc : e->s->has_key,
 			e->stored, e->blobs, e->len, psha);
 	EVP_Digest(h->data, h->len, trailer, &mdlen, EVP_sha256(), NULL);
 	seg_crash(e->s, 1);
@@ -320,6 +267,48 @@ int tz_seg_put(struct tz_seg *s, const char *id, const char *name, const void *b
 	if (e == NULL)
 		return -1;
 	if (tz_seg_entry_add(e, name, buf, len, err, errlen) < 0) {
+		tz_seg_entry_abort(e);
+		return -1;
+	}
+	return commit_kind(e, SEG_KIND_ADD, err, errlen);
+}
+
+void tz_seg_entry_set_stored(struct tz_seg_entry *e, time_t stored)
+{
+	e->stored = stored;
+}
+
+int tz_seg_put_fd(struct tz_seg *s, const char *id, const char *name, int srcfd,
+		  char *sha256_hex, uint64_t *size, char *err, size_t errlen)
+{
+	unsigned char *buf;
+	struct tz_seg_entry *e;
+	ssize_t n = 0;
+
+	if (!tz_seg_has(s, id))
+		return tz_err(err, errlen, "no quarantine entry %s", id ? id : "(null)");
+	if (tz_seg_has_blob(s, id, name))
+		return tz_err(err, errlen, "%s: exists already", name);
+	e = tz_seg_entry_begin(s, id, err, errlen);
+	if (e == NULL || tz_seg_blob_begin(e, name, err, errlen) < 0) {
+		tz_seg_entry_abort(e);
+		return -1;
+	}
+	buf = g_malloc(TZ_CRYPT_CHUNK);
+	while ((n = read(srcfd, buf, TZ_CRYPT_CHUNK)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			tz_err(err, errlen, "%s: read: %s", name, strerror(errno));
+			break;
+		}
+		if (tz_seg_blob_write(e, buf, (size_t)n, err, errlen) < 0) {
+			n = -1;
+			break;
+		}
+	}
+	g_free(buf);
+	if (n < 0 || tz_seg_blob_end(e, sha256_hex, size, err, errlen) < 0) {
 		tz_seg_entry_abort(e);
 		return -1;
 	}

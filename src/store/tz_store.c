@@ -12,7 +12,7 @@
  * Thread safety: directory fds, key and hooks are read-only once the store
  * is shared; the group commit has its own lock (hooks run in its leader);
  * each entry belongs to one thread. */
-#include "tz_store.h"
+#include "tz_store_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -30,53 +30,14 @@
 #include "tz_ref.h"
 #include "tz_util.h"
 
-#define META_MAX (16u << 20)
-
 volatile int tz_store_test_crash_step;
 
-struct tz_store {
-	char *dir;
-	int rootfd, tmpfd, entfd;
-	int has_key;
-	unsigned char key[TZ_KEY_LEN];
-	struct tz_store_hook hooks[TZ_STORE_MAX_HOOKS];   /* required first (tz_store_set_hook) */
-	gint hook_failures[TZ_STORE_MAX_HOOKS];   /* best-effort misses (atomic) */
-	unsigned nhooks;
-	struct {
-		pthread_mutex_t mu;
-		pthread_cond_t cv;
-		GPtrArray *queue;  /* struct pending * waiting for a leader */
-		int leading;       /* a leader is working on a batch */
-	} grp;                     /* group commit, below */
-	char day_synced[9];        /* entries/<day> known durable (under grp.mu) */
-};
-
-struct stored_part {
-	unsigned index;
-	char sha256[65];
-	uint64_t size;
-};
-
-struct tz_store_entry {
-	struct tz_store *st;
-	char id[TZ_ID_LEN];
-	char ref[TZ_REF_LEN];      /* 参照番号, reserved in refs/ */
-	int dirfd;                 /* tmp/<id> */
-	int have_original;
-	char orig_sha256[65];
-	uint64_t orig_size;
-	struct tz_cfile *cur;      /* part being written by the sink */
-	unsigned cur_index;
-	GArray *stored;            /* struct stored_part */
-	struct tz_part_sink sink;
-};
-
-static int fsync_dirfd(int fd)
+int tzs_fsync_dir(int fd)
 {
 	return fsync(fd) < 0 && errno != EINVAL ? -1 : 0;
 }
 
-static int open_dir_at(int at, const char *name, int create)
+int tzs_open_dir_at(int at, const char *name, int create)
 {
 	if (create && mkdirat(at, name, 0700) < 0 && errno != EEXIST)
 		return -1;
@@ -88,7 +49,7 @@ struct tz_store *tz_store_open(const char *dir, const char *key_file,
 {
 	struct tz_store *st = g_new0(struct tz_store, 1);
 
-	st->rootfd = st->tmpfd = st->entfd = -1;
+	st->rootfd = st->tmpfd = st->entfd = st->lockdirfd = -1;
 	st->dir = g_strdup(dir);
 	pthread_mutex_init(&st->grp.mu, NULL);
 	pthread_cond_init(&st->grp.cv, NULL);
@@ -98,17 +59,19 @@ struct tz_store *tz_store_open(const char *dir, const char *key_file,
 			goto fail;
 		st->has_key = 1;
 	}
-	st->rootfd = open_dir_at(AT_FDCWD, dir, 1);
+	st->rootfd = tzs_open_dir_at(AT_FDCWD, dir, 1);
 	if (st->rootfd < 0) {
 		tz_err(err, errlen, "quarantine %s: %s", dir, strerror(errno));
 		goto fail;
 	}
-	st->tmpfd = open_dir_at(st->rootfd, "tmp", 1);
-	st->entfd = open_dir_at(st->rootfd, "entries", 1);
+	st->tmpfd = tzs_open_dir_at(st->rootfd, "tmp", 1);
+	st->entfd = tzs_open_dir_at(st->rootfd, "entries", 1);
 	if (st->tmpfd < 0 || st->entfd < 0) {
 		tz_err(err, errlen, "quarantine %s: %s", dir, strerror(errno));
 		goto fail;
 	}
+	if (tzs_seg_open(st, 0, err, errlen) < 0)   /* store/, when there is one */
+		goto fail;
 	return st;
 fail:
 	tz_store_free(st);
@@ -126,9 +89,8 @@ void tz_store_free(struct tz_store *st)
 	if (st->entfd >= 0)
 		close(st->entfd);
 	OPENSSL_cleanse(st->key, sizeof(st->key));
-	for (unsigned i = 0; i < st->nhooks; i++)
-		if (st->hooks[i].free)
-			st->hooks[i].free(st->hooks[i].ctx);
+	tzs_hooks_free(st);
+	tzs_seg_close(st);
 	g_ptr_array_unref(st->grp.queue);
 	pthread_cond_destroy(&st->grp.cv);
 	pthread_mutex_destroy(&st->grp.mu);
@@ -136,52 +98,24 @@ void tz_store_free(struct tz_store *st)
 	g_free(st);
 }
 
-static int hook_find(const struct tz_store *st, const char *name)
+int tz_store_use_segments(struct tz_store *st, char *err, size_t errlen)
 {
-	for (unsigned i = 0; i < st->nhooks; i++)
-		if (strcmp(st->hooks[i].name, name) == 0)
-			return (int)i;
-	return -1;
+	return tzs_seg_open(st, 1, err, errlen);
 }
 
-int tz_store_set_hook(struct tz_store *st, const struct tz_store_hook *h)
+int tz_store_segmented(const struct tz_store *st)
 {
-	int i = hook_find(st, h->name);
-	unsigned at;
-
-	if (i >= 0) {   /* replace: drop the old one, keep the others' order */
-		if (st->hooks[i].free)
-			st->hooks[i].free(st->hooks[i].ctx);
-		memmove(&st->hooks[i], &st->hooks[i + 1], (st->nhooks - (unsigned)i - 1) * sizeof(*h));
-		memmove(&st->hook_failures[i], &st->hook_failures[i + 1],
-			(st->nhooks - (unsigned)i - 1) * sizeof(st->hook_failures[0]));
-		st->nhooks--;
-	}
-	if (h->run == NULL)
-		return 0;
-	if (st->nhooks == TZ_STORE_MAX_HOOKS) {
-		if (h->free)
-			h->free(h->ctx);
-		return -1;
-	}
-	/* Required hooks before best-effort ones, each kind in arrival order. */
-	for (at = st->nhooks; at > 0 && h->kind == TZ_STORE_HOOK_REQUIRED &&
-	     st->hooks[at - 1].kind != TZ_STORE_HOOK_REQUIRED; at--)
-		;
-	memmove(&st->hooks[at + 1], &st->hooks[at], (st->nhooks - at) * sizeof(*h));
-	memmove(&st->hook_failures[at + 1], &st->hook_failures[at],
-		(st->nhooks - at) * sizeof(st->hook_failures[0]));
-	st->hooks[at] = *h;
-	st->hook_failures[at] = 0;
-	st->nhooks++;
-	return 0;
+	return st->seg != NULL;
 }
 
-unsigned tz_store_hook_failures(struct tz_store *st, const char *name)
+int tz_store_compact(struct tz_store *st, uint64_t *freed, char *err, size_t errlen)
 {
-	int i = hook_find(st, name);
+	struct tz_seg_purge_stats ps = { 0 };
+	int rc = st->seg ? tz_seg_purge(st->seg, 0, &ps, err, errlen) : 0;
 
-	return i < 0 ? 0 : (unsigned)g_atomic_int_get(&st->hook_failures[i]);
+	if (freed)
+		*freed = ps.freed;
+	return rc;
 }
 
 const unsigned char *tz_store_key(const struct tz_store *st)
@@ -195,7 +129,7 @@ const char *tz_store_dir(const struct tz_store *st)
 }
 
 /* Remove a flat directory (entries hold only files) and its contents. */
-static int remove_flat_dir(int parentfd, const char *name)
+int tzs_remove_flat_dir(int parentfd, const char *name)
 {
 	int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	DIR *d;
@@ -217,12 +151,44 @@ static int remove_flat_dir(int parentfd, const char *name)
 
 /* ---- writing an entry ---- */
 
+/* One blob of the entry being written — a file in tmp/<id> or a blob of
+ * its segment record — begun, written, ended (SHA-256 and size out). */
+static int blob_begin(struct tz_store_entry *e, const char *name, char *err, size_t errlen)
+{
+	if (e->in_blob)
+		return tz_err(err, errlen, "quarantine %s: %s begun inside another", e->id, name);
+	if (e->seg ? tzs_seg_blob_begin(e, name, err, errlen) < 0 :
+	    (e->cur = tz_cfile_create(e->dirfd, name, name, tz_store_key(e->st), e->id,
+				      err, errlen)) == NULL)
+		return -1;
+	e->in_blob = 1;
+	return 0;
+}
+
+static int blob_write(struct tz_store_entry *e, const void *buf, size_t len, char *err, size_t errlen)
+{
+	if (!e->in_blob)
+		return tz_err(err, errlen, "quarantine %s: part data outside a part", e->id);
+	return e->seg ? tzs_seg_blob_write(e, buf, len, err, errlen) :
+			tz_cfile_write(e->cur, buf, len, err, errlen);
+}
+
+static int blob_end(struct tz_store_entry *e, char sha256[65], uint64_t *size, char *err, size_t errlen)
+{
+	struct tz_cfile *f = e->cur;
+
+	e->in_blob = 0;
+	e->cur = NULL;
+	return e->seg ? tzs_seg_blob_end(e, sha256, size, err, errlen) :
+			tz_cfile_finish(f, sha256, size, err, errlen);
+}
+
 static int sink_begin(void *ctx, const struct tz_part *part, char *err, size_t errlen)
 {
 	struct tz_store_entry *e = ctx;
 	char name[32];
 
-	if (e->cur)
+	if (e->in_blob)
 		return tz_err(err, errlen, "quarantine %s: part %u begun inside part %u",
 			      e->id, part->index, e->cur_index);
 	if (part->index == 0 || part->index > 999999)
@@ -232,8 +198,7 @@ static int sink_begin(void *ctx, const struct tz_part *part, char *err, size_t e
 			return tz_err(err, errlen, "quarantine %s: part %u stored twice", e->id, part->index);
 	/* Named by index only: nothing the sender wrote reaches the file system. */
 	snprintf(name, sizeof(name), "part-%03u.bin", part->index);
-	e->cur = tz_cfile_create(e->dirfd, name, name, tz_store_key(e->st), e->id, err, errlen);
-	if (e->cur == NULL)
+	if (blob_begin(e, name, err, errlen) < 0)
 		return -1;
 	e->cur_index = part->index;
 	return 0;
@@ -241,24 +206,18 @@ static int sink_begin(void *ctx, const struct tz_part *part, char *err, size_t e
 
 static int sink_write(void *ctx, const void *buf, size_t len, char *err, size_t errlen)
 {
-	struct tz_store_entry *e = ctx;
-
-	if (e->cur == NULL)
-		return tz_err(err, errlen, "quarantine %s: part data outside a part", e->id);
-	return tz_cfile_write(e->cur, buf, len, err, errlen);
+	return blob_write(ctx, buf, len, err, errlen);
 }
 
 static int sink_end(void *ctx, const struct tz_part *part, char *err, size_t errlen)
 {
 	struct tz_store_entry *e = ctx;
 	struct stored_part sp = { 0 };
-	struct tz_cfile *f = e->cur;
 
-	if (f == NULL || part->index != e->cur_index)
+	if (!e->in_blob || part->index != e->cur_index)
 		return tz_err(err, errlen, "quarantine %s: end of part %u not begun", e->id, part->index);
-	e->cur = NULL;
 	sp.index = part->index;
-	if (tz_cfile_finish(f, sp.sha256, &sp.size, err, errlen) < 0)
+	if (blob_end(e, sp.sha256, &sp.size, err, errlen) < 0)
 		return -1;
 	/* The engine hashes while decoding, the store while writing: they must
 	 * agree, or what is kept is not what was described. */
@@ -269,6 +228,32 @@ static int sink_end(void *ctx, const struct tz_part *part, char *err, size_t err
 	return 0;
 }
 
+/* Where the entry's blobs go until commit: its segment record, or tmp/<id>. */
+static int entry_place(struct tz_store_entry *e, char *err, size_t errlen)
+{
+	struct tz_store *st = e->st;
+
+	if (st->seg)
+		return tzs_seg_begin(e, err, errlen);
+	if (mkdirat(st->tmpfd, e->id, 0700) < 0 ||
+	    (e->dirfd = tzs_open_dir_at(st->tmpfd, e->id, 0)) < 0) {
+		tz_err(err, errlen, "quarantine %s/tmp/%s: %s", st->dir, e->id, strerror(errno));
+		unlinkat(st->tmpfd, e->id, AT_REMOVEDIR);
+		return -1;
+	}
+	return 0;
+}
+
+static void entry_unplace(struct tz_store_entry *e)
+{
+	tz_seg_entry_abort(e->seg);
+	e->seg = NULL;
+	tz_cfile_abort(e->cur);
+	e->cur = NULL;
+	if (e->dirfd >= 0)
+		tzs_remove_flat_dir(e->st->tmpfd, e->id);
+}
+
 struct tz_store_entry *tz_store_entry_begin(struct tz_store *st, char *err, size_t errlen)
 {
 	struct tz_store_entry *e = g_new0(struct tz_store_entry, 1);
@@ -276,18 +261,16 @@ struct tz_store_entry *tz_store_entry_begin(struct tz_store *st, char *err, size
 	e->st = st;
 	tz_id_new(e->id);
 	e->dirfd = -1;
-	if (mkdirat(st->tmpfd, e->id, 0700) < 0 ||
-	    (e->dirfd = open_dir_at(st->tmpfd, e->id, 0)) < 0) {
-		tz_err(err, errlen, "quarantine %s/tmp/%s: %s", st->dir, e->id, strerror(errno));
-		unlinkat(st->tmpfd, e->id, AT_REMOVEDIR);
+	if (entry_place(e, err, errlen) < 0) {
 		g_free(e);
 		return NULL;
 	}
 	/* The reference staff will quote: reserved now, because the notice
 	 * that shows it is written before the entry is committed. */
 	if (tz_ref_reserve(st->rootfd, e->id, time(NULL), e->ref, err, errlen) < 0) {
-		close(e->dirfd);
-		unlinkat(st->tmpfd, e->id, AT_REMOVEDIR);
+		entry_unplace(e);
+		if (e->dirfd >= 0)
+			close(e->dirfd);
 		g_free(e);
 		return NULL;
 	}
@@ -336,30 +319,30 @@ const struct tz_part_sink *tz_store_entry_sink(struct tz_store_entry *e)
 int tz_store_entry_put_original(struct tz_store_entry *e, GMimeStream *original,
 				char *err, size_t errlen)
 {
-	struct tz_cfile *f;
 	char *buf;
 	ssize_t n;
 	int rc = -1;
 
 	if (e->have_original)
 		return tz_err(err, errlen, "quarantine %s: original stored twice", e->id);
-	f = tz_cfile_create(e->dirfd, "original.eml", "original.eml", tz_store_key(e->st),
-			    e->id, err, errlen);
-	if (f == NULL)
+	if (blob_begin(e, "original.eml", err, errlen) < 0)
 		return -1;
 	buf = g_malloc(TZ_CRYPT_CHUNK);
 	while ((n = g_mime_stream_read(original, buf, TZ_CRYPT_CHUNK)) > 0)
-		if (tz_cfile_write(f, buf, (size_t)n, err, errlen) < 0)
+		if (blob_write(e, buf, (size_t)n, err, errlen) < 0)
 			goto out;
 	if (n < 0) {
 		tz_err(err, errlen, "quarantine %s: reading the original failed", e->id);
 		goto out;
 	}
-	rc = tz_cfile_finish(f, e->orig_sha256, &e->orig_size, err, errlen);
-	f = NULL;
+	rc = blob_end(e, e->orig_sha256, &e->orig_size, err, errlen);
 	e->have_original = rc == 0;
 out:
-	tz_cfile_abort(f);
+	if (rc < 0 && e->in_blob) {   /* a cfile half written: gone with the entry */
+		tz_cfile_abort(e->cur);
+		e->cur = NULL;
+		e->in_blob = 0;
+	}
 	g_free(buf);
 	return rc;
 }
@@ -367,6 +350,7 @@ out:
 static void entry_free(struct tz_store_entry *e)
 {
 	tz_cfile_abort(e->cur);
+	tz_seg_entry_abort(e->seg);
 	if (e->dirfd >= 0)
 		close(e->dirfd);
 	g_array_unref(e->stored);
@@ -377,9 +361,7 @@ void tz_store_entry_abort(struct tz_store_entry *e)
 {
 	if (e == NULL)
 		return;
-	tz_cfile_abort(e->cur);
-	e->cur = NULL;
-	remove_flat_dir(e->st->tmpfd, e->id);
+	entry_unplace(e);
 	entry_free(e);
 }
 
@@ -446,7 +428,7 @@ static int ensure_day(struct tz_store *st, const char *day, int force, char *err
 	pthread_mutex_unlock(&st->grp.mu);
 	if (known && !force)
 		return 0;
-	if ((mkdirat(st->entfd, day, 0700) < 0 && errno != EEXIST) || fsync_dirfd(st->entfd) < 0)
+	if ((mkdirat(st->entfd, day, 0700) < 0 && errno != EEXIST) || tzs_fsync_dir(st->entfd) < 0)
 		return tz_err(err, errlen, "quarantine entries/%s: %s", day, strerror(errno));
 	pthread_mutex_lock(&st->grp.mu);
 	g_strlcpy(st->day_synced, day, sizeof(st->day_synced));
@@ -489,136 +471,13 @@ static void unpublish(struct tz_store_entry *e)
 
 	memcpy(day, e->id, 8);
 	day[8] = '\0';
-	dayfd = open_dir_at(e->st->entfd, day, 0);
+	dayfd = tzs_open_dir_at(e->st->entfd, day, 0);
 	if (dayfd < 0)
 		return;
 	if (renameat(dayfd, e->id, e->st->tmpfd, e->id) < 0)
-		remove_flat_dir(dayfd, e->id);
-	fsync_dirfd(dayfd);
+		tzs_remove_flat_dir(dayfd, e->id);
+	tzs_fsync_dir(dayfd);
 	close(dayfd);
-}
-
-/* ---- group commit ----
- *
- * The last steps of a commit are shared by all entries that reach them
- * while a batch is in flight: one thread (the leader) fsyncs each day
- * directory once for all their renames and runs each commit hook once for
- * all of them (the audit log: one write and one fdatasync; the index: one
- * transaction), while the others wait. Under concurrent mail that turns N
- * directory fsyncs, N fdatasyncs and N index transactions into one each;
- * an entry waits at most for the batch in flight and then its own. */
-
-struct pending {
-	struct tz_store_entry *e;
-	const struct tz_meta *m;
-	const struct tz_envelope *env;
-	int done;                  /* under grp.mu */
-	int rc;                    /* 0, or -1 with err: not durable or not audited */
-	char err[TZ_ERRLEN];
-};
-
-/* what: "fsync: " or "" before the reason. */
-static void pending_fail(struct pending *p, const char *what, const char *why)
-{
-	p->rc = -1;
-	tz_err(p->err, sizeof(p->err), "quarantine %s: %s%s", p->e->id, what, why);
-}
-
-/* fsync every day directory the batch renamed into, once each. */
-static void sync_days(struct tz_store *st, struct pending **b, guint n)
-{
-	gboolean *seen = g_new0(gboolean, n);
-
-	for (guint i = 0; i < n; i++) {
-		char day[9];
-		int fd, ok, why;
-		if (seen[i] || b[i]->rc < 0)
-			continue;
-		memcpy(day, b[i]->e->id, 8);
-		day[8] = '\0';
-		fd = open_dir_at(st->entfd, day, 0);
-		ok = fd >= 0 && fsync_dirfd(fd) == 0;
-		why = errno;
-		if (fd >= 0)
-			close(fd);
-		for (guint j = i; j < n; j++) {
-			if (seen[j] || memcmp(b[j]->e->id, day, 8) != 0)
-				continue;
-			seen[j] = TRUE;
-			if (!ok && b[j]->rc == 0)
-				pending_fail(b[j], "fsync: ", strerror(why));
-		}
-	}
-	g_free(seen);
-}
-
-/* Run one hook over the entries of the batch still standing. A required
- * hook's failure fails them all; a best-effort hook's is logged and
- * counted per entry, which stands. */
-static void run_hook(struct tz_store *st, unsigned h, struct pending **b, guint n)
-{
-	const struct tz_store_hook *hk = &st->hooks[h];
-	struct tz_store_committed *c = g_new0(struct tz_store_committed, n);
-	char why[TZ_ERRLEN] = "";
-	guint k = 0;
-
-	for (guint i = 0; i < n; i++)
-		if (b[i]->rc == 0)
-			c[k++] = (struct tz_store_committed){ b[i]->m, b[i]->env };
-	if (k == 0 || hk->run(hk->ctx, c, k, why, sizeof(why)) == 0)
-		goto out;
-	for (guint i = 0; i < n; i++) {
-		if (b[i]->rc < 0)
-			continue;
-		if (hk->kind == TZ_STORE_HOOK_REQUIRED) {
-			pending_fail(b[i], "", why);
-			continue;
-		}
-		g_atomic_int_inc(&st->hook_failures[h]);
-		tz_log(LOG_ERR, b[i]->env ? b[i]->env->queue_id : NULL,
-		       "quarantine %s: stored, but %s: %s%s%s", b[i]->e->id,
-		       hk->missed ? hk->missed : hk->name, why, hk->remedy ? "; " : "",
-		       hk->remedy ? hk->remedy : "");
-	}
-out:
-	g_free(c);
-}
-
-/* The leader's turn: take everything queued, work on it with the lock
- * released, then wake its owners. Called and returns with grp.mu held. */
-static void lead(struct tz_store *st)
-{
-	GPtrArray *batch = st->grp.queue;
-	struct pending **b = (struct pending **)batch->pdata;
-
-	st->grp.queue = g_ptr_array_new();
-	st->grp.leading = 1;
-	pthread_mutex_unlock(&st->grp.mu);
-	sync_days(st, b, batch->len);
-	for (unsigned h = 0; h < st->nhooks; h++)
-		run_hook(st, h, b, batch->len);
-	pthread_mutex_lock(&st->grp.mu);
-	for (guint i = 0; i < batch->len; i++)
-		b[i]->done = 1;
-	st->grp.leading = 0;
-	pthread_cond_broadcast(&st->grp.cv);
-	g_ptr_array_unref(batch);
-}
-
-/* Make a published entry durable, audited and indexed, together with the
- * others committing now. While a leader works, the queue fills; when it is
- * done, a thread whose entry is still queued leads the next batch. */
-static void group_commit(struct tz_store *st, struct pending *p)
-{
-	pthread_mutex_lock(&st->grp.mu);
-	g_ptr_array_add(st->grp.queue, p);
-	while (!p->done) {
-		if (st->grp.leading)
-			pthread_cond_wait(&st->grp.cv, &st->grp.mu);
-		else
-			lead(st);
-	}
-	pthread_mutex_unlock(&st->grp.mu);
 }
 
 int tz_store_entry_commit(struct tz_store_entry *e, const struct tz_envelope *env,
@@ -628,7 +487,7 @@ int tz_store_entry_commit(struct tz_store_entry *e, const struct tz_envelope *en
 	struct pending p = { 0 };
 	int rc = -1, crashed = 0;
 
-	if (e->cur) {
+	if (e->in_blob) {
 		tz_err(err, errlen, "quarantine %s: part %u unfinished", e->id, e->cur_index);
 		goto out;
 	}
@@ -642,11 +501,15 @@ int tz_store_entry_commit(struct tz_store_entry *e, const struct tz_envelope *en
 	g_strlcpy(m->original_sha256, e->orig_sha256, sizeof(m->original_sha256));
 	if (meta_parts(e, m, err, errlen) < 0)
 		goto out;
+	if (e->seg) {   /* one record, durable, then the hooks (tz_store_seg.c) */
+		rc = tzs_seg_commit(e, m, env, err, errlen);
+		goto out;
+	}
 	CRASH_AT(1);
 	if (write_meta_file(e->dirfd, "meta.json", m, tz_store_key(e->st), err, errlen) < 0)
 		goto out;
 	CRASH_AT(2);
-	if (fsync_dirfd(e->dirfd) < 0) {
+	if (tzs_fsync_dir(e->dirfd) < 0) {
 		tz_err(err, errlen, "quarantine %s: fsync: %s", e->id, strerror(errno));
 		goto out;
 	}
@@ -655,10 +518,10 @@ int tz_store_entry_commit(struct tz_store_entry *e, const struct tz_envelope *en
 		goto crashed;
 	if (rc < 0)
 		goto out;
-	p.e = e;
+	p.id = e->id;
 	p.m = m;
 	p.env = env;
-	group_commit(e->st, &p);
+	tzs_group_commit(e->st, &p);
 	if (p.rc < 0) {
 		g_strlcpy(err, p.err, errlen);
 		unpublish(e);
@@ -672,11 +535,8 @@ crashed:
 	rc = -1;
 out:
 	tz_meta_free(m);
-	if (rc < 0 && !crashed) {
-		tz_cfile_abort(e->cur);
-		e->cur = NULL;
-		remove_flat_dir(e->st->tmpfd, e->id);
-	}
+	if (rc < 0 && !crashed)
+		entry_unplace(e);
 	entry_free(e);
 	return rc;
 }
@@ -689,7 +549,7 @@ static int open_day(struct tz_store *st, const char *id)
 
 	memcpy(day, id, 8);
 	day[8] = '\0';
-	return open_dir_at(st->entfd, day, 0);
+	return tzs_open_dir_at(st->entfd, day, 0);
 }
 
 int tz_store_entry_open(struct tz_store *st, const char *id, char *err, size_t errlen)
@@ -698,8 +558,10 @@ int tz_store_entry_open(struct tz_store *st, const char *id, char *err, size_t e
 
 	if (!tz_id_valid(id))
 		return tz_err(err, errlen, "not a quarantine id: %s", id ? id : "(null)");
+	if (tzs_seg_has(st, id))
+		return tz_err(err, errlen, "quarantine %s: kept in the segment store, not a directory", id);
 	dayfd = open_day(st, id);
-	fd = dayfd < 0 ? -1 : open_dir_at(dayfd, id, 0);
+	fd = dayfd < 0 ? -1 : tzs_open_dir_at(dayfd, id, 0);
 	if (dayfd >= 0)
 		close(dayfd);
 	if (fd < 0)
@@ -707,7 +569,7 @@ int tz_store_entry_open(struct tz_store *st, const char *id, char *err, size_t e
 	return fd;
 }
 
-static int cmp_str(gconstpointer a, gconstpointer b)
+int tzs_cmp_str(gconstpointer a, gconstpointer b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -751,19 +613,27 @@ int tz_store_list(struct tz_store *st, GPtrArray **ids, char *err, size_t errlen
 		int dayfd;
 		if (strlen(de->d_name) != 8 || strspn(de->d_name, "0123456789") != 8)
 			continue;
-		dayfd = open_dir_at(dirfd(d), de->d_name, 0);
+		dayfd = tzs_open_dir_at(dirfd(d), de->d_name, 0);
 		if (dayfd >= 0)
 			list_day(dayfd, *ids);
 	}
 	closedir(d);
-	g_ptr_array_sort(*ids, cmp_str);
+	tzs_seg_list(st, *ids);
+	g_ptr_array_sort(*ids, tzs_cmp_str);
+	/* An entry migrated just now may show in both layouts for a moment. */
+	for (guint i = 1; i < (*ids)->len; i++)
+		if (strcmp(g_ptr_array_index(*ids, i), g_ptr_array_index(*ids, i - 1)) == 0)
+			g_ptr_array_remove_index(*ids, i--);
 	return 0;
 }
 
 int tz_store_lock(struct tz_store *st, const char *id, char *err, size_t errlen)
 {
-	int fd = tz_store_entry_open(st, id, err, errlen);
+	int fd;
 
+	if (tz_id_valid(id) && tzs_seg_has(st, id))
+		return tzs_seg_lock(st, id, err, errlen);
+	fd = tz_store_entry_open(st, id, err, errlen);
 	if (fd < 0)
 		return -1;
 	while (flock(fd, LOCK_EX) < 0) {
@@ -781,42 +651,67 @@ void tz_store_unlock(int lockfd)
 		close(lockfd);   /* closing the last fd drops the flock */
 }
 
-struct tz_meta *tz_store_meta_read(struct tz_store *st, const char *id, char *err, size_t errlen)
+/* Parse meta.json's text; plain files carry no authenticated id: check
+ * that the document describes the entry it was found in. */
+static struct tz_meta *meta_parse_for(const GByteArray *ba, const char *id, char *err, size_t errlen)
 {
-	GByteArray *ba = NULL;
-	struct tz_meta *m = NULL;
-	int fd = tz_store_entry_open(st, id, err, errlen);
+	struct tz_meta *m = tz_meta_parse((const char *)ba->data, ba->len, err, errlen);
 
-	if (fd < 0)
-		return NULL;
-	if (tz_cfile_read_all(fd, "meta.json", "meta.json", tz_store_key(st), id, META_MAX,
-			      &ba, err, errlen) < 0)
-		goto out;
-	m = tz_meta_parse((const char *)ba->data, ba->len, err, errlen);
-	/* Plain files carry no authenticated id: check that the document
-	 * describes the entry it was found in. */
 	if (m && strcmp(m->id, id) != 0) {
 		tz_err(err, errlen, "quarantine %s: meta.json describes %s", id, m->id);
 		tz_meta_free(m);
 		m = NULL;
 	}
-out:
+	return m;
+}
+
+struct tz_meta *tzs_dir_meta(struct tz_store *st, int dirfd, const char *id, char *err, size_t errlen)
+{
+	GByteArray *ba = NULL;
+	struct tz_meta *m = NULL;
+
+	if (tz_cfile_read_all(dirfd, "meta.json", "meta.json", tz_store_key(st), id, META_MAX,
+			      &ba, err, errlen) == 0)
+		m = meta_parse_for(ba, id, err, errlen);
 	if (ba)
 		g_byte_array_unref(ba);
+	return m;
+}
+
+struct tz_meta *tz_store_meta_read(struct tz_store *st, const char *id, char *err, size_t errlen)
+{
+	GByteArray *ba = NULL;
+	struct tz_meta *m = NULL;
+	int fd;
+
+	if (tz_id_valid(id) && tzs_seg_has(st, id)) {
+		if (tzs_seg_meta_read(st, id, &ba, err, errlen) == 0)
+			m = meta_parse_for(ba, id, err, errlen);
+		if (ba)
+			g_byte_array_unref(ba);
+		return m;
+	}
+	fd = tz_store_entry_open(st, id, err, errlen);
+	if (fd < 0)
+		return NULL;
+	m = tzs_dir_meta(st, fd, id, err, errlen);
 	close(fd);
 	return m;
 }
 
 int tz_store_meta_write(struct tz_store *st, const struct tz_meta *m, char *err, size_t errlen)
 {
-	int fd = tz_store_entry_open(st, m->id, err, errlen), rc = -1;
+	int fd, rc = -1;
 
+	if (tz_id_valid(m->id) && tzs_seg_has(st, m->id))
+		return tzs_seg_meta_write(st, m, err, errlen);
+	fd = tz_store_entry_open(st, m->id, err, errlen);
 	if (fd < 0)
 		return -1;
 	unlinkat(fd, "meta.json.tmp", 0);   /* left by a crashed rewrite */
 	if (write_meta_file(fd, "meta.json.tmp", m, tz_store_key(st), err, errlen) < 0)
 		goto out;
-	if (renameat(fd, "meta.json.tmp", fd, "meta.json") < 0 || fsync_dirfd(fd) < 0) {
+	if (renameat(fd, "meta.json.tmp", fd, "meta.json") < 0 || tzs_fsync_dir(fd) < 0) {
 		tz_err(err, errlen, "quarantine %s: meta.json: %s", m->id, strerror(errno));
 		unlinkat(fd, "meta.json.tmp", 0);
 		goto out;
@@ -834,6 +729,8 @@ int tz_store_file_read(struct tz_store *st, const char *id, const char *fname,
 
 	if (strchr(fname, '/') || fname[0] == '.')
 		return tz_err(err, errlen, "bad file name %s", fname);
+	if (tz_id_valid(id) && tzs_seg_has(st, id))
+		return tz_seg_read(st->seg, id, fname, fn, ctx, err, errlen);
 	fd = tz_store_entry_open(st, id, err, errlen);
 	if (fd < 0)
 		return -1;
@@ -845,11 +742,14 @@ int tz_store_file_read(struct tz_store *st, const char *id, const char *fname,
 int tz_store_file_put(struct tz_store *st, const char *id, const char *fname, int srcfd,
 		      char *sha256_hex, uint64_t *size, char *err, size_t errlen)
 {
-	char tmpname[256], *buf = g_malloc(TZ_CRYPT_CHUNK);
+	char tmpname[256], *buf;
 	struct tz_cfile *f = NULL;
 	int fd, rc = -1;
 	ssize_t n;
 
+	if (tz_id_valid(id) && tzs_seg_has(st, id))
+		return tz_seg_put_fd(st->seg, id, fname, srcfd, sha256_hex, size, err, errlen);
+	buf = g_malloc(TZ_CRYPT_CHUNK);
 	fd = tz_store_entry_open(st, id, err, errlen);
 	if (fd < 0)
 		goto out;
@@ -875,7 +775,7 @@ int tz_store_file_put(struct tz_store *st, const char *id, const char *fname, in
 	rc = tz_cfile_finish(f, sha256_hex, size, err, errlen);
 	f = NULL;
 	if (rc == 0 && (faccessat(fd, fname, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
-			renameat(fd, tmpname, fd, fname) < 0 || fsync_dirfd(fd) < 0)) {
+			renameat(fd, tmpname, fd, fname) < 0 || tzs_fsync_dir(fd) < 0)) {
 		tz_err(err, errlen, "%s: cannot put in place (exists?): %s", fname, strerror(errno));
 		unlinkat(fd, tmpname, 0);
 		rc = -1;
@@ -894,8 +794,10 @@ int tz_store_remove(struct tz_store *st, const char *id, char *err, size_t errle
 
 	if (!tz_id_valid(id))
 		return tz_err(err, errlen, "not a quarantine id: %s", id ? id : "(null)");
+	if (tzs_seg_has(st, id))   /* a tombstone; the bytes go at tz_store_compact */
+		return tz_seg_delete(st->seg, id, err, errlen);
 	dayfd = open_day(st, id);
-	if (dayfd < 0 || remove_flat_dir(dayfd, id) < 0 || fsync_dirfd(dayfd) < 0) {
+	if (dayfd < 0 || tzs_remove_flat_dir(dayfd, id) < 0 || tzs_fsync_dir(dayfd) < 0) {
 		tz_err(err, errlen, "quarantine %s: remove: %s", id, strerror(errno));
 		if (dayfd >= 0)
 			close(dayfd);
@@ -942,7 +844,7 @@ int tz_store_clean_tmp(struct tz_store *st, unsigned max_age)
 		    (max_age > 0 && now - sb.st_mtime < (time_t)max_age) ||
 		    is_complete(st, de->d_name))
 			continue;
-		if (remove_flat_dir(dirfd(d), de->d_name) == 0)
+		if (tzs_remove_flat_dir(dirfd(d), de->d_name) == 0)
 			n++;
 	}
 	closedir(d);

@@ -2,7 +2,13 @@
  * message (original, every stripped part, metadata JSON), written
  * atomically and durably (fsync) before the milter accepts the message.
  *
- * Layout under the queue directory (dirs 0700, files 0600):
+ * Two layouts, read both: when QuarantineDir/store/ exists (StoreFormat
+ * segment, or `textizectl queue migrate`), new entries are one record each
+ * in the segment store there (tz_segment.h, docs/quarantine.md "Store
+ * format"); entries still in the directory layout below are read, changed
+ * and removed where they are until migrated. The API is the same for both.
+ *
+ * Directory layout under the queue directory (dirs 0700, files 0600):
  *   tmp/<id>/                      entries being written; never listed
  *   entries/<YYYYMMDD>/<id>/       complete entries (renamed from tmp/)
  *     meta.json                    tz_meta (envelope, message, parts + states)
@@ -29,6 +35,28 @@ struct tz_store_entry;    /* one entry being written; used by one thread */
 struct tz_store *tz_store_open(const char *dir, const char *key_file,
 			       char *err, size_t errlen);
 void tz_store_free(struct tz_store *st);   /* NULL is a no-op */
+
+/* Write new entries into the segment store QuarantineDir/store/, creating
+ * it (StoreFormat segment; queue migrate). 0 or -1 with err. */
+int tz_store_use_segments(struct tz_store *st, char *err, size_t errlen);
+int tz_store_segmented(const struct tz_store *st);   /* 1: store/ is in use */
+/* Reclaim the space of removed entries in the segment store (drop dead
+ * segments, compact mostly-dead ones); *freed bytes. No-op without it. */
+int tz_store_compact(struct tz_store *st, uint64_t *freed, char *err, size_t errlen);
+
+/* `textizectl queue migrate`: move every entry of the directory layout
+ * into the segment store (creating it), oldest first; each one copied,
+ * every file read back and compared, then its directory removed.
+ * Idempotent and resumable (tz_store_migrate.c). dry_run: only count. */
+struct tz_store_migration {
+	void (*done)(void *ctx, const char *id, int resumed);   /* per entry; may be NULL */
+	void *ctx;
+	unsigned copied;           /* copied, verified, directory removed */
+	unsigned resumed;          /* copied by a run cut off: verified, removed */
+	unsigned pending;          /* still in the directory layout */
+};
+int tz_store_migrate(struct tz_store *st, int dry_run, struct tz_store_migration *mg,
+		     char *err, size_t errlen);
 
 /* Start a new entry with a fresh id (tz_id_new), in a temporary place that
  * never reads as complete. */
@@ -120,11 +148,13 @@ const char *tz_store_dir(const struct tz_store *st);
 int tz_store_list(struct tz_store *st, GPtrArray **ids, char *err, size_t errlen);
 
 /* Open the directory of a complete entry (O_RDONLY|O_DIRECTORY); -1 when the
- * id is malformed or absent. The caller closes it. */
+ * id is malformed or absent, or the entry is in the segment store. The
+ * caller closes it. */
 int tz_store_entry_open(struct tz_store *st, const char *id, char *err, size_t errlen);
 
-/* Exclusive lock on an entry (flock on its directory) for read-modify-write
- * of meta.json across threads and processes. Returns an fd for unlock. */
+/* Exclusive lock on an entry (flock on its directory; in the segment
+ * store an OFD lock on a byte of store/LOCKS) for read-modify-write of
+ * meta.json across threads and processes. Returns an fd for unlock. */
 int tz_store_lock(struct tz_store *st, const char *id, char *err, size_t errlen);
 void tz_store_unlock(int lockfd);
 

@@ -69,6 +69,9 @@ static char *store_entry(struct fixture *fx)
 	return id;
 }
 
+/* The second run keeps every entry in the segment store (store/). */
+static int use_segments;
+
 static int setup(void **state)
 {
 	struct fixture *fx = g_new0(struct fixture, 1);
@@ -84,6 +87,9 @@ static int setup(void **state)
 	fx->cmd = g_strdup_printf("/usr/bin/tee '%s'", fx->sent);
 	assert_int_equal(tz_key_load(fx->relkey, fx->rkey, err, sizeof(err)), 0);
 	fx->st = tz_store_open(fx->qdir, fx->key, err, sizeof(err));
+	assert_non_null(fx->st);
+	if (use_segments)
+		assert_int_equal(tz_store_use_segments(fx->st, err, sizeof(err)), 0);
 	fx->audit = tz_audit_open(fx->log, NULL, err, sizeof(err));
 	fx->ix = tz_index_open(fx->db, 1000, err, sizeof(err));
 	assert_non_null(fx->ix);
@@ -96,6 +102,9 @@ static int setup(void **state)
 	id = store_entry(fx);
 	g_strlcpy(fx->id, id, sizeof(fx->id));
 	g_free(id);
+	/* on the second run the entry is a record, not a directory */
+	if (use_segments)
+		assert_int_equal(tz_store_entry_open(fx->st, fx->id, err, sizeof(err)), -1);
 	fx->q = (struct tz_queue){ fx->st, fx->audit, fx->ix, "/nonexistent/clamd.sock", 5, NULL, 10,
 				   fx->cmd, fx->rkey, "security@city.example.lg.jp", 2, NULL, 0, NULL };
 	*state = fx;
@@ -844,6 +853,10 @@ int main(void)
 		cmocka_unit_test(test_proc),
 	};
 
+	int rc;
+
 	g_mime_init();
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	rc = cmocka_run_group_tests_name("directory layout", tests, NULL, NULL);
+	use_segments = 1;
+	return rc | cmocka_run_group_tests_name("segment store", tests, NULL, NULL);
 }

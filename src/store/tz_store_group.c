@@ -1,0 +1,183 @@
+/* tz_store_group.c — the store's commit hooks and its group commit: the
+ * last steps of a commit, shared by every entry that reaches them while a
+ * batch is in flight (see tz_store.h for the hook contract). */
+#include "tz_store_int.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tz_log.h"
+#include "tz_util.h"
+
+static int hook_find(const struct tz_store *st, const char *name)
+{
+	for (unsigned i = 0; i < st->nhooks; i++)
+		if (strcmp(st->hooks[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int tz_store_set_hook(struct tz_store *st, const struct tz_store_hook *h)
+{
+	int i = hook_find(st, h->name);
+	unsigned at;
+
+	if (i >= 0) {   /* replace: drop the old one, keep the others' order */
+		if (st->hooks[i].free)
+			st->hooks[i].free(st->hooks[i].ctx);
+		memmove(&st->hooks[i], &st->hooks[i + 1], (st->nhooks - (unsigned)i - 1) * sizeof(*h));
+		memmove(&st->hook_failures[i], &st->hook_failures[i + 1],
+			(st->nhooks - (unsigned)i - 1) * sizeof(st->hook_failures[0]));
+		st->nhooks--;
+	}
+	if (h->run == NULL)
+		return 0;
+	if (st->nhooks == TZ_STORE_MAX_HOOKS) {
+		if (h->free)
+			h->free(h->ctx);
+		return -1;
+	}
+	/* Required hooks before best-effort ones, each kind in arrival order. */
+	for (at = st->nhooks; at > 0 && h->kind == TZ_STORE_HOOK_REQUIRED &&
+	     st->hooks[at - 1].kind != TZ_STORE_HOOK_REQUIRED; at--)
+		;
+	memmove(&st->hooks[at + 1], &st->hooks[at], (st->nhooks - at) * sizeof(*h));
+	memmove(&st->hook_failures[at + 1], &st->hook_failures[at],
+		(st->nhooks - at) * sizeof(st->hook_failures[0]));
+	st->hooks[at] = *h;
+	st->hook_failures[at] = 0;
+	st->nhooks++;
+	return 0;
+}
+
+unsigned tz_store_hook_failures(struct tz_store *st, const char *name)
+{
+	int i = hook_find(st, name);
+
+	return i < 0 ? 0 : (unsigned)g_atomic_int_get(&st->hook_failures[i]);
+}
+
+void tzs_hooks_free(struct tz_store *st)
+{
+	for (unsigned i = 0; i < st->nhooks; i++)
+		if (st->hooks[i].free)
+			st->hooks[i].free(st->hooks[i].ctx);
+	st->nhooks = 0;
+}
+
+/* ---- group commit ----
+ *
+ * The last steps of a commit are shared by all entries that reach them
+ * while a batch is in flight: one thread (the leader) fsyncs each day
+ * directory once for all their renames and runs each commit hook once for
+ * all of them (the audit log: one write and one fdatasync; the index: one
+ * transaction), while the others wait. Under concurrent mail that turns N
+ * directory fsyncs, N fdatasyncs and N index transactions into one each;
+ * an entry waits at most for the batch in flight and then its own. */
+
+
+/* what: "fsync: " or "" before the reason. */
+static void pending_fail(struct pending *p, const char *what, const char *why)
+{
+	p->rc = -1;
+	tz_err(p->err, sizeof(p->err), "quarantine %s: %s%s", p->id, what, why);
+}
+
+/* fsync every day directory the batch renamed into, once each. */
+static void sync_days(struct tz_store *st, struct pending **b, guint n)
+{
+	gboolean *seen = g_new0(gboolean, n);
+
+	for (guint i = 0; i < n; i++) {
+		char day[9];
+		int fd, ok, why;
+		if (seen[i] || b[i]->rc < 0 || b[i]->in_segment)
+			continue;
+		memcpy(day, b[i]->id, 8);
+		day[8] = '\0';
+		fd = tzs_open_dir_at(st->entfd, day, 0);
+		ok = fd >= 0 && tzs_fsync_dir(fd) == 0;
+		why = errno;
+		if (fd >= 0)
+			close(fd);
+		for (guint j = i; j < n; j++) {
+			if (seen[j] || b[j]->in_segment || memcmp(b[j]->id, day, 8) != 0)
+				continue;
+			seen[j] = TRUE;
+			if (!ok && b[j]->rc == 0)
+				pending_fail(b[j], "fsync: ", strerror(why));
+		}
+	}
+	g_free(seen);
+}
+
+/* Run one hook over the entries of the batch still standing. A required
+ * hook's failure fails them all; a best-effort hook's is logged and
+ * counted per entry, which stands. */
+static void run_hook(struct tz_store *st, unsigned h, struct pending **b, guint n)
+{
+	const struct tz_store_hook *hk = &st->hooks[h];
+	struct tz_store_committed *c = g_new0(struct tz_store_committed, n);
+	char why[TZ_ERRLEN] = "";
+	guint k = 0;
+
+	for (guint i = 0; i < n; i++)
+		if (b[i]->rc == 0)
+			c[k++] = (struct tz_store_committed){ b[i]->m, b[i]->env };
+	if (k == 0 || hk->run(hk->ctx, c, k, why, sizeof(why)) == 0)
+		goto out;
+	for (guint i = 0; i < n; i++) {
+		if (b[i]->rc < 0)
+			continue;
+		if (hk->kind == TZ_STORE_HOOK_REQUIRED) {
+			pending_fail(b[i], "", why);
+			continue;
+		}
+		g_atomic_int_inc(&st->hook_failures[h]);
+		tz_log(LOG_ERR, b[i]->env ? b[i]->env->queue_id : NULL,
+		       "quarantine %s: stored, but %s: %s%s%s", b[i]->id,
+		       hk->missed ? hk->missed : hk->name, why, hk->remedy ? "; " : "",
+		       hk->remedy ? hk->remedy : "");
+	}
+out:
+	g_free(c);
+}
+
+/* The leader's turn: take everything queued, work on it with the lock
+ * released, then wake its owners. Called and returns with grp.mu held. */
+static void lead(struct tz_store *st)
+{
+	GPtrArray *batch = st->grp.queue;
+	struct pending **b = (struct pending **)batch->pdata;
+
+	st->grp.queue = g_ptr_array_new();
+	st->grp.leading = 1;
+	pthread_mutex_unlock(&st->grp.mu);
+	sync_days(st, b, batch->len);
+	for (unsigned h = 0; h < st->nhooks; h++)
+		run_hook(st, h, b, batch->len);
+	pthread_mutex_lock(&st->grp.mu);
+	for (guint i = 0; i < batch->len; i++)
+		b[i]->done = 1;
+	st->grp.leading = 0;
+	pthread_cond_broadcast(&st->grp.cv);
+	g_ptr_array_unref(batch);
+}
+
+/* Make a published entry durable, audited and indexed, together with the
+ * others committing now. While a leader works, the queue fills; when it is
+ * done, a thread whose entry is still queued leads the next batch. */
+void tzs_group_commit(struct tz_store *st, struct pending *p)
+{
+	pthread_mutex_lock(&st->grp.mu);
+	g_ptr_array_add(st->grp.queue, p);
+	while (!p->done) {
+		if (st->grp.leading)
+			pthread_cond_wait(&st->grp.cv, &st->grp.mu);
+		else
+			lead(st);
+	}
+	pthread_mutex_unlock(&st->grp.mu);
+}
+

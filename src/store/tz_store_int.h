@@ -1,0 +1,98 @@
+/* tz_store_int.h — what the store's files share (tz_store.c: the
+ * directory layout and the API; tz_store_group.c: commit hooks and the
+ * group commit; tz_store_seg.c: entries in the segment store). Not for
+ * other modules. */
+#ifndef TZ_STORE_INT_H
+#define TZ_STORE_INT_H
+
+#include <pthread.h>
+#include "tz_ref.h"
+#include "tz_segment.h"
+#include "tz_store.h"
+
+#define META_MAX (16u << 20)
+
+struct tz_store {
+	char *dir;
+	int rootfd, tmpfd, entfd;
+	int has_key;
+	unsigned char key[TZ_KEY_LEN];
+	struct tz_store_hook hooks[TZ_STORE_MAX_HOOKS];   /* required first (tz_store_set_hook) */
+	gint hook_failures[TZ_STORE_MAX_HOOKS];   /* best-effort misses (atomic) */
+	unsigned nhooks;
+	struct {
+		pthread_mutex_t mu;
+		pthread_cond_t cv;
+		GPtrArray *queue;  /* struct pending * waiting for a leader */
+		int leading;       /* a leader is working on a batch */
+	} grp;                     /* group commit, below */
+	char day_synced[9];        /* entries/<day> known durable (under grp.mu) */
+	struct tz_seg *seg;        /* store/: the segment store, or NULL (tz_store_seg.c) */
+	int lockdirfd;             /* store/ for entry locks, or -1 */
+};
+
+struct stored_part {
+	unsigned index;
+	char sha256[65];
+	uint64_t size;
+};
+
+struct tz_store_entry {
+	struct tz_store *st;
+	char id[TZ_ID_LEN];
+	char ref[TZ_REF_LEN];      /* 参照番号, reserved in refs/ */
+	int dirfd;                 /* tmp/<id> */
+	int have_original;
+	char orig_sha256[65];
+	uint64_t orig_size;
+	struct tz_seg_entry *seg;  /* written into the segment store, or NULL: tmp/<id> */
+	struct tz_cfile *cur;      /* part being written by the sink (directory layout) */
+	unsigned cur_index;
+	int in_blob;               /* a part or the original is being written */
+	GArray *stored;            /* struct stored_part */
+	struct tz_part_sink sink;
+};
+
+/* One entry in the group commit (tz_store_group.c). */
+struct pending {
+	const char *id;
+	int in_segment;            /* durable already (segment store): no day directory */
+	const struct tz_meta *m;
+	const struct tz_envelope *env;
+	int done;                  /* under grp.mu */
+	int rc;                    /* 0, or -1 with err: not durable or not audited */
+	char err[TZ_ERRLEN];
+};
+
+int tzs_fsync_dir(int fd);
+int tzs_open_dir_at(int at, const char *name, int create);
+int tzs_remove_flat_dir(int parentfd, const char *name);   /* an entry directory */
+int tzs_cmp_str(gconstpointer a, gconstpointer b);         /* for g_ptr_array_sort */
+/* meta.json of the entry directory dirfd, checked to describe id. */
+struct tz_meta *tzs_dir_meta(struct tz_store *st, int dirfd, const char *id, char *err, size_t errlen);
+
+/* tz_store_group.c: make p durable (day directory), run the hooks with the
+ * others committing now; p->rc and p->err say how it went. */
+void tzs_group_commit(struct tz_store *st, struct pending *p);
+void tzs_hooks_free(struct tz_store *st);
+
+/* tz_store_seg.c: the segment store under QuarantineDir/store, when it
+ * exists (or create: made). 0, or -1 with err. */
+int tzs_seg_open(struct tz_store *st, int create, char *err, size_t errlen);
+void tzs_seg_close(struct tz_store *st);
+/* Entry writing into the segment store (e->seg set by tzs_seg_begin). */
+int tzs_seg_begin(struct tz_store_entry *e, char *err, size_t errlen);
+int tzs_seg_blob_begin(struct tz_store_entry *e, const char *name, char *err, size_t errlen);
+int tzs_seg_blob_write(struct tz_store_entry *e, const void *buf, size_t len, char *err, size_t errlen);
+int tzs_seg_blob_end(struct tz_store_entry *e, char *sha256_hex, uint64_t *size,
+		     char *err, size_t errlen);
+int tzs_seg_commit(struct tz_store_entry *e, const struct tz_meta *m, const struct tz_envelope *env,
+		   char *err, size_t errlen);
+/* Committed entries: 1 when id is in the segment store. */
+int tzs_seg_has(struct tz_store *st, const char *id);
+int tzs_seg_list(struct tz_store *st, GPtrArray *ids);
+int tzs_seg_lock(struct tz_store *st, const char *id, char *err, size_t errlen);
+int tzs_seg_meta_read(struct tz_store *st, const char *id, GByteArray **ba, char *err, size_t errlen);
+int tzs_seg_meta_write(struct tz_store *st, const struct tz_meta *m, char *err, size_t errlen);
+
+#endif

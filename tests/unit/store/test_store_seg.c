@@ -1,0 +1,343 @@
+/* test_store_seg.c — the store on the segment format (tz_store_seg.c,
+ * tz_store_migrate.c): new entries are records in store/, not
+ * directories; both layouts are read, locked, changed and removed through
+ * the same API; a required hook that fails withdraws the entry; `queue
+ * migrate` moves every directory entry with its contents and stored time,
+ * is idempotent, resumes an interrupted run, and keeps an entry whose copy
+ * does not verify. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sys/stat.h>
+
+#include "tz_audit.h"
+#include "tz_store.h"
+#include "tz_store_link.h"
+#include "tz_store_testlib.h"
+
+static const char original[] = "From: a@example.jp\r\nTo: b@example.lg.jp\r\n"
+	"Subject: test\r\n\r\nbody\r\n";
+
+struct fx {
+	char *dir, *q, *key;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = g_new0(struct fx, 1);
+
+	f->dir = tl_tmpdir();
+	f->q = g_build_filename(f->dir, "q", NULL);
+	f->key = tl_keyfile(f->dir, "q.key", 9);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	tl_rmrf(f->dir);
+	g_free(f->dir);
+	g_free(f->q);
+	g_free(f->key);
+	g_free(f);
+	return 0;
+}
+
+static unsigned char *part_bytes(unsigned i, size_t n)
+{
+	unsigned char *b = g_malloc(n);
+
+	for (size_t k = 0; k < n; k++)
+		b[k] = (unsigned char)(k * 11 + i);
+	return b;
+}
+
+/* One entry with nparts parts of 70,000 bytes (more than a crypt chunk). */
+static int store_one(struct tz_store *st, unsigned nparts, char id[TZ_ID_LEN])
+{
+	char err[TZ_ERRLEN] = "";
+	struct tz_store_entry *e = tz_store_entry_begin(st, err, sizeof(err));
+	struct tz_result *res = tl_result();
+	struct tz_envelope *env = tl_envelope("sender@example.jp", "staff@city.example.lg.jp");
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(original, strlen(original));
+	const struct tz_part_sink *sink;
+	int rc = -1;
+
+	assert_non_null(e);
+	sink = tz_store_entry_sink(e);
+	g_strlcpy(id, tz_store_entry_id(e), TZ_ID_LEN);
+	if (tz_store_entry_put_original(e, s, err, sizeof(err)) < 0)
+		goto fail;
+	for (unsigned i = 1; i <= nparts; i++) {
+		unsigned char *b = part_bytes(i, 70000);
+		struct tz_part *p = tl_part(i, "見積書.pdf", b, 70000, 0);
+		g_ptr_array_add(res->parts, p);
+		rc = sink->begin(sink->ctx, p, err, sizeof(err)) < 0 ||
+		     sink->write(sink->ctx, b, 70000, err, sizeof(err)) < 0 ||
+		     sink->end(sink->ctx, p, err, sizeof(err)) < 0 ? -1 : 0;
+		g_free(b);
+		if (rc < 0)
+			goto fail;
+	}
+	rc = tz_store_entry_commit(e, env, res, err, sizeof(err));
+	goto out;
+fail:
+	tz_store_entry_abort(e);
+	rc = -1;
+out:
+	if (rc < 0)
+		print_message("store_one: %s\n", err);
+	g_object_unref(s);
+	tl_result_free(res);
+	tl_envelope_free(env);
+	return rc;
+}
+
+/* The entry reads back: meta (id, parts), original and every part. */
+static void entry_reads(struct tz_store *st, const char *id, unsigned nparts)
+{
+	char err[TZ_ERRLEN] = "", name[32];
+	struct tz_meta *m = tz_store_meta_read(st, id, err, sizeof(err));
+	GByteArray *ba = g_byte_array_new();
+
+	if (m == NULL)
+		print_message("meta %s: %s\n", id, err);
+	assert_non_null(m);
+	assert_string_equal(m->id, id);
+	assert_int_equal(m->parts->len, nparts);
+	assert_int_equal(tz_store_file_read(st, id, "original.eml", tl_collect, ba, err, sizeof(err)), 0);
+	assert_int_equal(ba->len, strlen(original));
+	assert_memory_equal(ba->data, original, ba->len);
+	for (unsigned i = 1; i <= nparts; i++) {
+		unsigned char *want = part_bytes(i, 70000);
+		g_byte_array_set_size(ba, 0);
+		snprintf(name, sizeof(name), "part-%03u.bin", i);
+		assert_int_equal(tz_store_file_read(st, id, name, tl_collect, ba, err, sizeof(err)), 0);
+		assert_int_equal(ba->len, 70000);
+		assert_memory_equal(ba->data, want, 70000);
+		g_free(want);
+	}
+	g_byte_array_unref(ba);
+	tz_meta_free(m);
+}
+
+static unsigned listed(struct tz_store *st)
+{
+	GPtrArray *ids;
+	char err[TZ_ERRLEN];
+	unsigned n;
+
+	assert_int_equal(tz_store_list(st, &ids, err, sizeof(err)), 0);
+	n = ids->len;
+	g_ptr_array_unref(ids);
+	return n;
+}
+
+static int exists(const char *dir, const char *sub)
+{
+	char *p = g_build_filename(dir, sub, NULL);
+	struct stat sb;
+	int rc = stat(p, &sb) == 0;
+
+	g_free(p);
+	return rc;
+}
+
+/* A directory entry and a segment entry side by side, through one API. */
+static void test_both_layouts(void **state)
+{
+	struct fx *f = *state;
+	char err[TZ_ERRLEN] = "", a[TZ_ID_LEN], b[TZ_ID_LEN], sub[80];
+	struct tz_store *st = tz_store_open(f->q, f->key, err, sizeof(err));
+	struct tz_meta *m;
+	int lock, fd;
+	char sha[65];
+	uint64_t size;
+
+	assert_non_null(st);
+	assert_int_equal(store_one(st, 1, a), 0);
+	assert_false(tz_store_segmented(st));
+	assert_int_equal(tz_store_use_segments(st, err, sizeof(err)), 0);
+	assert_true(tz_store_segmented(st));
+	assert_int_equal(store_one(st, 2, b), 0);
+	/* b is a record, not a directory */
+	snprintf(sub, sizeof(sub), "entries/%.8s/%s", b, b);
+	assert_true(exists(f->q, "store/00000001.tzs"));
+	assert_false(exists(f->q, sub));
+	assert_int_equal(tz_store_entry_open(st, b, err, sizeof(err)), -1);
+	assert_int_equal(listed(st), 2);
+	entry_reads(st, a, 1);
+	entry_reads(st, b, 2);
+	/* read-modify-write under the lock, in both layouts */
+	for (int k = 0; k < 2; k++) {
+		const char *id = k ? b : a;
+		lock = tz_store_lock(st, id, err, sizeof(err));
+		assert_true(lock >= 0);
+		m = tz_store_meta_read(st, id, err, sizeof(err));
+		g_free(m->subject);
+		m->subject = g_strdup("changed");
+		assert_int_equal(tz_store_meta_write(st, m, err, sizeof(err)), 0);
+		tz_meta_free(m);
+		tz_store_unlock(lock);
+		m = tz_store_meta_read(st, id, err, sizeof(err));
+		assert_string_equal(m->subject, "changed");
+		tz_meta_free(m);
+	}
+	/* a sanitized copy added to the segment entry, streamed; not twice */
+	fd = open("/etc/hostname", O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(tz_store_file_put(st, b, "part-001.sanitized.bin", fd, sha, &size, err, sizeof(err)), 0);
+	lseek(fd, 0, SEEK_SET);
+	assert_int_equal(tz_store_file_put(st, b, "part-001.sanitized.bin", fd, NULL, NULL, err, sizeof(err)), -1);
+	close(fd);
+	/* reopened: the same view */
+	tz_store_free(st);
+	st = tz_store_open(f->q, f->key, err, sizeof(err));
+	assert_true(tz_store_segmented(st));
+	assert_int_equal(listed(st), 2);
+	entry_reads(st, b, 2);
+	assert_int_equal(tz_store_remove(st, b, err, sizeof(err)), 0);
+	assert_int_equal(tz_store_remove(st, a, err, sizeof(err)), 0);
+	assert_int_equal(listed(st), 0);
+	assert_null(tz_store_meta_read(st, b, err, sizeof(err)));
+	assert_int_equal(tz_store_compact(st, NULL, err, sizeof(err)), 0);
+	tz_store_free(st);
+}
+
+/* The audit record is required on the segment format too: an entry whose
+ * record could not be written is not listed. */
+static void test_audit_required(void **state)
+{
+	struct fx *f = *state;
+	char *log = g_build_filename(f->dir, "audit.log", NULL), *moved = g_strconcat(log, ".old", NULL);
+	char err[TZ_ERRLEN] = "", id[TZ_ID_LEN];
+	struct tz_store *st = tz_store_open(f->q, f->key, err, sizeof(err));
+	struct tz_audit *au = tz_audit_open(log, NULL, err, sizeof(err));
+
+	assert_int_equal(tz_store_use_segments(st, err, sizeof(err)), 0);
+	tz_store_set_audit(st, au);
+	assert_int_equal(store_one(st, 1, id), 0);
+	assert_int_equal(rename(log, moved), 0);
+	assert_int_equal(mkdir(log, 0700), 0);
+	assert_int_equal(store_one(st, 1, id), -1);
+	assert_int_equal(listed(st), 1);
+	assert_null(tz_store_meta_read(st, id, err, sizeof(err)));
+	tz_store_free(st);
+	tz_audit_free(au);
+	g_free(log);
+	g_free(moved);
+}
+
+static void migrated(void *ctx, const char *id, int resumed)
+{
+	(void)id;
+	(*(unsigned *)ctx) += resumed ? 100 : 1;
+}
+
+/* Directory entries move into the segment store with what they hold and
+ * their stored time; a second run has nothing to do. */
+static void test_migrate(void **state)
+{
+	struct fx *f = *state;
+	char err[TZ_ERRLEN] = "", ids[3][TZ_ID_LEN];
+	struct tz_store *st = tz_store_open(f->q, f->key, err, sizeof(err));
+	unsigned calls = 0;
+	struct tz_store_migration mg = { migrated, &calls, 0, 0, 0 };
+	int64_t stored[3];
+
+	for (int i = 0; i < 3; i++) {
+		struct tz_meta *m;
+		assert_int_equal(store_one(st, (unsigned)i, ids[i]), 0);
+		m = tz_store_meta_read(st, ids[i], err, sizeof(err));
+		stored[i] = m->stored_time;
+		tz_meta_free(m);
+	}
+	assert_false(exists(f->q, "store"));
+	assert_int_equal(tz_store_migrate(st, 1, &mg, err, sizeof(err)), 0);   /* dry run */
+	assert_int_equal(mg.pending, 3);
+	assert_false(exists(f->q, "store"));
+	assert_int_equal(tz_store_migrate(st, 0, &mg, err, sizeof(err)), 0);
+	assert_int_equal(mg.copied, 3);
+	assert_int_equal(mg.pending, 0);
+	assert_int_equal(calls, 3);
+	for (int i = 0; i < 3; i++) {
+		char day[32];
+		struct tz_meta *m;
+		snprintf(day, sizeof(day), "entries/%.8s", ids[i]);
+		assert_false(exists(f->q, day));   /* emptied and removed */
+		assert_int_equal(tz_store_entry_open(st, ids[i], err, sizeof(err)), -1);
+		entry_reads(st, ids[i], (unsigned)i);
+		m = tz_store_meta_read(st, ids[i], err, sizeof(err));
+		assert_int_equal(m->stored_time, stored[i]);
+		tz_meta_free(m);
+	}
+	assert_int_equal(listed(st), 3);
+	calls = 0;
+	assert_int_equal(tz_store_migrate(st, 0, &mg, err, sizeof(err)), 0);
+	assert_int_equal(mg.copied + mg.resumed + mg.pending + calls, 0);
+	tz_store_free(st);
+	/* Another process (textizectl, the console) sees them too. */
+	st = tz_store_open(f->q, f->key, err, sizeof(err));
+	assert_int_equal(listed(st), 3);
+	entry_reads(st, ids[2], 2);
+	tz_store_free(st);
+}
+
+/* A run cut off after copying (the directory still there) is finished by
+ * the next; a directory whose copy differs is kept, and the run fails. */
+static void test_migrate_resume(void **state)
+{
+	struct fx *f = *state;
+	char err[TZ_ERRLEN] = "", a[TZ_ID_LEN], b[TZ_ID_LEN], *cmd, *qa, *qb;
+	struct tz_store *st = tz_store_open(f->q, f->key, err, sizeof(err));
+	unsigned calls = 0;
+	struct tz_store_migration mg = { migrated, &calls, 0, 0, 0 };
+
+	assert_int_equal(store_one(st, 1, a), 0);
+	assert_int_equal(store_one(st, 1, b), 0);
+	cmd = g_strdup_printf("cp -a '%s/entries' '%s/saved'", f->q, f->dir);
+	assert_int_equal(system(cmd), 0);
+	g_free(cmd);
+	assert_int_equal(tz_store_migrate(st, 0, &mg, err, sizeof(err)), 0);
+	assert_int_equal(mg.copied, 2);
+	/* as if the run had died before removing the directories */
+	cmd = g_strdup_printf("cp -a '%s/saved/.' '%s/entries/'", f->dir, f->q);
+	assert_int_equal(system(cmd), 0);
+	g_free(cmd);
+	/* and b's directory holds something else than its record now */
+	qa = g_strdup_printf("%s/entries/%.8s/%s/part-001.bin", f->q, a, a);
+	qb = g_strdup_printf("%s/entries/%.8s/%s/part-001.bin", f->q, b, b);
+	cmd = g_strdup_printf("cp '%s' '%s'", qa, qb);
+	assert_int_equal(system(cmd), 0);
+	g_free(cmd);
+	calls = 0;
+	assert_int_equal(tz_store_migrate(st, 0, &mg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, b));
+	assert_int_equal(mg.resumed, 1);   /* a: verified, removed */
+	assert_int_equal(calls, 100);
+	assert_int_equal(mg.pending, 1);   /* b: kept, for a person to look at */
+	assert_true(access(qb, F_OK) == 0);
+	assert_false(access(qa, F_OK) == 0);
+	assert_int_equal(listed(st), 2);
+	entry_reads(st, b, 1);             /* the record, not the altered file */
+	tz_store_free(st);
+	g_free(qa);
+	g_free(qb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_both_layouts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_required, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_resume, setup, teardown),
+	};
+
+	g_mime_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
