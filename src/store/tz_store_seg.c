@@ -32,6 +32,11 @@ int tzs_seg_open(struct tz_store *st, int create, char *err, size_t errlen)
 	if (!create && faccessat(st->rootfd, "store", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : tz_err(err, errlen, "quarantine %s/store: %s", st->dir,
 						    strerror(errno));
+	/* A reader that may not write (another user, a read-only mount) still
+	 * reads: the segment store then neither repairs nor appends. */
+	o.readonly = !create && (faccessat(st->rootfd, "store", W_OK, AT_EACCESS) < 0 ||
+				 (faccessat(st->rootfd, "store/LOCK", W_OK, AT_EACCESS) < 0 &&
+				  errno != ENOENT));
 	path = g_strdup_printf("%s/store", st->dir);
 	st->seg = tz_seg_open(path, &o, why, sizeof(why));
 	g_free(path);

@@ -156,7 +156,9 @@ tz_done() {
 # ------------------------------------------------------------ milter
 
 # As root (CI), the config says "UserID root": textize-milter refuses to
-# keep root without being told, -f or not.
+# keep root without being told, -f or not. TZ_MILTER_EXTRA: lines added to
+# every test's config (TZ_MILTER_EXTRA="StoreFormat segment" runs a test on
+# the segment store).
 tz_milter_conf() {
 	local extra=${1:-}
 	mkdir -p "$TZ_TMP/spool"
@@ -172,6 +174,7 @@ StateDir $TZ_TMP/state
 LogLevel debug
 $([ "$(id -u)" -ne 0 ] || echo "UserID root")
 $extra
+${TZ_MILTER_EXTRA:-}
 EOF
 }
 
