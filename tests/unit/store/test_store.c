@@ -598,6 +598,68 @@ static void test_index_deleted(void **state)
 	index_fixture_done(&fx);
 }
 
+/* The hook seam: required hooks run before best-effort ones whatever the
+ * order of registration, each once per batch with the committed entries;
+ * a best-effort failure is counted and the entry stands; a required
+ * failure fails the commit and the entry is not listed; a hook of the
+ * same name replaces the old one (freed). */
+struct hook_log {
+	GString *order;
+	int fail;
+	unsigned seen, freed;
+};
+
+static int hook_run(void *ctx, const struct tz_store_committed *c, size_t n, char *err, size_t errlen)
+{
+	struct hook_log *l = ctx;
+
+	g_string_append_c(l->order, l->fail ? 'F' : 'h');
+	l->seen += (unsigned)n;
+	assert_non_null(c[0].meta);
+	return l->fail ? tz_err(err, errlen, "hook says no") : 0;
+}
+
+static void hook_free(void *ctx)
+{
+	((struct hook_log *)ctx)->freed++;
+}
+
+static void test_hooks(void **state)
+{
+	char *dir = tl_tmpdir(), *q = g_build_filename(dir, "q", NULL);
+	char err[TZ_ERRLEN], id[TZ_ID_LEN];
+	struct tz_store *st = tz_store_open(q, NULL, err, sizeof(err));
+	GString *order = g_string_new("");
+	struct hook_log best = { order, 1, 0, 0 }, req = { order, 0, 0, 0 }, req2 = { order, 1, 0, 0 };
+	struct tz_store_hook hb = { "b", TZ_STORE_HOOK_BEST_EFFORT, hook_run, hook_free, &best, "not b", "fix b" };
+	struct tz_store_hook hr = { "r", TZ_STORE_HOOK_REQUIRED, hook_run, hook_free, &req, NULL, NULL };
+	struct tz_store_hook hr2 = { "r", TZ_STORE_HOOK_REQUIRED, hook_run, hook_free, &req2, NULL, NULL };
+	GPtrArray *ids;
+
+	(void)state;
+	assert_int_equal(tz_store_set_hook(st, &hb), 0);
+	assert_int_equal(tz_store_set_hook(st, &hr), 0);
+	assert_int_equal(store_one(st, 1, id), 0);
+	assert_string_equal(order->str, "hF");          /* required first */
+	assert_int_equal(req.seen, 1);
+	assert_int_equal(tz_store_hook_failures(st, "b"), 1);
+	assert_int_equal(tz_store_hook_failures(st, "r"), 0);
+	assert_int_equal(tz_store_set_hook(st, &hr2), 0);   /* replaces r */
+	assert_int_equal(req.freed, 1);
+	g_string_truncate(order, 0);
+	assert_int_equal(store_one(st, 1, id), -1);
+	assert_string_equal(order->str, "F");           /* b never sees it */
+	assert_int_equal(tz_store_list(st, &ids, err, sizeof(err)), 0);
+	assert_int_equal(ids->len, 1);
+	g_ptr_array_unref(ids);
+	tz_store_free(st);
+	assert_int_equal(best.freed + req2.freed, 2);
+	g_string_free(order, TRUE);
+	tl_rmrf(dir);
+	g_free(q);
+	g_free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -612,6 +674,7 @@ int main(void)
 		cmocka_unit_test(test_index_locked),
 		cmocka_unit_test(test_index_retry),
 		cmocka_unit_test(test_index_deleted),
+		cmocka_unit_test(test_hooks),
 	};
 
 	g_mime_init();
