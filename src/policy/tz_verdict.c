@@ -8,34 +8,32 @@
 
 #include "tz_util.h"
 
-static const char *const action_names[] = {
-	[TZ_ACTION_ACCEPT] = "accept",
-	[TZ_ACTION_LOG] = "log",
-	[TZ_ACTION_TAG] = "tag",
-	[TZ_ACTION_REWRITE] = "rewrite",
-	[TZ_ACTION_HOLD] = "hold",
-	[TZ_ACTION_TEMPFAIL] = "tempfail",
-	[TZ_ACTION_REJECT] = "reject",
+const struct tz_name_code tz_action_names[] = {
+	{ "accept", TZ_ACTION_ACCEPT },
+	{ "log", TZ_ACTION_LOG },
+	{ "tag", TZ_ACTION_TAG },
+	{ "rewrite", TZ_ACTION_REWRITE },
+	{ "hold", TZ_ACTION_HOLD },
+	{ "tempfail", TZ_ACTION_TEMPFAIL },
+	{ "reject", TZ_ACTION_REJECT },
+	{ NULL, 0 }
 };
 
 const char *tz_action_name(enum tz_action a)
 {
-	if ((unsigned)a >= G_N_ELEMENTS(action_names))
-		return "?";
-	return action_names[a];
+	const char *n = tz_name_code_name(tz_action_names, (int)a);
+
+	return n ? n : "?";
 }
 
 int tz_action_parse(const char *s, unsigned allowed, enum tz_action *out)
 {
-	if (s == NULL)
+	int code;
+
+	if (allowed == 0 || !tz_name_code_find(tz_action_names, allowed, s, &code))
 		return -1;
-	for (unsigned i = 0; i < G_N_ELEMENTS(action_names); i++) {
-		if (g_ascii_strcasecmp(s, action_names[i]) == 0 && (allowed & TZ_ACTMASK(i))) {
-			*out = (enum tz_action)i;
-			return 0;
-		}
-	}
-	return -1;
+	*out = (enum tz_action)code;
+	return 0;
 }
 
 bool tz_reply_text_valid(const char *s)

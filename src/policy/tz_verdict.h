@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <glib.h>
+#include "tz_namecode.h"
 
 /* Ordered weakest to strongest: merging keeps the larger one. */
 enum tz_action {
@@ -104,6 +105,9 @@ bool tz_verdict_stops(const struct tz_verdict *v);
  * from v->hits): "" when nothing fired. Valid until the next call. */
 const char *tz_verdict_summary(const struct tz_verdict *v);
 
+/* Every action's name: the config's action keys parse with it (their
+ * row's mask names the actions a key allows), the logs print with it. */
+extern const struct tz_name_code tz_action_names[];
 /* "reject", "tempfail", ... */
 const char *tz_action_name(enum tz_action a);
 /* Parse a case-insensitive action name accepted by `allowed` (TZ_ACTMASK
