@@ -54,6 +54,13 @@
 #   tz_assert "MSG" CMD... run CMD, pass or fail with MSG
 #   tz_done                print "N passed, N failed, N skipped" and exit
 #                          (the runner sums these lines)
+#   tz_mkmsg FILE "H: v"...  a small text/plain message with those headers
+#   tz_expect CODE ECODE MSG FILE [swaks args]  send, pass when the final
+#                          reply has both codes
+#   tz_reload [LINES]      rewrite the config (tz_milter_conf LINES), SIGHUP,
+#                          wait for the reload line
+#   tz_netns_reexec PREFIX SCRIPT  run SCRIPT --inside a network namespace
+#                          of its own (the SPF tests), before tz_init
 #   tz_log_grep PATTERN    grep the milter log
 #   tz_rss_kb PID          resident set size of a process in KiB
 
@@ -414,4 +421,83 @@ tz_send_expect() {
 		tail -8 "$TZ_TMP/swaks.last" >&2
 		return 1
 	fi
+}
+
+# ------------------------------------------------------------ policy tests
+
+# tz_mkmsg FILE "Header: v" ... — a small text/plain message with those
+# header lines (the policy rules read headers, not bodies).
+tz_mkmsg() {
+	local f=$1; shift
+	{
+		for h in "$@"; do printf '%s\r\n' "$h"; done
+		printf 'Subject: policy test\r\nDate: Tue, 24 Nov 2026 09:00:00 +0900\r\n'
+		printf 'Message-ID: <%s@tz-test.example>\r\nMIME-Version: 1.0\r\n' "$RANDOM$RANDOM"
+		printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nHello.\r\n'
+	} >"$f"
+}
+
+# tz_expect CODE ECODE MSG FILE [swaks args] — send and check both codes.
+tz_expect() {
+	local code=$1 ecode=$2 msg=$3; shift 3
+	if tz_send_expect "$code" "$@" && grep -qE "^<[-~*]+ +$code[ -]$ecode" "$TZ_TMP/swaks.last"; then
+		tz_pass "$msg: $code $ecode"
+	else
+		tz_fail "$msg: expected $code $ecode"
+		grep -E '^<[-~*]+ +[245][0-9][0-9]' "$TZ_TMP/swaks.last" | tail -3 | sed 's/^/    | /'
+	fi
+}
+
+# tz_reload [LINES] — rewrite the config (tz_milter_conf LINES), SIGHUP the
+# milter and wait until it logs the reload.
+tz_reload() {
+	local before
+	before=$(grep -c 'configuration reloaded' "$TZ_MILTER_LOG")
+	tz_milter_conf "${1:-}"
+	kill -HUP "$(tz_milter_pid)"
+	for _ in $(seq 50); do
+		[ "$(grep -c 'configuration reloaded' "$TZ_MILTER_LOG")" -gt "$before" ] && return 0
+		sleep 0.1
+	done
+	echo "  no reload seen" >&2
+	return 1
+}
+
+# tz_netns_reexec PREFIX SCRIPT — run SCRIPT --inside a new network
+# namespace (its own loopback, resolver 127.0.0.1 through /etc/netns, the
+# client addresses 192.0.2.10 and .66 on lo) with TZ_SPF_NS set, remove the
+# namespace after, and exit with the script's status; a SKIP summary when
+# the host cannot make one. Called before tz_init.
+tz_netns_reexec() {
+	local ns=$1$$ script=$2 rc
+	if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v dnsmasq >/dev/null; then
+		echo "  SKIP: needs root, iproute2 and dnsmasq (dnsmasq-base)"
+		echo "0 passed, 0 failed, 1 skipped"
+		exit 0
+	fi
+	if ! ip netns add "$ns"; then
+		echo "  SKIP: cannot create a network namespace here"
+		echo "0 passed, 0 failed, 1 skipped"
+		exit 0
+	fi
+	TZ_NETNS=$ns
+	trap tz_netns_cleanup EXIT
+	mkdir -p "/etc/netns/$ns"
+	echo "nameserver 127.0.0.1" >"/etc/netns/$ns/resolv.conf"
+	ip netns exec "$ns" ip link set lo up
+	# Non-loopback client addresses, on lo itself (no dummy/veth module
+	# needed); they exist only inside the namespace.
+	for a in 192.0.2.10 192.0.2.66; do
+		ip netns exec "$ns" ip addr add "$a/32" dev lo
+	done
+	ip netns exec "$ns" env TZ_SPF_NS="$ns" bash "$script" --inside
+	exit $?
+}
+
+tz_netns_cleanup() {
+	local pids
+	pids=$(ip netns pids "$TZ_NETNS" 2>/dev/null)
+	[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+	ip netns del "$TZ_NETNS" 2>/dev/null
+	rm -rf "/etc/netns/$TZ_NETNS"
 }
