@@ -36,7 +36,7 @@ struct tzm_runtime *tzm_runtime_new(struct tz_config *cfg, char *err, size_t err
 	}
 	/* StoreFormat segment: new entries go to QuarantineDir/store/ (a
 	 * quarantine that has store/ uses it whatever this says). */
-	if (cfg->store_format && strcmp(cfg->store_format, "segment") == 0 &&
+	if (cfg->store_format == TZ_STORE_SEGMENT &&
 	    tz_store_use_segments(st, err, errlen) < 0) {
 		tz_store_free(st);
 		tz_audit_free(audit);
