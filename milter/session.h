@@ -48,6 +48,7 @@ struct tzm_conn {
 	bool internal;               /* client address inside InternalNetworks */
 	bool leadspc;                /* MTA keeps the blank after "Name:" in values */
 	struct tzm_noreply nr;       /* no-reply steps negotiated, a refusal held at one */
+	GString *line;               /* scratch for one header field, NULL until the first */
 	unsigned messages;           /* messages started on this connection */
 	struct tzm_msg *msg;         /* current message, NULL between messages */
 	void *policy;                /* policy_glue's per-connection state, freed by it */

@@ -102,20 +102,25 @@ int tz_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+char *tz_printable_buf(const char *s, char *out, size_t outlen)
+{
+	size_t i = 0;
+
+	for (; s && s[i] && i + 1 < outlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+		out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	out[i] = '\0';
+	return out;
+}
+
 char *tz_printable(const char *s, size_t max)
 {
 	size_t n = 0;
-	char *out;
 
 	if (s == NULL)
 		return g_strdup("");
 	while (s[n] && n < max)
 		n++;
-	out = g_malloc(n + 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	out[n] = '\0';
-	return out;
+	return tz_printable_buf(s, g_malloc(n + 1), n + 1);
 }
