@@ -152,11 +152,12 @@ bb_wait_socket() {
 # MIMEDefang do by default. (Over loopback TCP every milter reply burst
 # meets Nagle + delayed ACK: ~40 ms stalls per message, for either milter.)
 #
-# bb_textize_start MILTER_BIN SOCKET: textize-milter -f with a bench config
-# (quarantine, index, audit log in $BB_TMP/textize; SPF off because the
-# bench machine has no DNS and MIMEDefang does no SPF either).
+# bb_textize_start MILTER_BIN SOCKET [NAME]: textize-milter -f with a bench
+# config (quarantine, index, audit log in $BB_TMP/NAME, default textize; SPF
+# off because the bench machine has no DNS and MIMEDefang does no SPF
+# either). BB_TEXTIZE_PID is the default one's.
 bb_textize_start() {
-	local bin=$1 sock=$2 t=$BB_TMP/textize
+	local bin=$1 sock=$2 t=$BB_TMP/${3:-textize}
 	mkdir -p "$t/spool" "$t/state"
 	rm -f "$sock"
 	cat >"$t/textize.conf" <<EOF
@@ -173,8 +174,8 @@ SPFCheck no
 $([ "$(id -u)" -ne 0 ] || echo "UserID root")
 EOF
 	"$bin" -f -c "$t/textize.conf" >>"$t/milter.log" 2>&1 &
-	BB_TEXTIZE_PID=$!
-	BB_PIDS+=("$BB_TEXTIZE_PID")
+	[ -n "${3:-}" ] || BB_TEXTIZE_PID=$!
+	BB_PIDS+=($!)
 	bb_wait_socket "$sock" || { tail -5 "$t/milter.log" >&2; return 1; }
 }
 
