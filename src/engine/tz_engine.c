@@ -121,26 +121,13 @@ static void clean_append(GString *out, const char *s, size_t len, bool *replaced
 	while (p < end) {
 		unsigned char ch = (unsigned char)*p;
 
-		if (ch >= 0x20 && ch < 0x80) {
+		if ((ch >= 0x20 && ch < 0x80) || ch == '\n' || ch == '\t') {
 			p++;
 			continue;
 		}
-		if (ch < 0x80 && (ch == '\n' || ch == '\t')) {
-			p++;
+		if (ch >= 0xe3 && (u = tz_utf8_cjk3(p, (size_t)(end - p))) != 0 && u != 0x3164) {
+			p += 3;   /* kana, kanji, full-width: never invisible but the Hangul filler */
 			continue;
-		}
-		if (ch >= 0xe3 && ch <= 0xef && ch != 0xed && end - p >= 3 &&
-		    ((unsigned char)p[1] & 0xc0) == 0x80 && ((unsigned char)p[2] & 0xc0) == 0x80) {
-			/* Well-formed 3 bytes from U+3000 on (ED, the surrogates'
-			 * lead, left to the validator): kana, kanji, full-width
-			 * forms, most of a Japanese body. Below U+FE00 none is
-			 * invisible but the Hangul filler (see invisible()). */
-			u = ((gunichar)(ch & 0x0f) << 12) | ((gunichar)(p[1] & 0x3f) << 6) |
-			    (gunichar)(p[2] & 0x3f);
-			if (u < 0xfe00 && u != 0x3164) {
-				p += 3;
-				continue;
-			}
 		}
 		if (ch >= 0x80) {
 			u = g_utf8_get_char_validated(p, end - p);
