@@ -84,8 +84,10 @@ static void msg_summary(struct tzm_conn *c)
 	       "%s client=%s[%s] from=<%s> rcpts=%u action=%s ref=%s stripped=%u hdrfix=%u "
 	       "in=%llu out=%llu spool=%s ms=%lld%s%s%s",
 	       m->env.direction == TZ_DIR_OUTBOUND ? "outbound" : "inbound",
-	       tz_printable_buf(c->client_name, client, sizeof(client)), c->client_addr ? c->client_addr : "",
-	       tz_printable_buf(m->env.sender, from, sizeof(from)), m->env.rcpts->len, tz_outcome_name(m->outcome), m->ref_id[0] ? m->ref_id : "-",
+	       tz_printable_buf(c->client_name, client, sizeof(client)),
+	       c->client_addr ? c->client_addr : "",
+	       tz_printable_buf(m->env.sender, from, sizeof(from)), m->env.rcpts->len,
+	       tz_outcome_name(m->outcome), m->ref_id[0] ? m->ref_id : "-",
 	       m->stripped, m->headers_fixed, (unsigned long long)m->bytes_in,
 	       (unsigned long long)m->bytes_out, tz_spool_on_disk(m->spool) ? "disk" : "mem",
 	       /* A released mail skipped the policy verdicts: naming rules
