@@ -30,16 +30,6 @@ tz_milter_start || { tz_fail "textize-milter did not start"; tz_done; }
 # debug_peer_list: smtpd logs the milter negotiation (milter8.c, verbose)
 tz_postfix_start "debug_peer_list = 127.0.0.1" || { tz_fail "postfix did not start"; tz_done; }
 
-mkmsg() {   # mkmsg FILE "Header: v" ... — a small message with those header lines
-	local f=$1; shift
-	{
-		for h in "$@"; do printf '%s\r\n' "$h"; done
-		printf 'Subject: nr test\r\nDate: Thu, 03 Dec 2026 09:00:00 +0900\r\n'
-		printf 'Message-ID: <%s@tz-test.example>\r\nMIME-Version: 1.0\r\n' "$RANDOM$RANDOM"
-		printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nHello.\r\n'
-	} >"$f"
-}
-
 # session SRC FROM RCPTS FILE [FILE...] — one SMTP session, one message per
 # FILE (same envelope); prints "STEP CODE ECODE" for MAIL, each RCPT and
 # DATA (the reply after the final dot), so a test sees where it was refused.
@@ -81,8 +71,8 @@ s.quit()
 PY
 }
 
-# expect NAME WANT SESSION-ARGS... — WANT is the transcript, lines joined by ";"
-expect() {
+# expect_steps NAME WANT SESSION-ARGS... — WANT is the transcript, lines joined by ";"
+expect_steps() {
 	local name=$1 want=$2; shift 2
 	local got
 	got=$(session "$@" 2>&1 | paste -sd ';')
@@ -94,10 +84,10 @@ expect() {
 }
 
 IN=127.0.0.1 OUT=127.0.0.3 EXT=sender@example.com ME=user@city.example.lg.jp
-mkmsg "$TZ_TMP/plain.eml" "From: Sender <sender@example.com>" "To: $ME"
+tz_mkmsg "$TZ_TMP/plain.eml" "From: Sender <sender@example.com>" "To: $ME"
 
 # ---------------------------------------------------------------- negotiated
-expect "plain inbound mail accepted after the dot" "MAIL 250 2.1.0;RCPT 250 2.1.5;DOT 250 2.0.0" \
+expect_steps "plain inbound mail accepted after the dot" "MAIL 250 2.1.0;RCPT 250 2.1.5;DOT 250 2.0.0" \
 	$IN $EXT $ME "$TZ_TMP/plain.eml"
 # "milter8_connect: events ..." lists what was agreed ("my_events" what
 # Postfix offered)
@@ -118,43 +108,43 @@ done
 tz_assert "milter log: no-reply steps negotiated" tz_log_grep -q 'negotiated: .*no reply at connect, HELO, header'
 
 # ---------------------------------------------------------------- rules at their steps
-expect "relay: refused at RCPT, 550 5.7.1" "MAIL 250 2.1.0;RCPT 550 5.7.1" \
+expect_steps "relay: refused at RCPT, 550 5.7.1" "MAIL 250 2.1.0;RCPT 550 5.7.1" \
 	$IN $EXT someone@example.net "$TZ_TMP/plain.eml"
-expect "relay: only the foreign recipient is refused" \
+expect_steps "relay: only the foreign recipient is refused" \
 	"MAIL 250 2.1.0;RCPT 550 5.7.1;RCPT 250 2.1.5;DOT 250 2.0.0" \
 	$IN $EXT someone@example.net,$ME "$TZ_TMP/plain.eml"
-expect "size: SIZE=200000 refused at MAIL, 552 5.3.4" "MAIL 552 5.3.4" \
+expect_steps "size: SIZE=200000 refused at MAIL, 552 5.3.4" "MAIL 552 5.3.4" \
 	$IN "SIZE=200000:$EXT" $ME "$TZ_TMP/plain.eml"
 { cat "$TZ_TMP/plain.eml"; head -c 150000 /dev/zero | tr '\0' 'x' | fold -w 76 | sed 's/$/\r/'; } >"$TZ_TMP/big.eml"
-expect "size: 150 KB body refused after the dot, 552 5.3.4" "MAIL 250 2.1.0;RCPT 250 2.1.5;DOT 552 5.3.4" \
+expect_steps "size: 150 KB body refused after the dot, 552 5.3.4" "MAIL 250 2.1.0;RCPT 250 2.1.5;DOT 552 5.3.4" \
 	$IN $EXT $ME "$TZ_TMP/big.eml"
 # over the limit inside the header already (a refusal held at a header
 # step; many fields: Postfix cuts one field at header_size_limit)
 { for i in $(seq 1500); do printf 'X-Big-%d: %s\r\n' "$i" "$(printf 'h%.0s' $(seq 70))"; done
   cat "$TZ_TMP/plain.eml"; } >"$TZ_TMP/bighdr.eml"
-expect "size: 120 KB of header fields refused after the dot, 552 5.3.4" \
+expect_steps "size: 120 KB of header fields refused after the dot, 552 5.3.4" \
 	"MAIL 250 2.1.0;RCPT 250 2.1.5;DOT 552 5.3.4" $IN $EXT $ME "$TZ_TMP/bighdr.eml"
-mkmsg "$TZ_TMP/spoof.eml" "From: Mayor <mayor@city.example.lg.jp>" "To: $ME"
-expect "spoof: refused after the dot (end of header), 550 5.7.1" \
+tz_mkmsg "$TZ_TMP/spoof.eml" "From: Mayor <mayor@city.example.lg.jp>" "To: $ME"
+expect_steps "spoof: refused after the dot (end of header), 550 5.7.1" \
 	"MAIL 250 2.1.0;RCPT 250 2.1.5;DOT 550 5.7.1" $IN $EXT $ME "$TZ_TMP/spoof.eml"
 { for _ in $(seq 10001); do printf 'X: 1\r\n'; done; cat "$TZ_TMP/plain.eml"; } >"$TZ_TMP/manyhdr.eml"
-expect "more than 10000 header fields: tempfail after the dot, 451 4.3.0" \
+expect_steps "more than 10000 header fields: tempfail after the dot, 451 4.3.0" \
 	"MAIL 250 2.1.0;RCPT 250 2.1.5;DOT 451 4.3.0" $IN $EXT $ME "$TZ_TMP/manyhdr.eml"
-mkmsg "$TZ_TMP/fwd.eml" "From: $ME" "To: someone@example.net" "Auto-Submitted: auto-forwarded"
-expect "autofwd: refused after the dot, 550 5.7.1" "MAIL 250 2.1.0;RCPT 250 2.1.5;DOT 550 5.7.1" \
+tz_mkmsg "$TZ_TMP/fwd.eml" "From: $ME" "To: someone@example.net" "Auto-Submitted: auto-forwarded"
+expect_steps "autofwd: refused after the dot, 550 5.7.1" "MAIL 250 2.1.0;RCPT 250 2.1.5;DOT 550 5.7.1" \
 	$OUT $ME someone@example.net "$TZ_TMP/fwd.eml"
-mkmsg "$TZ_TMP/vis.eml" "From: $ME" "To: a@example.net, b@example.org, c@example.com"
-expect "visibility: refused after the dot, 550 5.7.1" \
+tz_mkmsg "$TZ_TMP/vis.eml" "From: $ME" "To: a@example.net, b@example.org, c@example.com"
+expect_steps "visibility: refused after the dot, 550 5.7.1" \
 	"MAIL 250 2.1.0;RCPT 250 2.1.5;RCPT 250 2.1.5;RCPT 250 2.1.5;DOT 550 5.7.1" \
 	$OUT $ME a@example.net,b@example.org,c@example.com "$TZ_TMP/vis.eml"
-mkmsg "$TZ_TMP/out.eml" "From: $ME" "To: someone@example.net"
-expect "breaker: 3rd message over OutboundRateLimit 2/10m, 451 4.7.1 after the dot" \
+tz_mkmsg "$TZ_TMP/out.eml" "From: $ME" "To: someone@example.net"
+expect_steps "breaker: 3rd message over OutboundRateLimit 2/10m, 451 4.7.1 after the dot" \
 	"MAIL 250 2.1.0;RCPT 250 2.1.5;DOT 250 2.0.0;MAIL 250 2.1.0;RCPT 250 2.1.5;DOT 250 2.0.0;MAIL 250 2.1.0;RCPT 250 2.1.5;DOT 451 4.7.1" \
 	127.0.0.4 $ME someone@example.net "$TZ_TMP/out.eml" "$TZ_TMP/out.eml" "$TZ_TMP/out.eml"
 
 # ---------------------------------------------------------------- held refusals stay with their message
 n=$(tz_captured_count)
-expect "one connection: spoofed, oversized, plain — the plain one is accepted" \
+expect_steps "one connection: spoofed, oversized, plain — the plain one is accepted" \
 	"MAIL 250 2.1.0;RCPT 250 2.1.5;DOT 550 5.7.1;MAIL 250 2.1.0;RCPT 250 2.1.5;DOT 552 5.3.4;MAIL 250 2.1.0;RCPT 250 2.1.5;DOT 250 2.0.0" \
 	$IN $EXT $ME "$TZ_TMP/spoof.eml" "$TZ_TMP/bighdr.eml" "$TZ_TMP/plain.eml"
 tz_wait_count $((n + 1)) || true
