@@ -11,4 +11,8 @@ extern struct smfiDesc tzm_filter;
  * SIGTERM). */
 int tzm_active_connections(void);
 
+/* Every reply set for ctx (ops_milter.c's setreply): the connection's
+ * no-reply gate keeps it in case the step does not answer (noreply.h). */
+void tzm_note_reply(SMFICTX *ctx, const char *code, const char *ecode, const char *text);
+
 #endif

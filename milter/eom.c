@@ -16,8 +16,13 @@
 #include "tz_util.h"
 #include "tz_weblink.h"
 
-/* Size of one smfi_replacebody call; libmilter splits larger ones anyway. */
-#define TZM_BODY_CHUNK 65536
+/* libmilter sends each smfi_replacebody call as SMFIR_REPLBODY packets of
+ * at most MILTER_CHUNK_SIZE (65535, <libmilter/mfdef.h>) bytes. A call of
+ * a multiple of that fills every packet but the body's last (the old
+ * 65536 sent a 1-byte packet after each full one); four per call bound the
+ * buffer at 256 KB. */
+#define TZM_MILTER_CHUNK 65535
+#define TZM_BODY_CHUNK (4 * TZM_MILTER_CHUNK)
 
 /* A header value as libmilter wants it: folds as LF + blank, and (with
  * SMFIP_HDR_LEADSPC) the blank after the colon included. g_free(). */
@@ -57,11 +62,26 @@ static int apply_edits(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
 	return 0;
 }
 
-/* Send the new body with CRLF line ends (the engine writes LF), in chunks. */
+/* Size of the body with every bare LF made CRLF. */
+static size_t crlf_size(const GByteArray *body)
+{
+	size_t n = body->len;
+
+	for (guint i = 0; i < body->len; i++)
+		if (body->data[i] == '\n' && (i == 0 || body->data[i - 1] != '\r'))
+			n++;
+	return n;
+}
+
+/* Send the new body with CRLF line ends (the engine writes LF): in one call
+ * when it fits TZM_BODY_CHUNK (a text body nearly always does), else in
+ * calls of exactly TZM_BODY_CHUNK; the buffer is no larger than needed. */
 static int replace_body(const struct tzm_ops *ops, void *ctx, const GByteArray *body,
 			uint64_t *sent, char *err, size_t errlen)
 {
-	unsigned char *buf = g_malloc(TZM_BODY_CHUNK + 2);
+	size_t total = body ? crlf_size(body) : 0;
+	size_t cap = MIN(total, (size_t)TZM_BODY_CHUNK);
+	unsigned char *buf = g_malloc(cap + 2);
 	size_t n = 0;
 	int rc = 0;
 
@@ -71,9 +91,10 @@ static int replace_body(const struct tzm_ops *ops, void *ctx, const GByteArray *
 			buf[n++] = '\r';
 		buf[n++] = body->data[i];
 		if (n >= TZM_BODY_CHUNK) {
-			rc = ops->replacebody(ctx, buf, (int)n);
-			*sent += n;
-			n = 0;
+			rc = ops->replacebody(ctx, buf, TZM_BODY_CHUNK);
+			*sent += TZM_BODY_CHUNK;
+			n -= TZM_BODY_CHUNK;   /* the LF after a CR that filled it */
+			memmove(buf, buf + TZM_BODY_CHUNK, n);
 		}
 	}
 	/* An empty new body still has to replace the old one. */

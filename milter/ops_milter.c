@@ -1,6 +1,7 @@
 /* ops_milter.c — the tzm_ops table bound to libmilter's smfi_* calls. */
 #include <limits.h>
 #include <libmilter/mfapi.h>
+#include "callbacks.h"
 #include "ops.h"
 
 static const char *op_getsymval(void *ctx, const char *name)
@@ -10,6 +11,7 @@ static const char *op_getsymval(void *ctx, const char *name)
 
 static int op_setreply(void *ctx, const char *rcode, const char *xcode, const char *text)
 {
+	tzm_note_reply(ctx, rcode, xcode, text);
 	return smfi_setreply(ctx, (char *)rcode, (char *)xcode, (char *)text) == MI_SUCCESS ? 0 : -1;
 }
 

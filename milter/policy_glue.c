@@ -28,13 +28,14 @@ struct policy_conn {
 
 struct policy_msg {
 	struct tz_verdict *v;       /* every rule that fired for this message */
+	struct tz_verdict *rcpt_v;  /* one recipient's relay verdict, reset and reused */
 	struct tz_msghdr *hdrs;     /* top-level header fields as received */
 	bool hdr_overflow;          /* more fields than TZ_MSGHDR_MAX_FIELDS */
 	bool size_fired;            /* the streaming size rule has fired */
 	bool await_release;         /* stops held until EOM checks the release marker */
 	unsigned relay_refused;     /* recipients refused as relay attempts */
 	enum tz_action relay_action;   /* their action: reject or tempfail */
-	char *summary;              /* last tzm_policy_summary() result */
+	GString *summary;           /* last tzm_policy_summary() result, NULL until one */
 };
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -172,7 +173,10 @@ enum tzm_status tzm_policy_rcpt(struct tzm_conn *c, const struct tzm_ops *ops, v
 
 	if (pc == NULL || pm == NULL)
 		return tzm_fail(c, ops, ctx, "policy: no message state");
-	v = tz_verdict_new();
+	if (pm->rcpt_v == NULL)
+		pm->rcpt_v = tz_verdict_new();
+	v = pm->rcpt_v;
+	tz_verdict_reset(v);
 	tz_relay_check(&pc->pol->relay, tzm_direction(c) == TZ_DIR_OUTBOUND, rcpt, v);
 	if (tz_verdict_stops(v)) {
 		/* Only this recipient is refused; the message goes on without
@@ -184,7 +188,6 @@ enum tzm_status tzm_policy_rcpt(struct tzm_conn *c, const struct tzm_ops *ops, v
 		pm->relay_action = v->action;
 		g_ptr_array_remove_index(c->msg->env.rcpts, c->msg->env.rcpts->len - 1);
 	}
-	tz_verdict_free(v);
 	return st;
 }
 
@@ -331,14 +334,15 @@ const char *tzm_policy_summary(const struct tzm_msg *m)
 	hits = tz_verdict_summary(pm->v);
 	if (!*hits && !pm->relay_refused)
 		return "";
-	g_free(pm->summary);
+	if (pm->summary == NULL)
+		pm->summary = g_string_sized_new(80);
+	g_string_assign(pm->summary, " policy=");
+	g_string_append(pm->summary, hits);
 	if (pm->relay_refused)
-		pm->summary = g_strdup_printf(" policy=%s%s%s=%s*%u", hits, *hits ? "," : "",
-					      tz_rule_name(TZ_RULE_RELAY),
-					      tz_action_name(pm->relay_action), pm->relay_refused);
-	else
-		pm->summary = g_strdup_printf(" policy=%s", hits);
-	return pm->summary;
+		g_string_append_printf(pm->summary, "%s%s=%s*%u", *hits ? "," : "",
+				       tz_rule_name(TZ_RULE_RELAY), tz_action_name(pm->relay_action),
+				       pm->relay_refused);
+	return pm->summary->str;
 }
 
 void tzm_policy_stats(const struct tzm_msg *m, struct tz_stats_msg *out)
@@ -364,8 +368,10 @@ void tzm_policy_msg_free(struct tzm_msg *m)
 
 	if (pm) {
 		tz_verdict_free(pm->v);
+		tz_verdict_free(pm->rcpt_v);
 		tz_msghdr_free(pm->hdrs);
-		g_free(pm->summary);
+		if (pm->summary)
+			g_string_free(pm->summary, TRUE);
 		g_free(pm);
 	}
 	m->policy = NULL;

@@ -15,6 +15,7 @@ enum tzm_status {
 	TZM_TEMPFAIL,    /* reply already set with tzm_refuse */
 	TZM_REJECT,      /* reply already set with tzm_refuse */
 	TZM_DISCARD,
+	TZM_NOREPLY,     /* a no-reply step: nothing goes to the MTA (noreply.h) */
 };
 
 enum tzm_reply_kind {

@@ -50,6 +50,8 @@ void tzm_conn_free(struct tzm_conn *c)
 	g_free(c->client_addr);
 	g_free(c->helo);
 	g_free(c->auth_user);
+	if (c->line)
+		g_string_free(c->line, TRUE);
 	g_free(c);
 }
 
@@ -70,28 +72,28 @@ const char *tzm_qid(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx)
 	return m->env.queue_id ? m->env.queue_id : "NOQUEUE";
 }
 
-/* Envelope data comes from the Internet: tz_printable before it is logged. */
+/* Envelope data comes from the Internet: made printable before it is
+ * logged (on the stack: the line is formatted once, without allocating). */
 static void msg_summary(struct tzm_conn *c)
 {
 	struct tzm_msg *m = c->msg;
-	char *from = tz_printable(m->env.sender, 200);
-	char *client = tz_printable(c->client_name, 200);
+	char from[201], client[201];
 	gint64 ms = (g_get_monotonic_time() - m->t_start) / 1000;
 
 	tz_log(m->error[0] ? LOG_WARNING : LOG_INFO, m->env.queue_id,
 	       "%s client=%s[%s] from=<%s> rcpts=%u action=%s ref=%s stripped=%u hdrfix=%u "
 	       "in=%llu out=%llu spool=%s ms=%lld%s%s%s",
 	       m->env.direction == TZ_DIR_OUTBOUND ? "outbound" : "inbound",
-	       client, c->client_addr ? c->client_addr : "",
-	       from, m->env.rcpts->len, tz_outcome_name(m->outcome), m->ref_id[0] ? m->ref_id : "-",
+	       tz_printable_buf(c->client_name, client, sizeof(client)),
+	       c->client_addr ? c->client_addr : "",
+	       tz_printable_buf(m->env.sender, from, sizeof(from)), m->env.rcpts->len,
+	       tz_outcome_name(m->outcome), m->ref_id[0] ? m->ref_id : "-",
 	       m->stripped, m->headers_fixed, (unsigned long long)m->bytes_in,
 	       (unsigned long long)m->bytes_out, tz_spool_on_disk(m->spool) ? "disk" : "mem",
 	       /* A released mail skipped the policy verdicts: naming rules
 	        * that were held and then not applied would mislead. */
 	       (long long)ms, m->outcome == TZ_OUTCOME_RELEASED ? "" : tzm_policy_summary(m),
 	       m->error[0] ? " error=" : "", m->error);
-	g_free(from);
-	g_free(client);
 }
 
 void tzm_msg_end(struct tzm_conn *c)
@@ -222,14 +224,19 @@ static enum tzm_status spool_append(struct tzm_conn *c, const struct tzm_ops *op
 }
 
 /* Append s with every bare LF turned into CRLF (MTAs hand folded header
- * values over with LF only). */
+ * values over with LF only), a run of other bytes at a time. */
 static void append_crlf(GString *out, const char *s)
 {
-	for (const char *p = s; *p; p++) {
-		if (*p == '\n' && (p == s || p[-1] != '\r'))
+	const char *run = s, *nl;
+
+	while ((nl = strchr(run, '\n')) != NULL) {
+		g_string_append_len(out, run, nl - run);
+		if (nl == s || nl[-1] != '\r')
 			g_string_append_c(out, '\r');
-		g_string_append_c(out, *p);
+		g_string_append_c(out, '\n');
+		run = nl + 1;
 	}
+	g_string_append(out, run);
 }
 
 enum tzm_status tzm_on_header(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
@@ -240,15 +247,16 @@ enum tzm_status tzm_on_header(struct tzm_conn *c, const struct tzm_ops *ops, voi
 
 	if (c->msg == NULL)
 		return TZM_CONTINUE;
-	line = g_string_sized_new(strlen(name) + strlen(value) + 4);
-	g_string_append(line, name);
+	if (c->line == NULL)
+		c->line = g_string_sized_new(256);
+	line = c->line;   /* the connection's, reused for every field */
+	g_string_assign(line, name);
 	/* With SMFIP_HDR_LEADSPC the value keeps its own leading blank (or
 	 * none); without it the MTA removed one space, so put it back. */
 	g_string_append(line, c->leadspc ? ":" : ": ");
 	append_crlf(line, value);
 	g_string_append(line, "\r\n");
 	st = spool_append(c, ops, ctx, line->str, line->len);
-	g_string_free(line, TRUE);
 	if (g_ascii_strcasecmp(name, TZ_RELEASE_HEADER) == 0 && c->msg->release_markers++ == 0)
 		c->msg->release_marker = g_strstrip(g_strdup(value));
 	if (st == TZM_CONTINUE)

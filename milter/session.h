@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
+#include "noreply.h"
 #include "ops.h"
 #include "reply.h"
 #include "runtime.h"
@@ -46,6 +47,8 @@ struct tzm_conn {
 	char *auth_user;             /* {auth_authen} of the last MAIL, NULL when none */
 	bool internal;               /* client address inside InternalNetworks */
 	bool leadspc;                /* MTA keeps the blank after "Name:" in values */
+	struct tzm_noreply nr;       /* no-reply steps negotiated, a refusal held at one */
+	GString *line;               /* scratch for one header field, NULL until the first */
 	unsigned messages;           /* messages started on this connection */
 	struct tzm_msg *msg;         /* current message, NULL between messages */
 	void *policy;                /* policy_glue's per-connection state, freed by it */

@@ -121,12 +121,12 @@ static void clean_append(GString *out, const char *s, size_t len, bool *replaced
 	while (p < end) {
 		unsigned char ch = (unsigned char)*p;
 
-		if (ch >= 0x20 && ch < 0x80) {
+		if ((ch >= 0x20 && ch < 0x80) || ch == '\n' || ch == '\t') {
 			p++;
 			continue;
 		}
-		if (ch < 0x80 && (ch == '\n' || ch == '\t')) {
-			p++;
+		if (ch >= 0xe3 && (u = tz_utf8_cjk3(p, (size_t)(end - p))) != 0 && u != 0x3164) {
+			p += 3;   /* kana, kanji, full-width: never invisible but the Hangul filler */
 			continue;
 		}
 		if (ch >= 0x80) {

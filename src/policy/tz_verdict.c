@@ -68,8 +68,7 @@ struct tz_verdict *tz_verdict_new(void)
 	struct tz_verdict *v = g_new0(struct tz_verdict, 1);
 
 	v->hits = g_array_new(FALSE, TRUE, sizeof(struct tz_hit));
-	v->summary = g_string_new("");
-	v->edits = g_ptr_array_new();
+	v->edits = g_ptr_array_new();   /* summary: made by the first tz_verdict_summary */
 	return v;
 }
 
@@ -86,14 +85,25 @@ void tz_verdict_free(struct tz_verdict *v)
 {
 	if (v == NULL)
 		return;
-	g_free(v->text);
-	g_free(v->reason);
+	tz_verdict_reset(v);
 	g_array_free(v->hits, TRUE);
-	g_string_free(v->summary, TRUE);
-	for (guint i = 0; i < v->edits->len; i++)
-		edit_free(g_ptr_array_index(v->edits, i));
+	if (v->summary)
+		g_string_free(v->summary, TRUE);
 	g_ptr_array_free(v->edits, TRUE);
 	g_free(v);
+}
+
+void tz_verdict_reset(struct tz_verdict *v)
+{
+	v->action = TZ_ACTION_ACCEPT;
+	v->code[0] = v->ecode[0] = '\0';
+	g_free(v->text);
+	g_free(v->reason);
+	v->text = v->reason = NULL;
+	g_array_set_size(v->hits, 0);
+	for (guint i = 0; i < v->edits->len; i++)
+		edit_free(g_ptr_array_index(v->edits, i));
+	g_ptr_array_set_size(v->edits, 0);
 }
 
 void tz_verdict_edit(struct tz_verdict *v, enum tz_edit_op op, const char *name,
@@ -214,8 +224,12 @@ bool tz_verdict_stops(const struct tz_verdict *v)
 	return v->action == TZ_ACTION_REJECT || v->action == TZ_ACTION_TEMPFAIL;
 }
 
-const char *tz_verdict_summary(const struct tz_verdict *v)
+const char *tz_verdict_summary(struct tz_verdict *v)
 {
+	if (v->hits->len == 0)
+		return "";
+	if (v->summary == NULL)
+		v->summary = g_string_sized_new(64);
 	g_string_truncate(v->summary, 0);
 	for (guint i = 0; i < v->hits->len; i++) {
 		const struct tz_hit *h = &g_array_index(v->hits, struct tz_hit, i);

@@ -76,7 +76,7 @@ struct tz_verdict {
 	char *text;            /* reply text (ASCII, from the config), owned */
 	char *reason;          /* log detail of the deciding hit, owned */
 	GArray *hits;          /* struct tz_hit, in the order the rules fired */
-	GString *summary;      /* tz_verdict_summary's text, rebuilt from hits */
+	GString *summary;      /* tz_verdict_summary's text, rebuilt from hits; NULL until asked */
 	GPtrArray *edits;      /* struct tz_verdict_edit*, owned, in apply order */
 };
 
@@ -90,6 +90,9 @@ struct tz_rule_action {
 /* A new empty verdict (ACCEPT, no hits, no edits). Never NULL (g_new). */
 struct tz_verdict *tz_verdict_new(void);
 void tz_verdict_free(struct tz_verdict *v);      /* NULL is a no-op */
+/* Back to a new verdict's state, keeping the arrays (a verdict reused per
+ * recipient allocates nothing once warm). */
+void tz_verdict_reset(struct tz_verdict *v);
 
 /* Record that `rule` fired with the configured action. code/ecode/text are
  * the rule's reply for reject; for tempfail a 5xx code is turned into 451
@@ -118,7 +121,7 @@ bool tz_verdict_stops(const struct tz_verdict *v);
 
 /* The summary fragment for the log line, "autofwd=reject,spf=tag" (built
  * from v->hits): "" when nothing fired. Valid until the next call. */
-const char *tz_verdict_summary(const struct tz_verdict *v);
+const char *tz_verdict_summary(struct tz_verdict *v);
 
 /* "relay", "spf", ...; "other" for a value out of range. */
 const char *tz_rule_name(enum tz_rule r);

@@ -20,16 +20,19 @@ void tz_log_set_level(int max_priority)
 
 void tz_log(int priority, const char *qid, const char *fmt, ...)
 {
-	char msg[2048];
 	char line[2200];
 	va_list ap;
+	int n;
 
 	if (priority > log_level)
 		return;
+	/* "QUEUEID: " and the message formatted once, into one buffer */
+	n = snprintf(line, sizeof(line), "%s: ", qid ? qid : "NOQUEUE");
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
-	snprintf(line, sizeof(line), "%s: %s", qid ? qid : "NOQUEUE", msg);
 	if (log_sink)
 		log_sink(priority, line);
 	else

@@ -102,20 +102,38 @@ int tz_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+char *tz_printable_buf(const char *s, char *out, size_t outlen)
+{
+	size_t i = 0;
+
+	for (; s && s[i] && i + 1 < outlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+		out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	out[i] = '\0';
+	return out;
+}
+
+uint32_t tz_utf8_cjk3(const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	uint32_t u;
+
+	/* E3..EF lead U+3000..U+FFFF; ED A0..BF would be a surrogate */
+	if (n < 3 || s[0] < 0xe3 || s[0] > 0xef || (s[0] == 0xed && s[1] >= 0xa0) ||
+	    (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+		return 0;
+	u = ((uint32_t)(s[0] & 0x0f) << 12) | ((uint32_t)(s[1] & 0x3f) << 6) | (uint32_t)(s[2] & 0x3f);
+	return u < 0xfe00 ? u : 0;
+}
+
 char *tz_printable(const char *s, size_t max)
 {
 	size_t n = 0;
-	char *out;
 
 	if (s == NULL)
 		return g_strdup("");
 	while (s[n] && n < max)
 		n++;
-	out = g_malloc(n + 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	out[n] = '\0';
-	return out;
+	return tz_printable_buf(s, g_malloc(n + 1), n + 1);
 }

@@ -29,5 +29,14 @@ void tz_hex(const unsigned char *in, size_t len, char *out);
 /* Copy of s (at most max bytes) with everything outside printable ASCII
  * (controls, CR/LF, 8-bit) replaced by '?'. g_free(). */
 char *tz_printable(const char *s, size_t max);
+/* The same into out (outlen > 0; at most outlen - 1 characters kept), for
+ * hot paths that must not allocate. Returns out. */
+char *tz_printable_buf(const char *s, char *out, size_t outlen);
+
+/* The code point when p (n bytes available) starts with a well-formed
+ * 3-byte UTF-8 character in U+3000..U+FDFF (kana, kanji, Hangul, full-width
+ * forms), else 0: a fast path for Japanese text that skips the general
+ * validator. */
+uint32_t tz_utf8_cjk3(const char *p, size_t n);
 
 #endif

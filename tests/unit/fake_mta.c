@@ -48,6 +48,8 @@ static int f_replacebody(void *ctx, const unsigned char *buf, int len)
 
 	if (f->fail_replacebody)
 		return -1;
+	if (f->replacebody_calls < 8)
+		f->replacebody_len[f->replacebody_calls] = len;
 	f->replacebody_calls++;
 	g_byte_array_append(f->body, buf, (guint)len);
 	return 0;

@@ -14,6 +14,7 @@ struct fake {
 	GByteArray *body;        /* concatenated replacebody data */
 	char rcode[8], xcode[16], text[256];   /* the last reply set */
 	int replacebody_calls;
+	int replacebody_len[8];  /* the length of each of the first 8 calls */
 	bool fail_replacebody;   /* replacebody returns -1 */
 	bool fail_setreply;      /* setreply returns -1 (and records nothing) */
 };

@@ -591,10 +591,36 @@ static void test_no_format_chars_in_cjk_range(void **state)
 		assert_int_not_equal(g_unichar_type(u), G_UNICODE_FORMAT);
 }
 
+/* The engine's fast path for Japanese text (tz_utf8_cjk3) agrees with
+ * GLib's validator on every 3-byte input with an E0..FF lead: what it
+ * accepts is exactly the well-formed U+3000..U+FDFF, nothing else. */
+static void test_cjk3_matches_validator(void **state)
+{
+	unsigned char b[4] = { 0, 0, 0, 0 };
+
+	(void)state;
+	for (unsigned a = 0xe0; a <= 0xff; a++)
+		for (unsigned x = 0; x <= 0xff; x++)
+			for (unsigned y = 0; y <= 0xff; y++) {
+				gunichar g;
+				uint32_t u;
+
+				b[0] = (unsigned char)a, b[1] = (unsigned char)x, b[2] = (unsigned char)y;
+				u = tz_utf8_cjk3((const char *)b, 3);
+				g = g_utf8_get_char_validated((const char *)b, 3);
+				if (g < 0x3000 || g >= 0xfe00 || g_utf8_skip[b[0]] != 3)
+					g = 0;
+				if (u != g)
+					fail_msg("%02x %02x %02x: %x, GLib %x", a, x, y, u, g);
+			}
+	assert_int_equal(tz_utf8_cjk3("\xe3\x81", 2), 0);   /* truncated */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_format_chars_in_cjk_range),
+		cmocka_unit_test(test_cjk3_matches_validator),
 		cmocka_unit_test(test_alternative_prefers_text),
 		cmocka_unit_test(test_stub_text_renders_html),
 		cmocka_unit_test(test_attachments_stripped),

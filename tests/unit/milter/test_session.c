@@ -156,6 +156,46 @@ static void check_textized(struct fake *f)
 	g_free(body);
 }
 
+/* A new body larger than one replacebody call goes in calls of exactly
+ * 4 x 65535 bytes (libmilter's packet size, so every packet is full) and
+ * one for the rest; nothing is lost at the seams (CR LF across them). */
+static void test_large_body_chunks(void **state)
+{
+	struct fake *f = fake_new("BIG1");
+	struct tzm_conn *c = conn_open("mx.example.com", "192.0.2.1");
+	char *from[] = { "<sender@example.com>", NULL };
+	char *rcpt[] = { "<user@city.example.lg.jp>", NULL };
+	GString *body = g_string_new("");
+	guint sum = 0;
+	int n;
+
+	(void)state;
+	for (int i = 0; body->len < 600000; i++)
+		g_string_append_printf(body, "line %d of a long plain text body\r\n", i);
+	g_hash_table_insert(f->macros, "i", "BIG1");
+	assert_int_equal(tzm_on_mail(c, &fake_ops, f, from), TZM_CONTINUE);
+	assert_int_equal(tzm_on_rcpt(c, &fake_ops, f, rcpt), TZM_CONTINUE);
+	assert_int_equal(tzm_on_header(c, &fake_ops, f, "From", "sender@example.com"), TZM_CONTINUE);
+	assert_int_equal(tzm_on_header(c, &fake_ops, f, "Content-Type", "text/plain; charset=us-ascii"),
+			 TZM_CONTINUE);
+	assert_int_equal(tzm_on_eoh(c, &fake_ops, f), TZM_CONTINUE);
+	assert_int_equal(tzm_on_body(c, &fake_ops, f, (unsigned char *)body->str, body->len), TZM_CONTINUE);
+	assert_int_equal(tzm_on_eom(c, &fake_ops, f), TZM_CONTINUE);
+	n = f->replacebody_calls;
+	assert_true(n >= 3 && n <= 8);
+	assert_int_equal(n, (int)((f->body->len + 4 * 65535 - 1) / (4 * 65535)));
+	for (int i = 0; i < n; i++) {
+		if (i < n - 1)
+			assert_int_equal(f->replacebody_len[i], 4 * 65535);
+		sum += (guint)f->replacebody_len[i];
+	}
+	assert_int_equal(sum, f->body->len);
+	check_textized(f);
+	tzm_conn_free(c);
+	g_string_free(body, TRUE);
+	fake_free(f);
+}
+
 static void test_inbound_leadspc(void **state)
 {
 	struct fake *f = fake_new(NULL);
@@ -460,6 +500,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inbound_leadspc),
+		cmocka_unit_test(test_large_body_chunks),
 		cmocka_unit_test(test_inbound_no_leadspc),
 		cmocka_unit_test(test_several_messages),
 		cmocka_unit_test(test_abort_every_step),
