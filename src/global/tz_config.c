@@ -302,6 +302,13 @@ const struct tz_config_key tz_config_keys[] = {
 	{ "StateDir", "path", "/var/lib/textize",
 	  "directory of breaker.state (tripped breaker, shown and reset by textizectl breaker)",
 	  tz_config_set_path, OFF(state_dir), NULL, 0 },
+	/* ---- shared state of several gateways (issue 18, docs/cluster.md) ---- */
+	{ "StoreBackend", "choice", "local",
+	  "where the index, audit chain, breaker and release claims live: local (SQLite and files) or postgresql (DatabaseURL)",
+	  tz_config_set_choice, OFF(store_backend), "local|postgresql", 0 },
+	{ "DatabaseURL", "string", "",
+	  "libpq connection URI of the shared database (postgresql://user@host:port/db); keep passwords in ~/.pgpass",
+	  tz_config_set_string, OFF(database_url), NULL, 0 },
 	/* ---- monitoring ---- */
 	{ "StatsSocket", "socket", "",
 	  "counters for textizectl stats and Prometheus (GET /metrics): local:/path or inet:PORT@ADDR; empty = off",
@@ -752,6 +759,8 @@ static int config_validate(const struct tz_config *cfg, char *err, size_t errlen
 		return tz_err(err, errlen, "SpoolDir must be set");
 	if (cfg->quarantine_dir == NULL)
 		return tz_err(err, errlen, "QuarantineDir must be set");
+	if (strcmp(cfg->store_backend, "postgresql") == 0 && cfg->database_url == NULL)
+		return tz_err(err, errlen, "StoreBackend postgresql needs DatabaseURL");
 	return 0;
 }
 

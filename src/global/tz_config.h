@@ -141,6 +141,9 @@ struct tz_config {
 	struct tz_rate global_rate;   /* OutboundGlobalLimit */
 	char *breaker_text;           /* BreakerText */
 	char *state_dir;              /* StateDir */
+	/* shared state of a gateway cluster (issue 18) */
+	char *store_backend;          /* StoreBackend: "local" | "postgresql" */
+	char *database_url;           /* DatabaseURL (libpq URI), NULL = none */
 	/* monitoring */
 	char *stats_socket;           /* StatsSocket, NULL = no stats server */
 	/* the console (issue 19) */
