@@ -759,7 +759,7 @@ static int config_validate(const struct tz_config *cfg, char *err, size_t errlen
 		return tz_err(err, errlen, "SpoolDir must be set");
 	if (cfg->quarantine_dir == NULL)
 		return tz_err(err, errlen, "QuarantineDir must be set");
-	if (strcmp(cfg->store_backend, "postgresql") == 0 && cfg->database_url == NULL)
+	if (tz_config_store_shared(cfg) && cfg->database_url == NULL)
 		return tz_err(err, errlen, "StoreBackend postgresql needs DatabaseURL");
 	return 0;
 }
@@ -885,6 +885,21 @@ void tz_config_queue(const struct tz_config *cfg, struct tz_queue *q)
 	q->force_approvals = cfg->force_release_approvals;
 	q->notice_contact = cfg->notice_contact;
 	q->notice_details = g_strcmp0(cfg->notice_details, "full") == 0;
+}
+
+bool tz_config_store_shared(const struct tz_config *cfg)
+{
+	return strcmp(cfg->store_backend, "postgresql") == 0;
+}
+
+const char *tz_config_index_location(const struct tz_config *cfg)
+{
+	return tz_config_store_shared(cfg) ? cfg->database_url : cfg->report_database;
+}
+
+const char *tz_config_audit_location(const struct tz_config *cfg)
+{
+	return tz_config_store_shared(cfg) ? cfg->database_url : cfg->audit_log;
 }
 
 bool tz_config_is_internal(const struct tz_config *cfg, const char *addr)

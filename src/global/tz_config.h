@@ -210,6 +210,13 @@ void tz_config_queue(const struct tz_config *cfg, struct tz_queue *q);
 
 /* True when the client is internal: inside InternalNetworks. addr is a
  * textual IPv4/IPv6 address (NULL = false). */
+/* Where the queue index and the audit chain live: DatabaseURL with
+ * StoreBackend postgresql, else ReportDatabase / AuditLog (tz_index_open
+ * and tz_audit_open take either). NULL when not set. */
+const char *tz_config_index_location(const struct tz_config *cfg);
+const char *tz_config_audit_location(const struct tz_config *cfg);
+bool tz_config_store_shared(const struct tz_config *cfg);   /* StoreBackend postgresql */
+
 bool tz_config_is_internal(const struct tz_config *cfg, const char *addr);
 /* True when domain (or the domain part of an address) is in LocalDomains
  * (exact, case-insensitive; ".example.jp" in the list also matches

@@ -8,6 +8,11 @@
 
 #include "tz_util.h"
 
+bool tz_pg_is_url(const char *s)
+{
+	return s && (g_str_has_prefix(s, "postgresql://") || g_str_has_prefix(s, "postgres://"));
+}
+
 PGconn *tz_pg_connect(const char *url, const char *application_name, char *err, size_t errlen)
 {
 	/* dbname is expanded from url after connect_timeout, so a timeout

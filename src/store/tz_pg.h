@@ -12,6 +12,7 @@
 #ifndef TZ_PG_H
 #define TZ_PG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <libpq-fe.h>
 #include "textize.h"
@@ -19,6 +20,10 @@
 #define TZ_PG_SCHEMA_VERSION 2
 /* Seconds to wait for a connection unless the URL says connect_timeout. */
 #define TZ_PG_CONNECT_TIMEOUT "5"
+
+/* True when s is a libpq URI (postgresql:// or postgres://): where a
+ * store location may be a file path or the shared database. */
+bool tz_pg_is_url(const char *s);
 
 /* Connect to url (a libpq URI or key=value string); application_name is
  * shown in pg_stat_activity. NULL with err (the password never appears:
