@@ -885,6 +885,7 @@ void tz_config_queue(const struct tz_config *cfg, struct tz_queue *q)
 	q->force_approvals = cfg->force_release_approvals;
 	q->notice_contact = cfg->notice_contact;
 	q->notice_details = g_strcmp0(cfg->notice_details, "full") == 0;
+	q->claims_url = tz_config_store_shared(cfg) ? cfg->database_url : NULL;
 }
 
 bool tz_config_store_shared(const struct tz_config *cfg)
