@@ -303,10 +303,10 @@ const struct tz_config_key tz_config_keys[] = {
 	  "directory of breaker.state (tripped breaker, shown and reset by textizectl breaker)",
 	  tz_config_set_path, OFF(state_dir), NULL, 0 },
 	/* ---- shared state of several gateways (issue 18, docs/cluster.md) ---- */
-	{ "StoreBackend", "choice", "local",
+	{ "StoreBackend", "backend", "local",
 	  "where the index, audit chain, breaker and release claims live: local (SQLite and files) or postgresql (DatabaseURL)",
 	  tz_config_set_choice, OFF(store_backend), "local|postgresql", 0 },
-	{ "DatabaseURL", "string", "",
+	{ "DatabaseURL", "url", "",
 	  "libpq connection URI of the shared database (postgresql://user@host:port/db); keep passwords in ~/.pgpass",
 	  tz_config_set_string, OFF(database_url), NULL, 0 },
 	/* ---- monitoring ---- */

@@ -30,13 +30,13 @@ struct tz_queue {
 	unsigned force_approvals;          /* ForceReleaseApprovals: operators per forced release (0 = 1) */
 	const char *notice_contact;        /* NoticeContact for the release mail; NULL = built-in */
 	int notice_details;                /* NoticeDetails full: types and hashes in the release mail */
+	char *sent_message_id;             /* NULL, or a caller's buffer of TZ_MSGID_LEN: the
+					    * Message-ID of the release mail last sent, so the
+					    * operator can trace it in the MTA's log */
 	const char *claims_url;            /* StoreBackend postgresql: DatabaseURL, whose
 					    * release claims make a release run on two
 					    * hosts at once send once (tz_pgclaim.h);
 					    * NULL = the entry lock alone */
-	char *sent_message_id;             /* NULL, or a caller's buffer of TZ_MSGID_LEN: the
-					    * Message-ID of the release mail last sent, so the
-					    * operator can trace it in the MTA's log */
 };
 #define TZ_MSGID_LEN 128
 

@@ -96,7 +96,7 @@ static int setup(void **state)
 	g_strlcpy(fx->id, id, sizeof(fx->id));
 	g_free(id);
 	fx->q = (struct tz_queue){ fx->st, fx->audit, fx->ix, "/nonexistent/clamd.sock", 5, NULL, 10,
-				   fx->cmd, fx->rkey, "security@city.example.lg.jp", 2, NULL, 0, NULL };
+				   fx->cmd, fx->rkey, "security@city.example.lg.jp", 2, NULL, 0, NULL, NULL };
 	*state = fx;
 	return 0;
 }
