@@ -301,6 +301,14 @@ static void refresh_shared(struct tz_breaker *b)
 	if (b->file_bad)
 		tz_log(LOG_NOTICE, NULL, "breaker: shared state readable again");
 	b->file_bad = false;
+	if (b->st.tripped && !st.tripped && st.generation == b->st.generation) {
+		/* our trip never reached the database (it was down): write it
+		 * now rather than forget it; no reset happened since */
+		tz_breaker_state_clear(&st);
+		if (b->o.shared->save(b->o.shared->ctx, &b->st, err, sizeof(err)) < 0)
+			tz_log(LOG_ERR, NULL, "breaker: cannot save shared state: %s", err);
+		return;
+	}
 	adopt(b, &st);
 }
 

@@ -1,4 +1,6 @@
-/* tz_index.c — SQLite index over the quarantine (see tz_index.h).
+/* tz_index.c — SQLite index over the quarantine (see tz_index.h), and
+ * the interface that puts it and the PostgreSQL one (tz_pgindex.c) behind
+ * the same functions (tz_index_int.h).
  *
  * Statements are prepared once per connection and reused: parsing SQL was
  * a visible share of the milter's time when every entry opened a fresh
@@ -16,7 +18,6 @@
 #include "tz_store.h"
 #include "tz_util.h"
 
-
 static const char *const stmt_sql[S_COUNT] = {
 	[S_DEL_ENTRY] = "DELETE FROM entries WHERE id=?",
 	[S_DEL_RCPTS] = "DELETE FROM rcpts WHERE id=?",
@@ -27,7 +28,6 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_INS_RCPT] = "INSERT INTO rcpts VALUES(?,?)",
 	[S_INS_PART] = "INSERT OR REPLACE INTO parts VALUES(?,?,?,?,?,?,?,?,?,?,?)",
 };
-
 
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"

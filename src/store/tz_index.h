@@ -3,7 +3,10 @@
  * entries through one tz_index_writer (a long-lived connection, bounded
  * retries); an entry it could not add is logged, and textizectl catches up
  * (entries on disk missing from the index) before it answers, and
- * `queue reindex` rebuilds the index from nothing. */
+ * `queue reindex` rebuilds the index from nothing. With StoreBackend
+ * postgresql the same functions work on the shared database: every
+ * function that takes a path also takes a libpq URI (tz_pg_is_url), and
+ * tz_index_db() is then NULL. */
 #ifndef TZ_INDEX_H
 #define TZ_INDEX_H
 
@@ -16,7 +19,8 @@
 struct tz_store;
 struct tz_index;
 
-/* Open (creating the schema) the database. busy_ms: how long to wait for a
+/* Open (creating the schema; on PostgreSQL, checking its version) the
+ * database at path or URI. busy_ms: how long to wait for a
  * lock (the milter uses a few hundred ms at most). NULL + err on failure. */
 struct tz_index *tz_index_open(const char *path, int busy_ms, char *err, size_t errlen);
 void tz_index_free(struct tz_index *ix);     /* NULL is a no-op */

@@ -2,8 +2,9 @@
  * gateways (tz_breaker_shared, as StoreBackend postgresql supplies it) over
  * an in-memory fake of the database: rate counts add up across gateways,
  * a trip on one stops the other within the poll interval, an operator's
- * reset reaches both and beats a trip saved after it, and every failure
- * of the shared state tempfails (fail safe, never open). */
+ * reset reaches both and beats a trip saved after it, every failure of
+ * the shared state tempfails (fail safe, never open), and a trip whose
+ * save failed is written later rather than lost. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -23,6 +24,7 @@ struct fake_db {
 	GArray *events;   /* struct ev */
 	bool down;        /* every call fails */
 	bool down_record; /* only record fails */
+	bool down_save;   /* only save fails */
 };
 struct ev {
 	time_t t;
@@ -50,7 +52,7 @@ static int f_save(void *ctx, const struct tz_breaker_state *st, char *err, size_
 {
 	struct fake_db *db = ctx;
 
-	if (db->down)
+	if (db->down || db->down_save)
 		return snprintf(err, errlen, "down"), -1;
 	if (st->generation != db->row.generation)
 		return 1;
@@ -208,6 +210,27 @@ static void test_unreachable_fails_safe(void **state)
 	fixture_free(fx);
 }
 
+/* A trip whose save failed is written once the database takes it, not
+ * forgotten when the next poll reads the old row. */
+static void test_trip_survives_failed_save(void **state)
+{
+	struct fixture *fx = fixture((struct tz_breaker_options){ .global = { 1, 600 } });
+
+	fake_now = 5000000;
+	assert_int_equal(send1(fx->a, "s"), TZ_ACTION_ACCEPT);
+	fx->db.down_save = true;
+	assert_int_equal(send1(fx->a, "t"), TZ_ACTION_TEMPFAIL);      /* trips; the save fails */
+	assert_false(fx->db.row.tripped);
+	fx->db.down_save = false;
+	fake_now += 601;                                              /* the global window is empty */
+	wait_poll();
+	assert_int_equal(send1(fx->a, "u"), TZ_ACTION_TEMPFAIL);      /* still tripped */
+	assert_true(fx->db.row.tripped);                              /* and now written */
+	wait_poll();
+	assert_int_equal(send1(fx->b, "v"), TZ_ACTION_TEMPFAIL);      /* so B stops too */
+	fixture_free(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_trip_reaches_other_within_poll),
 		cmocka_unit_test(test_reset_beats_a_late_trip),
 		cmocka_unit_test(test_unreachable_fails_safe),
+		cmocka_unit_test(test_trip_survives_failed_save),
 	};
 	tz_log_set_level(LOG_EMERG);   /* the alerts are expected here */
 	return cmocka_run_group_tests(tests, NULL, NULL);
