@@ -1,9 +1,12 @@
 /* tz_pgindex.c — the queue index on PostgreSQL (StoreBackend postgresql):
  * the same tables and the same rows as the SQLite index (tz_index.c), so
  * `textizectl queue list/show` and the console read either unchanged
- * through tz_index.h. Every gateway writes its entries here; entry ids are
- * unique across gateways (tz_store: time, host-independent random part
- * checked against the shared quarantine directory). */
+ * through tz_index.h. Every gateway writes its entries here. Entry ids
+ * are unique across gateways: tz_id_new() is UTC time to the microsecond
+ * and 32 random bits, and a duplicate could not be published in the shared
+ * QuarantineDir anyway (renaming onto a non-empty directory fails); 参照番号
+ * are reserved with O_EXCL in that directory. Without a shared directory
+ * (the object-store slice) refs need a unique key here. */
 #include "tz_index_int.h"
 
 #include <stdio.h>
