@@ -234,7 +234,7 @@ int tzm_database_check(const struct tz_config *cfg, GPtrArray *problems)
 {
 	char err[TZ_ERRLEN];
 
-	if (strcmp(cfg->store_backend, "postgresql") != 0)
+	if (!tz_config_store_shared(cfg))
 		return 0;
 	if (tz_pg_check(cfg->database_url, err, sizeof(err)) == 0)
 		return 0;

@@ -71,12 +71,11 @@ struct tz_audit *tz_audit_open(const char *path, const char *key_file,
 			goto fail;
 		a->has_key = 1;
 	}
-	if (tz_pg_is_url(path)) {
-		if ((a->pg = tz_pg_open(path, "textize-audit", err, errlen)) == NULL)
-			goto fail;
-	} else if (open_log(a, err, errlen) < 0) {
+	/* The shared database is connected on first append (and again after
+	 * an error): a gateway that starts while it is down runs and tempfails
+	 * rather than refusing to start. */
+	if (!tz_pg_is_url(path) && open_log(a, err, errlen) < 0)
 		goto fail;
-	}
 	return a;
 fail:
 	tz_audit_free(a);

@@ -211,6 +211,13 @@ tz_assert "inbound via A tempfails while the database is down" send_a 451 "$TZ_T
 tz_assert "inbound via B tempfails while the database is down" send_b 451 "$TZ_TMP/attach.eml"
 tz_assert "outbound via B tempfails (breaker fails safe)" send_b 451 "$TZ_TMP/out.eml" --local-interface 127.0.0.3 "${OUT[@]}"
 sleep 2
+# a gateway (re)started while the database is down runs, and tempfails
+kill -TERM "$B_PID"; wait "$B_PID" 2>/dev/null
+"$TZ_MILTER" -f -c "$CONF_B" >>"$TZ_TMP/milter-b.log" 2>&1 &
+B_PID=$!
+TZ_PIDS+=("$B_PID")
+tz_assert "B restarted while the database is down: it starts" tz_wait_port "$MILTER_B" 10
+tz_assert "and tempfails inbound mail" send_b 451 "$TZ_TMP/attach.eml"
 tz_assert "nothing reached the sink while it was down" test "$(tz_captured_count)" -eq "$before"
 "$TZ_MILTER" -n -c "$CONF_A" >"$TZ_TMP/n.out" 2>&1
 tz_assert "-n fails: the database cannot be reached" \
