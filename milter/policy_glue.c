@@ -139,7 +139,7 @@ static void check_spf(struct tzm_conn *c, const struct tz_policy *pol, struct tz
 	spf = spf_pool(err, sizeof(err));
 	if (spf == NULL || tz_spf_check(spf, pol->spf_timeout_ms, c->client_addr, c->helo,
 					m->env.sender, &r, err, sizeof(err)) < 0) {
-		tz_verdict_error(v, "spf", "%s", err[0] ? err : "SPF unavailable");
+		tz_verdict_error(v, TZ_RULE_SPF, "%s", err[0] ? err : "SPF unavailable");
 		return;
 	}
 	g_free(m->env.spf_result);
@@ -225,7 +225,7 @@ static void outbound_rules(struct tzm_conn *c, const struct tzm_ops *ops, void *
 		return;   /* a refused message does not count toward the rates */
 	b = breaker(c, pol, err, sizeof(err));
 	if (b == NULL)
-		tz_verdict_error(pm->v, "breaker", "%s", err);
+		tz_verdict_error(pm->v, TZ_RULE_BREAKER, "%s", err);
 	else
 		tz_breaker_check(b, tzm_qid(c, ops, ctx), sender_key(c), m->env.rcpts->len, pm->v);
 }
@@ -239,7 +239,7 @@ enum tzm_status tzm_policy_eoh(struct tzm_conn *c, const struct tzm_ops *ops, vo
 	if (pc == NULL || pm == NULL)
 		return tzm_fail(c, ops, ctx, "policy: no message state");
 	if (pm->hdr_overflow)
-		tz_verdict_error(pm->v, "headers", "more than %d header fields", TZ_MSGHDR_MAX_FIELDS);
+		tz_verdict_error(pm->v, TZ_RULE_HEADERS, "more than %d header fields", TZ_MSGHDR_MAX_FIELDS);
 	if (!pm->size_fired)
 		pm->size_fired = tz_size_check_stream(&pc->pol->size, m->env.direction, m->bytes_in, pm->v);
 	if (tz_verdict_stops(pm->v))
@@ -337,7 +337,8 @@ const char *tzm_policy_summary(const struct tzm_msg *m)
 		return "";
 	g_free(pm->summary);
 	if (pm->relay_refused)
-		pm->summary = g_strdup_printf(" policy=%s%srelay=%s*%u", hits, *hits ? "," : "",
+		pm->summary = g_strdup_printf(" policy=%s%s%s=%s*%u", hits, *hits ? "," : "",
+					      tz_rule_name(TZ_RULE_RELAY),
 					      tz_action_name(pm->relay_action), pm->relay_refused);
 	else
 		pm->summary = g_strdup_printf(" policy=%s", hits);

@@ -120,7 +120,7 @@ void tzm_msg_end(struct tzm_conn *c)
 enum tzm_status tzm_fail(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
 			 const char *reason)
 {
-	bool reject = g_strcmp0(c->rt->cfg->on_error, "reject") == 0;
+	bool reject = c->rt->cfg->on_error == TZ_ACTION_REJECT;
 
 	tz_log(LOG_ERR, c->msg ? tzm_qid(c, ops, ctx) : NULL, "error: %s", reason);
 	if (c->msg) {

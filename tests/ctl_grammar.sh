@@ -145,6 +145,9 @@ row 0 out "" report daily --out "$tmp/r.html" -c "$conf"
 check "report --out wrote the report" grep -q "<html" "$tmp/r.html"
 row 73 err "$tmp/r.html exists (--force replaces a regular file)" report daily --out "$tmp/r.html" -c "$conf"
 row 0 out "" report daily --out "$tmp/r.html" --force -c "$conf"
+row 78 err "unknown key" report daily --out "$tmp/r.html" --force -c "$tmp/bad.conf"
+check "a failed report --force leaves the old file" grep -q "<html" "$tmp/r.html"
+row 64 err "--date: bad date '2026-02-31'" report daily --date 2026-02-31 -c "$conf"
 
 # --- state changes say what they did ---
 row 75 err "scanner unavailable, parts stay pending" queue scan -c "$conf"

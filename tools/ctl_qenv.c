@@ -2,6 +2,7 @@
 #include "ctl_qenv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <string.h>
 #include <time.h>
@@ -113,9 +114,31 @@ int ctl_out_check(const struct ctl_args *a, const char *path)
 		return 0;
 	if (a->opt[CTL_O_FORCE] == NULL || !S_ISREG(sb.st_mode))
 		return ctl_fail(a, EX_CANTCREAT, "%s exists (--force replaces a regular file)", path);
-	if (unlink(path) != 0)
-		return ctl_fail(a, EX_CANTCREAT, "%s: %s", path, strerror(errno));
 	return 0;
+}
+
+int ctl_out_write(const struct ctl_args *a, const char *path, const char *text)
+{
+	char *tmp;
+	int fd, rc = 0;
+
+	if (path == NULL)
+		return fputs(text, stdout) < 0 ? ctl_fail(a, EX_IOERR, "stdout: %s", strerror(errno)) : 0;
+	tmp = g_strdup_printf("%s.tmp-%d", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		rc = ctl_fail(a, EX_CANTCREAT, "%s: %s", tmp, strerror(errno));
+	else if (tz_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0)
+		rc = ctl_fail(a, EX_IOERR, "%s: %s", tmp, strerror(errno));
+	else if ((a->opt[CTL_O_FORCE] ? rename(tmp, path) : link(tmp, path)) < 0)
+		rc = ctl_fail(a, errno == EEXIST ? EX_CANTCREAT : EX_IOERR, "%s: %s", path,
+			      strerror(errno));
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	g_free(tmp);
+	return rc;
 }
 
 void ctl_local_time(int64_t t, char out[40])

@@ -58,8 +58,12 @@ struct ctl_args;
 const char *ctl_operator(const struct ctl_args *a, const char *dflt);
 
 /* --out FILE of export and report: an existing file is refused
- * (EX_CANTCREAT) unless --force, which removes a regular file first.
- * 0 when path may be created. */
+ * (EX_CANTCREAT) unless --force and it is a regular file (replaced only
+ * when the new one is complete). 0 when path may be written. */
 int ctl_out_check(const struct ctl_args *a, const char *path);
+/* Write text to path (NULL: stdout) the way ctl_out_check allowed: under a
+ * temporary name, synced, then linked (no --force: a file that appeared
+ * meanwhile is not overwritten) or renamed over the old one. */
+int ctl_out_write(const struct ctl_args *a, const char *path, const char *text);
 
 #endif

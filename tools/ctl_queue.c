@@ -322,7 +322,8 @@ int ctl_queue_export(const struct ctl_args *a)
 	if (rc == 0 && (rc = parts_of(a, &r, 1, parts)) == 0 && parts->len != 1)
 		rc = ctl_fail(a, EX_USAGE, "missing PART (a part number, or original)");
 	if (rc == 0 && (rc = ctl_out_check(a, out)) == 0 &&
-	    (rc = refused(a, tz_queue_export(&r.e.q, r.id, g_array_index(parts, unsigned, 0), out, op,
+	    (rc = refused(a, tz_queue_export(&r.e.q, r.id, g_array_index(parts, unsigned, 0), out,
+					     a->opt[CTL_O_FORCE] != NULL, op,
 					     err, sizeof(err)), err)) == 0) {
 		const struct tz_meta_part *p = tz_meta_part_get(r.m, g_array_index(parts, unsigned, 0));
 		if (p)

@@ -9,21 +9,8 @@
 #include "ctl_args.h"
 #include "ctl_qenv.h"
 #include "tz_index.h"
+#include "tz_localtime.h"
 #include "tz_report.h"
-
-/* path was checked by ctl_out_check; "x": a file that appeared since is
- * not overwritten either. */
-static int write_out(const struct ctl_args *a, const char *path, const char *text)
-{
-	FILE *f = path ? fopen(path, "wx") : stdout;
-
-	if (f == NULL)
-		return ctl_fail(a, EX_CANTCREAT, "%s: %s", path, g_strerror(errno));
-	fputs(text, f);
-	if (path && fclose(f) != 0)
-		return ctl_fail(a, EX_IOERR, "%s: %s", path, g_strerror(errno));
-	return 0;
-}
 
 int ctl_report_daily(const struct ctl_args *a)
 {
@@ -33,9 +20,10 @@ int ctl_report_daily(const struct ctl_args *a)
 	struct tz_report *r;
 	char err[TZ_ERRLEN], *text;
 	unsigned bad;
-	int rc, n = 0;
+	int64_t day;
+	int rc;
 
-	if (date && !(strlen(date) == 10 && sscanf(date, "%*4d-%*2d-%*2d%n", &n) == 0 && n == 10))
+	if (date && (strlen(date) != 10 || tz_local_date_parse(date, 0, &day) < 0))
 		return ctl_fail(a, EX_USAGE, "--date: bad date '%s' (YYYY-MM-DD)", date);
 	if ((rc = ctl_out_check(a, out)) != 0)
 		return rc;
@@ -62,7 +50,7 @@ int ctl_report_daily(const struct ctl_args *a)
 			"(run textizectl audit verify)\n", r->bad_events);
 	text = strcmp(format, "html") == 0 ? tz_report_html(r)
 	     : strcmp(format, "csv") == 0 ? tz_report_csv(r) : tz_report_json(r);
-	rc = write_out(a, out, text);
+	rc = ctl_out_write(a, out, text);
 	g_free(text);
 	tz_report_free(r);
 	ctl_qenv_close(&e);

@@ -46,7 +46,7 @@ int ctl_sanitize(struct ctl_qenv *e, const char *id, int watch, unsigned interva
 	q.opts.zip_max_ratio = c->sanitize_zip_max_ratio;
 	q.opts.zip_max_total = c->sanitize_zip_max_total;
 	q.opts.zip_max_depth = c->sanitize_zip_max_depth;
-	if (c->sanitized_delivery && strcmp(c->sanitized_delivery, "auto") == 0) {
+	if (c->sanitized_delivery == TZ_SANITIZED_AUTO) {
 		if (c->release_key_file == NULL) {
 			fprintf(stderr, "textizectl: SanitizedDelivery auto needs ReleaseKeyFile: "
 				"sanitized copies wait for queue release\n");

@@ -52,7 +52,7 @@ static const char *part_state_ja(const struct tz_meta_part *p)
 
 static bool sanitized_auto(const struct web_req *r)
 {
-	return g_strcmp0(r->app->cfg->sanitized_delivery, "auto") == 0;
+	return r->app->cfg->sanitized_delivery == TZ_SANITIZED_AUTO;
 }
 
 static void link_query(GString *b, const struct web_staff_link *l)

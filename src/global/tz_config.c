@@ -18,13 +18,49 @@
 #define FIELD(cfg, key, type) ((type *)(void *)((char *)(cfg) + (key)->offset))
 
 static int set_socket(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);
-static int set_log_level(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);
 static int set_networks(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);
 static int set_stats_socket(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);
 
+/* The closed sets of values (the action keys use tz_action_names with a
+ * mask of the actions each allows). The first name of a code is the one
+ * an error offers; later ones are accepted aliases. */
+static const struct tz_name_code log_levels[] = {
+	{ "err", LOG_ERR }, { "error", LOG_ERR }, { "warning", LOG_WARNING },
+	{ "notice", LOG_NOTICE }, { "info", LOG_INFO }, { "debug", LOG_DEBUG }, { NULL, 0 }
+};
+static const struct tz_name_code body_charsets[] = {
+	{ "utf-8", TZ_BODY_UTF8 }, { "iso-2022-jp", TZ_BODY_ISO2022JP }, { NULL, 0 }
+};
+static const struct tz_name_code body_encodings[] = {
+	{ "base64", TZ_ENC_BASE64 }, { "quoted-printable", TZ_ENC_QP }, { NULL, 0 }
+};
+static const struct tz_name_code notice_languages[] = {
+	{ "ja", TZ_NOTICE_JA }, { "en", TZ_NOTICE_EN }, { NULL, 0 }
+};
+static const struct tz_name_code notice_details[] = {
+	{ "staff", TZ_DETAILS_STAFF }, { "full", TZ_DETAILS_FULL }, { NULL, 0 }
+};
+static const struct tz_name_code sanitized_deliveries[] = {
+	{ "off", TZ_SANITIZED_OFF }, { "auto", TZ_SANITIZED_AUTO },
+	{ "approve", TZ_SANITIZED_APPROVE }, { NULL, 0 }
+};
+static const struct tz_name_code store_backends[] = {
+	{ "local", TZ_STORE_LOCAL }, { "postgresql", TZ_STORE_POSTGRESQL }, { NULL, 0 }
+};
+#define ON_ERROR_ACTIONS (TZ_ACTMASK(TZ_ACTION_TEMPFAIL) | TZ_ACTMASK(TZ_ACTION_REJECT))
+
+/* tz_config_set_enum stores an int: every enum a row names must be one. */
+G_STATIC_ASSERT(sizeof(enum tz_action) == sizeof(int));
+G_STATIC_ASSERT(sizeof(enum tz_body_charset) == sizeof(int));
+G_STATIC_ASSERT(sizeof(enum tz_body_encoding) == sizeof(int));
+G_STATIC_ASSERT(sizeof(enum tz_notice_lang) == sizeof(int));
+G_STATIC_ASSERT(sizeof(enum tz_notice_details) == sizeof(int));
+G_STATIC_ASSERT(sizeof(enum tz_sanitized_delivery) == sizeof(int));
+G_STATIC_ASSERT(sizeof(enum tz_store_backend) == sizeof(int));
+
 /* Every key, grouped by area. Areas append rows at the end of their block
  * (or a new block with a comment line). Columns: name, type, default (as
- * written in the file), doc, setter, field offset, choices, max. */
+ * written in the file), doc, setter, field offset, names, max. */
 const struct tz_config_key tz_config_keys[] = {
 	/* ---- daemon: sockets, privileges, process ---- */
 	{ "Socket", "socket", "local:/run/textize/textize.sock",
@@ -47,10 +83,10 @@ const struct tz_config_key tz_config_keys[] = {
 	  tz_config_set_seconds, OFF(milter_timeout), NULL, 86400 },
 	{ "LogLevel", "level", "info",
 	  "most verbose syslog priority logged: err|warning|notice|info|debug",
-	  set_log_level, OFF(log_level), "err|warning|notice|info|debug", 0 },
+	  tz_config_set_enum, OFF(log_level), log_levels, 0 },
 	{ "OnError", "action", "tempfail",
 	  "what an internal error does to a message: tempfail (451 4.3.0) or reject (550 5.7.0)",
-	  tz_config_set_choice, OFF(on_error), "tempfail|reject", 0 },
+	  tz_config_set_enum, OFF(on_error), tz_action_names, ON_ERROR_ACTIONS },
 	/* ---- spool: where message bodies wait for end of message ---- */
 	{ "SpoolDir", "path", "/var/spool/textize/spool",
 	  "directory for unlinked temporary files of messages over SpoolMemoryLimit",
@@ -71,10 +107,10 @@ const struct tz_config_key tz_config_keys[] = {
 	/* ---- engine: the text-ized message ---- */
 	{ "BodyCharset", "choice", "UTF-8",
 	  "charset of the new text body: UTF-8 or ISO-2022-JP",
-	  tz_config_set_choice, OFF(body_charset), "utf-8|iso-2022-jp", 0 },
+	  tz_config_set_enum, OFF(body_charset), body_charsets, 0 },
 	{ "BodyEncoding", "choice", "base64",
 	  "transfer encoding of the new body: base64 or quoted-printable",
-	  tz_config_set_choice, OFF(body_encoding), "base64|quoted-printable", 0 },
+	  tz_config_set_enum, OFF(body_encoding), body_encodings, 0 },
 	{ "SubjectPrefix", "string", "",
 	  "text put before the Subject of text-ized mail; empty = none",
 	  tz_config_set_string, OFF(subject_prefix), NULL, 0 },
@@ -83,10 +119,10 @@ const struct tz_config_key tz_config_keys[] = {
 	  tz_config_set_path, OFF(notice_template), NULL, 0 },
 	{ "NoticeLanguage", "choice", "ja",
 	  "language of the built-in notice: ja or en",
-	  tz_config_set_choice, OFF(notice_language), "ja|en", 0 },
+	  tz_config_set_enum, OFF(notice_language), notice_languages, 0 },
 	{ "NoticeDetails", "choice", "staff",
 	  "what the notice shows of each removed file: staff (name, kind, size, reason) or full (also MIME types and SHA-256, for the security team's mailboxes)",
-	  tz_config_set_choice, OFF(notice_details), "staff|full", 0 },
+	  tz_config_set_enum, OFF(notice_details), notice_details, 0 },
 	{ "NoticeContact", "string", "",
 	  "whom staff ask for a removed file, as the notice names it; empty = the information security team",
 	  tz_config_set_string, OFF(notice_contact), NULL, 0 },
@@ -191,7 +227,7 @@ const struct tz_config_key tz_config_keys[] = {
 	  tz_config_set_uint, OFF(sanitize_workers), NULL, 64 },
 	{ "SanitizedDelivery", "choice", "auto",
 	  "auto: once every part of a mail is decided, its sanitized copies go to the original recipients as released mail, and the notice of the text-ized mail says so; approve, off: they wait for queue release",
-	  tz_config_set_choice, OFF(sanitized_delivery), "off|auto|approve", 0 },
+	  tz_config_set_enum, OFF(sanitized_delivery), sanitized_deliveries, 0 },
 	{ "ReleaseCommand", "string", "/usr/sbin/sendmail -oi -t",
 	  "command (no shell) that receives a released mail on standard input",
 	  tz_config_set_string, OFF(release_command), NULL, 0 },
@@ -214,7 +250,7 @@ const struct tz_config_key tz_config_keys[] = {
 	  tz_config_set_domains, OFF(internal_domains), NULL, 0 },
 	{ "RelayAction", "action", "reject",
 	  "untrusted client naming a recipient outside LocalDomains: reject (550 5.7.1) or tempfail",
-	  tz_config_set_choice, OFF(relay_action), "reject|tempfail", 0 },
+	  tz_config_set_enum, OFF(relay_action), tz_action_names, TZ_POLICY_RELAY_ACTIONS },
 	{ "RelayRejectText", "text", TZ_RELAY_TEXT,
 	  "reply text for a relay attempt (printable ASCII)",
 	  tz_policy_set_text, OFF(relay_text), NULL, 0 },
@@ -226,13 +262,13 @@ const struct tz_config_key tz_config_keys[] = {
 	  tz_config_set_size, OFF(max_size_outbound), NULL, 0 },
 	{ "SizeAction", "action", "reject",
 	  "message over its direction's size limit: reject (552 5.3.4)|tempfail|hold|tag|log",
-	  tz_config_set_choice, OFF(size_action), TZ_POLICY_ACTIONS, 0 },
+	  tz_config_set_enum, OFF(size_action), tz_action_names, TZ_POLICY_ACTIONS },
 	{ "SizeRejectText", "text", TZ_SIZE_TEXT,
 	  "reply text for an oversized message",
 	  tz_policy_set_text, OFF(size_text), NULL, 0 },
 	{ "AutoForwardAction", "action", "reject",
 	  "outbound mail forwarded automatically to an external address: reject (550 5.7.1)|tempfail|hold|tag|log",
-	  tz_config_set_choice, OFF(autofwd_action), TZ_POLICY_ACTIONS, 0 },
+	  tz_config_set_enum, OFF(autofwd_action), tz_action_names, TZ_POLICY_ACTIONS },
 	{ "AutoForwardAllow", "list", "",
 	  "approved automatic forwards, internal@domain>external@domain (either side may be @domain)",
 	  tz_policy_set_allow, OFF(autofwd_allow), NULL, 0 },
@@ -244,7 +280,7 @@ const struct tz_config_key tz_config_keys[] = {
 	  tz_config_set_uint, OFF(max_visible_rcpts), NULL, 100000 },
 	{ "RecipientVisibilityAction", "action", "reject",
 	  "too many visible recipients: reject (550 5.7.1)|tempfail|hold|rewrite|tag|log",
-	  tz_config_set_choice, OFF(visibility_action), TZ_POLICY_VIS_ACTIONS, 0 },
+	  tz_config_set_enum, OFF(visibility_action), tz_action_names, TZ_POLICY_VIS_ACTIONS },
 	{ "RecipientVisibilityText", "text", TZ_VISIBILITY_TEXT,
 	  "reply text telling the sender to use Bcc",
 	  tz_policy_set_text, OFF(visibility_text), NULL, 0 },
@@ -253,19 +289,19 @@ const struct tz_config_key tz_config_keys[] = {
 	  tz_config_set_bool, OFF(spf_check), NULL, 0 },
 	{ "SPFFailAction", "action", "reject",
 	  "SPF fail: reject (550 5.7.23)|tempfail|hold|tag|log",
-	  tz_config_set_choice, OFF(spf_fail_action), TZ_POLICY_ACTIONS, 0 },
+	  tz_config_set_enum, OFF(spf_fail_action), tz_action_names, TZ_POLICY_ACTIONS },
 	{ "SPFSoftfailAction", "action", "tag",
 	  "SPF softfail: reject|tempfail|hold|tag|log",
-	  tz_config_set_choice, OFF(spf_softfail_action), TZ_POLICY_ACTIONS, 0 },
+	  tz_config_set_enum, OFF(spf_softfail_action), tz_action_names, TZ_POLICY_ACTIONS },
 	{ "SPFNoneAction", "action", "tag",
 	  "SPF none or neutral: reject|tempfail|hold|tag|log",
-	  tz_config_set_choice, OFF(spf_none_action), TZ_POLICY_ACTIONS, 0 },
+	  tz_config_set_enum, OFF(spf_none_action), tz_action_names, TZ_POLICY_ACTIONS },
 	{ "SPFTempErrorAction", "action", "tempfail",
 	  "SPF temperror (DNS failure or SPFTimeout): tempfail (451 4.7.24)|reject|hold|tag|log",
-	  tz_config_set_choice, OFF(spf_temperror_action), TZ_POLICY_ACTIONS, 0 },
+	  tz_config_set_enum, OFF(spf_temperror_action), tz_action_names, TZ_POLICY_ACTIONS },
 	{ "SPFPermErrorAction", "action", "tag",
 	  "SPF permerror (broken record): reject (550 5.7.24)|tempfail|hold|tag|log",
-	  tz_config_set_choice, OFF(spf_permerror_action), TZ_POLICY_ACTIONS, 0 },
+	  tz_config_set_enum, OFF(spf_permerror_action), tz_action_names, TZ_POLICY_ACTIONS },
 	{ "SPFTimeout", "duration", "10s",
 	  "wall time for one SPF evaluation (all its DNS queries); out of time = temperror",
 	  tz_config_set_millis, OFF(spf_timeout_ms), NULL, 120000 },
@@ -280,7 +316,7 @@ const struct tz_config_key tz_config_keys[] = {
 	  tz_config_set_string, OFF(authserv_id), NULL, 0 },
 	{ "SpoofAction", "action", "reject",
 	  "InternalDomains sender or From from an untrusted client: reject (550 5.7.1)|tempfail|hold|tag|log",
-	  tz_config_set_choice, OFF(spoof_action), TZ_POLICY_ACTIONS, 0 },
+	  tz_config_set_enum, OFF(spoof_action), tz_action_names, TZ_POLICY_ACTIONS },
 	{ "SpoofRejectText", "text", TZ_SPOOF_TEXT,
 	  "reply text for a spoofed internal sender",
 	  tz_policy_set_text, OFF(spoof_text), NULL, 0 },
@@ -303,9 +339,9 @@ const struct tz_config_key tz_config_keys[] = {
 	  "directory of breaker.state (tripped breaker, shown and reset by textizectl breaker)",
 	  tz_config_set_path, OFF(state_dir), NULL, 0 },
 	/* ---- shared state of several gateways (issue 18, docs/cluster.md) ---- */
-	{ "StoreBackend", "backend", "local",
+	{ "StoreBackend", "choice", "local",
 	  "where the index, audit chain, breaker and release claims live: local (SQLite and files) or postgresql (DatabaseURL)",
-	  tz_config_set_choice, OFF(store_backend), "local|postgresql", 0 },
+	  tz_config_set_enum, OFF(store_backend), store_backends, 0 },
 	{ "DatabaseURL", "url", "",
 	  "libpq connection URI of the shared database (postgresql://user@host:port/db); keep passwords in ~/.pgpass",
 	  tz_config_set_string, OFF(database_url), NULL, 0 },
@@ -577,27 +613,20 @@ int tz_config_set_domains(struct tz_config *cfg, const struct tz_config_key *key
 	return 0;
 }
 
-int tz_config_set_choice(struct tz_config *cfg, const struct tz_config_key *key,
-			 const char *value, char *err, size_t errlen)
+int tz_config_set_enum(struct tz_config *cfg, const struct tz_config_key *key,
+		       const char *value, char *err, size_t errlen)
 {
-	char **choices = g_strsplit(key->choices ? key->choices : "", "|", -1);
-	int rc = -1;
+	int code;
+	char *valid;
 
-	for (char **c = choices; *c; c++) {
-		if (g_ascii_strcasecmp(*c, value) == 0) {
-			char **f = FIELD(cfg, key, char *);
-
-			g_free(*f);
-			*f = g_ascii_strdown(value, -1);
-			rc = 0;
-			break;
-		}
+	if (tz_name_code_find(key->names, (unsigned)key->max, value, &code)) {
+		*FIELD(cfg, key, int) = code;
+		return 0;
 	}
-	if (rc < 0)
-		tz_err(err, errlen, "%s must be one of %s: \"%s\"", key->name,
-		       key->choices ? key->choices : "(none)", value);
-	g_strfreev(choices);
-	return rc;
+	valid = tz_name_code_list(key->names, (unsigned)key->max);
+	tz_err(err, errlen, "%s must be one of %s: \"%s\"", key->name, valid, value);
+	g_free(valid);
+	return -1;
 }
 
 static int set_socket(struct tz_config *cfg, const struct tz_config_key *key,
@@ -629,24 +658,6 @@ static int set_stats_socket(struct tz_config *cfg, const struct tz_config_key *k
 	if (*value == '\0')
 		return tz_config_set_string(cfg, key, value, err, errlen);
 	return set_socket(cfg, key, value, err, errlen);
-}
-
-static int set_log_level(struct tz_config *cfg, const struct tz_config_key *key,
-			 const char *value, char *err, size_t errlen)
-{
-	static const struct { const char *name; int prio; } levels[] = {
-		{ "err", LOG_ERR }, { "error", LOG_ERR }, { "warning", LOG_WARNING },
-		{ "notice", LOG_NOTICE }, { "info", LOG_INFO }, { "debug", LOG_DEBUG },
-		{ NULL, 0 }
-	};
-
-	for (int i = 0; levels[i].name; i++) {
-		if (g_ascii_strcasecmp(levels[i].name, value) == 0) {
-			*FIELD(cfg, key, int) = levels[i].prio;
-			return 0;
-		}
-	}
-	return tz_err(err, errlen, "%s must be one of %s: \"%s\"", key->name, key->choices, value);
 }
 
 /* InternalNetworks: keep the strings (for logs and textizectl) and the
@@ -700,7 +711,7 @@ static void config_free_fields(struct tz_config *cfg)
 {
 	for (const struct tz_config_key *k = tz_config_keys; k->name; k++) {
 		if (k->set == tz_config_set_string || k->set == tz_config_set_path ||
-		    k->set == tz_config_set_choice || k->set == set_socket ||
+		    k->set == set_socket ||
 		    k->set == tz_policy_set_text || k->set == set_stats_socket) {
 			char **f = FIELD(cfg, k, char *);
 			g_free(*f);
@@ -861,17 +872,15 @@ unsigned tz_config_key_line(const struct tz_config *cfg, const char *key)
 void tz_config_engine_options(const struct tz_config *cfg, struct tz_engine_options *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->body_charset = g_strcmp0(cfg->body_charset, "iso-2022-jp") == 0
-		? TZ_BODY_ISO2022JP : TZ_BODY_UTF8;
-	o->body_encoding = g_strcmp0(cfg->body_encoding, "quoted-printable") == 0
-		? TZ_ENC_QP : TZ_ENC_BASE64;
+	o->body_charset = cfg->body_charset;
+	o->body_encoding = cfg->body_encoding;
 	o->subject_prefix = cfg->subject_prefix;
 	o->notice_template = cfg->notice_template;
-	o->notice_lang = g_strcmp0(cfg->notice_language, "en") == 0 ? TZ_NOTICE_EN : TZ_NOTICE_JA;
-	o->notice_details = g_strcmp0(cfg->notice_details, "full") == 0;
+	o->notice_lang = cfg->notice_language;
+	o->notice_details = cfg->notice_details == TZ_DETAILS_FULL;
 	o->notice_contact = cfg->notice_contact;
 	o->limits = cfg->limits;
-	o->sanitized_follow = g_strcmp0(cfg->sanitized_delivery, "auto") == 0;
+	o->sanitized_follow = cfg->sanitized_delivery == TZ_SANITIZED_AUTO;
 }
 
 void tz_config_queue(const struct tz_config *cfg, struct tz_queue *q)
@@ -884,13 +893,13 @@ void tz_config_queue(const struct tz_config *cfg, struct tz_queue *q)
 	q->release_from = cfg->release_from;
 	q->force_approvals = cfg->force_release_approvals;
 	q->notice_contact = cfg->notice_contact;
-	q->notice_details = g_strcmp0(cfg->notice_details, "full") == 0;
+	q->notice_details = cfg->notice_details == TZ_DETAILS_FULL;
 	q->claims_url = tz_config_store_shared(cfg) ? cfg->database_url : NULL;
 }
 
 bool tz_config_store_shared(const struct tz_config *cfg)
 {
-	return strcmp(cfg->store_backend, "postgresql") == 0;
+	return cfg->store_backend == TZ_STORE_POSTGRESQL;
 }
 
 const char *tz_config_index_location(const struct tz_config *cfg)

@@ -14,7 +14,12 @@
  * one row to tz_config_keys[] in tz_config.c (in your area's block), with a
  * setter from the list below, the default as it would be written in the
  * file, and a one-line doc; then the same key, at its default, with a
- * comment, in conf/textize.conf (test_config checks both). */
+ * comment, in conf/textize.conf (test_config checks both).
+ *
+ * Parsed once: a key with a closed set of values is a tz_config_set_enum
+ * row naming a struct tz_name_code table, and its field holds the enum;
+ * nothing reads a config value as a string again. An unknown value is an
+ * error naming the valid ones, never a silent default. */
 #ifndef TZ_CONFIG_H
 #define TZ_CONFIG_H
 
@@ -24,7 +29,9 @@
 #include <glib.h>
 #include "tz_engine.h"
 #include "tz_breaker.h"   /* struct tz_rate */
+#include "tz_namecode.h"
 #include "tz_netaddr.h"
+#include "tz_verdict.h"   /* enum tz_action */
 
 /* The config file textize-milter and textizectl read by default, so both
  * read the same file under any --prefix (TZ_SYSCONFDIR: configure's
@@ -32,6 +39,13 @@
 #define TZ_DEFAULT_CONF TZ_SYSCONFDIR "/textize.conf"
 
 struct tz_config;
+
+/* NoticeDetails: what a notice (and a release mail) shows of a part. */
+enum tz_notice_details { TZ_DETAILS_STAFF = 0, TZ_DETAILS_FULL };
+/* SanitizedDelivery: what becomes of a part's sanitized copy. */
+enum tz_sanitized_delivery { TZ_SANITIZED_OFF = 0, TZ_SANITIZED_AUTO, TZ_SANITIZED_APPROVE };
+/* StoreBackend: where the shared state lives (docs/cluster.md). */
+enum tz_store_backend { TZ_STORE_LOCAL = 0, TZ_STORE_POSTGRESQL };
 
 /* One row of the key table (tz_config_keys[]): the single definition of a
  * key, used by the parser, the sample config and the man-page test. */
@@ -44,8 +58,9 @@ struct tz_config_key {
 	int (*set)(struct tz_config *cfg, const struct tz_config_key *key,
 		   const char *value, char *err, size_t errlen);
 	size_t offset;           /* field offset in struct tz_config used by set() */
-	const char *choices;     /* tz_config_set_choice: "a|b|c" (matched case-insensitively) */
-	uint64_t max;            /* tz_config_set_uint/size/duration: upper bound, 0 = type's max */
+	const struct tz_name_code *names; /* tz_config_set_enum: the closed set of values */
+	uint64_t max;            /* tz_config_set_uint/size/duration: upper bound, 0 = type's max;
+				  * tz_config_set_enum: the codes allowed (bit 1u << code), 0 = all */
 };
 
 struct tz_config {
@@ -62,19 +77,19 @@ struct tz_config {
 	size_t spool_memory_limit;    /* SpoolMemoryLimit */
 	unsigned milter_timeout;      /* MilterTimeout, seconds */
 	int log_level;                /* LogLevel (syslog priority, LOG_INFO default) */
-	char *on_error;               /* OnError: "tempfail" | "reject" (lower case) */
+	enum tz_action on_error;      /* OnError: TEMPFAIL | REJECT */
 	size_t max_message_size;      /* MaxMessageSize, bytes of header+body the milter accepts */
 	/* networks and domains */
 	GPtrArray *internal_networks; /* InternalNetworks, char* CIDR strings as written */
 	struct tz_netlist *internal_nets; /* the same, parsed */
 	GPtrArray *local_domains;     /* LocalDomains, char* lower-case */
 	/* engine */
-	char *body_charset;           /* BodyCharset: "utf-8" | "iso-2022-jp" (lower case) */
-	char *body_encoding;          /* BodyEncoding: "base64" | "quoted-printable" */
+	enum tz_body_charset body_charset;   /* BodyCharset */
+	enum tz_body_encoding body_encoding; /* BodyEncoding */
 	char *subject_prefix;         /* SubjectPrefix, NULL = none */
 	char *notice_template;        /* NoticeTemplate path, NULL = built-in */
-	char *notice_language;        /* NoticeLanguage: "ja" | "en" */
-	char *notice_details;         /* NoticeDetails: "staff" | "full" */
+	enum tz_notice_lang notice_language;   /* NoticeLanguage */
+	enum tz_notice_details notice_details; /* NoticeDetails */
 	char *notice_contact;         /* NoticeContact, NULL = built-in wording */
 	struct tz_limits limits;      /* MaxMimeDepth, MaxParts, ... */
 	/* quarantine */
@@ -108,32 +123,32 @@ struct tz_config {
 	size_t sanitize_zip_max_total;     /* SanitizeZipMaxTotal */
 	unsigned sanitize_zip_max_depth;   /* SanitizeZipMaxDepth */
 	unsigned sanitize_workers;         /* SanitizeWorkers */
-	char *sanitized_delivery;     /* SanitizedDelivery: off | auto | approve */
+	enum tz_sanitized_delivery sanitized_delivery; /* SanitizedDelivery */
 	/* policy (issue 4): see tz_policy.h */
 	GPtrArray *internal_domains;  /* InternalDomains, lower-case; empty = LocalDomains */
-	char *relay_action;           /* RelayAction: reject | tempfail */
+	enum tz_action relay_action;   /* RelayAction: REJECT | TEMPFAIL */
 	char *relay_text;             /* RelayRejectText */
 	size_t max_size_inbound;      /* MaxMessageSizeInbound */
 	size_t max_size_outbound;     /* MaxMessageSizeOutbound */
-	char *size_action;            /* SizeAction */
+	enum tz_action size_action;    /* SizeAction */
 	char *size_text;              /* SizeRejectText */
-	char *autofwd_action;         /* AutoForwardAction */
+	enum tz_action autofwd_action; /* AutoForwardAction */
 	GPtrArray *autofwd_allow;     /* AutoForwardAllow: "internal>external" */
 	char *autofwd_text;           /* AutoForwardRejectText */
 	unsigned max_visible_rcpts;   /* MaxVisibleRecipients, 0 = off */
-	char *visibility_action;      /* RecipientVisibilityAction */
+	enum tz_action visibility_action; /* RecipientVisibilityAction */
 	char *visibility_text;        /* RecipientVisibilityText */
 	bool spf_check;               /* SPFCheck */
-	char *spf_fail_action;        /* SPFFailAction */
-	char *spf_softfail_action;    /* SPFSoftfailAction */
-	char *spf_none_action;        /* SPFNoneAction (none and neutral) */
-	char *spf_temperror_action;   /* SPFTempErrorAction */
-	char *spf_permerror_action;   /* SPFPermErrorAction */
+	enum tz_action spf_fail_action; /* SPFFailAction */
+	enum tz_action spf_softfail_action; /* SPFSoftfailAction */
+	enum tz_action spf_none_action; /* SPFNoneAction (none and neutral) */
+	enum tz_action spf_temperror_action; /* SPFTempErrorAction */
+	enum tz_action spf_permerror_action; /* SPFPermErrorAction */
 	unsigned spf_timeout_ms;      /* SPFTimeout */
 	char *spf_fail_text;          /* SPFFailText */
 	char *spf_temperror_text;     /* SPFTempErrorText */
 	char *authserv_id;            /* AuthservID, NULL = host name */
-	char *spoof_action;           /* SpoofAction */
+	enum tz_action spoof_action;   /* SpoofAction */
 	char *spoof_text;             /* SpoofRejectText */
 	struct tz_rate outbound_rate; /* OutboundRateLimit */
 	struct tz_rate rcpt_rate;     /* RecipientRateLimit */
@@ -142,7 +157,7 @@ struct tz_config {
 	char *breaker_text;           /* BreakerText */
 	char *state_dir;              /* StateDir */
 	/* shared state of a gateway cluster (issue 18) */
-	char *store_backend;          /* StoreBackend: "local" | "postgresql" */
+	enum tz_store_backend store_backend;   /* StoreBackend */
 	char *database_url;           /* DatabaseURL (libpq URI), NULL = none */
 	/* monitoring */
 	char *stats_socket;           /* StatsSocket, NULL = no stats server */
@@ -175,7 +190,7 @@ int tz_config_set_seconds(struct tz_config *, const struct tz_config_key *, cons
 int tz_config_set_millis(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);  /* N[ms|s|m|h] (plain N = s) -> unsigned ms */
 int tz_config_set_list(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);    /* comma/blank separated -> GPtrArray of char* */
 int tz_config_set_domains(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t); /* list, lower-cased, checked */
-int tz_config_set_choice(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);  /* one of key->choices -> lower-case char* */
+int tz_config_set_enum(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);    /* a name of key->names (masked by key->max) -> its code, an int-sized enum */
 
 /* Look a key up by name (case-insensitive); NULL when unknown. */
 const struct tz_config_key *tz_config_key_find(const char *name);

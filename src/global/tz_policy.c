@@ -61,14 +61,6 @@ int tz_policy_set_allow(struct tz_config *cfg, const struct tz_config_key *key,
 	return 0;
 }
 
-/* A configured action name (a choice key, so always valid) to the enum. */
-static enum tz_action action_of(const char *name, enum tz_action dflt)
-{
-	enum tz_action a;
-
-	return tz_action_parse(name, TZ_VISIBILITY_ACTIONS, &a) == 0 ? a : dflt;
-}
-
 static void rules_from_config(struct tz_policy *p, const struct tz_config *cfg)
 {
 	const GPtrArray *internal = cfg->internal_domains && cfg->internal_domains->len
@@ -76,23 +68,23 @@ static void rules_from_config(struct tz_policy *p, const struct tz_config *cfg)
 
 	tz_relay_options_init(&p->relay);
 	p->relay.local_domains = cfg->local_domains;
-	p->relay.act = (struct tz_rule_action){ action_of(cfg->relay_action, TZ_ACTION_REJECT), cfg->relay_text };
+	p->relay.act = (struct tz_rule_action){ cfg->relay_action, cfg->relay_text };
 	tz_size_options_init(&p->size);
 	p->size.max_inbound = cfg->max_size_inbound;
 	p->size.max_outbound = cfg->max_size_outbound;
-	p->size.act = (struct tz_rule_action){ action_of(cfg->size_action, TZ_ACTION_REJECT), cfg->size_text };
+	p->size.act = (struct tz_rule_action){ cfg->size_action, cfg->size_text };
 	tz_autofwd_options_init(&p->autofwd);
 	p->autofwd.internal_domains = internal;
 	p->autofwd.allow = cfg->autofwd_allow;
-	p->autofwd.act = (struct tz_rule_action){ action_of(cfg->autofwd_action, TZ_ACTION_REJECT), cfg->autofwd_text };
+	p->autofwd.act = (struct tz_rule_action){ cfg->autofwd_action, cfg->autofwd_text };
 	tz_visibility_options_init(&p->visibility);
 	p->visibility.internal_domains = internal;
 	p->visibility.max_visible = cfg->max_visible_rcpts;
-	p->visibility.act = (struct tz_rule_action){ action_of(cfg->visibility_action, TZ_ACTION_REJECT),
+	p->visibility.act = (struct tz_rule_action){ cfg->visibility_action,
 						     cfg->visibility_text };
 	tz_spoof_options_init(&p->spoof);
 	p->spoof.internal_domains = internal;
-	p->spoof.act = (struct tz_rule_action){ action_of(cfg->spoof_action, TZ_ACTION_REJECT), cfg->spoof_text };
+	p->spoof.act = (struct tz_rule_action){ cfg->spoof_action, cfg->spoof_text };
 }
 
 void tz_policy_from_config(struct tz_policy *p, const struct tz_config *cfg)
@@ -105,12 +97,12 @@ void tz_policy_from_config(struct tz_policy *p, const struct tz_config *cfg)
 	rules_from_config(p, cfg);
 	p->spoof.authserv_id = p->authserv_id;
 	tz_spf_policy_init(&p->spf, p->authserv_id);
-	p->spf.fail = (struct tz_rule_action){ action_of(cfg->spf_fail_action, TZ_ACTION_REJECT), cfg->spf_fail_text };
-	p->spf.softfail.action = action_of(cfg->spf_softfail_action, TZ_ACTION_TAG);
-	p->spf.none.action = action_of(cfg->spf_none_action, TZ_ACTION_TAG);
-	p->spf.temperror = (struct tz_rule_action){ action_of(cfg->spf_temperror_action, TZ_ACTION_TEMPFAIL),
+	p->spf.fail = (struct tz_rule_action){ cfg->spf_fail_action, cfg->spf_fail_text };
+	p->spf.softfail.action = cfg->spf_softfail_action;
+	p->spf.none.action = cfg->spf_none_action;
+	p->spf.temperror = (struct tz_rule_action){ cfg->spf_temperror_action,
 						    cfg->spf_temperror_text };
-	p->spf.permerror.action = action_of(cfg->spf_permerror_action, TZ_ACTION_TAG);
+	p->spf.permerror.action = cfg->spf_permerror_action;
 	p->spf_check = cfg->spf_check;
 	p->spf_timeout_ms = cfg->spf_timeout_ms;
 	p->breaker.msgs = cfg->outbound_rate;

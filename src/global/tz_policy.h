@@ -15,9 +15,10 @@
 #include "tz_spoof.h"
 #include "tz_visibility.h"
 
-/* Choices for the action keys. */
-#define TZ_POLICY_ACTIONS "reject|tempfail|hold|tag|log"
-#define TZ_POLICY_VIS_ACTIONS "reject|tempfail|hold|rewrite|tag|log"
+/* The actions each action key allows (masks over tz_action_names). */
+#define TZ_POLICY_ACTIONS TZ_ACTIONS_COMMON
+#define TZ_POLICY_VIS_ACTIONS TZ_VISIBILITY_ACTIONS
+#define TZ_POLICY_RELAY_ACTIONS (TZ_ACTMASK(TZ_ACTION_REJECT) | TZ_ACTMASK(TZ_ACTION_TEMPFAIL))
 
 /* Every rule's options for one config snapshot. Pointers go into cfg (and
  * into authserv_id below): valid while the caller holds cfg. */

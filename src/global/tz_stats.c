@@ -17,7 +17,7 @@ typedef _Atomic uint64_t counter_t;
 
 struct tz_stats {
 	counter_t messages[TZ_STATS_NDIR][TZ_STATS_NACTIONS];
-	counter_t hits[TZ_STATS_NRULES][TZ_STATS_NVERDICT];
+	counter_t hits[TZ_NRULES][TZ_STATS_NVERDICT];
 	counter_t stripped;
 	counter_t bytes_in, bytes_out;
 	counter_t buckets[TZ_STATS_NBUCKETS];
@@ -56,18 +56,6 @@ static const char *const outcome_names[TZ_NOUTCOMES] = {
 	[TZ_OUTCOME_ERROR_TEMPFAIL] = "tempfail",
 	[TZ_OUTCOME_ERROR_REJECT] = "reject",
 	[TZ_OUTCOME_TOO_BIG] = "reject-size",
-};
-
-static const char *const rule_names[TZ_STATS_NRULES] = {
-	[TZ_STATS_RULE_RELAY] = "relay",
-	[TZ_STATS_RULE_SIZE] = "size",
-	[TZ_STATS_RULE_AUTOFWD] = "autofwd",
-	[TZ_STATS_RULE_VISIBILITY] = "visibility",
-	[TZ_STATS_RULE_SPF] = "spf",
-	[TZ_STATS_RULE_SPOOF] = "spoof",
-	[TZ_STATS_RULE_BREAKER] = "breaker",
-	[TZ_STATS_RULE_HEADERS] = "headers",
-	[TZ_STATS_RULE_OTHER] = "other",
 };
 
 /* The policy actions a rule can have; accept is never a hit. */
@@ -123,19 +111,6 @@ const char *tz_stats_action_name(enum tz_stats_action a)
 	return (unsigned)a < TZ_STATS_NACTIONS ? action_names[a] : "?";
 }
 
-const char *tz_stats_rule_name(enum tz_stats_rule r)
-{
-	return (unsigned)r < TZ_STATS_NRULES ? rule_names[r] : "?";
-}
-
-enum tz_stats_rule tz_stats_rule_of(const char *name, size_t len)
-{
-	for (unsigned i = 0; i < TZ_STATS_RULE_OTHER; i++)
-		if (strlen(rule_names[i]) == len && strncmp(name, rule_names[i], len) == 0)
-			return (enum tz_stats_rule)i;
-	return TZ_STATS_RULE_OTHER;
-}
-
 /* A message that let through with a hold or tag counts under that, since
  * it is what an operator looks for (hold: waiting in Postfix). */
 static enum tz_stats_action let_through(const struct tz_stats_msg *m, enum tz_stats_action a)
@@ -175,7 +150,7 @@ static void record_hits(struct tz_stats *s, const struct tz_hit *hits, unsigned 
 		const struct tz_hit *h = &hits[i];
 
 		if (h->action != TZ_ACTION_ACCEPT && (unsigned)h->action < TZ_STATS_NVERDICT)
-			add(&s->hits[tz_stats_rule_of(h->rule, strlen(h->rule))][h->action], 1);
+			add(&s->hits[(unsigned)h->rule < TZ_NRULES ? h->rule : TZ_RULE_OTHER][h->action], 1);
 	}
 }
 
@@ -187,7 +162,7 @@ void tz_stats_record(struct tz_stats *s, const struct tz_stats_msg *m)
 	add(&s->messages[dir][tz_stats_classify(m)], 1);
 	record_hits(s, m->hits, m->nhits);
 	if (m->relay_refused > 0 && (unsigned)m->relay_action < TZ_STATS_NVERDICT)
-		add(&s->hits[TZ_STATS_RULE_RELAY][m->relay_action], 1);
+		add(&s->hits[TZ_RULE_RELAY][m->relay_action], 1);
 	add(&s->stripped, m->stripped);
 	add(&s->bytes_in, m->bytes_in);
 	add(&s->bytes_out, m->bytes_out);
@@ -237,7 +212,7 @@ void tz_stats_snapshot(struct tz_stats *s, const struct tz_stats_breaker *breake
 	for (unsigned d = 0; d < TZ_STATS_NDIR; d++)
 		for (unsigned a = 0; a < TZ_STATS_NACTIONS; a++)
 			out->messages[d][a] = get(&s->messages[d][a]);
-	for (unsigned r = 0; r < TZ_STATS_NRULES; r++)
+	for (unsigned r = 0; r < TZ_NRULES; r++)
 		for (unsigned a = 0; a < TZ_STATS_NVERDICT; a++)
 			out->hits[r][a] = get(&s->hits[r][a]);
 	out->stripped = get(&s->stripped);
@@ -331,10 +306,10 @@ static void prom_messages(GString *o, const struct tz_stats_snapshot *sn)
 					       (unsigned long long)sn->messages[d][a]);
 	prom_head(o, "textize_policy_hits_total", "counter",
 		  "Messages on which a policy rule fired, by rule and configured action.");
-	for (unsigned r = 0; r < TZ_STATS_NRULES; r++)
+	for (unsigned r = 0; r < TZ_NRULES; r++)
 		for (unsigned i = 0; i < G_N_ELEMENTS(hit_actions); i++)
 			g_string_append_printf(o, "textize_policy_hits_total{rule=\"%s\",action=\"%s\"} %llu\n",
-					       rule_names[r], tz_action_name(hit_actions[i]),
+					       tz_rule_name(r), tz_action_name(hit_actions[i]),
 					       (unsigned long long)sn->hits[r][hit_actions[i]]);
 }
 
@@ -406,8 +381,8 @@ static void json_messages(struct tz_json *j, const struct tz_stats_snapshot *sn)
 	}
 	tz_json_end_object(j);
 	tz_json_begin_object(j, "policy");
-	for (unsigned r = 0; r < TZ_STATS_NRULES; r++) {
-		tz_json_begin_object(j, rule_names[r]);
+	for (unsigned r = 0; r < TZ_NRULES; r++) {
+		tz_json_begin_object(j, tz_rule_name(r));
 		for (unsigned i = 0; i < G_N_ELEMENTS(hit_actions); i++)
 			tz_json_uint(j, tz_action_name(hit_actions[i]), sn->hits[r][hit_actions[i]]);
 		tz_json_end_object(j);
@@ -462,7 +437,7 @@ static void table_rules(GString *o, const struct tz_stats_snapshot *sn)
 	bool any = false;
 
 	g_string_append(o, "policy rules fired (messages):\n");
-	for (unsigned r = 0; r < TZ_STATS_NRULES; r++) {
+	for (unsigned r = 0; r < TZ_NRULES; r++) {
 		GString *line = g_string_new("");
 
 		for (unsigned i = 0; i < G_N_ELEMENTS(hit_actions); i++)
@@ -470,7 +445,7 @@ static void table_rules(GString *o, const struct tz_stats_snapshot *sn)
 				g_string_append_printf(line, " %s=%llu", tz_action_name(hit_actions[i]),
 						       (unsigned long long)sn->hits[r][hit_actions[i]]);
 		if (line->len) {
-			g_string_append_printf(o, "  %-12s%s\n", rule_names[r], line->str);
+			g_string_append_printf(o, "  %-12s%s\n", tz_rule_name(r), line->str);
 			any = true;
 		}
 		g_string_free(line, TRUE);

@@ -68,21 +68,6 @@ enum tz_stats_action {
 	TZ_STATS_NACTIONS
 };
 
-/* The policy rules (rule names of tz_verdict_hit); anything else is "other"
- * (so a new rule is counted before it is named here). */
-enum tz_stats_rule {
-	TZ_STATS_RULE_RELAY = 0,
-	TZ_STATS_RULE_SIZE,
-	TZ_STATS_RULE_AUTOFWD,
-	TZ_STATS_RULE_VISIBILITY,
-	TZ_STATS_RULE_SPF,
-	TZ_STATS_RULE_SPOOF,
-	TZ_STATS_RULE_BREAKER,
-	TZ_STATS_RULE_HEADERS,
-	TZ_STATS_RULE_OTHER,
-	TZ_STATS_NRULES
-};
-
 /* Upper bounds of the latency buckets in ms; one more bucket is +Inf. */
 #define TZ_STATS_BUCKET_BOUNDS { 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000 }
 #define TZ_STATS_NBUCKETS 14          /* the 13 bounds above + Inf */
@@ -119,8 +104,6 @@ enum tz_stats_action tz_stats_classify(const struct tz_stats_msg *m);
 void tz_stats_record(struct tz_stats *s, const struct tz_stats_msg *m);
 
 const char *tz_stats_action_name(enum tz_stats_action a);   /* "policy_reject" */
-const char *tz_stats_rule_name(enum tz_stats_rule r);       /* "relay" */
-enum tz_stats_rule tz_stats_rule_of(const char *name, size_t len);
 
 /* The breaker as the stats show it (read from StateDir/breaker.state). */
 enum tz_stats_breaker_state {
@@ -144,7 +127,7 @@ const char *tz_stats_breaker_name(enum tz_stats_breaker_state s);   /* "normal" 
 /* A consistent-enough copy of the counters (each read atomically). */
 struct tz_stats_snapshot {
 	uint64_t messages[TZ_STATS_NDIR][TZ_STATS_NACTIONS];
-	uint64_t hits[TZ_STATS_NRULES][TZ_STATS_NVERDICT];
+	uint64_t hits[TZ_NRULES][TZ_STATS_NVERDICT];
 	uint64_t stripped;
 	uint64_t bytes_in, bytes_out;
 	uint64_t buckets[TZ_STATS_NBUCKETS];   /* per bucket, not cumulative */

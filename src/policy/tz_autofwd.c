@@ -148,7 +148,7 @@ void tz_autofwd_check(const struct tz_autofwd_options *o, const char *sender,
 			blocked = r;
 	}
 	if (blocked)
-		tz_verdict_hit(v, "autofwd", o->act.action, "550", "5.7.1",
+		tz_verdict_hit(v, TZ_RULE_AUTOFWD, o->act.action, "550", "5.7.1",
 			       o->act.text ? o->act.text : TZ_AUTOFWD_TEXT,
 			       "marker %s, sender <%s> to external <%s>", marker,
 			       sender ? sender : "", blocked);

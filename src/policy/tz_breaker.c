@@ -596,7 +596,7 @@ static void hit(struct tz_breaker *b, struct tz_verdict *v, bool tripped, const 
 	const char *text = b->o.text ? b->o.text :
 		(tripped ? TZ_BREAKER_TRIPPED_TEXT : TZ_BREAKER_SENDER_TEXT);
 
-	tz_verdict_hit(v, "breaker", TZ_ACTION_TEMPFAIL, "451", "4.7.1", text, fmt, arg);
+	tz_verdict_hit(v, TZ_RULE_BREAKER, TZ_ACTION_TEMPFAIL, "451", "4.7.1", text, fmt, arg);
 }
 
 static struct sender *sender_get(struct tz_breaker *b, const char *key)

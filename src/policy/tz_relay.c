@@ -46,6 +46,6 @@ void tz_relay_check(const struct tz_relay_options *o, bool trusted, const char *
 	why = relay_reason(o, rcpt ? rcpt : "");
 	if (why == NULL)
 		return;
-	tz_verdict_hit(v, "relay", o->act.action, "550", "5.7.1",
+	tz_verdict_hit(v, TZ_RULE_RELAY, o->act.action, "550", "5.7.1",
 		       o->act.text ? o->act.text : TZ_RELAY_TEXT, "%s: <%s>", why, rcpt ? rcpt : "");
 }

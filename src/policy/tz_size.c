@@ -43,7 +43,7 @@ void tz_size_check_declared(const struct tz_size_options *o, enum tz_direction d
 
 	if (lim == 0 || declared < 0 || (uint64_t)declared <= lim)
 		return;
-	tz_verdict_hit(v, "size", o->act.action, "552", "5.3.4",
+	tz_verdict_hit(v, TZ_RULE_SIZE, o->act.action, "552", "5.3.4",
 		       o->act.text ? o->act.text : TZ_SIZE_TEXT,
 		       "%s SIZE=%lld exceeds %llu", dir == TZ_DIR_OUTBOUND ? "outbound" : "inbound",
 		       (long long)declared, (unsigned long long)lim);
@@ -56,7 +56,7 @@ bool tz_size_check_stream(const struct tz_size_options *o, enum tz_direction dir
 
 	if (lim == 0 || bytes <= lim)
 		return false;
-	tz_verdict_hit(v, "size", o->act.action, "552", "5.3.4",
+	tz_verdict_hit(v, TZ_RULE_SIZE, o->act.action, "552", "5.3.4",
 		       o->act.text ? o->act.text : TZ_SIZE_TEXT,
 		       "%s message passed %llu bytes", dir == TZ_DIR_OUTBOUND ? "outbound" : "inbound",
 		       (unsigned long long)lim);

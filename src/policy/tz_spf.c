@@ -459,7 +459,7 @@ void tz_spf_verdict(const struct tz_spf_policy *p, const struct tz_spf_result *r
 		code = "550", ecode = "5.7.24", text = TZ_SPF_PERMERROR_TEXT;
 		break;
 	}
-	tz_verdict_hit(v, "spf", a->action, code, ecode, a->text ? a->text : text,
+	tz_verdict_hit(v, TZ_RULE_SPF, a->action, code, ecode, a->text ? a->text : text,
 		       "%s for %s %s from %s", tz_spf_res_name(r->result),
 		       r->helo_identity ? "helo" : "mailfrom", r->domain, client_ip ? client_ip : "?");
 }

@@ -67,7 +67,7 @@ void tz_spoof_check(const struct tz_spoof_options *o, bool trusted, const char *
 		}
 	}
 	if (why)
-		tz_verdict_hit(v, "spoof", o->act.action, "550", "5.7.1",
+		tz_verdict_hit(v, TZ_RULE_SPOOF, o->act.action, "550", "5.7.1",
 			       o->act.text ? o->act.text : TZ_SPOOF_TEXT, "%s: %s", why, what);
 }
 

@@ -8,34 +8,49 @@
 
 #include "tz_util.h"
 
-static const char *const action_names[] = {
-	[TZ_ACTION_ACCEPT] = "accept",
-	[TZ_ACTION_LOG] = "log",
-	[TZ_ACTION_TAG] = "tag",
-	[TZ_ACTION_REWRITE] = "rewrite",
-	[TZ_ACTION_HOLD] = "hold",
-	[TZ_ACTION_TEMPFAIL] = "tempfail",
-	[TZ_ACTION_REJECT] = "reject",
+const struct tz_name_code tz_action_names[] = {
+	{ "accept", TZ_ACTION_ACCEPT },
+	{ "log", TZ_ACTION_LOG },
+	{ "tag", TZ_ACTION_TAG },
+	{ "rewrite", TZ_ACTION_REWRITE },
+	{ "hold", TZ_ACTION_HOLD },
+	{ "tempfail", TZ_ACTION_TEMPFAIL },
+	{ "reject", TZ_ACTION_REJECT },
+	{ NULL, 0 }
 };
+
+static const char *const rule_names[TZ_NRULES] = {
+	[TZ_RULE_RELAY] = "relay",
+	[TZ_RULE_SIZE] = "size",
+	[TZ_RULE_AUTOFWD] = "autofwd",
+	[TZ_RULE_VISIBILITY] = "visibility",
+	[TZ_RULE_SPF] = "spf",
+	[TZ_RULE_SPOOF] = "spoof",
+	[TZ_RULE_BREAKER] = "breaker",
+	[TZ_RULE_HEADERS] = "headers",
+	[TZ_RULE_OTHER] = "other",
+};
+
+const char *tz_rule_name(enum tz_rule r)
+{
+	return rule_names[(unsigned)r < TZ_NRULES ? r : TZ_RULE_OTHER];
+}
 
 const char *tz_action_name(enum tz_action a)
 {
-	if ((unsigned)a >= G_N_ELEMENTS(action_names))
-		return "?";
-	return action_names[a];
+	const char *n = tz_name_code_name(tz_action_names, (int)a);
+
+	return n ? n : "?";
 }
 
 int tz_action_parse(const char *s, unsigned allowed, enum tz_action *out)
 {
-	if (s == NULL)
+	int code;
+
+	if (allowed == 0 || !tz_name_code_find(tz_action_names, allowed, s, &code))
 		return -1;
-	for (unsigned i = 0; i < G_N_ELEMENTS(action_names); i++) {
-		if (g_ascii_strcasecmp(s, action_names[i]) == 0 && (allowed & TZ_ACTMASK(i))) {
-			*out = (enum tz_action)i;
-			return 0;
-		}
-	}
-	return -1;
+	*out = (enum tz_action)code;
+	return 0;
 }
 
 bool tz_reply_text_valid(const char *s)
@@ -114,18 +129,17 @@ static void set_reply(struct tz_verdict *v, enum tz_action action,
 			   (cls == '4' ? "Try again later" : "Message rejected by policy"));
 }
 
-static void record(struct tz_verdict *v, const char *rule, enum tz_action action,
+static void record(struct tz_verdict *v, enum tz_rule rule, enum tz_action action,
 		   const char *code, const char *ecode, const char *text, const char *reason)
 {
 	char *safe = tz_printable(reason, 400);
-	struct tz_hit h = { .action = action };
+	struct tz_hit h = { .rule = rule, .action = action };
 
-	g_strlcpy(h.rule, rule, sizeof(h.rule));
 	g_array_append_val(v->hits, h);
 	if (action > v->action || v->reason == NULL) {
 		if (action >= v->action) {
 			g_free(v->reason);
-			v->reason = g_strdup_printf("%s: %s", rule, safe);
+			v->reason = g_strdup_printf("%s: %s", tz_rule_name(rule), safe);
 		}
 		if (action > v->action) {
 			v->action = action;
@@ -135,14 +149,14 @@ static void record(struct tz_verdict *v, const char *rule, enum tz_action action
 		}
 	}
 	if (action == TZ_ACTION_TAG) {
-		char *val = g_strdup_printf("%s; %s", rule, safe);
+		char *val = g_strdup_printf("%s; %s", tz_rule_name(rule), safe);
 		tz_verdict_edit(v, TZ_EDIT_APPEND, "X-Textize-Policy", 0, val);
 		g_free(val);
 	}
 	g_free(safe);
 }
 
-void tz_verdict_hit(struct tz_verdict *v, const char *rule, enum tz_action action,
+void tz_verdict_hit(struct tz_verdict *v, enum tz_rule rule, enum tz_action action,
 		    const char *code, const char *ecode, const char *text,
 		    const char *reason_fmt, ...)
 {
@@ -156,7 +170,7 @@ void tz_verdict_hit(struct tz_verdict *v, const char *rule, enum tz_action actio
 	g_free(reason);
 }
 
-void tz_verdict_error(struct tz_verdict *v, const char *rule, const char *fmt, ...)
+void tz_verdict_error(struct tz_verdict *v, enum tz_rule rule, const char *fmt, ...)
 {
 	va_list ap;
 	char *reason;
@@ -206,7 +220,7 @@ const char *tz_verdict_summary(const struct tz_verdict *v)
 	for (guint i = 0; i < v->hits->len; i++) {
 		const struct tz_hit *h = &g_array_index(v->hits, struct tz_hit, i);
 
-		g_string_append_printf(v->summary, "%s%s=%s", i ? "," : "", h->rule,
+		g_string_append_printf(v->summary, "%s%s=%s", i ? "," : "", tz_rule_name(h->rule),
 				       tz_action_name(h->action));
 	}
 	return v->summary->str;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <glib.h>
+#include "tz_namecode.h"
 
 /* Ordered weakest to strongest: merging keeps the larger one. */
 enum tz_action {
@@ -45,11 +46,26 @@ struct tz_verdict_edit {
 	char *value;           /* owned, printable ASCII, NULL for DELETE */
 };
 
-/* One rule that fired: its name and the action configured for it. The
- * summary line, the stats and the X-Textize-Policy header all read these;
- * none parses a decision back out of text. */
+/* The policy rules. A hit names its rule by this; the stats count hits
+ * per rule, the summary line and X-Textize-Policy print tz_rule_name. */
+enum tz_rule {
+	TZ_RULE_RELAY = 0,
+	TZ_RULE_SIZE,
+	TZ_RULE_AUTOFWD,
+	TZ_RULE_VISIBILITY,
+	TZ_RULE_SPF,
+	TZ_RULE_SPOOF,
+	TZ_RULE_BREAKER,
+	TZ_RULE_HEADERS,       /* the header collection itself (too many fields) */
+	TZ_RULE_OTHER,         /* what the stats count a value out of range as */
+	TZ_NRULES
+};
+
+/* One rule that fired and the action configured for it. The summary
+ * line, the stats and the X-Textize-Policy header all read these; none
+ * parses a decision back out of text. */
 struct tz_hit {
-	char rule[24];         /* the rule's name: "spf", "relay", ... */
+	enum tz_rule rule;
 	enum tz_action action;
 };
 
@@ -82,12 +98,12 @@ void tz_verdict_free(struct tz_verdict *v);      /* NULL is a no-op */
  * The reason (printf) is for the log only and may contain attacker bytes:
  * it is made printable before it is stored. A tag action also adds an
  * X-Textize-Policy header naming the rule. */
-void tz_verdict_hit(struct tz_verdict *v, const char *rule, enum tz_action action,
+void tz_verdict_hit(struct tz_verdict *v, enum tz_rule rule, enum tz_action action,
 		    const char *code, const char *ecode, const char *text,
 		    const char *reason_fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /* Internal error in a rule: fail closed with 451 4.3.0 (fmt is logged). */
-void tz_verdict_error(struct tz_verdict *v, const char *rule, const char *fmt, ...)
+void tz_verdict_error(struct tz_verdict *v, enum tz_rule rule, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Queue a header edit. value is copied and made printable ASCII. */
@@ -104,6 +120,12 @@ bool tz_verdict_stops(const struct tz_verdict *v);
  * from v->hits): "" when nothing fired. Valid until the next call. */
 const char *tz_verdict_summary(const struct tz_verdict *v);
 
+/* "relay", "spf", ...; "other" for a value out of range. */
+const char *tz_rule_name(enum tz_rule r);
+
+/* Every action's name: the config's action keys parse with it (their
+ * row's mask names the actions a key allows), the logs print with it. */
+extern const struct tz_name_code tz_action_names[];
 /* "reject", "tempfail", ... */
 const char *tz_action_name(enum tz_action a);
 /* Parse a case-insensitive action name accepted by `allowed` (TZ_ACTMASK

@@ -80,7 +80,7 @@ void tz_visibility_check(const struct tz_visibility_options *o, const struct tz_
 	n = tz_visibility_count(o->internal_domains, h);
 	if (n <= o->max_visible)
 		return;
-	tz_verdict_hit(v, "visibility", o->act.action, "550", "5.7.1",
+	tz_verdict_hit(v, TZ_RULE_VISIBILITY, o->act.action, "550", "5.7.1",
 		       o->act.text ? o->act.text : TZ_VISIBILITY_TEXT,
 		       "%u external addresses visible in To/Cc (limit %u)", n, o->max_visible);
 	if (o->act.action == TZ_ACTION_REWRITE)

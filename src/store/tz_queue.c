@@ -305,7 +305,8 @@ static int export_cb(void *ctx, const void *buf, size_t len, char *err, size_t e
 }
 
 int tz_queue_export(const struct tz_queue *q, const char *id, unsigned part,
-		    const char *out_path, const char *operator_name, char *err, size_t errlen)
+		    const char *out_path, int replace, const char *operator_name,
+		    char *err, size_t errlen)
 {
 	struct tz_meta *m = tz_store_meta_read(q->st, id, err, errlen);
 	struct tz_meta_part *p = NULL;
@@ -338,7 +339,7 @@ int tz_queue_export(const struct tz_queue *q, const char *id, unsigned part,
 		tz_err(err, errlen, "%s part %u: content does not match its recorded SHA-256", id, part);
 		goto out;
 	}
-	if (fsync(x.fd) < 0 || link(tmp, out_path) < 0) {
+	if (fsync(x.fd) < 0 || (replace ? rename(tmp, out_path) : link(tmp, out_path)) < 0) {
 		tz_err(err, errlen, "%s: %s", out_path, strerror(errno));
 		goto out;
 	}

@@ -57,9 +57,12 @@ int tz_queue_scan_all(const struct tz_queue *q, struct tz_scan_count *count, cha
 		      size_t errlen);
 
 /* Write the plaintext of part (0 = the original message) to out_path
- * (created 0600, must not exist), verified against its SHA-256. */
+ * (created 0600), verified against its SHA-256. out_path must not exist,
+ * unless replace: then it is replaced only once the new file is complete
+ * (a failed export leaves the old file as it was). */
 int tz_queue_export(const struct tz_queue *q, const char *id, unsigned part,
-		    const char *out_path, const char *operator_name, char *err, size_t errlen);
+		    const char *out_path, int replace, const char *operator_name,
+		    char *err, size_t errlen);
 
 /* A release request. parts: 1-based indexes, n of them (n = 0: every
  * part that can go without force or again). */

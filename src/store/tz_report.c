@@ -337,6 +337,11 @@ char *tz_report_csv(const struct tz_report *r)
 		g_free(risks);
 		g_free(ref);
 	}
+	/* Past the cap a reader must not take the sheet for the whole day. */
+	if (r->items_left_off > 0)
+		g_string_append_printf(s, "\"（ほかに %" G_GINT64_FORMAT " 件のファイルがありますが、"
+				       "この CSV には含まれていません。上限 %d 件）\"\r\n",
+				       r->items_left_off, TZ_REPORT_MAX_ITEMS);
 	return g_string_free(s, FALSE);
 }
 

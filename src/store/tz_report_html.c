@@ -240,9 +240,12 @@ static void items_html(GString *s, const struct tz_report *r)
 	for (guint i = 0; i < shown; i++)
 		item_row(s, g_ptr_array_index(r->items, i));
 	g_string_append(s, "</table>\n");
-	if (left > 0)
+	if (left > 0 && r->items_left_off == 0)
 		g_string_append_printf(s, "<p class=\"left\">ほかに %" G_GINT64_FORMAT " 件あります"
 				       "(CSV 形式で出力すると全件が入ります)。</p>\n", left);
+	else if (left > 0)
+		g_string_append_printf(s, "<p class=\"left\">ほかに %" G_GINT64_FORMAT " 件あります"
+				       "(CSV 形式には最初の %d 件が入ります)。</p>\n", left, TZ_REPORT_MAX_ITEMS);
 	g_string_append(s, "</section>\n");
 }
 

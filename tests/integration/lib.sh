@@ -22,9 +22,17 @@
 #   tz_milter_stop         SIGTERM, wait for exit (fails the test if it hangs)
 #   tz_milter_pid          print the milter's pid
 #   tz_sink_start          start smtp-sink on $TZ_SINK_PORT, files in $TZ_SINK_DIR
+#   tz_sink_launch PORT [DIR] [BACKLOG]  any smtp-sink: one file per message
+#                          in DIR, or discard without DIR (log $TZ_TMP/sink-PORT.log)
 #   tz_postfix_start [main.cf lines]  create and start the Postfix instance
 #                          in $TZ_PF (config dir); extra lines override
 #   tz_postfix_stop        stop it
+#   tz_postfix_instance DIR SMTP_PORT RELAY_PORT MILTER [main.cf lines]
+#                          any private instance (several may run side by side,
+#                          as bench/lib-bench.sh does); MILTER a Postfix milter
+#                          address or ""; tz_postfix_instance_stop DIR
+#   tz_stop_all            stop every instance and process started (the EXIT
+#                          trap; bench/lib-bench.sh's too)
 #   tz_postqueue ARGS      postqueue -c $TZ_PF ARGS (e.g. -f, -p)
 #   tz_queue_count         number of messages in the instance's queue
 #   tz_stack_start [milter conf lines]   sink + milter + postfix in one go
@@ -46,6 +54,13 @@
 #   tz_assert "MSG" CMD... run CMD, pass or fail with MSG
 #   tz_done                print "N passed, N failed, N skipped" and exit
 #                          (the runner sums these lines)
+#   tz_mkmsg FILE "H: v"...  a small text/plain message with those headers
+#   tz_expect CODE ECODE MSG FILE [swaks args]  send, pass when the final
+#                          reply has both codes
+#   tz_reload [LINES]      rewrite the config (tz_milter_conf LINES), SIGHUP,
+#                          wait for the reload line
+#   tz_netns_reexec PREFIX SCRIPT  run SCRIPT --inside a network namespace
+#                          of its own (the SPF tests), before tz_init
 #   tz_log_grep PATTERN    grep the milter log
 #   tz_rss_kb PID          resident set size of a process in KiB
 
@@ -55,6 +70,7 @@ TZ_MILTER=${TZ_MILTER:-$TZ_BUILD/milter/textize-milter}
 TZ_IT_DIR="$TZ_TOP/tests/integration"
 TZ_PASSED=0 TZ_FAILED=0 TZ_SKIPPED=0
 TZ_PIDS=()
+TZ_PF_DIRS=()
 TZ_PF_STARTED=
 
 tz_say() { echo "  $*"; }
@@ -100,9 +116,12 @@ tz_init() {
 	done
 }
 
-tz_cleanup() {
-	local rc=$?
-	[ -n "$TZ_PF_STARTED" ] && tz_postfix_stop
+tz_stop_all() {
+	local d
+	for d in "${TZ_PF_DIRS[@]}"; do
+		tz_postfix_instance_stop "$d"
+	done
+	TZ_PF_STARTED=
 	for pid in "${TZ_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
@@ -110,6 +129,12 @@ tz_cleanup() {
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$pid" 2>/dev/null
 	done
+	TZ_PIDS=()
+}
+
+tz_cleanup() {
+	local rc=$?
+	tz_stop_all
 	if [ -n "${TZ_KEEP:-}" ] || [ "$TZ_FAILED" -gt 0 ]; then
 		echo "  (kept $TZ_TMP)"
 	else
@@ -219,15 +244,21 @@ tz_hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 
 # ------------------------------------------------------------ sink
 
-tz_sink_start() {
-	mkdir -p "$TZ_SINK_DIR"
-	chown postfix "$TZ_SINK_DIR"
-	/usr/sbin/smtp-sink -u postfix -d "$TZ_SINK_DIR/%H%M%S." "127.0.0.1:$TZ_SINK_PORT" 100 \
-		>>"$TZ_TMP/sink.log" 2>&1 &
-	TZ_SINK_PID=$!
-	TZ_PIDS+=("$TZ_SINK_PID")
-	tz_wait_port "$TZ_SINK_PORT" 10
+tz_sink_launch() {
+	local port=$1 dir=${2:-} backlog=${3:-100}
+	local to=()
+	if [ -n "$dir" ]; then
+		mkdir -p "$dir"
+		chown postfix "$dir"
+		to=(-d "$dir/%H%M%S.")
+	fi
+	/usr/sbin/smtp-sink -u postfix "${to[@]}" "127.0.0.1:$port" "$backlog" \
+		>>"$TZ_TMP/sink-$port.log" 2>&1 &
+	TZ_PIDS+=($!)
+	tz_wait_port "$port" 10
 }
+
+tz_sink_start() { tz_sink_launch "$TZ_SINK_PORT" "$TZ_SINK_DIR"; }
 
 tz_captured() { ls -tr "$TZ_SINK_DIR" 2>/dev/null | sed "s|^|$TZ_SINK_DIR/|"; }
 tz_captured_count() { ls "$TZ_SINK_DIR" 2>/dev/null | wc -l; }
@@ -258,22 +289,24 @@ tz_gen() { python3 "$TZ_IT_DIR/gen-mail.py" "$@"; }
 
 # ------------------------------------------------------------ postfix
 
-tz_postfix_start() {
-	local extra=${1:-}
-	mkdir -p "$TZ_PF/queue" "$TZ_PF/data"
-	chown postfix "$TZ_PF/data"
-	local milter_addr
-	case $TZ_MILTER_SOCKET in
-	local:*|unix:*) milter_addr="unix:${TZ_MILTER_SOCKET#*:}" ;;
-	*) milter_addr="inet:127.0.0.1:$TZ_MILTER_PORT" ;;
-	esac
-	cat >"$TZ_PF/main.cf" <<EOF
-# private test instance written by tests/integration/lib.sh
+tz_postfix_instance() {
+	local d=$1 port=$2 relay=$3 milter=$4 extra=${5:-}
+	mkdir -p "$d/queue" "$d/data"
+	chown postfix "$d/data"
+	# the extra lines replace the base lines of the same parameters (a
+	# parameter given twice works, but postconf warns on every read)
+	TZ_PF_EXTRA=$extra awk '
+		BEGIN { extra = ENVIRON["TZ_PF_EXTRA"]; n = split(extra, l, "\n")
+			for (i = 1; i <= n; i++) if (l[i] ~ /^[a-z0-9_]+[ \t]*=/) { k = l[i]; sub(/[ \t]*=.*/, "", k); over[k] = 1 } }
+		{ k = $0; sub(/[ \t]*=.*/, "", k) }
+		!(k in over) { print }
+		END { print extra }' >"$d/main.cf" <<EOF
+# private instance written by tests/integration/lib.sh
 compatibility_level = 3.6
-queue_directory = $TZ_PF/queue
-data_directory = $TZ_PF/data
-maillog_file = $TZ_PF/maillog
-maillog_file_prefixes = $TZ_TMP
+queue_directory = $d/queue
+data_directory = $d/data
+maillog_file = $d/maillog
+maillog_file_prefixes = $d
 myhostname = gw.tz-test.example
 mydomain = tz-test.example
 myorigin = \$myhostname
@@ -285,11 +318,11 @@ inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks, reject
-relayhost = [127.0.0.1]:$TZ_SINK_PORT
+relayhost = [127.0.0.1]:$relay
 smtp_dns_support_level = disabled
 message_size_limit = 60000000
-smtpd_milters = $milter_addr
-non_smtpd_milters = $milter_addr
+smtpd_milters = $milter
+non_smtpd_milters = $milter
 milter_default_action = tempfail
 milter_protocol = 6
 milter_connect_macros = j {daemon_name} v {client_addr} {client_name}
@@ -302,29 +335,49 @@ minimal_backoff_time = 2s
 maximal_backoff_time = 4s
 smtp_connect_timeout = 5s
 default_process_limit = 30
-$extra
 EOF
-	sed -E -e 's/^(smtp[[:space:]]+inet[[:space:]])/127.0.0.1:'"$TZ_SMTP_PORT"' inet /' \
+	sed -E -e 's/^(smtp[[:space:]]+inet[[:space:]])/127.0.0.1:'"$port"' inet /' \
 		-e 's/^([a-z0-9.:-]+[[:space:]]+(inet|unix|unix-dgram|fifo|pass)[[:space:]]+[-yn][[:space:]]+[-yn][[:space:]]+)[-yn]/\1n/' \
-		/usr/share/postfix/master.cf.dist >"$TZ_PF/master.cf"
+		/usr/share/postfix/master.cf.dist >"$d/master.cf"
 	# a message in the instance's log is the only trace of most Postfix errors
-	postfix -c "$TZ_PF" check >>"$TZ_TMP/postfix-start.log" 2>&1
-	if ! postfix -c "$TZ_PF" start >>"$TZ_TMP/postfix-start.log" 2>&1; then
-		cat "$TZ_TMP/postfix-start.log" >&2
+	postfix -c "$d" check >>"$d-start.log" 2>&1
+	if ! postfix -c "$d" start >>"$d-start.log" 2>&1; then
+		cat "$d-start.log" >&2
 		return 1
 	fi
+	TZ_PF_DIRS+=("$d")
+	tz_wait_port "$port" 15
+}
+
+tz_postfix_instance_stop() {
+	local d=$1 keep=() x
+	postfix -c "$d" stop >>"$d-start.log" 2>&1
+	# master exits asynchronously; wait so the ports are free for the next test
+	for _ in $(seq 100); do
+		[ -f "$d/queue/pid/master.pid" ] || break
+		kill -0 "$(tr -d ' ' <"$d/queue/pid/master.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	for x in "${TZ_PF_DIRS[@]}"; do
+		[ "$x" = "$d" ] || keep+=("$x")
+	done
+	TZ_PF_DIRS=("${keep[@]}")
+}
+
+# The test's instance: $TZ_PF ($TZ_TMP/postfix, so its start log is
+# $TZ_TMP/postfix-start.log), relaying to the sink, through the milter.
+tz_postfix_start() {
+	local milter_addr
+	case $TZ_MILTER_SOCKET in
+	local:*|unix:*) milter_addr="unix:${TZ_MILTER_SOCKET#*:}" ;;
+	*) milter_addr="inet:127.0.0.1:$TZ_MILTER_PORT" ;;
+	esac
+	tz_postfix_instance "$TZ_PF" "$TZ_SMTP_PORT" "$TZ_SINK_PORT" "$milter_addr" "${1:-}" || return 1
 	TZ_PF_STARTED=1
-	tz_wait_port "$TZ_SMTP_PORT" 15
 }
 
 tz_postfix_stop() {
-	postfix -c "$TZ_PF" stop >>"$TZ_TMP/postfix-start.log" 2>&1
-	# master exits asynchronously; wait so the ports are free for the next test
-	for _ in $(seq 100); do
-		[ -f "$TZ_PF/queue/pid/master.pid" ] || break
-		kill -0 "$(tr -d ' ' <"$TZ_PF/queue/pid/master.pid")" 2>/dev/null || break
-		sleep 0.1
-	done
+	tz_postfix_instance_stop "$TZ_PF"
 	TZ_PF_STARTED=
 }
 
@@ -368,4 +421,83 @@ tz_send_expect() {
 		tail -8 "$TZ_TMP/swaks.last" >&2
 		return 1
 	fi
+}
+
+# ------------------------------------------------------------ policy tests
+
+# tz_mkmsg FILE "Header: v" ... — a small text/plain message with those
+# header lines (the policy rules read headers, not bodies).
+tz_mkmsg() {
+	local f=$1; shift
+	{
+		for h in "$@"; do printf '%s\r\n' "$h"; done
+		printf 'Subject: policy test\r\nDate: Tue, 24 Nov 2026 09:00:00 +0900\r\n'
+		printf 'Message-ID: <%s@tz-test.example>\r\nMIME-Version: 1.0\r\n' "$RANDOM$RANDOM"
+		printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nHello.\r\n'
+	} >"$f"
+}
+
+# tz_expect CODE ECODE MSG FILE [swaks args] — send and check both codes.
+tz_expect() {
+	local code=$1 ecode=$2 msg=$3; shift 3
+	if tz_send_expect "$code" "$@" && grep -qE "^<[-~*]+ +$code[ -]$ecode" "$TZ_TMP/swaks.last"; then
+		tz_pass "$msg: $code $ecode"
+	else
+		tz_fail "$msg: expected $code $ecode"
+		grep -E '^<[-~*]+ +[245][0-9][0-9]' "$TZ_TMP/swaks.last" | tail -3 | sed 's/^/    | /'
+	fi
+}
+
+# tz_reload [LINES] — rewrite the config (tz_milter_conf LINES), SIGHUP the
+# milter and wait until it logs the reload.
+tz_reload() {
+	local before
+	before=$(grep -c 'configuration reloaded' "$TZ_MILTER_LOG")
+	tz_milter_conf "${1:-}"
+	kill -HUP "$(tz_milter_pid)"
+	for _ in $(seq 50); do
+		[ "$(grep -c 'configuration reloaded' "$TZ_MILTER_LOG")" -gt "$before" ] && return 0
+		sleep 0.1
+	done
+	echo "  no reload seen" >&2
+	return 1
+}
+
+# tz_netns_reexec PREFIX SCRIPT — run SCRIPT --inside a new network
+# namespace (its own loopback, resolver 127.0.0.1 through /etc/netns, the
+# client addresses 192.0.2.10 and .66 on lo) with TZ_SPF_NS set, remove the
+# namespace after, and exit with the script's status; a SKIP summary when
+# the host cannot make one. Called before tz_init.
+tz_netns_reexec() {
+	local ns=$1$$ script=$2 rc
+	if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v dnsmasq >/dev/null; then
+		echo "  SKIP: needs root, iproute2 and dnsmasq (dnsmasq-base)"
+		echo "0 passed, 0 failed, 1 skipped"
+		exit 0
+	fi
+	if ! ip netns add "$ns"; then
+		echo "  SKIP: cannot create a network namespace here"
+		echo "0 passed, 0 failed, 1 skipped"
+		exit 0
+	fi
+	TZ_NETNS=$ns
+	trap tz_netns_cleanup EXIT
+	mkdir -p "/etc/netns/$ns"
+	echo "nameserver 127.0.0.1" >"/etc/netns/$ns/resolv.conf"
+	ip netns exec "$ns" ip link set lo up
+	# Non-loopback client addresses, on lo itself (no dummy/veth module
+	# needed); they exist only inside the namespace.
+	for a in 192.0.2.10 192.0.2.66; do
+		ip netns exec "$ns" ip addr add "$a/32" dev lo
+	done
+	ip netns exec "$ns" env TZ_SPF_NS="$ns" bash "$script" --inside
+	exit $?
+}
+
+tz_netns_cleanup() {
+	local pids
+	pids=$(ip netns pids "$TZ_NETNS" 2>/dev/null)
+	[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+	ip netns del "$TZ_NETNS" 2>/dev/null
+	rm -rf "/etc/netns/$TZ_NETNS"
 }

@@ -27,56 +27,23 @@ BreakerTrip 2/1h
 StateDir $STATE"
 tz_stack_start "$CONF"
 
-# mkmsg FILE "Header: v" ... — a small message with those header lines.
-mkmsg() {
-	local f=$1; shift
-	{
-		for h in "$@"; do printf '%s\r\n' "$h"; done
-		printf 'Subject: policy test\r\nDate: Tue, 24 Nov 2026 09:00:00 +0900\r\n'
-		printf 'Message-ID: <%s@tz-test.example>\r\nMIME-Version: 1.0\r\n' "$RANDOM$RANDOM"
-		printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nHello.\r\n'
-	} >"$f"
-}
-
-# expect CODE ECODE MSG FILE [swaks args] — send and check both codes.
-expect() {
-	local code=$1 ecode=$2 msg=$3; shift 3
-	if tz_send_expect "$code" "$@" && grep -qE "^<[-~*]+ +$code[ -]$ecode" "$TZ_TMP/swaks.last"; then
-		tz_pass "$msg: $code $ecode"
-	else
-		tz_fail "$msg: expected $code $ecode"
-		grep -E '^<[-~*]+ +[245][0-9][0-9]' "$TZ_TMP/swaks.last" | tail -3 | sed 's/^/    | /'
-	fi
-}
-
-reload() {   # reload "Key Value" lines appended to the base config
-	local before
-	before=$(grep -c 'configuration reloaded' "$TZ_MILTER_LOG")
-	tz_milter_conf "$CONF"$'\n'"$1"
-	kill -HUP "$(tz_milter_pid)"
-	for _ in $(seq 50); do
-		[ "$(grep -c 'configuration reloaded' "$TZ_MILTER_LOG")" -gt "$before" ] && return 0
-		sleep 0.1
-	done
-	echo "  no reload seen" >&2
-	return 1
-}
+reload() { tz_reload "$CONF"$'\n'"$1"; }   # "Key Value" lines over the base config
 
 OUT=(--local-interface 127.0.0.2)          # an internal client
-mkmsg "$TZ_TMP/plain.eml" "From: Sender <sender@example.com>" "To: user@city.example.lg.jp"
+tz_mkmsg "$TZ_TMP/plain.eml" "From: Sender <sender@example.com>" "To: user@city.example.lg.jp"
 
 # ---------------------------------------------------------------- relay
-expect 550 5.7.1 "relay: Internet client to a foreign domain refused at RCPT" \
+tz_expect 550 5.7.1 "relay: Internet client to a foreign domain refused at RCPT" \
 	"$TZ_TMP/plain.eml" --to someone@example.net
-expect 550 5.7.1 "relay: percent hack refused" "$TZ_TMP/plain.eml" --to 'x%example.net@city.example.lg.jp'
-expect 250 "" "relay: Internet client to a local domain accepted" "$TZ_TMP/plain.eml"
+tz_expect 550 5.7.1 "relay: percent hack refused" "$TZ_TMP/plain.eml" --to 'x%example.net@city.example.lg.jp'
+tz_expect 250 "" "relay: Internet client to a local domain accepted" "$TZ_TMP/plain.eml"
 tz_assert "relay: internal client may send out" tz_send_expect 250 "$TZ_TMP/plain.eml" \
 	"${OUT[@]}" --from user@city.example.lg.jp --to someone@example.net
 tz_wait_count 2 || true
 tz_assert "relay: summary line names the refused recipient" tz_log_grep -q 'policy=relay=reject\*1'
 
 # ---------------------------------------------------------------- SPF + forged headers (inbound)
-mkmsg "$TZ_TMP/forged.eml" "From: Sender <sender@example.com>" "To: user@city.example.lg.jp" \
+tz_mkmsg "$TZ_TMP/forged.eml" "From: Sender <sender@example.com>" "To: user@city.example.lg.jp" \
 	"Authentication-Results: gw.tz-test.example; spf=pass smtp.mailfrom=ceo@city.example.lg.jp" \
 	"Authentication-Results: other.example; spf=fail" "X-Textize: forged" "X-Textize-Policy: forged"
 n=$(tz_captured_count)
@@ -113,10 +80,10 @@ case $r in "552 5.3.4"*) tz_pass "size: outbound SIZE=60000 refused at MAIL (lim
 r=$(size_at_mail 60000)
 case $r in 250*) tz_pass "size: inbound SIZE=60000 accepted at MAIL (limit 100k)" ;; *) tz_fail "size: inbound SIZE=60000: $r" ;; esac
 { cat "$TZ_TMP/plain.eml"; head -c 150000 /dev/zero | tr '\0' 'x' | fold -w 76 | sed 's/$/\r/'; } >"$TZ_TMP/big.eml"
-expect 552 5.3.4 "size: inbound 150 KB without SIZE= refused at DATA" "$TZ_TMP/big.eml"
-mkmsg "$TZ_TMP/out.eml" "From: user@city.example.lg.jp" "To: someone@example.net"
+tz_expect 552 5.3.4 "size: inbound 150 KB without SIZE= refused at DATA" "$TZ_TMP/big.eml"
+tz_mkmsg "$TZ_TMP/out.eml" "From: user@city.example.lg.jp" "To: someone@example.net"
 { cat "$TZ_TMP/out.eml"; head -c 60000 /dev/zero | tr '\0' 'y' | fold -w 76 | sed 's/$/\r/'; } >"$TZ_TMP/outbig.eml"
-expect 552 5.3.4 "size: outbound 60 KB refused at DATA" "$TZ_TMP/outbig.eml" \
+tz_expect 552 5.3.4 "size: outbound 60 KB refused at DATA" "$TZ_TMP/outbig.eml" \
 	--local-interface 127.0.0.3 --from user@city.example.lg.jp --to someone@example.net
 
 # ---------------------------------------------------------------- auto-forwarding
@@ -129,30 +96,30 @@ markers=(
 	"Delivered-To: boss@city.example.lg.jp"
 )
 for m in "${markers[@]}"; do
-	mkmsg "$TZ_TMP/fwd.eml" "From: someone@example.org" "To: friend@example.net" "$m"
-	expect 550 5.7.1 "autofwd: ${m%%:*} refused" "$TZ_TMP/fwd.eml" "${OUT[@]}" \
+	tz_mkmsg "$TZ_TMP/fwd.eml" "From: someone@example.org" "To: friend@example.net" "$m"
+	tz_expect 550 5.7.1 "autofwd: ${m%%:*} refused" "$TZ_TMP/fwd.eml" "${OUT[@]}" \
 		--from boss@city.example.lg.jp --to friend@example.net
 done
-mkmsg "$TZ_TMP/fwd.eml" "From: someone@example.org" "To: friend@example.net" \
+tz_mkmsg "$TZ_TMP/fwd.eml" "From: someone@example.org" "To: friend@example.net" \
 	"Auto-Submitted: auto-generated" "Delivered-To: boss@city.example.lg.jp"
-expect 550 5.7.1 "autofwd: auto-generated with internal Delivered-To refused" "$TZ_TMP/fwd.eml" \
+tz_expect 550 5.7.1 "autofwd: auto-generated with internal Delivered-To refused" "$TZ_TMP/fwd.eml" \
 	"${OUT[@]}" --from boss@city.example.lg.jp --to friend@example.net
-mkmsg "$TZ_TMP/fwd.eml" "From: someone@example.org" "To: friend@example.net"
-expect 550 5.7.1 "autofwd: SRS sender refused" "$TZ_TMP/fwd.eml" "${OUT[@]}" \
+tz_mkmsg "$TZ_TMP/fwd.eml" "From: someone@example.org" "To: friend@example.net"
+tz_expect 550 5.7.1 "autofwd: SRS sender refused" "$TZ_TMP/fwd.eml" "${OUT[@]}" \
 	--from 'SRS0=HHHH=TT=example.org=someone@city.example.lg.jp' --to friend@example.net
-mkmsg "$TZ_TMP/fwd.eml" "From: someone@example.org" "To: colleague@city.example.lg.jp" "Autoforwarded: TRUE"
+tz_mkmsg "$TZ_TMP/fwd.eml" "From: someone@example.org" "To: colleague@city.example.lg.jp" "Autoforwarded: TRUE"
 tz_assert "autofwd: forwarding inside the organisation passes" tz_send_expect 250 "$TZ_TMP/fwd.eml" \
 	"${OUT[@]}" --from boss@city.example.lg.jp --to colleague@city.example.lg.jp
-mkmsg "$TZ_TMP/fwd.eml" "From: someone@example.org" "To: partner@partner.example" "Autoforwarded: TRUE"
+tz_mkmsg "$TZ_TMP/fwd.eml" "From: someone@example.org" "To: partner@partner.example" "Autoforwarded: TRUE"
 tz_assert "autofwd: allow-listed pair passes" tz_send_expect 250 "$TZ_TMP/fwd.eml" \
 	"${OUT[@]}" --from boss@city.example.lg.jp --to partner@partner.example
 tz_assert "autofwd: summary line names the rule" tz_log_grep -q 'outbound .*policy=autofwd=reject'
 
 # ---------------------------------------------------------------- recipient visibility
-mkmsg "$TZ_TMP/vis.eml" "From: user@city.example.lg.jp" \
+tz_mkmsg "$TZ_TMP/vis.eml" "From: user@city.example.lg.jp" \
 	"To: a@example.net, =?UTF-8?B?5bGx55Sw?= <b@example.org>, colleague@city.example.lg.jp" \
 	"Cc: list: c@example.com, A@EXAMPLE.NET;"
-expect 550 5.7.1 "visibility: 3 external addresses in To/Cc refused (limit 2)" "$TZ_TMP/vis.eml" \
+tz_expect 550 5.7.1 "visibility: 3 external addresses in To/Cc refused (limit 2)" "$TZ_TMP/vis.eml" \
 	--local-interface 127.0.0.3 --from user@city.example.lg.jp --to a@example.net,b@example.org,c@example.com
 grep -q 'Bcc' "$TZ_TMP/swaks.last" && tz_pass "visibility: reply tells the sender to use Bcc" ||
 	tz_fail "visibility: reply text"
@@ -171,16 +138,16 @@ else
 fi
 
 # ---------------------------------------------------------------- spoofing, every action
-mkmsg "$TZ_TMP/spoof.eml" "From: Mayor <mayor@city.example.lg.jp>" "To: user@city.example.lg.jp"
-mkmsg "$TZ_TMP/spoofname.eml" "From: =?UTF-8?Q?mayor=40city=2Eexample=2Elg=2Ejp?= <x@evil.example>" \
+tz_mkmsg "$TZ_TMP/spoof.eml" "From: Mayor <mayor@city.example.lg.jp>" "To: user@city.example.lg.jp"
+tz_mkmsg "$TZ_TMP/spoofname.eml" "From: =?UTF-8?Q?mayor=40city=2Eexample=2Elg=2Ejp?= <x@evil.example>" \
 	"To: user@city.example.lg.jp"
 reload ""
-expect 550 5.7.1 "spoof: internal From from the Internet refused (reject)" "$TZ_TMP/spoof.eml"
-expect 550 5.7.1 "spoof: internal envelope sender refused" "$TZ_TMP/plain.eml" --from mayor@city.example.lg.jp
-expect 550 5.7.1 "spoof: encoded display name with an internal address refused" "$TZ_TMP/spoofname.eml" \
+tz_expect 550 5.7.1 "spoof: internal From from the Internet refused (reject)" "$TZ_TMP/spoof.eml"
+tz_expect 550 5.7.1 "spoof: internal envelope sender refused" "$TZ_TMP/plain.eml" --from mayor@city.example.lg.jp
+tz_expect 550 5.7.1 "spoof: encoded display name with an internal address refused" "$TZ_TMP/spoofname.eml" \
 	--from x@evil.example
 reload "SpoofAction tempfail"
-expect 451 4.7.1 "action tempfail (spoof)" "$TZ_TMP/spoof.eml"
+tz_expect 451 4.7.1 "action tempfail (spoof)" "$TZ_TMP/spoof.eml"
 reload "SpoofAction hold"
 tz_assert "action hold (spoof): accepted" tz_send_expect 250 "$TZ_TMP/spoof.eml"
 held=
@@ -218,7 +185,7 @@ burst() {   # burst SRC: 5 accepted, the 6th over the sender's limit
 			--to someone@example.net 2>/dev/null && ok=$((ok + 1))
 	done
 	[ "$ok" -eq 5 ] && tz_pass "breaker: $src sends 5 within its limit" || tz_fail "breaker: $src only $ok of 5"
-	expect 451 4.7.1 "breaker: $src over OutboundRateLimit 5/10m" "$TZ_TMP/out.eml" \
+	tz_expect 451 4.7.1 "breaker: $src over OutboundRateLimit 5/10m" "$TZ_TMP/out.eml" \
 		--local-interface "$src" --from user@city.example.lg.jp --to someone@example.net
 }
 ctl() { "$TZ_CTL" breaker -c "$TZ_TMP/textize.conf" "$@"; }
@@ -226,14 +193,14 @@ burst 127.0.0.4
 tz_assert "breaker: not tripped after one sender" bash -c "$(declare -f ctl); TZ_CTL='$TZ_CTL' TZ_TMP='$TZ_TMP' ctl status | grep -q 'breaker: normal'"
 tz_assert "breaker: alert line for the sender" tz_log_grep -q 'breaker: sender 127.0.0.4 over'
 burst 127.0.0.5
-expect 451 4.7.1 "breaker: tripped, a fresh sender is stopped too" "$TZ_TMP/out.eml" \
+tz_expect 451 4.7.1 "breaker: tripped, a fresh sender is stopped too" "$TZ_TMP/out.eml" \
 	--local-interface 127.0.0.6 --from user@city.example.lg.jp --to someone@example.net
 ctl status >"$TZ_TMP/status.out" 2>&1
 sed 's/^/    | /' "$TZ_TMP/status.out"
 tz_assert "breaker: textizectl breaker status shows it tripped" grep -q 'TRIPPED' "$TZ_TMP/status.out"
 tz_assert "breaker: inbound mail still flows" tz_send_expect 250 "$TZ_TMP/plain.eml"
 reload "OutboundRateLimit 50/10m"
-expect 451 4.7.1 "breaker: still tripped after SIGHUP" "$TZ_TMP/out.eml" \
+tz_expect 451 4.7.1 "breaker: still tripped after SIGHUP" "$TZ_TMP/out.eml" \
 	--local-interface 127.0.0.6 --from user@city.example.lg.jp --to someone@example.net
 tz_assert "breaker: textizectl breaker reset" ctl reset
 tz_assert "breaker: outbound flows after reset" tz_send_expect 250 "$TZ_TMP/out.eml" \

@@ -77,39 +77,7 @@ tz_assert "the built sendmail.cf carries the README's filter line and macros" \
 # The queue id in Sendmail's "250 2.0.0 <qid> Message accepted" reply.
 reply_qid() { sed -nE 's/^<[-~*]+ +250[ -]2\.0\.0 ([A-Za-z0-9]+) Message accepted.*/\1/p' "$TZ_TMP/swaks.last" | tail -1; }
 
-mkmsg() {   # mkmsg FILE "Header: v" ... — a small message with those header lines
-	local f=$1; shift
-	{
-		for h in "$@"; do printf '%s\r\n' "$h"; done
-		printf 'Subject: policy test\r\nDate: Tue, 24 Nov 2026 09:00:00 +0900\r\n'
-		printf 'Message-ID: <%s@tz-test.example>\r\nMIME-Version: 1.0\r\n' "$RANDOM$RANDOM"
-		printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nHello.\r\n'
-	} >"$f"
-}
-
-# expect CODE ECODE MSG FILE [swaks args] — send and check both codes.
-expect() {
-	local code=$1 ecode=$2 msg=$3; shift 3
-	if tz_send_expect "$code" "$@" && grep -qE "^<[-~*]+ +$code[ -]$ecode" "$TZ_TMP/swaks.last"; then
-		tz_pass "$msg: $code $ecode"
-	else
-		tz_fail "$msg: expected $code $ecode"
-		grep -E '^<[-~*]+ +[245][0-9][0-9]' "$TZ_TMP/swaks.last" | tail -3 | sed 's/^/    | /'
-	fi
-}
-
-reload() {   # reload "Key Value" lines appended to the base config
-	local before
-	before=$(grep -c 'configuration reloaded' "$TZ_MILTER_LOG")
-	tz_milter_conf "$CONF"$'\n'"$1"
-	kill -HUP "$(tz_milter_pid)"
-	for _ in $(seq 50); do
-		[ "$(grep -c 'configuration reloaded' "$TZ_MILTER_LOG")" -gt "$before" ] && return 0
-		sleep 0.1
-	done
-	echo "  no reload seen" >&2
-	return 1
-}
+reload() { tz_reload "$CONF"$'\n'"$1"; }   # "Key Value" lines over the base config
 
 # ---------------------------------------------------------------- text-ization
 for kind in html-attach iso2022jp; do tz_gen $kind "$TZ_TMP/$kind.eml"; done
@@ -146,7 +114,7 @@ tz_assert "outbound: still multipart, no X-Textize" \
 # A private Postfix with the same milter gets the same messages; what the
 # sink receives must be the same bytes apart from the lines that name the
 # MTA, the time or the quarantine entry.
-mkmsg "$TZ_TMP/forged.eml" "From: Sender <sender@example.com>" "To: user@city.example.lg.jp" \
+tz_mkmsg "$TZ_TMP/forged.eml" "From: Sender <sender@example.com>" "To: user@city.example.lg.jp" \
 	"Authentication-Results: gw.tz-test.example; spf=pass smtp.mailfrom=ceo@city.example.lg.jp" \
 	"Authentication-Results: other.example; spf=fail" "X-Textize: forged" "X-Textize-Policy: forged" \
 	"X-Folded:   three blanks then a fold"$'\r\n\t'"and a tab" "X-Empty:" "X-Tight:no blank"
@@ -221,11 +189,11 @@ fi
 
 # ---------------------------------------------------------------- policy: same codes as behind Postfix
 OUT=(--local-interface 127.0.0.2)
-mkmsg "$TZ_TMP/plain.eml" "From: Sender <sender@example.com>" "To: user@city.example.lg.jp"
-expect 550 5.7.1 "relay: Internet client to a foreign domain refused at RCPT" \
+tz_mkmsg "$TZ_TMP/plain.eml" "From: Sender <sender@example.com>" "To: user@city.example.lg.jp"
+tz_expect 550 5.7.1 "relay: Internet client to a foreign domain refused at RCPT" \
 	"$TZ_TMP/plain.eml" --to someone@example.net
-expect 550 5.7.1 "relay: percent hack refused" "$TZ_TMP/plain.eml" --to 'x%example.net@city.example.lg.jp'
-expect 250 "" "relay: Internet client to a local domain accepted" "$TZ_TMP/plain.eml"
+tz_expect 550 5.7.1 "relay: percent hack refused" "$TZ_TMP/plain.eml" --to 'x%example.net@city.example.lg.jp'
+tz_expect 250 "" "relay: Internet client to a local domain accepted" "$TZ_TMP/plain.eml"
 tz_assert "relay: internal client may send out" tz_send_expect 250 "$TZ_TMP/plain.eml" \
 	"${OUT[@]}" --from user@city.example.lg.jp --to someone@example.net
 
@@ -248,10 +216,10 @@ case $r in "552 5.3.4"*) tz_pass "size: outbound SIZE=60000 refused at MAIL (lim
 r=$(size_at_mail 60000)
 case $r in 250*) tz_pass "size: inbound SIZE=60000 accepted at MAIL (limit 100k)" ;; *) tz_fail "size: inbound SIZE=60000: $r" ;; esac
 { cat "$TZ_TMP/plain.eml"; { head -c 150000 /dev/zero | tr '\0' 'x' | fold -w 76; echo; } | sed 's/$/\r/'; } >"$TZ_TMP/big.eml"
-expect 552 5.3.4 "size: inbound 150 KB without SIZE= refused at DATA" "$TZ_TMP/big.eml"
-mkmsg "$TZ_TMP/out.eml" "From: user@city.example.lg.jp" "To: someone@example.net"
+tz_expect 552 5.3.4 "size: inbound 150 KB without SIZE= refused at DATA" "$TZ_TMP/big.eml"
+tz_mkmsg "$TZ_TMP/out.eml" "From: user@city.example.lg.jp" "To: someone@example.net"
 { cat "$TZ_TMP/out.eml"; { head -c 60000 /dev/zero | tr '\0' 'y' | fold -w 76; echo; } | sed 's/$/\r/'; } >"$TZ_TMP/outbig.eml"
-expect 552 5.3.4 "size: outbound 60 KB refused at DATA" "$TZ_TMP/outbig.eml" \
+tz_expect 552 5.3.4 "size: outbound 60 KB refused at DATA" "$TZ_TMP/outbig.eml" \
 	--local-interface 127.0.0.3 --from user@city.example.lg.jp --to someone@example.net
 
 markers=(
@@ -263,21 +231,21 @@ markers=(
 	"Delivered-To: boss@city.example.lg.jp"
 )
 for m in "${markers[@]}"; do
-	mkmsg "$TZ_TMP/fwd.eml" "From: someone@example.org" "To: friend@example.net" "$m"
-	expect 550 5.7.1 "autofwd: ${m%%:*} refused" "$TZ_TMP/fwd.eml" "${OUT[@]}" \
+	tz_mkmsg "$TZ_TMP/fwd.eml" "From: someone@example.org" "To: friend@example.net" "$m"
+	tz_expect 550 5.7.1 "autofwd: ${m%%:*} refused" "$TZ_TMP/fwd.eml" "${OUT[@]}" \
 		--from boss@city.example.lg.jp --to friend@example.net
 done
-mkmsg "$TZ_TMP/fwd.eml" "From: someone@example.org" "To: friend@example.net"
-expect 550 5.7.1 "autofwd: SRS sender refused" "$TZ_TMP/fwd.eml" "${OUT[@]}" \
+tz_mkmsg "$TZ_TMP/fwd.eml" "From: someone@example.org" "To: friend@example.net"
+tz_expect 550 5.7.1 "autofwd: SRS sender refused" "$TZ_TMP/fwd.eml" "${OUT[@]}" \
 	--from 'SRS0=HHHH=TT=example.org=someone@city.example.lg.jp' --to friend@example.net
-mkmsg "$TZ_TMP/fwd.eml" "From: someone@example.org" "To: partner@partner.example" "Autoforwarded: TRUE"
+tz_mkmsg "$TZ_TMP/fwd.eml" "From: someone@example.org" "To: partner@partner.example" "Autoforwarded: TRUE"
 tz_assert "autofwd: allow-listed pair passes" tz_send_expect 250 "$TZ_TMP/fwd.eml" \
 	"${OUT[@]}" --from boss@city.example.lg.jp --to partner@partner.example
 
-mkmsg "$TZ_TMP/vis.eml" "From: user@city.example.lg.jp" \
+tz_mkmsg "$TZ_TMP/vis.eml" "From: user@city.example.lg.jp" \
 	"To: a@example.net, =?UTF-8?B?5bGx55Sw?= <b@example.org>, colleague@city.example.lg.jp" \
 	"Cc: list: c@example.com, A@EXAMPLE.NET;"
-expect 550 5.7.1 "visibility: 3 external addresses in To/Cc refused (limit 2)" "$TZ_TMP/vis.eml" \
+tz_expect 550 5.7.1 "visibility: 3 external addresses in To/Cc refused (limit 2)" "$TZ_TMP/vis.eml" \
 	--local-interface 127.0.0.3 --from user@city.example.lg.jp --to a@example.net,b@example.org,c@example.com
 reload "RecipientVisibilityAction rewrite"
 n=$(tz_captured_count)
@@ -293,12 +261,12 @@ else
 	grep -E '^(To|Cc|X-Rcpt-Args):' "$f" | sed 's/^/    | /'
 fi
 
-mkmsg "$TZ_TMP/spoof.eml" "From: Mayor <mayor@city.example.lg.jp>" "To: user@city.example.lg.jp"
+tz_mkmsg "$TZ_TMP/spoof.eml" "From: Mayor <mayor@city.example.lg.jp>" "To: user@city.example.lg.jp"
 reload ""
-expect 550 5.7.1 "spoof: internal From from the Internet refused (reject)" "$TZ_TMP/spoof.eml"
-expect 550 5.7.1 "spoof: internal envelope sender refused" "$TZ_TMP/plain.eml" --from mayor@city.example.lg.jp
+tz_expect 550 5.7.1 "spoof: internal From from the Internet refused (reject)" "$TZ_TMP/spoof.eml"
+tz_expect 550 5.7.1 "spoof: internal envelope sender refused" "$TZ_TMP/plain.eml" --from mayor@city.example.lg.jp
 reload "SpoofAction tempfail"
-expect 451 4.7.1 "action tempfail (spoof)" "$TZ_TMP/spoof.eml"
+tz_expect 451 4.7.1 "action tempfail (spoof)" "$TZ_TMP/spoof.eml"
 reload "SpoofAction hold"
 tz_assert "action hold (spoof): accepted" tz_send_expect 250 "$TZ_TMP/spoof.eml"
 HELD_QID=$(reply_qid)
@@ -336,12 +304,12 @@ burst() {   # burst SRC: 5 accepted, the 6th over the sender's limit
 			--to someone@example.net 2>/dev/null && ok=$((ok + 1))
 	done
 	[ "$ok" -eq 5 ] && tz_pass "breaker: $src sends 5 within its limit" || tz_fail "breaker: $src only $ok of 5"
-	expect 451 4.7.1 "breaker: $src over OutboundRateLimit 5/10m" "$TZ_TMP/out.eml" \
+	tz_expect 451 4.7.1 "breaker: $src over OutboundRateLimit 5/10m" "$TZ_TMP/out.eml" \
 		--local-interface "$src" --from user@city.example.lg.jp --to someone@example.net
 }
 burst 127.0.0.4
 burst 127.0.0.5
-expect 451 4.7.1 "breaker: tripped, a fresh sender is stopped too" "$TZ_TMP/out.eml" \
+tz_expect 451 4.7.1 "breaker: tripped, a fresh sender is stopped too" "$TZ_TMP/out.eml" \
 	--local-interface 127.0.0.6 --from user@city.example.lg.jp --to someone@example.net
 tz_assert "breaker: textizectl breaker reset" "$CTL" breaker -c "$TZ_TMP/textize.conf" reset
 tz_assert "breaker: outbound flows after reset" tz_send_expect 250 "$TZ_TMP/out.eml" \

@@ -9,37 +9,9 @@
 # Ports 2920-2923 (inside the namespace).
 here=$(cd "$(dirname "$0")" && pwd)
 
-if [ "${1:-}" != "--inside" ]; then
-	NS=tzsmspf$$
-	if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v dnsmasq >/dev/null; then
-		echo "  SKIP: needs root, iproute2 and dnsmasq (dnsmasq-base)"
-		echo "0 passed, 0 failed, 1 skipped"
-		exit 0
-	fi
-	cleanup() {
-		local pids
-		pids=$(ip netns pids "$NS" 2>/dev/null)
-		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-		ip netns del "$NS" 2>/dev/null
-		rm -rf "/etc/netns/$NS"
-	}
-	trap cleanup EXIT
-	if ! ip netns add "$NS"; then
-		echo "  SKIP: cannot create a network namespace here"
-		echo "0 passed, 0 failed, 1 skipped"
-		exit 0
-	fi
-	mkdir -p "/etc/netns/$NS"
-	echo "nameserver 127.0.0.1" >"/etc/netns/$NS/resolv.conf"
-	ip netns exec "$NS" ip link set lo up
-	for a in 192.0.2.10 192.0.2.66; do
-		ip netns exec "$NS" ip addr add "$a/32" dev lo
-	done
-	ip netns exec "$NS" env TZ_SPF_NS="$NS" bash "$here/test_sendmail_spf.sh" --inside
-	exit $?
-fi
-
 . "$here/lib.sh"
+[ "${1:-}" = "--inside" ] || tz_netns_reexec tzsmspf "$here/test_sendmail_spf.sh"
+
 TZ_PORT_BASE=${TZ_PORT_BASE:-2920}
 tz_init sendmail_spf
 . "$TZ_IT_DIR/lib-sendmail.sh"

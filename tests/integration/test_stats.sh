@@ -29,19 +29,9 @@ tz_assert "milter logs the stats server" tz_log_grep -q "stats: serving on inet:
 
 ctl() { "$TZ_CTL" stats -c "$TZ_TMP/textize.conf" "$@"; }
 
-mkmsg() {   # mkmsg FILE "Header: v" ...
-	local f=$1; shift
-	{
-		for h in "$@"; do printf '%s\r\n' "$h"; done
-		printf 'Subject: stats test\r\nDate: Tue, 24 Nov 2026 09:00:00 +0900\r\n'
-		printf 'Message-ID: <%s@tz-test.example>\r\nMIME-Version: 1.0\r\n' "$RANDOM$RANDOM"
-		printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nHello.\r\n'
-	} >"$f"
-}
-
 tz_gen html-attach "$TZ_TMP/html.eml"
-mkmsg "$TZ_TMP/plain.eml" "From: Sender <sender@example.com>" "To: user@city.example.lg.jp"
-mkmsg "$TZ_TMP/spoof.eml" "From: Mayor <mayor@city.example.lg.jp>" "To: user@city.example.lg.jp"
+tz_mkmsg "$TZ_TMP/plain.eml" "From: Sender <sender@example.com>" "To: user@city.example.lg.jp"
+tz_mkmsg "$TZ_TMP/spoof.eml" "From: Mayor <mayor@city.example.lg.jp>" "To: user@city.example.lg.jp"
 
 tz_assert "text-ized mail accepted" tz_send_expect 250 "$TZ_TMP/html.eml"
 tz_assert "relay attempt refused at RCPT" tz_send_expect 550 "$TZ_TMP/plain.eml" --to someone@example.net

@@ -1,6 +1,10 @@
 /* fake_mta.c — the fake MTA of fake_mta.h: every call is recorded in the
- * struct fake passed as ctx, so a test asserts what the core asked for. */
+ * struct fake passed as ctx, so a test asserts what the core asked for;
+ * and the runtime the core runs with (fake_runtime_install). */
 #include "fake_mta.h"
+
+#include "runtime.h"
+#include "tz_util.h"
 
 static const char *f_getsymval(void *ctx, const char *name)
 {
@@ -83,4 +87,22 @@ void fake_free(struct fake *f)
 	g_string_free(f->calls, TRUE);
 	g_byte_array_unref(f->body);
 	g_free(f);
+}
+
+int fake_runtime_install(const char *dir, const char *conf_text, char *err, size_t errlen)
+{
+	char *path = g_strdup_printf("%s/textize.conf", dir);
+	struct tz_config *cfg = NULL;
+	struct tzm_runtime *rt = NULL;
+
+	if (!g_file_set_contents(path, conf_text, -1, NULL))
+		tz_err(err, errlen, "cannot write %s", path);
+	else if ((cfg = tz_config_load(path, err, errlen)) != NULL)
+		rt = tzm_runtime_new(cfg, err, errlen);
+	tz_config_unref(cfg);
+	g_free(path);
+	if (rt == NULL)
+		return -1;
+	tzm_runtime_set_current(rt);
+	return 0;
 }

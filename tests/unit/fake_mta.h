@@ -24,4 +24,9 @@ extern const struct tzm_ops fake_ops;
 struct fake *fake_new(const char *qid);
 void fake_free(struct fake *f);
 
+/* The other side of the core: write conf_text to DIR/textize.conf, load
+ * it, build a runtime from it as start-up does (tzm_runtime_new) and make
+ * it current. 0, or -1 with err. */
+int fake_runtime_install(const char *dir, const char *conf_text, char *err, size_t errlen);
+
 #endif

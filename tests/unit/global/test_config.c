@@ -54,7 +54,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->spool_memory_limit, 1024 * 1024);
 	assert_int_equal(cfg->milter_timeout, 600);
 	assert_int_equal(cfg->log_level, LOG_INFO);
-	assert_string_equal(cfg->on_error, "tempfail");
+	assert_int_equal(cfg->on_error, TZ_ACTION_TEMPFAIL);
 	assert_int_equal(cfg->internal_networks->len, 0);
 	assert_int_equal(cfg->local_domains->len, 0);
 	assert_int_equal(cfg->limits.max_mime_depth, 32);
@@ -111,7 +111,7 @@ static void test_values(void **state)
 	assert_true(cfg->max_message_size == 2ull * 1024 * 1024 * 1024);
 	assert_int_equal(cfg->milter_timeout, 120);
 	assert_int_equal(cfg->log_level, LOG_DEBUG);
-	assert_string_equal(cfg->on_error, "reject");
+	assert_int_equal(cfg->on_error, TZ_ACTION_REJECT);
 	assert_int_equal(cfg->internal_networks->len, 3);
 	assert_true(tz_config_is_internal(cfg, "10.1.2.3"));
 	assert_true(tz_config_is_internal(cfg, "::ffff:192.168.1.77"));
@@ -137,6 +137,65 @@ static void test_values(void **state)
 	tz_config_unref(cfg);
 }
 
+/* A closed set is parsed once into its enum, case-insensitively, aliases
+ * included; the snapshot holds the enum. */
+static void test_enums(void **state)
+{
+	char why[TZ_ERRLEN] = "";
+	struct tz_config *cfg = load_text("Socket local:/x\n"
+					  "LogLevel ERROR\n"
+					  "RelayAction TempFail\n"
+					  "RecipientVisibilityAction rewrite\n"
+					  "SPFSoftfailAction hold\n"
+					  "SanitizedDelivery Approve\n", why, sizeof(why));
+
+	if (cfg == NULL)
+		fail_msg("%s", why);
+	assert_int_equal(cfg->log_level, LOG_ERR);
+	assert_int_equal(cfg->relay_action, TZ_ACTION_TEMPFAIL);
+	assert_int_equal(cfg->visibility_action, TZ_ACTION_REWRITE);
+	assert_int_equal(cfg->spf_softfail_action, TZ_ACTION_HOLD);
+	assert_int_equal(cfg->sanitized_delivery, TZ_SANITIZED_APPROVE);
+	/* the defaults, as the table writes them */
+	assert_int_equal(cfg->size_action, TZ_ACTION_REJECT);
+	assert_int_equal(cfg->spf_none_action, TZ_ACTION_TAG);
+	assert_int_equal(cfg->spf_temperror_action, TZ_ACTION_TEMPFAIL);
+	assert_int_equal(cfg->notice_details, TZ_DETAILS_STAFF);
+	tz_config_unref(cfg);
+	cfg = tz_config_new_defaults();
+	assert_int_equal(cfg->sanitized_delivery, TZ_SANITIZED_AUTO);
+	tz_config_unref(cfg);
+}
+
+/* Every name an enum row offers parses, through the row, to a code whose
+ * canonical name is that name: the table and the setter agree. */
+static void test_enum_rows(void **state)
+{
+	for (const struct tz_config_key *k = tz_config_keys; k->name; k++) {
+		char *valid, **names;
+
+		if (k->set != tz_config_set_enum)
+			continue;
+		assert_non_null(k->names);
+		valid = tz_name_code_list(k->names, (unsigned)k->max);
+		names = g_strsplit(valid, "|", -1);
+		assert_non_null(names[0]);
+		for (char **n = names; *n; n++) {
+			struct tz_config *cfg = tz_config_new_defaults();
+			char err[TZ_ERRLEN];
+			int code = -1;
+
+			if (tz_config_set(cfg, k->name, *n, err, sizeof(err)) < 0)
+				fail_msg("%s %s: %s", k->name, *n, err);
+			memcpy(&code, (char *)cfg + k->offset, sizeof(code));
+			assert_string_equal(tz_name_code_name(k->names, code), *n);
+			tz_config_unref(cfg);
+		}
+		g_strfreev(names);
+		g_free(valid);
+	}
+}
+
 /* Each bad file must fail with the right line number and a reason. */
 static void test_errors(void **state)
 {
@@ -153,7 +212,18 @@ static void test_errors(void **state)
 		{ "MaxParts 99999999999999999999\n", ":1: MaxParts: number out of range" },
 		{ "MaxMimeDepth 5000\n", ":1: MaxMimeDepth: 5000 is larger than 1000" },
 		{ "OnError accept\n", ":1: OnError must be one of tempfail|reject" },
-		{ "LogLevel loud\n", ":1: LogLevel must be one of" },
+		{ "LogLevel loud\n", ":1: LogLevel must be one of err|warning|notice|info|debug: \"loud\"" },
+		/* a closed set names its valid values, and only the ones the key allows */
+		{ "RelayAction hold\n", ":1: RelayAction must be one of tempfail|reject: \"hold\"" },
+		{ "SizeAction rewrite\n", ":1: SizeAction must be one of log|tag|hold|tempfail|reject" },
+		{ "SPFFailAction rejct\n", ":1: SPFFailAction must be one of log|tag|hold|tempfail|reject" },
+		{ "RecipientVisibilityAction accept\n",
+		  ":1: RecipientVisibilityAction must be one of log|tag|rewrite|hold|tempfail|reject" },
+		{ "BodyCharset shift_jis\n", ":1: BodyCharset must be one of utf-8|iso-2022-jp" },
+		{ "BodyEncoding 8bit\n", ":1: BodyEncoding must be one of base64|quoted-printable" },
+		{ "NoticeLanguage jp\n", ":1: NoticeLanguage must be one of ja|en" },
+		{ "NoticeDetails all\n", ":1: NoticeDetails must be one of staff|full" },
+		{ "SanitizedDelivery on\n", ":1: SanitizedDelivery must be one of off|auto|approve" },
 		{ "InternalNetworks 10.0.0.0/8 10.0.0.1/8\n", ":1: InternalNetworks: host bits set" },
 		{ "InternalNetworks 10.0.0.0/33\n", ":1: InternalNetworks: bad prefix length" },
 		{ "InternalNetworks example.jp\n", ":1: InternalNetworks: not an IP address" },
@@ -264,6 +334,8 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_enums),
+		cmocka_unit_test(test_enum_rows),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_refcount),
 		cmocka_unit_test(test_repeat),

@@ -1,7 +1,8 @@
 /* test_docs.c — the documentation matches the code: every key of
  * tz_config_keys[] has its entry in man/textize.conf.5.in (".It Cm Key Ar
  * type", with "Default:" and the default value) and its line at the default
- * in conf/textize.conf; the man page documents no key that does not exist;
+ * in conf/textize.conf, a closed set its every value; the man page
+ * documents no key that does not exist;
  * every textizectl command and queue subcommand and every textize-milter
  * option has an entry in its man page; `mandoc -Tlint -W warning` is clean
  * on the three pages (skipped when mandoc is not installed). */
@@ -52,6 +53,31 @@ static char *key_entry(const char *man, const struct tz_config_key *k)
 	return end ? g_strndup(start, (gsize)(end - start)) : g_strdup(start);
 }
 
+/* A key with a closed set of values: the entry names every value the
+ * parser offers (case-insensitively, as the parser matches). */
+static int enum_names_missing(const char *entry, const struct tz_config_key *k)
+{
+	char *valid, **names, *lower;
+	int missing = 0;
+
+	if (k->set != tz_config_set_enum)
+		return 0;
+	valid = tz_name_code_list(k->names, (unsigned)k->max);
+	names = g_strsplit(valid, "|", -1);
+	lower = g_ascii_strdown(entry, -1);
+	for (char **n = names; *n; n++) {
+		if (strstr(lower, *n) == NULL) {
+			print_error("man/textize.conf.5.in: entry %s does not name the value %s\n",
+				    k->name, *n);
+			missing++;
+		}
+	}
+	g_free(lower);
+	g_strfreev(names);
+	g_free(valid);
+	return missing;
+}
+
 /* Every key has an entry with its type, "Default:" and the default. */
 static void test_man_keys(void **state)
 {
@@ -75,6 +101,7 @@ static void test_man_keys(void **state)
 			print_error("man/textize.conf.5.in: entry %s has no example\n", k->name);
 			missing++;
 		}
+		missing += enum_names_missing(e, k);
 		g_free(e);
 	}
 	g_free(man);

@@ -25,13 +25,13 @@
 #include "tz_util.h"
 
 /* Verdict hits as tz_verdict_hit records them. */
-static const struct tz_hit spf_tag[] = { { "spf", TZ_ACTION_TAG } };
+static const struct tz_hit spf_tag[] = { { TZ_RULE_SPF, TZ_ACTION_TAG } };
 static const struct tz_hit spf_tag_spoof_reject[] = {
-	{ "spf", TZ_ACTION_TAG }, { "spoof", TZ_ACTION_REJECT } };
+	{ TZ_RULE_SPF, TZ_ACTION_TAG }, { TZ_RULE_SPOOF, TZ_ACTION_REJECT } };
 static const struct tz_hit breaker_and_unknown[] = {
-	{ "breaker", TZ_ACTION_TEMPFAIL }, { "newrule", TZ_ACTION_HOLD }, { "", TZ_ACTION_REJECT },
-	{ "x", TZ_ACTION_ACCEPT } };
-static const struct tz_hit autofwd_reject[] = { { "autofwd", TZ_ACTION_REJECT } };
+	{ TZ_RULE_BREAKER, TZ_ACTION_TEMPFAIL }, { (enum tz_rule)99, TZ_ACTION_HOLD },
+	{ TZ_RULE_OTHER, TZ_ACTION_REJECT }, { TZ_RULE_SPF, TZ_ACTION_ACCEPT } };
+static const struct tz_hit autofwd_reject[] = { { TZ_RULE_AUTOFWD, TZ_ACTION_REJECT } };
 #define SET_HITS(m, a) ((m).hits = (a), (m).nhits = G_N_ELEMENTS(a))
 
 static struct tz_stats_msg msg(enum tz_direction d, enum tz_outcome outcome, uint64_t ms)
@@ -132,13 +132,13 @@ static void test_counting(void **state)
 	assert_int_equal(sn.stripped, 3);
 	assert_int_equal(sn.bytes_in, 1000);
 	assert_int_equal(sn.bytes_out, 300);
-	assert_int_equal(sn.hits[TZ_STATS_RULE_SPF][TZ_ACTION_TAG], 2);
-	assert_int_equal(sn.hits[TZ_STATS_RULE_SPOOF][TZ_ACTION_REJECT], 1);
-	assert_int_equal(sn.hits[TZ_STATS_RULE_BREAKER][TZ_ACTION_TEMPFAIL], 1);
-	assert_int_equal(sn.hits[TZ_STATS_RULE_RELAY][TZ_ACTION_REJECT], 1);   /* per message */
-	/* unknown rules (and a nameless one) count as "other"; accept is no hit */
-	assert_int_equal(sn.hits[TZ_STATS_RULE_OTHER][TZ_ACTION_HOLD], 1);
-	assert_int_equal(sn.hits[TZ_STATS_RULE_OTHER][TZ_ACTION_REJECT], 1);   /* the nameless rule */
+	assert_int_equal(sn.hits[TZ_RULE_SPF][TZ_ACTION_TAG], 2);
+	assert_int_equal(sn.hits[TZ_RULE_SPOOF][TZ_ACTION_REJECT], 1);
+	assert_int_equal(sn.hits[TZ_RULE_BREAKER][TZ_ACTION_TEMPFAIL], 1);
+	assert_int_equal(sn.hits[TZ_RULE_RELAY][TZ_ACTION_REJECT], 1);   /* per message */
+	/* a rule out of range (and "other" itself) count as "other"; accept is no hit */
+	assert_int_equal(sn.hits[TZ_RULE_OTHER][TZ_ACTION_HOLD], 1);
+	assert_int_equal(sn.hits[TZ_RULE_OTHER][TZ_ACTION_REJECT], 1);   /* TZ_RULE_OTHER */
 	assert_int_equal(sn.ms_sum, 11);
 	assert_int_equal(sn.breaker.state, TZ_STATS_BREAKER_UNKNOWN);
 	tz_stats_free(s);
@@ -393,7 +393,7 @@ static void test_threads(void **state)
 	assert_int_equal(sn.messages[1][TZ_STATS_PASSED], THREADS * PER_THREAD / 2);
 	assert_int_equal(sn.stripped, THREADS * PER_THREAD);
 	assert_int_equal(sn.bytes_in, 10ull * THREADS * PER_THREAD);
-	assert_int_equal(sn.hits[TZ_STATS_RULE_SPF][TZ_ACTION_TAG], THREADS * PER_THREAD);
+	assert_int_equal(sn.hits[TZ_RULE_SPF][TZ_ACTION_TAG], THREADS * PER_THREAD);
 	for (unsigned b = 0; b < TZ_STATS_NBUCKETS; b++)
 		buckets += sn.buckets[b];
 	assert_int_equal(buckets, THREADS * PER_THREAD);

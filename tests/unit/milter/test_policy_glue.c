@@ -36,22 +36,11 @@ static void use_config(const char *extra)
 				     "InternalNetworks 10.0.0.0/8\nLocalDomains city.example.lg.jp\n"
 				     "SPFCheck no\nMaxVisibleRecipients 1\nOutboundRateLimit 1/1h\n%s",
 				     tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, extra ? extra : "");
-	char *path = g_strdup_printf("%s/textize.conf", tmpdir);
 	char err[TZ_ERRLEN];
-	struct tz_config *cfg;
-	struct tzm_runtime *rt;
 
-	g_file_set_contents(path, text, -1, NULL);
-	cfg = tz_config_load(path, err, sizeof(err));
-	if (cfg == NULL)
+	if (fake_runtime_install(tmpdir, text, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
-	rt = tzm_runtime_new(cfg, err, sizeof(err));
-	if (rt == NULL)
-		fail_msg("%s", err);
-	tz_config_unref(cfg);
-	tzm_runtime_set_current(rt);
 	g_free(text);
-	g_free(path);
 }
 
 static int setup(void **state)

@@ -52,15 +52,15 @@ static void test_reply_codes(void **state)
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct tz_verdict *v = tz_verdict_new();
-		tz_verdict_hit(v, "r", t[i].a, t[i].code, t[i].ecode, "Go away", "x");
+		tz_verdict_hit(v, TZ_RULE_RELAY, t[i].a, t[i].code, t[i].ecode, "Go away", "x");
 		assert_int_equal(v->action, t[i].a);
 		assert_string_equal(v->code, t[i].want_code);
 		assert_string_equal(v->ecode, t[i].want_ecode);
 		assert_int_equal(v->hits->len, 1);
-		assert_string_equal(g_array_index(v->hits, struct tz_hit, 0).rule, "r");
+		assert_int_equal(g_array_index(v->hits, struct tz_hit, 0).rule, TZ_RULE_RELAY);
 		assert_int_equal(g_array_index(v->hits, struct tz_hit, 0).action, t[i].a);
 		if (t[i].a == TZ_ACTION_REJECT)
-			assert_string_equal(tz_verdict_summary(v), "r=reject");
+			assert_string_equal(tz_verdict_summary(v), "relay=reject");
 		assert_int_equal(tz_verdict_stops(v),
 				 t[i].a == TZ_ACTION_REJECT || t[i].a == TZ_ACTION_TEMPFAIL);
 		tz_verdict_free(v);
@@ -73,14 +73,14 @@ static void test_strongest_wins(void **state)
 
 	assert_string_equal(tz_verdict_summary(v), "");
 	assert_int_equal(v->action, TZ_ACTION_ACCEPT);
-	tz_verdict_hit(v, "a", TZ_ACTION_LOG, NULL, NULL, NULL, "first");
-	tz_verdict_hit(v, "b", TZ_ACTION_REJECT, "550", "5.7.1", "No", "second");
-	tz_verdict_hit(v, "c", TZ_ACTION_TEMPFAIL, "451", "4.7.1", "Later", "third");
+	tz_verdict_hit(v, TZ_RULE_SIZE, TZ_ACTION_LOG, NULL, NULL, NULL, "first");
+	tz_verdict_hit(v, TZ_RULE_SPF, TZ_ACTION_REJECT, "550", "5.7.1", "No", "second");
+	tz_verdict_hit(v, TZ_RULE_BREAKER, TZ_ACTION_TEMPFAIL, "451", "4.7.1", "Later", "third");
 	assert_int_equal(v->action, TZ_ACTION_REJECT);
 	assert_string_equal(v->code, "550");
 	assert_string_equal(v->text, "No");
-	assert_string_equal(v->reason, "b: second");
-	assert_string_equal(tz_verdict_summary(v), "a=log,b=reject,c=tempfail");
+	assert_string_equal(v->reason, "spf: second");
+	assert_string_equal(tz_verdict_summary(v), "size=log,spf=reject,breaker=tempfail");
 	tz_verdict_free(v);
 }
 
@@ -88,14 +88,14 @@ static void test_merge(void **state)
 {
 	struct tz_verdict *a = tz_verdict_new(), *b = tz_verdict_new();
 
-	tz_verdict_hit(a, "x", TZ_ACTION_TAG, NULL, NULL, NULL, "tagged");
-	tz_verdict_hit(b, "y", TZ_ACTION_TEMPFAIL, "451", "4.7.1", "Later", "slow");
+	tz_verdict_hit(a, TZ_RULE_SPOOF, TZ_ACTION_TAG, NULL, NULL, NULL, "tagged");
+	tz_verdict_hit(b, TZ_RULE_BREAKER, TZ_ACTION_TEMPFAIL, "451", "4.7.1", "Later", "slow");
 	tz_verdict_edit(b, TZ_EDIT_DELETE, "X-Textize", 1, NULL);
 	tz_verdict_merge(a, b);
 	assert_int_equal(a->action, TZ_ACTION_TEMPFAIL);
 	assert_string_equal(a->code, "451");
 	assert_string_equal(a->text, "Later");
-	assert_string_equal(tz_verdict_summary(a), "x=tag,y=tempfail");
+	assert_string_equal(tz_verdict_summary(a), "spoof=tag,breaker=tempfail");
 	assert_int_equal(a->edits->len, 2);   /* tag header + delete */
 	assert_non_null(find_edit(a, TZ_EDIT_APPEND, "X-Textize-Policy"));
 	assert_non_null(find_edit(a, TZ_EDIT_DELETE, "X-Textize"));
@@ -107,10 +107,14 @@ static void test_error_fails_closed(void **state)
 {
 	struct tz_verdict *v = tz_verdict_new();
 
-	tz_verdict_error(v, "spf", "out of memory");
+	tz_verdict_error(v, TZ_RULE_SPF, "out of memory");
 	assert_int_equal(v->action, TZ_ACTION_TEMPFAIL);
 	assert_string_equal(v->code, "451");
 	assert_string_equal(v->ecode, "4.3.0");
+	assert_string_equal(tz_verdict_summary(v), "spf=tempfail");
+	/* a rule is named from its enum; a value out of range is "other" */
+	assert_string_equal(tz_rule_name(TZ_RULE_HEADERS), "headers");
+	assert_string_equal(tz_rule_name((enum tz_rule)99), "other");
 	tz_verdict_free(v);
 }
 
@@ -121,11 +125,11 @@ static void test_printable(void **state)
 	char *p;
 
 	/* Attacker bytes in a reason must not become a header line break. */
-	tz_verdict_hit(v, "r", TZ_ACTION_TAG, NULL, NULL, NULL, "evil\r\nBcc: x@y \x1b\xe3\x81\x82");
+	tz_verdict_hit(v, TZ_RULE_RELAY, TZ_ACTION_TAG, NULL, NULL, NULL, "evil\r\nBcc: x@y \x1b\xe3\x81\x82");
 	e = find_edit(v, TZ_EDIT_APPEND, "X-Textize-Policy");
 	assert_non_null(e);
 	assert_null(strpbrk(e->value, "\r\n\x1b"));
-	assert_string_equal(e->value, "r; evil??Bcc: x@y ????");
+	assert_string_equal(e->value, "relay; evil??Bcc: x@y ????");
 	assert_null(strpbrk(v->reason, "\r\n"));
 	p = tz_printable("abc", 2);
 	assert_string_equal(p, "ab");
@@ -139,7 +143,7 @@ static void test_printable(void **state)
 	assert_false(tz_reply_text_valid("日本語"));
 	assert_false(tz_reply_text_valid("a\r\nb"));
 	/* An invalid configured text falls back to a built-in one. */
-	tz_verdict_hit(v, "r", TZ_ACTION_REJECT, "550", "5.7.1", "bad\ntext", "x");
+	tz_verdict_hit(v, TZ_RULE_RELAY, TZ_ACTION_REJECT, "550", "5.7.1", "bad\ntext", "x");
 	assert_string_equal(v->text, "Message rejected by policy");
 	tz_verdict_free(v);
 	tz_verdict_free(NULL);

@@ -180,18 +180,27 @@ static void test_export(void **state)
 	gchar *data;
 	gsize len;
 
-	assert_int_equal(tz_queue_export(&fx->q, fx->id, 2, out, "alice", err, sizeof(err)), 0);
+	assert_int_equal(tz_queue_export(&fx->q, fx->id, 2, out, 0, "alice", err, sizeof(err)), 0);
 	assert_true(g_file_get_contents(out, &data, &len, NULL));
 	assert_int_equal(len, fx->part2_len);
 	assert_memory_equal(data, fx->part2, len);
 	g_free(data);
 	/* never overwrites; unknown part; original */
-	assert_int_equal(tz_queue_export(&fx->q, fx->id, 2, out, "alice", err, sizeof(err)), -1);
+	assert_int_equal(tz_queue_export(&fx->q, fx->id, 2, out, 0, "alice", err, sizeof(err)), -1);
 	unlink(out);
-	assert_int_equal(tz_queue_export(&fx->q, fx->id, 9, out, "alice", err, sizeof(err)), -1);
-	assert_int_equal(tz_queue_export(&fx->q, fx->id, 0, out, "alice", err, sizeof(err)), 0);
+	assert_int_equal(tz_queue_export(&fx->q, fx->id, 9, out, 0, "alice", err, sizeof(err)), -1);
+	assert_int_equal(tz_queue_export(&fx->q, fx->id, 0, out, 0, "alice", err, sizeof(err)), 0);
 	assert_true(g_file_get_contents(out, &data, &len, NULL));
 	assert_int_equal(len, 17);
+	g_free(data);
+	/* replace: a failed export leaves the old file; a good one replaces it */
+	assert_int_equal(tz_queue_export(&fx->q, fx->id, 9, out, 1, "alice", err, sizeof(err)), -1);
+	assert_true(g_file_get_contents(out, &data, &len, NULL));
+	assert_int_equal(len, 17);
+	g_free(data);
+	assert_int_equal(tz_queue_export(&fx->q, fx->id, 2, out, 1, "alice", err, sizeof(err)), 0);
+	assert_true(g_file_get_contents(out, &data, &len, NULL));
+	assert_int_equal(len, fx->part2_len);
 	g_free(data);
 	g_free(out);
 }

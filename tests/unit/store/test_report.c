@@ -308,6 +308,18 @@ static void test_many_files(void **state)
 	lines = g_strsplit(csv, "\r\n", -1);
 	assert_int_equal(g_strv_length(lines), 1 + 600 + 1);   /* header, files, "" after the last CRLF */
 	g_strfreev(lines);
+	g_free(csv);
+	/* past the cap (TZ_REPORT_MAX_ITEMS), the last row says what is missing */
+	r->items_left_off = 7;
+	csv = tz_report_csv(r);
+	lines = g_strsplit(csv, "\r\n", -1);
+	assert_int_equal(g_strv_length(lines), 1 + 600 + 1 + 1);
+	assert_string_equal(lines[601], "\"（ほかに 7 件のファイルがありますが、この CSV には含まれていません。"
+					 "上限 20000 件）\"");
+	g_strfreev(lines);
+	g_free(html);
+	html = tz_report_html(r);
+	assert_non_null(strstr(html, "ほかに 107 件あります(CSV 形式には最初の 20000 件が入ります)"));
 	g_free(html);
 	g_free(csv);
 	tz_report_free(r);
