@@ -20,7 +20,7 @@
 # sink +1, milter +2; B: SMTP +3, milter +4; PostgreSQL's socket +5).
 set -u
 . "$(dirname "$0")/lib.sh"
-TZ_PORT_BASE=${TZ_PORT_BASE:-2900}
+TZ_PORT_BASE=${TZ_PORT_BASE:-3300}
 tz_init cluster
 
 CTL=${TZ_CTL:-$TZ_BUILD/tools/textizectl}
