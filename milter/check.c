@@ -22,6 +22,7 @@
 
 #include "daemon.h"
 #include "tz_crypt.h"
+#include "tz_pg.h"
 #include "tz_util.h"
 
 struct who {
@@ -227,4 +228,16 @@ int tzm_config_check(const struct tz_config *cfg, GPtrArray *problems)
 	check_parent(&w, "AuditLog", cfg->audit_log, as_root, problems);
 	check_parent(&w, "ReportDatabase", cfg->report_database, as_root, problems);
 	return (int)(problems->len - before);
+}
+
+int tzm_database_check(const struct tz_config *cfg, GPtrArray *problems)
+{
+	char err[TZ_ERRLEN];
+
+	if (!tz_config_store_shared(cfg))
+		return 0;
+	if (tz_pg_check(cfg->database_url, err, sizeof(err)) == 0)
+		return 0;
+	g_ptr_array_add(problems, g_strdup_printf("DatabaseURL: %s", err));
+	return 1;
 }

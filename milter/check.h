@@ -11,4 +11,9 @@
  * user is UserID when running as root, else the process's own user. */
 int tzm_config_check(const struct tz_config *cfg, GPtrArray *problems);
 
+/* -n only: with StoreBackend postgresql, connect to DatabaseURL and check
+ * the schema version (a down database at start-up or SIGHUP must not stop
+ * the daemon: it tempfails until the database is back). Same contract. */
+int tzm_database_check(const struct tz_config *cfg, GPtrArray *problems);
+
 #endif

@@ -114,8 +114,10 @@ static int check_config(const char *path, bool explicit_path)
 	else
 		cfg = tz_config_load_all(path, problems);
 	name = cfg && cfg->path ? cfg->path : cfg ? "(built-in defaults)" : path;
-	if (cfg && problems->len == 0)
+	if (cfg && problems->len == 0) {
 		tzm_config_check(cfg, files);
+		tzm_database_check(cfg, files);
+	}
 	for (guint i = 0; i < files->len; i++) {
 		const char *p = files->pdata[i];
 		char *key = g_strndup(p, strcspn(p, ":"));

@@ -9,6 +9,7 @@
  * limits when a connection brings a newer config snapshot (SIGHUP) and
  * keeps its counters and trip. */
 #include "policy_glue.h"
+#include "breaker_shared.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -82,13 +83,16 @@ static struct tz_breaker *breaker(struct tzm_conn *c, const struct tz_policy *po
 				  char *err, size_t errlen)
 {
 	struct tz_breaker *b;
+	struct tz_breaker_options o = pol->breaker;
 
+	/* StoreBackend postgresql: the state every gateway shares */
+	o.shared = tzm_breaker_shared(c->rt->cfg);
 	pthread_mutex_lock(&g_lock);
 	if (g_breaker == NULL) {
-		g_breaker = tz_breaker_new(&pol->breaker, NULL, err, errlen);
+		g_breaker = tz_breaker_new(&o, NULL, err, errlen);
 		g_breaker_generation = c->rt->generation;
 	} else if (c->rt->generation > g_breaker_generation) {
-		tz_breaker_configure(g_breaker, &pol->breaker);
+		tz_breaker_configure(g_breaker, &o);
 		g_breaker_generation = c->rt->generation;
 	}
 	b = g_breaker;

@@ -22,8 +22,12 @@ struct tzm_runtime *tzm_runtime_new(struct tz_config *cfg, char *err, size_t err
 	struct tz_audit *audit = NULL;
 	char why[TZ_ERRLEN];
 
-	if (cfg->audit_log) {
-		audit = tz_audit_open(cfg->audit_log, cfg->audit_key_file, why, sizeof(why));
+	if (tz_config_audit_location(cfg)) {
+		/* with StoreBackend postgresql the chain is in the shared
+		 * database: an entry whose record cannot be added there is not
+		 * committed, so a database that is down tempfails the mail */
+		audit = tz_audit_open(tz_config_audit_location(cfg), cfg->audit_key_file, why,
+				      sizeof(why));
 		if (audit == NULL) {
 			tz_err(err, errlen, "AuditLog: %s", why);
 			return NULL;
@@ -46,8 +50,8 @@ struct tzm_runtime *tzm_runtime_new(struct tz_config *cfg, char *err, size_t err
 		tz_store_set_audit(st, audit);
 	/* The index is best effort by design (see tz_store.h); the files are
 	 * the truth. */
-	if (cfg->report_database)
-		tz_store_set_index(st, cfg->report_database);
+	if (tz_config_index_location(cfg))
+		tz_store_set_index(st, tz_config_index_location(cfg));
 	rt = g_new0(struct tzm_runtime, 1);
 	/* A configured key that cannot be read is an error like any other
 	 * config error: running without it would text-ize released mail. */

@@ -18,7 +18,7 @@ int ctl_audit_verify(const struct ctl_args *a)
 
 	if (rc)
 		return rc;
-	rc = tz_audit_verify(file ? file : e.cfg->audit_log, e.cfg->audit_key_file, &records, &bad,
+	rc = tz_audit_verify(file ? file : tz_config_audit_location(e.cfg), e.cfg->audit_key_file, &records, &bad,
 			     err, sizeof(err));
 	if (rc == 0)
 		printf("audit log intact: %lu records%s\n", records,

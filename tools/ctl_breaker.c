@@ -3,7 +3,9 @@
  * breaker in StateDir/breaker.state (see tz_breaker.h); status reads that
  * file, reset rewrites it (under its lock) with a new generation, which
  * every running milter notices on its next outbound message and so clears
- * its counters and lets outbound mail flow again. */
+ * its counters and lets outbound mail flow again. With StoreBackend
+ * postgresql (and no --state-dir) both act on the shared database's
+ * breaker row instead, which every gateway polls (tz_pgbreaker.h). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -13,6 +15,7 @@
 #include "ctl_args.h"
 #include "tz_breaker.h"
 #include "tz_config.h"
+#include "tz_pgbreaker.h"
 #include "textize.h"
 
 
@@ -73,6 +76,36 @@ static int reset(const char *path)
 	return 0;
 }
 
+/* status / reset on the shared database (StoreBackend postgresql) */
+static int shared(const struct ctl_args *a, const char *url)
+{
+	struct tz_pgbreaker *pb = tz_pgbreaker_new(url);
+	struct tz_pgbreaker_row row;
+	char err[TZ_ERRLEN];
+	uint64_t gen;
+	int ret = 0;
+
+	if (strcmp(a->cmd->sub, "reset") == 0) {
+		if (tz_pgbreaker_reset(pb, &gen, err, sizeof(err)) < 0)
+			ret = ctl_fail(a, EX_UNAVAILABLE, "%s", err);
+		else
+			printf("breaker: reset; outbound mail flows again (every gateway within a second)\n");
+	} else if (tz_pgbreaker_load(pb, &row, err, sizeof(err)) < 0) {
+		ret = ctl_fail(a, EX_UNAVAILABLE, "%s", err);
+		printf("breaker: UNREADABLE SHARED STATE (outbound mail is tempfailed on every gateway)\n");
+	} else {
+		printf("breaker: %s\n", row.tripped ? "TRIPPED (outbound mail is tempfailed)" : "normal");
+		if (row.tripped) {
+			print_time("since: ", (time_t)row.since);
+			printf("reason: %s\n", row.reason);
+		}
+		printf("generation: %llu\n", (unsigned long long)row.generation);
+		printf("shared: every gateway on the same DatabaseURL\n");
+	}
+	tz_pgbreaker_free(pb);
+	return ret;
+}
+
 int ctl_breaker(const struct ctl_args *a)
 {
 	const char *conf = a->opt[CTL_O_CONF], *state_dir = a->opt[CTL_O_STATE_DIR];
@@ -84,6 +117,10 @@ int ctl_breaker(const struct ctl_args *a)
 		cfg = ctl_config_load(&conf, err, sizeof(err));
 		if (cfg == NULL)
 			return ctl_fail(a, EX_CONFIG, "%s", err);
+		if (tz_config_store_shared(cfg)) {
+			ret = shared(a, cfg->database_url);
+			goto out;
+		}
 		state_dir = cfg->state_dir;
 	}
 	if (state_dir == NULL) {

@@ -34,10 +34,11 @@ int ctl_qenv_open(struct ctl_qenv *e, const char *conf, unsigned need)
 	    (e->st = tz_store_open(c->quarantine_dir, c->quarantine_key_file, err, sizeof(err))) == NULL)
 		goto fail;
 	if ((need & CTL_NEED_AUDIT) &&
-	    (e->audit = tz_audit_open(c->audit_log, c->audit_key_file, err, sizeof(err))) == NULL)
+	    (e->audit = tz_audit_open(tz_config_audit_location(c), c->audit_key_file, err,
+				      sizeof(err))) == NULL)
 		goto fail;
-	if ((need & CTL_NEED_INDEX) && c->report_database &&
-	    (e->ix = tz_index_open(c->report_database, 5000, err, sizeof(err))) == NULL)
+	if ((need & CTL_NEED_INDEX) && tz_config_index_location(c) &&
+	    (e->ix = tz_index_open(tz_config_index_location(c), 5000, err, sizeof(err))) == NULL)
 		goto fail;
 	code = EX_CONFIG;
 	if ((need & CTL_NEED_INDEX_SET) && e->ix == NULL) {

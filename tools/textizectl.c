@@ -53,6 +53,10 @@ static const struct ctl_command commands[] = {
 	  "let outbound mail flow again after a trip", NULL, ctl_breaker },
 	{ "stats", NULL, "", 0, 0, O(SOCKET), "table,json,prometheus",
 	  "the running milter's counters from StatsSocket", NULL, ctl_stats },
+	{ "db", "status", "", 0, 0, 0, NULL,
+	  "the shared database's schema version (StoreBackend postgresql)", NULL, ctl_db },
+	{ "db", "migrate", "[VERSION]", 0, 1, 0, NULL,
+	  "apply the missing schema migrations to DatabaseURL (up to VERSION)", NULL, ctl_db },
 	/* Areas add their commands here. */
 	{ NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL },
 };

@@ -68,9 +68,10 @@ int web_app_open(struct web_app *a, struct tz_config *cfg, char *err, size_t err
 	a->cfg = cfg;
 	a->secure_cookies = cfg->web_base_url && g_str_has_prefix(cfg->web_base_url, "https:");
 	if ((a->st = tz_store_open(cfg->quarantine_dir, cfg->quarantine_key_file, why, sizeof(why))) == NULL ||
-	    (a->audit = tz_audit_open(cfg->audit_log, cfg->audit_key_file, why, sizeof(why))) == NULL ||
-	    (cfg->report_database &&
-	     (a->ix = tz_index_open(cfg->report_database, 5000, why, sizeof(why))) == NULL) ||
+	    (a->audit = tz_audit_open(tz_config_audit_location(cfg), cfg->audit_key_file, why,
+				      sizeof(why))) == NULL ||
+	    (tz_config_index_location(cfg) &&
+	     (a->ix = tz_index_open(tz_config_index_location(cfg), 5000, why, sizeof(why))) == NULL) ||
 	    (a->state = web_state_open(cfg->web_database, why, sizeof(why))) == NULL)
 		return tz_err(err, errlen, "%s", why);
 	if (cfg->release_key_file &&

@@ -189,7 +189,7 @@ void web_team_audit(struct web_req *r)
 	const struct tz_config *c = r->app->cfg;
 	unsigned long records = 0, bad_line = 0;
 	char err[TZ_ERRLEN] = "";
-	int rc = tz_audit_verify(c->audit_log, c->audit_key_file, &records, &bad_line, err, sizeof(err));
+	int rc = tz_audit_verify(tz_config_audit_location(c), c->audit_key_file, &records, &bad_line, err, sizeof(err));
 
 	web_team_begin(r, "監査ログ");
 	if (rc == 0)

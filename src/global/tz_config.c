@@ -47,6 +47,9 @@ static const struct tz_name_code sanitized_deliveries[] = {
 static const struct tz_name_code store_formats[] = {
 	{ "directory", TZ_STORE_DIRECTORY }, { "segment", TZ_STORE_SEGMENT }, { NULL, 0 }
 };
+static const struct tz_name_code store_backends[] = {
+	{ "local", TZ_STORE_LOCAL }, { "postgresql", TZ_STORE_POSTGRESQL }, { NULL, 0 }
+};
 #define ON_ERROR_ACTIONS (TZ_ACTMASK(TZ_ACTION_TEMPFAIL) | TZ_ACTMASK(TZ_ACTION_REJECT))
 
 /* tz_config_set_enum stores an int: every enum a row names must be one. */
@@ -57,6 +60,7 @@ G_STATIC_ASSERT(sizeof(enum tz_notice_lang) == sizeof(int));
 G_STATIC_ASSERT(sizeof(enum tz_notice_details) == sizeof(int));
 G_STATIC_ASSERT(sizeof(enum tz_sanitized_delivery) == sizeof(int));
 G_STATIC_ASSERT(sizeof(enum tz_store_format) == sizeof(int));
+G_STATIC_ASSERT(sizeof(enum tz_store_backend) == sizeof(int));
 
 /* Every key, grouped by area. Areas append rows at the end of their block
  * (or a new block with a comment line). Columns: name, type, default (as
@@ -341,6 +345,13 @@ const struct tz_config_key tz_config_keys[] = {
 	{ "StateDir", "path", "/var/lib/textize",
 	  "directory of breaker.state (tripped breaker, shown and reset by textizectl breaker)",
 	  tz_config_set_path, OFF(state_dir), NULL, 0 },
+	/* ---- shared state of several gateways (issue 18, docs/cluster.md) ---- */
+	{ "StoreBackend", "choice", "local",
+	  "where the index, audit chain, breaker and release claims live: local (SQLite and files) or postgresql (DatabaseURL)",
+	  tz_config_set_enum, OFF(store_backend), store_backends, 0 },
+	{ "DatabaseURL", "url", "",
+	  "libpq connection URI of the shared database (postgresql://user@host:port/db); keep passwords in ~/.pgpass",
+	  tz_config_set_string, OFF(database_url), NULL, 0 },
 	/* ---- monitoring ---- */
 	{ "StatsSocket", "socket", "",
 	  "counters for textizectl stats and Prometheus (GET /metrics): local:/path or inet:PORT@ADDR; empty = off",
@@ -766,6 +777,8 @@ static int config_validate(const struct tz_config *cfg, char *err, size_t errlen
 		return tz_err(err, errlen, "SpoolDir must be set");
 	if (cfg->quarantine_dir == NULL)
 		return tz_err(err, errlen, "QuarantineDir must be set");
+	if (tz_config_store_shared(cfg) && cfg->database_url == NULL)
+		return tz_err(err, errlen, "StoreBackend postgresql needs DatabaseURL");
 	return 0;
 }
 
@@ -888,6 +901,22 @@ void tz_config_queue(const struct tz_config *cfg, struct tz_queue *q)
 	q->force_approvals = cfg->force_release_approvals;
 	q->notice_contact = cfg->notice_contact;
 	q->notice_details = cfg->notice_details == TZ_DETAILS_FULL;
+	q->claims_url = tz_config_store_shared(cfg) ? cfg->database_url : NULL;
+}
+
+bool tz_config_store_shared(const struct tz_config *cfg)
+{
+	return cfg->store_backend == TZ_STORE_POSTGRESQL;
+}
+
+const char *tz_config_index_location(const struct tz_config *cfg)
+{
+	return tz_config_store_shared(cfg) ? cfg->database_url : cfg->report_database;
+}
+
+const char *tz_config_audit_location(const struct tz_config *cfg)
+{
+	return tz_config_store_shared(cfg) ? cfg->database_url : cfg->audit_log;
 }
 
 bool tz_config_is_internal(const struct tz_config *cfg, const char *addr)

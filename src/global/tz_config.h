@@ -44,7 +44,10 @@ struct tz_config;
 enum tz_notice_details { TZ_DETAILS_STAFF = 0, TZ_DETAILS_FULL };
 /* SanitizedDelivery: what becomes of a part's sanitized copy. */
 enum tz_sanitized_delivery { TZ_SANITIZED_OFF = 0, TZ_SANITIZED_AUTO, TZ_SANITIZED_APPROVE };
+/* StoreFormat: the quarantine's on-disk layout (docs/quarantine.md). */
 enum tz_store_format { TZ_STORE_DIRECTORY = 0, TZ_STORE_SEGMENT };
+/* StoreBackend: where the shared state lives (docs/cluster.md). */
+enum tz_store_backend { TZ_STORE_LOCAL = 0, TZ_STORE_POSTGRESQL };
 
 /* One row of the key table (tz_config_keys[]): the single definition of a
  * key, used by the parser, the sample config and the man-page test. */
@@ -156,6 +159,9 @@ struct tz_config {
 	struct tz_rate global_rate;   /* OutboundGlobalLimit */
 	char *breaker_text;           /* BreakerText */
 	char *state_dir;              /* StateDir */
+	/* shared state of a gateway cluster (issue 18) */
+	enum tz_store_backend store_backend;   /* StoreBackend */
+	char *database_url;           /* DatabaseURL (libpq URI), NULL = none */
 	/* monitoring */
 	char *stats_socket;           /* StatsSocket, NULL = no stats server */
 	/* the console (issue 19) */
@@ -222,6 +228,13 @@ void tz_config_queue(const struct tz_config *cfg, struct tz_queue *q);
 
 /* True when the client is internal: inside InternalNetworks. addr is a
  * textual IPv4/IPv6 address (NULL = false). */
+/* Where the queue index and the audit chain live: DatabaseURL with
+ * StoreBackend postgresql, else ReportDatabase / AuditLog (tz_index_open
+ * and tz_audit_open take either). NULL when not set. */
+const char *tz_config_index_location(const struct tz_config *cfg);
+const char *tz_config_audit_location(const struct tz_config *cfg);
+bool tz_config_store_shared(const struct tz_config *cfg);   /* StoreBackend postgresql */
+
 bool tz_config_is_internal(const struct tz_config *cfg, const char *addr);
 /* True when domain (or the domain part of an address) is in LocalDomains
  * (exact, case-insensitive; ".example.jp" in the list also matches

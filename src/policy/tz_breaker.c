@@ -37,7 +37,8 @@ struct tz_breaker {
 	/* mirrored from / to the state file */
 	struct tz_breaker_state st;
 	struct stat file_st;           /* identity of the file last read/written */
-	bool file_bad;                 /* the file could not be read: fail closed */
+	bool file_bad;                 /* the file (or shared state) could not be read: fail closed */
+	gint64 last_poll;              /* shared: monotonic us of the last load() */
 };
 
 /* ---------------------------------------------------------------- parsing */
@@ -264,6 +265,53 @@ static time_t now_of(const struct tz_breaker *b)
 	return b->clock ? b->clock() : time(NULL);
 }
 
+/* Take st (read from the file or the shared state) as ours; a new
+ * generation is an operator's reset: the counters start afresh. */
+static void adopt(struct tz_breaker *b, struct tz_breaker_state *st)
+{
+	if (st->generation != b->st.generation) {
+		tz_log(LOG_NOTICE, NULL, "breaker: reset by operator (generation %llu)",
+		       (unsigned long long)st->generation);
+		clear_counters(b);
+	}
+	tz_breaker_state_clear(&b->st);
+	b->st = *st;
+}
+
+/* The shared state, read at most every TZ_BREAKER_POLL_MS (also while it
+ * cannot be read: a dead database is not asked on every message). */
+static void refresh_shared(struct tz_breaker *b)
+{
+	struct tz_breaker_state st;
+	gint64 now = g_get_monotonic_time();
+	char err[TZ_ERRLEN];
+
+	if (b->last_poll && now - b->last_poll < TZ_BREAKER_POLL_MS * 1000)
+		return;
+	b->last_poll = now;
+	tz_breaker_state_init(&st);
+	if (b->o.shared->load(b->o.shared->ctx, &st, err, sizeof(err)) < 0) {
+		if (!b->file_bad)
+			tz_log(LOG_ERR, NULL, "breaker: shared state: %s: outbound mail tempfailed "
+			       "until the database answers", err);
+		b->file_bad = true;
+		tz_breaker_state_clear(&st);
+		return;
+	}
+	if (b->file_bad)
+		tz_log(LOG_NOTICE, NULL, "breaker: shared state readable again");
+	b->file_bad = false;
+	if (b->st.tripped && !st.tripped && st.generation == b->st.generation) {
+		/* our trip never reached the database (it was down): write it
+		 * now rather than forget it; no reset happened since */
+		tz_breaker_state_clear(&st);
+		if (b->o.shared->save(b->o.shared->ctx, &b->st, err, sizeof(err)) < 0)
+			tz_log(LOG_ERR, NULL, "breaker: cannot save shared state: %s", err);
+		return;
+	}
+	adopt(b, &st);
+}
+
 /* Re-read the state file when it changed since we last saw it. */
 static void refresh(struct tz_breaker *b)
 {
@@ -271,6 +319,10 @@ static void refresh(struct tz_breaker *b)
 	struct stat sb;
 	char err[TZ_ERRLEN];
 
+	if (b->o.shared) {
+		refresh_shared(b);
+		return;
+	}
 	if (b->o.state_path == NULL || stat(b->o.state_path, &sb) < 0)
 		return;
 	if (sb.st_ino == b->file_st.st_ino && sb.st_size == b->file_st.st_size &&
@@ -288,13 +340,7 @@ static void refresh(struct tz_breaker *b)
 		return;
 	}
 	b->file_bad = false;
-	if (st.generation != b->st.generation) {
-		tz_log(LOG_NOTICE, NULL, "breaker: reset by operator (generation %llu)",
-		       (unsigned long long)st.generation);
-		clear_counters(b);
-	}
-	tz_breaker_state_clear(&b->st);
-	b->st = st;
+	adopt(b, &st);
 }
 
 static void collect_over(gpointer key, gpointer value, gpointer data)
@@ -317,6 +363,16 @@ static void persist(struct tz_breaker *b)
 	char err[TZ_ERRLEN];
 	int fd;
 
+	if (b->o.shared) {
+		int rc = b->o.shared->save(b->o.shared->ctx, &b->st, err, sizeof(err));
+		if (rc < 0)
+			tz_log(LOG_ERR, NULL, "breaker: cannot save shared state: %s", err);
+		if (rc == 1) {   /* an operator's reset came first: adopt it */
+			b->last_poll = 0;
+			refresh_shared(b);
+		}
+		return;
+	}
 	if (b->o.state_path == NULL)
 		return;
 	fd = tz_breaker_lock(b->o.state_path, err, sizeof(err));
@@ -352,7 +408,7 @@ struct tz_breaker *tz_breaker_new(const struct tz_breaker_options *o, tz_clock_f
 	b->senders = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, sender_free);
 	tz_breaker_state_init(&b->st);
 	copy_options(b, o);
-	if (b->o.state_path &&
+	if (b->o.shared == NULL && b->o.state_path &&
 	    tz_breaker_state_load(b->o.state_path, &b->st, err, errlen) < 0) {
 		tz_breaker_free(b);
 		return NULL;
@@ -381,6 +437,7 @@ void tz_breaker_configure(struct tz_breaker *b, const struct tz_breaker_options 
 	pthread_mutex_lock(&b->lock);
 	copy_options(b, o);
 	memset(&b->file_st, 0, sizeof(b->file_st));   /* StateDir may have moved */
+	b->last_poll = 0;
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -499,6 +556,40 @@ static bool global_over(struct tz_breaker *b, const char *qid, time_t now)
 	return false;
 }
 
+/* Shared state: would one more message of key put it, or all outbound
+ * mail, over a limit? *over as sender_over(); -1 with err when the counts
+ * cannot be read. */
+static int shared_over(struct tz_breaker *b, const char *key, time_t now, unsigned nrcpts,
+		       const char **over, bool *global, char *err, size_t errlen)
+{
+	const struct tz_breaker_options *o = &b->o;
+	const unsigned w[3] = { o->msgs.count ? o->msgs.window_s : 0,
+				o->rcpts.count ? o->rcpts.window_s : 0,
+				o->global.count ? (o->global.window_s ? o->global.window_s : 3600) : 0 };
+	uint64_t c[3] = { 0, 0, 0 };
+
+	if ((w[0] || w[1] || w[2]) && o->shared->counts(o->shared->ctx, key, now, w, c, err, errlen) < 0)
+		return -1;
+	*over = NULL;
+	if (o->msgs.count && c[0] + 1 > o->msgs.count)
+		*over = "message rate";
+	else if (o->rcpts.count && c[1] + nrcpts > o->rcpts.count)
+		*over = "recipient rate";
+	*global = o->global.count && c[2] + 1 > o->global.count;
+	return 0;
+}
+
+/* Shared state: all outbound mail went over OutboundGlobalLimit. */
+static bool shared_trip_global(struct tz_breaker *b, const char *qid, time_t now)
+{
+	char why[200];
+
+	snprintf(why, sizeof(why), "outbound total over %u messages per %us", b->o.global.count,
+		 b->o.global.window_s ? b->o.global.window_s : 3600);
+	trip(b, qid, now, why);
+	return true;
+}
+
 static void hit(struct tz_breaker *b, struct tz_verdict *v, bool tripped, const char *fmt,
 		const char *arg)
 {
@@ -527,14 +618,16 @@ void tz_breaker_check(struct tz_breaker *b, const char *qid, const char *sender_
 	time_t now;
 	struct sender *s;
 	const char *over;
-	bool was_tripped, dirty = false;
+	bool was_tripped, dirty = false, gover = false;
+	char why[TZ_ERRLEN];
 
 	pthread_mutex_lock(&b->lock);
 	now = now_of(b);
 	refresh(b);
 	was_tripped = b->st.tripped;
 	if (b->file_bad || b->st.tripped) {
-		hit(b, v, true, "breaker tripped (%s)", b->file_bad ? "state file unreadable" : b->st.reason);
+		hit(b, v, true, "breaker tripped (%s)", !b->file_bad ? b->st.reason :
+		    b->o.shared ? "shared state unreachable" : "state file unreadable");
 		goto out;
 	}
 	sweep(b, now);
@@ -544,7 +637,13 @@ void tz_breaker_check(struct tz_breaker *b, const char *qid, const char *sender_
 		goto out;
 	}
 	prune_events(s, now, window_max(&b->o));
-	over = sender_over(&b->o, s, now, nrcpts ? nrcpts : 1);
+	if (b->o.shared == NULL)
+		over = sender_over(&b->o, s, now, nrcpts ? nrcpts : 1);
+	else if (shared_over(b, key, now, nrcpts ? nrcpts : 1, &over, &gover, why, sizeof(why)) < 0) {
+		tz_log(LOG_ERR, qid, "breaker: shared counts: %s", why);
+		hit(b, v, true, "breaker: shared state unreachable (%s)", why);
+		goto out;
+	}
 	if (over) {
 		if (!s->over) {
 			sender_tripped(b, qid, key, s, now, over);
@@ -557,11 +656,18 @@ void tz_breaker_check(struct tz_breaker *b, const char *qid, const char *sender_
 		s->over = false;   /* its window has room again */
 		dirty = true;
 	}
-	if (global_over(b, qid, now)) {
+	if (b->o.shared ? gover && shared_trip_global(b, qid, now) : global_over(b, qid, now)) {
 		hit(b, v, true, "breaker tripped (%s)", b->st.reason);
 		goto out;
 	}
-	if (b->o.msgs.count || b->o.rcpts.count) {
+	if (b->o.shared) {
+		if ((b->o.msgs.count || b->o.rcpts.count || b->o.global.count) &&
+		    b->o.shared->record(b->o.shared->ctx, key, nrcpts ? nrcpts : 1, now, why,
+					sizeof(why)) < 0) {
+			tz_log(LOG_ERR, qid, "breaker: shared counts: %s", why);
+			hit(b, v, true, "breaker: shared state unreachable (%s)", why);
+		}
+	} else if (b->o.msgs.count || b->o.rcpts.count) {
 		struct event *e = g_new(struct event, 1);
 		e->t = now;
 		e->rcpts = nrcpts ? nrcpts : 1;

@@ -41,6 +41,32 @@ struct tz_rate {
  * window (BreakerTrip "3") gives window_s 0: the caller picks one. */
 int tz_rate_parse(const char *s, struct tz_rate *out);
 
+struct tz_breaker_state;
+
+/* The state shared by every gateway of a cluster (StoreBackend postgresql,
+ * docs/cluster.md), supplied by the glue; with it the state file is not
+ * used. The breaker polls load() at most every TZ_BREAKER_POLL_MS, so a
+ * trip or reset on one host takes effect on all within a second. Any
+ * error counts as tripped for that message (fail safe: outbound mail is
+ * tempfailed while the shared state cannot be read or written). */
+struct tz_breaker_shared {
+	void *ctx;
+	/* generation, tripped, since, reason into st. 0 or -1 with err. */
+	int (*load)(void *ctx, struct tz_breaker_state *st, char *err, size_t errlen);
+	/* Record st's trip unless the generation moved on (an operator's
+	 * reset came first): 0 written, 1 moved on, -1 error. */
+	int (*save)(void *ctx, const struct tz_breaker_state *st, char *err, size_t errlen);
+	/* Counts before this message over the windows w (seconds, ending at
+	 * now): c[0] key's messages in w[0], c[1] key's recipients in w[1],
+	 * c[2] every sender's messages in w[2]. 0 or -1 with err. */
+	int (*counts)(void *ctx, const char *key, time_t now, const unsigned w[3], uint64_t c[3],
+		      char *err, size_t errlen);
+	/* Count one accepted message of key to nrcpts recipients. 0 or -1. */
+	int (*record)(void *ctx, const char *key, unsigned nrcpts, time_t now, char *err,
+		      size_t errlen);
+};
+#define TZ_BREAKER_POLL_MS 500
+
 struct tz_breaker_options {
 	struct tz_rate msgs;        /* OutboundRateLimit, per sender */
 	struct tz_rate rcpts;       /* RecipientRateLimit, per sender */
@@ -48,6 +74,7 @@ struct tz_breaker_options {
 	struct tz_rate global;      /* OutboundGlobalLimit: all outbound messages */
 	const char *state_path;     /* StateDir/breaker.state; NULL = memory only */
 	const char *text;           /* reply text, NULL = built-in */
+	const struct tz_breaker_shared *shared;   /* NULL = this host only; not copied */
 };
 
 #define TZ_BREAKER_SENDER_TEXT "Sending rate limit exceeded, try again later"

@@ -18,18 +18,19 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "tz_audit_int.h"
 #include "tz_crypt.h"
 #include "tz_jread.h"
 #include "tz_meta.h"
+#include "tz_pg.h"
 #include "tz_util.h"
 
-#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
-#define MAC_SEP ",\"mac\":\""
 #define TAIL_MAX 16384      /* records are kept well below this */
 #define DETAIL_MAX 2048
 
 struct tz_audit {
-	char *path;
+	char *path;             /* or the shared database's URL */
+	PGconn *pg;             /* StoreBackend postgresql: (re)connected on use */
 	int fd;
 	int has_key;
 	unsigned char key[TZ_KEY_LEN];
@@ -70,7 +71,10 @@ struct tz_audit *tz_audit_open(const char *path, const char *key_file,
 			goto fail;
 		a->has_key = 1;
 	}
-	if (open_log(a, err, errlen) < 0)
+	/* The shared database is connected on first append (and again after
+	 * an error): a gateway that starts while it is down runs and tempfails
+	 * rather than refusing to start. */
+	if (!tz_pg_is_url(path) && open_log(a, err, errlen) < 0)
 		goto fail;
 	return a;
 fail:
@@ -84,6 +88,7 @@ void tz_audit_free(struct tz_audit *a)
 		return;
 	if (a->fd >= 0)
 		close(a->fd);
+	PQfinish(a->pg);
 	pthread_mutex_destroy(&a->mu);
 	OPENSSL_cleanse(a->key, sizeof(a->key));
 	g_free(a->path);
@@ -150,8 +155,8 @@ static void kv(GString *s, const char *key, const char *v)
 		g_string_append(s, "null");
 }
 
-static GString *format_record(const struct tz_audit_event *ev, unsigned long seq,
-			      const char *prev, const unsigned char *key)
+GString *tz_audit_format(const struct tz_audit_event *ev, unsigned long seq,
+			 const char *prev, const unsigned char *key)
 {
 	GString *s = g_string_new(NULL);
 	char now[40], mac[65], *detail = NULL;
@@ -201,6 +206,10 @@ int tz_audit_append_batch(struct tz_audit *a, const struct tz_audit_event *ev, s
 	int rc = -1, locked = 0;
 
 	pthread_mutex_lock(&a->mu);
+	if (a->path && tz_pg_is_url(a->path)) {
+		rc = tz_pgaudit_append(&a->pg, a->path, ev, n, a->has_key ? a->key : NULL, err, errlen);
+		goto out;
+	}
 	if (check_rotated(a, err, errlen) < 0)
 		goto out;
 	while (flock(a->fd, LOCK_EX) < 0) {
@@ -215,7 +224,7 @@ int tz_audit_append_batch(struct tz_audit *a, const struct tz_audit_event *ev, s
 	/* Each record chains to the one before it, the first to the file's
 	 * last record. */
 	for (size_t i = 0; i < n; i++) {
-		GString *rec = format_record(&ev[i], seq + 1 + i, prev, a->has_key ? a->key : NULL);
+		GString *rec = tz_audit_format(&ev[i], seq + 1 + i, prev, a->has_key ? a->key : NULL);
 		const char *mac = strstr(rec->str, MAC_SEP) + strlen(MAC_SEP);
 		memcpy(prev, mac, 64);
 		prev[64] = '\0';
@@ -239,7 +248,7 @@ out:
 }
 
 /* Check one line against the expected seq/prev; fills next prev. */
-static int verify_line(const char *line, size_t len, unsigned long lineno, unsigned long *seq,
+int tz_audit_verify_line(const char *line, size_t len, unsigned long lineno, unsigned long *seq,
 		       char prev[65], const unsigned char *key, char *err, size_t errlen)
 {
 	struct tz_jv *v = tz_jv_parse(line, len, NULL, 0);
@@ -294,6 +303,10 @@ int tz_audit_verify(const char *path, const char *key_file, unsigned long *recor
 			return -1;
 		has_key = 1;
 	}
+	if (tz_pg_is_url(path)) {
+		rc = tz_pgaudit_verify(path, has_key ? key : NULL, records, bad_line, err, errlen);
+		goto out;
+	}
 	f = fopen(path, "re");
 	if (f == NULL) {
 		tz_err(err, errlen, "audit log %s: %s", path, strerror(errno));
@@ -307,7 +320,7 @@ int tz_audit_verify(const char *path, const char *key_file, unsigned long *recor
 			rc = 1;
 			break;
 		}
-		rc = verify_line(line, (size_t)n - 1, lineno, &seq, prev, has_key ? key : NULL,
+		rc = tz_audit_verify_line(line, (size_t)n - 1, lineno, &seq, prev, has_key ? key : NULL,
 				 err, errlen);
 		if (rc != 0)
 			break;

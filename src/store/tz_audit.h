@@ -30,7 +30,9 @@ struct tz_audit_event {
 	const char *detail;         /* free text, NULL when none */
 };
 
-/* Open (creating 0600) the log; key_file may be NULL (plain SHA-256). */
+/* Open (creating 0600) the log; key_file may be NULL (plain SHA-256).
+ * path may be the shared database's URI (StoreBackend postgresql): the
+ * chain is then in its tables (tz_audit_int.h), connected on first use. */
 struct tz_audit *tz_audit_open(const char *path, const char *key_file,
 			       char *err, size_t errlen);
 void tz_audit_free(struct tz_audit *a);   /* NULL is a no-op */

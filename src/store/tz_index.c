@@ -1,4 +1,6 @@
-/* tz_index.c — SQLite index over the quarantine (see tz_index.h).
+/* tz_index.c — SQLite index over the quarantine (see tz_index.h), and
+ * the interface that puts it and the PostgreSQL one (tz_pgindex.c) behind
+ * the same functions (tz_index_int.h).
  *
  * Statements are prepared once per connection and reused: parsing SQL was
  * a visible share of the milter's time when every entry opened a fresh
@@ -7,15 +9,13 @@
  * anyway, and a mutex queues threads without the sleep-and-poll of
  * SQLite's busy handler. */
 #include "tz_index.h"
+#include "tz_index_int.h"
 
 #include <pthread.h>
 #include <string.h>
 
+#include "tz_pg.h"
 #include "tz_util.h"
-
-enum ix_stmt {
-	S_DEL_ENTRY, S_DEL_RCPTS, S_DEL_PARTS, S_INS_ENTRY, S_INS_RCPT, S_INS_PART, S_COUNT
-};
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_DEL_ENTRY] = "DELETE FROM entries WHERE id=?",
@@ -26,11 +26,6 @@ static const char *const stmt_sql[S_COUNT] = {
 			" original_size, ref) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_INS_RCPT] = "INSERT INTO rcpts VALUES(?,?)",
 	[S_INS_PART] = "INSERT OR REPLACE INTO parts VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-};
-
-struct tz_index {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[S_COUNT];   /* prepared on first use */
 };
 
 static const char schema[] =
@@ -51,10 +46,16 @@ static int db_fail(sqlite3 *db, const char *what, char *err, size_t errlen)
 	return tz_err(err, errlen, "index: %s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
 }
 
+static const struct tz_index_ops sqlite_ops;
+
 struct tz_index *tz_index_open(const char *path, int busy_ms, char *err, size_t errlen)
 {
-	struct tz_index *ix = g_new0(struct tz_index, 1);
+	struct tz_index *ix;
 
+	if (tz_pg_is_url(path))
+		return tz_pgindex_open(path, err, errlen);
+	ix = g_new0(struct tz_index, 1);
+	ix->ops = &sqlite_ops;
 	if (sqlite3_open_v2(path, &ix->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		db_fail(ix->db, path, err, errlen);
@@ -80,19 +81,24 @@ void tz_index_free(struct tz_index *ix)
 {
 	if (ix == NULL)
 		return;
+	ix->ops->close(ix);
+	g_free(ix);
+}
+
+static void sqlite_close(struct tz_index *ix)
+{
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(ix->stmt[i]);
 	sqlite3_close(ix->db);
-	g_free(ix);
 }
 
 sqlite3 *tz_index_db(struct tz_index *ix)
 {
-	return ix->db;
+	return ix->db;   /* NULL on PostgreSQL */
 }
 
 /* The cached statement k, reset and without bindings; NULL on error. */
-static sqlite3_stmt *stmt(struct tz_index *ix, enum ix_stmt k)
+static sqlite3_stmt *stmt(struct tz_index *ix, enum tz_index_stmt k)
 {
 	if (ix->stmt[k] == NULL &&
 	    sqlite3_prepare_v3(ix->db, stmt_sql[k], -1, SQLITE_PREPARE_PERSISTENT,
@@ -195,7 +201,7 @@ static int insert_parts(struct tz_index *ix, const struct tz_meta *m)
 
 static int delete_rows(struct tz_index *ix, const char *id)
 {
-	static const enum ix_stmt del[] = { S_DEL_ENTRY, S_DEL_RCPTS, S_DEL_PARTS };
+	static const enum tz_index_stmt del[] = { S_DEL_ENTRY, S_DEL_RCPTS, S_DEL_PARTS };
 
 	for (size_t i = 0; i < G_N_ELEMENTS(del); i++) {
 		sqlite3_stmt *s = stmt(ix, del[i]);
@@ -239,16 +245,81 @@ static int update_rows(struct tz_index *ix, const struct tz_meta *const *m, size
 	return SQLITE_OK;
 }
 
-int tz_index_update(struct tz_index *ix, const struct tz_meta *m, char *err, size_t errlen)
+/* The interface's update: 0, TZ_INDEX_BUSY (try again, keep the
+ * connection) or -1. */
+static int sqlite_update(struct tz_index *ix, const struct tz_meta *const *m, size_t n,
+			 char *err, size_t errlen)
 {
-	return update_rows(ix, &m, 1, err, errlen) == SQLITE_OK ? 0 : -1;
+	int res = update_rows(ix, m, n, err, errlen), primary = res & 0xff;
+
+	if (res == SQLITE_OK)
+		return 0;
+	return primary == SQLITE_BUSY || primary == SQLITE_LOCKED ? TZ_INDEX_BUSY : -1;
 }
 
-int tz_index_remove(struct tz_index *ix, const char *id, char *err, size_t errlen)
+static int sqlite_remove(struct tz_index *ix, const char *id, char *err, size_t errlen)
 {
 	if (delete_rows(ix, id) != SQLITE_DONE)
 		return db_fail(ix->db, id, err, errlen);
 	return 0;
+}
+
+static int sqlite_clear(struct tz_index *ix, char *err, size_t errlen)
+{
+	if (sqlite3_exec(ix->db, "DELETE FROM entries; DELETE FROM rcpts; DELETE FROM parts;",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(ix->db, "clear", err, errlen);
+	return 0;
+}
+
+/* Ids currently in the index. */
+static GHashTable *sqlite_ids(struct tz_index *ix, char *err, size_t errlen)
+{
+	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	sqlite3_stmt *s = NULL;
+
+	(void)err, (void)errlen;   /* an unreadable index lists nothing: all is re-added */
+	if (sqlite3_prepare_v2(ix->db, "SELECT id FROM entries", -1, &s, NULL) == SQLITE_OK)
+		while (sqlite3_step(s) == SQLITE_ROW)
+			g_hash_table_add(h, g_strdup((const char *)sqlite3_column_text(s, 0)));
+	sqlite3_finalize(s);
+	return h;
+}
+
+/* Rows written into an unlinked file would be lost without a word: the
+ * writer reopens when the path no longer names the file it has open. */
+static bool sqlite_stale(struct tz_index *ix)
+{
+	int moved = 0;
+
+	return sqlite3_file_control(ix->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK ||
+	       moved;
+}
+
+int tz_index_update(struct tz_index *ix, const struct tz_meta *m, char *err, size_t errlen)
+{
+	return ix->ops->update(ix, &m, 1, err, errlen) == 0 ? 0 : -1;
+}
+
+int tz_index_remove(struct tz_index *ix, const char *id, char *err, size_t errlen)
+{
+	return ix->ops->remove(ix, id, err, errlen);
+}
+
+int tz_index_query(struct tz_index *ix, const struct tz_index_filter *f, GPtrArray **rows,
+		   char *err, size_t errlen)
+{
+	return ix->ops->query(ix, f, rows, err, errlen);
+}
+
+int tz_index_clear(struct tz_index *ix, char *err, size_t errlen)
+{
+	return ix->ops->clear(ix, err, errlen);
+}
+
+GHashTable *tz_index_ids(struct tz_index *ix, char *err, size_t errlen)
+{
+	return ix->ops->ids(ix, err, errlen);
 }
 
 void tz_index_row_free(struct tz_index_row *r)
@@ -271,7 +342,7 @@ void tz_index_row_free(struct tz_index_row *r)
 	g_free(r);
 }
 
-static void row_free_cb(gpointer p)
+void tz_index_row_free_cb(gpointer p)
 {
 	tz_index_row_free(p);
 }
@@ -283,8 +354,8 @@ static char *col(sqlite3_stmt *s, int i)
 	return v ? g_strdup((const char *)v) : NULL;
 }
 
-int tz_index_query(struct tz_index *ix, const struct tz_index_filter *f, GPtrArray **rows,
-		   char *err, size_t errlen)
+static int sqlite_query(struct tz_index *ix, const struct tz_index_filter *f, GPtrArray **rows,
+			char *err, size_t errlen)
 {
 	static const char sql[] =
 		"SELECT e.id, e.stored_at, e.sender, e.rcpts, e.subject, coalesce(p.idx,0),"
@@ -301,7 +372,7 @@ int tz_index_query(struct tz_index *ix, const struct tz_index_filter *f, GPtrArr
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	*rows = g_ptr_array_new_with_free_func(row_free_cb);
+	*rows = g_ptr_array_new_with_free_func(tz_index_row_free_cb);
 	if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return db_fail(ix->db, "query", err, errlen);
 	sqlite3_bind_int64(s, 1, f->since);
@@ -337,6 +408,11 @@ int tz_index_query(struct tz_index *ix, const struct tz_index_filter *f, GPtrArr
 	return 0;
 }
 
+static const struct tz_index_ops sqlite_ops = {
+	.update = sqlite_update, .remove = sqlite_remove, .clear = sqlite_clear,
+	.ids = sqlite_ids, .query = sqlite_query, .stale = sqlite_stale, .close = sqlite_close,
+};
+
 /* ---- the milter's writer ---- */
 
 struct tz_index_writer {
@@ -371,10 +447,7 @@ void tz_index_writer_free(struct tz_index_writer *w)
  * written into an unlinked file would be lost without a word. Under mu. */
 static struct tz_index *writer_db(struct tz_index_writer *w, char *err, size_t errlen)
 {
-	int moved = 0;
-
-	if (w->ix && (sqlite3_file_control(w->ix->db, "main", SQLITE_FCNTL_HAS_MOVED,
-					   &moved) != SQLITE_OK || moved)) {
+	if (w->ix && w->ix->ops->stale(w->ix)) {
 		tz_index_free(w->ix);
 		w->ix = NULL;
 	}
@@ -386,7 +459,8 @@ static struct tz_index *writer_db(struct tz_index_writer *w, char *err, size_t e
 	 * is only the newest rows, whose entries are durable on disk and are
 	 * indexed again by the next catch-up (tz_index_sync). */
 	w->ix = tz_index_open(w->path, 0, err, errlen);
-	if (w->ix && sqlite3_exec(w->ix->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+	if (w->ix && w->ix->db &&
+	    sqlite3_exec(w->ix->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
 		db_fail(w->ix->db, "synchronous", err, errlen);
 		tz_index_free(w->ix);
 		w->ix = NULL;
@@ -394,21 +468,20 @@ static struct tz_index *writer_db(struct tz_index_writer *w, char *err, size_t e
 	return w->ix;
 }
 
-/* One attempt under mu. A failure other than a busy or locked database
- * drops the connection, so that the next attempt starts afresh. */
+/* One attempt under mu. A failure other than a busy database drops the
+ * connection, so that the next attempt starts afresh. */
 static int writer_try(struct tz_index_writer *w, const struct tz_meta *const *m, size_t n,
 		      char *err, size_t errlen)
 {
 	struct tz_index *ix = writer_db(w, err, errlen);
-	int res, primary;
+	int res;
 
 	if (ix == NULL)
 		return -1;
-	res = update_rows(ix, m, n, err, errlen);
-	if (res == SQLITE_OK)
+	res = ix->ops->update(ix, m, n, err, errlen);
+	if (res == 0)
 		return 0;
-	primary = res & 0xff;
-	if (primary != SQLITE_BUSY && primary != SQLITE_LOCKED) {
+	if (res != TZ_INDEX_BUSY) {
 		tz_index_free(w->ix);
 		w->ix = NULL;
 	}

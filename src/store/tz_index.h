@@ -1,10 +1,12 @@
 /* tz_index.h — the SQLite index of the quarantine (ReportDatabase, WAL):
  * a query cache over the entries on disk, never the truth. The milter adds
  * entries through one tz_index_writer (a long-lived connection, bounded
- * retries; a best-effort commit hook, tz_store_link.h); an entry it could
- * not add is logged, and textizectl catches up (tz_index_sync: entries on
- * disk missing from the index) before it answers, and `queue reindex`
- * rebuilds the index from nothing. This module knows nothing of the store. */
+ * retries); an entry it could not add is logged, and textizectl catches up
+ * (entries on disk missing from the index) before it answers, and
+ * `queue reindex` rebuilds the index from nothing. With StoreBackend
+ * postgresql the same functions work on the shared database: every
+ * function that takes a path also takes a libpq URI (tz_pg_is_url), and
+ * tz_index_db() is then NULL. */
 #ifndef TZ_INDEX_H
 #define TZ_INDEX_H
 
@@ -16,7 +18,8 @@
 
 struct tz_index;
 
-/* Open (creating the schema) the database. busy_ms: how long to wait for a
+/* Open (creating the schema; on PostgreSQL, checking its version) the
+ * database at path or URI. busy_ms: how long to wait for a
  * lock (the milter uses a few hundred ms at most). NULL + err on failure. */
 struct tz_index *tz_index_open(const char *path, int busy_ms, char *err, size_t errlen);
 void tz_index_free(struct tz_index *ix);     /* NULL is a no-op */
@@ -24,6 +27,12 @@ void tz_index_free(struct tz_index *ix);     /* NULL is a no-op */
 /* Insert or replace everything known about one entry. */
 int tz_index_update(struct tz_index *ix, const struct tz_meta *m, char *err, size_t errlen);
 int tz_index_remove(struct tz_index *ix, const char *id, char *err, size_t errlen);
+
+/* Remove every row (queue reindex starts from nothing). 0 or -1. */
+int tz_index_clear(struct tz_index *ix, char *err, size_t errlen);
+/* The ids the index holds (a set of char*, owned by the table), or NULL
+ * on error. tz_index_sync (tz_store_link.h) compares it with the store. */
+GHashTable *tz_index_ids(struct tz_index *ix, char *err, size_t errlen);
 
 /* `queue list` filters; NULL / 0 = no condition. */
 struct tz_index_filter {

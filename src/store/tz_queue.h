@@ -33,6 +33,10 @@ struct tz_queue {
 	char *sent_message_id;             /* NULL, or a caller's buffer of TZ_MSGID_LEN: the
 					    * Message-ID of the release mail last sent, so the
 					    * operator can trace it in the MTA's log */
+	const char *claims_url;            /* StoreBackend postgresql: DatabaseURL, whose
+					    * release claims make a release run on two
+					    * hosts at once send once (tz_pgclaim.h);
+					    * NULL = the entry lock alone */
 };
 #define TZ_MSGID_LEN 128
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tz_meta.h"
+#include "tz_pgclaim.h"
 #include "tz_proc.h"
 #include "tz_queue_int.h"
 #include "tz_release.h"
@@ -146,6 +147,40 @@ out:
 	return rc;
 }
 
+/* The claim keys of the parts in a: what is done once is "the release
+ * after the part's last one". Caller g_strfreev()s. */
+static char **claim_keys(const struct tz_meta *m, GArray *a)
+{
+	char **k = g_new0(char *, a->len + 1);
+
+	for (guint i = 0; i < a->len; i++) {
+		const struct tz_meta_part *p = tz_meta_part_get(m, g_array_index(a, unsigned, i));
+		k[i] = p->released_at ? g_strdup_printf("after %s", p->released_at) : g_strdup("first");
+	}
+	return k;
+}
+
+/* Send the parts in a (claimed first on the shared database), or -1. */
+static int send_claimed(const struct tz_queue *q, const struct tz_meta *m, GArray *a,
+			const char *to, int forced, char *err, size_t errlen)
+{
+	char **keys, why[TZ_ERRLEN];
+	const unsigned *parts = (const unsigned *)(void *)a->data;
+	int rc;
+
+	if (q->claims_url == NULL)
+		return send_release(q, m, a, to, forced, err, errlen);
+	keys = claim_keys(m, a);
+	rc = tz_pgclaim_take(q->claims_url, (const char *const *)keys, m->id, parts, a->len,
+			     err, errlen);
+	if (rc == 0 && (rc = send_release(q, m, a, to, forced, err, errlen)) < 0 &&
+	    tz_pgclaim_drop(q->claims_url, (const char *const *)keys, m->id, parts, a->len,
+			    why, sizeof(why)) < 0)
+		tz_err(err + strlen(err), errlen - strlen(err), "; and the claim stays: %s", why);
+	g_strfreev(keys);
+	return rc == 0 ? 0 : -1;
+}
+
 /* Send the parts in a, then record each as released and audit it. */
 static int deliver(const struct tz_queue *q, struct tz_meta *m, GArray *a, const char *to,
 		   const char *op, const char *why, char *err, size_t errlen)
@@ -155,7 +190,7 @@ static int deliver(const struct tz_queue *q, struct tz_meta *m, GArray *a, const
 
 	for (guint i = 0; i < a->len; i++)
 		forced |= need_of(tz_meta_part_get(m, g_array_index(a, unsigned, i))) == NEED_FORCE;
-	if (send_release(q, m, a, to, forced, err, errlen) < 0)
+	if (send_claimed(q, m, a, to, forced, err, errlen) < 0)
 		return -1;
 	tzq_now_iso(ts);
 	for (guint i = 0; i < a->len && rc == 0; i++) {

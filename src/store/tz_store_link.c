@@ -73,19 +73,6 @@ unsigned tz_store_index_failures(struct tz_store *st)
 	return tz_store_hook_failures(st, "index");
 }
 
-/* Ids currently in the index. */
-static GHashTable *indexed_ids(sqlite3 *db)
-{
-	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	sqlite3_stmt *s = NULL;
-
-	if (sqlite3_prepare_v2(db, "SELECT id FROM entries", -1, &s, NULL) == SQLITE_OK)
-		while (sqlite3_step(s) == SQLITE_ROW)
-			g_hash_table_add(h, g_strdup((const char *)sqlite3_column_text(s, 0)));
-	sqlite3_finalize(s);
-	return h;
-}
-
 /* Drop the rows of entries purged behind the index's back. */
 static void drop_gone(struct tz_index *ix, GHashTable *have, GHashTable *ondisk)
 {
@@ -102,15 +89,13 @@ int tz_index_sync(struct tz_index *ix, struct tz_store *st, int full, unsigned *
 		  char *err, size_t errlen)
 {
 	GPtrArray *ids = NULL;
-	GHashTable *have = full ? NULL : indexed_ids(tz_index_db(ix));
+	GHashTable *have = full ? NULL : tz_index_ids(ix, err, errlen);
 	GHashTable *ondisk = g_hash_table_new(g_str_hash, g_str_equal);
 	int n = 0;
 
 	*bad = 0;
-	if (full)
-		sqlite3_exec(tz_index_db(ix), "DELETE FROM entries; DELETE FROM rcpts; DELETE FROM parts;",
-			     NULL, NULL, NULL);
-	if (tz_store_list(st, &ids, err, errlen) < 0) {
+	if ((full && tz_index_clear(ix, err, errlen) < 0) || (!full && have == NULL) ||
+	    tz_store_list(st, &ids, err, errlen) < 0) {
 		n = -1;
 		goto out;
 	}

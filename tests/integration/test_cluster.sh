@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# test_cluster.sh — two gateways sharing one queue on PostgreSQL (issue 18,
+# first slice; docs/cluster.md). The test starts its own PostgreSQL
+# (initdb into the temp dir as the postgres user, unix socket only), two
+# textize-milter + private Postfix pairs on loopback (A and B) and uses a
+# third configuration for textizectl (host C). For this slice the gateways
+# share one local QuarantineDir (the object-store backend is the next
+# slice); everything else they share goes through the database: the index,
+# the audit chain, the breaker and release claims. Each gateway has its own
+# StateDir and ReportDatabase, so nothing passes through those files.
+#
+# Checked: the schema migrates from empty and from version N-1 and -n
+# refuses an old schema; mail through both gateways is listed from A, B and
+# C; the one audit chain verifies and stops verifying when a record is
+# edited; an entry stored via A and released via A and B at the same time
+# is delivered exactly once (one claim row); the rate counts are shared and
+# a trip on A stops outbound mail on B; PostgreSQL stopped: both gateways
+# tempfail inbound and outbound mail and nothing reaches the sink, and mail
+# flows again when it is back. Ports TZ_PORT_BASE..+4 (A: SMTP base,
+# sink +1, milter +2; B: SMTP +3, milter +4; PostgreSQL's socket +5).
+set -u
+. "$(dirname "$0")/lib.sh"
+TZ_PORT_BASE=${TZ_PORT_BASE:-3300}
+tz_init cluster
+
+CTL=${TZ_CTL:-$TZ_BUILD/tools/textizectl}
+[ -x "$CTL" ] || { tz_fail "no textizectl at $CTL"; tz_done; }
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || ! id postgres >/dev/null 2>&1; then
+	tz_skip "PostgreSQL server not installed (scripts/deps installs postgresql)"
+	tz_done
+fi
+
+SMTP_B=$((TZ_PORT_BASE + 3)) MILTER_B=$((TZ_PORT_BASE + 4)) PGPORT=$((TZ_PORT_BASE + 5))
+PGDIR=$TZ_TMP/pg
+URL="postgresql:///textize?host=$PGDIR&port=$PGPORT&user=postgres"
+PF_A=$TZ_PF PF_B=$TZ_TMP/postfix-b
+B_PID= PF_B_STARTED=
+
+pg() { su postgres -s /bin/sh -c "$*"; }
+pg_start() { pg "'$PGBIN/pg_ctl' -D '$PGDIR/data' -w -l '$PGDIR/log' -o \"-k $PGDIR -p $PGPORT -c listen_addresses=''\" start" >/dev/null; }
+pg_stop() { pg "'$PGBIN/pg_ctl' -D '$PGDIR/data' -w -m fast stop" >/dev/null; }
+psql_q() { psql -X -A -t -h "$PGDIR" -p "$PGPORT" -U postgres -d textize -c "$1"; }
+
+cluster_cleanup() {
+	local rc=$?
+	[ -n "$PF_B_STARTED" ] && postfix -c "$PF_B" stop >/dev/null 2>&1
+	[ -f "$PGDIR/data/postmaster.pid" ] && pg_stop
+	TZ_PF=$PF_A
+	(exit $rc)
+	tz_cleanup
+}
+trap cluster_cleanup EXIT
+
+# ---- PostgreSQL, run as postgres in the temp dir ----
+mkdir -p "$PGDIR" && chown postgres "$PGDIR"
+if ! pg "'$PGBIN/initdb' -D '$PGDIR/data' -A trust -U postgres" >"$TZ_TMP/initdb.log" 2>&1 ||
+	! pg_start || ! pg "'$PGBIN/createdb' -h '$PGDIR' -p $PGPORT textize"; then
+	tail -5 "$TZ_TMP/initdb.log" "$PGDIR/log" 2>/dev/null
+	tz_fail "PostgreSQL did not start"
+	tz_done
+fi
+tz_pass "PostgreSQL started ($PGBIN, socket $PGDIR/.s.PGSQL.$PGPORT)"
+
+# ---- configurations: A, B (gateways) and C (a third host's textizectl) ----
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TZ_TMP/release.key"
+chmod 600 "$TZ_TMP/release.key"
+cat >"$TZ_TMP/capture-release" <<EOF
+#!/bin/sh
+# ReleaseCommand: keep each released mail as one file
+cat >"\$(mktemp "$TZ_TMP/released/mail.XXXXXX")"
+EOF
+chmod 755 "$TZ_TMP/capture-release"
+mkdir -p "$TZ_TMP/released"
+SHARED="StoreBackend postgresql
+DatabaseURL $URL
+LocalDomains city.example.lg.jp
+InternalNetworks 127.0.0.2/31
+OutboundRateLimit 3/10m
+RecipientRateLimit 0
+BreakerTrip 1/1h
+ReleaseKeyFile $TZ_TMP/release.key
+ReleaseCommand $TZ_TMP/capture-release
+ForceReleaseApprovals 1"
+conf_for() {   # conf_for NAME SOCKET
+	mkdir -p "$TZ_TMP/$1/spool" "$TZ_TMP/$1/state"
+	cat <<EOF
+Socket $2
+SocketMode 0666
+SpoolDir $TZ_TMP/$1/spool
+QuarantineDir $TZ_QUARANTINE
+ReportDatabase $TZ_TMP/$1/report.db
+AuditLog $TZ_TMP/$1/audit.log
+StateDir $TZ_TMP/$1/state
+LogLevel debug
+$([ "$(id -u)" -ne 0 ] || echo "UserID root")
+$SHARED
+EOF
+}
+CONF_A=$TZ_TMP/textize.conf CONF_B=$TZ_TMP/b.conf CONF_C=$TZ_TMP/c.conf
+conf_for a "inet:$TZ_MILTER_PORT@127.0.0.1" >"$CONF_A"
+conf_for b "inet:$MILTER_B@127.0.0.1" >"$CONF_B"
+conf_for c "inet:$((TZ_PORT_BASE + 6))@127.0.0.1" >"$CONF_C"
+
+# ---- schema: from empty, from N-1 ----
+"$CTL" db status -c "$CONF_C" >"$TZ_TMP/db.out" 2>&1
+tz_assert "db status on an empty database says version 0 and exits 1" \
+	test $? -eq 1 -a "$(grep -c '^schema version 0 ' "$TZ_TMP/db.out")" -eq 1
+NEWEST=$(sed -n 's/.*this textize needs \([0-9]*\).*/\1/p' "$TZ_TMP/db.out")
+"$CTL" db migrate 1 -c "$CONF_C" >"$TZ_TMP/db.out" 2>&1
+tz_assert "db migrate 1 (from empty)" grep -q 'from version 0 to 1' "$TZ_TMP/db.out"
+"$TZ_MILTER" -n -c "$CONF_A" >"$TZ_TMP/n.out" 2>&1
+tz_assert "-n refuses schema version 1, naming the fix" \
+	test $? -ne 0 -a "$(grep -c 'DatabaseURL: database schema is version 1.*textizectl db migrate' "$TZ_TMP/n.out")" -eq 1
+"$CTL" db migrate -c "$CONF_C" >"$TZ_TMP/db.out" 2>&1
+tz_assert "db migrate (from version 1 to ${NEWEST:-?})" grep -q "from version 1 to $NEWEST" "$TZ_TMP/db.out"
+"$CTL" db migrate -c "$CONF_C" >"$TZ_TMP/db.out" 2>&1
+tz_assert "db migrate again: nothing to do" grep -q 'nothing to do' "$TZ_TMP/db.out"
+versions() { [ "$(psql_q "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version")" = "$(seq -s, 1 "$NEWEST")" ]; }
+tz_assert "schema_version has one row per migration" versions
+tz_assert "-n connects and accepts the schema" "$TZ_MILTER" -n -c "$CONF_A"
+
+# ---- the two gateways ----
+tz_sink_start || { tz_fail "smtp-sink did not start"; tz_done; }
+tz_milter_start || { tz_fail "gateway A's milter did not start"; tz_done; }
+tz_postfix_start || { tz_fail "gateway A's postfix did not start"; tz_done; }
+"$TZ_MILTER" -f -c "$CONF_B" >>"$TZ_TMP/milter-b.log" 2>&1 &
+B_PID=$!
+TZ_PIDS+=("$B_PID")
+tz_wait_port "$MILTER_B" 10 || { tz_fail "gateway B's milter did not start"; tail -5 "$TZ_TMP/milter-b.log"; tz_done; }
+# lib.sh's postfix helper with B's ports and directory
+TZ_PF=$PF_B TZ_SMTP_PORT=$SMTP_B TZ_MILTER_PORT=$MILTER_B TZ_MILTER_SOCKET=inet:$MILTER_B@127.0.0.1 \
+	tz_postfix_start || { tz_fail "gateway B's postfix did not start"; tz_done; }
+TZ_PF_STARTED=1 PF_B_STARTED=1
+tz_pass "gateways A (smtp $TZ_SMTP_PORT) and B (smtp $SMTP_B) up"
+
+send_a() { TZ_SMTP_PORT=$TZ_PORT_BASE tz_send_expect "$@"; }
+send_b() { TZ_SMTP_PORT=$SMTP_B tz_send_expect "$@"; }
+tz_gen html-attach "$TZ_TMP/attach.eml"
+tz_assert "inbound mail with attachments through A: 250" send_a 250 "$TZ_TMP/attach.eml"
+tz_assert "inbound mail with attachments through B: 250" send_b 250 "$TZ_TMP/attach.eml"
+tz_wait_count 2 || true
+
+# ---- listed from either ----
+rows() { "$CTL" queue list --format csv -c "$1" 2>/dev/null | awk -F, 'NR > 1 {print $2}' | tr -d '"'; }
+ids() { rows "$1" | sort -u; }
+ids "$CONF_C" >"$TZ_TMP/ids.c"
+tz_assert "C lists both entries" test "$(wc -l <"$TZ_TMP/ids.c")" -eq 2
+tz_assert "A lists the same entries as C" test "$(ids "$CONF_A")" = "$(cat "$TZ_TMP/ids.c")"
+tz_assert "B lists the same entries as C" test "$(ids "$CONF_B")" = "$(cat "$TZ_TMP/ids.c")"
+NPARTS=$(rows "$CONF_C" | wc -l)
+tz_assert "the index rows are in PostgreSQL (2 entries, $NPARTS parts as listed)" \
+	test "$(psql_q 'SELECT count(*) FROM entries')/$(psql_q 'SELECT count(*) FROM parts')" = "2/$NPARTS"
+tz_assert "no gateway wrote its local ReportDatabase" test ! -s "$TZ_TMP/a/report.db" -a ! -s "$TZ_TMP/b/report.db"
+
+# ---- one audit chain ----
+"$CTL" audit verify -c "$CONF_C" >"$TZ_TMP/verify.out" 2>&1
+tz_assert "audit verify from C: intact, both gateways' records ($(cat "$TZ_TMP/verify.out"))" \
+	grep -q '^audit log intact: [2-9][0-9]* records' "$TZ_TMP/verify.out"
+tz_assert "no gateway wrote its local AuditLog" test ! -s "$TZ_TMP/a/audit.log" -a ! -s "$TZ_TMP/b/audit.log"
+
+# ---- stored via A, released via A and B at once: delivered once ----
+ID=$(head -1 "$TZ_TMP/ids.c")
+rel() { "$CTL" queue release "$ID" 1 --force --reason cluster-test --operator "$1" -c "$2"; }
+rel alice "$CONF_A" >"$TZ_TMP/rel.a" 2>&1 & RA=$!
+rel bob "$CONF_B" >"$TZ_TMP/rel.b" 2>&1 & RB=$!
+wait $RA; ra=$?
+wait $RB; rb=$?
+tz_assert "concurrent release: one succeeds, one is refused (A $ra, B $rb)" \
+	test $(( (ra == 0) + (rb == 0) )) -eq 1
+sed 's/^/    | /' "$TZ_TMP/rel.a" "$TZ_TMP/rel.b" | head -6
+released() { ls "$TZ_TMP/released" | wc -l; }
+tz_assert "the part was delivered exactly once" test "$(released)" -eq 1
+tz_assert "one release claim row for it" \
+	test "$(psql_q "SELECT count(*) FROM release_claims WHERE id = '$ID' AND part = 1")" = 1
+rel carol "$CONF_C" >"$TZ_TMP/rel.c" 2>&1
+tz_assert "released once more via C: refused as already released" \
+	test $? -ne 0 -a "$(released)" -eq 1
+# The entry lock refused B above (the gateways share QuarantineDir in this
+# slice); a claim alone refuses too: another host's claim on part 2, as a
+# gateway whose entry lock is not shared would have left it.
+psql_q "INSERT INTO release_claims(request, id, part, host) VALUES('first', '$ID', 2, 'gw-other')" >/dev/null
+"$CTL" queue release "$ID" 2 --force --reason cluster-test --operator bob -c "$CONF_B" >"$TZ_TMP/rel.b2" 2>&1
+tz_assert "a part another host claimed is not sent: refused, naming that host" \
+	test $? -ne 0 -a "$(grep -c 'released by gw-other' "$TZ_TMP/rel.b2")" -eq 1 -a "$(released)" -eq 1
+
+# ---- the breaker, shared ----
+printf 'From: a@city.example.lg.jp\r\nTo: someone@example.net\r\nSubject: out\r\n\r\nhello\r\n' >"$TZ_TMP/out.eml"
+OUT=(--from user@city.example.lg.jp --to someone@example.net)
+tz_assert "outbound 1/3 of 127.0.0.2 via A" send_a 250 "$TZ_TMP/out.eml" --local-interface 127.0.0.2 "${OUT[@]}"
+tz_assert "outbound 2/3 of 127.0.0.2 via B" send_b 250 "$TZ_TMP/out.eml" --local-interface 127.0.0.2 "${OUT[@]}"
+tz_assert "outbound 3/3 of 127.0.0.2 via A" send_a 250 "$TZ_TMP/out.eml" --local-interface 127.0.0.2 "${OUT[@]}"
+tz_assert "4th via B is over the shared 3/10m: 451 (and trips, BreakerTrip 1)" \
+	send_b 451 "$TZ_TMP/out.eml" --local-interface 127.0.0.2 "${OUT[@]}"
+sleep 1   # the poll interval (TZ_BREAKER_POLL_MS) has passed on every gateway
+tz_assert "tripped on B stops a fresh sender on A" send_a 451 "$TZ_TMP/out.eml" --local-interface 127.0.0.3 "${OUT[@]}"
+"$CTL" breaker status -c "$CONF_C" >"$TZ_TMP/breaker.out" 2>&1
+tz_assert "C's breaker status: TRIPPED" grep -q TRIPPED "$TZ_TMP/breaker.out"
+tz_assert "inbound mail still flows via A" send_a 250 "$TZ_TMP/attach.eml"
+tz_assert "breaker reset from C" "$CTL" breaker reset -c "$CONF_C"
+sleep 1
+tz_assert "outbound flows again on A after the reset" send_a 250 "$TZ_TMP/out.eml" --local-interface 127.0.0.3 "${OUT[@]}"
+
+# ---- PostgreSQL down: both tempfail, nothing accepted; back: mail flows ----
+tz_wait_count 4 || true
+before=$(tz_captured_count)
+pg_stop
+tz_pass "PostgreSQL stopped"
+sleep 1
+tz_assert "inbound via A tempfails while the database is down" send_a 451 "$TZ_TMP/attach.eml"
+tz_assert "inbound via B tempfails while the database is down" send_b 451 "$TZ_TMP/attach.eml"
+tz_assert "outbound via B tempfails (breaker fails safe)" send_b 451 "$TZ_TMP/out.eml" --local-interface 127.0.0.3 "${OUT[@]}"
+sleep 2
+# a gateway (re)started while the database is down runs, and tempfails
+kill -TERM "$B_PID"; wait "$B_PID" 2>/dev/null
+"$TZ_MILTER" -f -c "$CONF_B" >>"$TZ_TMP/milter-b.log" 2>&1 &
+B_PID=$!
+TZ_PIDS+=("$B_PID")
+tz_assert "B restarted while the database is down: it starts" tz_wait_port "$MILTER_B" 10
+tz_assert "and tempfails inbound mail" send_b 451 "$TZ_TMP/attach.eml"
+tz_assert "nothing reached the sink while it was down" test "$(tz_captured_count)" -eq "$before"
+"$TZ_MILTER" -n -c "$CONF_A" >"$TZ_TMP/n.out" 2>&1
+tz_assert "-n fails: the database cannot be reached" \
+	test $? -ne 0 -a "$(grep -c 'DatabaseURL: database: cannot connect' "$TZ_TMP/n.out")" -eq 1
+pg_start && tz_pass "PostgreSQL started again" || tz_fail "PostgreSQL did not restart"
+sleep 1
+tz_assert "inbound via A flows again" send_a 250 "$TZ_TMP/attach.eml"
+tz_assert "inbound via B flows again" send_b 250 "$TZ_TMP/attach.eml"
+tz_assert "outbound via B flows again" send_b 250 "$TZ_TMP/out.eml" --local-interface 127.0.0.3 "${OUT[@]}"
+"$CTL" audit verify -c "$CONF_C" >"$TZ_TMP/verify.out" 2>&1
+tz_assert "audit chain still intact after the outage ($(cat "$TZ_TMP/verify.out"))" \
+	grep -q '^audit log intact' "$TZ_TMP/verify.out"
+
+# ---- an edited record breaks the chain ----
+psql_q "UPDATE audit SET record = replace(record, '\"operator\":\"milter\"', '\"operator\":\"mallory\"') WHERE seq = 1" >/dev/null
+"$CTL" audit verify -c "$CONF_C" >"$TZ_TMP/verify.out" 2>&1
+tz_assert "audit verify finds the edited record ($(cat "$TZ_TMP/verify.out"))" \
+	grep -q 'BROKEN at line 1:' "$TZ_TMP/verify.out"
+
+tz_done
