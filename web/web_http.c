@@ -145,6 +145,7 @@ static const struct route {
 	{ "GET", "/s", web_staff_page, 0 },
 	{ "POST", "/s/request", web_staff_request, 0 },
 	{ "GET", "/s/download", web_staff_download, 0 },
+	{ "POST", "/s/password", web_staff_ppap_post, 0 },
 	{ NULL, NULL, NULL, 0 },
 };
 

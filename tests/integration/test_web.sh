@@ -82,6 +82,28 @@ def mail(name, subject, fname, data):
 mail("a", "<script>alert(1)</script> 見積\u202egpj.exe", "見積\u202egpj.exe", pdf)
 mail("b", "請求書", "invoice.com", eicar)
 PY
+# ---- PPAP: encrypted ZIPs (ZipCrypto, as zip -P writes them) ----
+#  c: a harmless memo; d: a memo and EICAR (the member scan must hold it
+#  back); e: for the per-link try limit
+mkdir -p "$TZ_TMP/zip" && (
+	cd "$TZ_TMP/zip" && printf '打ち合わせメモ PPAP-MEMO-OK\r\n' >memo.txt &&
+	printf '%s' "$EICAR" >eicar.com && zip -q -P 'Himitsu-7' c.zip memo.txt &&
+	zip -q -P 'Himitsu-7' d.zip memo.txt eicar.com && zip -q -P 'Himitsu-7' e.zip memo.txt)
+/usr/bin/python3 - "$TZ_TMP" <<'PY'
+import sys, base64
+d = sys.argv[1]
+for n, fname in (("c", "見積書.zip"), ("d", "請求明細.zip"), ("e", "資料.zip")):
+    data = open(d + "/zip/" + n + ".zip", "rb").read()
+    open(d + "/" + n + ".eml", "w").write(
+        "From: 取引先 <sender@example.com>\r\nTo: taro@city.example.lg.jp\r\n"
+        "Subject: =?UTF-8?B?" + base64.b64encode(("PPAP " + n).encode()).decode() + "?=\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=BB\r\n\r\n--BB\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nパスワードは別途お送りします\r\n--BB\r\n"
+        "Content-Type: application/zip\r\nContent-Disposition: attachment; filename*=UTF-8''" +
+        "".join("%%%02X" % c for c in fname.encode()) +
+        "\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+        base64.encodebytes(data).decode().replace("\n", "\r\n") + "--BB--\r\n")
+PY
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TZ_TMP/release.key"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TZ_TMP/web.key"
 chmod 600 "$TZ_TMP/release.key" "$TZ_TMP/web.key"
@@ -102,7 +124,10 @@ WebAuditorGroup $P-aud"
 CONF=$TZ_TMP/textize.conf
 TZ_TO=taro@city.example.lg.jp tz_assert "mail A (PDF) accepted" tz_send_expect 250 "$TZ_TMP/a.eml"
 TZ_TO=taro@city.example.lg.jp tz_assert "mail B (EICAR) accepted" tz_send_expect 250 "$TZ_TMP/b.eml"
-tz_assert "both notices delivered" tz_wait_count 2
+for m in c d e; do
+	TZ_TO=taro@city.example.lg.jp tz_assert "mail ${m^^} (encrypted ZIP) accepted" tz_send_expect 250 "$TZ_TMP/$m.eml"
+done
+tz_assert "all five notices delivered" tz_wait_count 5
 tz_assert "queue scan: clamd judges both parts" "$CTL" queue -c "$CONF" scan
 tz_assert "textize-web -n accepts the configuration" "$WEB" -n -c "$CONF"
 
@@ -121,16 +146,19 @@ for f in glob.glob(d + "/sink/*.eml"):
     m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
     text = m.get_body(("plain",)).get_content()
     link = re.search(r"http://127\.0\.0\.1:%s/s\?\S+" % port, text)
-    key = "entry_b" if "invoice.com" in text else "entry_a"
+    key = next((k for k, n in (("entry_b", "invoice.com"), ("entry_c", "見積書.zip"),
+                               ("entry_d", "請求明細.zip"), ("entry_e", "資料.zip")) if n in text),
+               "entry_a")
     if link:
         q = dict(x.split("=", 1) for x in link.group(0).split("?", 1)[1].split("&"))
         ref = [r["ref"] for r in rows if r["id"] == q["e"]][0]
         entries[key] = dict(link=link.group(0), id=q["e"], ref=ref)
 json.dump(dict(base="http://127.0.0.1:" + port, sink=d + "/sink", shots=shots, password=pw,
+               zip_password="Himitsu-7",
                team=p + "_team", approver=p + "_appr", auditor=p + "_aud", pdf_bytes=pdf, **entries),
           sys.stdout)
 PY
-has_links() { /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if "entry_a" in j and "entry_b" in j else 1)' "$TZ_TMP/browser.json"; }
+has_links() { /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if all("entry_" + k in j for k in "abcde") else 1)' "$TZ_TMP/browser.json"; }
 tz_assert "each notice carries a signed link to the staff page" has_links
 rm -f "$TZ_TMP"/sink/*.eml
 has_links || tz_done
