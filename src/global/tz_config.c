@@ -218,6 +218,11 @@ const struct tz_config_key tz_config_keys[] = {
 	{ "RelayRejectText", "text", TZ_RELAY_TEXT,
 	  "reply text for a relay attempt (printable ASCII)",
 	  tz_policy_set_text, OFF(relay_text), NULL, 0 },
+	{ "SenderListFile", "path", "",
+	  "sender block/allow list (block|allow ADDRESS|DOMAIN a line; the console writes it): a "
+	  "blocked inbound sender is refused at MAIL (550 5.7.1); allow only undoes a block; "
+	  "re-read when it changes; empty = none",
+	  tz_config_set_path, OFF(sender_list_file), NULL, 0 },
 	{ "MaxMessageSizeInbound", "size", "64m",
 	  "largest inbound message, checked at MAIL (SIZE=) and while it streams",
 	  tz_config_set_size, OFF(max_size_inbound), NULL, 0 },

@@ -112,6 +112,7 @@ struct tz_config {
 	/* policy (issue 4): see tz_policy.h */
 	GPtrArray *internal_domains;  /* InternalDomains, lower-case; empty = LocalDomains */
 	char *relay_action;           /* RelayAction: reject | tempfail */
+	char *sender_list_file;       /* SenderListFile, NULL = none */
 	char *relay_text;             /* RelayRejectText */
 	size_t max_size_inbound;      /* MaxMessageSizeInbound */
 	size_t max_size_outbound;     /* MaxMessageSizeOutbound */
