@@ -33,6 +33,8 @@ static const struct {
 	{ "rejected", "配送しないことにしました。" },
 	{ "granted", "職員の依頼に応じて、その職員へ配送しました。" },
 	{ "declined", "職員の依頼を却下しました。" },
+	{ "sender_blocked", "差出人を拒否リストに加えました。次のメールから受信時に断ります。" },
+	{ "sender_allowed", "差出人を許可リストに加えました(拒否の例外)。" },
 	{ NULL, NULL },
 };
 
@@ -159,6 +161,10 @@ void web_team_action(struct web_req *r)
 	}
 	if (strcmp(action, "grant") == 0 || strcmp(action, "decline") == 0) {
 		on_request(r, action, reason);
+		return;
+	}
+	if (strcmp(action, "sender") == 0) {
+		web_team_sender_action(r, reason);
 		return;
 	}
 	pthread_mutex_lock(&r->app->lock);

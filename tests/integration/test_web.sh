@@ -117,6 +117,7 @@ WebListen 127.0.0.1:$WEB_PORT
 WebBaseURL http://127.0.0.1:$WEB_PORT
 WebKeyFile $TZ_TMP/web.key
 WebDatabase $TZ_TMP/web.db
+SenderListFile $TZ_TMP/senders.list
 WebPAMService $PAMSVC
 WebTeamGroup $P-team
 WebApproverGroup $P-appr
@@ -171,6 +172,21 @@ while IFS= read -r line; do
 	*) echo "  $line" ;;
 	esac
 done <"$TZ_TMP/browser.out"
+# ---- the sender list the console wrote, read by the milter at MAIL ----
+tz_assert "the console wrote the team's choices to SenderListFile" \
+	sh -c "grep -qx 'block example.com' '$TZ_TMP/senders.list' && grep -qx 'allow sender@example.com' '$TZ_TMP/senders.list'"
+n_before=$(tz_captured_count)
+TZ_FROM=someone@mail.example.com TZ_TO=taro@city.example.lg.jp \
+	tz_assert "a sender in the blocked domain is refused through Postfix (550)" tz_send_expect 550 "$TZ_TMP/a.eml"
+tz_assert "the refusal is 5.7.1 and says why" grep -q "5.7.1 Sender blocked" "$TZ_TMP/swaks.last"
+TZ_FROM=sender@example.com TZ_TO=taro@city.example.lg.jp \
+	tz_assert "the allowed address in that domain is accepted (250)" tz_send_expect 250 "$TZ_TMP/a.eml"
+TZ_FROM=partner@example.org TZ_TO=taro@city.example.lg.jp \
+	tz_assert "an unlisted sender is accepted (250)" tz_send_expect 250 "$TZ_TMP/a.eml"
+tz_assert "both accepted mails arrive (text-ized), none from the blocked one" tz_wait_count $((n_before + 2))
+tz_assert "the allowed sender's mail is still text-ized (notice, attachment stripped)" \
+	sh -c "for f in \$(ls -t '$TZ_SINK_DIR'/* | head -2); do grep -q '^X-Textize: ' \"\$f\" && ! grep -qi 'multipart/' \"\$f\" || exit 1; done"
+tz_assert "the milter logged the senderlist rule" grep -q "senderlist" "$TZ_TMP/milter.log"
 tz_assert "textize-web logged no internal error" sh -c "! grep -qiE 'asan|runtime error|start-up:' '$TZ_TMP/web.log'"
 
 # ---- its own TLS (GnuTLS): a second instance with a self-signed cert ----

@@ -221,6 +221,18 @@ try:
     d.get(A["link"])
     check("お届けしました" in d.page_source, "the staff page now says delivered")
 
+    # ---- block the sender's domain from the entry, allow one address ----
+    page(d, "07a-entry-sender", BASE + "/team/entry?id=" + A["id"])
+    d.find_element(By.ID, "sender-block-domain").click()
+    src = page(d, "07b-sender-blocked")
+    check("拒否リストに加えました" in src, "team member blocked the sender's domain from the entry")
+    d.find_element(By.ID, "sender-allow-address").click()
+    src = page(d, "07c-sender-allowed")
+    check("許可リストに加えました" in src, "team member allowed the sender's own address")
+    status, _, _ = http("POST", "/team/action", {"action": "sender", "id": A["id"], "kind": "block",
+                                                 "scope": "address"}, session_cookie(d)[0])
+    check(status == 403, "a sender block without the CSRF token: refused (%d)" % status)
+
     # ---- forced release of the infected part: two approvers ----
     page(d, "08-entry-infected", BASE + "/team/entry?id=" + B["id"])
     check("検出あり" in d.page_source, "entry B's part is shown as infected")
@@ -253,6 +265,7 @@ try:
     check("改ざんなし" in src, "audit log verified intact")
     for ev, who in (("release_requested_by_staff", "staff:taro@city.example.lg.jp"),
                     ("ppap_password_wrong", "staff:taro@city.example.lg.jp"),
+                    ("sender_blocked", cfg["team"]), ("sender_allowed", cfg["team"]),
                     ("ppap_password_locked", "staff:taro@city.example.lg.jp"),
                     ("release_requested", cfg["team"]), ("approved", cfg["approver"])):
         check(ev in src and who in src, "audit log has %s by %s" % (ev, who))
