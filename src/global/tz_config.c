@@ -324,6 +324,10 @@ const struct tz_config_key tz_config_keys[] = {
 	{ "WebLinkLifetime", "duration", "336h",
 	  "how long a staff link from a notice stays valid",
 	  tz_config_set_seconds, OFF(web_link_lifetime), NULL, 31536000 },
+	{ "DigestTime", "string", "",
+	  "local time HH:MM from which textizectl digest send mails each recipient the list of files "
+	  "stripped from their mail the day before (with signed links under WebBaseURL); empty = no digest",
+	  tz_config_set_string, OFF(digest_time), NULL, 0 },
 	{ "WebDatabase", "path", "/var/lib/textize/web.db",
 	  "SQLite file of textize-web: staff requests, one per link (so a link cannot act twice)",
 	  tz_config_set_path, OFF(web_database), NULL, 0 },

@@ -149,6 +149,7 @@ struct tz_config {
 	char *web_base_url;           /* WebBaseURL, NULL = no staff links */
 	char *web_key_file;           /* WebKeyFile, NULL = no staff links */
 	unsigned web_link_lifetime;   /* WebLinkLifetime, seconds */
+	char *digest_time;            /* DigestTime "HH:MM", NULL = no digest */
 	char *web_database;           /* WebDatabase */
 	char *web_pam_service;        /* WebPAMService */
 	char *web_team_group;         /* WebTeamGroup */

@@ -118,6 +118,7 @@ WebBaseURL http://127.0.0.1:$WEB_PORT
 WebKeyFile $TZ_TMP/web.key
 WebDatabase $TZ_TMP/web.db
 SenderListFile $TZ_TMP/senders.list
+DigestTime 00:00
 WebPAMService $PAMSVC
 WebTeamGroup $P-team
 WebApproverGroup $P-appr
@@ -187,6 +188,51 @@ tz_assert "both accepted mails arrive (text-ized), none from the blocked one" tz
 tz_assert "the allowed sender's mail is still text-ized (notice, attachment stripped)" \
 	sh -c "for f in \$(ls -t '$TZ_SINK_DIR'/* | head -2); do grep -q '^X-Textize: ' \"\$f\" && ! grep -qi 'multipart/' \"\$f\" || exit 1; done"
 tz_assert "the milter logged the senderlist rule" grep -q "senderlist" "$TZ_TMP/milter.log"
+# ---- the daily digest: one mail per recipient, links of their own ----
+TZ_FROM=partner@example.org TZ_TO=taro@city.example.lg.jp,hanako@city.example.lg.jp \
+	tz_assert "a mail for two recipients accepted (its notice carries no link)" tz_send_expect 250 "$TZ_TMP/a.eml"
+tz_assert "its notices arrive" tz_wait_count $((n_before + 4))
+n_before=$(tz_captured_count)
+today=$(date +%F)
+tz_assert "digest send --date today" sh -c "'$CTL' -c '$CONF' digest send --date $today >'$TZ_TMP/digest.out'"
+tz_assert "two digests (taro, hanako) go out" grep -q "2 mails sent, 2 recipients" "$TZ_TMP/digest.out"
+tz_assert "both arrive at the sink" tz_wait_count $((n_before + 2))
+digest_check() {
+	/usr/bin/python3 - "$TZ_SINK_DIR" "$WEB_PORT" "$CTL" "$CONF" <<'PY'
+import sys, glob, json, re, subprocess, email, email.policy, urllib.request
+sink, port, ctl, conf = sys.argv[1:]
+rows = json.loads(subprocess.check_output([ctl, "queue", "-c", conf, "list", "--format", "json"]))
+refs = {r["ref"] for r in rows}
+got = {}
+for f in glob.glob(sink + "/*"):
+    raw = open(f, "rb").read()
+    if b"X-Textize-Digest:" not in raw:
+        continue
+    raw = raw[raw.index(b"From: "):] if raw.startswith(b"X-") else raw
+    m = email.message_from_bytes(raw, policy=email.policy.default)
+    got[str(m["To"])] = m.get_content()
+ok = set(got) == {"taro@city.example.lg.jp", "hanako@city.example.lg.jp"}
+taro, hanako = got.get("taro@city.example.lg.jp", ""), got.get("hanako@city.example.lg.jp", "")
+ok = ok and all(r in taro for r in refs)                      # every entry of the day for taro
+ok = ok and "‮" not in taro and "[U+202E]" in taro        # the hostile name made visible
+links = re.findall(r"http://127\.0\.0\.1:%s/s\?\S+" % port, hanako)
+ok = ok and len(links) == 1 and "r=hanako" in links[0]         # hanako's one mail, her own link
+if ok:
+    page = urllib.request.urlopen(links[0]).read().decode()
+    ok = "取り除いたファイル" in page and "hanako@city.example.lg.jp" in page
+    other = links[0].replace("r=hanako", "r=taro")
+    try:
+        urllib.request.urlopen(other)
+        ok = False
+    except urllib.error.HTTPError as e:
+        ok = ok and e.code == 403
+sys.exit(0 if ok else 1)
+PY
+}
+tz_assert "digests list every entry, hostile names made visible, hanako's link opens her page and no one else's" digest_check
+tz_assert "a second run the same day sends nothing (idempotent per day)" \
+	sh -c "'$CTL' -c '$CONF' digest send --date $today | grep -q '0 mails sent, 2 recipients'"
+tz_assert "the audit log records each digest" sh -c "grep -c digest_sent '$TZ_TMP/audit.log' | grep -qx 2"
 tz_assert "textize-web logged no internal error" sh -c "! grep -qiE 'asan|runtime error|start-up:' '$TZ_TMP/web.log'"
 
 # ---- its own TLS (GnuTLS): a second instance with a self-signed cert ----
