@@ -174,9 +174,14 @@ int ctl_digest_send(const struct ctl_args *a)
 		ctl_qenv_close(&e);
 		return rc == 1 ? 0 : rc;
 	}
-	if (e.cfg->release_command == NULL || e.cfg->release_from == NULL) {
+	if (e.cfg->release_command == NULL || e.cfg->release_from == NULL || e.cfg->release_key_file == NULL) {
 		ctl_qenv_close(&e);
-		return ctl_fail(a, EX_CONFIG, "the digest goes out through ReleaseCommand from ReleaseFrom: set both");
+		return ctl_fail(a, EX_CONFIG, "the digest goes out like a release: set ReleaseCommand, "
+				"ReleaseFrom and ReleaseKeyFile");
+	}
+	if (tz_key_load(e.cfg->release_key_file, e.release_key, err, sizeof err) < 0) {
+		ctl_qenv_close(&e);
+		return ctl_fail(a, EX_CONFIG, "ReleaseKeyFile: %s", err);
 	}
 	dir = g_build_filename(tz_store_dir(e.st), "digest", day, NULL);
 	done = g_build_filename(dir, "done", NULL);
@@ -189,7 +194,8 @@ int ctl_digest_send(const struct ctl_args *a)
 		goto out;
 	}
 	o = (struct tz_digest_opts){ e.cfg->release_from, e.cfg->notice_contact, day, NULL, NULL,
-				     (int64_t)time(NULL) + e.cfg->web_link_lifetime, (int64_t)time(NULL) };
+				     (int64_t)time(NULL) + e.cfg->web_link_lifetime, (int64_t)time(NULL),
+				     e.release_key };
 	if (e.cfg->web_base_url && e.cfg->web_key_file) {
 		if (tz_key_load(e.cfg->web_key_file, link_key, err, sizeof err) < 0) {
 			rc = ctl_fail(a, EX_CONFIG, "WebKeyFile: %s", err);

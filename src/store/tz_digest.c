@@ -10,6 +10,7 @@
 #include "tz_localtime.h"
 #include "tz_meta.h"
 #include "tz_notice.h"
+#include "tz_release.h"
 #include "tz_store.h"
 #include "tz_util.h"
 #include "tz_weblink.h"
@@ -117,30 +118,36 @@ static void entry(GString *b, const struct tz_digest_opts *o, const char *rcpt,
 	g_free(link);
 }
 
-static void base64_lines(GString *out, const GString *text)
+/* text as base64 lines into a new string, its release hash into sha. */
+static GString *base64_lines(const GString *text, char sha[65])
 {
 	char *b64 = g_base64_encode((const guchar *)text->str, text->len);
 	size_t n = strlen(b64);
+	GString *out = g_string_new(NULL);
+	struct tz_release_hash *h = tz_release_hash_new();
 
 	for (size_t i = 0; i < n; i += 76) {
 		g_string_append_len(out, b64 + i, (gssize)MIN(76, n - i));
 		g_string_append(out, "\r\n");
 	}
+	tz_release_hash_update(h, out->str, out->len);
+	tz_release_hash_final(h, sha);
 	g_free(b64);
+	return out;
 }
 
 char *tz_digest_mail(const struct tz_digest_opts *o, const char *rcpt, const GPtrArray *metas,
 		     char *err, size_t errlen)
 {
-	GString *body = g_string_new(NULL), *msg = g_string_new(NULL);
-	char *subject, *subj_raw, date[64], mid[33];
+	GString *body = g_string_new(NULL), *msg = g_string_new(NULL), *enc;
+	char *subject, *subj_raw, date[64], mid[33], sha[65], id[TZ_ID_LEN], marker[200];
 	unsigned char rnd[16];
 	time_t now = (time_t)o->now;
 	struct tm tm;
 	guint n = metas->len;
 
 	if (rcpt == NULL || *rcpt == '\0' || strpbrk(rcpt, "\r\n<>\",;") || strlen(rcpt) > 254 ||
-	    o->from == NULL || strpbrk(o->from, "\r\n")) {
+	    o->from == NULL || strpbrk(o->from, "\r\n") || o->release_key == NULL) {
 		g_string_free(body, TRUE);
 		g_string_free(msg, TRUE);
 		tz_err(err, errlen, "not a usable address for a digest");
@@ -162,13 +169,18 @@ char *tz_digest_mail(const struct tz_digest_opts *o, const char *rcpt, const GPt
 	if (RAND_bytes(rnd, sizeof rnd) != 1)
 		memset(rnd, 0, sizeof rnd);
 	tz_hex(rnd, sizeof rnd, mid);
+	enc = base64_lines(body, sha);
+	tz_id_new(id);
+	if (tz_release_marker(o->release_key, id, "0", sha, marker, sizeof marker) < 0)
+		g_strlcpy(marker, "-", sizeof marker);   /* cannot happen: a fresh id is valid */
 	g_string_append_printf(msg, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\n"
 			       "Message-ID: <digest.%s@textize>\r\nMIME-Version: 1.0\r\n"
 			       "Content-Type: text/plain; charset=UTF-8\r\n"
 			       "Content-Transfer-Encoding: base64\r\nAuto-Submitted: auto-generated\r\n"
-			       "X-Textize-Digest: %s\r\n\r\n", o->from, rcpt, subject ? subject : "digest",
-			       date, mid, o->date);
-	base64_lines(msg, body);
+			       "X-Textize-Digest: %s\r\n%s: %s\r\n\r\n", o->from, rcpt,
+			       subject ? subject : "digest", date, mid, o->date, TZ_RELEASE_HEADER, marker);
+	g_string_append_len(msg, enc->str, (gssize)enc->len);
+	g_string_free(enc, TRUE);
 	g_free(subj_raw);
 	g_free(subject);
 	g_string_free(body, TRUE);

@@ -43,11 +43,17 @@ struct tz_digest_opts {
 	const unsigned char *link_key;  /* WebKeyFile, NULL = no links */
 	int64_t link_expiry;            /* links' expiry (epoch seconds) */
 	int64_t now;                    /* Date: */
+	/* ReleaseKeyFile: the digest carries a release marker (X-Textize-
+	 * Release over a fresh id, part 0, and the body's hash), so the milter
+	 * passes our own mail as it passes a release instead of judging it
+	 * as inbound mail from our own domain. */
+	const unsigned char *release_key;
 };
 
 /* The digest mail for rcpt listing metas (struct tz_meta*), a whole
  * RFC 5322 message with CRLF line ends (text/plain, UTF-8, base64).
- * NULL with err when rcpt cannot be a header value. g_free(). */
+ * NULL with err when rcpt cannot be a header value or o->release_key is
+ * NULL. g_free(). */
 char *tz_digest_mail(const struct tz_digest_opts *o, const char *rcpt, const GPtrArray *metas,
 		     char *err, size_t errlen);
 
