@@ -63,7 +63,15 @@ struct web_req {
 	char *download_name;               /* Content-Disposition filename* value (RFC 6266, tz_release_filename_param), owned */
 };
 
-/* A query or form value, NULL when absent. */
+/* A reason typed into a form: valid UTF-8, at most WEB_REASON_MAX
+ * characters (what the form's maxlength counts, not bytes: 500 Japanese
+ * characters are 1,500 bytes), no control characters but, when multiline,
+ * line breaks. empty_ok: "" passes. */
+#define WEB_REASON_MAX 500
+int web_reason_ok(const char *s, int multiline, int empty_ok);
+
+/* A query or form value, NULL when absent. A field or argument named twice
+ * refuses the whole request (400) before any handler runs. */
 const char *web_arg(const struct web_req *r, const char *name);
 const char *web_field(const struct web_req *r, const char *name);
 

@@ -28,8 +28,6 @@
 #include "web_staff.h"
 #include "web_state.h"
 
-#define REASON_MAX 500
-
 void web_staff_token(const unsigned char key[TZ_KEY_LEN], const char *mac, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -181,8 +179,8 @@ void web_staff_request(struct web_req *r)
 		web_staff_close(&l);
 		return;
 	}
-	if (reason == NULL || *reason == '\0' || strlen(reason) > REASON_MAX || !g_utf8_validate(reason, -1, NULL)) {
-		web_error_page(r, MHD_HTTP_BAD_REQUEST, "理由を 500 バイト以内で書いてください。");
+	if (!web_reason_ok(reason, 1, 0)) {
+		web_error_page(r, MHD_HTTP_BAD_REQUEST, "理由を 500 文字以内で書いてください。");
 		web_staff_close(&l);
 		return;
 	}

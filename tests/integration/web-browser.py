@@ -183,6 +183,8 @@ try:
     d.get(E["link"])
     form = {e.get_attribute("name"): e.get_attribute("value")
             for e in d.find_elements(By.CSS_SELECTOR, "form[action='/s/password'] input[type=hidden]")}
+    status, _, _ = http("POST", "/s/password", list(dict(form, password="a").items()) + [("password", "b")])
+    check(status == 400, "a post with a field named twice is refused, not joined (%d)" % status)
     codes = [http("POST", "/s/password", dict(form, password="wrong-%d" % i))[0] for i in range(5)]
     status, _, _ = http("POST", "/s/password", dict(form, password=cfg["zip_password"]))
     check(codes == [303] * 5 and status == 429,
