@@ -37,7 +37,7 @@ const char *web_staff_status_ja(const char *status)
 static const char *part_state_ja(const struct tz_meta_part *p)
 {
 	if (tz_cdr_ppap_waiting(p))
-		return "パスワード付き ZIP(下でパスワードを入力すると開けます)";
+		return "パスワード付き ZIP(まだ開いていません)";
 	static const struct { const char *state, *ja; } t[] = {
 		{ TZ_STATE_PENDING, "安全確認の待ち" },
 		{ TZ_STATE_CLEAN, "安全確認済み(依頼があればお届けできます)" },
