@@ -141,7 +141,10 @@ int tz_cdr_queue_record(const struct tz_cdr_queue *q, const char *id, unsigned i
 			 r->detected, why);
 	}
 	tz_meta_iso_time((int64_t)time(NULL), ts, sizeof ts);
-	tzq_set_str(&p->scanned_at, p->scanned_at ? p->scanned_at : ts);
+	/* (not tzq_set_str(&p->scanned_at, p->scanned_at): it frees before
+	 * it copies, so a part clamd had scanned read freed memory) */
+	if (p->scanned_at == NULL)
+		tzq_set_str(&p->scanned_at, ts);
 	/* durable before audited: the audit never claims more than the disk */
 	if (tz_store_meta_write(q->st, m, err, errlen) < 0)
 		goto out;
