@@ -1,5 +1,6 @@
 /* policy_glue.c — feeds the policy rules (src/policy/tz_relay.c, tz_size.c,
- * tz_autofwd.c, tz_visibility.c, tz_spoof.c, tz_spf.c, tz_breaker.c) what
+ * tz_autofwd.c, tz_visibility.c, tz_spoof.c, tz_spf.c, tz_breaker.c,
+ * tz_senderlist.c) what
  * the SMTP session said, and applies their verdict through the ops table.
  * No decision is made here (see policy_glue.h for which rule runs when).
  *
@@ -7,7 +8,7 @@
  * are made on first use (after privileges were dropped, so the breaker's
  * state file belongs to UserID) and live until exit; the breaker takes new
  * limits when a connection brings a newer config snapshot (SIGHUP) and
- * keeps its counters and trip. */
+ * keeps its counters and trip; the sender list follows SenderListFile. */
 #include "policy_glue.h"
 #include "breaker_shared.h"
 
@@ -18,6 +19,7 @@
 #include "tz_log.h"
 #include "tz_msghdr.h"
 #include "tz_policy.h"
+#include "tz_senderlist.h"
 #include "tz_util.h"
 
 /* libspf2 servers: one per concurrently checking thread, more wait. */
@@ -43,6 +45,7 @@ static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tz_spf *g_spf;
 static struct tz_breaker *g_breaker;
 static unsigned g_breaker_generation;
+static struct tz_senderlist_file *g_senders;   /* SenderListFile, made on first use */
 
 void tzm_policy_global_init(const struct tz_config *cfg)
 {
@@ -61,8 +64,10 @@ void tzm_policy_global_free(void)
 	pthread_mutex_lock(&g_lock);
 	tz_spf_free(g_spf);
 	tz_breaker_free(g_breaker);
+	tz_senderlist_file_free(g_senders);
 	g_spf = NULL;
 	g_breaker = NULL;
+	g_senders = NULL;
 	pthread_mutex_unlock(&g_lock);
 }
 
@@ -148,6 +153,34 @@ static void check_spf(struct tzm_conn *c, const struct tz_policy *pol, struct tz
 	tz_spf_verdict(&pol->spf, &r, c->client_addr, c->helo, m->env.sender, v);
 }
 
+/* SenderListFile at MAIL of inbound mail: a blocked sender is refused.
+ * The list object follows the path of the current config snapshot; the
+ * file itself is re-read when it changes (tz_senderlist.h). A list that
+ * cannot be re-read keeps the last good one (logged): an unreadable file
+ * must not block every sender nor unblock one. */
+static void check_senders(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+			  struct tz_verdict *v)
+{
+	const char *path = c->rt->cfg->sender_list_file;
+	struct tz_senderlist_file *f;
+	char err[TZ_ERRLEN];
+
+	if (path == NULL || *path == '\0')
+		return;
+	pthread_mutex_lock(&g_lock);
+	if (g_senders && strcmp(tz_senderlist_file_path(g_senders), path) != 0) {
+		tz_senderlist_file_free(g_senders);
+		g_senders = NULL;
+	}
+	if (g_senders == NULL)
+		g_senders = tz_senderlist_file_new(path);
+	f = g_senders;
+	if (tz_senderlist_file_check(f, c->msg->env.sender, v, err, sizeof(err)) < 0)
+		tz_log(LOG_ERR, tzm_qid(c, ops, ctx), "SenderListFile not re-read (%s): the last "
+		       "list read stays in force", err);
+	pthread_mutex_unlock(&g_lock);
+}
+
 enum tzm_status tzm_policy_mail(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
 				char **argv)
 {
@@ -162,6 +195,8 @@ enum tzm_status tzm_policy_mail(struct tzm_conn *c, const struct tzm_ops *ops, v
 	c->msg->policy = pm;
 	tz_size_check_declared(&pc->pol->size, c->msg->env.direction,
 			       tz_size_param(argv && argv[0] ? argv + 1 : NULL), pm->v);
+	if (c->msg->env.direction == TZ_DIR_INBOUND && !tz_verdict_stops(pm->v))
+		check_senders(c, ops, ctx, pm->v);
 	if (c->msg->env.direction == TZ_DIR_INBOUND && !tz_verdict_stops(pm->v))
 		check_spf(c, pc->pol, pm->v);
 	return tz_verdict_stops(pm->v) ? stop(c, ops, ctx, pm->v) : TZM_CONTINUE;

@@ -9,7 +9,7 @@
  * struct tz_verdict; this file only feeds the rules what the SMTP session
  * said and applies the verdict. Each rule runs at the first step where its
  * inputs are complete, and a reject/tempfail is answered right there:
- *   MAIL   size (ESMTP SIZE=), SPF (inbound)
+ *   MAIL   size (ESMTP SIZE=), sender block list, SPF (inbound)
  *   RCPT   open relay (only that recipient is refused)
  *   header collects the fields (attacker-controlled) for the rules below
  *   EOH    inbound: spoofing, forged-header removal; outbound: auto-forward,

@@ -40,7 +40,17 @@ struct tz_cdr_opts {
 	uint64_t zip_max_total;     /* SanitizeZipMaxTotal: bytes unpacked, nesting included */
 	unsigned zip_max_depth;     /* SanitizeZipMaxDepth: archives in archives */
 	struct tz_cdr_zip_budget *zip_budget; /* NULL outside an archive (tz_cdr_zip makes it) */
+	/* A scanner for the members of an archive opened with a password
+	 * (clamd could not look inside it while it was encrypted): 0 clean,
+	 * 1 found (name says what; the member is left out), -1 with err (a
+	 * machine error). NULL = members are not scanned. */
+	int (*scan)(void *ctx, const char *path, char *name, size_t namelen,
+		    char *err, size_t errlen);
+	void *scan_ctx;
 };
+
+/* The longest archive password accepted (bytes). */
+#define TZ_CDR_PASSWORD_MAX 256
 
 /* The defaults of the key table (documented in textize.conf(5)). */
 void tz_cdr_opts_default(struct tz_cdr_opts *o);
@@ -59,6 +69,7 @@ struct tz_cdr_result {
 	char reason[256];           /* why not sanitized */
 	char *members;              /* a ZIP: "N of M members sanitized[; not
 				     * sanitized: NAME (why), ...]", g_free() */
+	bool wrong_password;        /* an encrypted ZIP the given password did not open */
 };
 
 /* Sanitize the file at input (a private copy the caller made) using the
@@ -71,8 +82,9 @@ int tz_cdr_file(const struct tz_cdr_opts *o, const char *input, const char *work
 void tz_cdr_result_clear(struct tz_cdr_result *r);
 
 /* A ZIP archive (tz_cdr_zip.c), as tz_cdr_file does it, with an optional
- * password for an encrypted one (NULL: encrypted = unsanitizable). The
- * seam for a password staff give later (issue 19); depth is 0 for a part.
+ * password for an encrypted one (NULL: encrypted = unsanitizable; a wrong
+ * one sets r->wrong_password). The password reaches the sandboxed reader
+ * through a pipe, never a file. depth is 0 for a part.
  * r must be zeroed (or cleared) before. */
 int tz_cdr_zip(const struct tz_cdr_opts *o, const char *input, const char *password,
 	       unsigned depth, const char *workdir, struct tz_cdr_result *r,

@@ -31,6 +31,18 @@ static int waiting(const struct tz_meta_part *p)
 	       (strcmp(p->state, TZ_STATE_PENDING) == 0 || strcmp(p->state, TZ_STATE_CLEAN) == 0);
 }
 
+int tz_cdr_ppap_waiting(const struct tz_meta_part *p)
+{
+	return (p->risk & TZ_RISK_ENCRYPTED_ZIP) && p->sanitized_file == NULL &&
+	       (waiting(p) || strcmp(p->state, TZ_STATE_UNSANITIZABLE) == 0);
+}
+
+/* Whether part p still waits for what the caller is about to do. */
+static int open_for(const struct tz_meta_part *p, int ppap)
+{
+	return ppap ? tz_cdr_ppap_waiting(p) : waiting(p);
+}
+
 static int write_fd_cb(void *ctx, const void *buf, size_t len, char *err, size_t errlen)
 {
 	if (tz_write_all(*(int *)ctx, buf, len) < 0)
@@ -42,8 +54,8 @@ static int write_fd_cb(void *ctx, const void *buf, size_t len, char *err, size_t
  * 1 when the part is no longer waiting, 0 copied, 2 when the stored file
  * cannot be read or fails authentication (err says why: a decision about
  * this part, not a reason to stop the worker), -1 error. */
-static int fetch_part(const struct tz_cdr_queue *q, const char *id, unsigned index,
-		      const char *input, char sha[65], char *err, size_t errlen)
+int tz_cdr_queue_fetch(const struct tz_cdr_queue *q, const char *id, unsigned index, int ppap,
+		       const char *input, char sha[65], char *err, size_t errlen)
 {
 	struct tz_meta *m = NULL;
 	struct tz_meta_part *p;
@@ -55,7 +67,7 @@ static int fetch_part(const struct tz_cdr_queue *q, const char *id, unsigned ind
 	if (m == NULL)
 		goto out;
 	p = tz_meta_part_get(m, index);
-	if (p == NULL || !waiting(p)) {
+	if (p == NULL || !open_for(p, ppap)) {
 		rc = 1;
 		goto out;
 	}
@@ -74,10 +86,9 @@ out:
 	return rc;
 }
 
-/* Under the entry lock: record r for part index if it is still the part
- * that was converted. */
-static int record(const struct tz_cdr_queue *q, const char *id, unsigned index,
-		  const char sha[65], const struct tz_cdr_result *r, char *err, size_t errlen)
+int tz_cdr_queue_record(const struct tz_cdr_queue *q, const char *id, unsigned index, int ppap,
+			const char sha[65], const struct tz_cdr_result *r, const char *operator_name,
+			char *err, size_t errlen)
 {
 	struct tz_meta *m = NULL;
 	struct tz_meta_part *p;
@@ -93,7 +104,7 @@ static int record(const struct tz_cdr_queue *q, const char *id, unsigned index,
 	if (m == NULL)
 		goto out;
 	p = tz_meta_part_get(m, index);
-	if (p == NULL || !waiting(p) || strcmp(p->sha256, sha) != 0) {
+	if (p == NULL || !open_for(p, ppap) || strcmp(p->sha256, sha) != 0) {
 		rc = 0;    /* decided by someone else meanwhile: theirs stands */
 		goto out;
 	}
@@ -130,12 +141,15 @@ static int record(const struct tz_cdr_queue *q, const char *id, unsigned index,
 			 r->detected, why);
 	}
 	tz_meta_iso_time((int64_t)time(NULL), ts, sizeof ts);
-	tzq_set_str(&p->scanned_at, p->scanned_at ? p->scanned_at : ts);
+	/* (not tzq_set_str(&p->scanned_at, p->scanned_at): it frees before
+	 * it copies, so a part clamd had scanned read freed memory) */
+	if (p->scanned_at == NULL)
+		tzq_set_str(&p->scanned_at, ts);
 	/* durable before audited: the audit never claims more than the disk */
 	if (tz_store_meta_write(q->st, m, err, errlen) < 0)
 		goto out;
 	ev.event = r->sanitized ? "sanitized" : "unsanitizable";
-	ev.operator_name = "sanitizer";
+	ev.operator_name = operator_name;
 	ev.id = id;
 	ev.part = index;
 	ev.sha256 = r->sanitized ? p->sanitized_sha256 : p->sha256;
@@ -243,7 +257,8 @@ static int finish(const struct tz_cdr_queue *q, struct slot *s, const struct tz_
 		  char *err, size_t errlen)
 {
 	struct timespec t1;
-	int rc = record(q, s->job.id, s->job.index, s->sha, r, err, errlen);
+	int rc = tz_cdr_queue_record(q, s->job.id, s->job.index, 0, s->sha, r, "sanitizer", err,
+				     errlen);
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (rc > 0)
@@ -281,12 +296,13 @@ static int start(const struct tz_cdr_queue *q, const struct job *job, struct slo
 	}
 	input = g_build_filename(s->dir, "input", NULL);
 	conv = g_build_filename(s->dir, "conv", NULL);
-	rc = fetch_part(q, job->id, job->index, input, s->sha, err, errlen);
+	rc = tz_cdr_queue_fetch(q, job->id, job->index, 0, input, s->sha, err, errlen);
 	if (rc == 2) {
 		/* tampered or damaged in the store: the part is decided, the
 		 * others go on (the scanner marks the same case failed) */
 		tz_cdr_refuse(&r, "stored", "the stored file could not be read: %s", err);
-		rc = record(q, job->id, job->index, s->sha, &r, err, errlen);
+		rc = tz_cdr_queue_record(q, job->id, job->index, 0, s->sha, &r, "sanitizer", err,
+					 errlen);
 		*done += rc > 0;
 		rc = rc < 0 ? -1 : 0;
 		goto out;
@@ -317,7 +333,7 @@ out:
  * leaves the copies for queue release: it must not stop the sanitizing.
  * The delivery claim makes a second worker that finished the entry's last
  * part at the same time find the copies released, not send them again. */
-static void deliver(const struct tz_cdr_queue *q, const char *id)
+void tz_cdr_queue_deliver(const struct tz_cdr_queue *q, const char *id)
 {
 	struct tz_meta *m = NULL;
 	GArray *a = g_array_new(FALSE, FALSE, sizeof(unsigned));
@@ -417,7 +433,7 @@ static int run(const struct tz_cdr_queue *q, const GArray *todo, unsigned *done,
 				rc = -1;
 			running += st > 0;
 			if (st == 0 && q->deliver && !entry_busy(todo, next, slots, n, id))
-				deliver(q, id);
+				tz_cdr_queue_deliver(q, id);
 		}
 		if (running == 0)
 			continue;
@@ -438,7 +454,7 @@ static int run(const struct tz_cdr_queue *q, const GArray *todo, unsigned *done,
 		s->pid = 0;
 		id = s->job.id;
 		if (q->deliver && !entry_busy(todo, next, slots, n, id))
-			deliver(q, id);
+			tz_cdr_queue_deliver(q, id);
 		slot_clear(q, s);
 	}
 	g_free(slots);

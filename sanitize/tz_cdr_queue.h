@@ -47,6 +47,29 @@ struct tz_cdr_queue {
 int tz_cdr_queue_entry(const struct tz_cdr_queue *q, const char *id, unsigned *done,
 		       char *err, size_t errlen);
 
+/* The steps of the worker, for the password path (tz_cdr_ppap.c). ppap 0:
+ * the part waits for the worker (pending or clean, no copy); 1: it is an
+ * encrypted archive waiting for a password (tz_cdr_ppap_waiting).
+ * fetch: under the entry lock, the part's plaintext into the new file
+ * input and its SHA-256; 0 copied, 1 no longer waiting, 2 the stored file
+ * is unreadable (err says why), -1 error.
+ * record: under the entry lock, r for the part if it is still the one
+ * fetched (sha) and still waiting; audited under operator_name. 1
+ * recorded, 0 someone else decided meanwhile, -1.
+ * deliver: SanitizedDelivery auto (q->deliver) once no part of the entry
+ * waits; failures are logged, the copies wait for queue release. */
+int tz_cdr_queue_fetch(const struct tz_cdr_queue *q, const char *id, unsigned index, int ppap,
+		       const char *input, char sha[65], char *err, size_t errlen);
+int tz_cdr_queue_record(const struct tz_cdr_queue *q, const char *id, unsigned index, int ppap,
+			const char sha[65], const struct tz_cdr_result *r, const char *operator_name,
+			char *err, size_t errlen);
+void tz_cdr_queue_deliver(const struct tz_cdr_queue *q, const char *id);
+
+/* A part flagged as an encrypted ZIP with no copy yet, not decided by the
+ * team (pending, clean, or unsanitizable because of the password). */
+struct tz_meta_part;
+int tz_cdr_ppap_waiting(const struct tz_meta_part *p);
+
 /* Every entry with waiting parts, oldest first. Stops at the first machine
  * error (-1), since the next part would meet the same broken machine. */
 int tz_cdr_queue_all(const struct tz_cdr_queue *q, unsigned *done, char *err, size_t errlen);

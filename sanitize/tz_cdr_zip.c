@@ -3,7 +3,8 @@
  * The archive is read ONLY inside the sandbox: Python's zipfile lists it,
  * applies the limits (members, declared and real uncompressed bytes,
  * compression ratio), refuses encrypted archives unless a password is given
- * (issue 19's seam), decodes member names (UTF-8 flag, else UTF-8 or
+ * (staff give it on the console: it reaches the reader on its stdin through
+ * a pipe, never in a file), decodes member names (UTF-8 flag, else UTF-8 or
  * CP932/Shift_JIS as Japanese Windows writes them, else CP437) and writes
  * each member to /out/m/NNNNN — a name we choose, so a traversal name never
  * touches a path — plus a manifest of hex-encoded names. Here the manifest
@@ -28,7 +29,8 @@
 #define PYTHON "/usr/bin/python3"
 #define REPORT_NAME "無害化の結果.txt"
 
-/* In the sandbox: argv IN OUT MAX_MEMBERS MAX_RATIO MAX_TOTAL MAX_MEMBER [PWFILE].
+/* In the sandbox: argv IN OUT MAX_MEMBERS MAX_RATIO MAX_TOTAL MAX_MEMBER [pw]
+ * ("pw": the password is on stdin).
  * Exit 3 not a readable ZIP, 5 encrypted (no password), 6 too many members,
  * 7 bomb (total or ratio), 8 wrong password. Manifest lines:
  * "INDEX STATUS SIZE HEXNAME" with STATUS ok|dir|link|big|bad. */
@@ -56,7 +58,7 @@ static const char unpack_py[] =
 	"if any(zi.flag_bits & 1 for zi in infos):\n"
 	"    if len(sys.argv) < 8:\n"
 	"        sys.exit(5)\n"
-	"    zf.setpassword(open(sys.argv[7], 'rb').read())\n"
+	"    zf.setpassword(sys.stdin.buffer.read())\n"
 	"if sum(zi.file_size for zi in infos) > maxt:\n"
 	"    sys.exit(7)\n"
 	"for zi in infos:\n"
@@ -227,20 +229,25 @@ static int unpack(const struct tz_cdr_opts *o, const char *input, const char *pa
 		  const char *workdir, const char *outdir, struct tz_cdr_result *r,
 		  char *err, size_t errlen)
 {
-	char *indir = tz_cdr_subdir(workdir, "zip-in", err, errlen), *arc = NULL, *pw = NULL;
+	char *indir = tz_cdr_subdir(workdir, "zip-in", err, errlen), *arc = NULL;
 	char *mdir = NULL, nm[16], rt[16], tot[24], one[24], why[256];
 	int rc = -1;
 
 	if (indir == NULL)
 		return -1;
 	arc = g_build_filename(indir, "archive.zip", NULL);
-	pw = g_build_filename(indir, "password", NULL);
 	mdir = tz_cdr_subdir(outdir, "m", err, errlen);
-	/* the archive (and a password) in a directory of their own: the
-	 * sandbox sees those and nothing else of the work directory */
-	if (mdir == NULL || tz_cdr_copy(input, arc, err, errlen) != 0 ||
-	    (password && !g_file_set_contents(pw, password, (gssize)strlen(password), NULL)))
+	/* the archive in a directory of its own: the sandbox sees it and
+	 * nothing else of the work directory */
+	if (mdir == NULL || tz_cdr_copy(input, arc, err, errlen) != 0)
 		goto out;
+	if (password && strlen(password) > TZ_CDR_PASSWORD_MAX) {
+		tz_cdr_refuse(r, "encrypted-zip", "the password given is longer than %d bytes",
+			      TZ_CDR_PASSWORD_MAX);
+		r->wrong_password = true;
+		rc = 1;
+		goto out;
+	}
 	snprintf(nm, sizeof nm, "%u", o->zip_max_members);
 	snprintf(rt, sizeof rt, "%u", o->zip_max_ratio);
 	snprintf(tot, sizeof tot, "%llu", (unsigned long long)o->zip_max_total);
@@ -248,8 +255,10 @@ static int unpack(const struct tz_cdr_opts *o, const char *input, const char *pa
 	{
 		char *argv[] = { PYTHON, "-I", "-c", (char *)unpack_py, TZ_SANDBOX_IN "/zip-in/archive.zip",
 				 TZ_SANDBOX_OUT, nm, rt, tot, one,
-				 password ? TZ_SANDBOX_IN "/zip-in/password" : NULL, NULL };
-		struct tz_sandbox_job job = { .argv = argv, .input = indir, .outdir = outdir };
+				 password ? "pw" : NULL, NULL };
+		struct tz_sandbox_job job = { .argv = argv, .input = indir, .outdir = outdir,
+					      .stdin_data = password,
+					      .stdin_len = password ? strlen(password) : 0 };
 		tz_cdr_limits(o, &job.lim);
 		job.lim.fsize_bytes = o->max_input + 1;
 		rc = tz_sandbox_run(&job, why, sizeof why);
@@ -258,8 +267,10 @@ static int unpack(const struct tz_cdr_opts *o, const char *input, const char *pa
 		tz_err(err, errlen, "%s", why);
 	else if (rc == 5)
 		tz_cdr_refuse(r, "encrypted-zip", "encrypted (the password is not known)");
-	else if (rc == 8)
+	else if (rc == 8) {
 		tz_cdr_refuse(r, "encrypted-zip", "encrypted, and the password given does not open it");
+		r->wrong_password = true;
+	}
 	else if (rc == 6)
 		tz_cdr_refuse(r, "zip", "more members than SanitizeZipMaxMembers leaves (%u, "
 			      "archives nested in the same ZIP counted)", o->zip_max_members);
@@ -274,11 +285,8 @@ static int unpack(const struct tz_cdr_opts *o, const char *input, const char *pa
 out:
 	if (arc)
 		unlink(arc);
-	if (pw)
-		unlink(pw);
 	g_free(indir);
 	g_free(arc);
-	g_free(pw);
 	g_free(mdir);
 	return rc;
 }
@@ -369,6 +377,19 @@ static int one_member(const struct tz_cdr_opts *o, unsigned depth, const struct 
 		held(p, m, "not unpacked");
 		rc = 0;
 		goto out;
+	}
+	if (o->scan) {
+		char sig[200], why[240];
+		rc = o->scan(o->scan_ctx, in, sig, sizeof sig, err, errlen);
+		if (rc != 0) {
+			unlink(in);
+			if (rc > 0) {
+				snprintf(why, sizeof why, "infected: %s", sig);
+				held(p, m, why);
+			}
+			rc = rc > 0 ? 0 : -1;
+			goto out;
+		}
 	}
 	rc = tz_cdr_file_at(o, in, depth + 1, mwd, &mr, err, errlen);
 	unlink(in);

@@ -210,12 +210,12 @@ static void set_limit(int res, uint64_t v, uint64_t hard)
 
 /* In the child: only async-signal-safe calls until execv. */
 static void child(char **argv, const struct tz_sandbox_limits *l, int seccomp_fd, int outfd,
-		  int errfd)
+		  int errfd, int infd)
 {
 	int null = open("/dev/null", O_RDWR);
 
 	setpgid(0, 0);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(outfd >= 0 ? outfd : null, 1) < 0 ||
+	if (null < 0 || dup2(infd >= 0 ? infd : null, 0) < 0 || dup2(outfd >= 0 ? outfd : null, 1) < 0 ||
 	    dup2(errfd >= 0 ? errfd : null, 2) < 0)
 		_exit(126);
 	/* The seccomp fd keeps its number (argv names it); every other
@@ -272,10 +272,34 @@ static int open_capture(const char *path, int *fd, char *err, size_t errlen)
 	return 0;
 }
 
+/* The converter's stdin: a pipe already holding the job's bytes and
+ * closed for writing (they fit the pipe's buffer), so nothing waits on
+ * the reader. 0 (*rfd the read end, or -1 without stdin_data), -1. */
+static int open_stdin(const struct tz_sandbox_job *job, int *rfd, char *err, size_t errlen)
+{
+	int p[2];
+
+	*rfd = -1;
+	if (job->stdin_data == NULL)
+		return 0;
+	if (job->stdin_len > TZ_SANDBOX_STDIN_MAX)
+		return tz_err(err, errlen, "sandbox: stdin over %d bytes", TZ_SANDBOX_STDIN_MAX);
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return tz_err(err, errlen, "sandbox: pipe: %s", strerror(errno));
+	if (tz_write_all(p[1], job->stdin_data, job->stdin_len) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return tz_err(err, errlen, "sandbox: pipe: %s", strerror(errno));
+	}
+	close(p[1]);
+	*rfd = p[0];
+	return 0;
+}
+
 int tz_sandbox_run(const struct tz_sandbox_job *job, char *err, size_t errlen)
 {
 	char **argv = NULL;
-	int sfd = -1, outfd = -1, errfd = -1, status = 0, rc = -1, w;
+	int sfd = -1, outfd = -1, errfd = -1, infd = -1, status = 0, rc = -1, w;
 	pid_t pid;
 
 	if (job->argv == NULL || job->argv[0] == NULL || job->argv[0][0] != '/' ||
@@ -295,7 +319,8 @@ int tz_sandbox_run(const struct tz_sandbox_job *job, char *err, size_t errlen)
 		sfd = high;
 	}
 	if (open_capture(job->stdout_path, &outfd, err, errlen) != 0 ||
-	    open_capture(job->stderr_path, &errfd, err, errlen) != 0)
+	    open_capture(job->stderr_path, &errfd, err, errlen) != 0 ||
+	    open_stdin(job, &infd, err, errlen) != 0)
 		goto out;
 	argv = bwrap_argv(job, sfd);
 	pid = fork();
@@ -304,7 +329,7 @@ int tz_sandbox_run(const struct tz_sandbox_job *job, char *err, size_t errlen)
 		goto out;
 	}
 	if (pid == 0)
-		child(argv, &job->lim, sfd, outfd, errfd);
+		child(argv, &job->lim, sfd, outfd, errfd, infd);
 	setpgid(pid, pid);
 	w = wait_limited(pid, job->lim.wall_s, &status);
 	if (w < 0) {
@@ -332,6 +357,8 @@ out:
 		close(errfd);
 	if (outfd >= 0)
 		close(outfd);
+	if (infd >= 0)
+		close(infd);
 	close(sfd);
 	return rc;
 }

@@ -42,7 +42,14 @@ struct tz_sandbox_job {
 	 * fsize_bytes by RLIMIT_FSIZE); NULL = /dev/null. */
 	const char *stderr_path;
 	const char *stdout_path;   /* the same for stdout */
+	/* Bytes the converter reads on its stdin through a pipe (at most
+	 * TZ_SANDBOX_STDIN_MAX: written whole before the wait), so that a
+	 * secret such as an archive's password never lies in a file; NULL =
+	 * stdin is /dev/null. */
+	const char *stdin_data;
+	size_t stdin_len;
 };
+#define TZ_SANDBOX_STDIN_MAX 4096
 
 /* Run the job and wait for it. Returns the converter's exit status (0..255);
  * TZ_SANDBOX_KILLED with err when it was killed by a signal (CPU or memory

@@ -12,6 +12,7 @@
 
 #include "ctl.h"
 #include "ctl_qenv.h"
+#include "tz_cdr_ppap.h"
 #include "tz_cdr_queue.h"
 #include "tz_crypt.h"
 #include "tz_util.h"
@@ -32,20 +33,8 @@ int ctl_sanitize(struct ctl_qenv *e, const char *id, int watch, unsigned interva
 	char err[TZ_ERRLEN];
 	int rc = 0;
 
-	tz_cdr_opts_default(&q.opts);
-	q.opts.max_pages = c->sanitize_max_pages;
-	q.opts.dpi = c->sanitize_dpi ? c->sanitize_dpi : 150;
-	q.opts.max_pixels = c->sanitize_max_pixels;
-	q.opts.ocr = c->sanitize_ocr;
-	q.opts.ocr_languages = c->sanitize_ocr_languages ? c->sanitize_ocr_languages : "jpn+eng";
-	q.opts.timeout_s = c->sanitize_timeout ? c->sanitize_timeout : 120;
-	q.opts.mem_bytes = c->sanitize_memory;
-	q.opts.max_input = c->sanitize_max_input;
+	tz_cdr_opts_from_config(&q.opts, c);
 	q.workers = c->sanitize_workers ? c->sanitize_workers : 1;
-	q.opts.zip_max_members = c->sanitize_zip_max_members;
-	q.opts.zip_max_ratio = c->sanitize_zip_max_ratio;
-	q.opts.zip_max_total = c->sanitize_zip_max_total;
-	q.opts.zip_max_depth = c->sanitize_zip_max_depth;
 	if (c->sanitized_delivery == TZ_SANITIZED_AUTO) {
 		if (c->release_key_file == NULL) {
 			fprintf(stderr, "textizectl: SanitizedDelivery auto needs ReleaseKeyFile: "

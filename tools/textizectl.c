@@ -57,6 +57,11 @@ static const struct ctl_command commands[] = {
 	  "the shared database's schema version (StoreBackend postgresql)", NULL, ctl_db },
 	{ "db", "migrate", "[VERSION]", 0, 1, 0, NULL,
 	  "apply the missing schema migrations to DatabaseURL (up to VERSION)", NULL, ctl_db },
+	{ "digest", "send", "", 0, 0, O(DATE) | O(FORCE), NULL,
+	  "mail each recipient the files stripped from their mail (DigestTime; yesterday by default)",
+	  "Without --date: yesterday's digest, once the clock is past DigestTime, once a day\n"
+	  "(the timer runs it every 15 minutes). --date DAY sends that day now; --force sends\n"
+	  "again to recipients already served.\n", ctl_digest_send },
 	/* Areas add their commands here. */
 	{ NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL },
 };

@@ -88,6 +88,19 @@ int web_app_open(struct web_app *a, struct tz_config *cfg, char *err, size_t err
 	a->q.ix = a->ix;
 	tz_config_queue(cfg, &a->q);
 	a->q.release_key = cfg->release_key_file ? a->release_key : NULL;
+	a->cdr.st = a->st;
+	a->cdr.audit = a->audit;
+	a->cdr.ix = a->ix;
+	a->cdr.workers = 1;
+	tz_cdr_opts_from_config(&a->cdr.opts, cfg);
+	if (cfg->scanner_socket) {
+		a->clamd.socket = cfg->scanner_socket;
+		a->clamd.timeout_s = cfg->scanner_timeout;
+		a->cdr.opts.scan = tz_cdr_clamd_scan;
+		a->cdr.opts.scan_ctx = &a->clamd;
+	}
+	if (cfg->sanitized_delivery == TZ_SANITIZED_AUTO && a->q.release_key)
+		a->cdr.deliver = &a->q;
 	return 0;
 }
 

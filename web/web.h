@@ -12,6 +12,7 @@
 #include "tz_config.h"
 #include "tz_crypt.h"
 #include "tz_queue.h"
+#include "tz_cdr_ppap.h"
 
 struct web_state;
 struct web_sessions;
@@ -26,6 +27,11 @@ struct web_app {
 	unsigned char link_key[TZ_KEY_LEN];
 	int have_link_key;
 	struct tz_queue q;                 /* wired to the above, as textizectl's */
+	/* The sanitizer for encrypted archives staff give a password for:
+	 * Sanitize* keys, members scanned through ScannerSocket, copies
+	 * delivered through q under SanitizedDelivery auto. */
+	struct tz_cdr_queue cdr;
+	struct tz_cdr_clamd clamd;
 	struct web_state *state;           /* WebDatabase */
 	struct web_sessions *sessions;
 	int secure_cookies;                /* WebBaseURL is https */
@@ -57,7 +63,15 @@ struct web_req {
 	char *download_name;               /* Content-Disposition filename* value (RFC 6266, tz_release_filename_param), owned */
 };
 
-/* A query or form value, NULL when absent. */
+/* A reason typed into a form: valid UTF-8, at most WEB_REASON_MAX
+ * characters (what the form's maxlength counts, not bytes: 500 Japanese
+ * characters are 1,500 bytes), no control characters but, when multiline,
+ * line breaks. empty_ok: "" passes. */
+#define WEB_REASON_MAX 500
+int web_reason_ok(const char *s, int multiline, int empty_ok);
+
+/* A query or form value, NULL when absent. A field or argument named twice
+ * refuses the whole request (400) before any handler runs. */
 const char *web_arg(const struct web_req *r, const char *name);
 const char *web_field(const struct web_req *r, const char *name);
 
@@ -79,6 +93,7 @@ void web_team_audit(struct web_req *r);
 void web_staff_page(struct web_req *r);
 void web_staff_request(struct web_req *r);
 void web_staff_download(struct web_req *r);
+void web_staff_ppap_post(struct web_req *r);
 
 /* The navigation bar of team pages for r's session (markup with the
  * logout form and its CSRF token); caller g_free()s. NULL without a

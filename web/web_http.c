@@ -11,6 +11,7 @@
 #include <time.h>
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 
 #include "tz_log.h"
 #include "web.h"
@@ -25,7 +26,20 @@ struct conn {
 	GHashTable *form;
 	size_t received;
 	int too_big;
+	int duplicate;    /* a field named twice: refused, never joined or picked */
 };
+
+int web_reason_ok(const char *s, int multiline, int empty_ok)
+{
+	if (s == NULL || (*s == '\0' && !empty_ok) || !g_utf8_validate(s, -1, NULL) ||
+	    g_utf8_strlen(s, -1) > WEB_REASON_MAX)
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (((unsigned char)*p < 0x20 && !(multiline && (*p == '\n' || *p == '\r'))) ||
+		    *p == 0x7f)
+			return 0;
+	return 1;
+}
 
 const char *web_arg(const struct web_req *r, const char *name)
 {
@@ -73,6 +87,10 @@ static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind, const char
 	if (filename != NULL)
 		return MHD_NO;   /* no file uploads anywhere */
 	v = g_hash_table_lookup(c->form, key);
+	if (v != NULL && off == 0) {
+		c->duplicate = 1;   /* a second field of that name, not a next chunk */
+		return MHD_YES;
+	}
 	if (v == NULL) {
 		if (g_hash_table_size(c->form) >= WEB_MAX_FIELDS)
 			return MHD_NO;
@@ -83,16 +101,29 @@ static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind, const char
 	return MHD_YES;
 }
 
+struct query {
+	GHashTable *t;
+	int duplicate;
+};
+
 static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-	if (key && value && !g_hash_table_contains(cls, key))
-		g_hash_table_insert(cls, g_strdup(key), g_strdup(value));
+	struct query *q = cls;
+
+	if (key && g_hash_table_contains(q->t, key))
+		q->duplicate = 1;
+	else if (key && value)
+		g_hash_table_insert(q->t, g_strdup(key), g_strdup(value));
 	return MHD_YES;
 }
 
+/* Form values can be secrets (an archive's password): wiped before freed. */
 static void string_free(gpointer p)
 {
-	g_string_free(p, TRUE);
+	GString *s = p;
+
+	OPENSSL_cleanse(s->str, s->len);
+	g_string_free(s, TRUE);
 }
 
 static void conn_free(struct conn *c)
@@ -145,6 +176,7 @@ static const struct route {
 	{ "GET", "/s", web_staff_page, 0 },
 	{ "POST", "/s/request", web_staff_request, 0 },
 	{ "GET", "/s/download", web_staff_download, 0 },
+	{ "POST", "/s/password", web_staff_ppap_post, 0 },
 	{ NULL, NULL, NULL, 0 },
 };
 
@@ -222,6 +254,7 @@ static enum MHD_Result handle(struct web_app *app, struct MHD_Connection *connec
 			      const char *url, const char *method, struct conn *c)
 {
 	struct web_req r = { 0 };
+	struct query q = { NULL, 0 };
 	char client[64];
 	enum MHD_Result ret;
 	GHashTableIter it;
@@ -235,8 +268,9 @@ static enum MHD_Result handle(struct web_app *app, struct MHD_Connection *connec
 	r.status = MHD_HTTP_OK;
 	r.body = g_string_new(NULL);
 	r.query = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	q.t = r.query;
 	r.form = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect, r.query);
+	MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect, &q);
 	if (c->form) {
 		g_hash_table_iter_init(&it, c->form);
 		while (g_hash_table_iter_next(&it, &k, &v))
@@ -247,6 +281,8 @@ static enum MHD_Result handle(struct web_app *app, struct MHD_Connection *connec
 				     (int64_t)time(NULL));
 	if (c->too_big)
 		web_error_page(&r, MHD_HTTP_CONTENT_TOO_LARGE, "送信された内容が大きすぎます。");
+	else if (c->duplicate || q.duplicate)
+		web_error_page(&r, MHD_HTTP_BAD_REQUEST, "同じ名前の項目が二度送られました。");
 	else if (strcmp(url, "/static/style.css") == 0 && strcmp(method, "GET") == 0) {
 		g_string_append(r.body, web_style_css);
 		r.content_type = "text/css; charset=utf-8";

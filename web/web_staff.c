@@ -28,8 +28,6 @@
 #include "web_staff.h"
 #include "web_state.h"
 
-#define REASON_MAX 500
-
 void web_staff_token(const unsigned char key[TZ_KEY_LEN], const char *mac, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -100,8 +98,7 @@ void web_staff_close(struct web_staff_link *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* Hidden fields that carry the link into a form. */
-static void link_fields(GString *b, const struct web_req *r, const struct web_staff_link *l)
+void web_staff_link_fields(GString *b, const struct web_req *r, const struct web_staff_link *l)
 {
 	char tok[65];
 
@@ -110,6 +107,18 @@ static void link_fields(GString *b, const struct web_req *r, const struct web_st
 			"<input type=\"hidden\" name=\"r\" value=\"%s\"><input type=\"hidden\" name=\"x\" value=\"%lld\">"
 			"<input type=\"hidden\" name=\"m\" value=\"%s\"><input type=\"hidden\" name=\"t\" value=\"%s\">",
 			l->meta->id, l->part, l->rcpt, (long long)l->expiry, l->mac, tok);
+}
+
+bool web_staff_token_ok(struct web_req *r, const struct web_staff_link *l)
+{
+	const char *tok = web_field(r, "t");
+	char want[65];
+
+	web_staff_token(r->app->link_key, l->mac, want);
+	if (tok != NULL && strlen(tok) == 64 && CRYPTO_memcmp(tok, want, 64) == 0)
+		return true;
+	web_error_page(r, MHD_HTTP_FORBIDDEN, "不正な送信です。通知メールのリンクから開き直してください。");
+	return false;
 }
 
 void web_staff_refuse(struct web_req *r, enum web_staff_check c)
@@ -135,6 +144,7 @@ void web_staff_page(struct web_req *r)
 	pthread_mutex_unlock(&r->app->lock);
 	web_page_begin(r->body, "取り除いたファイル", NULL);
 	web_staff_summary(r, &l);
+	web_staff_ppap_forms(r, &l);
 	if (q) {
 		char when[40];
 		tz_local_time(q->created, when);
@@ -144,7 +154,7 @@ void web_staff_page(struct web_req *r)
 		g_string_append(r->body, "<h2>配送を依頼する</h2><p>業務で必要な場合は、理由を書いて依頼してください。"
 					 "情報セキュリティ担当が確認してから、あなた宛てにお届けします。</p>"
 					 "<form method=\"post\" action=\"/s/request\">");
-		link_fields(r->body, r, &l);
+		web_staff_link_fields(r->body, r, &l);
 		g_string_append(r->body, "<textarea name=\"reason\" id=\"reason\" rows=\"3\" maxlength=\"500\" required></textarea>"
 					 "<p><button type=\"submit\" id=\"request\">配送を依頼する</button></p></form>");
 	}
@@ -155,24 +165,22 @@ void web_staff_page(struct web_req *r)
 
 void web_staff_request(struct web_req *r)
 {
-	const char *reason = web_field(r, "reason"), *tok = web_field(r, "t");
+	const char *reason = web_field(r, "reason");
 	struct web_staff_link l;
 	enum web_staff_check c = web_staff_open(r, &l);
-	char want[65], err[TZ_ERRLEN], *op;
+	char err[TZ_ERRLEN], *op;
 	int rc;
 
 	if (c != WEB_STAFF_OK) {
 		web_staff_refuse(r, c);
 		return;
 	}
-	web_staff_token(r->app->link_key, l.mac, want);
-	if (tok == NULL || strlen(tok) != 64 || CRYPTO_memcmp(tok, want, 64) != 0) {
-		web_error_page(r, MHD_HTTP_FORBIDDEN, "不正な送信です。通知メールのリンクから開き直してください。");
+	if (!web_staff_token_ok(r, &l)) {
 		web_staff_close(&l);
 		return;
 	}
-	if (reason == NULL || *reason == '\0' || strlen(reason) > REASON_MAX || !g_utf8_validate(reason, -1, NULL)) {
-		web_error_page(r, MHD_HTTP_BAD_REQUEST, "理由を 500 バイト以内で書いてください。");
+	if (!web_reason_ok(reason, 1, 0)) {
+		web_error_page(r, MHD_HTTP_BAD_REQUEST, "理由を 500 文字以内で書いてください。");
 		web_staff_close(&l);
 		return;
 	}

@@ -3,7 +3,9 @@
 #ifndef TZ_WEB_STAFF_H
 #define TZ_WEB_STAFF_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <glib.h>
 #include "tz_crypt.h"
 
 struct web_req;
@@ -29,6 +31,16 @@ void web_staff_close(struct web_staff_link *l);
 void web_staff_refuse(struct web_req *r, enum web_staff_check c);
 /* The form token of a link: hex HMAC-SHA256(key, "textize-staff-form|" mac). */
 void web_staff_token(const unsigned char key[TZ_KEY_LEN], const char *mac, char out[65]);
+
+/* Hidden fields that carry the link into a form (with its token). */
+void web_staff_link_fields(GString *b, const struct web_req *r, const struct web_staff_link *l);
+/* Whether the post carries the link's form token; if not, the error page
+ * is set and false returned. */
+bool web_staff_token_ok(struct web_req *r, const struct web_staff_link *l);
+
+/* web_staff_ppap.c: the password form for each encrypted archive of the
+ * link that waits for one, and its post (POST /s/password, web.h). */
+void web_staff_ppap_forms(struct web_req *r, const struct web_staff_link *l);
 
 /* web_staff_view.c: the message and the link's parts as staff read them;
  * a request's state in Japanese; back to the link's page (303). */

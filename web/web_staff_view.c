@@ -8,6 +8,7 @@
 #include <microhttpd.h>
 
 #include "tz_audit.h"
+#include "tz_cdr_queue.h"
 #include "tz_localtime.h"
 #include "tz_meta.h"
 #include "tz_notice.h"
@@ -35,6 +36,8 @@ const char *web_staff_status_ja(const char *status)
 
 static const char *part_state_ja(const struct tz_meta_part *p)
 {
+	if (tz_cdr_ppap_waiting(p))
+		return "パスワード付き ZIP(まだ開いていません)";
 	static const struct { const char *state, *ja; } t[] = {
 		{ TZ_STATE_PENDING, "安全確認の待ち" },
 		{ TZ_STATE_CLEAN, "安全確認済み(依頼があればお届けできます)" },

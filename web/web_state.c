@@ -15,7 +15,10 @@ static const char schema[] =
 	" mac TEXT NOT NULL UNIQUE, id TEXT NOT NULL, part INTEGER NOT NULL,"
 	" rcpt TEXT NOT NULL, reason TEXT NOT NULL, created INTEGER NOT NULL,"
 	" status TEXT NOT NULL DEFAULT 'open', decided_by TEXT, note TEXT);"
-	"CREATE INDEX IF NOT EXISTS requests_id ON requests(id);";
+	"CREATE INDEX IF NOT EXISTS requests_id ON requests(id);"
+	"CREATE TABLE IF NOT EXISTS ppap ("
+	" mac TEXT NOT NULL, part INTEGER NOT NULL, tries INTEGER NOT NULL,"
+	" result TEXT, PRIMARY KEY(mac, part));";
 
 struct web_state *web_state_open(const char *path, char *err, size_t errlen)
 {
@@ -187,4 +190,62 @@ int web_state_decide(struct web_state *s, int64_t rowid, const char *status, con
 	if (rc != SQLITE_DONE)
 		return tz_err(err, errlen, "web database: %s", sqlite3_errmsg(s->db));
 	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+}
+
+int web_state_ppap_take(struct web_state *s, const char *mac, unsigned part, unsigned max,
+			unsigned *tries, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	/* one statement: the count cannot pass max however many posts race */
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO ppap(mac,part,tries) VALUES(?1,?2,1)"
+				      " ON CONFLICT(mac,part) DO UPDATE SET tries=tries+1 WHERE tries < ?3"
+				      " RETURNING tries", -1, &st, NULL) != SQLITE_OK)
+		return tz_err(err, errlen, "web database: %s", sqlite3_errmsg(s->db));
+	sqlite3_bind_text(st, 1, mac, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, part);
+	sqlite3_bind_int64(st, 3, max);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*tries = (unsigned)sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		*tries = max;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return tz_err(err, errlen, "web database: %s", sqlite3_errmsg(s->db));
+	return rc == SQLITE_ROW ? 0 : 1;
+}
+
+void web_state_ppap_result(struct web_state *s, const char *mac, unsigned part, const char *result)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, "UPDATE ppap SET result=? WHERE mac=? AND part=?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, result, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, mac, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, part);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
+unsigned web_state_ppap_get(struct web_state *s, const char *mac, unsigned part, char **result)
+{
+	sqlite3_stmt *st = NULL;
+	unsigned tries = 0;
+
+	*result = NULL;
+	if (sqlite3_prepare_v2(s->db, "SELECT tries, result FROM ppap WHERE mac=? AND part=?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, mac, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, part);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		tries = (unsigned)sqlite3_column_int64(st, 0);
+		*result = col_dup(st, 1);
+	}
+	sqlite3_finalize(st);
+	return tries;
 }

@@ -47,4 +47,15 @@ GPtrArray *web_state_requests(struct web_state *s, int open_only, const char *id
 int web_state_decide(struct web_state *s, int64_t rowid, const char *status, const char *by,
 		     const char *note, char *err, size_t errlen);
 
+/* Password tries on an encrypted archive, per link and part (PPAP).
+ * take: count one more try unless max were made; 0 counted (*tries the
+ * count now), 1 locked (max reached, nothing counted), -1 with err.
+ * result: what the last try gave ("wrong", "opened", "error").
+ * get: the tries made so far and the last result (g_free, NULL when
+ * none). */
+int web_state_ppap_take(struct web_state *s, const char *mac, unsigned part, unsigned max,
+			unsigned *tries, char *err, size_t errlen);
+void web_state_ppap_result(struct web_state *s, const char *mac, unsigned part, const char *result);
+unsigned web_state_ppap_get(struct web_state *s, const char *mac, unsigned part, char **result);
+
 #endif

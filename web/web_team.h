@@ -20,4 +20,11 @@ void web_team_body(struct web_req *r, const struct tz_meta *m);
 /* Staff requests as a table with the team's decision forms. */
 void web_team_request_rows(struct web_req *r, GPtrArray *reqs, int show_entry);
 
+/* web_team_senders.c: block/allow the entry's sender (SenderListFile):
+ * the forms on the entry page, and the action (POST /team/action
+ * action=sender) with the reason already checked. */
+struct tz_meta;
+void web_team_sender_forms(struct web_req *r, const struct tz_meta *m);
+void web_team_sender_action(struct web_req *r, const char *reason);
+
 #endif

@@ -21,8 +21,6 @@
 #include "web_state.h"
 #include "web_team.h"
 
-#define REASON_MAX 500
-
 static const struct {
 	const char *code, *text;
 } messages[] = {
@@ -33,6 +31,8 @@ static const struct {
 	{ "rejected", "配送しないことにしました。" },
 	{ "granted", "職員の依頼に応じて、その職員へ配送しました。" },
 	{ "declined", "職員の依頼を却下しました。" },
+	{ "sender_blocked", "差出人を拒否リストに加えました。次のメールから受信時に断ります。" },
+	{ "sender_allowed", "差出人を許可リストに加えました(拒否の例外)。" },
 	{ NULL, NULL },
 };
 
@@ -52,18 +52,12 @@ static void failed(struct web_req *r, const char *what, const char *err)
 	g_free(msg);
 }
 
-/* A reason as typed: at most REASON_MAX bytes, valid UTF-8, no control
- * characters (it goes into meta.json and the audit log). NULL when bad. */
+/* The reason field as typed (one line), "" when absent; NULL when bad. */
 static const char *clean_reason(const char *s)
 {
 	if (s == NULL)
 		return "";
-	if (strlen(s) > REASON_MAX || !g_utf8_validate(s, -1, NULL))
-		return NULL;
-	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return NULL;
-	return s;
+	return web_reason_ok(s, 0, 1) ? s : NULL;
 }
 
 static int parse_part(const char *s, unsigned *part)
@@ -154,11 +148,15 @@ void web_team_action(struct web_req *r)
 		return;
 	}
 	if (action == NULL || reason == NULL) {
-		web_error_page(r, MHD_HTTP_BAD_REQUEST, "理由は 500 バイトまで、改行なしで入力してください。");
+		web_error_page(r, MHD_HTTP_BAD_REQUEST, "理由は 500 文字まで、改行なしで入力してください。");
 		return;
 	}
 	if (strcmp(action, "grant") == 0 || strcmp(action, "decline") == 0) {
 		on_request(r, action, reason);
+		return;
+	}
+	if (strcmp(action, "sender") == 0) {
+		web_team_sender_action(r, reason);
 		return;
 	}
 	pthread_mutex_lock(&r->app->lock);

@@ -180,6 +180,7 @@ void web_team_entry(struct web_req *r)
 	message_table(r->body, m);
 	parts_table(r->body, m);
 	actions(r, m);
+	web_team_sender_forms(r, m);
 	g_string_append(r->body, "<h2>職員からの依頼</h2>");
 	web_team_request_rows(r, reqs, 0);
 	web_team_body(r, m);

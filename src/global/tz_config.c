@@ -261,6 +261,11 @@ const struct tz_config_key tz_config_keys[] = {
 	{ "RelayRejectText", "text", TZ_RELAY_TEXT,
 	  "reply text for a relay attempt (printable ASCII)",
 	  tz_policy_set_text, OFF(relay_text), NULL, 0 },
+	{ "SenderListFile", "path", "",
+	  "sender block/allow list (block|allow ADDRESS|DOMAIN a line; the console writes it): a "
+	  "blocked inbound sender is refused at MAIL (550 5.7.1); allow only undoes a block; "
+	  "re-read when it changes; empty = none",
+	  tz_config_set_path, OFF(sender_list_file), NULL, 0 },
 	{ "MaxMessageSizeInbound", "size", "64m",
 	  "largest inbound message, checked at MAIL (SIZE=) and while it streams",
 	  tz_config_set_size, OFF(max_size_inbound), NULL, 0 },
@@ -369,6 +374,10 @@ const struct tz_config_key tz_config_keys[] = {
 	{ "WebLinkLifetime", "duration", "336h",
 	  "how long a staff link from a notice stays valid",
 	  tz_config_set_seconds, OFF(web_link_lifetime), NULL, 31536000 },
+	{ "DigestTime", "string", "",
+	  "local time HH:MM from which textizectl digest send mails each recipient the list of files "
+	  "stripped from their mail the day before (with signed links under WebBaseURL); empty = no digest",
+	  tz_config_set_string, OFF(digest_time), NULL, 0 },
 	{ "WebDatabase", "path", "/var/lib/textize/web.db",
 	  "SQLite file of textize-web: staff requests, one per link (so a link cannot act twice)",
 	  tz_config_set_path, OFF(web_database), NULL, 0 },

@@ -130,6 +130,7 @@ struct tz_config {
 	/* policy (issue 4): see tz_policy.h */
 	GPtrArray *internal_domains;  /* InternalDomains, lower-case; empty = LocalDomains */
 	enum tz_action relay_action;   /* RelayAction: REJECT | TEMPFAIL */
+	char *sender_list_file;       /* SenderListFile, NULL = none */
 	char *relay_text;             /* RelayRejectText */
 	size_t max_size_inbound;      /* MaxMessageSizeInbound */
 	size_t max_size_outbound;     /* MaxMessageSizeOutbound */
@@ -169,6 +170,7 @@ struct tz_config {
 	char *web_base_url;           /* WebBaseURL, NULL = no staff links */
 	char *web_key_file;           /* WebKeyFile, NULL = no staff links */
 	unsigned web_link_lifetime;   /* WebLinkLifetime, seconds */
+	char *digest_time;            /* DigestTime "HH:MM", NULL = no digest */
 	char *web_database;           /* WebDatabase */
 	char *web_pam_service;        /* WebPAMService */
 	char *web_team_group;         /* WebTeamGroup */

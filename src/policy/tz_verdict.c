@@ -28,6 +28,7 @@ static const char *const rule_names[TZ_NRULES] = {
 	[TZ_RULE_SPOOF] = "spoof",
 	[TZ_RULE_BREAKER] = "breaker",
 	[TZ_RULE_HEADERS] = "headers",
+	[TZ_RULE_SENDERLIST] = "senderlist",
 	[TZ_RULE_OTHER] = "other",
 };
 

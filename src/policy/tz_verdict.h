@@ -57,6 +57,7 @@ enum tz_rule {
 	TZ_RULE_SPOOF,
 	TZ_RULE_BREAKER,
 	TZ_RULE_HEADERS,       /* the header collection itself (too many fields) */
+	TZ_RULE_SENDERLIST,    /* SenderListFile: a blocked sender */
 	TZ_RULE_OTHER,         /* what the stats count a value out of range as */
 	TZ_NRULES
 };

@@ -82,6 +82,28 @@ def mail(name, subject, fname, data):
 mail("a", "<script>alert(1)</script> 見積\u202egpj.exe", "見積\u202egpj.exe", pdf)
 mail("b", "請求書", "invoice.com", eicar)
 PY
+# ---- PPAP: encrypted ZIPs (ZipCrypto, as zip -P writes them) ----
+#  c: a harmless memo; d: a memo and EICAR (the member scan must hold it
+#  back); e: for the per-link try limit
+mkdir -p "$TZ_TMP/zip" && (
+	cd "$TZ_TMP/zip" && printf '打ち合わせメモ PPAP-MEMO-OK\r\n' >memo.txt &&
+	printf '%s' "$EICAR" >eicar.com && zip -q -P 'Himitsu-7' c.zip memo.txt &&
+	zip -q -P 'Himitsu-7' d.zip memo.txt eicar.com && zip -q -P 'Himitsu-7' e.zip memo.txt)
+/usr/bin/python3 - "$TZ_TMP" <<'PY'
+import sys, base64
+d = sys.argv[1]
+for n, fname in (("c", "見積書.zip"), ("d", "請求明細.zip"), ("e", "資料.zip")):
+    data = open(d + "/zip/" + n + ".zip", "rb").read()
+    open(d + "/" + n + ".eml", "w").write(
+        "From: 取引先 <sender@example.com>\r\nTo: taro@city.example.lg.jp\r\n"
+        "Subject: =?UTF-8?B?" + base64.b64encode(("PPAP " + n).encode()).decode() + "?=\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=BB\r\n\r\n--BB\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nパスワードは別途お送りします\r\n--BB\r\n"
+        "Content-Type: application/zip\r\nContent-Disposition: attachment; filename*=UTF-8''" +
+        "".join("%%%02X" % c for c in fname.encode()) +
+        "\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+        base64.encodebytes(data).decode().replace("\n", "\r\n") + "--BB--\r\n")
+PY
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TZ_TMP/release.key"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TZ_TMP/web.key"
 chmod 600 "$TZ_TMP/release.key" "$TZ_TMP/web.key"
@@ -95,6 +117,8 @@ WebListen 127.0.0.1:$WEB_PORT
 WebBaseURL http://127.0.0.1:$WEB_PORT
 WebKeyFile $TZ_TMP/web.key
 WebDatabase $TZ_TMP/web.db
+SenderListFile $TZ_TMP/senders.list
+DigestTime 00:00
 WebPAMService $PAMSVC
 WebTeamGroup $P-team
 WebApproverGroup $P-appr
@@ -102,7 +126,10 @@ WebAuditorGroup $P-aud"
 CONF=$TZ_TMP/textize.conf
 TZ_TO=taro@city.example.lg.jp tz_assert "mail A (PDF) accepted" tz_send_expect 250 "$TZ_TMP/a.eml"
 TZ_TO=taro@city.example.lg.jp tz_assert "mail B (EICAR) accepted" tz_send_expect 250 "$TZ_TMP/b.eml"
-tz_assert "both notices delivered" tz_wait_count 2
+for m in c d e; do
+	TZ_TO=taro@city.example.lg.jp tz_assert "mail ${m^^} (encrypted ZIP) accepted" tz_send_expect 250 "$TZ_TMP/$m.eml"
+done
+tz_assert "all five notices delivered" tz_wait_count 5
 tz_assert "queue scan: clamd judges both parts" "$CTL" queue -c "$CONF" scan
 tz_assert "textize-web -n accepts the configuration" "$WEB" -n -c "$CONF"
 
@@ -121,16 +148,19 @@ for f in glob.glob(d + "/sink/*.eml"):
     m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
     text = m.get_body(("plain",)).get_content()
     link = re.search(r"http://127\.0\.0\.1:%s/s\?\S+" % port, text)
-    key = "entry_b" if "invoice.com" in text else "entry_a"
+    key = next((k for k, n in (("entry_b", "invoice.com"), ("entry_c", "見積書.zip"),
+                               ("entry_d", "請求明細.zip"), ("entry_e", "資料.zip")) if n in text),
+               "entry_a")
     if link:
         q = dict(x.split("=", 1) for x in link.group(0).split("?", 1)[1].split("&"))
         ref = [r["ref"] for r in rows if r["id"] == q["e"]][0]
         entries[key] = dict(link=link.group(0), id=q["e"], ref=ref)
 json.dump(dict(base="http://127.0.0.1:" + port, sink=d + "/sink", shots=shots, password=pw,
+               zip_password="Himitsu-7",
                team=p + "_team", approver=p + "_appr", auditor=p + "_aud", pdf_bytes=pdf, **entries),
           sys.stdout)
 PY
-has_links() { /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if "entry_a" in j and "entry_b" in j else 1)' "$TZ_TMP/browser.json"; }
+has_links() { /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if all("entry_" + k in j for k in "abcde") else 1)' "$TZ_TMP/browser.json"; }
 tz_assert "each notice carries a signed link to the staff page" has_links
 rm -f "$TZ_TMP"/sink/*.eml
 has_links || tz_done
@@ -143,6 +173,67 @@ while IFS= read -r line; do
 	*) echo "  $line" ;;
 	esac
 done <"$TZ_TMP/browser.out"
+# ---- the sender list the console wrote, read by the milter at MAIL ----
+tz_assert "the console wrote the team's choices to SenderListFile" \
+	sh -c "grep -qx 'block example.com' '$TZ_TMP/senders.list' && grep -qx 'allow sender@example.com' '$TZ_TMP/senders.list'"
+n_before=$(tz_captured_count)
+TZ_FROM=someone@mail.example.com TZ_TO=taro@city.example.lg.jp \
+	tz_assert "a sender in the blocked domain is refused through Postfix (550)" tz_send_expect 550 "$TZ_TMP/a.eml"
+tz_assert "the refusal is 5.7.1 and says why" grep -q "5.7.1 Sender blocked" "$TZ_TMP/swaks.last"
+TZ_FROM=sender@example.com TZ_TO=taro@city.example.lg.jp \
+	tz_assert "the allowed address in that domain is accepted (250)" tz_send_expect 250 "$TZ_TMP/a.eml"
+TZ_FROM=partner@example.org TZ_TO=taro@city.example.lg.jp \
+	tz_assert "an unlisted sender is accepted (250)" tz_send_expect 250 "$TZ_TMP/a.eml"
+tz_assert "both accepted mails arrive (text-ized), none from the blocked one" tz_wait_count $((n_before + 2))
+tz_assert "the allowed sender's mail is still text-ized (notice, attachment stripped)" \
+	sh -c "for f in \$(ls -t '$TZ_SINK_DIR'/* | head -2); do grep -q '^X-Textize: ' \"\$f\" && ! grep -qi 'multipart/' \"\$f\" || exit 1; done"
+tz_assert "the milter logged the senderlist rule" grep -q "senderlist" "$TZ_TMP/milter.log"
+# ---- the daily digest: one mail per recipient, links of their own ----
+TZ_FROM=partner@example.org TZ_TO=taro@city.example.lg.jp,hanako@city.example.lg.jp \
+	tz_assert "a mail for two recipients accepted (its notice carries no link)" tz_send_expect 250 "$TZ_TMP/a.eml"
+# (one delivery for both recipients: the sink stores one file)
+tz_assert "its notice arrives" tz_wait_count $((n_before + 3))
+n_before=$(tz_captured_count)
+today=$(date +%F)
+tz_assert "digest send --date today" sh -c "'$CTL' -c '$CONF' digest send --date $today >'$TZ_TMP/digest.out'"
+tz_assert "two digests (taro, hanako) go out" grep -q "2 mails sent, 2 recipients" "$TZ_TMP/digest.out"
+tz_assert "both arrive at the sink" tz_wait_count $((n_before + 2))
+digest_check() {
+	/usr/bin/python3 - "$TZ_SINK_DIR" "$WEB_PORT" "$CTL" "$CONF" <<'PY'
+import sys, glob, json, re, subprocess, email, email.policy, urllib.request
+sink, port, ctl, conf = sys.argv[1:]
+rows = json.loads(subprocess.check_output([ctl, "queue", "-c", conf, "list", "--format", "json"]))
+refs = {r["ref"] for r in rows}
+got = {}
+for f in glob.glob(sink + "/*"):
+    raw = open(f, "rb").read()
+    if b"\nX-Textize-Digest:" not in raw or b"Undelivered Mail" in raw:
+        continue
+    raw = raw[raw.index(b"From: "):] if raw.startswith(b"X-") else raw
+    m = email.message_from_bytes(raw, policy=email.policy.default)
+    got[str(m["To"])] = m.get_content()
+ok = set(got) == {"taro@city.example.lg.jp", "hanako@city.example.lg.jp"}
+taro, hanako = got.get("taro@city.example.lg.jp", ""), got.get("hanako@city.example.lg.jp", "")
+ok = ok and all(r in taro for r in refs)                      # every entry of the day for taro
+ok = ok and "‮" not in taro and "[U+202E]" in taro        # the hostile name made visible
+links = re.findall(r"http://127\.0\.0\.1:%s/s\?\S+" % port, hanako)
+ok = ok and len(links) == 1 and "r=hanako" in links[0]         # hanako's one mail, her own link
+if ok:
+    page = urllib.request.urlopen(links[0]).read().decode()
+    ok = "取り除いたファイル" in page and "hanako@city.example.lg.jp" in page
+    other = links[0].replace("r=hanako", "r=taro")
+    try:
+        urllib.request.urlopen(other)
+        ok = False
+    except urllib.error.HTTPError as e:
+        ok = ok and e.code == 403
+sys.exit(0 if ok else 1)
+PY
+}
+tz_assert "digests list every entry, hostile names made visible, hanako's link opens her page and no one else's" digest_check
+tz_assert "a second run the same day sends nothing (idempotent per day)" \
+	sh -c "'$CTL' -c '$CONF' digest send --date $today | grep -q '0 mails sent, 2 recipients'"
+tz_assert "the audit log records each digest" sh -c "grep -c digest_sent '$TZ_TMP/audit.log' | grep -qx 2"
 tz_assert "textize-web logged no internal error" sh -c "! grep -qiE 'asan|runtime error|start-up:' '$TZ_TMP/web.log'"
 
 # ---- its own TLS (GnuTLS): a second instance with a self-signed cert ----

@@ -7,7 +7,7 @@
 # writes a screenshot of every page into SHOTS.
 #
 # usage: web-browser.py CONFIG.json   (written by test_web.sh)
-import email, email.policy, glob, json, os, re, sys, tempfile, time
+import email, email.policy, glob, io, json, os, re, sys, tempfile, time, zipfile
 import urllib.error, urllib.parse, urllib.request
 
 from selenium import webdriver
@@ -143,6 +143,59 @@ try:
     check(status == 403, "a request posted with another entry's id: refused (%d)" % status)
     page(d, "03-staff-bad-link", other)
 
+    # ---- PPAP: staff open an encrypted ZIP with the password ----
+    C, D, E = cfg["entry_c"], cfg["entry_d"], cfg["entry_e"]
+    src = page(d, "03a-ppap-form", C["link"])
+    check(len(d.find_elements(By.ID, "password-1")) == 1, "the encrypted ZIP's staff page offers a password form")
+    d.find_element(By.ID, "password-1").send_keys("not-the-password")
+    d.find_element(By.ID, "open-1").click()
+    src = page(d, "03b-ppap-wrong")
+    check(len(d.find_elements(By.ID, "ppap-wrong-1")) == 1 and "あと 4 回" in src,
+          "a wrong password: the page says so, 4 tries left")
+    check(released_to(C["id"], "taro@", timeout=1) is None, "nothing delivered after a wrong password")
+    d.find_element(By.ID, "password-1").send_keys(cfg["zip_password"])
+    d.find_element(By.ID, "open-1").click()
+    src = page(d, "03c-ppap-opened")
+    check(len(d.find_elements(By.ID, "password-1")) == 0, "the right password: the form is gone")
+    m = released_to(C["id"], "taro@city.example.lg.jp")
+    check(m is not None, "PPAP: the sanitized archive arrives at the capture sink (one staff action)")
+    if m is not None:
+        z = zipfile.ZipFile(io.BytesIO(attachment(m)))
+        names = z.namelist()
+        memo = [n for n in names if n.startswith("memo")]
+        check(memo and "PPAP-MEMO-OK" in z.read(memo[0]).decode("utf-8-sig") and
+              not any(i.flag_bits & 1 for i in z.infolist()),
+              "PPAP: the delivered ZIP is unencrypted and holds the memo's text (%s)" % names)
+    # members scanned: EICAR inside the encrypted ZIP is held back
+    d.get(D["link"])
+    d.find_element(By.ID, "password-1").send_keys(cfg["zip_password"])
+    d.find_element(By.ID, "open-1").click()
+    page(d, "03d-ppap-infected-member")
+    m = released_to(D["id"], "taro@city.example.lg.jp")
+    check(m is not None, "PPAP with an infected member: the rest is delivered")
+    if m is not None:
+        z = zipfile.ZipFile(io.BytesIO(attachment(m)))
+        rep = [n for n in z.namelist() if n.startswith("無害化")]
+        text = z.read(rep[0]).decode("utf-8-sig") if rep else ""
+        check(not any(n.startswith("eicar") for n in z.namelist()) and "Textize.Test.EICAR" in text,
+              "PPAP: the EICAR member found by clamd is left out and named (%s)" % z.namelist())
+    # five tries per link, then locked
+    d.get(E["link"])
+    form = {e.get_attribute("name"): e.get_attribute("value")
+            for e in d.find_elements(By.CSS_SELECTOR, "form[action='/s/password'] input[type=hidden]")}
+    status, _, _ = http("POST", "/s/password", list(dict(form, password="a").items()) + [("password", "b")])
+    check(status == 400, "a post with a field named twice is refused, not joined (%d)" % status)
+    codes = [http("POST", "/s/password", dict(form, password="wrong-%d" % i))[0] for i in range(5)]
+    status, _, _ = http("POST", "/s/password", dict(form, password=cfg["zip_password"]))
+    check(codes == [303] * 5 and status == 429,
+          "PPAP: after 5 wrong passwords even the right one is refused (%s then %d)" % (codes, status))
+    status, _, _ = http("POST", "/s/password", dict(form, password=cfg["zip_password"], t="0" * 64))
+    check(status == 403, "PPAP: a password post without the link's form token: refused (%d)" % status)
+    src = page(d, "03e-ppap-locked", E["link"])
+    check(len(d.find_elements(By.ID, "ppap-locked-1")) == 1 and len(d.find_elements(By.ID, "password-1")) == 0,
+          "PPAP: the locked link's page says so and offers no form")
+    check(released_to(E["id"], "taro@", timeout=1) is None, "PPAP: the locked archive was not delivered")
+
     # ---- team member logs in, grants the staff request ----
     src = login(d, cfg["team"], cfg["password"], "04-team")
     check("隔離キュー" in src and A["ref"] in src, "team member logged in, queue lists entry A")
@@ -169,6 +222,18 @@ try:
         check(attachment(m) == cfg["pdf_bytes"].encode(), "the released attachment is the PDF sent")
     d.get(A["link"])
     check("お届けしました" in d.page_source, "the staff page now says delivered")
+
+    # ---- block the sender's domain from the entry, allow one address ----
+    page(d, "07a-entry-sender", BASE + "/team/entry?id=" + A["id"])
+    d.find_element(By.ID, "sender-block-domain").click()
+    src = page(d, "07b-sender-blocked")
+    check("拒否リストに加えました" in src, "team member blocked the sender's domain from the entry")
+    d.find_element(By.ID, "sender-allow-address").click()
+    src = page(d, "07c-sender-allowed")
+    check("許可リストに加えました" in src, "team member allowed the sender's own address")
+    status, _, _ = http("POST", "/team/action", {"action": "sender", "id": A["id"], "kind": "block",
+                                                 "scope": "address"}, session_cookie(d)[0])
+    check(status == 403, "a sender block without the CSRF token: refused (%d)" % status)
 
     # ---- forced release of the infected part: two approvers ----
     page(d, "08-entry-infected", BASE + "/team/entry?id=" + B["id"])
@@ -201,6 +266,9 @@ try:
     src = page(d, "15-audit", BASE + "/team/audit")
     check("改ざんなし" in src, "audit log verified intact")
     for ev, who in (("release_requested_by_staff", "staff:taro@city.example.lg.jp"),
+                    ("ppap_password_wrong", "staff:taro@city.example.lg.jp"),
+                    ("sender_blocked", cfg["team"]), ("sender_allowed", cfg["team"]),
+                    ("ppap_password_locked", "staff:taro@city.example.lg.jp"),
                     ("release_requested", cfg["team"]), ("approved", cfg["approver"])):
         check(ev in src and who in src, "audit log has %s by %s" % (ev, who))
     page(d, "16-entry-a", BASE + "/team/entry?id=" + A["id"])

@@ -157,6 +157,46 @@ static void test_no_host_files(void **state)
 	g_free(paths);
 }
 
+/* A secret handed over on stdin (an archive's password) reaches the
+ * converter and no file on the host; without stdin_data stdin is empty;
+ * more than TZ_SANDBOX_STDIN_MAX is refused before anything runs. */
+static void test_stdin_pipe(void **state)
+{
+	struct fixture *f = *state;
+	static const char code[] =
+		"import sys\n"
+		"open('/out/result', 'w').write('[' + sys.stdin.read() + ']')\n";
+	char *argv[] = { PY, "-I", "-c", (char *)code, NULL };
+	struct tz_sandbox_job job = { .argv = argv, .input = f->in, .outdir = f->out,
+				      .stdin_data = "pw-Himitsu-7", .stdin_len = 12 };
+	char err[256], *res = g_build_filename(f->out, "result", NULL), *text = NULL, *big;
+	char *grep = g_strdup_printf("grep -rqs pw-Himitsu-7 '%s/input.txt' '%s/secret.key' /tmp/tz-sandbox-*",
+				     f->dir, f->dir);
+
+	need_tools();
+	tz_sandbox_limits_default(&job.lim);
+	assert_int_equal(tz_sandbox_run(&job, err, sizeof err), 0);
+	assert_true(g_file_get_contents(res, &text, NULL, NULL));
+	assert_string_equal(text, "[pw-Himitsu-7]");
+	g_free(text);
+	unlink(res);
+	assert_int_not_equal(system(grep), 0);   /* in no file but the probe's own output (removed) */
+	job.stdin_data = NULL;
+	job.stdin_len = 0;
+	assert_int_equal(tz_sandbox_run(&job, err, sizeof err), 0);
+	assert_true(g_file_get_contents(res, &text, NULL, NULL));
+	assert_string_equal(text, "[]");
+	g_free(text);
+	big = g_malloc0(TZ_SANDBOX_STDIN_MAX + 1);
+	memset(big, 'x', TZ_SANDBOX_STDIN_MAX + 1);
+	job.stdin_data = big;
+	job.stdin_len = TZ_SANDBOX_STDIN_MAX + 1;
+	assert_int_equal(tz_sandbox_run(&job, err, sizeof err), -1);
+	g_free(big);
+	g_free(grep);
+	g_free(res);
+}
+
 static void test_writes_only_to_output(void **state)
 {
 	struct fixture *f = *state;
@@ -340,6 +380,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_network, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_host_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writes_only_to_output, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stdin_pipe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syscalls_denied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_inherited_descriptors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wall_clock_kills_everything, setup, teardown),

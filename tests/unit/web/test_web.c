@@ -9,6 +9,8 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 #include <cmocka.h>
 #include <glib.h>
 
@@ -18,6 +20,8 @@
 #include "web_listen.h"
 #include "web_session.h"
 #include "web_staff.h"
+#include "web_state.h"
+#include "web.h"
 
 #define ID "20261202-093000-000001-0000abcd"
 #define T0 1796000000LL
@@ -278,6 +282,65 @@ static void test_notice_link(void **state)
 	g_ptr_array_unref(parts);
 }
 
+/* Reasons are counted in characters, as the form's maxlength counts. */
+static void test_reason_length(void **state)
+{
+	GString *ja = g_string_new(NULL), *ascii = g_string_new(NULL);
+
+	(void)state;
+	for (int i = 0; i < WEB_REASON_MAX; i++) {
+		g_string_append(ja, "確");      /* 3 bytes each: 1,500 bytes */
+		g_string_append_c(ascii, 'a');
+	}
+	assert_true(web_reason_ok(ja->str, 0, 0));
+	assert_true(web_reason_ok(ascii->str, 0, 0));
+	g_string_append(ja, "認");
+	g_string_append_c(ascii, 'a');
+	assert_false(web_reason_ok(ja->str, 0, 0));
+	assert_false(web_reason_ok(ascii->str, 0, 0));
+	assert_false(web_reason_ok("", 0, 0));
+	assert_true(web_reason_ok("", 0, 1));
+	assert_false(web_reason_ok("a\nb", 0, 0));
+	assert_true(web_reason_ok("a\r\nb", 1, 0));
+	assert_false(web_reason_ok("a\x01b", 1, 0));
+	assert_false(web_reason_ok("a\x7f", 1, 0));
+	assert_false(web_reason_ok("\xff\xfe", 1, 0));
+	g_string_free(ja, TRUE);
+	g_string_free(ascii, TRUE);
+}
+
+/* PPAP tries: counted per link and part, never past the limit. */
+static void test_ppap_tries(void **state)
+{
+	char *dir = g_dir_make_tmp("tz-webstate-XXXXXX", NULL), *path = g_build_filename(dir, "web.db", NULL);
+	char err[256], *result = NULL;
+	struct web_state *s = web_state_open(path, err, sizeof err);
+	unsigned tries = 0;
+
+	(void)state;
+	assert_non_null(s);
+	for (unsigned i = 1; i <= 5; i++) {
+		assert_int_equal(web_state_ppap_take(s, "mac1", 1, 5, &tries, err, sizeof err), 0);
+		assert_int_equal(tries, i);
+	}
+	assert_int_equal(web_state_ppap_take(s, "mac1", 1, 5, &tries, err, sizeof err), 1);
+	assert_int_equal(web_state_ppap_get(s, "mac1", 1, &result), 5);   /* not counted past 5 */
+	assert_null(result);
+	assert_int_equal(web_state_ppap_take(s, "mac1", 2, 5, &tries, err, sizeof err), 0);
+	assert_int_equal(tries, 1);                                      /* another part */
+	assert_int_equal(web_state_ppap_take(s, "mac2", 1, 5, &tries, err, sizeof err), 0);
+	assert_int_equal(tries, 1);                                      /* another link */
+	web_state_ppap_result(s, "mac2", 1, "wrong");
+	assert_int_equal(web_state_ppap_get(s, "mac2", 1, &result), 1);
+	assert_string_equal(result, "wrong");
+	g_free(result);
+	web_state_free(s);
+	unlink(path);
+	g_free(path);
+	g_rmdir(dir);
+	g_free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +355,8 @@ int main(void)
 		cmocka_unit_test(test_staff_token),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_notice_link),
+		cmocka_unit_test(test_reason_length),
+		cmocka_unit_test(test_ppap_tries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
