@@ -20,6 +20,9 @@
 
 void tz_cdr_opts_default(struct tz_cdr_opts *o)
 {
+	/* every field a caller does not set is off (no scanner, no budget):
+	 * a field added later must not be left to the stack */
+	*o = (struct tz_cdr_opts){ 0 };
 	o->max_pages = 100;
 	o->dpi = 150;
 	o->max_pixels = 40u * 1000 * 1000;
@@ -32,7 +35,6 @@ void tz_cdr_opts_default(struct tz_cdr_opts *o)
 	o->zip_max_ratio = 100;
 	o->zip_max_total = (uint64_t)200 << 20;
 	o->zip_max_depth = 2;
-	o->zip_budget = NULL;
 }
 
 void tz_cdr_result_clear(struct tz_cdr_result *r)
