@@ -48,7 +48,9 @@ enum tzm_status tzm_noreply_after(struct tzm_noreply *g, enum tzm_step step, enu
 {
 	if (!is_noreply(g, step))
 		return st;
-	if (st != TZM_CONTINUE && st != TZM_NOREPLY && g->held == TZM_CONTINUE)
+	/* Only a refusal is held: an accept given at the end of the message
+	 * would pass it unconverted, so the message goes on to be converted. */
+	if (st != TZM_CONTINUE && st != TZM_NOREPLY && st != TZM_ACCEPT && g->held == TZM_CONTINUE)
 		g->held = st;
 	return TZM_NOREPLY;
 }
