@@ -12,6 +12,7 @@
 #include <syslog.h>
 #include "tz_policy.h"
 #include "tz_queue.h"
+#include "tz_tenant.h"
 #include "tz_util.h"
 
 #define OFF(field) offsetof(struct tz_config, field)
@@ -742,6 +743,11 @@ static void config_free_fields(struct tz_config *cfg)
 	}
 	tz_netlist_free(cfg->internal_nets);
 	cfg->internal_nets = NULL;
+	if (cfg->tenants)
+		g_ptr_array_unref(cfg->tenants);
+	cfg->tenants = NULL;
+	g_free(cfg->tenant_name);
+	cfg->tenant_name = NULL;
 }
 
 struct tz_config *tz_config_new_defaults(void)
@@ -818,6 +824,7 @@ static bool split_line(char *line, char **key, char **value)
 struct tz_config *tz_config_load_all(const char *path, GPtrArray *problems)
 {
 	struct tz_config *cfg;
+	struct tz_tenant_parse *tp;
 	char why[TZ_ERRLEN];
 	char *line = NULL, *key, *value;
 	size_t cap = 0;
@@ -833,6 +840,7 @@ struct tz_config *tz_config_load_all(const char *path, GPtrArray *problems)
 	cfg = tz_config_new_defaults();
 	cfg->path = g_strdup(path);
 	cfg->key_lines = g_hash_table_new(g_str_hash, g_str_equal);
+	tp = tz_tenant_parse_new(path);
 	while ((n = getline(&line, &cap, f)) > 0) {
 		const struct tz_config_key *k;
 		char *l = line;
@@ -844,13 +852,15 @@ struct tz_config *tz_config_load_all(const char *path, GPtrArray *problems)
 		}
 		if (lineno == 1 && strncmp(l, "\xef\xbb\xbf", 3) == 0)
 			l += 3;   /* a UTF-8 BOM left by a Windows editor */
-		if (!split_line(l, &key, &value))
-			continue;
+		if (!split_line(l, &key, &value) ||
+		    tz_tenant_parse_line(tp, lineno, key, value, problems))
+			continue;   /* blank, comment, or a Tenant section's line */
 		if (tz_config_set(cfg, key, value, why, sizeof(why)) < 0)
 			g_ptr_array_add(problems, g_strdup_printf("%s:%u: %s", path, lineno, why));
 		else if ((k = tz_config_key_find(key)) != NULL)
 			g_hash_table_insert(cfg->key_lines, (gpointer)k->name, GUINT_TO_POINTER(lineno));
 	}
+	tz_tenant_parse_finish(tp, cfg, problems);
 	if (ferror(f))
 		g_ptr_array_add(problems, g_strdup_printf("%s: read error: %s", path, strerror(errno)));
 	else if (config_validate(cfg, why, sizeof(why)) < 0)

@@ -179,6 +179,9 @@ struct tz_config {
 	unsigned web_session_lifetime; /* WebSessionLifetime, seconds */
 	char *web_tls_cert_file;      /* WebTLSCertFile, NULL = plain HTTP */
 	char *web_tls_key_file;       /* WebTLSKeyFile */
+	/* per-municipality sections (issue 18, tz_tenant.h) */
+	GPtrArray *tenants;           /* struct tz_tenant*, NULL = no Tenant section */
+	char *tenant_name;            /* a tenant's own config: its name; NULL in the global one */
 };
 
 extern const struct tz_config_key tz_config_keys[];   /* terminated by {NULL} */
