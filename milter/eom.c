@@ -137,7 +137,9 @@ static int convert_and_store(struct tzm_conn *c, const struct tzm_ops *ops, void
 	int rc = -1;
 
 	*res = NULL;
-	opt = c->rt->engine_opt;   /* built with the runtime; display_ref is this entry's */
+	/* built with the runtime (the tenant's, if the message has one);
+	 * display_ref is this entry's */
+	opt = *tzm_msg_engine_options(c);
 	e = tz_store_entry_begin(c->rt->store, why, sizeof(why));
 	if (e == NULL) {
 		tz_err(err, errlen, "quarantine: %s", why);

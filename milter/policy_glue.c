@@ -84,11 +84,11 @@ static struct tz_spf *spf_pool(char *err, size_t errlen)
 }
 
 /* The breaker, made or reconfigured for this connection's snapshot. */
-static struct tz_breaker *breaker(struct tzm_conn *c, const struct tz_policy *pol,
-				  char *err, size_t errlen)
+static struct tz_breaker *breaker(struct tzm_conn *c, char *err, size_t errlen)
 {
 	struct tz_breaker *b;
-	struct tz_breaker_options o = pol->breaker;
+	/* breaker keys are global: the runtime's options, whatever the tenant */
+	struct tz_breaker_options o = c->rt->policy.breaker;
 
 	/* StoreBackend postgresql: the state every gateway shares */
 	o.shared = tzm_breaker_shared(c->rt->cfg);
@@ -261,7 +261,7 @@ static void outbound_rules(struct tzm_conn *c, const struct tzm_ops *ops, void *
 	tz_visibility_check(&pol->visibility, pm->hdrs, pm->v);
 	if (tz_verdict_stops(pm->v))
 		return;   /* a refused message does not count toward the rates */
-	b = breaker(c, pol, err, sizeof(err));
+	b = breaker(c, err, sizeof(err));
 	if (b == NULL)
 		tz_verdict_error(pm->v, TZ_RULE_BREAKER, "%s", err);
 	else
@@ -283,8 +283,9 @@ enum tzm_status tzm_policy_eoh(struct tzm_conn *c, const struct tzm_ops *ops, vo
 	if (tz_verdict_stops(pm->v))
 		return stop(c, ops, ctx, pm->v);
 	if (m->env.direction == TZ_DIR_INBOUND) {
-		tz_spoof_check(&pc->pol->spoof, false, m->env.sender, pm->hdrs, pm->v);
-		tz_spoof_strip(&pc->pol->spoof, pm->hdrs, pm->v);
+		/* the tenant's rules from here on (tzm_msg_policy) */
+		tz_spoof_check(&tzm_msg_policy(c)->spoof, false, m->env.sender, pm->hdrs, pm->v);
+		tz_spoof_strip(&tzm_msg_policy(c)->spoof, pm->hdrs, pm->v);
 		/* Mail released from the quarantine comes from an internal
 		 * sender; whether its marker is genuine can only be decided
 		 * with the body (the MAC covers it). Hold the verdict until
@@ -294,7 +295,7 @@ enum tzm_status tzm_policy_eoh(struct tzm_conn *c, const struct tzm_ops *ops, vo
 			return TZM_CONTINUE;
 		}
 	} else {
-		outbound_rules(c, ops, ctx, pc->pol, pm);
+		outbound_rules(c, ops, ctx, tzm_msg_policy(c), pm);
 	}
 	return tz_verdict_stops(pm->v) ? stop(c, ops, ctx, pm->v) : TZM_CONTINUE;
 }

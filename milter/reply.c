@@ -12,6 +12,11 @@ static const struct tzm_reply tzm_replies[TZM_NREPLIES] = {
 		"Message could not be processed by the content filter", "OnError" },
 	[TZM_REPLY_TOO_BIG] = { "552", "5.3.4",
 		"Message size exceeds fixed limit", "MaxMessageSize" },
+	/* RFC 5321 4.5.3.1.10: the client sends the recipients refused with
+	 * 452 in a later transaction, so each tenant gets its own message */
+	[TZM_REPLY_OTHER_TENANT] = { "452", "4.5.3",
+		"Too many recipients: send recipients of another municipality in a separate message",
+		"Tenant" },
 };
 
 enum tzm_status tzm_refuse(const struct tzm_ops *ops, void *ctx, const char *qid,

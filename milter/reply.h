@@ -22,6 +22,7 @@ enum tzm_reply_kind {
 	TZM_REPLY_ERROR_TEMPFAIL = 0,  /* internal error, OnError tempfail (the default) */
 	TZM_REPLY_ERROR_REJECT,        /* internal error, OnError reject */
 	TZM_REPLY_TOO_BIG,             /* the message passed MaxMessageSize */
+	TZM_REPLY_OTHER_TENANT,        /* a recipient of another tenant than the first (452) */
 	TZM_NREPLIES
 };
 

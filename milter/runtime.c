@@ -15,6 +15,40 @@ static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tzm_runtime *current;
 static unsigned generation;
 
+/* Every tenant's policy and engine options, once per configuration. */
+static void runtime_tenants(struct tzm_runtime *rt)
+{
+	rt->ntenants = tz_config_tenant_count(rt->cfg);
+	if (rt->ntenants == 0)
+		return;
+	rt->tenants = g_new0(struct tzm_tenant, rt->ntenants);
+	for (unsigned i = 0; i < rt->ntenants; i++) {
+		struct tzm_tenant *mt = &rt->tenants[i];
+		mt->t = tz_config_tenant_at(rt->cfg, i);
+		tz_policy_from_config(&mt->policy, mt->t->cfg);
+		tz_config_engine_options(mt->t->cfg, &mt->engine_opt);
+	}
+}
+
+static const struct tzm_tenant *runtime_tenant(const struct tzm_runtime *rt,
+					       const struct tz_tenant *t)
+{
+	for (unsigned i = 0; t && i < rt->ntenants; i++)
+		if (rt->tenants[i].t == t)
+			return &rt->tenants[i];
+	return NULL;
+}
+
+const struct tzm_tenant *tzm_tenant_for_rcpt(const struct tzm_runtime *rt, const char *rcpt)
+{
+	return runtime_tenant(rt, tz_config_tenant_for_rcpt(rt->cfg, rcpt));
+}
+
+const struct tzm_tenant *tzm_tenant_for_client(const struct tzm_runtime *rt, const char *addr)
+{
+	return runtime_tenant(rt, tz_config_tenant_for_client(rt->cfg, addr));
+}
+
 struct tzm_runtime *tzm_runtime_new(struct tz_config *cfg, char *err, size_t errlen)
 {
 	struct tzm_runtime *rt;
@@ -80,6 +114,7 @@ struct tzm_runtime *tzm_runtime_new(struct tz_config *cfg, char *err, size_t err
 	rt->cfg = tz_config_ref(cfg);
 	tz_policy_from_config(&rt->policy, rt->cfg);
 	tz_config_engine_options(rt->cfg, &rt->engine_opt);
+	runtime_tenants(rt);
 	rt->store = st;
 	rt->audit = audit;
 	return rt;
@@ -100,6 +135,7 @@ void tzm_runtime_unref(struct tzm_runtime *rt)
 	tz_audit_free(rt->audit);
 	OPENSSL_cleanse(rt->release_key, sizeof(rt->release_key));
 	OPENSSL_cleanse(rt->link_key, sizeof(rt->link_key));
+	g_free(rt->tenants);
 	tz_config_unref(rt->cfg);
 	g_free(rt);
 }

@@ -13,6 +13,14 @@
 #include "tz_engine.h"
 #include "tz_policy.h"
 #include "tz_store.h"
+#include "tz_tenant.h"
+
+/* One tenant's rules, built with the runtime (docs/tenants.md). */
+struct tzm_tenant {
+	const struct tz_tenant *t;        /* in cfg->tenants; name, its config */
+	struct tz_policy policy;
+	struct tz_engine_options engine_opt;
+};
 
 struct tzm_runtime {
 	int refs;                  /* atomic */
@@ -28,7 +36,14 @@ struct tzm_runtime {
 	struct tz_engine_options engine_opt;
 	bool has_link_key;         /* WebKeyFile loaded and WebBaseURL set: notices carry staff links */
 	unsigned char link_key[TZ_KEY_LEN];
+	struct tzm_tenant *tenants;       /* one per Tenant section, NULL when none */
+	unsigned ntenants;
 };
+
+/* The runtime's tenant for a recipient (by LocalDomains) or an internal
+ * client (by InternalNetworks); NULL = no tenant (the global rules). */
+const struct tzm_tenant *tzm_tenant_for_rcpt(const struct tzm_runtime *rt, const char *rcpt);
+const struct tzm_tenant *tzm_tenant_for_client(const struct tzm_runtime *rt, const char *addr);
 
 /* Build a runtime from cfg (takes its own reference to cfg): opens the
  * store, its audit log (a log that cannot be opened is an error: nothing

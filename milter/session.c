@@ -36,6 +36,7 @@ struct tzm_conn *tzm_conn_new(const char *client_name, const char *client_addr)
 	c->client_name = g_strdup(conn_client_name(client_name));
 	c->client_addr = g_strdup(client_addr);
 	c->internal = tz_config_is_internal(rt->cfg, client_addr);
+	c->tenant = tzm_tenant_for_client(rt, client_addr);
 	return c;
 }
 
@@ -82,7 +83,7 @@ static void msg_summary(struct tzm_conn *c)
 
 	tz_log(m->error[0] ? LOG_WARNING : LOG_INFO, m->env.queue_id,
 	       "%s client=%s[%s] from=<%s> rcpts=%u action=%s ref=%s stripped=%u hdrfix=%u "
-	       "in=%llu out=%llu spool=%s ms=%lld%s%s%s",
+	       "in=%llu out=%llu spool=%s ms=%lld%s%s%s%s%s",
 	       m->env.direction == TZ_DIR_OUTBOUND ? "outbound" : "inbound",
 	       tz_printable_buf(c->client_name, client, sizeof(client)),
 	       c->client_addr ? c->client_addr : "",
@@ -93,6 +94,7 @@ static void msg_summary(struct tzm_conn *c)
 	       /* A released mail skipped the policy verdicts: naming rules
 	        * that were held and then not applied would mislead. */
 	       (long long)ms, m->outcome == TZ_OUTCOME_RELEASED ? "" : tzm_policy_summary(m),
+	       m->tenant ? " tenant=" : "", m->tenant ? m->tenant->t->name : "",
 	       m->error[0] ? " error=" : "", m->error);
 }
 
@@ -114,6 +116,7 @@ void tzm_msg_end(struct tzm_conn *c)
 	g_free(m->env.auth_user);
 	g_free(m->env.sender);
 	g_free(m->env.spf_result);
+	g_free(m->env.tenant);
 	g_ptr_array_unref(m->env.rcpts);
 	g_free(m);
 	c->msg = NULL;
@@ -180,6 +183,11 @@ enum tzm_status tzm_on_mail(struct tzm_conn *c, const struct tzm_ops *ops, void 
 	m->env.helo = g_strdup(c->helo);
 	m->env.auth_user = g_strdup(c->auth_user);
 	m->env.direction = tzm_direction(c);
+	if (m->env.direction == TZ_DIR_OUTBOUND) {
+		m->tenant = c->tenant;
+		m->tenant_decided = true;
+		m->env.tenant = c->tenant ? g_strdup(c->tenant->t->name) : NULL;
+	}
 	m->spool = tz_spool_new(cfg->spool_dir, cfg->spool_memory_limit);
 	c->msg = m;
 	c->messages++;
@@ -187,17 +195,61 @@ enum tzm_status tzm_on_mail(struct tzm_conn *c, const struct tzm_ops *ops, void 
 	return tzm_policy_mail(c, ops, ctx, argv);
 }
 
+const struct tz_policy *tzm_msg_policy(const struct tzm_conn *c)
+{
+	return c->msg && c->msg->tenant ? &c->msg->tenant->policy : &c->rt->policy;
+}
+
+const struct tz_engine_options *tzm_msg_engine_options(const struct tzm_conn *c)
+{
+	return c->msg && c->msg->tenant ? &c->msg->tenant->engine_opt : &c->rt->engine_opt;
+}
+
+/* Inbound: the first accepted recipient fixes the message's tenant; a
+ * recipient of another tenant (or of none, after one of a tenant) is
+ * refused 452 4.5.3 and comes again in a later transaction, so every
+ * message is text-ized under exactly one tenant's rules. */
+static enum tzm_status rcpt_tenant(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+				   const char *rcpt)
+{
+	struct tzm_msg *m = c->msg;
+	const struct tzm_tenant *t;
+
+	if (m->env.direction != TZ_DIR_INBOUND || c->rt->ntenants == 0)
+		return TZM_CONTINUE;
+	t = tzm_tenant_for_rcpt(c->rt, rcpt);
+	if (!m->tenant_decided) {
+		m->tenant = t;
+		m->tenant_decided = true;
+		m->env.tenant = t ? g_strdup(t->t->name) : NULL;
+		return TZM_CONTINUE;
+	}
+	if (t == m->tenant)
+		return TZM_CONTINUE;
+	tz_log(LOG_INFO, tzm_qid(c, ops, ctx), "recipient of tenant %s deferred (452 4.5.3): "
+	       "this message is tenant %s's", t ? t->t->name : "(none)",
+	       m->tenant ? m->tenant->t->name : "(none)");
+	g_ptr_array_remove_index(m->env.rcpts, m->env.rcpts->len - 1);
+	return tzm_refuse_with(ops, ctx, m->env.queue_id, TZM_REPLY_OTHER_TENANT);
+}
+
 enum tzm_status tzm_on_rcpt(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
 			    char **argv)
 {
+	enum tzm_status st;
 	char *rcpt;
+	guint n;
 
 	if (c->msg == NULL)
 		return TZM_CONTINUE;
 	rcpt = strip_brackets(argv ? argv[0] : NULL);
 	g_ptr_array_add(c->msg->env.rcpts, rcpt);
+	n = c->msg->env.rcpts->len;
 	tzm_qid(c, ops, ctx);
-	return tzm_policy_rcpt(c, ops, ctx, rcpt);
+	st = tzm_policy_rcpt(c, ops, ctx, rcpt);
+	if (st != TZM_CONTINUE || c->msg->env.rcpts->len != n)
+		return st;   /* refused: it decides no tenant */
+	return rcpt_tenant(c, ops, ctx, rcpt);
 }
 
 /* Append to the spool, enforcing MaxMessageSize. A size overrun rejects

@@ -37,6 +37,11 @@ struct tzm_msg {
 	void *policy;                /* policy_glue's per-message state, freed by it */
 	char *release_marker;        /* value of X-Textize-Release, NULL when absent */
 	unsigned release_markers;    /* how many such fields (more than one is never valid) */
+	/* Whose rules: inbound, the tenant of the first accepted recipient
+	 * (a recipient of another gets 452 4.5.3); outbound, the client's.
+	 * NULL = the global rules. decided says the first recipient was seen. */
+	const struct tzm_tenant *tenant;
+	bool tenant_decided;
 };
 
 struct tzm_conn {
@@ -46,6 +51,7 @@ struct tzm_conn {
 	char *helo;
 	char *auth_user;             /* {auth_authen} of the last MAIL, NULL when none */
 	bool internal;               /* client address inside InternalNetworks */
+	const struct tzm_tenant *tenant; /* the tenant whose InternalNetworks hold the client */
 	bool leadspc;                /* MTA keeps the blank after "Name:" in values */
 	struct tzm_noreply nr;       /* no-reply steps negotiated, a refusal held at one */
 	GString *line;               /* scratch for one header field, NULL until the first */
@@ -78,6 +84,11 @@ void tzm_on_abort(struct tzm_conn *c);
 /* Direction of the current message: outbound when the client is internal or
  * the session is authenticated. */
 enum tz_direction tzm_direction(const struct tzm_conn *c);
+
+/* The policy and engine options of the current message: its tenant's, else
+ * the runtime's. */
+const struct tz_policy *tzm_msg_policy(const struct tzm_conn *c);
+const struct tz_engine_options *tzm_msg_engine_options(const struct tzm_conn *c);
 
 /* Log the summary line and free the current message (no-op when none). */
 void tzm_msg_end(struct tzm_conn *c);

@@ -17,6 +17,7 @@ struct tz_envelope {
 	GPtrArray *rcpts;        /* char*, RCPT TO addresses without <> (owned) */
 	enum tz_direction direction;
 	char *spf_result;        /* "pass", "fail", ... or NULL when not checked */
+	char *tenant;            /* Tenant section whose rules apply, NULL = none */
 };
 
 #endif
