@@ -31,6 +31,8 @@ static const struct opt_def options[CTL_O_COUNT] = {
 			     "commands that record nothing ignore it)" },
 	[CTL_O_HELP] = { "help", 0, 'h', NULL, "this text" },
 	[CTL_O_VERSION] = { "version", 0, 'V', NULL, "print the version" },
+	[CTL_O_TENANT] = { "tenant", 1, 0, "NAME", "only this Tenant's entries (default: "
+			   "$TEXTIZE_TENANT); an entry of another is not found" },
 	[CTL_O_SINCE] = { "since", 1, 0, "D", "stored on or after D (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, local time)" },
 	[CTL_O_UNTIL] = { "until", 1, 0, "D", "stored before the end of D (YYYY-MM-DD includes that day)" },
 	[CTL_O_FROM] = { "from", 1, 0, "TEXT", "sender contains TEXT" },
@@ -55,7 +57,8 @@ static const struct opt_def options[CTL_O_COUNT] = {
 };
 
 static const uint32_t global_opts = CTL_OPT(CTL_O_CONF) | CTL_OPT(CTL_O_FORMAT) |
-	CTL_OPT(CTL_O_OPERATOR) | CTL_OPT(CTL_O_HELP) | CTL_OPT(CTL_O_VERSION);
+	CTL_OPT(CTL_O_OPERATOR) | CTL_OPT(CTL_O_HELP) | CTL_OPT(CTL_O_VERSION) |
+	CTL_OPT(CTL_O_TENANT);
 
 static char cmd_name[64];
 

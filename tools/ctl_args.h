@@ -16,7 +16,7 @@
 /* Every option textizectl knows; a command row says which it takes. */
 enum ctl_opt {
 	/* global: every command accepts these */
-	CTL_O_CONF, CTL_O_FORMAT, CTL_O_OPERATOR, CTL_O_HELP, CTL_O_VERSION,
+	CTL_O_CONF, CTL_O_FORMAT, CTL_O_OPERATOR, CTL_O_HELP, CTL_O_VERSION, CTL_O_TENANT,
 	/* per command */
 	CTL_O_SINCE, CTL_O_UNTIL, CTL_O_FROM, CTL_O_RCPT, CTL_O_FLAG, CTL_O_STATE,
 	CTL_O_OUT, CTL_O_FORCE, CTL_O_TO, CTL_O_AGAIN, CTL_O_REASON, CTL_O_OLDER_THAN,

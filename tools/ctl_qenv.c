@@ -2,6 +2,7 @@
 #include "ctl_qenv.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "tz_meta.h"
 #include "tz_report.h"
 #include "tz_store.h"
+#include "tz_tenant.h"
 
 int ctl_qenv_open(struct ctl_qenv *e, const char *conf, unsigned need)
 {
@@ -63,6 +65,27 @@ fail:
 	fprintf(stderr, "textizectl: %s\n", err);
 	ctl_qenv_close(e);
 	return code;
+}
+
+int ctl_qenv_tenant(struct ctl_qenv *e, const struct ctl_args *a)
+{
+	const char *name = a->opt[CTL_O_TENANT];
+
+	if (name == NULL)
+		name = getenv("TEXTIZE_TENANT");
+	e->tenant = NULL;
+	if (name == NULL || *name == '\0')
+		return 0;
+	e->tenant = tz_config_tenant_find(e->cfg, name);
+	if (e->tenant == NULL)
+		return ctl_fail(a, EX_CONFIG, "no Tenant %s in the configuration", name);
+	tz_config_queue(e->tenant->cfg, &e->q);
+	return 0;
+}
+
+int ctl_qenv_sees(const struct ctl_qenv *e, const char *tenant)
+{
+	return e->tenant == NULL || (tenant != NULL && strcmp(tenant, e->tenant->name) == 0);
 }
 
 void ctl_qenv_close(struct ctl_qenv *e)

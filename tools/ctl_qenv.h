@@ -25,7 +25,16 @@ struct ctl_qenv {
 	struct tz_index *ix;
 	unsigned char release_key[TZ_KEY_LEN];
 	struct tz_queue q;         /* wired to the above */
+	const struct tz_tenant *tenant;   /* --tenant: the view is limited to it; NULL = all */
 };
+
+struct ctl_args;
+/* --tenant NAME, else $TEXTIZE_TENANT, else none: look it up in the config
+ * and set e->tenant and the queue's tenant settings (the release mail's
+ * NoticeContact ...). 0, or EX_CONFIG after saying the tenant is unknown. */
+int ctl_qenv_tenant(struct ctl_qenv *e, const struct ctl_args *a);
+/* Whether an entry stored under tenant (NULL = none) is in e's view. */
+int ctl_qenv_sees(const struct ctl_qenv *e, const char *tenant);
 
 /* Load the config (conf NULL = the default file if it exists, else the
  * built-in defaults) and open what `need` asks for. 0, or prints the error

@@ -23,6 +23,7 @@
 #include "tz_ref.h"
 #include "tz_store.h"
 #include "tz_store_link.h"
+#include "tz_tenant.h"
 #include "tz_util.h"
 
 /* every part state, for --state and its error line */
@@ -55,6 +56,11 @@ static int entry_open(const struct ctl_args *a, struct qrun *r)
 	r->m = tz_store_meta_read(r->e.st, r->id, err, sizeof(err));
 	if (r->m == NULL)
 		return ctl_fail(a, EX_NOINPUT, "no entry %s in the quarantine (%s)", s, err);
+	/* another tenant's entry is not there for this view: the same
+	 * answer as an id that does not exist */
+	if (!ctl_qenv_sees(&r->e, r->m->tenant))
+		return ctl_fail(a, EX_NOINPUT, "no entry %s in the quarantine (%s)", s,
+				"not found");
 	if (r->part && tz_meta_part_get(r->m, r->part) == NULL)
 		return ctl_fail(a, EX_DATAERR, "%s has no part %u (parts 1 to %u)", s, r->part,
 				r->m->parts->len);
@@ -70,7 +76,7 @@ static int qopen(const struct ctl_args *a, struct qrun *r, unsigned need)
 	memset(r, 0, sizeof(*r));
 	rc = ctl_qenv_open(&r->e, a->opt[CTL_O_CONF], need | CTL_NEED_STORE | CTL_NEED_AUDIT |
 			   CTL_NEED_INDEX);
-	if (rc)
+	if (rc || (rc = ctl_qenv_tenant(&r->e, a)) != 0)
 		return rc;
 	r->e.q.sent_message_id = r->msgid;
 	return ctl_arg(a, 0) ? entry_open(a, r) : 0;
@@ -184,7 +190,7 @@ static int print_released(const struct ctl_args *a, struct qrun *r, const GArray
 	return 0;
 }
 
-static int cmd_list(struct qrun *r, const struct ctl_args *a, const struct tz_index_filter f)
+static int cmd_list(struct qrun *r, const struct ctl_args *a, struct tz_index_filter f)
 {
 	static const char *const cols[] = { "ref", "id", "stored", "from", "to", "subject", "part",
 					    "filename", "type", "size", "risk", "state", "verdict", "sha256",
@@ -194,6 +200,7 @@ static int cmd_list(struct qrun *r, const struct ctl_args *a, const struct tz_in
 	char err[TZ_ERRLEN];
 	unsigned bad;
 
+	f.tenant = r->e.tenant ? r->e.tenant->name : NULL;
 	/* The files are the truth: bring the index up to date first. */
 	if (tz_index_sync(r->e.ix, r->e.st, 0, &bad, err, sizeof(err)) < 0 ||
 	    tz_index_query(r->e.ix, &f, &rows, err, sizeof(err)) < 0)
@@ -413,6 +420,44 @@ int ctl_queue_reject(const struct ctl_args *a)
 	return rc;
 }
 
+/* One purge round: the entries of tenant (NULL = every entry, "" = those
+ * of no tenant) older than days, or than its RetentionDays. */
+static int purge_one(struct qrun *r, const char *tenant, unsigned days, const char *op,
+		     unsigned *removed, char *err, size_t errlen)
+{
+	unsigned n = 0;
+	int rc;
+
+	r->e.q.tenant = tenant;
+	rc = tz_queue_purge(&r->e.q, days, op, &n, err, errlen);
+	printf("purged %u entries%s%s older than %u days\n", n, tenant && *tenant ? " of tenant " : "",
+	       tenant && *tenant ? tenant : "", days);
+	*removed += n;
+	return rc;
+}
+
+/* --tenant: that tenant's entries. Without --older-than and with Tenant
+ * sections, each tenant's entries go after its own RetentionDays, and
+ * those of no tenant after the global one. */
+static int purge(struct qrun *r, const struct ctl_args *a, unsigned days, const char *op,
+		 unsigned *removed, char *err, size_t errlen)
+{
+	bool given = a->opt[CTL_O_OLDER_THAN] != NULL;
+	const struct tz_config *cfg = r->e.cfg;
+
+	if (r->e.tenant)
+		return purge_one(r, r->e.tenant->name, given ? days : r->e.tenant->cfg->retention_days,
+				 op, removed, err, errlen);
+	if (given || tz_config_tenant_count(cfg) == 0)
+		return purge_one(r, NULL, given ? days : cfg->retention_days, op, removed, err, errlen);
+	for (unsigned i = 0; i < tz_config_tenant_count(cfg); i++) {
+		const struct tz_tenant *t = tz_config_tenant_at(cfg, i);
+		if (purge_one(r, t->name, t->cfg->retention_days, op, removed, err, errlen) < 0)
+			return -1;
+	}
+	return purge_one(r, "", cfg->retention_days, op, removed, err, errlen);
+}
+
 int ctl_queue_purge(const struct ctl_args *a)
 {
 	const char *op = ctl_operator(a, "retention");
@@ -425,13 +470,8 @@ int ctl_queue_purge(const struct ctl_args *a)
 		return EX_USAGE;
 	if ((rc = ctl_opt_uint(a, CTL_O_OLDER_THAN, 36500, &days)) != 0)
 		return rc;
-	if ((rc = qopen(a, &r, 0)) == 0) {
-		if (a->opt[CTL_O_OLDER_THAN] == NULL)
-			days = r.e.cfg->retention_days;
-		rc = tz_queue_purge(&r.e.q, days, op, &removed, err, sizeof(err));
-		printf("purged %u entries older than %u days\n", removed, days);
-		rc = refused(a, rc, err);
-	}
+	if ((rc = qopen(a, &r, 0)) == 0)
+		rc = refused(a, purge(&r, a, days, op, &removed, err, sizeof(err)), err);
 	return qclose(&r, rc);
 }
 

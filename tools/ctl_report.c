@@ -12,6 +12,7 @@
 #include "tz_localtime.h"
 #include "tz_report.h"
 #include "tz_store_link.h"
+#include "tz_tenant.h"
 
 int ctl_report_daily(const struct ctl_args *a)
 {
@@ -31,6 +32,14 @@ int ctl_report_daily(const struct ctl_args *a)
 	if ((rc = ctl_qenv_open(&e, a->opt[CTL_O_CONF], CTL_NEED_STORE | CTL_NEED_INDEX |
 				CTL_NEED_INDEX_SET)) != 0)
 		return rc;
+	/* The day's counts and the audit events are not kept per tenant yet:
+	 * a tenant's view gets no report rather than everyone's. */
+	if ((rc = ctl_qenv_tenant(&e, a)) != 0 || (e.tenant && (rc = ctl_fail(a, EX_UNAVAILABLE,
+			"a report limited to a tenant is not available yet: use queue list "
+			"--tenant %s --since %s", e.tenant->name, date ? date : "TODAY")) != 0)) {
+		ctl_qenv_close(&e);
+		return rc;
+	}
 	if (e.ix == NULL || tz_index_sync(e.ix, e.st, 0, &bad, err, sizeof(err)) < 0 ||
 	    (r = tz_report_daily(e.ix, date, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "textizectl: %s\n", e.ix ? err : "ReportDatabase is not set");

@@ -23,7 +23,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_DEL_PARTS] = "DELETE FROM parts WHERE id=?",
 	[S_INS_ENTRY] = "INSERT OR REPLACE INTO entries(id, stored_time, stored_at, sender, sender_domain,"
 			" rcpts, subject, message_id, client_addr, direction, spf, kind, nparts,"
-			" original_size, ref) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			" original_size, ref, tenant) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_INS_RCPT] = "INSERT INTO rcpts VALUES(?,?)",
 	[S_INS_PART] = "INSERT OR REPLACE INTO parts VALUES(?,?,?,?,?,?,?,?,?,?,?)",
 };
@@ -33,7 +33,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS entries(id TEXT PRIMARY KEY, stored_time INTEGER,"
 	" stored_at TEXT, sender TEXT, sender_domain TEXT, rcpts TEXT, subject TEXT,"
 	" message_id TEXT, client_addr TEXT, direction TEXT, spf TEXT, kind TEXT,"
-	" nparts INTEGER, original_size INTEGER, ref TEXT);"
+	" nparts INTEGER, original_size INTEGER, ref TEXT, tenant TEXT);"
 	"CREATE INDEX IF NOT EXISTS entries_time ON entries(stored_time);"
 	"CREATE TABLE IF NOT EXISTS rcpts(id TEXT, addr TEXT);"
 	"CREATE INDEX IF NOT EXISTS rcpts_id ON rcpts(id);"
@@ -71,6 +71,8 @@ struct tz_index *tz_index_open(const char *path, int busy_ms, char *err, size_t 
 	 * should a busy database refuse it, inserts fail and are logged, and
 	 * the next textizectl run adds it and catches up). */
 	sqlite3_exec(ix->db, "ALTER TABLE entries ADD COLUMN ref TEXT", NULL, NULL, NULL);
+	/* the same for the tenant column (docs/tenants.md) */
+	sqlite3_exec(ix->db, "ALTER TABLE entries ADD COLUMN tenant TEXT", NULL, NULL, NULL);
 	return ix;
 fail:
 	tz_index_free(ix);
@@ -156,6 +158,7 @@ static int insert_entry(struct tz_index *ix, const struct tz_meta *m)
 	sqlite3_bind_int64(s, 13, m->parts->len);
 	sqlite3_bind_int64(s, 14, (sqlite3_int64)m->original_size);
 	bind_text(s, 15, m->ref);
+	bind_text(s, 16, m->tenant);
 	res = step_done(s);
 out:
 	g_string_free(rc, TRUE);
@@ -339,6 +342,7 @@ void tz_index_row_free(struct tz_index_row *r)
 	g_free(r->sha256);
 	g_free(r->reason);
 	g_free(r->declared_type);
+	g_free(r->tenant);
 	g_free(r);
 }
 
@@ -360,7 +364,7 @@ static int sqlite_query(struct tz_index *ix, const struct tz_index_filter *f, GP
 	static const char sql[] =
 		"SELECT e.id, e.stored_at, e.sender, e.rcpts, e.subject, coalesce(p.idx,0),"
 		" p.filename, p.detected_type, p.state, p.verdict, p.sha256, coalesce(p.size,0),"
-		" coalesce(p.risk,0), e.ref, e.stored_time, p.reason, p.declared_type"
+		" coalesce(p.risk,0), e.ref, e.stored_time, p.reason, p.declared_type, e.tenant"
 		" FROM entries e LEFT JOIN parts p ON p.id = e.id"
 		" WHERE (?1 = 0 OR e.stored_time >= ?1) AND (?2 = 0 OR e.stored_time < ?2)"
 		" AND (?3 IS NULL OR instr(lower(e.sender), lower(?3)) > 0)"
@@ -368,6 +372,7 @@ static int sqlite_query(struct tz_index *ix, const struct tz_index_filter *f, GP
 		"      AND instr(lower(r.addr), lower(?4)) > 0))"
 		" AND (?5 = 0 OR (coalesce(p.risk,0) & ?5) != 0)"
 		" AND (?6 IS NULL OR p.state = ?6)"
+		" AND (?7 IS NULL OR e.tenant = ?7)"
 		" ORDER BY e.id, p.idx";
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -381,6 +386,7 @@ static int sqlite_query(struct tz_index *ix, const struct tz_index_filter *f, GP
 	bind_text(s, 4, f->rcpt);
 	sqlite3_bind_int64(s, 5, f->flag);
 	bind_text(s, 6, f->state);
+	bind_text(s, 7, f->tenant);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct tz_index_row *r = g_new0(struct tz_index_row, 1);
 		r->id = col(s, 0);
@@ -400,6 +406,7 @@ static int sqlite_query(struct tz_index *ix, const struct tz_index_filter *f, GP
 		r->stored_time = sqlite3_column_int64(s, 14);
 		r->reason = col(s, 15);
 		r->declared_type = col(s, 16);
+		r->tenant = col(s, 17);
 		g_ptr_array_add(*rows, r);
 	}
 	sqlite3_finalize(s);

@@ -41,6 +41,7 @@ struct tz_index_filter {
 	const char *rcpt;         /* substring of a recipient */
 	unsigned flag;            /* TZ_RISK_* bits: any of them set */
 	const char *state;        /* part state */
+	const char *tenant;       /* only this tenant's entries (exact name) */
 };
 
 /* One row per part (an entry without parts gives one row with part 0). */
@@ -53,6 +54,7 @@ struct tz_index_row {
 	char *ref;                /* 参照番号, NULL for entries stored before it existed */
 	int64_t stored_time;      /* epoch seconds */
 	char *reason, *declared_type;   /* tz_part_reason_name(); the sender's MIME type */
+	char *tenant;             /* NULL = stored under no tenant */
 };
 
 void tz_index_row_free(struct tz_index_row *r);

@@ -78,6 +78,7 @@ void tz_meta_free(struct tz_meta *m)
 	g_ptr_array_unref(m->rcpts);
 	g_free(m->direction);
 	g_free(m->spf);
+	g_free(m->tenant);
 	g_free(m->kind);
 	g_free(m->message_id);
 	g_free(m->subject);
@@ -140,6 +141,7 @@ void tz_meta_fill(struct tz_meta *m, const char *id, const struct tz_envelope *e
 			g_ptr_array_add(m->rcpts, g_strdup(g_ptr_array_index(env->rcpts, i)));
 		set_str(&m->direction, env->direction == TZ_DIR_OUTBOUND ? "outbound" : "inbound");
 		set_str(&m->spf, env->spf_result);
+		set_str(&m->tenant, env->tenant);
 	}
 	if (res == NULL)
 		return;
@@ -271,6 +273,7 @@ char *tz_meta_to_json(const struct tz_meta *m)
 	g_string_append(s, "]");
 	kv_str(s, "direction", m->direction, &first);
 	kv_str(s, "spf", m->spf, &first);
+	kv_str(s, "tenant", m->tenant, &first);
 	g_string_append(s, "},\"message\":{");
 	first = 1;
 	kv_str(s, "kind", m->kind, &first);
@@ -370,6 +373,7 @@ static int envelope_parse(struct tz_meta *m, const struct tz_jv *env)
 	set_str(&m->sender, tz_jv_str(env, "sender") ? tz_jv_str(env, "sender") : "");
 	set_str(&m->direction, tz_jv_str(env, "direction") ? tz_jv_str(env, "direction") : "inbound");
 	m->spf = dup_str(env, "spf");
+	m->tenant = dup_str(env, "tenant");
 	for (guint i = 0; i < rc->items->len; i++) {
 		const struct tz_jv *a = g_ptr_array_index(rc->items, i);
 		if (a->type == TZ_J_STR)

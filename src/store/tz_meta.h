@@ -63,6 +63,7 @@ struct tz_meta {
 	GPtrArray *rcpts;          /* char*, owned; never NULL */
 	char *direction;           /* "inbound" | "outbound"; never NULL */
 	char *spf;
+	char *tenant;              /* Tenant section whose rules applied, NULL = none */
 	/* message */
 	char *kind;                /* "text" | "encrypted" | "report" | "unknown" */
 	char *message_id, *subject, *from, *date;

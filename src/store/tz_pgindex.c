@@ -46,11 +46,11 @@ static int insert_entry(struct tz_index *ix, const struct tz_meta *m, char *err,
 	{
 		const char *const v[] = { m->id, t, m->stored_at, m->sender, dom, rc->str,
 					  m->subject, m->message_id, m->client_addr, m->direction,
-					  m->spf, m->kind, np, sz, m->ref, host };
+					  m->spf, m->kind, np, sz, m->ref, host, m->tenant };
 		ret = run(ix, "INSERT INTO entries(id, stored_time, stored_at, sender, sender_domain,"
 			  " rcpts, subject, message_id, client_addr, direction, spf, kind, nparts,"
-			  " original_size, ref, gateway) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,"
-			  "$12,$13,$14,$15,$16)", 16, v, err, errlen);
+			  " original_size, ref, gateway, tenant) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,"
+			  "$11,$12,$13,$14,$15,$16,$17)", 17, v, err, errlen);
 	}
 	for (guint i = 0; ret == 0 && i < m->rcpts->len; i++) {
 		const char *const v[] = { m->id, g_ptr_array_index(m->rcpts, i) };
@@ -153,6 +153,7 @@ static struct tz_index_row *row_of(PGresult *r, int i)
 	w->stored_time = g_ascii_strtoll(PQgetvalue(r, i, 14), NULL, 10);
 	w->reason = col(r, i, 15);
 	w->declared_type = col(r, i, 16);
+	w->tenant = col(r, i, 17);
 	return w;
 }
 
@@ -164,7 +165,7 @@ static int pg_query(struct tz_index *ix, const struct tz_index_filter *f, GPtrAr
 	static const char sql[] =
 		"SELECT e.id, e.stored_at, e.sender, e.rcpts, e.subject, coalesce(p.idx,0),"
 		" p.filename, p.detected_type, p.state, p.verdict, p.sha256, coalesce(p.size,0),"
-		" coalesce(p.risk,0), e.ref, e.stored_time, p.reason, p.declared_type"
+		" coalesce(p.risk,0), e.ref, e.stored_time, p.reason, p.declared_type, e.tenant"
 		" FROM entries e LEFT JOIN parts p ON p.id = e.id"
 		" WHERE ($1::bigint = 0 OR e.stored_time >= $1) AND ($2::bigint = 0 OR e.stored_time < $2)"
 		" AND ($3::text IS NULL OR strpos(lower(e.sender), lower($3)) > 0)"
@@ -172,9 +173,10 @@ static int pg_query(struct tz_index *ix, const struct tz_index_filter *f, GPtrAr
 		"      AND strpos(lower(r.addr), lower($4)) > 0))"
 		" AND ($5::integer = 0 OR (coalesce(p.risk,0) & $5) != 0)"
 		" AND ($6::text IS NULL OR p.state = $6)"
+		" AND ($7::text IS NULL OR e.tenant = $7)"
 		" ORDER BY e.id COLLATE \"C\", p.idx";
 	char since[32], until[32], flag[16];
-	const char *const v[] = { since, until, f->from, f->rcpt, flag, f->state };
+	const char *const v[] = { since, until, f->from, f->rcpt, flag, f->state, f->tenant };
 	PGresult *r;
 	int ret = 0;
 
@@ -182,7 +184,7 @@ static int pg_query(struct tz_index *ix, const struct tz_index_filter *f, GPtrAr
 	snprintf(until, sizeof(until), "%lld", (long long)f->until);
 	snprintf(flag, sizeof(flag), "%u", f->flag);
 	*rows = g_ptr_array_new_with_free_func(tz_index_row_free_cb);
-	r = PQexecParams(PG(ix), sql, 6, NULL, v, NULL, NULL, 0);
+	r = PQexecParams(PG(ix), sql, 7, NULL, v, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
 		ret = tz_pg_fail(PG(ix), "index: query", err, errlen);
 	for (int i = 0; ret == 0 && i < PQntuples(r); i++)

@@ -55,6 +55,12 @@ static const char *const migrations[] = {
 	"CREATE INDEX breaker_events_sender ON breaker_events(sender, t);"
 	"CREATE INDEX breaker_events_t ON breaker_events(t);"
 	"CREATE TABLE breaker_senders(sender text PRIMARY KEY, since bigint NOT NULL);",
+
+	/* 3 (tenant branch): the Tenant section each entry was stored under
+	 * (docs/tenants.md); NULL for entries of no tenant. Tenant-limited
+	 * views filter on it. */
+	"ALTER TABLE entries ADD COLUMN tenant text;"
+	"CREATE INDEX entries_tenant ON entries(tenant, stored_time);",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == TZ_PG_SCHEMA_VERSION);

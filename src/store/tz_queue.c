@@ -398,6 +398,19 @@ out:
 	return rc;
 }
 
+/* Whether purge may touch m under q->tenant (an unreadable entry belongs
+ * to no tenant's view: only an unlimited purge removes it). */
+static bool tzq_tenant_match(const struct tz_queue *q, const struct tz_meta *m)
+{
+	if (q->tenant == NULL)
+		return true;
+	if (m == NULL)
+		return false;
+	if (*q->tenant == '\0')
+		return m->tenant == NULL;
+	return m->tenant != NULL && strcmp(m->tenant, q->tenant) == 0;
+}
+
 int tz_queue_purge(const struct tz_queue *q, unsigned days, const char *operator_name,
 		   unsigned *removed, char *err, size_t errlen)
 {
@@ -420,7 +433,7 @@ int tz_queue_purge(const struct tz_queue *q, unsigned days, const char *operator
 		if (strncmp(id, day, 8) > 0)
 			continue;
 		m = tz_store_meta_read(q->st, id, NULL, 0);
-		if (m && m->stored_time > (int64_t)cutoff) {
+		if ((m && m->stored_time > (int64_t)cutoff) || !tzq_tenant_match(q, m)) {
 			tz_meta_free(m);
 			continue;
 		}

@@ -37,6 +37,9 @@ struct tz_queue {
 					    * release claims make a release run on two
 					    * hosts at once send once (tz_pgclaim.h);
 					    * NULL = the entry lock alone */
+	const char *tenant;                /* tz_queue_purge: only entries stored under this
+					    * tenant; "" = only those of no tenant; NULL =
+					    * every entry */
 };
 #define TZ_MSGID_LEN 128
 

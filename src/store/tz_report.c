@@ -154,7 +154,7 @@ static char *col(sqlite3_stmt *st, int i)
  * at most TZ_REPORT_MAX_ITEMS kept, the rest counted. */
 static int items(struct tz_index *ix, struct tz_report *r)
 {
-	struct tz_index_filter f = { r->since, r->until, NULL, NULL, 0, NULL };
+	struct tz_index_filter f = { .since = r->since, .until = r->until };
 	GPtrArray *rows = NULL;
 	char err[TZ_ERRLEN];
 
