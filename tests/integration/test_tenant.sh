@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# test_tenant.sh — two municipalities on one gateway (docs/tenants.md),
+# through real Postfix: a message to both, sent by a front Postfix (no
+# milter) that retries like a real MTA, arrives as two messages, each with
+# its own tenant's notice contact line; a second recipient of another
+# tenant gets 452 4.5.3 at RCPT (swaks straight to the gateway); each
+# tenant's SpoofAction applies; entries carry the tenant, and textizectl
+# --tenant (and TEXTIZE_TENANT) shows one tenant's entries and treats the
+# other's as not found; -n refuses a domain in two tenants.
+# Ports: TZ_PORT_BASE (gateway smtp), +1 sink, +2 milter, +3 front Postfix.
+. "$(dirname "$0")/lib.sh"
+TZ_PORT_BASE=${TZ_PORT_BASE:-26000}
+tz_init tenant
+CTL=${TZ_CTL:-$TZ_BUILD/tools/textizectl}
+[ -x "$CTL" ] || { tz_fail "no textizectl at $CTL"; tz_done; }
+FRONT_PORT=$((TZ_PORT_BASE + 3))
+if tz_port_open "$FRONT_PORT"; then tz_fail "port $FRONT_PORT in use"; tz_done; fi
+
+CONF="LocalDomains pref.example.jp
+NoticeContact Prefecture security desk
+SpoofAction reject
+Tenant kameyama
+LocalDomains kameyama.example.lg.jp
+NoticeContact Kameyama ICT desk 0595-82-0000
+SpoofAction tag
+RetentionDays 90
+Tenant suzuka
+LocalDomains suzuka.example.lg.jp
+NoticeContact Suzuka joho desk 059-382-0000"
+# the sections go last: a global key after them would belong to suzuka
+tz_sink_start || { tz_fail "smtp-sink did not start"; tz_done; }
+tz_milter_conf ""
+printf '%s\n' "$CONF" >>"$TZ_TMP/textize.conf"
+tz_milter_start || { tz_fail "textize-milter did not start"; tz_done; }
+tz_postfix_start || { tz_fail "postfix did not start"; tz_done; }
+# The front MTA: the Internet side, no milter; it keeps what the gateway
+# defers (452) and sends it again in a later transaction.
+tz_postfix_instance "$TZ_TMP/front" "$FRONT_PORT" "$TZ_SMTP_PORT" "" || { tz_fail "front postfix"; tz_done; }
+
+ctl() { "$CTL" -c "$TZ_TMP/textize.conf" "$@"; }
+
+# the decoded text body of a captured message
+body_text() {
+	tz_captured_body "$1" | python3 -c '
+import email, sys
+m = email.message_from_bytes(sys.stdin.buffer.read())
+for p in m.walk():
+    if p.get_content_type() == "text/plain":
+        sys.stdout.write(p.get_payload(decode=True).decode(p.get_content_charset() or "utf-8", "replace"))'
+}
+
+# which captured message went to whom (the sink's X-Rcpt-Args lines)
+captured_for() { grep -l "^X-Rcpt-Args: .*$1" $(tz_captured) 2>/dev/null | tail -1; }
+
+tz_gen html-attach "$TZ_TMP/attach.eml"
+
+# --------------------------------------------------- one message, two tenants
+swaks --server "127.0.0.1:$FRONT_PORT" --from sender@example.com \
+	--to taro@kameyama.example.lg.jp,jiro@suzuka.example.lg.jp --data "$TZ_TMP/attach.eml" \
+	>"$TZ_TMP/front.swaks" 2>&1
+tz_assert "two tenants: the front MTA took the message once (250)" grep -qE '^<- +250 .*queued' "$TZ_TMP/front.swaks"
+tz_assert "two tenants: two messages reach the sink" tz_wait_count 2 60
+fk=$(captured_for taro@kameyama.example.lg.jp)
+fs=$(captured_for jiro@suzuka.example.lg.jp)
+if [ -n "$fk" ] && [ -n "$fs" ] && [ "$fk" != "$fs" ]; then
+	tz_pass "two tenants: one delivery per tenant"
+else
+	tz_fail "two tenants: expected separate deliveries (kameyama: ${fk:-none}, suzuka: ${fs:-none})"
+fi
+if [ -n "$fk" ] && body_text "$fk" | grep -q 'Kameyama ICT desk 0595-82-0000' &&
+   ! body_text "$fk" | grep -qE 'Suzuka joho|Prefecture security'; then
+	tz_pass "two tenants: kameyama's copy carries kameyama's contact line only"
+else
+	tz_fail "two tenants: kameyama's copy lacks its contact line"
+fi
+if [ -n "$fs" ] && body_text "$fs" | grep -q 'Suzuka joho desk 059-382-0000' &&
+   ! body_text "$fs" | grep -qE 'Kameyama ICT|Prefecture security'; then
+	tz_pass "two tenants: suzuka's copy carries suzuka's contact line only"
+else
+	tz_fail "two tenants: suzuka's copy lacks its contact line"
+fi
+tz_assert "two tenants: the milter deferred the other tenant's recipient with 452 4.5.3" \
+	tz_log_grep -q 'recipient of tenant (suzuka|kameyama) deferred \(452 4.5.3\)'
+tz_assert "two tenants: summary lines name each tenant" \
+	bash -c "grep -q 'action=textized .*tenant=kameyama' '$TZ_MILTER_LOG' && grep -q 'action=textized .*tenant=suzuka' '$TZ_MILTER_LOG'"
+tz_assert "two tenants: no attachment bytes reached either recipient" \
+	bash -c "! grep -q JVBERi0 '$fk' '$fs'"
+
+# --------------------------------------------------- 452 at RCPT, straight to the gateway
+tz_send "$TZ_TMP/attach.eml" --to taro@kameyama.example.lg.jp,boss@pref.example.jp
+if grep -qE '^<[-~*]+ +452 4\.5\.3 ' "$TZ_TMP/swaks.last"; then
+	tz_pass "rcpt: a recipient outside the first one's tenant gets 452 4.5.3"
+else
+	tz_fail "rcpt: no 452 4.5.3 for the second tenant's recipient"
+	grep -E '^<[-~*]+ +[245][0-9][0-9]' "$TZ_TMP/swaks.last" | sed 's/^/    | /'
+fi
+
+# --------------------------------------------------- each tenant's rule actions
+tz_mkmsg "$TZ_TMP/spoof-k.eml" "From: Mayor <mayor@kameyama.example.lg.jp>" "To: taro@kameyama.example.lg.jp"
+tz_mkmsg "$TZ_TMP/spoof-s.eml" "From: Mayor <mayor@suzuka.example.lg.jp>" "To: jiro@suzuka.example.lg.jp"
+tz_expect 250 "" "actions: kameyama tags a From in its own domain (SpoofAction tag)" \
+	"$TZ_TMP/spoof-k.eml" --to taro@kameyama.example.lg.jp
+tz_expect 550 5.7.1 "actions: suzuka refuses it (the global SpoofAction reject)" \
+	"$TZ_TMP/spoof-s.eml" --to jiro@suzuka.example.lg.jp
+
+# --------------------------------------------------- stored with the tenant; ctl views
+# the entries, by the summary lines (ref=ID ... tenant=NAME)
+kid=$(sed -nE 's/.*action=textized ref=([^ ]+) .*tenant=kameyama.*/\1/p' "$TZ_MILTER_LOG" | head -1)
+sid=$(sed -nE 's/.*action=textized ref=([^ ]+) .*tenant=suzuka.*/\1/p' "$TZ_MILTER_LOG" | head -1)
+tz_assert "store: an entry of each tenant" test -n "$kid" -a -n "$sid"
+tz_assert "store: the entry's metadata names its tenant" \
+	bash -c "'$CTL' -c '$TZ_TMP/textize.conf' queue show '$kid' --format json | grep -q '\"tenant\":\"kameyama\"'"
+ctl queue list --tenant kameyama --format csv >"$TZ_TMP/list-k.csv" 2>"$TZ_TMP/ctl.err"
+tz_assert "ctl: list --tenant kameyama shows kameyama's entry" grep -q "$kid" "$TZ_TMP/list-k.csv"
+tz_assert "ctl: list --tenant kameyama hides suzuka's entry" bash -c "! grep -q '$sid' '$TZ_TMP/list-k.csv'"
+tz_assert "ctl: list --tenant kameyama shows no other recipient" \
+	bash -c "! grep -qE 'suzuka|pref\\.example' '$TZ_TMP/list-k.csv'"
+ctl queue list --format csv >"$TZ_TMP/list-all.csv" 2>>"$TZ_TMP/ctl.err"
+tz_assert "ctl: list without --tenant shows both" bash -c "grep -q '$kid' '$TZ_TMP/list-all.csv' && grep -q '$sid' '$TZ_TMP/list-all.csv'"
+ctl queue show "$sid" --tenant kameyama >"$TZ_TMP/show.out" 2>"$TZ_TMP/show.err"
+rc=$?
+tz_assert "ctl: show of suzuka's entry under --tenant kameyama is not found (66)" \
+	bash -c "[ $rc -eq 66 ] && grep -q 'no entry' '$TZ_TMP/show.err' && ! grep -q jiro '$TZ_TMP/show.out'"
+TEXTIZE_TENANT=kameyama ctl queue show "$sid" >/dev/null 2>&1
+tz_assert "ctl: TEXTIZE_TENANT limits the same way" test $? -eq 66
+ctl queue export "$sid" original --tenant kameyama --operator op --out "$TZ_TMP/x.eml" >/dev/null 2>&1
+rc=$?
+tz_assert "ctl: export of another tenant's entry is refused (66) and writes nothing" \
+	bash -c "[ $rc -eq 66 ] && [ ! -e '$TZ_TMP/x.eml' ]"
+ctl queue reject "$sid" --tenant kameyama --operator op >/dev/null 2>&1
+tz_assert "ctl: reject of another tenant's entry is refused" test $? -eq 66
+ctl queue show "$kid" --tenant kameyama >"$TZ_TMP/show-k.out" 2>&1
+tz_assert "ctl: show of its own entry works" grep -q "$kid" "$TZ_TMP/show-k.out"
+ctl queue list --tenant nosuch >/dev/null 2>"$TZ_TMP/ctl.err"
+tz_assert "ctl: an unknown tenant is a config error (78)" test $? -eq 78
+ctl report daily --tenant kameyama >/dev/null 2>&1
+tz_assert "ctl: report --tenant refuses rather than showing everyone's (69)" test $? -eq 69
+
+# --------------------------------------------------- -n: a domain in two tenants
+cat >"$TZ_TMP/bad.conf" <<EOF
+Tenant a
+LocalDomains a.example.jp
+Tenant b
+LocalDomains b.example.jp a.example.jp
+EOF
+"$TZ_MILTER" -n -c "$TZ_TMP/bad.conf" >"$TZ_TMP/n.out" 2>&1
+rc=$?
+tz_assert "-n: a domain in two tenants is an error with file:line" \
+	bash -c "[ $rc -ne 0 ] && grep -q 'bad.conf:4: domain a.example.jp of Tenant b is also in Tenant a' '$TZ_TMP/n.out'"
+
+tz_done
