@@ -54,6 +54,8 @@ struct web_req {
 	GHashTable *query;                 /* char* -> char*, owned */
 	GHashTable *form;                  /* POST fields, char* -> char*, owned */
 	struct web_session *session;       /* NULL = not logged in */
+	const struct tz_tenant *tenant;    /* the session's tenant: its entries only; NULL = all
+					    * (web_tenant.h) */
 	/* the response */
 	unsigned status;
 	GString *body;

@@ -131,3 +131,16 @@ int web_auth_login(const struct tz_config *cfg, const char *user, const char *pa
 		return tz_err(err, errlen, "%s is in none of the console's groups", user);
 	return 0;
 }
+
+int web_auth_in_group(const char *user, const char *group)
+{
+	struct passwd pw, *found = NULL;
+	char buf[16384];
+	gid_t gids[MAX_GROUPS];
+	int n = MAX_GROUPS;
+
+	if (getpwnam_r(user, &pw, buf, sizeof(buf), &found) != 0 || found == NULL ||
+	    getgrouplist(user, pw.pw_gid, gids, &n) < 0)
+		return 0;
+	return in_group(group, gids, n);
+}

@@ -17,6 +17,9 @@ int web_auth_login(const struct tz_config *cfg, const char *user, const char *pa
 /* The roles of user from group membership alone (no password). */
 unsigned web_auth_roles(const struct tz_config *cfg, const char *user);
 
+/* 1 when user (its primary group or a supplementary one) is in group. */
+int web_auth_in_group(const char *user, const char *group);
+
 /* The account's own name for what was typed (getpwnam_r: "SATO" or
  * "sato@example.lg.jp" through SSSD is "sato"), into out; the typed name
  * when no account has it. Sessions, roles, the login limit and the audit

@@ -17,6 +17,7 @@
 #include "web.h"
 #include "web_html.h"
 #include "web_session.h"
+#include "web_tenant.h"
 
 #define WEB_MAX_UPLOAD (64 * 1024)
 #define WEB_MAX_FIELDS 64
@@ -212,6 +213,8 @@ static void route(struct web_req *r)
 				  "ページを開き直してください。");
 		return;
 	}
+	if (rt->team && web_tenant_resolve(r) < 0)
+		return;
 	rt->fn(r);
 }
 

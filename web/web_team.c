@@ -13,6 +13,7 @@
 #include "tz_store.h"
 #include "tz_store_link.h"
 #include "tz_util.h"
+#include "web_tenant.h"
 #include "web.h"
 #include "web_html.h"
 #include "web_session.h"
@@ -166,6 +167,7 @@ void web_team_queue(struct web_req *r)
 	f.rcpt = web_arg(r, "rcpt");
 	f.flag = flag_bit(web_arg(r, "flag"));
 	f.state = web_arg(r, "state") && *web_arg(r, "state") ? web_arg(r, "state") : NULL;
+	f.tenant = r->tenant ? r->tenant->name : NULL;   /* a tenant's operator: its entries */
 	if (f.from && *f.from == '\0')
 		f.from = NULL;
 	if (f.rcpt && *f.rcpt == '\0')

@@ -15,6 +15,7 @@
 #include "tz_queue.h"
 #include "tz_store.h"
 #include "tz_util.h"
+#include "web_tenant.h"
 #include "web.h"
 #include "web_html.h"
 #include "web_session.h"
@@ -145,6 +146,10 @@ void web_team_action(struct web_req *r)
 
 	if (!(r->session->roles & WEB_ROLE_TEAM)) {
 		web_error_page(r, MHD_HTTP_FORBIDDEN, "この操作の権限がありません(閲覧のみ)。");
+		return;
+	}
+	if (!web_tenant_action_ok(r)) {   /* another tenant's entry: not found */
+		web_error_page(r, MHD_HTTP_NOT_FOUND, "そのエントリはありません。");
 		return;
 	}
 	if (action == NULL || reason == NULL) {

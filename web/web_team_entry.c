@@ -10,6 +10,7 @@
 #include "tz_part.h"
 #include "tz_store.h"
 #include "tz_util.h"
+#include "web_tenant.h"
 #include "web.h"
 #include "web_html.h"
 #include "web_session.h"
@@ -170,6 +171,10 @@ void web_team_entry(struct web_req *r)
 	    (m = tz_store_meta_read(r->app->st, id, err, sizeof(err))) != NULL)
 		reqs = web_state_requests(r->app->state, 0, id, 100);
 	pthread_mutex_unlock(&r->app->lock);
+	if (m && !web_tenant_sees(r, m)) {   /* another tenant's: as if it did not exist */
+		tz_meta_free(m);
+		m = NULL;
+	}
 	if (m == NULL) {
 		web_error_page(r, MHD_HTTP_NOT_FOUND, "そのエントリはありません。");
 		return;

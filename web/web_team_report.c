@@ -15,6 +15,7 @@
 #include "tz_store.h"
 #include "tz_store_link.h"
 #include "tz_util.h"
+#include "web_tenant.h"
 #include "web.h"
 #include "web_html.h"
 #include "web_session.h"
@@ -41,6 +42,10 @@ static void forced_waiting(struct web_req *r)
 	if (tz_store_list(r->app->st, &ids, err, sizeof(err)) == 0) {
 		for (guint i = ids->len, seen = 0; i-- > 0 && shown < 200 && seen++ < FORCED_SCAN_MAX;) {
 			struct tz_meta *m = tz_store_meta_read(r->app->st, ids->pdata[i], err, sizeof(err));
+			if (m && !web_tenant_sees(r, m)) {
+				tz_meta_free(m);
+				continue;
+			}
 			for (guint k = 0; m && k < m->parts->len; k++) {
 				const struct tz_meta_part *p = g_ptr_array_index(m->parts, k);
 				if (p->force_requested_by == NULL)
@@ -69,6 +74,7 @@ void web_team_requests(struct web_req *r)
 	pthread_mutex_lock(&r->app->lock);
 	reqs = web_state_requests(r->app->state, 1, NULL, 500);
 	pthread_mutex_unlock(&r->app->lock);
+	web_tenant_filter_requests(r, reqs);
 	web_team_request_rows(r, reqs, 1);
 	g_ptr_array_unref(reqs);
 	web_page_end(r->body);
@@ -105,6 +111,9 @@ void web_team_report(struct web_req *r)
 	struct tz_report *rep = NULL;
 	char err[TZ_ERRLEN];
 	unsigned bad;
+
+	if (web_tenant_refuse_page(r))
+		return;
 
 	if (date && *date == '\0')
 		date = NULL;
@@ -189,7 +198,11 @@ void web_team_audit(struct web_req *r)
 	const struct tz_config *c = r->app->cfg;
 	unsigned long records = 0, bad_line = 0;
 	char err[TZ_ERRLEN] = "";
-	int rc = tz_audit_verify(tz_config_audit_location(c), c->audit_key_file, &records, &bad_line, err, sizeof(err));
+	int rc;
+
+	if (web_tenant_refuse_page(r))
+		return;
+	rc = tz_audit_verify(tz_config_audit_location(c), c->audit_key_file, &records, &bad_line, err, sizeof(err));
 
 	web_team_begin(r, "監査ログ");
 	if (rc == 0)

@@ -6,24 +6,54 @@
 # tenant gets 452 4.5.3 at RCPT (swaks straight to the gateway); each
 # tenant's SpoofAction applies; entries carry the tenant, and textizectl
 # --tenant (and TEXTIZE_TENANT) shows one tenant's entries and treats the
-# other's as not found; -n refuses a domain in two tenants.
-# Ports: TZ_PORT_BASE (gateway smtp), +1 sink, +2 milter, +3 front Postfix.
+# other's as not found; -n refuses a domain in two tenants; the console
+# (textize-web over HTTP with curl, PAM users and groups made here): an
+# operator in kameyama's WebTenantGroup sees only kameyama's entries, and
+# suzuka's entry pages and actions answer 404; an operator in no tenant
+# group sees both.
+# Ports: TZ_PORT_BASE (gateway smtp), +1 sink, +2 milter, +3 front Postfix,
+# +4 textize-web.
 . "$(dirname "$0")/lib.sh"
 TZ_PORT_BASE=${TZ_PORT_BASE:-26000}
 tz_init tenant
 CTL=${TZ_CTL:-$TZ_BUILD/tools/textizectl}
 [ -x "$CTL" ] || { tz_fail "no textizectl at $CTL"; tz_done; }
 FRONT_PORT=$((TZ_PORT_BASE + 3))
-if tz_port_open "$FRONT_PORT"; then tz_fail "port $FRONT_PORT in use"; tz_done; fi
+WEB_PORT=$((TZ_PORT_BASE + 4))
+WEB=${TZ_WEB:-$TZ_BUILD/web/textize-web}
+for p in $FRONT_PORT $WEB_PORT; do
+	if tz_port_open "$p"; then tz_fail "port $p in use"; tz_done; fi
+done
+
+# ---- local users and groups for the console's PAM login, removed at exit ----
+P=tzten$$
+PW="Pw-$(head -c 9 /dev/urandom | base64 | tr -d '/+=')"
+PAMSVC=$P-web
+web_cleanup() {
+	for u in kame all; do userdel "${P}_$u" 2>/dev/null; done
+	for g in team kame; do groupdel "$P-$g" 2>/dev/null; done
+	rm -f "/etc/pam.d/$PAMSVC"
+}
+trap 'web_cleanup; tz_cleanup' EXIT
+groupadd "$P-team"; groupadd "$P-kame"
+useradd -M -N -s /usr/sbin/nologin -G "$P-team,$P-kame" "${P}_kame"
+useradd -M -N -s /usr/sbin/nologin -G "$P-team" "${P}_all"
+printf '%s:%s\n' "${P}_kame" "$PW" "${P}_all" "$PW" | chpasswd
+printf 'auth required pam_unix.so\naccount required pam_unix.so\n' >"/etc/pam.d/$PAMSVC"
 
 CONF="LocalDomains pref.example.jp
 NoticeContact Prefecture security desk
 SpoofAction reject
+WebListen 127.0.0.1:$WEB_PORT
+WebDatabase $TZ_TMP/web.db
+WebPAMService $PAMSVC
+WebTeamGroup $P-team
 Tenant kameyama
 LocalDomains kameyama.example.lg.jp
 NoticeContact Kameyama ICT desk 0595-82-0000
 SpoofAction tag
 RetentionDays 90
+WebTenantGroup $P-kame
 Tenant suzuka
 LocalDomains suzuka.example.lg.jp
 NoticeContact Suzuka joho desk 059-382-0000"
@@ -135,6 +165,44 @@ ctl queue list --tenant nosuch >/dev/null 2>"$TZ_TMP/ctl.err"
 tz_assert "ctl: an unknown tenant is a config error (78)" test $? -eq 78
 ctl report daily --tenant kameyama >/dev/null 2>&1
 tz_assert "ctl: report --tenant refuses rather than showing everyone's (69)" test $? -eq 69
+
+# --------------------------------------------------- the console
+"$WEB" -f -c "$TZ_TMP/textize.conf" >>"$TZ_TMP/web.log" 2>&1 &
+TZ_PIDS+=("$!")
+tz_assert "console: textize-web listens" tz_wait_port "$WEB_PORT"
+U=http://127.0.0.1:$WEB_PORT
+login() {   # login USER JAR
+	curl -sS -o /dev/null -w '%{http_code}' -c "$2" --data-urlencode "user=$1" \
+		--data-urlencode "password=$PW" "$U/login"
+}
+get() { curl -sS -b "$1" -o "$2" -w '%{http_code}' "$U$3"; }   # get JAR OUT PATH -> code
+tz_assert "console: kameyama's operator logs in" test "$(login "${P}_kame" "$TZ_TMP/k.jar")" = 303
+tz_assert "console: the prefecture's operator logs in" test "$(login "${P}_all" "$TZ_TMP/a.jar")" = 303
+get "$TZ_TMP/k.jar" "$TZ_TMP/k-queue.html" /team >/dev/null
+tz_assert "console: kameyama's queue shows kameyama's entry" grep -q "$kid" "$TZ_TMP/k-queue.html"
+tz_assert "console: kameyama's queue hides suzuka's entry and recipients" \
+	bash -c "! grep -qE '$sid|suzuka' '$TZ_TMP/k-queue.html'"
+tz_assert "console: suzuka's entry page is 404 for kameyama's operator" \
+	test "$(get "$TZ_TMP/k.jar" "$TZ_TMP/k-entry.html" "/team/entry?id=$sid")" = 404
+tz_assert "console: ... and says nothing of it" bash -c "! grep -q jiro '$TZ_TMP/k-entry.html'"
+tz_assert "console: kameyama's own entry page opens" \
+	test "$(get "$TZ_TMP/k.jar" "$TZ_TMP/k-own.html" "/team/entry?id=$kid")" = 200
+csrf=$(sed -nE 's/.*name="csrf" value="([0-9a-f]+)".*/\1/p' "$TZ_TMP/k-own.html" | head -1)
+code=$(curl -sS -b "$TZ_TMP/k.jar" -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$csrf" \
+	--data-urlencode action=reject --data-urlencode "id=$sid" --data-urlencode part=1 \
+	--data-urlencode reason=x "$U/team/action")
+tz_assert "console: an action on suzuka's entry is 404 for kameyama's operator" test "$code" = 404
+tz_assert "console: ... and changed nothing" \
+	bash -c "! '$CTL' -c '$TZ_TMP/textize.conf' queue show '$sid' | grep -q rejected"
+tz_assert "console: the report page is refused to a tenant's operator (403)" \
+	test "$(get "$TZ_TMP/k.jar" /dev/null /team/report)" = 403
+get "$TZ_TMP/k.jar" "$TZ_TMP/k-req.html" /team/requests >/dev/null
+tz_assert "console: kameyama's requests page shows no suzuka entry" bash -c "! grep -q '$sid' '$TZ_TMP/k-req.html'"
+get "$TZ_TMP/a.jar" "$TZ_TMP/a-queue.html" /team >/dev/null
+tz_assert "console: an operator of no tenant sees both" \
+	bash -c "grep -q '$kid' '$TZ_TMP/a-queue.html' && grep -q '$sid' '$TZ_TMP/a-queue.html'"
+tz_assert "console: ... and suzuka's entry page" \
+	test "$(get "$TZ_TMP/a.jar" /dev/null "/team/entry?id=$sid")" = 200
 
 # --------------------------------------------------- -n: a domain in two tenants
 cat >"$TZ_TMP/bad.conf" <<EOF
