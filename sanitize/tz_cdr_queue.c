@@ -355,6 +355,8 @@ void tz_cdr_queue_deliver(const struct tz_cdr_queue *q, const char *id)
 		else if (strcmp(p->state, TZ_STATE_SANITIZED) == 0)
 			g_array_append_val(a, p->index);
 	}
+	if (m && q->deliver_for && !q->deliver_for(m->tenant, q->deliver_ctx))
+		open_parts = 1;   /* its tenant's SanitizedDelivery is approve or off */
 	if (m && !open_parts && a->len > 0) {
 		struct tz_release_req req = {
 			.parts = (const unsigned *)(void *)a->data, .n = a->len,

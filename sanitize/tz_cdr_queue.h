@@ -39,6 +39,10 @@ struct tz_cdr_queue {
 	 * processes never convert the same part, and an entry is delivered
 	 * once. */
 	unsigned workers;
+	/* With Tenant sections: whether an entry of tenant (NULL = none) is
+	 * delivered (the tenant's SanitizedDelivery); NULL = every entry. */
+	int (*deliver_for)(const char *tenant, const void *ctx);
+	const void *deliver_ctx;
 };
 
 /* Sanitize the waiting parts of one entry. Returns 0, or -1 with err (a

@@ -107,7 +107,7 @@ row 64 err "stats: --format: unknown value 'xml' (table, json, prometheus)" stat
 row 64 err "queue show: --format: unknown value 'csv' (table, json)" queue show "$REF" --format csv
 row 64 err "queue list: --flag: unknown value 'nope' (executable," queue list --flag nope
 row 64 err "queue list: --since: bad date '2026-13'" queue list --since 2026-13
-row 64 err "queue list: unknown option '--bogus' (--config, --format, --operator, --help, --version, --since" queue list --bogus
+row 64 err "queue list: unknown option '--bogus' (--config, --format, --operator, --help, --version, --tenant, --since" queue list --bogus
 row 64 err "queue list: option '--out' needs a value" queue list --out
 row 64 err "queue list: option '--out' does not apply here" queue list --out x
 row 64 err "queue release: --format does not apply here" queue release "$REF" --format json --operator a

@@ -15,6 +15,7 @@
 #include "tz_cdr_ppap.h"
 #include "tz_cdr_queue.h"
 #include "tz_crypt.h"
+#include "tz_tenant.h"
 #include "tz_util.h"
 
 static volatile sig_atomic_t stop_sanitize;
@@ -28,14 +29,17 @@ static void on_term(int sig)
 int ctl_sanitize(struct ctl_qenv *e, const char *id, int watch, unsigned interval)
 {
 	const struct tz_config *c = e->cfg;
-	struct tz_cdr_queue q = { e->st, e->audit, e->ix, { 0 }, NULL, 1 };
+	struct tz_cdr_queue q = { .st = e->st, .audit = e->audit, .ix = e->ix, .workers = 1 };
 	unsigned n;
 	char err[TZ_ERRLEN];
 	int rc = 0;
 
 	tz_cdr_opts_from_config(&q.opts, c);
 	q.workers = c->sanitize_workers ? c->sanitize_workers : 1;
-	if (c->sanitized_delivery == TZ_SANITIZED_AUTO) {
+	/* each entry by its tenant's SanitizedDelivery (docs/tenants.md) */
+	q.deliver_for = tz_tenant_sanitized_auto;
+	q.deliver_ctx = c;
+	if (tz_config_any_sanitized_auto(c)) {
 		if (c->release_key_file == NULL) {
 			fprintf(stderr, "textizectl: SanitizedDelivery auto needs ReleaseKeyFile: "
 				"sanitized copies wait for queue release\n");

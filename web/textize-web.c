@@ -25,6 +25,7 @@
 #include "tz_log.h"
 #include "tz_store.h"
 #include "tz_util.h"
+#include "tz_tenant.h"
 #include "web.h"
 #include "web_http.h"
 #include "web_listen.h"
@@ -99,7 +100,10 @@ int web_app_open(struct web_app *a, struct tz_config *cfg, char *err, size_t err
 		a->cdr.opts.scan = tz_cdr_clamd_scan;
 		a->cdr.opts.scan_ctx = &a->clamd;
 	}
-	if (cfg->sanitized_delivery == TZ_SANITIZED_AUTO && a->q.release_key)
+	/* each entry by its tenant's SanitizedDelivery (docs/tenants.md) */
+	a->cdr.deliver_for = tz_tenant_sanitized_auto;
+	a->cdr.deliver_ctx = cfg;
+	if (tz_config_any_sanitized_auto(cfg) && a->q.release_key)
 		a->cdr.deliver = &a->q;
 	return 0;
 }

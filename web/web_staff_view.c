@@ -17,6 +17,7 @@
 #include "tz_release.h"
 #include "tz_store.h"
 #include "tz_util.h"
+#include "tz_tenant.h"
 #include "web.h"
 #include "web_html.h"
 #include "web_staff.h"
@@ -53,9 +54,10 @@ static const char *part_state_ja(const struct tz_meta_part *p)
 	return p->state;
 }
 
-static bool sanitized_auto(const struct web_req *r)
+/* SanitizedDelivery of the entry's tenant (docs/tenants.md) */
+static bool sanitized_auto(const struct web_req *r, const struct tz_meta *m)
 {
-	return r->app->cfg->sanitized_delivery == TZ_SANITIZED_AUTO;
+	return tz_tenant_sanitized_auto(m->tenant, r->app->cfg);
 }
 
 static void link_query(GString *b, const struct web_staff_link *l)
@@ -99,7 +101,7 @@ void web_staff_summary(struct web_req *r, const struct web_staff_link *l)
 				p->index, p->filename ? p->filename : "名前のないファイル",
 				tz_notice_kind(TZ_NOTICE_JA, p->detected_type, p->declared_type), size,
 				part_state_ja(p));
-		if (tz_queue_copy_for_staff(p, sanitized_auto(r))) {
+		if (tz_queue_copy_for_staff(p, sanitized_auto(r, m))) {
 			g_string_append_printf(b, "<a id=\"download-%u\" href=\"/s/download?", p->index);
 			link_query(b, l);
 			g_string_append_printf(b, "&amp;f=%u\">無害化した複製をダウンロード</a>", p->index);
@@ -162,7 +164,7 @@ void web_staff_download(struct web_req *r)
 	}
 	idx = f ? (unsigned)g_ascii_strtoull(f, NULL, 10) : 0;
 	p = idx ? tz_meta_part_get(l.meta, idx) : NULL;
-	if (p == NULL || (l.part && l.part != idx) || !tz_queue_copy_for_staff(p, sanitized_auto(r)))
+	if (p == NULL || (l.part && l.part != idx) || !tz_queue_copy_for_staff(p, sanitized_auto(r, l.meta)))
 		web_error_page(r, MHD_HTTP_NOT_FOUND, "このファイルの無害化した複製はありません。");
 	else if (read_copy(r, &l, p) < 0)
 		web_error_page(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "複製を読み出せませんでした。");

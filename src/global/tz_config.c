@@ -921,6 +921,8 @@ void tz_config_queue(const struct tz_config *cfg, struct tz_queue *q)
 	q->notice_contact = cfg->notice_contact;
 	q->notice_details = cfg->notice_details == TZ_DETAILS_FULL;
 	q->claims_url = tz_config_store_shared(cfg) ? cfg->database_url : NULL;
+	q->tenant_contact = tz_tenant_contact;   /* an entry's tenant's contact line */
+	q->tenant_ctx = cfg;
 }
 
 bool tz_config_store_shared(const struct tz_config *cfg)

@@ -23,8 +23,8 @@ const char *const tz_tenant_keys[] = {
 	NULL
 };
 
-#define SECTION_KEY "Tenant"
-#define WEB_GROUP_KEY "WebTenantGroup"
+#define SECTION_KEY TZ_TENANT_SECTION_KEY
+#define WEB_GROUP_KEY TZ_TENANT_WEB_GROUP_KEY
 
 struct cfg_line {
 	unsigned lineno;
@@ -281,6 +281,32 @@ void tz_tenant_free(struct tz_tenant *t)
 	g_free(t->name);
 	g_free(t->web_group);
 	g_free(t);
+}
+
+/* ------------------------------------------------------- hooks */
+
+const char *tz_tenant_contact(const char *tenant, const void *cfg)
+{
+	const struct tz_tenant *t = tz_config_tenant_find(cfg, tenant);
+
+	return t ? t->cfg->notice_contact : NULL;
+}
+
+int tz_tenant_sanitized_auto(const char *tenant, const void *cfg)
+{
+	const struct tz_tenant *t = tenant ? tz_config_tenant_find(cfg, tenant) : NULL;
+	const struct tz_config *c = t ? t->cfg : cfg;
+
+	return c->sanitized_delivery == TZ_SANITIZED_AUTO;
+}
+
+bool tz_config_any_sanitized_auto(const struct tz_config *cfg)
+{
+	bool any = cfg->sanitized_delivery == TZ_SANITIZED_AUTO;
+
+	for (unsigned i = 0; i < tz_config_tenant_count(cfg); i++)
+		any |= tz_config_tenant_at(cfg, i)->cfg->sanitized_delivery == TZ_SANITIZED_AUTO;
+	return any;
 }
 
 /* ------------------------------------------------------- lookups */

@@ -24,6 +24,10 @@
 
 struct tz_config;
 
+/* The two keys that exist only for sections (not rows of tz_config_keys). */
+#define TZ_TENANT_SECTION_KEY "Tenant"
+#define TZ_TENANT_WEB_GROUP_KEY "WebTenantGroup"
+
 /* A tenant name: 1..32 of [a-z0-9_-], starting with a letter or digit
  * (it is stored in entries and written in URLs and SQL parameters). */
 #define TZ_TENANT_NAME_MAX 32
@@ -64,5 +68,14 @@ const struct tz_tenant *tz_config_tenant_for_rcpt(const struct tz_config *cfg, c
 /* The tenant whose InternalNetworks hold the client address; NULL = none. */
 const struct tz_tenant *tz_config_tenant_for_client(const struct tz_config *cfg,
 						    const char *addr);
+
+/* ---- hooks for the queue and the sanitizer, ctx = the global config ---- */
+/* The tenant's NoticeContact (for tz_queue.tenant_contact); NULL = none
+ * set or no such tenant. */
+const char *tz_tenant_contact(const char *tenant, const void *cfg);
+/* Whether entries of tenant (NULL = none) get SanitizedDelivery auto. */
+int tz_tenant_sanitized_auto(const char *tenant, const void *cfg);
+/* Whether any tenant or the global config has SanitizedDelivery auto. */
+bool tz_config_any_sanitized_auto(const struct tz_config *cfg);
 
 #endif

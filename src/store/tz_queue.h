@@ -40,6 +40,10 @@ struct tz_queue {
 	const char *tenant;                /* tz_queue_purge: only entries stored under this
 					    * tenant; "" = only those of no tenant; NULL =
 					    * every entry */
+	/* The NoticeContact of an entry's tenant (NULL = none) for its release
+	 * mail; a NULL hook or answer: notice_contact (docs/tenants.md). */
+	const char *(*tenant_contact)(const char *tenant, const void *ctx);
+	const void *tenant_ctx;
 };
 #define TZ_MSGID_LEN 128
 

@@ -116,7 +116,9 @@ static int send_release(const struct tz_queue *q, const struct tz_meta *m, GArra
 			const char *to, int forced, char *err, size_t errlen)
 {
 	char *tmpdir = g_build_filename(tz_store_dir(q->st), "tmp", NULL);
-	struct tz_release_words words = { q->notice_contact, q->notice_details };
+	const char *contact = q->tenant_contact && m->tenant ? q->tenant_contact(m->tenant, q->tenant_ctx)
+							    : NULL;
+	struct tz_release_words words = { contact ? contact : q->notice_contact, q->notice_details };
 	char **argv = NULL;
 	int fd, rc = -1, st;
 

@@ -48,6 +48,9 @@ WebListen 127.0.0.1:$WEB_PORT
 WebDatabase $TZ_TMP/web.db
 WebPAMService $PAMSVC
 WebTeamGroup $P-team
+ReleaseKeyFile $TZ_TMP/release.key
+ReleaseCommand /usr/sbin/sendmail -C $TZ_TMP/postfix -oi -t
+ForceReleaseApprovals 1
 Tenant kameyama
 LocalDomains kameyama.example.lg.jp
 NoticeContact Kameyama ICT desk 0595-82-0000
@@ -57,6 +60,8 @@ WebTenantGroup $P-kame
 Tenant suzuka
 LocalDomains suzuka.example.lg.jp
 NoticeContact Suzuka joho desk 059-382-0000"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TZ_TMP/release.key"
+chmod 600 "$TZ_TMP/release.key"
 # the sections go last: a global key after them would belong to suzuka
 tz_sink_start || { tz_fail "smtp-sink did not start"; tz_done; }
 tz_milter_conf ""
@@ -165,6 +170,19 @@ ctl queue list --tenant nosuch >/dev/null 2>"$TZ_TMP/ctl.err"
 tz_assert "ctl: an unknown tenant is a config error (78)" test $? -eq 78
 ctl report daily --tenant kameyama >/dev/null 2>&1
 tz_assert "ctl: report --tenant refuses rather than showing everyone's (69)" test $? -eq 69
+
+# --------------------------------------------------- the release mail names the entry's tenant's contact
+n=$(tz_captured_count)
+ctl queue release "$kid" --force --reason "tenant test" --operator op >"$TZ_TMP/rel.out" 2>&1
+tz_assert "release: kameyama's entry released (no --tenant)" tz_wait_count $((n + 1)) 60
+f=$(tz_captured | tail -1)
+if [ -n "$f" ] && body_text "$f" | grep -q 'Kameyama ICT desk 0595-82-0000' &&
+   ! body_text "$f" | grep -q 'Prefecture security desk'; then
+	tz_pass "release: the release mail names kameyama's contact, not the global one"
+else
+	tz_fail "release: the release mail lacks kameyama's contact"
+	sed 's/^/    | /' "$TZ_TMP/rel.out"
+fi
 
 # --------------------------------------------------- the console
 "$WEB" -f -c "$TZ_TMP/textize.conf" >>"$TZ_TMP/web.log" 2>&1 &

@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 
 #include "tz_config.h"
+#include "tz_tenant.h"
 
 static const char *const man_pages[] = {
 	"man/textize-milter.8.in", "man/textize.conf.5.in", "man/textizectl.8.in",
@@ -120,7 +121,8 @@ static void test_man_no_stale_keys(void **state)
 		char name[128];
 
 		if (sscanf(*l, ".It Cm %127s Ar ", name) == 1 && strstr(*l, " Ar ") &&
-		    tz_config_key_find(name) == NULL) {
+		    tz_config_key_find(name) == NULL && strcmp(name, TZ_TENANT_SECTION_KEY) != 0 &&
+		    strcmp(name, TZ_TENANT_WEB_GROUP_KEY) != 0) {   /* tz_tenant.h: sections only */
 			print_error("man/textize.conf.5.in documents unknown key %s\n", name);
 			stale++;
 		}

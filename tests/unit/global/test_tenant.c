@@ -108,6 +108,15 @@ static void test_sections(void **state)
 	assert_true(tz_config_is_local_domain(cfg, "a@kameyama.example.lg.jp"));
 	assert_true(tz_config_is_local_domain(cfg, "a@suzuka.example.lg.jp"));
 	assert_true(tz_config_is_internal(cfg, "10.1.2.3"));
+	/* the hooks the queue (release mail) and the sanitizer use */
+	assert_string_equal(tz_tenant_contact("kameyama", cfg), "亀山市 情報政策課 (0595-00-0000)");
+	assert_string_equal(tz_tenant_contact("suzuka", cfg), "情報政策課 (内線 100)");
+	assert_null(tz_tenant_contact("tsu", cfg));
+	assert_true(tz_tenant_sanitized_auto("kameyama", cfg));
+	assert_false(tz_tenant_sanitized_auto("suzuka", cfg));
+	assert_true(tz_tenant_sanitized_auto(NULL, cfg));
+	assert_true(tz_config_any_sanitized_auto(cfg));
+	assert_false(tz_config_any_sanitized_auto(s->cfg));
 	assert_int_equal(tz_config_key_line(k->cfg, "RetentionDays"), 10);
 	assert_int_equal(tz_config_key_line(s->cfg, "RetentionDays"), 0);
 	tz_config_unref(cfg);

@@ -144,7 +144,7 @@ static GByteArray *plain(struct fixture *fx, const char *fname)
 static void test_worker(void **state)
 {
 	struct fixture *fx = *state;
-	struct tz_cdr_queue q = { fx->st, fx->audit, NULL, { 0 }, NULL, 1 };
+	struct tz_cdr_queue q = { .st = fx->st, .audit = fx->audit, .deliver = NULL, .workers = 1 };
 	struct tz_meta *m;
 	struct tz_meta_part *p;
 	char err[TZ_ERRLEN], sha[65], *log = NULL;
@@ -242,7 +242,7 @@ static void test_delivery(void **state)
 	char *sent = g_build_filename(fx->dir, "sent.eml", NULL);
 	char *cmd = g_strdup_printf("/usr/bin/tee '%s'", sent);
 	struct tz_queue rq = { 0 };
-	struct tz_cdr_queue q = { fx->st, fx->audit, NULL, { 0 }, &rq, 1 };
+	struct tz_cdr_queue q = { .st = fx->st, .audit = fx->audit, .deliver = &rq, .workers = 1 };
 	struct tz_meta *m;
 	gchar *mail, *hdr, *value, *note, *line;
 	char ref[32];
@@ -346,7 +346,7 @@ static void test_delivery(void **state)
 static void test_tampered_part(void **state)
 {
 	struct fixture *fx = *state;
-	struct tz_cdr_queue q = { fx->st, fx->audit, NULL, { 0 }, NULL, 1 };
+	struct tz_cdr_queue q = { .st = fx->st, .audit = fx->audit, .deliver = NULL, .workers = 1 };
 	struct tz_meta *m = tz_store_meta_read(fx->st, fx->id, NULL, 0);
 	char err[TZ_ERRLEN], c;
 	unsigned done = 0;
@@ -396,7 +396,7 @@ static int have_converters(void)
 static void test_claimed_part_skipped(void **state)
 {
 	struct fixture *fx = *state;
-	struct tz_cdr_queue q = { fx->st, fx->audit, NULL, { 0 }, NULL, 2 };
+	struct tz_cdr_queue q = { .st = fx->st, .audit = fx->audit, .deliver = NULL, .workers = 2 };
 	char err[TZ_ERRLEN], *work = g_build_filename(fx->qdir, "work", NULL);
 	char *path = g_strdup_printf("%s/claim-%s-2", work, fx->id);
 	struct tz_meta *m;
@@ -438,7 +438,7 @@ static G_GNUC_NORETURN void racer(struct fixture *fx, const char *cmd, const uns
 	struct tz_store *st = tz_store_open(fx->qdir, fx->key, err, sizeof(err));
 	struct tz_audit *audit = tz_audit_open(fx->log, NULL, err, sizeof(err));
 	struct tz_queue rq = { 0 };
-	struct tz_cdr_queue q = { st, audit, NULL, { 0 }, &rq, 2 };
+	struct tz_cdr_queue q = { .st = st, .audit = audit, .deliver = &rq, .workers = 2 };
 	unsigned done = 0;
 
 	if (st == NULL || audit == NULL)
