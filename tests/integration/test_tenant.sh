@@ -12,7 +12,8 @@
 # suzuka's entry pages and actions answer 404; an operator in no tenant
 # group sees both.
 # Ports: TZ_PORT_BASE (gateway smtp), +1 sink, +2 milter, +3 front Postfix,
-# +4 textize-web.
+# +4 textize-web, +5 PostgreSQL's socket (the tenant column there, when
+# PostgreSQL is installed).
 . "$(dirname "$0")/lib.sh"
 TZ_PORT_BASE=${TZ_PORT_BASE:-26000}
 tz_init tenant
@@ -29,7 +30,11 @@ done
 P=tzten$$
 PW="Pw-$(head -c 9 /dev/urandom | base64 | tr -d '/+=')"
 PAMSVC=$P-web
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+PGDIR=$TZ_TMP/pg PGPORT=$((TZ_PORT_BASE + 5))
+pg() { su postgres -s /bin/sh -c "$*"; }
 web_cleanup() {
+	[ -f "$PGDIR/data/postmaster.pid" ] && pg "'$PGBIN/pg_ctl' -D '$PGDIR/data' -w -m fast stop" >/dev/null
 	for u in kame all; do userdel "${P}_$u" 2>/dev/null; done
 	for g in team kame; do groupdel "$P-$g" 2>/dev/null; done
 	rm -f "/etc/pam.d/$PAMSVC"
@@ -221,6 +226,33 @@ tz_assert "console: an operator of no tenant sees both" \
 	bash -c "grep -q '$kid' '$TZ_TMP/a-queue.html' && grep -q '$sid' '$TZ_TMP/a-queue.html'"
 tz_assert "console: ... and suzuka's entry page" \
 	test "$(get "$TZ_TMP/a.jar" /dev/null "/team/entry?id=$sid")" = 200
+
+# --------------------------------------------------- the tenant column in PostgreSQL
+if [ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] && id postgres >/dev/null 2>&1; then
+	URL="postgresql:///textize?host=$PGDIR&port=$PGPORT&user=postgres"
+	mkdir -p "$PGDIR" && chown postgres "$PGDIR"
+	if pg "'$PGBIN/initdb' -D '$PGDIR/data' -A trust -U postgres" >"$TZ_TMP/initdb.log" 2>&1 &&
+	   pg "'$PGBIN/pg_ctl' -D '$PGDIR/data' -w -l '$PGDIR/log' -o \"-k $PGDIR -p $PGPORT -c listen_addresses=''\" start" >/dev/null &&
+	   pg "'$PGBIN/createdb' -h '$PGDIR' -p $PGPORT textize"; then
+		# the same file with the shared backend, given before the sections
+		awk -v url="$URL" '/^Tenant / && !done { print "StoreBackend postgresql"; print "DatabaseURL " url; done = 1 } { print }' \
+			"$TZ_TMP/textize.conf" >"$TZ_TMP/pg.conf"
+		"$CTL" -c "$TZ_TMP/pg.conf" db migrate >"$TZ_TMP/pg.out" 2>&1 &&
+			"$CTL" -c "$TZ_TMP/pg.conf" queue reindex >>"$TZ_TMP/pg.out" 2>&1
+		tz_assert "postgresql: migrated (to version 3) and indexed" grep -q 'indexed' "$TZ_TMP/pg.out"
+		n=$(psql -X -A -t -h "$PGDIR" -p "$PGPORT" -U postgres -d textize \
+			-c "SELECT count(*) FROM entries WHERE tenant = 'kameyama' AND id = '$kid'")
+		tz_assert "postgresql: the entry's row carries its tenant" test "$n" = 1
+		"$CTL" -c "$TZ_TMP/pg.conf" queue list --tenant kameyama --format csv >"$TZ_TMP/pg-k.csv" 2>>"$TZ_TMP/pg.out"
+		tz_assert "postgresql: list --tenant kameyama shows kameyama's entry, not suzuka's" \
+			bash -c "grep -q '$kid' '$TZ_TMP/pg-k.csv' && ! grep -q '$sid' '$TZ_TMP/pg-k.csv'"
+	else
+		tz_fail "postgresql did not start"
+		tail -5 "$TZ_TMP/initdb.log" "$PGDIR/log" 2>/dev/null
+	fi
+else
+	tz_skip "postgresql: server not installed (scripts/deps installs postgresql)"
+fi
 
 # --------------------------------------------------- -n: a domain in two tenants
 cat >"$TZ_TMP/bad.conf" <<EOF
