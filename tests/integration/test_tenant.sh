@@ -266,4 +266,8 @@ rc=$?
 tz_assert "-n: a domain in two tenants is an error with file:line" \
 	bash -c "[ $rc -ne 0 ] && grep -q 'bad.conf:4: domain a.example.jp of Tenant b is also in Tenant a' '$TZ_TMP/n.out'"
 
+# an ASan/UBSan build (TZ_BUILD=_build/asan) reports into these logs
+tz_assert "no sanitizer report from the milter or the console" \
+	bash -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$TZ_MILTER_LOG' '$TZ_TMP/web.log'"
+
 tz_done
