@@ -24,7 +24,7 @@ static const struct ctl_command commands[] = {
 	{ "queue", "export", "ID PART|original", 1, 2, O(OUT) | O(FORCE), NULL,
 	  "write a part (or the original message) to --out FILE; needs --operator", ENTRY_HELP,
 	  ctl_queue_export },
-	{ "queue", "release", "ID [PART...]", 1, CTL_ANY, O(TO) | O(AGAIN) | O(FORCE) | O(REASON), NULL,
+	{ "queue", "release", "ID [PART...]", 1, CTL_ANY, O(TO) | O(AGAIN) | O(FORCE) | O(REASON) | O(RECLAIM), NULL,
 	  "mail clean or sanitized parts to the recipients; needs --operator", ENTRY_HELP
 	  "Without PART: every clean or sanitized part. --force --reason: a part that is not\n"
 	  "clean, sent once another operator approves (queue approve).\n", ctl_queue_release },

@@ -55,6 +55,18 @@ static const char *const migrations[] = {
 	"CREATE INDEX breaker_events_sender ON breaker_events(sender, t);"
 	"CREATE INDEX breaker_events_t ON breaker_events(t);"
 	"CREATE TABLE breaker_senders(sender text PRIMARY KEY, since bigint NOT NULL);",
+
+	/* 3 (branch cluster): release claims get a holder (pid, boot id), a
+	 * state and a lease (tz_pgclaim.h). A claim made before this
+	 * migration may have been sent or not: it becomes "sending", which
+	 * only an operator's --reclaim takes over. */
+	"ALTER TABLE release_claims ADD COLUMN pid integer NOT NULL DEFAULT 0,"
+	" ADD COLUMN boot_id text NOT NULL DEFAULT '',"
+	" ADD COLUMN state text NOT NULL DEFAULT 'sending'"
+	"  CHECK (state IN ('claimed', 'sending', 'sent')),"
+	" ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();"
+	"UPDATE release_claims SET updated_at = claimed_at;"
+	"ALTER TABLE release_claims ALTER COLUMN state SET DEFAULT 'claimed';",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == TZ_PG_SCHEMA_VERSION);

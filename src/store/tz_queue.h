@@ -37,6 +37,9 @@ struct tz_queue {
 					    * release claims make a release run on two
 					    * hosts at once send once (tz_pgclaim.h);
 					    * NULL = the entry lock alone */
+	int reclaim_claims;                /* release --reclaim: take over a stale claim left
+					    * "sending" (the operator checked it was not
+					    * delivered; tz_pgclaim.h) */
 };
 #define TZ_MSGID_LEN 128
 
