@@ -67,6 +67,12 @@ static const char *const migrations[] = {
 	" ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();"
 	"UPDATE release_claims SET updated_at = claimed_at;"
 	"ALTER TABLE release_claims ALTER COLUMN state SET DEFAULT 'claimed';",
+
+	/* 4 (branch cluster): the sender block/allow list, shared
+	 * (tz_pgsenders.h); SenderListFile's lines as rows. */
+	"CREATE TABLE sender_list(kind text NOT NULL CHECK (kind IN ('block', 'allow')),"
+	" pattern text NOT NULL, added_at timestamptz NOT NULL DEFAULT now(),"
+	" added_by text NOT NULL DEFAULT '', PRIMARY KEY(pattern, kind));",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == TZ_PG_SCHEMA_VERSION);
