@@ -15,7 +15,9 @@
 # edited; an entry stored via A and released via A and B at the same time
 # is delivered exactly once (one claim row); the rate counts are shared and
 # BreakerTrip counts the senders over on all gateways (one over on B and
-# one on A trip it) and a trip on A stops outbound mail on B; stale release
+# one on A trip it) and a trip on A stops outbound mail on B; a sender
+# blocked in the database is refused by both (and still by A while the
+# database is down; B, restarted then, tempfails every sender); stale release
 # claims (a lease, a holder, a state) are taken over as tz_pgclaim.h says; PostgreSQL stopped: both gateways
 # tempfail inbound and outbound mail and nothing reaches the sink, and mail
 # flows again when it is back. Ports TZ_PORT_BASE..+4 (A: SMTP base,
@@ -233,6 +235,17 @@ relb "$P" --reclaim
 tz_assert "'sent' (a day old): refused even with --reclaim" \
 	test $? -ne 0 -a "$(grep -c 'it was sent for this request' "$TZ_TMP/rel.out")" -eq 1 -a "$(released)" -eq $((n0 + 4))
 
+# ---- the daily report from the database ----
+"$CTL" report daily --format json -c "$CONF_C" >"$TZ_TMP/report.json" 2>"$TZ_TMP/report.err"
+tz_assert "report daily on postgresql ($(head -c 200 "$TZ_TMP/report.err"))" test $? -eq 0
+rj() { /usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($1)" "$TZ_TMP/report.json"; }
+tz_assert "the report counts today's entries and parts from the tables" \
+	test "$(rj "r['entries'], r['parts']")" = "$(tz_psql 'SELECT count(*) FROM entries') $(tz_psql 'SELECT count(*) FROM parts')"
+tz_assert "and the releases from the audit table (those of both gateways)" test \
+	"$(rj "[x['count'] for x in r['events'] if x['label'] == 'force_released'][0]")" = \
+	"$(tz_psql "SELECT count(*) FROM audit WHERE record LIKE '%\"event\":\"released\"%' AND record LIKE '%FORCED%'")"
+tz_assert "with no unreadable records" test "$(rj "r['unreadable_audit_records']")" = 0
+
 # ---- the breaker, shared ----
 printf 'From: a@city.example.lg.jp\r\nTo: someone@example.net\r\nSubject: out\r\n\r\nhello\r\n' >"$TZ_TMP/out.eml"
 OUT=(--from user@city.example.lg.jp --to someone@example.net)
@@ -260,6 +273,17 @@ sleep 1
 tz_assert "outbound flows again on A after the reset" send_a 250 "$TZ_TMP/out.eml" --local-interface 127.0.0.5 "${OUT[@]}"
 tz_assert "the reset cleared breaker_senders" test "$(tz_psql 'SELECT count(*) FROM breaker_senders')" -eq 0
 
+# ---- the sender list, shared (sender_list; tz_senderlist_shared.h) ----
+printf 'From: x@spammer.example\r\nTo: user@city.example.lg.jp\r\nSubject: plain\r\n\r\nhello\r\n' >"$TZ_TMP/plain.eml"
+SPAM=(--from x@spammer.example) OKS=(--from friend@example.org)
+tz_assert "before: a sender from spammer.example via A: 250" send_a 250 "$TZ_TMP/plain.eml" "${SPAM[@]}"
+# what the console on any host writes (tz_senders_add): one row
+tz_psql "INSERT INTO sender_list(kind, pattern, added_by) VALUES('block', 'spammer.example', 'carol')" >/dev/null
+sleep 6   # the list's cache (TZ_SENDERLIST_SHARED_TTL_MS, 5 s)
+tz_assert "blocked in the database: refused via A (550)" send_a 550 "$TZ_TMP/plain.eml" "${SPAM[@]}"
+tz_assert "and via B (550)" send_b 550 "$TZ_TMP/plain.eml" "${SPAM[@]}"
+tz_assert "another sender flows via B" send_b 250 "$TZ_TMP/plain.eml" "${OKS[@]}"
+
 # ---- PostgreSQL down: both tempfail, nothing accepted; back: mail flows ----
 tz_wait_count 4 || true
 before=$(tz_captured_count)
@@ -268,6 +292,8 @@ tz_pass "PostgreSQL stopped"
 sleep 1
 tz_assert "inbound via A tempfails while the database is down" send_a 451 "$TZ_TMP/attach.eml"
 tz_assert "inbound via B tempfails while the database is down" send_b 451 "$TZ_TMP/attach.eml"
+tz_assert "the blocked sender stays blocked via A (the last list read)" \
+	send_a 550 "$TZ_TMP/plain.eml" "${SPAM[@]}"
 tz_assert "outbound via B tempfails (breaker fails safe)" send_b 451 "$TZ_TMP/out.eml" --local-interface 127.0.0.6 "${OUT[@]}"
 sleep 2
 # a gateway (re)started while the database is down runs, and tempfails
@@ -277,15 +303,18 @@ B_PID=$!
 TZ_PIDS+=("$B_PID")
 tz_assert "B restarted while the database is down: it starts" tz_wait_port "$MILTER_B" 10
 tz_assert "and tempfails inbound mail" send_b 451 "$TZ_TMP/attach.eml"
+tz_assert "even a plain message of an unlisted sender: the sender list was never read (451)" \
+	send_b 451 "$TZ_TMP/plain.eml" "${OKS[@]}"
 tz_assert "nothing reached the sink while it was down" test "$(tz_captured_count)" -eq "$before"
 "$TZ_MILTER" -n -c "$CONF_A" >"$TZ_TMP/n.out" 2>&1
 tz_assert "-n fails: the database cannot be reached" \
 	test $? -ne 0 -a "$(grep -c 'DatabaseURL: database: cannot connect' "$TZ_TMP/n.out")" -eq 1
 tz_pg_start && tz_pass "PostgreSQL started again" || tz_fail "PostgreSQL did not restart"
-sleep 1
+sleep 6   # B retries the sender list after its cache interval
 tz_assert "inbound via A flows again" send_a 250 "$TZ_TMP/attach.eml"
 tz_assert "inbound via B flows again" send_b 250 "$TZ_TMP/attach.eml"
 tz_assert "outbound via B flows again" send_b 250 "$TZ_TMP/out.eml" --local-interface 127.0.0.6 "${OUT[@]}"
+tz_assert "B has read the list: the blocked sender refused (550)" send_b 550 "$TZ_TMP/plain.eml" "${SPAM[@]}"
 "$CTL" audit verify -c "$CONF_C" >"$TZ_TMP/verify.out" 2>&1
 tz_assert "audit chain still intact after the outage ($(cat "$TZ_TMP/verify.out"))" \
 	grep -q '^audit log intact' "$TZ_TMP/verify.out"
