@@ -277,8 +277,12 @@ tz_assert "the reset cleared breaker_senders" test "$(tz_psql 'SELECT count(*) F
 printf 'From: x@spammer.example\r\nTo: user@city.example.lg.jp\r\nSubject: plain\r\n\r\nhello\r\n' >"$TZ_TMP/plain.eml"
 SPAM=(--from x@spammer.example) OKS=(--from friend@example.org)
 tz_assert "before: a sender from spammer.example via A: 250" send_a 250 "$TZ_TMP/plain.eml" "${SPAM[@]}"
-# what the console on any host writes (tz_senders_add): one row
-tz_psql "INSERT INTO sender_list(kind, pattern, added_by) VALUES('block', 'spammer.example', 'carol')" >/dev/null
+# from a third host, as the console would (both call tz_senders_add)
+tz_assert "sender block from C" "$CTL" sender block spammer.example --operator carol --reason test -c "$CONF_C"
+tz_assert "one row in sender_list, by carol" \
+	test "$(tz_psql "SELECT kind || ' ' || pattern || ' ' || added_by FROM sender_list")" = "block spammer.example carol"
+tz_assert "audited sender_blocked" test "$(tz_psql "SELECT count(*) FROM audit WHERE record LIKE '%\"event\":\"sender_blocked\"%'")" -eq 1
+tz_assert "sender list from A shows it" sh -c "'$CTL' sender list -c '$CONF_A' | grep -qx 'block spammer.example'"
 sleep 6   # the list's cache (TZ_SENDERLIST_SHARED_TTL_MS, 5 s)
 tz_assert "blocked in the database: refused via A (550)" send_a 550 "$TZ_TMP/plain.eml" "${SPAM[@]}"
 tz_assert "and via B (550)" send_b 550 "$TZ_TMP/plain.eml" "${SPAM[@]}"
