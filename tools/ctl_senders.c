@@ -44,14 +44,15 @@ static int add(const struct ctl_args *a, bool block)
 		struct tz_audit_event ev = { block ? "sender_blocked" : "sender_allowed", op, NULL, 0,
 					     NULL, detail };
 		if (tz_audit_append(e.audit, &ev, err, sizeof(err)) < 0)
-			rc = ctl_fail(a, 1, "%s", err);
+			rc = -1;
 		else
 			printf("%s %s%s\n", block ? "blocked" : "allowed", pattern,
 			       rc == 1 ? " (already listed)" : "");
 	}
 	g_free(detail);
 	ctl_qenv_close(&e);
-	return rc < 0 ? 1 : 0;
+	/* listed but not audited: say so and fail, the entry stays */
+	return rc < 0 ? ctl_fail(a, 1, "listed, but the audit record failed: %s", err) : 0;
 }
 
 static int list(const struct ctl_args *a)
