@@ -68,10 +68,11 @@ bb_wait_socket() {
 # MIMEDefang do by default. (Over loopback TCP every milter reply burst
 # meets Nagle + delayed ACK: ~40 ms stalls per message, for either milter.)
 #
-# bb_textize_start MILTER_BIN SOCKET [NAME]: textize-milter -f with the
+# bb_textize_start MILTER_BIN SOCKET [NAME [EXTRA]]: textize-milter -f with the
 # tests' config (tz_milter_conf) in $BB_TMP/NAME (default textize), at
 # LogLevel info and with SPF off because the bench machine has no DNS and
-# MIMEDefang does no SPF either (a later line of a key wins). The last one
+# MIMEDefang does no SPF either (a later line of a key wins; EXTRA adds
+# lines, e.g. StoreBackend postgresql for bench/cluster). The last one
 # started is the one bb_textize_stop stops (tz_milter_stop).
 bb_textize_start() {
 	local t=$BB_TMP/${3:-textize}
@@ -79,7 +80,7 @@ bb_textize_start() {
 	rm -f "$2"
 	TZ_MILTER=$1 TZ_MILTER_SOCKET=local:$2 TZ_MILTER_LOG=$t/milter.log
 	TZ_QUARANTINE=$t/quarantine
-	TZ_TMP=$t tz_milter_conf $'LogLevel info\nSPFCheck no'
+	TZ_TMP=$t tz_milter_conf $'LogLevel info\nSPFCheck no\n'"${4:-}"
 	TZ_TMP=$t tz_milter_start || return 1
 	BB_TEXTIZE_PID=$TZ_MILTER_PID
 }

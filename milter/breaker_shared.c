@@ -39,6 +39,12 @@ static int counts(void *ctx, const char *key, time_t now, const unsigned w[3], u
 	return tz_pgbreaker_counts(ctx, key, now, w, c, err, errlen);
 }
 
+static int over(void *ctx, const char *key, time_t now, unsigned window, unsigned *n,
+		char *err, size_t errlen)
+{
+	return tz_pgbreaker_over(ctx, key, now, window, n, err, errlen);
+}
+
 static int record(void *ctx, const char *key, unsigned nrcpts, time_t now, char *err,
 		  size_t errlen)
 {
@@ -52,7 +58,7 @@ const struct tz_breaker_shared *tzm_breaker_shared(const struct tz_config *cfg)
 	pthread_mutex_lock(&g_lock);
 	if (g_shared.ctx == NULL)
 		g_shared = (struct tz_breaker_shared){ tz_pgbreaker_new(cfg->database_url), load, save,
-						       counts, record };
+						       counts, record, over };
 	pthread_mutex_unlock(&g_lock);
 	return &g_shared;
 }

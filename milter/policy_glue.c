@@ -19,7 +19,9 @@
 #include "tz_log.h"
 #include "tz_msghdr.h"
 #include "tz_policy.h"
+#include "tz_pgsenders.h"
 #include "tz_senderlist.h"
+#include "tz_senderlist_shared.h"
 #include "tz_util.h"
 
 /* libspf2 servers: one per concurrently checking thread, more wait. */
@@ -46,6 +48,15 @@ static struct tz_spf *g_spf;
 static struct tz_breaker *g_breaker;
 static unsigned g_breaker_generation;
 static struct tz_senderlist_file *g_senders;   /* SenderListFile, made on first use */
+/* StoreBackend postgresql: the database's sender_list (plus SenderListFile
+ * when set, so a host-local list still counts), through the policy's
+ * cache; the loader's context is the connection and the file's path. */
+struct senders_src {
+	struct tz_pgsenders *db;
+	char *url, *path;
+};
+static struct tz_senderlist_shared *g_senders_db;
+static struct senders_src g_senders_src;
 
 void tzm_policy_global_init(const struct tz_config *cfg)
 {
@@ -65,6 +76,12 @@ void tzm_policy_global_free(void)
 	tz_spf_free(g_spf);
 	tz_breaker_free(g_breaker);
 	tz_senderlist_file_free(g_senders);
+	tz_senderlist_shared_free(g_senders_db);
+	tz_pgsenders_free(g_senders_src.db);
+	g_free(g_senders_src.url);
+	g_free(g_senders_src.path);
+	g_senders_src = (struct senders_src){ NULL, NULL, NULL };
+	g_senders_db = NULL;
 	g_spf = NULL;
 	g_breaker = NULL;
 	g_senders = NULL;
@@ -158,6 +175,52 @@ static void check_spf(struct tzm_conn *c, const struct tz_policy *pol, struct tz
  * file itself is re-read when it changes (tz_senderlist.h). A list that
  * cannot be re-read keeps the last good one (logged): an unreadable file
  * must not block every sender nor unblock one. */
+/* The shared list's loader: the database's rows, then the local file's. */
+static int load_senders(void *ctx, char **text, char *err, size_t errlen)
+{
+	struct senders_src *src = ctx;
+	char *db = NULL, *file = NULL;
+	GError *ge = NULL;
+
+	if (tz_pgsenders_load(src->db, &db, err, errlen) < 0)
+		return -1;
+	if (src->path && !g_file_get_contents(src->path, &file, NULL, &ge) &&
+	    !g_error_matches(ge, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+		tz_err(err, errlen, "%s", ge->message);
+		g_error_free(ge);
+		g_free(db);
+		return -1;
+	}
+	g_clear_error(&ge);
+	*text = g_strconcat(db, "\n", file ? file : "", NULL);
+	g_free(db);
+	g_free(file);
+	return 0;
+}
+
+/* Under g_lock: the shared list for cfg, made again when its database or
+ * file changed (a reload). */
+static struct tz_senderlist_shared *senders_db(const struct tz_config *cfg)
+{
+	const char *path = cfg->sender_list_file && *cfg->sender_list_file ? cfg->sender_list_file : NULL;
+
+	if (g_senders_db && (g_strcmp0(g_senders_src.url, cfg->database_url) != 0 ||
+			     g_strcmp0(g_senders_src.path, path) != 0)) {
+		tz_senderlist_shared_free(g_senders_db);
+		tz_pgsenders_free(g_senders_src.db);
+		g_free(g_senders_src.url);
+		g_free(g_senders_src.path);
+		g_senders_db = NULL;
+	}
+	if (g_senders_db == NULL) {
+		g_senders_src = (struct senders_src){ tz_pgsenders_new(cfg->database_url),
+						      g_strdup(cfg->database_url), g_strdup(path) };
+		g_senders_db = tz_senderlist_shared_new(load_senders, &g_senders_src,
+							TZ_SENDERLIST_SHARED_TTL_MS, NULL);
+	}
+	return g_senders_db;
+}
+
 static void check_senders(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
 			  struct tz_verdict *v)
 {
@@ -165,6 +228,14 @@ static void check_senders(struct tzm_conn *c, const struct tzm_ops *ops, void *c
 	struct tz_senderlist_file *f;
 	char err[TZ_ERRLEN];
 
+	if (tz_config_store_shared(c->rt->cfg)) {
+		pthread_mutex_lock(&g_lock);
+		if (tz_senderlist_shared_check(senders_db(c->rt->cfg), c->msg->env.sender, v,
+					       err, sizeof(err)) != 0)
+			tz_log(LOG_ERR, tzm_qid(c, ops, ctx), "sender list (database): %s", err);
+		pthread_mutex_unlock(&g_lock);
+		return;
+	}
 	if (path == NULL || *path == '\0')
 		return;
 	pthread_mutex_lock(&g_lock);

@@ -63,7 +63,7 @@ check "ctl_fixture stored an entry" test -n "${REF:-}"
 [ -n "${REF:-}" ] || { echo "$pass passed, $fail failed"; exit 1; }
 
 # --- commands, help, version ---
-row 64 err "missing command (convert, queue, audit, report, breaker, stats, db, digest, help, version"
+row 64 err "missing command (convert, queue, audit, report, breaker, stats, sender, db, digest, help, version"
 row 0 out "usage: textizectl" --help
 row 0 out "usage: textizectl" help
 row 0 out "textizectl " --version

@@ -33,7 +33,8 @@ int ctl_report_daily(const struct ctl_args *a);  /* ctl_report.c */
 int ctl_breaker(const struct ctl_args *a);       /* ctl_breaker.c: status, reset */
 int ctl_stats(const struct ctl_args *a);         /* ctl_stats.c: StatsSocket */
 int ctl_db(const struct ctl_args *a);            /* ctl_db.c: status, migrate */
-int ctl_digest_send(const struct ctl_args *a);   /* ctl_digest.c: DigestTime */
+int ctl_digest_send(const struct ctl_args *a);
+int ctl_sender(const struct ctl_args *a);       /* ctl_senders.c: block, allow, list */   /* ctl_digest.c: DigestTime */
 struct ctl_qenv;
 /* ctl_sanitize.c: `queue sanitize` (the built-in CDR worker); exit status */
 int ctl_sanitize(struct ctl_qenv *e, const char *id, int watch, unsigned interval);

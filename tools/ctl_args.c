@@ -44,6 +44,9 @@ static const struct opt_def options[CTL_O_COUNT] = {
 			  "export/report: replace an existing --out FILE" },
 	[CTL_O_TO] = { "to", 1, 0, "ADDR", "send to ADDR instead of the original recipients" },
 	[CTL_O_AGAIN] = { "again", 0, 0, NULL, "send a part already released once more (audited)" },
+	[CTL_O_RECLAIM] = { "reclaim", 0, 0, NULL, "StoreBackend postgresql: take over a stale claim "
+			    "left 'sending' by a host that died (audited; only after checking the "
+			    "MTA's log that the part was not delivered)" },
 	[CTL_O_REASON] = { "reason", 1, 0, "TEXT", "why (written to the audit log)" },
 	[CTL_O_OLDER_THAN] = { "older-than", 1, 0, "DAYS", "entries stored more than DAYS days ago "
 			       "(default RetentionDays)" },

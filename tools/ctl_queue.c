@@ -370,6 +370,7 @@ int ctl_queue_release(const struct ctl_args *a)
 		struct tz_release_req q = { (const unsigned *)(void *)parts->data, parts->len,
 					    a->opt[CTL_O_TO], op, a->opt[CTL_O_FORCE] != NULL,
 					    a->opt[CTL_O_REASON], a->opt[CTL_O_AGAIN] != NULL };
+		r.e.q.reclaim_claims = a->opt[CTL_O_RECLAIM] != NULL;
 		rc = sent_or_pending(a, &r, parts, tz_queue_release(&r.e.q, r.id, &q, err, sizeof(err)), err);
 	}
 	if (op)

@@ -1,5 +1,6 @@
 /* ctl_report.c — `textizectl report daily [--date YYYY-MM-DD] [--format
- * html|csv|json] [--out FILE [--force]]`: the daily report of the queue.
+ * html|csv|json] [--out FILE [--force]]`: the daily report of the queue,
+ * from SQLite and AuditLog or, on StoreBackend postgresql, the database.
  * Options are parsed by ctl_args.c (the table in textizectl.c). */
 #include <errno.h>
 #include <stdio.h>
@@ -48,7 +49,8 @@ int ctl_report_daily(const struct ctl_args *a)
 	}
 	/* What happened that day comes from the audit log, not from the
 	 * parts' states now (a rejected detection was still a detection). */
-	if (tz_report_add_events(r, e.cfg->audit_log, err, sizeof(err)) < 0 ||
+	if ((tz_config_store_shared(e.cfg) ? tz_report_add_events_db(r, e.cfg->database_url, err, sizeof(err))
+	     : tz_report_add_events(r, e.cfg->audit_log, err, sizeof(err))) < 0 ||
 	    (tz_report_add_refs(r, e.ix) < 0 && tz_err(err, sizeof(err), "report: reading the index failed") < 0)) {
 		fprintf(stderr, "textizectl: %s\n", err);
 		tz_report_free(r);

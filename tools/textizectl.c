@@ -24,7 +24,7 @@ static const struct ctl_command commands[] = {
 	{ "queue", "export", "ID PART|original", 1, 2, O(OUT) | O(FORCE), NULL,
 	  "write a part (or the original message) to --out FILE; needs --operator", ENTRY_HELP,
 	  ctl_queue_export },
-	{ "queue", "release", "ID [PART...]", 1, CTL_ANY, O(TO) | O(AGAIN) | O(FORCE) | O(REASON), NULL,
+	{ "queue", "release", "ID [PART...]", 1, CTL_ANY, O(TO) | O(AGAIN) | O(FORCE) | O(REASON) | O(RECLAIM), NULL,
 	  "mail clean or sanitized parts to the recipients; needs --operator", ENTRY_HELP
 	  "Without PART: every clean or sanitized part. --force --reason: a part that is not\n"
 	  "clean, sent once another operator approves (queue approve).\n", ctl_queue_release },
@@ -53,6 +53,13 @@ static const struct ctl_command commands[] = {
 	  "let outbound mail flow again after a trip", NULL, ctl_breaker },
 	{ "stats", NULL, "", 0, 0, O(SOCKET), "table,json,prometheus",
 	  "the running milter's counters from StatsSocket", NULL, ctl_stats },
+	{ "sender", "block", "PATTERN", 1, 1, O(REASON), NULL,
+	  "refuse inbound mail from an address or a domain; needs --operator",
+	  "Written to the shared database on StoreBackend postgresql (every gateway, within 5 s),\n"
+	  "else to SenderListFile; audited as sender_blocked.\n", ctl_sender },
+	{ "sender", "allow", "PATTERN", 1, 1, O(REASON), NULL,
+	  "undo a block for an address or a domain; needs --operator", NULL, ctl_sender },
+	{ "sender", "list", "", 0, 0, 0, NULL, "the sender block/allow list", NULL, ctl_sender },
 	{ "db", "status", "", 0, 0, 0, NULL,
 	  "the shared database's schema version (StoreBackend postgresql)", NULL, ctl_db },
 	{ "db", "migrate", "[VERSION]", 0, 1, 0, NULL,

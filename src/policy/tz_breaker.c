@@ -520,8 +520,8 @@ static void trip(struct tz_breaker *b, const char *qid, time_t now, const char *
 static void sender_tripped(struct tz_breaker *b, const char *qid, const char *key,
 			   struct sender *s, time_t now, const char *what)
 {
-	unsigned tw = trip_window(&b->o);
-	char why[200];
+	unsigned tw = trip_window(&b->o), n;
+	char why[TZ_ERRLEN];
 
 	s->over = true;
 	s->over_since = now;
@@ -529,11 +529,22 @@ static void sender_tripped(struct tz_breaker *b, const char *qid, const char *ke
 	       "tempfailed", key, what);
 	if (b->o.trip.count == 0)
 		return;
-	prune_times(&b->trips, now, tw);
-	g_queue_push_tail(&b->trips, GSIZE_TO_POINTER((gsize)now));
-	if (g_queue_get_length(&b->trips) >= b->o.trip.count && !b->st.tripped) {
-		snprintf(why, sizeof(why), "%u senders over their limit within %us",
-			 g_queue_get_length(&b->trips), tw);
+	if (b->o.shared && b->o.shared->over) {
+		/* the senders over on every gateway; an error leaves the count
+		 * to the next one (this sender's mail is tempfailed anyway) */
+		if (b->o.shared->over(b->o.shared->ctx, key, now, tw, &n, why, sizeof(why)) < 0) {
+			tz_log(LOG_ERR, qid, "breaker: shared trip count: %s", why);
+			s->over = false;
+			return;
+		}
+	} else {
+		prune_times(&b->trips, now, tw);
+		g_queue_push_tail(&b->trips, GSIZE_TO_POINTER((gsize)now));
+		n = g_queue_get_length(&b->trips);
+	}
+	if (n >= b->o.trip.count && !b->st.tripped) {
+		snprintf(why, sizeof(why), "%u senders over their limit within %us%s", n, tw,
+			 b->o.shared && b->o.shared->over ? " (all gateways)" : "");
 		trip(b, qid, now, why);
 	}
 }

@@ -64,6 +64,12 @@ struct tz_breaker_shared {
 	/* Count one accepted message of key to nrcpts recipients. 0 or -1. */
 	int (*record)(void *ctx, const char *key, unsigned nrcpts, time_t now, char *err,
 		      size_t errlen);
+	/* key went over its limit at now: note it and put into *n how many
+	 * distinct senders went over on any gateway within window seconds
+	 * (BreakerTrip counted cluster-wide). NULL = count on this host. 0
+	 * or -1 with err. */
+	int (*over)(void *ctx, const char *key, time_t now, unsigned window, unsigned *n,
+		    char *err, size_t errlen);
 };
 #define TZ_BREAKER_POLL_MS 500
 

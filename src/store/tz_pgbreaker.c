@@ -150,13 +150,40 @@ int tz_pgbreaker_record(struct tz_pgbreaker *pb, const char *key, unsigned nrcpt
 		/* a failed prune only leaves old rows for the next one */
 		if ((r = q(pb, "DELETE FROM breaker_events WHERE t <= $1", 1, pv, err, errlen)) != NULL)
 			PQclear(r);
+		if ((r = q(pb, "DELETE FROM breaker_senders WHERE since <= $1", 1, pv, err, errlen)) != NULL)
+			PQclear(r);
 	}
+	return 0;
+}
+
+int tz_pgbreaker_over(struct tz_pgbreaker *pb, const char *key, time_t now, unsigned window,
+		      unsigned *n, char *err, size_t errlen)
+{
+	char t[32], w[16];
+	const char *const v[] = { key, t, w };
+	PGresult *r;
+
+	snprintf(t, sizeof(t), "%lld", (long long)now);
+	snprintf(w, sizeof(w), "%u", window);
+	/* one statement: the upsert is visible to the count (a CTE's
+	 * RETURNING), so this sender is counted even on the first trip */
+	r = q(pb, "WITH up AS (INSERT INTO breaker_senders(sender, since) VALUES($1, $2::bigint)"
+	      " ON CONFLICT (sender) DO UPDATE SET since = EXCLUDED.since RETURNING sender)"
+	      " SELECT (SELECT count(*) FROM breaker_senders WHERE sender <> $1"
+	      "  AND since > $2::bigint - $3::int) + (SELECT count(*) FROM up)", 3, v, err, errlen);
+	if (r == NULL)
+		return -1;
+	*n = (unsigned)g_ascii_strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
 	return 0;
 }
 
 int tz_pgbreaker_reset(struct tz_pgbreaker *pb, uint64_t *generation, char *err, size_t errlen)
 {
-	PGresult *r = q(pb, "UPDATE breaker SET generation = generation + 1, tripped = false,"
+	/* the senders that went over start afresh, as on one host; a data-
+	 * modifying CTE keeps it one statement */
+	PGresult *r = q(pb, "WITH s AS (DELETE FROM breaker_senders)"
+			" UPDATE breaker SET generation = generation + 1, tripped = false,"
 			" since = 0, reason = '' RETURNING generation", 0, NULL, err, errlen);
 
 	if (r == NULL)

@@ -39,6 +39,11 @@ int tz_pgbreaker_counts(struct tz_pgbreaker *pb, const char *key, time_t now,
  * window) are pruned now and then. */
 int tz_pgbreaker_record(struct tz_pgbreaker *pb, const char *key, unsigned nrcpts, time_t now,
 			char *err, size_t errlen);
+/* key went over its limit at now (table breaker_senders, one row per
+ * sender, its latest time); the distinct senders over within window s
+ * into *n. */
+int tz_pgbreaker_over(struct tz_pgbreaker *pb, const char *key, time_t now, unsigned window,
+		      unsigned *n, char *err, size_t errlen);
 /* The operator's reset: generation+1, not tripped; the new generation
  * into *generation. */
 int tz_pgbreaker_reset(struct tz_pgbreaker *pb, uint64_t *generation, char *err, size_t errlen);

@@ -56,7 +56,25 @@ static const char *const migrations[] = {
 	"CREATE INDEX breaker_events_t ON breaker_events(t);"
 	"CREATE TABLE breaker_senders(sender text PRIMARY KEY, since bigint NOT NULL);",
 
-	/* 3 (tenant branch): the Tenant section each entry was stored under
+	/* 3 (branch cluster): release claims get a holder (pid, boot id), a
+	 * state and a lease (tz_pgclaim.h). A claim made before this
+	 * migration may have been sent or not: it becomes "sending", which
+	 * only an operator's --reclaim takes over. */
+	"ALTER TABLE release_claims ADD COLUMN pid integer NOT NULL DEFAULT 0,"
+	" ADD COLUMN boot_id text NOT NULL DEFAULT '',"
+	" ADD COLUMN state text NOT NULL DEFAULT 'sending'"
+	"  CHECK (state IN ('claimed', 'sending', 'sent')),"
+	" ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();"
+	"UPDATE release_claims SET updated_at = claimed_at;"
+	"ALTER TABLE release_claims ALTER COLUMN state SET DEFAULT 'claimed';",
+
+	/* 4 (branch cluster): the sender block/allow list, shared
+	 * (tz_pgsenders.h); SenderListFile's lines as rows. */
+	"CREATE TABLE sender_list(kind text NOT NULL CHECK (kind IN ('block', 'allow')),"
+	" pattern text NOT NULL, added_at timestamptz NOT NULL DEFAULT now(),"
+	" added_by text NOT NULL DEFAULT '', PRIMARY KEY(pattern, kind));",
+
+	/* 5 (tenant branch): the Tenant section each entry was stored under
 	 * (docs/tenants.md); NULL for entries of no tenant. Tenant-limited
 	 * views filter on it. */
 	"ALTER TABLE entries ADD COLUMN tenant text;"

@@ -44,6 +44,9 @@ struct tz_queue {
 	 * mail; a NULL hook or answer: notice_contact (docs/tenants.md). */
 	const char *(*tenant_contact)(const char *tenant, const void *ctx);
 	const void *tenant_ctx;
+	int reclaim_claims;                /* release --reclaim: take over a stale claim left
+					    * "sending" (the operator checked it was not
+					    * delivered; tz_pgclaim.h) */
 };
 #define TZ_MSGID_LEN 128
 

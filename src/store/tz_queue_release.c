@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tz_log.h"
 #include "tz_meta.h"
 #include "tz_pgclaim.h"
 #include "tz_proc.h"
@@ -111,9 +112,22 @@ static void note_message_id(const struct tz_queue *q, int fd)
 		g_strlcpy(q->sent_message_id, p + 13, (size_t)(end - (p + 13)) + 2);
 }
 
-/* Build the mail into an unnamed file and pipe it to ReleaseCommand. */
+/* The claims of one send on the shared database (NULL on local). */
+struct claimset {
+	const char *url;
+	char **keys;
+	const char *id;
+	const unsigned *parts;
+	unsigned n;
+};
+
+/* Build the mail into an unnamed file and pipe it to ReleaseCommand: 0,
+ * -1, or 1 when cs's claims were taken over before the send (not sent).
+ * The claims move to "sending" just before ReleaseCommand starts, so a
+ * claim still "claimed" was never handed to it. */
 static int send_release(const struct tz_queue *q, const struct tz_meta *m, GArray *a,
-			const char *to, int forced, char *err, size_t errlen)
+			const char *to, int forced, const struct claimset *cs,
+			char *err, size_t errlen)
 {
 	char *tmpdir = g_build_filename(tz_store_dir(q->st), "tmp", NULL);
 	const char *contact = q->tenant_contact && m->tenant ? q->tenant_contact(m->tenant, q->tenant_ctx)
@@ -134,6 +148,11 @@ static int send_release(const struct tz_queue *q, const struct tz_meta *m, GArra
 	argv = tz_proc_argv(q->release_command, NULL, NULL, err, errlen);
 	if (argv == NULL || lseek(fd, 0, SEEK_SET) < 0)
 		goto out;
+	if (cs && (st = tz_pgclaim_mark(cs->url, (const char *const *)cs->keys, cs->id, cs->parts,
+					 cs->n, TZ_CLAIM_SENDING, err, errlen)) != 0) {
+		rc = st;
+		goto out;
+	}
 	st = tz_proc_run(argv, fd, 300, err, errlen);
 	if (st != 0) {
 		if (st > 0)
@@ -162,37 +181,67 @@ static char **claim_keys(const struct tz_meta *m, GArray *a)
 	return k;
 }
 
+/* Audit the claims take_over found stale and took: "reclaimed". */
+static int audit_reclaimed(const struct tz_queue *q, const struct tz_meta *m, GArray *a,
+			   char **was, const char *op, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	for (guint i = 0; i < a->len && rc == 0; i++) {
+		const struct tz_meta_part *p = tz_meta_part_get(m, g_array_index(a, unsigned, i));
+		char *detail;
+		if (was[i] == NULL)
+			continue;
+		detail = g_strdup_printf("stale claim taken over: %s", was[i]);
+		rc = tzq_audit(q, "reclaimed", op, m->id, p->index, p->sha256, detail, err, errlen);
+		g_free(detail);
+	}
+	return rc;
+}
+
 /* Send the parts in a (claimed first on the shared database), or -1. */
 static int send_claimed(const struct tz_queue *q, const struct tz_meta *m, GArray *a,
-			const char *to, int forced, char *err, size_t errlen)
+			const char *to, int forced, bool reclaim, const char *op,
+			char *err, size_t errlen)
 {
-	char **keys, why[TZ_ERRLEN];
-	const unsigned *parts = (const unsigned *)(void *)a->data;
+	char why[TZ_ERRLEN], **was;
+	struct claimset cs = { q->claims_url, NULL, m->id, (const unsigned *)(void *)a->data, a->len };
 	int rc;
 
 	if (q->claims_url == NULL)
-		return send_release(q, m, a, to, forced, err, errlen);
-	keys = claim_keys(m, a);
-	rc = tz_pgclaim_take(q->claims_url, (const char *const *)keys, m->id, parts, a->len,
-			     err, errlen);
-	if (rc == 0 && (rc = send_release(q, m, a, to, forced, err, errlen)) < 0 &&
-	    tz_pgclaim_drop(q->claims_url, (const char *const *)keys, m->id, parts, a->len,
-			    why, sizeof(why)) < 0)
+		return send_release(q, m, a, to, forced, NULL, err, errlen);
+	cs.keys = claim_keys(m, a);
+	was = g_new0(char *, a->len + 1);
+	rc = tz_pgclaim_take(cs.url, (const char *const *)cs.keys, m->id, cs.parts, cs.n, reclaim,
+			     was, err, errlen);
+	if (rc == 0 && (rc = audit_reclaimed(q, m, a, was, op, err, errlen)) < 0)
+		(void)tz_pgclaim_drop(cs.url, (const char *const *)cs.keys, m->id, cs.parts, cs.n,
+				      why, sizeof(why));
+	else if (rc == 0 && (rc = send_release(q, m, a, to, forced, &cs, err, errlen)) < 0 &&
+		 tz_pgclaim_drop(cs.url, (const char *const *)cs.keys, m->id, cs.parts, cs.n,
+				 why, sizeof(why)) < 0)
 		tz_err(err + strlen(err), errlen - strlen(err), "; and the claim stays: %s", why);
-	g_strfreev(keys);
+	/* Sent: a failure to record "sent" leaves "sending", which blocks
+	 * only this request key, and the part's new released_at (written
+	 * next) makes any later release a new request. */
+	if (rc == 0 && tz_pgclaim_mark(cs.url, (const char *const *)cs.keys, m->id, cs.parts, cs.n,
+				       TZ_CLAIM_SENT, why, sizeof(why)) != 0)
+		tz_log(LOG_WARNING, m->id, "release sent, but its claim stays 'sending': %s", why);
+	g_strfreev(was);
+	g_strfreev(cs.keys);
 	return rc == 0 ? 0 : -1;
 }
 
 /* Send the parts in a, then record each as released and audit it. */
 static int deliver(const struct tz_queue *q, struct tz_meta *m, GArray *a, const char *to,
-		   const char *op, const char *why, char *err, size_t errlen)
+		   bool reclaim, const char *op, const char *why, char *err, size_t errlen)
 {
 	int forced = 0, rc = 0;
 	char ts[32];
 
 	for (guint i = 0; i < a->len; i++)
 		forced |= need_of(tz_meta_part_get(m, g_array_index(a, unsigned, i))) == NEED_FORCE;
-	if (send_claimed(q, m, a, to, forced, err, errlen) < 0)
+	if (send_claimed(q, m, a, to, forced, reclaim, op, err, errlen) < 0)
 		return -1;
 	tzq_now_iso(ts);
 	for (guint i = 0; i < a->len && rc == 0; i++) {
@@ -287,7 +336,7 @@ int tz_queue_release(const struct tz_queue *q, const char *id, const struct tz_r
 	} else {
 		if (needs_force)
 			why = g_strdup_printf("reason=%s", r->reason);
-		rc = deliver(q, m, a, r->to, r->operator_name, why, err, errlen);
+		rc = deliver(q, m, a, r->to, q->reclaim_claims != 0, r->operator_name, why, err, errlen);
 	}
 	tzq_reindex(q, m);
 out:
@@ -369,7 +418,7 @@ int tz_queue_approve(const struct tz_queue *q, const char *id, unsigned part,
 				 p->force_reason ? p->force_reason : "-");
 	a = g_array_new(FALSE, FALSE, sizeof(unsigned));
 	g_array_append_val(a, part);
-	rc = deliver(q, m, a, NULL, operator_name, detail, err, errlen);
+	rc = deliver(q, m, a, NULL, false, operator_name, detail, err, errlen);
 	tzq_reindex(q, m);
 out:
 	if (a)

@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "tz_index.h"
+#include "tz_index_int.h"
+#include "tz_pg.h"
 #include "tz_localtime.h"
 #include "tz_meta.h"
 #include "tz_notice.h"
@@ -82,12 +84,42 @@ void tz_report_add_row(struct tz_report_section *s, const char *label, int64_t c
 	g_ptr_array_add(s->rows, row);
 }
 
-/* Run a "label, count" query bound to the day range into a section. */
-static int fill(sqlite3 *db, struct tz_report *r, struct tz_report_section *s, const char *sql)
+/* The report's queries are written for SQLite (?1, ?2: the day range);
+ * on the shared database the same text runs with $1, $2. */
+static PGresult *pg_day(struct tz_index *ix, const char *sql, const struct tz_report *r)
 {
+	char *pgsql = g_strdup(sql), since[32], until[32], *p;
+	const char *const v[] = { since, until };
+	PGresult *res;
+
+	for (p = pgsql; (p = strchr(p, '?')) != NULL; p++)
+		*p = '$';
+	snprintf(since, sizeof(since), "%lld", (long long)r->since);
+	snprintf(until, sizeof(until), "%lld", (long long)r->until);
+	res = PQexecParams(ix->pg, pgsql, 2, NULL, v, NULL, NULL, 0);
+	g_free(pgsql);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		return res;
+	PQclear(res);
+	return NULL;
+}
+
+/* Run a "label, count" query bound to the day range into a section. */
+static int fill(struct tz_index *ix, struct tz_report *r, struct tz_report_section *s, const char *sql)
+{
+	sqlite3 *db = tz_index_db(ix);
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	if (db == NULL) {
+		PGresult *res = pg_day(ix, sql, r);
+		for (int i = 0; res && i < PQntuples(res); i++)
+			tz_report_add_row(s, PQgetisnull(res, i, 0) ? NULL : PQgetvalue(res, i, 0),
+					  g_ascii_strtoll(PQgetvalue(res, i, 1), NULL, 10));
+		rc = res ? 0 : -1;
+		PQclear(res);
+		return rc;
+	}
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, r->since);
@@ -119,14 +151,28 @@ static int day_range(struct tz_report *r, const char *date, char *err, size_t er
 	return 0;
 }
 
-static int totals(sqlite3 *db, struct tz_report *r)
+#define TOTALS "SELECT (SELECT count(*) FROM entries WHERE stored_time >= ?1 AND stored_time < ?2)," \
+	" count(p.idx), coalesce(sum(p.size),0) FROM parts p JOIN entries e ON e.id = p.id" \
+	" WHERE e.stored_time >= ?1 AND e.stored_time < ?2"
+
+static int totals(struct tz_index *ix, struct tz_report *r)
 {
+	sqlite3 *db = tz_index_db(ix);
 	sqlite3_stmt *st = NULL;
 	int ok;
 
-	ok = sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM entries WHERE stored_time >= ?1 AND stored_time < ?2),"
-				" count(p.idx), coalesce(sum(p.size),0) FROM parts p JOIN entries e ON e.id = p.id"
-				" WHERE e.stored_time >= ?1 AND e.stored_time < ?2", -1, &st, NULL) == SQLITE_OK;
+	if (db == NULL) {
+		PGresult *res = pg_day(ix, TOTALS, r);
+		ok = res && PQntuples(res) == 1;
+		if (ok) {
+			r->entries = g_ascii_strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+			r->parts = g_ascii_strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+			r->bytes = g_ascii_strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+		}
+		PQclear(res);
+		return ok ? 0 : -1;
+	}
+	ok = sqlite3_prepare_v2(db, TOTALS, -1, &st, NULL) == SQLITE_OK;
 	if (ok) {
 		sqlite3_bind_int64(st, 1, r->since);
 		sqlite3_bind_int64(st, 2, r->until);
@@ -171,11 +217,37 @@ static int items(struct tz_index *ix, struct tz_report *r)
 	return 0;
 }
 
+/* The shared database: one lookup per action (a day's actions are few). */
+static int pg_refs(struct tz_report *r, struct tz_index *ix)
+{
+	for (guint i = 0; i < r->actions->len; i++) {
+		struct tz_report_action *a = g_ptr_array_index(r->actions, i);
+		const char *const v[] = { a->id };
+		PGresult *res;
+		if (a->id == NULL)
+			continue;
+		res = PQexecParams(ix->pg, "SELECT ref FROM entries WHERE id = $1", 1, NULL, v, NULL,
+				   NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			PQclear(res);
+			return -1;
+		}
+		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+			g_free(a->ref);
+			a->ref = g_strdup(PQgetvalue(res, 0, 0));
+		}
+		PQclear(res);
+	}
+	return 0;
+}
+
 int tz_report_add_refs(struct tz_report *r, struct tz_index *ix)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
 
+	if (tz_index_db(ix) == NULL && ix->pg != NULL)
+		return pg_refs(r, ix);
 	if (tz_index_db(ix) == NULL ||
 	    sqlite3_prepare_v2(tz_index_db(ix), "SELECT ref FROM entries WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
 		return -1;
@@ -218,38 +290,37 @@ struct tz_report *tz_report_daily(struct tz_index *ix, const char *date, char *e
 	struct tz_report_section *s;
 	int bad = 0;
 
-	/* The report's SQL is SQLite's; on the shared database it is the
-	 * next slice of issue 18 (docs/cluster.md). */
-	if (db == NULL) {
-		tz_err(err, errlen, "report: not yet available with StoreBackend postgresql");
+	if (db == NULL && ix->pg == NULL) {
+		tz_err(err, errlen, "report: no index");
 		return NULL;
 	}
 	r = tz_report_new(date, err, errlen);
 	if (r == NULL)
 		return NULL;
-	bad |= totals(db, r);
+	bad |= totals(ix, r);
 	s = tz_report_add_section(r, "risk", "危険の兆候(ファイル数)");
 	for (unsigned b = 0; b < TZ_RISK_COUNT && !bad; b++) {
 		char *sql = g_strdup_printf("SELECT '%s', count(*) FROM parts p JOIN entries e ON e.id = p.id"
 					    " WHERE" IN_DAY "AND (p.risk & %u) != 0", tz_risk_name(1u << b), 1u << b);
-		bad |= fill(db, r, s, sql);
+		bad |= fill(ix, r, s, sql);
 		g_free(sql);
 	}
-	bad |= fill(db, r, tz_report_add_section(r, "types", "ファイルの種類(内容から判定)"),
+	bad |= fill(ix, r, tz_report_add_section(r, "types", "ファイルの種類(内容から判定)"),
 		    "SELECT coalesce(p.detected_type, 'unknown'), count(*) FROM parts p JOIN entries e ON e.id = p.id"
 		    " WHERE" IN_DAY "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT " G_STRINGIFY(TZ_REPORT_TOP_N));
-	bad |= fill(db, r, tz_report_add_section(r, "sender_domains", "差出人のドメイン(メール数)"),
+	bad |= fill(ix, r, tz_report_add_section(r, "sender_domains", "差出人のドメイン(メール数)"),
 		    "SELECT e.sender_domain, count(*) FROM entries e WHERE" IN_DAY
 		    "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT " G_STRINGIFY(TZ_REPORT_TOP_N));
-	bad |= fill(db, r, tz_report_add_section(r, "recipients", "宛先の上位(メール数)"),
+	bad |= fill(ix, r, tz_report_add_section(r, "recipients", "宛先の上位(メール数)"),
 		    "SELECT lower(r.addr), count(*) FROM rcpts r JOIN entries e ON e.id = r.id WHERE" IN_DAY
 		    "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10");
-	bad |= fill(db, r, tz_report_add_section(r, "states", "ファイルの現在の状態"),
+	bad |= fill(ix, r, tz_report_add_section(r, "states", "ファイルの現在の状態"),
 		    "SELECT p.state, count(*) FROM parts p JOIN entries e ON e.id = p.id WHERE" IN_DAY
 		    "GROUP BY 1 ORDER BY 2 DESC, 1");
 	bad |= items(ix, r);
 	if (bad) {
-		tz_err(err, errlen, "report query failed: %s", sqlite3_errmsg(db));
+		tz_err(err, errlen, "report query failed: %s",
+		       db ? sqlite3_errmsg(db) : PQerrorMessage(ix->pg));
 		goto fail;
 	}
 	return r;

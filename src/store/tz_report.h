@@ -74,6 +74,9 @@ void tz_report_add_row(struct tz_report_section *s, const char *label, int64_t c
  * the day's operator actions (tz_report_events.c). A missing log counts
  * nothing; 0 or -1 with err. */
 int tz_report_add_events(struct tz_report *r, const char *audit_path, char *err, size_t errlen);
+/* The same from the shared database's audit table (StoreBackend
+ * postgresql, DatabaseURL url). 0 or -1 with err. */
+int tz_report_add_events_db(struct tz_report *r, const char *url, char *err, size_t errlen);
 /* Fill the 参照番号 of the actions from the index (entries of other days
  * too). 0 or -1. */
 int tz_report_add_refs(struct tz_report *r, struct tz_index *ix);

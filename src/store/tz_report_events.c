@@ -4,7 +4,7 @@
  * states: a part found infected and then rejected was still found that
  * day, and the report must say so whatever the queue looks like now.
  * Records are read from the AuditLog file as it is (a rotated-away file is
- * not read); lines that do not parse are counted and their line numbers
+ * not read), or on StoreBackend postgresql from the audit table; lines that do not parse are counted and their line numbers
  * kept for the report, never silently dropped. The day's operator actions
  * (and the sanitizer's automatic deliveries) are listed one by one. */
 #define _GNU_SOURCE 1   /* timegm */
@@ -16,6 +16,8 @@
 #include <time.h>
 
 #include "tz_jread.h"
+#include "tz_meta.h"
+#include "tz_pg.h"
 #include "tz_util.h"
 
 #define LINE_MAX_BYTES 16384
@@ -137,42 +139,35 @@ static gint by_count(gconstpointer a, gconstpointer b)
 	return strcmp(x->label, y->label);
 }
 
-int tz_report_add_events(struct tz_report *r, const char *audit_path, char *err, size_t errlen)
+/* The records, one line each, from a source: the AuditLog file or the
+ * shared database's audit table. next() puts the next record (without its
+ * newline; NULL with len 0 for a torn or over-long line, counted bad)
+ * and returns 1, or 0 at the end, -1 on error. */
+typedef int (*record_fn)(void *ctx, const char **line, size_t *len, char *err, size_t errlen);
+
+static int count_records(struct tz_report *r, record_fn next, void *ctx, char *err, size_t errlen)
 {
 	struct counts c = { 0 };
 	struct tz_report_section *s;
 	GHashTableIter it;
 	gpointer k, v;
-	char *line = g_malloc(LINE_MAX_BYTES);
 	int64_t lineno = 0;
-	FILE *f;
+	const char *line;
+	size_t n;
+	int rc;
 
-	if (audit_path == NULL || *audit_path == '\0') {
-		g_free(line);
-		return tz_err(err, errlen, "AuditLog is not set: the report counts events from it");
-	}
-	f = fopen(audit_path, "re");
-	if (f == NULL && errno != ENOENT) {
-		g_free(line);
-		return tz_err(err, errlen, "audit log %s: %s", audit_path, strerror(errno));
-	}
 	c.sigs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	r->bad_events = 0;
 	g_array_set_size(r->bad_lines, 0);
-	while (f && fgets(line, LINE_MAX_BYTES, f)) {
-		size_t n = strlen(line);
+	while ((rc = next(ctx, &line, &n, err, errlen)) == 1) {
 		struct tz_jv *rec;
 		int64_t t;
 		lineno++;
-		if (n == 0 || line[n - 1] != '\n') {
-			/* over-long or torn line: skip the rest of it */
-			int ch;
-			while (n == LINE_MAX_BYTES - 1 && (ch = fgetc(f)) != EOF && ch != '\n')
-				;
+		if (line == NULL) {
 			bad_line(r, lineno);
 			continue;
 		}
-		rec = tz_jv_parse(line, n - 1, NULL, 0);
+		rec = tz_jv_parse(line, n, NULL, 0);
 		if (rec == NULL || parse_utc(tz_jv_str(rec, "time"), &t) < 0) {
 			bad_line(r, lineno);
 		} else if (t >= r->since && t < r->until) {
@@ -181,9 +176,10 @@ int tz_report_add_events(struct tz_report *r, const char *audit_path, char *err,
 		}
 		tz_jv_free(rec);
 	}
-	if (f)
-		fclose(f);
-	g_free(line);
+	if (rc < 0) {
+		g_hash_table_unref(c.sigs);
+		return -1;
+	}
 	s = tz_report_add_section(r, "events", "当日の検知と操作(件数)");
 	tz_report_add_row(s, "detected", c.detected);
 	tz_report_add_row(s, "released", c.released);
@@ -202,4 +198,99 @@ int tz_report_add_events(struct tz_report *r, const char *audit_path, char *err,
 		g_ptr_array_set_size(s->rows, TZ_REPORT_TOP_N);
 	g_hash_table_unref(c.sigs);
 	return 0;
+}
+
+/* The AuditLog file's lines. */
+struct file_src {
+	FILE *f;
+	char *buf;
+};
+
+static int file_next(void *ctx, const char **line, size_t *len, char *err, size_t errlen)
+{
+	struct file_src *fs = ctx;
+	size_t n;
+
+	(void)err;
+	(void)errlen;
+	if (fs->f == NULL || !fgets(fs->buf, LINE_MAX_BYTES, fs->f))
+		return 0;
+	n = strlen(fs->buf);
+	if (n == 0 || fs->buf[n - 1] != '\n') {
+		/* over-long or torn line: skip the rest of it */
+		int ch;
+		while (n == LINE_MAX_BYTES - 1 && (ch = fgetc(fs->f)) != EOF && ch != '\n')
+			;
+		*line = NULL;
+		*len = 0;
+		return 1;
+	}
+	*line = fs->buf;
+	*len = n - 1;
+	return 1;
+}
+
+int tz_report_add_events(struct tz_report *r, const char *audit_path, char *err, size_t errlen)
+{
+	struct file_src fs = { NULL, NULL };
+	int rc;
+
+	if (audit_path == NULL || *audit_path == '\0')
+		return tz_err(err, errlen, "AuditLog is not set: the report counts events from it");
+	fs.f = fopen(audit_path, "re");
+	if (fs.f == NULL && errno != ENOENT)
+		return tz_err(err, errlen, "audit log %s: %s", audit_path, strerror(errno));
+	fs.buf = g_malloc(LINE_MAX_BYTES);
+	rc = count_records(r, file_next, &fs, err, errlen);
+	if (fs.f)
+		fclose(fs.f);
+	g_free(fs.buf);
+	return rc;
+}
+
+/* The shared database's audit records of the day (and a little either
+ * side: the time in a record is when it was formatted, the filter is on
+ * its text), in seq order. */
+struct pg_src {
+	PGresult *res;
+	int row;
+};
+
+static int pg_next(void *ctx, const char **line, size_t *len, char *err, size_t errlen)
+{
+	struct pg_src *ps = ctx;
+
+	(void)err;
+	(void)errlen;
+	if (ps->row >= PQntuples(ps->res))
+		return 0;
+	*line = PQgetvalue(ps->res, ps->row, 0);
+	*len = (size_t)PQgetlength(ps->res, ps->row, 0);
+	ps->row++;
+	return 1;
+}
+
+int tz_report_add_events_db(struct tz_report *r, const char *url, char *err, size_t errlen)
+{
+	PGconn *c = tz_pg_open(url, "textize-report", err, errlen);
+	char since[40], until[40];
+	const char *const v[] = { since, until };
+	struct pg_src ps = { NULL, 0 };
+	int rc = -1;
+
+	if (c == NULL)
+		return -1;
+	/* whole UTC days around the local day: the exact cut is count_records' */
+	tz_meta_iso_time(r->since - 86400, since, sizeof(since));
+	tz_meta_iso_time(r->until + 86400, until, sizeof(until));
+	ps.res = PQexecParams(c, "SELECT record FROM audit WHERE substring(record FROM"
+			      " '\"time\":\"([^\"]*)\"') BETWEEN $1 AND $2 ORDER BY seq", 2, NULL, v,
+			      NULL, NULL, 0);
+	if (PQresultStatus(ps.res) != PGRES_TUPLES_OK)
+		tz_pg_fail(c, "report: audit records", err, errlen);
+	else
+		rc = count_records(r, pg_next, &ps, err, errlen);
+	PQclear(ps.res);
+	PQfinish(c);
+	return rc;
 }

@@ -8,8 +8,9 @@ X-Load-Seq header (FIRST, FIRST+1, ...) so the sink can account for every
 one. Each session keeps one connection and sends its share in it (RSET
 between messages); a dropped connection is reopened.
 
-Writes one line per message to OUT: "SEQ SHAPE CODE" (CODE = the final
-reply to DATA, or 000 when the session failed before it). Exit 0 when every
+Writes one line per message to OUT: "SEQ SHAPE CODE" (CODE = the first
+refusal (4xx/5xx) to MAIL, RCPT or DATA, else the final reply to DATA, or
+000 when the session failed before it). Exit 0 when every
 message got 250.
 """
 import os
@@ -50,9 +51,13 @@ def session(port, seqs, shapes, results, lock):
                     conn.ehlo("load.example.com")
                 else:
                     conn.rset()
-                conn.mail("sender@example.com")
-                conn.rcpt("user%d@city.example.lg.jp" % seq)
-                c, _ = conn.data(message(shape, seq))
+                # the first refusal is the answer (a 451 to MAIL makes
+                # DATA fail with 503, which is not what the server said)
+                c, _ = conn.mail("sender@example.com")
+                if c < 400:
+                    c, _ = conn.rcpt("user%d@city.example.lg.jp" % seq)
+                if c < 400:
+                    c, _ = conn.data(message(shape, seq))
                 code = str(c)
                 break
             except smtplib.SMTPResponseException as e:

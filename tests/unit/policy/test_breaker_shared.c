@@ -25,6 +25,7 @@ struct fake_db {
 	bool down;        /* every call fails */
 	bool down_record; /* only record fails */
 	bool down_save;   /* only save fails */
+	GHashTable *over; /* sender -> time it last went over */
 };
 struct ev {
 	time_t t;
@@ -93,6 +94,24 @@ static int f_record(void *ctx, const char *key, unsigned nrcpts, time_t now, cha
 	return 0;
 }
 
+/* BreakerTrip across gateways: the distinct senders over, latest time each. */
+static int f_over(void *ctx, const char *key, time_t now, unsigned window, unsigned *n,
+		  char *err, size_t errlen)
+{
+	struct fake_db *db = ctx;
+
+	if (db->down)
+		return snprintf(err, errlen, "down"), -1;
+	g_hash_table_insert(db->over, g_strdup(key), GSIZE_TO_POINTER((gsize)now));
+	*n = 0;
+	GHashTableIter it;
+	gpointer t;
+	g_hash_table_iter_init(&it, db->over);
+	while (g_hash_table_iter_next(&it, NULL, &t))
+		*n += (time_t)GPOINTER_TO_SIZE(t) > now - (time_t)window;
+	return 0;
+}
+
 struct fixture {
 	struct fake_db db;
 	struct tz_breaker_shared shared;
@@ -105,7 +124,8 @@ static struct fixture *fixture(struct tz_breaker_options o)
 
 	tz_breaker_state_init(&fx->db.row);
 	fx->db.events = g_array_new(FALSE, FALSE, sizeof(struct ev));
-	fx->shared = (struct tz_breaker_shared){ &fx->db, f_load, f_save, f_counts, f_record };
+	fx->db.over = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	fx->shared = (struct tz_breaker_shared){ &fx->db, f_load, f_save, f_counts, f_record, f_over };
 	o.shared = &fx->shared;
 	o.state_path = "/nonexistent/must-not-be-used";
 	fx->a = tz_breaker_new(&o, fake_clock, NULL, 0);
@@ -121,6 +141,7 @@ static void fixture_free(struct fixture *fx)
 	tz_breaker_free(fx->b);
 	tz_breaker_state_clear(&fx->db.row);
 	g_array_free(fx->db.events, TRUE);
+	g_hash_table_destroy(fx->db.over);
 	g_free(fx);
 }
 
@@ -231,6 +252,30 @@ static void test_trip_survives_failed_save(void **state)
 	fixture_free(fx);
 }
 
+/* BreakerTrip 2: one sender over on A and another on B trip the breaker
+ * (each gateway alone saw one); the same sender over on both counts once;
+ * one outside the trip window does not count. */
+static void test_trip_counts_all_gateways(void **state)
+{
+	struct fixture *fx = fixture((struct tz_breaker_options){ .msgs = { 1, 600 },
+								   .trip = { 2, 3600 } });
+
+	fake_now = 6000000;
+	assert_int_equal(send1(fx->a, "old"), TZ_ACTION_ACCEPT);
+	assert_int_equal(send1(fx->a, "old"), TZ_ACTION_TEMPFAIL);    /* over: 1 of 2 */
+	fake_now += 3601;                                             /* out of the trip window */
+	assert_int_equal(send1(fx->a, "x"), TZ_ACTION_ACCEPT);
+	assert_int_equal(send1(fx->a, "x"), TZ_ACTION_TEMPFAIL);      /* over on A: 1 of 2 */
+	assert_int_equal(send1(fx->b, "x"), TZ_ACTION_TEMPFAIL);      /* same sender on B: still 1 */
+	assert_false(fx->db.row.tripped);
+	assert_int_equal(send1(fx->b, "y"), TZ_ACTION_ACCEPT);
+	assert_int_equal(send1(fx->b, "y"), TZ_ACTION_TEMPFAIL);      /* over on B: 2 of 2 */
+	assert_true(fx->db.row.tripped);
+	wait_poll();
+	assert_int_equal(send1(fx->a, "fresh"), TZ_ACTION_TEMPFAIL);  /* and A stops */
+	fixture_free(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_reset_beats_a_late_trip),
 		cmocka_unit_test(test_unreachable_fails_safe),
 		cmocka_unit_test(test_trip_survives_failed_save),
+		cmocka_unit_test(test_trip_counts_all_gateways),
 	};
 	tz_log_set_level(LOG_EMERG);   /* the alerts are expected here */
 	return cmocka_run_group_tests(tests, NULL, NULL);

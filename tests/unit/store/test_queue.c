@@ -108,7 +108,7 @@ static int setup(void **state)
 		assert_int_equal(tz_store_entry_open(fx->st, fx->id, err, sizeof(err)), -1);
 	fx->q = (struct tz_queue){ fx->st, fx->audit, fx->ix, "/nonexistent/clamd.sock", 5, NULL, 10,
 				   fx->cmd, fx->rkey, "security@city.example.lg.jp", 2, NULL, 0, NULL, NULL, NULL,
-				   NULL, NULL };
+				   NULL, NULL, 0 };
 	*state = fx;
 	return 0;
 }
