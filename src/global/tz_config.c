@@ -50,6 +50,10 @@ static const struct tz_name_code store_formats[] = {
 static const struct tz_name_code store_backends[] = {
 	{ "local", TZ_STORE_LOCAL }, { "postgresql", TZ_STORE_POSTGRESQL }, { NULL, 0 }
 };
+static const struct tz_name_code blob_stores[] = {
+	{ "local", TZ_BLOB_LOCAL }, { "s3", TZ_BLOB_S3 }, { "postgresql", TZ_BLOB_POSTGRESQL },
+	{ NULL, 0 }
+};
 #define ON_ERROR_ACTIONS (TZ_ACTMASK(TZ_ACTION_TEMPFAIL) | TZ_ACTMASK(TZ_ACTION_REJECT))
 
 /* tz_config_set_enum stores an int: every enum a row names must be one. */
@@ -61,6 +65,7 @@ G_STATIC_ASSERT(sizeof(enum tz_notice_details) == sizeof(int));
 G_STATIC_ASSERT(sizeof(enum tz_sanitized_delivery) == sizeof(int));
 G_STATIC_ASSERT(sizeof(enum tz_store_format) == sizeof(int));
 G_STATIC_ASSERT(sizeof(enum tz_store_backend) == sizeof(int));
+G_STATIC_ASSERT(sizeof(enum tz_blob_store) == sizeof(int));
 
 /* Every key, grouped by area. Areas append rows at the end of their block
  * (or a new block with a comment line). Columns: name, type, default (as
@@ -357,6 +362,21 @@ const struct tz_config_key tz_config_keys[] = {
 	{ "DatabaseURL", "url", "",
 	  "libpq connection URI of the shared database (postgresql://user@host:port/db); keep passwords in ~/.pgpass",
 	  tz_config_set_string, OFF(database_url), NULL, 0 },
+	{ "BlobStore", "choice", "local",
+	  "where originals, stripped parts and sanitized files live: local (QuarantineDir), s3 (S3Endpoint) or postgresql (DatabaseURL); s3 and postgresql need StoreBackend postgresql",
+	  tz_config_set_enum, OFF(blob_store), blob_stores, 0 },
+	{ "S3Endpoint", "url", "",
+	  "BlobStore s3: http(s)://host[:port] of the S3-compatible store (radosgw), path-style requests",
+	  tz_config_set_string, OFF(s3_endpoint), NULL, 0 },
+	{ "S3Bucket", "string", "",
+	  "BlobStore s3: the bucket (created beforehand)",
+	  tz_config_set_string, OFF(s3_bucket), NULL, 0 },
+	{ "S3Region", "string", "us-east-1",
+	  "BlobStore s3: the region named in the SigV4 signature (radosgw: its zonegroup, default us-east-1)",
+	  tz_config_set_string, OFF(s3_region), NULL, 0 },
+	{ "S3AccessKeyFile", "path", "",
+	  "BlobStore s3: file with the access key id and the secret key, separated by white space; mode 0600",
+	  tz_config_set_path, OFF(s3_access_key_file), NULL, 0 },
 	/* ---- monitoring ---- */
 	{ "StatsSocket", "socket", "",
 	  "counters for textizectl stats and Prometheus (GET /metrics): local:/path or inet:PORT@ADDR; empty = off",
@@ -788,6 +808,14 @@ static int config_validate(const struct tz_config *cfg, char *err, size_t errlen
 		return tz_err(err, errlen, "QuarantineDir must be set");
 	if (tz_config_store_shared(cfg) && cfg->database_url == NULL)
 		return tz_err(err, errlen, "StoreBackend postgresql needs DatabaseURL");
+	/* shared blobs with a per-host index would hide each gateway's
+	 * entries from the others' lists: one queue means both shared */
+	if (cfg->blob_store != TZ_BLOB_LOCAL && !tz_config_store_shared(cfg))
+		return tz_err(err, errlen, "BlobStore %s needs StoreBackend postgresql",
+			      cfg->blob_store == TZ_BLOB_S3 ? "s3" : "postgresql");
+	if (cfg->blob_store == TZ_BLOB_S3 &&
+	    (!cfg->s3_endpoint || !cfg->s3_bucket || !cfg->s3_access_key_file))
+		return tz_err(err, errlen, "BlobStore s3 needs S3Endpoint, S3Bucket and S3AccessKeyFile");
 	return 0;
 }
 

@@ -55,6 +55,11 @@ static const char *const migrations[] = {
 	"CREATE INDEX breaker_events_sender ON breaker_events(sender, t);"
 	"CREATE INDEX breaker_events_t ON breaker_events(t);"
 	"CREATE TABLE breaker_senders(sender text PRIMARY KEY, since bigint NOT NULL);",
+
+	/* 3: shared blobs (BlobStore postgresql, tz_blob_pg.c): every file of
+	 * every entry as tz_crypt sealed it, in chunks of at most 1 MiB */
+	"CREATE TABLE blobs(id text NOT NULL, name text NOT NULL, chunk integer NOT NULL,"
+	" data bytea NOT NULL, PRIMARY KEY(id, name, chunk));",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == TZ_PG_SCHEMA_VERSION);
