@@ -199,8 +199,9 @@ static CURLcode perform(struct blob_s3 *s, struct req *r, char *err, size_t errl
 		return CURLE_NOT_BUILT_IN;
 	}
 	snprintf(line, sizeof(line), "x-amz-content-sha256: %s", r->sha);
+	/* Only headers that are sent: libcurl signs every header in this list,
+	 * so an "Expect:" (a header removed) here breaks the signature. */
 	hd = curl_slist_append(hd, line);
-	hd = curl_slist_append(hd, "Expect:");   /* no 100-continue round trip */
 	curl_easy_setopt(h, CURLOPT_URL, r->url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);   /* threads: no SIGALRM */
