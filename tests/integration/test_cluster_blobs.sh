@@ -290,7 +290,13 @@ for p in msg.walk():
 EOF
 tz_assert "the released mail carries $RNAME byte for byte" cmp -s "$TZ_TMP/released.part" "$TZ_TMP/want/$RNAME"
 "$CTL" queue show "$ID" --format json -c "$CONF_A" >"$TZ_TMP/show.a" 2>&1
-tz_assert "A sees the release B and C wrote (meta.json in the store)" grep -q '"released' "$TZ_TMP/show.a"
+released_on() {   # released_on SHOW.json: part RIDX has a released_at
+	python3 -c 'import json, sys
+p = [p for p in json.load(open(sys.argv[1]))["parts"] if p["index"] == int(sys.argv[2])][0]
+sys.exit(0 if p.get("released_at") else 1)' "$1" "$RIDX"
+}
+tz_assert "A sees the release B and C wrote (meta.json in the store)" released_on "$TZ_TMP/show.a"
+tz_assert "(and B's view from before it had none)" eval '! released_on "$TZ_TMP/show.b"' 
 
 # ---- the blob store down: tempfail everywhere, nothing accepted ----
 before=$(tz_captured_count) rows_before=$(psql_q "SELECT count(*) FROM entries")
