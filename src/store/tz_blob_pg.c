@@ -62,8 +62,7 @@ static int put_chunks(struct blob_pg *p, const char *id, const char *name, int f
 {
 	char *buf = g_malloc(CHUNK), chunk[16];
 	const char *v[4] = { id, name, chunk, buf };
-	const int lens[4] = { 0, 0, 0, 0 }, fmts[4] = { 0, 0, 0, 1 };
-	int len4[4];
+	const int fmts[4] = { 0, 0, 0, 1 };   /* data binary, the rest text */
 	uint64_t at = 0;
 	int rc = 0;
 
@@ -82,9 +81,8 @@ static int put_chunks(struct blob_pg *p, const char *id, const char *name, int f
 		}
 		if (rc < 0)
 			break;
+		int len4[4] = { 0, 0, 0, (int)want };
 		snprintf(chunk, sizeof(chunk), "%u", i);
-		memcpy(len4, lens, sizeof(len4));
-		len4[3] = (int)want;
 		if (!cmd_ok(PQexecParams(p->conn, "INSERT INTO blobs(id, name, chunk, data)"
 					 " VALUES($1, $2, $3, $4)", 4, NULL, v, len4, fmts, 0),
 			    PGRES_COMMAND_OK))

@@ -323,4 +323,22 @@ tz_assert "no index rows left" test "$(psql_q "SELECT count(*) FROM entries")" -
 tz_assert "no blobs left in the store" test -z "$(blob_keys)"
 tz_assert "C lists nothing" test -z "$("$CTL" queue list --format csv -c "$CONF_C" 2>/dev/null | sed 1d)"
 
+# ---- TZ_BLOB_MEASURE=N: the milter's time per message (ms= in its log),
+# N messages via A (this blob store) and N via B restarted with BlobStore
+# local, one after another in the same run. Figures only, no assertion
+# (speed targets live in bench/). ----
+if [ -n "${TZ_BLOB_MEASURE:-}" ]; then
+	median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)], "(p90", a[int(NR*0.9+0.5)] ")"}'; }
+	ms_of() { grep -o 'action=[a-z]* .* ms=[0-9]*' "$1" | grep 'stripped=[1-9]' | sed 's/.*ms=//' | tail -n "$TZ_BLOB_MEASURE"; }
+	for i in $(seq "$TZ_BLOB_MEASURE"); do send_a 250 "$TZ_TMP/attach.eml" >/dev/null 2>&1; done
+	sed "s/^BlobStore .*/BlobStore local/; /^S3/d" "$CONF_B" >"$TZ_TMP/b-local.conf"
+	kill -TERM "$B_PID"; wait "$B_PID" 2>/dev/null
+	"$TZ_MILTER" -f -c "$TZ_TMP/b-local.conf" >>"$TZ_TMP/milter-b-local.log" 2>&1 &
+	B_PID=$!
+	TZ_PIDS+=("$B_PID")
+	tz_wait_port "$MILTER_B" 10
+	for i in $(seq "$TZ_BLOB_MEASURE"); do send_b 250 "$TZ_TMP/attach.eml" >/dev/null 2>&1; done
+	tz_say "measured ($TZ_BLOB_MEASURE messages each, 11 KB, 3 parts): BlobStore $BLOB median ms $(ms_of "$TZ_MILTER_LOG" | median); BlobStore local median ms $(ms_of "$TZ_TMP/milter-b-local.log" | median)"
+fi
+
 tz_done
