@@ -161,11 +161,13 @@ tz_pass "PostgreSQL started"
 
 # ---- the blob store ----
 if [ "$BLOB" = s3 ]; then
+	t0=$SECONDS
 	if ! ceph_start >"$TZ_TMP/ceph-start.log" 2>&1; then
 		tail -15 "$TZ_TMP/ceph-start.log"; tail -5 "$CEPH"/log/*.log 2>/dev/null
 		tz_fail "Ceph (mon, osd, radosgw) did not start"
 		tz_done
 	fi
+	tz_say "Ceph (mon, osd, radosgw) up in $((SECONDS - t0)) s"
 	tz_assert "radosgw up on 127.0.0.1:$RGW; bucket textize created" \
 		test "$(s3 -X PUT -o /dev/null -w '%{http_code}' "http://127.0.0.1:$RGW/textize")" = 200
 	printf '%s\n%s\n' "$S3KEY" "$S3SECRET" >"$TZ_TMP/s3.keys"
