@@ -76,24 +76,33 @@ int tz_s3_load_keys(const char *path, char **key_id, char **secret, char *err, s
 		goto out;
 	}
 	tok = g_strsplit_set(g_strstrip(text), " \t\r\n", -1);
-	for (guint i = 0; tok[i]; i++)
-		if (*tok[i])
-			tok[n++] = tok[i];   /* drop empty fields (the strings stay owned by tok) */
+	for (guint i = 0; tok[i]; i++) {   /* the non-empty fields */
+		if (*tok[i] == '\0')
+			continue;
+		if (n == 0)
+			*key_id = g_strdup(tok[i]);
+		else if (n == 1)
+			*secret = g_strdup(tok[i]);
+		n++;
+	}
 	if (n != 2) {
 		tz_err(err, errlen, "S3AccessKeyFile %s: want the access key id and the secret", path);
 		goto out;
 	}
-	*key_id = g_strdup(tok[0]);
-	*secret = g_strdup(tok[1]);
 	rc = 0;
 out:
 	if (fd >= 0)
 		close(fd);
-	if (tok) {   /* free every original field, empty ones included */
-		for (guint i = 0; i < n; i++)
-			tok[i] = NULL;
-		g_strfreev(tok);
+	if (rc < 0) {
+		g_free(*key_id);
+		if (*secret)
+			memset(*secret, 0, strlen(*secret));
+		g_free(*secret);
+		*key_id = *secret = NULL;
 	}
+	for (guint i = 0; tok && tok[i]; i++)
+		memset(tok[i], 0, strlen(tok[i]));
+	g_strfreev(tok);
 	if (text) {
 		memset(text, 0, strlen(text));
 		g_free(text);

@@ -513,7 +513,7 @@ static void test_s3_requests(void **state)
 
 	(void)state;
 	peer_start(&p, replies, G_N_ELEMENTS(replies));
-	b = s3_for(dir, p.port, 700);
+	b = s3_for(dir, p.port, 3000);   /* generous: valgrind is slow */
 	g_file_set_contents(in, "sealed part bytes", 17, NULL);
 	tl_sha256("sealed part bytes", 17, sha);
 	fd = open(in, O_RDONLY);
@@ -548,7 +548,7 @@ static void test_s3_requests(void **state)
 	{
 		gint64 t0 = g_get_monotonic_time();
 		assert_int_equal(tz_blob_delete(b, id, "part-001.bin", err, sizeof(err)), -1);
-		assert_true(g_get_monotonic_time() - t0 < 5 * G_USEC_PER_SEC);
+		assert_true(g_get_monotonic_time() - t0 < 15 * G_USEC_PER_SEC);
 		assert_non_null(strstr(err, "after 2 tries"));
 	}
 	tz_blob_free(b);
