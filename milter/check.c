@@ -22,6 +22,7 @@
 
 #include "daemon.h"
 #include "tz_crypt.h"
+#include "tz_blobcfg.h"
 #include "tz_pg.h"
 #include "tz_util.h"
 
@@ -236,8 +237,13 @@ int tzm_database_check(const struct tz_config *cfg, GPtrArray *problems)
 
 	if (!tz_config_store_shared(cfg))
 		return 0;
-	if (tz_pg_check(cfg->database_url, err, sizeof(err)) == 0)
-		return 0;
-	g_ptr_array_add(problems, g_strdup_printf("DatabaseURL: %s", err));
-	return 1;
+	if (tz_pg_check(cfg->database_url, err, sizeof(err)) < 0) {
+		g_ptr_array_add(problems, g_strdup_printf("DatabaseURL: %s", err));
+		return 1;
+	}
+	if (tz_blobcfg_check(cfg, err, sizeof(err)) < 0) {
+		g_ptr_array_add(problems, g_strdup_printf("BlobStore: %s", err));
+		return 1;
+	}
+	return 0;
 }

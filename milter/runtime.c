@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 #include "check.h"
 #include "tz_audit.h"
+#include "tz_blobcfg.h"
 #include "tz_store_link.h"
 #include "tz_log.h"
 #include "tz_util.h"
@@ -76,6 +77,13 @@ struct tzm_runtime *tzm_runtime_new(struct tz_config *cfg, char *err, size_t err
 	 * quarantine that has store/ uses it whatever this says). */
 	if (cfg->store_format == TZ_STORE_SEGMENT &&
 	    tz_store_use_segments(st, err, errlen) < 0) {
+		tz_store_free(st);
+		tz_audit_free(audit);
+		return NULL;
+	}
+	/* BlobStore s3|postgresql: every commit puts its blobs there before
+	 * the audit record is written (tz_store_blob.c) */
+	if (tz_blobcfg_attach(cfg, st, err, errlen) < 0) {
 		tz_store_free(st);
 		tz_audit_free(audit);
 		return NULL;

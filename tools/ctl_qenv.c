@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "tz_blobcfg.h"
 #include <openssl/crypto.h>
 
 #include "ctl.h"
@@ -33,7 +35,8 @@ int ctl_qenv_open(struct ctl_qenv *e, const char *conf, unsigned need)
 	c = e->cfg;
 	code = EX_IOERR;
 	if ((need & CTL_NEED_STORE) &&
-	    (e->st = tz_store_open(c->quarantine_dir, c->quarantine_key_file, err, sizeof(err))) == NULL)
+	    ((e->st = tz_store_open(c->quarantine_dir, c->quarantine_key_file, err, sizeof(err))) == NULL ||
+	     tz_blobcfg_attach(c, e->st, err, sizeof(err)) < 0))
 		goto fail;
 	if ((need & CTL_NEED_AUDIT) &&
 	    (e->audit = tz_audit_open(tz_config_audit_location(c), c->audit_key_file, err,

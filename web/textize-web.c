@@ -20,6 +20,7 @@
 
 #include "textize.h"
 #include "tz_audit.h"
+#include "tz_blobcfg.h"
 #include "tz_config.h"
 #include "tz_index.h"
 #include "tz_log.h"
@@ -69,6 +70,7 @@ int web_app_open(struct web_app *a, struct tz_config *cfg, char *err, size_t err
 	a->cfg = cfg;
 	a->secure_cookies = cfg->web_base_url && g_str_has_prefix(cfg->web_base_url, "https:");
 	if ((a->st = tz_store_open(cfg->quarantine_dir, cfg->quarantine_key_file, why, sizeof(why))) == NULL ||
+	    tz_blobcfg_attach(cfg, a->st, why, sizeof(why)) < 0 ||
 	    (a->audit = tz_audit_open(tz_config_audit_location(cfg), cfg->audit_key_file, why,
 				      sizeof(why))) == NULL ||
 	    (tz_config_index_location(cfg) &&

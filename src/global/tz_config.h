@@ -48,6 +48,8 @@ enum tz_sanitized_delivery { TZ_SANITIZED_OFF = 0, TZ_SANITIZED_AUTO, TZ_SANITIZ
 enum tz_store_format { TZ_STORE_DIRECTORY = 0, TZ_STORE_SEGMENT };
 /* StoreBackend: where the shared state lives (docs/cluster.md). */
 enum tz_store_backend { TZ_STORE_LOCAL = 0, TZ_STORE_POSTGRESQL };
+/* BlobStore: where originals and parts live (docs/cluster.md "Shared blobs"). */
+enum tz_blob_store { TZ_BLOB_LOCAL = 0, TZ_BLOB_S3, TZ_BLOB_POSTGRESQL };
 
 /* One row of the key table (tz_config_keys[]): the single definition of a
  * key, used by the parser, the sample config and the man-page test. */
@@ -163,6 +165,11 @@ struct tz_config {
 	/* shared state of a gateway cluster (issue 18) */
 	enum tz_store_backend store_backend;   /* StoreBackend */
 	char *database_url;           /* DatabaseURL (libpq URI), NULL = none */
+	enum tz_blob_store blob_store;   /* BlobStore */
+	char *s3_endpoint;            /* S3Endpoint */
+	char *s3_bucket;              /* S3Bucket */
+	char *s3_region;              /* S3Region */
+	char *s3_access_key_file;     /* S3AccessKeyFile */
 	/* monitoring */
 	char *stats_socket;           /* StatsSocket, NULL = no stats server */
 	/* the console (issue 19) */
@@ -199,7 +206,9 @@ int tz_config_set_seconds(struct tz_config *, const struct tz_config_key *, cons
 int tz_config_set_millis(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);  /* N[ms|s|m|h] (plain N = s) -> unsigned ms */
 int tz_config_set_list(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);    /* comma/blank separated -> GPtrArray of char* */
 int tz_config_set_domains(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t); /* list, lower-cased, checked */
-int tz_config_set_enum(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);    /* a name of key->names (masked by key->max) -> its code, an int-sized enum */
+int tz_config_set_enum(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);
+/* Split on commas and blanks into a new array of non-empty items. */
+GPtrArray *tz_config_split_list(const char *value);    /* a name of key->names (masked by key->max) -> its code, an int-sized enum */
 
 /* Look a key up by name (case-insensitive); NULL when unknown. */
 const struct tz_config_key *tz_config_key_find(const char *name);

@@ -79,6 +79,11 @@ static const char *const migrations[] = {
 	 * views filter on it. */
 	"ALTER TABLE entries ADD COLUMN tenant text;"
 	"CREATE INDEX entries_tenant ON entries(tenant, stored_time);",
+
+	/* 6 (branch s3): shared blobs (BlobStore postgresql, tz_blob_pg.c): every file of
+	 * every entry as tz_crypt sealed it, in chunks of at most 1 MiB */
+	"CREATE TABLE blobs(id text NOT NULL, name text NOT NULL, chunk integer NOT NULL,"
+	" data bytea NOT NULL, PRIMARY KEY(id, name, chunk));",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == TZ_PG_SCHEMA_VERSION);

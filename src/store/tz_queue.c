@@ -421,6 +421,7 @@ int tz_queue_purge(const struct tz_queue *q, unsigned days, const char *operator
 	char day[9], detail[64];
 	struct tm tm;
 	GPtrArray *ids;
+	unsigned swept = 0;
 	int rc = 0;
 
 	*removed = 0;
@@ -441,19 +442,30 @@ int tz_queue_purge(const struct tz_queue *q, unsigned days, const char *operator
 			continue;
 		}
 		snprintf(detail, sizeof(detail), "retention=%u days", days);
-		/* Audited first: a purge that is not on record must not happen. */
+		/* Audited first: a purge that is not on record must not happen.
+		 * The index row before the files or blobs: cut off between the
+		 * two, the entry is unlisted but whole, and the next catch-up
+		 * lists it again for the next purge; never a row without blobs. */
 		if (tzq_audit(q, "purged", operator_name, id, 0, m ? m->original_sha256 : NULL, detail,
-			  err, errlen) < 0 || tz_store_remove(q->st, id, err, errlen) < 0) {
+			      err, errlen) < 0) {
 			tz_meta_free(m);
 			rc = -1;
 			break;
 		}
 		if (q->ix)
 			(void)tz_index_remove(q->ix, id, NULL, 0);
+		if (tz_store_remove(q->st, id, err, errlen) < 0) {
+			tz_meta_free(m);
+			rc = -1;
+			break;
+		}
 		(*removed)++;
 		tz_meta_free(m);
 	}
 	tz_store_clean_tmp(q->st, 86400);
+	/* shared blobs: what a purge or a failed commit cut off half-way */
+	if (rc == 0 && tz_store_blob_sweep(q->st, day, &swept, err, errlen) < 0)
+		rc = -1;
 	tz_store_purge_refs(q->st, cutoff);   /* their entries are gone: free the 参照番号 */
 	/* Retention must free the space: segments with nothing live go,
 	 * mostly-dead ones are compacted (a failure is reported, not skipped). */

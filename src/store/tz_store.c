@@ -91,6 +91,7 @@ void tz_store_free(struct tz_store *st)
 	OPENSSL_cleanse(st->key, sizeof(st->key));
 	tzs_hooks_free(st);
 	tzs_seg_close(st);
+	tz_store_set_blobs(st, NULL);
 	g_ptr_array_unref(st->grp.queue);
 	pthread_cond_destroy(&st->grp.cv);
 	pthread_mutex_destroy(&st->grp.mu);
@@ -528,6 +529,8 @@ int tz_store_entry_commit(struct tz_store_entry *e, const struct tz_envelope *en
 		rc = -1;
 		goto out;
 	}
+	if (e->st->blob)
+		tzs_drop_staged(e->st, e->id);
 	rc = 0;
 	goto out;
 crashed:
@@ -603,6 +606,14 @@ int tz_store_list(struct tz_store *st, GPtrArray **ids, char *err, size_t errlen
 	struct dirent *de;
 
 	*ids = g_ptr_array_new_with_free_func(g_free);
+	if (st->blob) {   /* the shared store's entries, not the staged ones */
+		if (fd >= 0)
+			close(fd);
+		if (tzs_blob_list(st, *ids, err, errlen) < 0)
+			return -1;
+		g_ptr_array_sort(*ids, tzs_cmp_str);
+		return 0;
+	}
 	d = fd < 0 ? NULL : fdopendir(fd);
 	if (d == NULL) {
 		if (fd >= 0)
@@ -631,6 +642,9 @@ int tz_store_lock(struct tz_store *st, const char *id, char *err, size_t errlen)
 {
 	int fd;
 
+	if (st->blob)
+		return tz_id_valid(id) ? tzs_blob_lock(st, id, err, errlen)
+				       : tz_err(err, errlen, "not a quarantine id: %s", id ? id : "(null)");
 	if (tz_id_valid(id) && tzs_seg_has(st, id))
 		return tzs_seg_lock(st, id, err, errlen);
 	fd = tz_store_entry_open(st, id, err, errlen);
@@ -684,8 +698,13 @@ struct tz_meta *tz_store_meta_read(struct tz_store *st, const char *id, char *er
 	struct tz_meta *m = NULL;
 	int fd;
 
-	if (tz_id_valid(id) && tzs_seg_has(st, id)) {
-		if (tzs_seg_meta_read(st, id, &ba, err, errlen) == 0)
+	if (st->blob && !tz_id_valid(id)) {
+		tz_err(err, errlen, "not a quarantine id: %s", id ? id : "(null)");
+		return NULL;
+	}
+	if (st->blob || (tz_id_valid(id) && tzs_seg_has(st, id))) {
+		if ((st->blob ? tzs_blob_meta_read(st, id, &ba, err, errlen)
+			      : tzs_seg_meta_read(st, id, &ba, err, errlen)) == 0)
 			m = meta_parse_for(ba, id, err, errlen);
 		if (ba)
 			g_byte_array_unref(ba);
@@ -703,6 +722,9 @@ int tz_store_meta_write(struct tz_store *st, const struct tz_meta *m, char *err,
 {
 	int fd, rc = -1;
 
+	if (st->blob)
+		return tz_id_valid(m->id) ? tzs_blob_meta_write(st, m, err, errlen)
+					  : tz_err(err, errlen, "not a quarantine id: %s", m->id);
 	if (tz_id_valid(m->id) && tzs_seg_has(st, m->id))
 		return tzs_seg_meta_write(st, m, err, errlen);
 	fd = tz_store_entry_open(st, m->id, err, errlen);
@@ -724,6 +746,15 @@ out:
 
 int tz_store_file_read(struct tz_store *st, const char *id, const char *fname,
 		       tz_cfile_fn fn, void *ctx, char *err, size_t errlen)
+{
+	if (st->blob)
+		return tz_id_valid(id) ? tzs_blob_file_read(st, id, fname, fn, ctx, err, errlen)
+				       : tz_err(err, errlen, "not a quarantine id: %s", id ? id : "(null)");
+	return tzs_file_read_local(st, id, fname, fn, ctx, err, errlen);
+}
+
+int tzs_file_read_local(struct tz_store *st, const char *id, const char *fname,
+			tz_cfile_fn fn, void *ctx, char *err, size_t errlen)
 {
 	int fd, rc;
 
@@ -747,6 +778,9 @@ int tz_store_file_put(struct tz_store *st, const char *id, const char *fname, in
 	int fd, rc = -1;
 	ssize_t n;
 
+	if (st->blob)
+		return tz_id_valid(id) ? tzs_blob_file_put(st, id, fname, srcfd, sha256_hex, size, err, errlen)
+				       : tz_err(err, errlen, "not a quarantine id: %s", id ? id : "(null)");
 	if (tz_id_valid(id) && tzs_seg_has(st, id))
 		return tz_seg_put_fd(st->seg, id, fname, srcfd, sha256_hex, size, err, errlen);
 	buf = g_malloc(TZ_CRYPT_CHUNK);
@@ -794,6 +828,12 @@ int tz_store_remove(struct tz_store *st, const char *id, char *err, size_t errle
 
 	if (!tz_id_valid(id))
 		return tz_err(err, errlen, "not a quarantine id: %s", id ? id : "(null)");
+	if (st->blob) {
+		if (tzs_blob_remove(st, id, err, errlen) < 0)
+			return -1;
+		tzs_drop_staged(st, id);   /* a copy left by a crash after the commit */
+		return 0;
+	}
 	if (tzs_seg_has(st, id))   /* a tombstone; the bytes go at tz_store_compact */
 		return tz_seg_delete(st->seg, id, err, errlen);
 	dayfd = open_day(st, id);
@@ -805,6 +845,21 @@ int tz_store_remove(struct tz_store *st, const char *id, char *err, size_t errle
 	}
 	close(dayfd);
 	return 0;
+}
+
+void tzs_drop_staged(struct tz_store *st, const char *id)
+{
+	int dayfd;
+
+	if (tzs_seg_has(st, id)) {
+		(void)tz_seg_delete(st->seg, id, NULL, 0);
+		return;
+	}
+	dayfd = open_day(st, id);
+	if (dayfd >= 0) {
+		(void)tzs_remove_flat_dir(dayfd, id);
+		close(dayfd);
+	}
 }
 
 /* The id names a complete entry (after a crash on a file system that does

@@ -139,6 +139,20 @@ int tz_store_set_hook(struct tz_store *st, const struct tz_store_hook *h);
  * registered (0 for an unknown name). */
 unsigned tz_store_hook_failures(struct tz_store *st, const char *name);
 
+/* ---- shared blobs (BlobStore s3|postgresql; tz_store_blob.c) ----
+ * With a blob backend (owned by the store from here on; NULL = none, the
+ * files under QuarantineDir are the truth) every commit puts the entry's
+ * files there before any hook runs, and fails when it cannot; every read,
+ * change and removal below goes to the backend, so all gateways sharing
+ * it see one queue. Set before the store is shared between threads. */
+struct tz_blob;
+void tz_store_set_blobs(struct tz_store *st, struct tz_blob *b);
+struct tz_blob *tz_store_blobs(const struct tz_store *st);
+/* Delete what is left of entries cut off while being put or removed (blobs
+ * but no meta.json) stored on day (YYYYMMDD) or before; *removed counts. */
+int tz_store_blob_sweep(struct tz_store *st, const char *day, unsigned *removed,
+			char *err, size_t errlen);
+
 /* ---- reading and maintaining committed entries (textizectl, scanner) ---- */
 
 const unsigned char *tz_store_key(const struct tz_store *st);   /* NULL = plain */

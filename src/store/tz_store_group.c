@@ -155,8 +155,10 @@ static void lead(struct tz_store *st)
 	st->grp.leading = 1;
 	pthread_mutex_unlock(&st->grp.mu);
 	sync_days(st, b, batch->len);
+	tzs_blob_batch(st, b, batch->len);   /* blobs durable before any record of them */
 	for (unsigned h = 0; h < st->nhooks; h++)
 		run_hook(st, h, b, batch->len);
+	tzs_blob_settle(st, b, batch->len);
 	pthread_mutex_lock(&st->grp.mu);
 	for (guint i = 0; i < batch->len; i++)
 		b[i]->done = 1;

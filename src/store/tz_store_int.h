@@ -29,6 +29,7 @@ struct tz_store {
 	char day_synced[9];        /* entries/<day> known durable (under grp.mu) */
 	struct tz_seg *seg;        /* store/: the segment store, or NULL (tz_store_seg.c) */
 	int lockdirfd;             /* store/ for entry locks, or -1 */
+	struct tz_blob *blob;      /* BlobStore s3|postgresql, or NULL (tz_store_blob.c) */
 };
 
 struct stored_part {
@@ -59,6 +60,7 @@ struct pending {
 	int in_segment;            /* durable already (segment store): no day directory */
 	const struct tz_meta *m;
 	const struct tz_envelope *env;
+	int uploaded;              /* its blobs were put (tz_store_blob.c) */
 	int done;                  /* under grp.mu */
 	int rc;                    /* 0, or -1 with err: not durable or not audited */
 	char err[TZ_ERRLEN];
@@ -94,5 +96,27 @@ int tzs_seg_list(struct tz_store *st, GPtrArray *ids);
 int tzs_seg_lock(struct tz_store *st, const char *id, char *err, size_t errlen);
 int tzs_seg_meta_read(struct tz_store *st, const char *id, GByteArray **ba, char *err, size_t errlen);
 int tzs_seg_meta_write(struct tz_store *st, const struct tz_meta *m, char *err, size_t errlen);
+
+/* tz_store.c: a file of an entry on this host's disk (staged or local). */
+int tzs_file_read_local(struct tz_store *st, const char *id, const char *fname,
+			tz_cfile_fn fn, void *ctx, char *err, size_t errlen);
+/* Remove the staged copy of an entry whose blobs are committed. */
+void tzs_drop_staged(struct tz_store *st, const char *id);
+
+/* tz_store_blob.c: the store on a blob backend (st->blob != NULL). The
+ * leader puts the batch's blobs before the hooks run (batch) and deletes
+ * those of entries that failed after all (settle). */
+struct tz_blob;
+void tzs_blob_batch(struct tz_store *st, struct pending **b, unsigned n);
+void tzs_blob_settle(struct tz_store *st, struct pending **b, unsigned n);
+int tzs_blob_file_read(struct tz_store *st, const char *id, const char *fname,
+		       tz_cfile_fn fn, void *ctx, char *err, size_t errlen);
+int tzs_blob_meta_read(struct tz_store *st, const char *id, GByteArray **ba, char *err, size_t errlen);
+int tzs_blob_meta_write(struct tz_store *st, const struct tz_meta *m, char *err, size_t errlen);
+int tzs_blob_file_put(struct tz_store *st, const char *id, const char *fname, int srcfd,
+		      char *sha256_hex, uint64_t *size, char *err, size_t errlen);
+int tzs_blob_remove(struct tz_store *st, const char *id, char *err, size_t errlen);
+int tzs_blob_list(struct tz_store *st, GPtrArray *ids, char *err, size_t errlen);
+int tzs_blob_lock(struct tz_store *st, const char *id, char *err, size_t errlen);
 
 #endif

@@ -104,6 +104,8 @@ int tzs_seg_commit(struct tz_store_entry *e, const struct tz_meta *m, const stru
 	p.m = m;
 	p.env = env;
 	tzs_group_commit(e->st, &p);
+	if (p.rc == 0 && e->st->blob)
+		tzs_drop_staged(e->st, e->id);
 	if (p.rc == 0)
 		return 0;
 	g_strlcpy(err, p.err, errlen);
