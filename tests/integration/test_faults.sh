@@ -92,6 +92,7 @@ tz_assert "space back: every delivered message has its quarantine entry" all_sto
 
 # ------------------------------------------------ kill -9 mid-burst
 before=$(tz_captured_count)
+listed_ids >"$TZ_TMP/ids-before-burst"
 for i in $(seq 1 30); do tz_gen simple "$TZ_TMP/burst$i.eml" "$((200 + i))"; done
 (for i in $(seq 1 30); do submit "$TZ_TMP/burst$i.eml"; sleep 0.05; done) &
 burst=$!
@@ -102,12 +103,13 @@ TZ_MILTER_PID=
 tz_say "killed the milter after $(( $(tz_captured_count) - before )) of 30 were delivered"
 # Right after the kill: what the queue lists is complete. Layout-neutral
 # (directory entries or segment records alike): every entry the store
-# lists (`queue reindex` walks the store itself, not the old index) must
-# have a readable meta.json and give back its original and every part it
-# names, each authenticated against its recorded SHA-256 (queue export).
+# lists (`queue reindex` walks the store itself, not the old index; exit
+# 1 when a meta.json cannot be read) and that the burst added must give
+# back its original and every part it names, each authenticated against
+# its recorded SHA-256 (queue export).
 ctl reindex >/dev/null 2>&1
-incomplete=0
-for id in $(listed_ids); do
+incomplete=$?
+for id in $(listed_ids | LC_ALL=C comm -13 "$TZ_TMP/ids-before-burst" -); do
 	ctl show "$id" --format json >"$TZ_TMP/k9.json" 2>/dev/null || { incomplete=$((incomplete + 1)); continue; }
 	rm -f "$TZ_TMP/k9.out"
 	if ! ctl export "$id" original --out "$TZ_TMP/k9.out" --operator faults >/dev/null 2>&1; then
