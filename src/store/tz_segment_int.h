@@ -55,7 +55,6 @@ struct tz_seg {
 	uint64_t max_segment;
 	int crash_step, crash_after;      /* TZ_SEG_CRASH_STEP (tests) */
 	gint commits;                     /* durable commits so far (atomic) */
-	gssize staged;                    /* bytes entries stage in memory (atomic; tz_segwrite.c) */
 	pthread_mutex_t mu;               /* files, index, appends */
 	GPtrArray *files;                 /* struct seg_file *, by number */
 	struct timespec dir_mtime;        /* the directory when last listed */

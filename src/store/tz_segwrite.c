@@ -20,11 +20,6 @@
 #include "tz_util.h"
 
 #define SPILL (1u << 20)
-/* What all entries of a store may stage in memory together: beyond it an
- * entry spills to its temporary file whatever its size, so 200 concurrent
- * 10 MB messages cost 16 MB of staging, not 200 x SPILL (the bench's
- * VmHWM went from 53 to 180 MB when each kept its 1 MB; docs/performance.md). */
-#define SPILL_BUDGET (16 << 20)
 
 struct tz_seg_entry {
 	struct tz_seg *s;
@@ -33,7 +28,6 @@ struct tz_seg_entry {
 	GByteArray *mem;             /* staged payload */
 	int spillfd;                 /* staged payload beyond SPILL, or -1 */
 	uint64_t len;                /* payload bytes staged */
-	gint64 reserved;             /* of the store's SPILL_BUDGET, held by mem */
 	EVP_MD_CTX *payload_md;
 	int in_blob;
 	struct seg_blob cur;
@@ -57,36 +51,16 @@ static int name_ok(const char *n)
 	       strspn(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == l;
 }
 
-/* Take n bytes of the store's in-memory staging budget; 0: none left. */
-static int budget_take(struct tz_seg_entry *e, size_t n)
-{
-	if (g_atomic_pointer_add(&e->s->staged, (gssize)n) + (gssize)n > SPILL_BUDGET) {
-		g_atomic_pointer_add(&e->s->staged, -(gssize)n);
-		return 0;
-	}
-	e->reserved += (gint64)n;
-	return 1;
-}
-
-static void budget_give_back(struct tz_seg_entry *e)
-{
-	g_atomic_pointer_add(&e->s->staged, -(gssize)e->reserved);
-	e->reserved = 0;
-}
-
 /* Append staged payload bytes (ciphertext when encrypted). */
 static int stage(struct tz_seg_entry *e, const void *p, size_t n, char *err, size_t errlen)
 {
 	if (EVP_DigestUpdate(e->payload_md, p, n) != 1)
 		return tz_err(err, errlen, "segment %s: SHA-256 failed", e->id);
-	if (e->spillfd < 0 && (e->mem->len + n > SPILL || !budget_take(e, n))) {
+	if (e->spillfd < 0 && e->mem->len + n > SPILL) {
 		e->spillfd = openat(e->s->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 		if (e->spillfd < 0 || tz_write_all(e->spillfd, e->mem->data, e->mem->len) < 0)
 			return tz_err(err, errlen, "segment %s: staging: %s", e->id, strerror(errno));
-		/* free the buffer itself, not only its contents */
-		g_byte_array_unref(e->mem);
-		e->mem = g_byte_array_new();
-		budget_give_back(e);
+		g_byte_array_set_size(e->mem, 0);
 	}
 	if (e->spillfd >= 0 ? tz_write_all(e->spillfd, p, n) < 0 : 0)
 		return tz_err(err, errlen, "segment %s: staging: %s", e->id, strerror(errno));
@@ -193,7 +167,6 @@ void tz_seg_entry_abort(struct tz_seg_entry *e)
 		return;
 	if (e->spillfd >= 0)
 		close(e->spillfd);
-	budget_give_back(e);
 	EVP_MD_CTX_free(e->payload_md);
 	tz_sealer_free(e->seal);
 	g_array_unref(e->blobs);
