@@ -141,8 +141,7 @@ int tz_cdr_queue_record(const struct tz_cdr_queue *q, const char *id, unsigned i
 			 r->detected, why);
 	}
 	tz_meta_iso_time((int64_t)time(NULL), ts, sizeof ts);
-	/* (not tzq_set_str(&p->scanned_at, p->scanned_at): it frees before
-	 * it copies, so a part clamd had scanned read freed memory) */
+	/* a part clamd scanned keeps the time of that scan */
 	if (p->scanned_at == NULL)
 		tzq_set_str(&p->scanned_at, ts);
 	/* durable before audited: the audit never claims more than the disk */

@@ -30,17 +30,6 @@
 #include "tz_store.h"
 #include "tz_util.h"
 
-/* "HH:MM" to minutes after midnight; -1 when malformed. */
-static int parse_hhmm(const char *s)
-{
-	unsigned h, m;
-	int n = 0;
-
-	if (s == NULL || sscanf(s, "%2u:%2u%n", &h, &m, &n) != 2 || s[n] != '\0' || h > 23 || m > 59)
-		return -1;
-	return (int)(h * 60 + m);
-}
-
 /* The day to send (YYYY-MM-DD) and its bounds; 1 = not yet (before
  * DigestTime), 0, or an exit code. */
 static int pick_day(const struct ctl_args *a, const struct tz_config *c, char day[11],
@@ -49,7 +38,7 @@ static int pick_day(const struct ctl_args *a, const struct tz_config *c, char da
 	const char *date = a->opt[CTL_O_DATE];
 	time_t now = time(NULL), y;
 	struct tm tm;
-	int at = parse_hhmm(c->digest_time);
+	int at = tz_local_hhmm(c->digest_time);
 
 	if (c->digest_time == NULL || *c->digest_time == '\0')
 		return ctl_fail(a, EX_CONFIG, "DigestTime is not set: no digest");

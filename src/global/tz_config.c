@@ -11,6 +11,7 @@
 #include <string.h>
 #include <syslog.h>
 #include "tz_policy.h"
+#include "tz_localtime.h"
 #include "tz_queue.h"
 #include "tz_util.h"
 
@@ -374,10 +375,10 @@ const struct tz_config_key tz_config_keys[] = {
 	{ "WebLinkLifetime", "duration", "336h",
 	  "how long a staff link from a notice stays valid",
 	  tz_config_set_seconds, OFF(web_link_lifetime), NULL, 31536000 },
-	{ "DigestTime", "string", "",
+	{ "DigestTime", "HH:MM", "",
 	  "local time HH:MM from which textizectl digest send mails each recipient the list of files "
 	  "stripped from their mail the day before (with signed links under WebBaseURL); empty = no digest",
-	  tz_config_set_string, OFF(digest_time), NULL, 0 },
+	  tz_config_set_clock, OFF(digest_time), NULL, 0 },
 	{ "WebDatabase", "path", "/var/lib/textize/web.db",
 	  "SQLite file of textize-web: staff requests, one per link (so a link cannot act twice)",
 	  tz_config_set_path, OFF(web_database), NULL, 0 },
@@ -427,6 +428,14 @@ int tz_config_set_path(struct tz_config *cfg, const struct tz_config_key *key,
 {
 	if (*value && *value != '/')
 		return tz_err(err, errlen, "%s must be an absolute path: %s", key->name, value);
+	return tz_config_set_string(cfg, key, value, err, errlen);
+}
+
+int tz_config_set_clock(struct tz_config *cfg, const struct tz_config_key *key,
+			const char *value, char *err, size_t errlen)
+{
+	if (*value && tz_local_hhmm(value) < 0)
+		return tz_err(err, errlen, "%s must be a local time HH:MM (00:00-23:59): %s", key->name, value);
 	return tz_config_set_string(cfg, key, value, err, errlen);
 }
 

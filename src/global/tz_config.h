@@ -187,6 +187,7 @@ extern const struct tz_config_key tz_config_keys[];   /* terminated by {NULL} */
  * Empty value: strings/paths become NULL, lists become empty. */
 int tz_config_set_string(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);
 int tz_config_set_path(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);    /* absolute path or empty */
+int tz_config_set_clock(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);   /* "HH:MM" or empty -> string */
 int tz_config_set_bool(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);    /* yes/no true/false on/off 1/0 -> bool */
 int tz_config_set_uint(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);    /* decimal -> unsigned */
 int tz_config_set_octal(struct tz_config *, const struct tz_config_key *, const char *, char *, size_t);   /* octal -> unsigned */

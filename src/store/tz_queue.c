@@ -26,8 +26,11 @@
 
 void tzq_set_str(char **dst, const char *v)
 {
-	g_free(*dst);
+	/* copy before freeing: v may be *dst itself, or point into it */
+	char *old = *dst;
+
 	*dst = v ? g_strdup(v) : NULL;
+	g_free(old);
 }
 
 void tzq_now_iso(char out[32])

@@ -6,7 +6,7 @@
 #include "tz_meta.h"
 #include "tz_queue.h"
 
-void tzq_set_str(char **dst, const char *v);      /* replaces *dst with a copy of v (NULL ok) */
+void tzq_set_str(char **dst, const char *v);      /* replaces *dst with a copy of v (NULL ok; v may alias *dst) */
 void tzq_now_iso(char out[32]);                   /* the time now as stored (UTC ISO 8601) */
 /* One audit record; 0 or -1 with err. */
 int tzq_audit(const struct tz_queue *q, const char *event, const char *op, const char *id,

@@ -52,3 +52,13 @@ int tz_local_date_parse(const char *s, int end_of_day, int64_t *out)
 	*out = (int64_t)mktime(&tm);
 	return 0;
 }
+
+int tz_local_hhmm(const char *s)
+{
+	unsigned h, m;
+	int n = 0;
+
+	if (s == NULL || sscanf(s, "%2u:%2u%n", &h, &m, &n) != 2 || s[n] != '\0' || h > 23 || m > 59)
+		return -1;
+	return (int)(h * 60 + m);
+}

@@ -16,4 +16,8 @@ void tz_local_time(int64_t t, char out[40]);
  * s is neither form. */
 int tz_local_date_parse(const char *s, int end_of_day, int64_t *out);
 
+/* "HH:MM" (a local wall-clock time, e.g. DigestTime) to minutes after
+ * midnight; -1 when s is not that form or out of range. */
+int tz_local_hhmm(const char *s);
+
 #endif

@@ -20,6 +20,7 @@
 #include "tz_index.h"
 #include "tz_proc.h"
 #include "tz_queue.h"
+#include "tz_queue_int.h"
 #include "tz_release.h"
 #include "tz_report.h"
 #include "tz_store.h"
@@ -156,6 +157,21 @@ static void mark(struct fixture *fx, unsigned part, const char *state)
 	assert_int_equal(tz_store_meta_write(fx->st, m, NULL, 0), 0);
 	tz_meta_free(m);
 	tz_store_unlock(lock);
+}
+
+/* tzq_set_str with v aliasing *dst (the part's own field, or a suffix
+ * of it) keeps the value: it used to free before copying. */
+static void test_set_str_alias(void **state)
+{
+	char *s = g_strdup("2026-12-03T08:00:00Z");
+
+	(void)state;
+	tzq_set_str(&s, s);
+	assert_string_equal(s, "2026-12-03T08:00:00Z");
+	tzq_set_str(&s, s + 11);
+	assert_string_equal(s, "08:00:00Z");
+	tzq_set_str(&s, NULL);
+	assert_null(s);
 }
 
 static void test_scanner_down(void **state)
@@ -848,6 +864,7 @@ static void test_proc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_set_str_alias),
 		cmocka_unit_test_setup_teardown(test_scanner_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
