@@ -157,12 +157,15 @@ static int convert_and_store(struct tzm_conn *c, const struct tzm_ops *ops, void
 		goto out;
 	}
 	ops->progress(ctx);
+	m->t[TZM_T_ORIG] = g_get_monotonic_time();
 	if (tz_engine_convert(&opt, in, m->ref_id, tz_store_entry_sink(e), res, why, sizeof(why)) < 0) {
 		tz_err(err, errlen, "conversion: %s", why);
 		goto out;
 	}
 	ops->progress(ctx);
+	m->t[TZM_T_ENGINE] = g_get_monotonic_time();
 	rc = tz_store_entry_commit(e, &m->env, *res, why, sizeof(why));
+	m->t[TZM_T_COMMIT] = g_get_monotonic_time();
 	e = NULL;   /* commit frees the entry whatever the outcome */
 	if (rc < 0)
 		tz_err(err, errlen, "quarantine commit: %s", why);
@@ -179,6 +182,16 @@ out:
 	if (in)
 		g_object_unref(in);
 	return rc;
+}
+
+/* CPU time of the calling thread, microseconds (the timing: debug line). */
+static gint64 thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (gint64)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 bool tzm_is_release(struct tzm_conn *c)
@@ -213,6 +226,7 @@ enum tzm_status tzm_textize(struct tzm_conn *c, const struct tzm_ops *ops, void 
 	struct tz_result *res = NULL;
 	char err[TZ_ERRLEN];
 	enum tzm_status st;
+	gint64 cpu0 = thread_cpu_us();
 
 	if (convert_and_store(c, ops, ctx, &res, err, sizeof(err)) < 0 ||
 	    apply_edits(c, ops, ctx, res->header_edits, err, sizeof(err)) < 0 ||
@@ -224,7 +238,9 @@ enum tzm_status tzm_textize(struct tzm_conn *c, const struct tzm_ops *ops, void 
 	m->headers_fixed = res->headers_fixed;
 	m->outcome = TZ_OUTCOME_TEXTIZED;
 	st = TZM_CONTINUE;
+	m->t[TZM_T_EDITS] = g_get_monotonic_time();
 out:
+	m->cpu_eom = thread_cpu_us() - cpu0;
 	tz_result_free(res);
 	return st;
 }

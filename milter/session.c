@@ -6,6 +6,7 @@
 #include "session.h"
 #include "tz_release.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 #include "policy_glue.h"
@@ -98,6 +99,31 @@ static void msg_summary(struct tzm_conn *c)
 	       m->error[0] ? " error=" : "", m->error);
 }
 
+/* The debug line after the summary: milliseconds from MAIL to each step
+ * reached (tzm_msg_t), each step's own share, and the CPU time of end of
+ * message (wall much above CPU: the thread waited, for the disk or for a
+ * core). For finding where latency goes; costs nothing below LogLevel debug
+ * but the clock reads. */
+static void msg_timing(const struct tzm_msg *m)
+{
+	static const char *const names[TZM_T_COUNT] = { "data", "stream", "original", "engine",
+							"commit", "edits" };
+	char buf[256];
+	size_t n = 0;
+	gint64 prev = m->t_start;
+
+	for (int i = 0; i < TZM_T_COUNT && n < sizeof(buf); i++) {
+		if (m->t[i] == 0)
+			continue;
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s=%.1f", names[i],
+				      (double)(m->t[i] - prev) / 1000.0);
+		prev = m->t[i];
+	}
+	if (n < sizeof(buf))
+		snprintf(buf + n, sizeof(buf) - n, " eom_cpu=%.1f", (double)m->cpu_eom / 1000.0);
+	tz_log(LOG_DEBUG, m->env.queue_id, "timing: ms since the previous step:%s", buf);
+}
+
 void tzm_msg_end(struct tzm_conn *c)
 {
 	struct tzm_msg *m = c->msg;
@@ -105,6 +131,7 @@ void tzm_msg_end(struct tzm_conn *c)
 	if (m == NULL)
 		return;
 	msg_summary(c);
+	msg_timing(m);
 	tzm_stats_message(c);   /* the same facts, counted for textizectl stats */
 	tzm_policy_msg_free(m);
 	tz_spool_free(m->spool);
@@ -299,6 +326,8 @@ enum tzm_status tzm_on_header(struct tzm_conn *c, const struct tzm_ops *ops, voi
 
 	if (c->msg == NULL)
 		return TZM_CONTINUE;
+	if (c->msg->t[TZM_T_HDR] == 0)
+		c->msg->t[TZM_T_HDR] = g_get_monotonic_time();
 	if (c->line == NULL)
 		c->line = g_string_sized_new(256);
 	line = c->line;   /* the connection's, reused for every field */
@@ -347,6 +376,7 @@ enum tzm_status tzm_on_eom(struct tzm_conn *c, const struct tzm_ops *ops, void *
 
 	if (m == NULL)   /* cannot happen with a sane MTA; never pass unseen mail */
 		return tzm_fail(c, ops, ctx, "end of message without MAIL");
+	m->t[TZM_T_EOM] = g_get_monotonic_time();
 	tzm_qid(c, ops, ctx);
 	if (m->too_big) {
 		st = tzm_refuse_with(ops, ctx, m->env.queue_id, TZM_REPLY_TOO_BIG);

@@ -22,6 +22,18 @@
 #include "tz_stats.h"
 #include "textize.h"
 
+/* Where a message's milliseconds go (issue 16): the moments logged on the
+ * "timing:" debug line after the summary (session.c). */
+enum tzm_msg_t {
+	TZM_T_HDR,      /* first header field arrived (MAIL .. here: envelope, DATA, the MTA's queue file) */
+	TZM_T_EOM,      /* end of message arrived (header .. here: the message streamed to the milter) */
+	TZM_T_ORIG,     /* entry begun, original stored */
+	TZM_T_ENGINE,   /* converted */
+	TZM_T_COMMIT,   /* committed: durable, audited, indexed */
+	TZM_T_EDITS,    /* header edits and the new body sent */
+	TZM_T_COUNT
+};
+
 struct tzm_msg {
 	struct tz_envelope env;      /* queue id, sender, rcpts, direction (strings owned) */
 	struct tz_spool *spool;      /* the message as received, CRLF line ends */
@@ -34,6 +46,8 @@ struct tzm_msg {
 	char error[TZ_ERRLEN];       /* first internal error, "" when none */
 	bool too_big;                /* passed MaxMessageSize */
 	gint64 t_start;              /* g_get_monotonic_time at MAIL */
+	gint64 t[TZM_T_COUNT];       /* when each step of tzm_msg_t was reached, 0: not */
+	gint64 cpu_eom;              /* thread CPU time (us) spent in end of message */
 	void *policy;                /* policy_glue's per-message state, freed by it */
 	char *release_marker;        /* value of X-Textize-Release, NULL when absent */
 	unsigned release_markers;    /* how many such fields (more than one is never valid) */

@@ -23,6 +23,9 @@ struct opt_def {
 	const char *help;
 };
 
+/* an option is a bit of a uint32_t mask (CTL_OPT) */
+G_STATIC_ASSERT(CTL_O_COUNT <= 32);
+
 static const struct opt_def options[CTL_O_COUNT] = {
 	[CTL_O_CONF] = { "config", 1, 'c', "FILE", "configuration (default " TZ_DEFAULT_CONF
 			 " when readable, else built-in defaults)" },
@@ -57,6 +60,7 @@ static const struct opt_def options[CTL_O_COUNT] = {
 	[CTL_O_SOCKET] = { "socket", 1, 0, "SPEC", "StatsSocket to ask instead of the configuration's" },
 	[CTL_O_JSON] = { "json", 0, 0, NULL, "the same as --format json" },
 	[CTL_O_PARTS] = { "parts", 1, 0, "DIR", "write each stripped part to DIR/part-NNN.bin" },
+	[CTL_O_DRY_RUN] = { "dry-run", 0, 0, NULL, "only count what would be done; change nothing" },
 };
 
 static const uint32_t global_opts = CTL_OPT(CTL_O_CONF) | CTL_OPT(CTL_O_FORMAT) |

@@ -1,7 +1,8 @@
 /* ctl_migrate.c — `textizectl queue migrate`: move the entries of the
  * directory layout into the segment store (tz_store_migrate), each one
  * audited ("migrated"); safe to run again after an interruption, and
- * while the milter runs (the store reads both layouts meanwhile). */
+ * while the milter runs (the store reads both layouts meanwhile).
+ * --dry-run only counts the entries still in the directory layout. */
 #include <stdio.h>
 
 #include "ctl.h"
@@ -40,6 +41,17 @@ int ctl_queue_migrate(const struct ctl_args *a)
 
 	if (op == NULL)
 		return EX_USAGE;
+	if (a->opt[CTL_O_DRY_RUN]) {
+		rc = ctl_qenv_open(&e, a->opt[CTL_O_CONF], CTL_NEED_STORE);
+		if (rc)
+			return rc;
+		/* Counts only: no segment store is created, nothing audited. */
+		rc = tz_store_migrate(e.st, 1, &mg, err, sizeof(err));
+		printf("would migrate %u entries to the segment store (dry run: nothing changed)\n",
+		       mg.pending);
+		ctl_qenv_close(&e);
+		return rc < 0 ? ctl_fail(a, EX_IOERR, "%s", err) : 0;
+	}
 	rc = ctl_qenv_open(&e, a->opt[CTL_O_CONF], CTL_NEED_STORE | CTL_NEED_AUDIT);
 	if (rc)
 		return rc;

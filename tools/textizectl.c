@@ -40,7 +40,7 @@ static const struct ctl_command commands[] = {
 	  "run the built-in sanitizer over scanned parts", ENTRY_HELP, ctl_queue_sanitize },
 	{ "queue", "reindex", "", 0, 0, 0, NULL, "rebuild ReportDatabase from the quarantine", NULL,
 	  ctl_queue_reindex },
-	{ "queue", "migrate", "", 0, 0, 0, NULL,
+	{ "queue", "migrate", "", 0, 0, O(DRY_RUN), NULL,
 	  "move entries of the directory layout into the segment store (resumable)", NULL,
 	  ctl_queue_migrate },
 	{ "audit", "verify", "[FILE]", 0, 1, 0, NULL,

@@ -227,6 +227,15 @@ tz_milter_start() {
 
 tz_milter_pid() { echo "$TZ_MILTER_PID"; }
 
+# How many entries the quarantine holds, whatever StoreFormat wrote them
+# (directories under entries/, records in store/): `textizectl queue
+# reindex` walks the store itself, both layouts, and says how many it
+# indexed (it also rebuilds the index, which tests may rely on after).
+tz_stored_entries() {
+	"${TZ_CTL:-$TZ_BUILD/tools/textizectl}" queue -c "$TZ_TMP/textize.conf" reindex 2>/dev/null |
+		sed -n 's/^indexed \([0-9]*\) entries.*/\1/p'
+}
+
 tz_milter_stop() {
 	[ -n "${TZ_MILTER_PID:-}" ] || return 0
 	kill -TERM "$TZ_MILTER_PID" 2>/dev/null

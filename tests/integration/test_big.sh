@@ -31,6 +31,6 @@ tz_say "milter peak RSS: before ${hwm_before} KiB, after ${hwm} KiB"
 tz_assert "20 MB: milter peak RSS grew by less than 8 MiB ($(( (hwm - hwm_before) / 1024 )) MiB)" \
 	test $((hwm - hwm_before)) -lt 8192
 tz_assert "20 MB: spool directory left empty" test -z "$(ls -A "$TZ_TMP/spool")"
-n=$(find "$TZ_QUARANTINE/entries" -name meta.json 2>/dev/null | wc -l)
+n=$(tz_stored_entries)
 tz_assert "20 MB: original kept in the quarantine" test "$n" -eq 2
 tz_done

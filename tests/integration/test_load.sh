@@ -87,7 +87,7 @@ tz_assert "each text only, no attachment byte, X-Textize: $bad bad" test "${bad:
 "$CTL" queue -c "$TZ_TMP/textize.conf" list --format json 2>"$TZ_TMP/list.err" |
 	python3 -c 'import json,sys; print("\n".join(sorted({x["id"] for x in json.load(sys.stdin)})))' \
 	>"$TZ_TMP/listed-ids"
-stored=$(find "$TZ_QUARANTINE/entries" -mindepth 2 -maxdepth 2 -type d | wc -l)
+stored=$(tz_stored_entries)   # after the list: its catch-up is under test
 tz_assert "one quarantine entry per message: $stored for $((1 + MESSAGES))" test "$stored" -eq $((1 + MESSAGES))
 tz_assert "every delivered message's entry is listed" \
 	test -z "$(comm -23 "$TZ_TMP/delivered-ids" "$TZ_TMP/listed-ids")"

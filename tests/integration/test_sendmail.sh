@@ -101,7 +101,7 @@ tz_assert "iso-2022-jp: delivered" tz_wait_count 2
 f=$(tz_captured | tail -1)
 tz_assert "iso-2022-jp: text/plain, Japanese readable" \
 	tz_check "$f" --text-only --grep "市役所からのお知らせです" --same-header Message-ID "$TZ_TMP/iso2022jp.eml"
-n=$(find "$TZ_QUARANTINE/entries" -name meta.json 2>/dev/null | wc -l)
+n=$(tz_stored_entries)
 tz_assert "quarantine holds 2 entries (found $n)" test "$n" -eq 2
 tz_assert "outbound (internal client) passes unchanged" tz_send_expect 250 "$TZ_TMP/html-attach.eml" \
 	--local-interface 127.0.0.2 --from user@city.example.lg.jp --to someone@example.net

@@ -43,7 +43,7 @@ tz_assert "nested: text/plain only, no inner attachment" \
 	--same-header References "$TZ_TMP/nested.eml"
 
 # --- the originals went to the quarantine, never to the recipient
-n=$(find "$TZ_QUARANTINE/entries" -name meta.json 2>/dev/null | wc -l)
+n=$(tz_stored_entries)
 tz_assert "quarantine holds 3 entries (found $n)" test "$n" -eq 3
 
 # --- one summary line per message, starting with the queue id

@@ -20,6 +20,7 @@
 #include "runtime.h"
 #include "tz_engine.h"
 #include "tz_log.h"
+#include "tz_store.h"
 
 /* ------------------------------------------------------------ fixture */
 
@@ -123,20 +124,30 @@ static enum tzm_status run_message(struct tzm_conn *c, struct fake *f, const cha
 }
 
 /* The original as the quarantine stored it: the newest original.eml under q/. */
+static int append_bytes(void *ctx, const void *buf, size_t len, char *err, size_t errlen)
+{
+	g_string_append_len(ctx, buf, (gssize)len);
+	return 0;
+}
+
+/* The newest entry's original.eml, read through the store (either layout:
+ * StoreFormat decides where the milter put it). */
 static char *stored_original(void)
 {
-	char *cmd = g_strdup_printf("find '%s/q' -name original.eml -printf '%%T@ %%p\\n' | sort -n | "
-				    "tail -1 | cut -d' ' -f2", tmpdir);
-	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
-	char *out = NULL, *text = NULL;
+	char *dir = g_strdup_printf("%s/q", tmpdir), err[TZ_ERRLEN];
+	struct tz_store *st = tz_store_open(dir, NULL, err, sizeof(err));
+	GPtrArray *ids = NULL;
+	GString *text = g_string_new(NULL);
+	int rc = -1;
 
-	g_spawn_sync(NULL, argv, NULL, 0, NULL, NULL, &out, NULL, NULL, NULL);
-	g_strstrip(out);
-	if (*out)
-		g_file_get_contents(out, &text, NULL, NULL);
-	g_free(cmd);
-	g_free(out);
-	return text;
+	if (st && tz_store_list(st, &ids, err, sizeof(err)) == 0 && ids->len > 0)
+		rc = tz_store_file_read(st, g_ptr_array_index(ids, ids->len - 1), "original.eml",
+					append_bytes, text, err, sizeof(err));
+	if (ids)
+		g_ptr_array_unref(ids);
+	tz_store_free(st);
+	g_free(dir);
+	return g_string_free(text, rc < 0);
 }
 
 /* ------------------------------------------------------------ tests */
