@@ -179,6 +179,7 @@ struct tz_config {
 	unsigned web_session_lifetime; /* WebSessionLifetime, seconds */
 	char *web_tls_cert_file;      /* WebTLSCertFile, NULL = plain HTTP */
 	char *web_tls_key_file;       /* WebTLSKeyFile */
+	char *web_user;               /* WebUser, the HTTP front's user */
 };
 
 extern const struct tz_config_key tz_config_keys[];   /* terminated by {NULL} */

@@ -122,7 +122,8 @@ DigestTime 00:00
 WebPAMService $PAMSVC
 WebTeamGroup $P-team
 WebApproverGroup $P-appr
-WebAuditorGroup $P-aud"
+WebAuditorGroup $P-aud
+WebUser nobody:nogroup"
 CONF=$TZ_TMP/textize.conf
 TZ_TO=taro@city.example.lg.jp tz_assert "mail A (PDF) accepted" tz_send_expect 250 "$TZ_TMP/a.eml"
 TZ_TO=taro@city.example.lg.jp tz_assert "mail B (EICAR) accepted" tz_send_expect 250 "$TZ_TMP/b.eml"
@@ -136,6 +137,21 @@ tz_assert "textize-web -n accepts the configuration" "$WEB" -n -c "$CONF"
 "$WEB" -f -c "$CONF" >>"$TZ_TMP/web.log" 2>&1 &
 TZ_PIDS+=("$!")
 tz_assert "textize-web listens" tz_wait_port "$WEB_PORT"
+
+# ---- privilege separation: the HTTP front is WebUser, holds no key or store ----
+WEB_PID=${TZ_PIDS[-1]}
+FRONT_PID=$(cat /proc/"$WEB_PID"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -m1 .)
+front_is_nobody() {
+	[ -n "$FRONT_PID" ] && grep -qE "^Uid:\s+$(id -u nobody)\s+$(id -u nobody)\s+$(id -u nobody)\s+$(id -u nobody)$" \
+		"/proc/$FRONT_PID/status" && grep -qE "^Groups:\s*$" "/proc/$FRONT_PID/status"
+}
+tz_assert "the front (child of the broker) runs as WebUser nobody with no groups" front_is_nobody
+tz_assert "the front holds no file of the queue, the keys or the databases open" \
+	sh -c "! ls -l /proc/$FRONT_PID/fd | grep -E 'quarantine|\\.key|\\.db|audit'"
+tz_assert "the broker does (it opened the store and the web database)" \
+	sh -c "for i in \$(seq 50); do ls -l /proc/$WEB_PID/fd | grep -q 'web.db' && exit 0; sleep 0.1; done; exit 1"
+tz_assert "with the front's credentials the release key cannot be read" \
+	sh -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups cat '$TZ_TMP/release.key' >/dev/null 2>&1"
 
 # ---- the links from the notices as delivered ----
 for f in $(tz_captured); do tz_captured_body "$f" >"$f.eml"; done
