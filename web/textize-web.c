@@ -244,12 +244,17 @@ static int broker_main(struct tz_config *cfg, int ctl, pid_t front)
 	char err[TZ_ERRLEN];
 	int rc = 1;
 
-	if (getuid() == 0 && cfg->user_id && web_drop_broker(cfg->user_id, err, sizeof(err)) < 0) {
+	/* as textize-milter: root without UserID refuses; "UserID root" is on purpose */
+	if (getuid() == 0 && cfg->user_id == NULL) {
+		tz_log(LOG_ERR, NULL, "start-up: started as root without UserID (the queue's user)");
+		goto out;
+	}
+	if (getuid() == 0 && web_drop_broker(cfg->user_id, err, sizeof(err)) < 0) {
 		tz_log(LOG_ERR, NULL, "start-up: %s", err);
 		goto out;
 	}
 	if (getuid() == 0)
-		tz_log(LOG_WARNING, NULL, "the broker runs as root: set UserID (textize-web(8))");
+		tz_log(LOG_WARNING, NULL, "UserID root: the broker keeps root");
 	if (web_app_open(&app, cfg, err, sizeof(err)) < 0) {
 		tz_log(LOG_ERR, NULL, "start-up: %s", err);
 		web_app_close(&app);
