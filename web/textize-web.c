@@ -32,6 +32,7 @@
 #include "tz_util.h"
 #include "web.h"
 #include "web_broker.h"
+#include "web_pool.h"
 #include "web_privsep.h"
 #include "web_http.h"
 #include "web_listen.h"
@@ -89,6 +90,7 @@ int web_app_open(struct web_app *a, struct tz_config *cfg, char *err, size_t err
 			return tz_err(err, errlen, "WebKeyFile: %s", why);
 		a->have_link_key = 1;
 	}
+	a->pool = web_pool_new(tz_config_index_location(cfg), cfg->web_database, a->ix, a->state);
 	a->sessions = web_sessions_new();
 	a->q.st = a->st;
 	a->q.audit = a->audit;
@@ -114,8 +116,12 @@ int web_app_open(struct web_app *a, struct tz_config *cfg, char *err, size_t err
 void web_app_close(struct web_app *a)
 {
 	web_sessions_free(a->sessions);
-	web_state_free(a->state);
-	tz_index_free(a->ix);
+	if (a->pool)
+		web_pool_free(a->pool);   /* it owns ix and state */
+	else {
+		web_state_free(a->state);
+		tz_index_free(a->ix);
+	}
 	tz_audit_free(a->audit);
 	tz_store_free(a->st);
 	OPENSSL_cleanse(a->release_key, sizeof(a->release_key));

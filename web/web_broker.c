@@ -16,8 +16,10 @@
 #include <openssl/crypto.h>
 
 #include "tz_log.h"
+#include "tz_util.h"
 #include "web.h"
 #include "web_http.h"
+#include "web_pool.h"
 #include "web_privsep.h"
 #include "web_session.h"
 
@@ -73,10 +75,13 @@ static GVariant *serve(struct web_app *app, GVariant *in)
 	GVariant *query, *form, *out;
 	gboolean too_big, dup;
 	int duplicate = 0;
+	struct web_app local;
+	struct web_conn *c;
+	char err[TZ_ERRLEN];
 
 	g_variant_get(in, "(^ay^ay^ay^ay@a(ayay)@a(ayay)bb)", &method, &path, &client, &cookie, &query,
 		      &form, &too_big, &dup);
-	r.app = app;
+	r.app = &local;
 	r.method = method;
 	r.path = path;
 	r.client = client;
@@ -85,7 +90,16 @@ static GVariant *serve(struct web_app *app, GVariant *in)
 	r.query = pairs(query, &duplicate);
 	r.form = pairs(form, &duplicate);
 	r.session = web_session_find(app->sessions, *cookie ? cookie : NULL, (int64_t)time(NULL));
-	web_dispatch(&r, too_big, dup || duplicate);
+	if ((c = web_pool_take(app->pool, err, sizeof(err))) == NULL) {
+		tz_log(LOG_ERR, NULL, "web broker: %s", err);
+		local = *app;   /* for the error page's navigation only */
+		web_error_page(&r, 503, "データベースを開けません。時間をおいて試してください。");
+	} else {
+		web_app_for_request(app, c, &local);
+		web_dispatch(&r, too_big, dup || duplicate);
+		web_app_request_done(&local);
+		web_pool_give(app->pool, c);
+	}
 	out = answer(&r);
 	g_hash_table_destroy(r.query);
 	g_hash_table_destroy(r.form);

@@ -13,9 +13,11 @@
 #  - forged posts (no or wrong CSRF token, an auditor's action) fail; after
 #    five failed logins even the right password is refused;
 #  - its own TLS (WebTLSCertFile): login works, the cookie is Secure;
+#  - privilege separation: the HTTP front runs as WebUser and holds no key;
+#  - a release hanging in ReleaseCommand holds up no other page;
 #  - no console errors on any page; a screenshot of every page is kept in
 #    $TZ_WEB_SHOTS (default: the test's temp dir, printed).
-# Ports 4300-4304 by default (TZ_PORT_BASE): SMTP, sink, milter, web, web TLS.
+# Ports 4300-4305 by default (TZ_PORT_BASE): SMTP, sink, milter, web, web TLS, slow web.
 set -u
 . "$(dirname "$0")/lib.sh"
 TZ_PORT_BASE=${TZ_PORT_BASE:-4300}
@@ -251,6 +253,71 @@ tz_assert "a second run the same day sends nothing (idempotent per day)" \
 	sh -c "'$CTL' -c '$CONF' digest send --date $today | grep -q '0 mails sent, 2 recipients'"
 tz_assert "the audit log records each digest" sh -c "grep -c digest_sent '$TZ_TMP/audit.log' | grep -qx 2"
 tz_assert "textize-web logged no internal error" sh -c "! grep -qiE 'asan|runtime error|start-up:' '$TZ_TMP/web.log'"
+
+# ---- a slow release holds up no other page (per-request connections) ----
+# A second console whose ReleaseCommand waits for a go-ahead file: while a
+# team release hangs in it, the queue page and the entry page must still
+# answer, and the release must still be running when they did.
+SLOW_PORT=$((TZ_PORT_BASE + 5))
+printf '#!/bin/sh\ntouch "%s/slow.started"\nfor i in $(seq 1200); do [ -e "%s/slow.go" ] && break; sleep 0.1; done\nexec /usr/sbin/sendmail "$@"\n' \
+	"$TZ_TMP" "$TZ_TMP" >"$TZ_TMP/slow-sendmail"
+chmod 755 "$TZ_TMP/slow-sendmail"
+sed -e "s|^WebListen .*|WebListen 127.0.0.1:$SLOW_PORT|" -e "s|^WebBaseURL .*|WebBaseURL http://127.0.0.1:$SLOW_PORT|" \
+	-e "s|^ReleaseCommand .*|ReleaseCommand $TZ_TMP/slow-sendmail -C $TZ_PF -oi -t|" "$CONF" >"$TZ_TMP/slow.conf"
+"$WEB" -f -c "$TZ_TMP/slow.conf" >>"$TZ_TMP/web-slow.log" 2>&1 &
+TZ_PIDS+=("$!")
+tz_assert "a console with a slow ReleaseCommand listens" tz_wait_port "$SLOW_PORT"
+n_before=$(tz_captured_count)
+TZ_FROM=partner@example.org TZ_TO=jiro@city.example.lg.jp \
+	tz_assert "a mail for jiro accepted" tz_send_expect 250 "$TZ_TMP/a.eml"
+tz_assert "its notice arrives" tz_wait_count $((n_before + 1))
+tz_assert "queue scan: clamd judges its part" "$CTL" queue -c "$CONF" scan
+n_before=$(tz_captured_count)
+slow_check() {
+	/usr/bin/python3 - "$SLOW_PORT" "$P" "$PW" "$CTL" "$CONF" "$TZ_TMP" <<'PY'
+import sys, os, re, json, time, threading, subprocess, urllib.request, urllib.parse, http.cookiejar
+port, p, pw, ctl, conf, tmp = sys.argv[1:]
+base = "http://127.0.0.1:%s" % port
+rows = json.loads(subprocess.check_output([ctl, "queue", "-c", conf, "list", "--format", "json"]))
+eid = [r["id"] for r in rows if r["to"] == "jiro@city.example.lg.jp"][0]
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a): return None
+def opener():
+    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect)
+def post(o, path, fields):
+    try:
+        r = o.open(base + path, urllib.parse.urlencode(fields).encode(), timeout=120)
+        return r.status, r.headers.get("Location", "")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Location", "")
+a, b = opener(), opener()
+for o in (a, b):
+    assert post(o, "/login", {"user": p + "_team", "password": pw})[0] == 303
+csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', a.open(base + "/team").read().decode()).group(1)
+result = {}
+t = threading.Thread(target=lambda: result.update(r=post(a, "/team/action", {
+    "csrf": csrf, "id": eid, "part": "1", "action": "release", "reason": "slow release test"})))
+t.start()
+for _ in range(600):
+    if os.path.exists(tmp + "/slow.started"): break
+    time.sleep(0.1)
+ok = os.path.exists(tmp + "/slow.started")
+pages = []
+if ok:
+    for path in ("/team", "/team/entry?id=" + eid, "/team/requests"):
+        r = b.open(base + path, timeout=60)
+        pages.append((path, r.status, "textize" in r.read().decode()))
+    busy = t.is_alive() and not os.path.exists(tmp + "/slow.go")
+open(tmp + "/slow.go", "w").close()
+t.join(180)
+print(json.dumps({"started": ok, "pages": pages, "busy": ok and busy, "release": result.get("r")}))
+ok = ok and busy and len(pages) == 3 and all(s == 200 and body for _, s, body in pages)
+ok = ok and result.get("r", (0, ""))[0] == 303 and "msg=released" in result["r"][1]
+sys.exit(0 if ok else 1)
+PY
+}
+tz_assert "while a release hangs in ReleaseCommand, the queue, entry and requests pages answer" slow_check
+tz_assert "then the released file arrives" tz_wait_count $((n_before + 1))
 
 # ---- its own TLS (GnuTLS): a second instance with a self-signed cert ----
 TLS_PORT=$((TZ_PORT_BASE + 4))
