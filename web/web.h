@@ -95,6 +95,7 @@ void web_team_action(struct web_req *r);
 void web_team_requests(struct web_req *r);
 void web_team_report(struct web_req *r);
 void web_team_audit(struct web_req *r);
+void web_team_senders_page(struct web_req *r);
 void web_staff_page(struct web_req *r);
 void web_staff_request(struct web_req *r);
 void web_staff_download(struct web_req *r);

@@ -159,6 +159,7 @@ static const struct route {
 	{ "GET", "/team/requests", web_team_requests, 1 },
 	{ "GET", "/team/report", web_team_report, 1 },
 	{ "GET", "/team/audit", web_team_audit, 1 },
+	{ "GET", "/team/senders", web_team_senders_page, 1 },
 	{ "GET", "/s", web_staff_page, 0 },
 	{ "POST", "/s/request", web_staff_request, 0 },
 	{ "GET", "/s/download", web_staff_download, 0 },

@@ -78,7 +78,7 @@ void web_team_sender_action(struct web_req *r, const char *reason)
 		web_error_page(r, MHD_HTTP_BAD_REQUEST, "SenderListFile が設定されていないか、指定が正しくありません。");
 		return;
 	}
-	pthread_mutex_lock(&r->app->lock);
+	pthread_mutex_lock(&web_senderlist_lock);   /* add and remove: one writer */
 	if (arg == NULL || tz_store_resolve(r->app->st, arg, id, &ignored, err, sizeof(err)) != 0 ||
 	    (m = tz_store_meta_read(r->app->st, id, err, sizeof(err))) == NULL)
 		snprintf(err, sizeof(err), "そのエントリはありません");
@@ -95,7 +95,7 @@ void web_team_sender_action(struct web_req *r, const char *reason)
 		if (tz_audit_append(r->app->audit, &ev, err, sizeof(err)) < 0)
 			rc = -1;
 	}
-	pthread_mutex_unlock(&r->app->lock);
+	pthread_mutex_unlock(&web_senderlist_lock);
 	if (rc < 0)
 		web_error_page(r, MHD_HTTP_CONFLICT, err);
 	else

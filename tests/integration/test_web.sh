@@ -15,9 +15,12 @@
 #  - its own TLS (WebTLSCertFile): login works, the cookie is Secure;
 #  - privilege separation: the HTTP front runs as WebUser and holds no key;
 #  - a release hanging in ReleaseCommand holds up no other page;
+#  - SanitizedDelivery approve after PPAP (an AES ZIP): password, request,
+#    grant, the sanitized ZIP arrives; the sender list page removes one;
 #  - no console errors on any page; a screenshot of every page is kept in
 #    $TZ_WEB_SHOTS (default: the test's temp dir, printed).
-# Ports 4300-4305 by default (TZ_PORT_BASE): SMTP, sink, milter, web, web TLS, slow web.
+# Ports 4300-4306 by default (TZ_PORT_BASE): SMTP, sink, milter, web, web TLS, slow web,
+# approve web.
 set -u
 . "$(dirname "$0")/lib.sh"
 TZ_PORT_BASE=${TZ_PORT_BASE:-4300}
@@ -175,7 +178,8 @@ for f in glob.glob(d + "/sink/*.eml"):
         entries[key] = dict(link=link.group(0), id=q["e"], ref=ref)
 json.dump(dict(base="http://127.0.0.1:" + port, sink=d + "/sink", shots=shots, password=pw,
                zip_password="Himitsu-7",
-               team=p + "_team", approver=p + "_appr", auditor=p + "_aud", pdf_bytes=pdf, **entries),
+               team=p + "_team", approver=p + "_appr", auditor=p + "_aud", pdf_bytes=pdf,
+               senders=d + "/senders.list", **entries),
           sys.stdout)
 PY
 has_links() { /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if all("entry_" + k in j for k in "abcde") else 1)' "$TZ_TMP/browser.json"; }
@@ -318,6 +322,69 @@ PY
 }
 tz_assert "while a release hangs in ReleaseCommand, the queue, entry and requests pages answer" slow_check
 tz_assert "then the released file arrives" tz_wait_count $((n_before + 1))
+
+# ---- SanitizedDelivery approve after PPAP, with an AES ZIP (7-Zip) ----
+# A third console with SanitizedDelivery approve: staff open a WinZip AES
+# archive with its password (7-Zip in the sandbox), nothing goes out; staff
+# ask, a team member grants in the browser; the sanitized ZIP arrives.
+SEVEN=$(command -v 7zz || command -v 7z || true)
+if [ -z "$SEVEN" ]; then
+	tz_skip "7zip (7zz) or p7zip-full missing: no AES ZIP for the approve flow (scripts/deps)"
+else
+	APPROVE_PORT=$((TZ_PORT_BASE + 6))
+	(cd "$TZ_TMP/zip" && "$SEVEN" a -tzip -mem=AES256 -p'Aes-Pass-42' g.zip memo.txt >/dev/null)
+	/usr/bin/python3 - "$TZ_TMP" <<'PY'
+import sys, base64
+d = sys.argv[1]
+data = open(d + "/zip/g.zip", "rb").read()
+open(d + "/g.eml", "w").write(
+    "From: 取引先 <partner@example.org>\r\nTo: taro@city.example.lg.jp\r\n"
+    "Subject: =?UTF-8?B?" + base64.b64encode("AES の見積書".encode()).decode() + "?=\r\n"
+    "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=BB\r\n\r\n--BB\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n\r\nパスワードは別途お送りします\r\n--BB\r\n"
+    "Content-Type: application/zip\r\nContent-Disposition: attachment; filename=\"aes-mitsumori.zip\"\r\n"
+    "Content-Transfer-Encoding: base64\r\n\r\n" +
+    base64.encodebytes(data).decode().replace("\n", "\r\n") + "--BB--\r\n")
+PY
+	sed -e "s|^WebListen .*|WebListen 127.0.0.1:$APPROVE_PORT|" -e "s|^WebBaseURL .*|WebBaseURL http://127.0.0.1:$APPROVE_PORT|" \
+		-e "/^SanitizedDelivery /d" "$CONF" >"$TZ_TMP/approve.conf"
+	echo "SanitizedDelivery approve" >>"$TZ_TMP/approve.conf"
+	"$WEB" -f -c "$TZ_TMP/approve.conf" >>"$TZ_TMP/web-approve.log" 2>&1 &
+	TZ_PIDS+=("$!")
+	tz_assert "a console with SanitizedDelivery approve listens" tz_wait_port "$APPROVE_PORT"
+	n_before=$(tz_captured_count)
+	TZ_FROM=partner@example.org TZ_TO=taro@city.example.lg.jp \
+		tz_assert "mail G (AES-encrypted ZIP) accepted" tz_send_expect 250 "$TZ_TMP/g.eml"
+	tz_assert "its notice arrives" tz_wait_count $((n_before + 1))
+	tz_assert "queue scan" "$CTL" queue -c "$CONF" scan
+	/usr/bin/python3 - "$TZ_TMP" "$WEB_PORT" "$APPROVE_PORT" "$TZ_TMP/browser.json" <<'PY' >"$TZ_TMP/approve.json"
+import sys, glob, json, re, email, email.policy
+d, port, aport, base = sys.argv[1:]
+cfg = json.load(open(base))
+for f in sorted(glob.glob(d + "/sink/*")):
+    raw = open(f, "rb").read()
+    m = email.message_from_bytes(raw[raw.index(b"From: "):] if raw.startswith(b"X-") else raw,
+                                 policy=email.policy.default)
+    body = m.get_body(("plain",))
+    text = body.get_content() if body else ""
+    link = re.search(r"http://127\.0\.0\.1:%s/s\?\S+" % port, text)
+    if link and "aes-mitsumori.zip" in text and "X-Textize-Release" not in m:
+        q = dict(x.split("=", 1) for x in link.group(0).split("?", 1)[1].split("&"))
+        cfg["entry_g"] = dict(link=link.group(0).replace(":" + port + "/", ":" + aport + "/"), id=q["e"])
+cfg.update(mode="approve", base="http://127.0.0.1:" + aport, zip_password="Aes-Pass-42")
+json.dump(cfg, sys.stdout)
+PY
+	/usr/bin/python3 "$here/web-browser.py" "$TZ_TMP/approve.json" >"$TZ_TMP/approve.out" 2>&1
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) tz_pass "${line#ok }" ;;
+		"not ok "*) tz_fail "${line#not ok }" ;;
+		*) echo "  $line" ;;
+		esac
+	done <"$TZ_TMP/approve.out"
+	grep -q "^ok approve: the sanitized archive arrives" "$TZ_TMP/approve.out" ||
+		tz_fail "the approve flow reached its end"
+fi
 
 # ---- its own TLS (GnuTLS): a second instance with a self-signed cert ----
 TLS_PORT=$((TZ_PORT_BASE + 4))
