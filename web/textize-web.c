@@ -190,7 +190,8 @@ static struct MHD_Daemon *start(struct web_front *front, const struct tz_config 
 /* The front (the child): listen and read the TLS files while it may,
  * drop to WebUser with no groups, then only parse HTTP and ask the
  * broker over ctl. Exit status for _exit. */
-static int front_main(const struct tz_config *cfg, const struct sockaddr_storage *ss, int ctl)
+static int front_main(const struct tz_config *cfg, const struct sockaddr_storage *ss, int ctl,
+		      pid_t broker)
 {
 	struct web_front front = { ctl };
 	gchar *cert = NULL, *key = NULL;
@@ -199,7 +200,7 @@ static int front_main(const struct tz_config *cfg, const struct sockaddr_storage
 	int lfd, rc = 1;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() == 1)
+	if (getppid() != broker)   /* it died before the line above */
 		return 1;
 	if ((lfd = listen_on(ss, cfg->web_listen, err, sizeof(err))) < 0)
 		goto out;
@@ -280,7 +281,7 @@ static int serve(struct tz_config *cfg, const struct sockaddr_storage *ss, int f
 {
 	struct sigaction sa;
 	int sp[2];
-	pid_t pid;
+	pid_t pid, broker;
 
 	if (!foreground && daemon(0, 0) < 0) {
 		tz_log(LOG_ERR, NULL, "cannot detach: %s", g_strerror(errno));
@@ -294,13 +295,14 @@ static int serve(struct tz_config *cfg, const struct sockaddr_storage *ss, int f
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	broker = getpid();
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 || (pid = fork()) < 0) {
 		tz_log(LOG_ERR, NULL, "cannot start the front: %s", g_strerror(errno));
 		return 1;
 	}
 	if (pid == 0) {
 		close(sp[0]);
-		_exit(front_main(cfg, ss, sp[1]));
+		_exit(front_main(cfg, ss, sp[1], broker));
 	}
 	close(sp[1]);
 	return broker_main(cfg, sp[0], pid);
