@@ -149,8 +149,13 @@ int web_broker_run(struct web_app *app, int ctl, volatile sig_atomic_t *stop)
 {
 	int rc = 0;
 
+	sigset_t stops, old;
+
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
 	while (!*stop) {
-		int fd = web_broker_next(ctl);
+		int fd = web_broker_next(ctl), created;
 		pthread_t t;
 		struct job *j;
 
@@ -174,7 +179,12 @@ int web_broker_run(struct web_app *app, int ctl, volatile sig_atomic_t *stop)
 		j->app = app;
 		j->fd = fd;
 		g_atomic_int_inc(&active);
-		if (pthread_create(&t, NULL, run_job, j) != 0) {
+		/* workers inherit SIGTERM/SIGINT blocked: the signal must
+		 * interrupt this thread's recvmsg, not land in a worker */
+		pthread_sigmask(SIG_BLOCK, &stops, &old);
+		created = pthread_create(&t, NULL, run_job, j);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (created != 0) {
 			g_atomic_int_dec_and_test(&active);
 			close(fd);
 			g_free(j);
