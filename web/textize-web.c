@@ -195,10 +195,15 @@ static int front_main(const struct tz_config *cfg, const struct sockaddr_storage
 {
 	struct web_front front = { ctl };
 	gchar *cert = NULL, *key = NULL;
+	sigset_t stops;
+	int sig;
 	struct MHD_Daemon *d = NULL;
 	char err[TZ_ERRLEN];
 	int lfd, rc = 1;
 
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != broker)   /* it died before the line above */
 		return 1;
@@ -212,12 +217,22 @@ static int front_main(const struct tz_config *cfg, const struct sockaddr_storage
 	}
 	if (getuid() == 0 && web_drop_front(cfg->web_user, err, sizeof(err)) < 0)
 		goto out;
+	/* again: the kernel clears the parent-death signal when the
+	 * credentials change */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != broker) {
+		tz_err(err, sizeof(err), "the broker is gone");
+		goto out;
+	}
 	if ((d = start(&front, cfg, lfd, cert, key, err, sizeof(err))) == NULL)
 		goto out;
 	tz_log(LOG_INFO, NULL, "textize-web %s listening on %s (front, uid %u)", TZ_VERSION,
 	       cfg->web_listen, (unsigned)getuid());
-	while (!stop_signal)
-		pause();
+	/* blocked in every thread since serve(): taken here, not by an MHD
+	 * thread (the broker's death comes as SIGTERM too: PDEATHSIG) */
+	while (sigwait(&stops, &sig) != 0)
+		;
+	stop_signal = sig;
 	rc = 0;
 out:
 	if (key)
@@ -282,6 +297,7 @@ static int serve(struct tz_config *cfg, const struct sockaddr_storage *ss, int f
 	struct sigaction sa;
 	int sp[2];
 	pid_t pid, broker;
+	sigset_t stops;
 
 	if (!foreground && daemon(0, 0) < 0) {
 		tz_log(LOG_ERR, NULL, "cannot detach: %s", g_strerror(errno));
@@ -291,10 +307,16 @@ static int serve(struct tz_config *cfg, const struct sockaddr_storage *ss, int f
 		tz_log(LOG_WARNING, NULL, "not started as root: the front and the broker share uid %u "
 		       "(textize-web(8))", (unsigned)getuid());
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;   /* no SA_RESTART: the broker's recvmsg returns */
+	sa.sa_handler = on_signal;   /* no SA_RESTART: the broker's ppoll returns */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* blocked from here on in every thread of both halves; the broker
+	 * lets them in only in its ppoll, the front takes them by sigwait */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigprocmask(SIG_BLOCK, &stops, NULL);
 	broker = getpid();
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 || (pid = fork()) < 0) {
 		tz_log(LOG_ERR, NULL, "cannot start the front: %s", g_strerror(errno));

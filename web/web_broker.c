@@ -5,9 +5,11 @@
  * itself, runs the handler (web_dispatch: route, role, CSRF, signed link
  * — nothing the front says is believed but the request's bytes and the
  * client address), and writes the page back. */
+#define _GNU_SOURCE 1   /* ppoll */
 #include "web_broker.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -149,15 +151,29 @@ int web_broker_run(struct web_app *app, int ctl, volatile sig_atomic_t *stop)
 {
 	int rc = 0;
 
-	sigset_t stops, old;
+	struct pollfd p = { .fd = ctl, .events = POLLIN };
+	sigset_t waiting;
 
-	sigemptyset(&stops);
-	sigaddset(&stops, SIGTERM);
-	sigaddset(&stops, SIGINT);
+	/* SIGTERM/SIGINT are blocked in every thread (textize-web.c, before
+	 * any thread exists, so the workers and the libraries' threads inherit
+	 * it); only here, inside ppoll, are they let in, so a stop signal
+	 * always interrupts this wait */
+	pthread_sigmask(SIG_BLOCK, NULL, &waiting);
+	sigdelset(&waiting, SIGTERM);
+	sigdelset(&waiting, SIGINT);
 	while (!*stop) {
-		int fd = web_broker_next(ctl), created;
+		int fd;
 		pthread_t t;
 		struct job *j;
+
+		if (ppoll(&p, 1, NULL, &waiting) < 0) {
+			if (errno == EINTR)
+				continue;
+			tz_log(LOG_ERR, NULL, "web broker: poll: %s", g_strerror(errno));
+			rc = 1;
+			break;
+		}
+		fd = web_broker_next(ctl);
 
 		if (fd == 0) {
 			tz_log(LOG_ERR, NULL, "web broker: the front is gone");
@@ -179,12 +195,7 @@ int web_broker_run(struct web_app *app, int ctl, volatile sig_atomic_t *stop)
 		j->app = app;
 		j->fd = fd;
 		g_atomic_int_inc(&active);
-		/* workers inherit SIGTERM/SIGINT blocked: the signal must
-		 * interrupt this thread's recvmsg, not land in a worker */
-		pthread_sigmask(SIG_BLOCK, &stops, &old);
-		created = pthread_create(&t, NULL, run_job, j);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (created != 0) {
+		if (pthread_create(&t, NULL, run_job, j) != 0) {
 			g_atomic_int_dec_and_test(&active);
 			close(fd);
 			g_free(j);

@@ -270,6 +270,7 @@ sed -e "s|^WebListen .*|WebListen 127.0.0.1:$SLOW_PORT|" -e "s|^WebBaseURL .*|We
 	-e "s|^ReleaseCommand .*|ReleaseCommand $TZ_TMP/slow-sendmail -C $TZ_PF -oi -t|" "$CONF" >"$TZ_TMP/slow.conf"
 "$WEB" -f -c "$TZ_TMP/slow.conf" >>"$TZ_TMP/web-slow.log" 2>&1 &
 TZ_PIDS+=("$!")
+SLOW_PID=$!
 tz_assert "a console with a slow ReleaseCommand listens" tz_wait_port "$SLOW_PORT"
 n_before=$(tz_captured_count)
 TZ_FROM=partner@example.org TZ_TO=jiro@city.example.lg.jp \
@@ -409,5 +410,13 @@ tz_assert "plain HTTP to the TLS port gets no page" \
 	sh -c "! curl -s -m 5 http://127.0.0.1:$TLS_PORT/login | grep -q textize"
 tz_assert "textize-web -n refuses a certificate without its key" \
 	sh -c "grep -v '^WebTLSKeyFile' '$TZ_TMP/tls.conf' >'$TZ_TMP/tls-bad.conf'; ! '$WEB' -n -c '$TZ_TMP/tls-bad.conf' 2>/dev/null"
+# ---- stopping: SIGTERM to the broker stops both halves; a killed broker
+# takes the front with it (PDEATHSIG), so no orphan keeps the port ----
+gone() { for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; return 1; }
+both_stop() { kill -TERM "$WEB_PID" && gone "$WEB_PID" && gone "$FRONT_PID"; }
+tz_assert "SIGTERM to the broker stops the broker and the front" both_stop
+SLOW_FRONT=$(cat /proc/"$SLOW_PID"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -m1 .)
+front_follows() { [ -n "$SLOW_FRONT" ] && kill -KILL "$SLOW_PID" && gone "$SLOW_FRONT"; }
+tz_assert "a killed broker takes its front with it" front_follows
 tz_say "screenshots: $SHOTS"
 tz_done
