@@ -10,6 +10,7 @@
  * parses HTTP (the front). -n checks the
  * configuration and the files it names, like textize-milter -n. SIGTERM
  * and SIGINT stop it. */
+#define _GNU_SOURCE 1   /* ppoll */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -195,15 +197,12 @@ static int front_main(const struct tz_config *cfg, const struct sockaddr_storage
 {
 	struct web_front front = { ctl };
 	gchar *cert = NULL, *key = NULL;
-	sigset_t stops;
-	int sig;
+	sigset_t waiting;
+	struct pollfd p = { .fd = ctl, .events = POLLIN };
 	struct MHD_Daemon *d = NULL;
 	char err[TZ_ERRLEN];
 	int lfd, rc = 1;
 
-	sigemptyset(&stops);
-	sigaddset(&stops, SIGTERM);
-	sigaddset(&stops, SIGINT);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != broker)   /* it died before the line above */
 		return 1;
@@ -228,11 +227,16 @@ static int front_main(const struct tz_config *cfg, const struct sockaddr_storage
 		goto out;
 	tz_log(LOG_INFO, NULL, "textize-web %s listening on %s (front, uid %u)", TZ_VERSION,
 	       cfg->web_listen, (unsigned)getuid());
-	/* blocked in every thread since serve(): taken here, not by an MHD
-	 * thread (the broker's death comes as SIGTERM too: PDEATHSIG) */
-	while (sigwait(&stops, &sig) != 0)
+	/* blocked in every thread since serve(): let in only in this ppoll,
+	 * not in an MHD thread (the broker's death comes as SIGTERM too:
+	 * PDEATHSIG) */
+	/* ...or the broker closes the control socket: it cannot signal us
+	 * (another user), so its going is this end's EOF */
+	pthread_sigmask(SIG_BLOCK, NULL, &waiting);
+	sigdelset(&waiting, SIGTERM);
+	sigdelset(&waiting, SIGINT);
+	while (!stop_signal && ppoll(&p, 1, NULL, &waiting) <= 0)
 		;
-	stop_signal = sig;
 	rc = 0;
 out:
 	if (key)
@@ -287,6 +291,7 @@ static int broker_main(struct tz_config *cfg, int ctl, pid_t front)
 		tz_log(LOG_INFO, NULL, "stopping (signal %d)", (int)stop_signal);
 	web_app_close(&app);
 out:
+	close(ctl);   /* the front's EOF: a broker of another user cannot signal it */
 	kill(front, SIGTERM);
 	waitpid(front, NULL, 0);
 	return rc;
