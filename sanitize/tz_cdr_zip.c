@@ -4,7 +4,12 @@
  * applies the limits (members, declared and real uncompressed bytes,
  * compression ratio), refuses encrypted archives unless a password is given
  * (staff give it on the console: it reaches the reader on its stdin through
- * a pipe, never in a file), decodes member names (UTF-8 flag, else UTF-8 or
+ * a pipe, never in a file or argv). ZipCrypto members zipfile opens itself;
+ * WinZip AES members (AE-1/AE-2, method 99), which zipfile cannot, are
+ * checked against the password's verifier (PBKDF2, hashlib), copied alone
+ * into a one-member ZIP whose name we choose and opened by 7-Zip (7zip's
+ * 7zz, else p7zip's 7z) in the same sandbox, the password on its stdin.
+ * It decodes member names (UTF-8 flag, else UTF-8 or
  * CP932/Shift_JIS as Japanese Windows writes them, else CP437) and writes
  * each member to /out/m/NNNNN — a name we choose, so a traversal name never
  * touches a path — plus a manifest of hex-encoded names. Here the manifest
@@ -30,14 +35,16 @@
 #define REPORT_NAME "無害化の結果.txt"
 
 /* In the sandbox: argv IN OUT MAX_MEMBERS MAX_RATIO MAX_TOTAL MAX_MEMBER [pw]
- * ("pw": the password is on stdin).
+ * ("pw": the password is on stdin; for an AES member it is handed on to
+ * 7-Zip's stdin in turn).
  * Exit 3 not a readable ZIP, 5 encrypted (no password), 6 too many members,
  * 7 bomb (total or ratio), 8 wrong password. Manifest lines:
  * "INDEX STATUS SIZE HEXNAME" with STATUS ok|dir|link|big|bad. */
 static const char unpack_py[] =
-	"import os, stat, sys, zipfile, zlib\n"
+	"import os, stat, struct, subprocess, sys, zipfile, zlib, hashlib\n"
 	"src, out = sys.argv[1], sys.argv[2]\n"
 	"maxm, ratio, maxt, maxone = (int(a) for a in sys.argv[3:7])\n"
+	"pw = None\n"
 	"def name_of(zi):\n"
 	"    if zi.flag_bits & 0x800:\n"
 	"        return zi.filename\n"
@@ -48,6 +55,61 @@ static const char unpack_py[] =
 	"        except UnicodeDecodeError:\n"
 	"            pass\n"
 	"    return raw.decode('cp437')\n"
+	"SEVEN = next((p for p in ('/usr/bin/7zz', '/usr/bin/7z') if os.path.exists(p)), None)\n"
+	"def aes_strength(extra):\n"
+	"    while len(extra) >= 4:\n"
+	"        hid, ln = struct.unpack('<HH', extra[:4])\n"
+	"        if hid == 0x9901 and ln >= 7:\n"
+	"            return extra[8]\n"
+	"        extra = extra[4 + ln:]\n"
+	"    return None\n"
+	"def aes(zi, dest):\n"
+	"    # WinZip AES (AE-1/AE-2): the member alone in a one-member ZIP named\n"
+	"    # by us, opened by 7-Zip, the password on its stdin\n"
+	"    global done\n"
+	"    s = aes_strength(zi.extra)\n"
+	"    if s not in (1, 2, 3) or SEVEN is None or pw is None:\n"
+	"        raise NotImplementedError('AES')\n"
+	"    with open(src, 'rb') as f:\n"
+	"        f.seek(zi.header_offset)\n"
+	"        h = f.read(30)\n"
+	"        if len(h) != 30 or h[:4] != b'PK\\x03\\x04':\n"
+	"            raise zipfile.BadZipFile('local header')\n"
+	"        nlen, xlen = struct.unpack('<HH', h[26:30])\n"
+	"        f.seek(nlen, 1)\n"
+	"        lx = f.read(xlen)\n"
+	"        data = f.read(zi.compress_size)\n"
+	"    salt = 4 + 4 * s\n"
+	"    if len(data) != zi.compress_size or len(data) < salt + 12:\n"
+	"        raise zipfile.BadZipFile('short')\n"
+	"    key = hashlib.pbkdf2_hmac('sha1', pw, data[:salt], 1000, 2 * (8 + 8 * s) + 2)\n"
+	"    if key[-2:] != data[salt:salt + 2]:\n"
+	"        raise RuntimeError('password')\n"
+	"    flags = zi.flag_bits & ~0x808\n"
+	"    fields = h[4:6] + struct.pack('<H', flags) + h[8:14] + struct.pack('<III', zi.CRC, zi.compress_size, zi.file_size)\n"
+	"    local = b'PK\\x03\\x04' + fields + struct.pack('<HH', 1, len(lx)) + b'm' + lx\n"
+	"    cd = b'PK\\x01\\x02' + h[4:6] + fields + struct.pack('<HHHHHII', 1, len(zi.extra), 0, 0, 0, 0, 0) + b'm' + zi.extra\n"
+	"    tmp = os.path.join(out, 'aes.zip')\n"
+	"    with open(tmp, 'wb') as t:\n"
+	"        t.write(local + data + cd + b'PK\\x05\\x06' + struct.pack('<HHHHIIH', 0, 0, 1, 1, len(cd), len(local) + len(data), 0))\n"
+	"    p = subprocess.Popen([SEVEN, 'e', '-so', '-bd', '-tzip', tmp], stdin=subprocess.PIPE, stdout=subprocess.PIPE,\n"
+	"                         stderr=subprocess.DEVNULL, env={'LANG': 'C.UTF-8', 'PATH': '/usr/bin'})\n"
+	"    p.stdin.write(pw + b'\\n')\n"
+	"    p.stdin.close()\n"
+	"    with open(dest, 'wb') as o:\n"
+	"        while True:\n"
+	"            b = p.stdout.read(65536)\n"
+	"            if not b:\n"
+	"                break\n"
+	"            done += len(b)\n"
+	"            if done > maxt:\n"
+	"                p.kill()\n"
+	"                sys.exit(7)\n"
+	"            o.write(b)\n"
+	"    rc = p.wait()\n"
+	"    os.unlink(tmp)\n"
+	"    if rc != 0:\n"
+	"        raise zipfile.BadZipFile('7-Zip: %d' % rc)\n"
 	"try:\n"
 	"    zf = zipfile.ZipFile(src)\n"
 	"    infos = zf.infolist()\n"
@@ -58,7 +120,8 @@ static const char unpack_py[] =
 	"if any(zi.flag_bits & 1 for zi in infos):\n"
 	"    if len(sys.argv) < 8:\n"
 	"        sys.exit(5)\n"
-	"    zf.setpassword(sys.stdin.buffer.read())\n"
+	"    pw = sys.stdin.buffer.read()\n"
+	"    zf.setpassword(pw)\n"
 	"if sum(zi.file_size for zi in infos) > maxt:\n"
 	"    sys.exit(7)\n"
 	"for zi in infos:\n"
@@ -77,15 +140,18 @@ static const char unpack_py[] =
 	"    else:\n"
 	"        st = 'ok'\n"
 	"        try:\n"
-	"            with zf.open(zi) as f, open(os.path.join(out, 'm', '%05d' % i), 'wb') as o:\n"
-	"                while True:\n"
-	"                    b = f.read(65536)\n"
-	"                    if not b:\n"
-	"                        break\n"
-	"                    done += len(b)\n"
-	"                    if done > maxt:\n"
-	"                        sys.exit(7)\n"
-	"                    o.write(b)\n"
+	"            if zi.compress_type == 99:\n"
+	"                aes(zi, os.path.join(out, 'm', '%05d' % i))\n"
+	"            else:\n"
+	"                with zf.open(zi) as f, open(os.path.join(out, 'm', '%05d' % i), 'wb') as o:\n"
+	"                    while True:\n"
+	"                        b = f.read(65536)\n"
+	"                        if not b:\n"
+	"                            break\n"
+	"                        done += len(b)\n"
+	"                        if done > maxt:\n"
+	"                            sys.exit(7)\n"
+	"                        o.write(b)\n"
 	"        except RuntimeError:\n"
 	"            sys.exit(8)\n"
 	"        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError, OSError):\n"

@@ -12,7 +12,6 @@
 #include "ctl_args.h"
 #include "ctl_qenv.h"
 #include "tz_audit.h"
-#include "tz_pgsenders.h"
 #include "tz_senders.h"
 
 static int add(const struct ctl_args *a, bool block)
@@ -63,18 +62,10 @@ static int list(const struct ctl_args *a)
 
 	if ((rc = ctl_qenv_open(&e, a->opt[CTL_O_CONF], 0)) != 0)
 		return rc;
-	if (tz_config_store_shared(e.cfg)) {
-		struct tz_pgsenders *ps = tz_pgsenders_new(e.cfg->database_url);
-		rc = tz_pgsenders_load(ps, &text, err, sizeof(err));
-		tz_pgsenders_free(ps);
-		if (rc < 0)
-			rc = ctl_fail(a, EX_UNAVAILABLE, "%s", err);
-	} else if (e.cfg->sender_list_file && *e.cfg->sender_list_file) {
-		if (!g_file_get_contents(e.cfg->sender_list_file, &text, NULL, NULL))
-			text = g_strdup("");
-	} else {
+	if (!tz_senders_enabled(e.cfg))
 		rc = ctl_fail(a, EX_CONFIG, "SenderListFile is not set (or StoreBackend postgresql)");
-	}
+	else if (tz_senders_text(e.cfg, &text, err, sizeof(err)) < 0)
+		rc = ctl_fail(a, EX_UNAVAILABLE, "%s", err);
 	if (rc == 0)
 		fputs(text, stdout);
 	g_free(text);

@@ -4,10 +4,13 @@
  * milter and textizectl, opens the queue through the same library
  * (tz_queue: release, approve, reject with the workflow's rules), its own
  * WebDatabase, and serves WebListen with libmicrohttpd (a small thread
- * pool; GnuTLS when WebTLSCertFile is set). It does not switch users: the
- * systemd unit starts it as its own user (textize-web(8)). -n checks the
+ * pool; GnuTLS when WebTLSCertFile is set) in two processes
+ * (web_privsep.h): started as root, the parent becomes UserID and keeps
+ * the queue (the broker), the child listens, drops to WebUser and only
+ * parses HTTP (the front). -n checks the
  * configuration and the files it names, like textize-milter -n. SIGTERM
  * and SIGINT stop it. */
+#define _GNU_SOURCE 1   /* ppoll */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +18,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
@@ -28,6 +35,9 @@
 #include "tz_util.h"
 #include "tz_tenant.h"
 #include "web.h"
+#include "web_broker.h"
+#include "web_pool.h"
+#include "web_privsep.h"
 #include "web_http.h"
 #include "web_listen.h"
 #include "web_session.h"
@@ -85,6 +95,7 @@ int web_app_open(struct web_app *a, struct tz_config *cfg, char *err, size_t err
 			return tz_err(err, errlen, "WebKeyFile: %s", why);
 		a->have_link_key = 1;
 	}
+	a->pool = web_pool_new(tz_config_index_location(cfg), cfg->web_database, a->ix, a->state);
 	a->sessions = web_sessions_new();
 	a->q.st = a->st;
 	a->q.audit = a->audit;
@@ -113,8 +124,12 @@ int web_app_open(struct web_app *a, struct tz_config *cfg, char *err, size_t err
 void web_app_close(struct web_app *a)
 {
 	web_sessions_free(a->sessions);
-	web_state_free(a->state);
-	tz_index_free(a->ix);
+	if (a->pool)
+		web_pool_free(a->pool);   /* it owns ix and state */
+	else {
+		web_state_free(a->state);
+		tz_index_free(a->ix);
+	}
 	tz_audit_free(a->audit);
 	tz_store_free(a->st);
 	OPENSSL_cleanse(a->release_key, sizeof(a->release_key));
@@ -139,27 +154,33 @@ static int check_config(const struct tz_config *cfg, struct sockaddr_storage *ss
 	return 0;
 }
 
-static struct MHD_Daemon *start(struct web_app *app, const struct sockaddr_storage *ss,
-				char *err, size_t errlen)
+/* The listening socket, made before the front drops root (a port below
+ * 1024 stays possible). -1 with err. */
+static int listen_on(const struct sockaddr_storage *ss, const char *name, char *err, size_t errlen)
 {
-	const struct tz_config *cfg = app->cfg;
+	socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
+	    bind(fd, (const struct sockaddr *)ss, len) < 0 || listen(fd, 128) < 0) {
+		tz_err(err, errlen, "cannot listen on %s: %s", name, g_strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static struct MHD_Daemon *start(struct web_front *front, const struct tz_config *cfg, int lfd,
+				gchar *cert, gchar *key, char *err, size_t errlen)
+{
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-	gchar *cert = NULL, *key = NULL;
 	struct MHD_Daemon *d;
 
-	if (ss->ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	if (cfg->web_tls_cert_file) {
-		if (!g_file_get_contents(cfg->web_tls_cert_file, &cert, NULL, NULL) ||
-		    !g_file_get_contents(cfg->web_tls_key_file, &key, NULL, NULL)) {
-			g_free(cert);
-			tz_err(err, errlen, "cannot read WebTLSCertFile or WebTLSKeyFile");
-			return NULL;
-		}
+	if (cert)
 		flags |= MHD_USE_TLS;
-	}
-	d = MHD_start_daemon(flags, 0, NULL, NULL, web_http_access, app,
-			     MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
+	d = MHD_start_daemon(flags, 0, NULL, NULL, web_http_access, front,
+			     MHD_OPTION_LISTEN_SOCKET, lfd,
 			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)WEB_THREADS,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WEB_CONN_TIMEOUT,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_MAX_CONNS,
@@ -169,13 +190,70 @@ static struct MHD_Daemon *start(struct web_app *app, const struct sockaddr_stora
 			     cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
 			     MHD_OPTION_HTTPS_MEM_KEY, key,
 			     MHD_OPTION_END);
+	if (d == NULL)
+		tz_err(err, errlen, "cannot serve on %s", cfg->web_listen);
+	return d;
+}
+
+/* The front (the child): listen and read the TLS files while it may,
+ * drop to WebUser with no groups, then only parse HTTP and ask the
+ * broker over ctl. Exit status for _exit. */
+static int front_main(const struct tz_config *cfg, const struct sockaddr_storage *ss, int ctl,
+		      pid_t broker)
+{
+	struct web_front front = { ctl };
+	gchar *cert = NULL, *key = NULL;
+	sigset_t waiting;
+	struct pollfd p = { .fd = ctl, .events = POLLIN };
+	struct MHD_Daemon *d = NULL;
+	char err[TZ_ERRLEN];
+	int lfd, rc = 1;
+
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != broker)   /* it died before the line above */
+		return 1;
+	if ((lfd = listen_on(ss, cfg->web_listen, err, sizeof(err))) < 0)
+		goto out;
+	if (cfg->web_tls_cert_file &&
+	    (!g_file_get_contents(cfg->web_tls_cert_file, &cert, NULL, NULL) ||
+	     !g_file_get_contents(cfg->web_tls_key_file, &key, NULL, NULL))) {
+		tz_err(err, sizeof(err), "cannot read WebTLSCertFile or WebTLSKeyFile");
+		goto out;
+	}
+	if (getuid() == 0 && web_drop_front(cfg->web_user, err, sizeof(err)) < 0)
+		goto out;
+	/* again: the kernel clears the parent-death signal when the
+	 * credentials change */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != broker) {
+		tz_err(err, sizeof(err), "the broker is gone");
+		goto out;
+	}
+	if ((d = start(&front, cfg, lfd, cert, key, err, sizeof(err))) == NULL)
+		goto out;
+	tz_log(LOG_INFO, NULL, "textize-web %s listening on %s (front, uid %u)", TZ_VERSION,
+	       cfg->web_listen, (unsigned)getuid());
+	/* blocked in every thread since serve(): let in only in this ppoll,
+	 * not in an MHD thread (the broker's death comes as SIGTERM too:
+	 * PDEATHSIG) */
+	/* ...or the broker closes the control socket: it cannot signal us
+	 * (another user), so its going is this end's EOF */
+	pthread_sigmask(SIG_BLOCK, NULL, &waiting);
+	sigdelset(&waiting, SIGTERM);
+	sigdelset(&waiting, SIGINT);
+	while (!stop_signal && ppoll(&p, 1, NULL, &waiting) <= 0)
+		;
+	rc = 0;
+out:
 	if (key)
 		OPENSSL_cleanse(key, strlen(key));
 	g_free(cert);
 	g_free(key);
-	if (d == NULL)
-		tz_err(err, errlen, "cannot listen on %s", cfg->web_listen);
-	return d;
+	if (rc)
+		tz_log(LOG_ERR, NULL, "front: %s", err);
+	if (d)
+		MHD_stop_daemon(d);
+	return rc;
 }
 
 static struct tz_config *load(const char *path, int explicit_path)
@@ -190,39 +268,77 @@ static struct tz_config *load(const char *path, int explicit_path)
 	return cfg;
 }
 
-static int serve(struct tz_config *cfg, const struct sockaddr_storage *ss, int foreground)
+/* The broker (the parent, the unit's main process): become UserID, open
+ * the queue, the keys and the sessions, answer the front's requests. */
+static int broker_main(struct tz_config *cfg, int ctl, pid_t front)
 {
 	struct web_app app;
-	struct MHD_Daemon *d = NULL;
-	struct sigaction sa;
 	char err[TZ_ERRLEN];
 	int rc = 1;
+
+	/* as textize-milter: root without UserID refuses; "UserID root" is on purpose */
+	if (getuid() == 0 && cfg->user_id == NULL) {
+		tz_log(LOG_ERR, NULL, "start-up: started as root without UserID (the queue's user)");
+		goto out;
+	}
+	if (getuid() == 0 && web_drop_broker(cfg->user_id, err, sizeof(err)) < 0) {
+		tz_log(LOG_ERR, NULL, "start-up: %s", err);
+		goto out;
+	}
+	if (getuid() == 0)
+		tz_log(LOG_WARNING, NULL, "UserID root: the broker keeps root");
+	if (web_app_open(&app, cfg, err, sizeof(err)) < 0) {
+		tz_log(LOG_ERR, NULL, "start-up: %s", err);
+		web_app_close(&app);
+		goto out;
+	}
+	rc = web_broker_run(&app, ctl, &stop_signal);
+	if (stop_signal)
+		tz_log(LOG_INFO, NULL, "stopping (signal %d)", (int)stop_signal);
+	web_app_close(&app);
+out:
+	close(ctl);   /* the front's EOF: a broker of another user cannot signal it */
+	kill(front, SIGTERM);
+	waitpid(front, NULL, 0);
+	return rc;
+}
+
+static int serve(struct tz_config *cfg, const struct sockaddr_storage *ss, int foreground)
+{
+	struct sigaction sa;
+	int sp[2];
+	pid_t pid, broker;
+	sigset_t stops;
 
 	if (!foreground && daemon(0, 0) < 0) {
 		tz_log(LOG_ERR, NULL, "cannot detach: %s", g_strerror(errno));
 		return 1;
 	}
-	if (getuid() == 0)
-		tz_log(LOG_WARNING, NULL, "running as root: start it as its own user (textize-web(8))");
-	if (web_app_open(&app, cfg, err, sizeof(err)) < 0 || (d = start(&app, ss, err, sizeof(err))) == NULL) {
-		tz_log(LOG_ERR, NULL, "start-up: %s", err);
-		goto out;
-	}
+	if (getuid() != 0)
+		tz_log(LOG_WARNING, NULL, "not started as root: the front and the broker share uid %u "
+		       "(textize-web(8))", (unsigned)getuid());
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
+	sa.sa_handler = on_signal;   /* no SA_RESTART: the broker's ppoll returns */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	tz_log(LOG_INFO, NULL, "textize-web %s listening on %s", TZ_VERSION, cfg->web_listen);
-	while (!stop_signal)
-		pause();
-	tz_log(LOG_INFO, NULL, "stopping (signal %d)", (int)stop_signal);
-	rc = 0;
-out:
-	if (d)
-		MHD_stop_daemon(d);
-	web_app_close(&app);
-	return rc;
+	/* blocked from here on in every thread of both halves; the broker
+	 * lets them in only in its ppoll, the front takes them by sigwait */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigprocmask(SIG_BLOCK, &stops, NULL);
+	broker = getpid();
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 || (pid = fork()) < 0) {
+		tz_log(LOG_ERR, NULL, "cannot start the front: %s", g_strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		_exit(front_main(cfg, ss, sp[1], broker));
+	}
+	close(sp[1]);
+	return broker_main(cfg, sp[0], pid);
 }
 
 int main(int argc, char **argv)

@@ -15,6 +15,7 @@
 #include "tz_cdr_ppap.h"
 
 struct web_state;
+struct web_pool;
 struct web_sessions;
 struct web_session;
 
@@ -35,9 +36,13 @@ struct web_app {
 	struct web_state *state;           /* WebDatabase */
 	struct web_sessions *sessions;
 	int secure_cookies;                /* WebBaseURL is https */
-	/* The library's queue operations lock entries themselves; this lock
-	 * keeps the shared SQLite connections (index, state) to one thread. */
+	/* The library's queue operations lock entries themselves. Each
+	 * request runs on a copy of this struct with connections of its own
+	 * (ix, state, q.ix, cdr.ix from the pool, web_pool.h) and a lock of
+	 * its own, so a slow release or PPAP try holds up no other page; the
+	 * handlers' lock now guards only their request's connections. */
 	pthread_mutex_t lock;
+	struct web_pool *pool;             /* NULL in a request's copy */
 };
 
 /* Open everything the config names; 0, or -1 with err. */
@@ -92,6 +97,7 @@ void web_team_action(struct web_req *r);
 void web_team_requests(struct web_req *r);
 void web_team_report(struct web_req *r);
 void web_team_audit(struct web_req *r);
+void web_team_senders_page(struct web_req *r);
 void web_staff_page(struct web_req *r);
 void web_staff_request(struct web_req *r);
 void web_staff_download(struct web_req *r);

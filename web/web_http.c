@@ -1,6 +1,7 @@
 /* web_http.c — libmicrohttpd glue: collect one request (query, cookie,
  * form fields through MHD's post processor, at most WEB_MAX_UPLOAD bytes),
- * route it to its handler, and send the page with the headers every
+ * hand it to the broker (web_privsep.h), which routes it to its handler
+ * (web_dispatch, in the broker), and send the page with the headers every
  * response carries (CSP, no sniffing, no framing, no referrer — a staff
  * link's MAC must not leak to another site —, no caching). POSTs to team
  * pages need a session and its CSRF token; GETs never change anything. */
@@ -16,6 +17,7 @@
 #include "tz_log.h"
 #include "web.h"
 #include "web_html.h"
+#include "web_privsep.h"
 #include "web_session.h"
 #include "web_tenant.h"
 
@@ -102,22 +104,6 @@ static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind, const char
 	return MHD_YES;
 }
 
-struct query {
-	GHashTable *t;
-	int duplicate;
-};
-
-static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct query *q = cls;
-
-	if (key && g_hash_table_contains(q->t, key))
-		q->duplicate = 1;
-	else if (key && value)
-		g_hash_table_insert(q->t, g_strdup(key), g_strdup(value));
-	return MHD_YES;
-}
-
 /* Form values can be secrets (an archive's password): wiped before freed. */
 static void string_free(gpointer p)
 {
@@ -174,6 +160,7 @@ static const struct route {
 	{ "GET", "/team/requests", web_team_requests, 1 },
 	{ "GET", "/team/report", web_team_report, 1 },
 	{ "GET", "/team/audit", web_team_audit, 1 },
+	{ "GET", "/team/senders", web_team_senders_page, 1 },
 	{ "GET", "/s", web_staff_page, 0 },
 	{ "POST", "/s/request", web_staff_request, 0 },
 	{ "GET", "/s/download", web_staff_download, 0 },
@@ -218,88 +205,133 @@ static void route(struct web_req *r)
 	rt->fn(r);
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *connection, struct web_req *r)
+/* The broker's side of a request: what handle() did in one process
+ * before the split. */
+void web_dispatch(struct web_req *r, int too_big, int duplicate)
 {
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	gsize len = r->body->len;
-	char *body = g_string_free(r->body, FALSE);
+	if (too_big)
+		web_error_page(r, MHD_HTTP_CONTENT_TOO_LARGE, "送信された内容が大きすぎます。");
+	else if (duplicate)
+		web_error_page(r, MHD_HTTP_BAD_REQUEST, "同じ名前の項目が二度送られました。");
+	else if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "POST") != 0)
+		web_error_page(r, MHD_HTTP_METHOD_NOT_ALLOWED, "この操作はできません。");
+	else
+		route(r);
+}
 
-	r->body = NULL;
-	resp = MHD_create_response_from_buffer_with_free_callback(len, body, g_free);
-	if (resp == NULL) {
-		g_free(body);
-		return MHD_NO;
+static void add_bs(GVariantBuilder *b, const char *s)
+{
+	g_variant_builder_add_value(b, g_variant_new_bytestring(s ? s : ""));
+}
+
+static enum MHD_Result add_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	GVariantBuilder *b = cls;
+
+	if (key && value)
+		g_variant_builder_add(b, "(@ay@ay)", g_variant_new_bytestring(key),
+				      g_variant_new_bytestring(value));
+	return MHD_YES;
+}
+
+/* The request as the broker reads it (WEB_WIRE_REQ). */
+static GVariant *wire_request(struct MHD_Connection *connection, const char *url, const char *method,
+			      struct conn *c)
+{
+	GVariantBuilder b, q, f;
+	GHashTableIter it;
+	gpointer k, v;
+	char client[64];
+
+	client_addr(connection, client);
+	g_variant_builder_init(&b, G_VARIANT_TYPE(WEB_WIRE_REQ));
+	add_bs(&b, method);
+	add_bs(&b, url);
+	add_bs(&b, client);
+	add_bs(&b, MHD_lookup_connection_value(connection, MHD_COOKIE_KIND, WEB_COOKIE));
+	g_variant_builder_init(&q, G_VARIANT_TYPE("a(ayay)"));
+	MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, add_query, &q);
+	g_variant_builder_add_value(&b, g_variant_builder_end(&q));
+	g_variant_builder_init(&f, G_VARIANT_TYPE("a(ayay)"));
+	if (c->form) {
+		g_hash_table_iter_init(&it, c->form);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			g_variant_builder_add(&f, "(@ay@ay)", g_variant_new_bytestring(k),
+					      g_variant_new_bytestring(((GString *)v)->str));
 	}
+	g_variant_builder_add_value(&b, g_variant_builder_end(&f));
+	g_variant_builder_add(&b, "b", (gboolean)c->too_big);
+	g_variant_builder_add(&b, "b", (gboolean)c->duplicate);
+	return g_variant_ref_sink(g_variant_builder_end(&b));
+}
+
+static void add_header(struct MHD_Response *resp, const char *name, const char *value)
+{
+	if (value && *value)
+		MHD_add_response_header(resp, name, value);
+}
+
+/* Send the broker's answer (WEB_WIRE_RESP) with the headers every page
+ * carries; NULL (no broker) is a 503. */
+static enum MHD_Result send_response(struct MHD_Connection *connection, GVariant *a, const char *css)
+{
+	static const char down[] = "<!DOCTYPE html><meta charset=\"utf-8\"><title>textize</title>"
+		"<p>ただいま応答できません。しばらくしてからやり直してください。</p>";
+	const char *ctype = NULL, *location = NULL, *cookie = NULL, *dl = NULL;
+	const void *body = css ? css : down;
+	gsize len = strlen(body);
+	unsigned status = css ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE;
+	struct MHD_Response *resp;
+	GVariant *bv = NULL;
+	enum MHD_Result ret;
+
+	if (css)
+		ctype = "text/css; charset=utf-8";
+	if (a) {
+		g_variant_get(a, "(u^&ay^&ay^&ay^&ay@ay)", &status, &ctype, &location, &cookie, &dl, &bv);
+		body = g_variant_get_fixed_array(bv, &len, 1);
+	}
+	resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (bv)
+		g_variant_unref(bv);
+	if (resp == NULL)
+		return MHD_NO;
 	MHD_add_response_header(resp, "Content-Type",
-				r->content_type ? r->content_type : "text/html; charset=utf-8");
+				ctype && *ctype ? ctype : "text/html; charset=utf-8");
 	MHD_add_response_header(resp, "Content-Security-Policy", WEB_CSP);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
-	if (r->location)
-		MHD_add_response_header(resp, "Location", r->location);
-	if (r->set_cookie)
-		MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
-	if (r->download_name) {
-		char *cd = g_strdup_printf("attachment; filename*=%s", r->download_name);
+	add_header(resp, "Location", location);
+	add_header(resp, "Set-Cookie", cookie);
+	if (dl && *dl) {
+		char *cd = g_strdup_printf("attachment; filename*=%s", dl);
 		MHD_add_response_header(resp, "Content-Disposition", cd);
 		g_free(cd);
 	}
-	ret = MHD_queue_response(connection, r->status, resp);
+	ret = MHD_queue_response(connection, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
 
-static enum MHD_Result handle(struct web_app *app, struct MHD_Connection *connection,
+static enum MHD_Result handle(struct web_front *front, struct MHD_Connection *connection,
 			      const char *url, const char *method, struct conn *c)
 {
-	struct web_req r = { 0 };
-	struct query q = { NULL, 0 };
-	char client[64];
+	GVariant *req, *answer;
 	enum MHD_Result ret;
-	GHashTableIter it;
-	gpointer k, v;
 
-	client_addr(connection, client);
-	r.app = app;
-	r.method = method;
-	r.path = url;
-	r.client = client;
-	r.status = MHD_HTTP_OK;
-	r.body = g_string_new(NULL);
-	r.query = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	q.t = r.query;
-	r.form = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect, &q);
-	if (c->form) {
-		g_hash_table_iter_init(&it, c->form);
-		while (g_hash_table_iter_next(&it, &k, &v))
-			g_hash_table_insert(r.form, g_strdup(k), g_strdup(((GString *)v)->str));
-	}
-	r.session = web_session_find(app->sessions,
-				     MHD_lookup_connection_value(connection, MHD_COOKIE_KIND, WEB_COOKIE),
-				     (int64_t)time(NULL));
-	if (c->too_big)
-		web_error_page(&r, MHD_HTTP_CONTENT_TOO_LARGE, "送信された内容が大きすぎます。");
-	else if (c->duplicate || q.duplicate)
-		web_error_page(&r, MHD_HTTP_BAD_REQUEST, "同じ名前の項目が二度送られました。");
-	else if (strcmp(url, "/static/style.css") == 0 && strcmp(method, "GET") == 0) {
-		g_string_append(r.body, web_style_css);
-		r.content_type = "text/css; charset=utf-8";
-	} else if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
-		web_error_page(&r, MHD_HTTP_METHOD_NOT_ALLOWED, "この操作はできません。");
-	else
-		route(&r);
-	ret = send_response(connection, &r);
-	g_hash_table_destroy(r.query);
-	g_hash_table_destroy(r.form);
-	web_session_free(r.session);
-	g_free(r.location);
-	g_free(r.set_cookie);
-	g_free(r.download_name);
+	if (strcmp(url, "/static/style.css") == 0 && strcmp(method, "GET") == 0)
+		return send_response(connection, NULL, web_style_css);
+	req = wire_request(connection, url, method, c);
+	answer = web_broker_ask(front->ctl, req, WEB_BROKER_TIMEOUT);
+	g_variant_unref(req);
+	if (answer == NULL)
+		tz_log(LOG_ERR, NULL, "web: no answer from the broker for %s %s", method, url);
+	ret = send_response(connection, answer, NULL);
+	if (answer)
+		g_variant_unref(answer);
 	return ret;
 }
 

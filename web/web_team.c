@@ -30,7 +30,8 @@ char *web_team_nav(const struct web_req *r)
 	if (r->session == NULL)
 		return NULL;
 	s = g_string_new("<nav><a href=\"/team\">隔離キュー</a> <a href=\"/team/requests\">承認待ち</a> "
-			 "<a href=\"/team/report\">日次レポート</a> <a href=\"/team/audit\">監査ログ</a></nav>"
+			 "<a href=\"/team/report\">日次レポート</a> <a href=\"/team/audit\">監査ログ</a> "
+			 "<a href=\"/team/senders\">差出人リスト</a></nav>"
 			 "<span>");
 	web_html_text(s, r->session->user, 64);
 	g_string_append(s, "</span><form class=\"inline\" method=\"post\" action=\"/logout\">");

@@ -27,4 +27,13 @@ struct tz_meta;
 void web_team_sender_forms(struct web_req *r, const struct tz_meta *m);
 void web_team_sender_action(struct web_req *r, const char *reason);
 
+/* web_team_senderlist.c: the list as a page (GET /team/senders) and the
+ * removal of one entry (POST /team/action action=unlist, reason checked).
+ * Every writer of SenderListFile in this process holds the lock. */
+#include <pthread.h>
+extern pthread_mutex_t web_senderlist_lock;
+/* where the sender list lives, for the pages: SenderListFile or the database */
+const char *web_senders_where(const struct tz_config *cfg);
+void web_team_sender_remove(struct web_req *r, const char *reason);
+
 #endif

@@ -164,6 +164,10 @@ void web_team_action(struct web_req *r)
 		web_team_sender_action(r, reason);
 		return;
 	}
+	if (strcmp(action, "unlist") == 0) {
+		web_team_sender_remove(r, reason);
+		return;
+	}
 	pthread_mutex_lock(&r->app->lock);
 	if (arg == NULL || parse_part(web_field(r, "part"), &part) < 0)
 		snprintf(err, sizeof(err), "エントリと番号を指定してください");

@@ -122,7 +122,9 @@ void web_team_report(struct web_req *r)
 		snprintf(err, sizeof(err), "ReportDatabase is not set");
 	else if (tz_index_sync(r->app->ix, r->app->st, 0, &bad, err, sizeof(err)) >= 0 &&
 		 (rep = tz_report_daily(r->app->ix, date, err, sizeof(err))) != NULL &&
-		 tz_report_add_events(rep, r->app->cfg->audit_log, err, sizeof(err)) < 0) {
+		 (tz_config_store_shared(r->app->cfg)
+		  ? tz_report_add_events_db(rep, r->app->cfg->database_url, err, sizeof(err))
+		  : tz_report_add_events(rep, r->app->cfg->audit_log, err, sizeof(err))) < 0) {
 		tz_report_free(rep);
 		rep = NULL;
 	}

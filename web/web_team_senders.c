@@ -11,6 +11,7 @@
 #include "tz_audit.h"
 #include "tz_meta.h"
 #include "tz_senderlist.h"
+#include "tz_senders.h"
 #include "tz_store.h"
 #include "tz_util.h"
 #include "web.h"
@@ -47,7 +48,7 @@ void web_team_sender_forms(struct web_req *r, const struct tz_meta *m)
 {
 	char *addr = target(m->sender, false), *dom = target(m->sender, true);
 
-	if ((r->session->roles & WEB_ROLE_TEAM) && r->app->cfg->sender_list_file && addr && dom &&
+	if ((r->session->roles & WEB_ROLE_TEAM) && tz_senders_enabled(r->app->cfg) && addr && dom &&
 	    strcmp(m->direction, "inbound") == 0) {
 		web_html_printf(r->body, "<h2>差出人</h2><fieldset><legend>%s</legend><p>拒否すると、"
 				"この差出人からのメールは受信時に 550 で断ります。許可は拒否の例外で、"
@@ -57,7 +58,7 @@ void web_team_sender_forms(struct web_req *r, const struct tz_meta *m)
 		one_form(r, m, "allow", "address", "このアドレスを許可", false);
 		one_form(r, m, "allow", "domain", "このドメインを許可", false);
 		web_html_printf(r->body, "<p class=\"mono\">%s → %s / %s</p></fieldset>",
-				r->app->cfg->sender_list_file, addr, dom);
+				web_senders_where(r->app->cfg), addr, dom);
 	}
 	g_free(addr);
 	g_free(dom);
@@ -66,26 +67,26 @@ void web_team_sender_forms(struct web_req *r, const struct tz_meta *m)
 void web_team_sender_action(struct web_req *r, const char *reason)
 {
 	const char *arg = web_field(r, "id"), *kind = web_field(r, "kind"), *scope = web_field(r, "scope");
-	const char *path = r->app->cfg->sender_list_file;
 	bool block = g_strcmp0(kind, "block") == 0, domain = g_strcmp0(scope, "domain") == 0;
 	char id[TZ_ID_LEN], err[TZ_ERRLEN], *pat = NULL, *detail = NULL;
 	struct tz_meta *m = NULL;
 	unsigned ignored;
 	int rc = -1;
 
-	if (path == NULL || (!block && g_strcmp0(kind, "allow") != 0) ||
+	if (!tz_senders_enabled(r->app->cfg) || (!block && g_strcmp0(kind, "allow") != 0) ||
 	    (!domain && g_strcmp0(scope, "address") != 0)) {
 		web_error_page(r, MHD_HTTP_BAD_REQUEST, "SenderListFile が設定されていないか、指定が正しくありません。");
 		return;
 	}
-	pthread_mutex_lock(&r->app->lock);
+	pthread_mutex_lock(&web_senderlist_lock);   /* add and remove: one writer */
 	if (arg == NULL || tz_store_resolve(r->app->st, arg, id, &ignored, err, sizeof(err)) != 0 ||
 	    (m = tz_store_meta_read(r->app->st, id, err, sizeof(err))) == NULL)
 		snprintf(err, sizeof(err), "そのエントリはありません");
 	else if ((pat = target(m->sender, domain)) == NULL)
 		snprintf(err, sizeof(err), "このエントリの差出人はリストに書けません");
 	else
-		rc = tz_senderlist_add(path, block ? TZ_SENDER_BLOCK : TZ_SENDER_ALLOW, pat, err, sizeof(err));
+		rc = tz_senders_add(r->app->cfg, block ? TZ_SENDER_BLOCK : TZ_SENDER_ALLOW, pat,
+				    r->session->user, err, sizeof(err));
 	if (rc >= 0) {
 		struct tz_audit_event ev = { block ? "sender_blocked" : "sender_allowed", r->session->user,
 					     id, 0, NULL, NULL };
@@ -95,7 +96,7 @@ void web_team_sender_action(struct web_req *r, const char *reason)
 		if (tz_audit_append(r->app->audit, &ev, err, sizeof(err)) < 0)
 			rc = -1;
 	}
-	pthread_mutex_unlock(&r->app->lock);
+	pthread_mutex_unlock(&web_senderlist_lock);
 	if (rc < 0)
 		web_error_page(r, MHD_HTTP_CONFLICT, err);
 	else

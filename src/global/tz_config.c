@@ -425,6 +425,9 @@ const struct tz_config_key tz_config_keys[] = {
 	{ "WebTLSKeyFile", "path", "",
 	  "PEM private key for WebTLSCertFile",
 	  tz_config_set_path, OFF(web_tls_key_file), NULL, 0 },
+	{ "WebUser", "string", "textize-web",
+	  "user[:group] textize-web's HTTP front drops to when started as root (no key, no store; the broker it asks runs as UserID)",
+	  tz_config_set_string, OFF(web_user), NULL, 0 },
 	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, 0 }
 };
 

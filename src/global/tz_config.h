@@ -186,6 +186,7 @@ struct tz_config {
 	unsigned web_session_lifetime; /* WebSessionLifetime, seconds */
 	char *web_tls_cert_file;      /* WebTLSCertFile, NULL = plain HTTP */
 	char *web_tls_key_file;       /* WebTLSKeyFile */
+	char *web_user;               /* WebUser, the HTTP front's user */
 	/* per-municipality sections (issue 18, tz_tenant.h) */
 	GPtrArray *tenants;           /* struct tz_tenant*, NULL = no Tenant section */
 	char *tenant_name;            /* a tenant's own config: its name; NULL in the global one */

@@ -43,6 +43,34 @@ char *tz_senderlist_pattern(const char *s)
 	return low;
 }
 
+/* One line: 1 an entry (*kind, *pat g_free), 0 blank or comment, -1 not
+ * an entry. */
+static int parse_line(const char *line, enum tz_senderlist_kind *kind, char **pat)
+{
+	char *s = g_strstrip(g_strdup(line)), **f, *tok[3] = { NULL, NULL, NULL };
+	unsigned n = 0;
+
+	*kind = TZ_SENDER_NONE;
+	*pat = NULL;
+	if (*s == '\0' || *s == '#') {
+		g_free(s);
+		return 0;
+	}
+	f = g_strsplit_set(s, " \t", -1);
+	for (char **t = f; *t; t++)
+		if (**t && n < 3)
+			tok[n++] = *t;
+	if (n == 2 && g_ascii_strcasecmp(tok[0], "block") == 0)
+		*kind = TZ_SENDER_BLOCK;
+	else if (n == 2 && g_ascii_strcasecmp(tok[0], "allow") == 0)
+		*kind = TZ_SENDER_ALLOW;
+	if (*kind != TZ_SENDER_NONE)
+		*pat = tz_senderlist_pattern(tok[1]);
+	g_strfreev(f);
+	g_free(s);
+	return *pat ? 1 : -1;
+}
+
 struct tz_senderlist *tz_senderlist_parse(const char *text, unsigned *bad)
 {
 	struct tz_senderlist *l = g_new0(struct tz_senderlist, 1);
@@ -51,29 +79,18 @@ struct tz_senderlist *tz_senderlist_parse(const char *text, unsigned *bad)
 
 	l->entries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	for (char **ln = lines; *ln; ln++) {
-		char *s = g_strstrip(*ln), **f, *tok[3] = { NULL, NULL, NULL };
-		enum tz_senderlist_kind k = TZ_SENDER_NONE;
+		enum tz_senderlist_kind k;
 		char *pat = NULL;
-		unsigned n = 0;
-		if (*s == '\0' || *s == '#')
+		int rc = parse_line(*ln, &k, &pat);
+
+		if (rc == 0)
 			continue;
-		f = g_strsplit_set(s, " \t", -1);
-		for (char **t = f; *t; t++)
-			if (**t && n < 3)
-				tok[n++] = *t;
-		if (n == 2 && g_ascii_strcasecmp(tok[0], "block") == 0)
-			k = TZ_SENDER_BLOCK;
-		else if (n == 2 && g_ascii_strcasecmp(tok[0], "allow") == 0)
-			k = TZ_SENDER_ALLOW;
-		if (k != TZ_SENDER_NONE)
-			pat = tz_senderlist_pattern(tok[1]);
-		if (pat == NULL)
+		if (rc < 0)
 			nbad++;
 		else if (GPOINTER_TO_INT(g_hash_table_lookup(l->entries, pat)) == TZ_SENDER_ALLOW)
 			g_free(pat);   /* the same entry allowed and blocked: allow */
 		else
 			g_hash_table_replace(l->entries, pat, GINT_TO_POINTER(k));
-		g_strfreev(f);
 	}
 	g_strfreev(lines);
 	if (bad)
@@ -232,11 +249,31 @@ static int write_new(const char *tmp, const GString *out, char *err, size_t errl
 	return 0;
 }
 
+/* out replaces path: a temporary file, fsynced, renamed over (the milter
+ * never reads half a file). 0 or -1 with err. */
+static int replace_file(const char *path, const GString *out, char *err, size_t errlen)
+{
+	char *tmp = g_strconcat(path, ".tmp", NULL);
+	int rc = -1;
+
+	if (write_new(tmp, out, err, errlen) != 0)
+		goto out;
+	if (rename(tmp, path) != 0) {
+		tz_err(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	g_free(tmp);
+	return rc;
+}
+
 int tz_senderlist_add(const char *path, enum tz_senderlist_kind kind, const char *pattern,
 		      char *err, size_t errlen)
 {
 	const char *word = kind == TZ_SENDER_BLOCK ? "block" : "allow";
-	char *text = NULL, *line = NULL, *tmp = NULL, *pat = tz_senderlist_pattern(pattern);
+	char *text = NULL, *line = NULL, *pat = tz_senderlist_pattern(pattern);
 	GString *out = NULL;
 	gsize len = 0;
 	int rc = -1;
@@ -262,21 +299,75 @@ int tz_senderlist_add(const char *path, enum tz_senderlist_kind kind, const char
 	if (out->len && out->str[out->len - 1] != '\n')
 		g_string_append_c(out, '\n');
 	g_string_append_printf(out, "%s\n", line);
-	tmp = g_strconcat(path, ".tmp", NULL);
-	if (write_new(tmp, out, err, errlen) != 0)
-		goto out;
-	if (rename(tmp, path) != 0) {
-		tz_err(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
+	rc = replace_file(path, out, err, errlen);
 out:
 	if (out)
 		g_string_free(out, TRUE);
 	g_free(text);
 	g_free(line);
-	g_free(tmp);
+	g_free(pat);
+	return rc;
+}
+
+void tz_senderlist_entry_free(struct tz_senderlist_entry *e)
+{
+	if (e == NULL)
+		return;
+	g_free(e->pattern);
+	g_free(e);
+}
+
+GPtrArray *tz_senderlist_entries(const char *text)
+{
+	GPtrArray *a = g_ptr_array_new_with_free_func((GDestroyNotify)tz_senderlist_entry_free);
+	char **lines = g_strsplit(text ? text : "", "\n", -1);
+
+	for (char **ln = lines; *ln; ln++) {
+		struct tz_senderlist_entry *e = g_new0(struct tz_senderlist_entry, 1);
+
+		if (parse_line(*ln, &e->kind, &e->pattern) == 1)
+			g_ptr_array_add(a, e);
+		else
+			tz_senderlist_entry_free(e);
+	}
+	g_strfreev(lines);
+	return a;
+}
+
+int tz_senderlist_remove(const char *path, enum tz_senderlist_kind kind, const char *pattern,
+			 char *err, size_t errlen)
+{
+	char *text = NULL, *pat = tz_senderlist_pattern(pattern), **lines = NULL;
+	GString *out = NULL;
+	unsigned removed = 0;
+	int rc = -1;
+
+	if (pat == NULL || kind == TZ_SENDER_NONE) {
+		g_free(pat);
+		return tz_err(err, errlen, "not an address or a domain");
+	}
+	if (!g_file_get_contents(path, &text, NULL, NULL)) {
+		rc = access(path, F_OK) == 0 ? tz_err(err, errlen, "%s: cannot read", path) : 1;
+		goto out;
+	}
+	lines = g_strsplit(text, "\n", -1);
+	out = g_string_new(NULL);
+	for (char **ln = lines; *ln; ln++) {
+		enum tz_senderlist_kind k;
+		char *p = NULL;
+
+		if (parse_line(*ln, &k, &p) == 1 && k == kind && strcmp(p, pat) == 0)
+			removed++;   /* every spelling of the entry goes */
+		else if (**ln || ln[1])
+			g_string_append_printf(out, "%s\n", *ln);
+		g_free(p);
+	}
+	rc = removed ? replace_file(path, out, err, errlen) : 1;
+out:
+	if (out)
+		g_string_free(out, TRUE);
+	g_strfreev(lines);
+	g_free(text);
 	g_free(pat);
 	return rc;
 }

@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <glib.h>
 #include "tz_verdict.h"
 
 enum tz_senderlist_kind { TZ_SENDER_NONE = 0, TZ_SENDER_BLOCK, TZ_SENDER_ALLOW };
@@ -62,5 +63,21 @@ const char *tz_senderlist_file_path(const struct tz_senderlist_file *f);
  * err. The caller serialises writers. */
 int tz_senderlist_add(const char *path, enum tz_senderlist_kind kind, const char *pattern,
 		      char *err, size_t errlen);
+
+/* The entries of a list's text in file order (comments and lines that
+ * are not entries left out). Array of struct tz_senderlist_entry*. */
+struct tz_senderlist_entry {
+	enum tz_senderlist_kind kind;
+	char *pattern;                   /* as tz_senderlist_pattern() gives it */
+};
+void tz_senderlist_entry_free(struct tz_senderlist_entry *e);
+GPtrArray *tz_senderlist_entries(const char *text);
+
+/* Remove every line of the file at path that is the entry "kind pattern"
+ * (however it is spelled: case, spaces); comments and other lines stay.
+ * Written like tz_senderlist_add. 0 removed, 1 not there (or no file),
+ * -1 with err. The caller serialises writers. */
+int tz_senderlist_remove(const char *path, enum tz_senderlist_kind kind, const char *pattern,
+			 char *err, size_t errlen);
 
 #endif

@@ -74,3 +74,24 @@ int tz_pgsenders_add(const char *url, const char *kind, const char *pattern, con
 	PQfinish(c);
 	return ret;
 }
+
+int tz_pgsenders_remove(const char *url, const char *kind, const char *pattern,
+			char *err, size_t errlen)
+{
+	PGconn *c = tz_pg_open(url, "textize-senders", err, errlen);
+	const char *const v[] = { kind, pattern };
+	PGresult *r;
+	int ret;
+
+	if (c == NULL)
+		return -1;
+	r = PQexecParams(c, "DELETE FROM sender_list WHERE kind = $1 AND pattern = $2", 2, NULL, v,
+			 NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		ret = tz_pg_fail(c, "sender list", err, errlen);
+	else
+		ret = strcmp(PQcmdTuples(r), "0") == 0 ? 1 : 0;
+	PQclear(r);
+	PQfinish(c);
+	return ret;
+}

@@ -24,4 +24,9 @@ int tz_pgsenders_load(struct tz_pgsenders *ps, char **text, char *err, size_t er
 int tz_pgsenders_add(const char *url, const char *kind, const char *pattern, const char *by,
 		     char *err, size_t errlen);
 
+/* Remove the entry kind pattern (normalised as for add): 0 removed,
+ * 1 not there, -1 err. */
+int tz_pgsenders_remove(const char *url, const char *kind, const char *pattern,
+			char *err, size_t errlen);
+
 #endif

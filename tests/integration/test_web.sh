@@ -13,9 +13,14 @@
 #  - forged posts (no or wrong CSRF token, an auditor's action) fail; after
 #    five failed logins even the right password is refused;
 #  - its own TLS (WebTLSCertFile): login works, the cookie is Secure;
+#  - privilege separation: the HTTP front runs as WebUser and holds no key;
+#  - a release hanging in ReleaseCommand holds up no other page;
+#  - SanitizedDelivery approve after PPAP (an AES ZIP): password, request,
+#    grant, the sanitized ZIP arrives; the sender list page removes one;
 #  - no console errors on any page; a screenshot of every page is kept in
 #    $TZ_WEB_SHOTS (default: the test's temp dir, printed).
-# Ports 4300-4304 by default (TZ_PORT_BASE): SMTP, sink, milter, web, web TLS.
+# Ports 4300-4306 by default (TZ_PORT_BASE): SMTP, sink, milter, web, web TLS, slow web,
+# approve web.
 set -u
 . "$(dirname "$0")/lib.sh"
 TZ_PORT_BASE=${TZ_PORT_BASE:-4300}
@@ -122,7 +127,8 @@ DigestTime 00:00
 WebPAMService $PAMSVC
 WebTeamGroup $P-team
 WebApproverGroup $P-appr
-WebAuditorGroup $P-aud"
+WebAuditorGroup $P-aud
+WebUser nobody:nogroup"
 CONF=$TZ_TMP/textize.conf
 TZ_TO=taro@city.example.lg.jp tz_assert "mail A (PDF) accepted" tz_send_expect 250 "$TZ_TMP/a.eml"
 TZ_TO=taro@city.example.lg.jp tz_assert "mail B (EICAR) accepted" tz_send_expect 250 "$TZ_TMP/b.eml"
@@ -136,6 +142,21 @@ tz_assert "textize-web -n accepts the configuration" "$WEB" -n -c "$CONF"
 "$WEB" -f -c "$CONF" >>"$TZ_TMP/web.log" 2>&1 &
 TZ_PIDS+=("$!")
 tz_assert "textize-web listens" tz_wait_port "$WEB_PORT"
+
+# ---- privilege separation: the HTTP front is WebUser, holds no key or store ----
+WEB_PID=${TZ_PIDS[-1]}
+FRONT_PID=$(cat /proc/"$WEB_PID"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -m1 .)
+front_is_nobody() {
+	[ -n "$FRONT_PID" ] && grep -qE "^Uid:\s+$(id -u nobody)\s+$(id -u nobody)\s+$(id -u nobody)\s+$(id -u nobody)$" \
+		"/proc/$FRONT_PID/status" && grep -qE "^Groups:\s*$" "/proc/$FRONT_PID/status"
+}
+tz_assert "the front (child of the broker) runs as WebUser nobody with no groups" front_is_nobody
+tz_assert "the front holds no file of the queue, the keys or the databases open" \
+	sh -c "! ls -l /proc/$FRONT_PID/fd | grep -E 'quarantine|\\.key|\\.db|audit'"
+tz_assert "the broker does (it opened the store and the web database)" \
+	sh -c "for i in \$(seq 50); do ls -l /proc/$WEB_PID/fd | grep -q 'web.db' && exit 0; sleep 0.1; done; exit 1"
+tz_assert "with the front's credentials the release key cannot be read" \
+	sh -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups cat '$TZ_TMP/release.key' >/dev/null 2>&1"
 
 # ---- the links from the notices as delivered ----
 for f in $(tz_captured); do tz_captured_body "$f" >"$f.eml"; done
@@ -157,7 +178,8 @@ for f in glob.glob(d + "/sink/*.eml"):
         entries[key] = dict(link=link.group(0), id=q["e"], ref=ref)
 json.dump(dict(base="http://127.0.0.1:" + port, sink=d + "/sink", shots=shots, password=pw,
                zip_password="Himitsu-7",
-               team=p + "_team", approver=p + "_appr", auditor=p + "_aud", pdf_bytes=pdf, **entries),
+               team=p + "_team", approver=p + "_appr", auditor=p + "_aud", pdf_bytes=pdf,
+               senders=d + "/senders.list", **entries),
           sys.stdout)
 PY
 has_links() { /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if all("entry_" + k in j for k in "abcde") else 1)' "$TZ_TMP/browser.json"; }
@@ -236,6 +258,135 @@ tz_assert "a second run the same day sends nothing (idempotent per day)" \
 tz_assert "the audit log records each digest" sh -c "grep -c digest_sent '$TZ_TMP/audit.log' | grep -qx 2"
 tz_assert "textize-web logged no internal error" sh -c "! grep -qiE 'asan|runtime error|start-up:' '$TZ_TMP/web.log'"
 
+# ---- a slow release holds up no other page (per-request connections) ----
+# A second console whose ReleaseCommand waits for a go-ahead file: while a
+# team release hangs in it, the queue page and the entry page must still
+# answer, and the release must still be running when they did.
+SLOW_PORT=$((TZ_PORT_BASE + 5))
+printf '#!/bin/sh\ntouch "%s/slow.started"\nfor i in $(seq 1200); do [ -e "%s/slow.go" ] && break; sleep 0.1; done\nexec /usr/sbin/sendmail "$@"\n' \
+	"$TZ_TMP" "$TZ_TMP" >"$TZ_TMP/slow-sendmail"
+chmod 755 "$TZ_TMP/slow-sendmail"
+sed -e "s|^WebListen .*|WebListen 127.0.0.1:$SLOW_PORT|" -e "s|^WebBaseURL .*|WebBaseURL http://127.0.0.1:$SLOW_PORT|" \
+	-e "s|^ReleaseCommand .*|ReleaseCommand $TZ_TMP/slow-sendmail -C $TZ_PF -oi -t|" "$CONF" >"$TZ_TMP/slow.conf"
+"$WEB" -f -c "$TZ_TMP/slow.conf" >>"$TZ_TMP/web-slow.log" 2>&1 &
+TZ_PIDS+=("$!")
+SLOW_PID=$!
+tz_assert "a console with a slow ReleaseCommand listens" tz_wait_port "$SLOW_PORT"
+n_before=$(tz_captured_count)
+TZ_FROM=partner@example.org TZ_TO=jiro@city.example.lg.jp \
+	tz_assert "a mail for jiro accepted" tz_send_expect 250 "$TZ_TMP/a.eml"
+tz_assert "its notice arrives" tz_wait_count $((n_before + 1))
+tz_assert "queue scan: clamd judges its part" "$CTL" queue -c "$CONF" scan
+n_before=$(tz_captured_count)
+slow_check() {
+	/usr/bin/python3 - "$SLOW_PORT" "$P" "$PW" "$CTL" "$CONF" "$TZ_TMP" <<'PY'
+import sys, os, re, json, time, threading, subprocess, urllib.request, urllib.parse, http.cookiejar
+port, p, pw, ctl, conf, tmp = sys.argv[1:]
+base = "http://127.0.0.1:%s" % port
+rows = json.loads(subprocess.check_output([ctl, "queue", "-c", conf, "list", "--format", "json"]))
+eid = [r["id"] for r in rows if r["to"] == "jiro@city.example.lg.jp"][0]
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a): return None
+def opener():
+    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect)
+def post(o, path, fields):
+    try:
+        r = o.open(base + path, urllib.parse.urlencode(fields).encode(), timeout=120)
+        return r.status, r.headers.get("Location", "")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Location", "")
+a, b = opener(), opener()
+for o in (a, b):
+    assert post(o, "/login", {"user": p + "_team", "password": pw})[0] == 303
+csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', a.open(base + "/team").read().decode()).group(1)
+result = {}
+t = threading.Thread(target=lambda: result.update(r=post(a, "/team/action", {
+    "csrf": csrf, "id": eid, "part": "1", "action": "release", "reason": "slow release test"})))
+t.start()
+for _ in range(600):
+    if os.path.exists(tmp + "/slow.started"): break
+    time.sleep(0.1)
+ok = os.path.exists(tmp + "/slow.started")
+pages = []
+if ok:
+    for path in ("/team", "/team/entry?id=" + eid, "/team/requests"):
+        r = b.open(base + path, timeout=60)
+        pages.append((path, r.status, "textize" in r.read().decode()))
+    busy = t.is_alive() and not os.path.exists(tmp + "/slow.go")
+open(tmp + "/slow.go", "w").close()
+t.join(180)
+print(json.dumps({"started": ok, "pages": pages, "busy": ok and busy, "release": result.get("r")}))
+ok = ok and busy and len(pages) == 3 and all(s == 200 and body for _, s, body in pages)
+ok = ok and result.get("r", (0, ""))[0] == 303 and "msg=released" in result["r"][1]
+sys.exit(0 if ok else 1)
+PY
+}
+tz_assert "while a release hangs in ReleaseCommand, the queue, entry and requests pages answer" slow_check
+tz_assert "then the released file arrives" tz_wait_count $((n_before + 1))
+
+# ---- SanitizedDelivery approve after PPAP, with an AES ZIP (7-Zip) ----
+# A third console with SanitizedDelivery approve: staff open a WinZip AES
+# archive with its password (7-Zip in the sandbox), nothing goes out; staff
+# ask, a team member grants in the browser; the sanitized ZIP arrives.
+SEVEN=$(command -v 7zz || command -v 7z || true)
+if [ -z "$SEVEN" ]; then
+	tz_skip "7zip (7zz) or p7zip-full missing: no AES ZIP for the approve flow (scripts/deps)"
+else
+	APPROVE_PORT=$((TZ_PORT_BASE + 6))
+	(cd "$TZ_TMP/zip" && "$SEVEN" a -tzip -mem=AES256 -p'Aes-Pass-42' g.zip memo.txt >/dev/null)
+	/usr/bin/python3 - "$TZ_TMP" <<'PY'
+import sys, base64
+d = sys.argv[1]
+data = open(d + "/zip/g.zip", "rb").read()
+open(d + "/g.eml", "w").write(
+    "From: 取引先 <partner@example.org>\r\nTo: taro@city.example.lg.jp\r\n"
+    "Subject: =?UTF-8?B?" + base64.b64encode("AES の見積書".encode()).decode() + "?=\r\n"
+    "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=BB\r\n\r\n--BB\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n\r\nパスワードは別途お送りします\r\n--BB\r\n"
+    "Content-Type: application/zip\r\nContent-Disposition: attachment; filename=\"aes-mitsumori.zip\"\r\n"
+    "Content-Transfer-Encoding: base64\r\n\r\n" +
+    base64.encodebytes(data).decode().replace("\n", "\r\n") + "--BB--\r\n")
+PY
+	sed -e "s|^WebListen .*|WebListen 127.0.0.1:$APPROVE_PORT|" -e "s|^WebBaseURL .*|WebBaseURL http://127.0.0.1:$APPROVE_PORT|" \
+		-e "/^SanitizedDelivery /d" "$CONF" >"$TZ_TMP/approve.conf"
+	echo "SanitizedDelivery approve" >>"$TZ_TMP/approve.conf"
+	"$WEB" -f -c "$TZ_TMP/approve.conf" >>"$TZ_TMP/web-approve.log" 2>&1 &
+	TZ_PIDS+=("$!")
+	tz_assert "a console with SanitizedDelivery approve listens" tz_wait_port "$APPROVE_PORT"
+	n_before=$(tz_captured_count)
+	TZ_FROM=partner@example.org TZ_TO=taro@city.example.lg.jp \
+		tz_assert "mail G (AES-encrypted ZIP) accepted" tz_send_expect 250 "$TZ_TMP/g.eml"
+	tz_assert "its notice arrives" tz_wait_count $((n_before + 1))
+	tz_assert "queue scan" "$CTL" queue -c "$CONF" scan
+	/usr/bin/python3 - "$TZ_TMP" "$WEB_PORT" "$APPROVE_PORT" "$TZ_TMP/browser.json" <<'PY' >"$TZ_TMP/approve.json"
+import sys, glob, json, re, email, email.policy
+d, port, aport, base = sys.argv[1:]
+cfg = json.load(open(base))
+for f in sorted(glob.glob(d + "/sink/*")):
+    raw = open(f, "rb").read()
+    m = email.message_from_bytes(raw[raw.index(b"From: "):] if raw.startswith(b"X-") else raw,
+                                 policy=email.policy.default)
+    body = m.get_body(("plain",))
+    text = body.get_content() if body else ""
+    link = re.search(r"http://127\.0\.0\.1:%s/s\?\S+" % port, text)
+    if link and "aes-mitsumori.zip" in text and "X-Textize-Release" not in m:
+        q = dict(x.split("=", 1) for x in link.group(0).split("?", 1)[1].split("&"))
+        cfg["entry_g"] = dict(link=link.group(0).replace(":" + port + "/", ":" + aport + "/"), id=q["e"])
+cfg.update(mode="approve", base="http://127.0.0.1:" + aport, zip_password="Aes-Pass-42")
+json.dump(cfg, sys.stdout)
+PY
+	/usr/bin/python3 "$here/web-browser.py" "$TZ_TMP/approve.json" >"$TZ_TMP/approve.out" 2>&1
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) tz_pass "${line#ok }" ;;
+		"not ok "*) tz_fail "${line#not ok }" ;;
+		*) echo "  $line" ;;
+		esac
+	done <"$TZ_TMP/approve.out"
+	grep -q "^ok approve: the sanitized archive arrives" "$TZ_TMP/approve.out" ||
+		tz_fail "the approve flow reached its end"
+fi
+
 # ---- its own TLS (GnuTLS): a second instance with a self-signed cert ----
 TLS_PORT=$((TZ_PORT_BASE + 4))
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
@@ -259,5 +410,13 @@ tz_assert "plain HTTP to the TLS port gets no page" \
 	sh -c "! curl -s -m 5 http://127.0.0.1:$TLS_PORT/login | grep -q textize"
 tz_assert "textize-web -n refuses a certificate without its key" \
 	sh -c "grep -v '^WebTLSKeyFile' '$TZ_TMP/tls.conf' >'$TZ_TMP/tls-bad.conf'; ! '$WEB' -n -c '$TZ_TMP/tls-bad.conf' 2>/dev/null"
+# ---- stopping: SIGTERM to the broker stops both halves; a killed broker
+# takes the front with it (PDEATHSIG), so no orphan keeps the port ----
+gone() { for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; return 1; }
+both_stop() { kill -TERM "$WEB_PID" && gone "$WEB_PID" && gone "$FRONT_PID"; }
+tz_assert "SIGTERM to the broker stops the broker and the front" both_stop
+SLOW_FRONT=$(cat /proc/"$SLOW_PID"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -m1 .)
+front_follows() { [ -n "$SLOW_FRONT" ] && kill -KILL "$SLOW_PID" && gone "$SLOW_FRONT"; }
+tz_assert "a killed broker takes its front with it" front_follows
 tz_say "screenshots: $SHOTS"
 tz_done

@@ -106,6 +106,50 @@ def session_cookie(d):
     return ("textize_session=" + c["value"]) if c else None, c
 
 
+def approve_flow(d):
+    """SanitizedDelivery approve after PPAP (an AES ZIP): staff give the
+    password, nothing goes out yet; staff ask, a team member grants; the
+    sanitized archive arrives."""
+    G = cfg["entry_g"]
+    page(d, "21-approve-ppap-form", G["link"])
+    check(len(d.find_elements(By.ID, "password-1")) == 1, "approve: the AES ZIP's staff page offers a password form")
+    d.find_element(By.ID, "password-1").send_keys(cfg["zip_password"])
+    d.find_element(By.ID, "open-1").click()
+    page(d, "22-approve-ppap-opened")
+    check(len(d.find_elements(By.ID, "password-1")) == 0, "approve: the AES ZIP opened with its password")
+    check(released_to(G["id"], "taro@", timeout=3) is None,
+          "approve: nothing delivered after the password alone (the team decides)")
+    d.find_element(By.ID, "reason").send_keys("パスワードで開いた見積書を受け取りたい")
+    d.find_element(By.ID, "request").click()
+    src = page(d, "23-approve-requested")
+    check("依頼しました" in src, "approve: staff asked for the sanitized copy")
+    login(d, cfg["team"], cfg["password"], "24-approve-team")
+    page(d, "25-approve-requests", BASE + "/team/requests")
+    grants = d.find_elements(By.CSS_SELECTOR, "button[id^=grant-]")
+    check(len(grants) >= 1, "approve: the request waits on the team's requests page")
+    if not grants:
+        return
+    grants[0].click()
+    src = page(d, "26-approve-granted")
+    check("配送しました" in src or "その職員へ配送しました" in src, "approve: the team member granted it")
+    m = released_to(G["id"], "taro@city.example.lg.jp")
+    check(m is not None, "approve: the sanitized archive arrives at the capture sink (one staff, one team action)")
+    if m is not None:
+        z = zipfile.ZipFile(io.BytesIO(attachment(m)))
+        memo = [n for n in z.namelist() if n.startswith("memo")]
+        check(memo and not any(i.flag_bits & 1 for i in z.infolist())
+              and b"PPAP-MEMO-OK" in z.read(memo[0]),
+              "approve: the delivered ZIP is the sanitized, unencrypted one with the memo (%s)" % z.namelist())
+
+
+if cfg.get("mode") == "approve":
+    d = new_driver()
+    try:
+        approve_flow(d)
+    finally:
+        d.quit()
+    sys.exit(1 if failed else 0)
+
 A, B = cfg["entry_a"], cfg["entry_b"]
 d = new_driver()
 try:
@@ -235,6 +279,34 @@ try:
                                                  "scope": "address"}, session_cookie(d)[0])
     check(status == 403, "a sender block without the CSRF token: refused (%d)" % status)
 
+    # ---- the sender list page: list the entries, remove one ----
+    d.find_element(By.ID, "sender-block-address").click()
+    page(d, "07d-sender-address-blocked")
+    src = page(d, "07e-senders", BASE + "/team/senders")
+    rows = [tr.text for tr in d.find_elements(By.CSS_SELECTOR, "#senders tr")][1:]
+    check(len(rows) == 3 and any(r.startswith("拒否 example.com") for r in rows)
+          and any(r.startswith("許可(拒否の例外) sender@example.com") for r in rows)
+          and any(r.startswith("拒否 sender@example.com") for r in rows),
+          "the sender list page lists the three entries (%s)" % rows)
+    status, _, _ = http("POST", "/team/action", {"action": "unlist", "kind": "block",
+                                                 "pattern": "sender@example.com"}, session_cookie(d)[0])
+    check(status == 403, "a removal without the CSRF token: refused (%d)" % status)
+    form = [f for f in d.find_elements(By.CSS_SELECTOR, "#senders form")
+            if f.find_element(By.NAME, "kind").get_attribute("value") == "block"
+            and f.find_element(By.NAME, "pattern").get_attribute("value") == "sender@example.com"]
+    check(len(form) == 1, "the blocked address has a remove form")
+    if form:
+        form[0].find_element(By.NAME, "reason").send_keys("誤って追加")
+        form[0].find_element(By.CSS_SELECTOR, "button").click()
+        src = page(d, "07f-sender-unlisted")
+        rows = [tr.text for tr in d.find_elements(By.CSS_SELECTOR, "#senders tr")][1:]
+        check("リストから外しました" in src and len(rows) == 2
+              and not any(r.startswith("拒否 sender@example.com") for r in rows),
+              "team member removed the address block; the other two entries stay (%s)" % rows)
+    lines = [l for l in open(cfg["senders"]).read().splitlines() if l and not l.startswith("#")]
+    check(lines == ["block example.com", "allow sender@example.com"],
+          "SenderListFile holds the two remaining entries (%s)" % lines)
+
     # ---- forced release of the infected part: two approvers ----
     page(d, "08-entry-infected", BASE + "/team/entry?id=" + B["id"])
     check("検出あり" in d.page_source, "entry B's part is shown as infected")
@@ -268,6 +340,7 @@ try:
     for ev, who in (("release_requested_by_staff", "staff:taro@city.example.lg.jp"),
                     ("ppap_password_wrong", "staff:taro@city.example.lg.jp"),
                     ("sender_blocked", cfg["team"]), ("sender_allowed", cfg["team"]),
+                    ("sender_unlisted", cfg["team"]),
                     ("ppap_password_locked", "staff:taro@city.example.lg.jp"),
                     ("release_requested", cfg["team"]), ("approved", cfg["approver"])):
         check(ev in src and who in src, "audit log has %s by %s" % (ev, who))

@@ -516,6 +516,41 @@ def zip_problems(data, depth=0):
     return problems
 
 
+def test_zip_aes():
+    """WinZip AES (AE-x), as 7-Zip and Windows tools write it: opened with
+    the password by 7-Zip inside the sandbox (issue 19). The password is on
+    argv only in this creation step."""
+    seven = next((p for p in ('/usr/bin/7zz', '/usr/bin/7z') if os.path.exists(p)), None)
+    if seven is None:
+        return skip('AES-encrypted ZIP', '7zip (7zz) or p7zip-full (7z) missing (scripts/deps)')
+    d = os.path.join(WORK, 'aes-src')
+    os.makedirs(d, exist_ok=True)
+    memo = '打合せメモ\r\n'.encode('utf-8') * 2000          # deflated member (AE-1 or AE-2)
+    open(os.path.join(d, 'memo.txt'), 'wb').write(memo)
+    open(os.path.join(d, 'short.txt'), 'wb').write(b'secret\n')   # stored or tiny
+    for bits in ('AES256', 'AES128'):
+        ap = os.path.join(WORK, 'aes-%s.zip' % bits)
+        subprocess.run([seven, 'a', '-tzip', '-mem=' + bits, '-pHimitsu-9', ap, 'memo.txt', 'short.txt'],
+                       cwd=d, check=True, stdout=subprocess.DEVNULL)
+        methods = {zi.compress_type for zi in zipfile.ZipFile(ap).infolist()}
+        if methods != {99}:
+            return report('the test AES ZIP really is WinZip AES (method 99)', False, str(methods))
+        res = sanitize(ap, '--no-ocr')
+        report('%s ZIP without a password is unsanitizable: encrypted' % bits,
+               res[:2] == ('unsanitizable', 'encrypted-zip'), str(res))
+        res = sanitize(ap, '--no-ocr', '--password', 'Himitsu-9')
+        ok = res[0] == 'sanitized'
+        if ok:
+            z = zipfile.ZipFile(res[2])
+            ok = z.read('short.txt') == b'secret\n' and z.read('memo.txt') == memo \
+                and not any(zi.flag_bits & 1 for zi in z.infolist())
+        report('%s ZIP with its password is opened (7-Zip in the sandbox) and sanitized, '
+               'unencrypted, the text kept' % bits, ok, str(res))
+        res = sanitize(ap, '--no-ocr', '--password', 'himitsu-9')
+        report('%s ZIP with a wrong password is unsanitizable (password)' % bits,
+               res[0] == 'unsanitizable' and 'password' in res[2], str(res))
+
+
 def test_zip():
     from PIL import Image
     hp, jp = os.path.join(WORK, 'hostile.pdf'), os.path.join(WORK, 'meta.jpg')
@@ -575,6 +610,7 @@ def test_zip():
     res = sanitize(ep, '--no-ocr', '--password', 'wrong')
     report('encrypted ZIP with a wrong password is unsanitizable',
            res[0] == 'unsanitizable' and 'password' in res[2], str(res))
+    test_zip_aes()
 
     bp = os.path.join(WORK, 'bomb.zip')
     with zipfile.ZipFile(bp, 'w', zipfile.ZIP_DEFLATED) as z:

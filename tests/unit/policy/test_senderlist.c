@@ -1,8 +1,8 @@
 /* test_senderlist.c — SenderListFile: which senders a list blocks (address,
  * domain with its subdomains, the most specific entry winning, allow only
  * undoing a block), bad lines skipped, the verdict (550 5.7.1), patterns
- * the console may write, and the file re-read after a change without a
- * restart. */
+ * the console may write, the file re-read after a change without a
+ * restart, and entries listed and removed (the console's list page). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -156,6 +156,56 @@ static void test_file_reload(void **state)
 	g_free(dir);
 }
 
+/* Removing an entry: every spelling of it goes, comments and the other
+ * entries stay in order, the reloaded list no longer blocks, and removing
+ * what is not there (or from no file) changes nothing. */
+static void test_remove(void **state)
+{
+	char *dir = g_dir_make_tmp("tz-senders-XXXXXX", NULL);
+	char *path = g_build_filename(dir, "senders.list", NULL);
+	struct tz_senderlist_file *f = tz_senderlist_file_new(path);
+	struct tz_verdict *v;
+	GPtrArray *a;
+	char err[256], *text = NULL;
+
+	(void)state;
+	assert_int_equal(tz_senderlist_remove(path, TZ_SENDER_BLOCK, "example.net", err, sizeof err), 1);
+	assert_true(g_file_set_contents(path, "# kept comment\nblock example.net\n\nallow ceo@example.net\n"
+					"BLOCK   Example.NET\nblock example.org\nnot an entry\n", -1, NULL));
+	a = tz_senderlist_entries("# c\nblock Example.NET\nallow ceo@example.net\nbogus line\n");
+	assert_int_equal(a->len, 2);
+	assert_int_equal(((struct tz_senderlist_entry *)a->pdata[0])->kind, TZ_SENDER_BLOCK);
+	assert_string_equal(((struct tz_senderlist_entry *)a->pdata[0])->pattern, "example.net");
+	assert_int_equal(((struct tz_senderlist_entry *)a->pdata[1])->kind, TZ_SENDER_ALLOW);
+	assert_string_equal(((struct tz_senderlist_entry *)a->pdata[1])->pattern, "ceo@example.net");
+	g_ptr_array_unref(a);
+	v = tz_verdict_new();
+	assert_int_equal(tz_senderlist_file_check(f, "x@example.net", v, err, sizeof err), 0);
+	assert_int_equal(v->action, TZ_ACTION_REJECT);
+	tz_verdict_free(v);
+	/* allow is a different entry: removing "allow example.net" removes nothing */
+	assert_int_equal(tz_senderlist_remove(path, TZ_SENDER_ALLOW, "example.net", err, sizeof err), 1);
+	assert_int_equal(tz_senderlist_remove(path, TZ_SENDER_BLOCK, "no domain", err, sizeof err), -1);
+	assert_int_equal(tz_senderlist_remove(path, TZ_SENDER_BLOCK, "EXAMPLE.net", err, sizeof err), 0);
+	assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	assert_string_equal(text, "# kept comment\n\nallow ceo@example.net\nblock example.org\nnot an entry\n");
+	g_free(text);
+	v = tz_verdict_new();
+	assert_int_equal(tz_senderlist_file_check(f, "x@example.net", v, err, sizeof err), 0);
+	assert_int_equal(v->action, TZ_ACTION_ACCEPT);   /* the milter's reader sees the removal */
+	tz_verdict_free(v);
+	v = tz_verdict_new();
+	assert_int_equal(tz_senderlist_file_check(f, "x@example.org", v, err, sizeof err), 0);
+	assert_int_equal(v->action, TZ_ACTION_REJECT);   /* the other block stays */
+	tz_verdict_free(v);
+	assert_int_equal(tz_senderlist_remove(path, TZ_SENDER_BLOCK, "example.net", err, sizeof err), 1);
+	tz_senderlist_file_free(f);
+	unlink(path);
+	g_rmdir(dir);
+	g_free(path);
+	g_free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +213,7 @@ int main(void)
 		cmocka_unit_test(test_verdict),
 		cmocka_unit_test(test_pattern),
 		cmocka_unit_test(test_file_reload),
+		cmocka_unit_test(test_remove),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
