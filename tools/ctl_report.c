@@ -1,6 +1,7 @@
 /* ctl_report.c — `textizectl report daily [--date YYYY-MM-DD] [--format
- * html|csv|json] [--out FILE [--force]]`: the daily report of the queue,
- * from SQLite and AuditLog or, on StoreBackend postgresql, the database.
+ * html|csv|json] [--out FILE [--force]] [--tenant NAME]`: the daily report
+ * of the queue (or of one tenant's entries), from SQLite and AuditLog or,
+ * on StoreBackend postgresql, the database.
  * Options are parsed by ctl_args.c (the table in textizectl.c). */
 #include <errno.h>
 #include <stdio.h>
@@ -33,16 +34,14 @@ int ctl_report_daily(const struct ctl_args *a)
 	if ((rc = ctl_qenv_open(&e, a->opt[CTL_O_CONF], CTL_NEED_STORE | CTL_NEED_INDEX |
 				CTL_NEED_INDEX_SET)) != 0)
 		return rc;
-	/* The day's counts and the audit events are not kept per tenant yet:
-	 * a tenant's view gets no report rather than everyone's. */
-	if ((rc = ctl_qenv_tenant(&e, a)) != 0 || (e.tenant && (rc = ctl_fail(a, EX_UNAVAILABLE,
-			"a report limited to a tenant is not available yet: use queue list "
-			"--tenant %s --since %s", e.tenant->name, date ? date : "TODAY")) != 0)) {
+	/* A tenant's view: only the tenant's entries and the audit records of
+	 * those entries (tz_report_daily_tenant). */
+	if ((rc = ctl_qenv_tenant(&e, a)) != 0) {
 		ctl_qenv_close(&e);
 		return rc;
 	}
 	if (e.ix == NULL || tz_index_sync(e.ix, e.st, 0, &bad, err, sizeof(err)) < 0 ||
-	    (r = tz_report_daily(e.ix, date, err, sizeof(err))) == NULL) {
+	    (r = tz_report_daily_tenant(e.ix, date, e.tenant ? e.tenant->name : NULL, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "textizectl: %s\n", e.ix ? err : "ReportDatabase is not set");
 		ctl_qenv_close(&e);
 		return 1;

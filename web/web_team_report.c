@@ -1,7 +1,9 @@
 /* web_team_report.c — the requests waiting for a decision, the daily
  * report (tz_report, the same numbers as textizectl report, drawn as SVG
  * bars: attributes, no inline styles, so the CSP holds), and the audit log
- * with its verification result (tz_audit_verify) and newest records. */
+ * with its verification result (tz_audit_verify) and newest records. A
+ * tenant's operator gets the tenant's report and only the audit records of
+ * the tenant's entries (docs/tenants.md). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -112,16 +114,14 @@ void web_team_report(struct web_req *r)
 	char err[TZ_ERRLEN];
 	unsigned bad;
 
-	if (web_tenant_refuse_page(r))
-		return;
-
 	if (date && *date == '\0')
 		date = NULL;
 	pthread_mutex_lock(&r->app->lock);
 	if (r->app->ix == NULL)
 		snprintf(err, sizeof(err), "ReportDatabase is not set");
 	else if (tz_index_sync(r->app->ix, r->app->st, 0, &bad, err, sizeof(err)) >= 0 &&
-		 (rep = tz_report_daily(r->app->ix, date, err, sizeof(err))) != NULL &&
+		 (rep = tz_report_daily_tenant(r->app->ix, date, r->tenant ? r->tenant->name : NULL, err,
+					       sizeof(err))) != NULL &&
 		 (tz_config_store_shared(r->app->cfg)
 		  ? tz_report_add_events_db(rep, r->app->cfg->database_url, err, sizeof(err))
 		  : tz_report_add_events(rep, r->app->cfg->audit_log, err, sizeof(err))) < 0) {
@@ -138,6 +138,10 @@ void web_team_report(struct web_req *r)
 	} else {
 		web_html_printf(r->body, "<p id=\"summary\">%s: メール %lld 通、取り除いたファイル %lld 件、%lld バイト</p>",
 				rep->date, (long long)rep->entries, (long long)rep->parts, (long long)rep->bytes);
+		if (rep->tenant)
+			web_html_printf(r->body, "<p class=\"msg\" id=\"tenant\">団体 %s のメールと、その操作だけの"
+					"集計です。特定のメールに結びつかない記録(遮断の解除、差出人リストの変更など)"
+					"と、削除済みのメールの記録は含まれません。</p>", rep->tenant);
 		for (guint i = 0; i < rep->sections->len; i++)
 			chart(r->body, rep->sections->pdata[i]);
 	}
@@ -168,21 +172,53 @@ static char *audit_tail(const char *path)
 	return buf;
 }
 
-/* The newest records of the log, newest first. */
-static void audit_rows(GString *b, const char *path)
+/* Whether r may see the audit record v: everyone's for the prefecture's
+ * team; for a tenant's operator only records naming one of the tenant's
+ * entries still in the store (seen caches the answer per id). */
+static int audit_sees(struct web_req *r, const struct tz_jv *v, GHashTable *seen)
+{
+	const char *id = tz_jv_str(v, "id");
+	char err[TZ_ERRLEN];
+	struct tz_meta *m;
+	gpointer ok;
+
+	if (r->tenant == NULL)
+		return 1;
+	if (id == NULL)
+		return 0;
+	if (g_hash_table_lookup_extended(seen, id, NULL, &ok))
+		return GPOINTER_TO_INT(ok);
+	pthread_mutex_lock(&r->app->lock);
+	m = tz_id_valid(id) ? tz_store_meta_read(r->app->st, id, err, sizeof(err)) : NULL;
+	pthread_mutex_unlock(&r->app->lock);
+	ok = GINT_TO_POINTER(m != NULL && web_tenant_sees(r, m));
+	tz_meta_free(m);
+	g_hash_table_insert(seen, g_strdup(id), ok);
+	return GPOINTER_TO_INT(ok);
+}
+
+/* The newest records of the log, newest first (a tenant's operator: of
+ * the tenant's entries only). */
+static void audit_rows(struct web_req *r, const char *path)
 {
 	char *text = audit_tail(path), **lines, err[TZ_ERRLEN];
+	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	GString *b = r->body;
 	unsigned shown = 0;
 
-	if (text == NULL)
+	if (text == NULL) {
+		g_hash_table_unref(seen);
 		return;
+	}
 	lines = g_strsplit(text, "\n", -1);
 	g_string_append(b, "<table id=\"audit\"><tr><th>#</th><th>時刻(UTC)</th><th>操作</th><th>担当</th>"
 			   "<th>エントリ</th><th>番号</th><th>内容</th></tr>");
 	for (guint n = g_strv_length(lines); n-- > 0 && shown < AUDIT_SHOWN;) {
 		struct tz_jv *v = tz_jv_parse(lines[n], strlen(lines[n]), err, sizeof(err));
-		if (v == NULL)
+		if (v == NULL || !audit_sees(r, v, seen)) {
+			tz_jv_free(v);
 			continue;
+		}
 		shown++;
 		web_html_printf(b, "<tr><td>%lld</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%lld</td>"
 				"<td>%s</td></tr>\n", (long long)tz_jv_int(v, "seq", 0), tz_jv_str(v, "time"),
@@ -193,6 +229,7 @@ static void audit_rows(GString *b, const char *path)
 	g_string_append(b, "</table>");
 	g_strfreev(lines);
 	g_free(text);
+	g_hash_table_unref(seen);
 }
 
 void web_team_audit(struct web_req *r)
@@ -202,12 +239,16 @@ void web_team_audit(struct web_req *r)
 	char err[TZ_ERRLEN] = "";
 	int rc;
 
-	if (web_tenant_refuse_page(r))
-		return;
 	rc = tz_audit_verify(tz_config_audit_location(c), c->audit_key_file, &records, &bad_line, err, sizeof(err));
 
 	web_team_begin(r, "監査ログ");
-	if (rc == 0)
+	/* The chain is one for all tenants: a tenant's operator is told whether
+	 * it is intact (and where it breaks), not how many records it holds. */
+	if (rc == 0 && r->tenant)
+		web_html_printf(r->body, "<p class=\"msg\" id=\"verify\">検証結果: 改ざんなし(全団体共通の記録、%s)"
+				"</p><p class=\"msg\" id=\"tenant\">団体 %s のメールの記録だけを表示しています。</p>",
+				c->audit_key_file ? "HMAC" : "SHA-256 の連鎖", r->tenant->name);
+	else if (rc == 0)
 		web_html_printf(r->body, "<p class=\"msg\" id=\"verify\">検証結果: 改ざんなし(%lld 件、%s)</p>",
 				(long long)records, c->audit_key_file ? "HMAC" : "SHA-256 の連鎖");
 	else if (rc == 1)
@@ -215,6 +256,6 @@ void web_team_audit(struct web_req *r)
 				(long long)bad_line, err);
 	else
 		web_html_printf(r->body, "<p class=\"err\" id=\"verify\">監査ログを読めません: %s</p>", err);
-	audit_rows(r->body, c->audit_log);
+	audit_rows(r, c->audit_log);
 	web_page_end(r->body);
 }

@@ -88,11 +88,3 @@ void web_tenant_filter_requests(struct web_req *r, GPtrArray *reqs)
 			g_ptr_array_remove_index(reqs, i);
 	}
 }
-
-int web_tenant_refuse_page(struct web_req *r)
-{
-	if (r->tenant == NULL)
-		return 0;
-	web_error_page(r, MHD_HTTP_FORBIDDEN, "このページは団体別の表示にまだ対応していません。");
-	return 1;
-}

@@ -24,8 +24,5 @@ int web_tenant_sees(const struct web_req *r, const struct tz_meta *m);
 int web_tenant_action_ok(struct web_req *r);
 /* Drop from reqs (struct web_request*) those of entries r may not see. */
 void web_tenant_filter_requests(struct web_req *r, GPtrArray *reqs);
-/* Pages that do not yet know tenants (report, audit): 1 after a 403 page
- * for a tenant's operator, else 0. */
-int web_tenant_refuse_page(struct web_req *r);
 
 #endif

@@ -61,6 +61,9 @@ void tz_report_free(struct tz_report *r)
 	g_ptr_array_unref(r->items);
 	g_ptr_array_unref(r->actions);
 	g_array_unref(r->bad_lines);
+	if (r->tenant_ids)
+		g_hash_table_unref(r->tenant_ids);
+	g_free(r->tenant);
 	g_free(r);
 }
 
@@ -84,19 +87,20 @@ void tz_report_add_row(struct tz_report_section *s, const char *label, int64_t c
 	g_ptr_array_add(s->rows, row);
 }
 
-/* The report's queries are written for SQLite (?1, ?2: the day range);
- * on the shared database the same text runs with $1, $2. */
+/* The report's queries are written for SQLite (?1, ?2: the day range, ?3
+ * the tenant or '' for all); on the shared database the same text runs
+ * with $1, $2, $3. */
 static PGresult *pg_day(struct tz_index *ix, const char *sql, const struct tz_report *r)
 {
 	char *pgsql = g_strdup(sql), since[32], until[32], *p;
-	const char *const v[] = { since, until };
+	const char *const v[] = { since, until, r->tenant ? r->tenant : "" };
 	PGresult *res;
 
 	for (p = pgsql; (p = strchr(p, '?')) != NULL; p++)
 		*p = '$';
 	snprintf(since, sizeof(since), "%lld", (long long)r->since);
 	snprintf(until, sizeof(until), "%lld", (long long)r->until);
-	res = PQexecParams(ix->pg, pgsql, 2, NULL, v, NULL, NULL, 0);
+	res = PQexecParams(ix->pg, pgsql, 3, NULL, v, NULL, NULL, 0);
 	g_free(pgsql);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
 		return res;
@@ -124,6 +128,7 @@ static int fill(struct tz_index *ix, struct tz_report *r, struct tz_report_secti
 		return -1;
 	sqlite3_bind_int64(st, 1, r->since);
 	sqlite3_bind_int64(st, 2, r->until);
+	sqlite3_bind_text(st, 3, r->tenant ? r->tenant : "", -1, SQLITE_TRANSIENT);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		tz_report_add_row(s, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
 	sqlite3_finalize(st);
@@ -151,9 +156,13 @@ static int day_range(struct tz_report *r, const char *date, char *err, size_t er
 	return 0;
 }
 
-#define TOTALS "SELECT (SELECT count(*) FROM entries WHERE stored_time >= ?1 AND stored_time < ?2)," \
+/* The day, and the tenant when there is one (the typed use of ?3 first,
+ * so that PostgreSQL infers text for it). */
+#define IN_DAY " e.stored_time >= ?1 AND e.stored_time < ?2 AND (e.tenant = ?3 OR ?3 = '') "
+
+#define TOTALS "SELECT (SELECT count(*) FROM entries e WHERE" IN_DAY ")," \
 	" count(p.idx), coalesce(sum(p.size),0) FROM parts p JOIN entries e ON e.id = p.id" \
-	" WHERE e.stored_time >= ?1 AND e.stored_time < ?2"
+	" WHERE" IN_DAY
 
 static int totals(struct tz_index *ix, struct tz_report *r)
 {
@@ -176,6 +185,7 @@ static int totals(struct tz_index *ix, struct tz_report *r)
 	if (ok) {
 		sqlite3_bind_int64(st, 1, r->since);
 		sqlite3_bind_int64(st, 2, r->until);
+		sqlite3_bind_text(st, 3, r->tenant ? r->tenant : "", -1, SQLITE_TRANSIENT);
 		ok = sqlite3_step(st) == SQLITE_ROW;
 		if (ok) {
 			r->entries = sqlite3_column_int64(st, 0);
@@ -186,8 +196,6 @@ static int totals(struct tz_index *ix, struct tz_report *r)
 	sqlite3_finalize(st);
 	return ok ? 0 : -1;
 }
-
-#define IN_DAY " e.stored_time >= ?1 AND e.stored_time < ?2 "
 
 static char *col(sqlite3_stmt *st, int i)
 {
@@ -200,7 +208,7 @@ static char *col(sqlite3_stmt *st, int i)
  * at most TZ_REPORT_MAX_ITEMS kept, the rest counted. */
 static int items(struct tz_index *ix, struct tz_report *r)
 {
-	struct tz_index_filter f = { .since = r->since, .until = r->until };
+	struct tz_index_filter f = { .since = r->since, .until = r->until, .tenant = r->tenant };
 	GPtrArray *rows = NULL;
 	char err[TZ_ERRLEN];
 
@@ -283,7 +291,41 @@ struct tz_report *tz_report_new(const char *date, char *err, size_t errlen)
 	return r;
 }
 
+/* The ids of all the tenant's entries in the index (any day: the day's
+ * audit records also concern older entries), for tz_report_add_events. */
+static int tenant_ids(struct tz_index *ix, struct tz_report *r)
+{
+	sqlite3 *db = tz_index_db(ix);
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	r->tenant_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	if (db == NULL) {
+		const char *const v[] = { r->tenant };
+		PGresult *res = PQexecParams(ix->pg, "SELECT id FROM entries WHERE tenant = $1", 1, NULL, v,
+					     NULL, NULL, 0);
+		rc = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : -1;
+		for (int i = 0; rc == 0 && i < PQntuples(res); i++)
+			g_hash_table_add(r->tenant_ids, g_strdup(PQgetvalue(res, i, 0)));
+		PQclear(res);
+		return rc;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT id FROM entries WHERE tenant = ?1", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, r->tenant, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		g_hash_table_add(r->tenant_ids, col(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 struct tz_report *tz_report_daily(struct tz_index *ix, const char *date, char *err, size_t errlen)
+{
+	return tz_report_daily_tenant(ix, date, NULL, err, errlen);
+}
+
+struct tz_report *tz_report_daily_tenant(struct tz_index *ix, const char *date, const char *tenant,
+					 char *err, size_t errlen)
 {
 	struct tz_report *r;
 	sqlite3 *db = tz_index_db(ix);
@@ -297,6 +339,9 @@ struct tz_report *tz_report_daily(struct tz_index *ix, const char *date, char *e
 	r = tz_report_new(date, err, errlen);
 	if (r == NULL)
 		return NULL;
+	r->tenant = g_strdup(tenant);
+	if (tenant)
+		bad |= tenant_ids(ix, r);
 	bad |= totals(ix, r);
 	s = tz_report_add_section(r, "risk", "危険の兆候(ファイル数)");
 	for (unsigned b = 0; b < TZ_RISK_COUNT && !bad; b++) {
@@ -473,6 +518,10 @@ char *tz_report_json(const struct tz_report *r)
 			       ",\"entries\":%" G_GINT64_FORMAT ",\"parts\":%" G_GINT64_FORMAT
 			       ",\"bytes\":%" G_GINT64_FORMAT ",\"unreadable_audit_records\":%" G_GINT64_FORMAT,
 			       r->date, r->since, r->until, r->entries, r->parts, r->bytes, r->bad_events);
+	if (r->tenant) {   /* only in a tenant's report: everyone's stays as it was */
+		g_string_append(s, ",\"tenant\":");
+		tz_meta_json_str(s, r->tenant);
+	}
 	for (guint i = 0; i < r->sections->len; i++) {
 		const struct tz_report_section *sec = g_ptr_array_index(r->sections, i);
 		g_string_append_printf(s, ",\"%s\":[", sec->key);

@@ -54,10 +54,19 @@ struct tz_report {
 	int64_t items_left_off;
 	GPtrArray *actions;    /* struct tz_report_action*, in log order */
 	int64_t actions_left_off;
+	char *tenant;          /* NULL: everyone's; else only this tenant's entries and the
+				  audit events of those entries (tz_report_daily_tenant) */
+	GHashTable *tenant_ids; /* the tenant's entry ids in the index, any day; NULL = all */
 };
 
 /* The report for the local calendar day `date` (YYYY-MM-DD; NULL = today). */
 struct tz_report *tz_report_daily(struct tz_index *ix, const char *date, char *err, size_t errlen);
+/* The same limited to tenant (NULL = tz_report_daily): counts and files of
+ * the tenant's entries only, and tz_report_add_events then keeps only the
+ * records of entries of that tenant still in the index (records tied to no
+ * entry, e.g. a breaker reset or a sender-list change, are left out). */
+struct tz_report *tz_report_daily_tenant(struct tz_index *ix, const char *date, const char *tenant,
+					 char *err, size_t errlen);
 /* An empty report for that day (sections, files and actions to be added);
  * NULL with err for a bad date. */
 struct tz_report *tz_report_new(const char *date, char *err, size_t errlen);

@@ -139,6 +139,19 @@ static gint by_count(gconstpointer a, gconstpointer b)
 	return strcmp(x->label, y->label);
 }
 
+/* Whether a record belongs in r: all do in everyone's report; a tenant's
+ * report keeps only those naming one of the tenant's entries, so records
+ * tied to no entry (breaker, sender list) and other tenants' are left out. */
+static int of_tenant(const struct tz_report *r, const struct tz_jv *rec)
+{
+	const char *id;
+
+	if (r->tenant_ids == NULL)
+		return 1;
+	id = tz_jv_str(rec, "id");
+	return id != NULL && g_hash_table_contains(r->tenant_ids, id);
+}
+
 /* The records, one line each, from a source: the AuditLog file or the
  * shared database's audit table. next() puts the next record (without its
  * newline; NULL with len 0 for a torn or over-long line, counted bad)
@@ -170,7 +183,7 @@ static int count_records(struct tz_report *r, record_fn next, void *ctx, char *e
 		rec = tz_jv_parse(line, n, NULL, 0);
 		if (rec == NULL || parse_utc(tz_jv_str(rec, "time"), &t) < 0) {
 			bad_line(r, lineno);
-		} else if (t >= r->since && t < r->until) {
+		} else if (t >= r->since && t < r->until && of_tenant(r, rec)) {
 			count_record(&c, rec);
 			add_action(r, rec, t);
 		}

@@ -162,7 +162,16 @@ static void head_and_totals(GString *s, const struct tz_report *r)
 			       "<title>無害化キュー 日次レポート %s</title>\n<style>%s</style></head><body>\n"
 			       "<h1>無害化キュー 日次レポート %d年%d月%d日</h1>\n"
 			       "<p class=\"sub\">この日に隔離したメールと、この日に行った操作の集計です"
-			       "(作成 %s)。</p>\n<div class=\"cards\">", r->date, css, y, mo, d, now);
+			       "(作成 %s)。</p>\n", r->date, css, y, mo, d, now);
+	if (r->tenant) {
+		/* a tenant's report: say what it leaves out, so no one takes it for the whole queue */
+		g_string_append(s, "<p class=\"sub\" id=\"tenant\">団体 ");
+		esc(s, r->tenant);
+		g_string_append(s, " のメールと、その操作だけを集計しています。特定のメールに結びつかない"
+				   "記録(遮断の解除、差出人リストの変更など)と、削除済みのメールの記録は"
+				   "含まれません。</p>\n");
+	}
+	g_string_append(s, "<div class=\"cards\">");
 	card(s, "隔離したメール", v = g_strdup_printf("%" G_GINT64_FORMAT " 通", r->entries), 0);
 	g_free(v);
 	card(s, "取り除いたファイル", v = g_strdup_printf("%" G_GINT64_FORMAT " 件", r->parts), 0);
