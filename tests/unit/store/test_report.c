@@ -5,7 +5,9 @@
  * column (CJK at full width); the files and actions tables, with the
  * unreadable audit lines; a CSV Excel reads as a table (BOM, one row per
  * file, local YYYY/MM/DD HH:MM:SS, formulas neutralised); sender strings
- * escaped. TZ_REPORT_SAMPLE=FILE writes the HTML for a look. */
+ * escaped; a tenant's report (SQLite index) counts only the tenant's
+ * entries and audit records. TZ_REPORT_SAMPLE=FILE writes the HTML for a
+ * look. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -19,9 +21,11 @@
 
 #include "tz_index.h"
 #include "tz_localtime.h"
+#include "tz_meta.h"
 #include "tz_part.h"
 #include "tz_report.h"
 #include "tz_doc_testlib.h"
+#include "tz_store_testlib.h"
 
 static struct tz_report *sample(void)
 {
@@ -392,6 +396,142 @@ static void test_events_from_audit(void **state)
 	g_string_free(text, TRUE);
 }
 
+/* One entry of tenant (NULL: none) stored at t, with nparts files, indexed. */
+static void index_entry(struct tz_index *ix, const char *id, const char *tenant, const char *sender, int64_t t,
+			unsigned nparts)
+{
+	struct tz_meta *m = tz_meta_new();
+	char err[TZ_ERRLEN];
+
+	g_strlcpy(m->id, id, sizeof(m->id));
+	m->stored_time = t;
+	g_free(m->sender);
+	m->sender = g_strdup(sender);
+	g_ptr_array_add(m->rcpts, g_strdup("soumu@city.example.lg.jp"));
+	m->tenant = g_strdup(tenant);
+	for (unsigned i = 1; i <= nparts; i++) {
+		struct tz_meta_part *p = tz_meta_part_new();
+		p->index = i;
+		p->filename = g_strdup_printf("%s-%u.pdf", id + 28, i);
+		p->detected_type = g_strdup("application/pdf");
+		p->size = 1000;
+		g_ptr_array_add(m->parts, p);
+	}
+	assert_int_equal(tz_index_update(ix, m, err, sizeof(err)), 0);
+	tz_meta_free(m);
+}
+
+static int64_t section_count(const struct tz_report *r, const char *key, const char *label)
+{
+	for (guint i = 0; i < r->sections->len; i++) {
+		const struct tz_report_section *s = g_ptr_array_index(r->sections, i);
+		for (guint k = 0; strcmp(s->key, key) == 0 && k < s->rows->len; k++) {
+			const struct tz_report_row *row = g_ptr_array_index(s->rows, k);
+			if (strcmp(row->label, label) == 0)
+				return row->count;
+		}
+	}
+	return -1;
+}
+
+#define KAME "20261124-000001-000001-0000aaaa"
+#define KAME_OLD "20261120-000001-000001-0000aaab"
+#define SUZU "20261124-000002-000002-0000bbbb"
+#define NONE "20261124-000003-000003-0000cccc"
+
+/* kameyama's report: its one entry of the day (2 files, not suzuka's or the
+ * untenanted one), the audit records of its entries of any day, and none of
+ * suzuka's nor those tied to no entry; everyone's report has them all and no
+ * "tenant". */
+static void test_tenant_report(void **state)
+{
+	char *dir = tl_tmpdir(), *db = g_build_filename(dir, "index.db", NULL);
+	char *log = g_build_filename(dir, "audit.log", NULL), err[TZ_ERRLEN], now[32], *html, *json;
+	time_t t = time(NULL);
+	struct tz_index *ix = tz_index_open(db, 1000, err, sizeof(err));
+	struct tz_report *r;
+	struct tm tm;
+	GString *text = g_string_new(NULL);
+
+	(void)state;
+	assert_non_null(ix);
+	index_entry(ix, KAME, "kameyama", "a@kame.example", t, 2);
+	index_entry(ix, KAME_OLD, "kameyama", "b@kame.example", t - 5 * 86400, 1);
+	index_entry(ix, SUZU, "suzuka", "c@suzu.example", t, 1);
+	index_entry(ix, NONE, NULL, "d@none.example", t, 3);
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+#define REC(ev, id, detail) g_string_append_printf(text, "{\"seq\":1,\"time\":\"%s\",\"event\":\"" ev \
+	"\",\"operator\":\"op\",\"id\":%s,\"part\":1,\"detail\":\"" detail "\"}\n", now, id)
+	REC("scanned", "\"" KAME "\"", "state=infected verdict=Sig-Kame");
+	REC("scanned", "\"" SUZU "\"", "state=infected verdict=Sig-Suzu");
+	REC("released", "\"" KAME_OLD "\"", "from_state=clean to=original recipients");
+	REC("rejected", "\"" SUZU "\"", "from_state=infected");
+	REC("sender_blocked", "null", "sender=x@evil.example");
+	REC("breaker_reset", "null", "");
+#undef REC
+	assert_true(g_file_set_contents(log, text->str, -1, NULL));
+
+	r = tz_report_daily_tenant(ix, NULL, "kameyama", err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(tz_report_add_events(r, log, err, sizeof(err)), 0);
+	assert_int_equal(r->entries, 1);
+	assert_int_equal(r->parts, 2);
+	assert_int_equal(r->bytes, 2000);
+	assert_int_equal(r->items->len, 2);
+	for (guint i = 0; i < r->items->len; i++)
+		assert_string_equal(((struct tz_index_row *)g_ptr_array_index(r->items, i))->id, KAME);
+	assert_int_equal(section_count(r, "sender_domains", "kame.example"), 1);
+	assert_int_equal(section_count(r, "sender_domains", "suzu.example"), -1);
+	assert_int_equal(section_count(r, "events", "detected"), 1);
+	assert_int_equal(section_count(r, "events", "released"), 1);   /* the older entry's */
+	assert_int_equal(section_count(r, "events", "rejected"), 0);
+	assert_int_equal(section_count(r, "signatures", "Sig-Kame"), 1);
+	assert_int_equal(section_count(r, "signatures", "Sig-Suzu"), -1);
+	assert_int_equal(r->actions->len, 1);
+	assert_string_equal(((struct tz_report_action *)g_ptr_array_index(r->actions, 0))->id, KAME_OLD);
+	html = tz_report_html(r);
+	json = tz_report_json(r);
+	assert_non_null(strstr(html, "団体 kameyama のメールと、その操作だけを集計しています。"));
+	assert_null(strstr(html, "suzu"));
+	assert_non_null(strstr(json, ",\"tenant\":\"kameyama\""));
+	g_free(html);
+	g_free(json);
+	tz_report_free(r);
+
+	r = tz_report_daily(ix, NULL, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(tz_report_add_events(r, log, err, sizeof(err)), 0);
+	assert_int_equal(r->entries, 3);
+	assert_int_equal(r->parts, 6);
+	assert_int_equal(section_count(r, "events", "detected"), 2);
+	assert_int_equal(section_count(r, "events", "rejected"), 1);
+	assert_int_equal(r->actions->len, 2);
+	html = tz_report_html(r);
+	json = tz_report_json(r);
+	assert_null(strstr(html, "id=\"tenant\""));
+	assert_null(strstr(json, "\"tenant\""));
+	g_free(html);
+	g_free(json);
+	tz_report_free(r);
+
+	/* a tenant with no entries: nothing at all, not everyone's */
+	r = tz_report_daily_tenant(ix, NULL, "kuwana", err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(tz_report_add_events(r, log, err, sizeof(err)), 0);
+	assert_int_equal(r->entries, 0);
+	assert_int_equal(r->items->len, 0);
+	assert_int_equal(section_count(r, "events", "detected"), 0);
+	assert_int_equal(r->actions->len, 0);
+	tz_report_free(r);
+	tz_index_free(ix);
+	g_string_free(text, TRUE);
+	tl_rmrf(dir);
+	g_free(log);
+	g_free(db);
+	g_free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_empty_day),
 		cmocka_unit_test(test_many_files),
 		cmocka_unit_test(test_events_from_audit),
+		cmocka_unit_test(test_tenant_report),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
