@@ -296,6 +296,14 @@ if [ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] && id postgres >/dev/null 2>&1; the
 		"$CTL" -c "$TZ_TMP/pg.conf" queue list --tenant kameyama --format csv >"$TZ_TMP/pg-k.csv" 2>>"$TZ_TMP/pg.out"
 		tz_assert "postgresql: list --tenant kameyama shows kameyama's entry, not suzuka's" \
 			bash -c "grep -q '$kid' '$TZ_TMP/pg-k.csv' && ! grep -q '$sid' '$TZ_TMP/pg-k.csv'"
+		"$CTL" -c "$TZ_TMP/pg.conf" report daily --tenant kameyama --format json >"$TZ_TMP/pg-rep-k.json" 2>>"$TZ_TMP/pg.out"
+		"$CTL" -c "$TZ_TMP/pg.conf" report daily --format json >"$TZ_TMP/pg-rep-all.json" 2>>"$TZ_TMP/pg.out"
+		tz_assert "postgresql: report --tenant kameyama has kameyama's entry, not suzuka's" \
+			bash -c "grep -q '\"id\":\"$kid\"' '$TZ_TMP/pg-rep-k.json' && ! grep -q '$sid' '$TZ_TMP/pg-rep-k.json'"
+		tz_assert "postgresql: report without --tenant has both, counted as on SQLite" \
+			bash -c "grep -q '$kid' '$TZ_TMP/pg-rep-all.json' && grep -q '\"id\":\"$sid\"' '$TZ_TMP/pg-rep-all.json' &&
+				 grep -q '\"entries\":${aday#* },' '$TZ_TMP/pg-rep-all.json' &&
+				 grep -q '\"entries\":${kday#* },' '$TZ_TMP/pg-rep-k.json'"
 	else
 		tz_fail "postgresql did not start"
 		tail -5 "$TZ_TMP/initdb.log" "$PGDIR/log" 2>/dev/null
