@@ -6,7 +6,9 @@
  * Records are read from the AuditLog file as it is (a rotated-away file is
  * not read), or on StoreBackend postgresql from the audit table; lines that do not parse are counted and their line numbers
  * kept for the report, never silently dropped. The day's operator actions
- * (and the sanitizer's automatic deliveries) are listed one by one. */
+ * (and the sanitizer's automatic deliveries) are listed one by one. A
+ * tenant's report (tz_report_daily_tenant) keeps only the records naming
+ * one of the tenant's entries. */
 #define _GNU_SOURCE 1   /* timegm */
 #include "tz_report.h"
 
