@@ -130,4 +130,8 @@ tz_assert "purge tells the admin again" grep -q "textize: purged, but Postfix st
 tz_assert "purged: mail is answered 4xx, not accepted" tz_send_expect 451 "$TZ_TMP/m2.eml"
 sleep 2
 tz_assert "purged: nothing new reached the recipient" test "$(tz_captured_count)" -eq 1
+# m1's entry (an attachment was stripped) is evidence and stays; so do the
+# 参照番号 that name it (the segment store keeps entries in store/*.tzs)
+tz_assert "purged: the stored entry and its 参照番号 stay" \
+	bash -c 'ls /var/spool/textize/quarantine/store/*.tzs >/dev/null 2>&1 && test -d /var/spool/textize/quarantine/refs'
 tz_done
