@@ -16,29 +16,14 @@
 
 #include "tz_util.h"
 
+/* tz_write_all, but through send(MSG_NOSIGNAL): a peer that went away
+ * must not kill this process with SIGPIPE. */
 static int write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
 	while (len > 0) {
 		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int read_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -74,13 +59,13 @@ GVariant *web_wire_recv(int fd, const GVariantType *type, size_t max)
 	void *data;
 	GVariant *v;
 
-	if (read_all(fd, &be, sizeof(be)) < 0)
+	if (tz_read_all(fd, &be, sizeof(be)) < 0)
 		return NULL;
 	len = ntohl(be);
 	if (len > max)
 		return NULL;
 	data = g_malloc(len ? len : 1);
-	if (read_all(fd, data, len) < 0) {
+	if (tz_read_all(fd, data, len) < 0) {
 		g_free(data);
 		return NULL;
 	}

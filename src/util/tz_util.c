@@ -102,6 +102,25 @@ int tz_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int tz_read_all(int fd, void *buf, size_t len)
+{
+	unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = 0;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 char *tz_printable_buf(const char *s, char *out, size_t outlen)
 {
 	size_t i = 0;

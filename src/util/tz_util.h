@@ -23,6 +23,10 @@ int tz_id_valid(const char *s);
 /* write(2) all of buf, retrying on EINTR and short writes; 0 or -1 (errno). */
 int tz_write_all(int fd, const void *buf, size_t len);
 
+/* read(2) exactly len bytes, retrying on EINTR and short reads; 0, or -1
+ * on an error or end of file before len bytes (errno 0 at end of file). */
+int tz_read_all(int fd, void *buf, size_t len);
+
 /* Lower-case hex of len bytes into out (2*len+1 bytes). */
 void tz_hex(const unsigned char *in, size_t len, char *out);
 
