@@ -18,6 +18,11 @@ void tz_log_set_level(int max_priority)
 	log_level = max_priority;
 }
 
+int tz_log_wants(int priority)
+{
+	return priority <= log_level;
+}
+
 void tz_log(int priority, const char *qid, const char *fmt, ...)
 {
 	char line[2200];
