@@ -18,35 +18,26 @@
 # +20..+39 for the OSD.
 set -u
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_pg.sh"
 TZ_PORT_BASE=${TZ_PORT_BASE:-3340}
 BLOB=${TZ_BLOB:-s3}
 tz_init "cluster-blobs-$BLOB"
 
 CTL=${TZ_CTL:-$TZ_BUILD/tools/textizectl}
 [ -x "$CTL" ] || { tz_fail "no textizectl at $CTL"; tz_done; }
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || ! id postgres >/dev/null 2>&1; then
-	tz_skip "PostgreSQL server not installed (scripts/deps installs postgresql)"
-	tz_done
-fi
 if [ "$BLOB" = s3 ]; then
 	for p in ceph-mon ceph-osd radosgw radosgw-admin ceph-authtool monmaptool ceph; do
 		command -v "$p" >/dev/null || { tz_skip "$p not installed (scripts/deps installs ceph-mon ceph-osd radosgw)"; tz_done; }
 	done
 fi
 
-SMTP_B=$((TZ_PORT_BASE + 3)) MILTER_B=$((TZ_PORT_BASE + 4)) PGPORT=$((TZ_PORT_BASE + 5))
+SMTP_B=$((TZ_PORT_BASE + 3)) MILTER_B=$((TZ_PORT_BASE + 4))
 MON2=$((TZ_PORT_BASE + 7)) MON1=$((TZ_PORT_BASE + 8)) RGW=$((TZ_PORT_BASE + 9))
-PGDIR=$TZ_TMP/pg CEPH=$TZ_TMP/ceph
-URL="postgresql:///textize?host=$PGDIR&port=$PGPORT&user=postgres"
+CEPH=$TZ_TMP/ceph
 PF_A=$TZ_PF PF_B=$TZ_TMP/postfix-b
 B_PID= PF_B_STARTED=
 S3KEY=TZTESTKEY S3SECRET=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
-pg() { su postgres -s /bin/sh -c "$*"; }
-pg_start() { pg "'$PGBIN/pg_ctl' -D '$PGDIR/data' -w -l '$PGDIR/log' -o \"-k $PGDIR -p $PGPORT -c listen_addresses=''\" start" >/dev/null; }
-pg_stop() { pg "'$PGBIN/pg_ctl' -D '$PGDIR/data' -w -m fast stop" >/dev/null; }
-psql_q() { psql -X -A -t -h "$PGDIR" -p "$PGPORT" -U postgres -d textize -c "$1"; }
 
 # ---- Ceph: one mon, one memstore OSD, radosgw; cephx (radosgw does not
 # authenticate with auth none); nothing outside $CEPH, loopback only ----
@@ -120,28 +111,28 @@ EMPTY=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 s3() { curl -s -m 20 --aws-sigv4 aws:amz:us-east-1:s3 --user "$S3KEY:$S3SECRET" -H "x-amz-content-sha256: $EMPTY" "$@"; }
 s3_keys() { s3 "http://127.0.0.1:$RGW/textize?list-type=2" | grep -o '<Key>[^<]*</Key>' | sed 's/<[^>]*>//g'; }
 blob_keys() {
-	if [ "$BLOB" = s3 ]; then s3_keys; else psql_q "SELECT DISTINCT id || '/' || name FROM blobs"; fi
+	if [ "$BLOB" = s3 ]; then s3_keys; else tz_psql "SELECT DISTINCT id || '/' || name FROM blobs"; fi
 }
 blob_bytes() {   # blob_bytes ID NAME > file
 	if [ "$BLOB" = s3 ]; then s3 "http://127.0.0.1:$RGW/textize/$1/$2"
-	else psql_q "SELECT encode(string_agg(data, ''::bytea ORDER BY chunk), 'base64') FROM blobs WHERE id = '$1' AND name = '$2'" | base64 -d
+	else tz_psql "SELECT encode(string_agg(data, ''::bytea ORDER BY chunk), 'base64') FROM blobs WHERE id = '$1' AND name = '$2'" | base64 -d
 	fi
 }
 # the blob store down and up again: radosgw, or PostgreSQL's blobs table
 # made unreachable (the database itself must stay up for the index)
 blob_down() {
 	if [ "$BLOB" = s3 ]; then rgw_stop
-	else psql_q "ALTER TABLE blobs RENAME TO blobs_away" >/dev/null; fi
+	else tz_psql "ALTER TABLE blobs RENAME TO blobs_away" >/dev/null; fi
 }
 blob_up() {
 	if [ "$BLOB" = s3 ]; then rgw_start
-	else psql_q "ALTER TABLE blobs_away RENAME TO blobs" >/dev/null; fi
+	else tz_psql "ALTER TABLE blobs_away RENAME TO blobs" >/dev/null; fi
 }
 
 cluster_cleanup() {
 	local rc=$?
 	[ -n "$PF_B_STARTED" ] && postfix -c "$PF_B" stop >/dev/null 2>&1
-	[ -f "$PGDIR/data/postmaster.pid" ] && pg_stop
+	tz_pg_cleanup
 	[ -d "$CEPH/run" ] && ceph_stop
 	TZ_PF=$PF_A
 	(exit $rc)
@@ -149,15 +140,8 @@ cluster_cleanup() {
 }
 trap cluster_cleanup EXIT
 
-# ---- PostgreSQL ----
-mkdir -p "$PGDIR" && chown postgres "$PGDIR"
-if ! pg "'$PGBIN/initdb' -D '$PGDIR/data' -A trust -U postgres" >"$TZ_TMP/initdb.log" 2>&1 ||
-	! pg_start || ! pg "'$PGBIN/createdb' -h '$PGDIR' -p $PGPORT textize"; then
-	tail -5 "$TZ_TMP/initdb.log" "$PGDIR/log" 2>/dev/null
-	tz_fail "PostgreSQL did not start"
-	tz_done
-fi
-tz_pass "PostgreSQL started"
+# ---- PostgreSQL (lib_pg.sh; skips when the server is not installed) ----
+tz_pg_setup $((TZ_PORT_BASE + 5))
 
 # ---- the blob store ----
 if [ "$BLOB" = s3 ]; then
@@ -217,7 +201,7 @@ conf_for a "inet:$TZ_MILTER_PORT@127.0.0.1" >"$CONF_A"
 conf_for b "inet:$MILTER_B@127.0.0.1" >"$CONF_B"
 conf_for c "inet:$((TZ_PORT_BASE + 6))@127.0.0.1" >"$CONF_C"
 "$CTL" db migrate -c "$CONF_C" >"$TZ_TMP/db.out" 2>&1
-tz_assert "db migrate (blobs table: migration 3)" test "$(psql_q "SELECT count(*) FROM information_schema.tables WHERE table_name = 'blobs'")" = 1
+tz_assert "db migrate (blobs table: migration 6)" test "$(tz_psql "SELECT count(*) FROM information_schema.tables WHERE table_name = 'blobs'")" = 1
 tz_assert "-n reaches the blob store" "$TZ_MILTER" -n -c "$CONF_A"
 
 tz_sink_start || { tz_fail "smtp-sink did not start"; tz_done; }
@@ -239,7 +223,7 @@ tz_assert "mail with attachments through A: 250" send_a 250 "$TZ_TMP/attach.eml"
 tz_wait_count 1 || true
 
 # ---- stored via A: in the blob store, sealed, not on A's disk ----
-ID=$(psql_q "SELECT id FROM entries" | head -1)
+ID=$(tz_psql "SELECT id FROM entries" | head -1)
 tz_assert "the entry is indexed ($ID)" test -n "$ID"
 blob_keys | sort >"$TZ_TMP/keys.1"
 tz_assert "its blobs are in the store: original, parts, meta.json ($(tr '\n' ' ' <"$TZ_TMP/keys.1"))" \
@@ -301,12 +285,12 @@ tz_assert "A sees the release B and C wrote (meta.json in the store)" released_o
 tz_assert "(and B's view from before it had none)" eval '! released_on "$TZ_TMP/show.b"' 
 
 # ---- the blob store down: tempfail everywhere, nothing accepted ----
-before=$(tz_captured_count) rows_before=$(psql_q "SELECT count(*) FROM entries")
+before=$(tz_captured_count) rows_before=$(tz_psql "SELECT count(*) FROM entries")
 blob_down && tz_pass "blob store stopped" || tz_fail "blob store did not stop"
 tz_assert "inbound via A tempfails while the blob store is down" send_a 451 "$TZ_TMP/attach.eml"
 tz_assert "inbound via B tempfails while the blob store is down" send_b 451 "$TZ_TMP/attach.eml"
 tz_assert "nothing reached the sink" test "$(tz_captured_count)" -eq "$before"
-tz_assert "no entry was added to the index" test "$(psql_q "SELECT count(*) FROM entries")" -eq "$rows_before"
+tz_assert "no entry was added to the index" test "$(tz_psql "SELECT count(*) FROM entries")" -eq "$rows_before"
 if [ "$BLOB" = s3 ]; then
 	"$TZ_MILTER" -n -c "$CONF_B" >"$TZ_TMP/n.out" 2>&1
 	tz_assert "-n fails naming the blob store" test $? -ne 0 -a "$(grep -c 'BlobStore: S3' "$TZ_TMP/n.out")" -ge 1
@@ -314,14 +298,14 @@ fi
 blob_up && tz_pass "blob store back" || tz_fail "blob store did not come back"
 tz_assert "inbound via A flows again" send_a 250 "$TZ_TMP/attach.eml"
 tz_assert "inbound via B flows again" send_b 250 "$TZ_TMP/attach.eml"
-tz_assert "three entries indexed" test "$(psql_q "SELECT count(*) FROM entries")" -eq 3
+tz_assert "three entries indexed" test "$(tz_psql "SELECT count(*) FROM entries")" -eq 3
 tz_assert "the audit chain verifies from C" sh -c "'$CTL' audit verify -c '$CONF_C' | grep -q '^audit log intact'"
 
 # ---- purge on B: rows and blobs of every entry ----
 "$CTL" queue purge --older-than 0 --operator erin -c "$CONF_B" >"$TZ_TMP/purge.out" 2>&1
 rc=$?
 tz_assert "purge via B ($(tr '\n' ' ' <"$TZ_TMP/purge.out"))" test $rc -eq 0
-tz_assert "no index rows left" test "$(psql_q "SELECT count(*) FROM entries")" -eq 0
+tz_assert "no index rows left" test "$(tz_psql "SELECT count(*) FROM entries")" -eq 0
 tz_assert "no blobs left in the store" test -z "$(blob_keys)"
 tz_assert "C lists nothing" test -z "$("$CTL" queue list --format csv -c "$CONF_C" 2>/dev/null | sed 1d)"
 
