@@ -45,6 +45,7 @@ static gpointer global_init_once(gpointer unused)
 {
 	(void)unused;
 	g_mime_init();
+	tz_html_init();     /* libxml2's own locks, before threads race to make them */
 	tz_sniff_thread_init();
 	return NULL;
 }

@@ -909,6 +909,7 @@ int tz_html_render(const char *html, size_t len, const struct tz_html_limits *li
 	unsigned fl = 0;
 	int rc = 0;
 
+	tz_html_init();
 	if (lim == NULL)
 		lim = &none;
 	memset(&g, 0, sizeof g);

@@ -22,6 +22,15 @@ struct tz_html_limits {
 	size_t max_output;	/* bytes of rendered text, and separately of hidden text */
 };
 
+/* Initialise libxml2 once in this process. libxml2 2.9 creates its global
+ * locks lazily: threads that reach the parser for the first time at the
+ * same moment can leave the dictionary's lock counted as held, and every
+ * later parse in the process then waits forever (a milter restarted into a
+ * burst of HTML mail stopped answering: every HTML message tempfailed).
+ * Idempotent and thread-safe; every renderer entry calls it, and programs
+ * call it before they start threads. */
+void tz_html_init(void);
+
 /* Render `html` (UTF-8, len bytes, need not be NUL-terminated) to text,
  * appended to `out` as UTF-8 with LF line ends. max_depth bounds the element
  * nesting followed. *flags (may be NULL) receives TZ_HTML_* bits. Returns 0,

@@ -5,10 +5,20 @@
  * SAX callbacks that build those nodes are wrapped to count them and read
  * the clock, and stop the parser (xmlStopParser) past either limit. They
  * find their guard through a thread-local: the engine renders on many
- * threads at once. */
+ * threads at once. Also here: libxml2's one-time setup (tz_html_init),
+ * the other thing every parse must have in place before it starts. */
 #include "tz_htmlguard.h"
 
+#include <pthread.h>
+#include "tz_html.h"
+
 static __thread struct tz_html_guard *tls_guard;
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+void tz_html_init(void)
+{
+	(void)pthread_once(&xml_once, xmlInitParser);
+}
 
 /* Count n more nodes; false (parser stopped) once a limit is passed. */
 static int guard_admit(void *ctx, size_t n)

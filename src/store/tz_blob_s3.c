@@ -24,6 +24,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "tz_html.h"   /* tz_html_init: libxml2 set up before threads race to it */
 #include "tz_util.h"
 
 #define LIST_MAX (8u << 20)   /* one LIST page's XML */
@@ -343,10 +344,14 @@ static int s3_del(struct tz_blob *b, const char *id, const char *name, char *err
  * token (g_free) or NULL at the end. */
 static int parse_list(const GByteArray *xml, GPtrArray *keys, char **next, char *err, size_t errlen)
 {
-	xmlDocPtr doc = xmlReadMemory((const char *)xml->data, (int)xml->len, "list.xml", NULL,
-				      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	xmlDocPtr doc;
+	xmlNodePtr root;
 	int truncated = 0;
+
+	tz_html_init();
+	doc = xmlReadMemory((const char *)xml->data, (int)xml->len, "list.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
 
 	*next = NULL;
 	if (root == NULL) {
