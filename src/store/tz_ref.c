@@ -223,7 +223,7 @@ int tz_ref_parse(const char *s, int *kind, char ref[TZ_REF_LEN], char id[TZ_ID_L
 }
 
 /* day + code in r and legacy: 0 found (the same entry if in both), 1
- * none, -1 error or ambiguous. */
+ * none, 2 ambiguous, -1 error. */
 static int find_both(struct tz_refs *r, struct tz_refs *legacy, const char *day, const char *code,
 		     char id[TZ_ID_LEN], char *err, size_t errlen)
 {
@@ -235,10 +235,12 @@ static int find_both(struct tz_refs *r, struct tz_refs *legacy, const char *day,
 	b = legacy->ops->find(legacy, day, code, old, err, errlen);
 	if (b < 0)
 		return -1;
-	if (a == 0 && b == 0 && strcmp(id, old) != 0)
-		return tz_err(err, errlen, "reference %.4s-%s names two entries (%s shared, %s "
-			      "reserved on this host before the cluster): give the long id",
-			      day + 4, code, id, old);
+	if (a == 0 && b == 0 && strcmp(id, old) != 0) {
+		tz_err(err, errlen, "reference %.4s-%s names two entries (%s shared, %s "
+		       "reserved on this host before the cluster): give the long id",
+		       day + 4, code, id, old);
+		return 2;
+	}
 	if (a == 1 && b == 0)
 		g_strlcpy(id, old, TZ_ID_LEN);
 	return a == 0 || b == 0 ? 0 : 1;
@@ -261,7 +263,7 @@ int tz_refs_lookup(struct tz_refs *r, struct tz_refs *legacy, const char *ref, t
 		memcpy(day + 4, ref, 4);
 		day[8] = '\0';
 		rc = find_both(r, legacy, day, ref + 5, id, err, errlen);
-		if (rc <= 0)
+		if (rc != 1)
 			return rc;
 	}
 	tz_err(err, errlen, "no quarantine entry with reference %s", ref);

@@ -56,8 +56,8 @@ int tz_refs_reserve(struct tz_refs *r, const char *id, time_t now, char out[TZ_R
  * else last year's). legacy (may be NULL) is read as well, never written:
  * the files a gateway reserved in before it joined a cluster; the same
  * day and code in both naming different entries is refused as ambiguous
- * (use the long id) rather than guessed. 0 found, 1 none, -1 error (a
- * database that does not answer); err says which. */
+ * (use the long id) rather than guessed. 0 found, 1 none, 2 ambiguous,
+ * -1 error (a database that does not answer); err says which. */
 int tz_refs_lookup(struct tz_refs *r, struct tz_refs *legacy, const char *ref, time_t now,
 		   char id[TZ_ID_LEN], char *err, size_t errlen);
 

@@ -12,6 +12,7 @@
 #include "tz_ref.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,23 +33,33 @@ struct refs_pg {
 
 /* Run sql with n text parameters under the registry's mutex, reconnecting
  * first when needed; the result (caller clears) or NULL with err, after
- * which the connection is dropped (it may be mid-failure). */
+ * which the connection is dropped (it may be mid-failure). A connection
+ * that was open across a server restart or failover only fails when used:
+ * then the statement is sent once more on a new one. That is safe for a
+ * claim too: had the lost INSERT been applied, the retry finds its own
+ * (day, code) taken and draws again, and the next code's INSERT fails on
+ * the UNIQUE id, so the entry tempfails rather than holding two codes. */
 static PGresult *run(struct refs_pg *p, const char *sql, int n, const char *const *v,
 		     ExecStatusType want, char *err, size_t errlen)
 {
 	PGresult *r = NULL;
 
 	pthread_mutex_lock(&p->mu);
-	if (p->conn && PQstatus(p->conn) != CONNECTION_OK)
-		g_clear_pointer(&p->conn, PQfinish);
-	if (p->conn == NULL)
-		p->conn = tz_pg_open(p->url, "textize-refs", err, errlen);
-	if (p->conn) {
+	for (int tries = 0; r == NULL && tries < 2; tries++) {
+		bool fresh = p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK;
+		if (fresh) {
+			g_clear_pointer(&p->conn, PQfinish);
+			if ((p->conn = tz_pg_open(p->url, "textize-refs", err, errlen)) == NULL)
+				break;
+		}
 		r = PQexecParams(p->conn, sql, n, NULL, v, NULL, NULL, 0);
 		if (PQresultStatus(r) != want) {
+			bool broken = PQstatus(p->conn) != CONNECTION_OK;
 			tz_pg_fail(p->conn, "database: 参照番号", err, errlen);
 			g_clear_pointer(&r, PQclear);
 			g_clear_pointer(&p->conn, PQfinish);
+			if (fresh || !broken)
+				break;
 		}
 	}
 	pthread_mutex_unlock(&p->mu);

@@ -308,10 +308,12 @@ int tz_store_resolve(struct tz_store *st, const char *arg, char id[TZ_ID_LEN], u
 			      "MMDD-CODE#PART or the long id)", arg ? arg : "(none)");
 	/* shared: the local files are still read for the codes given
 	 * before this host joined the cluster (tz_refs_lookup) */
-	if (kind == 1)
-		return tz_refs_lookup(st->refs ? st->refs : st->local_refs,
-				      st->refs ? st->local_refs : NULL, ref, time(NULL), id,
-				      err, errlen) == 0 ? 0 : -1;
+	if (kind == 1) {
+		int rc = tz_refs_lookup(st->refs ? st->refs : st->local_refs,
+					st->refs ? st->local_refs : NULL, ref, time(NULL), id,
+					err, errlen);
+		return rc == 0 ? 0 : rc < 0 ? -2 : -1;
+	}
 	return 0;
 }
 

@@ -65,7 +65,9 @@ const char *tz_store_entry_id(const struct tz_store_entry *e);
 /* The entry's 参照番号 ("1202-4F7K", tz_ref.h), for the notice and staff. */
 const char *tz_store_entry_ref(const struct tz_store_entry *e);
 /* What a person typed — a long id or a 参照番号, each optionally with
- * "#PART" — to the long id (*part = PART or 0). 0, or -1 with err. */
+ * "#PART" — to the long id (*part = PART or 0). 0, or -1 with err (no
+ * such entry, or a code naming two), or -2 with err (the registry could
+ * not be read: the shared database did not answer). */
 int tz_store_resolve(struct tz_store *st, const char *arg, char id[TZ_ID_LEN], unsigned *part,
 		     char *err, size_t errlen);
 /* Drop the 参照番号 reservations of days before cutoff (queue purge): in

@@ -208,7 +208,7 @@ static void test_lookup_with_legacy(void **state)
 	assert_string_equal(id, ID2);
 	/* two entries under one code: neither is guessed */
 	assert_int_equal(old->ops->claim(old, "20261201", "BBBB", ID1, err, sizeof(err)), 0);
-	assert_int_equal(tz_refs_lookup(&m->r, old, "1201-BBBB", now, id, err, sizeof(err)), -1);
+	assert_int_equal(tz_refs_lookup(&m->r, old, "1201-BBBB", now, id, err, sizeof(err)), 2);
 	assert_non_null(strstr(err, "names two entries"));
 	/* the shared registry down: an error, not the old file's answer */
 	m->fail = 1;
@@ -261,7 +261,11 @@ static void test_store_uses_registry(void **state)
 	assert_null(tz_store_entry_begin(st, err, sizeof(err)));
 	assert_string_equal(err, "database: down");
 	assert_int_equal(dir_entries(refs), 0);
-	assert_int_equal(tz_store_resolve(st, ref, id, &part, err, sizeof(err)), -1);
+	/* a lookup that cannot ask: -2 (textizectl exits 69), not "no entry" */
+	assert_int_equal(tz_store_resolve(st, ref, id, &part, err, sizeof(err)), -2);
+	m->fail = 0;
+	assert_int_equal(tz_store_resolve(st, "1201-ZZZZ", id, &part, err, sizeof(err)), -1);
+	m->fail = 1;
 	/* purge reaches the shared registry (and reports its failure) */
 	assert_int_equal(tz_store_purge_refs(st, time(NULL) + 5 * 86400, err, sizeof(err)), -1);
 	m->fail = 0;
