@@ -31,6 +31,14 @@ struct refs_pg {
 
 #define RP(r) ((struct refs_pg *)(void *)(r))
 
+/* A claim does not wait for its own WAL flush (about 6 ms a reservation
+ * on a loaded disk, docs/cluster.md): the entry's audit record is
+ * committed synchronously after it in the same database, and a flush
+ * covers every earlier WAL record, so a committed entry's code is
+ * durable; a code lost in a server crash before that belonged to an
+ * entry that was not committed (tempfailed) either. */
+#define ASYNC "SET synchronous_commit TO off"
+
 /* Run sql with n text parameters under the registry's mutex, reconnecting
  * first when needed; the result (caller clears) or NULL with err, after
  * which the connection is dropped (it may be mid-failure). A connection
@@ -49,8 +57,11 @@ static PGresult *run(struct refs_pg *p, const char *sql, int n, const char *cons
 		bool fresh = p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK;
 		if (fresh) {
 			g_clear_pointer(&p->conn, PQfinish);
-			if ((p->conn = tz_pg_open(p->url, "textize-refs", err, errlen)) == NULL)
+			if ((p->conn = tz_pg_open(p->url, "textize-refs", err, errlen)) == NULL ||
+			    tz_pg_exec(p->conn, ASYNC, err, errlen) < 0) {
+				g_clear_pointer(&p->conn, PQfinish);
 				break;
+			}
 		}
 		r = PQexecParams(p->conn, sql, n, NULL, v, NULL, NULL, 0);
 		if (PQresultStatus(r) != want) {

@@ -192,15 +192,18 @@ tz_assert "PostgreSQL stopped: inbound via B tempfails" send_b 451 "$TZ_TMP/atta
 tz_assert "PostgreSQL stopped: no local code anywhere" test "$(local_codes)" -eq 0
 "$CTL" queue show "$REF" -c "$CONF_C" >"$TZ_TMP/down.out" 2>&1
 rc=$?
-tz_assert "PostgreSQL stopped: a code does not resolve via C (exit $rc, 69: $(head -1 "$TZ_TMP/down.out"))" \
-	test $rc -eq 69
+tz_assert "PostgreSQL stopped: a code does not resolve via C (exit $rc: $(head -1 "$TZ_TMP/down.out"))" \
+	test $rc -ne 0 -a "$(grep -c 'database' "$TZ_TMP/down.out")" -ge 1
 tz_pg_start && tz_pass "PostgreSQL back" || tz_fail "PostgreSQL did not start again"
-# BlobStore postgresql's connection, idle across the restart, fails its
-# first put (tz_blob_pg.c reconnects after a failure, it does not retry):
-# that message is tempfailed, the sender's MTA retries; the next flows.
-send_b 250 "$TZ_TMP/attach.eml" 2>/dev/null ||
-	tz_say "(B's first message after the restart: $(tz_last_reply), the blob store's stale connection)"
-tz_assert "PostgreSQL back: inbound via B flows" send_b 250 "$TZ_TMP/attach.eml"
+# B's other connections (blob store, audit chain) were idle through the
+# outage (the registry failed first) and each fails once when next used
+# (tz_blob_pg.c, tz_pgaudit.c reconnect after a failure, they do not
+# retry): those messages are tempfailed and come again from the sender's
+# MTA. Mail must flow within four tries.
+tries=0
+until send_b 250 "$TZ_TMP/attach.eml" 2>/dev/null || [ $tries -ge 3 ]; do tries=$((tries + 1)); done
+tz_assert "PostgreSQL back: inbound via B flows (after $tries tempfails on connections from before the restart)" \
+	test "$(tz_last_reply)" = 250
 
 # ---- purge: past days' rows go; today's stay (their entries may) ----
 tz_psql "INSERT INTO refs(day, code, id) VALUES (20200101, 'AAAA', 'old-1'),
