@@ -47,12 +47,13 @@ static int entry_open(const struct ctl_args *a, struct qrun *r)
 	const char *s = ctl_arg(a, 0);
 	char ref[TZ_REF_LEN], id[TZ_ID_LEN], err[TZ_ERRLEN];
 	unsigned part;
-	int kind;
+	int kind, rc;
 
 	if (tz_ref_parse(s, &kind, ref, id, &part) < 0)
 		return ctl_fail(a, EX_DATAERR, "'%s' is not a 参照番号 or entry id (%s)", s, ID_FORMS);
-	if (tz_store_resolve(r->e.st, s, r->id, &r->part, err, sizeof(err)) < 0)
-		return ctl_fail(a, EX_NOINPUT, "%s", err);
+	rc = tz_store_resolve(r->e.st, s, r->id, &r->part, err, sizeof(err));
+	if (rc < 0)   /* -2: the shared database did not answer */
+		return ctl_fail(a, rc == -2 ? EX_UNAVAILABLE : EX_NOINPUT, "%s", err);
 	r->m = tz_store_meta_read(r->e.st, r->id, err, sizeof(err));
 	if (r->m == NULL)
 		return ctl_fail(a, EX_NOINPUT, "no entry %s in the quarantine (%s)", s, err);

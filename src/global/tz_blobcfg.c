@@ -1,9 +1,11 @@
-/* tz_blobcfg.c — the configured blob backend (see tz_blobcfg.h). */
+/* tz_blobcfg.c — the configured blob backend and 参照番号 registry (see
+ * tz_blobcfg.h). */
 #include "tz_blobcfg.h"
 
 #include <glib.h>
 
 #include "tz_blob.h"
+#include "tz_ref.h"
 #include "tz_util.h"
 
 static struct tz_blob *blob_new(const struct tz_config *cfg, char *err, size_t errlen)
@@ -29,6 +31,10 @@ int tz_blobcfg_attach(const struct tz_config *cfg, struct tz_store *st, char *er
 {
 	struct tz_blob *b;
 
+	/* StoreBackend postgresql: 参照番号 from the shared table, so a code
+	 * is unique across the gateways and resolves on every one */
+	if (cfg->store_backend == TZ_STORE_POSTGRESQL)
+		tz_store_set_refs(st, tz_refs_pg_new(cfg->database_url));
 	if (cfg->blob_store == TZ_BLOB_LOCAL)
 		return 0;
 	b = blob_new(cfg, err, errlen);

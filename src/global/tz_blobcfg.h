@@ -1,6 +1,6 @@
 /* tz_blobcfg.h — the blob backend a configuration names (BlobStore,
- * S3*, DatabaseURL), made and attached to a store; and its check for
- * `textize-milter -n`. */
+ * S3*, DatabaseURL) and its 参照番号 registry (StoreBackend), made and
+ * attached to a store; and the blob store's check for `textize-milter -n`. */
 #ifndef TZ_BLOBCFG_H
 #define TZ_BLOBCFG_H
 
@@ -8,7 +8,8 @@
 #include "tz_config.h"
 #include "tz_store.h"
 
-/* Give st the configured blob backend (nothing for BlobStore local).
+/* Give st the configured blob backend (nothing for BlobStore local) and,
+ * with StoreBackend postgresql, the shared 参照番号 registry (tz_ref.h).
  * 0, or -1 with err (a key file that cannot be read, ...). */
 int tz_blobcfg_attach(const struct tz_config *cfg, struct tz_store *st, char *err, size_t errlen);
 

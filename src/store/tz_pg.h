@@ -17,7 +17,7 @@
 #include <libpq-fe.h>
 #include "textize.h"
 
-#define TZ_PG_SCHEMA_VERSION 6
+#define TZ_PG_SCHEMA_VERSION 7
 /* Seconds to wait for a connection unless the URL says connect_timeout. */
 #define TZ_PG_CONNECT_TIMEOUT "5"
 

@@ -5,8 +5,8 @@
  * are unique across gateways: tz_id_new() is UTC time to the microsecond
  * and 32 random bits, and a duplicate could not be published in the shared
  * QuarantineDir anyway (renaming onto a non-empty directory fails); 参照番号
- * are reserved with O_EXCL in that directory. Without a shared directory
- * (the object-store slice) refs need a unique key here. */
+ * are reserved in table refs, unique per day across the gateways
+ * (tz_ref_pg.c). */
 #include "tz_index_int.h"
 
 #include <stdio.h>

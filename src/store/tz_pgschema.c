@@ -84,6 +84,13 @@ static const char *const migrations[] = {
 	 * every entry as tz_crypt sealed it, in chunks of at most 1 MiB */
 	"CREATE TABLE blobs(id text NOT NULL, name text NOT NULL, chunk integer NOT NULL,"
 	" data bytea NOT NULL, PRIMARY KEY(id, name, chunk));",
+
+	/* 7 (branch refs): the 参照番号 every gateway reserves (tz_ref_pg.c):
+	 * one code per local day (YYYYMMDD) across the cluster, one code per
+	 * entry; the host that reserved it for the operator's eyes only */
+	"CREATE TABLE refs(day integer NOT NULL, code text NOT NULL, id text NOT NULL UNIQUE,"
+	" gateway text NOT NULL DEFAULT '', reserved_at timestamptz NOT NULL DEFAULT now(),"
+	" PRIMARY KEY(day, code));",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == TZ_PG_SCHEMA_VERSION);

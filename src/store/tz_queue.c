@@ -466,7 +466,10 @@ int tz_queue_purge(const struct tz_queue *q, unsigned days, const char *operator
 	/* shared blobs: what a purge or a failed commit cut off half-way */
 	if (rc == 0 && tz_store_blob_sweep(q->st, day, &swept, err, errlen) < 0)
 		rc = -1;
-	tz_store_purge_refs(q->st, cutoff);   /* their entries are gone: free the 参照番号 */
+	/* their entries are gone: free the 参照番号 (not in a tenant's purge:
+	 * the same days hold other tenants' entries, which it kept) */
+	if (rc == 0 && q->tenant == NULL && tz_store_purge_refs(q->st, cutoff, err, errlen) < 0)
+		rc = -1;
 	/* Retention must free the space: segments with nothing live go,
 	 * mostly-dead ones are compacted (a failure is reported, not skipped). */
 	if (rc == 0 && tz_store_compact(q->st, NULL, err, errlen) < 0)

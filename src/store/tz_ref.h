@@ -6,7 +6,13 @@
  * one entry per gateway (quarantine directory) per local day, reserved
  * with O_EXCL in QUEUE/refs/YYYYMMDD/CODE (the file holds the long id), so
  * a collision is retried, never shared. A reference is found again for a
- * year: MMDD resolves to this year's day, else last year's. */
+ * year: MMDD resolves to this year's day, else last year's.
+ *
+ * Where reservations are recorded is a registry (struct tz_refs): the
+ * files above (tz_refs_dir_new, one gateway) or the shared database's
+ * table refs (tz_refs_pg_new, tz_ref_pg.c: every gateway of a cluster).
+ * The draw, its retries and the year rule are the same for both, here;
+ * a registry only records and finds (day, code) -> id atomically. */
 #ifndef TZ_REF_H
 #define TZ_REF_H
 
@@ -15,6 +21,49 @@
 #include "textize.h"
 
 #define TZ_REF_LEN 16      /* "MMDD-" + up to 6 characters + NUL, with room */
+
+struct tz_refs;
+struct tz_refs_ops {
+	/* Record day (YYYYMMDD) + code -> id unless that pair is taken:
+	 * 0 recorded, 1 taken (draw again), -1 with err. */
+	int (*claim)(struct tz_refs *r, const char *day, const char *code, const char *id,
+		     char *err, size_t errlen);
+	/* The id of day + code: 0 found, 1 none, -1 with err. */
+	int (*find)(struct tz_refs *r, const char *day, const char *code, char id[TZ_ID_LEN],
+		    char *err, size_t errlen);
+	/* Forget the days before keep (YYYYMMDD): how many days, or -1. */
+	int (*purge)(struct tz_refs *r, const char *keep, char *err, size_t errlen);
+	void (*free)(struct tz_refs *r);
+};
+struct tz_refs {
+	const struct tz_refs_ops *ops;
+};
+
+/* QUEUE/refs/YYYYMMDD/CODE under the quarantine root rootfd (borrowed:
+ * it must outlive the registry). */
+struct tz_refs *tz_refs_dir_new(int rootfd);
+/* Table refs of the shared database at url (tz_ref_pg.c). Connects on
+ * first use and again after any failure; never falls back to files. */
+struct tz_refs *tz_refs_pg_new(const char *url);
+void tz_refs_free(struct tz_refs *r);   /* NULL is a no-op */
+
+/* Reserve a fresh reference for entry id on the local day of `now` in r
+ * (the draw and retries of tz_ref_reserve). 0, or -1 with err. */
+int tz_refs_reserve(struct tz_refs *r, const char *id, time_t now, char out[TZ_REF_LEN],
+		    char *err, size_t errlen);
+
+/* The long id of a normalised short reference in r (this year's MMDD,
+ * else last year's). legacy (may be NULL) is read as well, never written:
+ * the files a gateway reserved in before it joined a cluster; the same
+ * day and code in both naming different entries is refused as ambiguous
+ * (use the long id) rather than guessed. 0 found, 1 none, 2 ambiguous,
+ * -1 error (a database that does not answer); err says which. */
+int tz_refs_lookup(struct tz_refs *r, struct tz_refs *legacy, const char *ref, time_t now,
+		   char id[TZ_ID_LEN], char *err, size_t errlen);
+
+/* Forget the reservations of local days wholly before cutoff minus one
+ * day. How many days (files) or rows' days (database), -1 on error. */
+int tz_refs_purge(struct tz_refs *r, time_t cutoff, char *err, size_t errlen);
 
 /* Reserve a fresh reference for entry id on the local day of `now` under
  * the quarantine root directory fd. 0, or -1 with err (then the mail is

@@ -72,6 +72,7 @@ struct tz_store *tz_store_open(const char *dir, const char *key_file,
 	}
 	if (tzs_seg_open(st, 0, err, errlen) < 0)   /* store/, when there is one */
 		goto fail;
+	st->local_refs = tz_refs_dir_new(st->rootfd);
 	return st;
 fail:
 	tz_store_free(st);
@@ -82,6 +83,8 @@ void tz_store_free(struct tz_store *st)
 {
 	if (st == NULL)
 		return;
+	tz_refs_free(st->refs);
+	tz_refs_free(st->local_refs);
 	if (st->rootfd >= 0)
 		close(st->rootfd);
 	if (st->tmpfd >= 0)
@@ -268,7 +271,8 @@ struct tz_store_entry *tz_store_entry_begin(struct tz_store *st, char *err, size
 	}
 	/* The reference staff will quote: reserved now, because the notice
 	 * that shows it is written before the entry is committed. */
-	if (tz_ref_reserve(st->rootfd, e->id, time(NULL), e->ref, err, errlen) < 0) {
+	if (tz_refs_reserve(st->refs ? st->refs : st->local_refs, e->id, time(NULL), e->ref,
+			    err, errlen) < 0) {
 		entry_unplace(e);
 		if (e->dirfd >= 0)
 			close(e->dirfd);
@@ -302,14 +306,32 @@ int tz_store_resolve(struct tz_store *st, const char *arg, char id[TZ_ID_LEN], u
 	if (tz_ref_parse(arg, &kind, ref, id, part) < 0)
 		return tz_err(err, errlen, "not an entry id or 参照番号: %s (want MMDD-CODE, "
 			      "MMDD-CODE#PART or the long id)", arg ? arg : "(none)");
-	if (kind == 1)
-		return tz_ref_lookup(st->rootfd, ref, time(NULL), id, err, errlen);
+	/* shared: the local files are still read for the codes given
+	 * before this host joined the cluster (tz_refs_lookup) */
+	if (kind == 1) {
+		int rc = tz_refs_lookup(st->refs ? st->refs : st->local_refs,
+					st->refs ? st->local_refs : NULL, ref, time(NULL), id,
+					err, errlen);
+		return rc == 0 ? 0 : rc < 0 ? -2 : -1;
+	}
 	return 0;
 }
 
-int tz_store_purge_refs(struct tz_store *st, time_t cutoff)
+void tz_store_set_refs(struct tz_store *st, struct tz_refs *refs)
 {
-	return tz_ref_purge(st->rootfd, cutoff);
+	tz_refs_free(st->refs);
+	st->refs = refs;
+}
+
+int tz_store_purge_refs(struct tz_store *st, time_t cutoff, char *err, size_t errlen)
+{
+	int n = tz_refs_purge(st->local_refs, cutoff, err, errlen);
+
+	if (st->refs && n >= 0) {
+		int m = tz_refs_purge(st->refs, cutoff, err, errlen);
+		n = m < 0 ? -1 : MAX(n, m);
+	}
+	return n;
 }
 
 const struct tz_part_sink *tz_store_entry_sink(struct tz_store_entry *e)

@@ -65,11 +65,22 @@ const char *tz_store_entry_id(const struct tz_store_entry *e);
 /* The entry's 参照番号 ("1202-4F7K", tz_ref.h), for the notice and staff. */
 const char *tz_store_entry_ref(const struct tz_store_entry *e);
 /* What a person typed — a long id or a 参照番号, each optionally with
- * "#PART" — to the long id (*part = PART or 0). 0, or -1 with err. */
+ * "#PART" — to the long id (*part = PART or 0). 0, or -1 with err (no
+ * such entry, or a code naming two), or -2 with err (the registry could
+ * not be read: the shared database did not answer). */
 int tz_store_resolve(struct tz_store *st, const char *arg, char id[TZ_ID_LEN], unsigned *part,
 		     char *err, size_t errlen);
-/* Drop the 参照番号 reservations of days before cutoff (queue purge). */
-int tz_store_purge_refs(struct tz_store *st, time_t cutoff);
+/* Drop the 参照番号 reservations of days before cutoff (queue purge): in
+ * QUEUE/refs and, when set, in the shared registry. Days dropped (the
+ * larger count), or -1 with err (the database did not answer). */
+int tz_store_purge_refs(struct tz_store *st, time_t cutoff, char *err, size_t errlen);
+/* The 参照番号 registry shared by a cluster's gateways (StoreBackend
+ * postgresql, set by the runtime: tz_blobcfg_attach); the store owns it.
+ * With one, codes are reserved there only (never in QUEUE/refs, even
+ * when it does not answer: the entry fails) and looked up there and in
+ * QUEUE/refs (codes from before the switch). NULL: QUEUE/refs only. */
+struct tz_refs;
+void tz_store_set_refs(struct tz_store *st, struct tz_refs *refs);
 
 /* Store the complete original message as received, read from `original`
  * from its current position to the end. */

@@ -30,6 +30,8 @@ struct tz_store {
 	struct tz_seg *seg;        /* store/: the segment store, or NULL (tz_store_seg.c) */
 	int lockdirfd;             /* store/ for entry locks, or -1 */
 	struct tz_blob *blob;      /* BlobStore s3|postgresql, or NULL (tz_store_blob.c) */
+	struct tz_refs *local_refs;   /* 参照番号 in QUEUE/refs (tz_ref.h) */
+	struct tz_refs *refs;      /* the shared registry (StoreBackend postgresql), or NULL */
 };
 
 struct stored_part {
