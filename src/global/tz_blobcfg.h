@@ -8,7 +8,8 @@
 #include "tz_config.h"
 #include "tz_store.h"
 
-/* Give st the configured blob backend (nothing for BlobStore local).
+/* Give st the configured blob backend (nothing for BlobStore local) and,
+ * on StoreBackend postgresql, the cross-host entry lock (tz_pglock.h).
  * 0, or -1 with err (a key file that cannot be read, ...). */
 int tz_blobcfg_attach(const struct tz_config *cfg, struct tz_store *st, char *err, size_t errlen);
 

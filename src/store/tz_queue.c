@@ -255,7 +255,7 @@ int tz_queue_scan_entry(const struct tz_queue *q, const char *id, struct tz_scan
 		tzq_reindex(q, m);
 out:
 	tz_meta_free(m);
-	tz_store_unlock(lock);
+	tz_store_unlock(q->st, lock);
 	return rc;
 }
 
@@ -397,7 +397,7 @@ int tz_queue_reject(const struct tz_queue *q, const char *id, unsigned part,
 	tzq_reindex(q, m);
 out:
 	tz_meta_free(m);
-	tz_store_unlock(lock);
+	tz_store_unlock(q->st, lock);
 	return rc;
 }
 

@@ -30,6 +30,7 @@ struct tz_store {
 	struct tz_seg *seg;        /* store/: the segment store, or NULL (tz_store_seg.c) */
 	int lockdirfd;             /* store/ for entry locks, or -1 */
 	struct tz_blob *blob;      /* BlobStore s3|postgresql, or NULL (tz_store_blob.c) */
+	struct tz_store_locker locker;   /* cross-host lock, or take == NULL (tz_store.h) */
 };
 
 struct stored_part {
