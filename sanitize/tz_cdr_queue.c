@@ -324,6 +324,8 @@ static int start(const struct tz_cdr_queue *q, const struct job *job, struct slo
 		goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
+	/* one line per conversion: a part converted twice shows in the logs */
+	tz_log(LOG_INFO, job->id, "part %u: converting", job->index);
 	s->pid = tz_cdr_child_start(&q->opts, input, s->dir, conv, err, errlen);
 	rc = s->pid > 0 ? 1 : -1;
 out:
