@@ -20,8 +20,8 @@
 #     at the capture sink;
 #   - a forced release requested on A, approved on A and on B at once (by
 #     two operators): one mail;
-#   - the audit chain verifies; queue purge on A removes every row and
-#     blob, and B lists nothing.
+#   - the audit chain verifies; queue purge on A, while B rejects the
+#     entries' parts, removes every row and blob, and B lists nothing.
 # With the host-local entry lock (before tz_pglock) the lost-update and
 # converted-once checks fail (docs/cluster.md). Ports TZ_PORT_BASE..+9.
 set -u
@@ -269,9 +269,15 @@ tz_assert "approval of a forced release on A and B at once: one mail each time (
 tz_assert "released mails in all: two per entry" test "$(released)" -eq $((2 * ROUNDS))
 tz_assert "the audit chain verifies (C)" sh -c "'$CTL' audit verify -c '$CONF_C' | grep -q '^audit log intact'"
 
-# ---- purge on A: rows and blobs; B lists nothing ----
-"$CTL" queue purge --older-than 0 --operator erin -c "$CONF_A" >"$TZ_TMP/purge.out" 2>&1
-tz_assert "purge via A ($(tr '\n' ' ' <"$TZ_TMP/purge.out"))" test $? -eq 0
+# ---- purge on A while B rejects the entries' parts: rows and blobs go,
+# nothing is written back; B lists nothing ----
+rm -f "$TZ_TMP/go"
+at_go 0 "$TZ_TMP/purge.out" "$CTL" queue purge --older-than 0 --operator erin -c "$CONF_A"; p1=$!
+at_go 0 "$TZ_TMP/reject.b" sh -c "while read -r id; do '$CTL' queue reject \"\$id\" 2 --reason idem --operator frank -c '$CONF_B'; done <'$TZ_TMP/ids'"; p2=$!
+touch "$TZ_TMP/go"
+wait $p1; rc=$?
+wait $p2
+tz_assert "purge via A while B rejects ($(grep -v '^ *$' "$TZ_TMP/purge.out" | tr '\n' ' '))" test $rc -eq 0
 tz_assert "no index rows left" test "$(tz_psql "SELECT count(*) FROM entries") $(tz_psql "SELECT count(*) FROM parts")" = "0 0"
 tz_assert "no blobs left" test "$(tz_psql "SELECT count(*) FROM blobs")" -eq 0
 tz_assert "B lists nothing" test -z "$("$CTL" queue list --format csv -c "$CONF_B" 2>/dev/null | sed 1d)"
