@@ -82,7 +82,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	tz_meta_free(m);
-	tz_store_unlock(lock);
+	tz_store_unlock(q->st, lock);
 	return rc;
 }
 
@@ -164,7 +164,7 @@ out:
 		close(fd);
 	g_free(sname);
 	tz_meta_free(m);
-	tz_store_unlock(lock);
+	tz_store_unlock(q->st, lock);
 	return rc;
 }
 
@@ -176,7 +176,10 @@ out:
  * result is thrown away) but the work would be done twice. A claim is an
  * flock on QUEUE/work/claim-NAME held during the conversion; the holder
  * removes the file before it lets go, and a process that locked a file
- * that is no longer the one at that path tries again. */
+ * that is no longer the one at that path tries again. On StoreBackend
+ * postgresql the claim is also taken across hosts (tz_store_xclaim: an
+ * advisory lock held on its own connection during the conversion), so two
+ * gateways' workers never convert one part at once either. */
 
 /* 1 claimed (*fd holds it), 0 someone else holds it (nonblocking), -1. */
 static int claim(const struct tz_cdr_queue *q, const char *name, int block, int *fd,
@@ -209,6 +212,11 @@ static int claim(const struct tz_cdr_queue *q, const char *name, int block, int 
 		}
 		close(*fd);   /* removed by its last holder: take the new one */
 	}
+	if (rc == 1 && (rc = tz_store_xclaim(q->st, name, block, *fd, err, errlen)) != 1) {
+		unlink(path);   /* another host converts it (0), or no database (-1) */
+		close(*fd);
+		*fd = -1;
+	}
 	g_free(path);
 	return rc;
 }
@@ -218,6 +226,7 @@ static void unclaim(const struct tz_cdr_queue *q, const char *name, int fd)
 	char *path = g_strdup_printf("%s/work/claim-%s", tz_store_dir(q->st), name);
 
 	if (fd >= 0) {
+		tz_store_xunclaim(q->st, fd);
 		unlink(path);
 		close(fd);
 	}
@@ -315,6 +324,8 @@ static int start(const struct tz_cdr_queue *q, const struct job *job, struct slo
 		goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
+	/* one line per conversion: a part converted twice shows in the logs */
+	tz_log(LOG_INFO, job->id, "part %u: converting", job->index);
 	s->pid = tz_cdr_child_start(&q->opts, input, s->dir, conv, err, errlen);
 	rc = s->pid > 0 ? 1 : -1;
 out:

@@ -35,9 +35,10 @@ struct tz_cdr_queue {
 	const struct tz_queue *deliver;
 	/* SanitizeWorkers: conversions at once, each in a child process of
 	 * its own (tz_cdr_child.h) with its own sandbox runs; 0 = 1. Parts
-	 * are claimed (an flock in QUEUE/work) so that two workers or two
-	 * processes never convert the same part, and an entry is delivered
-	 * once. */
+	 * are claimed (an flock in QUEUE/work, and on StoreBackend
+	 * postgresql an advisory lock in the database) so that two workers,
+	 * two processes or two hosts never convert the same part, and an
+	 * entry is delivered once. */
 	unsigned workers;
 	/* With Tenant sections: whether an entry of tenant (NULL = none) is
 	 * delivered (the tenant's SanitizedDelivery); NULL = every entry. */

@@ -6,6 +6,7 @@
 
 #include "tz_blob.h"
 #include "tz_ref.h"
+#include "tz_pglock.h"
 #include "tz_util.h"
 
 static struct tz_blob *blob_new(const struct tz_config *cfg, char *err, size_t errlen)
@@ -35,6 +36,11 @@ int tz_blobcfg_attach(const struct tz_config *cfg, struct tz_store *st, char *er
 	 * is unique across the gateways and resolves on every one */
 	if (cfg->store_backend == TZ_STORE_POSTGRESQL)
 		tz_store_set_refs(st, tz_refs_pg_new(cfg->database_url));
+	if (cfg->store_backend == TZ_STORE_POSTGRESQL) {
+		/* entry locks and sanitize claims across the gateways */
+		struct tz_store_locker l = tz_pglock_new(cfg->database_url);
+		tz_store_set_locker(st, &l);
+	}
 	if (cfg->blob_store == TZ_BLOB_LOCAL)
 		return 0;
 	b = blob_new(cfg, err, errlen);

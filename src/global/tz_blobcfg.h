@@ -9,7 +9,8 @@
 #include "tz_store.h"
 
 /* Give st the configured blob backend (nothing for BlobStore local) and,
- * with StoreBackend postgresql, the shared 参照番号 registry (tz_ref.h).
+ * with StoreBackend postgresql, the shared 参照番号 registry (tz_ref.h) and
+ * the cross-host entry lock (tz_pglock.h).
  * 0, or -1 with err (a key file that cannot be read, ...). */
 int tz_blobcfg_attach(const struct tz_config *cfg, struct tz_store *st, char *err, size_t errlen);
 

@@ -255,7 +255,7 @@ int tz_queue_scan_entry(const struct tz_queue *q, const char *id, struct tz_scan
 		tzq_reindex(q, m);
 out:
 	tz_meta_free(m);
-	tz_store_unlock(lock);
+	tz_store_unlock(q->st, lock);
 	return rc;
 }
 
@@ -397,7 +397,7 @@ int tz_queue_reject(const struct tz_queue *q, const char *id, unsigned part,
 	tzq_reindex(q, m);
 out:
 	tz_meta_free(m);
-	tz_store_unlock(lock);
+	tz_store_unlock(q->st, lock);
 	return rc;
 }
 
@@ -422,7 +422,7 @@ int tz_queue_purge(const struct tz_queue *q, unsigned days, const char *operator
 	struct tm tm;
 	GPtrArray *ids;
 	unsigned swept = 0;
-	int rc = 0;
+	int rc = 0, lock;
 
 	*removed = 0;
 	gmtime_r(&cutoff, &tm);
@@ -436,9 +436,18 @@ int tz_queue_purge(const struct tz_queue *q, unsigned days, const char *operator
 		 * the cutoff day is decided by the recorded time. */
 		if (strncmp(id, day, 8) > 0)
 			continue;
+		/* Under the entry lock: a scan or release on another host that
+		 * waits for it then finds the entry gone, and cannot write its
+		 * meta.json or index row back after the purge. */
+		lock = tz_store_lock(q->st, id, err, errlen);
+		if (lock < 0) {
+			rc = -1;
+			break;
+		}
 		m = tz_store_meta_read(q->st, id, NULL, 0);
 		if ((m && m->stored_time > (int64_t)cutoff) || !tzq_tenant_match(q, m)) {
 			tz_meta_free(m);
+			tz_store_unlock(q->st, lock);
 			continue;
 		}
 		snprintf(detail, sizeof(detail), "retention=%u days", days);
@@ -447,20 +456,17 @@ int tz_queue_purge(const struct tz_queue *q, unsigned days, const char *operator
 		 * two, the entry is unlisted but whole, and the next catch-up
 		 * lists it again for the next purge; never a row without blobs. */
 		if (tzq_audit(q, "purged", operator_name, id, 0, m ? m->original_sha256 : NULL, detail,
-			      err, errlen) < 0) {
-			tz_meta_free(m);
+			      err, errlen) < 0)
 			rc = -1;
-			break;
-		}
-		if (q->ix)
+		if (rc == 0 && q->ix)
 			(void)tz_index_remove(q->ix, id, NULL, 0);
-		if (tz_store_remove(q->st, id, err, errlen) < 0) {
-			tz_meta_free(m);
+		if (rc == 0 && tz_store_remove(q->st, id, err, errlen) < 0)
 			rc = -1;
-			break;
-		}
-		(*removed)++;
 		tz_meta_free(m);
+		tz_store_unlock(q->st, lock);
+		if (rc < 0)
+			break;
+		(*removed)++;
 	}
 	tz_store_clean_tmp(q->st, 86400);
 	/* shared blobs: what a purge or a failed commit cut off half-way */

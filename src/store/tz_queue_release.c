@@ -344,7 +344,7 @@ out:
 		g_array_unref(a);
 	g_free(why);
 	tz_meta_free(m);
-	tz_store_unlock(lock);
+	tz_store_unlock(q->st, lock);
 	return rc;
 }
 
@@ -426,6 +426,6 @@ out:
 	g_free(list);
 	g_free(detail);
 	tz_meta_free(m);
-	tz_store_unlock(lock);
+	tz_store_unlock(q->st, lock);
 	return rc;
 }

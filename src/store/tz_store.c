@@ -95,6 +95,7 @@ void tz_store_free(struct tz_store *st)
 	tzs_hooks_free(st);
 	tzs_seg_close(st);
 	tz_store_set_blobs(st, NULL);
+	tz_store_set_locker(st, NULL);
 	g_ptr_array_unref(st->grp.queue);
 	pthread_cond_destroy(&st->grp.cv);
 	pthread_mutex_destroy(&st->grp.mu);
@@ -660,7 +661,7 @@ int tz_store_list(struct tz_store *st, GPtrArray **ids, char *err, size_t errlen
 	return 0;
 }
 
-int tz_store_lock(struct tz_store *st, const char *id, char *err, size_t errlen)
+static int local_lock(struct tz_store *st, const char *id, char *err, size_t errlen)
 {
 	int fd;
 
@@ -681,10 +682,50 @@ int tz_store_lock(struct tz_store *st, const char *id, char *err, size_t errlen)
 	return fd;
 }
 
-void tz_store_unlock(int lockfd)
+/* The host-local lock first: this host's threads and processes queue on
+ * it, so only one of them at a time waits for the cross-host one. */
+int tz_store_lock(struct tz_store *st, const char *id, char *err, size_t errlen)
 {
-	if (lockfd >= 0)
-		close(lockfd);   /* closing the last fd drops the flock */
+	int fd = local_lock(st, id, err, errlen);
+
+	if (fd >= 0 && st->locker.take &&
+	    st->locker.take(st->locker.ctx, TZ_XLOCK_ENTRY, id, 1, fd, err, errlen) != 1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void tz_store_unlock(struct tz_store *st, int lockfd)
+{
+	if (lockfd < 0)
+		return;
+	if (st->locker.drop)
+		st->locker.drop(st->locker.ctx, lockfd);
+	close(lockfd);   /* closing the last fd drops the flock */
+}
+
+void tz_store_set_locker(struct tz_store *st, const struct tz_store_locker *l)
+{
+	if (st->locker.free)
+		st->locker.free(st->locker.ctx);
+	memset(&st->locker, 0, sizeof st->locker);
+	if (l)
+		st->locker = *l;
+}
+
+int tz_store_xclaim(struct tz_store *st, const char *name, int block, int token,
+		    char *err, size_t errlen)
+{
+	if (st->locker.take == NULL)
+		return 1;
+	return st->locker.take(st->locker.ctx, TZ_XLOCK_CLAIM, name, block, token, err, errlen);
+}
+
+void tz_store_xunclaim(struct tz_store *st, int token)
+{
+	if (st->locker.drop && token >= 0)
+		st->locker.drop(st->locker.ctx, token);
 }
 
 /* Parse meta.json's text; plain files carry no authenticated id: check

@@ -178,10 +178,37 @@ int tz_store_list(struct tz_store *st, GPtrArray **ids, char *err, size_t errlen
 int tz_store_entry_open(struct tz_store *st, const char *id, char *err, size_t errlen);
 
 /* Exclusive lock on an entry (flock on its directory; in the segment
- * store an OFD lock on a byte of store/LOCKS) for read-modify-write of
- * meta.json across threads and processes. Returns an fd for unlock. */
+ * store an OFD lock on a byte of store/LOCKS; on a blob backend an OFD
+ * lock on a byte of QuarantineDir/blob.locks) for read-modify-write of
+ * meta.json across threads and processes of this host, and, with a
+ * cross-host locker set (below), across every host sharing it. Returns an
+ * fd for unlock; -1 with err (also when the cross-host lock cannot be
+ * taken: never a silent host-local lock). */
 int tz_store_lock(struct tz_store *st, const char *id, char *err, size_t errlen);
-void tz_store_unlock(int lockfd);
+void tz_store_unlock(struct tz_store *st, int lockfd);
+
+/* ---- the cross-host lock (StoreBackend postgresql; tz_pglock.h) ----
+ * A locker takes a named lock for a token (the fd of the host-local lock
+ * taken first, open until drop) and holds it until drop(token); a holder
+ * that dies loses it. kind separates the name spaces. take: 1 taken, 0
+ * held by someone else (block 0 only), -1 with err. Owned by the store
+ * from tz_store_set_locker on (its free runs on replace and in
+ * tz_store_free); set before the store is shared between threads. */
+enum tz_xlock_kind { TZ_XLOCK_ENTRY = 1, TZ_XLOCK_CLAIM = 2 };
+struct tz_store_locker {
+	int (*take)(void *ctx, enum tz_xlock_kind kind, const char *name, int block, int token,
+		    char *err, size_t errlen);
+	void (*drop)(void *ctx, int token);
+	void (*free)(void *ctx);
+	void *ctx;
+};
+void tz_store_set_locker(struct tz_store *st, const struct tz_store_locker *l);   /* NULL: none */
+/* A claim (the sanitize worker's: one conversion of a part at a time)
+ * across hosts, for a token the caller holds locally: 1 taken (or no
+ * locker: the local one is all), 0 held elsewhere, -1 with err. */
+int tz_store_xclaim(struct tz_store *st, const char *name, int block, int token,
+		    char *err, size_t errlen);
+void tz_store_xunclaim(struct tz_store *st, int token);
 
 /* meta.json of an entry (caller tz_meta_free()s) / atomic rewrite of it
  * (caller holds the lock). */

@@ -32,6 +32,7 @@ struct tz_store {
 	struct tz_blob *blob;      /* BlobStore s3|postgresql, or NULL (tz_store_blob.c) */
 	struct tz_refs *local_refs;   /* 参照番号 in QUEUE/refs (tz_ref.h) */
 	struct tz_refs *refs;      /* the shared registry (StoreBackend postgresql), or NULL */
+	struct tz_store_locker locker;   /* cross-host lock, or take == NULL (tz_store.h) */
 };
 
 struct stored_part {

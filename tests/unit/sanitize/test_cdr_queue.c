@@ -111,7 +111,7 @@ static int setup(void **state)
 	tz_meta_part_get(m, 4)->state = g_strdup(TZ_STATE_INFECTED);
 	assert_int_equal(tz_store_meta_write(fx->st, m, NULL, 0), 0);
 	tz_meta_free(m);
-	tz_store_unlock(lock);
+	tz_store_unlock(fx->st, lock);
 	*state = fx;
 	return 0;
 }

@@ -157,7 +157,7 @@ static void mark(struct fixture *fx, unsigned part, const char *state)
 	p->state = g_strdup(state);
 	assert_int_equal(tz_store_meta_write(fx->st, m, NULL, 0), 0);
 	tz_meta_free(m);
-	tz_store_unlock(lock);
+	tz_store_unlock(fx->st, lock);
 }
 
 /* tzq_set_str with v aliasing *dst (the part's own field, or a suffix

@@ -157,7 +157,7 @@ static void test_notice_and_release_as_documented(void **state)
 	tz_meta_part_get(m, pdf)->state = g_strdup(TZ_STATE_CLEAN);
 	assert_int_equal(tz_store_meta_write(st, m, NULL, 0), 0);
 	tz_meta_free(m);
-	tz_store_unlock(lock);
+	tz_store_unlock(st, lock);
 	q.st = st;
 	q.audit = audit;
 	q.release_command = cmd;

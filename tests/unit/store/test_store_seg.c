@@ -182,7 +182,7 @@ static void test_both_layouts(void **state)
 		m->subject = g_strdup("changed");
 		assert_int_equal(tz_store_meta_write(st, m, err, sizeof(err)), 0);
 		tz_meta_free(m);
-		tz_store_unlock(lock);
+		tz_store_unlock(st, lock);
 		m = tz_store_meta_read(st, id, err, sizeof(err));
 		assert_string_equal(m->subject, "changed");
 		tz_meta_free(m);
