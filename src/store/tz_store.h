@@ -58,6 +58,26 @@ struct tz_store_migration {
 int tz_store_migrate(struct tz_store *st, int dry_run, struct tz_store_migration *mg,
 		     char *err, size_t errlen);
 
+/* `queue migrate --to-blobs`: every entry of this host's QuarantineDir
+ * (either layout) put into the blob store st is attached to, sealed alike,
+ * each file read back and compared, meta.json last; entries already in the
+ * store are only compared. The local copy is removed after that only with
+ * remove_local. Idempotent and resumable (tz_store_toblob.c); dry_run:
+ * only count. Stop this host's milter first: it stages entries there. */
+#define TZ_TOBLOB_COPIED 1
+#define TZ_TOBLOB_PRESENT 2
+struct tz_store_toblob {
+	void (*done)(void *ctx, const char *id, int how);   /* TZ_TOBLOB_*; may be NULL */
+	void *ctx;
+	unsigned local;            /* entries found in QuarantineDir */
+	unsigned copied;           /* put, read back, meta.json put */
+	unsigned present;          /* in the store before (an earlier run): compared */
+	unsigned pending;          /* not in the store yet */
+	unsigned kept;             /* local copies left in place (no remove_local) */
+};
+int tz_store_to_blobs(struct tz_store *st, int dry_run, int remove_local,
+		      struct tz_store_toblob *mg, char *err, size_t errlen);
+
 /* Start a new entry with a fresh id (tz_id_new), in a temporary place that
  * never reads as complete. */
 struct tz_store_entry *tz_store_entry_begin(struct tz_store *st, char *err, size_t errlen);

@@ -140,6 +140,13 @@ static int fill_fd(void *fctx, tz_cfile_fn fn, void *ctx, char *err, size_t errl
 	return rc;
 }
 
+int tzs_blob_put_local(struct tz_store *st, const char *id, const char *fname, char *err, size_t errlen)
+{
+	struct local_file lf = { st, id, fname };
+
+	return put_sealed(st, id, fname, fill_local, &lf, NULL, NULL, err, errlen);
+}
+
 static int put_meta(struct tz_store *st, const struct tz_meta *m, char *err, size_t errlen)
 {
 	char *json = tz_meta_to_json(m);
@@ -165,10 +172,8 @@ static int upload(struct tz_store *st, const struct tz_meta *m, char *err, size_
 		if (p->sanitized_file)
 			g_ptr_array_add(names, g_strdup(p->sanitized_file));
 	}
-	for (guint i = 0; rc == 0 && i < names->len; i++) {
-		struct local_file lf = { st, m->id, g_ptr_array_index(names, i) };
-		rc = put_sealed(st, m->id, lf.name, fill_local, &lf, NULL, NULL, err, errlen);
-	}
+	for (guint i = 0; rc == 0 && i < names->len; i++)
+		rc = tzs_blob_put_local(st, m->id, g_ptr_array_index(names, i), err, errlen);
 	if (rc == 0)
 		rc = put_meta(st, m, err, errlen);
 	g_ptr_array_unref(names);

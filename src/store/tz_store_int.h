@@ -100,6 +100,9 @@ int tzs_seg_meta_write(struct tz_store *st, const struct tz_meta *m, char *err, 
 /* tz_store.c: a file of an entry on this host's disk (staged or local). */
 int tzs_file_read_local(struct tz_store *st, const char *id, const char *fname,
 			tz_cfile_fn fn, void *ctx, char *err, size_t errlen);
+/* This host's entries (directory layout and segment store), whatever
+ * BlobStore says, added to ids, sorted (tz_store_toblob.c). */
+int tzs_list_local(struct tz_store *st, GPtrArray *ids, char *err, size_t errlen);
 /* Remove the staged copy of an entry whose blobs are committed. */
 void tzs_drop_staged(struct tz_store *st, const char *id);
 
@@ -116,6 +119,8 @@ int tzs_blob_meta_write(struct tz_store *st, const struct tz_meta *m, char *err,
 int tzs_blob_file_put(struct tz_store *st, const char *id, const char *fname, int srcfd,
 		      char *sha256_hex, uint64_t *size, char *err, size_t errlen);
 int tzs_blob_remove(struct tz_store *st, const char *id, char *err, size_t errlen);
+/* Put the local file id/fname (staged or of the local layouts) sealed. */
+int tzs_blob_put_local(struct tz_store *st, const char *id, const char *fname, char *err, size_t errlen);
 int tzs_blob_list(struct tz_store *st, GPtrArray *ids, char *err, size_t errlen);
 int tzs_blob_lock(struct tz_store *st, const char *id, char *err, size_t errlen);
 
