@@ -35,22 +35,15 @@ static void migrated(void *ctx, const char *id, int resumed)
 	}
 }
 
-static void moved(void *ctx, const char *id, int how)
+static int moved(void *ctx, const char *id, int how, char *err, size_t errlen)
 {
 	struct migrate_run *mr = ctx;
 	struct tz_audit_event ev = { "migrated", mr->op, id, 0, NULL, NULL };
-	char err[TZ_ERRLEN];
 
-	/* a re-run without --remove-local changes nothing: nothing to audit */
-	if (how == TZ_TOBLOB_PRESENT && !mr->remove_local)
-		return;
 	ev.detail = how == TZ_TOBLOB_COPIED
 		? (mr->remove_local ? "to the blob store; local copy removed" : "to the blob store; local copy kept")
 		: "in the blob store already (compared); local copy removed";
-	if (mr->audit && tz_audit_append(mr->audit, &ev, err, sizeof(err)) < 0) {
-		fprintf(stderr, "textizectl: %s: not audited: %s\n", id, err);
-		mr->unaudited++;
-	}
+	return mr->audit ? tz_audit_append(mr->audit, &ev, err, errlen) : 0;
 }
 
 static int to_blobs(const struct ctl_args *a, const char *op)
@@ -89,7 +82,7 @@ static int to_blobs(const struct ctl_args *a, const char *op)
 	}
 	if (rc < 0)
 		rc = ctl_fail(a, EX_IOERR, "%s (run queue migrate --to-blobs again to resume)", err);
-	else if (mr.unaudited || bad)
+	else if (bad)
 		rc = EX_IOERR;
 	ctl_qenv_close(&e);
 	return rc;

@@ -67,7 +67,10 @@ int tz_store_migrate(struct tz_store *st, int dry_run, struct tz_store_migration
 #define TZ_TOBLOB_COPIED 1
 #define TZ_TOBLOB_PRESENT 2
 struct tz_store_toblob {
-	void (*done)(void *ctx, const char *id, int how);   /* TZ_TOBLOB_*; may be NULL */
+	/* Before an entry is listed from the store (TZ_TOBLOB_COPIED) or its
+	 * local copy removed (TZ_TOBLOB_PRESENT): the audit record; -1 with
+	 * err stops the run there. May be NULL. */
+	int (*done)(void *ctx, const char *id, int how, char *err, size_t errlen);
 	void *ctx;
 	unsigned local;            /* entries found in QuarantineDir */
 	unsigned copied;           /* put, read back, meta.json put */

@@ -12,7 +12,8 @@
  * meta.json is left as it is (a release or a scan on another gateway may
  * have changed it since). The local copy is removed only when asked
  * (remove_local), and only after that comparison; without it the local
- * copy stays, unlisted (BlobStore lists the store), as a way back. */
+ * copy stays, unlisted (BlobStore lists the store), as a way back.
+ * Each step that takes effect is audited first (done()), like a purge. */
 #include "tz_store_int.h"
 
 #include <errno.h>
@@ -129,7 +130,7 @@ static int verify(struct tz_store *st, const char *id, GPtrArray *names, char *e
 
 /* One entry: TZ_TOBLOB_COPIED or _PRESENT, or -1 with err. */
 static int move_one(struct tz_store *st, const char *id, int present, int remove_local,
-		    char *err, size_t errlen)
+		    struct tz_store_toblob *mg, char *err, size_t errlen)
 {
 	struct tz_meta *m = local_meta(st, id, err, errlen);
 	GPtrArray *names;
@@ -142,6 +143,11 @@ static int move_one(struct tz_store *st, const char *id, int present, int remove
 		if (tzs_blob_put_local(st, id, g_ptr_array_index(names, i), err, errlen) < 0)
 			goto out;
 	if (verify(st, id, names, err, errlen) < 0)
+		goto out;
+	/* On record before it takes effect (listed, or the local copy gone);
+	 * a run cut off right after records it again when it is re-run. */
+	if ((!present || remove_local) && mg->done &&
+	    mg->done(mg->ctx, id, present ? TZ_TOBLOB_PRESENT : TZ_TOBLOB_COPIED, err, errlen) < 0)
 		goto out;
 	/* meta.json last: from now on the entry is listed by every gateway */
 	if (!present && tzs_blob_meta_write(st, m, err, errlen) < 0)
@@ -183,7 +189,7 @@ int tz_store_to_blobs(struct tz_store *st, int dry_run, int remove_local,
 	for (guint i = 0; i < ids->len && rc == 0 && !dry_run; i++) {
 		const char *id = g_ptr_array_index(ids, i);
 		int present = g_hash_table_contains(have, id);
-		int r = move_one(st, id, present, remove_local, err, errlen);
+		int r = move_one(st, id, present, remove_local, mg, err, errlen);
 		if (r < 0) {
 			rc = -1;
 			break;
@@ -196,8 +202,6 @@ int tz_store_to_blobs(struct tz_store *st, int dry_run, int remove_local,
 		}
 		if (!remove_local)
 			mg->kept++;
-		if (mg->done)
-			mg->done(mg->ctx, id, r);
 	}
 out:
 	g_hash_table_unref(have);

@@ -12,7 +12,9 @@
 # exported via B with bytes identical to the part as sent, and released via
 # C; the blob store stopped: A and B tempfail, nothing is accepted or
 # listed; back: mail flows; -n names an unreachable store; purge on B
-# removes the index rows and every blob of the entries.
+# removes the index rows and every blob of the entries; a single host's
+# QuarantineDir moved into the store (queue migrate --to-blobs,
+# blobs_migrate.sh).
 # Ports TZ_PORT_BASE..+9 (A: SMTP base, sink +1, milter +2; B: SMTP +3,
 # milter +4; PostgreSQL's socket +5; C +6; Ceph mon +7/+8, radosgw +9) and
 # +20..+39 for the OSD.
@@ -308,6 +310,9 @@ tz_assert "purge via B ($(tr '\n' ' ' <"$TZ_TMP/purge.out"))" test $rc -eq 0
 tz_assert "no index rows left" test "$(tz_psql "SELECT count(*) FROM entries")" -eq 0
 tz_assert "no blobs left in the store" test -z "$(blob_keys)"
 tz_assert "C lists nothing" test -z "$("$CTL" queue list --format csv -c "$CONF_C" 2>/dev/null | sed 1d)"
+
+# ---- moving a single host's QuarantineDir into the blob store ----
+. "$(dirname "$0")/blobs_migrate.sh"
 
 # ---- TZ_BLOB_MEASURE=N: the milter's time per message (ms= in its log),
 # N messages via A (this blob store) and N via B restarted with BlobStore
