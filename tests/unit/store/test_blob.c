@@ -542,7 +542,7 @@ static void test_s3_requests(void **state)
 		fail_msg("list: %s", err);
 	assert_int_equal(names->len, 2);
 	assert_true(g_str_has_prefix(g_ptr_array_index(p.requests, 5),
-				     "GET /textize?list-type=2&prefix=20261203-080000-000001-0123abcd%2F HTTP/1.1"));
+				     "GET /textize?list-type=2&max-keys=1000&prefix=20261203-080000-000001-0123abcd%2F HTTP/1.1"));
 	g_ptr_array_unref(names);
 	/* a peer that never answers: bounded by the timeout, an error */
 	{
@@ -557,6 +557,60 @@ static void test_s3_requests(void **state)
 	peer_stop(&p);
 	tl_rmrf(dir);
 	g_free(in);
+	g_free(dir);
+}
+
+#define LIST_OK "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n<ListBucketResult>"
+#define KEY(k) "<Contents><Key>" k "</Key></Contents>"
+
+/* A bucket listed in three pages: each next request carries the token the
+ * page before gave (URL-encoded, in the signed query), and every key of
+ * every page is seen; a truncated page without a token is an error. */
+static void test_s3_list_pages(void **state)
+{
+	static const char *const replies[] = {
+		LIST_OK "<IsTruncated>true</IsTruncated><NextContinuationToken>tok/1+=</NextContinuationToken>"
+		KEY("20261201-080000-000001-0123abcd/meta.json") KEY("20261201-080000-000001-0123abcd/original.eml")
+		"</ListBucketResult>",
+		LIST_OK "<IsTruncated>true</IsTruncated><NextContinuationToken>2</NextContinuationToken>"
+		KEY("20261201-080000-000001-0123abcd/part-001.bin") KEY("20261202-080000-000002-0123abcd/original.eml")
+		"</ListBucketResult>",
+		LIST_OK "<IsTruncated>false</IsTruncated>"
+		KEY("20261203-080000-000003-0123abcd/meta.json") "</ListBucketResult>",
+		LIST_OK "<IsTruncated>true</IsTruncated>" KEY("20261203-080000-000003-0123abcd/meta.json")
+		"</ListBucketResult>",
+	};
+	char *dir = tl_tmpdir(), err[TZ_ERRLEN];
+	GPtrArray *complete, *partial;
+	struct peer p;
+	struct tz_blob *b;
+
+	(void)state;
+	peer_start(&p, replies, G_N_ELEMENTS(replies));
+	b = s3_for(dir, p.port, 3000);
+	if (tz_blob_entries(b, &complete, &partial, err, sizeof(err)) != 0)
+		fail_msg("list: %s", err);
+	assert_int_equal(p.requests->len, 3);
+	assert_true(g_str_has_prefix(g_ptr_array_index(p.requests, 0),
+				     "GET /textize?list-type=2&max-keys=1000 HTTP/1.1\r\n"));
+	assert_true(g_str_has_prefix(g_ptr_array_index(p.requests, 1),
+				     "GET /textize?continuation-token=tok%2F1%2B%3D&list-type=2&max-keys=1000 HTTP/1.1\r\n"));
+	assert_true(g_str_has_prefix(g_ptr_array_index(p.requests, 2),
+				     "GET /textize?continuation-token=2&list-type=2&max-keys=1000 HTTP/1.1\r\n"));
+	/* entry 1 spans pages 1 and 2; entry 2 has no meta.json (partial) */
+	assert_int_equal(complete->len, 2);
+	assert_string_equal(g_ptr_array_index(complete, 0), "20261201-080000-000001-0123abcd");
+	assert_string_equal(g_ptr_array_index(complete, 1), "20261203-080000-000003-0123abcd");
+	assert_int_equal(partial->len, 1);
+	assert_string_equal(g_ptr_array_index(partial, 0), "20261202-080000-000002-0123abcd");
+	g_ptr_array_unref(complete);
+	g_ptr_array_unref(partial);
+	/* truncated, but no token to go on with: an error, not a short list */
+	assert_int_equal(tz_blob_entries(b, &complete, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "truncated without a continuation token"));
+	tz_blob_free(b);
+	peer_stop(&p);
+	tl_rmrf(dir);
 	g_free(dir);
 }
 
@@ -591,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_put_failure_fails_commit),
 		cmocka_unit_test(test_sigv4_vector),
 		cmocka_unit_test(test_s3_requests),
+		cmocka_unit_test(test_s3_list_pages),
 		cmocka_unit_test(test_s3_key_file),
 	};
 
