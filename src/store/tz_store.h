@@ -170,6 +170,9 @@ unsigned tz_store_hook_failures(struct tz_store *st, const char *name);
  * it see one queue. Set before the store is shared between threads. */
 struct tz_blob;
 void tz_store_set_blobs(struct tz_store *st, struct tz_blob *b);
+/* How many puts a commit runs at once on the blob store (0 or 1: one
+ * after another; BlobPuts). */
+void tz_store_set_blob_puts(struct tz_store *st, unsigned n);
 struct tz_blob *tz_store_blobs(const struct tz_store *st);
 /* Delete what is left of entries cut off while being put or removed (blobs
  * but no meta.json) stored on day (YYYYMMDD) or before; *removed counts. */

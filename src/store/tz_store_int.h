@@ -30,6 +30,7 @@ struct tz_store {
 	struct tz_seg *seg;        /* store/: the segment store, or NULL (tz_store_seg.c) */
 	int lockdirfd;             /* store/ for entry locks, or -1 */
 	struct tz_blob *blob;      /* BlobStore s3|postgresql, or NULL (tz_store_blob.c) */
+	unsigned blob_puts;        /* puts at once in a commit (BlobPuts) */
 };
 
 struct stored_part {
@@ -119,6 +120,8 @@ int tzs_blob_meta_write(struct tz_store *st, const struct tz_meta *m, char *err,
 int tzs_blob_file_put(struct tz_store *st, const char *id, const char *fname, int srcfd,
 		      char *sha256_hex, uint64_t *size, char *err, size_t errlen);
 int tzs_blob_remove(struct tz_store *st, const char *id, char *err, size_t errlen);
+/* The names of m's files other than meta.json, as a commit puts them. */
+GPtrArray *tzs_blob_entry_names(const struct tz_meta *m);
 /* Put the local file id/fname (staged or of the local layouts) sealed. */
 int tzs_blob_put_local(struct tz_store *st, const char *id, const char *fname, char *err, size_t errlen);
 int tzs_blob_list(struct tz_store *st, GPtrArray *ids, char *err, size_t errlen);

@@ -66,20 +66,13 @@ static int local_has(struct tz_store *st, const char *id, const char *name)
 	return ok;
 }
 
-/* The entry's files other than meta.json, as a commit puts them. */
+/* The entry's files other than meta.json, as a commit puts them, that it
+ * has here (an entry may have been kept without its original). */
 static GPtrArray *entry_names(struct tz_store *st, const struct tz_meta *m)
 {
-	GPtrArray *v = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *v = tzs_blob_entry_names(m);
 
-	g_ptr_array_add(v, g_strdup("original.eml"));
-	for (guint i = 0; i < m->parts->len; i++) {
-		const struct tz_meta_part *p = g_ptr_array_index(m->parts, i);
-		if (p->file)
-			g_ptr_array_add(v, g_strdup(p->file));
-		if (p->sanitized_file)
-			g_ptr_array_add(v, g_strdup(p->sanitized_file));
-	}
-	for (guint i = 0; i < v->len; i++)   /* an entry kept without its original */
+	for (guint i = 0; i < v->len; i++)
 		if (!local_has(st, m->id, g_ptr_array_index(v, i)))
 			g_ptr_array_remove_index(v, i--);
 	return v;

@@ -32,17 +32,43 @@ struct flaky {
 	struct tz_blob b;
 	struct tz_blob *in;
 	int fail_put_after;        /* puts that still succeed; -1 = all */
-	int puts;
+	gint puts;                 /* (atomic: a commit puts from several threads) */
+	unsigned delay_us;         /* each put takes this long */
+	gint inflight, max_inflight;
+	gint meta_early;           /* meta.json put while the entry lacked a file */
 };
+
+static void fl_check_meta_last(struct flaky *f, const char *id)
+{
+	GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
+	char err[TZ_ERRLEN];
+
+	/* commit_one's entry: original.eml and part-001.bin before meta.json */
+	if (f->in->ops->list(f->in, id, keys, err, sizeof(err)) < 0 || keys->len < 2)
+		g_atomic_int_inc(&f->meta_early);
+	g_ptr_array_unref(keys);
+}
 
 static int fl_put(struct tz_blob *b, const char *id, const char *name, int fd, uint64_t size,
 		  char *err, size_t errlen)
 {
 	struct flaky *f = (struct flaky *)b;
+	gint now = g_atomic_int_add(&f->inflight, 1) + 1, max;
+	int rc;
 
-	if (f->fail_put_after >= 0 && f->puts++ >= f->fail_put_after)
-		return tz_err(err, errlen, "injected put failure");
-	return f->in->ops->put(f->in, id, name, fd, size, err, errlen);
+	while ((max = g_atomic_int_get(&f->max_inflight)) < now &&
+	       !g_atomic_int_compare_and_exchange(&f->max_inflight, max, now))
+		;
+	if (f->delay_us)
+		g_usleep(f->delay_us);
+	if (strcmp(name, "meta.json") == 0)
+		fl_check_meta_last(f, id);
+	if (f->fail_put_after >= 0 && g_atomic_int_add(&f->puts, 1) >= f->fail_put_after)
+		rc = tz_err(err, errlen, "injected put failure");
+	else
+		rc = f->in->ops->put(f->in, id, name, fd, size, err, errlen);
+	g_atomic_int_add(&f->inflight, -1);
+	return rc;
 }
 static int fl_get(struct tz_blob *b, const char *id, const char *name, int outfd, uint64_t max,
 		  char *err, size_t errlen)
@@ -313,6 +339,34 @@ static void test_two_gateways(void **state)
 	pair_close(&p);
 }
 
+/* BlobPuts: the entry's files are put at once (both in flight together),
+ * meta.json only after both are in the store; one after another with 1. */
+static void test_parallel_puts(void **state)
+{
+	struct pair p;
+	char id[TZ_ID_LEN], err[TZ_ERRLEN];
+	GPtrArray *ids;
+
+	(void)state;
+	pair_open(&p);
+	p.fa->delay_us = 100000;
+	tz_store_set_blob_puts(p.a, 1);
+	if (commit_one(p.a, id, err, sizeof(err)) != 0)
+		fail_msg("commit: %s", err);
+	assert_int_equal(g_atomic_int_get(&p.fa->max_inflight), 1);
+	tz_store_set_blob_puts(p.a, 8);
+	p.fa->max_inflight = 0;
+	if (commit_one(p.a, id, err, sizeof(err)) != 0)
+		fail_msg("commit: %s", err);
+	assert_int_equal(g_atomic_int_get(&p.fa->max_inflight), 2);   /* original + part */
+	assert_int_equal(g_atomic_int_get(&p.fa->meta_early), 0);
+	assert_int_equal(tz_store_list(p.b, &ids, err, sizeof(err)), 0);
+	assert_int_equal(ids->len, 2);
+	g_ptr_array_unref(ids);
+	assert_int_equal(files_under(p.bdir, id), 3);
+	pair_close(&p);
+}
+
 static void test_put_failure_fails_commit(void **state)
 {
 	struct pair p;
@@ -322,8 +376,10 @@ static void test_put_failure_fails_commit(void **state)
 
 	(void)state;
 	pair_open(&p);
-	for (int after = 0; after < 3; after++) {   /* original, part, meta.json */
-		p.fa->fail_put_after = after;
+	/* one after another, then with the files put at once */
+	for (int after = 0; after < 6; after++) {   /* original, part, meta.json */
+		tz_store_set_blob_puts(p.a, after < 3 ? 1 : 4);
+		p.fa->fail_put_after = after % 3;
 		p.fa->puts = 0;
 		assert_int_equal(commit_one(p.a, id, err, sizeof(err)), -1);
 		assert_non_null(strstr(err, "blob store"));
@@ -643,6 +699,7 @@ int main(void)
 		cmocka_unit_test(test_dir_backend),
 		cmocka_unit_test(test_two_gateways),
 		cmocka_unit_test(test_put_failure_fails_commit),
+		cmocka_unit_test(test_parallel_puts),
 		cmocka_unit_test(test_sigv4_vector),
 		cmocka_unit_test(test_s3_requests),
 		cmocka_unit_test(test_s3_list_pages),
