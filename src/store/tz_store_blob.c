@@ -3,7 +3,8 @@
  *
  * With a backend set, QuarantineDir only stages an entry while it is
  * written: the group commit's leader puts every file of the batch's
- * entries, sealed as tz_crypt seals them, meta.json last, before any hook
+ * entries (BlobPuts at once), sealed as tz_crypt seals them, then each
+ * entry's meta.json once all its files are stored, before any hook
  * runs (so blobs are durable before the audit record and the index row,
  * and before the MTA hears 250); an entry whose blobs cannot all be put
  * fails (the milter tempfails) and what was put of it is deleted. Once
