@@ -7,7 +7,9 @@
 #include "policy_glue.h"
 #include "runtime.h"
 #include "tz_breaker.h"
+#include "tz_config.h"
 #include "tz_log.h"
+#include "tz_pgbreaker.h"
 #include "tz_stats.h"
 #include "tz_statsd.h"
 #include "tz_util.h"
@@ -37,8 +39,31 @@ void tzm_stats_message(const struct tzm_conn *c)
 	tz_stats_record(tz_stats_global(), &s);
 }
 
+static struct tz_pgbreaker *g_pgb;   /* render's own connection (the server thread) */
+
+/* StoreBackend postgresql: whether outbound mail is stopped is the shared
+ * row every gateway obeys (what textizectl breaker status shows), not this
+ * host's file; unreadable reads as such (the breaker then tempfails). The
+ * senders over their limit stay this gateway's count. */
+static void breaker_shared(const struct tz_config *cfg, struct tz_stats_breaker *b)
+{
+	struct tz_pgbreaker_row row;
+	char err[TZ_ERRLEN];
+
+	if (g_pgb == NULL)
+		g_pgb = tz_pgbreaker_new(cfg->database_url);
+	if (g_pgb == NULL || tz_pgbreaker_load(g_pgb, &row, err, sizeof(err)) < 0) {
+		b->state = TZ_STATS_BREAKER_UNREADABLE;
+		b->since = 0;
+		return;
+	}
+	b->state = row.tripped ? TZ_STATS_BREAKER_TRIPPED : TZ_STATS_BREAKER_NORMAL;
+	b->since = row.tripped ? (time_t)row.since : 0;
+}
+
 /* The server thread's view: the counters now, and the breaker as its state
- * file says (the file is what textizectl breaker shows and resets). */
+ * file says (the file is what textizectl breaker shows and resets), or the
+ * shared database on StoreBackend postgresql. */
 static char *render(enum tz_statsd_format fmt, void *arg)
 {
 	struct tzm_runtime *rt = tzm_runtime_current();
@@ -49,6 +74,8 @@ static char *render(enum tz_statsd_format fmt, void *arg)
 	if (rt && rt->cfg->state_dir)
 		path = g_build_filename(rt->cfg->state_dir, TZ_BREAKER_STATE_FILE, NULL);
 	tz_stats_breaker_load(path, &b);
+	if (rt && tz_config_store_shared(rt->cfg))
+		breaker_shared(rt->cfg, &b);
 	tz_stats_snapshot(tz_stats_global(), &b, &sn);
 	switch (fmt) {
 	case TZ_STATSD_PROMETHEUS: out = tz_stats_prometheus(&sn); break;
@@ -93,8 +120,10 @@ void tzm_stats_start(void)
 
 void tzm_stats_stop(void)
 {
-	tz_statsd_free(g_statsd);
+	tz_statsd_free(g_statsd);   /* the server thread is gone: its connection goes too */
 	g_statsd = NULL;
+	tz_pgbreaker_free(g_pgb);
+	g_pgb = NULL;
 	g_free(g_spec);
 	g_spec = NULL;
 }

@@ -61,6 +61,10 @@ static const struct opt_def options[CTL_O_COUNT] = {
 	[CTL_O_JSON] = { "json", 0, 0, NULL, "the same as --format json" },
 	[CTL_O_PARTS] = { "parts", 1, 0, "DIR", "write each stripped part to DIR/part-NNN.bin" },
 	[CTL_O_DRY_RUN] = { "dry-run", 0, 0, NULL, "only count what would be done; change nothing" },
+	[CTL_O_TO_BLOBS] = { "to-blobs", 0, 0, NULL, "into the blob store (BlobStore s3|postgresql) "
+			     "instead of the segment store" },
+	[CTL_O_REMOVE_LOCAL] = { "remove-local", 0, 0, NULL, "with --to-blobs: remove each local copy "
+				 "once the store's copy reads back the same" },
 };
 
 static const uint32_t global_opts = CTL_OPT(CTL_O_CONF) | CTL_OPT(CTL_O_FORMAT) |

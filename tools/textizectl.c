@@ -40,8 +40,11 @@ static const struct ctl_command commands[] = {
 	  "run the built-in sanitizer over scanned parts", ENTRY_HELP, ctl_queue_sanitize },
 	{ "queue", "reindex", "", 0, 0, 0, NULL, "rebuild ReportDatabase from the quarantine", NULL,
 	  ctl_queue_reindex },
-	{ "queue", "migrate", "", 0, 0, O(DRY_RUN), NULL,
-	  "move entries of the directory layout into the segment store (resumable)", NULL,
+	{ "queue", "migrate", "", 0, 0, O(DRY_RUN) | O(TO_BLOBS) | O(REMOVE_LOCAL), NULL,
+	  "move entries of the directory layout into the segment store (resumable)",
+	  "--to-blobs: every entry of QuarantineDir (either layout) into the BlobStore instead,\n"
+	  "indexed and audited; the local copies stay unless --remove-local. Stop this host's\n"
+	  "milter first. Resumable; entries already in the store are only compared.\n",
 	  ctl_queue_migrate },
 	{ "audit", "verify", "[FILE]", 0, 1, 0, NULL,
 	  "check the hash chain of the audit log (FILE defaults to AuditLog)", NULL, ctl_audit_verify },

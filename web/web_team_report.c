@@ -149,29 +149,6 @@ void web_team_report(struct web_req *r)
 	tz_report_free(rep);
 }
 
-/* The last AUDIT_TAIL_BYTES of the log (a partial first line is skipped
- * by the parser). NULL when unreadable; caller g_free()s. */
-static char *audit_tail(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf;
-	size_t n;
-	long size;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) < 0 || (size = ftell(f)) < 0 ||
-	    fseek(f, size > AUDIT_TAIL_BYTES ? size - AUDIT_TAIL_BYTES : 0, SEEK_SET) < 0) {
-		fclose(f);
-		return NULL;
-	}
-	buf = g_malloc(AUDIT_TAIL_BYTES + 1);
-	n = fread(buf, 1, AUDIT_TAIL_BYTES, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 /* Whether r may see the audit record v: everyone's for the prefecture's
  * team; for a tenant's operator only records naming one of the tenant's
  * entries still in the store (seen caches the answer per id). */
@@ -198,10 +175,12 @@ static int audit_sees(struct web_req *r, const struct tz_jv *v, GHashTable *seen
 }
 
 /* The newest records of the log, newest first (a tenant's operator: of
- * the tenant's entries only). */
-static void audit_rows(struct web_req *r, const char *path)
+ * the tenant's entries only): AuditLog, or on StoreBackend postgresql the
+ * database's chain, the one the verify line above checked. */
+static void audit_rows(struct web_req *r, const char *location)
 {
-	char *text = audit_tail(path), **lines, err[TZ_ERRLEN];
+	char err[TZ_ERRLEN], *text = tz_audit_newest(location, AUDIT_SHOWN * 4, AUDIT_TAIL_BYTES, err,
+						     sizeof(err)), **lines;
 	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	GString *b = r->body;
 	unsigned shown = 0;
@@ -256,6 +235,6 @@ void web_team_audit(struct web_req *r)
 				(long long)bad_line, err);
 	else
 		web_html_printf(r->body, "<p class=\"err\" id=\"verify\">監査ログを読めません: %s</p>", err);
-	audit_rows(r, c->audit_log);
+	audit_rows(r, tz_config_audit_location(c));
 	web_page_end(r->body);
 }

@@ -47,6 +47,7 @@ int tz_blobcfg_attach(const struct tz_config *cfg, struct tz_store *st, char *er
 	if (b == NULL)
 		return -1;
 	tz_store_set_blobs(st, b);
+	tz_store_set_blob_puts(st, cfg->blob_puts);
 	return 0;
 }
 

@@ -380,6 +380,9 @@ const struct tz_config_key tz_config_keys[] = {
 	{ "S3AccessKeyFile", "path", "",
 	  "BlobStore s3: file with the access key id and the secret key, separated by white space; mode 0600",
 	  tz_config_set_path, OFF(s3_access_key_file), NULL, 0 },
+	{ "BlobPuts", "integer", "8",
+	  "BlobStore s3|postgresql: how many blobs the committing thread puts at once (the batch's entries and each entry's files; meta.json after the rest); 1 = one after another",
+	  tz_config_set_uint, OFF(blob_puts), NULL, 64 },
 	/* ---- monitoring ---- */
 	{ "StatsSocket", "socket", "",
 	  "counters for textizectl stats and Prometheus (GET /metrics): local:/path or inet:PORT@ADDR; empty = off",

@@ -170,6 +170,7 @@ struct tz_config {
 	char *s3_bucket;              /* S3Bucket */
 	char *s3_region;              /* S3Region */
 	char *s3_access_key_file;     /* S3AccessKeyFile */
+	unsigned blob_puts;           /* BlobPuts: puts one commit runs at once */
 	/* monitoring */
 	char *stats_socket;           /* StatsSocket, NULL = no stats server */
 	/* the console (issue 19) */

@@ -335,3 +335,32 @@ out:
 	OPENSSL_cleanse(key, sizeof(key));
 	return rc;
 }
+
+char *tz_audit_newest(const char *location, unsigned n, size_t max_bytes, char *err, size_t errlen)
+{
+	FILE *f;
+	char *buf;
+	size_t got;
+	long size;
+
+	if (location == NULL)
+		return NULL;
+	if (tz_pg_is_url(location))
+		return tz_pgaudit_newest(location, n, err, errlen);
+	f = fopen(location, "re");
+	if (f == NULL) {
+		tz_err(err, errlen, "audit log %s: %s", location, strerror(errno));
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) < 0 || (size = ftell(f)) < 0 ||
+	    fseek(f, (size_t)size > max_bytes ? size - (long)max_bytes : 0, SEEK_SET) < 0) {
+		tz_err(err, errlen, "audit log %s: %s", location, strerror(errno));
+		fclose(f);
+		return NULL;
+	}
+	buf = g_malloc(max_bytes + 1);
+	got = fread(buf, 1, max_bytes, f);
+	buf[got] = '\0';
+	fclose(f);
+	return buf;
+}

@@ -52,4 +52,11 @@ int tz_audit_append_batch(struct tz_audit *a, const struct tz_audit_event *ev, s
 int tz_audit_verify(const char *path, const char *key_file, unsigned long *records,
 		    unsigned long *bad_line, char *err, size_t errlen);
 
+/* The newest records of the log at location (AuditLog, or the shared
+ * database's chain for a postgresql:// URL), oldest first, a line each: at
+ * most n records of the database, the last max_bytes of a file (whose
+ * partial first line a parser skips). NULL with err when unreadable;
+ * caller g_free()s. */
+char *tz_audit_newest(const char *location, unsigned n, size_t max_bytes, char *err, size_t errlen);
+
 #endif

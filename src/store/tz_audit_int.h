@@ -30,6 +30,9 @@ int tz_pgaudit_append(PGconn **conn, const char *url, const struct tz_audit_even
 
 /* tz_audit_verify() for the database's chain, in seq order; the head row
  * must name the last record (so cutting off the newest records shows). */
+/* The newest n records of the database's chain, oldest first, a line
+ * each; NULL with err. */
+char *tz_pgaudit_newest(const char *url, unsigned n, char *err, size_t errlen);
 int tz_pgaudit_verify(const char *url, const unsigned char *key, unsigned long *records,
 		      unsigned long *bad_line, char *err, size_t errlen);
 

@@ -2,9 +2,10 @@
  * name, chunk, data) in the shared database (tz_pgschema.c migration 3).
  * A put replaces all chunks of the blob in one transaction, so a reader
  * (REPEATABLE READ) sees all old or all new chunks; chunks keep each row
- * and each result small however big the part. One connection per backend,
- * used under a mutex and opened again after any failure: a database that
- * comes back is used again without a restart. */
+ * and each result small however big the part. Up to PG_CONNS connections
+ * per backend (the commit's parallel puts, BlobPuts), each used under its
+ * mutex and opened again after any failure: a database that comes back is
+ * used again without a restart. A single caller only ever opens the first. */
 #include "tz_blob.h"
 
 #include <errno.h>
@@ -19,16 +20,37 @@
 
 #define CHUNK (1u << 20)
 
+#define PG_CONNS 4
+
+struct pg_conn {
+	pthread_mutex_t mu;
+	const char *url;
+	PGconn *conn;              /* NULL until first used, or after a failure */
+};
+
 struct blob_pg {
 	struct tz_blob b;
-	pthread_mutex_t mu;
 	char *url;
-	PGconn *conn;
+	struct pg_conn c[PG_CONNS];
+	gint next;
 };
 
 #define BP(b) ((struct blob_pg *)(void *)(b))
 
-static PGconn *conn_get(struct blob_pg *p, char *err, size_t errlen)
+/* A connection nobody uses (the first such), locked; else wait in turn. */
+static struct pg_conn *conn_take(struct blob_pg *bp)
+{
+	struct pg_conn *c;
+
+	for (unsigned i = 0; i < PG_CONNS; i++)
+		if (pthread_mutex_trylock(&bp->c[i].mu) == 0)
+			return &bp->c[i];
+	c = &bp->c[(unsigned)g_atomic_int_add(&bp->next, 1) % PG_CONNS];
+	pthread_mutex_lock(&c->mu);
+	return c;
+}
+
+static PGconn *conn_get(struct pg_conn *p, char *err, size_t errlen)
 {
 	if (p->conn && PQstatus(p->conn) != CONNECTION_OK) {
 		PQfinish(p->conn);
@@ -41,7 +63,7 @@ static PGconn *conn_get(struct blob_pg *p, char *err, size_t errlen)
 
 /* After a failure the connection may be mid-transaction or broken: drop
  * it; the next call connects afresh. */
-static int conn_fail(struct blob_pg *p, const char *what, char *err, size_t errlen)
+static int conn_fail(struct pg_conn *p, const char *what, char *err, size_t errlen)
 {
 	tz_pg_fail(p->conn, what, err, errlen);
 	PQfinish(p->conn);
@@ -57,7 +79,7 @@ static int cmd_ok(PGresult *r, ExecStatusType want)
 	return ok;
 }
 
-static int put_chunks(struct blob_pg *p, const char *id, const char *name, int fd, uint64_t size,
+static int put_chunks(struct pg_conn *p, const char *id, const char *name, int fd, uint64_t size,
 		      char *err, size_t errlen)
 {
 	char *buf = g_malloc(CHUNK), chunk[16];
@@ -96,11 +118,10 @@ static int put_chunks(struct blob_pg *p, const char *id, const char *name, int f
 static int pg_put(struct tz_blob *b, const char *id, const char *name, int fd, uint64_t size,
 		  char *err, size_t errlen)
 {
-	struct blob_pg *p = BP(b);
+	struct pg_conn *p = conn_take(BP(b));
 	const char *v[2] = { id, name };
 	int rc = -1;
 
-	pthread_mutex_lock(&p->mu);
 	if (conn_get(p, err, errlen) == NULL)
 		goto out;
 	if (tz_pg_exec(p->conn, "BEGIN", err, errlen) < 0) {
@@ -129,7 +150,7 @@ out:
 	return rc;
 }
 
-static int get_chunks(struct blob_pg *p, const char *id, const char *name, unsigned n, int outfd,
+static int get_chunks(struct pg_conn *p, const char *id, const char *name, unsigned n, int outfd,
 		      char *err, size_t errlen)
 {
 	char chunk[16];
@@ -158,14 +179,13 @@ static int get_chunks(struct blob_pg *p, const char *id, const char *name, unsig
 static int pg_get(struct tz_blob *b, const char *id, const char *name, int outfd, uint64_t max,
 		  char *err, size_t errlen)
 {
-	struct blob_pg *p = BP(b);
+	struct pg_conn *p = conn_take(BP(b));
 	const char *v[2] = { id, name };
 	PGresult *r;
 	unsigned n = 0;
 	uint64_t size = 0;
 	int rc = -1;
 
-	pthread_mutex_lock(&p->mu);
 	if (conn_get(p, err, errlen) == NULL)
 		goto out;
 	if (tz_pg_exec(p->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, errlen) < 0) {
@@ -198,11 +218,10 @@ out:
 
 static int pg_del(struct tz_blob *b, const char *id, const char *name, char *err, size_t errlen)
 {
-	struct blob_pg *p = BP(b);
+	struct pg_conn *p = conn_take(BP(b));
 	const char *v[2] = { id, name };
 	int rc = -1;
 
-	pthread_mutex_lock(&p->mu);
 	if (conn_get(p, err, errlen) != NULL) {
 		if (cmd_ok(PQexecParams(p->conn, "DELETE FROM blobs WHERE id = $1 AND name = $2", 2,
 					NULL, v, NULL, NULL, 0), PGRES_COMMAND_OK))
@@ -216,12 +235,11 @@ static int pg_del(struct tz_blob *b, const char *id, const char *name, char *err
 
 static int pg_list(struct tz_blob *b, const char *id, GPtrArray *keys, char *err, size_t errlen)
 {
-	struct blob_pg *p = BP(b);
+	struct pg_conn *p = conn_take(BP(b));
 	const char *v[1] = { id };
 	PGresult *r;
 	int rc = -1;
 
-	pthread_mutex_lock(&p->mu);
 	if (conn_get(p, err, errlen) == NULL)
 		goto out;
 	r = id ? PQexecParams(p->conn, "SELECT DISTINCT id, name FROM blobs WHERE id = $1", 1, NULL,
@@ -245,9 +263,11 @@ static void pg_free(struct tz_blob *b)
 {
 	struct blob_pg *p = BP(b);
 
-	if (p->conn)
-		PQfinish(p->conn);
-	pthread_mutex_destroy(&p->mu);
+	for (unsigned i = 0; i < PG_CONNS; i++) {
+		if (p->c[i].conn)
+			PQfinish(p->c[i].conn);
+		pthread_mutex_destroy(&p->c[i].mu);
+	}
 	g_free(p->url);
 	g_free(p);
 }
@@ -266,7 +286,10 @@ struct tz_blob *tz_blob_pg_new(const char *url, char *err, size_t errlen)
 	}
 	p = g_new0(struct blob_pg, 1);
 	p->b.ops = &pg_ops;
-	pthread_mutex_init(&p->mu, NULL);
 	p->url = g_strdup(url);
+	for (unsigned i = 0; i < PG_CONNS; i++) {
+		pthread_mutex_init(&p->c[i].mu, NULL);
+		p->c[i].url = p->url;
+	}
 	return &p->b;
 }

@@ -27,7 +27,8 @@
 #include "tz_html.h"   /* tz_html_init: libxml2 set up before threads race to it */
 #include "tz_util.h"
 
-#define LIST_MAX (8u << 20)   /* one LIST page's XML */
+#define LIST_PAGE 1000        /* keys per LIST page (S3's own bound) */
+#define LIST_MAX (8u << 20)   /* one LIST page's XML: 1000 keys of at most ~260 bytes, and slack */
 #define ERR_BODY 300          /* of an error response, for the log */
 
 struct blob_s3 {
@@ -391,6 +392,9 @@ static int parse_list(const GByteArray *xml, GPtrArray *keys, char **next, char 
 	return 0;
 }
 
+/* ListObjectsV2, page after page (LIST_PAGE keys each, the store's
+ * continuation token from one to the next) until a page is not truncated:
+ * memory per request stays bounded whatever the bucket holds. */
 static int s3_list(struct tz_blob *b, const char *id, GPtrArray *keys, char *err, size_t errlen)
 {
 	struct blob_s3 *s = BS(b);
@@ -406,7 +410,7 @@ static int s3_list(struct tz_blob *b, const char *id, GPtrArray *keys, char *err
 		g_string_printf(u, "%s/%s?", s->endpoint, s->bucket);
 		if (tok)
 			g_string_append_printf(u, "continuation-token=%s&", tok);
-		g_string_append(u, "list-type=2");
+		g_string_append_printf(u, "list-type=2&max-keys=%u", LIST_PAGE);
 		if (id)
 			g_string_append_printf(u, "&prefix=%s%%2F", id);
 		r.url = g_string_free(u, FALSE);

@@ -138,3 +138,30 @@ int tz_pgaudit_verify(const char *url, const unsigned char *key, unsigned long *
 	PQfinish(c);
 	return rc;
 }
+
+char *tz_pgaudit_newest(const char *url, unsigned n, char *err, size_t errlen)
+{
+	PGconn *c = tz_pg_open(url, "textize-audit-read", err, errlen);
+	char lim[16];
+	const char *v[1] = { lim };
+	PGresult *r;
+	GString *out;
+
+	if (c == NULL)
+		return NULL;
+	snprintf(lim, sizeof(lim), "%u", n);
+	r = PQexecParams(c, "SELECT record FROM (SELECT seq, record FROM audit ORDER BY seq DESC"
+			 " LIMIT $1::int) t ORDER BY seq", 1, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		tz_pg_fail(c, "audit", err, errlen);
+		PQfinish(c);
+		return NULL;
+	}
+	out = g_string_new(NULL);
+	for (int i = 0; i < PQntuples(r); i++)
+		g_string_append_printf(out, "%s\n", PQgetvalue(r, i, 0));
+	PQclear(r);
+	PQfinish(c);
+	return g_string_free(out, FALSE);
+}

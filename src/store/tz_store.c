@@ -624,19 +624,22 @@ static void list_day(int dayfd, GPtrArray *ids)
 
 int tz_store_list(struct tz_store *st, GPtrArray **ids, char *err, size_t errlen)
 {
-	int fd = openat(st->entfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d;
-	struct dirent *de;
-
 	*ids = g_ptr_array_new_with_free_func(g_free);
 	if (st->blob) {   /* the shared store's entries, not the staged ones */
-		if (fd >= 0)
-			close(fd);
 		if (tzs_blob_list(st, *ids, err, errlen) < 0)
 			return -1;
 		g_ptr_array_sort(*ids, tzs_cmp_str);
 		return 0;
 	}
+	return tzs_list_local(st, *ids, err, errlen);
+}
+
+int tzs_list_local(struct tz_store *st, GPtrArray *ids, char *err, size_t errlen)
+{
+	int fd = openat(st->entfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+	struct dirent *de;
+
 	d = fd < 0 ? NULL : fdopendir(fd);
 	if (d == NULL) {
 		if (fd >= 0)
@@ -649,15 +652,15 @@ int tz_store_list(struct tz_store *st, GPtrArray **ids, char *err, size_t errlen
 			continue;
 		dayfd = tzs_open_dir_at(dirfd(d), de->d_name, 0);
 		if (dayfd >= 0)
-			list_day(dayfd, *ids);
+			list_day(dayfd, ids);
 	}
 	closedir(d);
-	tzs_seg_list(st, *ids);
-	g_ptr_array_sort(*ids, tzs_cmp_str);
+	tzs_seg_list(st, ids);
+	g_ptr_array_sort(ids, tzs_cmp_str);
 	/* An entry migrated just now may show in both layouts for a moment. */
-	for (guint i = 1; i < (*ids)->len; i++)
-		if (strcmp(g_ptr_array_index(*ids, i), g_ptr_array_index(*ids, i - 1)) == 0)
-			g_ptr_array_remove_index(*ids, i--);
+	for (guint i = 1; i < ids->len; i++)
+		if (strcmp(g_ptr_array_index(ids, i), g_ptr_array_index(ids, i - 1)) == 0)
+			g_ptr_array_remove_index(ids, i--);
 	return 0;
 }
 

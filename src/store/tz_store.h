@@ -58,6 +58,29 @@ struct tz_store_migration {
 int tz_store_migrate(struct tz_store *st, int dry_run, struct tz_store_migration *mg,
 		     char *err, size_t errlen);
 
+/* `queue migrate --to-blobs`: every entry of this host's QuarantineDir
+ * (either layout) put into the blob store st is attached to, sealed alike,
+ * each file read back and compared, meta.json last; entries already in the
+ * store are only compared. The local copy is removed after that only with
+ * remove_local. Idempotent and resumable (tz_store_toblob.c); dry_run:
+ * only count. Stop this host's milter first: it stages entries there. */
+#define TZ_TOBLOB_COPIED 1
+#define TZ_TOBLOB_PRESENT 2
+struct tz_store_toblob {
+	/* Before an entry is listed from the store (TZ_TOBLOB_COPIED) or its
+	 * local copy removed (TZ_TOBLOB_PRESENT): the audit record; -1 with
+	 * err stops the run there. May be NULL. */
+	int (*done)(void *ctx, const char *id, int how, char *err, size_t errlen);
+	void *ctx;
+	unsigned local;            /* entries found in QuarantineDir */
+	unsigned copied;           /* put, read back, meta.json put */
+	unsigned present;          /* in the store before (an earlier run): compared */
+	unsigned pending;          /* not in the store yet */
+	unsigned kept;             /* local copies left in place (no remove_local) */
+};
+int tz_store_to_blobs(struct tz_store *st, int dry_run, int remove_local,
+		      struct tz_store_toblob *mg, char *err, size_t errlen);
+
 /* Start a new entry with a fresh id (tz_id_new), in a temporary place that
  * never reads as complete. */
 struct tz_store_entry *tz_store_entry_begin(struct tz_store *st, char *err, size_t errlen);
@@ -158,6 +181,9 @@ unsigned tz_store_hook_failures(struct tz_store *st, const char *name);
  * it see one queue. Set before the store is shared between threads. */
 struct tz_blob;
 void tz_store_set_blobs(struct tz_store *st, struct tz_blob *b);
+/* How many puts a commit runs at once on the blob store (0 or 1: one
+ * after another; BlobPuts). */
+void tz_store_set_blob_puts(struct tz_store *st, unsigned n);
 struct tz_blob *tz_store_blobs(const struct tz_store *st);
 /* Delete what is left of entries cut off while being put or removed (blobs
  * but no meta.json) stored on day (YYYYMMDD) or before; *removed counts. */

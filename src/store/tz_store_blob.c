@@ -3,7 +3,8 @@
  *
  * With a backend set, QuarantineDir only stages an entry while it is
  * written: the group commit's leader puts every file of the batch's
- * entries, sealed as tz_crypt seals them, meta.json last, before any hook
+ * entries (BlobPuts at once), sealed as tz_crypt seals them, then each
+ * entry's meta.json once all its files are stored, before any hook
  * runs (so blobs are durable before the audit record and the index row,
  * and before the MTA hears 250); an entry whose blobs cannot all be put
  * fails (the milter tempfails) and what was put of it is deleted. Once
@@ -33,6 +34,11 @@ void tz_store_set_blobs(struct tz_store *st, struct tz_blob *b)
 {
 	tz_blob_free(st->blob);
 	st->blob = b;
+}
+
+void tz_store_set_blob_puts(struct tz_store *st, unsigned n)
+{
+	st->blob_puts = n;
 }
 
 struct tz_blob *tz_store_blobs(const struct tz_store *st)
@@ -140,6 +146,13 @@ static int fill_fd(void *fctx, tz_cfile_fn fn, void *ctx, char *err, size_t errl
 	return rc;
 }
 
+int tzs_blob_put_local(struct tz_store *st, const char *id, const char *fname, char *err, size_t errlen)
+{
+	struct local_file lf = { st, id, fname };
+
+	return put_sealed(st, id, fname, fill_local, &lf, NULL, NULL, err, errlen);
+}
+
 static int put_meta(struct tz_store *st, const struct tz_meta *m, char *err, size_t errlen)
 {
 	char *json = tz_meta_to_json(m);
@@ -150,12 +163,9 @@ static int put_meta(struct tz_store *st, const struct tz_meta *m, char *err, siz
 	return rc;
 }
 
-/* Every file of a committed meta, the meta.json last; 0 or -1 (what was
- * put is then deleted again). */
-static int upload(struct tz_store *st, const struct tz_meta *m, char *err, size_t errlen)
+GPtrArray *tzs_blob_entry_names(const struct tz_meta *m)
 {
 	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-	int rc = 0;
 
 	g_ptr_array_add(names, g_strdup("original.eml"));
 	for (guint i = 0; i < m->parts->len; i++) {
@@ -165,32 +175,107 @@ static int upload(struct tz_store *st, const struct tz_meta *m, char *err, size_
 		if (p->sanitized_file)
 			g_ptr_array_add(names, g_strdup(p->sanitized_file));
 	}
-	for (guint i = 0; rc == 0 && i < names->len; i++) {
-		struct local_file lf = { st, m->id, g_ptr_array_index(names, i) };
-		rc = put_sealed(st, m->id, lf.name, fill_local, &lf, NULL, NULL, err, errlen);
-	}
-	if (rc == 0)
-		rc = put_meta(st, m, err, errlen);
-	g_ptr_array_unref(names);
-	if (rc < 0)
-		tzs_blob_remove(st, m->id, NULL, 0);
-	return rc;
+	return names;
 }
 
+/* One put of a commit: a file of the staged entry, or (name NULL) the
+ * entry's meta.json. */
+struct put_job {
+	struct tz_store *st;
+	struct pending *p;
+	char *name;
+	int rc;
+	char err[TZ_ERRLEN];
+};
+
+static void put_job_run(gpointer data, gpointer unused)
+{
+	struct put_job *j = data;
+
+	(void)unused;
+	j->rc = j->name ? tzs_blob_put_local(j->st, j->p->id, j->name, j->err, sizeof(j->err))
+			: put_meta(j->st, j->p->m, j->err, sizeof(j->err));
+}
+
+static void put_job_free(gpointer data)
+{
+	struct put_job *j = data;
+
+	g_free(j->name);
+	g_free(j);
+}
+
+/* Run every job, at most st->blob_puts at once, and return when all are
+ * done (GLib's shared threads: none is started for a single job). */
+static void run_jobs(struct tz_store *st, GPtrArray *jobs)
+{
+	GThreadPool *pool = NULL;
+
+	if (st->blob_puts > 1 && jobs->len > 1)
+		pool = g_thread_pool_new(put_job_run, NULL, (gint)MIN(st->blob_puts, jobs->len), FALSE, NULL);
+	for (guint i = 0; i < jobs->len; i++)
+		if (pool == NULL || !g_thread_pool_push(pool, g_ptr_array_index(jobs, i), NULL))
+			put_job_run(g_ptr_array_index(jobs, i), NULL);
+	if (pool)
+		g_thread_pool_free(pool, FALSE, TRUE);
+}
+
+/* An entry whose put failed is not committed (the first reason kept). */
+static void mark_failed(struct tz_store *st, GPtrArray *jobs)
+{
+	for (guint i = 0; i < jobs->len; i++) {
+		struct put_job *j = g_ptr_array_index(jobs, i);
+		if (j->rc == 0 || j->p->rc < 0)
+			continue;
+		j->p->rc = tz_err(j->p->err, sizeof(j->p->err), "quarantine %s: blob store (%s): %s",
+				  j->p->id, tz_blob_kind(st->blob), j->err);
+	}
+}
+
+/* The batch's blobs: first every file of every entry, concurrently; then
+ * the meta.json of each entry all of whose files are durable, also
+ * concurrently. An entry with a failed put fails (the milter tempfails)
+ * and what was put of it is deleted again. */
 void tzs_blob_batch(struct tz_store *st, struct pending **b, unsigned n)
 {
+	GPtrArray *files = g_ptr_array_new_with_free_func(put_job_free);
+	GPtrArray *metas = g_ptr_array_new_with_free_func(put_job_free);
+
 	for (unsigned i = 0; st->blob && i < n; i++) {
-		char why[TZ_ERRLEN] = "";
+		GPtrArray *names;
 		if (b[i]->rc < 0)
 			continue;
-		if (upload(st, b[i]->m, why, sizeof(why)) < 0) {
-			b[i]->rc = -1;
-			snprintf(b[i]->err, sizeof(b[i]->err), "quarantine %s: blob store (%s): %s",
-				 b[i]->id, tz_blob_kind(st->blob), why);
-			continue;
+		names = tzs_blob_entry_names(b[i]->m);
+		for (guint k = 0; k < names->len; k++) {
+			struct put_job *j = g_new0(struct put_job, 1);
+			j->st = st;
+			j->p = b[i];
+			j->name = g_strdup(g_ptr_array_index(names, k));
+			g_ptr_array_add(files, j);
 		}
-		b[i]->uploaded = 1;
+		g_ptr_array_unref(names);
+		b[i]->uploaded = 1;   /* from now on a failure deletes its blobs */
 	}
+	run_jobs(st, files);
+	mark_failed(st, files);
+	for (unsigned i = 0; st->blob && i < n; i++) {
+		struct put_job *j;
+		if (b[i]->rc < 0 || !b[i]->uploaded)
+			continue;
+		j = g_new0(struct put_job, 1);
+		j->st = st;
+		j->p = b[i];
+		g_ptr_array_add(metas, j);
+	}
+	run_jobs(st, metas);
+	mark_failed(st, metas);
+	for (unsigned i = 0; st->blob && i < n; i++)
+		if (b[i]->rc < 0 && b[i]->uploaded) {
+			tzs_blob_remove(st, b[i]->id, NULL, 0);
+			b[i]->uploaded = 0;
+		}
+	g_ptr_array_unref(files);
+	g_ptr_array_unref(metas);
 }
 
 void tzs_blob_settle(struct tz_store *st, struct pending **b, unsigned n)

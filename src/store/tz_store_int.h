@@ -33,6 +33,7 @@ struct tz_store {
 	struct tz_refs *local_refs;   /* 参照番号 in QUEUE/refs (tz_ref.h) */
 	struct tz_refs *refs;      /* the shared registry (StoreBackend postgresql), or NULL */
 	struct tz_store_locker locker;   /* cross-host lock, or take == NULL (tz_store.h) */
+	unsigned blob_puts;        /* puts at once in a commit (BlobPuts) */
 };
 
 struct stored_part {
@@ -103,6 +104,9 @@ int tzs_seg_meta_write(struct tz_store *st, const struct tz_meta *m, char *err, 
 /* tz_store.c: a file of an entry on this host's disk (staged or local). */
 int tzs_file_read_local(struct tz_store *st, const char *id, const char *fname,
 			tz_cfile_fn fn, void *ctx, char *err, size_t errlen);
+/* This host's entries (directory layout and segment store), whatever
+ * BlobStore says, added to ids, sorted (tz_store_toblob.c). */
+int tzs_list_local(struct tz_store *st, GPtrArray *ids, char *err, size_t errlen);
 /* Remove the staged copy of an entry whose blobs are committed. */
 void tzs_drop_staged(struct tz_store *st, const char *id);
 
@@ -119,6 +123,10 @@ int tzs_blob_meta_write(struct tz_store *st, const struct tz_meta *m, char *err,
 int tzs_blob_file_put(struct tz_store *st, const char *id, const char *fname, int srcfd,
 		      char *sha256_hex, uint64_t *size, char *err, size_t errlen);
 int tzs_blob_remove(struct tz_store *st, const char *id, char *err, size_t errlen);
+/* The names of m's files other than meta.json, as a commit puts them. */
+GPtrArray *tzs_blob_entry_names(const struct tz_meta *m);
+/* Put the local file id/fname (staged or of the local layouts) sealed. */
+int tzs_blob_put_local(struct tz_store *st, const char *id, const char *fname, char *err, size_t errlen);
 int tzs_blob_list(struct tz_store *st, GPtrArray *ids, char *err, size_t errlen);
 int tzs_blob_lock(struct tz_store *st, const char *id, char *err, size_t errlen);
 

@@ -83,6 +83,34 @@ static void test_intact(void **state)
 	g_free(dir);
 }
 
+/* The newest records of a file: the whole of a small log, the tail of a
+ * big one (the newest record last and whole), NULL for a missing file. */
+static void test_newest_file(void **state)
+{
+	char *dir = tl_tmpdir(), *path = make_log(dir, 10, NULL), *missing, *text, *last, err[TZ_ERRLEN];
+	gchar **all = read_lines(path);
+
+	(void)state;
+	text = tz_audit_newest(path, 5, 1 << 20, err, sizeof(err));
+	assert_non_null(text);
+	assert_non_null(strstr(text, all[0]));
+	assert_non_null(strstr(text, all[9]));
+	g_free(text);
+	text = tz_audit_newest(path, 5, strlen(all[9]) + 1, err, sizeof(err));
+	last = g_strconcat(all[9], "\n", NULL);
+	assert_string_equal(text, last);   /* exactly the last record and its line end */
+	g_free(last);
+	g_free(text);
+	missing = g_build_filename(dir, "none.log", NULL);
+	assert_null(tz_audit_newest(missing, 5, 1024, err, sizeof(err)));
+	assert_non_null(strstr(err, "none.log"));
+	g_strfreev(all);
+	tl_rmrf(dir);
+	g_free(missing);
+	g_free(path);
+	g_free(dir);
+}
+
 static void test_edit(void **state)
 {
 	char *dir = tl_tmpdir(), *path = make_log(dir, 10, NULL);
@@ -216,6 +244,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_intact),
+		cmocka_unit_test(test_newest_file),
 		cmocka_unit_test(test_edit),
 		cmocka_unit_test(test_delete),
 		cmocka_unit_test(test_reorder),

@@ -32,17 +32,43 @@ struct flaky {
 	struct tz_blob b;
 	struct tz_blob *in;
 	int fail_put_after;        /* puts that still succeed; -1 = all */
-	int puts;
+	gint puts;                 /* (atomic: a commit puts from several threads) */
+	unsigned delay_us;         /* each put takes this long */
+	gint inflight, max_inflight;
+	gint meta_early;           /* meta.json put while the entry lacked a file */
 };
+
+static void fl_check_meta_last(struct flaky *f, const char *id)
+{
+	GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
+	char err[TZ_ERRLEN];
+
+	/* commit_one's entry: original.eml and part-001.bin before meta.json */
+	if (f->in->ops->list(f->in, id, keys, err, sizeof(err)) < 0 || keys->len < 2)
+		g_atomic_int_inc(&f->meta_early);
+	g_ptr_array_unref(keys);
+}
 
 static int fl_put(struct tz_blob *b, const char *id, const char *name, int fd, uint64_t size,
 		  char *err, size_t errlen)
 {
 	struct flaky *f = (struct flaky *)b;
+	gint now = g_atomic_int_add(&f->inflight, 1) + 1, max;
+	int rc;
 
-	if (f->fail_put_after >= 0 && f->puts++ >= f->fail_put_after)
-		return tz_err(err, errlen, "injected put failure");
-	return f->in->ops->put(f->in, id, name, fd, size, err, errlen);
+	while ((max = g_atomic_int_get(&f->max_inflight)) < now &&
+	       !g_atomic_int_compare_and_exchange(&f->max_inflight, max, now))
+		;
+	if (f->delay_us)
+		g_usleep(f->delay_us);
+	if (strcmp(name, "meta.json") == 0)
+		fl_check_meta_last(f, id);
+	if (f->fail_put_after >= 0 && g_atomic_int_add(&f->puts, 1) >= f->fail_put_after)
+		rc = tz_err(err, errlen, "injected put failure");
+	else
+		rc = f->in->ops->put(f->in, id, name, fd, size, err, errlen);
+	g_atomic_int_add(&f->inflight, -1);
+	return rc;
 }
 static int fl_get(struct tz_blob *b, const char *id, const char *name, int outfd, uint64_t max,
 		  char *err, size_t errlen)
@@ -313,6 +339,34 @@ static void test_two_gateways(void **state)
 	pair_close(&p);
 }
 
+/* BlobPuts: the entry's files are put at once (both in flight together),
+ * meta.json only after both are in the store; one after another with 1. */
+static void test_parallel_puts(void **state)
+{
+	struct pair p;
+	char id[TZ_ID_LEN], err[TZ_ERRLEN];
+	GPtrArray *ids;
+
+	(void)state;
+	pair_open(&p);
+	p.fa->delay_us = 100000;
+	tz_store_set_blob_puts(p.a, 1);
+	if (commit_one(p.a, id, err, sizeof(err)) != 0)
+		fail_msg("commit: %s", err);
+	assert_int_equal(g_atomic_int_get(&p.fa->max_inflight), 1);
+	tz_store_set_blob_puts(p.a, 8);
+	p.fa->max_inflight = 0;
+	if (commit_one(p.a, id, err, sizeof(err)) != 0)
+		fail_msg("commit: %s", err);
+	assert_int_equal(g_atomic_int_get(&p.fa->max_inflight), 2);   /* original + part */
+	assert_int_equal(g_atomic_int_get(&p.fa->meta_early), 0);
+	assert_int_equal(tz_store_list(p.b, &ids, err, sizeof(err)), 0);
+	assert_int_equal(ids->len, 2);
+	g_ptr_array_unref(ids);
+	assert_int_equal(files_under(p.bdir, id), 3);
+	pair_close(&p);
+}
+
 static void test_put_failure_fails_commit(void **state)
 {
 	struct pair p;
@@ -322,8 +376,10 @@ static void test_put_failure_fails_commit(void **state)
 
 	(void)state;
 	pair_open(&p);
-	for (int after = 0; after < 3; after++) {   /* original, part, meta.json */
-		p.fa->fail_put_after = after;
+	/* one after another, then with the files put at once */
+	for (int after = 0; after < 6; after++) {   /* original, part, meta.json */
+		tz_store_set_blob_puts(p.a, after < 3 ? 1 : 4);
+		p.fa->fail_put_after = after % 3;
 		p.fa->puts = 0;
 		assert_int_equal(commit_one(p.a, id, err, sizeof(err)), -1);
 		assert_non_null(strstr(err, "blob store"));
@@ -542,7 +598,7 @@ static void test_s3_requests(void **state)
 		fail_msg("list: %s", err);
 	assert_int_equal(names->len, 2);
 	assert_true(g_str_has_prefix(g_ptr_array_index(p.requests, 5),
-				     "GET /textize?list-type=2&prefix=20261203-080000-000001-0123abcd%2F HTTP/1.1"));
+				     "GET /textize?list-type=2&max-keys=1000&prefix=20261203-080000-000001-0123abcd%2F HTTP/1.1"));
 	g_ptr_array_unref(names);
 	/* a peer that never answers: bounded by the timeout, an error */
 	{
@@ -557,6 +613,60 @@ static void test_s3_requests(void **state)
 	peer_stop(&p);
 	tl_rmrf(dir);
 	g_free(in);
+	g_free(dir);
+}
+
+#define LIST_OK "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n<ListBucketResult>"
+#define KEY(k) "<Contents><Key>" k "</Key></Contents>"
+
+/* A bucket listed in three pages: each next request carries the token the
+ * page before gave (URL-encoded, in the signed query), and every key of
+ * every page is seen; a truncated page without a token is an error. */
+static void test_s3_list_pages(void **state)
+{
+	static const char *const replies[] = {
+		LIST_OK "<IsTruncated>true</IsTruncated><NextContinuationToken>tok/1+=</NextContinuationToken>"
+		KEY("20261201-080000-000001-0123abcd/meta.json") KEY("20261201-080000-000001-0123abcd/original.eml")
+		"</ListBucketResult>",
+		LIST_OK "<IsTruncated>true</IsTruncated><NextContinuationToken>2</NextContinuationToken>"
+		KEY("20261201-080000-000001-0123abcd/part-001.bin") KEY("20261202-080000-000002-0123abcd/original.eml")
+		"</ListBucketResult>",
+		LIST_OK "<IsTruncated>false</IsTruncated>"
+		KEY("20261203-080000-000003-0123abcd/meta.json") "</ListBucketResult>",
+		LIST_OK "<IsTruncated>true</IsTruncated>" KEY("20261203-080000-000003-0123abcd/meta.json")
+		"</ListBucketResult>",
+	};
+	char *dir = tl_tmpdir(), err[TZ_ERRLEN];
+	GPtrArray *complete, *partial;
+	struct peer p;
+	struct tz_blob *b;
+
+	(void)state;
+	peer_start(&p, replies, G_N_ELEMENTS(replies));
+	b = s3_for(dir, p.port, 3000);
+	if (tz_blob_entries(b, &complete, &partial, err, sizeof(err)) != 0)
+		fail_msg("list: %s", err);
+	assert_int_equal(p.requests->len, 3);
+	assert_true(g_str_has_prefix(g_ptr_array_index(p.requests, 0),
+				     "GET /textize?list-type=2&max-keys=1000 HTTP/1.1\r\n"));
+	assert_true(g_str_has_prefix(g_ptr_array_index(p.requests, 1),
+				     "GET /textize?continuation-token=tok%2F1%2B%3D&list-type=2&max-keys=1000 HTTP/1.1\r\n"));
+	assert_true(g_str_has_prefix(g_ptr_array_index(p.requests, 2),
+				     "GET /textize?continuation-token=2&list-type=2&max-keys=1000 HTTP/1.1\r\n"));
+	/* entry 1 spans pages 1 and 2; entry 2 has no meta.json (partial) */
+	assert_int_equal(complete->len, 2);
+	assert_string_equal(g_ptr_array_index(complete, 0), "20261201-080000-000001-0123abcd");
+	assert_string_equal(g_ptr_array_index(complete, 1), "20261203-080000-000003-0123abcd");
+	assert_int_equal(partial->len, 1);
+	assert_string_equal(g_ptr_array_index(partial, 0), "20261202-080000-000002-0123abcd");
+	g_ptr_array_unref(complete);
+	g_ptr_array_unref(partial);
+	/* truncated, but no token to go on with: an error, not a short list */
+	assert_int_equal(tz_blob_entries(b, &complete, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "truncated without a continuation token"));
+	tz_blob_free(b);
+	peer_stop(&p);
+	tl_rmrf(dir);
 	g_free(dir);
 }
 
@@ -589,8 +699,10 @@ int main(void)
 		cmocka_unit_test(test_dir_backend),
 		cmocka_unit_test(test_two_gateways),
 		cmocka_unit_test(test_put_failure_fails_commit),
+		cmocka_unit_test(test_parallel_puts),
 		cmocka_unit_test(test_sigv4_vector),
 		cmocka_unit_test(test_s3_requests),
+		cmocka_unit_test(test_s3_list_pages),
 		cmocka_unit_test(test_s3_key_file),
 	};
 
