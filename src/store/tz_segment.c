@@ -319,7 +319,7 @@ void seg_index_record(struct tz_seg *s, struct seg_file *f, uint64_t off,
 		g_strlcpy(x->id, id, sizeof(x->id));
 		x->stored = stored ? stored : t;
 		x->seg = f->no;
-		x->locs = g_array_new(FALSE, TRUE, sizeof(struct seg_loc));
+		x->locs = g_array_sized_new(FALSE, TRUE, sizeof(struct seg_loc), blobs->len);
 		g_hash_table_replace(s->index, x->id, x);
 	}
 	for (guint i = 0; i < blobs->len; i++) {
