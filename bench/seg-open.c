@@ -9,13 +9,18 @@
  *                    and 1,000 lookups (tz_seg_read of meta.json).
  * Prints "entries=N segments=S open_ro_ms=... open_rw_ms=... read_us=...".
  * Put DIR on tmpfs for the CPU and syscall cost alone (warm page cache);
- * a cold cache on a disk adds a seek per record at worst. Not installed;
+ * a cold cache on a disk adds a seek per record at worst: SEG_OPEN_COLD=1
+ * drops DIR's files from the page cache (posix_fadvise DONTNEED, nothing
+ * else's) before each timed open. The offset index (NNNNNNNN.tzx, written
+ * by a writable open) is used when present; delete it to measure without. Not installed;
  * built by hand against a build tree (see docs/performance.md). */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <glib.h>
 #include "tz_segment.h"
 
@@ -56,6 +61,25 @@ static void *writer(void *arg)
 	return NULL;
 }
 
+/* SEG_OPEN_COLD: start each timed open with DIR's files out of the page cache. */
+static void evict(const char *dir)
+{
+	GDir *d = getenv("SEG_OPEN_COLD") ? g_dir_open(dir, 0, NULL) : NULL;
+
+	for (const char *n; d && (n = g_dir_read_name(d)) != NULL;) {
+		char *p = g_build_filename(dir, n, NULL);
+		int fd = open(p, O_RDONLY);
+		if (fd >= 0) {
+			fdatasync(fd);
+			posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+			close(fd);
+		}
+		g_free(p);
+	}
+	if (d)
+		g_dir_close(d);
+}
+
 static int count(void *ctx, const void *buf, size_t len, char *err, size_t errlen)
 {
 	*(size_t *)ctx += len;
@@ -87,10 +111,12 @@ int main(int argc, char **argv)
 		pthread_join(th[t], NULL);
 	tz_seg_free(seg);
 
+	evict(argv[1]);
 	t0 = now_ms();
 	seg = tz_seg_open(argv[1], &ro, err, sizeof(err));
 	t_ro = now_ms() - t0;
 	tz_seg_free(seg);
+	evict(argv[1]);
 	t0 = now_ms();
 	seg = tz_seg_open(argv[1], &rw, err, sizeof(err));
 	t_rw = now_ms() - t0;

@@ -205,8 +205,17 @@ out:
  * record instead of three or four (bench/seg-open.c; docs/performance.md). */
 #define SEG_READ_AHEAD (8u << 10)
 
-int seg_record_read(int fd, uint64_t off, uint64_t size, int full, unsigned char hdr[SEG_HDR],
-		    GArray *blobs, uint64_t *len)
+int seg_head_parse(const unsigned char *head, uint32_t n, GArray *blobs)
+{
+	return n >= SEG_HDR && memcmp(head, "TZSG", 4) == 0 && head[4] == 1 &&
+	       head[5] >= SEG_KIND_ENTRY && head[5] <= SEG_KIND_DELETE &&
+	       get32(head + 8) == n - SEG_HDR ? parse_head(head, head + SEG_HDR, n - SEG_HDR, blobs) : -1;
+}
+
+/* seg_record_read; headout (when not NULL) receives the header and
+ * directory of a record whose header checksum holds (the offset index). */
+static int record_read(int fd, uint64_t off, uint64_t size, int full, unsigned char hdr[SEG_HDR],
+		       GArray *blobs, uint64_t *len, GByteArray *headout)
 {
 	unsigned char *buf, *head, md[32], trailer[SEG_TRAILER];
 	uint32_t dirlen;
@@ -248,6 +257,8 @@ int seg_record_read(int fd, uint64_t off, uint64_t size, int full, unsigned char
 	 * since a crash may have persisted the header and trailer but not
 	 * every page in between. */
 	*len = tail + SEG_TRAILER;
+	if (headout)
+		g_byte_array_append(g_byte_array_set_size(headout, 0), head, SEG_HDR + dirlen);
 	if (!full)
 		rc = 1;
 	else if (tail <= got)   /* the payload came with the read-ahead */
@@ -262,6 +273,12 @@ out_head:
 out:
 	g_free(buf);
 	return rc;
+}
+
+int seg_record_read(int fd, uint64_t off, uint64_t size, int full, unsigned char hdr[SEG_HDR],
+		    GArray *blobs, uint64_t *len)
+{
+	return record_read(fd, off, size, full, hdr, blobs, len, NULL);
 }
 
 static void loc_set(GArray *locs, const struct seg_loc *l)
@@ -302,7 +319,7 @@ void seg_index_record(struct tz_seg *s, struct seg_file *f, uint64_t off,
 		g_strlcpy(x->id, id, sizeof(x->id));
 		x->stored = stored ? stored : t;
 		x->seg = f->no;
-		x->locs = g_array_new(FALSE, TRUE, sizeof(struct seg_loc));
+		x->locs = g_array_sized_new(FALSE, TRUE, sizeof(struct seg_loc), blobs->len);
 		g_hash_table_replace(s->index, x->id, x);
 	}
 	for (guint i = 0; i < blobs->len; i++) {
@@ -321,21 +338,30 @@ void seg_index_record(struct tz_seg *s, struct seg_file *f, uint64_t off,
 }
 
 /* Read the records of f not seen yet. Records of the newest segment are
- * checked in full; a torn one ends the scan, and is cut off when repair. */
+ * checked in full; a torn one ends the scan, and is cut off when repair.
+ * A sealed segment read from its start comes from its offset index when
+ * that is valid (tz_segindex.c); scanned instead, it gets one written. */
 static int scan_file(struct tz_seg *s, struct seg_file *f, int newest, int repair)
 {
-	GArray *blobs = g_array_new(FALSE, TRUE, sizeof(struct seg_blob));
+	GArray *blobs;
+	GByteArray *x = NULL, *head = NULL;
 	unsigned char hdr[SEG_HDR];
 	struct stat sb;
 	uint64_t len;
 	int rc = 0;
 
-	if (fstat(f->fd, &sb) < 0) {
-		g_array_unref(blobs);
+	if (!newest && f->scanned == 0 && seg_x_load(s, f))
+		return 0;
+	if (fstat(f->fd, &sb) < 0)
 		return -1;
+	blobs = g_array_new(FALSE, TRUE, sizeof(struct seg_blob));
+	if (!newest && f->scanned == 0 && !s->readonly) {
+		x = g_byte_array_new();
+		head = g_byte_array_new();
+		seg_x_begin(x);
 	}
 	while (f->scanned < (uint64_t)sb.st_size) {
-		int r = seg_record_read(f->fd, f->scanned, (uint64_t)sb.st_size, newest, hdr, blobs, &len);
+		int r = record_read(f->fd, f->scanned, (uint64_t)sb.st_size, newest, hdr, blobs, &len, head);
 		if (r == 0) {
 			if (repair && (ftruncate(f->fd, (off_t)f->scanned) < 0 || fsync(f->fd) < 0))
 				rc = -1;
@@ -346,7 +372,15 @@ static int scan_file(struct tz_seg *s, struct seg_file *f, int newest, int repai
 		 * skipped, since records after it may be complete. */
 		if (r == 1)
 			seg_index_record(s, f, f->scanned, hdr, blobs, len);
+		if (r == 1 && x)
+			seg_x_add(x, f->scanned, len, head->data, head->len);
 		f->scanned += len;
+	}
+	if (x && f->scanned == (uint64_t)sb.st_size)
+		seg_x_save(s, f, x);
+	if (x) {
+		g_byte_array_unref(x);
+		g_byte_array_unref(head);
 	}
 	g_array_unref(blobs);
 	return rc;
@@ -739,6 +773,7 @@ static int drop_file(struct tz_seg *s, struct seg_file *f, struct tz_seg_purge_s
 	seg_name(f->no, name);
 	if (fstat(f->fd, &sb) < 0 || (unlinkat(s->dirfd, name, 0) < 0 && errno != ENOENT))
 		return tz_err(err, errlen, "segment %s/%s: unlink: %s", s->dir, name, strerror(errno));
+	seg_x_drop(s, f->no);
 	st->freed += (uint64_t)sb.st_size;
 	g_ptr_array_remove(s->files, f);
 	st->dropped++;

@@ -77,6 +77,8 @@ struct seg_file *seg_file_get(struct tz_seg *s, unsigned no);
  * its payload is not (*len its size), 0 = end of data or a torn header. */
 int seg_record_read(int fd, uint64_t off, uint64_t size, int full, unsigned char hdr[SEG_HDR],
 		    GArray *blobs, uint64_t *len);
+/* A record's header and directory (n bytes) parsed into blobs; 0 or -1. */
+int seg_head_parse(const unsigned char *head, uint32_t n, GArray *blobs);
 void seg_index_record(struct tz_seg *s, struct seg_file *f, uint64_t off,
 		      const unsigned char *hdr, GArray *blobs, uint64_t len);
 /* Open segments other processes made and index records not seen yet;
@@ -102,5 +104,16 @@ int seg_rewrite(struct tz_seg *s, const char *id, char *err, size_t errlen);
 int seg_append(struct tz_seg *s, const void *head, size_t headlen, int payload_fd,
 	       const void *payload, uint64_t payload_len, const void *trailer,
 	       const struct seg_entry_idx *expect, char *err, size_t errlen);
+
+/* tz_segindex.c: the offset index of a sealed segment (NNNNNNNN.tzx).
+ * seg_x_load indexes f's records from it when it is valid for f as the
+ * segment is now (1; f->scanned set), else 0 and nothing is indexed.
+ * A scan builds x (seg_x_begin, seg_x_add per valid record) and, when it
+ * reached the segment's end, seg_x_save writes it; purge drops it. */
+int seg_x_load(struct tz_seg *s, struct seg_file *f);
+void seg_x_begin(GByteArray *x);
+void seg_x_add(GByteArray *x, uint64_t off, uint64_t len, const unsigned char *head, uint32_t n);
+void seg_x_save(struct tz_seg *s, struct seg_file *f, GByteArray *x);
+void seg_x_drop(struct tz_seg *s, unsigned no);
 
 #endif

@@ -137,7 +137,13 @@ void tz_store_entry_abort(struct tz_store_entry *e);
  *                              at LOG_ERR per entry ("quarantine ID: stored,
  *                              but MISSED: WHY; REMEDY") and counted; the
  *                              entries stand.
- * A best-effort hook sees only the entries every required hook accepted.
+ * Best-effort hooks run on a thread of their own while the required ones
+ * run (the index's transaction overlaps the audit log's fdatasync); both
+ * are done before any commit of the batch returns. So a best-effort hook
+ * sees every entry durable in the store, including one a required hook
+ * then rejects: that entry is withdrawn from the store (never listed), and
+ * what the hook derived from it goes at its catch-up (tz_index_sync drops
+ * index rows of entries not in the store).
  * tz_store_link.h builds the audit and index hooks. */
 struct tz_store_committed {
 	const struct tz_meta *meta;        /* as written into the entry */
@@ -155,7 +161,8 @@ struct tz_store_hook {
 	const char *name;                  /* static; one hook per name */
 	enum tz_store_hook_kind kind;
 	/* The batch c[0..n), n >= 1, oldest first; called by one thread at a
-	 * time per store (the leader). 0, or -1 with err. */
+	 * time per store and hook kind (the leader, or its side thread for
+	 * best-effort hooks). 0, or -1 with err. */
 	int (*run)(void *ctx, const struct tz_store_committed *c, size_t n,
 		   char *err, size_t errlen);
 	void (*free)(void *ctx);           /* may be NULL; run by tz_store_free or on replace */

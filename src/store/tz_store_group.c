@@ -4,6 +4,7 @@
 #include "tz_store_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -112,23 +113,27 @@ static void sync_days(struct tz_store *st, struct pending **b, guint n)
 	g_free(seen);
 }
 
-/* Run one hook over the entries of the batch still standing. A required
- * hook's failure fails them all; a best-effort hook's is logged and
- * counted per entry, which stands. */
-static void run_hook(struct tz_store *st, unsigned h, struct pending **b, guint n)
+/* The entries of the batch still standing, as the hooks see them. */
+static guint standing(struct pending **b, guint n, struct tz_store_committed *c)
 {
-	const struct tz_store_hook *hk = &st->hooks[h];
-	struct tz_store_committed *c = g_new0(struct tz_store_committed, n);
-	char why[TZ_ERRLEN] = "";
 	guint k = 0;
 
 	for (guint i = 0; i < n; i++)
 		if (b[i]->rc == 0)
 			c[k++] = (struct tz_store_committed){ b[i]->m, b[i]->env };
-	if (k == 0 || hk->run(hk->ctx, c, k, why, sizeof(why)) == 0)
-		goto out;
+	return k;
+}
+
+/* A hook's failure on the entries that were standing when it ran (mask):
+ * a required hook's fails them all; a best-effort hook's is logged and
+ * counted per entry still standing, which stands. */
+static void hook_failed(struct tz_store *st, unsigned h, struct pending **b, guint n,
+			const gboolean *mask, const char *why)
+{
+	const struct tz_store_hook *hk = &st->hooks[h];
+
 	for (guint i = 0; i < n; i++) {
-		if (b[i]->rc < 0)
+		if (!mask[i] || b[i]->rc < 0)
 			continue;
 		if (hk->kind == TZ_STORE_HOOK_REQUIRED) {
 			pending_fail(b[i], "", why);
@@ -140,7 +145,71 @@ static void run_hook(struct tz_store *st, unsigned h, struct pending **b, guint 
 		       hk->missed ? hk->missed : hk->name, why, hk->remedy ? "; " : "",
 		       hk->remedy ? hk->remedy : "");
 	}
-out:
+}
+
+/* The best-effort hooks of one batch, run on a thread of their own while
+ * the leader runs the required ones: the index transaction (CPU and a
+ * write, no fsync) overlaps the audit log's fdatasync instead of following
+ * it. They see the entries durable in the store; one a required hook then
+ * rejects is withdrawn from the store, and the index's catch-up drops it. */
+struct side {
+	struct tz_store *st;
+	guint n;
+	gboolean *mask;                        /* standing when the side started */
+	struct tz_store_committed *c;          /* those entries, taken before it starts */
+	guint k;
+	char why[TZ_STORE_MAX_HOOKS][TZ_ERRLEN];
+	int rc[TZ_STORE_MAX_HOOKS];
+};
+
+static void *side_main(void *arg)
+{
+	struct side *sd = arg;
+
+	/* Only sd's own copies: the leader may fail entries of b meanwhile. */
+	for (unsigned h = 0; h < sd->st->nhooks; h++)
+		if (sd->st->hooks[h].kind != TZ_STORE_HOOK_REQUIRED && sd->k > 0)
+			sd->rc[h] = sd->st->hooks[h].run(sd->st->hooks[h].ctx, sd->c, sd->k, sd->why[h],
+							 sizeof(sd->why[h]));
+	return NULL;
+}
+
+/* Every hook once over the batch: the required ones here, in order, the
+ * best-effort ones beside them (side_main); both done before it returns. */
+static void run_hooks(struct tz_store *st, struct pending **b, guint n)
+{
+	struct side *sd = g_new0(struct side, 1);
+	struct tz_store_committed *c = g_new0(struct tz_store_committed, n);
+	gboolean *now = g_new0(gboolean, n);
+	pthread_t th;
+	int side = 0;
+
+	*sd = (struct side){ .st = st, .n = n, .mask = g_new0(gboolean, n),
+			     .c = g_new0(struct tz_store_committed, n) };
+	for (guint i = 0; i < n; i++)
+		sd->mask[i] = b[i]->rc == 0;
+	sd->k = standing(b, n, sd->c);
+	if (st->nhooks > 0 && st->hooks[st->nhooks - 1].kind != TZ_STORE_HOOK_REQUIRED)
+		side = pthread_create(&th, NULL, side_main, sd) == 0 ? 1 : -1;
+	if (side < 0)
+		side_main(sd);   /* no thread to be had: in turn, as before */
+	for (unsigned h = 0; h < st->nhooks && st->hooks[h].kind == TZ_STORE_HOOK_REQUIRED; h++) {
+		char why[TZ_ERRLEN] = "";
+		guint k = standing(b, n, c);
+		for (guint i = 0; i < n; i++)
+			now[i] = b[i]->rc == 0;
+		if (k > 0 && st->hooks[h].run(st->hooks[h].ctx, c, k, why, sizeof(why)) < 0)
+			hook_failed(st, h, b, n, now, why);
+	}
+	if (side > 0)
+		pthread_join(th, NULL);
+	for (unsigned h = 0; h < st->nhooks; h++)
+		if (st->hooks[h].kind != TZ_STORE_HOOK_REQUIRED && sd->rc[h] < 0)
+			hook_failed(st, h, b, n, sd->mask, sd->why[h]);
+	g_free(sd->mask);
+	g_free(sd->c);
+	g_free(sd);
+	g_free(now);
 	g_free(c);
 }
 
@@ -156,8 +225,7 @@ static void lead(struct tz_store *st)
 	pthread_mutex_unlock(&st->grp.mu);
 	sync_days(st, b, batch->len);
 	tzs_blob_batch(st, b, batch->len);   /* blobs durable before any record of them */
-	for (unsigned h = 0; h < st->nhooks; h++)
-		run_hook(st, h, b, batch->len);
+	run_hooks(st, b, batch->len);
 	tzs_blob_settle(st, b, batch->len);
 	pthread_mutex_lock(&st->grp.mu);
 	for (guint i = 0; i < batch->len; i++)

@@ -3,7 +3,8 @@
  * the files; add/replace and tombstones survive a reopen; a flipped byte
  * fails the read; a torn tail is cut off and later appends survive;
  * concurrent writers; retention drops and compacts segments; a reader
- * finds segments beyond a gap in the numbers; a compaction racing puts
+ * finds segments beyond a gap in the numbers; the offset index is used
+ * when valid and ignored and rewritten when damaged or stale; a compaction racing puts
  * (in another handle, as another process would) never undoes one; kill -9 at
  * every step of a commit (fault points, 4 writer threads) leaves every
  * acknowledged entry complete and nothing torn listed; a full and a
@@ -413,6 +414,113 @@ static void test_purge(void **state)
 	tz_seg_free(s);
 }
 
+/* Every entry written is listed and reads back; dead ones are not. */
+static void all_there(const char *dir, unsigned n, unsigned dead)
+{
+	struct tz_seg *s = open_store(dir, 1, 40 * 1024);
+	char id[TZ_ID_LEN];
+
+	assert_non_null(s);
+	assert_int_equal(count(s), n - 1);
+	for (unsigned k = 0; k < n; k++) {
+		make_id(id, k);
+		if (k == dead)
+			assert_false(tz_seg_has(s, id));
+		else
+			assert_true(entry_ok(s, id, 10000));
+	}
+	tz_seg_free(s);
+}
+
+static GByteArray *slurp(const char *path)
+{
+	gchar *b = NULL;
+	gsize n = 0;
+	GByteArray *ba = g_byte_array_new();
+
+	if (g_file_get_contents(path, &b, &n, NULL))
+		g_byte_array_append(ba, (const guint8 *)b, (guint)n);
+	g_free(b);
+	return ba;
+}
+
+static void spew(const char *path, const GByteArray *ba)
+{
+	assert_true(g_file_set_contents(path, (const gchar *)ba->data, ba->len, NULL));
+}
+
+/* The offset index of a sealed segment (NNNNNNNN.tzx): written by the
+ * first writable open, used by the next (same entries, a tombstone in a
+ * sealed segment honoured), and never trusted over the records: damaged
+ * (a flipped byte), stale (another segment's index, a segment cut short)
+ * or empty, it is ignored, the records are scanned, and it is written
+ * again; purge drops it with its segment. */
+static void test_offset_index(void **state)
+{
+	char err[TZ_ERRLEN], id[TZ_ID_LEN];
+	char *x1 = g_build_filename(*state, "00000001.tzx", NULL);
+	char *x2 = g_build_filename(*state, "00000002.tzx", NULL);
+	char *s2 = g_build_filename(*state, "00000002.tzs", NULL);
+	struct tz_seg *s = open_store(*state, 1, 40 * 1024);
+	struct tz_seg_purge_stats st;
+	GByteArray *good, *other, *bad;
+
+	for (unsigned k = 0; k < 24; k++) {
+		make_id(id, k);
+		assert_int_equal(write_entry(s, id, 10000, err, sizeof(err)), 0);
+	}
+	make_id(id, 3);   /* in segment 1: its tombstone lands in a later one */
+	assert_int_equal(tz_seg_delete(s, id, err, sizeof(err)), 0);
+	tz_seg_free(s);
+	assert_true(segments(*state) >= 4);
+	assert_false(g_file_test(x1, G_FILE_TEST_EXISTS));   /* not by the writer */
+	all_there(*state, 24, 3);                             /* scans, writes */
+	assert_true(g_file_test(x1, G_FILE_TEST_EXISTS));
+	good = slurp(x1);
+	assert_true(good->len > 20 + 64);
+	all_there(*state, 24, 3);                             /* from the index */
+	/* Damaged: one byte of a record's directory flipped. */
+	bad = slurp(x1);
+	bad->data[bad->len / 2] ^= 0x40;
+	spew(x1, bad);
+	all_there(*state, 24, 3);
+	g_byte_array_unref(bad);
+	bad = slurp(x1);
+	assert_int_equal(bad->len, good->len);
+	assert_memory_equal(bad->data, good->data, good->len);   /* written again */
+	g_byte_array_unref(bad);
+	/* Stale: segment 1's index in place of segment 2's (checksum fine). */
+	other = slurp(x2);
+	spew(x2, good);
+	all_there(*state, 24, 3);
+	bad = slurp(x2);
+	assert_memory_equal(bad->data, other->data, other->len);
+	g_byte_array_unref(bad);
+	/* Empty, and a segment shorter than its index says. */
+	g_byte_array_set_size(other, 0);
+	spew(x1, other);
+	all_there(*state, 24, 3);
+	g_byte_array_unref(other);
+	other = slurp(s2);
+	assert_int_equal(truncate(s2, (off_t)(other->len - 1)), 0);
+	s = open_store(*state, 1, 40 * 1024);
+	assert_true(count(s) < 23);   /* its last record is gone, not listed from the index */
+	tz_seg_free(s);
+	spew(s2, other);
+	all_there(*state, 24, 3);
+	/* Purge: the index goes with its segment. */
+	s = open_store(*state, 1, 40 * 1024);
+	assert_int_equal(tz_seg_purge(s, time(NULL) + 10, &st, err, sizeof(err)), 0);
+	assert_false(g_file_test(x1, G_FILE_TEST_EXISTS));
+	assert_false(g_file_test(x2, G_FILE_TEST_EXISTS));
+	tz_seg_free(s);
+	g_byte_array_unref(good);
+	g_byte_array_unref(other);
+	g_free(x1);
+	g_free(x2);
+	g_free(s2);
+}
+
 /* A reader whose newest segment was N finds N+2 when N+1 is gone (another
  * process purged it): discovery does not stop at a gap. */
 static void test_gap(void **state)
@@ -717,6 +825,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offset_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compaction_vs_put, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_points, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_and_readonly, setup, teardown),

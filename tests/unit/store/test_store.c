@@ -598,23 +598,43 @@ static void test_index_deleted(void **state)
 	index_fixture_done(&fx);
 }
 
-/* The hook seam: required hooks run before best-effort ones whatever the
- * order of registration, each once per batch with the committed entries;
- * a best-effort failure is counted and the entry stands; a required
- * failure fails the commit and the entry is not listed; a hook of the
- * same name replaces the old one (freed). */
+/* The hook seam: each hook runs once per batch with the committed
+ * entries; the best-effort ones beside the required ones, at the same time
+ * (the index's transaction overlaps the audit's fdatasync: each hook here
+ * waits up to 5 s for the other to be running, and says whether it saw
+ * it), both done before the commit returns; a best-effort failure is
+ * counted and the entry stands; a required failure fails the commit and the
+ * entry is not listed, and is not counted against the best-effort hook; a
+ * hook of the same name replaces the old one (freed). */
 struct hook_log {
-	GString *order;
-	int fail;
-	unsigned seen, freed;
+	int fail, best;
+	unsigned seen, freed, runs;
+	int met;                                /* saw the other hook running */
 };
+
+static pthread_mutex_t hook_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hook_cv = PTHREAD_COND_INITIALIZER;
+static unsigned hook_in[2];                 /* runs started: [0] required, [1] best */
 
 static int hook_run(void *ctx, const struct tz_store_committed *c, size_t n, char *err, size_t errlen)
 {
 	struct hook_log *l = ctx;
+	struct timespec until;
+	unsigned want;
 
-	g_string_append_c(l->order, l->fail ? 'F' : 'h');
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&hook_mu);
+	l->runs++;
 	l->seen += (unsigned)n;
+	want = l->runs;
+	hook_in[l->best]++;
+	pthread_cond_broadcast(&hook_cv);
+	while (hook_in[!l->best] < want &&
+	       pthread_cond_timedwait(&hook_cv, &hook_mu, &until) == 0)
+		;
+	l->met += hook_in[!l->best] >= want;
+	pthread_mutex_unlock(&hook_mu);
 	assert_non_null(c[0].meta);
 	return l->fail ? tz_err(err, errlen, "hook says no") : 0;
 }
@@ -629,8 +649,8 @@ static void test_hooks(void **state)
 	char *dir = tl_tmpdir(), *q = g_build_filename(dir, "q", NULL);
 	char err[TZ_ERRLEN], id[TZ_ID_LEN];
 	struct tz_store *st = tz_store_open(q, NULL, err, sizeof(err));
-	GString *order = g_string_new("");
-	struct hook_log best = { order, 1, 0, 0 }, req = { order, 0, 0, 0 }, req2 = { order, 1, 0, 0 };
+	struct hook_log best = { 1, 1, 0, 0, 0, 0 }, req = { 0, 0, 0, 0, 0, 0 },
+			req2 = { 1, 0, 0, 0, 0, 0 };
 	struct tz_store_hook hb = { "b", TZ_STORE_HOOK_BEST_EFFORT, hook_run, hook_free, &best, "not b", "fix b" };
 	struct tz_store_hook hr = { "r", TZ_STORE_HOOK_REQUIRED, hook_run, hook_free, &req, NULL, NULL };
 	struct tz_store_hook hr2 = { "r", TZ_STORE_HOOK_REQUIRED, hook_run, hook_free, &req2, NULL, NULL };
@@ -640,21 +660,23 @@ static void test_hooks(void **state)
 	assert_int_equal(tz_store_set_hook(st, &hb), 0);
 	assert_int_equal(tz_store_set_hook(st, &hr), 0);
 	assert_int_equal(store_one(st, 1, id), 0);
-	assert_string_equal(order->str, "hF");          /* required first */
 	assert_int_equal(req.seen, 1);
+	assert_int_equal(best.seen, 1);
+	assert_int_equal(req.met + best.met, 2);      /* at the same time */
 	assert_int_equal(tz_store_hook_failures(st, "b"), 1);
 	assert_int_equal(tz_store_hook_failures(st, "r"), 0);
 	assert_int_equal(tz_store_set_hook(st, &hr2), 0);   /* replaces r */
 	assert_int_equal(req.freed, 1);
-	g_string_truncate(order, 0);
+	hook_in[0] = best.runs;                        /* r2 starts where r was */
 	assert_int_equal(store_one(st, 1, id), -1);
-	assert_string_equal(order->str, "F");           /* b never sees it */
+	assert_int_equal(req2.runs, 1);
+	assert_int_equal(best.runs, 2);                /* b ran beside it ... */
+	assert_int_equal(tz_store_hook_failures(st, "b"), 1);   /* ... not counted */
 	assert_int_equal(tz_store_list(st, &ids, err, sizeof(err)), 0);
 	assert_int_equal(ids->len, 1);
 	g_ptr_array_unref(ids);
 	tz_store_free(st);
 	assert_int_equal(best.freed + req2.freed, 2);
-	g_string_free(order, TRUE);
 	tl_rmrf(dir);
 	g_free(q);
 	g_free(dir);

@@ -1,7 +1,9 @@
 /* test_store_seg.c — the store on the segment format (tz_store_seg.c,
  * tz_store_migrate.c): new entries are records in store/, not
  * directories; both layouts are read, locked, changed and removed through
- * the same API; a required hook that fails withdraws the entry; `queue
+ * the same API; a required hook that fails withdraws the entry; kill -9
+ * while the audit and index hooks run leaves every acknowledged entry
+ * listed and audited and the audit log verifying; `queue
  * migrate` moves every directory entry with its contents and stored time,
  * is idempotent, resumes an interrupted run, and keeps an entry whose copy
  * does not verify. */
@@ -10,9 +12,13 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tz_audit.h"
+#include "tz_index.h"
 #include "tz_store.h"
 #include "tz_store_link.h"
 #include "tz_store_testlib.h"
@@ -232,6 +238,170 @@ static void test_audit_required(void **state)
 	g_free(moved);
 }
 
+/* kill -9 while the commit hooks run (the audit log's write + fdatasync on
+ * the leader, the index transaction beside it on its own thread): a hook
+ * registered next to them _exits(9) once K commits are acknowledged —
+ * "audited": a required hook after the audit (its record durable, the
+ * index maybe mid-transaction); "unindexed": a best-effort hook before the
+ * index (no row yet, the audit maybe mid-fdatasync); "indexed": one after
+ * the index. Three writer threads in a child; the parent then opens the
+ * store (recovery) and asserts: every acknowledged entry is listed, reads
+ * back and has its `stored` audit record; the audit log verifies; the
+ * store lists no entry whose meta does not read; the index's catch-up
+ * makes it hold every listed entry. */
+struct killer {
+	gint *acked;
+	int after;
+};
+
+static int kill_run(void *ctx, const struct tz_store_committed *c, size_t n, char *err, size_t errlen)
+{
+	struct killer *k = ctx;
+
+	(void)c, (void)n, (void)err, (void)errlen;
+	if (g_atomic_int_get(k->acked) >= k->after)
+		_exit(9);
+	return 0;
+}
+
+struct writer {
+	struct tz_store *st;
+	gint *acked;
+	int fd;
+};
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	char id[TZ_ID_LEN];
+
+	for (int i = 0; i < 40; i++) {
+		if (store_one(w->st, 1, id) < 0)
+			_exit(3);
+		g_atomic_int_inc(w->acked);
+		if (write(w->fd, id, TZ_ID_LEN) != TZ_ID_LEN)
+			_exit(4);
+	}
+	return NULL;
+}
+
+static void hook_crash_child(struct fx *f, const char *log, const char *db, int point, int after,
+			     int fd)
+{
+	char err[TZ_ERRLEN] = "";
+	struct tz_store *st = tz_store_open(f->q, f->key, err, sizeof(err));
+	struct tz_audit *au = tz_audit_open(log, NULL, err, sizeof(err));
+	gint acked = 0;
+	struct killer k = { &acked, after };
+	struct tz_store_hook h = { "kill", point == 0 ? TZ_STORE_HOOK_REQUIRED : TZ_STORE_HOOK_BEST_EFFORT,
+				   kill_run, NULL, &k, "killed", NULL };
+	struct writer w = { st, &acked, fd };
+	pthread_t th[3];
+
+	if (st == NULL || au == NULL || tz_store_use_segments(st, err, sizeof(err)) < 0)
+		_exit(2);
+	tz_store_set_audit(st, au);
+	if (point == 1)   /* before the index on the side thread */
+		tz_store_set_hook(st, &h);
+	tz_store_set_index(st, db);
+	if (point != 1)
+		tz_store_set_hook(st, &h);
+	for (int i = 0; i < 3; i++)
+		pthread_create(&th[i], NULL, writer_main, &w);
+	for (int i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	_exit(0);   /* never reached for after < 120 */
+}
+
+/* The ids with a "stored" record in the audit log at path. */
+static GHashTable *audited(const char *path)
+{
+	GHashTable *ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	gchar *text = NULL, **lines;
+
+	assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	for (gchar **l = lines; *l; l++) {
+		const char *p = strstr(*l, "\"event\":\"stored\"") ? strstr(*l, "\"id\":\"") : NULL;
+		if (p)
+			g_hash_table_add(ids, g_strndup(p + 6, strcspn(p + 6, "\"")));
+	}
+	g_strfreev(lines);
+	g_free(text);
+	return ids;
+}
+
+static void hook_crash_check(struct fx *f, const char *log, const char *db, GPtrArray *acked)
+{
+	char err[TZ_ERRLEN] = "";
+	struct tz_store *st = tz_store_open(f->q, f->key, err, sizeof(err));
+	GHashTable *aud = audited(log), *ixids;
+	struct tz_index *ix = tz_index_open(db, 5000, err, sizeof(err));
+	unsigned long records = 0, bad_line = 0;
+	GPtrArray *ids = NULL;
+	unsigned bad = 0;
+
+	assert_non_null(st);
+	assert_int_equal(tz_store_use_segments(st, err, sizeof(err)), 0);
+	for (guint i = 0; i < acked->len; i++) {
+		entry_reads(st, g_ptr_array_index(acked, i), 1);
+		assert_true(g_hash_table_contains(aud, g_ptr_array_index(acked, i)));
+	}
+	assert_int_equal(tz_audit_verify(log, NULL, &records, &bad_line, err, sizeof(err)), 0);
+	assert_int_equal(tz_store_list(st, &ids, err, sizeof(err)), 0);
+	for (guint i = 0; i < ids->len; i++) {
+		struct tz_meta *m = tz_store_meta_read(st, g_ptr_array_index(ids, i), err, sizeof(err));
+		assert_non_null(m);   /* nothing torn listed */
+		tz_meta_free(m);
+	}
+	assert_non_null(ix);
+	assert_true(tz_index_sync(ix, st, 0, &bad, err, sizeof(err)) >= 0);
+	assert_int_equal(bad, 0);
+	ixids = tz_index_ids(ix, err, sizeof(err));
+	assert_non_null(ixids);
+	assert_int_equal(g_hash_table_size(ixids), ids->len);
+	g_hash_table_unref(ixids);
+	g_ptr_array_unref(ids);
+	g_hash_table_unref(aud);
+	tz_index_free(ix);
+	tz_store_free(st);
+}
+
+static void test_hook_crash(void **state)
+{
+	struct fx *f = *state;
+	char *log = g_build_filename(f->dir, "audit.log", NULL);
+	char *db = g_build_filename(f->dir, "report.db", NULL);
+
+	for (int point = 0; point < 3; point++) {
+		for (int after = 0; after <= 6; after += 3) {
+			GPtrArray *acked = g_ptr_array_new_with_free_func(g_free);
+			char id[TZ_ID_LEN];
+			int p[2], status;
+			pid_t pid;
+			assert_int_equal(pipe(p), 0);
+			pid = fork();
+			assert_true(pid >= 0);
+			if (pid == 0) {
+				close(p[0]);
+				hook_crash_child(f, log, db, point, after, p[1]);
+			}
+			close(p[1]);
+			while (read(p[0], id, TZ_ID_LEN) == TZ_ID_LEN)
+				g_ptr_array_add(acked, g_strndup(id, TZ_ID_LEN));
+			close(p[0]);
+			assert_int_equal(waitpid(pid, &status, 0), pid);
+			assert_true(WIFEXITED(status));
+			assert_int_equal(WEXITSTATUS(status), 9);
+			assert_true(acked->len >= (guint)after);
+			hook_crash_check(f, log, db, acked);
+			g_ptr_array_unref(acked);
+		}
+	}
+	g_free(log);
+	g_free(db);
+}
+
 static void migrated(void *ctx, const char *id, int resumed)
 {
 	(void)id;
@@ -334,6 +504,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_both_layouts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_required, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hook_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_resume, setup, teardown),
 	};
