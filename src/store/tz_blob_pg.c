@@ -122,12 +122,9 @@ static int pg_put(struct tz_blob *b, const char *id, const char *name, int fd, u
 	const char *v[2] = { id, name };
 	int rc = -1;
 
-	if (conn_get(p, err, errlen) == NULL)
+	/* a connection idle across a server restart is opened again here */
+	if (tz_pg_begin(&p->conn, p->url, "textize-blob", "BEGIN", err, errlen) < 0)
 		goto out;
-	if (tz_pg_exec(p->conn, "BEGIN", err, errlen) < 0) {
-		conn_fail(p, "blob put", err, errlen);
-		goto out;
-	}
 	if (!cmd_ok(PQexecParams(p->conn, "DELETE FROM blobs WHERE id = $1 AND name = $2", 2,
 				 NULL, v, NULL, NULL, 0), PGRES_COMMAND_OK)) {
 		conn_fail(p, "blob put", err, errlen);

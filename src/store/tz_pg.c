@@ -122,6 +122,27 @@ fail:
 	return NULL;
 }
 
+int tz_pg_begin(PGconn **conn, const char *url, const char *application_name,
+		const char *begin, char *err, size_t errlen)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		bool fresh = *conn == NULL || PQstatus(*conn) != CONNECTION_OK;
+		if (fresh) {
+			if (*conn)
+				PQfinish(*conn);
+			if ((*conn = tz_pg_open(url, application_name, err, errlen)) == NULL)
+				return -1;
+		}
+		if (tz_pg_exec(*conn, begin, err, errlen) == 0)
+			return 0;
+		if (fresh || PQstatus(*conn) == CONNECTION_OK)
+			break;   /* a new connection, or an error that is not the link's */
+	}
+	PQfinish(*conn);
+	*conn = NULL;
+	return -1;
+}
+
 int tz_pg_check(const char *url, char *err, size_t errlen)
 {
 	PGconn *conn = tz_pg_open(url, "textize-check", err, errlen);

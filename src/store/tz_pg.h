@@ -51,4 +51,13 @@ int tz_pg_check(const char *url, char *err, size_t errlen);
 /* Connect and check as above: the connection, or NULL with err. */
 PGconn *tz_pg_open(const char *url, const char *application_name, char *err, size_t errlen);
 
+/* Start a transaction with begin ("BEGIN ...") on *conn, opening it first
+ * when there is none or it is known broken. A connection that was idle
+ * across a server restart or failover only fails when used: when begin
+ * fails on such a connection it is opened again and begin sent once more
+ * (nothing was done yet, so this is safe). 0, or -1 with err and *conn
+ * closed (NULL). */
+int tz_pg_begin(PGconn **conn, const char *url, const char *application_name,
+		const char *begin, char *err, size_t errlen);
+
 #endif

@@ -66,14 +66,9 @@ static int append_locked(PGconn *c, const struct tz_audit_event *ev, size_t n,
 int tz_pgaudit_append(PGconn **conn, const char *url, const struct tz_audit_event *ev, size_t n,
 		      const unsigned char *key, char *err, size_t errlen)
 {
-	if (*conn && PQstatus(*conn) != CONNECTION_OK) {
-		PQfinish(*conn);
-		*conn = NULL;
-	}
-	if (*conn == NULL && (*conn = tz_pg_open(url, "textize-audit", err, errlen)) == NULL)
+	if (tz_pg_begin(conn, url, "textize-audit", "BEGIN", err, errlen) < 0)
 		return -1;
-	if (tz_pg_exec(*conn, "BEGIN", err, errlen) == 0 &&
-	    append_locked(*conn, ev, n, key, err, errlen) == 0 &&
+	if (append_locked(*conn, ev, n, key, err, errlen) == 0 &&
 	    tz_pg_exec(*conn, "COMMIT", err, errlen) == 0)
 		return 0;
 	/* Unknown state (the server may be gone): start afresh next time.
