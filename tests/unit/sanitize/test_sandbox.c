@@ -339,7 +339,7 @@ static void test_wall_clock_kills_everything(void **state)
 	assert_non_null(strstr(err, "time limit"));
 	/* The kernel reaps the pid namespace asynchronously: wait for it,
 	 * bounded, and assert on the state, not on the time taken. */
-	for (int i = 0; i < 500 && marker_alive(marker); i++)
+	for (int i = 0; i < 3000 && marker_alive(marker); i++)   /* up to 30 s: slow under load */
 		usleep(10000);
 	assert_false(marker_alive(marker));
 	g_free(result);
