@@ -253,7 +253,7 @@ static void jis_commit(GString *out, const char *w)
 }
 
 /* v (below U+10000, from the table) as UTF-8 at w; returns the end. */
-static char *jis_utf8(char *w, unsigned v)
+static inline char *jis_utf8(char *w, unsigned v)
 {
 	if (v < 0x80) {
 		*w++ = (char)v;
