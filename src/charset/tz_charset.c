@@ -18,6 +18,7 @@
 #include <uchardet/uchardet.h>
 
 #include "tz_charset.h"
+#include "tz_util.h"
 #include "tz_jis.h"
 
 /* How a charset behaves, which decides the validation strategy. */
@@ -397,11 +398,20 @@ static void cs_rate(const char *s, size_t len, struct cs_rating *rt)
 	}
 }
 
+/* A byte >= 0x80; eight at a time (an ISO-2022-JP body has none, so this
+ * reads all of it: one byte at a time it was 3 % of the 5 KB profile). */
 static bool cs_has8(const char *buf, size_t len)
 {
-	size_t k;
+	size_t k = 0;
 
-	for (k = 0; k < len; k++)
+	for (; k + 8 <= len; k += 8) {
+		uint64_t x;
+
+		memcpy(&x, buf + k, 8);
+		if (x & 0x8080808080808080ULL)
+			return true;
+	}
+	for (; k < len; k++)
 		if ((unsigned char)buf[k] >= 0x80)
 			return true;
 	return false;
@@ -581,8 +591,9 @@ static unsigned cs_postprocess(GString *out, size_t from, bool vendor_pua)
 	unsigned replaced = 0;
 	enum tz_carrier carrier;
 
-	if (!g_utf8_validate_len(out->str + from, out->len - from, &bad))
-		bad = bad ? bad : out->str + from;
+	p = tz_utf8_valid_prefix(out->str + from, out->str + out->len);
+	if (p < out->str + out->len && !g_utf8_validate_len(p, (gsize)(out->str + out->len - p), &bad))
+		bad = bad ? bad : p;
 	else
 		bad = NULL;
 	k = first_special(out->str, from, out->len);

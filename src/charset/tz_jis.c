@@ -233,64 +233,85 @@ static size_t jis_eight(struct jis_dec *d, const unsigned char *p, size_t n)
 }
 
 /* Append BMP code point v as UTF-8 straight to the output. */
-/* One BMP code point as UTF-8, written in place when the string has room:
- * this is the inner loop of every ISO-2022-JP body, and
- * g_string_append_len costs a call into g_string_insert_len per
- * character (15 % of the 5 KB ISO-2022-JP profile, docs/performance.md). */
+/* Room for m more bytes past out's length; returns where they go (the
+ * length is set by jis_commit). */
+static char *jis_reserve(GString *out, size_t m)
+{
+	gsize at = out->len;
+
+	if (out->allocated_len <= at + m) {
+		g_string_set_size(out, at + m);
+		out->len = at;
+	}
+	return out->str + at;
+}
+
+static void jis_commit(GString *out, const char *w)
+{
+	out->len = (gsize)(w - out->str);
+	out->str[out->len] = '\0';
+}
+
+/* v (below U+10000, from the table) as UTF-8 at w; returns the end. */
+static inline char *jis_utf8(char *w, unsigned v)
+{
+	if (v < 0x80) {
+		*w++ = (char)v;
+	} else if (v < 0x800) {
+		*w++ = (char)(0xc0 | (v >> 6));
+		*w++ = (char)(0x80 | (v & 0x3f));
+	} else {
+		*w++ = (char)(0xe0 | (v >> 12));
+		*w++ = (char)(0x80 | ((v >> 6) & 0x3f));
+		*w++ = (char)(0x80 | (v & 0x3f));
+	}
+	return w;
+}
+
+/* One BMP code point as UTF-8, written in place (g_string_append_len
+ * per character was a call into g_string_insert_len each). */
 static void jis_put(struct jis_dec *d, unsigned v)
 {
-	GString *s = d->out;
-	gsize at = s->len, k = v < 0x80 ? 1 : v < 0x800 ? 2 : 3;
-	char *u;
-
-	if (s->allocated_len > at + k) {
-		s->len = at + k;
-		s->str[s->len] = '\0';
-	} else {
-		g_string_set_size(s, at + k);
-	}
-	u = s->str + at;
-	if (k == 1) {
-		u[0] = (char)v;
-	} else if (k == 2) {
-		u[0] = (char)(0xc0 | (v >> 6));
-		u[1] = (char)(0x80 | (v & 0x3f));
-	} else {
-		u[0] = (char)(0xe0 | (v >> 12));
-		u[1] = (char)(0x80 | ((v >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (v & 0x3f));
-	}
+	jis_commit(d->out, jis_utf8(jis_reserve(d->out, 3), v));
 }
 
 /* JIS X 0208 (and the CP932 rows beyond 94) at p: as many pairs as follow;
- * returns the bytes consumed (always even, at least 2). */
+ * returns the bytes consumed (always even, at least 2). The pairs are
+ * counted first and room for 3 bytes each reserved once: a Japanese body
+ * is mostly such runs, and a size check per character was 10 % of the
+ * 5 KB ISO-2022-JP profile. */
 static size_t jis_run_0208(struct jis_dec *d, const unsigned char *p, size_t n)
 {
-	size_t i = 0;
+	size_t i, m = 0;
 	unsigned v;
+	char *w;
 
 	jis_use(d, CS_DIRECT);
-	while (i + 1 < n && p[i] >= 0x21 && p[i] < 0x21 + JIS_ROWS &&
-	       p[i + 1] >= 0x21 && p[i + 1] <= 0x7e) {
+	while (m + 1 < n && p[m] >= 0x21 && p[m] < 0x21 + JIS_ROWS && p[m + 1] >= 0x21 && p[m + 1] <= 0x7e)
+		m += 2;
+	w = jis_reserve(d->out, m / 2 * 3);
+	for (i = 0; i < m; i += 2) {
 		v = jis_table[(p[i] - 0x21) * 94 + (p[i + 1] - 0x21)];
 		/* au mail's emoji rows: 0x75-0x78 are empty in CP932, 0x79-0x7C
 		 * hold IBM kanji unless the text is known to be au's. */
 		if (p[i] >= 0x75 && p[i] <= 0x7c && (v == 0 || d->kddi)) {
+			jis_commit(d->out, w);
 			g_string_append(d->out, tz_emoji_kddi_jis(p[i], p[i + 1]));
 			d->kddi_seen |= v == 0;
-			i += 2;
+			w = jis_reserve(d->out, (m - i - 2) / 2 * 3);
 			continue;
 		}
 		d->ibm_seen |= p[i] >= 0x79 && p[i] <= 0x7c;
 		if (v == 0) {
-			g_string_append(d->out, "\xef\xbf\xbd");
+			memcpy(w, "\xef\xbf\xbd", 3);
+			w += 3;
 			d->replaced++;
 		} else {
-			jis_put(d, v);
+			w = jis_utf8(w, v);
 		}
-		i += 2;
 	}
-	return i;
+	jis_commit(d->out, w);
+	return m;
 }
 
 /* One character (or byte) of a double-byte set; returns bytes consumed. */

@@ -5,36 +5,53 @@
 
 #include "tz_charset.h"
 
+/* Written straight into out, sized once: 57 input bytes make one line of
+ * 76 characters and a LF. Per byte through a 80-byte line buffer and an
+ * append per line it was 6 % of the 5 KB profile. */
 void tz_body_base64(const void *buf, size_t len, GByteArray *out)
 {
 	static const char tab[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *p = buf;
-	char line[80];
-	size_t n = 0;
+	const unsigned char *p = buf, *end = p + len;
+	size_t groups = (len + 2) / 3, lines = (groups + 18) / 19, at = out->len;
+	unsigned char *w;
 
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = p[i] << 16;
-		size_t rem = len - i;
+	if (len == 0)
+		return;
+	g_byte_array_set_size(out, (guint)(at + groups * 4 + lines));
+	w = out->data + at;
+	while (end - p >= 57) {
+		for (int g = 0; g < 19; g++, p += 3) {
+			unsigned v = (unsigned)p[0] << 16 | (unsigned)p[1] << 8 | p[2];
 
-		if (rem > 1)
-			v |= p[i + 1] << 8;
-		if (rem > 2)
-			v |= p[i + 2];
-		line[n++] = tab[(v >> 18) & 63];
-		line[n++] = tab[(v >> 12) & 63];
-		line[n++] = rem > 1 ? tab[(v >> 6) & 63] : '=';
-		line[n++] = rem > 2 ? tab[v & 63] : '=';
-		if (n == 76) {
-			line[n++] = '\n';
-			g_byte_array_append(out, (const guint8 *)line, n);
-			n = 0;
+			w[0] = (unsigned char)tab[v >> 18];
+			w[1] = (unsigned char)tab[(v >> 12) & 63];
+			w[2] = (unsigned char)tab[(v >> 6) & 63];
+			w[3] = (unsigned char)tab[v & 63];
+			w += 4;
 		}
+		*w++ = '\n';
 	}
-	if (n > 0) {
-		line[n++] = '\n';
-		g_byte_array_append(out, (const guint8 *)line, n);
+	if (p == end)
+		return;
+	for (; end - p >= 3; p += 3, w += 4) {
+		unsigned v = (unsigned)p[0] << 16 | (unsigned)p[1] << 8 | p[2];
+
+		w[0] = (unsigned char)tab[v >> 18];
+		w[1] = (unsigned char)tab[(v >> 12) & 63];
+		w[2] = (unsigned char)tab[(v >> 6) & 63];
+		w[3] = (unsigned char)tab[v & 63];
 	}
+	if (p < end) {
+		unsigned v = (unsigned)p[0] << 16 | (end - p > 1 ? (unsigned)p[1] << 8 : 0);
+
+		w[0] = (unsigned char)tab[v >> 18];
+		w[1] = (unsigned char)tab[(v >> 12) & 63];
+		w[2] = end - p > 1 ? (unsigned char)tab[(v >> 6) & 63] : '=';
+		w[3] = '=';
+		w += 4;
+	}
+	*w = '\n';
 }
 
 static void qp_put(GByteArray *out, const char *s, size_t n, size_t *col)

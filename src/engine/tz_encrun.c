@@ -105,6 +105,42 @@ static bool pfx[256];      /* quote/indent prefix */
 static unsigned char cls[256];
 enum { CLS_ALNUM = 1, CLS_HEX = 2, CLS_B32 = 4 };
 
+#define ONES 0x0101010101010101ULL
+#define HIGH 0x8080808080808080ULL
+
+/* Past every whole word of 8 bytes at p that are all >= 0x80 (the UTF-8
+ * of Japanese text): no scanner here starts or continues on such a byte,
+ * and a byte-at-a-time skip over them was most of each scan's cost on a
+ * Japanese body. */
+static size_t skip_high(const char *t, size_t p, size_t to)
+{
+	uint64_t x;
+
+	while (p + 8 <= to) {
+		memcpy(&x, t + p, 8);
+		if ((x & HIGH) != HIGH)
+			break;
+		p += 8;
+	}
+	return p;
+}
+
+/* Past every whole word of 8 bytes at p (with 8 more to read) that holds
+ * no 'd' or 'D', where a "data:" URL could start. */
+static size_t skip_no_d(const char *t, size_t p, size_t to)
+{
+	uint64_t x, y;
+
+	while (p + 8 <= to) {
+		memcpy(&x, t + p, 8);
+		y = (x | 0x20 * ONES) ^ ('d' * ONES);   /* 0 where a byte is d or D */
+		if (((y - ONES) & ~y & HIGH) != 0)
+			break;
+		p += 8;
+	}
+	return p;
+}
+
 void enc_tables_init(void)
 {
 	static gsize once;
@@ -368,7 +404,8 @@ void enc_scan_dataurls(struct enc_scan *s, size_t from, size_t to)
 	for (size_t p = from; p + 5 <= to && s->blocks->len < s->l->max_blocks; p++) {
 		size_t e;
 
-		while (p + 5 <= to && ((s->t[p] | 0x20) != 'd' || (s->t[p + 1] | 0x20) != 'a'))
+		while ((p = skip_no_d(s->t, p, to)) + 5 <= to &&
+		       ((s->t[p] | 0x20) != 'd' || (s->t[p + 1] | 0x20) != 'a'))
 			p++;
 		if (p + 5 > to || g_ascii_strncasecmp(s->t + p, "data", 4) != 0)
 			continue;
@@ -540,8 +577,9 @@ void enc_scan_b64runs(struct enc_scan *s, size_t from, size_t to)
 		size_t rs = p, q;
 
 		if (b64t[(unsigned char)t[p]] < 0) {
-			while (++p < to && b64t[(unsigned char)t[p]] < 0)
-				;
+			do
+				p = skip_high(t, p + 1, to);
+			while (p < to && b64t[(unsigned char)t[p]] < 0);
 			continue;
 		}
 		/* Fast path: a short token that does not end its line is no run
@@ -767,7 +805,7 @@ void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to)
 		bool line_start;
 		char c;
 
-		while (p < to && !hstart[(unsigned char)t[p]])
+		while ((p = skip_high(t, p, to)) < to && !hstart[(unsigned char)t[p]])
 			p++;
 		if (p >= to)
 			break;

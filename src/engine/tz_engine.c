@@ -866,12 +866,13 @@ static void free_forced(char **forced, guint n)
 static int finish(struct conv *c, const GPtrArray *fields)
 {
 	const struct tz_engine_options *o = c->opt;
-	char *tmpl = tz_notice_load(o->notice_template, o->notice_lang, c->err, c->errlen);
+	bool builtin = o->notice_template == NULL || *o->notice_template == '\0';
+	char *tmpl = builtin ? NULL : tz_notice_load(o->notice_template, o->notice_lang, c->err, c->errlen);
 	GString *all;
 	const char *cte = "base64";
 	char **forced = NULL;
 
-	if (tmpl == NULL)
+	if (tmpl == NULL && !builtin)
 		return -1;
 	if (scan_final_text(c) != 0 || scan_hidden_text(c) != 0 || scan_headers(c, fields, &forced) != 0) {
 		g_free(tmpl);
@@ -891,7 +892,10 @@ static int finish(struct conv *c, const GPtrArray *fields)
 			.link = o->staff_link,
 		};
 
-		tz_notice_render_opts(tmpl, &no, all);
+		if (builtin)
+			tz_notice_render_builtin(&no, all);
+		else
+			tz_notice_render_opts(tmpl, &no, all);
 	}
 	g_free(tmpl);
 	add_notes(c, all);

@@ -45,6 +45,9 @@ struct tz_notice_opts {
  * Values are inserted as given (filenames are display-safe already), cut
  * to a readable length. */
 void tz_notice_render_opts(const char *tmpl, const struct tz_notice_opts *o, GString *out);
+/* The same with the built-in template of o->lang (tz_notice_builtin),
+ * split into lines once per process. */
+void tz_notice_render_builtin(const struct tz_notice_opts *o, GString *out);
 
 enum tz_notice_str {
 	TZ_STR_FORWARDED_BEGIN = 0,  /* line before an inline message/rfc822 */

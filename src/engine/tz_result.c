@@ -73,23 +73,49 @@ static size_t field_name_len(const char *line, size_t len)
 	return j < len && line[j] == ':' ? i : 0;
 }
 
+/* The header block read in 4 KiB blocks (as GMime's block-read buffer
+ * stream did) with the lines found by memchr: a g_mime_stream_read call
+ * per byte through that buffer stream was 5 % of the 5 KB profile. off is
+ * where buf[pos] lies, counted from the stream's bound_start, as the
+ * buffer stream's tell() counted it. */
+struct hdr_reader {
+	GMimeStream *in;
+	size_t pos, end;
+	gint64 off;
+	char buf[4096];
+};
+
 /* Read one line (up to LF, which is not stored; CR before it dropped). 0 at
- * EOF with nothing read. */
-static int read_line(GMimeStream *in, GString *line, size_t max, bool *too_long)
+ * EOF with nothing read. A line longer than max sets *too_long. */
+static int read_line(struct hdr_reader *r, GString *line, size_t max, bool *too_long)
 {
-	char c;
 	int got = 0;
 
 	g_string_truncate(line, 0);
-	while (g_mime_stream_read(in, &c, 1) == 1) {
+	for (;;) {
+		const char *lf;
+		size_t n;
+
+		if (r->pos == r->end) {
+			ssize_t k = g_mime_stream_read(r->in, r->buf, sizeof(r->buf));
+
+			if (k <= 0)
+				break;
+			r->pos = 0;
+			r->end = (size_t)k;
+		}
 		got = 1;
-		if (c == '\n')
-			break;
-		if (line->len >= max) {
+		lf = memchr(r->buf + r->pos, '\n', r->end - r->pos);
+		n = lf ? (size_t)(lf - (r->buf + r->pos)) : r->end - r->pos;
+		if (line->len + n > max) {
 			*too_long = true;
 			return 1;
 		}
-		g_string_append_c(line, c);
+		g_string_append_len(line, r->buf + r->pos, (gssize)n);
+		r->pos += n + (lf ? 1 : 0);
+		r->off += (gint64)(n + (lf ? 1 : 0));
+		if (lf)
+			break;
 	}
 	if (line->len > 0 && line->str[line->len - 1] == '\r')
 		g_string_truncate(line, line->len - 1);
@@ -116,7 +142,7 @@ int tz_rawhdr_read_end(GMimeStream *in, size_t max_bytes, unsigned max_fields,
 		       GPtrArray **fields, gint64 *no_blank_at, char *err, size_t errlen)
 {
 	GPtrArray *f = g_ptr_array_new_with_free_func((GDestroyNotify)tz_rawhdr_free);
-	GMimeStream *buf = g_mime_stream_buffer_new(in, GMIME_STREAM_BUFFER_BLOCK_READ);
+	struct hdr_reader *buf = g_new(struct hdr_reader, 1);
 	GString *line = g_string_new(NULL);
 	GString *acc = NULL;   /* the current field as it grows: folded lines append in place */
 	struct tz_rawhdr *cur = NULL;
@@ -126,9 +152,12 @@ int tz_rawhdr_read_end(GMimeStream *in, size_t max_bytes, unsigned max_fields,
 
 	gint64 line_start = 0;
 
+	buf->in = in;
+	buf->pos = buf->end = 0;
+	buf->off = in->bound_start;
 	if (no_blank_at != NULL)
 		*no_blank_at = -1;
-	while ((line_start = g_mime_stream_tell(buf)), read_line(buf, line, max_bytes, &too_long)) {
+	while ((line_start = buf->off), read_line(buf, line, max_bytes, &too_long)) {
 		total += line->len + 1;
 		if (too_long || total > max_bytes) {
 			tz_err(err, errlen, "header block larger than %zu bytes", max_bytes);
@@ -179,7 +208,7 @@ out:
 	if (f != NULL)
 		g_ptr_array_free(f, TRUE);
 	g_string_free(line, TRUE);
-	g_object_unref(buf);
+	g_free(buf);
 	return rc;
 }
 

@@ -4,6 +4,7 @@
  * NULs or a signature or a high share of controls, never does. */
 #include "tz_textjudge.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <glib.h>
 
@@ -27,10 +28,68 @@ const char *tz_file_signature(const void *buf, size_t len)
 	return name;
 }
 
+/* Per byte: 1 = starts a character (not a UTF-8 continuation byte),
+ * 2 = a control character that text written by people does not have
+ * (C0 but tab, LF, CR, FF, VT and ESC; DEL). Built on first use. */
+static unsigned char byte_class[256];
+
+static gpointer byte_class_init(gpointer unused)
+{
+	(void)unused;
+	for (unsigned ch = 0; ch < 256; ch++) {
+		bool control = (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r' && ch != '\f' &&
+				ch != '\v' && ch != 0x1b) || ch == 0x7f;
+
+		byte_class[ch] = (unsigned char)(((ch & 0xc0) != 0x80) | (control ? 2 : 0));
+	}
+	return NULL;
+}
+
+static size_t count_bytes(const unsigned char *s, size_t n, size_t *controls)
+{
+	size_t chars = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned k = byte_class[s[i]];
+
+		chars += k & 1;
+		*controls += k >> 1;
+	}
+	return chars;
+}
+
+/* Characters (bytes that are not UTF-8 continuation bytes) and controls
+ * (byte_class) in s. Eight bytes at a time where none of them is below
+ * 0x20 or DEL: there only the continuation bytes (10xxxxxx) are counted.
+ * A word with such a byte, or a false alarm, goes through the table.
+ * Per byte it was 6 % of the 5 KB ISO-2022-JP profile. */
+static size_t count_chars(const char *text, size_t n, size_t *controls)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	const unsigned char *s = (const unsigned char *)text;
+	size_t chars = 0, i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, del;
+
+		memcpy(&x, s + i, 8);
+		del = x ^ (0x7f * ones);
+		if ((((x - 0x20 * ones) & ~x) | ((del - ones) & ~del)) & high) {
+			chars += count_bytes(s + i, 8, controls);
+			continue;
+		}
+		chars += 8 - (size_t)__builtin_popcountll(x & ~(x << 1) & high);
+	}
+	return chars + count_bytes(s + i, n - i, controls);
+}
+
 enum tz_text_verdict tz_text_judge(const char *raw, size_t rawlen, const char *utf8,
 				   size_t ulen, const struct tz_decode_info *info)
 {
+	static GOnce once = G_ONCE_INIT;
 	size_t controls = 0, chars = 0;
+
+	g_once(&once, byte_class_init, NULL);
 	if (tz_file_signature(raw, rawlen) != NULL)
 		return TZ_TEXT_SIGNATURE;
 	/* A NUL byte: only UTF-16 and UTF-32 text has them (and decoding
@@ -38,16 +97,9 @@ enum tz_text_verdict tz_text_judge(const char *raw, size_t rawlen, const char *u
 	if (memchr(raw, '\0', rawlen) != NULL
 	    && !(info != NULL && (g_str_has_prefix(info->used, "utf-16") || g_str_has_prefix(info->used, "utf-32"))))
 		return TZ_TEXT_NUL;
-	for (size_t i = 0; i < ulen; i++) {
-		unsigned char ch = (unsigned char)utf8[i];
-		if ((ch & 0xc0) != 0x80)
-			chars++;
-		if (ch == 0)
-			return TZ_TEXT_NUL;
-		if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r' && ch != '\f' && ch != '\v'
-		     && ch != 0x1b) || ch == 0x7f)
-			controls++;
-	}
+	if (memchr(utf8, '\0', ulen) != NULL)
+		return TZ_TEXT_NUL;
+	chars = count_chars(utf8, ulen, &controls);
 	/* 1 in 64 characters, and more than a stray few: text written by
 	 * people has almost none; a binary has one in eight or so. */
 	if (controls > 16 && controls * 64 > chars)

@@ -133,19 +133,6 @@ char *tz_printable_buf(const char *s, char *out, size_t outlen)
 	return out;
 }
 
-uint32_t tz_utf8_cjk3(const char *p, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)p;
-	uint32_t u;
-
-	/* E3..EF lead U+3000..U+FFFF; ED A0..BF would be a surrogate */
-	if (n < 3 || s[0] < 0xe3 || s[0] > 0xef || (s[0] == 0xed && s[1] >= 0xa0) ||
-	    (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-		return 0;
-	u = ((uint32_t)(s[0] & 0x0f) << 12) | ((uint32_t)(s[1] & 0x3f) << 6) | (uint32_t)(s[2] & 0x3f);
-	return u < 0xfe00 ? u : 0;
-}
-
 char *tz_printable(const char *s, size_t max)
 {
 	size_t n = 0;

@@ -38,6 +38,35 @@ static void test_base64(void **state)
 	g_free(long_in);
 }
 
+/* Every length around the line and group boundaries against GLib's
+ * encoder, cut into lines of 76 by hand: the same characters, a LF after
+ * each line and after the last. */
+static void test_base64_matches_glib(void **state)
+{
+	unsigned char in[400];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)(i * 131 + 7);
+	for (size_t len = 0; len <= sizeof(in); len++) {
+		GByteArray *a = g_byte_array_new();
+		char *ref = g_base64_encode(in, len);
+		GString *want = g_string_new(NULL);
+
+		for (size_t at = 0, n = strlen(ref); at < n; at += 76) {
+			g_string_append_len(want, ref + at, (gssize)MIN(76, n - at));
+			g_string_append_c(want, '\n');
+		}
+		g_byte_array_append(a, (const guint8 *)"x", 1);   /* appends after what is there */
+		tz_body_base64(in, len, a);
+		assert_int_equal(a->len, want->len + 1);
+		assert_memory_equal(a->data + 1, want->str, want->len);
+		g_byte_array_free(a, TRUE);
+		g_string_free(want, TRUE);
+		g_free(ref);
+	}
+}
+
 static void test_qp(void **state)
 {
 	GByteArray *a = g_byte_array_new();
@@ -151,6 +180,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_base64_matches_glib),
 		cmocka_unit_test(test_qp),
 		cmocka_unit_test(test_encode_choice),
 		cmocka_unit_test(test_json),

@@ -616,11 +616,40 @@ static void test_cjk3_matches_validator(void **state)
 	assert_int_equal(tz_utf8_cjk3("\xe3\x81", 2), 0);   /* truncated */
 }
 
+/* The fast valid prefix, then GLib's validator from where it stopped,
+ * finds the same first invalid byte as GLib alone: every lead and second
+ * byte, the third from the boundary values, with ASCII before and after. */
+static void test_valid_prefix_matches_glib(void **state)
+{
+	static const unsigned char thirds[] = { 0x00, 0x41, 0x7f, 0x80, 0x9f, 0xa0, 0xbf, 0xc0, 0xff };
+	unsigned char b[6];
+
+	(void)state;
+	for (unsigned a = 0; a <= 0xff; a++)
+		for (unsigned x = 0; x <= 0xff; x++)
+			for (size_t k = 0; k < sizeof(thirds); k++) {
+				const char *s = (const char *)b, *e = s + sizeof(b), *p, *bad1 = NULL, *bad2 = NULL;
+				gboolean ok1, ok2;
+
+				b[0] = 'a', b[1] = (unsigned char)a, b[2] = (unsigned char)x;
+				b[3] = thirds[k], b[4] = 'b', b[5] = 'c';
+				ok1 = g_utf8_validate_len(s, sizeof(b), &bad1);
+				p = tz_utf8_valid_prefix(s, e);
+				ok2 = p == e || g_utf8_validate_len(p, (gsize)(e - p), &bad2);
+				if (p == e)
+					bad2 = e;
+				if (ok1 != ok2 || (!ok1 && bad1 != bad2))
+					fail_msg("%02x %02x %02x: GLib %d at %td, prefix %d at %td", a, x, thirds[k],
+						 ok1, bad1 - s, ok2, bad2 - s);
+			}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_format_chars_in_cjk_range),
 		cmocka_unit_test(test_cjk3_matches_validator),
+		cmocka_unit_test(test_valid_prefix_matches_glib),
 		cmocka_unit_test(test_alternative_prefers_text),
 		cmocka_unit_test(test_stub_text_renders_html),
 		cmocka_unit_test(test_attachments_stripped),

@@ -85,6 +85,32 @@ static void test_render(void **state)
 	g_string_free(out, TRUE);
 }
 
+/* The pre-split built-in template renders what the template text renders,
+ * in both languages, with parts, the HTML note and none. */
+static void test_builtin_cached_same(void **state)
+{
+	GPtrArray *parts = two_parts();
+	(void)state;
+
+	for (int lang = TZ_NOTICE_JA; lang <= TZ_NOTICE_EN; lang++)
+		for (int k = 0; k < 2; k++) {
+			struct tz_notice_opts o = { .lang = (enum tz_notice_lang)lang, .ref_id = "REF",
+						    .parts = k ? parts : NULL, .details = k == 1 };
+			GString *a = g_string_new(NULL), *b = g_string_new(NULL);
+
+			tz_notice_render_opts(tz_notice_builtin(o.lang), &o, a);
+			tz_notice_render_builtin(&o, b);
+			tz_notice_render_builtin(&o, b);   /* the cache is not consumed */
+			assert_true(a->len > 0);
+			assert_int_equal(b->len, 2 * a->len);
+			assert_memory_equal(b->str, a->str, a->len);
+			assert_memory_equal(b->str + a->len, a->str, a->len);
+			g_string_free(a, TRUE);
+			g_string_free(b, TRUE);
+		}
+	g_ptr_array_free(parts, TRUE);
+}
+
 static void test_builtin_render(void **state)
 {
 	GPtrArray *parts = two_parts();
@@ -339,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_builtin_matches_conf),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_builtin_render),
+		cmocka_unit_test(test_builtin_cached_same),
 		cmocka_unit_test(test_bad_templates),
 		cmocka_unit_test(test_long_name_cut),
 		cmocka_unit_test(test_sizes),
