@@ -41,9 +41,8 @@ void tz_engine_options_init(struct tz_engine_options *o)
 	o->limits.max_memory_bytes = 256 * 1024 * 1024;
 }
 
-static gpointer global_init_once(gpointer unused)
+static gpointer global_init_once(gpointer unused G_GNUC_UNUSED)
 {
-	(void)unused;
 	g_mime_init();
 	tz_html_init();     /* libxml2's own locks, before threads race to make them */
 	tz_sniff_thread_init();
