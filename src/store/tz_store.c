@@ -758,19 +758,14 @@ struct tz_meta *tzs_dir_meta(struct tz_store *st, int dirfd, const char *id, cha
 	return m;
 }
 
-struct tz_meta *tz_store_meta_read(struct tz_store *st, const char *id, char *err, size_t errlen)
+struct tz_meta *tzs_meta_local(struct tz_store *st, const char *id, char *err, size_t errlen)
 {
 	GByteArray *ba = NULL;
 	struct tz_meta *m = NULL;
 	int fd;
 
-	if (st->blob && !tz_id_valid(id)) {
-		tz_err(err, errlen, "not a quarantine id: %s", id ? id : "(null)");
-		return NULL;
-	}
-	if (st->blob || (tz_id_valid(id) && tzs_seg_has(st, id))) {
-		if ((st->blob ? tzs_blob_meta_read(st, id, &ba, err, errlen)
-			      : tzs_seg_meta_read(st, id, &ba, err, errlen)) == 0)
+	if (tz_id_valid(id) && tzs_seg_has(st, id)) {
+		if (tzs_seg_meta_read(st, id, &ba, err, errlen) == 0)
 			m = meta_parse_for(ba, id, err, errlen);
 		if (ba)
 			g_byte_array_unref(ba);
@@ -781,6 +776,24 @@ struct tz_meta *tz_store_meta_read(struct tz_store *st, const char *id, char *er
 		return NULL;
 	m = tzs_dir_meta(st, fd, id, err, errlen);
 	close(fd);
+	return m;
+}
+
+struct tz_meta *tz_store_meta_read(struct tz_store *st, const char *id, char *err, size_t errlen)
+{
+	GByteArray *ba = NULL;
+	struct tz_meta *m = NULL;
+
+	if (!st->blob)
+		return tzs_meta_local(st, id, err, errlen);
+	if (!tz_id_valid(id)) {
+		tz_err(err, errlen, "not a quarantine id: %s", id ? id : "(null)");
+		return NULL;
+	}
+	if (tzs_blob_meta_read(st, id, &ba, err, errlen) == 0)
+		m = meta_parse_for(ba, id, err, errlen);
+	if (ba)
+		g_byte_array_unref(ba);
 	return m;
 }
 

@@ -76,6 +76,9 @@ int tzs_remove_flat_dir(int parentfd, const char *name);   /* an entry directory
 int tzs_cmp_str(gconstpointer a, gconstpointer b);         /* for g_ptr_array_sort */
 /* meta.json of the entry directory dirfd, checked to describe id. */
 struct tz_meta *tzs_dir_meta(struct tz_store *st, int dirfd, const char *id, char *err, size_t errlen);
+/* meta.json of an entry of this host's QuarantineDir (segment or directory
+ * layout), whatever BlobStore says (queue migrate --to-blobs reads it). */
+struct tz_meta *tzs_meta_local(struct tz_store *st, const char *id, char *err, size_t errlen);
 
 /* tz_store_group.c: make p durable (day directory), run the hooks with the
  * others committing now; p->rc and p->err say how it went. */

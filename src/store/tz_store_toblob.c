@@ -25,33 +25,6 @@
 #include "tz_blob.h"
 #include "tz_util.h"
 
-/* meta.json of a local entry, whatever BlobStore says. */
-static struct tz_meta *local_meta(struct tz_store *st, const char *id, char *err, size_t errlen)
-{
-	GByteArray *ba = NULL;
-	struct tz_meta *m = NULL;
-	int fd;
-
-	if (tzs_seg_has(st, id)) {
-		if (tzs_seg_meta_read(st, id, &ba, err, errlen) == 0 &&
-		    (m = tz_meta_parse((const char *)ba->data, ba->len, err, errlen)) != NULL &&
-		    strcmp(m->id, id) != 0) {
-			tz_err(err, errlen, "quarantine %s: meta.json describes %s", id, m->id);
-			tz_meta_free(m);
-			m = NULL;
-		}
-		if (ba)
-			g_byte_array_unref(ba);
-		return m;
-	}
-	fd = tz_store_entry_open(st, id, err, errlen);
-	if (fd < 0)
-		return NULL;
-	m = tzs_dir_meta(st, fd, id, err, errlen);
-	close(fd);
-	return m;
-}
-
 static int local_has(struct tz_store *st, const char *id, const char *name)
 {
 	int fd, ok;
@@ -125,7 +98,7 @@ static int verify(struct tz_store *st, const char *id, GPtrArray *names, char *e
 static int move_one(struct tz_store *st, const char *id, int present, int remove_local,
 		    struct tz_store_toblob *mg, char *err, size_t errlen)
 {
-	struct tz_meta *m = local_meta(st, id, err, errlen);
+	struct tz_meta *m = tzs_meta_local(st, id, err, errlen);
 	GPtrArray *names;
 	int rc = -1;
 
