@@ -104,6 +104,14 @@ int tzs_seg_lock(struct tz_store *st, const char *id, char *err, size_t errlen);
 int tzs_seg_meta_read(struct tz_store *st, const char *id, GByteArray **ba, char *err, size_t errlen);
 int tzs_seg_meta_write(struct tz_store *st, const struct tz_meta *m, char *err, size_t errlen);
 
+/* SHA-256 (hex) of a file's plaintext, for the migrations' read-back
+ * checks (tz_store_migrate.c): tzs_sha_new, the file read through
+ * tzs_sha_feed (a tz_cfile_fn), then tzs_sha_done with the read's result,
+ * which frees the context (NULL from tzs_sha_new: an error). */
+void *tzs_sha_new(void);
+int tzs_sha_feed(void *sha, const void *buf, size_t len, char *err, size_t errlen);
+int tzs_sha_done(void *sha, int rc, char hex[65], char *err, size_t errlen);
+
 /* tz_store.c: a file of an entry on this host's disk (staged or local). */
 int tzs_file_read_local(struct tz_store *st, const char *id, const char *fname,
 			tz_cfile_fn fn, void *ctx, char *err, size_t errlen);

@@ -40,10 +40,34 @@ static GPtrArray *entry_files(int dirfd)
 	return v;
 }
 
-static int sha_cb(void *ctx, const void *buf, size_t len, char *err, size_t errlen)
+void *tzs_sha_new(void)
 {
-	return EVP_DigestUpdate(ctx, buf, len) == 1 ? 0 :
-	       tz_err(err, errlen, "SHA-256 failed");
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	if (c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+int tzs_sha_feed(void *sha, const void *buf, size_t len, char *err, size_t errlen)
+{
+	return EVP_DigestUpdate(sha, buf, len) == 1 ? 0 : tz_err(err, errlen, "SHA-256 failed");
+}
+
+int tzs_sha_done(void *sha, int rc, char hex[65], char *err, size_t errlen)
+{
+	unsigned char md[32];
+
+	if (sha == NULL)
+		return tz_err(err, errlen, "SHA-256 failed");
+	if (rc == 0 && EVP_DigestFinal_ex(sha, md, NULL) != 1)
+		rc = tz_err(err, errlen, "SHA-256 failed");
+	if (rc == 0)
+		tz_hex(md, 32, hex);
+	EVP_MD_CTX_free(sha);
+	return rc;
 }
 
 /* SHA-256 (hex) of a blob's plaintext, from the directory (dirfd >= 0) or
@@ -51,21 +75,13 @@ static int sha_cb(void *ctx, const void *buf, size_t len, char *err, size_t errl
 static int blob_sha(struct tz_store *st, int dirfd, const char *id, const char *name,
 		    char hex[65], char *err, size_t errlen)
 {
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	unsigned char md[32];
-	int rc = -1;
+	void *sha = tzs_sha_new();
+	int rc = sha == NULL ? -1 :
+		 dirfd >= 0 ? tz_cfile_read(dirfd, name, name, tz_store_key(st), id, tzs_sha_feed, sha,
+					    err, errlen) :
+			      tz_seg_read(st->seg, id, name, tzs_sha_feed, sha, err, errlen);
 
-	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
-		goto out;
-	rc = dirfd >= 0 ? tz_cfile_read(dirfd, name, name, tz_store_key(st), id, sha_cb, c, err, errlen) :
-			  tz_seg_read(st->seg, id, name, sha_cb, c, err, errlen);
-	if (rc == 0 && EVP_DigestFinal_ex(c, md, NULL) != 1)
-		rc = tz_err(err, errlen, "SHA-256 failed");
-	if (rc == 0)
-		tz_hex(md, 32, hex);
-out:
-	EVP_MD_CTX_free(c);
-	return rc;
+	return tzs_sha_done(sha, rc, hex, err, errlen);
 }
 
 static int copy_cb(void *ctx, const void *buf, size_t len, char *err, size_t errlen)

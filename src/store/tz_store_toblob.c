@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
-#include <openssl/evp.h>
 
 #include "tz_blob.h"
 #include "tz_util.h"
@@ -51,30 +50,16 @@ static GPtrArray *entry_names(struct tz_store *st, const struct tz_meta *m)
 	return v;
 }
 
-static int sha_cb(void *ctx, const void *buf, size_t len, char *err, size_t errlen)
-{
-	return EVP_DigestUpdate(ctx, buf, len) == 1 ? 0 : tz_err(err, errlen, "SHA-256 failed");
-}
-
 /* SHA-256 (hex) of a file's plaintext, local or from the blob store. */
 static int file_sha(struct tz_store *st, int from_blob, const char *id, const char *name,
 		    char hex[65], char *err, size_t errlen)
 {
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	unsigned char md[32];
-	int rc = -1;
+	void *sha = tzs_sha_new();
+	int rc = sha == NULL ? -1 :
+		 from_blob ? tzs_blob_file_read(st, id, name, tzs_sha_feed, sha, err, errlen) :
+			     tzs_file_read_local(st, id, name, tzs_sha_feed, sha, err, errlen);
 
-	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
-		goto out;
-	rc = from_blob ? tzs_blob_file_read(st, id, name, sha_cb, c, err, errlen)
-		       : tzs_file_read_local(st, id, name, sha_cb, c, err, errlen);
-	if (rc == 0 && EVP_DigestFinal_ex(c, md, NULL) != 1)
-		rc = tz_err(err, errlen, "SHA-256 failed");
-	if (rc == 0)
-		tz_hex(md, 32, hex);
-out:
-	EVP_MD_CTX_free(c);
-	return rc;
+	return tzs_sha_done(sha, rc, hex, err, errlen);
 }
 
 /* Every file reads back from the store as it reads here. */
