@@ -105,21 +105,9 @@ tz_assert "schema_version has one row per migration" versions
 tz_assert "-n connects and accepts the schema" "$TZ_MILTER" -n -c "$CONF_A"
 
 # ---- the two gateways ----
-tz_sink_start || { tz_fail "smtp-sink did not start"; tz_done; }
-tz_milter_start || { tz_fail "gateway A's milter did not start"; tz_done; }
-tz_postfix_start || { tz_fail "gateway A's postfix did not start"; tz_done; }
-"$TZ_MILTER" -f -c "$CONF_B" >>"$TZ_TMP/milter-b.log" 2>&1 &
-B_PID=$!
-TZ_PIDS+=("$B_PID")
-tz_wait_port "$MILTER_B" 10 || { tz_fail "gateway B's milter did not start"; tail -5 "$TZ_TMP/milter-b.log"; tz_done; }
-# lib.sh's postfix helper with B's ports and directory
-TZ_PF=$PF_B TZ_SMTP_PORT=$SMTP_B TZ_MILTER_PORT=$MILTER_B TZ_MILTER_SOCKET=inet:$MILTER_B@127.0.0.1 \
-	tz_postfix_start || { tz_fail "gateway B's postfix did not start"; tz_done; }
-TZ_PF_STARTED=1 PF_B_STARTED=1
+tz_cluster_up
 tz_pass "gateways A (smtp $TZ_SMTP_PORT) and B (smtp $SMTP_B) up"
 
-send_a() { TZ_SMTP_PORT=$TZ_PORT_BASE tz_send_expect "$@"; }
-send_b() { TZ_SMTP_PORT=$SMTP_B tz_send_expect "$@"; }
 tz_gen html-attach "$TZ_TMP/attach.eml"
 tz_assert "inbound mail with attachments through A: 250" send_a 250 "$TZ_TMP/attach.eml"
 tz_assert "inbound mail with attachments through B: 250" send_b 250 "$TZ_TMP/attach.eml"

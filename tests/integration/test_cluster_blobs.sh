@@ -209,20 +209,9 @@ echo "StatsSocket $STATS_A" >>"$CONF_A"
 tz_assert "db migrate (blobs table: migration 6)" test "$(tz_psql "SELECT count(*) FROM information_schema.tables WHERE table_name = 'blobs'")" = 1
 tz_assert "-n reaches the blob store" "$TZ_MILTER" -n -c "$CONF_A"
 
-tz_sink_start || { tz_fail "smtp-sink did not start"; tz_done; }
-tz_milter_start || { tz_fail "gateway A's milter did not start"; tz_done; }
-tz_postfix_start || { tz_fail "gateway A's postfix did not start"; tz_done; }
-"$TZ_MILTER" -f -c "$CONF_B" >>"$TZ_TMP/milter-b.log" 2>&1 &
-B_PID=$!
-TZ_PIDS+=("$B_PID")
-tz_wait_port "$MILTER_B" 10 || { tz_fail "gateway B's milter did not start"; tail -5 "$TZ_TMP/milter-b.log"; tz_done; }
-TZ_PF=$PF_B TZ_SMTP_PORT=$SMTP_B TZ_MILTER_PORT=$MILTER_B TZ_MILTER_SOCKET=inet:$MILTER_B@127.0.0.1 \
-	tz_postfix_start || { tz_fail "gateway B's postfix did not start"; tz_done; }
-TZ_PF_STARTED=1 PF_B_STARTED=1
+tz_cluster_up
 tz_pass "gateways A and B up, each with its own QuarantineDir"
 
-send_a() { TZ_SMTP_PORT=$TZ_PORT_BASE tz_send_expect "$@"; }
-send_b() { TZ_SMTP_PORT=$SMTP_B tz_send_expect "$@"; }
 tz_gen html-attach "$TZ_TMP/attach.eml"
 tz_assert "mail with attachments through A: 250" send_a 250 "$TZ_TMP/attach.eml"
 tz_wait_count 1 || true
