@@ -5,6 +5,7 @@
  * unconverted (a failed edit also fails the message: the MTA drops the
  * edits made so far when the milter tempfails). */
 #include "session.h"
+#include "gate.h"
 
 #include <string.h>
 #include <syslog.h>
@@ -220,14 +221,48 @@ bool tzm_is_release(struct tzm_conn *c)
 	return false;
 }
 
+struct progress_arg {
+	const struct tzm_ops *ops;
+	void *ctx;
+};
+
+static void gate_progress(void *arg)
+{
+	const struct progress_arg *p = arg;
+
+	p->ops->progress(p->ctx);
+}
+
+/* Wait for ConversionBudget (gate.h); false after tzm_fail when the wait
+ * ran out: the message is tempfailed, never passed unconverted. */
+static bool gate_enter(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx, size_t w,
+		       enum tzm_status *st)
+{
+	const struct tz_config *cfg = c->rt->cfg;
+	struct progress_arg p = { ops, ctx };
+	char err[TZ_ERRLEN];
+
+	if (tzm_gate_enter(cfg->conversion_budget, w, cfg->conversion_wait, gate_progress, &p,
+			   &c->msg->gate_wait_ms) == 0)
+		return true;
+	tz_err(err, sizeof(err), "ConversionBudget %zu busy for ConversionWait %u ms",
+	       cfg->conversion_budget, cfg->conversion_wait);
+	*st = tzm_fail(c, ops, ctx, err);
+	return false;
+}
+
 enum tzm_status tzm_textize(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx)
 {
 	struct tzm_msg *m = c->msg;
 	struct tz_result *res = NULL;
 	char err[TZ_ERRLEN];
 	enum tzm_status st;
-	gint64 cpu0 = thread_cpu_us();
+	size_t w = tzm_gate_weight(c->rt->cfg->conversion_budget, m->bytes_in);
+	gint64 cpu0;
 
+	if (!gate_enter(c, ops, ctx, w, &st))
+		return st;
+	cpu0 = thread_cpu_us();
 	if (convert_and_store(c, ops, ctx, &res, err, sizeof(err)) < 0 ||
 	    apply_edits(c, ops, ctx, res->header_edits, err, sizeof(err)) < 0 ||
 	    replace_body(ops, ctx, res->body, &m->bytes_out, err, sizeof(err)) < 0) {
@@ -242,5 +277,6 @@ enum tzm_status tzm_textize(struct tzm_conn *c, const struct tzm_ops *ops, void 
 out:
 	m->cpu_eom = thread_cpu_us() - cpu0;
 	tz_result_free(res);
+	tzm_gate_leave(w);
 	return st;
 }

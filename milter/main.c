@@ -18,6 +18,7 @@
  * a bad file is logged and the old one stays. SIGTERM/SIGINT call smfi_stop
  * (no new connections) and wait up to 60 s for connections in flight. */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -70,6 +71,20 @@ static void *milter_thread(void *arg)
 		/* main notices through the drain anyway */
 	}
 	return NULL;
+}
+
+/* glibc's malloc, set for a daemon whose large buffers come and go with
+ * messages (issue 16). By default the mmap threshold is dynamic: after a
+ * large mmapped buffer is freed it rises to that size (up to 32 MB), so
+ * the next spool arrays, staging buffers and text bodies land in the
+ * per-thread arenas, where freed memory stays resident. Measured at 200
+ * concurrent 10 MB messages: arenas 24.5 MB at the peak, 6.3 MB with the
+ * threshold fixed at 128 KiB (a fixed value also fixes the trim threshold).
+ * Buffers of 128 KiB and more are then always mmapped and go back to the
+ * kernel when freed: a few syscalls for large messages, none for small. */
+static void malloc_setup(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 }
 
 static void usage(FILE *f)
@@ -310,6 +325,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
+	malloc_setup();
 	log_stderr = foreground || check_only;
 	log_syslog = !check_only;
 	if (log_syslog)

@@ -10,6 +10,7 @@
 #include "tz_blobcfg.h"
 #include "tz_store_link.h"
 #include "tz_log.h"
+#include "tz_spool.h"
 #include "tz_util.h"
 
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -155,8 +156,11 @@ void tzm_runtime_set_current(struct tzm_runtime *rt)
 	pthread_mutex_lock(&current_lock);
 	old = current;
 	current = rt;
-	if (rt)
+	if (rt) {
 		rt->generation = ++generation;
+		/* process-wide, so it follows the newest configuration */
+		tz_spool_set_memory_total(rt->cfg->spool_memory_total);
+	}
 	pthread_mutex_unlock(&current_lock);
 	tzm_runtime_unref(old);
 }

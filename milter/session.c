@@ -122,7 +122,8 @@ static void msg_timing(const struct tzm_msg *m)
 		prev = m->t[i];
 	}
 	if (n < sizeof(buf))
-		snprintf(buf + n, sizeof(buf) - n, " eom_cpu=%.1f", (double)m->cpu_eom / 1000.0);
+		snprintf(buf + n, sizeof(buf) - n, " eom_cpu=%.1f gate_wait=%u", (double)m->cpu_eom / 1000.0,
+			 m->gate_wait_ms);
 	tz_log(LOG_DEBUG, m->env.queue_id, "timing: ms since the previous step:%s", buf);
 }
 

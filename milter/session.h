@@ -48,6 +48,7 @@ struct tzm_msg {
 	gint64 t_start;              /* g_get_monotonic_time at MAIL */
 	gint64 t[TZM_T_COUNT];       /* when each step of tzm_msg_t was reached, 0: not */
 	gint64 cpu_eom;              /* thread CPU time (us) spent in end of message */
+	unsigned gate_wait_ms;       /* end of message waited this long for ConversionBudget */
 	void *policy;                /* policy_glue's per-message state, freed by it */
 	char *release_marker;        /* value of X-Textize-Release, NULL when absent */
 	unsigned release_markers;    /* how many such fields (more than one is never valid) */

@@ -79,6 +79,9 @@ struct tz_config {
 	bool background;              /* Background */
 	char *spool_dir;              /* SpoolDir */
 	size_t spool_memory_limit;    /* SpoolMemoryLimit */
+	size_t spool_memory_total;    /* SpoolMemoryTotal: all messages' spools in memory together */
+	size_t conversion_budget;     /* ConversionBudget: bytes of messages converted at once, 0 = no bound */
+	unsigned conversion_wait;     /* ConversionWait, ms a message may wait for the budget */
 	unsigned milter_timeout;      /* MilterTimeout, seconds */
 	int log_level;                /* LogLevel (syslog priority, LOG_INFO default) */
 	enum tz_action on_error;      /* OnError: TEMPFAIL | REJECT */

@@ -1,5 +1,6 @@
-/* tz_spool.c — body spool: a GByteArray until the memory limit, then an
- * unlinked temp file. Every reader gets its own GMime stream (a borrowed
+/* tz_spool.c — body spool: a GByteArray until the memory limit (its own,
+ * and the process-wide total of every spool's memory), then an unlinked
+ * temp file. Every reader gets its own GMime stream (a borrowed
  * byte array, or its own open file description) so readers never disturb
  * each other's position. (GMime substreams would share one source but
  * return -1 instead of 0 at the end of an fs source.) */
@@ -13,9 +14,17 @@
 #include <unistd.h>
 #include "tz_util.h"
 
+/* Every spool's memory together, against the process-wide total (issue
+ * 16): without it 200 sessions each under SpoolMemoryLimit could hold 200
+ * times it at once. charged counts what GLib allocates (the array's
+ * capacity, the next power of two), not just the bytes held. */
+static gsize mem_total_limit;   /* 0: no total (atomic) */
+static gsize mem_total_held;    /* bytes charged by all spools (atomic) */
+
 struct tz_spool {
 	char *dir;
 	size_t mem_limit;
+	size_t charged;        /* bytes of mem_total_held that are this spool's */
 	GByteArray *mem;       /* content while in memory, NULL once on disk */
 	int fd;                /* temp file, -1 while in memory */
 	uint64_t size;
@@ -34,14 +43,56 @@ struct tz_spool *tz_spool_new(const char *dir, size_t mem_limit)
 	return sp;
 }
 
+void tz_spool_set_memory_total(size_t total)
+{
+	__atomic_store_n(&mem_total_limit, total, __ATOMIC_RELAXED);
+}
+
+size_t tz_spool_memory_held(void)
+{
+	return __atomic_load_n(&mem_total_held, __ATOMIC_RELAXED);
+}
+
+/* Grow this spool's charge to cover `need` bytes in memory: GLib grows an
+ * array to the next power of two, so that is what is charged. false when
+ * the process-wide total would be passed (the spool then goes to disk). */
+static bool charge(struct tz_spool *sp, size_t need)
+{
+	size_t want = 16, add;
+	gsize limit = __atomic_load_n(&mem_total_limit, __ATOMIC_RELAXED);
+	gsize cur = __atomic_load_n(&mem_total_held, __ATOMIC_RELAXED);
+
+	while (want < need)
+		want <<= 1;
+	if (want <= sp->charged)
+		return true;
+	add = want - sp->charged;
+	do {
+		if (limit > 0 && cur + add > limit)
+			return false;
+	} while (!__atomic_compare_exchange_n(&mem_total_held, &cur, cur + add, TRUE,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	sp->charged = want;
+	return true;
+}
+
+/* Give this spool's memory and its charge back. */
+static void release_mem(struct tz_spool *sp)
+{
+	if (sp->mem)
+		g_byte_array_unref(sp->mem);
+	sp->mem = NULL;
+	__atomic_sub_fetch(&mem_total_held, sp->charged, __ATOMIC_RELAXED);
+	sp->charged = 0;
+}
+
 void tz_spool_free(struct tz_spool *sp)
 {
 	if (sp == NULL)
 		return;
 	if (sp->fd >= 0)
 		close(sp->fd);
-	if (sp->mem)
-		g_byte_array_unref(sp->mem);
+	release_mem(sp);
 	g_free(sp->dir);
 	g_free(sp);
 }
@@ -85,8 +136,7 @@ static int spool_to_disk(struct tz_spool *sp, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	g_byte_array_unref(sp->mem);
-	sp->mem = NULL;
+	release_mem(sp);
 	sp->fd = fd;
 	return 0;
 }
@@ -98,7 +148,7 @@ int tz_spool_write(struct tz_spool *sp, const void *buf, size_t len,
 		return tz_err(err, errlen, "spool: earlier write failed");
 	if (sp->reading)
 		return tz_err(err, errlen, "spool: write after the content was read");
-	if (sp->mem && sp->mem->len + len > sp->mem_limit) {
+	if (sp->mem && (sp->mem->len + len > sp->mem_limit || !charge(sp, sp->mem->len + len))) {
 		if (spool_to_disk(sp, err, errlen) < 0)
 			goto fail;
 	}

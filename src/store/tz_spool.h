@@ -20,11 +20,18 @@ struct tz_spool;
 struct tz_spool *tz_spool_new(const char *dir, size_t mem_limit);
 void tz_spool_free(struct tz_spool *sp);     /* NULL is a no-op; closes the file */
 
-/* Append bytes. On the first write that would pass the memory limit the
- * spool moves to a temp file. 0, or -1 with err (disk full, no SpoolDir);
+/* Append bytes. On the first write that would pass the memory limit (the
+ * spool's own, or the process-wide total) the spool moves to a temp file. 0, or -1 with err (disk full, no SpoolDir);
  * after an error the spool refuses further writes. */
 int tz_spool_write(struct tz_spool *sp, const void *buf, size_t len,
 		   char *err, size_t errlen);
+
+/* The process-wide limit on the memory of all spools together (0, the
+ * start: none beyond each spool's own): a write that would pass it moves
+ * that spool to disk, as its own limit does. Thread-safe; the milter sets
+ * it from SpoolMemoryTotal at start and on reload. */
+void tz_spool_set_memory_total(size_t total);
+size_t tz_spool_memory_held(void);   /* bytes all spools hold in memory now */
 
 uint64_t tz_spool_size(const struct tz_spool *sp);
 bool tz_spool_on_disk(const struct tz_spool *sp);

@@ -176,6 +176,36 @@ static void test_empty(void **state)
 	tz_spool_free(sp);
 }
 
+/* The process-wide total: a second spool that would pass it goes to disk
+ * although it is under its own limit, the charge follows GLib's power-of-
+ * two growth, and freeing or spilling gives the charge back. */
+static void test_memory_total(void **state)
+{
+	struct tz_spool *a, *b, *c;
+
+	tz_spool_set_memory_total(64 * 1024);
+	a = tz_spool_new(tmpdir, 1 << 20);
+	b = tz_spool_new(tmpdir, 1 << 20);
+	fill(a, 40000, 1000);               /* charged 64 KiB: the whole total */
+	assert_false(tz_spool_on_disk(a));
+	assert_int_equal(tz_spool_memory_held(), 65536);
+	fill(b, 3000, 1000);                /* nothing left: to disk at once */
+	assert_true(tz_spool_on_disk(b));
+	assert_int_equal(tz_spool_memory_held(), 65536);
+	fill(a, 30000, 1000);               /* 70000 would need 128 KiB: a spills */
+	assert_true(tz_spool_on_disk(a));
+	assert_int_equal(tz_spool_memory_held(), 0);
+	c = tz_spool_new(tmpdir, 1 << 20);
+	fill(c, 5000, 1000);
+	assert_false(tz_spool_on_disk(c));
+	assert_int_equal(tz_spool_memory_held(), 8192);
+	tz_spool_free(c);
+	assert_int_equal(tz_spool_memory_held(), 0);
+	tz_spool_free(a);
+	tz_spool_free(b);
+	tz_spool_set_memory_total(0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_exact_limit),
 		cmocka_unit_test(test_bad_dir),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_memory_total),
 	};
 	int rc;
 
