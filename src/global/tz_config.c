@@ -106,7 +106,7 @@ const struct tz_config_key tz_config_keys[] = {
 	{ "SpoolMemoryLimit", "size", "1m",
 	  "bytes of one message kept in memory before spooling to SpoolDir",
 	  tz_config_set_size, OFF(spool_memory_limit), NULL, 0 },
-	{ "SpoolMemoryTotal", "size", "16m",
+	{ "SpoolMemoryTotal", "size", "8m",
 	  "bytes of all messages together kept in memory before spooling; a message that would pass it goes to SpoolDir",
 	  tz_config_set_size, OFF(spool_memory_total), NULL, 0 },
 	{ "ConversionBudget", "size", "32m",
