@@ -71,7 +71,7 @@ int tzm_gate_enter(size_t budget, size_t weight, unsigned wait_ms,
 		   void (*progress)(void *ctx), void *ctx, unsigned *waited_ms)
 {
 	struct waiter me = { NULL };
-	gint64 start, now, end;
+	gint64 start, now, end, last;
 	int rc = -1;
 
 	*waited_ms = 0;
@@ -85,7 +85,7 @@ int tzm_gate_enter(size_t budget, size_t weight, unsigned wait_ms,
 	*tail = &me;
 	tail = &me.next;
 	waiting++;
-	start = g_get_monotonic_time();
+	start = last = g_get_monotonic_time();
 	end = start + (gint64)wait_ms * 1000;
 	for (;;) {
 		struct timespec ts;
@@ -98,13 +98,16 @@ int tzm_gate_enter(size_t budget, size_t weight, unsigned wait_ms,
 		now = g_get_monotonic_time();
 		if (now >= end)
 			break;
-		ts = deadline_in(now, (unsigned)MIN((end - now) / 1000 + 1, PROGRESS_EVERY_MS));
-		if (pthread_cond_timedwait(&cond, &lock, &ts) != 0 && progress != NULL &&
-		    g_get_monotonic_time() < end) {
+		/* every few seconds of waiting, however often others wake us */
+		if (progress != NULL && now - last >= PROGRESS_EVERY_MS * 1000) {
 			pthread_mutex_unlock(&lock);
 			progress(ctx);
 			pthread_mutex_lock(&lock);
+			last = now;
+			continue;
 		}
+		ts = deadline_in(now, (unsigned)(MIN(end - now, last + PROGRESS_EVERY_MS * 1000 - now) / 1000) + 1);
+		pthread_cond_timedwait(&cond, &lock, &ts);
 	}
 	unlink_waiter(&me);
 	/* the next in line may fit now (admitted) or may be first now (timed out) */

@@ -110,7 +110,7 @@ const struct tz_config_key tz_config_keys[] = {
 	  "bytes of all messages together kept in memory before spooling; a message that would pass it goes to SpoolDir",
 	  tz_config_set_size, OFF(spool_memory_total), NULL, 0 },
 	{ "ConversionBudget", "size", "32m",
-	  "bytes of messages (each plus 256 KiB) converted at once at end of message; a message that does not fit waits; 0 = no bound",
+	  "bytes of messages (each plus 256 KiB) converted at once at end of message; a message that does not fit waits",
 	  tz_config_set_size, OFF(conversion_budget), NULL, 0 },
 	{ "ConversionWait", "duration", "2m",
 	  "longest wait for ConversionBudget before the message is tempfailed (at most 5m)",

@@ -80,7 +80,7 @@ struct tz_config {
 	char *spool_dir;              /* SpoolDir */
 	size_t spool_memory_limit;    /* SpoolMemoryLimit */
 	size_t spool_memory_total;    /* SpoolMemoryTotal: all messages' spools in memory together */
-	size_t conversion_budget;     /* ConversionBudget: bytes of messages converted at once, 0 = no bound */
+	size_t conversion_budget;     /* ConversionBudget: bytes of messages converted at once */
 	unsigned conversion_wait;     /* ConversionWait, ms a message may wait for the budget */
 	unsigned milter_timeout;      /* MilterTimeout, seconds */
 	int log_level;                /* LogLevel (syslog priority, LOG_INFO default) */
