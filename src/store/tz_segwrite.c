@@ -4,7 +4,9 @@
  * the store's mutex and flock, then made durable by one fdatasync shared
  * with every commit that arrived meanwhile (group commit: a leader syncs
  * for the batch, the others wait). Only after that is the entry indexed,
- * so nothing this process lists was ever unsynced. */
+ * so nothing this process lists was ever unsynced. The store's commit
+ * takes the three steps apart (tz_seg_entry_write, tz_seg_sync,
+ * tz_seg_publish) to run the sync beside the audit log's. */
 #define _GNU_SOURCE
 #include "tz_segment_int.h"
 
