@@ -27,6 +27,8 @@
 
 #define TAIL_MAX 16384      /* records are kept well below this */
 #define DETAIL_MAX 2048
+/* How far back tz_audit_withdraw_missing looks (see tz_audit.h). */
+#define RECONCILE_TAIL (1 << 20)
 
 struct tz_audit {
 	char *path;             /* or the shared database's URL */
@@ -197,28 +199,40 @@ int tz_audit_append(struct tz_audit *a, const struct tz_audit_event *ev,
 	return tz_audit_append_batch(a, ev, 1, err, errlen);
 }
 
-int tz_audit_append_batch(struct tz_audit *a, const struct tz_audit_event *ev, size_t n,
-			  char *err, size_t errlen)
+/* Take the log for appending: a's mutex, then its flock. 0, or -1 with
+ * err and nothing held. */
+static int log_lock(struct tz_audit *a, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&a->mu);
+	if (check_rotated(a, err, errlen) < 0)
+		goto fail;
+	while (flock(a->fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			tz_err(err, errlen, "audit log %s: lock: %s", a->path, strerror(errno));
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	pthread_mutex_unlock(&a->mu);
+	return -1;
+}
+
+static void log_unlock(struct tz_audit *a)
+{
+	flock(a->fd, LOCK_UN);
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* Append n records to the file, chained; the lock held. */
+static int append_locked(struct tz_audit *a, const struct tz_audit_event *ev, size_t n,
+			 char *err, size_t errlen)
 {
 	char prev[65];
 	unsigned long seq;
 	GString *recs = g_string_new(NULL);
-	int rc = -1, locked = 0;
+	int rc = -1;
 
-	pthread_mutex_lock(&a->mu);
-	if (a->path && tz_pg_is_url(a->path)) {
-		rc = tz_pgaudit_append(&a->pg, a->path, ev, n, a->has_key ? a->key : NULL, err, errlen);
-		goto out;
-	}
-	if (check_rotated(a, err, errlen) < 0)
-		goto out;
-	while (flock(a->fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			tz_err(err, errlen, "audit log %s: lock: %s", a->path, strerror(errno));
-			goto out;
-		}
-	}
-	locked = 1;
 	if (read_tail(a->fd, prev, &seq, err, errlen) < 0)
 		goto out;
 	/* Each record chains to the one before it, the first to the file's
@@ -240,10 +254,131 @@ int tz_audit_append_batch(struct tz_audit *a, const struct tz_audit_event *ev, s
 	}
 	rc = 0;
 out:
-	if (locked)
-		flock(a->fd, LOCK_UN);
-	pthread_mutex_unlock(&a->mu);
 	g_string_free(recs, TRUE);
+	return rc;
+}
+
+int tz_audit_append_batch(struct tz_audit *a, const struct tz_audit_event *ev, size_t n,
+			  char *err, size_t errlen)
+{
+	int rc;
+
+	if (a->path && tz_pg_is_url(a->path)) {
+		pthread_mutex_lock(&a->mu);
+		rc = tz_pgaudit_append(&a->pg, a->path, ev, n, a->has_key ? a->key : NULL, err, errlen);
+		pthread_mutex_unlock(&a->mu);
+		return rc;
+	}
+	if (log_lock(a, err, errlen) < 0)
+		return -1;
+	rc = append_locked(a, ev, n, err, errlen);
+	log_unlock(a);
+	return rc;
+}
+
+int tz_audit_local(const struct tz_audit *a)
+{
+	return a && a->path && !tz_pg_is_url(a->path);
+}
+
+/* The newest complete lines of the log (the lock held): from the first
+ * line that starts within its last RECONCILE_TAIL bytes. */
+static gchar **tail_lines(int fd, char *err, size_t errlen)
+{
+	struct stat sb;
+	off_t from;
+	char *buf, *start;
+	ssize_t n;
+	gchar **lines;
+
+	if (fstat(fd, &sb) < 0) {
+		tz_err(err, errlen, "audit log: %s", strerror(errno));
+		return NULL;
+	}
+	from = sb.st_size > RECONCILE_TAIL ? sb.st_size - RECONCILE_TAIL : 0;
+	buf = g_malloc((size_t)(sb.st_size - from) + 1);
+	n = sb.st_size > from ? pread(fd, buf, (size_t)(sb.st_size - from), from) : 0;
+	if (n < 0) {
+		tz_err(err, errlen, "audit log: read: %s", strerror(errno));
+		g_free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	start = buf;
+	if (from > 0)   /* the first line is partial */
+		start = strchr(buf, '\n') ? strchr(buf, '\n') + 1 : buf + n;
+	lines = g_strsplit(start, "\n", -1);
+	g_free(buf);
+	return lines;
+}
+
+/* The `withdrawn` events for the `stored` records among lines whose id has
+ * no later record and is not present; ids and hashes kept in keep. */
+static GArray *orphans(gchar **lines, int (*present)(void *ctx, const char *id), void *ctx,
+		       GPtrArray *keep)
+{
+	GHashTable *last = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	GPtrArray *order = g_ptr_array_new();
+	GArray *ev = g_array_new(FALSE, TRUE, sizeof(struct tz_audit_event));
+
+	for (gchar **l = lines; *l; l++) {
+		struct tz_jv *v = **l && l[1] ? tz_jv_parse(*l, strlen(*l), NULL, 0) : NULL;
+		const char *e = v ? tz_jv_str(v, "event") : NULL, *id = v ? tz_jv_str(v, "id") : NULL;
+		if (e && id) {
+			char *k = g_strdup(id);
+			if (!g_hash_table_contains(last, k))
+				g_ptr_array_add(order, k);
+			/* insert keeps the first key, the one order holds */
+			g_hash_table_insert(last, k, strcmp(e, "stored") == 0 && tz_jv_str(v, "sha256")
+					    ? g_strdup(tz_jv_str(v, "sha256")) : NULL);
+		}
+		tz_jv_free(v);
+	}
+	for (guint i = 0; i < order->len; i++) {
+		const char *id = g_ptr_array_index(order, i), *sha = g_hash_table_lookup(last, id);
+		struct tz_audit_event w = { "withdrawn", "milter", NULL, 0, NULL,
+					    "not in the store: its segment record was not durable "
+					    "(a crash or a failed fdatasync); never acknowledged" };
+		if (sha == NULL || present(ctx, id))
+			continue;
+		g_ptr_array_add(keep, g_strdup(id));
+		w.id = g_ptr_array_index(keep, keep->len - 1);
+		g_ptr_array_add(keep, g_strdup(sha));
+		w.sha256 = g_ptr_array_index(keep, keep->len - 1);
+		g_array_append_val(ev, w);
+	}
+	g_ptr_array_unref(order);
+	g_hash_table_unref(last);
+	return ev;
+}
+
+int tz_audit_withdraw_missing(struct tz_audit *a, int (*present)(void *ctx, const char *id),
+			      void *ctx, unsigned *withdrawn, char *err, size_t errlen)
+{
+	GPtrArray *keep = g_ptr_array_new_with_free_func(g_free);
+	GArray *ev = NULL;
+	gchar **lines;
+	int rc = -1;
+
+	*withdrawn = 0;
+	if (!tz_audit_local(a))
+		return 0;
+	if (log_lock(a, err, errlen) < 0)
+		goto out;
+	/* Under the lock: two processes opening at once withdraw once. */
+	lines = tail_lines(a->fd, err, errlen);
+	if (lines) {
+		ev = orphans(lines, present, ctx, keep);
+		rc = ev->len == 0 ? 0 : append_locked(a, (struct tz_audit_event *)ev->data, ev->len, err, errlen);
+		if (rc == 0)
+			*withdrawn = ev->len;
+		g_strfreev(lines);
+	}
+	log_unlock(a);
+out:
+	if (ev)
+		g_array_unref(ev);
+	g_ptr_array_unref(keep);
 	return rc;
 }
 

@@ -22,7 +22,7 @@
 struct tz_audit;
 
 struct tz_audit_event {
-	const char *event;          /* stored, scanned, released, rejected, purged, exported */
+	const char *event;          /* stored, withdrawn, scanned, released, rejected, purged, exported */
 	const char *operator_name;  /* "milter", "scanner" or the operator's name */
 	const char *id;             /* entry id, NULL when none */
 	unsigned part;              /* part index, 0 = the whole entry */
@@ -45,6 +45,20 @@ int tz_audit_append(struct tz_audit *a, const struct tz_audit_event *ev,
  * reported failed. */
 int tz_audit_append_batch(struct tz_audit *a, const struct tz_audit_event *ev, size_t n,
 			  char *err, size_t errlen);
+
+/* 1 when a is a file (AuditLog), 0 for the shared database. */
+int tz_audit_local(const struct tz_audit *a);
+
+/* Reconcile the log with the store after a crash between the segment's
+ * fdatasync and the audit log's, which the store's group commit runs side
+ * by side (tz_store.h): every `stored` record among the lines that begin in
+ * the file's last 1 MiB (~3,000 records) whose id has no later record and
+ * for which present(ctx, id) is 0 gets a `withdrawn` record (operator
+ * "milter", its sha256), appended under the log's lock, so two processes
+ * reconciling at once withdraw it once. File logs only (0 and nothing done
+ * for the shared database). 0 (*withdrawn counts) or -1 with err. */
+int tz_audit_withdraw_missing(struct tz_audit *a, int (*present)(void *ctx, const char *id),
+			      void *ctx, unsigned *withdrawn, char *err, size_t errlen);
 
 /* Check the whole log. Returns 0 when intact (*records = count), 1 when
  * broken (*bad_line = 1-based line of the first bad record, reason in err),

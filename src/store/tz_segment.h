@@ -70,6 +70,20 @@ int tz_seg_entry_add(struct tz_seg_entry *e, const char *name, const void *buf, 
  * with the entries other threads commit meanwhile; -1 with err: nothing of
  * it is listed. Frees e either way. */
 int tz_seg_entry_commit(struct tz_seg_entry *e, char *err, size_t errlen);
+/* The same in three steps, for a caller that overlaps the sync with work
+ * of its own (the store's group commit: the audit log's fdatasync):
+ * tz_seg_entry_write appends the record complete but neither durable nor
+ * listed (frees e either way); tz_seg_sync makes every record appended so
+ * far durable (shared with the other committers, as above; -1: the store
+ * is broken until opened again); tz_seg_publish lists a record written
+ * before a tz_seg_sync that returned 0. */
+struct tz_seg_written {
+	unsigned fno;
+	uint64_t off, len;
+};
+int tz_seg_entry_write(struct tz_seg_entry *e, struct tz_seg_written *w, char *err, size_t errlen);
+int tz_seg_sync(struct tz_seg *s, char *err, size_t errlen);
+void tz_seg_publish(struct tz_seg *s, const struct tz_seg_written *w);
 void tz_seg_entry_abort(struct tz_seg_entry *e);
 /* Add (or replace) one blob of a committed entry, durably. */
 int tz_seg_put(struct tz_seg *s, const char *id, const char *name, const void *buf, size_t len,

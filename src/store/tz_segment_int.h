@@ -65,6 +65,9 @@ struct tz_seg {
 		unsigned long enqueued, done;
 		int leading, rc;
 		unsigned long failed_upto;    /* tickets at or below: the sync failed */
+		unsigned synced_no;           /* the newest segment a sync covered, */
+		uint64_t synced_size;         /* and its size then (crash tests) */
+		int synced_known;
 		char err[TZ_ERRLEN];
 	} grp;
 };
@@ -100,10 +103,11 @@ int seg_rewrite(struct tz_seg *s, const char *id, char *err, size_t errlen);
 /* tz_segwrite.c: append one complete record (bytes, len) under the locks
  * and make it durable; also used by compaction. expect: NULL, or the
  * entry as the record's copy saw it: when it changed meanwhile (a put, a
- * delete, another compaction) nothing is written and -2 is returned. */
+ * delete, another compaction) nothing is written and -2 is returned.
+ * w != NULL: only appended, *w says where (tz_seg_entry_write). */
 int seg_append(struct tz_seg *s, const void *head, size_t headlen, int payload_fd,
 	       const void *payload, uint64_t payload_len, const void *trailer,
-	       const struct seg_entry_idx *expect, char *err, size_t errlen);
+	       const struct seg_entry_idx *expect, struct tz_seg_written *w, char *err, size_t errlen);
 
 /* tz_segindex.c: the offset index of a sealed segment (NNNNNNNN.tzx).
  * seg_x_load indexes f's records from it when it is valid for f as the

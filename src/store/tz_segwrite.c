@@ -4,7 +4,9 @@
  * the store's mutex and flock, then made durable by one fdatasync shared
  * with every commit that arrived meanwhile (group commit: a leader syncs
  * for the batch, the others wait). Only after that is the entry indexed,
- * so nothing this process lists was ever unsynced. */
+ * so nothing this process lists was ever unsynced. The store's commit
+ * takes the three steps apart (tz_seg_entry_write, tz_seg_sync,
+ * tz_seg_publish) to run the sync beside the audit log's. */
 #define _GNU_SOURCE
 #include "tz_segment_int.h"
 
@@ -246,7 +248,10 @@ static GByteArray *record_head(const char *id, int kind, int encrypted, time_t t
 	return h;
 }
 
-static int commit_kind(struct tz_seg_entry *e, int kind, char *err, size_t errlen)
+/* w == NULL: append and wait until durable and listed; else only append
+ * and say where (tz_seg_entry_write). */
+static int commit_kind(struct tz_seg_entry *e, int kind, struct tz_seg_written *w,
+		       char *err, size_t errlen)
 {
 	unsigned char psha[32], trailer[SEG_TRAILER];
 	unsigned mdlen = 0;
@@ -270,7 +275,7 @@ static int commit_kind(struct tz_seg_entry *e, int kind, char *err, size_t errle
 	EVP_Digest(h->data, h->len, trailer, &mdlen, EVP_sha256(), NULL);
 	seg_crash(e->s, 1);
 	rc = seg_append(e->s, h->data, h->len, e->spillfd, e->mem->data, e->len, trailer, e->expect,
-			err, errlen);
+			w, err, errlen);
 out:
 	if (h)
 		g_byte_array_unref(h);
@@ -285,7 +290,17 @@ int tz_seg_entry_commit(struct tz_seg_entry *e, char *err, size_t errlen)
 		tz_seg_entry_abort(e);
 		return -1;
 	}
-	return commit_kind(e, SEG_KIND_ENTRY, err, errlen);
+	return commit_kind(e, SEG_KIND_ENTRY, NULL, err, errlen);
+}
+
+int tz_seg_entry_write(struct tz_seg_entry *e, struct tz_seg_written *w, char *err, size_t errlen)
+{
+	if (e->blobs->len == 0) {
+		tz_err(err, errlen, "segment %s: an entry without blobs", e->id);
+		tz_seg_entry_abort(e);
+		return -1;
+	}
+	return commit_kind(e, SEG_KIND_ENTRY, w, err, errlen);
 }
 
 int tz_seg_put(struct tz_seg *s, const char *id, const char *name, const void *buf, size_t len,
@@ -302,7 +317,7 @@ int tz_seg_put(struct tz_seg *s, const char *id, const char *name, const void *b
 		tz_seg_entry_abort(e);
 		return -1;
 	}
-	return commit_kind(e, SEG_KIND_ADD, err, errlen);
+	return commit_kind(e, SEG_KIND_ADD, NULL, err, errlen);
 }
 
 void tz_seg_entry_set_stored(struct tz_seg_entry *e, time_t stored)
@@ -344,7 +359,7 @@ int tz_seg_put_fd(struct tz_seg *s, const char *id, const char *name, int srcfd,
 		tz_seg_entry_abort(e);
 		return -1;
 	}
-	return commit_kind(e, SEG_KIND_ADD, err, errlen);
+	return commit_kind(e, SEG_KIND_ADD, NULL, err, errlen);
 }
 
 int tz_seg_delete(struct tz_seg *s, const char *id, char *err, size_t errlen)
@@ -354,7 +369,7 @@ int tz_seg_delete(struct tz_seg *s, const char *id, char *err, size_t errlen)
 	if (!tz_seg_has(s, id))
 		return tz_err(err, errlen, "no quarantine entry %s", id ? id : "(null)");
 	e = tz_seg_entry_begin(s, id, err, errlen);
-	return e ? commit_kind(e, SEG_KIND_DELETE, err, errlen) : -1;
+	return e ? commit_kind(e, SEG_KIND_DELETE, NULL, err, errlen) : -1;
 }
 
 /* Stage a copy of blob l, as stored, into e. */
@@ -409,7 +424,7 @@ static int rewrite_once(struct tz_seg *s, const struct seg_entry_idx *x, unsigne
 			return -1;
 		}
 	}
-	return commit_kind(e, SEG_KIND_ENTRY, err, errlen);
+	return commit_kind(e, SEG_KIND_ENTRY, NULL, err, errlen);
 }
 
 /* A fresh entry record holding the current version of every blob of id,
@@ -481,6 +496,19 @@ static int copy_spill(struct tz_seg *s, int dst, uint64_t off, int src, uint64_t
 	return rc;
 }
 
+/* Note that the newest segment is durable up to size (force), or that it
+ * is when nothing was noted yet: what crash_before_sync keeps. */
+static void durable_upto(struct tz_seg *s, unsigned no, uint64_t size, int force)
+{
+	pthread_mutex_lock(&s->grp.mu);
+	if (force || !s->grp.synced_known) {
+		s->grp.synced_no = no;
+		s->grp.synced_size = size;
+		s->grp.synced_known = 1;
+	}
+	pthread_mutex_unlock(&s->grp.mu);
+}
+
 /* Write the record at the end of the newest segment; s->mu and the flock
  * are held. fno and off receive where it went. On failure the segment is
  * cut back to where it was, so no torn record stays in front of later ones. */
@@ -521,9 +549,11 @@ static int write_record(struct tz_seg *s, const void *head, size_t headlen, int 
 			return tz_err(err, errlen, "segment store %s: roll: %s", s->dir, strerror(errno));
 		f = seg_active(s);
 		sb.st_size = 0;
+		durable_upto(s, f->no, 0, 1);
 	}
 	*fno = f->no;
 	*off = (uint64_t)sb.st_size;
+	durable_upto(s, f->no, *off, 0);   /* what this process found there was durable */
 	seg_crash(s, 2);
 	ok = pwrite_all(f->fd, head, headlen, *off) == 0;
 	seg_crash(s, 3);
@@ -547,6 +577,27 @@ static int write_record(struct tz_seg *s, const void *head, size_t headlen, int 
 	return 0;
 }
 
+/* TZ_SEG_CRASH_STEP=7/K or 8/K (tests): a power loss while the sync
+ * leader is about to fdatasync: what no sync made durable yet is dropped
+ * (the newest segment cut back to the size the last sync covered) and the
+ * process _exits(9); 7 first waits 200 ms, so that what runs beside the
+ * sync (the audit log's write and fdatasync) gets done, 8 does not. */
+static void crash_before_sync(struct tz_seg *s)
+{
+	struct seg_file *f;
+
+	if ((s->crash_step != 7 && s->crash_step != 8) ||
+	    g_atomic_int_get(&s->commits) < s->crash_after)
+		return;
+	if (s->crash_step == 7)
+		g_usleep(200 * 1000);
+	pthread_mutex_lock(&s->mu);
+	f = seg_active(s);
+	if (f && ftruncate(f->fd, (off_t)(f->no == s->grp.synced_no ? s->grp.synced_size : 0)) < 0)
+		_exit(8);
+	_exit(9);
+}
+
 /* The leader syncs the newest segment for everyone whose record is
  * written (an older segment was synced when it was rolled). A failed sync
  * breaks the store until it is opened again: after a failed fsync the
@@ -563,13 +614,17 @@ static int group_sync(struct tz_seg *s, char *err, size_t errlen)
 			pthread_cond_wait(&s->grp.cv, &s->grp.mu);
 		} else {
 			unsigned long from = s->grp.done + 1, upto = s->grp.enqueued;
+			struct stat sb = { 0 };
+			unsigned no = 0;
 			int fd, why;
 			s->grp.leading = 1;
 			pthread_mutex_unlock(&s->grp.mu);
 			pthread_mutex_lock(&s->mu);
 			fd = dup(seg_active(s)->fd);   /* a purge may close it meanwhile */
+			no = seg_active(s)->no;
 			pthread_mutex_unlock(&s->mu);
-			rc = fd < 0 ? -1 : fdatasync(fd);
+			crash_before_sync(s);
+			rc = fd < 0 || fstat(fd, &sb) < 0 ? -1 : fdatasync(fd);
 			why = errno;
 			if (fd >= 0)
 				close(fd);
@@ -577,6 +632,12 @@ static int group_sync(struct tz_seg *s, char *err, size_t errlen)
 			if (rc < 0 && s->grp.failed_upto == 0) {
 				s->grp.failed_upto = from;
 				tz_err(s->grp.err, sizeof(s->grp.err), "fdatasync: %s", strerror(why));
+			}
+			if (rc == 0) {
+				seg_crash(s, 9);   /* durable, nobody told yet */
+				s->grp.synced_no = no;
+				s->grp.synced_size = (uint64_t)sb.st_size;
+				s->grp.synced_known = 1;
 			}
 			s->grp.done = upto;
 			s->grp.leading = 0;
@@ -590,36 +651,52 @@ static int group_sync(struct tz_seg *s, char *err, size_t errlen)
 	return rc;
 }
 
-int seg_append(struct tz_seg *s, const void *head, size_t headlen, int payload_fd,
-	       const void *payload, uint64_t plen, const void *trailer,
-	       const struct seg_entry_idx *expect, char *err, size_t errlen)
+int tz_seg_sync(struct tz_seg *s, char *err, size_t errlen)
 {
-	unsigned fno = 0;
-	uint64_t off = 0, len;
+	return group_sync(s, err, errlen);
+}
+
+void tz_seg_publish(struct tz_seg *s, const struct tz_seg_written *w)
+{
 	unsigned char hdr[SEG_HDR];
 	GArray *blobs;
-	int rc;
+	uint64_t len;
 
-	pthread_mutex_lock(&s->mu);
-	while (flock(s->lockfd, LOCK_EX) < 0 && errno == EINTR)
-		;
-	rc = write_record(s, head, headlen, payload_fd, payload, plen, trailer, expect, &fno, &off,
-			  err, errlen);
-	flock(s->lockfd, LOCK_UN);
-	pthread_mutex_unlock(&s->mu);
-	if (rc < 0)
-		return rc;
-	if (group_sync(s, err, errlen) < 0)
-		return -1;
 	seg_crash(s, 6);
 	g_atomic_int_inc(&s->commits);
 	/* Durable: now it may be listed. */
 	blobs = g_array_new(FALSE, TRUE, sizeof(struct seg_blob));
 	pthread_mutex_lock(&s->mu);
-	if (seg_file_get(s, fno) && seg_record_read(seg_file_get(s, fno)->fd, off, off + headlen + plen + SEG_TRAILER, 0,
-			    hdr, blobs, &len) == 1)
-		seg_index_record(s, seg_file_get(s, fno), off, hdr, blobs, len);
+	if (seg_file_get(s, w->fno) &&
+	    seg_record_read(seg_file_get(s, w->fno)->fd, w->off, w->off + w->len, 0, hdr, blobs, &len) == 1)
+		seg_index_record(s, seg_file_get(s, w->fno), w->off, hdr, blobs, len);
 	pthread_mutex_unlock(&s->mu);
 	g_array_unref(blobs);
+}
+
+int seg_append(struct tz_seg *s, const void *head, size_t headlen, int payload_fd,
+	       const void *payload, uint64_t plen, const void *trailer,
+	       const struct seg_entry_idx *expect, struct tz_seg_written *w, char *err, size_t errlen)
+{
+	struct tz_seg_written here = { 0 };
+	int rc;
+
+	pthread_mutex_lock(&s->mu);
+	while (flock(s->lockfd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	rc = write_record(s, head, headlen, payload_fd, payload, plen, trailer, expect, &here.fno,
+			  &here.off, err, errlen);
+	flock(s->lockfd, LOCK_UN);
+	pthread_mutex_unlock(&s->mu);
+	if (rc < 0)
+		return rc;
+	here.len = headlen + plen + SEG_TRAILER;
+	if (w) {   /* the caller syncs (tz_seg_sync) and publishes */
+		*w = here;
+		return 0;
+	}
+	if (group_sync(s, err, errlen) < 0)
+		return -1;
+	tz_seg_publish(s, &here);
 	return 0;
 }

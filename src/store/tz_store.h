@@ -144,6 +144,17 @@ void tz_store_entry_abort(struct tz_store_entry *e);
  * then rejects: that entry is withdrawn from the store (never listed), and
  * what the hook derived from it goes at its catch-up (tz_index_sync drops
  * index rows of entries not in the store).
+ * On the segment store the segment's fdatasync runs on a thread of its own
+ * while the hooks run, when every required hook has an undo (the file
+ * audit log: its fdatasync and the segment's are then paid once, side by
+ * side, not in series); otherwise the segment is synced before any hook
+ * runs. A hook beside the sync sees entries written but maybe not yet
+ * durable: when the sync fails, the commits fail and undo is called on
+ * the entries the hook took (the audit log: a `withdrawn` record each);
+ * a crash between the two is repaired when the hook is set again
+ * (tz_store_set_audit: a `stored` record whose entry is not in the store
+ * gets its `withdrawn` record). The best-effort hooks then run after the
+ * sync, still beside the required ones.
  * tz_store_link.h builds the audit and index hooks. */
 struct tz_store_committed {
 	const struct tz_meta *meta;        /* as written into the entry */
@@ -169,6 +180,10 @@ struct tz_store_hook {
 	void *ctx;
 	const char *missed;                /* best effort: "not added to the index" */
 	const char *remedy;                /* best effort: what repairs it, for the log */
+	/* Required hooks, may be NULL: undo what run recorded for c[0..n),
+	 * entries whose segment sync then failed (see above). */
+	int (*undo)(void *ctx, const struct tz_store_committed *c, size_t n,
+		    char *err, size_t errlen);
 };
 
 /* Register *h (copied), replacing (and freeing) a hook of the same name;
@@ -209,6 +224,9 @@ int tz_store_list(struct tz_store *st, GPtrArray **ids, char *err, size_t errlen
  * id is malformed or absent, or the entry is in the segment store. The
  * caller closes it. */
 int tz_store_entry_open(struct tz_store *st, const char *id, char *err, size_t errlen);
+/* 1 when id is a committed entry of this host's QuarantineDir (segment
+ * store or directory layout), without reading it. */
+int tz_store_has(struct tz_store *st, const char *id);
 
 /* Exclusive lock on an entry (flock on its directory; in the segment
  * store an OFD lock on a byte of store/LOCKS; on a blob backend an OFD

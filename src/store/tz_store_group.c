@@ -150,10 +150,15 @@ static void hook_failed(struct tz_store *st, unsigned h, struct pending **b, gui
 /* The best-effort hooks of one batch, run on a thread of their own while
  * the leader runs the required ones: the index transaction (CPU and a
  * write, no fsync) overlaps the audit log's fdatasync instead of following
- * it. They see the entries durable in the store; one a required hook then
- * rejects is withdrawn from the store, and the index's catch-up drops it. */
+ * it. With sync set the thread first makes the batch's segment records
+ * durable, so that fdatasync and the audit log's run side by side too; the
+ * best-effort hooks then see the entries durable in the store (none when
+ * the sync failed: the batch fails). One a required hook rejects is
+ * withdrawn from the store, and the index's catch-up drops it. */
 struct side {
 	struct tz_store *st;
+	int sync, sync_rc;                     /* tz_seg_sync first, and its result */
+	char sync_why[TZ_ERRLEN];
 	guint n;
 	gboolean *mask;                        /* standing when the side started */
 	struct tz_store_committed *c;          /* those entries, taken before it starts */
@@ -166,6 +171,10 @@ static void *side_main(void *arg)
 {
 	struct side *sd = arg;
 
+	if (sd->sync)
+		sd->sync_rc = tz_seg_sync(sd->st->seg, sd->sync_why, sizeof(sd->sync_why));
+	if (sd->sync_rc < 0)
+		return NULL;
 	/* Only sd's own copies: the leader may fail entries of b meanwhile. */
 	for (unsigned h = 0; h < sd->st->nhooks; h++)
 		if (sd->st->hooks[h].kind != TZ_STORE_HOOK_REQUIRED && sd->k > 0)
@@ -174,9 +183,65 @@ static void *side_main(void *arg)
 	return NULL;
 }
 
+/* 1 when the batch has segment records to sync. */
+static int seg_records(struct pending **b, guint n)
+{
+	for (guint i = 0; i < n; i++)
+		if (b[i]->in_segment && b[i]->rc == 0)
+			return 1;
+	return 0;
+}
+
+/* The segment's sync may run beside the hooks only when every required
+ * hook can undo what it recorded (tz_store.h). */
+static int sync_beside(const struct tz_store *st)
+{
+	for (unsigned h = 0; h < st->nhooks; h++)
+		if (st->hooks[h].kind == TZ_STORE_HOOK_REQUIRED && st->hooks[h].undo == NULL)
+			return 0;
+	return 1;
+}
+
+/* The segment's sync is done (rc, why): list the batch's records, or fail
+ * them. A record a required hook rejected is listed too, so that its
+ * committer can withdraw it (tzs_seg_commit); one whose sync failed is
+ * never listed, and beside: what the required hooks recorded for those
+ * still standing is undone. */
+static void seg_settle(struct tz_store *st, struct pending **b, guint n, int rc, const char *why,
+		       int beside)
+{
+	struct tz_store_committed *c = g_new0(struct tz_store_committed, n);
+	guint k = 0;
+
+	for (guint i = 0; i < n; i++) {
+		if (!b[i]->in_segment)
+			continue;
+		if (rc == 0) {
+			tz_seg_publish(st->seg, &b[i]->w);
+			continue;
+		}
+		if (b[i]->rc < 0)
+			continue;
+		if (beside)
+			c[k++] = (struct tz_store_committed){ b[i]->m, b[i]->env };
+		pending_fail(b[i], "", why);
+	}
+	for (unsigned h = 0; beside && k > 0 && h < st->nhooks; h++) {
+		char uwhy[TZ_ERRLEN] = "";
+		if (st->hooks[h].kind != TZ_STORE_HOOK_REQUIRED ||
+		    st->hooks[h].undo(st->hooks[h].ctx, c, k, uwhy, sizeof(uwhy)) == 0)
+			continue;
+		/* the next set of the hook repairs it (tz_store_set_audit) */
+		tz_log(LOG_ERR, NULL, "quarantine: %u entries not stored (%s), and %s not undone: %s",
+		       k, why, st->hooks[h].name, uwhy);
+	}
+	g_free(c);
+}
+
 /* Every hook once over the batch: the required ones here, in order, the
- * best-effort ones beside them (side_main); both done before it returns. */
-static void run_hooks(struct tz_store *st, struct pending **b, guint n)
+ * best-effort ones beside them (side_main), with sync the segment's sync
+ * before those; all done before it returns. */
+static void run_hooks(struct tz_store *st, struct pending **b, guint n, int sync)
 {
 	struct side *sd = g_new0(struct side, 1);
 	struct tz_store_committed *c = g_new0(struct tz_store_committed, n);
@@ -184,15 +249,20 @@ static void run_hooks(struct tz_store *st, struct pending **b, guint n)
 	pthread_t th;
 	int side = 0;
 
-	*sd = (struct side){ .st = st, .n = n, .mask = g_new0(gboolean, n),
+	*sd = (struct side){ .st = st, .sync = sync, .n = n, .mask = g_new0(gboolean, n),
 			     .c = g_new0(struct tz_store_committed, n) };
 	for (guint i = 0; i < n; i++)
 		sd->mask[i] = b[i]->rc == 0;
 	sd->k = standing(b, n, sd->c);
-	if (st->nhooks > 0 && st->hooks[st->nhooks - 1].kind != TZ_STORE_HOOK_REQUIRED)
+	if (sync || (st->nhooks > 0 && st->hooks[st->nhooks - 1].kind != TZ_STORE_HOOK_REQUIRED))
 		side = pthread_create(&th, NULL, side_main, sd) == 0 ? 1 : -1;
-	if (side < 0)
-		side_main(sd);   /* no thread to be had: in turn, as before */
+	if (side < 0 && sync) {   /* no thread to be had: the sync first, in turn */
+		side_main(sd);
+		seg_settle(st, b, n, sd->sync_rc, sd->sync_why, 0);
+		sd->sync = 0;
+	} else if (side < 0) {
+		side_main(sd);
+	}
 	for (unsigned h = 0; h < st->nhooks && st->hooks[h].kind == TZ_STORE_HOOK_REQUIRED; h++) {
 		char why[TZ_ERRLEN] = "";
 		guint k = standing(b, n, c);
@@ -203,6 +273,8 @@ static void run_hooks(struct tz_store *st, struct pending **b, guint n)
 	}
 	if (side > 0)
 		pthread_join(th, NULL);
+	if (sd->sync)
+		seg_settle(st, b, n, sd->sync_rc, sd->sync_why, 1);
 	for (unsigned h = 0; h < st->nhooks; h++)
 		if (st->hooks[h].kind != TZ_STORE_HOOK_REQUIRED && sd->rc[h] < 0)
 			hook_failed(st, h, b, n, sd->mask, sd->why[h]);
@@ -214,18 +286,27 @@ static void run_hooks(struct tz_store *st, struct pending **b, guint n)
 }
 
 /* The leader's turn: take everything queued, work on it with the lock
- * released, then wake its owners. Called and returns with grp.mu held. */
+ * released, then wake its owners. Called and returns with grp.mu held.
+ * The batch's segment records are synced before the hooks, or beside them
+ * (run_hooks) when every required hook can undo. */
 static void lead(struct tz_store *st)
 {
 	GPtrArray *batch = st->grp.queue;
 	struct pending **b = (struct pending **)batch->pdata;
+	int seg, beside;
 
 	st->grp.queue = g_ptr_array_new();
 	st->grp.leading = 1;
 	pthread_mutex_unlock(&st->grp.mu);
+	seg = seg_records(b, batch->len);
+	beside = seg && sync_beside(st);
 	sync_days(st, b, batch->len);
+	if (seg && !beside) {
+		char why[TZ_ERRLEN] = "";
+		seg_settle(st, b, batch->len, tz_seg_sync(st->seg, why, sizeof(why)), why, 0);
+	}
 	tzs_blob_batch(st, b, batch->len);   /* blobs durable before any record of them */
-	run_hooks(st, b, batch->len);
+	run_hooks(st, b, batch->len, beside);
 	tzs_blob_settle(st, b, batch->len);
 	pthread_mutex_lock(&st->grp.mu);
 	for (guint i = 0; i < batch->len; i++)

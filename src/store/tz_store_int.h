@@ -61,7 +61,9 @@ struct tz_store_entry {
 /* One entry in the group commit (tz_store_group.c). */
 struct pending {
 	const char *id;
-	int in_segment;            /* durable already (segment store): no day directory */
+	int in_segment;            /* segment store: its record is written (w), not yet
+				    * durable nor listed; no day directory */
+	struct tz_seg_written w;
 	const struct tz_meta *m;
 	const struct tz_envelope *env;
 	int uploaded;              /* its blobs were put (tz_store_blob.c) */

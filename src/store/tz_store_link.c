@@ -5,33 +5,76 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tz_log.h"
 #include "tz_util.h"
 
-static int audit_run(void *ctx, const struct tz_store_committed *c, size_t n,
-		     char *err, size_t errlen)
+/* The batch's events (event "stored" or "withdrawn"), details in detail. */
+static struct tz_audit_event *audit_events(const struct tz_store_committed *c, size_t n,
+					   const char *event, char (*detail)[96])
 {
 	struct tz_audit_event *ev = g_new0(struct tz_audit_event, n);
-	char (*detail)[96] = g_malloc(n * sizeof(*detail));
-	int rc;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct tz_meta *m = c[i].meta;
-		snprintf(detail[i], sizeof(detail[i]), "parts=%u size=%" G_GUINT64_FORMAT,
+		snprintf(detail[i], sizeof(detail[i]), "%sparts=%u size=%" G_GUINT64_FORMAT,
+			 strcmp(event, "stored") == 0 ? "" : "not stored: the segment's sync failed; ",
 			 m->parts->len, m->original_size);
-		ev[i] = (struct tz_audit_event){ "stored", "milter", m->id, 0,
-						 m->original_sha256, detail[i] };
+		ev[i] = (struct tz_audit_event){ event, "milter", m->id, 0, m->original_sha256, detail[i] };
 	}
-	rc = tz_audit_append_batch(ctx, ev, n, err, errlen);
+	return ev;
+}
+
+static int audit_log(void *ctx, const struct tz_store_committed *c, size_t n, const char *event,
+		     char *err, size_t errlen)
+{
+	char (*detail)[96] = g_malloc(n * sizeof(*detail));
+	struct tz_audit_event *ev = audit_events(c, n, event, detail);
+	int rc = tz_audit_append_batch(ctx, ev, n, err, errlen);
+
 	g_free(detail);
 	g_free(ev);
 	return rc;
 }
 
+static int audit_run(void *ctx, const struct tz_store_committed *c, size_t n,
+		     char *err, size_t errlen)
+{
+	return audit_log(ctx, c, n, "stored", err, errlen);
+}
+
+/* Their `stored` records were written beside a segment sync that failed. */
+static int audit_undo(void *ctx, const struct tz_store_committed *c, size_t n,
+		      char *err, size_t errlen)
+{
+	return audit_log(ctx, c, n, "withdrawn", err, errlen);
+}
+
+static int has_cb(void *ctx, const char *id)
+{
+	return tz_store_has(ctx, id);
+}
+
+/* With the file audit log the commit syncs the segment and the log side by
+ * side (undo set), so a crash between the two can leave a `stored` record
+ * of an entry that did not reach the disk: withdraw those now, before this
+ * process commits anything. The shared database keeps them in series: the
+ * segment durable before its record is written. */
 void tz_store_set_audit(struct tz_store *st, struct tz_audit *audit)
 {
 	struct tz_store_hook h = { .name = "audit", .kind = TZ_STORE_HOOK_REQUIRED,
 				   .run = audit ? audit_run : NULL, .ctx = audit };
+	char err[TZ_ERRLEN] = "";
+	unsigned n = 0;
 
+	if (tz_audit_local(audit) && tz_store_blobs(st) == NULL) {
+		h.undo = audit_undo;
+		if (tz_store_segmented(st) &&
+		    tz_audit_withdraw_missing(audit, has_cb, st, &n, err, sizeof(err)) < 0)
+			tz_log(LOG_ERR, NULL, "audit log: checking for records of entries not stored: %s", err);
+		else if (n > 0)
+			tz_log(LOG_WARNING, NULL, "audit log: %u `stored` records of entries a crash kept "
+			       "from the store withdrawn", n);
+	}
 	tz_store_set_hook(st, &h);
 }
 

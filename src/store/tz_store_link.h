@@ -14,7 +14,12 @@
 /* Required hook "audit": one "stored" record per committed entry in this
  * audit log (borrowed; must outlive the store), the batch in one append
  * and one fdatasync. A failing append fails the commits and their entries
- * are rolled back: nothing accepted goes unrecorded. NULL removes it. */
+ * are rolled back: nothing accepted goes unrecorded. NULL removes it.
+ * A file log (not the shared database, no blob backend) runs beside the
+ * segment's fdatasync and can undo ("withdrawn" records); setting it on a
+ * segment store first withdraws the `stored` records a crash left without
+ * their entry (tz_audit_withdraw_missing; logged, never fatal). Set it
+ * after tz_store_use_segments and tz_store_set_blobs. */
 void tz_store_set_audit(struct tz_store *st, struct tz_audit *audit);
 
 /* Best-effort hook "index": the batch added to the SQLite index at db_path

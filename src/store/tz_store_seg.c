@@ -5,9 +5,10 @@
  * migrate` or StoreFormat segment); entries still in the directory layout
  * are read and changed where they are until they are migrated.
  *
- * Commit: original, parts and meta.json are blobs of one record; the
- * segment's group commit makes it durable (one fdatasync per batch), then
- * the store's group commit runs the hooks. A required hook that fails
+ * Commit: original, parts and meta.json are blobs of one record, written;
+ * the store's group commit makes it durable (one fdatasync per batch, side
+ * by side with the audit log's when it can: tz_store_group.c) and runs
+ * the hooks. A required hook that fails
  * tombstones the entry again, so it is never listed.
  * Entry locks: an OFD byte-range lock on store/LOCKS at a byte chosen by
  * the id (two ids sharing a byte only wait for each other); closing the
@@ -90,14 +91,16 @@ int tzs_seg_commit(struct tz_store_entry *e, const struct tz_meta *m, const stru
 	char *json = tz_meta_to_json(m), why[TZ_ERRLEN];
 	int rc;
 
-	e->seg = NULL;   /* tz_seg_entry_commit frees it whatever happens */
+	e->seg = NULL;   /* tz_seg_entry_write frees it whatever happens */
 	rc = tz_seg_entry_add(se, "meta.json", json, strlen(json), err, errlen);
 	g_free(json);
 	if (rc < 0) {
 		tz_seg_entry_abort(se);
 		return -1;
 	}
-	if (tz_seg_entry_commit(se, err, errlen) < 0)
+	/* Written, not yet durable: the group commit syncs it (beside the
+	 * audit log's fdatasync when it can) and lists it. */
+	if (tz_seg_entry_write(se, &p.w, err, errlen) < 0)
 		return -1;
 	p.id = e->id;
 	p.in_segment = 1;
@@ -109,8 +112,9 @@ int tzs_seg_commit(struct tz_store_entry *e, const struct tz_meta *m, const stru
 	if (p.rc == 0)
 		return 0;
 	g_strlcpy(err, p.err, errlen);
-	/* Not recorded where it must be: it must not stay listed. */
-	if (tz_seg_delete(e->st->seg, e->id, why, sizeof(why)) < 0)
+	/* Not recorded where it must be: it must not stay listed (one whose
+	 * sync failed never was). */
+	if (tz_seg_has(e->st->seg, e->id) && tz_seg_delete(e->st->seg, e->id, why, sizeof(why)) < 0)
 		tz_err(err, errlen, "%s; and withdrawing it failed: %s", p.err, why);
 	return -1;
 }
@@ -118,6 +122,18 @@ int tzs_seg_commit(struct tz_store_entry *e, const struct tz_meta *m, const stru
 int tzs_seg_has(struct tz_store *st, const char *id)
 {
 	return st->seg && tz_seg_has(st->seg, id);
+}
+
+int tz_store_has(struct tz_store *st, const char *id)
+{
+	int fd;
+
+	if (tzs_seg_has(st, id))
+		return 1;
+	fd = tz_store_entry_open(st, id, NULL, 0);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
 }
 
 static int list_cb(void *ctx, const struct tz_seg_info *i)

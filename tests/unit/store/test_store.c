@@ -651,9 +651,9 @@ static void test_hooks(void **state)
 	struct tz_store *st = tz_store_open(q, NULL, err, sizeof(err));
 	struct hook_log best = { 1, 1, 0, 0, 0, 0 }, req = { 0, 0, 0, 0, 0, 0 },
 			req2 = { 1, 0, 0, 0, 0, 0 };
-	struct tz_store_hook hb = { "b", TZ_STORE_HOOK_BEST_EFFORT, hook_run, hook_free, &best, "not b", "fix b" };
-	struct tz_store_hook hr = { "r", TZ_STORE_HOOK_REQUIRED, hook_run, hook_free, &req, NULL, NULL };
-	struct tz_store_hook hr2 = { "r", TZ_STORE_HOOK_REQUIRED, hook_run, hook_free, &req2, NULL, NULL };
+	struct tz_store_hook hb = { "b", TZ_STORE_HOOK_BEST_EFFORT, hook_run, hook_free, &best, "not b", "fix b", NULL };
+	struct tz_store_hook hr = { "r", TZ_STORE_HOOK_REQUIRED, hook_run, hook_free, &req, NULL, NULL, NULL };
+	struct tz_store_hook hr2 = { "r", TZ_STORE_HOOK_REQUIRED, hook_run, hook_free, &req2, NULL, NULL, NULL };
 	GPtrArray *ids;
 
 	(void)state;

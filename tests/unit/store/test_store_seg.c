@@ -252,6 +252,7 @@ static void test_audit_required(void **state)
 struct killer {
 	gint *acked;
 	int after;
+	int fatal;   /* nap_run: _exit after the nap */
 };
 
 static int kill_run(void *ctx, const struct tz_store_committed *c, size_t n, char *err, size_t errlen)
@@ -292,9 +293,9 @@ static void hook_crash_child(struct fx *f, const char *log, const char *db, int 
 	struct tz_store *st = tz_store_open(f->q, f->key, err, sizeof(err));
 	struct tz_audit *au = tz_audit_open(log, NULL, err, sizeof(err));
 	gint acked = 0;
-	struct killer k = { &acked, after };
+	struct killer k = { &acked, after, 0 };
 	struct tz_store_hook h = { "kill", point == 0 ? TZ_STORE_HOOK_REQUIRED : TZ_STORE_HOOK_BEST_EFFORT,
-				   kill_run, NULL, &k, "killed", NULL };
+				   kill_run, NULL, &k, "killed", NULL, NULL };
 	struct writer w = { st, &acked, fd };
 	pthread_t th[3];
 
@@ -402,6 +403,199 @@ static void test_hook_crash(void **state)
 	g_free(db);
 }
 
+/* ---- one sync: the segment's fdatasync beside the audit log's ----
+ *
+ * With the file audit log the store's group commit syncs the segment on a
+ * thread while the leader writes and syncs the audit records, so a crash
+ * can fall between the two either way. kill -9 (or a simulated power loss:
+ * TZ_SEG_CRASH_STEP 7/8 cut the newest segment back to what the last sync
+ * covered) in each interleaving, at 0/3/6 acknowledged commits, three
+ * writer threads in a child:
+ *   0 both durable: a required hook after the audit waits, then _exits;
+ *   1 segment durable, audit not: a required hook before the audit waits
+ *     while the sync completes and step 9 _exits right after it;
+ *   2 audit durable, segment not: step 7 (waits for the audit, power loss);
+ *   3 neither: step 8 (power loss at once).
+ * Then, opening as the milter does (store, audit log, tz_store_set_audit)
+ * twice: every acknowledged entry is listed, reads back and has its
+ * `stored` record and no `withdrawn`; nothing torn is listed; the log
+ * verifies; every `stored` record whose entry is not in the store has
+ * exactly one `withdrawn` record after it, also after the second open. */
+static int nap_run(void *ctx, const struct tz_store_committed *c, size_t n, char *err, size_t errlen)
+{
+	struct killer *k = ctx;
+
+	(void)c, (void)n, (void)err, (void)errlen;
+	if (g_atomic_int_get(k->acked) >= k->after) {
+		g_usleep(200 * 1000);
+		if (k->fatal)
+			_exit(9);
+	}
+	return 0;
+}
+
+static int nap_undo(void *ctx, const struct tz_store_committed *c, size_t n, char *err, size_t errlen)
+{
+	(void)ctx, (void)c, (void)n, (void)err, (void)errlen;
+	return 0;
+}
+
+static void sync_crash_child(struct fx *f, const char *log, int mode, int after, int fd)
+{
+	char err[TZ_ERRLEN] = "", env[32];
+	struct tz_store *st;
+	struct tz_audit *au;
+	gint acked = 0;
+	struct killer k = { &acked, after, 1 }, nap = { &acked, after, 0 };
+	struct tz_store_hook kill = { "kill", TZ_STORE_HOOK_REQUIRED, nap_run, NULL, &k, NULL, NULL,
+				      nap_undo };
+	struct tz_store_hook slow = { "slow", TZ_STORE_HOOK_REQUIRED, nap_run, NULL, &nap, NULL, NULL,
+				      nap_undo };
+	struct writer w = { NULL, &acked, fd };
+	pthread_t th[3];
+
+	if (mode > 0) {
+		snprintf(env, sizeof(env), "%d/%d", mode == 1 ? 9 : mode == 2 ? 7 : 8, after);
+		setenv("TZ_SEG_CRASH_STEP", env, 1);
+	}
+	st = tz_store_open(f->q, f->key, err, sizeof(err));
+	au = tz_audit_open(log, NULL, err, sizeof(err));
+	if (st == NULL || au == NULL || tz_store_use_segments(st, err, sizeof(err)) < 0)
+		_exit(2);
+	if (mode == 1)
+		tz_store_set_hook(st, &slow);
+	tz_store_set_audit(st, au);
+	if (mode == 0)
+		tz_store_set_hook(st, &kill);
+	w.st = st;
+	for (int i = 0; i < 3; i++)
+		pthread_create(&th[i], NULL, writer_main, &w);
+	for (int i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	_exit(0);
+}
+
+/* Per id of the log at path: stored records (stored), withdrawn ones
+ * (withdrawn); the log's last event per id is withdrawn when it has one. */
+static void audit_counts(const char *path, GHashTable *stored, GHashTable *withdrawn)
+{
+	gchar *text = NULL, **lines;
+
+	assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	for (gchar **l = lines; *l; l++) {
+		const char *p = strstr(*l, "\"id\":\"");
+		GHashTable *t = strstr(*l, "\"event\":\"stored\"") ? stored :
+				strstr(*l, "\"event\":\"withdrawn\"") ? withdrawn : NULL;
+		char *id;
+		if (p == NULL || t == NULL)
+			continue;
+		id = g_strndup(p + 6, strcspn(p + 6, "\""));
+		g_hash_table_replace(t, id, GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(t, id)) + 1));
+	}
+	g_strfreev(lines);
+	g_free(text);
+}
+
+/* Open as the milter does and check; returns the withdrawn records in
+ * the log. */
+static unsigned sync_crash_check(struct fx *f, const char *log, GPtrArray *acked)
+{
+	char err[TZ_ERRLEN] = "";
+	struct tz_store *st = tz_store_open(f->q, f->key, err, sizeof(err));
+	struct tz_audit *au = tz_audit_open(log, NULL, err, sizeof(err));
+	GHashTable *sto = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	GHashTable *wd = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	unsigned long records = 0, bad_line = 0;
+	GHashTableIter it;
+	gpointer id, n;
+	GPtrArray *ids = NULL;
+	unsigned total = 0;
+
+	assert_non_null(st);
+	assert_non_null(au);
+	assert_int_equal(tz_store_use_segments(st, err, sizeof(err)), 0);
+	tz_store_set_audit(st, au);   /* reconciles */
+	audit_counts(log, sto, wd);
+	for (guint i = 0; i < acked->len; i++) {
+		entry_reads(st, g_ptr_array_index(acked, i), 1);
+		assert_int_equal(GPOINTER_TO_INT(g_hash_table_lookup(sto, g_ptr_array_index(acked, i))), 1);
+		assert_false(g_hash_table_contains(wd, g_ptr_array_index(acked, i)));
+	}
+	assert_int_equal(tz_audit_verify(log, NULL, &records, &bad_line, err, sizeof(err)), 0);
+	assert_int_equal(tz_store_list(st, &ids, err, sizeof(err)), 0);
+	for (guint i = 0; i < ids->len; i++) {
+		struct tz_meta *m = tz_store_meta_read(st, g_ptr_array_index(ids, i), err, sizeof(err));
+		assert_non_null(m);   /* nothing torn listed */
+		tz_meta_free(m);
+	}
+	g_hash_table_iter_init(&it, sto);
+	while (g_hash_table_iter_next(&it, &id, &n)) {
+		int w = GPOINTER_TO_INT(g_hash_table_lookup(wd, id));
+		assert_int_equal(w, tz_store_has(st, id) ? 0 : 1);
+		total += (unsigned)w;
+	}
+	assert_int_equal(g_hash_table_size(wd), total);   /* none of anything else */
+	g_ptr_array_unref(ids);
+	g_hash_table_unref(sto);
+	g_hash_table_unref(wd);
+	tz_store_free(st);
+	tz_audit_free(au);
+	return total;
+}
+
+static void test_sync_crash(void **state)
+{
+	struct fx *f = *state;
+	char *log = g_build_filename(f->dir, "audit.log", NULL);
+	GPtrArray *all = g_ptr_array_new_with_free_func(g_free);
+	unsigned total = 0;   /* withdrawn records in the log */
+
+	for (int mode = 0; mode < 4; mode++) {
+		unsigned withdrawn = 0;
+		for (int after = 0; after <= 6; after += 3) {
+			GPtrArray *acked = g_ptr_array_new_with_free_func(g_free);
+			char id[TZ_ID_LEN];
+			int p[2], status;
+			unsigned before, again;
+			pid_t pid;
+			assert_int_equal(pipe(p), 0);
+			pid = fork();
+			assert_true(pid >= 0);
+			if (pid == 0) {
+				close(p[0]);
+				sync_crash_child(f, log, mode, after, p[1]);
+			}
+			close(p[1]);
+			while (read(p[0], id, TZ_ID_LEN) == TZ_ID_LEN)
+				g_ptr_array_add(acked, g_strndup(id, TZ_ID_LEN));
+			close(p[0]);
+			assert_int_equal(waitpid(pid, &status, 0), pid);
+			assert_true(WIFEXITED(status));
+			assert_int_equal(WEXITSTATUS(status), 9);
+			/* K counts the store's commits; steps 7-9 can strike before the
+			 * last batch's (up to three) writers have passed theirs on */
+			assert_true(acked->len + (mode > 0 ? 3 : 0) >= (guint)after);
+			for (guint i = 0; i < acked->len; i++)   /* this run's and every earlier one's */
+				g_ptr_array_add(all, g_strdup(g_ptr_array_index(acked, i)));
+			before = sync_crash_check(f, log, all);
+			again = sync_crash_check(f, log, all);   /* withdrawn once */
+			assert_int_equal(again, before);
+			withdrawn += before - total;
+			total = before;
+			g_ptr_array_unref(acked);
+		}
+		/* the power loss after the audit leaves store-less records to withdraw */
+		if (mode == 2)
+			assert_true(withdrawn > 0);
+		/* and none without a power loss */
+		if (mode < 2)
+			assert_int_equal(withdrawn, 0);
+	}
+	g_ptr_array_unref(all);
+	g_free(log);
+}
+
 static void migrated(void *ctx, const char *id, int resumed)
 {
 	(void)id;
@@ -505,6 +699,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_both_layouts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_required, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hook_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_resume, setup, teardown),
 	};
