@@ -29,7 +29,7 @@ struct tz_sealer {
 	uint64_t size;           /* plaintext bytes */
 	EVP_MD_CTX *md;          /* SHA-256 of the plaintext */
 	EVP_CIPHER_CTX *cipher;
-	unsigned char *buf;      /* plaintext waiting for a full chunk (encrypted only) */
+	unsigned char *buf;      /* plaintext waiting for a full chunk */
 	size_t buflen;
 	size_t buf_used;         /* the most of buf ever filled: what to cleanse */
 	unsigned char *sealed;   /* ciphertext + tag of one chunk */
@@ -239,6 +239,7 @@ struct tz_sealer *tz_sealer_new(const unsigned char *key, const char *id, const 
 	g_strlcpy(s->id, id, sizeof(s->id));
 	s->aad_name = g_strdup(aad_name);
 	s->what = g_strdup(what);
+	s->buf = g_malloc(TZ_CRYPT_CHUNK);
 	s->md = EVP_MD_CTX_new();
 	if (s->md == NULL || EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1) {
 		tz_err(err, errlen, "%s: SHA-256 unavailable", what);
@@ -247,7 +248,6 @@ struct tz_sealer *tz_sealer_new(const unsigned char *key, const char *id, const 
 	if (key == NULL)
 		return s;
 	s->encrypted = 1;
-	s->buf = g_malloc(TZ_CRYPT_CHUNK);
 	s->sealed = g_malloc(TZ_CRYPT_CHUNK + TAG_LEN);
 	s->cipher = cipher_new(key, 1);
 	if (header_new(s->header) < 0 || s->cipher == NULL) {
@@ -279,20 +279,24 @@ static int seal_chunk(struct tz_sealer *s, const unsigned char *in, size_t n, in
 	return s->out(s->ctx, s->sealed, n + TAG_LEN, err, errlen);
 }
 
-/* Hand on the buffered plaintext as a chunk (encrypted only). */
+/* Hand on the buffered plaintext: sealed as chunk s->counter, or plain. */
 static int sealer_emit(struct tz_sealer *s, int final, char *err, size_t errlen)
 {
 	size_t n = s->buflen;
 
 	s->buflen = 0;
+	if (!s->encrypted)
+		return n ? s->out(s->ctx, s->buf, n, err, errlen) : 0;
 	return seal_chunk(s, s->buf, n, final, err, errlen);
 }
 
-/* Without a key the plaintext passes straight on, in pieces of at most a
- * chunk: no copy. With one, a full chunk of the caller's bytes is sealed
- * where it lies; only a partial one is copied to wait for the rest. A full
- * chunk is never the final one: the final one is always shorter, so that
- * truncation at a chunk boundary is detectable. */
+/* A full chunk of the caller's bytes is sealed (or, without a key, handed
+ * on) where it lies; only a partial one is copied to wait for the rest.
+ * The receiver sees whole chunks either way (the segment store's staging
+ * grows by them: handing on the engine's small pieces made it reallocate
+ * and fault far more, docs/performance.md). A full chunk is never the
+ * final one: the final one is always shorter, so that truncation at a
+ * chunk boundary is detectable. */
 int tz_sealer_write(struct tz_sealer *s, const void *buf, size_t len, char *err, size_t errlen)
 {
 	const unsigned char *p = buf;
@@ -305,10 +309,9 @@ int tz_sealer_write(struct tz_sealer *s, const void *buf, size_t len, char *err,
 	while (len > 0) {
 		size_t take = MIN(TZ_CRYPT_CHUNK - s->buflen, len);
 		int rc = 0;
-		if (!s->encrypted)
-			rc = s->out(s->ctx, p, take, err, errlen);
-		else if (take == TZ_CRYPT_CHUNK)
-			rc = seal_chunk(s, p, take, 0, err, errlen);
+		if (take == TZ_CRYPT_CHUNK)
+			rc = s->encrypted ? seal_chunk(s, p, take, 0, err, errlen) :
+					    s->out(s->ctx, p, take, err, errlen);
 		else {
 			memcpy(s->buf + s->buflen, p, take);
 			s->buflen += take;
@@ -330,7 +333,7 @@ int tz_sealer_finish(struct tz_sealer *s, unsigned char sha256[32], uint64_t *si
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
 
-	if (s->encrypted && sealer_emit(s, 1, err, errlen) < 0)
+	if (sealer_emit(s, 1, err, errlen) < 0)
 		return -1;
 	if (s->md && (EVP_DigestFinal_ex(s->md, md, &mdlen) != 1 || mdlen != 32))
 		return tz_err(err, errlen, "%s: SHA-256 failed", s->what);
