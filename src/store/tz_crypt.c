@@ -31,6 +31,7 @@ struct tz_sealer {
 	EVP_CIPHER_CTX *cipher;
 	unsigned char *buf;      /* plaintext waiting for a full chunk */
 	size_t buflen;
+	size_t buf_used;         /* the most of buf ever filled: what to cleanse */
 	unsigned char *sealed;   /* ciphertext + tag of one chunk */
 };
 
@@ -219,7 +220,7 @@ void tz_sealer_free(struct tz_sealer *s)
 	EVP_MD_CTX_free(s->md);
 	EVP_CIPHER_CTX_free(s->cipher);
 	if (s->buf)
-		OPENSSL_cleanse(s->buf, TZ_CRYPT_CHUNK);
+		OPENSSL_cleanse(s->buf, s->buf_used);
 	g_free(s->buf);
 	g_free(s->sealed);
 	g_free(s->aad_name);
@@ -261,6 +262,23 @@ fail:
 	return NULL;
 }
 
+void tz_sealer_skip_digest(struct tz_sealer *s)
+{
+	EVP_MD_CTX_free(s->md);
+	s->md = NULL;
+}
+
+/* Seal n bytes of plaintext at in as chunk s->counter and hand them on. */
+static int seal_chunk(struct tz_sealer *s, const unsigned char *in, size_t n, int final,
+		      char *err, size_t errlen)
+{
+	if (chunk_seal(s->cipher, s->header, s->id, s->aad_name, s->counter, final,
+		       in, n, s->sealed) < 0)
+		return tz_err(err, errlen, "%s: encryption failed", s->what);
+	s->counter++;
+	return s->out(s->ctx, s->sealed, n + TAG_LEN, err, errlen);
+}
+
 /* Hand on the buffered plaintext: sealed as chunk s->counter, or plain. */
 static int sealer_emit(struct tz_sealer *s, int final, char *err, size_t errlen)
 {
@@ -269,32 +287,42 @@ static int sealer_emit(struct tz_sealer *s, int final, char *err, size_t errlen)
 	s->buflen = 0;
 	if (!s->encrypted)
 		return n ? s->out(s->ctx, s->buf, n, err, errlen) : 0;
-	if (chunk_seal(s->cipher, s->header, s->id, s->aad_name, s->counter, final,
-				s->buf, n, s->sealed) < 0)
-		return tz_err(err, errlen, "%s: encryption failed", s->what);
-	s->counter++;
-	return s->out(s->ctx, s->sealed, n + TAG_LEN, err, errlen);
+	return seal_chunk(s, s->buf, n, final, err, errlen);
 }
 
+/* A full chunk of the caller's bytes is sealed (or, without a key, handed
+ * on) where it lies; only a partial one is copied to wait for the rest.
+ * The receiver sees whole chunks either way (the segment store's staging
+ * grows by them: handing on the engine's small pieces made it reallocate
+ * and fault far more, docs/performance.md). A full chunk is never the
+ * final one: the final one is always shorter, so that truncation at a
+ * chunk boundary is detectable. */
 int tz_sealer_write(struct tz_sealer *s, const void *buf, size_t len, char *err, size_t errlen)
 {
 	const unsigned char *p = buf;
 
 	if (len == 0)
 		return 0;
-	if (EVP_DigestUpdate(s->md, buf, len) != 1)
+	if (s->md && EVP_DigestUpdate(s->md, buf, len) != 1)
 		return tz_err(err, errlen, "%s: SHA-256 failed", s->what);
 	s->size += len;
 	while (len > 0) {
 		size_t take = MIN(TZ_CRYPT_CHUNK - s->buflen, len);
-		memcpy(s->buf + s->buflen, p, take);
-		s->buflen += take;
+		int rc = 0;
+		if (take == TZ_CRYPT_CHUNK)
+			rc = s->encrypted ? seal_chunk(s, p, take, 0, err, errlen) :
+					    s->out(s->ctx, p, take, err, errlen);
+		else {
+			memcpy(s->buf + s->buflen, p, take);
+			s->buflen += take;
+			s->buf_used = MAX(s->buf_used, s->buflen);
+			if (s->buflen == TZ_CRYPT_CHUNK)
+				rc = sealer_emit(s, 0, err, errlen);
+		}
+		if (rc < 0)
+			return -1;
 		p += take;
 		len -= take;
-		/* A full buffer is never the final chunk: the final one is always
-		 * shorter, so that truncation at a chunk boundary is detectable. */
-		if (s->buflen == TZ_CRYPT_CHUNK && sealer_emit(s, 0, err, errlen) < 0)
-			return -1;
 	}
 	return 0;
 }
@@ -307,9 +335,9 @@ int tz_sealer_finish(struct tz_sealer *s, unsigned char sha256[32], uint64_t *si
 
 	if (sealer_emit(s, 1, err, errlen) < 0)
 		return -1;
-	if (EVP_DigestFinal_ex(s->md, md, &mdlen) != 1 || mdlen != 32)
+	if (s->md && (EVP_DigestFinal_ex(s->md, md, &mdlen) != 1 || mdlen != 32))
 		return tz_err(err, errlen, "%s: SHA-256 failed", s->what);
-	if (sha256)
+	if (sha256 && s->md)
 		memcpy(sha256, md, 32);
 	if (size)
 		*size = s->size;

@@ -82,9 +82,14 @@ struct tz_sealer;
 struct tz_sealer *tz_sealer_new(const unsigned char *key, const char *id, const char *aad_name,
 				const char *what, tz_seal_out_fn out, void *ctx,
 				char *err, size_t errlen);
+/* The caller already hashes exactly these bytes (the engine hashes a part
+ * while decoding it and hands the same buffers on): no second SHA-256 of
+ * them here. Call before the first write. */
+void tz_sealer_skip_digest(struct tz_sealer *s);
 int tz_sealer_write(struct tz_sealer *s, const void *buf, size_t len, char *err, size_t errlen);
 /* The final chunk; sha256 (32 bytes) and size, when not NULL, receive the
- * plaintext's. Does not free. */
+ * plaintext's (sha256 is left alone after tz_sealer_skip_digest). Does not
+ * free. */
 int tz_sealer_finish(struct tz_sealer *s, unsigned char sha256[32], uint64_t *size,
 		     char *err, size_t errlen);
 void tz_sealer_free(struct tz_sealer *s);   /* NULL is a no-op */

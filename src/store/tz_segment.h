@@ -63,6 +63,12 @@ int tz_seg_blob_begin(struct tz_seg_entry *e, const char *name, char *err, size_
 int tz_seg_blob_write(struct tz_seg_entry *e, const void *buf, size_t len, char *err, size_t errlen);
 /* sha256_hex (65 bytes) and size, when not NULL, receive the plaintext's. */
 int tz_seg_blob_end(struct tz_seg_entry *e, char *sha256_hex, uint64_t *size, char *err, size_t errlen);
+/* A blob whose SHA-256 the caller computes over exactly the bytes it writes
+ * (the engine's, taken while decoding a part) and gives at the end, as 64
+ * hex digits: the bytes are not hashed a second time here. */
+int tz_seg_blob_begin_hashed(struct tz_seg_entry *e, const char *name, char *err, size_t errlen);
+int tz_seg_blob_end_hashed(struct tz_seg_entry *e, const char *sha256_hex, uint64_t *size,
+			   char *err, size_t errlen);
 /* A whole blob at once. */
 int tz_seg_entry_add(struct tz_seg_entry *e, const char *name, const void *buf, size_t len,
 		     char *err, size_t errlen);

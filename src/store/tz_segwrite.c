@@ -60,6 +60,7 @@ struct tz_seg_entry {
 	uint64_t len;                /* payload bytes staged */
 	EVP_MD_CTX *payload_md;
 	int in_blob;
+	int cur_hashed;              /* the caller gives the blob's SHA-256 at its end */
 	struct seg_blob cur;
 	struct tz_sealer *seal;      /* the blob being written (tz_crypt's format) */
 	time_t stored;               /* record time; 0: now */
@@ -157,6 +158,15 @@ int tz_seg_blob_begin(struct tz_seg_entry *e, const char *name, char *err, size_
 	return 0;
 }
 
+int tz_seg_blob_begin_hashed(struct tz_seg_entry *e, const char *name, char *err, size_t errlen)
+{
+	if (tz_seg_blob_begin(e, name, err, errlen) < 0)
+		return -1;
+	tz_sealer_skip_digest(e->seal);
+	e->cur_hashed = 1;
+	return 0;
+}
+
 int tz_seg_blob_write(struct tz_seg_entry *e, const void *buf, size_t len, char *err, size_t errlen)
 {
 	if (!e->in_blob)
@@ -164,16 +174,13 @@ int tz_seg_blob_write(struct tz_seg_entry *e, const void *buf, size_t len, char 
 	return tz_sealer_write(e->seal, buf, len, err, errlen);
 }
 
-int tz_seg_blob_end(struct tz_seg_entry *e, char *sha256_hex, uint64_t *size, char *err, size_t errlen)
+/* The blob's end, after the sealer's final chunk (rc). */
+static int blob_done(struct tz_seg_entry *e, int rc, char *sha256_hex, uint64_t *size)
 {
-	int rc;
-
-	if (!e->in_blob)
-		return tz_err(err, errlen, "segment %s: end of a blob not begun", e->id);
-	rc = tz_sealer_finish(e->seal, e->cur.sha256, &e->cur.plain, err, errlen);
 	tz_sealer_free(e->seal);
 	e->seal = NULL;
 	e->in_blob = 0;
+	e->cur_hashed = 0;
 	if (rc < 0)
 		return -1;
 	e->cur.stored = e->len - e->cur.offset;
@@ -183,6 +190,38 @@ int tz_seg_blob_end(struct tz_seg_entry *e, char *sha256_hex, uint64_t *size, ch
 	if (size)
 		*size = e->cur.plain;
 	return 0;
+}
+
+int tz_seg_blob_end(struct tz_seg_entry *e, char *sha256_hex, uint64_t *size, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!e->in_blob)
+		return tz_err(err, errlen, "segment %s: end of a blob not begun", e->id);
+	if (e->cur_hashed)
+		return tz_err(err, errlen, "segment %s: blob %s needs its SHA-256", e->id, e->cur.name);
+	rc = tz_sealer_finish(e->seal, e->cur.sha256, &e->cur.plain, err, errlen);
+	return blob_done(e, rc, sha256_hex, size);
+}
+
+int tz_seg_blob_end_hashed(struct tz_seg_entry *e, const char *sha256_hex, uint64_t *size,
+			   char *err, size_t errlen)
+{
+	int rc;
+
+	if (!e->in_blob || !e->cur_hashed)
+		return tz_err(err, errlen, "segment %s: end of a blob not begun hashed", e->id);
+	for (int i = 0; i < 32; i++) {
+		int hi = g_ascii_xdigit_value(sha256_hex[2 * i]);
+		int lo = hi < 0 ? -1 : g_ascii_xdigit_value(sha256_hex[2 * i + 1]);
+		if (lo < 0)
+			return tz_err(err, errlen, "segment %s: blob %s: not a SHA-256", e->id, e->cur.name);
+		e->cur.sha256[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if (sha256_hex[64] != '\0')
+		return tz_err(err, errlen, "segment %s: blob %s: not a SHA-256", e->id, e->cur.name);
+	rc = tz_sealer_finish(e->seal, NULL, &e->cur.plain, err, errlen);
+	return blob_done(e, rc, NULL, size);
 }
 
 int tz_seg_entry_add(struct tz_seg_entry *e, const char *name, const void *buf, size_t len,

@@ -157,12 +157,17 @@ int tzs_remove_flat_dir(int parentfd, const char *name)
 /* ---- writing an entry ---- */
 
 /* One blob of the entry being written — a file in tmp/<id> or a blob of
- * its segment record — begun, written, ended (SHA-256 and size out). */
-static int blob_begin(struct tz_store_entry *e, const char *name, char *err, size_t errlen)
+ * its segment record — begun, written, ended (SHA-256 and size out).
+ * hashed: the bytes are a part the engine hashed while decoding (it hands
+ * the sink exactly the buffers it hashed); a segment blob takes that
+ * SHA-256 (sha256 in at the end) instead of hashing them again. The
+ * directory layout still hashes them itself. */
+static int blob_begin(struct tz_store_entry *e, const char *name, int hashed, char *err, size_t errlen)
 {
 	if (e->in_blob)
 		return tz_err(err, errlen, "quarantine %s: %s begun inside another", e->id, name);
-	if (e->seg ? tzs_seg_blob_begin(e, name, err, errlen) < 0 :
+	e->cur_hashed = hashed && e->seg;
+	if (e->seg ? tzs_seg_blob_begin(e, name, e->cur_hashed, err, errlen) < 0 :
 	    (e->cur = tz_cfile_create(e->dirfd, name, name, tz_store_key(e->st), e->id,
 				      err, errlen)) == NULL)
 		return -1;
@@ -184,7 +189,7 @@ static int blob_end(struct tz_store_entry *e, char sha256[65], uint64_t *size, c
 
 	e->in_blob = 0;
 	e->cur = NULL;
-	return e->seg ? tzs_seg_blob_end(e, sha256, size, err, errlen) :
+	return e->seg ? tzs_seg_blob_end(e, sha256, e->cur_hashed, size, err, errlen) :
 			tz_cfile_finish(f, sha256, size, err, errlen);
 }
 
@@ -203,7 +208,7 @@ static int sink_begin(void *ctx, const struct tz_part *part, char *err, size_t e
 			return tz_err(err, errlen, "quarantine %s: part %u stored twice", e->id, part->index);
 	/* Named by index only: nothing the sender wrote reaches the file system. */
 	snprintf(name, sizeof(name), "part-%03u.bin", part->index);
-	if (blob_begin(e, name, err, errlen) < 0)
+	if (blob_begin(e, name, 1, err, errlen) < 0)
 		return -1;
 	e->cur_index = part->index;
 	return 0;
@@ -222,10 +227,13 @@ static int sink_end(void *ctx, const struct tz_part *part, char *err, size_t err
 	if (!e->in_blob || part->index != e->cur_index)
 		return tz_err(err, errlen, "quarantine %s: end of part %u not begun", e->id, part->index);
 	sp.index = part->index;
+	if (e->cur_hashed)
+		g_strlcpy(sp.sha256, part->sha256, sizeof(sp.sha256));
 	if (blob_end(e, sp.sha256, &sp.size, err, errlen) < 0)
 		return -1;
-	/* The engine hashes while decoding, the store while writing: they must
-	 * agree, or what is kept is not what was described. */
+	/* What is kept must be what was described: the size always (counted
+	 * while storing), the SHA-256 where the store hashed too (the
+	 * directory layout). */
 	if ((part->sha256[0] && strcmp(part->sha256, sp.sha256) != 0) || part->size != sp.size)
 		return tz_err(err, errlen, "quarantine %s: part %u stored content differs from the engine's record",
 			      e->id, part->index);
@@ -349,7 +357,7 @@ int tz_store_entry_put_original(struct tz_store_entry *e, GMimeStream *original,
 
 	if (e->have_original)
 		return tz_err(err, errlen, "quarantine %s: original stored twice", e->id);
-	if (blob_begin(e, "original.eml", err, errlen) < 0)
+	if (blob_begin(e, "original.eml", 0, err, errlen) < 0)
 		return -1;
 	buf = g_malloc(TZ_CRYPT_CHUNK);
 	while ((n = g_mime_stream_read(original, buf, TZ_CRYPT_CHUNK)) > 0)

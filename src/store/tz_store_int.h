@@ -54,6 +54,7 @@ struct tz_store_entry {
 	struct tz_cfile *cur;      /* part being written by the sink (directory layout) */
 	unsigned cur_index;
 	int in_blob;               /* a part or the original is being written */
+	int cur_hashed;            /* the segment blob takes the engine's SHA-256 at its end */
 	GArray *stored;            /* struct stored_part */
 	struct tz_part_sink sink;
 };
@@ -93,9 +94,11 @@ int tzs_seg_open(struct tz_store *st, int create, char *err, size_t errlen);
 void tzs_seg_close(struct tz_store *st);
 /* Entry writing into the segment store (e->seg set by tzs_seg_begin). */
 int tzs_seg_begin(struct tz_store_entry *e, char *err, size_t errlen);
-int tzs_seg_blob_begin(struct tz_store_entry *e, const char *name, char *err, size_t errlen);
+/* hashed: the caller gives the blob's SHA-256 (in sha256_hex) at its end
+ * (tz_seg_blob_begin_hashed); otherwise sha256_hex receives it. */
+int tzs_seg_blob_begin(struct tz_store_entry *e, const char *name, int hashed, char *err, size_t errlen);
 int tzs_seg_blob_write(struct tz_store_entry *e, const void *buf, size_t len, char *err, size_t errlen);
-int tzs_seg_blob_end(struct tz_store_entry *e, char *sha256_hex, uint64_t *size,
+int tzs_seg_blob_end(struct tz_store_entry *e, char *sha256_hex, int hashed, uint64_t *size,
 		     char *err, size_t errlen);
 int tzs_seg_commit(struct tz_store_entry *e, const struct tz_meta *m, const struct tz_envelope *env,
 		   char *err, size_t errlen);

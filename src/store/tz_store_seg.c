@@ -67,9 +67,10 @@ int tzs_seg_begin(struct tz_store_entry *e, char *err, size_t errlen)
 	return e->seg ? 0 : -1;
 }
 
-int tzs_seg_blob_begin(struct tz_store_entry *e, const char *name, char *err, size_t errlen)
+int tzs_seg_blob_begin(struct tz_store_entry *e, const char *name, int hashed, char *err, size_t errlen)
 {
-	return tz_seg_blob_begin(e->seg, name, err, errlen);
+	return hashed ? tz_seg_blob_begin_hashed(e->seg, name, err, errlen) :
+			tz_seg_blob_begin(e->seg, name, err, errlen);
 }
 
 int tzs_seg_blob_write(struct tz_store_entry *e, const void *buf, size_t len, char *err, size_t errlen)
@@ -77,10 +78,11 @@ int tzs_seg_blob_write(struct tz_store_entry *e, const void *buf, size_t len, ch
 	return tz_seg_blob_write(e->seg, buf, len, err, errlen);
 }
 
-int tzs_seg_blob_end(struct tz_store_entry *e, char *sha256_hex, uint64_t *size,
+int tzs_seg_blob_end(struct tz_store_entry *e, char *sha256_hex, int hashed, uint64_t *size,
 		     char *err, size_t errlen)
 {
-	return tz_seg_blob_end(e->seg, sha256_hex, size, err, errlen);
+	return hashed ? tz_seg_blob_end_hashed(e->seg, sha256_hex, size, err, errlen) :
+			tz_seg_blob_end(e->seg, sha256_hex, size, err, errlen);
 }
 
 int tzs_seg_commit(struct tz_store_entry *e, const struct tz_meta *m, const struct tz_envelope *env,

@@ -2,7 +2,8 @@
  * boundaries, and every kind of tampering detected on read: a flipped
  * byte (header, body, tag), truncation (inside a chunk and exactly at a
  * chunk boundary), an appended chunk, a file swapped between entries or
- * between names, a wrong key; key file parsing. */
+ * between names, a wrong key; key file parsing; whole chunks sealed where
+ * they lie read back alike; a sealer whose caller hashes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -105,6 +106,91 @@ static void test_round_trip_sizes(void **state)
 		g_free(buf);
 	}
 	close(dfd);
+}
+
+/* Write n bytes as name in two calls, the first of `first` bytes: a
+ * write that holds whole chunks seals them where they lie, one after a
+ * partial chunk goes through the buffer; the file must read back alike. */
+static void write_split(int dfd, const char *name, const unsigned char *key,
+			const unsigned char *buf, size_t n, size_t first)
+{
+	char err[TZ_ERRLEN], sha[65], want[65];
+	struct tz_cfile *f = tz_cfile_create(dfd, name, name, key, ID1, err, sizeof(err));
+
+	assert_non_null(f);
+	assert_int_equal(tz_cfile_write(f, buf, first, err, sizeof(err)), 0);
+	assert_int_equal(tz_cfile_write(f, buf + first, n - first, err, sizeof(err)), 0);
+	assert_int_equal(tz_cfile_finish(f, sha, NULL, err, sizeof(err)), 0);
+	tl_sha256(buf, n, want);
+	assert_string_equal(sha, want);
+}
+
+static void test_whole_chunk_writes(void **state)
+{
+	static const size_t sizes[] = { 65536, 131072, 200001 };
+	static const size_t firsts[] = { 0, 1, 65535, 65536, 65537 };
+	int dfd = open_dir(state);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++) {
+		unsigned char *buf = pattern(sizes[i]);
+		for (size_t k = 0; k < G_N_ELEMENTS(firsts); k++) {
+			for (int enc = 0; enc < 2; enc++) {
+				GByteArray *ba;
+				struct stat sb;
+				write_split(dfd, "w.bin", enc ? key1 : NULL, buf, sizes[i], MIN(firsts[k], sizes[i]));
+				assert_int_equal(fstatat(dfd, "w.bin", &sb, 0), 0);
+				/* header + one tag per chunk, the last one short (maybe empty) */
+				assert_int_equal(sb.st_size, enc ? TZ_CRYPT_HEADER_LEN + sizes[i] +
+						 16 * (sizes[i] / TZ_CRYPT_CHUNK + 1) : sizes[i]);
+				assert_int_equal(read_back(dfd, "w.bin", "w.bin", ID1, enc ? key1 : NULL, &ba), 0);
+				assert_int_equal(ba->len, sizes[i]);
+				assert_memory_equal(ba->data, buf, sizes[i]);
+				g_byte_array_unref(ba);
+				unlinkat(dfd, "w.bin", 0);
+			}
+		}
+		g_free(buf);
+	}
+	close(dfd);
+}
+
+static int collect_out(void *ctx, const void *buf, size_t len, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	g_byte_array_append(ctx, buf, (guint)len);
+	return 0;
+}
+
+/* A sealer told that its caller hashes the bytes writes the same bytes,
+ * counts them, and leaves the SHA-256 to the caller. */
+static void test_skip_digest(void **state)
+{
+	unsigned char *buf = pattern(150000), sha[32];
+	char err[TZ_ERRLEN];
+	GByteArray *a = g_byte_array_new(), *b = g_byte_array_new();
+	struct tz_sealer *s1 = tz_sealer_new(NULL, ID1, "p", "p", collect_out, a, err, sizeof(err));
+	struct tz_sealer *s2 = tz_sealer_new(NULL, ID1, "p", "p", collect_out, b, err, sizeof(err));
+	uint64_t size = 0;
+
+	(void)state;
+	tz_sealer_skip_digest(s2);
+	assert_int_equal(tz_sealer_write(s1, buf, 150000, err, sizeof(err)), 0);
+	assert_int_equal(tz_sealer_write(s2, buf, 150000, err, sizeof(err)), 0);
+	memset(sha, 0xaa, sizeof(sha));
+	assert_int_equal(tz_sealer_finish(s1, NULL, NULL, err, sizeof(err)), 0);
+	assert_int_equal(tz_sealer_finish(s2, sha, &size, err, sizeof(err)), 0);
+	assert_int_equal(size, 150000);
+	for (size_t i = 0; i < sizeof(sha); i++)
+		assert_int_equal(sha[i], 0xaa);
+	assert_int_equal(a->len, 150000);
+	assert_int_equal(b->len, 150000);
+	assert_memory_equal(a->data, b->data, 150000);
+	tz_sealer_free(s1);
+	tz_sealer_free(s2);
+	g_byte_array_unref(a);
+	g_byte_array_unref(b);
+	g_free(buf);
 }
 
 /* Modify a copy of an encrypted file and expect the read to fail. */
@@ -228,6 +314,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_sizes),
+		cmocka_unit_test(test_whole_chunk_writes),
+		cmocka_unit_test(test_skip_digest),
 		cmocka_unit_test(test_tamper),
 		cmocka_unit_test(test_binding),
 		cmocka_unit_test(test_key_files),

@@ -1,7 +1,8 @@
 /* test_store_seg.c — the store on the segment format (tz_store_seg.c,
  * tz_store_migrate.c): new entries are records in store/, not
  * directories; both layouts are read, locked, changed and removed through
- * the same API; a required hook that fails withdraws the entry; kill -9
+ * the same API; a part is hashed once (the engine's SHA-256 recorded, none
+ * refused); a required hook that fails withdraws the entry; kill -9
  * while the audit and index hooks run leaves every acknowledged entry
  * listed and audited and the audit log verifying; `queue
  * migrate` moves every directory entry with its contents and stored time,
@@ -211,6 +212,76 @@ static void test_both_layouts(void **state)
 	assert_int_equal(listed(st), 0);
 	assert_null(tz_store_meta_read(st, b, err, sizeof(err)));
 	assert_int_equal(tz_store_compact(st, NULL, err, sizeof(err)), 0);
+	tz_store_free(st);
+}
+
+/* One part through the sink into a new segment entry, whose engine
+ * record's SHA-256 is `sha` (NULL: the true one); 0 when committed. */
+static int store_part_sha(struct tz_store *st, const unsigned char *b, size_t n, const char *sha,
+			  char id[TZ_ID_LEN], char *err, size_t errlen)
+{
+	struct tz_store_entry *e = tz_store_entry_begin(st, err, errlen);
+	struct tz_result *res = tl_result();
+	struct tz_envelope *env = tl_envelope("sender@example.jp", "staff@city.example.lg.jp");
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(original, strlen(original));
+	const struct tz_part_sink *sink = tz_store_entry_sink(e);
+	struct tz_part *p = tl_part(1, "a.bin", b, n, 0);
+	int rc;
+
+	g_strlcpy(id, tz_store_entry_id(e), TZ_ID_LEN);
+	if (sha)
+		g_strlcpy(p->sha256, sha, sizeof(p->sha256));
+	g_ptr_array_add(res->parts, p);
+	rc = tz_store_entry_put_original(e, s, err, errlen) < 0 ||
+	     sink->begin(sink->ctx, p, err, errlen) < 0 ||
+	     sink->write(sink->ctx, b, n, err, errlen) < 0 ||
+	     sink->end(sink->ctx, p, err, errlen) < 0 ? -1 : 0;
+	if (rc == 0)
+		rc = tz_store_entry_commit(e, env, res, err, errlen);
+	else
+		tz_store_entry_abort(e);
+	g_object_unref(s);
+	tl_result_free(res);
+	tl_envelope_free(env);
+	return rc;
+}
+
+/* A part is hashed once, by the engine while decoding: the segment store
+ * records that SHA-256 rather than hashing the bytes again. Without one
+ * the part is refused; a wrong one is what a plain store's read-back
+ * (which checks the bytes against the recorded SHA-256) catches. */
+static void test_part_hashed_once(void **state)
+{
+	struct fx *f = *state;
+	char err[TZ_ERRLEN] = "", id[TZ_ID_LEN], want[65];
+	struct tz_store *st = tz_store_open(f->q, NULL, err, sizeof(err));
+	unsigned char *b = part_bytes(1, 70000);
+	GByteArray *ba = g_byte_array_new();
+	struct tz_meta *m;
+
+	assert_non_null(st);
+	assert_int_equal(tz_store_use_segments(st, err, sizeof(err)), 0);
+	tl_sha256(b, 70000, want);
+	assert_int_equal(store_part_sha(st, b, 70000, NULL, id, err, sizeof(err)), 0);
+	m = tz_store_meta_read(st, id, err, sizeof(err));
+	assert_non_null(m);
+	assert_string_equal(((struct tz_meta_part *)g_ptr_array_index(m->parts, 0))->sha256, want);
+	tz_meta_free(m);
+	assert_int_equal(tz_store_file_read(st, id, "part-001.bin", tl_collect, ba, err, sizeof(err)), 0);
+	assert_int_equal(ba->len, 70000);
+	assert_memory_equal(ba->data, b, 70000);
+	/* no SHA-256 from the engine, or not one: refused, nothing listed */
+	assert_int_equal(store_part_sha(st, b, 70000, "", id, err, sizeof(err)), -1);
+	assert_int_equal(store_part_sha(st, b, 70000, "xyz", id, err, sizeof(err)), -1);
+	assert_int_equal(listed(st), 1);
+	/* a wrong one is recorded as given, and the read-back says so */
+	want[0] = want[0] == '0' ? '1' : '0';
+	assert_int_equal(store_part_sha(st, b, 70000, want, id, err, sizeof(err)), 0);
+	g_byte_array_set_size(ba, 0);
+	assert_int_equal(tz_store_file_read(st, id, "part-001.bin", tl_collect, ba, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "checksum mismatch"));
+	g_byte_array_unref(ba);
+	g_free(b);
 	tz_store_free(st);
 }
 
@@ -697,6 +768,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_both_layouts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_part_hashed_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_required, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hook_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_crash, setup, teardown),
