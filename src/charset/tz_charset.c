@@ -582,7 +582,7 @@ static size_t first_special(const char *s, size_t from, size_t len)
 	return (size_t)(lim - s);
 }
 
-static unsigned cs_postprocess(GString *out, size_t from, bool vendor_pua)
+static unsigned cs_postprocess(GString *out, size_t from, bool vendor_pua, bool valid)
 {
 	size_t k;
 	GString *t;
@@ -591,7 +591,9 @@ static unsigned cs_postprocess(GString *out, size_t from, bool vendor_pua)
 	unsigned replaced = 0;
 	enum tz_carrier carrier;
 
-	p = tz_utf8_valid_prefix(out->str + from, out->str + out->len);
+	/* valid: only a NUL could be "invalid", and first_special finds it
+	 * first anyway */
+	p = valid ? out->str + out->len : tz_utf8_valid_prefix(out->str + from, out->str + out->len);
 	if (p < out->str + out->len && !g_utf8_validate_len(p, (gsize)(out->str + out->len - p), &bad))
 		bad = bad ? bad : p;
 	else
@@ -636,14 +638,16 @@ static void cs_set(char dst[40], const char *src)
 }
 
 /* Text with ESC designations: our JIS decoder, raw 8-bit runs decoded as
- * the declared Japanese charset or as detected. */
-static void cs_jis(const struct cs_info *ci, const char *buf, size_t len,
+ * the declared Japanese charset or as detected. True when the decoder
+ * wrote all of it itself (valid UTF-8 but for NUL: tz_jis_decode_own). */
+static bool cs_jis(const struct cs_info *ci, const char *buf, size_t len,
 		   GString *out, struct tz_decode_info *info)
 {
 	const char *eight = NULL, *conv = NULL;
 	const struct cs_info *ei;
 	unsigned r, k;
 	char used[40], up[40];
+	bool own;
 
 	if (cs_has8(buf, len)) {
 		if (ci && (ci->kind == K_JA || ci->kind == K_UTF8))
@@ -656,10 +660,11 @@ static void cs_jis(const struct cs_info *ci, const char *buf, size_t len,
 			up[k] = g_ascii_toupper(up[k]);
 		conv = up;
 	}
-	info->replaced = tz_jis_decode(buf, len, conv, out);
+	info->replaced = tz_jis_decode_own(buf, len, conv, out, &own);
 	g_snprintf(used, sizeof used, "iso-2022-jp%s%s", eight ? "+" : "", eight ? eight : "");
 	cs_set(info->used, used);
 	info->detected = ci == NULL || ci->kind != K_JIS || eight != NULL;
+	return own;
 }
 
 /* Outlook Express wrote "unicode-1-1-utf-7" with ',' for '/' in the
@@ -732,7 +737,7 @@ void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
 	const struct cs_info *ci = cs_find(canon);
 	char norm[40] = "";
 	size_t old = out->len;
-	bool esc, has8;
+	bool esc, has8, own = false;
 	iconv_t cd;
 
 	if (info == NULL)
@@ -761,10 +766,11 @@ void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
 		cs_set(info->used, canon);
 	} else if (!has8 && !esc) {
 		g_string_append_len(out, buf, (gssize)len);
+		own = true;   /* ASCII: valid UTF-8 but for NUL */
 		cs_set(info->used, ci && ci->kind != K_JIS ? canon :
 		       (ci ? "iso-2022-jp" : "us-ascii"));
 	} else if (esc) {
-		cs_jis(ci, buf, len, out, info);
+		own = cs_jis(ci, buf, len, out, info);
 	} else if (canon == NULL || (ci && (ci->kind == K_ASCII || ci->kind == K_JIS))) {
 		cs = cs_detect_into(NULL, ci && ci->kind == K_JIS, buf, len, out,
 				    &info->replaced);
@@ -788,7 +794,7 @@ void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
 			info->detected = strcmp(cs, canon) != 0;
 		}
 	}
-	info->replaced += cs_postprocess(out, old, g_str_has_prefix(info->used, "utf"));
+	info->replaced += cs_postprocess(out, old, g_str_has_prefix(info->used, "utf"), own);
 }
 
 void tz_charset_utf8_to_iso2022jp(const char *utf8, size_t len, GString *out)
