@@ -6,6 +6,7 @@
  * table and passed over in runs; anything else takes the general path. */
 #include "tz_clean.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* Characters that show nothing: C1 controls and format characters (zero
@@ -70,15 +71,19 @@ static const char *kept_run(const char *p, const char *end)
 	while (p < end) {
 		const unsigned char *s = (const unsigned char *)p;
 		unsigned k = lead_class[s[0]];
+		uint16_t t;
 
 		if (k == L_ASCII) {
 			p++;
 			continue;
 		}
-		if (k == L_SLOW || end - p < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+		if (k == L_SLOW || end - p < 3)
 			break;
-		if ((k == L_E3 && s[1] == 0x85 && s[2] == 0xa4) || (k == L_ED && s[1] >= 0xa0) ||
-		    (k == L_EF && s[1] >= 0xb8))
+		memcpy(&t, s + 1, 2);   /* both continuation bytes at once */
+		if ((t & 0xc0c0) != 0x8080)
+			break;
+		if (k != L_3 && ((k == L_E3 && s[1] == 0x85 && s[2] == 0xa4) ||
+				 (k == L_ED && s[1] >= 0xa0) || (k == L_EF && s[1] >= 0xb8)))
 			break;
 		p += 3;
 	}

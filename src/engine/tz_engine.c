@@ -604,11 +604,12 @@ static void metadata(struct conv *c, const GPtrArray *fields)
 		const struct tz_rawhdr *h = g_ptr_array_index(fields, i);
 		char **slot = NULL;
 		bool decode = true;
+		guint *at = NULL;
 
 		if (g_ascii_strcasecmp(h->name, "Subject") == 0)
-			slot = &c->res->subject;
+			slot = &c->res->subject, at = &c->subject_field;
 		else if (g_ascii_strcasecmp(h->name, "From") == 0)
-			slot = &c->res->from;
+			slot = &c->res->from, at = &c->from_field;
 		else if (g_ascii_strcasecmp(h->name, "Date") == 0)
 			slot = &c->res->date, decode = false;
 		else if (g_ascii_strcasecmp(h->name, "Message-ID") == 0)
@@ -617,6 +618,8 @@ static void metadata(struct conv *c, const GPtrArray *fields)
 			continue;
 		char *v = tz_rawhdr_value(h);
 		*slot = decode ? tz_header_decode(v) : tz_header_display_safe(g_strstrip(v));
+		if (at != NULL)
+			*at = i + 1;   /* scan_headers reuses the decoded value */
 		g_free(v);
 	}
 }
@@ -741,7 +744,11 @@ static int scan_headers(struct conv *c, const GPtrArray *fields, char ***forced)
 		const struct tz_rawhdr *h = g_ptr_array_index(fields, i);
 		if (tz_result_replaced_field(h->name))
 			continue;
-		char *raw = tz_rawhdr_value(h), *value = tz_header_decode(raw);
+		char *raw = tz_rawhdr_value(h), *value;
+		if (i + 1 == c->subject_field || i + 1 == c->from_field)
+			value = g_strdup(i + 1 == c->subject_field ? c->res->subject : c->res->from);
+		else
+			value = tz_header_decode(raw);
 		GPtrArray *found = tz_encscan(value, strlen(value), NULL);
 		GString *out = g_string_new(NULL);
 		size_t from = 0;
