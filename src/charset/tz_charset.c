@@ -218,14 +218,18 @@ unsigned tz_charset_iconv_append(iconv_t cd, const char *buf, size_t len,
 
 /* UTF-8 "decoded" by validation, not by iconv: glibc's UTF-8 -> UTF-8
  * accepts sequences beyond U+10FFFF and passes them on. Each invalid byte
- * becomes one U+FFFD, as tz_charset_iconv_append does. */
+ * becomes one U+FFFD, as tz_charset_iconv_append does. What it writes is
+ * valid UTF-8 but for NUL. GLib's validator starts where the plainly valid
+ * prefix ends (tz_utf8_valid_prefix: the first invalid byte it finds is
+ * the same), as cs_postprocess does. */
 static unsigned cs_utf8_copy(const char *buf, size_t len, GString *out)
 {
-	const char *p = buf, *e = buf + len, *end;
+	const char *p = buf, *e = buf + len, *end, *q;
 	unsigned replaced = 0;
 
 	while (p < e) {
-		if (g_utf8_validate_len(p, (gsize)(e - p), &end)) {
+		q = tz_utf8_valid_prefix(p, e);
+		if (q == e || g_utf8_validate_len(q, (gsize)(e - q), &end)) {
 			g_string_append_len(out, p, e - p);
 			break;
 		}
@@ -781,11 +785,13 @@ void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
 		info->replaced = cs_iconv_decode(cs_find("utf-8"), "utf-8", buf, len, out);
 		cs_set(info->used, "utf-8");
 		info->detected = true;
+		own = true;   /* cs_utf8_copy */
 	} else {
 		info->replaced = cs_iconv_decode(ci, canon, buf, len, out);
 		if (info->replaced == 0 && cs_plausible(ci, buf, len, out->str + old,
 							out->len - old)) {
 			cs_set(info->used, canon);
+			own = ci != NULL && ci->kind == K_UTF8;   /* cs_utf8_copy */
 		} else {
 			g_string_truncate(out, old);
 			cs = cs_detect_into(canon, ci && ci->kind == K_JA, buf, len, out,
