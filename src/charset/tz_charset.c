@@ -218,14 +218,18 @@ unsigned tz_charset_iconv_append(iconv_t cd, const char *buf, size_t len,
 
 /* UTF-8 "decoded" by validation, not by iconv: glibc's UTF-8 -> UTF-8
  * accepts sequences beyond U+10FFFF and passes them on. Each invalid byte
- * becomes one U+FFFD, as tz_charset_iconv_append does. */
+ * becomes one U+FFFD, as tz_charset_iconv_append does. What it writes is
+ * valid UTF-8 but for NUL. GLib's validator starts where the plainly valid
+ * prefix ends (tz_utf8_valid_prefix: the first invalid byte it finds is
+ * the same), as cs_postprocess does. */
 static unsigned cs_utf8_copy(const char *buf, size_t len, GString *out)
 {
-	const char *p = buf, *e = buf + len, *end;
+	const char *p = buf, *e = buf + len, *end, *q;
 	unsigned replaced = 0;
 
 	while (p < e) {
-		if (g_utf8_validate_len(p, (gsize)(e - p), &end)) {
+		q = tz_utf8_valid_prefix(p, e);
+		if (q == e || g_utf8_validate_len(q, (gsize)(e - q), &end)) {
 			g_string_append_len(out, p, e - p);
 			break;
 		}
@@ -582,7 +586,7 @@ static size_t first_special(const char *s, size_t from, size_t len)
 	return (size_t)(lim - s);
 }
 
-static unsigned cs_postprocess(GString *out, size_t from, bool vendor_pua)
+static unsigned cs_postprocess(GString *out, size_t from, bool vendor_pua, bool valid)
 {
 	size_t k;
 	GString *t;
@@ -591,7 +595,9 @@ static unsigned cs_postprocess(GString *out, size_t from, bool vendor_pua)
 	unsigned replaced = 0;
 	enum tz_carrier carrier;
 
-	p = tz_utf8_valid_prefix(out->str + from, out->str + out->len);
+	/* valid: only a NUL could be "invalid", and first_special finds it
+	 * first anyway */
+	p = valid ? out->str + out->len : tz_utf8_valid_prefix(out->str + from, out->str + out->len);
 	if (p < out->str + out->len && !g_utf8_validate_len(p, (gsize)(out->str + out->len - p), &bad))
 		bad = bad ? bad : p;
 	else
@@ -636,14 +642,16 @@ static void cs_set(char dst[40], const char *src)
 }
 
 /* Text with ESC designations: our JIS decoder, raw 8-bit runs decoded as
- * the declared Japanese charset or as detected. */
-static void cs_jis(const struct cs_info *ci, const char *buf, size_t len,
+ * the declared Japanese charset or as detected. True when the decoder
+ * wrote all of it itself (valid UTF-8 but for NUL: tz_jis_decode_own). */
+static bool cs_jis(const struct cs_info *ci, const char *buf, size_t len,
 		   GString *out, struct tz_decode_info *info)
 {
 	const char *eight = NULL, *conv = NULL;
 	const struct cs_info *ei;
 	unsigned r, k;
 	char used[40], up[40];
+	bool own;
 
 	if (cs_has8(buf, len)) {
 		if (ci && (ci->kind == K_JA || ci->kind == K_UTF8))
@@ -656,10 +664,11 @@ static void cs_jis(const struct cs_info *ci, const char *buf, size_t len,
 			up[k] = g_ascii_toupper(up[k]);
 		conv = up;
 	}
-	info->replaced = tz_jis_decode(buf, len, conv, out);
+	info->replaced = tz_jis_decode_own(buf, len, conv, out, &own);
 	g_snprintf(used, sizeof used, "iso-2022-jp%s%s", eight ? "+" : "", eight ? eight : "");
 	cs_set(info->used, used);
 	info->detected = ci == NULL || ci->kind != K_JIS || eight != NULL;
+	return own;
 }
 
 /* Outlook Express wrote "unicode-1-1-utf-7" with ',' for '/' in the
@@ -732,7 +741,7 @@ void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
 	const struct cs_info *ci = cs_find(canon);
 	char norm[40] = "";
 	size_t old = out->len;
-	bool esc, has8;
+	bool esc, has8, own = false;
 	iconv_t cd;
 
 	if (info == NULL)
@@ -761,10 +770,11 @@ void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
 		cs_set(info->used, canon);
 	} else if (!has8 && !esc) {
 		g_string_append_len(out, buf, (gssize)len);
+		own = true;   /* ASCII: valid UTF-8 but for NUL */
 		cs_set(info->used, ci && ci->kind != K_JIS ? canon :
 		       (ci ? "iso-2022-jp" : "us-ascii"));
 	} else if (esc) {
-		cs_jis(ci, buf, len, out, info);
+		own = cs_jis(ci, buf, len, out, info);
 	} else if (canon == NULL || (ci && (ci->kind == K_ASCII || ci->kind == K_JIS))) {
 		cs = cs_detect_into(NULL, ci && ci->kind == K_JIS, buf, len, out,
 				    &info->replaced);
@@ -775,11 +785,13 @@ void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
 		info->replaced = cs_iconv_decode(cs_find("utf-8"), "utf-8", buf, len, out);
 		cs_set(info->used, "utf-8");
 		info->detected = true;
+		own = true;   /* cs_utf8_copy */
 	} else {
 		info->replaced = cs_iconv_decode(ci, canon, buf, len, out);
 		if (info->replaced == 0 && cs_plausible(ci, buf, len, out->str + old,
 							out->len - old)) {
 			cs_set(info->used, canon);
+			own = ci != NULL && ci->kind == K_UTF8;   /* cs_utf8_copy */
 		} else {
 			g_string_truncate(out, old);
 			cs = cs_detect_into(canon, ci && ci->kind == K_JA, buf, len, out,
@@ -788,7 +800,7 @@ void tz_charset_to_utf8(const char *declared, const char *buf, size_t len,
 			info->detected = strcmp(cs, canon) != 0;
 		}
 	}
-	info->replaced += cs_postprocess(out, old, g_str_has_prefix(info->used, "utf"));
+	info->replaced += cs_postprocess(out, old, g_str_has_prefix(info->used, "utf"), own);
 }
 
 void tz_charset_utf8_to_iso2022jp(const char *utf8, size_t len, GString *out)

@@ -51,6 +51,12 @@ static const char *const jis_cs_names[CS_N] = {
 #define JIS_ROWS 119
 static guint16 jis_table[JIS_ROWS * 94];
 
+/* The same cells as UTF-8 ready to copy: up to three bytes, then their
+ * count in byte 3; all zero where the decoder must decide (no character
+ * in CP932, or au's emoji rows 0x75-0x7C). Copying four bytes per
+ * character was half of the per-character cost of encoding it anew. */
+static unsigned char jis_utf8_table[JIS_ROWS * 94][4];
+
 /* Shift_JIS bytes of JIS row/cell j1 j2 (j1 may pass 0x7E: rows 95-119). */
 static void jis_to_sjis(unsigned j1, unsigned j2, unsigned char sj[2])
 {
@@ -82,6 +88,25 @@ static void jis_table_build(void)
 		}
 	}
 	iconv_close(cd);
+	for (j1 = 0; j1 < JIS_ROWS * 94; j1++) {
+		unsigned char *e = jis_utf8_table[j1];
+		unsigned v = jis_table[j1], row = 0x21 + j1 / 94;
+
+		if (v == 0 || (row >= 0x75 && row <= 0x7c))
+			continue;
+		if (v < 0x80) {
+			e[0] = (unsigned char)v, e[3] = 1;
+		} else if (v < 0x800) {
+			e[0] = (unsigned char)(0xc0 | (v >> 6));
+			e[1] = (unsigned char)(0x80 | (v & 0x3f));
+			e[3] = 2;
+		} else {
+			e[0] = (unsigned char)(0xe0 | (v >> 12));
+			e[1] = (unsigned char)(0x80 | ((v >> 6) & 0x3f));
+			e[2] = (unsigned char)(0x80 | (v & 0x3f));
+			e[3] = 3;
+		}
+	}
 }
 
 static void jis_table_init(void)
@@ -108,6 +133,7 @@ struct jis_dec {
 	bool kddi;              /* read JIS rows 0x79-0x7C as au emoji, not IBM kanji */
 	bool kddi_seen;         /* an au-only emoji (rows 0x75-0x78) was read */
 	bool ibm_seen;          /* rows 0x79-0x7C were read as kanji */
+	bool converted;         /* iconv wrote some of out */
 };
 
 static void jis_flush(struct jis_dec *d)
@@ -116,6 +142,7 @@ static void jis_flush(struct jis_dec *d)
 
 	if (d->pend->len == 0 || d->pend_cs == CS_DIRECT)
 		return;
+	d->converted = true;
 	if (d->cd[d->pend_cs] == (iconv_t)-1) {
 		name = d->pend_cs == CS_EIGHT ? d->eight_bit : jis_cs_names[d->pend_cs];
 		d->cd[d->pend_cs] = iconv_open("UTF-8", name ? name : "CP932");
@@ -291,6 +318,15 @@ static size_t jis_run_0208(struct jis_dec *d, const unsigned char *p, size_t n)
 		m += 2;
 	w = jis_reserve(d->out, m / 2 * 3);
 	for (i = 0; i < m; i += 2) {
+		const unsigned char *e = jis_utf8_table[(p[i] - 0x21) * 94 + (p[i + 1] - 0x21)];
+
+		if (e[3] != 0) {
+			/* the fourth byte lands where the next character (or the
+			 * terminating NUL) goes: inside the room reserved */
+			memcpy(w, e, 4);
+			w += e[3];
+			continue;
+		}
 		v = jis_table[(p[i] - 0x21) * 94 + (p[i + 1] - 0x21)];
 		/* au mail's emoji rows: 0x75-0x78 are empty in CP932, 0x79-0x7C
 		 * hold IBM kanji unless the text is known to be au's. */
@@ -412,7 +448,7 @@ static void jis_decode_loop(struct jis_dec *d, const unsigned char *p, size_t n)
 }
 
 static unsigned jis_decode_pass(const char *buf, size_t len, const char *eight_bit,
-				GString *out, bool kddi, bool *again)
+				GString *out, bool kddi, bool *again, bool *converted)
 {
 	struct jis_dec d;
 	int k;
@@ -435,23 +471,33 @@ static unsigned jis_decode_pass(const char *buf, size_t len, const char *eight_b
 			iconv_close(d.cd[k]);
 	g_string_free(d.pend, TRUE);
 	*again = !kddi && d.kddi_seen && d.ibm_seen;
+	*converted = d.converted;
 	return d.replaced;
+}
+
+unsigned tz_jis_decode_own(const char *buf, size_t len, const char *eight_bit,
+			   GString *out, bool *own)
+{
+	size_t old = out->len;
+	bool again, converted;
+	unsigned r;
+
+	r = jis_decode_pass(buf, len, eight_bit, out, false, &again, &converted);
+	if (again) {
+		/* au mail after all: its rows 0x79-0x7C were emoji, not kanji. */
+		g_string_truncate(out, old);
+		r = jis_decode_pass(buf, len, eight_bit, out, true, &again, &converted);
+	}
+	*own = !converted;
+	return r;
 }
 
 unsigned tz_jis_decode(const char *buf, size_t len, const char *eight_bit,
 		       GString *out)
 {
-	size_t old = out->len;
-	bool again;
-	unsigned r;
+	bool own;
 
-	r = jis_decode_pass(buf, len, eight_bit, out, false, &again);
-	if (again) {
-		/* au mail after all: its rows 0x79-0x7C were emoji, not kanji. */
-		g_string_truncate(out, old);
-		r = jis_decode_pass(buf, len, eight_bit, out, true, &again);
-	}
-	return r;
+	return tz_jis_decode_own(buf, len, eight_bit, out, &own);
 }
 
 /* ---- encoding ---------------------------------------------------------- */

@@ -26,6 +26,13 @@ bool tz_jis_has_escape(const char *buf, size_t len);
 unsigned tz_jis_decode(const char *buf, size_t len, const char *eight_bit,
 		       GString *out);
 
+/* tz_jis_decode that also says (*own) whether every byte it appended was
+ * written by the decoder itself — ASCII, its tables, emoji, U+FFFD — and
+ * none by iconv: valid UTF-8 (but for NUL) by construction, so the
+ * caller need not validate it again. */
+unsigned tz_jis_decode_own(const char *buf, size_t len, const char *eight_bit,
+			   GString *out, bool *own);
+
 /* Encode UTF-8 as 7-bit ISO-2022-JP, CP50220 style: half-width katakana
  * folded to full width (with voiced marks combined), NEC row 13 and
  * NEC-selected IBM extensions written as their JIS rows (IBM extension

@@ -734,6 +734,19 @@ static void cap_blocks(struct enc_scan *s, GPtrArray *all)
 	last->reason = "block limit";
 }
 
+/* The BinHex, uuencode and xxencode tables, built once per process (per
+ * call they were a fixed cost on every header field scanned). */
+static signed char hqx_tab[256], uu_tab[256], xx_tab[256];
+static GOnce tables_once = G_ONCE_INIT;
+
+static gpointer scan_tables_init(gpointer unused)
+{
+	(void)unused;
+	hqx_table(hqx_tab);
+	uu_tables(uu_tab, xx_tab);
+	return NULL;
+}
+
 GPtrArray *tz_encscan(const char *text, size_t len, const struct tz_encscan_limits *l)
 {
 	struct tz_encscan_limits def;
@@ -750,8 +763,10 @@ GPtrArray *tz_encscan(const char *text, size_t len, const struct tz_encscan_limi
 		s.l = &def;
 	}
 	enc_tables_init();
-	hqx_table(s.hqx);
-	uu_tables(s.uut, s.xxt);
+	g_once(&tables_once, scan_tables_init, NULL);
+	s.hqx = hqx_tab;
+	s.uut = uu_tab;
+	s.xxt = xx_tab;
 	all = s.blocks = g_ptr_array_new_with_free_func((GDestroyNotify)tz_enc_block_free);
 	scan_lines(&s);
 	scan_gaps(&s, &all, enc_scan_dataurls);

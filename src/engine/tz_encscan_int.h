@@ -28,8 +28,8 @@ struct enc_scan {
 	size_t len;
 	const struct tz_encscan_limits *l;
 	GPtrArray *blocks;
-	signed char hqx[256];   /* BinHex character values, -1 = not one */
-	signed char uut[256], xxt[256];   /* uuencode, xxencode values */
+	const signed char *hqx;   /* BinHex character values, -1 = not one */
+	const signed char *uut, *xxt;   /* uuencode, xxencode values */
 };
 
 /* Append a block (data: decoded bytes, or NULL = raw text of the range);

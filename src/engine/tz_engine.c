@@ -11,6 +11,7 @@
 #include "tz_ambig.h"
 #include "tz_body.h"
 #include "tz_charset.h"
+#include "tz_clean.h"
 #include "tz_encscan.h"
 #include "tz_engine_int.h"
 #include "tz_hdrsafe.h"
@@ -87,81 +88,10 @@ static char *child_path(const char *prefix, int i)
 
 /* ------------------------------------------------------------ text */
 
-/* Characters that show nothing: C1 controls and format characters (zero
- * width spaces and joiners, bidi embeddings and overrides, soft hyphen,
- * BOM, tags) and blank fillers. Dropped from the text, so they can hide
- * neither an encoded file from the scan (one between every two base64
- * characters) nor text from the reader. A zero width joiner after a
- * character that is not ASCII is kept: emoji sequences use it. */
-static bool invisible(gunichar u, const GString *out)
-{
-	if (u >= 0x80 && u <= 0x9f)
-		return true;
-	if (u == 0x200d)
-		return out->len == 0 || (unsigned char)out->str[out->len - 1] < 0x80;
-	if (u == 0x115f || u == 0x1160 || u == 0x3164 || u == 0xffa0 || u == 0x034f || u == 0x180e)
-		return true;
-	/* Kana, CJK, Hangul, full-width forms: no format characters there
-	 * (test_engine checks it against GLib's tables), and they are most of
-	 * a Japanese body: the table look-up was 7 % of the 5 KB profile. */
-	if (u >= 0x3000 && u < 0xfe00)
-		return false;
-	return g_unichar_type(u) == G_UNICODE_FORMAT;
-}
-
-/* Append decoded UTF-8 to out: line ends to LF, control characters
- * (except tab) and BOMs dropped, invalid UTF-8 replaced (*replaced set).
- * Characters kept as they are go out in runs, one append per run (one
- * append per character was 10 % of the 5 KB ISO-2022-JP profile). */
-static void clean_append(GString *out, const char *s, size_t len, bool *replaced)
-{
-	const char *p = s, *end = s + len, *run = s;
-	gunichar u = 0;
-
-	while (p < end) {
-		unsigned char ch = (unsigned char)*p;
-
-		if ((ch >= 0x20 && ch < 0x80) || ch == '\n' || ch == '\t') {
-			p++;
-			continue;
-		}
-		if (ch >= 0xe3 && (u = tz_utf8_cjk3(p, (size_t)(end - p))) != 0 && u != 0x3164) {
-			p += 3;   /* kana, kanji, full-width: never invisible but the Hangul filler */
-			continue;
-		}
-		if (ch >= 0x80) {
-			u = g_utf8_get_char_validated(p, end - p);
-			if (u != (gunichar)-1 && u != (gunichar)-2 && u != 0x200d && !invisible(u, out)) {
-				p = g_utf8_next_char(p);
-				continue;
-			}
-		}
-		/* Something to change: what came before goes out first (a zero
-		 * width joiner looks at the last byte written). */
-		g_string_append_len(out, run, p - run);
-		if (ch == '\r') {
-			g_string_append_c(out, '\n');
-			p += (p + 1 < end && p[1] == '\n') ? 2 : 1;
-		} else if (ch < 0x80) {
-			p++;   /* a control character */
-		} else if (u == (gunichar)-1 || u == (gunichar)-2) {
-			g_string_append(out, "\xef\xbf\xbd");
-			*replaced = true;
-			p++;
-		} else {
-			if (!invisible(u, out))
-				g_string_append_len(out, p, g_utf8_next_char(p) - p);
-			p = g_utf8_next_char(p);
-		}
-		run = p;
-	}
-	g_string_append_len(out, run, p - run);
-}
-
-/* Append decoded UTF-8 to the new body (see clean_append). */
+/* Append decoded UTF-8 to the new body (see tz_clean_append). */
 static void append_text(struct conv *c, const char *s, size_t len)
 {
-	clean_append(c->text, s, len, &c->res->body_undecodable);
+	tz_clean_append(c->text, s, len, &c->res->body_undecodable);
 }
 
 /* Separate the next block of text from what came before by a blank line. */
@@ -674,11 +604,12 @@ static void metadata(struct conv *c, const GPtrArray *fields)
 		const struct tz_rawhdr *h = g_ptr_array_index(fields, i);
 		char **slot = NULL;
 		bool decode = true;
+		guint *at = NULL;
 
 		if (g_ascii_strcasecmp(h->name, "Subject") == 0)
-			slot = &c->res->subject;
+			slot = &c->res->subject, at = &c->subject_field;
 		else if (g_ascii_strcasecmp(h->name, "From") == 0)
-			slot = &c->res->from;
+			slot = &c->res->from, at = &c->from_field;
 		else if (g_ascii_strcasecmp(h->name, "Date") == 0)
 			slot = &c->res->date, decode = false;
 		else if (g_ascii_strcasecmp(h->name, "Message-ID") == 0)
@@ -687,6 +618,8 @@ static void metadata(struct conv *c, const GPtrArray *fields)
 			continue;
 		char *v = tz_rawhdr_value(h);
 		*slot = decode ? tz_header_decode(v) : tz_header_display_safe(g_strstrip(v));
+		if (at != NULL)
+			*at = i + 1;   /* scan_headers reuses the decoded value */
 		g_free(v);
 	}
 }
@@ -701,7 +634,7 @@ static int strip_found(struct conv *c, const struct tz_enc_block *f, char **safe
 	bool replaced = false;
 
 	if (f->name != NULL)
-		clean_append(name, f->name, strlen(f->name), &replaced);
+		tz_clean_append(name, f->name, strlen(f->name), &replaced);
 	*safe = name->len ? tz_header_display_safe(name->str) : NULL;
 	c->nparts++;
 	rc = tz_conv_strip_bytes(c, "text", TZ_REASON_ENCODED_BLOCK, g_strdup(*safe),
@@ -811,7 +744,11 @@ static int scan_headers(struct conv *c, const GPtrArray *fields, char ***forced)
 		const struct tz_rawhdr *h = g_ptr_array_index(fields, i);
 		if (tz_result_replaced_field(h->name))
 			continue;
-		char *raw = tz_rawhdr_value(h), *value = tz_header_decode(raw);
+		char *raw = tz_rawhdr_value(h), *value;
+		if (i + 1 == c->subject_field || i + 1 == c->from_field)
+			value = g_strdup(i + 1 == c->subject_field ? c->res->subject : c->res->from);
+		else
+			value = tz_header_decode(raw);
 		GPtrArray *found = tz_encscan(value, strlen(value), NULL);
 		GString *out = g_string_new(NULL);
 		size_t from = 0;

@@ -70,6 +70,8 @@ struct conv {
 	size_t input_bytes;      /* size of the message, for max_output_ratio */
 	bool charset_recorded;   /* res->body_charset_* set from the first text part */
 	unsigned notes;          /* TZ_NOTE_* for the notice */
+	guint subject_field;     /* 1 + index of the field res->subject was decoded from; 0 none */
+	guint from_field;        /* the same for res->from */
 	char *err;
 	size_t errlen;
 };

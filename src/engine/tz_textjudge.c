@@ -78,7 +78,9 @@ static size_t count_chars(const char *text, size_t n, size_t *controls)
 			chars += count_bytes(s + i, 8, controls);
 			continue;
 		}
-		chars += 8 - (size_t)__builtin_popcountll(x & ~(x << 1) & high);
+		/* a 1 in the lane of each continuation byte, summed by a multiply (the
+		 * build has no -mpopcnt: __builtin_popcountll was a libgcc call) */
+		chars += 8 - (size_t)(((((x & ~(x << 1) & high) >> 7) * ones) >> 56));
 	}
 	return chars + count_bytes(s + i, n - i, controls);
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <string.h>
+#include <iconv.h>
 #include <cmocka.h>
 #include <glib.h>
 
@@ -131,6 +132,69 @@ static void test_round_trip(void **state)
 	g_string_free(back, TRUE);
 }
 
+/* Every cell of rows 0x21-0x97 but au's 0x75-0x7C, as a two-cell run, is
+ * what iconv's CP932 gives for its Shift_JIS bytes (U+FFFD where it gives
+ * nothing): the decoder's ready-made UTF-8 table against iconv here and
+ * now. The output is the decoder's own (no iconv at decode time). */
+static void test_every_cell_matches_cp932(void **state)
+{
+	iconv_t cd = iconv_open("UTF-8", "CP932");
+
+	(void)state;
+	assert_true(cd != (iconv_t)-1);
+	for (unsigned j1 = 0x21; j1 < 0x21 + 119; j1++) {
+		if (j1 >= 0x75 && j1 <= 0x7c)
+			continue;
+		for (unsigned j2 = 0x21; j2 <= 0x7e; j2++) {
+			unsigned char in[10] = { 0x1b, '$', 'B', (unsigned char)j1, (unsigned char)j2,
+						 (unsigned char)j1, (unsigned char)j2, 0x1b, '(', 'B' };
+			unsigned char sj[2];
+			char want[16], *ip = (char *)sj, *op = want;
+			size_t il = 2, ol = sizeof want;
+			GString *out = g_string_new(NULL), *exp = g_string_new(NULL);
+			bool own = false;
+
+			sj[0] = (unsigned char)(((j1 + 1) >> 1) + (j1 <= 0x5e ? 0x70 : 0xb0));
+			sj[1] = (unsigned char)(j2 + ((j1 & 1) ? (j2 < 0x60 ? 0x1f : 0x20) : 0x7e));
+			iconv(cd, NULL, NULL, NULL, NULL);
+			if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 || il != 0 || op == want)
+				g_string_append(exp, "\xef\xbf\xbd");
+			else
+				g_string_append_len(exp, want, op - want);
+			g_string_append_len(exp, exp->str, (gssize)exp->len);
+			tz_jis_decode_own((const char *)in, sizeof in, NULL, out, &own);
+			if (strcmp(out->str, exp->str) != 0)
+				fail_msg("JIS %02x%02x: %s, CP932 %s", j1, j2, out->str, exp->str);
+			assert_true(own);
+			g_string_free(out, TRUE);
+			g_string_free(exp, TRUE);
+		}
+	}
+	iconv_close(cd);
+}
+
+/* What the decoder writes itself is valid UTF-8: the carrier emoji it
+ * substitutes included. With an 8-bit run converted by iconv it is not
+ * its own. */
+static void test_own_output_valid(void **state)
+{
+	static const char pages[] = "GEFOPQ";
+	GString *out = g_string_new(NULL);
+	bool own = true;
+
+	(void)state;
+	for (unsigned j1 = 0x75; j1 <= 0x7c; j1++)
+		for (unsigned j2 = 0x21; j2 <= 0x7e; j2++)
+			assert_true(g_utf8_validate(tz_emoji_kddi_jis(j1, j2), -1, NULL));
+	for (const char *p = pages; *p; p++)
+		for (unsigned c = 0x21; c < 0x7f; c++)
+			assert_true(g_utf8_validate(tz_emoji_webcode((unsigned char)*p, c), -1, NULL));
+	tz_jis_decode_own("\x1b$B$\"\x1b(B \x82\xa0", 11, "CP932", out, &own);
+	assert_false(own);
+	assert_string_equal(out->str, "\xe3\x81\x82 \xe3\x81\x82");
+	g_string_free(out, TRUE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +204,8 @@ int main(void)
 		cmocka_unit_test(test_eight_bit_fallback),
 		cmocka_unit_test(test_encode),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_every_cell_matches_cp932),
+		cmocka_unit_test(test_own_output_valid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
