@@ -77,15 +77,9 @@ size_t tz_b64_decode_step(const unsigned char *in, size_t len, unsigned char *ou
 		 * three characters came from the previous call), and with eight
 		 * unread characters the store stays inside the len + 3 bytes. */
 		while (n == 0 && end - p >= 8) {
-			uint64_t w;
-			uint32_t x, y;
+			uint32_t x = dec[0][p[0]] | dec[1][p[1]] | dec[2][p[2]] | dec[3][p[3]];
+			uint32_t y = dec[0][p[4]] | dec[1][p[5]] | dec[2][p[6]] | dec[3][p[7]];
 
-			memcpy(&w, p, 8);
-			w = GUINT64_FROM_LE(w);
-			x = dec[0][w & 0xff] | dec[1][(w >> 8) & 0xff] | dec[2][(w >> 16) & 0xff]
-				| dec[3][(w >> 24) & 0xff];
-			y = dec[0][(w >> 32) & 0xff] | dec[1][(w >> 40) & 0xff] | dec[2][(w >> 48) & 0xff]
-				| dec[3][w >> 56];
 			if ((x | y) & BAD)
 				break;
 			x = GUINT32_TO_BE(x << 8);
