@@ -168,27 +168,21 @@ static int event_at(struct prescan *s, const char *buf, size_t j, size_t stop, s
 #ifdef __SSE2__
 #include <emmintrin.h>
 
-/* Bit k set when buf[base + k] may end an event (event_at decides). */
+/* Bit k set when buf[base + k] may end an event; event_at decides, so
+ * this may flag more than that: a 'y' is flagged before any byte <= '='
+ * (all of after_word's bytes are). */
 static inline unsigned block_mask(const char *p)
 {
 	const __m128i v0 = _mm_loadu_si128((const __m128i *)p);
 	const __m128i v1 = _mm_loadu_si128((const __m128i *)(p + 1));
 	const __m128i v2 = _mm_loadu_si128((const __m128i *)(p + 2));
 	const __m128i dash = _mm_set1_epi8('-');
-	__m128i nl, y, d, next;
+	__m128i nl, y, next;
 
 	nl = _mm_and_si128(_mm_cmpeq_epi8(v0, _mm_set1_epi8('\n')),
 			   _mm_and_si128(_mm_cmpeq_epi8(v1, dash), _mm_cmpeq_epi8(v2, dash)));
 	y = _mm_cmpeq_epi8(_mm_or_si128(v0, _mm_set1_epi8(0x20)), _mm_set1_epi8('y'));
-	/* digits: v1 - '0' <= 9 unsigned */
-	d = _mm_sub_epi8(v1, _mm_set1_epi8('0'));
-	next = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
-	next = _mm_or_si128(next, _mm_cmpeq_epi8(v1, _mm_set1_epi8('*')));
-	next = _mm_or_si128(next, _mm_cmpeq_epi8(v1, _mm_set1_epi8('=')));
-	next = _mm_or_si128(next, _mm_cmpeq_epi8(v1, _mm_set1_epi8(' ')));
-	next = _mm_or_si128(next, _mm_cmpeq_epi8(v1, _mm_set1_epi8('\t')));
-	next = _mm_or_si128(next, _mm_cmpeq_epi8(v1, _mm_set1_epi8('\r')));
-	next = _mm_or_si128(next, _mm_cmpeq_epi8(v1, _mm_set1_epi8('\n')));
+	next = _mm_cmpeq_epi8(_mm_min_epu8(v1, _mm_set1_epi8('=')), v1);   /* v1 <= '=' unsigned */
 	return (unsigned)_mm_movemask_epi8(_mm_or_si128(nl, _mm_and_si128(y, next)));
 }
 #endif
