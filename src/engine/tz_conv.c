@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "tz_b64dec.h"
 #include "tz_header.h"
 #include "tz_sniff.h"
 #include "tz_util.h"
@@ -83,7 +84,9 @@ static GMimeStream *leaf_stream(GMimePart *part)
 	f = g_mime_stream_filter_new(raw);
 	if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
 	    || enc == GMIME_CONTENT_ENCODING_UUENCODE) {
-		GMimeFilter *d = g_mime_filter_basic_new(enc, FALSE);
+		/* base64: GMime's decoder, four characters at a time (tz_b64dec.c) */
+		GMimeFilter *d = enc == GMIME_CONTENT_ENCODING_BASE64 ? tz_b64_filter_new()
+			: g_mime_filter_basic_new(enc, FALSE);
 		g_mime_stream_filter_add(GMIME_STREAM_FILTER(f), d);
 		g_object_unref(d);
 	}

@@ -134,5 +134,11 @@ bool tz_top_encrypted(GMimeObject *obj, int depth);
  * when it holds more than max_parts MIME parts, before GMime builds them.
  * Leaves the position at the end; the caller seeks back. */
 int tz_prescan_parts(GMimeStream *in, unsigned max_parts, char *err, size_t errlen);
+/* The same, also telling what it counted (tests compare scans with it). */
+struct tz_prescan_counts {
+	unsigned opens, dashes, bounds;
+};
+int tz_prescan_count(GMimeStream *in, unsigned max_parts, struct tz_prescan_counts *out,
+		     char *err, size_t errlen);
 
 #endif
