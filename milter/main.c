@@ -78,19 +78,20 @@ static void *milter_thread(void *arg)
  * large mmapped buffer is freed it rises to that size (up to 32 MB), so
  * the next spool arrays, staging buffers and text bodies land in the
  * per-thread arenas, where freed memory stays resident (arenas 24.5 MB at
- * the peak of 200 concurrent 10 MB messages). Fixed here: buffers of 1 MiB
- * and more (a full in-memory spool, a large message's parts) are always
- * mmapped and go back to the kernel when freed, and an arena keeps at most
- * 2 MiB free at its top (a fixed mmap threshold would otherwise leave the
- * trim threshold at 128 KiB). Lower values cost CPU on ordinary mail:
- * end of message of the 376 KB shape (bench/eom-store, CPU per message)
- * 2.5-2.7 ms by default and with these two, 9.4-11.8 ms with a 128 KiB
- * mmap threshold, 6.7-7.0 ms with 512 KiB — every message's buffers
- * mmapped, faulted in and trimmed again. */
+ * the peak of 200 concurrent 10 MB messages; test_big.sh's 20 MB message
+ * grew the peak by 8.3 MiB). Fixed here: buffers of 1 MiB and more (a full
+ * in-memory spool, a large message's parts) are always mmapped and go back
+ * to the kernel when freed. The trim threshold is what ordinary mail pays
+ * for: an arena that gives back its free top at 2 MiB (or at glibc's
+ * dynamic default) faults the next message's buffers in again — 214 page
+ * faults and 10.0 ms of milter CPU per 376 KB message at 20 msg/s
+ * (bench/latency-probe, PROBE_PERF=stat), 66-79 faults and 7.2-8.4 ms with
+ * glibc's defaults, 1.9 faults and 5.9 ms with 8 MiB; the peak at
+ * 200 x 10 MB stays 45.7-52.6 MB either way (bench/rss). */
 static void malloc_setup(void)
 {
 	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
-	mallopt(M_TRIM_THRESHOLD, 2 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
 }
 
 static void usage(FILE *f)
