@@ -183,6 +183,77 @@ static void *side_main(void *arg)
 	return NULL;
 }
 
+/* The side thread lives as long as the store (started by the first batch
+ * that needs it, in the process that commits: a fork's child starts its
+ * own): a thread created per batch cost a clone, and its 8 MB stack given
+ * back with madvise at its exit, so every batch faulted its stack pages in
+ * again, on the commit's critical path. One batch at a time: only the
+ * leader hands it work. */
+static void *side_loop(void *arg)
+{
+	struct tz_store *st = arg;
+
+	pthread_mutex_lock(&st->side.mu);
+	for (;;) {
+		struct side *sd = st->side.job;
+		if (sd == NULL && st->side.stop)
+			break;
+		if (sd == NULL) {
+			pthread_cond_wait(&st->side.cv, &st->side.mu);
+			continue;
+		}
+		pthread_mutex_unlock(&st->side.mu);
+		side_main(sd);
+		pthread_mutex_lock(&st->side.mu);
+		st->side.job = NULL;
+		pthread_cond_broadcast(&st->side.cv);
+	}
+	pthread_mutex_unlock(&st->side.mu);
+	return NULL;
+}
+
+/* Hand sd to the side thread: 1, or -1 when there is none to be had. */
+static int side_start(struct tz_store *st, struct side *sd)
+{
+	if (st->side.pid != getpid()) {
+		/* none yet, or the parent's, which a fork did not copy */
+		pthread_mutex_init(&st->side.mu, NULL);
+		pthread_cond_init(&st->side.cv, NULL);
+		st->side.job = NULL;
+		st->side.stop = 0;
+		if (pthread_create(&st->side.th, NULL, side_loop, st) != 0) {
+			st->side.pid = 0;
+			return -1;
+		}
+		st->side.pid = getpid();
+	}
+	pthread_mutex_lock(&st->side.mu);
+	st->side.job = sd;
+	pthread_cond_broadcast(&st->side.cv);
+	pthread_mutex_unlock(&st->side.mu);
+	return 1;
+}
+
+static void side_wait(struct tz_store *st)
+{
+	pthread_mutex_lock(&st->side.mu);
+	while (st->side.job != NULL)
+		pthread_cond_wait(&st->side.cv, &st->side.mu);
+	pthread_mutex_unlock(&st->side.mu);
+}
+
+void tzs_side_stop(struct tz_store *st)
+{
+	if (st->side.pid != getpid())
+		return;
+	pthread_mutex_lock(&st->side.mu);
+	st->side.stop = 1;
+	pthread_cond_broadcast(&st->side.cv);
+	pthread_mutex_unlock(&st->side.mu);
+	pthread_join(st->side.th, NULL);
+	st->side.pid = 0;
+}
+
 /* 1 when the batch has segment records to sync. */
 static int seg_records(struct pending **b, guint n)
 {
@@ -246,7 +317,6 @@ static void run_hooks(struct tz_store *st, struct pending **b, guint n, int sync
 	struct side *sd = g_new0(struct side, 1);
 	struct tz_store_committed *c = g_new0(struct tz_store_committed, n);
 	gboolean *now = g_new0(gboolean, n);
-	pthread_t th;
 	int side = 0;
 
 	*sd = (struct side){ .st = st, .sync = sync, .n = n, .mask = g_new0(gboolean, n),
@@ -255,7 +325,7 @@ static void run_hooks(struct tz_store *st, struct pending **b, guint n, int sync
 		sd->mask[i] = b[i]->rc == 0;
 	sd->k = standing(b, n, sd->c);
 	if (sync || (st->nhooks > 0 && st->hooks[st->nhooks - 1].kind != TZ_STORE_HOOK_REQUIRED))
-		side = pthread_create(&th, NULL, side_main, sd) == 0 ? 1 : -1;
+		side = side_start(st, sd);
 	if (side < 0 && sync) {   /* no thread to be had: the sync first, in turn */
 		side_main(sd);
 		seg_settle(st, b, n, sd->sync_rc, sd->sync_why, 0);
@@ -272,7 +342,7 @@ static void run_hooks(struct tz_store *st, struct pending **b, guint n, int sync
 			hook_failed(st, h, b, n, now, why);
 	}
 	if (side > 0)
-		pthread_join(th, NULL);
+		side_wait(st);
 	if (sd->sync)
 		seg_settle(st, b, n, sd->sync_rc, sd->sync_why, 1);
 	for (unsigned h = 0; h < st->nhooks; h++)

@@ -6,6 +6,8 @@
  * while the audit and index hooks run leaves every acknowledged entry
  * listed and audited and the audit log verifying; `queue
  * migrate` moves every directory entry with its contents and stored time,
+ * the group commit's side thread is one for the store's life (and a
+ * forked child that commits gets its own),
  * is idempotent, resumes an interrupted run, and keeps an entry whose copy
  * does not verify. */
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <cmocka.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -764,6 +767,68 @@ static void test_migrate_resume(void **state)
 	g_free(qb);
 }
 
+/* The side thread of the group commit (the segment's sync, then the
+ * best-effort hooks) is started once and reused by every batch, not
+ * created per batch; a child forked after it started, whose copy of the
+ * store has no such thread, starts its own and commits. A best-effort
+ * hook notes the thread it runs on. Fails when a thread is made per batch
+ * (a new tid each commit) or when the child waits for the parent's. */
+static int tid_run(void *ctx, const struct tz_store_committed *c, size_t n, char *err, size_t errlen)
+{
+	GArray *tids = ctx;
+	long t = syscall(SYS_gettid);
+
+	(void)c, (void)n, (void)err, (void)errlen;
+	g_array_append_val(tids, t);
+	return 0;
+}
+
+static void test_side_thread(void **state)
+{
+	struct fx *f = *state;
+	char *log = g_build_filename(f->dir, "audit.log", NULL);
+	char err[TZ_ERRLEN] = "", id[TZ_ID_LEN];
+	struct tz_store *st = tz_store_open(f->q, f->key, err, sizeof(err));
+	struct tz_audit *au = tz_audit_open(log, NULL, err, sizeof(err));
+	GArray *tids = g_array_new(FALSE, FALSE, sizeof(long));
+	struct tz_store_hook h = { "tid", TZ_STORE_HOOK_BEST_EFFORT, tid_run, NULL, tids, "noted",
+				   NULL, NULL };
+	long me = syscall(SYS_gettid);
+	int status = 0;
+	pid_t pid;
+
+	assert_int_equal(tz_store_use_segments(st, err, sizeof(err)), 0);
+	tz_store_set_audit(st, au);   /* an undo: the sync runs beside the audit */
+	tz_store_set_hook(st, &h);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(store_one(st, 1, id), 0);
+	assert_int_equal(tids->len, 4);
+	for (guint i = 0; i < tids->len; i++) {
+		assert_true(g_array_index(tids, long, i) != me);
+		assert_true(g_array_index(tids, long, i) == g_array_index(tids, long, 0));
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(60);   /* a child stuck waiting for the parent's thread dies */
+		g_array_set_size(tids, 0);
+		if (store_one(st, 1, id) < 0 || tids->len != 1 ||
+		    g_array_index(tids, long, 0) == syscall(SYS_gettid))
+			_exit(1);
+		tz_store_free(st);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(store_one(st, 1, id), 0);   /* the parent's goes on */
+	assert_int_equal(listed(st), 6);
+	tz_store_free(st);
+	tz_audit_free(au);
+	g_array_unref(tids);
+	g_free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -772,6 +837,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_required, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hook_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_side_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_resume, setup, teardown),
 	};
