@@ -147,25 +147,39 @@ static void hook_failed(struct tz_store *st, unsigned h, struct pending **b, gui
 	}
 }
 
-/* The best-effort hooks of one batch, run on a thread of their own while
- * the leader runs the required ones: the index transaction (CPU and a
- * write, no fsync) overlaps the audit log's fdatasync instead of following
- * it. With sync set the thread first makes the batch's segment records
- * durable, so that fdatasync and the audit log's run side by side too; the
- * best-effort hooks then see the entries durable in the store (none when
- * the sync failed: the batch fails). One a required hook rejects is
- * withdrawn from the store, and the index's catch-up drops it. */
+/* The batch's side work, on a thread of its own while the leader runs the
+ * required hooks. Without sync: the best-effort hooks (the index
+ * transaction: CPU and a write, no fsync), which then overlap the audit
+ * log's fdatasync instead of following it. With sync: only the segment's
+ * fdatasync, so that it and the audit log's run side by side; the leader
+ * runs the best-effort hooks once the required ones are done, while the
+ * sync still runs — the index's transaction no longer waits for the sync
+ * and then adds to the commit. The index may thus hold a row of an entry
+ * that is not durable yet; one whose sync then fails (or that a crash
+ * loses) is never listed, and the index's catch-up drops its row, as it
+ * drops that of one a required hook rejects (withdrawn from the store). */
 struct side {
 	struct tz_store *st;
 	int sync, sync_rc;                     /* tz_seg_sync first, and its result */
+	int hooks;                             /* the best-effort hooks too, after the sync */
 	char sync_why[TZ_ERRLEN];
 	guint n;
-	gboolean *mask;                        /* standing when the side started */
-	struct tz_store_committed *c;          /* those entries, taken before it starts */
+	gboolean *mask;                        /* standing when the hooks started */
+	struct tz_store_committed *c;          /* those entries, taken before they start */
 	guint k;
 	char why[TZ_STORE_MAX_HOOKS][TZ_ERRLEN];
 	int rc[TZ_STORE_MAX_HOOKS];
 };
+
+/* The best-effort hooks over sd->c; only sd's own copies: the leader may
+ * fail entries of the batch meanwhile. */
+static void best_effort(struct side *sd)
+{
+	for (unsigned h = 0; h < sd->st->nhooks; h++)
+		if (sd->st->hooks[h].kind != TZ_STORE_HOOK_REQUIRED && sd->k > 0)
+			sd->rc[h] = sd->st->hooks[h].run(sd->st->hooks[h].ctx, sd->c, sd->k, sd->why[h],
+							 sizeof(sd->why[h]));
+}
 
 static void *side_main(void *arg)
 {
@@ -173,14 +187,17 @@ static void *side_main(void *arg)
 
 	if (sd->sync)
 		sd->sync_rc = tz_seg_sync(sd->st->seg, sd->sync_why, sizeof(sd->sync_why));
-	if (sd->sync_rc < 0)
-		return NULL;
-	/* Only sd's own copies: the leader may fail entries of b meanwhile. */
-	for (unsigned h = 0; h < sd->st->nhooks; h++)
-		if (sd->st->hooks[h].kind != TZ_STORE_HOOK_REQUIRED && sd->k > 0)
-			sd->rc[h] = sd->st->hooks[h].run(sd->st->hooks[h].ctx, sd->c, sd->k, sd->why[h],
-							 sizeof(sd->why[h]));
+	if (sd->sync_rc == 0 && sd->hooks)
+		best_effort(sd);
 	return NULL;
+}
+
+/* Which entries of b stand now, into sd's own copies. */
+static void side_take(struct side *sd, struct pending **b, guint n)
+{
+	for (guint i = 0; i < n; i++)
+		sd->mask[i] = b[i]->rc == 0;
+	sd->k = standing(b, n, sd->c);
 }
 
 /* The side thread lives as long as the store (started by the first batch
@@ -309,9 +326,10 @@ static void seg_settle(struct tz_store *st, struct pending **b, guint n, int rc,
 	g_free(c);
 }
 
-/* Every hook once over the batch: the required ones here, in order, the
- * best-effort ones beside them (side_main), with sync the segment's sync
- * before those; all done before it returns. */
+/* Every hook once over the batch: the required ones here, in order; with
+ * sync the segment's sync beside them and then the best-effort ones here
+ * (beside the sync), else the best-effort ones beside them (side_main);
+ * all done before it returns. */
 static void run_hooks(struct tz_store *st, struct pending **b, guint n, int sync)
 {
 	struct side *sd = g_new0(struct side, 1);
@@ -319,11 +337,9 @@ static void run_hooks(struct tz_store *st, struct pending **b, guint n, int sync
 	gboolean *now = g_new0(gboolean, n);
 	int side = 0;
 
-	*sd = (struct side){ .st = st, .sync = sync, .n = n, .mask = g_new0(gboolean, n),
-			     .c = g_new0(struct tz_store_committed, n) };
-	for (guint i = 0; i < n; i++)
-		sd->mask[i] = b[i]->rc == 0;
-	sd->k = standing(b, n, sd->c);
+	*sd = (struct side){ .st = st, .sync = sync, .hooks = !sync, .n = n,
+			     .mask = g_new0(gboolean, n), .c = g_new0(struct tz_store_committed, n) };
+	side_take(sd, b, n);
 	if (sync || (st->nhooks > 0 && st->hooks[st->nhooks - 1].kind != TZ_STORE_HOOK_REQUIRED))
 		side = side_start(st, sd);
 	if (side < 0 && sync) {   /* no thread to be had: the sync first, in turn */
@@ -340,6 +356,10 @@ static void run_hooks(struct tz_store *st, struct pending **b, guint n, int sync
 			now[i] = b[i]->rc == 0;
 		if (k > 0 && st->hooks[h].run(st->hooks[h].ctx, c, k, why, sizeof(why)) < 0)
 			hook_failed(st, h, b, n, now, why);
+	}
+	if (!sd->hooks) {   /* the side only syncs: the index here, beside it */
+		side_take(sd, b, n);
+		best_effort(sd);
 	}
 	if (side > 0)
 		side_wait(st);
