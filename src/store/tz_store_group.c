@@ -206,7 +206,7 @@ static void side_take(struct side *sd, struct pending **b, guint n)
  * madvised away, on the commit's critical path; and on a busy machine a
  * new thread waits for a core longer than a woken one (traced: the
  * segment's fdatasync began before the audit's write in 15-17 of 21
- * commits with this thread, 9-10 of 21 with one per batch). One batch at
+ * commits with this thread, 10 of 20 and 9 of 21 with one per batch). One batch at
  * a time: only the leader hands it work. */
 static void *side_loop(void *arg)
 {
