@@ -53,6 +53,8 @@ struct tz_store *tz_store_open(const char *dir, const char *key_file,
 	st->dir = g_strdup(dir);
 	pthread_mutex_init(&st->grp.mu, NULL);
 	pthread_cond_init(&st->grp.cv, NULL);
+	pthread_mutex_init(&st->side.mu, NULL);
+	pthread_cond_init(&st->side.cv, NULL);
 	st->grp.queue = g_ptr_array_new();
 	if (key_file && *key_file) {
 		if (tz_key_load(key_file, st->key, err, errlen) < 0)
@@ -92,6 +94,7 @@ void tz_store_free(struct tz_store *st)
 	if (st->entfd >= 0)
 		close(st->entfd);
 	OPENSSL_cleanse(st->key, sizeof(st->key));
+	tzs_side_stop(st);   /* before the hooks it runs go */
 	tzs_hooks_free(st);
 	tzs_seg_close(st);
 	tz_store_set_blobs(st, NULL);
@@ -99,6 +102,8 @@ void tz_store_free(struct tz_store *st)
 	g_ptr_array_unref(st->grp.queue);
 	pthread_cond_destroy(&st->grp.cv);
 	pthread_mutex_destroy(&st->grp.mu);
+	pthread_cond_destroy(&st->side.cv);
+	pthread_mutex_destroy(&st->side.mu);
 	g_free(st->dir);
 	g_free(st);
 }

@@ -153,8 +153,12 @@ void tz_store_entry_abort(struct tz_store_entry *e);
  * the entries the hook took (the audit log: a `withdrawn` record each);
  * a crash between the two is repaired when the hook is set again
  * (tz_store_set_audit: a `stored` record whose entry is not in the store
- * gets its `withdrawn` record). The best-effort hooks then run after the
- * sync, still beside the required ones.
+ * gets its `withdrawn` record). The best-effort hooks then run in the
+ * leader after the required ones, beside the sync rather than after it:
+ * they may see an entry that is not durable yet, and one whose sync fails
+ * (or that a power loss takes) is never listed, so what they derived from
+ * it goes at their catch-up, as for one a required hook rejects. The side
+ * thread lives as long as the store (one per process that commits).
  * tz_store_link.h builds the audit and index hooks. */
 struct tz_store_committed {
 	const struct tz_meta *meta;        /* as written into the entry */

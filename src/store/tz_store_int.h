@@ -6,6 +6,7 @@
 #define TZ_STORE_INT_H
 
 #include <pthread.h>
+#include <sys/types.h>
 #include "tz_ref.h"
 #include "tz_segment.h"
 #include "tz_store.h"
@@ -26,6 +27,14 @@ struct tz_store {
 		GPtrArray *queue;  /* struct pending * waiting for a leader */
 		int leading;       /* a leader is working on a batch */
 	} grp;                     /* group commit, below */
+	struct {
+		pthread_mutex_t mu;
+		pthread_cond_t cv;
+		pthread_t th;
+		pid_t pid;         /* the process it runs in; 0: none yet */
+		int stop;
+		struct side *job;  /* the batch it works on, NULL when idle */
+	} side;                    /* the group commit's side thread (tz_store_group.c) */
 	char day_synced[9];        /* entries/<day> known durable (under grp.mu) */
 	struct tz_seg *seg;        /* store/: the segment store, or NULL (tz_store_seg.c) */
 	int lockdirfd;             /* store/ for entry locks, or -1 */
@@ -86,6 +95,7 @@ struct tz_meta *tzs_meta_local(struct tz_store *st, const char *id, char *err, s
 /* tz_store_group.c: make p durable (day directory), run the hooks with the
  * others committing now; p->rc and p->err say how it went. */
 void tzs_group_commit(struct tz_store *st, struct pending *p);
+void tzs_side_stop(struct tz_store *st);   /* at tz_store_free */
 void tzs_hooks_free(struct tz_store *st);
 
 /* tz_store_seg.c: the segment store under QuarantineDir/store, when it

@@ -6,6 +6,8 @@
  * while the audit and index hooks run leaves every acknowledged entry
  * listed and audited and the audit log verifying; `queue
  * migrate` moves every directory entry with its contents and stored time,
+ * the group commit's side thread is one for the store's life (and a
+ * forked child that commits gets its own),
  * is idempotent, resumes an interrupted run, and keeps an entry whose copy
  * does not verify. */
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <cmocka.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -310,7 +313,8 @@ static void test_audit_required(void **state)
 }
 
 /* kill -9 while the commit hooks run (the audit log's write + fdatasync on
- * the leader, the index transaction beside it on its own thread): a hook
+ * the leader, then the index transaction there, both beside the segment's
+ * sync on the side thread): a hook
  * registered next to them _exits(9) once K commits are acknowledged —
  * "audited": a required hook after the audit (its record durable, the
  * index maybe mid-transaction); "unindexed": a best-effort hook before the
@@ -373,7 +377,7 @@ static void hook_crash_child(struct fx *f, const char *log, const char *db, int 
 	if (st == NULL || au == NULL || tz_store_use_segments(st, err, sizeof(err)) < 0)
 		_exit(2);
 	tz_store_set_audit(st, au);
-	if (point == 1)   /* before the index on the side thread */
+	if (point == 1)   /* before the index */
 		tz_store_set_hook(st, &h);
 	tz_store_set_index(st, db);
 	if (point != 1)
@@ -491,7 +495,10 @@ static void test_hook_crash(void **state)
  * twice: every acknowledged entry is listed, reads back and has its
  * `stored` record and no `withdrawn`; nothing torn is listed; the log
  * verifies; every `stored` record whose entry is not in the store has
- * exactly one `withdrawn` record after it, also after the second open. */
+ * exactly one `withdrawn` record after it, also after the second open.
+ * The index runs beside the segment's sync, not after it: in case 2 it
+ * holds rows of entries the power loss took (fails when the index waits
+ * for the sync), and its catch-up leaves exactly the listed entries. */
 static int nap_run(void *ctx, const struct tz_store_committed *c, size_t n, char *err, size_t errlen)
 {
 	struct killer *k = ctx;
@@ -511,7 +518,8 @@ static int nap_undo(void *ctx, const struct tz_store_committed *c, size_t n, cha
 	return 0;
 }
 
-static void sync_crash_child(struct fx *f, const char *log, int mode, int after, int fd)
+static void sync_crash_child(struct fx *f, const char *log, const char *db, int mode, int after,
+			     int fd)
 {
 	char err[TZ_ERRLEN] = "", env[32];
 	struct tz_store *st;
@@ -538,6 +546,7 @@ static void sync_crash_child(struct fx *f, const char *log, int mode, int after,
 	tz_store_set_audit(st, au);
 	if (mode == 0)
 		tz_store_set_hook(st, &kill);
+	tz_store_set_index(st, db);
 	w.st = st;
 	for (int i = 0; i < 3; i++)
 		pthread_create(&th[i], NULL, writer_main, &w);
@@ -568,9 +577,38 @@ static void audit_counts(const char *path, GHashTable *stored, GHashTable *withd
 	g_free(text);
 }
 
+/* The index's rows of entries not in st (ahead), then its catch-up: it
+ * holds exactly the n listed entries. */
+static unsigned index_catch_up(struct tz_store *st, const char *db, guint n)
+{
+	char err[TZ_ERRLEN] = "";
+	struct tz_index *ix = tz_index_open(db, 5000, err, sizeof(err));
+	GHashTable *ids;
+	GHashTableIter it;
+	gpointer id;
+	unsigned ahead = 0, bad = 0;
+
+	assert_non_null(ix);
+	ids = tz_index_ids(ix, err, sizeof(err));
+	assert_non_null(ids);
+	g_hash_table_iter_init(&it, ids);
+	while (g_hash_table_iter_next(&it, &id, NULL))
+		ahead += tz_store_has(st, id) ? 0 : 1;
+	g_hash_table_unref(ids);
+	assert_true(tz_index_sync(ix, st, 0, &bad, err, sizeof(err)) >= 0);
+	assert_int_equal(bad, 0);
+	ids = tz_index_ids(ix, err, sizeof(err));
+	assert_non_null(ids);
+	assert_int_equal(g_hash_table_size(ids), n);
+	g_hash_table_unref(ids);
+	tz_index_free(ix);
+	return ahead;
+}
+
 /* Open as the milter does and check; returns the withdrawn records in
- * the log. */
-static unsigned sync_crash_check(struct fx *f, const char *log, GPtrArray *acked)
+ * the log, and in *ahead the index's rows of entries not in the store. */
+static unsigned sync_crash_check(struct fx *f, const char *log, const char *db, GPtrArray *acked,
+				 unsigned *ahead)
 {
 	char err[TZ_ERRLEN] = "";
 	struct tz_store *st = tz_store_open(f->q, f->key, err, sizeof(err));
@@ -607,6 +645,7 @@ static unsigned sync_crash_check(struct fx *f, const char *log, GPtrArray *acked
 		total += (unsigned)w;
 	}
 	assert_int_equal(g_hash_table_size(wd), total);   /* none of anything else */
+	*ahead = index_catch_up(st, db, ids->len);
 	g_ptr_array_unref(ids);
 	g_hash_table_unref(sto);
 	g_hash_table_unref(wd);
@@ -619,23 +658,24 @@ static void test_sync_crash(void **state)
 {
 	struct fx *f = *state;
 	char *log = g_build_filename(f->dir, "audit.log", NULL);
+	char *db = g_build_filename(f->dir, "report.db", NULL);
 	GPtrArray *all = g_ptr_array_new_with_free_func(g_free);
 	unsigned total = 0;   /* withdrawn records in the log */
 
 	for (int mode = 0; mode < 4; mode++) {
-		unsigned withdrawn = 0;
+		unsigned withdrawn = 0, ahead = 0;
 		for (int after = 0; after <= 6; after += 3) {
 			GPtrArray *acked = g_ptr_array_new_with_free_func(g_free);
 			char id[TZ_ID_LEN];
 			int p[2], status;
-			unsigned before, again;
+			unsigned before, again, a = 0, a2 = 0;
 			pid_t pid;
 			assert_int_equal(pipe(p), 0);
 			pid = fork();
 			assert_true(pid >= 0);
 			if (pid == 0) {
 				close(p[0]);
-				sync_crash_child(f, log, mode, after, p[1]);
+				sync_crash_child(f, log, db, mode, after, p[1]);
 			}
 			close(p[1]);
 			while (read(p[0], id, TZ_ID_LEN) == TZ_ID_LEN)
@@ -649,9 +689,11 @@ static void test_sync_crash(void **state)
 			assert_true(acked->len + (mode > 0 ? 3 : 0) >= (guint)after);
 			for (guint i = 0; i < acked->len; i++)   /* this run's and every earlier one's */
 				g_ptr_array_add(all, g_strdup(g_ptr_array_index(acked, i)));
-			before = sync_crash_check(f, log, all);
-			again = sync_crash_check(f, log, all);   /* withdrawn once */
+			before = sync_crash_check(f, log, db, all, &a);
+			again = sync_crash_check(f, log, db, all, &a2);   /* withdrawn once */
 			assert_int_equal(again, before);
+			assert_int_equal(a2, 0);   /* the first catch-up dropped them */
+			ahead += a;
 			withdrawn += before - total;
 			total = before;
 			g_ptr_array_unref(acked);
@@ -659,12 +701,16 @@ static void test_sync_crash(void **state)
 		/* the power loss after the audit leaves store-less records to withdraw */
 		if (mode == 2)
 			assert_true(withdrawn > 0);
+		/* where the audit got done beside the sync, so did the index */
+		if (mode == 2)
+			assert_true(ahead > 0);
 		/* and none without a power loss */
 		if (mode < 2)
 			assert_int_equal(withdrawn, 0);
 	}
 	g_ptr_array_unref(all);
 	g_free(log);
+	g_free(db);
 }
 
 static void migrated(void *ctx, const char *id, int resumed)
@@ -764,6 +810,74 @@ static void test_migrate_resume(void **state)
 	g_free(qb);
 }
 
+/* The side thread of the group commit (the segment's sync, or the
+ * best-effort hooks) is started once and reused by every batch, not
+ * created per batch; a child forked after it started, whose copy of the
+ * store has no such thread, starts its own and commits. A best-effort
+ * hook notes the thread it runs on (a required hook without undo keeps
+ * the sync in series, so the best-effort hooks run on the side thread).
+ * Fails when a thread is made per batch (a new tid each commit) or when
+ * the child waits for the parent's. */
+static int noop_run(void *ctx, const struct tz_store_committed *c, size_t n, char *err, size_t errlen)
+{
+	(void)ctx, (void)c, (void)n, (void)err, (void)errlen;
+	return 0;
+}
+
+static int tid_run(void *ctx, const struct tz_store_committed *c, size_t n, char *err, size_t errlen)
+{
+	GArray *tids = ctx;
+	long t = syscall(SYS_gettid);
+
+	(void)c, (void)n, (void)err, (void)errlen;
+	g_array_append_val(tids, t);
+	return 0;
+}
+
+static void test_side_thread(void **state)
+{
+	struct fx *f = *state;
+	char err[TZ_ERRLEN] = "", id[TZ_ID_LEN];
+	struct tz_store *st = tz_store_open(f->q, f->key, err, sizeof(err));
+	struct tz_store_hook req = { "req", TZ_STORE_HOOK_REQUIRED, noop_run, NULL, NULL, NULL, NULL,
+				     NULL };
+	GArray *tids = g_array_new(FALSE, FALSE, sizeof(long));
+	struct tz_store_hook h = { "tid", TZ_STORE_HOOK_BEST_EFFORT, tid_run, NULL, tids, "noted",
+				   NULL, NULL };
+	long me = syscall(SYS_gettid);
+	int status = 0;
+	pid_t pid;
+
+	assert_int_equal(tz_store_use_segments(st, err, sizeof(err)), 0);
+	tz_store_set_hook(st, &req);
+	tz_store_set_hook(st, &h);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(store_one(st, 1, id), 0);
+	assert_int_equal(tids->len, 4);
+	for (guint i = 0; i < tids->len; i++) {
+		assert_true(g_array_index(tids, long, i) != me);
+		assert_true(g_array_index(tids, long, i) == g_array_index(tids, long, 0));
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(60);   /* a child stuck waiting for the parent's thread dies */
+		g_array_set_size(tids, 0);
+		if (store_one(st, 1, id) < 0 || tids->len != 1 ||
+		    g_array_index(tids, long, 0) == syscall(SYS_gettid))
+			_exit(1);
+		tz_store_free(st);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(store_one(st, 1, id), 0);   /* the parent's goes on */
+	assert_int_equal(listed(st), 6);
+	tz_store_free(st);
+	g_array_unref(tids);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -772,6 +886,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_required, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hook_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_side_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_resume, setup, teardown),
 	};
