@@ -26,6 +26,7 @@
 #include "tz_util.h"
 
 #define TAIL_MAX 16384      /* records are kept well below this */
+#define TAIL_FIRST 2048     /* what is read first: a record without a long detail */
 #define DETAIL_MAX 2048
 /* How far back tz_audit_withdraw_missing looks (see tz_audit.h). */
 #define RECONCILE_TAIL (1 << 20)
@@ -97,15 +98,38 @@ void tz_audit_free(struct tz_audit *a)
 	g_free(a);
 }
 
+/* The last line of the file's [size - win, size) into buf (NUL-ended, no
+ * final LF); *start = its first byte. 1 when the window holds the whole
+ * line (a LF before it, or the file's start), 0 when it does not, -1 with
+ * err. */
+static int tail_window(int fd, off_t size, size_t win, char *buf, char **start,
+		       char *err, size_t errlen)
+{
+	off_t from = size > (off_t)win ? size - (off_t)win : 0;
+	ssize_t n = pread(fd, buf, (size_t)(size - from), from);
+	size_t len;
+	char *nl;
+
+	if (n <= 0)
+		return tz_err(err, errlen, "audit log: read: %s", n < 0 ? strerror(errno) : "short");
+	len = (size_t)n;
+	if (buf[len - 1] == '\n')
+		len--;
+	buf[len] = '\0';
+	nl = memrchr(buf, '\n', len);
+	*start = nl ? nl + 1 : buf;
+	return nl || from == 0;
+}
+
 /* The mac and seq of the last record in the file (zeros / 0 when empty).
- * Called with the lock held. */
+ * Called with the lock held. The last TAIL_FIRST bytes hold a record
+ * nearly always; TAIL_MAX only when they do not (a 2 KB detail): reading
+ * 16 KB for every commit was ~0.7 % of the milter's CPU on 5 KB mail. */
 static int read_tail(int fd, char prev[65], unsigned long *seq, char *err, size_t errlen)
 {
 	char buf[TAIL_MAX + 1], *start, *mac;
 	struct stat sb;
-	off_t from;
-	ssize_t n;
-	size_t len;
+	int whole;
 
 	g_strlcpy(prev, ZERO_HASH, 65);
 	*seq = 0;
@@ -113,16 +137,11 @@ static int read_tail(int fd, char prev[65], unsigned long *seq, char *err, size_
 		return tz_err(err, errlen, "audit log: %s", strerror(errno));
 	if (sb.st_size == 0)
 		return 0;
-	from = sb.st_size > TAIL_MAX ? sb.st_size - TAIL_MAX : 0;
-	n = pread(fd, buf, (size_t)(sb.st_size - from), from);
-	if (n <= 0)
-		return tz_err(err, errlen, "audit log: read: %s", n < 0 ? strerror(errno) : "short");
-	len = (size_t)n;
-	if (buf[len - 1] == '\n')
-		len--;
-	buf[len] = '\0';
-	start = memrchr(buf, '\n', len);
-	start = start ? start + 1 : buf;
+	whole = tail_window(fd, sb.st_size, TAIL_FIRST, buf, &start, err, errlen);
+	if (whole == 0)
+		whole = tail_window(fd, sb.st_size, TAIL_MAX, buf, &start, err, errlen);
+	if (whole < 0)
+		return -1;
 	/* A torn last line still gets chained to (its own mac is wrong, which
 	 * verify reports); the chain itself goes on from the text as it is. */
 	mac = strstr(start, MAC_SEP);

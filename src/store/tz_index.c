@@ -26,6 +26,11 @@ static const char *const stmt_sql[S_COUNT] = {
 			" original_size, ref, tenant) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_INS_RCPT] = "INSERT INTO rcpts VALUES(?,?)",
 	[S_INS_PART] = "INSERT OR REPLACE INTO parts VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+	/* the transaction's own statements too: sqlite3_exec would parse them
+	 * again for every commit batch (~0.7 % of the milter's CPU on 5 KB mail) */
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
 };
 
 static const char schema[] =
@@ -219,12 +224,24 @@ static int delete_rows(struct tz_index *ix, const char *id)
 	return SQLITE_DONE;
 }
 
+/* Run the cached transaction statement k: SQLITE_OK or the error code. */
+static int tx(struct tz_index *ix, enum tz_index_stmt k)
+{
+	sqlite3_stmt *s = stmt(ix, k);
+	int res;
+
+	if (s == NULL)
+		return sqlite3_errcode(ix->db);
+	res = step_done(s);
+	return res == SQLITE_DONE ? SQLITE_OK : res;
+}
+
 /* Replace every row of the entries m[0..n) in one transaction. SQLITE_OK
  * or the code of the step that failed (all is rolled back), with err. */
 static int update_rows(struct tz_index *ix, const struct tz_meta *const *m, size_t n,
 		       char *err, size_t errlen)
 {
-	int res = sqlite3_exec(ix->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	int res = tx(ix, S_BEGIN);
 
 	if (res != SQLITE_OK) {
 		db_fail(ix->db, "begin", err, errlen);
@@ -236,13 +253,13 @@ static int update_rows(struct tz_index *ix, const struct tz_meta *const *m, size
 		    (res = insert_rcpts(ix, m[i])) != SQLITE_DONE ||
 		    (res = insert_parts(ix, m[i])) != SQLITE_DONE) {
 			db_fail(ix->db, m[i]->id, err, errlen);
-			sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+			tx(ix, S_ROLLBACK);
 			return res;
 		}
 	}
-	if ((res = sqlite3_exec(ix->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
+	if ((res = tx(ix, S_COMMIT)) != SQLITE_OK) {
 		db_fail(ix->db, "commit", err, errlen);
-		sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+		tx(ix, S_ROLLBACK);
 		return res;
 	}
 	return SQLITE_OK;

