@@ -401,7 +401,7 @@ static size_t try_dataurl(struct enc_scan *s, size_t p, size_t to, bool glued)
 
 void enc_scan_dataurls(struct enc_scan *s, size_t from, size_t to)
 {
-	for (size_t p = from; p + 5 <= to && s->blocks->len < s->l->max_blocks; p++) {
+	for (size_t p = from; p + 5 <= to && enc_room(s); p++) {
 		size_t e;
 
 		while ((p = skip_no_d(s->t, p, to)) + 5 <= to &&
@@ -569,11 +569,10 @@ static size_t run_append_token(struct run *r, const char *t, size_t q, size_t to
 void enc_scan_b64runs(struct enc_scan *s, size_t from, size_t to)
 {
 	const char *t = s->t;
-	struct run *r = g_new(struct run, 1);   /* nsegs is reset per run */
+	struct run *r = s->run;   /* made on the first candidate; reset per run */
 	size_t p = from;
 
-	r->chars = g_string_new(NULL);
-	while (p < to && s->blocks->len < s->l->max_blocks) {
+	while (p < to && enc_room(s)) {
 		size_t rs = p, q;
 
 		if (b64t[(unsigned char)t[p]] < 0) {
@@ -598,6 +597,10 @@ void enc_scan_b64runs(struct enc_scan *s, size_t from, size_t to)
 				p = q;
 				continue;
 			}
+		}
+		if (r == NULL) {
+			r = s->run = g_new(struct run, 1);
+			r->chars = g_string_new(NULL);
 		}
 		g_string_truncate(r->chars, 0);
 		r->nsegs = 0;
@@ -649,8 +652,6 @@ void enc_scan_b64runs(struct enc_scan *s, size_t from, size_t to)
 		judge_b64run(s, rs, q, r);
 		p = q > rs ? q : rs + 1;
 	}
-	g_string_free(r->chars, TRUE);
-	g_free(r);
 }
 
 /* ---- hex runs ------------------------------------------------------------ */
@@ -795,12 +796,11 @@ static void judge_hexrun(struct enc_scan *s, size_t rs, size_t re, struct hexrun
 void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to)
 {
 	const char *t = s->t;
-	struct hexrun *h = g_new(struct hexrun, 1);   /* reset per run */
+	struct hexrun *h = s->hex;   /* made on the first candidate; reset per run */
 	size_t p = from;
 	struct enc_line ln;
 
-	h->d = g_byte_array_new();
-	while (p < to && s->blocks->len < s->l->max_blocks) {
+	while (p < to && enc_room(s)) {
 		size_t q, rs;
 		bool line_start;
 		char c;
@@ -818,6 +818,10 @@ void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to)
 		if (hexval((unsigned char)c) < 0 && c != '\\' && c != '%') {
 			p++;
 			continue;
+		}
+		if (h == NULL) {
+			h = s->hex = g_new(struct hexrun, 1);
+			h->d = g_byte_array_new();
 		}
 		g_byte_array_set_size(h->d, 0);
 		h->nsegs = h->letters = h->digits = 0;
@@ -847,8 +851,20 @@ void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to)
 		}
 		p = q;
 	}
-	g_byte_array_unref(h->d);
-	g_free(h);
+}
+
+void enc_scratch_free(struct enc_scan *s)
+{
+	if (s->run != NULL) {
+		g_string_free(s->run->chars, TRUE);
+		g_free(s->run);
+		s->run = NULL;
+	}
+	if (s->hex != NULL) {
+		g_byte_array_unref(s->hex->d);
+		g_free(s->hex);
+		s->hex = NULL;
+	}
 }
 
 /* ---- ASCII85 (Adobe framing) ------------------------------------------- */
@@ -926,7 +942,7 @@ static size_t try_a85(struct enc_scan *s, size_t p, size_t to)
 
 void enc_scan_a85(struct enc_scan *s, size_t from, size_t to)
 {
-	for (size_t p = from; p + 2 < to && s->blocks->len < s->l->max_blocks; p++) {
+	for (size_t p = from; p + 2 < to && enc_room(s); p++) {
 		const char *lt = memchr(s->t + p, '<', to - p - 2);
 		size_t e;
 

@@ -666,6 +666,41 @@ static void test_block_cap(void **state)
 	tz_enc_block_free(NULL);
 }
 
+/* The cap counts each pass's blocks, not the total: after the line pass
+ * has found max_blocks armor blocks, the data: URL pass still runs in the
+ * gap before them, and the cap then keeps the first blocks by position
+ * (the URL, then the first armor block running to the end). A scan that
+ * counted every pass's blocks together would stop before the URL. */
+static void test_block_cap_per_pass(void **state)
+{
+	static const char armor[] = "-----BEGIN PGP MESSAGE-----\n\nhQEMA0xyz1234abcd\n-----END PGP MESSAGE-----\n";
+	GByteArray *t = text_of("see data:,a here\n");
+	struct tz_encscan_limits l;
+	struct tz_enc_block *x;
+	GPtrArray *b;
+	(void)state;
+
+	g_byte_array_append(t, (const guint8 *)armor, sizeof armor - 1);
+	g_byte_array_append(t, (const guint8 *)armor, sizeof armor - 1);
+	g_byte_array_append(t, (const guint8 *)"tail\n", 5);
+	tz_encscan_limits_init(&l);
+	b = tz_encscan((const char *)t->data, t->len, &l);
+	assert_int_equal(b->len, 3);   /* uncapped: the URL and both armor blocks */
+	g_ptr_array_unref(b);
+	l.max_blocks = 2;
+	b = tz_encscan((const char *)t->data, t->len, &l);
+	assert_int_equal(b->len, 2);
+	x = b->pdata[0];
+	assert_int_equal(x->kind, TZ_ENCBLK_DATA_URL);
+	assert_int_equal(x->start, 4);
+	x = b->pdata[1];
+	assert_int_equal(x->kind, TZ_ENCBLK_ARMOR);
+	assert_int_equal(x->start, 17);
+	assert_int_equal(x->stop, t->len);
+	g_ptr_array_unref(b);
+	g_byte_array_unref(t);
+}
+
 /* Several kinds in one text: each found, in order, none overlapping. */
 static void test_mixed(void **state)
 {
@@ -715,6 +750,7 @@ int main(void)
 		cmocka_unit_test(test_data_urls),
 		cmocka_unit_test(test_not_files),
 		cmocka_unit_test(test_block_cap),
+		cmocka_unit_test(test_block_cap_per_pass),
 		cmocka_unit_test(test_mixed),
 	};
 
