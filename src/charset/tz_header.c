@@ -233,6 +233,21 @@ static bool hd_has8(const GString *s)
 	return false;
 }
 
+/* Printable ASCII, tabs and line breaks, and no "=?": the general path
+ * would make one raw segment of it, detect "us-ascii" (no ESC, no 8-bit
+ * byte) and copy it unchanged, so it decodes to itself unfolded and
+ * stripped. Unfolding never joins '=' and '?' (the white space after a
+ * line break stays), so checking the raw bytes is enough. Most header
+ * fields (To, Date, Message-ID) are such: each took ~9 K instructions. */
+static bool hd_plain(const char *raw)
+{
+	for (const unsigned char *p = (const unsigned char *)raw; *p; p++)
+		if ((*p < 0x20 && *p != '\t' && *p != '\r' && *p != '\n') || *p > 0x7e ||
+		    (p[0] == '=' && p[1] == '?'))
+			return false;
+	return true;
+}
+
 char *tz_header_decode(const char *raw)
 {
 	GString *u, *out, *rawtext;
@@ -245,6 +260,8 @@ char *tz_header_decode(const char *raw)
 	if (raw == NULL)
 		return g_strdup("");
 	u = hd_unfold(raw);
+	if (hd_plain(raw))
+		return g_strstrip(g_string_free(u, FALSE));
 	segs = hd_segments(u);
 	/* One charset guess for all raw text of the header: short pieces
 	 * alone are too little for detection. */
