@@ -38,18 +38,23 @@ static void hd_seg_free(gpointer p)
  * removed; a line break not followed by white space is read as a space. */
 static GString *hd_unfold(const char *raw)
 {
-	GString *u = g_string_sized_new(strlen(raw));
-	const char *p;
+	size_t n = strlen(raw);
+	GString *u = g_string_sized_new(n);
+	const char *p = raw, *end = raw + n;
 
-	for (p = raw; *p; p++) {
-		if (*p == '\r' || *p == '\n') {
-			while (p[1] == '\r' || p[1] == '\n')
-				p++;
-			if (p[1] != ' ' && p[1] != '\t')
-				g_string_append_c(u, ' ');
-			continue;
-		}
-		g_string_append_c(u, *p);
+	/* the text between line breaks in one copy each, not byte by byte */
+	while (p < end) {
+		size_t k = strcspn(p, "\r\n");
+
+		g_string_append_len(u, p, (gssize)k);
+		p += k;
+		if (p == end)
+			break;
+		while (p[1] == '\r' || p[1] == '\n')
+			p++;
+		if (p[1] != ' ' && p[1] != '\t')
+			g_string_append_c(u, ' ');
+		p++;
 	}
 	return u;
 }
