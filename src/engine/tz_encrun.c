@@ -206,15 +206,12 @@ static int hexval(unsigned char c)
 
 /* Decode the characters of s[0..n) that tab knows, `bits` bits each,
  * skipping the first `skip` of them, up to max bytes in all. */
-static void decode_bits(const char *s, size_t n, size_t skip, const signed char *tab,
-			unsigned bits, size_t max, GByteArray *out)
+static size_t decode_into(const char *s, size_t n, size_t skip, const signed char *tab,
+			  unsigned bits, guint8 *o, size_t room)
 {
-	size_t base = out->len, k = 0, room = MIN(max, n * bits / 8 + 1);
+	size_t k = 0;
 	unsigned acc = 0, have = 0;
-	guint8 *o;
 
-	g_byte_array_set_size(out, (guint)(base + room));
-	o = out->data + base;
 	/* fast path: whole groups of four valid base64 characters */
 	if (bits == 6 && !skip) {
 		size_t i = 0;
@@ -249,7 +246,17 @@ static void decode_bits(const char *s, size_t n, size_t skip, const signed char 
 			o[k++] = (guint8)(acc >> have);
 		}
 	}
-	g_byte_array_set_size(out, (guint)(base + k));
+	return k;
+}
+
+/* The same, appended to out (decode_into writes at most room bytes). */
+static void decode_bits(const char *s, size_t n, size_t skip, const signed char *tab,
+			unsigned bits, size_t max, GByteArray *out)
+{
+	size_t base = out->len, room = MIN(max, n * bits / 8 + 1);
+
+	g_byte_array_set_size(out, (guint)(base + room));
+	g_byte_array_set_size(out, (guint)(base + decode_into(s, n, skip, tab, bits, out->data + base, room)));
 }
 
 void enc_b64_decode(const char *t, size_t from, size_t to, size_t skip, GByteArray *out)
@@ -468,7 +475,7 @@ static const char *run_signature(const struct enc_scan *s, const struct run *r, 
 {
 	unsigned bits = b32 ? 5 : 6, aligns = b32 ? 8 : 4;
 	const signed char *val = b32 ? b32t : b64t;
-	GByteArray *head = g_byte_array_sized_new(64);
+	guint8 head[64];   /* the first 64 decoded bytes: every signature is shorter */
 	const char *name = NULL;
 	bool strong;
 
@@ -484,16 +491,15 @@ static const char *run_signature(const struct enc_scan *s, const struct run *r, 
 			/* skipping the whole line: that is the next line's start */
 			if (k + 1 < r->nsegs && o + a >= r->segs[k + 1])
 				break;
-			g_byte_array_set_size(head, 0);
-			decode_bits(r->chars->str + o, n, a, val, bits, 64, head);
-			name = enc_signature(head->data, head->len, &strong);
+			name = enc_signature(head, decode_into(r->chars->str + o, n, a, val, bits, head,
+							       MIN(sizeof head, n * bits / 8 + 1)),
+					     &strong);
 			if (name && declen < (strong ? s->l->min_sig_strong : s->l->min_sig_weak))
 				name = NULL;
 			*seg = k;
 			*align = a;
 		}
 	}
-	g_byte_array_unref(head);
 	return name;
 }
 
