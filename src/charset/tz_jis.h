@@ -41,4 +41,9 @@ unsigned tz_jis_decode_own(const char *buf, size_t len, const char *eight_bit,
  * (accents stripped) or "[U+XXXX]"; invalid UTF-8 becomes "[?]". */
 void tz_jis_encode(const char *utf8, size_t len, GString *out);
 
+/* How many bytes at p (of n) are JIS X 0208 pairs the decoder's table
+ * covers (lead 0x21..0x97, trail 0x21..0x7E): an even count. The
+ * decoder's run length; exposed for test_jis. */
+size_t tz_jis_pairs(const unsigned char *p, size_t n);
+
 #endif

@@ -38,7 +38,9 @@ enum lead {
 	L_3,     /* E4..EC, EE: U+4000..U+CFFF, U+E000..U+EFFF, kept when well formed */
 	L_E3,    /* U+3000..U+3FFF: kept but the Hangul filler U+3164 (E3 85 A4) */
 	L_ED,    /* U+D000..U+D7FF kept; ED A0..BF would be a surrogate */
-	L_EF,    /* U+F000..U+FDFF kept (EF 80..B7); from U+FE00 on, the general path */
+	L_EF,    /* U+F000..U+FDFF (EF 80..B7) and the full-width forms U+FF00..U+FF7F
+		    (EF BC, EF BD: ！０Ａ… in every Japanese body) kept; the rest of
+		    U+FE00 on (BOM, Hangul filler U+FFA0), the general path */
 };
 
 static unsigned char lead_class[256];
@@ -83,7 +85,8 @@ static const char *kept_run(const char *p, const char *end)
 		if ((t & 0xc0c0) != 0x8080)
 			break;
 		if (k != L_3 && ((k == L_E3 && s[1] == 0x85 && s[2] == 0xa4) ||
-				 (k == L_ED && s[1] >= 0xa0) || (k == L_EF && s[1] >= 0xb8)))
+				 (k == L_ED && s[1] >= 0xa0) ||
+				 (k == L_EF && s[1] >= 0xb8 && (s[1] & 0xfe) != 0xbc)))
 			break;
 		p += 3;
 	}

@@ -7,6 +7,9 @@
 
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ---- file signatures ---------------------------------------------------- */
 
@@ -116,6 +119,12 @@ static size_t skip_high(const char *t, size_t p, size_t to)
 {
 	uint64_t x;
 
+#ifdef __SSE2__
+	/* 16 at a time first: two of the 8-byte steps below */
+	while (p + 16 <= to &&
+	       _mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(t + p))) == 0xffff)
+		p += 16;
+#endif
 	while (p + 8 <= to) {
 		memcpy(&x, t + p, 8);
 		if ((x & HIGH) != HIGH)
@@ -131,6 +140,14 @@ static size_t skip_no_d(const char *t, size_t p, size_t to)
 {
 	uint64_t x, y;
 
+#ifdef __SSE2__
+	const __m128i low = _mm_set1_epi8(0x20), d = _mm_set1_epi8('d');
+
+	/* 16 at a time first: two of the 8-byte steps below */
+	while (p + 16 <= to &&
+	       _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(_mm_loadu_si128((const __m128i *)(const void *)(t + p)), low), d)) == 0)
+		p += 16;
+#endif
 	while (p + 8 <= to) {
 		memcpy(&x, t + p, 8);
 		y = (x | 0x20 * ONES) ^ ('d' * ONES);   /* 0 where a byte is d or D */
@@ -189,15 +206,12 @@ static int hexval(unsigned char c)
 
 /* Decode the characters of s[0..n) that tab knows, `bits` bits each,
  * skipping the first `skip` of them, up to max bytes in all. */
-static void decode_bits(const char *s, size_t n, size_t skip, const signed char *tab,
-			unsigned bits, size_t max, GByteArray *out)
+static size_t decode_into(const char *s, size_t n, size_t skip, const signed char *tab,
+			  unsigned bits, guint8 *o, size_t room)
 {
-	size_t base = out->len, k = 0, room = MIN(max, n * bits / 8 + 1);
+	size_t k = 0;
 	unsigned acc = 0, have = 0;
-	guint8 *o;
 
-	g_byte_array_set_size(out, (guint)(base + room));
-	o = out->data + base;
 	/* fast path: whole groups of four valid base64 characters */
 	if (bits == 6 && !skip) {
 		size_t i = 0;
@@ -232,7 +246,17 @@ static void decode_bits(const char *s, size_t n, size_t skip, const signed char 
 			o[k++] = (guint8)(acc >> have);
 		}
 	}
-	g_byte_array_set_size(out, (guint)(base + k));
+	return k;
+}
+
+/* The same, appended to out (decode_into writes at most room bytes). */
+static void decode_bits(const char *s, size_t n, size_t skip, const signed char *tab,
+			unsigned bits, size_t max, GByteArray *out)
+{
+	size_t base = out->len, room = MIN(max, n * bits / 8 + 1);
+
+	g_byte_array_set_size(out, (guint)(base + room));
+	g_byte_array_set_size(out, (guint)(base + decode_into(s, n, skip, tab, bits, out->data + base, room)));
 }
 
 void enc_b64_decode(const char *t, size_t from, size_t to, size_t skip, GByteArray *out)
@@ -401,7 +425,7 @@ static size_t try_dataurl(struct enc_scan *s, size_t p, size_t to, bool glued)
 
 void enc_scan_dataurls(struct enc_scan *s, size_t from, size_t to)
 {
-	for (size_t p = from; p + 5 <= to && s->blocks->len < s->l->max_blocks; p++) {
+	for (size_t p = from; p + 5 <= to && enc_room(s); p++) {
 		size_t e;
 
 		while ((p = skip_no_d(s->t, p, to)) + 5 <= to &&
@@ -451,7 +475,7 @@ static const char *run_signature(const struct enc_scan *s, const struct run *r, 
 {
 	unsigned bits = b32 ? 5 : 6, aligns = b32 ? 8 : 4;
 	const signed char *val = b32 ? b32t : b64t;
-	GByteArray *head = g_byte_array_sized_new(64);
+	guint8 head[64];   /* the first 64 decoded bytes: every signature is shorter */
 	const char *name = NULL;
 	bool strong;
 
@@ -467,16 +491,15 @@ static const char *run_signature(const struct enc_scan *s, const struct run *r, 
 			/* skipping the whole line: that is the next line's start */
 			if (k + 1 < r->nsegs && o + a >= r->segs[k + 1])
 				break;
-			g_byte_array_set_size(head, 0);
-			decode_bits(r->chars->str + o, n, a, val, bits, 64, head);
-			name = enc_signature(head->data, head->len, &strong);
+			name = enc_signature(head, decode_into(r->chars->str + o, n, a, val, bits, head,
+							       MIN(sizeof head, n * bits / 8 + 1)),
+					     &strong);
 			if (name && declen < (strong ? s->l->min_sig_strong : s->l->min_sig_weak))
 				name = NULL;
 			*seg = k;
 			*align = a;
 		}
 	}
-	g_byte_array_unref(head);
 	return name;
 }
 
@@ -569,11 +592,10 @@ static size_t run_append_token(struct run *r, const char *t, size_t q, size_t to
 void enc_scan_b64runs(struct enc_scan *s, size_t from, size_t to)
 {
 	const char *t = s->t;
-	struct run *r = g_new(struct run, 1);   /* nsegs is reset per run */
+	struct run *r = s->run;   /* made on the first candidate; reset per run */
 	size_t p = from;
 
-	r->chars = g_string_new(NULL);
-	while (p < to && s->blocks->len < s->l->max_blocks) {
+	while (p < to && enc_room(s)) {
 		size_t rs = p, q;
 
 		if (b64t[(unsigned char)t[p]] < 0) {
@@ -598,6 +620,10 @@ void enc_scan_b64runs(struct enc_scan *s, size_t from, size_t to)
 				p = q;
 				continue;
 			}
+		}
+		if (r == NULL) {
+			r = s->run = g_new(struct run, 1);
+			r->chars = g_string_new(NULL);
 		}
 		g_string_truncate(r->chars, 0);
 		r->nsegs = 0;
@@ -649,8 +675,6 @@ void enc_scan_b64runs(struct enc_scan *s, size_t from, size_t to)
 		judge_b64run(s, rs, q, r);
 		p = q > rs ? q : rs + 1;
 	}
-	g_string_free(r->chars, TRUE);
-	g_free(r);
 }
 
 /* ---- hex runs ------------------------------------------------------------ */
@@ -795,12 +819,11 @@ static void judge_hexrun(struct enc_scan *s, size_t rs, size_t re, struct hexrun
 void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to)
 {
 	const char *t = s->t;
-	struct hexrun *h = g_new(struct hexrun, 1);   /* reset per run */
+	struct hexrun *h = s->hex;   /* made on the first candidate; reset per run */
 	size_t p = from;
 	struct enc_line ln;
 
-	h->d = g_byte_array_new();
-	while (p < to && s->blocks->len < s->l->max_blocks) {
+	while (p < to && enc_room(s)) {
 		size_t q, rs;
 		bool line_start;
 		char c;
@@ -818,6 +841,10 @@ void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to)
 		if (hexval((unsigned char)c) < 0 && c != '\\' && c != '%') {
 			p++;
 			continue;
+		}
+		if (h == NULL) {
+			h = s->hex = g_new(struct hexrun, 1);
+			h->d = g_byte_array_new();
 		}
 		g_byte_array_set_size(h->d, 0);
 		h->nsegs = h->letters = h->digits = 0;
@@ -847,8 +874,20 @@ void enc_scan_hexruns(struct enc_scan *s, size_t from, size_t to)
 		}
 		p = q;
 	}
-	g_byte_array_unref(h->d);
-	g_free(h);
+}
+
+void enc_scratch_free(struct enc_scan *s)
+{
+	if (s->run != NULL) {
+		g_string_free(s->run->chars, TRUE);
+		g_free(s->run);
+		s->run = NULL;
+	}
+	if (s->hex != NULL) {
+		g_byte_array_unref(s->hex->d);
+		g_free(s->hex);
+		s->hex = NULL;
+	}
 }
 
 /* ---- ASCII85 (Adobe framing) ------------------------------------------- */
@@ -926,7 +965,7 @@ static size_t try_a85(struct enc_scan *s, size_t p, size_t to)
 
 void enc_scan_a85(struct enc_scan *s, size_t from, size_t to)
 {
-	for (size_t p = from; p + 2 < to && s->blocks->len < s->l->max_blocks; p++) {
+	for (size_t p = from; p + 2 < to && enc_room(s); p++) {
 		const char *lt = memchr(s->t + p, '<', to - p - 2);
 		size_t e;
 

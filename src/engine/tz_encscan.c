@@ -108,6 +108,7 @@ struct tz_enc_block *enc_add(struct enc_scan *s, size_t start, size_t stop,
 	}
 	b->data = data;
 	g_ptr_array_add(s->blocks, b);
+	s->nnew++;
 	return b;
 }
 
@@ -644,7 +645,7 @@ static void scan_lines(struct enc_scan *s)
 	size_t off = 0;
 	struct enc_line ln;
 
-	while (off < s->len && s->blocks->len < s->l->max_blocks) {
+	while (off < s->len && enc_room(s)) {
 		size_t next;
 
 		enc_line_at(s->t, s->len, off, &ln);
@@ -668,51 +669,49 @@ static void scan_lines(struct enc_scan *s)
 	}
 }
 
-/* Merge two lists sorted by start (their ranges do not overlap: the second
- * was found in the gaps of the first) into a new one that owns them all. */
-static GPtrArray *merge(GPtrArray *a, GPtrArray *b)
+/* Merge the blocks a pass appended (all[n0..], in order of start) into
+ * the base blocks all[0..n0) (sorted; the new ones lie in their gaps, so
+ * no ranges overlap); on equal starts the base block comes first. */
+static void merge_tail(GPtrArray *all, guint n0)
 {
-	GPtrArray *m = g_ptr_array_new_full(a->len + b->len, (GDestroyNotify)tz_enc_block_free);
-	guint i = 0, j = 0;
+	guint n = all->len, i = 0, j = n0, k = 0;
+	gpointer *m = g_new(gpointer, n);
 
-	while (i < a->len || j < b->len) {
-		struct tz_enc_block *x = i < a->len ? a->pdata[i] : NULL;
-		struct tz_enc_block *y = j < b->len ? b->pdata[j] : NULL;
+	while (i < n0 || j < n) {
+		struct tz_enc_block *x = i < n0 ? all->pdata[i] : NULL;
+		struct tz_enc_block *y = j < n ? all->pdata[j] : NULL;
 
-		if (x && (!y || x->start <= y->start)) {
-			g_ptr_array_add(m, x);
-			i++;
-		} else {
-			g_ptr_array_add(m, y);
-			j++;
-		}
+		if (x && (!y || x->start <= y->start))
+			m[k++] = all->pdata[i++];
+		else
+			m[k++] = all->pdata[j++];
 	}
-	g_ptr_array_set_free_func(a, NULL);
-	g_ptr_array_set_free_func(b, NULL);
-	g_ptr_array_unref(a);
-	g_ptr_array_unref(b);
-	return m;
+	memcpy(all->pdata, m, n * sizeof *m);
+	g_free(m);
 }
 
 typedef void (*gap_fn)(struct enc_scan *s, size_t from, size_t to);
 
 /* Run fn over every gap between the blocks found so far; the new blocks
- * are merged in. */
-static void scan_gaps(struct enc_scan *s, GPtrArray **all, gap_fn fn)
+ * are merged in. One array for the whole scan: a pass that finds nothing
+ * (nearly every pass over a header field) allocates nothing. */
+static void scan_gaps(struct enc_scan *s, gap_fn fn)
 {
-	GPtrArray *found = g_ptr_array_new_with_free_func((GDestroyNotify)tz_enc_block_free);
+	GPtrArray *all = s->blocks;
+	guint n0 = all->len;
 	size_t from = 0;
 
-	s->blocks = found;
-	for (guint i = 0; i <= (*all)->len && found->len < s->l->max_blocks; i++) {
-		size_t to = i < (*all)->len ? ((struct tz_enc_block *)(*all)->pdata[i])->start : s->len;
+	s->nnew = 0;
+	for (guint i = 0; i <= n0 && enc_room(s); i++) {
+		size_t to = i < n0 ? ((struct tz_enc_block *)all->pdata[i])->start : s->len;
 
 		if (to > from)
 			fn(s, from, to);
-		if (i < (*all)->len)
-			from = ((struct tz_enc_block *)(*all)->pdata[i])->stop;
+		if (i < n0)
+			from = ((struct tz_enc_block *)all->pdata[i])->stop;
 	}
-	*all = merge(*all, found);
+	if (all->len > n0)
+		merge_tail(all, n0);
 }
 
 /* Past max_blocks: keep the first max_blocks and let the last one run to
@@ -769,10 +768,11 @@ GPtrArray *tz_encscan(const char *text, size_t len, const struct tz_encscan_limi
 	s.xxt = xx_tab;
 	all = s.blocks = g_ptr_array_new_with_free_func((GDestroyNotify)tz_enc_block_free);
 	scan_lines(&s);
-	scan_gaps(&s, &all, enc_scan_dataurls);
-	scan_gaps(&s, &all, enc_scan_a85);
-	scan_gaps(&s, &all, enc_scan_b64runs);
-	scan_gaps(&s, &all, enc_scan_hexruns);
+	scan_gaps(&s, enc_scan_dataurls);
+	scan_gaps(&s, enc_scan_a85);
+	scan_gaps(&s, enc_scan_b64runs);
+	scan_gaps(&s, enc_scan_hexruns);
+	enc_scratch_free(&s);
 	cap_blocks(&s, all);
 	return all;
 }

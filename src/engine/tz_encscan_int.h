@@ -22,12 +22,21 @@ struct enc_line {
 /* The line that starts at off (off < len). */
 void enc_line_at(const char *t, size_t len, size_t off, struct enc_line *ln);
 
-/* A scan in progress: the text, the limits and the blocks found so far. */
+struct run;
+struct hexrun;
+
+/* A scan in progress: the text, the limits and the blocks found so far.
+ * Each pass (the lines, then each kind of run in the gaps) may add up to
+ * max_blocks blocks: nnew counts the current pass's, which enc_add appends
+ * to blocks after the base blocks the pass runs between. */
 struct enc_scan {
 	const char *t;
 	size_t len;
 	const struct tz_encscan_limits *l;
 	GPtrArray *blocks;
+	size_t nnew;
+	struct run *run;       /* run scratch, made on the first candidate, */
+	struct hexrun *hex;    /* freed by tz_encscan (enc_scratch_free) */
 	const signed char *hqx;   /* BinHex character values, -1 = not one */
 	const signed char *uut, *xxt;   /* uuencode, xxencode values */
 };
@@ -55,6 +64,15 @@ const char *enc_signature(const unsigned char *b, size_t n, bool *strong);
 /* Widen a run's range to whole lines where only a prefix precedes it and
  * only spaces follow it. */
 void enc_widen(const struct enc_scan *s, size_t *rs, size_t *re);
+
+/* The pass may add another block (fewer than max_blocks so far). */
+static inline bool enc_room(const struct enc_scan *s)
+{
+	return s->nnew < s->l->max_blocks;
+}
+
+/* Free the run scratch of a scan. */
+void enc_scratch_free(struct enc_scan *s);
 
 /* Runs and data: URLs in the gap [from, to) of the text. */
 void enc_scan_dataurls(struct enc_scan *s, size_t from, size_t to);

@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <glib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "tz_encscan.h"
 
@@ -69,6 +72,35 @@ static size_t count_chars(const char *text, size_t n, size_t *controls)
 	const unsigned char *s = (const unsigned char *)text;
 	size_t chars = 0, i = 0;
 
+#ifdef __SSE2__
+	/* 16 bytes at a time: a block with a control (a byte below 0x20 but
+	 * TAB..CR and ESC, or DEL) is counted byte by byte; else its
+	 * continuation bytes (signed, below 0xC0) are summed lane by lane,
+	 * at most 255 blocks per sum so that no lane overflows. */
+	const __m128i c0 = _mm_set1_epi8((char)0xc0), b1f = _mm_set1_epi8(0x1f),
+		      b09 = _mm_set1_epi8(0x09), b0d = _mm_set1_epi8(0x0d),
+		      esc = _mm_set1_epi8(0x1b), del = _mm_set1_epi8(0x7f), zero = _mm_setzero_si128();
+
+	while (i + 16 <= n) {
+		__m128i acc = zero, sad;
+
+		for (size_t k = 0; k < 255 && i + 16 <= n; k++, i += 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+			__m128i low = _mm_cmpeq_epi8(_mm_min_epu8(x, b1f), x);
+			__m128i ok = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(_mm_max_epu8(x, b09), b0d), x),
+						  _mm_cmpeq_epi8(x, esc));
+
+			if (_mm_movemask_epi8(_mm_or_si128(_mm_andnot_si128(ok, low), _mm_cmpeq_epi8(x, del)))) {
+				chars += count_bytes(s + i, 16, controls);
+				continue;
+			}
+			acc = _mm_sub_epi8(acc, _mm_cmplt_epi8(x, c0));
+			chars += 16;
+		}
+		sad = _mm_sad_epu8(acc, zero);
+		chars -= (size_t)_mm_cvtsi128_si32(sad) + (size_t)_mm_extract_epi16(sad, 4);
+	}
+#endif
 	for (; i + 8 <= n; i += 8) {
 		uint64_t x, del;
 

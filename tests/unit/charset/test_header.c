@@ -36,6 +36,71 @@ static void test_rfc2047_basic(void **state)
 	hdr(NULL, "");
 }
 
+/* Plain ASCII fields take a shortcut (decoded = unfolded and stripped):
+ * it must give what the general path gives. The general path is forced by
+ * an empty encoded-word after a space (it adds nothing: the space is
+ * stripped). Inputs mix printable ASCII, spaces, tabs, CR/LF folds, '='
+ * and '?', and now and then what must not take the shortcut: ESC $ B
+ * (JIS), UTF-8, controls, DEL, "=?". Fails when the shortcut takes any of
+ * those, or unfolds or strips differently. */
+/* RFC 5322 unfolding byte by byte, then stripped: what a plain field
+ * decodes to. */
+static char *ref_plain(const char *raw)
+{
+	GString *u = g_string_new(NULL);
+
+	for (const char *p = raw; *p; p++) {
+		if (*p == '\r' || *p == '\n') {
+			while (p[1] == '\r' || p[1] == '\n')
+				p++;
+			if (p[1] != ' ' && p[1] != '\t')
+				g_string_append_c(u, ' ');
+			continue;
+		}
+		g_string_append_c(u, *p);
+	}
+	return g_strstrip(g_string_free(u, FALSE));
+}
+
+static void test_plain_shortcut(void **state)
+{
+	static const char *const atoms[] = { "a", "Z", "0", " ", "  ", "\t", "\r\n ", "\n\t",
+		"\r\n", "\n", "=", "?", "<x@y.jp>", "\x1b$B$3\x1b(B", "\xe3\x81\x82", "\x01",
+		"\x7f", "=?", "\r" };
+	GRand *rnd = g_rand_new_with_seed(16);
+	unsigned plain = 0;
+
+	(void)state;
+	for (int n = 0; n < 4000; n++) {
+		GString *raw = g_string_new(NULL);
+		int len = g_rand_int_range(rnd, 0, 24);
+		gboolean rare = g_rand_int_range(rnd, 0, 4) == 0;
+
+		for (int i = 0; i < len; i++)
+			g_string_append(raw, atoms[g_rand_int_range(rnd, 0, rare ? 19 : 13)]);
+		char *forced = g_strconcat(raw->str, " =?us-ascii?q?" "?=", NULL);
+		char *a = tz_header_decode(raw->str), *b = tz_header_decode(forced);
+
+		if (strcmp(a, b) != 0)
+			fail_msg("\"%s\": \"%s\" != \"%s\"", g_strescape(raw->str, NULL), a, b);
+		if (!rare) {
+			char *want = ref_plain(raw->str);
+
+			assert_string_equal(a, want);
+			g_free(want);
+		}
+		plain += !rare;
+		g_free(a);
+		g_free(b);
+		g_free(forced);
+		g_string_free(raw, TRUE);
+	}
+	assert_true(plain > 2500);
+	hdr("  To: <a@b.jp>,\r\n\t c@d.jp \r\n ", "To: <a@b.jp>,\t c@d.jp");
+	hdr("a\r\nb", "a b");
+	g_rand_free(rnd);
+}
+
 static void test_rfc2047_split(void **state)
 {
 	/* 日本語の件名 in UTF-8 cut after 4 bytes: 本 is split. */
@@ -225,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_filename),
 		cmocka_unit_test(test_filename_safety),
 		cmocka_unit_test(test_display_safe),
+		cmocka_unit_test(test_plain_shortcut),
 	};
 	int rc;
 

@@ -195,6 +195,53 @@ static void test_own_output_valid(void **state)
 	g_string_free(out, TRUE);
 }
 
+/* The run length counted 16 bytes at a time equals the pair-by-pair
+ * count: runs of valid pairs (every lead and trail edge value among them)
+ * of every length 0..48 with one byte of every edge value (a byte just
+ * outside a lead or trail range, controls, ESC, 8-bit) at every offset,
+ * and cut at every length. Fails when a lane limit is off by one or the
+ * wide step overruns its input. */
+static size_t ref_pairs(const unsigned char *p, size_t n)
+{
+	size_t m = 0;
+
+	while (m + 1 < n && p[m] >= 0x21 && p[m] <= 0x97 && p[m + 1] >= 0x21 && p[m + 1] <= 0x7e)
+		m += 2;
+	return m;
+}
+
+static void test_pairs_match_bytewise(void **state)
+{
+	static const unsigned char leads[] = { 0x21, 0x30, 0x7e, 0x7f, 0x96, 0x97 };
+	static const unsigned char trails[] = { 0x21, 0x50, 0x7d, 0x7e };
+	static const unsigned char bad[] = { 0x00, 0x0a, 0x1b, 0x20, 0x21, 0x7e, 0x7f, 0x80,
+		0x97, 0x98, 0xa1, 0xff };
+	unsigned char buf[64];
+	unsigned checked = 0, short_runs = 0;
+
+	(void)state;
+	for (size_t len = 0; len <= 48; len++)
+		for (size_t at = 0; at <= len; at++)
+			for (size_t b = 0; b < sizeof bad; b++) {
+				for (size_t i = 0; i < len; i++)
+					buf[i] = i % 2 ? trails[(i / 2 + at) % sizeof trails]
+						       : leads[(i / 2 + b) % sizeof leads];
+				if (at < len)
+					buf[at] = bad[b];
+				for (size_t cut = len > 20 ? len - 20 : 0; cut <= len; cut++) {
+					size_t want = ref_pairs(buf, cut);
+
+					if (tz_jis_pairs(buf, cut) != want)
+						fail_msg("len %zu bad 0x%02x at %zu cut %zu: %zu != %zu", len,
+							 bad[b], at, cut, tz_jis_pairs(buf, cut), want);
+					checked++;
+					short_runs += want < cut && want >= 16;
+				}
+			}
+	assert_true(checked > 10000);
+	assert_true(short_runs > 1000);   /* runs the wide step ends inside */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_every_cell_matches_cp932),
 		cmocka_unit_test(test_own_output_valid),
+		cmocka_unit_test(test_pairs_match_bytewise),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -666,6 +666,86 @@ static void test_block_cap(void **state)
 	tz_enc_block_free(NULL);
 }
 
+/* The cap counts each pass's blocks, not the total: after the line pass
+ * has found max_blocks armor blocks, the data: URL pass still runs in the
+ * gap before them, and the cap then keeps the first blocks by position
+ * (the URL, then the first armor block running to the end). A scan that
+ * counted every pass's blocks together would stop before the URL. */
+static void test_block_cap_per_pass(void **state)
+{
+	static const char armor[] = "-----BEGIN PGP MESSAGE-----\n\nhQEMA0xyz1234abcd\n-----END PGP MESSAGE-----\n";
+	GByteArray *t = text_of("see data:,a here\n");
+	struct tz_encscan_limits l;
+	struct tz_enc_block *x;
+	GPtrArray *b;
+	(void)state;
+
+	g_byte_array_append(t, (const guint8 *)armor, sizeof armor - 1);
+	g_byte_array_append(t, (const guint8 *)armor, sizeof armor - 1);
+	g_byte_array_append(t, (const guint8 *)"tail\n", 5);
+	tz_encscan_limits_init(&l);
+	b = tz_encscan((const char *)t->data, t->len, &l);
+	assert_int_equal(b->len, 3);   /* uncapped: the URL and both armor blocks */
+	g_ptr_array_unref(b);
+	l.max_blocks = 2;
+	b = tz_encscan((const char *)t->data, t->len, &l);
+	assert_int_equal(b->len, 2);
+	x = b->pdata[0];
+	assert_int_equal(x->kind, TZ_ENCBLK_DATA_URL);
+	assert_int_equal(x->start, 4);
+	x = b->pdata[1];
+	assert_int_equal(x->kind, TZ_ENCBLK_ARMOR);
+	assert_int_equal(x->start, 17);
+	assert_int_equal(x->stop, t->len);
+	g_ptr_array_unref(b);
+	g_byte_array_unref(t);
+}
+
+/* Japanese text is skipped 16 bytes at a time where no scanner can start:
+ * a data: URL, a base64 line and a hex line right after k characters of
+ * it (3k bytes: every phase of the 16- and 8-byte steps), glued to it or
+ * on the next line, are each found where they start, and the decoded
+ * bytes are the file's. Fails when a skip steps over a byte it must
+ * stop at. */
+static void test_after_japanese(void **state)
+{
+	GByteArray *f = payload(PE_MAGIC, 16, 60);
+	char *b64 = g_base64_encode(f->data, f->len);
+	GString *hex = g_string_new(NULL);
+	(void)state;
+
+	for (guint i = 0; i < f->len; i++)
+		g_string_append_printf(hex, "%02x", f->data[i]);
+	for (int k = 0; k <= 40; k++) {
+		for (int form = 0; form < 3; form++) {
+			GString *t = g_string_new(NULL);
+			size_t at;
+			GPtrArray *b;
+			struct tz_enc_block *x;
+
+			for (int i = 0; i < k; i++)
+				g_string_append(t, "\xe3\x81\x82");   /* あ */
+			g_string_append(t, form == 0 ? " " : "\n");
+			at = t->len;
+			g_string_append(t, form == 0 ? "data:,MZ" : form == 1 ? b64 : hex->str);
+			g_string_append(t, "\n\xe3\x81\x84\xe3\x81\x84\xe3\x81\x84\xe3\x81\x84\xe3\x81\x84\xe3\x81\x84\n");
+			b = tz_encscan(t->str, t->len, NULL);
+			if (b->len != 1)
+				fail_msg("k %d form %d: %u blocks", k, form, b->len);
+			x = b->pdata[0];
+			assert_int_equal(x->kind, form == 0 ? TZ_ENCBLK_DATA_URL : form == 1 ? TZ_ENCBLK_BASE64 : TZ_ENCBLK_HEX);
+			assert_int_equal(x->start, at);
+			if (form > 0)
+				assert_bytes(x->data, f);
+			g_ptr_array_unref(b);
+			g_string_free(t, TRUE);
+		}
+	}
+	g_string_free(hex, TRUE);
+	g_free(b64);
+	g_byte_array_unref(f);
+}
+
 /* Several kinds in one text: each found, in order, none overlapping. */
 static void test_mixed(void **state)
 {
@@ -715,6 +795,8 @@ int main(void)
 		cmocka_unit_test(test_data_urls),
 		cmocka_unit_test(test_not_files),
 		cmocka_unit_test(test_block_cap),
+		cmocka_unit_test(test_block_cap_per_pass),
+		cmocka_unit_test(test_after_japanese),
 		cmocka_unit_test(test_mixed),
 	};
 

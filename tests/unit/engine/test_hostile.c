@@ -406,6 +406,57 @@ static void test_header_without_blank_line(void **state)
 		     "Body after a fake blank line.");
 }
 
+/* The character and control counts decide the verdict at its edge: with
+ * C controls (C > 16) a text of exactly 64 C characters is text, of
+ * 64 C - 1 it is not. Random texts of ASCII, TAB..CR, ESC, 2-, 3- and
+ * 4-byte characters with C controls (C0, DEL) at random places, so every
+ * kind of byte falls at every offset of the 16- and 8-byte blocks the
+ * count reads. Fails when one character or control is miscounted. */
+static void test_judge_counts_at_edge(void **state)
+{
+	static const char *const atoms[] = { "a", "~", " ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1b",
+		"\xc3\xa9", "\xe3\x81\x82", "\xef\xbc\x81", "\xf0\x9f\x98\x80", "\xc0" };
+	static const char *const ctls[] = { "\x01", "\x08", "\x0e", "\x1a", "\x1c", "\x1f", "\x7f" };
+	GRand *rnd = g_rand_new_with_seed(1616);
+	struct tz_decode_info info;
+	(void)state;
+
+	memset(&info, 0, sizeof(info));
+	for (int n = 0; n < 600; n++) {
+		size_t c = 17 + (size_t)g_rand_int_range(rnd, 0, 40), total = 64 * c - (size_t)(n % 2);
+		GString *t = g_string_new(NULL);
+		size_t left_c = c;
+
+		for (size_t k = 0; k < total; k++) {
+			if (left_c > 0 && (size_t)g_rand_int_range(rnd, 0, (gint32)(total - k)) < left_c) {
+				g_string_append(t, ctls[g_rand_int_range(rnd, 0, G_N_ELEMENTS(ctls))]);
+				left_c--;
+			} else {
+				g_string_append(t, atoms[g_rand_int_range(rnd, 0, G_N_ELEMENTS(atoms))]);
+			}
+		}
+		assert_int_equal(left_c, 0);
+		assert_int_equal(tz_text_judge("x", 1, t->str, t->len, &info),
+				 n % 2 ? TZ_TEXT_CONTROLS : TZ_TEXT_OK);
+		g_string_free(t, TRUE);
+	}
+	/* Long runs without a control: 4-byte characters put a continuation
+	 * byte in three of every four lanes of every block (a lane's sum must
+	 * not wrap at 256). */
+	for (int n = 0; n < 2; n++) {
+		size_t c = 70, total = 64 * c - (size_t)n;
+		GString *t = g_string_new(NULL);
+
+		for (size_t k = 0; k < total - c; k++)
+			g_string_append(t, "\xf0\x9f\x98\x80");
+		for (size_t k = 0; k < c; k++)
+			g_string_append_c(t, '\x01');
+		assert_int_equal(tz_text_judge("x", 1, t->str, t->len, &info), n ? TZ_TEXT_CONTROLS : TZ_TEXT_OK);
+		g_string_free(t, TRUE);
+	}
+	g_rand_free(rnd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_headerless_part_is_text),
 		cmocka_unit_test(test_cr_only_mail),
 		cmocka_unit_test(test_output_ratio),
+		cmocka_unit_test(test_judge_counts_at_edge),
 		cmocka_unit_test(test_memory_budget),
 		cmocka_unit_test(test_text_judge),
 		cmocka_unit_test(test_header_hygiene),
