@@ -102,8 +102,6 @@ void tz_store_free(struct tz_store *st)
 	g_ptr_array_unref(st->grp.queue);
 	pthread_cond_destroy(&st->grp.cv);
 	pthread_mutex_destroy(&st->grp.mu);
-	pthread_cond_destroy(&st->side.cv);
-	pthread_mutex_destroy(&st->side.mu);
 	g_free(st->dir);
 	g_free(st);
 }

@@ -261,6 +261,10 @@ static void side_wait(struct tz_store *st)
 	pthread_mutex_unlock(&st->side.mu);
 }
 
+/* Only the process that started the thread stops it and destroys its
+ * lock: a fork's child holds a copy of a condition variable the parent's
+ * thread waits on, and destroying that copy would wait for a waiter that
+ * is not there. */
 void tzs_side_stop(struct tz_store *st)
 {
 	if (st->side.pid != getpid())
@@ -270,6 +274,8 @@ void tzs_side_stop(struct tz_store *st)
 	pthread_cond_broadcast(&st->side.cv);
 	pthread_mutex_unlock(&st->side.mu);
 	pthread_join(st->side.th, NULL);
+	pthread_cond_destroy(&st->side.cv);
+	pthread_mutex_destroy(&st->side.mu);
 	st->side.pid = 0;
 }
 

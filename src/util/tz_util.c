@@ -47,15 +47,20 @@ void tz_id_new(char out[TZ_ID_LEN])
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	/* The random tail keeps ids unique across processes and threads that
-	 * share a microsecond; if the CSPRNG fails, fall back to the address of
-	 * a stack variable mixed with the time, which is still unique enough for
+	 * share a microsecond; if the kernel has none to give yet, fall back to
+	 * the pid, a counter and a stack address, still unique enough for
 	 * naming while never blocking mail. The kernel's, not OpenSSL's: four
 	 * bytes from getrandom(2) need no lock, while RAND_bytes takes the
 	 * library's locks and, in a thread that has not used it yet, builds a
 	 * DRBG (110-290 us here; the milter's threads come and go): ~1.7 % of
 	 * the milter's CPU on 5 KB mail. */
 	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
-		unsigned long v = (unsigned long)(uintptr_t)&tm ^ (unsigned long)tv.tv_usec;
+		/* pool not ready yet (early boot), or no getrandom (seccomp, old
+		 * kernel): a process-wide counter and the pid keep two ids of one
+		 * microsecond apart */
+		static unsigned counter;
+		uint32_t v = (uint32_t)(uintptr_t)&tm ^ (uint32_t)getpid() * 2654435761u ^
+			     __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED) * 40503u;
 		memcpy(rnd, &v, sizeof(rnd));
 	}
 	tz_hex(rnd, sizeof(rnd), hex);

@@ -872,6 +872,19 @@ static void test_side_thread(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
+	/* A child that frees the store without committing: the copy of the
+	 * parent's idle thread's condition variable must not be destroyed
+	 * (glibc would wait there for a waiter the child does not have). */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(20);
+		tz_store_free(st);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 	assert_int_equal(store_one(st, 1, id), 0);   /* the parent's goes on */
 	assert_int_equal(listed(st), 6);
 	tz_store_free(st);
