@@ -53,8 +53,6 @@ struct tz_store *tz_store_open(const char *dir, const char *key_file,
 	st->dir = g_strdup(dir);
 	pthread_mutex_init(&st->grp.mu, NULL);
 	pthread_cond_init(&st->grp.cv, NULL);
-	pthread_mutex_init(&st->side.mu, NULL);
-	pthread_cond_init(&st->side.cv, NULL);
 	st->grp.queue = g_ptr_array_new();
 	if (key_file && *key_file) {
 		if (tz_key_load(key_file, st->key, err, errlen) < 0)

@@ -31,7 +31,7 @@ struct tz_store {
 		pthread_mutex_t mu;
 		pthread_cond_t cv;
 		pthread_t th;
-		pid_t pid;         /* the process it runs in; 0: none yet */
+		pid_t pid;         /* the process it runs in, which set up mu and cv; 0: none yet */
 		int stop;
 		struct side *job;  /* the batch it works on, NULL when idle */
 	} side;                    /* the group commit's side thread (tz_store_group.c) */

@@ -443,6 +443,16 @@ static void hook_crash_check(struct fx *f, const char *log, const char *db, GPtr
 	tz_store_free(st);
 }
 
+/* Wait for the child pid: it must have exited, with code. */
+static void assert_child_exit(pid_t pid, int code)
+{
+	int status = 0;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), code);
+}
+
 static void test_hook_crash(void **state)
 {
 	struct fx *f = *state;
@@ -453,7 +463,7 @@ static void test_hook_crash(void **state)
 		for (int after = 0; after <= 6; after += 3) {
 			GPtrArray *acked = g_ptr_array_new_with_free_func(g_free);
 			char id[TZ_ID_LEN];
-			int p[2], status;
+			int p[2];
 			pid_t pid;
 			assert_int_equal(pipe(p), 0);
 			pid = fork();
@@ -466,9 +476,7 @@ static void test_hook_crash(void **state)
 			while (read(p[0], id, TZ_ID_LEN) == TZ_ID_LEN)
 				g_ptr_array_add(acked, g_strndup(id, TZ_ID_LEN));
 			close(p[0]);
-			assert_int_equal(waitpid(pid, &status, 0), pid);
-			assert_true(WIFEXITED(status));
-			assert_int_equal(WEXITSTATUS(status), 9);
+			assert_child_exit(pid, 9);
 			assert_true(acked->len >= (guint)after);
 			hook_crash_check(f, log, db, acked);
 			g_ptr_array_unref(acked);
@@ -667,7 +675,7 @@ static void test_sync_crash(void **state)
 		for (int after = 0; after <= 6; after += 3) {
 			GPtrArray *acked = g_ptr_array_new_with_free_func(g_free);
 			char id[TZ_ID_LEN];
-			int p[2], status;
+			int p[2];
 			unsigned before, again, a = 0, a2 = 0;
 			pid_t pid;
 			assert_int_equal(pipe(p), 0);
@@ -681,9 +689,7 @@ static void test_sync_crash(void **state)
 			while (read(p[0], id, TZ_ID_LEN) == TZ_ID_LEN)
 				g_ptr_array_add(acked, g_strndup(id, TZ_ID_LEN));
 			close(p[0]);
-			assert_int_equal(waitpid(pid, &status, 0), pid);
-			assert_true(WIFEXITED(status));
-			assert_int_equal(WEXITSTATUS(status), 9);
+			assert_child_exit(pid, 9);
 			/* K counts the store's commits; steps 7-9 can strike before the
 			 * last batch's (up to three) writers have passed theirs on */
 			assert_true(acked->len + (mode > 0 ? 3 : 0) >= (guint)after);
@@ -845,7 +851,6 @@ static void test_side_thread(void **state)
 	struct tz_store_hook h = { "tid", TZ_STORE_HOOK_BEST_EFFORT, tid_run, NULL, tids, "noted",
 				   NULL, NULL };
 	long me = syscall(SYS_gettid);
-	int status = 0;
 	pid_t pid;
 
 	assert_int_equal(tz_store_use_segments(st, err, sizeof(err)), 0);
@@ -869,9 +874,7 @@ static void test_side_thread(void **state)
 		tz_store_free(st);
 		_exit(0);
 	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_child_exit(pid, 0);
 	/* A child that frees the store without committing: the copy of the
 	 * parent's idle thread's condition variable must not be destroyed
 	 * (glibc would wait there for a waiter the child does not have). */
@@ -882,9 +885,7 @@ static void test_side_thread(void **state)
 		tz_store_free(st);
 		_exit(0);
 	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_child_exit(pid, 0);
 	assert_int_equal(store_one(st, 1, id), 0);   /* the parent's goes on */
 	assert_int_equal(listed(st), 6);
 	tz_store_free(st);
