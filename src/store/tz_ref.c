@@ -1,20 +1,16 @@
 /* tz_ref.c — short, unambiguous references (format and guarantees in
- * tz_ref.h): the draw and the year rule every registry shares, and the
- * file registry. There a reservation is a file created with O_EXCL, which
- * is atomic across the milter's threads, its processes and textizectl, so
- * two entries can never share a reference even when the random draw
- * repeats (the database registry, tz_ref_pg.c, has a primary key). */
+ * tz_ref.h): the draw and the year rule every registry shares. The
+ * registries record a claim atomically, so two entries can never share a
+ * reference even when the random draw repeats: the day logs under the
+ * quarantine (tz_ref_file.c), the database's primary key (tz_ref_pg.c). */
 #include "tz_ref.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <sys/random.h>
 #include <glib.h>
 #include <openssl/rand.h>
 
@@ -34,101 +30,6 @@ static void local_day(time_t t, char day[9])
 	strftime(day, 9, "%Y%m%d", &tm);
 }
 
-static int open_refs_day(int rootfd, const char *day, int create)
-{
-	int refs, fd;
-
-	if (create && mkdirat(rootfd, "refs", 0700) < 0 && errno != EEXIST)
-		return -1;
-	refs = openat(rootfd, "refs", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (refs < 0)
-		return -1;
-	if (create && mkdirat(refs, day, 0700) < 0 && errno != EEXIST) {
-		close(refs);
-		return -1;
-	}
-	fd = openat(refs, day, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	close(refs);
-	return fd;
-}
-
-/* ---- the file registry: QUEUE/refs/YYYYMMDD/CODE holds the long id ---- */
-
-struct refs_dir {
-	struct tz_refs r;
-	int rootfd;
-};
-
-#define RD(r) ((struct refs_dir *)(void *)(r))
-
-static int dir_claim(struct tz_refs *r, const char *day, const char *code, const char *id,
-		     char *err, size_t errlen)
-{
-	int dayfd = open_refs_day(RD(r)->rootfd, day, 1), fd;
-
-	if (dayfd < 0)
-		return tz_err(err, errlen, "quarantine refs/%s: %s", day, strerror(errno));
-	fd = openat(dayfd, code, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	close(dayfd);
-	if (fd < 0 && errno == EEXIST)
-		return 1;
-	if (fd < 0)
-		return tz_err(err, errlen, "quarantine refs/%s/%s: %s", day, code, strerror(errno));
-	if (tz_write_all(fd, id, strlen(id)) < 0) {
-		tz_err(err, errlen, "quarantine refs/%s/%s: %s", day, code, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
-static int dir_find(struct tz_refs *r, const char *day, const char *code, char id[TZ_ID_LEN],
-		    char *err, size_t errlen)
-{
-	char buf[TZ_ID_LEN + 1];
-	int dayfd = open_refs_day(RD(r)->rootfd, day, 0), fd;
-	ssize_t n;
-
-	if (dayfd < 0)
-		return 1;
-	fd = openat(dayfd, code, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	close(dayfd);
-	if (fd < 0)
-		return 1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	if (!tz_id_valid(buf))
-		return tz_err(err, errlen, "reference %.4s-%s: damaged record", day + 4, code);
-	g_strlcpy(id, buf, TZ_ID_LEN);
-	return 0;
-}
-
-static int dir_purge(struct tz_refs *r, const char *keep, char *err, size_t errlen);
-
-static void dir_free(struct tz_refs *r)
-{
-	g_free(RD(r));
-}
-
-static const struct tz_refs_ops dir_ops = { dir_claim, dir_find, dir_purge, dir_free };
-
-struct tz_refs *tz_refs_dir_new(int rootfd)
-{
-	struct refs_dir *d = g_new0(struct refs_dir, 1);
-
-	d->r.ops = &dir_ops;
-	d->rootfd = rootfd;
-	return &d->r;
-}
-
-void tz_refs_free(struct tz_refs *r)
-{
-	if (r)
-		r->ops->free(r);
-}
-
 /* ---- what every registry shares: the draw, the year rule ---- */
 
 int tz_refs_reserve(struct tz_refs *r, const char *id, time_t now, char out[TZ_REF_LEN],
@@ -141,7 +42,8 @@ int tz_refs_reserve(struct tz_refs *r, const char *id, time_t now, char out[TZ_R
 	local_day(now, day);
 	for (unsigned round = 0; rc == 1 && round < SHORT_TRIES * 3; round++) {
 		unsigned n = MIN(MAX_CHARS, SHORT_CHARS + round / SHORT_TRIES);
-		if (RAND_bytes(rnd, (int)n) != 1)
+		/* getrandom needs no lock; RAND_bytes when the pool is not ready */
+		if (getrandom(rnd, n, GRND_NONBLOCK) != (ssize_t)n && RAND_bytes(rnd, (int)n) != 1)
 			return tz_err(err, errlen, "no random numbers for a reference");
 		for (unsigned i = 0; i < n; i++)
 			code[i] = alphabet[rnd[i] & 31];
@@ -159,9 +61,24 @@ int tz_refs_reserve(struct tz_refs *r, const char *id, time_t now, char out[TZ_R
 int tz_ref_reserve(int rootfd, const char *id, time_t now, char out[TZ_REF_LEN],
 		   char *err, size_t errlen)
 {
-	struct refs_dir d = { { &dir_ops }, rootfd };
+	struct tz_refs *r = tz_refs_dir_new(rootfd);
+	int rc = tz_refs_reserve(r, id, now, out, err, errlen);
 
-	return tz_refs_reserve(&d.r, id, now, out, err, errlen);
+	if (rc == 0)
+		rc = tz_refs_sync(r, err, errlen);
+	tz_refs_free(r);
+	return rc;
+}
+
+void tz_refs_free(struct tz_refs *r)
+{
+	if (r)
+		r->ops->free(r);
+}
+
+int tz_refs_sync(struct tz_refs *r, char *err, size_t errlen)
+{
+	return r && r->ops->sync ? r->ops->sync(r, err, errlen) : 0;
 }
 
 /* Crockford decoding of what a person typed: case-insensitive, O = 0,
@@ -273,9 +190,11 @@ int tz_refs_lookup(struct tz_refs *r, struct tz_refs *legacy, const char *ref, t
 int tz_ref_lookup(int rootfd, const char *ref, time_t now, char id[TZ_ID_LEN],
 		  char *err, size_t errlen)
 {
-	struct refs_dir d = { { &dir_ops }, rootfd };
+	struct tz_refs *r = tz_refs_dir_new(rootfd);
+	int rc = tz_refs_lookup(r, NULL, ref, now, id, err, errlen) == 0 ? 0 : -1;
 
-	return tz_refs_lookup(&d.r, NULL, ref, now, id, err, errlen) == 0 ? 0 : -1;
+	tz_refs_free(r);
+	return rc;
 }
 
 int tz_refs_purge(struct tz_refs *r, time_t cutoff, char *err, size_t errlen)
@@ -288,46 +207,10 @@ int tz_refs_purge(struct tz_refs *r, time_t cutoff, char *err, size_t errlen)
 
 int tz_ref_purge(int rootfd, time_t cutoff)
 {
-	struct refs_dir d = { { &dir_ops }, rootfd };
+	struct tz_refs *r = tz_refs_dir_new(rootfd);
 	char err[TZ_ERRLEN];
+	int n = tz_refs_purge(r, cutoff, err, sizeof(err));
 
-	return tz_refs_purge(&d.r, cutoff, err, sizeof(err));
-}
-
-static int dir_purge(struct tz_refs *r, const char *keep, char *err, size_t errlen)
-{
-	int refs = openat(RD(r)->rootfd, "refs", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW), n = 0;
-	DIR *d = refs < 0 ? NULL : fdopendir(refs);
-	struct dirent *de;
-
-	(void)err;
-	(void)errlen;
-	if (d == NULL) {
-		if (refs >= 0)
-			close(refs);
-		return 0;
-	}
-	while ((de = readdir(d)) != NULL) {
-		int dayfd;
-		DIR *dd;
-		struct dirent *f;
-		if (strlen(de->d_name) != 8 || strspn(de->d_name, "0123456789") != 8 ||
-		    strcmp(de->d_name, keep) >= 0)
-			continue;
-		dayfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		dd = dayfd < 0 ? NULL : fdopendir(dayfd);
-		if (dd == NULL) {
-			if (dayfd >= 0)
-				close(dayfd);
-			continue;
-		}
-		while ((f = readdir(dd)) != NULL)
-			if (f->d_name[0] != '.')
-				unlinkat(dirfd(dd), f->d_name, 0);
-		closedir(dd);
-		if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) == 0)
-			n++;
-	}
-	closedir(d);
+	tz_refs_free(r);
 	return n;
 }

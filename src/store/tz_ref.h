@@ -4,13 +4,15 @@
  * lower case is accepted, O reads as 0, I and L as 1. The long entry id
  * (UTC, microseconds, random) stays the internal name; a reference names
  * one entry per gateway (quarantine directory) per local day, reserved
- * with O_EXCL in QUEUE/refs/YYYYMMDD/CODE (the file holds the long id), so
- * a collision is retried, never shared. A reference is found again for a
+ * atomically in a registry (below), so a collision is retried, never
+ * shared. A reference is found again for a
  * year: MMDD resolves to this year's day, else last year's.
  *
- * Where reservations are recorded is a registry (struct tz_refs): the
- * files above (tz_refs_dir_new, one gateway) or the shared database's
- * table refs (tz_refs_pg_new, tz_ref_pg.c: every gateway of a cluster).
+ * Where reservations are recorded is a registry (struct tz_refs): a log
+ * per local day under the quarantine, QUEUE/refs/YYYYMMDD.log
+ * (tz_refs_dir_new, tz_ref_file.c: one gateway; the file per code of
+ * earlier versions is still read) or the shared database's table refs
+ * (tz_refs_pg_new, tz_ref_pg.c: every gateway of a cluster).
  * The draw, its retries and the year rule are the same for both, here;
  * a registry only records and finds (day, code) -> id atomically. */
 #ifndef TZ_REF_H
@@ -34,18 +36,25 @@ struct tz_refs_ops {
 	/* Forget the days before keep (YYYYMMDD): how many days, or -1. */
 	int (*purge)(struct tz_refs *r, const char *keep, char *err, size_t errlen);
 	void (*free)(struct tz_refs *r);
+	/* Make every claim this process made so far durable; NULL when a
+	 * claim is durable by itself. 0, or -1 with err. */
+	int (*sync)(struct tz_refs *r, char *err, size_t errlen);
 };
 struct tz_refs {
 	const struct tz_refs_ops *ops;
 };
 
-/* QUEUE/refs/YYYYMMDD/CODE under the quarantine root rootfd (borrowed:
- * it must outlive the registry). */
+/* QUEUE/refs/YYYYMMDD.log under the quarantine root rootfd (borrowed:
+ * it must outlive the registry); shared by a process's threads. */
 struct tz_refs *tz_refs_dir_new(int rootfd);
 /* Table refs of the shared database at url (tz_ref_pg.c). Connects on
  * first use and again after any failure; never falls back to files. */
 struct tz_refs *tz_refs_pg_new(const char *url);
 void tz_refs_free(struct tz_refs *r);   /* NULL is a no-op */
+/* Every code this process reserved in r so far on stable storage (the
+ * store's commit, before an entry is acknowledged: a crash must not free
+ * the code of an entry that was). 0, or -1 with err. */
+int tz_refs_sync(struct tz_refs *r, char *err, size_t errlen);
 
 /* Reserve a fresh reference for entry id on the local day of `now` in r
  * (the draw and retries of tz_ref_reserve). 0, or -1 with err. */
@@ -66,8 +75,8 @@ int tz_refs_lookup(struct tz_refs *r, struct tz_refs *legacy, const char *ref, t
 int tz_refs_purge(struct tz_refs *r, time_t cutoff, char *err, size_t errlen);
 
 /* Reserve a fresh reference for entry id on the local day of `now` under
- * the quarantine root directory fd. 0, or -1 with err (then the mail is
- * tempfailed like any store error). */
+ * the quarantine root directory fd, durably. 0, or -1 with err (then the
+ * mail is tempfailed like any store error). */
 int tz_ref_reserve(int rootfd, const char *id, time_t now, char out[TZ_REF_LEN],
 		   char *err, size_t errlen);
 

@@ -141,7 +141,8 @@ static void pg_free(struct tz_refs *r)
 	g_free(p);
 }
 
-static const struct tz_refs_ops pg_ops = { pg_claim, pg_find, pg_purge, pg_free };
+/* a claim is durable with the entry's audit record (ASYNC above): no sync */
+static const struct tz_refs_ops pg_ops = { pg_claim, pg_find, pg_purge, pg_free, NULL };
 
 struct tz_refs *tz_refs_pg_new(const char *url)
 {

@@ -334,6 +334,20 @@ static void seg_settle(struct tz_store *st, struct pending **b, guint n, int rc,
 	g_free(c);
 }
 
+/* The batch's 参照番号 durable before any of it is acknowledged (the day
+ * logs: tz_ref_file.c; a database claim is durable by itself): beside the
+ * segment's sync, like a required hook that fails the batch. */
+static void refs_settle(struct tz_store *st, struct pending **b, guint n)
+{
+	char why[TZ_ERRLEN] = "";
+
+	if (tz_refs_sync(st->refs ? st->refs : st->local_refs, why, sizeof(why)) == 0)
+		return;
+	for (guint i = 0; i < n; i++)
+		if (b[i]->rc == 0)
+			pending_fail(b[i], "", why);
+}
+
 /* Every hook once over the batch: the required ones here, in order; with
  * sync the segment's sync beside them and then the best-effort ones here
  * (beside the sync), else the best-effort ones beside them (side_main);
@@ -357,6 +371,7 @@ static void run_hooks(struct tz_store *st, struct pending **b, guint n, int sync
 	} else if (side < 0) {
 		side_main(sd);
 	}
+	refs_settle(st, b, n);
 	for (unsigned h = 0; h < st->nhooks && st->hooks[h].kind == TZ_STORE_HOOK_REQUIRED; h++) {
 		char why[TZ_ERRLEN] = "";
 		guint k = standing(b, n, c);

@@ -207,9 +207,10 @@ static void test_filename_not_a_path(void **state)
 	free(text);
 }
 
-/* refs/<8 digits>/<Crockford code>: the 参照番号 reservations (tz_ref.h),
- * 0700 directories and 0600 files holding the entry id. */
-static void check_refs(const char *dir, int level, const char *id)
+/* refs/<8 digits>.log: the 参照番号 day logs (tz_ref_file.c), 0600 files
+ * of 48-byte lines, each a Crockford code and the entry id; nothing else
+ * (no name from the sender, no file per code). */
+static void check_refs(const char *dir, const char *id)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -218,27 +219,26 @@ static void check_refs(const char *dir, int level, const char *id)
 	while ((de = readdir(d)) != NULL) {
 		char *p;
 		struct stat st;
-		size_t n = strlen(de->d_name);
+		gchar *text = NULL;
+		gsize len = 0;
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		p = g_build_filename(dir, de->d_name, NULL);
 		assert_int_equal(lstat(p, &st), 0);
-		if (level == 0) {
-			if (n != 8 || strspn(de->d_name, "0123456789") != 8 || !S_ISDIR(st.st_mode))
-				fail_msg("unexpected name in the queue: %s", p);
-			assert_int_equal(st.st_mode & 07777, 0700);
-			check_refs(p, 1, id);
-		} else {
-			gchar *text = NULL;
-			if (n < 4 || n > 6 || strspn(de->d_name, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") != n ||
-			    !S_ISREG(st.st_mode))
-				fail_msg("unexpected name in the queue: %s", p);
-			assert_int_equal(st.st_mode & 07777, 0600);
-			assert_true(g_file_get_contents(p, &text, NULL, NULL));
-			assert_string_equal(text, id);
-			g_free(text);
+		if (strlen(de->d_name) != 12 || strspn(de->d_name, "0123456789") != 8 ||
+		    strcmp(de->d_name + 8, ".log") != 0 || !S_ISREG(st.st_mode))
+			fail_msg("unexpected name in the queue: %s", p);
+		assert_int_equal(st.st_mode & 07777, 0600);
+		assert_true(g_file_get_contents(p, &text, &len, NULL));
+		assert_true(len > 0 && len % 48 == 0);
+		for (gsize o = 0; o < len; o += 48) {
+			size_t n = strspn(text + o, "0123456789ABCDEFGHJKMNPQRSTVWXYZ");
+			assert_true(n >= 4 && n <= 6);
+			assert_memory_equal(text + o + 7, id, strlen(id));
+			assert_int_equal(text[o + 47], '\n');
 		}
+		g_free(text);
 		g_free(p);
 	}
 	closedir(d);
@@ -263,7 +263,7 @@ static void check_tree(const char *dir, int level, const char *id, unsigned *fil
 		if (level == 0 && strcmp(de->d_name, "refs") == 0) {
 			assert_true(S_ISDIR(st.st_mode));
 			assert_int_equal(st.st_mode & 07777, 0700);
-			check_refs(p, 0, id);
+			check_refs(p, id);
 			g_free(p);
 			continue;
 		}

@@ -5,7 +5,8 @@
  * through the interface; lookup over a shared registry and the host's old
  * files (the old code still found, one day + code naming two entries
  * refused); and a store with a shared registry reserves there only — an
- * entry whose registry fails is not begun and leaves nothing in refs/. */
+ * entry whose registry fails is not begun and leaves nothing in refs/;
+ * a commit whose registry cannot make its codes durable fails. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -27,8 +28,8 @@ struct mem_refs {
 	struct tz_refs r;
 	GHashTable *t;
 	unsigned taken_upto;
-	int fail;
-	unsigned claims;
+	int fail, fail_sync;
+	unsigned claims, syncs;
 };
 
 #define MR(r) ((struct mem_refs *)(void *)(r))
@@ -90,7 +91,14 @@ static void mem_free(struct tz_refs *r)
 	g_free(r);
 }
 
-static const struct tz_refs_ops mem_ops = { mem_claim, mem_find, mem_purge, mem_free };
+/* Claims made durable (counted); fail_sync: the disk refuses. */
+static int mem_sync(struct tz_refs *r, char *err, size_t errlen)
+{
+	MR(r)->syncs++;
+	return MR(r)->fail_sync ? tz_err(err, errlen, "refs: fdatasync: I/O error") : 0;
+}
+
+static const struct tz_refs_ops mem_ops = { mem_claim, mem_find, mem_purge, mem_free, mem_sync };
 
 static struct mem_refs *mem_new(void)
 {
@@ -164,7 +172,9 @@ static void test_dir_registry(void **state)
 	assert_int_equal(r->ops->claim(r, "20261202", "4F7K", ID1, err, sizeof(err)), 0);
 	assert_int_equal(r->ops->claim(r, "20261202", "4F7K", ID2, err, sizeof(err)), 1);
 	assert_int_equal(r->ops->claim(r, "20261203", "4F7K", ID2, err, sizeof(err)), 0);
-	assert_int_equal(fstatat(root, "refs/20261202/4F7K", &sb, 0), 0);
+	assert_int_equal(fstatat(root, "refs/20261202.log", &sb, 0), 0);
+	assert_int_equal(sb.st_size, 48);   /* one line; 12-03 has its own log */
+	assert_int_equal(fstatat(root, "refs/20261202", &sb, 0), -1);
 	assert_int_equal(r->ops->find(r, "20261202", "4F7K", id, err, sizeof(err)), 0);
 	assert_string_equal(id, ID1);
 	assert_int_equal(r->ops->find(r, "20261202", "4F7M", id, err, sizeof(err)), 1);
@@ -278,6 +288,54 @@ static void test_store_uses_registry(void **state)
 	g_free(dir);
 }
 
+/* One entry through the store on registry m: its commit's result. */
+static int commit_one(struct tz_store *st, char *err, size_t errlen)
+{
+	struct tz_result *res = tl_result();
+	struct tz_envelope *env = tl_envelope("a@example.jp", "staff@city.example.lg.jp");
+	struct tz_store_entry *e = tz_store_entry_begin(st, err, errlen);
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer("Subject: x\r\n\r\nbody\r\n", 20);
+	int rc;
+
+	assert_non_null(e);
+	assert_int_equal(tz_store_entry_put_original(e, s, err, errlen), 0);
+	g_object_unref(s);
+	rc = tz_store_entry_commit(e, env, res, err, errlen);
+	tl_result_free(res);
+	tl_envelope_free(env);
+	return rc;
+}
+
+/* The commit makes the registry's claims durable before it returns, and
+ * fails (nothing listed) when they cannot be: on both store formats. */
+static void test_commit_syncs_registry(void **state)
+{
+	for (int seg = 0; seg < 2; seg++) {
+		char *dir = tl_tmpdir(), *qdir = g_build_filename(dir, "q", NULL), err[TZ_ERRLEN];
+		struct tz_store *st = tz_store_open(qdir, NULL, err, sizeof(err));
+		struct mem_refs *m = mem_new();
+		GPtrArray *ids;
+
+		(void)state;
+		assert_non_null(st);
+		if (seg)
+			assert_int_equal(tz_store_use_segments(st, err, sizeof(err)), 0);
+		tz_store_set_refs(st, &m->r);
+		assert_int_equal(commit_one(st, err, sizeof(err)), 0);
+		assert_true(m->syncs >= 1);
+		m->fail_sync = 1;
+		assert_int_equal(commit_one(st, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "fdatasync: I/O error"));
+		assert_int_equal(tz_store_list(st, &ids, err, sizeof(err)), 0);
+		assert_int_equal(ids->len, 1);
+		g_ptr_array_unref(ids);
+		tz_store_free(st);
+		tl_rmrf(dir);
+		g_free(qdir);
+		g_free(dir);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_dir_registry),
 		cmocka_unit_test(test_lookup_with_legacy),
 		cmocka_unit_test(test_store_uses_registry),
+		cmocka_unit_test(test_commit_syncs_registry),
 	};
 
 	setenv("TZ", "Asia/Tokyo", 1);
