@@ -281,7 +281,7 @@ struct tz_store_entry *tz_store_entry_begin(struct tz_store *st, char *err, size
 	}
 	/* The reference staff will quote: reserved now, because the notice
 	 * that shows it is written before the entry is committed. */
-	if (tz_refs_reserve(st->refs ? st->refs : st->local_refs, e->id, time(NULL), e->ref,
+	if (tz_refs_reserve(tzs_refs(st), e->id, time(NULL), e->ref,
 			    err, errlen) < 0) {
 		entry_unplace(e);
 		if (e->dirfd >= 0)

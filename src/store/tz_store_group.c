@@ -185,7 +185,11 @@ static void *side_main(void *arg)
 {
 	struct side *sd = arg;
 
+	/* the batch's 参照番号 first: a failure fails the batch as the
+	 * segment's would (never listed, the required hooks undone) */
 	if (sd->sync)
+		sd->sync_rc = tz_refs_sync(tzs_refs(sd->st), sd->sync_why, sizeof(sd->sync_why));
+	if (sd->sync && sd->sync_rc == 0)
 		sd->sync_rc = tz_seg_sync(sd->st->seg, sd->sync_why, sizeof(sd->sync_why));
 	if (sd->sync_rc == 0 && sd->hooks)
 		best_effort(sd);
@@ -335,13 +339,14 @@ static void seg_settle(struct tz_store *st, struct pending **b, guint n, int rc,
 }
 
 /* The batch's 参照番号 durable before any of it is acknowledged (the day
- * logs: tz_ref_file.c; a database claim is durable by itself): beside the
- * segment's sync, like a required hook that fails the batch. */
+ * logs: tz_ref_file.c; a database claim is durable by itself), when no
+ * segment sync runs beside the hooks (side_main does it there, before
+ * that sync): a failure fails the batch before the hooks run. */
 static void refs_settle(struct tz_store *st, struct pending **b, guint n)
 {
 	char why[TZ_ERRLEN] = "";
 
-	if (tz_refs_sync(st->refs ? st->refs : st->local_refs, why, sizeof(why)) == 0)
+	if (tz_refs_sync(tzs_refs(st), why, sizeof(why)) == 0)
 		return;
 	for (guint i = 0; i < n; i++)
 		if (b[i]->rc == 0)
@@ -371,7 +376,8 @@ static void run_hooks(struct tz_store *st, struct pending **b, guint n, int sync
 	} else if (side < 0) {
 		side_main(sd);
 	}
-	refs_settle(st, b, n);
+	if (!sd->sync)
+		refs_settle(st, b, n);
 	for (unsigned h = 0; h < st->nhooks && st->hooks[h].kind == TZ_STORE_HOOK_REQUIRED; h++) {
 		char why[TZ_ERRLEN] = "";
 		guint k = standing(b, n, c);

@@ -83,6 +83,11 @@ struct pending {
 };
 
 int tzs_fsync_dir(int fd);
+/* Where this store reserves 参照番号: the shared registry, else QUEUE/refs. */
+static inline struct tz_refs *tzs_refs(const struct tz_store *st)
+{
+	return st->refs ? st->refs : st->local_refs;
+}
 int tzs_open_dir_at(int at, const char *name, int create);
 int tzs_remove_flat_dir(int parentfd, const char *name);   /* an entry directory */
 int tzs_cmp_str(gconstpointer a, gconstpointer b);         /* for g_ptr_array_sort */
