@@ -174,40 +174,21 @@ static int parse_head(const unsigned char *h, const unsigned char *dir, uint32_t
 	return pos == dirlen ? 0 : -1;
 }
 
-/* SHA-256 of len bytes of fd from off. */
-static int hash_range(int fd, uint64_t off, uint64_t len, unsigned char md[32])
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	unsigned char *buf = g_malloc(TZ_CRYPT_CHUNK);
-	unsigned mdlen = 0;
-	int rc = -1;
-
-	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
-		goto out;
-	while (len > 0) {
-		size_t want = len < TZ_CRYPT_CHUNK ? (size_t)len : TZ_CRYPT_CHUNK;
-		ssize_t n = pread(fd, buf, want, (off_t)off);
-		if (n <= 0 || EVP_DigestUpdate(c, buf, (size_t)n) != 1)
-			goto out;
-		off += (uint64_t)n;
-		len -= (uint64_t)n;
-	}
-	rc = EVP_DigestFinal_ex(c, md, &mdlen) == 1 ? 0 : -1;
-out:
-	EVP_MD_CTX_free(c);
-	g_free(buf);
-	return rc;
-}
-
 /* One pread of this many bytes starts every record read: it holds the
  * header and directory of any record, and the whole of a small one (a 5 KB
  * mail's record is ~6.5 KB), so opening a store costs about one syscall per
  * record instead of three or four (bench/seg-open.c; docs/performance.md). */
 #define SEG_READ_AHEAD (8u << 10)
 
+/* Versions differ only in the payload checksum (tz_segsum.c). */
+static int version_known(unsigned char v)
+{
+	return v == SEG_VERSION || v == SEG_VERSION_SHA256;
+}
+
 int seg_head_parse(const unsigned char *head, uint32_t n, GArray *blobs)
 {
-	return n >= SEG_HDR && memcmp(head, "TZSG", 4) == 0 && head[4] == 1 &&
+	return n >= SEG_HDR && memcmp(head, "TZSG", 4) == 0 && version_known(head[4]) &&
 	       head[5] >= SEG_KIND_ENTRY && head[5] <= SEG_KIND_DELETE &&
 	       get32(head + 8) == n - SEG_HDR ? parse_head(head, head + SEG_HDR, n - SEG_HDR, blobs) : -1;
 }
@@ -230,7 +211,7 @@ static int record_read(int fd, uint64_t off, uint64_t size, int full, unsigned c
 	buf = g_malloc(want);
 	n = pread(fd, buf, want, (off_t)off);
 	got = n > 0 ? (size_t)n : 0;
-	if (got < SEG_HDR || memcmp(buf, "TZSG", 4) != 0 || buf[4] != 1 ||
+	if (got < SEG_HDR || memcmp(buf, "TZSG", 4) != 0 || !version_known(buf[4]) ||
 	    buf[5] < SEG_KIND_ENTRY || buf[5] > SEG_KIND_DELETE)
 		goto out;
 	memcpy(hdr, buf, SEG_HDR);
@@ -262,11 +243,11 @@ static int record_read(int fd, uint64_t off, uint64_t size, int full, unsigned c
 	if (!full)
 		rc = 1;
 	else if (tail <= got)   /* the payload came with the read-ahead */
-		rc = EVP_Digest(buf + SEG_HDR + dirlen, plen, md, NULL, EVP_sha256(), NULL) == 1 &&
-		     CRYPTO_memcmp(md, hdr + 72, 32) == 0 ? 1 : 2;
+		rc = seg_sum_buf(hdr[4], buf + SEG_HDR + dirlen, plen, md) == 0 &&
+		     CRYPTO_memcmp(md, hdr + 72, SEG_SUM_LEN) == 0 ? 1 : 2;
 	else
-		rc = hash_range(fd, off + SEG_HDR + dirlen, plen, md) < 0 ||
-		     CRYPTO_memcmp(md, hdr + 72, 32) != 0 ? 2 : 1;
+		rc = seg_sum_range(hdr[4], fd, off + SEG_HDR + dirlen, plen, md) < 0 ||
+		     CRYPTO_memcmp(md, hdr + 72, SEG_SUM_LEN) != 0 ? 2 : 1;
 out_head:
 	if (head != buf)
 		g_free(head);
