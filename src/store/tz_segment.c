@@ -180,15 +180,9 @@ static int parse_head(const unsigned char *h, const unsigned char *dir, uint32_t
  * record instead of three or four (bench/seg-open.c; docs/performance.md). */
 #define SEG_READ_AHEAD (8u << 10)
 
-/* Versions differ only in the payload checksum (tz_segsum.c). */
-static int version_known(unsigned char v)
-{
-	return v == SEG_VERSION || v == SEG_VERSION_SHA256;
-}
-
 int seg_head_parse(const unsigned char *head, uint32_t n, GArray *blobs)
 {
-	return n >= SEG_HDR && memcmp(head, "TZSG", 4) == 0 && version_known(head[4]) &&
+	return n >= SEG_HDR && memcmp(head, "TZSG", 4) == 0 && head[4] == 1 &&
 	       head[5] >= SEG_KIND_ENTRY && head[5] <= SEG_KIND_DELETE &&
 	       get32(head + 8) == n - SEG_HDR ? parse_head(head, head + SEG_HDR, n - SEG_HDR, blobs) : -1;
 }
@@ -203,7 +197,7 @@ static int record_read(int fd, uint64_t off, uint64_t size, int full, unsigned c
 	uint64_t plen, tail;
 	size_t want, got;
 	ssize_t n;
-	int rc = 0;
+	int rc = 0, gmac;
 
 	if (size < off || size - off < SEG_HDR + SEG_TRAILER)
 		return 0;
@@ -211,7 +205,7 @@ static int record_read(int fd, uint64_t off, uint64_t size, int full, unsigned c
 	buf = g_malloc(want);
 	n = pread(fd, buf, want, (off_t)off);
 	got = n > 0 ? (size_t)n : 0;
-	if (got < SEG_HDR || memcmp(buf, "TZSG", 4) != 0 || !version_known(buf[4]) ||
+	if (got < SEG_HDR || memcmp(buf, "TZSG", 4) != 0 || buf[4] != 1 ||
 	    buf[5] < SEG_KIND_ENTRY || buf[5] > SEG_KIND_DELETE)
 		goto out;
 	memcpy(hdr, buf, SEG_HDR);
@@ -238,15 +232,16 @@ static int record_read(int fd, uint64_t off, uint64_t size, int full, unsigned c
 	 * since a crash may have persisted the header and trailer but not
 	 * every page in between. */
 	*len = tail + SEG_TRAILER;
+	gmac = (get32(hdr + 12) & SEG_FLAG_GMAC) != 0;
 	if (headout)
 		g_byte_array_append(g_byte_array_set_size(headout, 0), head, SEG_HDR + dirlen);
 	if (!full)
 		rc = 1;
 	else if (tail <= got)   /* the payload came with the read-ahead */
-		rc = seg_sum_buf(hdr[4], buf + SEG_HDR + dirlen, plen, md) == 0 &&
+		rc = seg_sum_buf(gmac, buf + SEG_HDR + dirlen, plen, md) == 0 &&
 		     CRYPTO_memcmp(md, hdr + 72, SEG_SUM_LEN) == 0 ? 1 : 2;
 	else
-		rc = seg_sum_range(hdr[4], fd, off + SEG_HDR + dirlen, plen, md) < 0 ||
+		rc = seg_sum_range(gmac, fd, off + SEG_HDR + dirlen, plen, md) < 0 ||
 		     CRYPTO_memcmp(md, hdr + 72, SEG_SUM_LEN) != 0 ? 2 : 1;
 out_head:
 	if (head != buf)

@@ -1,13 +1,14 @@
 /* tz_segsum.c — a segment record's payload checksum (tz_segment.h): what
  * finds a torn record (a crash that persisted its header and trailer but
- * not every page between). Version 2 records carry a GMAC with a fixed,
- * public key: a checksum, not a MAC, at ~4.8x SHA-256's speed here
- * (docs/performance.md "Issue 16, sixth pass: the segment checksum").
+ * not every page between). Records flagged SEG_FLAG_GMAC (all written
+ * now) carry a GMAC with a fixed, public key: a checksum, not a MAC, at
+ * 4.9x SHA-256's speed here (docs/performance.md "Issue 16, sixth pass:
+ * the segment record's payload checksum").
  * Nothing is lost by dropping the cryptographic hash: whoever can write a
  * segment can rewrite header, trailer and hash alike, and the blobs are
  * authenticated elsewhere (AES-256-GCM tags; a plain blob's SHA-256 in the
- * directory, checked on every read). Version 1 records (SHA-256) are still
- * read. */
+ * directory, checked on every read). Records without the flag (SHA-256)
+ * are still read. */
 #define _GNU_SOURCE
 #include "tz_segment_int.h"
 
@@ -18,7 +19,6 @@
 #include <openssl/params.h>
 
 struct seg_sum {
-	int version;
 	EVP_MD_CTX *md;      /* version 1 */
 	EVP_MAC_CTX *mac;    /* version 2 */
 };
@@ -36,7 +36,7 @@ static EVP_MAC *gmac_fetch(void)
 	return mac;
 }
 
-struct seg_sum *seg_sum_new(int version)
+struct seg_sum *seg_sum_new(int gmac)
 {
 	static const unsigned char zero[32];
 	struct seg_sum *c = g_new0(struct seg_sum, 1);
@@ -47,13 +47,12 @@ struct seg_sum *seg_sum_new(int version)
 	};
 	int ok;
 
-	c->version = version;
-	if (version == SEG_VERSION_SHA256) {
+	if (gmac) {
+		c->mac = gmac_fetch() ? EVP_MAC_CTX_new(gmac_fetch()) : NULL;
+		ok = c->mac && EVP_MAC_init(c->mac, zero, sizeof(zero), ps) == 1;
+	} else {
 		c->md = EVP_MD_CTX_new();
 		ok = c->md && EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) == 1;
-	} else {
-		c->mac = gmac_fetch() ? EVP_MAC_CTX_new(gmac_fetch()) : NULL;
-		ok = version == SEG_VERSION && c->mac && EVP_MAC_init(c->mac, zero, sizeof(zero), ps) == 1;
 	}
 	if (!ok) {
 		seg_sum_free(c);
@@ -76,7 +75,7 @@ int seg_sum_final(struct seg_sum *c, unsigned char out[SEG_SUM_LEN])
 	unsigned mdlen = 0;
 	size_t maclen = 0;
 
-	memset(out, 0, SEG_SUM_LEN);   /* version 2: 16 bytes, the rest zero */
+	memset(out, 0, SEG_SUM_LEN);   /* GMAC: 16 bytes, the rest zero */
 	if (c->md)
 		return EVP_DigestFinal_ex(c->md, out, &mdlen) == 1 && mdlen == 32 ? 0 : -1;
 	return EVP_MAC_final(c->mac, out, &maclen, 16) == 1 && maclen == 16 ? 0 : -1;
@@ -91,18 +90,18 @@ void seg_sum_free(struct seg_sum *c)
 	g_free(c);
 }
 
-int seg_sum_buf(int version, const void *p, size_t n, unsigned char out[SEG_SUM_LEN])
+int seg_sum_buf(int gmac, const void *p, size_t n, unsigned char out[SEG_SUM_LEN])
 {
-	struct seg_sum *c = seg_sum_new(version);
+	struct seg_sum *c = seg_sum_new(gmac);
 	int rc = c && seg_sum_update(c, p, n) == 0 && seg_sum_final(c, out) == 0 ? 0 : -1;
 
 	seg_sum_free(c);
 	return rc;
 }
 
-int seg_sum_range(int version, int fd, uint64_t off, uint64_t len, unsigned char out[SEG_SUM_LEN])
+int seg_sum_range(int gmac, int fd, uint64_t off, uint64_t len, unsigned char out[SEG_SUM_LEN])
 {
-	struct seg_sum *c = seg_sum_new(version);
+	struct seg_sum *c = seg_sum_new(gmac);
 	unsigned char *buf = g_malloc(TZ_CRYPT_CHUNK);
 	int rc = c ? 0 : -1;
 

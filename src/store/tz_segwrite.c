@@ -123,7 +123,7 @@ struct tz_seg_entry *tz_seg_entry_begin(struct tz_seg *s, const char *id, char *
 	e->mem = g_byte_array_new();
 	e->spillfd = -1;
 	e->copied_enc = -1;
-	e->payload_sum = seg_sum_new(SEG_VERSION);
+	e->payload_sum = seg_sum_new(1);
 	if (e->payload_sum == NULL) {
 		tz_err(err, errlen, "segment %s: payload checksum unavailable", id);
 		tz_seg_entry_abort(e);
@@ -257,13 +257,13 @@ static GByteArray *record_head(const char *id, int kind, int encrypted, time_t t
 
 	for (guint i = 0; i < blobs->len; i++)
 		dirlen += 1 + (uint32_t)strlen(g_array_index(blobs, struct seg_blob, i).name) + 24 + 32;
-	fixed[4] = SEG_VERSION;
+	fixed[4] = 1;
 	fixed[5] = (unsigned char)kind;
 	fixed[6] = (unsigned char)(blobs->len & 0xff);
 	fixed[7] = (unsigned char)(blobs->len >> 8);
 	for (int i = 0; i < 4; i++) {
 		fixed[8 + i] = (unsigned char)(dirlen >> (8 * i));
-		fixed[12 + i] = (unsigned char)((encrypted ? SEG_FLAG_ENC : 0) >> (8 * i));
+		fixed[12 + i] = (unsigned char)(((encrypted ? SEG_FLAG_ENC : 0) | SEG_FLAG_GMAC) >> (8 * i));
 	}
 	put64(fixed + 16, payload_len);
 	/* The write time decides when a segment rolls; a compacted entry keeps

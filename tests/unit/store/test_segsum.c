@@ -1,12 +1,13 @@
 /* test_segsum.c — the segment record's payload checksum (tz_segsum.c,
- * format in tz_segment.h): records are written as version 2, their
+ * format in tz_segment.h): records are written with flag 2, their
  * checksum the GMAC of AES-256-GCM under an all-zero key and IV (computed
  * here independently, as a GCM tag over the payload as AAD), the field's
- * other 16 bytes zero; version 1 records (SHA-256, made here by rewriting
- * the written records as a version 1 writer wrote them) are listed, read
- * and verified, a sealed segment's offset index of them is used, a damaged version 1 payload in the newest segment is still
- * found and not listed, and compaction re-writes version 1 records as
- * version 2. */
+ * other 16 bytes zero, the version byte still 1; records written before
+ * (no flag, SHA-256; made here by rewriting the written records as the
+ * previous writer wrote them) are listed, read and verified, a sealed
+ * segment's offset index of them is used, a damaged payload of one in the
+ * newest segment is still found and not listed, and compaction rewrites
+ * them with the GMAC. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
@@ -184,10 +185,10 @@ static GPtrArray *segment_paths(const char *dir)
 	return a;
 }
 
-/* Records as written: version 2 and its GMAC, the trailer SHA-256 of the
+/* Records as written: version 1, flag 2 and the GMAC, the trailer SHA-256 of the
  * header and directory. A small record (read with the first pread when
  * checked) and a large one (read in chunks), plain and encrypted. */
-static void test_v2_written(void **state)
+static void test_gmac_written(void **state)
 {
 	for (int with_key = 0; with_key < 2; with_key++) {
 		char *dir = g_strdup_printf("%s/k%d", (char *)*state, with_key);
@@ -212,7 +213,8 @@ static void test_v2_written(void **state)
 			uint64_t end = g_array_index(offs, uint64_t, i + 1), plen = get64(h + 16);
 			size_t dirlen = (size_t)(end - g_array_index(offs, uint64_t, i) - 128 - plen - 32);
 			unsigned char tag[16], md[32], zero[16] = { 0 };
-			assert_int_equal(h[4], 2);
+			assert_int_equal(h[4], 1);
+			assert_int_equal(h[12] & 2, 2);
 			gmac(h + 128 + dirlen, (size_t)plen, tag);
 			assert_memory_equal(h + 72, tag, 16);
 			assert_memory_equal(h + 88, zero, 16);
@@ -226,10 +228,10 @@ static void test_v2_written(void **state)
 	}
 }
 
-/* Rewrite every record of the file as a version 1 writer wrote it: version
- * byte 1, the payload's SHA-256 in the checksum field, the trailer again.
- * Its offset index goes (it holds the version 2 headers). */
-static void make_v1(const char *path)
+/* Rewrite every record of the file as the previous writer wrote it: no
+ * flag 2, the payload's SHA-256 in the checksum field, the trailer again.
+ * Its offset index goes (it holds the headers as they were). */
+static void make_sha256(const char *path)
 {
 	GByteArray *f = slurp(path);
 	GArray *offs = records(f);
@@ -239,7 +241,7 @@ static void make_v1(const char *path)
 		uint64_t off = g_array_index(offs, uint64_t, i), end = g_array_index(offs, uint64_t, i + 1);
 		unsigned char *h = f->data + off;
 		uint64_t plen = get64(h + 16), dirlen = end - off - 128 - plen - 32;
-		h[4] = 1;
+		h[12] &= (unsigned char)~2u;
 		EVP_Digest(h + 128 + dirlen, (size_t)plen, h + 72, NULL, EVP_sha256(), NULL);
 		EVP_Digest(h, (size_t)(128 + dirlen), h + 128 + dirlen + plen, NULL, EVP_sha256(), NULL);
 	}
@@ -251,8 +253,9 @@ static void make_v1(const char *path)
 	g_byte_array_unref(f);
 }
 
-/* The version byte of the last record in the newest segment that holds id. */
-static int version_of(const char *dir, const char *id)
+/* 1 when the last record (in the newest segment) that holds id has the
+ * GMAC flag, 0 when not. */
+static int gmac_of(const char *dir, const char *id)
 {
 	GPtrArray *paths = segment_paths(dir);
 	int v = -1;
@@ -263,7 +266,7 @@ static int version_of(const char *dir, const char *id)
 		for (guint i = 0; i + 1 < offs->len; i++) {
 			const unsigned char *h = f->data + g_array_index(offs, uint64_t, i);
 			if (memcmp(h + 32, id, strlen(id)) == 0)
-				v = h[4];
+				v = (h[12] & 2) != 0;
 		}
 		g_array_unref(offs);
 		g_byte_array_unref(f);
@@ -274,18 +277,18 @@ static int version_of(const char *dir, const char *id)
 
 /* Entry k's original: small ones (their record checked from the first
  * read) and larger ones (checked in chunks) alternate; the last is large. */
-#define V1_ENTRIES 16
+#define OLD_ENTRIES 16
 
 static size_t size_of(unsigned k)
 {
 	return k % 2 ? 12000 : 1000;
 }
 
-/* A store written by a version 1 writer: opened, listed, read, verified
- * (sealed segments and the newest, whose records are checked in full);
- * a damaged payload in its newest segment is found; appends and
- * compaction write version 2. */
-static void test_v1_read(void **state)
+/* A store written by the previous writer (SHA-256): opened, listed, read,
+ * verified (sealed segments and the newest, whose records are checked in
+ * full); a damaged payload in its newest segment is found; appends and
+ * compaction write the GMAC. */
+static void test_sha256_read(void **state)
 {
 	char err[TZ_ERRLEN], id[TZ_ID_LEN], last[TZ_ID_LEN], keep[TZ_ID_LEN], added[TZ_ID_LEN];
 	struct tz_seg_purge_stats st;
@@ -296,7 +299,7 @@ static void test_v1_read(void **state)
 	struct stat sb;
 	ino_t ino = 0;
 
-	for (unsigned k = 0; k < V1_ENTRIES; k++) {
+	for (unsigned k = 0; k < OLD_ENTRIES; k++) {
 		make_id(id, k);
 		write_entry(s, id, size_of(k));
 	}
@@ -304,9 +307,9 @@ static void test_v1_read(void **state)
 	paths = segment_paths(*state);
 	assert_true(paths->len >= 3);
 	for (guint k = 0; k < paths->len; k++)
-		make_v1(g_ptr_array_index(paths, k));
+		make_sha256(g_ptr_array_index(paths, k));
 	make_id(id, 0);
-	assert_int_equal(version_of(*state, id), 1);
+	assert_int_equal(gmac_of(*state, id), 0);
 	for (int pass = 0; pass < 2; pass++) {   /* scanned, then sealed ones from their index */
 		s = open_store(*state, 40 * 1024);
 		/* the first pass wrote segment 1's index; the second used it
@@ -315,17 +318,17 @@ static void test_v1_read(void **state)
 		if (pass == 0)
 			ino = sb.st_ino;
 		assert_true(sb.st_ino == ino);
-		assert_int_equal(count(s), V1_ENTRIES);
-		for (unsigned k = 0; k < V1_ENTRIES; k++) {
+		assert_int_equal(count(s), OLD_ENTRIES);
+		for (unsigned k = 0; k < OLD_ENTRIES; k++) {
 			make_id(id, k);
 			assert_true(entry_ok(s, id, size_of(k)));
 		}
 		assert_int_equal(tz_seg_verify(s, &n, &bad, err, sizeof(err)), 0);
-		assert_int_equal(n, V1_ENTRIES);
+		assert_int_equal(n, OLD_ENTRIES);
 		tz_seg_free(s);
 	}
-	/* A byte of the newest version 1 record's payload damaged: not listed. */
-	make_id(last, V1_ENTRIES - 1);
+	/* A byte of the newest SHA-256 record's payload damaged: not listed. */
+	make_id(last, OLD_ENTRIES - 1);
 	{
 		const char *p = g_ptr_array_index(paths, paths->len - 1);
 		GByteArray *f = slurp(p);
@@ -335,17 +338,17 @@ static void test_v1_read(void **state)
 	}
 	s = open_store(*state, 40 * 1024);
 	assert_false(tz_seg_has(s, last));
-	assert_int_equal(count(s), V1_ENTRIES - 1);
-	/* What is written now is version 2, beside version 1 records. */
+	assert_int_equal(count(s), OLD_ENTRIES - 1);
+	/* What is written now has the GMAC, beside SHA-256 records. */
 	make_id(added, 20);
 	write_entry(s, added, 3000);
 	tz_seg_free(s);
-	assert_int_equal(version_of(*state, added), 2);
-	/* Compaction moves a version 1 entry into a version 2 record. */
+	assert_int_equal(gmac_of(*state, added), 1);
+	/* Compaction moves an entry of a SHA-256 record into a GMAC one. */
 	s = open_store(*state, 40 * 1024);
 	assert_true(entry_ok(s, added, 3000));
 	make_id(keep, 1);
-	for (unsigned k = 0; k + 1 < V1_ENTRIES; k++) {
+	for (unsigned k = 0; k + 1 < OLD_ENTRIES; k++) {
 		make_id(id, k);
 		if (k != 1)
 			assert_int_equal(tz_seg_delete(s, id, err, sizeof(err)), 0);
@@ -353,7 +356,7 @@ static void test_v1_read(void **state)
 	assert_int_equal(tz_seg_purge(s, 0, &st, err, sizeof(err)), 0);
 	assert_true(st.compacted >= 1);
 	tz_seg_free(s);
-	assert_int_equal(version_of(*state, keep), 2);
+	assert_int_equal(gmac_of(*state, keep), 1);
 	s = open_store(*state, 40 * 1024);
 	assert_true(entry_ok(s, keep, size_of(1)));
 	assert_true(entry_ok(s, added, 3000));
@@ -367,8 +370,8 @@ static void test_v1_read(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_v2_written, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_v1_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gmac_written, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sha256_read, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
