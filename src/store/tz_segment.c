@@ -174,31 +174,6 @@ static int parse_head(const unsigned char *h, const unsigned char *dir, uint32_t
 	return pos == dirlen ? 0 : -1;
 }
 
-/* SHA-256 of len bytes of fd from off. */
-static int hash_range(int fd, uint64_t off, uint64_t len, unsigned char md[32])
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	unsigned char *buf = g_malloc(TZ_CRYPT_CHUNK);
-	unsigned mdlen = 0;
-	int rc = -1;
-
-	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
-		goto out;
-	while (len > 0) {
-		size_t want = len < TZ_CRYPT_CHUNK ? (size_t)len : TZ_CRYPT_CHUNK;
-		ssize_t n = pread(fd, buf, want, (off_t)off);
-		if (n <= 0 || EVP_DigestUpdate(c, buf, (size_t)n) != 1)
-			goto out;
-		off += (uint64_t)n;
-		len -= (uint64_t)n;
-	}
-	rc = EVP_DigestFinal_ex(c, md, &mdlen) == 1 ? 0 : -1;
-out:
-	EVP_MD_CTX_free(c);
-	g_free(buf);
-	return rc;
-}
-
 /* One pread of this many bytes starts every record read: it holds the
  * header and directory of any record, and the whole of a small one (a 5 KB
  * mail's record is ~6.5 KB), so opening a store costs about one syscall per
@@ -222,7 +197,7 @@ static int record_read(int fd, uint64_t off, uint64_t size, int full, unsigned c
 	uint64_t plen, tail;
 	size_t want, got;
 	ssize_t n;
-	int rc = 0;
+	int rc = 0, gmac;
 
 	if (size < off || size - off < SEG_HDR + SEG_TRAILER)
 		return 0;
@@ -257,16 +232,17 @@ static int record_read(int fd, uint64_t off, uint64_t size, int full, unsigned c
 	 * since a crash may have persisted the header and trailer but not
 	 * every page in between. */
 	*len = tail + SEG_TRAILER;
+	gmac = (get32(hdr + 12) & SEG_FLAG_GMAC) != 0;
 	if (headout)
 		g_byte_array_append(g_byte_array_set_size(headout, 0), head, SEG_HDR + dirlen);
 	if (!full)
 		rc = 1;
 	else if (tail <= got)   /* the payload came with the read-ahead */
-		rc = EVP_Digest(buf + SEG_HDR + dirlen, plen, md, NULL, EVP_sha256(), NULL) == 1 &&
-		     CRYPTO_memcmp(md, hdr + 72, 32) == 0 ? 1 : 2;
+		rc = seg_sum_buf(gmac, buf + SEG_HDR + dirlen, plen, md) == 0 &&
+		     CRYPTO_memcmp(md, hdr + 72, SEG_SUM_LEN) == 0 ? 1 : 2;
 	else
-		rc = hash_range(fd, off + SEG_HDR + dirlen, plen, md) < 0 ||
-		     CRYPTO_memcmp(md, hdr + 72, 32) != 0 ? 2 : 1;
+		rc = seg_sum_range(gmac, fd, off + SEG_HDR + dirlen, plen, md) < 0 ||
+		     CRYPTO_memcmp(md, hdr + 72, SEG_SUM_LEN) != 0 ? 2 : 1;
 out_head:
 	if (head != buf)
 		g_free(head);

@@ -14,6 +14,8 @@
 #define SEG_KIND_ADD 2
 #define SEG_KIND_DELETE 3
 #define SEG_FLAG_ENC 1u
+#define SEG_FLAG_GMAC 2u       /* the payload checksum is a GMAC (else SHA-256) */
+#define SEG_SUM_LEN 32         /* the header's checksum field */
 
 /* One blob as the directory of a record describes it. */
 struct seg_blob {
@@ -108,6 +110,19 @@ int seg_rewrite(struct tz_seg *s, const char *id, char *err, size_t errlen);
 int seg_append(struct tz_seg *s, const void *head, size_t headlen, int payload_fd,
 	       const void *payload, uint64_t payload_len, const void *trailer,
 	       const struct seg_entry_idx *expect, struct tz_seg_written *w, char *err, size_t errlen);
+
+/* tz_segsum.c: the payload checksum of a record (the header's field at
+ * 72): with SEG_FLAG_GMAC (gmac 1; everything written now) the GMAC of
+ * AES-256-GCM with an all-zero key and IV, 16 bytes, then 16 zero bytes;
+ * without (gmac 0; records written before) SHA-256. new: NULL when the
+ * library fails. */
+struct seg_sum;
+struct seg_sum *seg_sum_new(int gmac);
+int seg_sum_update(struct seg_sum *c, const void *p, size_t n);
+int seg_sum_final(struct seg_sum *c, unsigned char out[SEG_SUM_LEN]);
+void seg_sum_free(struct seg_sum *c);
+int seg_sum_buf(int gmac, const void *p, size_t n, unsigned char out[SEG_SUM_LEN]);
+int seg_sum_range(int gmac, int fd, uint64_t off, uint64_t len, unsigned char out[SEG_SUM_LEN]);
 
 /* tz_segindex.c: the offset index of a sealed segment (NNNNNNNN.tzx).
  * seg_x_load indexes f's records from it when it is valid for f as the

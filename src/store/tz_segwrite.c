@@ -58,7 +58,7 @@ struct tz_seg_entry {
 	GByteArray *mem;             /* staged payload */
 	int spillfd;                 /* staged payload beyond SPILL, or -1 */
 	uint64_t len;                /* payload bytes staged */
-	EVP_MD_CTX *payload_md;
+	struct seg_sum *payload_sum;  /* the record's payload checksum (tz_segsum.c) */
 	int in_blob;
 	int cur_hashed;              /* the caller gives the blob's SHA-256 at its end */
 	struct seg_blob cur;
@@ -85,8 +85,8 @@ static int name_ok(const char *n)
 /* Append staged payload bytes (ciphertext when encrypted). */
 static int stage(struct tz_seg_entry *e, const void *p, size_t n, char *err, size_t errlen)
 {
-	if (EVP_DigestUpdate(e->payload_md, p, n) != 1)
-		return tz_err(err, errlen, "segment %s: SHA-256 failed", e->id);
+	if (seg_sum_update(e->payload_sum, p, n) < 0)
+		return tz_err(err, errlen, "segment %s: payload checksum failed", e->id);
 	if (e->spillfd < 0 && (e->mem->len + n > SPILL || !budget_take(n))) {
 		e->spillfd = openat(e->s->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 		if (e->spillfd < 0 || tz_write_all(e->spillfd, e->mem->data, e->mem->len) < 0)
@@ -123,9 +123,9 @@ struct tz_seg_entry *tz_seg_entry_begin(struct tz_seg *s, const char *id, char *
 	e->mem = g_byte_array_new();
 	e->spillfd = -1;
 	e->copied_enc = -1;
-	e->payload_md = EVP_MD_CTX_new();
-	if (e->payload_md == NULL || EVP_DigestInit_ex(e->payload_md, EVP_sha256(), NULL) != 1) {
-		tz_err(err, errlen, "segment %s: SHA-256 unavailable", id);
+	e->payload_sum = seg_sum_new(1);
+	if (e->payload_sum == NULL) {
+		tz_err(err, errlen, "segment %s: payload checksum unavailable", id);
 		tz_seg_entry_abort(e);
 		return NULL;
 	}
@@ -240,7 +240,7 @@ void tz_seg_entry_abort(struct tz_seg_entry *e)
 	if (e->spillfd >= 0)
 		close(e->spillfd);
 	budget_give(e->mem->len);
-	EVP_MD_CTX_free(e->payload_md);
+	seg_sum_free(e->payload_sum);
 	tz_sealer_free(e->seal);
 	g_array_unref(e->blobs);
 	g_byte_array_unref(e->mem);
@@ -249,7 +249,7 @@ void tz_seg_entry_abort(struct tz_seg_entry *e)
 
 /* Header and directory of the record (SEG_HDR + directory bytes). */
 static GByteArray *record_head(const char *id, int kind, int encrypted, time_t t, GArray *blobs,
-			       uint64_t payload_len, const unsigned char payload_sha[32])
+			       uint64_t payload_len, const unsigned char payload_sum[SEG_SUM_LEN])
 {
 	GByteArray *h = g_byte_array_sized_new(SEG_HDR + blobs->len * 96);
 	unsigned char fixed[SEG_HDR] = "TZSG";
@@ -263,7 +263,7 @@ static GByteArray *record_head(const char *id, int kind, int encrypted, time_t t
 	fixed[7] = (unsigned char)(blobs->len >> 8);
 	for (int i = 0; i < 4; i++) {
 		fixed[8 + i] = (unsigned char)(dirlen >> (8 * i));
-		fixed[12 + i] = (unsigned char)((encrypted ? SEG_FLAG_ENC : 0) >> (8 * i));
+		fixed[12 + i] = (unsigned char)(((encrypted ? SEG_FLAG_ENC : 0) | SEG_FLAG_GMAC) >> (8 * i));
 	}
 	put64(fixed + 16, payload_len);
 	/* The write time decides when a segment rolls; a compacted entry keeps
@@ -271,7 +271,7 @@ static GByteArray *record_head(const char *id, int kind, int encrypted, time_t t
 	put64(fixed + 24, (uint64_t)time(NULL));
 	put64(fixed + 104, (uint64_t)t);
 	memcpy(fixed + 32, id, strlen(id));
-	memcpy(fixed + 72, payload_sha, 32);
+	memcpy(fixed + 72, payload_sum, SEG_SUM_LEN);
 	g_byte_array_append(h, fixed, SEG_HDR);
 	for (guint i = 0; i < blobs->len; i++) {
 		const struct seg_blob *b = &g_array_index(blobs, struct seg_blob, i);
@@ -292,7 +292,7 @@ static GByteArray *record_head(const char *id, int kind, int encrypted, time_t t
 static int commit_kind(struct tz_seg_entry *e, int kind, struct tz_seg_written *w,
 		       char *err, size_t errlen)
 {
-	unsigned char psha[32], trailer[SEG_TRAILER];
+	unsigned char psum[SEG_SUM_LEN], trailer[SEG_TRAILER];
 	unsigned mdlen = 0;
 	GByteArray *h = NULL;
 	int rc = -1;
@@ -305,12 +305,12 @@ static int commit_kind(struct tz_seg_entry *e, int kind, struct tz_seg_written *
 		tz_err(err, errlen, "segment %s: too many blobs", e->id);
 		goto out;
 	}
-	if (EVP_DigestFinal_ex(e->payload_md, psha, &mdlen) != 1) {
-		tz_err(err, errlen, "segment %s: SHA-256 failed", e->id);
+	if (seg_sum_final(e->payload_sum, psum) < 0) {
+		tz_err(err, errlen, "segment %s: payload checksum failed", e->id);
 		goto out;
 	}
 	h = record_head(e->id, kind, e->copied_enc >= 0 ? e->copied_enc : e->s->has_key,
-			e->stored, e->blobs, e->len, psha);
+			e->stored, e->blobs, e->len, psum);
 	EVP_Digest(h->data, h->len, trailer, &mdlen, EVP_sha256(), NULL);
 	seg_crash(e->s, 1);
 	rc = seg_append(e->s, h->data, h->len, e->spillfd, e->mem->data, e->len, trailer, e->expect,
