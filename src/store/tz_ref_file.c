@@ -159,18 +159,25 @@ static int open_legacy_day(int refs, const char *day)
 	return openat(refs, day, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 }
 
-/* The codes of the legacy day directory, into the sets. */
-static void take_legacy(struct refs_file *f, int refs, const char *day)
+/* The legacy day directory refs/DAY to read, or NULL. */
+static DIR *list_legacy_day(int refs, const char *day)
 {
 	int dfd = open_legacy_day(refs, day);
 	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+
+	if (d == NULL && dfd >= 0)
+		close(dfd);
+	return d;
+}
+
+/* The codes of the legacy day directory, into the sets. */
+static void take_legacy(struct refs_file *f, int refs, const char *day)
+{
+	DIR *d = list_legacy_day(refs, day);
 	struct dirent *de;
 
-	if (d == NULL) {
-		if (dfd >= 0)
-			close(dfd);
+	if (d == NULL)
 		return;
-	}
 	while ((de = readdir(d)) != NULL)
 		if (code_ok(de->d_name))
 			take(f, de->d_name);
@@ -379,15 +386,11 @@ static int file_find(struct tz_refs *r, const char *day, const char *code, char 
 /* Remove a legacy day directory and its files: 1 when it went. */
 static int drop_legacy_day(int refs, const char *day)
 {
-	int dfd = open_legacy_day(refs, day);
-	DIR *dd = dfd < 0 ? NULL : fdopendir(dfd);
+	DIR *dd = list_legacy_day(refs, day);
 	struct dirent *f;
 
-	if (dd == NULL) {
-		if (dfd >= 0)
-			close(dfd);
+	if (dd == NULL)
 		return 0;
-	}
 	while ((f = readdir(dd)) != NULL)
 		if (f->d_name[0] != '.')
 			unlinkat(dirfd(dd), f->d_name, 0);
