@@ -19,8 +19,8 @@
 #include <openssl/params.h>
 
 struct seg_sum {
-	EVP_MD_CTX *md;      /* version 1 */
-	EVP_MAC_CTX *mac;    /* version 2 */
+	EVP_MD_CTX *md;      /* records without the flag: SHA-256 */
+	EVP_MAC_CTX *mac;    /* SEG_FLAG_GMAC: everything written now */
 };
 
 /* Fetched once: a fetch per record takes the provider store's lock. */
