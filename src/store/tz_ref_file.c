@@ -215,7 +215,7 @@ static int sync_locked(struct refs_file *f, char *err, size_t errlen)
  * f->mu held. */
 static int switch_day(struct refs_file *f, const char *day, char *err, size_t errlen)
 {
-	int refs, fd, created = 0;
+	int refs, fd;
 	char name[16];
 
 	if (sync_locked(f, err, errlen) < 0)
@@ -233,13 +233,11 @@ static int switch_day(struct refs_file *f, const char *day, char *err, size_t er
 	if (refs < 0)
 		return tz_err(err, errlen, "quarantine refs: %s", strerror(errno));
 	snprintf(name, sizeof(name), "%s.log", day);
-	fd = openat(refs, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd >= 0)
-		created = 1;
-	else if (errno == EEXIST)
-		fd = openat(refs, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	/* a new log's name durable before any code in it is relied on */
-	if (fd < 0 || (created && (fsync(refs) < 0 || fsync(f->rootfd) < 0))) {
+	fd = openat(refs, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* the log's name durable before any code in it is relied on: at every
+	 * open (once a day per process), not only by its creator, whose fsync
+	 * may have failed after the name was made */
+	if (fd < 0 || fsync(refs) < 0 || fsync(f->rootfd) < 0) {
 		tz_err(err, errlen, "quarantine refs/%s: %s", name, strerror(errno));
 		if (fd >= 0)
 			close(fd);
