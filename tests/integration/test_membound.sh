@@ -4,12 +4,16 @@
 # send one 10 MB message with an attachment through real Postfix at the
 # same moment. Every one is delivered text only; the milter's peak RSS
 # (VmHWM) stays under the documented bound (textize.conf(5) MEMORY: 64 MB
-# with the defaults); and end of message went through ConversionBudget:
-# with 32 MB of budget at most three 10 MB conversions run at once, so
-# some sessions waited their turn (the debug timing line's gate_wait).
-# The bound holds whatever the timing: SpoolMemoryTotal caps the spools in
-# memory, ConversionBudget the conversions, the fixed mmap threshold what
-# freed buffers leave behind.
+# with the defaults); and every end of message went through
+# ConversionBudget (its debug timing line reports its gate_wait). With 32
+# MB of budget at most three 10 MB conversions run at once; how many
+# sessions had to wait depends on how the ends of message meet (21 of 40
+# before the sixth pass of issue 16, 0-8 after it made the commit of a 10
+# MB entry faster, on one machine), so it is reported, not asserted: the
+# waiting itself is tests/unit/milter/test_gate.c's. The bound holds
+# whatever the timing: SpoolMemoryTotal caps the spools in memory,
+# ConversionBudget the conversions, the fixed mmap threshold what freed
+# buffers leave behind.
 . "$(dirname "$0")/lib.sh"
 TZ_PORT_BASE=${TZ_PORT_BASE:-2545}
 N=${TZ_MEMBOUND_SESSIONS:-40}
@@ -39,9 +43,11 @@ tz_assert "$N concurrent 10 MB: every one text only, attachment named ($bad not)
 n=$(tz_log_grep -c 'action=textized .*spool=disk')
 tz_assert "$N concurrent 10 MB: $n text-ized from the disk spool" test "$n" -eq "$N"
 tz_assert "$N concurrent 10 MB: no conversion refused" test "$(tz_log_grep -c 'error=')" -eq 0
+gated=$(tz_log_grep -c 'timing:.* gate_wait=[0-9]')
 waited=$(tz_log_grep -c 'timing:.* gate_wait=[1-9]')
-tz_assert "$N concurrent 10 MB: end of message waited for ConversionBudget ($waited sessions)" \
-	test "$waited" -gt 0
+tz_assert "$N concurrent 10 MB: every end of message reported its ConversionBudget wait ($gated)" \
+	test "$gated" -ge "$N"
+tz_say "$waited of $N sessions waited for ConversionBudget (timing-dependent)"
 tz_assert "$N concurrent 10 MB: VmHWM ${hwm} KiB under the bound ${BOUND_KB} KiB" \
 	test "$hwm" -lt "$BOUND_KB"
 tz_done
