@@ -376,7 +376,7 @@ static void run_hooks(struct tz_store *st, struct pending **b, guint n, int sync
 	} else if (side < 0) {
 		side_main(sd);
 	}
-	if (!sd->sync)
+	if (!sync)   /* else side_main synced them, on the thread or here in turn */
 		refs_settle(st, b, n);
 	for (unsigned h = 0; h < st->nhooks && st->hooks[h].kind == TZ_STORE_HOOK_REQUIRED; h++) {
 		char why[TZ_ERRLEN] = "";
