@@ -45,6 +45,7 @@ struct refs_file {
 	uint64_t seen;             /* bytes of it read into the sets */
 	uint64_t written, synced;  /* end of this process's last line; durable up to */
 	guint8 *short_codes;       /* 4-character codes taken: a bit each (128 KB) */
+	int short_used;            /* a bit of it set since it was last cleared */
 	GHashTable *long_codes;    /* 5 and 6 characters: rare (a day nearly full) */
 };
 
@@ -75,9 +76,10 @@ static void take(struct refs_file *f, const char *code)
 {
 	int i = short_index(code);
 
-	if (i >= 0)
+	if (i >= 0) {
 		f->short_codes[i >> 3] |= (guint8)(1u << (i & 7));
-	else
+		f->short_used = 1;
+	} else
 		g_hash_table_add(f->long_codes, g_strdup(code));
 }
 
@@ -226,7 +228,11 @@ static int switch_day(struct refs_file *f, const char *day, char *err, size_t er
 		close(f->fd);
 	f->fd = -1;
 	f->day[0] = '\0';
-	memset(f->short_codes, 0, (1u << 20) / 8);
+	/* cleared only when used: its pages stay untouched (not resident)
+	 * until codes are taken */
+	if (f->short_used)
+		memset(f->short_codes, 0, (1u << 20) / 8);
+	f->short_used = 0;
 	g_hash_table_remove_all(f->long_codes);
 	f->seen = f->written = f->synced = 0;
 	refs = open_refs(f->rootfd, 1);
