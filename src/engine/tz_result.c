@@ -351,6 +351,28 @@ static void hygiene_edits(struct tz_result *r, const GPtrArray *fields, char *co
 	}
 }
 
+/* The fields the new message sets (all of them replaced fields). One the
+ * message already has is changed in place — its first occurrence, the
+ * others deleted — rather than deleted and added again at the end: one
+ * packet to the MTA instead of two (issue 16, seventh pass), and the
+ * MIME header keeps the first position a reader honours. */
+static bool set_field(const char *name)
+{
+	return g_ascii_strcasecmp(name, "MIME-Version") == 0 || g_ascii_strcasecmp(name, "Content-Type") == 0 ||
+	       g_ascii_strcasecmp(name, "Content-Transfer-Encoding") == 0 ||
+	       g_ascii_strcasecmp(name, "X-Textize") == 0;
+}
+
+static void set_edit(struct tz_result *r, const GPtrArray *fields, const char *name, char *value_owned)
+{
+	for (guint i = 0; i < fields->len; i++)
+		if (g_ascii_strcasecmp(((const struct tz_rawhdr *)g_ptr_array_index(fields, i))->name, name) == 0) {
+			add_edit(r, TZ_HDR_CHANGE, name, 1, value_owned);
+			return;
+		}
+	add_edit(r, TZ_HDR_ADD, name, 0, value_owned);
+}
+
 void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields, char *const *forced,
 			   const struct tz_engine_options *opt, const char *cte)
 {
@@ -378,7 +400,9 @@ void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields, char *c
 			if (g_ascii_strcasecmp(((const struct tz_rawhdr *)g_ptr_array_index(fields, k))->name, h->name) == 0)
 				count++;
 		/* all of a replaced name; of another name only the flagged ones */
-		for (unsigned idx = count, k = fields->len; idx >= 1; idx--) {
+		/* the first of a name the message sets is changed below */
+		unsigned last = set_field(h->name) ? 2 : 1;
+		for (unsigned idx = count, k = fields->len; idx >= last; idx--) {
 			while (k-- > 0 && g_ascii_strcasecmp(((const struct tz_rawhdr *)
 							     g_ptr_array_index(fields, k))->name, h->name) != 0)
 				;
@@ -388,12 +412,12 @@ void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields, char *c
 	}
 	g_ptr_array_free(done, TRUE);
 	g_free(drop);
-	add_edit(r, TZ_HDR_ADD, "MIME-Version", 0, g_strdup("1.0"));
-	add_edit(r, TZ_HDR_ADD, "Content-Type", 0,
+	set_edit(r, fields, "MIME-Version", g_strdup("1.0"));
+	set_edit(r, fields, "Content-Type",
 		 g_strdup(opt->body_charset == TZ_BODY_ISO2022JP ? "text/plain; charset=ISO-2022-JP"
 								 : "text/plain; charset=UTF-8"));
-	add_edit(r, TZ_HDR_ADD, "Content-Transfer-Encoding", 0, g_strdup(cte));
-	add_edit(r, TZ_HDR_ADD, "X-Textize", 0,
+	set_edit(r, fields, "Content-Transfer-Encoding", g_strdup(cte));
+	set_edit(r, fields, "X-Textize",
 		 g_strdup_printf("textize %s; id=%s; stripped=%u", TZ_VERSION, r->ref_id, r->parts->len));
 	if (opt->subject_prefix != NULL && *opt->subject_prefix != '\0')
 		subject_edit(r, fields, opt->subject_prefix);

@@ -378,23 +378,52 @@ static void test_header_edits(void **state)
 	tz_engine_options_init(&opt);
 	opt.subject_prefix = "[外部]";
 	r = convert_opt("dup-ct.eml", &opt);
-	/* Content-Type twice (two spellings): highest index first; the forged
-	 * X-Textize goes too. Worked out from the fixture by hand. The two
+	/* Content-Type twice (two spellings): the second deleted, the first
+	 * changed in place; MIME-Version, Content-Transfer-Encoding and the
+	 * forged X-Textize changed in place (one packet each, not a delete
+	 * and an add). Worked out from the fixture by hand. The two
 	 * Content-Types disagree (text/html, text/plain): the body is one
 	 * stripped part (issue 12: ambiguity is never resolved towards text). */
 	expect_edit(r, 0, TZ_HDR_DELETE, "Content-Type", 2, NULL);
-	expect_edit(r, 1, TZ_HDR_DELETE, "Content-Type", 1, NULL);
-	expect_edit(r, 2, TZ_HDR_DELETE, "MIME-Version", 1, NULL);
-	expect_edit(r, 3, TZ_HDR_DELETE, "X-Textize", 1, NULL);
-	expect_edit(r, 4, TZ_HDR_DELETE, "Content-Transfer-Encoding", 1, NULL);
-	expect_edit(r, 5, TZ_HDR_ADD, "MIME-Version", 0, "1.0");
-	expect_edit(r, 6, TZ_HDR_ADD, "Content-Type", 0, "text/plain; charset=UTF-8");
-	expect_edit(r, 7, TZ_HDR_ADD, "Content-Transfer-Encoding", 0, "base64");
-	expect_edit(r, 8, TZ_HDR_ADD, "X-Textize", 0, "textize " TZ_VERSION "; id=" REF "; stripped=1");
+	expect_edit(r, 1, TZ_HDR_CHANGE, "MIME-Version", 1, "1.0");
+	expect_edit(r, 2, TZ_HDR_CHANGE, "Content-Type", 1, "text/plain; charset=UTF-8");
+	expect_edit(r, 3, TZ_HDR_CHANGE, "Content-Transfer-Encoding", 1, "base64");
+	expect_edit(r, 4, TZ_HDR_CHANGE, "X-Textize", 1, "textize " TZ_VERSION "; id=" REF "; stripped=1");
 	/* "[外部] duplicate content headers" in UTF-8, base64 by hand. */
-	expect_edit(r, 9, TZ_HDR_CHANGE, "Subject", 1,
+	expect_edit(r, 5, TZ_HDR_CHANGE, "Subject", 1,
 		    "=?UTF-8?B?W+WklumDqF0gZHVwbGljYXRlIGNvbnRlbnQgaGVhZGVycw==?=");
-	assert_int_equal(r->header_edits->len, 10);
+	assert_int_equal(r->header_edits->len, 6);
+	tz_result_free(r);
+}
+
+/* A message without MIME header fields gets them added; one with them
+ * has them changed; every other Content-* field goes. */
+static void test_header_edits_add(void **state)
+{
+	static const char msg[] =
+		"From: a@example.com\r\nSubject: plain\r\n"
+		"Content-Disposition: attachment; filename=x.exe\r\n"
+		"Content-Description: x\r\ncontent-disposition: inline\r\n\r\nhello\r\n";
+	struct tz_engine_options opt;
+	GMimeStream *in = g_mime_stream_mem_new_with_buffer(msg, sizeof(msg) - 1);
+	struct tz_result *r = NULL;
+	char err[TZ_ERRLEN] = "";
+	(void)state;
+
+	tz_engine_options_init(&opt);
+	opt.subject_prefix = "";
+	assert_int_equal(tz_engine_convert(&opt, in, REF, NULL, &r, err, sizeof(err)), 0);
+	g_object_unref(in);
+	/* by hand: Content-Disposition twice (highest first), Description
+	 * once; the declared attachment is the body, stripped */
+	expect_edit(r, 0, TZ_HDR_DELETE, "Content-Disposition", 2, NULL);
+	expect_edit(r, 1, TZ_HDR_DELETE, "Content-Disposition", 1, NULL);
+	expect_edit(r, 2, TZ_HDR_DELETE, "Content-Description", 1, NULL);
+	expect_edit(r, 3, TZ_HDR_ADD, "MIME-Version", 0, "1.0");
+	expect_edit(r, 4, TZ_HDR_ADD, "Content-Type", 0, "text/plain; charset=UTF-8");
+	expect_edit(r, 5, TZ_HDR_ADD, "Content-Transfer-Encoding", 0, "base64");
+	expect_edit(r, 6, TZ_HDR_ADD, "X-Textize", 0, "textize " TZ_VERSION "; id=" REF "; stripped=1");
+	assert_int_equal(r->header_edits->len, 7);
 	tz_result_free(r);
 }
 
@@ -541,14 +570,15 @@ static void test_write_message_and_json(void **state)
 	g_mime_stream_reset(in);
 	assert_int_equal(tz_result_write_message(r, in, f, err, sizeof(err)), 0);
 	fclose(f);
-	/* Kept byte for byte, in order; replaced ones gone; ours at the end. */
+	/* Kept byte for byte, in order; the second content-type gone; ours
+	 * in place of the first of each name (worked out by hand). */
 	assert_true(g_str_has_prefix(buf, "Received: from a by b; Tue, 01 Apr 2025 10:00:00 +0900\n"
-				     "From: Sender <sender@example.com>\n"
-				     "Subject: duplicate content headers\n"
-				     "MIME-Version: 1.0\n"
 				     "Content-Type: text/plain; charset=UTF-8\n"
-				     "Content-Transfer-Encoding: base64\n"
-				     "X-Textize: textize "));
+				     "From: Sender <sender@example.com>\n"
+				     "MIME-Version: 1.0\n"
+				     "Subject: duplicate content headers\n"
+				     "X-Textize: textize " TZ_VERSION "; id=" REF "; stripped=1\n"
+				     "Content-Transfer-Encoding: base64\n\n"));
 	assert_null(strstr(buf, "forged"));
 	assert_null(strstr(buf, "text/html"));
 	free(buf);
@@ -661,6 +691,7 @@ int main(void)
 		cmocka_unit_test(test_uuencode),
 		cmocka_unit_test(test_display_ref_in_markers),
 		cmocka_unit_test(test_header_edits),
+		cmocka_unit_test(test_header_edits_add),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_one_byte_reads),
 		cmocka_unit_test(test_sink),
