@@ -42,19 +42,24 @@ struct tz_sniff {
 
 /* ------------------------------------------------------------ libmagic */
 
-/* libmagic handles are not thread-safe, and every handle maps and indexes
- * the whole compiled database (magic.mgc: ~5.5 MB of resident pages per
- * handle). One handle per thread made textize-milter's RSS grow with its
- * libmilter worker threads: 17 handles, 93 MB of its 134 MB at 200
- * concurrent sessions (docs/performance.md). A pool of at most one handle
- * per CPU serves every thread instead: more handles than CPUs cannot run
- * at once anyway. Handles live until the process ends. */
-#define MAGIC_POOL_MAX 16
+/* libmagic handles are not thread-safe, and every handle maps the whole
+ * compiled database (magic.mgc, 8.3 MB here) and touches up to ~10 MB of
+ * it once it has typed a few kinds of file. One handle per thread made
+ * textize-milter's RSS grow with its libmilter worker threads: 17
+ * handles, 93 MB of its 134 MB at 200 concurrent sessions
+ * (docs/performance.md). One handle serves every thread: a call takes
+ * 30-250 µs on a 64 KiB head (a text head 1.5 ms, but clean text never
+ * reaches libmagic), short beside a conversion, while a second handle
+ * (one per CPU until issue 16's seventh pass) kept up to ~10 MB more
+ * resident against the milter's 64 MB bound at 200 x 10 MB. The pool
+ * keeps the wait-for-a-handle logic should that change. Handles live
+ * until the process ends. */
+#define MAGIC_POOL_MAX 1
 
 static pthread_mutex_t magic_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t magic_cv = PTHREAD_COND_INITIALIZER;
 static magic_t magic_idle[MAGIC_POOL_MAX];
-static unsigned magic_nidle, magic_nopen, magic_cap;
+static unsigned magic_nidle, magic_nopen;
 
 static magic_t magic_open_handle(void)
 {
@@ -68,23 +73,19 @@ static magic_t magic_open_handle(void)
 	return m;
 }
 
-/* An idle handle, a new one while fewer than magic_cap exist, else wait
+/* An idle handle, a new one while fewer than MAGIC_POOL_MAX exist, else wait
  * for one. NULL when libmagic cannot load its database. */
 static magic_t magic_get(void)
 {
 	magic_t m = NULL;
 
 	pthread_mutex_lock(&magic_mu);
-	if (magic_cap == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		magic_cap = n < 1 ? 1 : n > MAGIC_POOL_MAX ? MAGIC_POOL_MAX : (unsigned)n;
-	}
 	for (;;) {
 		if (magic_nidle > 0) {
 			m = magic_idle[--magic_nidle];
 			break;
 		}
-		if (magic_nopen < magic_cap) {
+		if (magic_nopen < MAGIC_POOL_MAX) {
 			magic_nopen++;
 			pthread_mutex_unlock(&magic_mu);
 			m = magic_open_handle();   /* loading takes a while: unlocked */
