@@ -351,16 +351,18 @@ static void hygiene_edits(struct tz_result *r, const GPtrArray *fields, char *co
 	}
 }
 
-/* The fields the new message sets (all of them replaced fields). One the
- * message already has is changed in place — its first occurrence, the
- * others deleted — rather than deleted and added again at the end: one
- * packet to the MTA instead of two (issue 16, seventh pass), and the
- * MIME header keeps the first position a reader honours. */
+/* The MIME fields the new message sets (replaced fields). One the message
+ * already has is changed in place — its first occurrence, the others
+ * deleted — rather than deleted and added again at the end: one packet to
+ * the MTA instead of two (issue 16, seventh pass), and our Content-Type
+ * takes the first position, the one a reader honours. Not X-Textize: the
+ * policy deletes a sender's X-Textize* fields before these edits run
+ * (tz_spoof.c), so a change by its original index would find nothing
+ * (Postfix then does nothing); ours is always added. */
 static bool set_field(const char *name)
 {
 	return g_ascii_strcasecmp(name, "MIME-Version") == 0 || g_ascii_strcasecmp(name, "Content-Type") == 0 ||
-	       g_ascii_strcasecmp(name, "Content-Transfer-Encoding") == 0 ||
-	       g_ascii_strcasecmp(name, "X-Textize") == 0;
+	       g_ascii_strcasecmp(name, "Content-Transfer-Encoding") == 0;
 }
 
 static void set_edit(struct tz_result *r, const GPtrArray *fields, const char *name, char *value_owned)
@@ -417,7 +419,7 @@ void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields, char *c
 		 g_strdup(opt->body_charset == TZ_BODY_ISO2022JP ? "text/plain; charset=ISO-2022-JP"
 								 : "text/plain; charset=UTF-8"));
 	set_edit(r, fields, "Content-Transfer-Encoding", g_strdup(cte));
-	set_edit(r, fields, "X-Textize",
+	add_edit(r, TZ_HDR_ADD, "X-Textize", 0,
 		 g_strdup_printf("textize %s; id=%s; stripped=%u", TZ_VERSION, r->ref_id, r->parts->len));
 	if (opt->subject_prefix != NULL && *opt->subject_prefix != '\0')
 		subject_edit(r, fields, opt->subject_prefix);
