@@ -313,6 +313,20 @@ static void subject_edit(struct tz_result *r, const GPtrArray *fields, const cha
 	g_free(decoded);
 }
 
+/* Names of which the policy deletes a sender's fields (tz_spoof.c: every
+ * X-Textize*, an Authentication-Results carrying our AuthservID) before
+ * these edits run. A change by the field's original index would then find
+ * no field there, and Postfix and Sendmail both *add* the changed value
+ * when they find none: a forged Authentication-Results, cleaned up, would
+ * come back. So one of these that hygiene would rewrite is deleted
+ * instead: a deletion that finds nothing does nothing (found in the
+ * review of issue 16's seventh pass; older than it). */
+static bool policy_strips(const char *name)
+{
+	return g_ascii_strncasecmp(name, "X-Textize", 9) == 0 ||
+	       g_ascii_strcasecmp(name, "Authentication-Results") == 0;
+}
+
 /* Header hygiene (tz_hdrsafe) for every kept field: rewrites first, as
  * CHANGE edits by original index; fields to drop are flagged in drop[]
  * and deleted with the replaced ones, from the highest index down. */
@@ -331,6 +345,11 @@ static void hygiene_edits(struct tz_result *r, const GPtrArray *fields, char *co
 			a = v != NULL ? TZ_HDRSAFE_REWRITE : TZ_HDRSAFE_DROP;
 		} else {
 			a = tz_hdrsafe_judge(h->name, h->field, h->field_len, &v);
+		}
+		if (a == TZ_HDRSAFE_REWRITE && policy_strips(h->name)) {
+			g_free(v);   /* deleted, never changed: see policy_strips */
+			v = NULL;
+			a = TZ_HDRSAFE_DROP;
 		}
 		switch (a) {
 		case TZ_HDRSAFE_KEEP:
@@ -357,8 +376,9 @@ static void hygiene_edits(struct tz_result *r, const GPtrArray *fields, char *co
  * the MTA instead of two (issue 16, seventh pass), and our Content-Type
  * takes the first position, the one a reader honours. Not X-Textize: the
  * policy deletes a sender's X-Textize* fields before these edits run
- * (tz_spoof.c), so a change by its original index would find nothing
- * (Postfix then does nothing); ours is always added. */
+ * (tz_spoof.c), so a change by its original index would find none there,
+ * and the MTA would add ours in its place or, with two of them, change a
+ * different one (policy_strips); ours is deleted-then-added as before. */
 static bool set_field(const char *name)
 {
 	return g_ascii_strcasecmp(name, "MIME-Version") == 0 || g_ascii_strcasecmp(name, "Content-Type") == 0 ||
