@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <glib.h>
 #include <libmilter/mfapi.h>
@@ -56,7 +57,8 @@ static bool syslog_socket_there(void)
 	gint now = (gint)(g_get_monotonic_time() / G_USEC_PER_SEC);
 
 	if (g_atomic_int_get(&looked) != now) {
-		g_atomic_int_set(&there, access(_PATH_LOG, W_OK) == 0);
+		struct stat sb;   /* a socket there; whether we may write to it is connect's business */
+		g_atomic_int_set(&there, stat(_PATH_LOG, &sb) == 0 && S_ISSOCK(sb.st_mode));
 		g_atomic_int_set(&looked, now);
 	}
 	return g_atomic_int_get(&there) != 0;
