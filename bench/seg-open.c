@@ -88,7 +88,7 @@ static int count(void *ctx, const void *buf, size_t len, char *err, size_t errle
 
 int main(int argc, char **argv)
 {
-	struct tz_seg_opts rw = { NULL, 0, 0 }, ro = { NULL, 0, 1 };
+	struct tz_seg_opts rw = { NULL, 0, 0, 0 }, ro = { NULL, 0, 1, 0 };
 	pthread_t th[4];
 	char err[256], id[64];
 	double t0, t_ro, t_rw, t_rd;

@@ -69,7 +69,13 @@ struct tzm_runtime *tzm_runtime_new(struct tz_config *cfg, char *err, size_t err
 			return NULL;
 		}
 	}
-	st = tz_store_open(cfg->quarantine_dir, cfg->quarantine_key_file, err, errlen);
+	/* The milter only adds entries: no index of the segment store in its
+	 * memory (it would grow with the quarantine, ~0.85 KB an entry). With
+	 * a BlobStore the commit reads its staged copies back to upload them
+	 * (and tombstones them after): the index is of those few. */
+	st = cfg->blob_store == TZ_BLOB_LOCAL
+		? tz_store_open_appending(cfg->quarantine_dir, cfg->quarantine_key_file, err, errlen)
+		: tz_store_open(cfg->quarantine_dir, cfg->quarantine_key_file, err, errlen);
 	if (st == NULL) {
 		tz_audit_free(audit);
 		return NULL;

@@ -332,13 +332,15 @@ static gchar **tail_lines(int fd, char *err, size_t errlen)
 }
 
 /* The `withdrawn` events for the `stored` records among lines whose id has
- * no later record and is not present; ids and hashes kept in keep. */
-static GArray *orphans(gchar **lines, int (*present)(void *ctx, const char *id), void *ctx,
-		       GPtrArray *keep)
+ * no later record and is not present; ids and hashes kept in keep. NULL
+ * with err when present fails. */
+static GArray *orphans(gchar **lines, tz_audit_present_fn present, void *ctx, GPtrArray *keep,
+		       char *err, size_t errlen)
 {
 	GHashTable *last = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	GPtrArray *order = g_ptr_array_new();
+	GPtrArray *order = g_ptr_array_new(), *asked = g_ptr_array_new();
 	GArray *ev = g_array_new(FALSE, TRUE, sizeof(struct tz_audit_event));
+	int *held;
 
 	for (gchar **l = lines; *l; l++) {
 		struct tz_jv *v = **l && l[1] ? tz_jv_parse(*l, strlen(*l), NULL, 0) : NULL;
@@ -353,12 +355,21 @@ static GArray *orphans(gchar **lines, int (*present)(void *ctx, const char *id),
 		}
 		tz_jv_free(v);
 	}
-	for (guint i = 0; i < order->len; i++) {
-		const char *id = g_ptr_array_index(order, i), *sha = g_hash_table_lookup(last, id);
+	for (guint i = 0; i < order->len; i++)   /* the last record of these is `stored` */
+		if (g_hash_table_lookup(last, g_ptr_array_index(order, i)))
+			g_ptr_array_add(asked, g_ptr_array_index(order, i));
+	held = g_new0(int, asked->len + 1);
+	if (asked->len > 0 &&
+	    present(ctx, (const char *const *)asked->pdata, asked->len, held, err, errlen) < 0) {
+		g_array_unref(ev);
+		ev = NULL;
+	}
+	for (guint i = 0; ev && i < asked->len; i++) {
+		const char *id = g_ptr_array_index(asked, i), *sha = g_hash_table_lookup(last, id);
 		struct tz_audit_event w = { "withdrawn", "milter", NULL, 0, NULL,
 					    "not in the store: its segment record was not durable "
 					    "(a crash or a failed fdatasync); never acknowledged" };
-		if (sha == NULL || present(ctx, id))
+		if (held[i])
 			continue;
 		g_ptr_array_add(keep, g_strdup(id));
 		w.id = g_ptr_array_index(keep, keep->len - 1);
@@ -366,13 +377,15 @@ static GArray *orphans(gchar **lines, int (*present)(void *ctx, const char *id),
 		w.sha256 = g_ptr_array_index(keep, keep->len - 1);
 		g_array_append_val(ev, w);
 	}
+	g_free(held);
+	g_ptr_array_unref(asked);
 	g_ptr_array_unref(order);
 	g_hash_table_unref(last);
 	return ev;
 }
 
-int tz_audit_withdraw_missing(struct tz_audit *a, int (*present)(void *ctx, const char *id),
-			      void *ctx, unsigned *withdrawn, char *err, size_t errlen)
+int tz_audit_withdraw_missing(struct tz_audit *a, tz_audit_present_fn present, void *ctx,
+			      unsigned *withdrawn, char *err, size_t errlen)
 {
 	GPtrArray *keep = g_ptr_array_new_with_free_func(g_free);
 	GArray *ev = NULL;
@@ -387,8 +400,9 @@ int tz_audit_withdraw_missing(struct tz_audit *a, int (*present)(void *ctx, cons
 	/* Under the lock: two processes opening at once withdraw once. */
 	lines = tail_lines(a->fd, err, errlen);
 	if (lines) {
-		ev = orphans(lines, present, ctx, keep);
-		rc = ev->len == 0 ? 0 : append_locked(a, (struct tz_audit_event *)ev->data, ev->len, err, errlen);
+		ev = orphans(lines, present, ctx, keep, err, errlen);
+		rc = ev == NULL ? -1 : ev->len == 0 ? 0 :
+		     append_locked(a, (struct tz_audit_event *)ev->data, ev->len, err, errlen);
 		if (rc == 0)
 			*withdrawn = ev->len;
 		g_strfreev(lines);

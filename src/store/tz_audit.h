@@ -53,12 +53,16 @@ int tz_audit_local(const struct tz_audit *a);
  * fdatasync and the audit log's, which the store's group commit runs side
  * by side (tz_store.h): every `stored` record among the lines that begin in
  * the file's last 1 MiB (~3,000 records) whose id has no later record and
- * for which present(ctx, id) is 0 gets a `withdrawn` record (operator
+ * which the store does not hold gets a `withdrawn` record (operator
  * "milter", its sha256), appended under the log's lock, so two processes
- * reconciling at once withdraw it once. File logs only (0 and nothing done
- * for the shared database). 0 (*withdrawn counts) or -1 with err. */
-int tz_audit_withdraw_missing(struct tz_audit *a, int (*present)(void *ctx, const char *id),
-			      void *ctx, unsigned *withdrawn, char *err, size_t errlen);
+ * reconciling at once withdraw it once. present(ctx, ids, n, held) is
+ * asked once for all those ids and sets held[i]; when it fails (-1 with
+ * err) nothing is withdrawn. File logs only (0 and nothing done for the
+ * shared database). 0 (*withdrawn counts) or -1 with err. */
+typedef int (*tz_audit_present_fn)(void *ctx, const char *const *ids, unsigned n, int *held,
+				   char *err, size_t errlen);
+int tz_audit_withdraw_missing(struct tz_audit *a, tz_audit_present_fn present, void *ctx,
+			      unsigned *withdrawn, char *err, size_t errlen);
 
 /* Check the whole log. Returns 0 when intact (*records = count), 1 when
  * broken (*bad_line = 1-based line of the first bad record, reason in err),

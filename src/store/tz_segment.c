@@ -279,8 +279,8 @@ void seg_index_record(struct tz_seg *s, struct seg_file *f, uint64_t off,
 	memcpy(id, hdr + 32, TZ_ID_LEN);
 	id[TZ_ID_LEN - 1] = '\0';
 	if (t > f->newest)
-		f->newest = t;
-	if (!tz_id_valid(id))
+		f->newest = t;   /* the day a segment is rolled at (kept append_only too) */
+	if (s->append_only || !tz_id_valid(id) || (s->only && !g_hash_table_contains(s->only, id)))
 		return;
 	x = g_hash_table_lookup(s->index, id);
 	if (hdr[5] == SEG_KIND_DELETE) {
@@ -326,6 +326,8 @@ static int scan_file(struct tz_seg *s, struct seg_file *f, int newest, int repai
 	uint64_t len;
 	int rc = 0;
 
+	if (!newest && s->append_only)
+		return 0;   /* appends go behind the newest; the others hold nothing it needs */
 	if (!newest && f->scanned == 0 && seg_x_load(s, f))
 		return 0;
 	if (fstat(f->fd, &sb) < 0)
@@ -442,7 +444,8 @@ static int open_files(struct tz_seg *s, char *err, size_t errlen)
 	return 0;
 }
 
-struct tz_seg *tz_seg_open(const char *dir, const struct tz_seg_opts *o, char *err, size_t errlen)
+static struct tz_seg *seg_open(const char *dir, const struct tz_seg_opts *o, GHashTable *only,
+			       char *err, size_t errlen)
 {
 	struct tz_seg *s = g_new0(struct tz_seg, 1);
 	const char *crash = getenv("TZ_SEG_CRASH_STEP");
@@ -451,6 +454,8 @@ struct tz_seg *tz_seg_open(const char *dir, const struct tz_seg_opts *o, char *e
 	s->dir = g_strdup(dir);
 	s->dirfd = s->lockfd = -1;
 	s->readonly = o && o->readonly;
+	s->append_only = o && o->append_only && !s->readonly;
+	s->only = only;
 	s->max_segment = o && o->max_segment ? o->max_segment : MAX_SEGMENT_DEFAULT;
 	if (crash) {   /* "STEP" or "STEP/AFTER": once AFTER commits are done */
 		s->crash_step = atoi(crash);
@@ -496,6 +501,11 @@ fail:
 	return NULL;
 }
 
+struct tz_seg *tz_seg_open(const char *dir, const struct tz_seg_opts *o, char *err, size_t errlen)
+{
+	return seg_open(dir, o, NULL, err, errlen);
+}
+
 void tz_seg_free(struct tz_seg *s)
 {
 	if (s == NULL)
@@ -516,10 +526,17 @@ void tz_seg_free(struct tz_seg *s)
 
 /* ---- reading ---- */
 
+int seg_append_only_refuses(struct tz_seg *s, char *err, size_t errlen)
+{
+	return s->append_only ? tz_err(err, errlen, "segment store %s: opened to append only", s->dir) : 0;
+}
+
 int tz_seg_has(struct tz_seg *s, const char *id)
 {
 	int rc;
 
+	if (s->append_only)
+		return 0;
 	pthread_mutex_lock(&s->mu);
 	seg_refresh(s, 0);
 	rc = id && g_hash_table_lookup(s->index, id) != NULL;
@@ -527,11 +544,42 @@ int tz_seg_has(struct tz_seg *s, const char *id)
 	return rc;
 }
 
+int tz_seg_has_among(struct tz_seg *s, const char *const *ids, unsigned n, int *held,
+		     char *err, size_t errlen)
+{
+	struct tz_seg_opts ro = { s->has_key ? s->key : NULL, 0, 1, 0 };
+	GHashTable *only;
+	struct tz_seg *r;
+
+	if (!s->append_only) {
+		for (unsigned i = 0; i < n; i++)
+			held[i] = tz_seg_has(s, ids[i]) == 1;
+		return 0;
+	}
+	/* A second view of the store that indexes these ids alone: the
+	 * segments are read as an open reads them, the memory is theirs. */
+	only = g_hash_table_new(g_str_hash, g_str_equal);
+	for (unsigned i = 0; i < n; i++)
+		g_hash_table_add(only, (gpointer)ids[i]);
+	r = seg_open(s->dir, &ro, only, err, errlen);
+	if (r == NULL) {
+		g_hash_table_unref(only);
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++)
+		held[i] = tz_seg_has(r, ids[i]) == 1;
+	tz_seg_free(r);
+	g_hash_table_unref(only);
+	return 0;
+}
+
 int tz_seg_has_blob(struct tz_seg *s, const char *id, const char *name)
 {
 	struct seg_entry_idx *x;
 	int rc = 0;
 
+	if (s->append_only)
+		return 0;
 	pthread_mutex_lock(&s->mu);
 	seg_refresh(s, 0);
 	x = id ? g_hash_table_lookup(s->index, id) : NULL;
@@ -600,6 +648,8 @@ int tz_seg_read(struct tz_seg *s, const char *id, const char *name, tz_cfile_fn 
 	struct seg_loc l;
 	int fd = -1, rc;
 
+	if (seg_append_only_refuses(s, err, errlen) < 0)
+		return -1;
 	if (find_loc(s, id, name, &l, &fd) < 0)
 		return tz_err(err, errlen, "quarantine %s: no %s", id ? id : "(null)", name);
 	if (l.encrypted && !s->has_key)
@@ -641,9 +691,13 @@ static GPtrArray *snapshot(struct tz_seg *s)
 
 int tz_seg_foreach(struct tz_seg *s, int (*fn)(void *ctx, const struct tz_seg_info *i), void *ctx)
 {
-	GPtrArray *v = snapshot(s);
+	GPtrArray *v;
 	int rc = 0;
 
+	/* an empty listing would tell reindex that every entry is gone */
+	if (seg_append_only_refuses(s, NULL, 0) < 0)
+		return -1;
+	v = snapshot(s);
 	for (guint i = 0; i < v->len && rc == 0; i++) {
 		struct seg_entry_idx *x = g_ptr_array_index(v, i);
 		const char **names = g_new0(const char *, x->locs->len + 1);
@@ -665,10 +719,13 @@ static int discard(void *ctx, const void *buf, size_t len, char *err, size_t err
 
 int tz_seg_verify(struct tz_seg *s, unsigned *entries, unsigned *bad, char *err, size_t errlen)
 {
-	GPtrArray *v = snapshot(s);
+	GPtrArray *v;
 	char why[TZ_ERRLEN];
 
 	*entries = *bad = 0;
+	if (seg_append_only_refuses(s, err, errlen) < 0)
+		return -1;
+	v = snapshot(s);
 	for (guint i = 0; i < v->len; i++) {
 		struct seg_entry_idx *x = g_ptr_array_index(v, i);
 		int ok = 1;
@@ -802,6 +859,8 @@ int tz_seg_purge(struct tz_seg *s, time_t cutoff, struct tz_seg_purge_stats *st,
 	memset(st, 0, sizeof(*st));
 	if (s->readonly)
 		return tz_err(err, errlen, "segment store %s is read-only", s->dir);
+	if (seg_append_only_refuses(s, err, errlen) < 0)
+		return -1;
 	if (expire(s, cutoff, &st->expired, err, errlen) < 0) {
 		g_array_unref(nos);
 		return -1;

@@ -53,10 +53,19 @@ struct tz_seg_opts {
 	const unsigned char *key;   /* TZ_KEY_LEN bytes, or NULL: blobs plain */
 	uint64_t max_segment;       /* roll to a new segment at this size (0: 256 MB) */
 	int readonly;               /* never writes, never repairs */
+	int append_only;            /* a process that only adds entries (the
+				     * milter): no index of entries is kept, so
+				     * its memory does not grow with the store;
+				     * it lists nothing (below) */
 };
 
 /* Open (creating when writable) the store in dir; scans the segments,
- * repairing a torn tail of the newest one. Caller tz_seg_free()s. */
+ * repairing a torn tail of the newest one. Caller tz_seg_free()s.
+ * append_only: only the newest segment is scanned (to repair it and to
+ * append behind it); entries are written, committed and tombstoned
+ * (tz_seg_tombstone) as usual, but the store lists none: tz_seg_has and
+ * tz_seg_has_blob answer 0, and reading, listing, verifying, adding blobs
+ * and purging fail with an error. */
 struct tz_seg *tz_seg_open(const char *dir, const struct tz_seg_opts *o, char *err, size_t errlen);
 void tz_seg_free(struct tz_seg *s);
 
@@ -111,6 +120,10 @@ int tz_seg_put_fd(struct tz_seg *s, const char *id, const char *name, int srcfd,
 void tz_seg_entry_set_stored(struct tz_seg_entry *e, time_t stored);
 /* Tombstone an entry, durably; its bytes go at the next purge. */
 int tz_seg_delete(struct tz_seg *s, const char *id, char *err, size_t errlen);
+/* The same without asking whether the entry is listed, for the process
+ * that committed it (one opened append_only lists nothing): a tombstone
+ * of an id that is not live changes nothing for a reader. */
+int tz_seg_tombstone(struct tz_seg *s, const char *id, char *err, size_t errlen);
 
 /* ---- reading ---- */
 
@@ -135,6 +148,11 @@ int tz_seg_foreach(struct tz_seg *s, int (*fn)(void *ctx, const struct tz_seg_in
 /* 1 when a live entry has this id (and, name not NULL, a blob of it). */
 int tz_seg_has(struct tz_seg *s, const char *id);
 int tz_seg_has_blob(struct tz_seg *s, const char *id, const char *name);
+/* held[i] = whether a live entry has ids[i], for n ids at once; also in a
+ * store opened append_only (its segments are read for these ids alone,
+ * memory for them only). 0, or -1 with err. */
+int tz_seg_has_among(struct tz_seg *s, const char *const *ids, unsigned n, int *held,
+		     char *err, size_t errlen);
 
 /* ---- retention ---- */
 

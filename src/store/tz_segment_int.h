@@ -53,6 +53,8 @@ struct tz_seg {
 	char *dir;
 	int dirfd, lockfd;
 	int readonly, has_key;
+	int append_only;                  /* no index: tz_seg_opts.append_only */
+	GHashTable *only;                 /* index only these ids (tz_seg_has_among), or NULL */
 	unsigned char key[TZ_KEY_LEN];
 	uint64_t max_segment;
 	int crash_step, crash_after;      /* TZ_SEG_CRASH_STEP (tests) */
@@ -99,6 +101,9 @@ struct seg_entry_idx *seg_entry_copy(struct tz_seg *s, const char *id);
 void seg_entry_free(struct seg_entry_idx *x);
 int seg_new_file(struct tz_seg *s, unsigned no, char *err, size_t errlen);
 void seg_crash(struct tz_seg *s, int step);
+/* A store opened append_only has no index to answer from: -1 with err
+ * (err may be NULL), else 0. */
+int seg_append_only_refuses(struct tz_seg *s, char *err, size_t errlen);
 /* tz_segwrite.c: a fresh entry record with the current blobs of entry id
  * (compaction); 0 also when the entry is gone meanwhile. */
 int seg_rewrite(struct tz_seg *s, const char *id, char *err, size_t errlen);

@@ -347,6 +347,8 @@ int tz_seg_put(struct tz_seg *s, const char *id, const char *name, const void *b
 {
 	struct tz_seg_entry *e;
 
+	if (seg_append_only_refuses(s, err, errlen) < 0)
+		return -1;
 	if (!tz_seg_has(s, id))
 		return tz_err(err, errlen, "no quarantine entry %s", id ? id : "(null)");
 	e = tz_seg_entry_begin(s, id, err, errlen);
@@ -371,6 +373,8 @@ int tz_seg_put_fd(struct tz_seg *s, const char *id, const char *name, int srcfd,
 	struct tz_seg_entry *e;
 	ssize_t n = 0;
 
+	if (seg_append_only_refuses(s, err, errlen) < 0)
+		return -1;
 	if (!tz_seg_has(s, id))
 		return tz_err(err, errlen, "no quarantine entry %s", id ? id : "(null)");
 	if (tz_seg_has_blob(s, id, name))
@@ -403,11 +407,15 @@ int tz_seg_put_fd(struct tz_seg *s, const char *id, const char *name, int srcfd,
 
 int tz_seg_delete(struct tz_seg *s, const char *id, char *err, size_t errlen)
 {
-	struct tz_seg_entry *e;
-
 	if (!tz_seg_has(s, id))
 		return tz_err(err, errlen, "no quarantine entry %s", id ? id : "(null)");
-	e = tz_seg_entry_begin(s, id, err, errlen);
+	return tz_seg_tombstone(s, id, err, errlen);
+}
+
+int tz_seg_tombstone(struct tz_seg *s, const char *id, char *err, size_t errlen)
+{
+	struct tz_seg_entry *e = tz_seg_entry_begin(s, id, err, errlen);
+
 	return e ? commit_kind(e, SEG_KIND_DELETE, NULL, err, errlen) : -1;
 }
 
@@ -703,6 +711,8 @@ void tz_seg_publish(struct tz_seg *s, const struct tz_seg_written *w)
 
 	seg_crash(s, 6);
 	g_atomic_int_inc(&s->commits);
+	if (s->append_only)
+		return;   /* lists nothing */
 	/* Durable: now it may be listed. */
 	blobs = g_array_new(FALSE, TRUE, sizeof(struct seg_blob));
 	pthread_mutex_lock(&s->mu);

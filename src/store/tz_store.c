@@ -44,11 +44,12 @@ int tzs_open_dir_at(int at, const char *name, int create)
 	return openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 }
 
-struct tz_store *tz_store_open(const char *dir, const char *key_file,
-			       char *err, size_t errlen)
+static struct tz_store *store_open(const char *dir, const char *key_file, int append_only,
+				   char *err, size_t errlen)
 {
 	struct tz_store *st = g_new0(struct tz_store, 1);
 
+	st->append_only = append_only;
 	st->rootfd = st->tmpfd = st->entfd = st->lockdirfd = -1;
 	st->dir = g_strdup(dir);
 	pthread_mutex_init(&st->grp.mu, NULL);
@@ -77,6 +78,17 @@ struct tz_store *tz_store_open(const char *dir, const char *key_file,
 fail:
 	tz_store_free(st);
 	return NULL;
+}
+
+struct tz_store *tz_store_open(const char *dir, const char *key_file, char *err, size_t errlen)
+{
+	return store_open(dir, key_file, 0, err, errlen);
+}
+
+struct tz_store *tz_store_open_appending(const char *dir, const char *key_file,
+					 char *err, size_t errlen)
+{
+	return store_open(dir, key_file, 1, err, errlen);
 }
 
 void tz_store_free(struct tz_store *st)
@@ -635,12 +647,20 @@ int tz_store_list(struct tz_store *st, GPtrArray **ids, char *err, size_t errlen
 {
 	*ids = g_ptr_array_new_with_free_func(g_free);
 	if (st->blob) {   /* the shared store's entries, not the staged ones */
-		if (tzs_blob_list(st, *ids, err, errlen) < 0)
+		if (tzs_blob_list(st, *ids, err, errlen) < 0) {
+			g_ptr_array_unref(*ids);
+			*ids = NULL;
 			return -1;
+		}
 		g_ptr_array_sort(*ids, tzs_cmp_str);
 		return 0;
 	}
-	return tzs_list_local(st, *ids, err, errlen);
+	if (tzs_list_local(st, *ids, err, errlen) < 0) {
+		g_ptr_array_unref(*ids);
+		*ids = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 int tzs_list_local(struct tz_store *st, GPtrArray *ids, char *err, size_t errlen)
@@ -664,7 +684,9 @@ int tzs_list_local(struct tz_store *st, GPtrArray *ids, char *err, size_t errlen
 			list_day(dayfd, ids);
 	}
 	closedir(d);
-	tzs_seg_list(st, ids);
+	if (tzs_seg_list(st, ids) < 0)   /* opened to append: it cannot list */
+		return tz_err(err, errlen, "quarantine %s: opened to append only, it lists nothing",
+			      st->dir);
 	g_ptr_array_sort(ids, tzs_cmp_str);
 	/* An entry migrated just now may show in both layouts for a moment. */
 	for (guint i = 1; i < ids->len; i++)

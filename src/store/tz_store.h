@@ -34,6 +34,17 @@ struct tz_store_entry;    /* one entry being written; used by one thread */
  * be NULL (no encryption). NULL + err on failure. */
 struct tz_store *tz_store_open(const char *dir, const char *key_file,
 			       char *err, size_t errlen);
+/* The same for a process that only adds entries (the milter): the segment
+ * store then keeps no index of the entries it holds, so the process's
+ * memory does not grow with the quarantine (docs/performance.md, issue 16
+ * eighth pass). Entries are committed (and withdrawn when a required hook
+ * fails) as with tz_store_open; an entry of the segment store cannot be
+ * read, listed, changed or purged through it (an error), and
+ * tz_store_has does not see one (tz_store_has_among does). Not for a
+ * store given a BlobStore (tz_store_set_blobs): its commit reads the
+ * staged copies back to put them. */
+struct tz_store *tz_store_open_appending(const char *dir, const char *key_file,
+					 char *err, size_t errlen);
 void tz_store_free(struct tz_store *st);   /* NULL is a no-op */
 
 /* Write new entries into the segment store QuarantineDir/store/, creating
@@ -221,7 +232,8 @@ int tz_store_blob_sweep(struct tz_store *st, const char *day, unsigned *removed,
 const unsigned char *tz_store_key(const struct tz_store *st);   /* NULL = plain */
 const char *tz_store_dir(const struct tz_store *st);
 
-/* Ids of all complete entries, sorted (oldest first); caller unrefs. */
+/* Ids of all complete entries, sorted (oldest first); caller unrefs. -1
+ * with err (and *ids NULL) when they cannot all be listed. */
 int tz_store_list(struct tz_store *st, GPtrArray **ids, char *err, size_t errlen);
 
 /* Open the directory of a complete entry (O_RDONLY|O_DIRECTORY); -1 when the
@@ -231,6 +243,10 @@ int tz_store_entry_open(struct tz_store *st, const char *id, char *err, size_t e
 /* 1 when id is a committed entry of this host's QuarantineDir (segment
  * store or directory layout), without reading it. */
 int tz_store_has(struct tz_store *st, const char *id);
+/* held[i] = tz_store_has(st, ids[i]) for n ids at once, also through a
+ * store opened with tz_store_open_appending. 0, or -1 with err. */
+int tz_store_has_among(struct tz_store *st, const char *const *ids, unsigned n, int *held,
+		       char *err, size_t errlen);
 
 /* Exclusive lock on an entry (flock on its directory; in the segment
  * store an OFD lock on a byte of store/LOCKS; on a blob backend an OFD

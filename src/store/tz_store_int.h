@@ -17,6 +17,7 @@ struct tz_store {
 	char *dir;
 	int rootfd, tmpfd, entfd;
 	int has_key;
+	int append_only;           /* tz_store_open_appending: the segment store lists nothing */
 	unsigned char key[TZ_KEY_LEN];
 	struct tz_store_hook hooks[TZ_STORE_MAX_HOOKS];   /* required first (tz_store_set_hook) */
 	gint hook_failures[TZ_STORE_MAX_HOOKS];   /* best-effort misses (atomic) */
@@ -74,6 +75,8 @@ struct pending {
 	int in_segment;            /* segment store: its record is written (w), not yet
 				    * durable nor listed; no day directory */
 	struct tz_seg_written w;
+	int published;             /* its sync held: the record is durable (it may
+				    * still fail, a required hook having failed) */
 	const struct tz_meta *m;
 	const struct tz_envelope *env;
 	int uploaded;              /* its blobs were put (tz_store_blob.c) */

@@ -49,9 +49,10 @@ static int audit_undo(void *ctx, const struct tz_store_committed *c, size_t n,
 	return audit_log(ctx, c, n, "withdrawn", err, errlen);
 }
 
-static int has_cb(void *ctx, const char *id)
+static int present_cb(void *ctx, const char *const *ids, unsigned n, int *held,
+		      char *err, size_t errlen)
 {
-	return tz_store_has(ctx, id);
+	return tz_store_has_among(ctx, ids, n, held, err, errlen);
 }
 
 /* With the file audit log the commit syncs the segment and the log side by
@@ -69,7 +70,7 @@ void tz_store_set_audit(struct tz_store *st, struct tz_audit *audit)
 	if (tz_audit_local(audit) && tz_store_blobs(st) == NULL) {
 		h.undo = audit_undo;
 		if (tz_store_segmented(st) &&
-		    tz_audit_withdraw_missing(audit, has_cb, st, &n, err, sizeof(err)) < 0)
+		    tz_audit_withdraw_missing(audit, present_cb, st, &n, err, sizeof(err)) < 0)
 			tz_log(LOG_ERR, NULL, "audit log: checking for records of entries not stored: %s", err);
 		else if (n > 0)
 			tz_log(LOG_WARNING, NULL, "audit log: %u `stored` records of entries a crash kept "

@@ -25,7 +25,7 @@
 
 int tzs_seg_open(struct tz_store *st, int create, char *err, size_t errlen)
 {
-	struct tz_seg_opts o = { st->has_key ? st->key : NULL, 0, 0 };
+	struct tz_seg_opts o = { st->has_key ? st->key : NULL, 0, 0, st->append_only };
 	char *path, why[TZ_ERRLEN] = "";
 
 	if (st->seg)
@@ -109,14 +109,17 @@ int tzs_seg_commit(struct tz_store_entry *e, const struct tz_meta *m, const stru
 	p.m = m;
 	p.env = env;
 	tzs_group_commit(e->st, &p);
+	/* Tombstoned by what this commit knows, not by a lookup: a store
+	 * opened to append lists nothing. With a BlobStore the record was
+	 * only the staged copy, now put there. */
 	if (p.rc == 0 && e->st->blob)
-		tzs_drop_staged(e->st, e->id);
+		(void)tz_seg_tombstone(e->st->seg, e->id, NULL, 0);
 	if (p.rc == 0)
 		return 0;
 	g_strlcpy(err, p.err, errlen);
 	/* Not recorded where it must be: it must not stay listed (one whose
 	 * sync failed never was). */
-	if (tz_seg_has(e->st->seg, e->id) && tz_seg_delete(e->st->seg, e->id, why, sizeof(why)) < 0)
+	if (p.published && tz_seg_tombstone(e->st->seg, e->id, why, sizeof(why)) < 0)
 		tz_err(err, errlen, "%s; and withdrawing it failed: %s", p.err, why);
 	return -1;
 }
@@ -126,16 +129,29 @@ int tzs_seg_has(struct tz_store *st, const char *id)
 	return st->seg && tz_seg_has(st->seg, id);
 }
 
-int tz_store_has(struct tz_store *st, const char *id)
+/* An entry of the directory layout. */
+static int dir_has(struct tz_store *st, const char *id)
 {
-	int fd;
+	int fd = tz_store_entry_open(st, id, NULL, 0);
 
-	if (tzs_seg_has(st, id))
-		return 1;
-	fd = tz_store_entry_open(st, id, NULL, 0);
 	if (fd >= 0)
 		close(fd);
 	return fd >= 0;
+}
+
+int tz_store_has(struct tz_store *st, const char *id)
+{
+	return tzs_seg_has(st, id) || dir_has(st, id);
+}
+
+int tz_store_has_among(struct tz_store *st, const char *const *ids, unsigned n, int *held,
+		       char *err, size_t errlen)
+{
+	if (st->seg && tz_seg_has_among(st->seg, ids, n, held, err, errlen) < 0)
+		return -1;
+	for (unsigned i = 0; i < n; i++)
+		held[i] = (st->seg && held[i]) || dir_has(st, ids[i]);
+	return 0;
 }
 
 static int list_cb(void *ctx, const struct tz_seg_info *i)

@@ -5,8 +5,11 @@
  * concurrent writers; retention drops and compacts segments; a reader
  * finds segments beyond a gap in the numbers; the offset index is used
  * when valid and ignored and rewritten when damaged or stale; a compaction racing puts
- * (in another handle, as another process would) never undoes one; kill -9 at
- * every step of a commit (fault points, 4 writer threads) leaves every
+ * (in another handle, as another process would) never undoes one; a writer
+ * opened append_only keeps no index (its heap does not grow with the
+ * store), lists nothing, and appends what a reader finds; kill -9 at
+ * every step of a commit (fault points, 4 writer threads; the writer
+ * opened as the CLI and as the milter opens it) leaves every
  * acknowledged entry complete and nothing torn listed; a full and a
  * read-only file system make a commit fail (root only: private mounts). */
 #define _GNU_SOURCE
@@ -18,6 +21,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <limits.h>
+#include <malloc.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 
@@ -117,15 +121,21 @@ static void make_id(char id[TZ_ID_LEN], unsigned k)
 	snprintf(id, TZ_ID_LEN, "20261202-000000-%06u-%08x", k % 1000000, k * 2654435761u);
 }
 
-static struct tz_seg *open_store(const char *dir, int with_key, uint64_t max_segment)
+static struct tz_seg *open_store_as(const char *dir, int with_key, uint64_t max_segment,
+				    int append_only)
 {
-	struct tz_seg_opts o = { with_key ? key : NULL, max_segment, 0 };
+	struct tz_seg_opts o = { with_key ? key : NULL, max_segment, 0, append_only };
 	char err[TZ_ERRLEN] = "";
 	struct tz_seg *s = tz_seg_open(dir, &o, err, sizeof(err));
 
 	if (s == NULL)
 		fprintf(stderr, "open %s: %s\n", dir, err);
 	return s;
+}
+
+static struct tz_seg *open_store(const char *dir, int with_key, uint64_t max_segment)
+{
+	return open_store_as(dir, with_key, max_segment, 0);
 }
 
 static int count_cb(void *ctx, const struct tz_seg_info *i)
@@ -527,7 +537,7 @@ static void test_gap(void **state)
 {
 	char err[TZ_ERRLEN], id[TZ_ID_LEN], path[PATH_MAX];
 	struct tz_seg *w = open_store(*state, 0, 20 * 1024), *r;
-	struct tz_seg_opts ro = { NULL, 0, 1 };
+	struct tz_seg_opts ro = { NULL, 0, 1, 0 };
 	unsigned k = 0;
 
 	make_id(id, k++);
@@ -629,6 +639,144 @@ static void test_compaction_vs_put(void **state)
 	tz_seg_free(a);
 }
 
+/* ---- a writer that keeps no index (the milter's) ---- */
+
+/* The newest segment's path (the one with the highest number). */
+static char *newest_segment(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	char *best = NULL;
+
+	for (const char *n; d && (n = g_dir_read_name(d)) != NULL;)
+		if (g_str_has_suffix(n, ".tzs") && (best == NULL || strcmp(n, best) > 0)) {
+			g_free(best);
+			best = g_strdup(n);
+		}
+	if (d)
+		g_dir_close(d);
+	assert_non_null(best);
+	{
+		char *p = g_build_filename(dir, best, NULL);
+		g_free(best);
+		return p;
+	}
+}
+
+/* Heap bytes in use (0 under an allocator that does not say: ASan, valgrind). */
+static size_t heap_used(void)
+{
+	return mallinfo2().uordblks;
+}
+
+/* Opened append_only (as the milter opens it): the heap does not grow with
+ * the entries the store holds; nothing is listed and what needs the index
+ * fails; what it appends and tombstones, across segment rolls and behind a
+ * torn tail it repaired at open, is what a reader (another handle, as
+ * another process) finds, verified. */
+static void test_append_only(void **state)
+{
+	const uint64_t small = 64 * 1024;
+	char err[TZ_ERRLEN] = "", id[TZ_ID_LEN], gone[TZ_ID_LEN], own[TZ_ID_LEN], *p;
+	struct tz_seg *s = open_store(*state, 1, 0), *w, *r;
+	struct tz_seg_purge_stats ps;
+	struct writer wr[4];
+	pthread_t th[4];
+	GByteArray *ba = g_byte_array_new();
+	size_t before, full, lean, grown;
+	unsigned n = 0, bad = 0;
+	struct stat sb;
+
+	for (int i = 0; i < 4; i++) {   /* 2,000 entries */
+		wr[i] = (struct writer){ s, (unsigned)i * 500, 500, 0 };
+		pthread_create(&th[i], NULL, writer_main, &wr[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(wr[i].failures, 0);
+	}
+	tz_seg_free(s);
+	/* all 2,000 in one segment, the newest, which the writer scans; it
+	 * rolls every 64 KB from here on */
+	before = heap_used();
+	s = open_store(*state, 1, 0);
+	full = heap_used() - before;
+	before = heap_used();
+	w = open_store_as(*state, 1, small, 1);
+	lean = heap_used() - before;
+	assert_non_null(s);
+	assert_non_null(w);
+	assert_int_equal(count(s), 2000);
+	tz_seg_free(s);
+	if (full == 0) {
+		fprintf(stderr, "test_append_only: the allocator reports no heap use; sizes not compared\n");
+	} else {
+		/* the full index: ~0.6 KB an entry here; the writer: a few segments' worth */
+		fprintf(stderr, "test_append_only: heap after open: full %zu bytes, append_only %zu\n",
+			full, lean);
+		assert_true(full > 2000 * 300);
+		assert_true(lean < 32 * 1024);
+	}
+
+	make_id(gone, 5);
+	assert_false(tz_seg_has(w, gone));
+	assert_false(tz_seg_has_blob(w, gone, "meta.json"));
+	assert_int_equal(tz_seg_read(w, gone, "meta.json", collect, ba, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "append only"));
+	assert_int_equal(tz_seg_foreach(w, count_cb, &n), -1);
+	assert_int_equal(n, 0);
+	assert_int_equal(tz_seg_verify(w, &n, &bad, err, sizeof(err)), -1);
+	assert_int_equal(tz_seg_put(w, gone, "x.bin", "x", 1, err, sizeof(err)), -1);
+	assert_int_equal(tz_seg_put_fd(w, gone, "x.bin", 0, NULL, NULL, err, sizeof(err)), -1);
+	assert_int_equal(tz_seg_purge(w, time(NULL) + 10, &ps, err, sizeof(err)), -1);
+	assert_int_equal(ps.expired, 0);
+
+	r = open_store(*state, 1, 0);   /* a reader open all along */
+	before = heap_used();
+	for (unsigned k = 2000; k < 2100; k++) {
+		make_id(id, k);
+		assert_int_equal(write_entry(w, id, 3000 + k, err, sizeof(err)), 0);
+	}
+	make_id(own, 2050);
+	assert_int_equal(tz_seg_tombstone(w, gone, err, sizeof(err)), 0);
+	assert_int_equal(tz_seg_tombstone(w, own, err, sizeof(err)), 0);
+	for (unsigned k = 2100; k < 2200; k++) {
+		make_id(id, k);
+		assert_int_equal(write_entry(w, id, 3000 + k, err, sizeof(err)), 0);
+	}
+	grown = heap_used() - before;   /* 200 commits later (~20 segments) */
+	if (full > 0)
+		assert_true(grown < 32 * 1024);
+	for (unsigned k = 2000; k < 2200; k++) {
+		make_id(id, k);
+		assert_true(k == 2050 ? !tz_seg_has(r, id) : entry_ok(r, id, 3000 + k));
+	}
+	assert_false(tz_seg_has(r, gone));
+	assert_int_equal(count(r), 2200 - 2);
+	tz_seg_free(r);
+	tz_seg_free(w);
+
+	/* The last record torn (entry 2199): the writer's open cuts it off and
+	 * appends behind what is left. */
+	p = newest_segment(*state);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(truncate(p, sb.st_size - 10), 0);
+	w = open_store_as(*state, 1, small, 1);
+	make_id(id, 4000);
+	assert_int_equal(write_entry(w, id, 4000, err, sizeof(err)), 0);
+	tz_seg_free(w);
+	r = open_store(*state, 1, 0);
+	assert_true(entry_ok(r, id, 4000));
+	make_id(id, 2199);
+	assert_false(tz_seg_has(r, id));
+	make_id(id, 2198);
+	assert_true(entry_ok(r, id, 3000 + 2198));
+	assert_int_equal(tz_seg_verify(r, &n, &bad, err, sizeof(err)), 0);
+	assert_int_equal(n, 2200 - 2 - 1 + 1);
+	tz_seg_free(r);
+	g_free(p);
+	g_byte_array_unref(ba);
+}
+
 /* ---- kill -9 at every step of the commit ---- */
 
 struct crasher {
@@ -656,8 +804,9 @@ static void *crasher_main(void *arg)
 }
 
 /* Child: 4 threads commit until the fault point kills the process. */
-static void crash_child(const char *dir, int fd, int step, int after)
+static void crash_child(const char *dir, int fd, int round, int after)
 {
+	int step = (round - 1) % TZ_SEG_CRASH_STEPS + 1, append_only = round > TZ_SEG_CRASH_STEPS;
 	char env[32];
 	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 	struct crasher c[4];
@@ -666,11 +815,11 @@ static void crash_child(const char *dir, int fd, int step, int after)
 
 	snprintf(env, sizeof(env), "%d/%d", step, after);
 	setenv("TZ_SEG_CRASH_STEP", env, 1);
-	s = open_store(dir, 1, 256 * 1024);
+	s = open_store_as(dir, 1, 256 * 1024, append_only);
 	if (s == NULL)
 		_exit(2);
 	for (int i = 0; i < 4; i++) {
-		c[i] = (struct crasher){ s, fd, (unsigned)(step * 100000 + after * 1000 + i * 10000), &mu };
+		c[i] = (struct crasher){ s, fd, (unsigned)(round * 50000 + after * 1000 + i * 10000), &mu };
 		pthread_create(&th[i], NULL, crasher_main, &c[i]);
 	}
 	for (int i = 0; i < 4; i++)
@@ -682,7 +831,9 @@ static void test_crash_points(void **state)
 {
 	unsigned total_acked = 0;
 
-	for (int step = 1; step <= TZ_SEG_CRASH_STEPS; step++) {
+	/* The writer as the CLI opens the store, and as the milter does
+	 * (append_only: no index, only the newest segment scanned). */
+	for (int round = 1; round <= TZ_SEG_CRASH_STEPS * 2; round++) {
 		for (int after = 0; after <= 12; after += 6) {
 			int p[2], status;
 			pid_t pid;
@@ -697,7 +848,7 @@ static void test_crash_points(void **state)
 			assert_true(pid >= 0);
 			if (pid == 0) {
 				close(p[0]);
-				crash_child(*state, p[1], step, after);
+				crash_child(*state, p[1], round, after);
 			}
 			close(p[1]);
 			while ((n = read(p[0], buf, sizeof(buf))) > 0)
@@ -779,10 +930,10 @@ static int small_fs_child(const char *mnt)
 		return 16;
 	}
 	err[0] = '\0';
-	s = tz_seg_open(ro, &(struct tz_seg_opts){ key, 0, 0 }, err, sizeof(err));
+	s = tz_seg_open(ro, &(struct tz_seg_opts){ key, 0, 0, 0 }, err, sizeof(err));
 	if (s != NULL || strstr(err, "Read-only") == NULL)
 		return 14;
-	s = tz_seg_open(ro, &(struct tz_seg_opts){ key, 0, 1 }, err, sizeof(err));
+	s = tz_seg_open(ro, &(struct tz_seg_opts){ key, 0, 1, 0 }, err, sizeof(err));
 	make_id(id, 0);
 	if (s == NULL || count(s) != acked || !entry_ok(s, id, 40000) ||
 	    tz_seg_entry_begin(s, id, err, sizeof(err)) != NULL)
@@ -827,6 +978,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offset_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compaction_vs_put, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_points, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_and_readonly, setup, teardown),
 	};

@@ -101,7 +101,7 @@ static int entry_ok(struct tz_seg *s, const char *id, size_t n)
 
 static struct tz_seg *open_store(const char *dir, uint64_t max_segment)
 {
-	struct tz_seg_opts o = { key, max_segment, 0 };
+	struct tz_seg_opts o = { key, max_segment, 0, 0 };
 	char err[TZ_ERRLEN] = "";
 	struct tz_seg *s = tz_seg_open(dir, &o, err, sizeof(err));
 
@@ -192,7 +192,7 @@ static void test_gmac_written(void **state)
 {
 	for (int with_key = 0; with_key < 2; with_key++) {
 		char *dir = g_strdup_printf("%s/k%d", (char *)*state, with_key);
-		struct tz_seg_opts o = { with_key ? key : NULL, 0, 0 };
+		struct tz_seg_opts o = { with_key ? key : NULL, 0, 0, 0 };
 		char err[TZ_ERRLEN] = "", a[TZ_ID_LEN], b[TZ_ID_LEN], *p = g_build_filename(dir, "00000001.tzs", NULL);
 		struct tz_seg *s = tz_seg_open(dir, &o, err, sizeof(err));
 		GByteArray *f;

@@ -289,28 +289,41 @@ static void test_part_hashed_once(void **state)
 }
 
 /* The audit record is required on the segment format too: an entry whose
- * record could not be written is not listed. */
-static void test_audit_required(void **state)
+ * record could not be written is withdrawn, by the committing store opened
+ * as the CLI opens it or as the milter does (tz_store_open_appending,
+ * which cannot look the entry up: it tombstones what it wrote); a store
+ * opened afresh lists only the first entry. */
+static void audit_required(struct fx *f, int appending)
 {
-	struct fx *f = *state;
 	char *log = g_build_filename(f->dir, "audit.log", NULL), *moved = g_strconcat(log, ".old", NULL);
-	char err[TZ_ERRLEN] = "", id[TZ_ID_LEN];
-	struct tz_store *st = tz_store_open(f->q, f->key, err, sizeof(err));
+	char err[TZ_ERRLEN] = "", id[TZ_ID_LEN], first[TZ_ID_LEN];
+	struct tz_store *st = appending ? tz_store_open_appending(f->q, f->key, err, sizeof(err))
+					: tz_store_open(f->q, f->key, err, sizeof(err));
 	struct tz_audit *au = tz_audit_open(log, NULL, err, sizeof(err));
+	GPtrArray *ids = NULL;
 
 	assert_int_equal(tz_store_use_segments(st, err, sizeof(err)), 0);
 	tz_store_set_audit(st, au);
-	assert_int_equal(store_one(st, 1, id), 0);
+	assert_int_equal(store_one(st, 1, first), 0);
 	assert_int_equal(rename(log, moved), 0);
 	assert_int_equal(mkdir(log, 0700), 0);
 	assert_int_equal(store_one(st, 1, id), -1);
+	if (appending)   /* it lists nothing */
+		assert_int_equal(tz_store_list(st, &ids, err, sizeof(err)), -1);
+	tz_store_free(st);
+	st = tz_store_open(f->q, f->key, err, sizeof(err));
 	assert_int_equal(listed(st), 1);
+	assert_true(tz_store_has(st, first));
+	assert_false(tz_store_has(st, id));
 	assert_null(tz_store_meta_read(st, id, err, sizeof(err)));
 	tz_store_free(st);
 	tz_audit_free(au);
 	g_free(log);
 	g_free(moved);
 }
+
+static void test_audit_required(void **state) { audit_required(*state, 0); }
+static void test_audit_required_appending(void **state) { audit_required(*state, 1); }
 
 /* kill -9 while the commit hooks run (the audit log's write + fdatasync on
  * the leader, then the index transaction there, both beside the segment's
@@ -365,7 +378,9 @@ static void hook_crash_child(struct fx *f, const char *log, const char *db, int 
 			     int fd)
 {
 	char err[TZ_ERRLEN] = "";
-	struct tz_store *st = tz_store_open(f->q, f->key, err, sizeof(err));
+	/* the milter's way (no index), and once in three the CLI's */
+	struct tz_store *st = after != 3 ? tz_store_open_appending(f->q, f->key, err, sizeof(err))
+					 : tz_store_open(f->q, f->key, err, sizeof(err));
 	struct tz_audit *au = tz_audit_open(log, NULL, err, sizeof(err));
 	gint acked = 0;
 	struct killer k = { &acked, after, 0 };
@@ -545,7 +560,7 @@ static void sync_crash_child(struct fx *f, const char *log, const char *db, int 
 		snprintf(env, sizeof(env), "%d/%d", mode == 1 ? 9 : mode == 2 ? 7 : 8, after);
 		setenv("TZ_SEG_CRASH_STEP", env, 1);
 	}
-	st = tz_store_open(f->q, f->key, err, sizeof(err));
+	st = tz_store_open_appending(f->q, f->key, err, sizeof(err));   /* as the milter */
 	au = tz_audit_open(log, NULL, err, sizeof(err));
 	if (st == NULL || au == NULL || tz_store_use_segments(st, err, sizeof(err)) < 0)
 		_exit(2);
@@ -613,13 +628,15 @@ static unsigned index_catch_up(struct tz_store *st, const char *db, guint n)
 	return ahead;
 }
 
-/* Open as the milter does and check; returns the withdrawn records in
- * the log, and in *ahead the index's rows of entries not in the store. */
+/* Open as the milter does (its store keeps no index: the reconciliation
+ * looks the log's ids up in the segments) and check through a store opened
+ * as the CLI does; returns the withdrawn records in the log, and in *ahead
+ * the index's rows of entries not in the store. */
 static unsigned sync_crash_check(struct fx *f, const char *log, const char *db, GPtrArray *acked,
 				 unsigned *ahead)
 {
 	char err[TZ_ERRLEN] = "";
-	struct tz_store *st = tz_store_open(f->q, f->key, err, sizeof(err));
+	struct tz_store *ms = tz_store_open_appending(f->q, f->key, err, sizeof(err)), *st;
 	struct tz_audit *au = tz_audit_open(log, NULL, err, sizeof(err));
 	GHashTable *sto = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	GHashTable *wd = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -629,10 +646,12 @@ static unsigned sync_crash_check(struct fx *f, const char *log, const char *db, 
 	GPtrArray *ids = NULL;
 	unsigned total = 0;
 
-	assert_non_null(st);
+	assert_non_null(ms);
 	assert_non_null(au);
-	assert_int_equal(tz_store_use_segments(st, err, sizeof(err)), 0);
-	tz_store_set_audit(st, au);   /* reconciles */
+	assert_int_equal(tz_store_use_segments(ms, err, sizeof(err)), 0);
+	tz_store_set_audit(ms, au);   /* reconciles */
+	st = tz_store_open(f->q, f->key, err, sizeof(err));
+	assert_non_null(st);
 	audit_counts(log, sto, wd);
 	for (guint i = 0; i < acked->len; i++) {
 		entry_reads(st, g_ptr_array_index(acked, i), 1);
@@ -658,6 +677,7 @@ static unsigned sync_crash_check(struct fx *f, const char *log, const char *db, 
 	g_hash_table_unref(sto);
 	g_hash_table_unref(wd);
 	tz_store_free(st);
+	tz_store_free(ms);
 	tz_audit_free(au);
 	return total;
 }
@@ -898,6 +918,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_both_layouts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_part_hashed_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_required, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_required_appending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hook_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_side_thread, setup, teardown),
