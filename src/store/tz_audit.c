@@ -384,23 +384,77 @@ static GArray *orphans(gchar **lines, tz_audit_present_fn present, void *ctx, GP
 	return ev;
 }
 
+/* The second pass asks the store again only for the ids the first found
+ * missing; any other id (a commit since) counts as held. */
+struct suspects {
+	tz_audit_present_fn present;
+	void *ctx;
+	GHashTable *ids;
+};
+
+static int present_suspects(void *ctx, const char *const *ids, unsigned n, int *held,
+			    char *err, size_t errlen)
+{
+	struct suspects *sp = ctx;
+	GPtrArray *ask = g_ptr_array_new();
+	int *got, rc = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		held[i] = !g_hash_table_contains(sp->ids, ids[i]);
+		if (!held[i])
+			g_ptr_array_add(ask, (gpointer)ids[i]);
+	}
+	got = g_new0(int, ask->len + 1);
+	if (ask->len > 0)
+		rc = sp->present(sp->ctx, (const char *const *)ask->pdata, ask->len, got, err, errlen);
+	for (unsigned i = 0, k = 0; rc == 0 && i < n; i++)
+		if (!held[i])
+			held[i] = got[k++];
+	g_free(got);
+	g_ptr_array_unref(ask);
+	return rc;
+}
+
 int tz_audit_withdraw_missing(struct tz_audit *a, tz_audit_present_fn present, void *ctx,
 			      unsigned *withdrawn, char *err, size_t errlen)
 {
 	GPtrArray *keep = g_ptr_array_new_with_free_func(g_free);
+	struct suspects sp = { present, ctx, g_hash_table_new(g_str_hash, g_str_equal) };
 	GArray *ev = NULL;
 	gchar **lines;
 	int rc = -1;
 
 	*withdrawn = 0;
-	if (!tz_audit_local(a))
-		return 0;
+	if (!tz_audit_local(a)) {
+		rc = 0;
+		goto out;
+	}
+	/* First without the log's lock: asking the store reads its segments
+	 * (a store opened to append keeps no index), and every commit of every
+	 * process waits for that lock. A line being appended meanwhile is
+	 * incomplete and skipped. Usually nothing is missing and that is all. */
+	pthread_mutex_lock(&a->mu);
+	lines = check_rotated(a, err, errlen) < 0 ? NULL : tail_lines(a->fd, err, errlen);
+	pthread_mutex_unlock(&a->mu);
+	if (lines == NULL)
+		goto out;
+	ev = orphans(lines, present, ctx, keep, err, errlen);
+	g_strfreev(lines);
+	if (ev == NULL || ev->len == 0) {
+		rc = ev ? 0 : -1;
+		goto out;
+	}
+	for (guint i = 0; i < ev->len; i++)
+		g_hash_table_add(sp.ids, (gpointer)g_array_index(ev, struct tz_audit_event, i).id);
+	g_array_unref(ev);
+	ev = NULL;
 	if (log_lock(a, err, errlen) < 0)
 		goto out;
-	/* Under the lock: two processes opening at once withdraw once. */
+	/* Again under the lock, for those: two processes opening at once
+	 * withdraw once, and one withdrawn meanwhile is not again. */
 	lines = tail_lines(a->fd, err, errlen);
 	if (lines) {
-		ev = orphans(lines, present, ctx, keep, err, errlen);
+		ev = orphans(lines, present_suspects, &sp, keep, err, errlen);
 		rc = ev == NULL ? -1 : ev->len == 0 ? 0 :
 		     append_locked(a, (struct tz_audit_event *)ev->data, ev->len, err, errlen);
 		if (rc == 0)
@@ -411,6 +465,7 @@ int tz_audit_withdraw_missing(struct tz_audit *a, tz_audit_present_fn present, v
 out:
 	if (ev)
 		g_array_unref(ev);
+	g_hash_table_unref(sp.ids);
 	g_ptr_array_unref(keep);
 	return rc;
 }

@@ -55,9 +55,11 @@ int tz_audit_local(const struct tz_audit *a);
  * the file's last 1 MiB (~3,000 records) whose id has no later record and
  * which the store does not hold gets a `withdrawn` record (operator
  * "milter", its sha256), appended under the log's lock, so two processes
- * reconciling at once withdraw it once. present(ctx, ids, n, held) is
- * asked once for all those ids and sets held[i]; when it fails (-1 with
- * err) nothing is withdrawn. File logs only (0 and nothing done for the
+ * reconciling at once withdraw it once. present(ctx, ids, n, held) sets
+ * held[i]; it is asked for all those ids without the lock (it may read
+ * the whole store), then, under the lock, again for the ones it found
+ * missing (usually none); when it fails (-1 with err) nothing is
+ * withdrawn. File logs only (0 and nothing done for the
  * shared database). 0 (*withdrawn counts) or -1 with err. */
 typedef int (*tz_audit_present_fn)(void *ctx, const char *const *ids, unsigned n, int *held,
 				   char *err, size_t errlen);

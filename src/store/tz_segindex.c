@@ -36,21 +36,6 @@
 #define X_HEAD 20
 #define X_MAX (256u << 20)   /* larger than any sane index: damaged */
 
-static uint64_t xget64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void xput64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++, v >>= 8)
-		p[i] = (unsigned char)v;
-}
-
 static void xname(unsigned no, char out[32])
 {
 	snprintf(out, 32, "%08u.tzx", no);
@@ -69,8 +54,8 @@ void seg_x_add(GByteArray *x, uint64_t off, uint64_t len, const unsigned char *h
 	unsigned char r[20];
 	uint32_t k = n;
 
-	xput64(r, off);
-	xput64(r + 8, len);
+	seg_put64(r, off);
+	seg_put64(r + 8, len);
 	for (int i = 0; i < 4; i++, k >>= 8)
 		r[16 + i] = (unsigned char)k;
 	g_byte_array_append(x, r, sizeof(r));
@@ -98,7 +83,7 @@ void seg_x_save(struct tz_seg *s, struct seg_file *f, GByteArray *x)
 
 	if (s->readonly || tail_of(f->fd, f->scanned, tail) < 0)
 		return;
-	xput64(x->data + 8, f->scanned);
+	seg_put64(x->data + 8, f->scanned);
 	g_byte_array_append(x, tail, 32);
 	EVP_Digest(x->data, x->len, md, NULL, EVP_sha256(), NULL);
 	g_byte_array_append(x, md, 32);
@@ -157,7 +142,7 @@ static int x_valid(struct seg_file *f, const struct xmap *x)
 {
 	unsigned char md[32], tail[32];
 	struct stat sb;
-	uint64_t covered = xget64(x->data + 8);
+	uint64_t covered = seg_get64(x->data + 8);
 
 	EVP_Digest(x->data, x->len - 32, md, NULL, EVP_sha256(), NULL);
 	if (CRYPTO_memcmp(md, x->data + x->len - 32, 32) != 0 || memcmp(x->data, "TZSX\1", 5) != 0)
@@ -182,7 +167,7 @@ int seg_x_load(struct tz_seg *s, struct seg_file *f)
 		munmap(x->data, x->len);
 		return 0;
 	}
-	covered = xget64(x->data + 8);
+	covered = seg_get64(x->data + 8);
 	end = x->len - 64;
 	blobs = g_array_new(FALSE, TRUE, sizeof(struct seg_blob));
 	/* Parsed in full before anything is indexed: a bad index (it passed
@@ -194,8 +179,8 @@ int seg_x_load(struct tz_seg *s, struct seg_file *f)
 			const unsigned char *r = x->data + pos;
 			if (end - pos < 20)
 				break;
-			off = xget64(r);
-			len = xget64(r + 8);
+			off = seg_get64(r);
+			len = seg_get64(r + 8);
 			n = (uint32_t)r[16] | (uint32_t)r[17] << 8 | (uint32_t)r[18] << 16 |
 			    (uint32_t)r[19] << 24;
 			ok = n >= SEG_HDR && n <= end - pos - 20 && off <= covered && len <= covered - off &&

@@ -22,20 +22,6 @@
 
 #define MAX_SEGMENT_DEFAULT (256ull << 20)
 
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 void seg_crash(struct tz_seg *s, int step)
 {
 	if (s->crash_step == step && g_atomic_int_get(&s->commits) >= s->crash_after)
@@ -148,7 +134,7 @@ static int parse_head(const unsigned char *h, const unsigned char *dir, uint32_t
 		      GArray *blobs)
 {
 	unsigned n = h[6] | (unsigned)h[7] << 8;
-	uint64_t plen = get64(h + 16);
+	uint64_t plen = seg_get64(h + 16);
 	uint32_t pos = 0;
 
 	g_array_set_size(blobs, 0);
@@ -162,9 +148,9 @@ static int parse_head(const unsigned char *h, const unsigned char *dir, uint32_t
 			return -1;
 		memcpy(b.name, dir + pos, nl);
 		pos += nl;
-		b.offset = get64(dir + pos);
-		b.stored = get64(dir + pos + 8);
-		b.plain = get64(dir + pos + 16);
+		b.offset = seg_get64(dir + pos);
+		b.stored = seg_get64(dir + pos + 8);
+		b.plain = seg_get64(dir + pos + 16);
 		memcpy(b.sha256, dir + pos + 24, 32);
 		pos += 56;
 		if (b.offset > plen || b.stored > plen - b.offset || memchr(b.name, '/', nl))
@@ -184,11 +170,12 @@ int seg_head_parse(const unsigned char *head, uint32_t n, GArray *blobs)
 {
 	return n >= SEG_HDR && memcmp(head, "TZSG", 4) == 0 && head[4] == 1 &&
 	       head[5] >= SEG_KIND_ENTRY && head[5] <= SEG_KIND_DELETE &&
-	       get32(head + 8) == n - SEG_HDR ? parse_head(head, head + SEG_HDR, n - SEG_HDR, blobs) : -1;
+	       seg_get32(head + 8) == n - SEG_HDR ? parse_head(head, head + SEG_HDR, n - SEG_HDR, blobs) : -1;
 }
 
 /* seg_record_read; headout (when not NULL) receives the header and
- * directory of a record whose header checksum holds (the offset index). */
+ * directory of a record whose header checksum holds (the offset index).
+ * -1: a read failed (EIO): not a torn record, never cut off. */
 static int record_read(int fd, uint64_t off, uint64_t size, int full, unsigned char hdr[SEG_HDR],
 		       GArray *blobs, uint64_t *len, GByteArray *headout)
 {
@@ -204,27 +191,36 @@ static int record_read(int fd, uint64_t off, uint64_t size, int full, unsigned c
 	want = size - off < SEG_READ_AHEAD ? (size_t)(size - off) : SEG_READ_AHEAD;
 	buf = g_malloc(want);
 	n = pread(fd, buf, want, (off_t)off);
-	got = n > 0 ? (size_t)n : 0;
+	if (n < 0) {
+		g_free(buf);
+		return -1;
+	}
+	got = (size_t)n;
 	if (got < SEG_HDR || memcmp(buf, "TZSG", 4) != 0 || buf[4] != 1 ||
 	    buf[5] < SEG_KIND_ENTRY || buf[5] > SEG_KIND_DELETE)
 		goto out;
 	memcpy(hdr, buf, SEG_HDR);
-	dirlen = get32(hdr + 8);
-	plen = get64(hdr + 16);
+	dirlen = seg_get32(hdr + 8);
+	plen = seg_get64(hdr + 16);
 	if (dirlen > (16u << 20) || plen > size || size - off - SEG_HDR - SEG_TRAILER < dirlen + plen)
 		goto out;
 	head = buf;
 	if (SEG_HDR + (size_t)dirlen > got) {   /* a directory beyond the read-ahead */
 		head = g_malloc(SEG_HDR + dirlen);
 		memcpy(head, hdr, SEG_HDR);
-		if (pread(fd, head + SEG_HDR, dirlen, (off_t)(off + SEG_HDR)) != (ssize_t)dirlen)
+		n = pread(fd, head + SEG_HDR, dirlen, (off_t)(off + SEG_HDR));
+		if (n != (ssize_t)dirlen) {
+			rc = n < 0 ? -1 : 0;
 			goto out_head;
+		}
 	}
 	tail = SEG_HDR + dirlen + plen;
-	if (tail + SEG_TRAILER <= got)
+	if (tail + SEG_TRAILER <= got) {
 		memcpy(trailer, buf + tail, SEG_TRAILER);
-	else if (pread(fd, trailer, SEG_TRAILER, (off_t)(off + tail)) != SEG_TRAILER)
+	} else if ((n = pread(fd, trailer, SEG_TRAILER, (off_t)(off + tail))) != SEG_TRAILER) {
+		rc = n < 0 ? -1 : 0;
 		goto out_head;
+	}
 	EVP_Digest(head, SEG_HDR + dirlen, md, NULL, EVP_sha256(), NULL);
 	if (CRYPTO_memcmp(md, trailer, 32) != 0 || parse_head(head, head + SEG_HDR, dirlen, blobs) < 0)
 		goto out_head;
@@ -232,7 +228,7 @@ static int record_read(int fd, uint64_t off, uint64_t size, int full, unsigned c
 	 * since a crash may have persisted the header and trailer but not
 	 * every page in between. */
 	*len = tail + SEG_TRAILER;
-	gmac = (get32(hdr + 12) & SEG_FLAG_GMAC) != 0;
+	gmac = (seg_get32(hdr + 12) & SEG_FLAG_GMAC) != 0;
 	if (headout)
 		g_byte_array_append(g_byte_array_set_size(headout, 0), head, SEG_HDR + dirlen);
 	if (!full)
@@ -272,8 +268,8 @@ void seg_index_record(struct tz_seg *s, struct seg_file *f, uint64_t off,
 		      const unsigned char *hdr, GArray *blobs, uint64_t len)
 {
 	char id[TZ_ID_LEN];
-	time_t t = (time_t)get64(hdr + 24), stored = (time_t)get64(hdr + 104);
-	uint64_t base = off + SEG_HDR + get32(hdr + 8);
+	time_t t = (time_t)seg_get64(hdr + 24), stored = (time_t)seg_get64(hdr + 104);
+	uint64_t base = off + SEG_HDR + seg_get32(hdr + 8);
 	struct seg_entry_idx *x;
 
 	memcpy(id, hdr + 32, TZ_ID_LEN);
@@ -306,7 +302,7 @@ void seg_index_record(struct tz_seg *s, struct seg_file *f, uint64_t off,
 		l.at = base + b->offset;
 		l.stored = b->stored;
 		l.plain = b->plain;
-		l.encrypted = (get32(hdr + 12) & SEG_FLAG_ENC) != 0;
+		l.encrypted = (seg_get32(hdr + 12) & SEG_FLAG_ENC) != 0;
 		memcpy(l.sha256, b->sha256, 32);
 		loc_set(x->locs, &l);
 	}
@@ -340,6 +336,10 @@ static int scan_file(struct tz_seg *s, struct seg_file *f, int newest, int repai
 	}
 	while (f->scanned < (uint64_t)sb.st_size) {
 		int r = record_read(f->fd, f->scanned, (uint64_t)sb.st_size, newest, hdr, blobs, &len, head);
+		if (r < 0) {   /* a failed read is no torn tail: cut nothing, say so */
+			rc = -1;
+			break;
+		}
 		if (r == 0) {
 			if (repair && (ftruncate(f->fd, (off_t)f->scanned) < 0 || fsync(f->fd) < 0))
 				rc = -1;
@@ -403,7 +403,14 @@ int seg_refresh(struct tz_seg *s, int repair)
 		if (scan_file(s, f, i + 1 == s->files->len, repair && i + 1 == s->files->len) < 0)
 			rc = -1;
 	}
+	seg_keep_newest(s);
 	return rc;
+}
+
+void seg_keep_newest(struct tz_seg *s)
+{
+	if (s->append_only && s->files->len > 1)
+		g_ptr_array_remove_range(s->files, 0, s->files->len - 1);
 }
 
 /* Every NNNNNNNN.tzs in the directory not open yet, in order. */
@@ -429,6 +436,9 @@ static int open_files(struct tz_seg *s, char *err, size_t errlen)
 		    strcmp(de->d_name + 8, ".tzs") != 0 ||
 		    seg_file_get(s, (unsigned)strtoul(de->d_name, NULL, 10)))
 			continue;
+		if (s->append_only && seg_active(s) &&
+		    (unsigned)strtoul(de->d_name, NULL, 10) < seg_active(s)->no)
+			continue;   /* behind the newest: nothing to append to */
 		sfd = openat(s->dirfd, de->d_name,
 			     (s->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
 		if (sfd < 0 && errno == ENOENT)
@@ -482,8 +492,12 @@ static struct tz_seg *seg_open(const char *dir, const struct tz_seg_opts *o, GHa
 	}
 	if (open_files(s, err, errlen) < 0)
 		goto fail;
-	if (s->readonly)
-		return seg_refresh(s, 0), s;
+	if (s->readonly) {
+		if (seg_refresh(s, 0) == 0)
+			return s;
+		tz_err(err, errlen, "segment store %s: read: %s", dir, strerror(errno));
+		goto fail;
+	}
 	while (flock(s->lockfd, LOCK_EX) < 0 && errno == EINTR)
 		;
 	rc = (seg_active(s) == NULL ? seg_new_file(s, 1, err, errlen) : 0) == 0 ? seg_refresh(s, 1) : -1;
@@ -566,8 +580,8 @@ int tz_seg_has_among(struct tz_seg *s, const char *const *ids, unsigned n, int *
 		g_hash_table_unref(only);
 		return -1;
 	}
-	for (unsigned i = 0; i < n; i++)
-		held[i] = tz_seg_has(r, ids[i]) == 1;
+	for (unsigned i = 0; i < n; i++)   /* the view is this function's: no refresh per id */
+		held[i] = g_hash_table_lookup(r->index, ids[i]) != NULL;
 	tz_seg_free(r);
 	g_hash_table_unref(only);
 	return 0;

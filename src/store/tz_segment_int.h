@@ -17,6 +17,27 @@
 #define SEG_FLAG_GMAC 2u       /* the payload checksum is a GMAC (else SHA-256) */
 #define SEG_SUM_LEN 32         /* the header's checksum field */
 
+/* The format's little-endian integers. */
+static inline uint64_t seg_get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static inline uint32_t seg_get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void seg_put64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
 /* One blob as the directory of a record describes it. */
 struct seg_blob {
 	char name[SEG_NAME_MAX + 1];
@@ -81,7 +102,8 @@ struct seg_file *seg_active(struct tz_seg *s);
 struct seg_file *seg_file_get(struct tz_seg *s, unsigned no);
 /* Parse and check one record at off in f (checksums; payload too when
  * full). 1 = a valid record (*len its size), 2 = its header is intact but
- * its payload is not (*len its size), 0 = end of data or a torn header. */
+ * its payload is not (*len its size), 0 = end of data or a torn header,
+ * -1 = a read failed. */
 int seg_record_read(int fd, uint64_t off, uint64_t size, int full, unsigned char hdr[SEG_HDR],
 		    GArray *blobs, uint64_t *len);
 /* A record's header and directory (n bytes) parsed into blobs; 0 or -1. */
@@ -92,6 +114,10 @@ void seg_index_record(struct tz_seg *s, struct seg_file *f, uint64_t off,
  * with repair (flock held) a torn tail of the newest is cut off, so an
  * append never lands behind a record a crashed writer left half done. */
 int seg_refresh(struct tz_seg *s, int repair);
+/* append_only: close every segment but the newest. Appending needs it
+ * alone; holding the others would keep the space of segments another
+ * process purged, and an fd per segment. s->mu held. */
+void seg_keep_newest(struct tz_seg *s);
 /* x (a copy) still describes the live entry x->id exactly: compaction
  * appends its copy only then, under the append locks. s->mu held. */
 int seg_entry_unchanged(struct tz_seg *s, const struct seg_entry_idx *x);

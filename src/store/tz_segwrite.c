@@ -68,12 +68,6 @@ struct tz_seg_entry {
 	const struct seg_entry_idx *expect;   /* seg_rewrite: the entry as copied */
 };
 
-static void put64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
 static int name_ok(const char *n)
 {
 	size_t l = strlen(n);
@@ -265,11 +259,11 @@ static GByteArray *record_head(const char *id, int kind, int encrypted, time_t t
 		fixed[8 + i] = (unsigned char)(dirlen >> (8 * i));
 		fixed[12 + i] = (unsigned char)(((encrypted ? SEG_FLAG_ENC : 0) | SEG_FLAG_GMAC) >> (8 * i));
 	}
-	put64(fixed + 16, payload_len);
+	seg_put64(fixed + 16, payload_len);
 	/* The write time decides when a segment rolls; a compacted entry keeps
 	 * its own stored time (retention) in a field of its own. */
-	put64(fixed + 24, (uint64_t)time(NULL));
-	put64(fixed + 104, (uint64_t)t);
+	seg_put64(fixed + 24, (uint64_t)time(NULL));
+	seg_put64(fixed + 104, (uint64_t)t);
 	memcpy(fixed + 32, id, strlen(id));
 	memcpy(fixed + 72, payload_sum, SEG_SUM_LEN);
 	g_byte_array_append(h, fixed, SEG_HDR);
@@ -278,9 +272,9 @@ static GByteArray *record_head(const char *id, int kind, int encrypted, time_t t
 		unsigned char n = (unsigned char)strlen(b->name), v[24];
 		g_byte_array_append(h, &n, 1);
 		g_byte_array_append(h, (const guint8 *)b->name, n);
-		put64(v, b->offset);
-		put64(v + 8, b->stored);
-		put64(v + 16, b->plain);
+		seg_put64(v, b->offset);
+		seg_put64(v + 8, b->stored);
+		seg_put64(v + 16, b->plain);
 		g_byte_array_append(h, v, 24);
 		g_byte_array_append(h, b->sha256, 32);
 	}
@@ -594,6 +588,7 @@ static int write_record(struct tz_seg *s, const void *head, size_t headlen, int 
 		}
 		if (seg_new_file(s, f->no + 1, err, errlen) < 0)
 			return tz_err(err, errlen, "segment store %s: roll: %s", s->dir, strerror(errno));
+		seg_keep_newest(s);
 		f = seg_active(s);
 		sb.st_size = 0;
 		durable_upto(s, f->no, 0, 1);
@@ -620,6 +615,10 @@ static int write_record(struct tz_seg *s, const void *head, size_t headlen, int 
 		return tz_err(err, errlen, "segment store %s: write: %s", s->dir, strerror(why));
 	}
 	f->scanned = *off + headlen + plen + SEG_TRAILER;
+	/* the record's time, for the roll by day: a store opened append_only
+	 * never reads its own records back */
+	if ((time_t)seg_get64(head + 24) > f->newest)
+		f->newest = (time_t)seg_get64(head + 24);
 	seg_crash(s, 5);
 	return 0;
 }

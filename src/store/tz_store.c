@@ -936,6 +936,8 @@ int tz_store_remove(struct tz_store *st, const char *id, char *err, size_t errle
 {
 	int dayfd;
 
+	if (st->append_only)   /* it cannot tell a segment entry from none */
+		return tz_err(err, errlen, "quarantine %s: opened to append only", st->dir);
 	if (!tz_id_valid(id))
 		return tz_err(err, errlen, "not a quarantine id: %s", id ? id : "(null)");
 	if (st->blob) {

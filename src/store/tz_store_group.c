@@ -318,7 +318,6 @@ static void seg_settle(struct tz_store *st, struct pending **b, guint n, int rc,
 			continue;
 		if (rc == 0) {
 			tz_seg_publish(st->seg, &b[i]->w);
-			b[i]->published = 1;
 			continue;
 		}
 		if (b[i]->rc < 0)

@@ -75,8 +75,6 @@ struct pending {
 	int in_segment;            /* segment store: its record is written (w), not yet
 				    * durable nor listed; no day directory */
 	struct tz_seg_written w;
-	int published;             /* its sync held: the record is durable (it may
-				    * still fail, a required hook having failed) */
 	const struct tz_meta *m;
 	const struct tz_envelope *env;
 	int uploaded;              /* its blobs were put (tz_store_blob.c) */

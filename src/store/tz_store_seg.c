@@ -117,9 +117,12 @@ int tzs_seg_commit(struct tz_store_entry *e, const struct tz_meta *m, const stru
 	if (p.rc == 0)
 		return 0;
 	g_strlcpy(err, p.err, errlen);
-	/* Not recorded where it must be: it must not stay listed (one whose
-	 * sync failed never was). */
-	if (p.published && tz_seg_tombstone(e->st->seg, e->id, why, sizeof(why)) < 0)
+	/* Not recorded where it must be: it must never be listed. Its record
+	 * is written, and may become durable with a later sync even when this
+	 * batch failed before its own (the 参照番号 log's sync failing): a
+	 * tombstone whatever failed (after a failed sync it fails too, and the
+	 * store stays broken until opened again). */
+	if (tz_seg_tombstone(e->st->seg, e->id, why, sizeof(why)) < 0)
 		tz_err(err, errlen, "%s; and withdrawing it failed: %s", p.err, why);
 	return -1;
 }
@@ -147,11 +150,27 @@ int tz_store_has(struct tz_store *st, const char *id)
 int tz_store_has_among(struct tz_store *st, const char *const *ids, unsigned n, int *held,
 		       char *err, size_t errlen)
 {
-	if (st->seg && tz_seg_has_among(st->seg, ids, n, held, err, errlen) < 0)
-		return -1;
-	for (unsigned i = 0; i < n; i++)
-		held[i] = (st->seg && held[i]) || dir_has(st, ids[i]);
-	return 0;
+	GPtrArray *rest = g_ptr_array_new();
+	int *got, rc = 0;
+
+	/* The directories first: `queue migrate` appends an entry's record
+	 * before it removes its directory, so an entry moving meanwhile is
+	 * seen in one place or the other, never in neither. */
+	for (unsigned i = 0; i < n; i++) {
+		held[i] = dir_has(st, ids[i]);
+		if (!held[i])
+			g_ptr_array_add(rest, (gpointer)ids[i]);
+	}
+	got = g_new0(int, rest->len + 1);
+	if (st->seg && rest->len > 0)
+		rc = tz_seg_has_among(st->seg, (const char *const *)rest->pdata, rest->len, got, err,
+				      errlen);
+	for (unsigned i = 0, k = 0; rc == 0 && i < n; i++)
+		if (!held[i])
+			held[i] = got[k++];
+	g_free(got);
+	g_ptr_array_unref(rest);
+	return rc;
 }
 
 static int list_cb(void *ctx, const struct tz_seg_info *i)

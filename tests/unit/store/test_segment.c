@@ -7,7 +7,8 @@
  * when valid and ignored and rewritten when damaged or stale; a compaction racing puts
  * (in another handle, as another process would) never undoes one; a writer
  * opened append_only keeps no index (its heap does not grow with the
- * store), lists nothing, and appends what a reader finds; kill -9 at
+ * store), lists nothing, and appends what a reader finds, holding no
+ * segment but the newest; segments roll by day with either writer; kill -9 at
  * every step of a commit (fault points, 4 writer threads; the writer
  * opened as the CLI and as the milter opens it) leaves every
  * acknowledged entry complete and nothing torn listed; a full and a
@@ -29,6 +30,22 @@
 #include "tz_store_testlib.h"
 
 static unsigned char key[TZ_KEY_LEN];
+
+/* The clock the store reads, shifted by whole days in test_roll_by_day
+ * (this definition wins over libc's for the statically linked store). */
+static time_t clock_shift;
+
+time_t time(time_t *t)
+{
+	struct timespec ts;
+	time_t v;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	v = ts.tv_sec + clock_shift;
+	if (t)
+		*t = v;
+	return v;
+}
 
 static int setup(void **state)
 {
@@ -777,6 +794,78 @@ static void test_append_only(void **state)
 	g_byte_array_unref(ba);
 }
 
+/* A new segment each day, whoever wrote the one before: a writer that
+ * never reads its own records back (append_only) too. Retention drops
+ * whole segments, so one that spans weeks keeps expired mail on disk. */
+static void test_roll_by_day(void **state)
+{
+	char err[TZ_ERRLEN] = "", id[TZ_ID_LEN];
+
+	for (int append_only = 0; append_only <= 1; append_only++) {
+		char *dir = g_strdup_printf("%s/%d", (char *)*state, append_only);
+		struct tz_seg *s = open_store_as(dir, 1, 0, append_only);
+		assert_non_null(s);
+		for (unsigned day = 0; day < 4; day++) {
+			clock_shift = (time_t)day * 86400;
+			for (unsigned k = 0; k < 2; k++) {
+				make_id(id, day * 10 + k);
+				assert_int_equal(write_entry(s, id, 1000, err, sizeof(err)), 0);
+			}
+			assert_int_equal(segments(dir), day + 1);
+		}
+		tz_seg_free(s);
+		clock_shift = 0;
+		g_free(dir);
+	}
+}
+
+/* Segments another process purged: a writer opened append_only holds no
+ * descriptor of them once it appends again (it keeps the newest alone),
+ * so their space is freed then, not when the milter restarts. */
+static void test_append_only_holds_newest(void **state)
+{
+	char err[TZ_ERRLEN] = "", id[TZ_ID_LEN], link[PATH_MAX];
+	struct tz_seg *w = open_store_as(*state, 1, 64 * 1024, 1), *r;
+	struct tz_seg_purge_stats ps;
+	unsigned deleted = 0;
+	GDir *d;
+
+	assert_non_null(w);
+	for (unsigned k = 0; k < 60; k++) {   /* ~6 segments of 64 KB */
+		make_id(id, k);
+		assert_int_equal(write_entry(w, id, 20000, err, sizeof(err)), 0);
+	}
+	assert_true(segments(*state) >= 5);
+	r = open_store(*state, 1, 64 * 1024);
+	assert_non_null(r);
+	assert_int_equal(tz_seg_purge(r, time(NULL) + 10, &ps, err, sizeof(err)), 0);
+	assert_int_equal(ps.expired, 60);
+	assert_true(ps.dropped >= 4);
+	tz_seg_free(r);
+	/* the writer's next append finds the newer segments the purge's
+	 * tombstones went to (its own newest may have been purged too) */
+	make_id(id, 100);
+	assert_int_equal(write_entry(w, id, 20000, err, sizeof(err)), 0);
+	d = g_dir_open("/proc/self/fd", 0, NULL);
+	assert_non_null(d);
+	for (const char *n; (n = g_dir_read_name(d)) != NULL;) {
+		char *p = g_build_filename("/proc/self/fd", n, NULL);
+		ssize_t len = readlink(p, link, sizeof(link) - 1);
+		g_free(p);
+		if (len > 0) {
+			link[len] = '\0';
+			deleted += strstr(link, ".tzs (deleted)") != NULL;
+		}
+	}
+	g_dir_close(d);
+	assert_int_equal(deleted, 0);
+	tz_seg_free(w);
+	r = open_store(*state, 1, 0);
+	assert_true(entry_ok(r, id, 20000));
+	assert_int_equal(count(r), 1);
+	tz_seg_free(r);
+}
+
 /* ---- kill -9 at every step of the commit ---- */
 
 struct crasher {
@@ -979,6 +1068,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_offset_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compaction_vs_put, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roll_by_day, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_only_holds_newest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_points, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_and_readonly, setup, teardown),
 	};
