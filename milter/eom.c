@@ -6,11 +6,13 @@
  * edits made so far when the milter tempfails). */
 #include "session.h"
 #include "gate.h"
+#include "policy_glue.h"
 
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
 #include "tz_engine.h"
+#include "tz_hdrplan.h"
 #include "tz_log.h"
 #include "tz_release.h"
 #include "tz_store.h"
@@ -37,30 +39,28 @@ static char *milter_value(const struct tzm_conn *c, const char *value)
 	return g_string_free(v, FALSE);
 }
 
-static int apply_edits(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
-		       const GPtrArray *edits, char *err, size_t errlen)
+int tzm_edit_header(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+		    const GPtrArray *engine_edits, char *err, size_t errlen)
 {
-	for (guint i = 0; edits && i < edits->len; i++) {
-		const struct tz_header_edit *e = edits->pdata[i];
-		char *v = e->value ? milter_value(c, e->value) : NULL;
-		int rc;
+	GArray *plan = tz_hdrplan_build(tzm_policy_edits(c->msg), engine_edits);
+	int rc = 0;
 
-		switch (e->op) {
-		case TZ_HDR_DELETE:
-			rc = ops->chgheader(ctx, e->name, (int)e->index, NULL);
-			break;
-		case TZ_HDR_CHANGE:
-			rc = ops->chgheader(ctx, e->name, (int)e->index, v ? v : "");
-			break;
-		default:
-			rc = ops->addheader(ctx, e->name, v ? v : "");
-			break;
+	for (guint i = 0; rc == 0 && i < plan->len; i++) {
+		const struct tz_hdrstep *s = &g_array_index(plan, struct tz_hdrstep, i);
+		char *v = s->value ? milter_value(c, s->value) : NULL;
+
+		switch (s->op) {
+		case TZ_STEP_DELETE: rc = ops->chgheader(ctx, s->name, (int)s->index, NULL); break;
+		case TZ_STEP_CHANGE: rc = ops->chgheader(ctx, s->name, (int)s->index, v ? v : ""); break;
+		case TZ_STEP_INSERT_TOP: rc = ops->insheader(ctx, 0, s->name, v ? v : ""); break;
+		case TZ_STEP_APPEND: rc = ops->addheader(ctx, s->name, v ? v : ""); break;
 		}
-		g_free(v);
 		if (rc < 0)
-			return tz_err(err, errlen, "header edit of %s failed", e->name);
+			tz_err(err, errlen, "header edit of %s refused by the MTA", s->name);
+		g_free(v);
 	}
-	return 0;
+	g_array_unref(plan);
+	return rc < 0 ? -1 : 0;
 }
 
 /* Size of the body with every bare LF made CRLF. */
@@ -277,7 +277,7 @@ enum tzm_status tzm_textize(struct tzm_conn *c, const struct tzm_ops *ops, void 
 		return st;
 	cpu0 = thread_cpu_us();
 	if (convert_and_store(c, ops, ctx, &res, err, sizeof(err)) < 0 ||
-	    apply_edits(c, ops, ctx, res->header_edits, err, sizeof(err)) < 0 ||
+	    tzm_edit_header(c, ops, ctx, res->header_edits, err, sizeof(err)) < 0 ||
 	    replace_body(ops, ctx, res->body, &m->bytes_out, err, sizeof(err)) < 0) {
 		st = tzm_fail(c, ops, ctx, err);
 		goto out;

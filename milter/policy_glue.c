@@ -384,24 +384,6 @@ enum tzm_status tzm_policy_body(struct tzm_conn *c, const struct tzm_ops *ops, v
 	return tz_verdict_stops(pm->v) && !pm->await_release ? stop(c, ops, ctx, pm->v) : TZM_CONTINUE;
 }
 
-/* One header edit through the ops table; values get the leading blank the
- * MTA expects when it keeps ours (SMFIP_HDR_LEADSPC). */
-static int apply_edit(const struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
-		      const struct tz_verdict_edit *e)
-{
-	char *val = e->value ? g_strdup_printf("%s%s", c->leadspc ? " " : "", e->value) : NULL;
-	int rc = -1;
-
-	switch (e->op) {
-	case TZ_EDIT_INSERT: rc = ops->insheader(ctx, 0, e->name, val); break;
-	case TZ_EDIT_APPEND: rc = ops->addheader(ctx, e->name, val); break;
-	case TZ_EDIT_CHANGE: rc = ops->chgheader(ctx, e->name, (int)e->index, val); break;
-	case TZ_EDIT_DELETE: rc = ops->chgheader(ctx, e->name, (int)e->index, NULL); break;
-	}
-	g_free(val);
-	return rc;
-}
-
 enum tzm_status tzm_policy_eom(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx)
 {
 	struct policy_msg *pm = msg_state(c);
@@ -411,17 +393,6 @@ enum tzm_status tzm_policy_eom(struct tzm_conn *c, const struct tzm_ops *ops, vo
 		return tzm_fail(c, ops, ctx, "policy: no message state");
 	if (tz_verdict_stops(pm->v))
 		return stop(c, ops, ctx, pm->v);
-	/* Changes and deletions name fields by their index among the
-	 * original header, so they go before anything is inserted or added
-	 * (our own Authentication-Results would otherwise be index 1). */
-	for (int pass = 0; pass < 2; pass++) {
-		for (guint i = 0; i < pm->v->edits->len; i++) {
-			const struct tz_verdict_edit *e = g_ptr_array_index(pm->v->edits, i);
-			bool by_index = e->op == TZ_EDIT_CHANGE || e->op == TZ_EDIT_DELETE;
-			if (by_index == (pass == 0) && apply_edit(c, ops, ctx, e) < 0)
-				return tzm_fail(c, ops, ctx, "policy: header edit refused by the MTA");
-		}
-	}
 	if (pm->v->action == TZ_ACTION_HOLD) {
 		char *why = g_strdup_printf("textize policy: %s", pm->v->reason ? pm->v->reason : "");
 		int rc = ops->quarantine(ctx, why);
@@ -433,6 +404,13 @@ enum tzm_status tzm_policy_eom(struct tzm_conn *c, const struct tzm_ops *ops, vo
 		tz_log(LOG_NOTICE, qid, "policy: %s (%s)", tz_action_name(pm->v->action),
 		       pm->v->reason ? pm->v->reason : "");
 	return TZM_CONTINUE;
+}
+
+const GPtrArray *tzm_policy_edits(const struct tzm_msg *m)
+{
+	const struct policy_msg *pm = m ? m->policy : NULL;
+
+	return pm ? pm->v->edits : NULL;
 }
 
 const char *tzm_policy_summary(const struct tzm_msg *m)

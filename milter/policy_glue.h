@@ -15,9 +15,10 @@
  *   EOH    inbound: spoofing, forged-header removal; outbound: auto-forward,
  *          recipient visibility, circuit breaker
  *   body   size while streaming
- *   EOM    hold (ops->quarantine), header edits (Received-SPF,
- *          Authentication-Results, X-Textize-Policy, visibility rewrite,
- *          removal of forged headers); tag and log only pass.
+ *   EOM    hold (ops->quarantine); tag and log only pass. The header
+ *          edits (Received-SPF, Authentication-Results, X-Textize-Policy,
+ *          visibility rewrite, removal of forged headers) are made with
+ *          the conversion's, in one plan (tzm_edit_header).
  * tzm_policy_eom runs first for both directions; then inbound mail is
  * text-ized and outbound mail passes. The message's summary line carries
  * tzm_policy_summary(): every rule that fired and its action. */
@@ -44,6 +45,12 @@ enum tzm_status tzm_policy_header(struct tzm_conn *c, const struct tzm_ops *ops,
 enum tzm_status tzm_policy_eoh(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx);
 enum tzm_status tzm_policy_body(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx);
 enum tzm_status tzm_policy_eom(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx);
+
+/* The policy's header edits for m (struct tz_verdict_edit *), NULL when
+ * there is no policy state. Not applied by tzm_policy_eom: tzm_edit_header
+ * makes them, with the conversion's. */
+const GPtrArray *tzm_policy_edits(const struct tzm_msg *m);
+
 /* " policy=rule=action,..." for the summary line, "" when nothing fired.
  * Points into m's policy state (valid until tzm_policy_msg_free). */
 const char *tzm_policy_summary(const struct tzm_msg *m);

@@ -399,6 +399,12 @@ enum tzm_status tzm_on_eom(struct tzm_conn *c, const struct tzm_ops *ops, void *
 	if (st != TZM_CONTINUE)
 		goto out;
 	if (m->env.direction == TZ_DIR_OUTBOUND) {
+		char err[TZ_ERRLEN];
+
+		if (tzm_edit_header(c, ops, ctx, NULL, err, sizeof(err)) < 0) {
+			st = tzm_fail(c, ops, ctx, err);
+			goto out;
+		}
 		m->outcome = TZ_OUTCOME_PASSED;
 		goto out;
 	}

@@ -123,6 +123,13 @@ const char *tzm_qid(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx);
  * logged and the message is text-ized like any other (eom.c). */
 bool tzm_is_release(struct tzm_conn *c);
 
+/* Every header edit of the message in one plan (tz_hdrplan.h): the
+ * policy's and engine_edits (the conversion's; NULL when the message is
+ * not converted). 0, or -1 with err at the first edit the MTA refused
+ * (eom.c). */
+int tzm_edit_header(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
+		    const GPtrArray *engine_edits, char *err, size_t errlen);
+
 /* End of message for inbound mail: convert, store, edit (eom.c). */
 enum tzm_status tzm_textize(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx);
 

@@ -71,8 +71,10 @@ struct tz_part_sink {
 enum tz_header_op { TZ_HDR_DELETE = 0, TZ_HDR_ADD, TZ_HDR_CHANGE };
 
 /* One edit of the top-level header. index is the 1-based occurrence among
- * the fields with this name (DELETE/CHANGE); edits are listed in the order
- * they must be applied (deletions of one name from the highest index down). */
+ * the fields with this name (DELETE/CHANGE) in the original header; edits
+ * are listed in the order they must be applied (deletions of one name from
+ * the highest index down). The milter makes them together with the
+ * policy's, in the order of tz_hdrplan.h. */
 struct tz_header_edit {
 	enum tz_header_op op;
 	char *name;     /* owned */

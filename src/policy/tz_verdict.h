@@ -37,8 +37,9 @@ enum tz_edit_op {
 /* One header edit. index is the 1-based occurrence among the original
  * fields with that name (CHANGE/DELETE); deletions of one name are listed
  * from the highest index down so either index semantics of the MTA works.
- * The glue applies every CHANGE/DELETE before any INSERT/APPEND, so that
- * fields we add never shift the indexes of the original ones. */
+ * They are made together with the conversion's, in the order tz_hdrplan.h
+ * gives (every CHANGE/DELETE before any INSERT/APPEND), so that fields we
+ * add never shift the indexes of the original ones. */
 struct tz_verdict_edit {
 	enum tz_edit_op op;
 	char *name;            /* owned */

@@ -460,6 +460,55 @@ tz_expect() {
 	fi
 }
 
+# tz_trace_case NAME SPF [swaks args] — SPF yes where SPF puts its fields on
+# top of the header (our Authentication-Results is then delivered), no where
+# it is off (SPFCheck no: none is). A message whose first Received field carries a control byte
+# (header hygiene changes it by its index), a clean second one, a forged
+# Authentication-Results of ours (the policy deletes it) and a foreign one
+# with a control byte (hygiene deletes it): the MTA must deliver its own
+# Received first and as it wrote it ("with ESMTP id"), then the sender's
+# two, the first cleaned in place; no Authentication-Results but our new
+# one; no control byte (tz_hdrplan.h: one plan for the policy's edits and the
+# conversion's, deletions of a name from the highest index down).
+tz_trace_case() {
+	local name=$1 spf=$2 n f rcv ar; shift 2
+	tz_mkmsg "$TZ_TMP/trace.eml" \
+		"Received: from evil$(printf '\001')host by relay.pass.example; Tue, 24 Nov 2026 08:59:00 +0900" \
+		"Received: from origin.pass.example by relay.pass.example; Tue, 24 Nov 2026 08:58:00 +0900" \
+		"Authentication-Results: gw.tz-test.example; spf=pass smtp.mailfrom=forged@pass.example" \
+		"Authentication-Results: other.example; dkim=pass $(printf '\001')header.d=pass.example" \
+		"From: <a@pass.example>" "To: <user@city.example.lg.jp>"
+	n=$(tz_captured_count)
+	if ! tz_send_expect 250 "$TZ_TMP/trace.eml" "$@"; then
+		tz_fail "$name: not accepted"
+		return
+	fi
+	tz_wait_count $((n + 1)) || { tz_fail "$name: not delivered"; return; }
+	f=$(tz_captured | tail -1)
+	# one line per Received field, unfolded; not smtp-sink's own
+	rcv=$(tz_captured_body "$f" | tr -d '\r' | awk '/^$/ {exit}
+		/^[ \t]/ {if (r) {sub(/^[ \t]+/, ""); printf " %s", $0}; next}
+		{if (r) print ""; r = tolower($0) ~ /^received:/; if (r) printf "%s", $0}
+		END {if (r) print ""}' | grep -v ' by smtp-sink (smtp-sink) with ')
+	tz_assert "$name: three Received fields delivered" test "$(printf '%s\n' "$rcv" | grep -c .)" -eq 3
+	tz_assert "$name: the MTA's own Received first, as it wrote it" \
+		grep -qE '^Received: from .* with E?SMTP[A-Z]* id ' <<<"$(printf '%s\n' "$rcv" | sed -n 1p)"
+	tz_assert "$name: the sender's dirty Received cleaned in place" \
+		grep -q '^Received: from evil host by relay.pass.example;' <<<"$(printf '%s\n' "$rcv" | sed -n 2p)"
+	tz_assert "$name: the sender's clean Received kept" \
+		grep -q '^Received: from origin.pass.example by relay' <<<"$(printf '%s\n' "$rcv" | sed -n 3p)"
+	ar=$(tz_captured_body "$f" | grep -i '^Authentication-Results:')
+	if [ "$spf" = yes ]; then
+		tz_assert "$name: one Authentication-Results delivered, ours" \
+			test "$ar" = "$(printf '%s\n' "$ar" | grep '^Authentication-Results: gw.tz-test.example; spf=pass smtp.mailfrom=a@pass.example')"
+		tz_assert "$name: ours is there" test -n "$ar"
+	else
+		tz_assert "$name: no Authentication-Results delivered" test -z "$ar"
+	fi
+	tz_assert "$name: no control byte delivered" bash -c '! LC_ALL=C grep -q "$(printf "\001")" "$1"' _ "$f"
+	tz_assert "$name: hygiene counted the fields" tz_log_grep -q 'from=<a@pass.example> .*hdrfix=2 '
+}
+
 # tz_reload [LINES] — rewrite the config (tz_milter_conf LINES), SIGHUP the
 # milter and wait until it logs the reload.
 tz_reload() {

@@ -5,7 +5,8 @@
 # /etc/netns/NAME/resolv.conf -> nameserver 127.0.0.1). Clients come from
 # 192.0.2.10 and 192.0.2.66, added to lo inside the namespace (libspf2
 # passes loopback clients without asking DNS). Checks pass, fail,
-# softfail, none, the HELO identity of the null sender, and temperror once
+# softfail, none, the HELO identity of the null sender, the trace fields
+# kept in order under the SPF fields (tz_trace_case), and temperror once
 # dnsmasq is stopped. The namespace and /etc/netns/NAME are removed after.
 # Ports 2610-2612 (inside the namespace).
 here=$(cd "$(dirname "$0")" && pwd)
@@ -88,6 +89,7 @@ spf_case null-sender-helo 192.0.2.10 "" 250 "" \
 	'^Authentication-Results: gw.tz-test.example; spf=pass smtp.helo=helo.example' --helo helo.example
 spf_case null-sender-helo-fail 192.0.2.66 "" 550 5.7.23 "" --helo helo.example
 tz_assert "spf: summary line carries the rule" tz_log_grep -q 'inbound .*policy=spf=reject'
+tz_trace_case "spf trace" yes --local-interface 192.0.2.10 --from a@pass.example
 
 # temperror: the DNS server goes away (late.example was never asked, so
 # libspf2's cache cannot answer for it)

@@ -4,7 +4,8 @@
 # this test creates, clients from 192.0.2.10 and 192.0.2.66 on its lo) with
 # the private Sendmail of lib-sendmail.sh in front of the milter. Checks
 # the reply codes and headers test_policy_spf.sh expects behind Postfix:
-# pass, fail (550 5.7.23), softfail, none, and temperror (451 4.7.24) once
+# pass, fail (550 5.7.23), softfail, none, the trace fields kept in order
+# under the SPF fields (tz_trace_case), and temperror (451 4.7.24) once
 # dnsmasq is stopped. The namespace and /etc/netns/NAME are removed after.
 # Ports 2920-2923 (inside the namespace).
 here=$(cd "$(dirname "$0")" && pwd)
@@ -90,6 +91,7 @@ spf_case fail 192.0.2.66 a@pass.example 550 5.7.23 ""
 spf_case softfail 192.0.2.66 a@soft.example 250 "" \
 	'^Authentication-Results: gw.tz-test.example; spf=softfail smtp.mailfrom=a@soft.example'
 spf_case none 192.0.2.66 a@nospf.example 250 "" '^Authentication-Results: gw.tz-test.example; spf=none'
+tz_trace_case "spf trace" yes --local-interface 192.0.2.10 --from a@pass.example
 kill -TERM "$DNS_PID"; wait "$DNS_PID" 2>/dev/null
 spf_case temperror 192.0.2.10 c@late.example 451 4.7.24 ""
 tz_sm_stop

@@ -1,9 +1,10 @@
 /* test_policy_glue.c — milter/policy_glue.c driven through the milter core
  * (session.c) and a fake MTA: relay refused at RCPT (and dropped from the
- * recipients), SIZE= refused at MAIL, forged headers deleted before our
- * own headers are added, hold through quarantine, the visibility rewrite
- * with and without SMFIP_HDR_LEADSPC, the breaker at end of header, and
- * the policy part of the summary line. SPF is off (no DNS here; it has
+ * recipients), SIZE= refused at MAIL, the policy's header edits and the
+ * conversion's in one plan (forged headers deleted before ours are added),
+ * hold through quarantine, the visibility rewrite with and without
+ * SMFIP_HDR_LEADSPC, the breaker at end of header, and the policy part of
+ * the summary line. SPF is off (no DNS here; it has
  * its own tests). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -141,30 +142,38 @@ static void test_size_at_mail(void **state)
 	fake_free(f);
 }
 
+/* The policy's edits and the conversion's go to the MTA as one plan
+ * (tz_hdrplan.h): the forged A-R of ours (policy) and the foreign one with
+ * a control byte (header hygiene) deleted from the highest index down, the
+ * forged X-Textize deleted once though both asked, and only then anything
+ * added. Worked out by hand from the header below. */
 static void test_forged_deleted_before_added(void **state)
 {
 	static const char *const rcpts[] = { "<user@city.example.lg.jp>", NULL };
 	static const char *const hdrs[] = {
 		"X-Textize: forged", "From: Mayor <mayor@city.example.lg.jp>", "To: user@city.example.lg.jp",
-		"Authentication-Results: mx.tz.example; spf=pass", "Authentication-Results: mx.tz.example; x",
+		"Authentication-Results: mx.tz.example; spf=pass",
+		"Authentication-Results: other.example; dkim=pass \001",
 		"Subject: hi", NULL
 	};
 	struct fake *f = fake_new("Q3");
 	struct tzm_conn *c;
-	const char *del, *add;
 
 	use_config("AuthservID mx.tz.example\nSpoofAction tag");
 	c = conn_open("192.0.2.1", false, f);
-	/* eom goes on to the text-izer, which fails on this toy message: we
-	 * only look at the policy's calls, which come first */
-	send_msg(c, f, "<x@evil.example>", rcpts, hdrs);
-	del = strstr(f->calls->str, "chg Authentication-Results 2 [(delete)]\n"
-				   "chg Authentication-Results 1 [(delete)]\nchg X-Textize 1 [(delete)]\n");
-	add = strstr(f->calls->str, "add X-Textize-Policy [spoof; header From in internal domain");
-	assert_non_null(del);
-	assert_non_null(add);
-	assert_true(del < add);
+	assert_int_equal(send_msg(c, f, "<x@evil.example>", rcpts, hdrs), TZM_CONTINUE);
+	assert_non_null(strstr(f->calls->str,
+			       "chg Authentication-Results 2 [(delete)]\n"
+			       "chg Authentication-Results 1 [(delete)]\n"
+			       "chg X-Textize 1 [(delete)]\n"
+			       "add X-Textize-Policy [spoof; header From in internal domain: "
+			       "Mayor <mayor@city.example.lg.jp>]\n"
+			       "add MIME-Version [1.0]\n"
+			       "add Content-Type [text/plain; charset=UTF-8]\n"
+			       "add Content-Transfer-Encoding [base64]\n"
+			       "add X-Textize [textize "));
 	tzm_conn_free(c);
+	assert_non_null(strstr(logged->str, "hdrfix=1 "));
 	fake_free(f);
 }
 
