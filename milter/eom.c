@@ -45,7 +45,7 @@ int tzm_edit_header(struct tzm_conn *c, const struct tzm_ops *ops, void *ctx,
 	GArray *plan = tz_hdrplan_build(tzm_policy_edits(c->msg), engine_edits);
 	int rc = 0;
 
-	for (guint i = 0; rc == 0 && i < plan->len; i++) {
+	for (guint i = 0; rc >= 0 && i < plan->len; i++) {
 		const struct tz_hdrstep *s = &g_array_index(plan, struct tz_hdrstep, i);
 		char *v = s->value ? milter_value(c, s->value) : NULL;
 

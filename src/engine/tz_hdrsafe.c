@@ -140,6 +140,18 @@ static char *rewrite_addresses(const char *name, const char *raw)
 	return out;
 }
 
+/* The decoded text of a free-text value, controls (encoded ones too) as
+ * blanks. g_free(). */
+static char *decoded_text(const char *raw)
+{
+	char *d = tz_header_decode(raw);
+
+	for (char *q = d; *q; q++)
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			*q = ' ';
+	return d;
+}
+
 /* A new value for name from raw (8-bit and encoded words allowed). */
 static char *rewrite(const char *name, const char *raw)
 {
@@ -154,12 +166,9 @@ static char *rewrite(const char *name, const char *raw)
 		g_free(a);
 		return v;
 	}
-	d = tz_header_decode(raw);
-	for (char *q = d; *q; q++) {
-		if ((unsigned char)*q < 0x20 || *q == 0x7f)
-			*q = ' ';
+	d = decoded_text(raw);
+	for (const char *q = d; *q; q++)
 		ascii = ascii && (unsigned char)*q < 0x80;
-	}
 	/* plain ASCII folds at its blanks; anything else, or a run too long
 	 * to fold, becomes encoded words (which fold anywhere) */
 	v = ascii ? fold(d, strlen(name)) : NULL;
@@ -186,6 +195,15 @@ char *tz_hdrsafe_addresses_only(const char *name, const char *raw)
 	}
 	g_object_unref(l);
 	return g_string_free(s, FALSE);
+}
+
+char *tz_hdrsafe_text(const char *field, size_t field_len)
+{
+	char *raw = raw_value(field, field_len);
+	char *d = decoded_text(raw);
+
+	g_free(raw);
+	return d;
 }
 
 char *tz_hdrsafe_encode(const char *name, const char *utf8)

@@ -23,6 +23,12 @@ enum tz_hdrsafe_action {
 enum tz_hdrsafe_action tz_hdrsafe_judge(const char *name, const char *field, size_t field_len,
 					char **value);
 
+/* The text of a free-text field (the whole field as for judge) the way a
+ * rewrite sees it: decoded, every control (encoded ones too) a blank. For
+ * a value built from it (the Subject with SubjectPrefix), which must not
+ * bring back what hygiene would have cleaned. g_free(). */
+char *tz_hdrsafe_text(const char *field, size_t field_len);
+
 /* Encode a UTF-8 value for the field `name` the way a rewrite does
  * (addresses through GMime, free text as RFC 2047 words, other fields
  * cleaned): 7-bit, folded with CRLF + SP. NULL when it cannot be (the

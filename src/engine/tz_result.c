@@ -286,31 +286,48 @@ char *tz_header_encode_value(const char *utf8, size_t name_len)
 	return g_string_free(s, FALSE);
 }
 
-static void subject_edit(struct tz_result *r, const GPtrArray *fields, const char *prefix)
+/* SubjectPrefix, decided before hygiene: the first Subject field becomes
+ * the prefix and the text hygiene would keep of it (the engine's forced
+ * text when it took a file out of the value), so that field gets one edit
+ * and nothing hygiene cleans comes back in the prefixed value; a message
+ * without a Subject gets one. Returns the new value (7-bit) or NULL when
+ * none is due (no prefix, or a reply that carries it already); *taken is
+ * the field replaced, -1 when the value is to be added. */
+static char *prefixed_subject(const GPtrArray *fields, char *const *forced, const char *prefix,
+			      int *taken)
 {
-	const struct tz_rawhdr *subj = NULL;
-	char *decoded = NULL, *text;
+	char *text, *value;
+	size_t n = prefix ? strlen(prefix) : 0;
 
-	for (guint i = 0; i < fields->len && subj == NULL; i++) {
-		const struct tz_rawhdr *h = g_ptr_array_index(fields, i);
-		if (g_ascii_strcasecmp(h->name, "Subject") == 0)
-			subj = h;
+	*taken = -1;
+	if (n == 0)
+		return NULL;
+	for (guint i = 0; i < fields->len && *taken < 0; i++)
+		if (g_ascii_strcasecmp(((const struct tz_rawhdr *)g_ptr_array_index(fields, i))->name,
+				       "Subject") == 0)
+			*taken = (int)i;
+	if (*taken < 0)
+		return tz_header_encode_value(prefix, 7);
+	if (forced != NULL && forced[*taken] != NULL) {
+		text = g_strdup(forced[*taken]);
+		for (char *q = text; *q; q++)
+			if ((unsigned char)*q < 0x20 || *q == 0x7f)
+				*q = ' ';
+	} else {
+		const struct tz_rawhdr *h = g_ptr_array_index(fields, *taken);
+		text = tz_hdrsafe_text(h->field, h->field_len);
 	}
-	if (subj == NULL) {
-		add_edit(r, TZ_HDR_ADD, "Subject", 0, tz_header_encode_value(prefix, 7));
-		return;
-	}
-	char *raw = tz_rawhdr_value(subj);
-	decoded = tz_header_decode(raw);
-	g_free(raw);
 	/* Replies carry the prefix already: do not stack "[外部] [外部] Re:". */
-	if (!g_str_has_prefix(decoded, prefix)) {
-		size_t n = strlen(prefix);
-		text = g_strconcat(prefix, n && prefix[n - 1] != ' ' ? " " : "", decoded, NULL);
-		add_edit(r, TZ_HDR_CHANGE, "Subject", 1, tz_header_encode_value(text, 7));
+	if (g_str_has_prefix(text, prefix)) {
 		g_free(text);
+		*taken = -1;
+		return NULL;
 	}
-	g_free(decoded);
+	char *full = g_strconcat(prefix, *text && prefix[n - 1] != ' ' ? " " : "", text, NULL);
+	value = tz_header_encode_value(full, 7);
+	g_free(full);
+	g_free(text);
+	return value;
 }
 
 /* Names of which the policy deletes a sender's fields (tz_spoof.c: every
@@ -327,17 +344,19 @@ static bool policy_strips(const char *name)
 	       g_ascii_strcasecmp(name, "Authentication-Results") == 0;
 }
 
-/* Header hygiene (tz_hdrsafe) for every kept field: rewrites first, as
- * CHANGE edits by original index; fields to drop are flagged in drop[]
- * and deleted with the replaced ones, from the highest index down. */
-static void hygiene_edits(struct tz_result *r, const GPtrArray *fields, char *const *forced, bool *drop)
+/* Header hygiene (tz_hdrsafe) for every kept field but `taken` (the
+ * Subject prefixed_subject replaces): rewrites first, as CHANGE edits by
+ * original index; fields to drop are flagged in drop[] and deleted with
+ * the replaced ones, from the highest index down. */
+static void hygiene_edits(struct tz_result *r, const GPtrArray *fields, char *const *forced, bool *drop,
+			  int taken)
 {
 	for (guint i = 0; i < fields->len; i++) {
 		const struct tz_rawhdr *h = g_ptr_array_index(fields, i);
 		char *v = NULL;
 		unsigned idx = 0;
 
-		if (tz_result_replaced_field(h->name))
+		if (tz_result_replaced_field(h->name) || (int)i == taken)
 			continue;
 		enum tz_hdrsafe_action a;
 		if (forced != NULL && forced[i] != NULL) {
@@ -401,7 +420,18 @@ void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields, char *c
 	GPtrArray *done = g_ptr_array_new_with_free_func(g_free);
 	bool *drop = g_new0(bool, fields->len + 1);
 
-	hygiene_edits(r, fields, forced, drop);
+	int taken;
+	char *subject = prefixed_subject(fields, forced, opt->subject_prefix, &taken);
+
+	hygiene_edits(r, fields, forced, drop, taken);
+	if (taken >= 0) {   /* counted as hygiene would have */
+		const struct tz_rawhdr *h = g_ptr_array_index(fields, taken);
+		char *v = NULL;
+		if ((forced != NULL && forced[taken] != NULL) ||
+		    tz_hdrsafe_judge(h->name, h->field, h->field_len, &v) != TZ_HDRSAFE_KEEP)
+			r->headers_fixed++;
+		g_free(v);
+	}
 
 	/* For each replaced name (any spelling), delete from the last
 	 * occurrence down so that earlier indexes stay valid. */
@@ -441,8 +471,8 @@ void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields, char *c
 	set_edit(r, fields, "Content-Transfer-Encoding", g_strdup(cte));
 	add_edit(r, TZ_HDR_ADD, "X-Textize", 0,
 		 g_strdup_printf("textize %s; id=%s; stripped=%u", TZ_VERSION, r->ref_id, r->parts->len));
-	if (opt->subject_prefix != NULL && *opt->subject_prefix != '\0')
-		subject_edit(r, fields, opt->subject_prefix);
+	if (subject != NULL)
+		add_edit(r, taken < 0 ? TZ_HDR_ADD : TZ_HDR_CHANGE, "Subject", taken < 0 ? 0 : 1, subject);
 }
 
 /* ------------------------------------------------------------ output */

@@ -13,8 +13,11 @@
  * countable once a field is inserted above it. So: every change and
  * deletion first, per name from the highest index down, then the
  * insertions at the top, then the additions at the end. Two edits of one
- * field become one: a deletion wins, else the policy's change (its value
- * is a decision, the engine's a cleaned copy of the original). */
+ * field become one: a deletion wins, else the policy's change. They do not
+ * meet today (inbound the policy only deletes and inserts, outbound there
+ * is no conversion) and the engine lists one edit per field (test_engine
+ * test_one_edit_per_field), so the plan makes what `textizectl convert`,
+ * which applies the engine's list in order, writes. */
 #ifndef TZ_HDRPLAN_H
 #define TZ_HDRPLAN_H
 

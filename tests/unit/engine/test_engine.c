@@ -12,6 +12,7 @@
 #include <gmime/gmime.h>
 
 #include "tz_engine.h"
+#include "tz_header.h"
 #include "tz_util.h"
 
 #define REF "20250401-010000-000000-abcdef01"
@@ -432,6 +433,113 @@ static void test_header_edits_policy_fields(void **state)
 	tz_result_free(r);
 }
 
+static struct tz_result *convert_mem(const char *msg, size_t len, const char *prefix)
+{
+	struct tz_engine_options opt;
+	GMimeStream *in = g_mime_stream_mem_new_with_buffer(msg, len);
+	struct tz_result *r = NULL;
+	char err[TZ_ERRLEN] = "";
+
+	tz_engine_options_init(&opt);
+	opt.subject_prefix = prefix;
+	assert_int_equal(tz_engine_convert(&opt, in, REF, NULL, &r, err, sizeof(err)), 0);
+	g_object_unref(in);
+	return r;
+}
+
+/* The Subject edit of r, decoded; asserts there is exactly one. */
+static char *subject_of(const struct tz_result *r)
+{
+	const struct tz_header_edit *found = NULL;
+
+	for (guint i = 0; i < r->header_edits->len; i++) {
+		const struct tz_header_edit *e = g_ptr_array_index(r->header_edits, i);
+		if (g_ascii_strcasecmp(e->name, "Subject") == 0) {
+			assert_null(found);
+			found = e;
+		}
+	}
+	assert_non_null(found);
+	assert_int_equal(found->op, TZ_HDR_CHANGE);
+	assert_int_equal(found->index, 1);
+	return tz_header_decode(found->value);
+}
+
+/* SubjectPrefix builds on the text hygiene keeps: a control byte in the
+ * Subject, or a file in it that the engine took out, does not come back
+ * in the prefixed value, and the field gets one edit (two edits of one
+ * field: the milter's plan keeps one, and which one decided whether the
+ * prefix or the cleaning was lost — found in review). */
+static void test_subject_prefix_cleaned(void **state)
+{
+	static const char ctl[] = "From: a@example.com\r\nSubject: Pay\x01 invoice now\r\n\r\nhello\r\n";
+	struct tz_result *r;
+	char *subj;
+	(void)state;
+
+	r = convert_mem(ctl, sizeof(ctl) - 1, "[EXT]");
+	subj = subject_of(r);
+	assert_string_equal(subj, "[EXT] Pay  invoice now");   /* the control a blank, as hygiene */
+	assert_int_equal(r->headers_fixed, 1);
+	g_free(subj);
+	tz_result_free(r);
+
+	/* a PE file as the base64 of an encoded word (test_hostile's
+	 * test_header_payload) */
+	guchar pe[600];
+	memset(pe, 0, sizeof(pe));
+	memcpy(pe, "MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff", 14);
+	for (size_t i = 64; i < sizeof(pe); i++)
+		pe[i] = (guchar)(i * 7);
+	gchar *b64 = g_base64_encode(pe, sizeof(pe));
+	char *msg = g_strdup_printf("From: a@example.com\nSubject: =?UTF-8?B?%s?=\n\nhello\n", b64);
+	r = convert_mem(msg, strlen(msg), "[EXT]");
+	subj = subject_of(r);
+	assert_true(g_str_has_prefix(subj, "[EXT] "));
+	assert_null(strstr(subj, "MZ"));
+	for (const char *q = subj; *q; q++)
+		assert_true((unsigned char)*q >= 0x20);
+	assert_int_equal(r->headers_fixed, 1);
+	g_free(subj);
+	tz_result_free(r);
+	g_free(msg);
+	g_free(b64);
+}
+
+/* The engine lists at most one change or deletion per field (name in any
+ * spelling, index): tz_hdrplan merges two into one, textizectl convert
+ * would apply both. Hostile headers (controls, two spellings, a reply
+ * already prefixed, no Subject), with and without a prefix. */
+static void test_one_edit_per_field(void **state)
+{
+	static const char *const msgs[] = {
+		"From: a@example.com\r\nSubject: a\x01" "b\r\nsubject: second\x01\r\n"
+		"Authentication-Results: mx.example; spf=pass\x01\r\n"
+		"Content-Type: text/html\r\ncontent-type: text/plain\x01\r\n"
+		"X-Textize: x\x01\r\nX-MS-Has-Attach: yes\r\n\r\nhello\r\n",
+		"Subject: [EXT] Re: a\x01\r\nTo: a\x01 <a@example.com>\r\nTo: b@example.com\x01\r\n\r\nhi\r\n",
+		"From: a@example.com\r\n\r\nno subject\r\n",
+	};
+	static const char *const prefixes[] = { "", "[EXT]" };
+	(void)state;
+
+	for (guint m = 0; m < G_N_ELEMENTS(msgs); m++)
+		for (guint p = 0; p < G_N_ELEMENTS(prefixes); p++) {
+			struct tz_result *r = convert_mem(msgs[m], strlen(msgs[m]), prefixes[p]);
+			for (guint i = 0; i < r->header_edits->len; i++) {
+				const struct tz_header_edit *a = g_ptr_array_index(r->header_edits, i);
+				for (guint j = i + 1; a->op != TZ_HDR_ADD && j < r->header_edits->len; j++) {
+					const struct tz_header_edit *b = g_ptr_array_index(r->header_edits, j);
+					if (b->op != TZ_HDR_ADD && b->index == a->index &&
+					    g_ascii_strcasecmp(a->name, b->name) == 0)
+						fail_msg("message %u prefix '%s': two edits of %s %u", m, prefixes[p],
+							 a->name, a->index);
+				}
+			}
+			tz_result_free(r);
+		}
+}
+
 /* A message without MIME header fields gets them added; one with them
  * has them changed; every other Content-* field goes. */
 static void test_header_edits_add(void **state)
@@ -730,6 +838,8 @@ int main(void)
 		cmocka_unit_test(test_header_edits),
 		cmocka_unit_test(test_header_edits_add),
 		cmocka_unit_test(test_header_edits_policy_fields),
+		cmocka_unit_test(test_subject_prefix_cleaned),
+		cmocka_unit_test(test_one_edit_per_field),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_one_byte_reads),
 		cmocka_unit_test(test_sink),
