@@ -7,8 +7,9 @@
 # log lines, the header edits come out byte for byte as behind Postfix (a
 # private Postfix with the same milter gets the same input), every policy
 # rule answers with the reply codes test_policy.sh expects behind Postfix,
-# a dead or killed milter means 4xx and nothing delivered unconverted, and
-# mail released with textizectl goes through Sendmail and passes once.
+# a dead or killed milter means 4xx and nothing delivered unconverted,
+# mail released with textizectl goes through Sendmail and passes once, and
+# the trace fields come out in order with SPF off (tz_trace_case).
 # Skipped (not passed) only when the Debian packages cannot be downloaded.
 # Ports: Sendmail = base, sink = base+1, Postfix = base+3; the milter listens
 # on a unix socket in the test's directory, as in the README.
@@ -427,6 +428,13 @@ for path in sys.stdin.read().split():
 print(bad)')
 tz_assert "stream: every delivered message converted (${bad:-?} not)" test "${bad:-1}" -eq 0
 tz_assert "Sendmail's queue holds nothing stuck (qf: $(tz_sm_queue_count))" test "$(tz_sm_queue_count)" -eq 0
+
+# the policy's and hygiene's deletions of two Authentication-Results in one
+# plan (tz_hdrplan.h), with no SPF field inserted: Sendmail counts deleted
+# slots, Postfix does not (test_policy.sh runs the same case)
+reload "SPFCheck no"
+tz_trace_case "trace, SPF off" no --from a@pass.example
+reload ""
 
 # rejects at MAIL (size) and RCPT (relay) included: Sendmail sets i at MAIL
 tz_assert "every summary line carries a queue id ($(grep -cE '^textize-milter: [A-Za-z0-9]+: (inbound|outbound) client=' "$TZ_MILTER_LOG") lines, none NOQUEUE)" \
