@@ -45,7 +45,8 @@ void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields, char *c
 bool tz_result_replaced_field(const char *name);
 
 /* RFC 2047 B-encode UTF-8 text as a header value (folded with CRLF SP);
- * pure printable ASCII is returned as is. g_free(). */
+ * printable ASCII that spells no encoded word ("=?") and fits a line is
+ * returned as is. g_free(). */
 char *tz_header_encode_value(const char *utf8, size_t name_len);
 
 struct tz_result *tz_result_new(const char *ref_id);

@@ -169,6 +169,9 @@ static char *rewrite(const char *name, const char *raw)
 	d = decoded_text(raw);
 	for (const char *q = d; *q; q++)
 		ascii = ascii && (unsigned char)*q < 0x80;
+	/* a sender's nested encoded word, decoded once, must not stay plain
+	 * text that a reader decodes again (see tz_header_encode_value) */
+	ascii = ascii && strstr(d, "=?") == NULL;
 	/* plain ASCII folds at its blanks; anything else, or a run too long
 	 * to fold, becomes encoded words (which fold anywhere) */
 	v = ascii ? fold(d, strlen(name)) : NULL;

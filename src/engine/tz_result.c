@@ -258,7 +258,10 @@ char *tz_header_encode_value(const char *utf8, size_t name_len)
 	for (const char *q = p; q < end; q++)
 		if ((unsigned char)*q >= 127 || (unsigned char)*q < 32)
 			ascii = false;
-	if (ascii && strlen(utf8) + name_len + 2 <= 998) {
+	/* Text that spells an encoded word ("=?UTF-8?Q?=01?=", decoded from a
+	 * sender's nested one) is encoded too: as plain text a reader would
+	 * decode it once more, into what was cleaned out. */
+	if (ascii && strstr(utf8, "=?") == NULL && strlen(utf8) + name_len + 2 <= 998) {
 		g_string_append(s, utf8);
 		return g_string_free(s, FALSE);
 	}
@@ -284,6 +287,27 @@ char *tz_header_encode_value(const char *utf8, size_t name_len)
 		p = q;
 	}
 	return g_string_free(s, FALSE);
+}
+
+/* Does a reader see the field start with prefix? Decoded strictly (only
+ * well-formed encoded words: a lenient decode would read the prefix into
+ * "=?UTF-8?Q?=5BEXT=5D hi", which readers show as it is, and skip it),
+ * leading blanks and the prefix's trailing ones aside. */
+static bool shows_prefix(const struct tz_rawhdr *h, const char *prefix)
+{
+	GMimeParserOptions *po = g_mime_parser_options_new();
+	char *raw = tz_rawhdr_value(h);
+	char *seen, *want = g_strchomp(g_strdup(prefix));
+	bool yes;
+
+	g_mime_parser_options_set_rfc2047_compliance_mode(po, GMIME_RFC_COMPLIANCE_STRICT);
+	seen = g_mime_utils_header_decode_text(po, raw);
+	yes = *want != '\0' && seen != NULL && g_str_has_prefix(g_strchug(seen), want);
+	g_free(seen);
+	g_free(want);
+	g_free(raw);
+	g_mime_parser_options_free(po);
+	return yes;
 }
 
 /* SubjectPrefix, decided before hygiene: the first Subject field becomes
@@ -318,7 +342,7 @@ static char *prefixed_subject(const GPtrArray *fields, char *const *forced, cons
 		text = tz_hdrsafe_text(h->field, h->field_len);
 	}
 	/* Replies carry the prefix already: do not stack "[外部] [外部] Re:". */
-	if (g_str_has_prefix(text, prefix)) {
+	if (shows_prefix(g_ptr_array_index(fields, *taken), prefix)) {
 		g_free(text);
 		*taken = -1;
 		return NULL;

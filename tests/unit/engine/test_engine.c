@@ -506,6 +506,68 @@ static void test_subject_prefix_cleaned(void **state)
 	g_free(b64);
 }
 
+static bool has_subject_edit(const struct tz_result *r)
+{
+	for (guint i = 0; i < r->header_edits->len; i++)
+		if (g_ascii_strcasecmp(((const struct tz_header_edit *)g_ptr_array_index(r->header_edits, i))->name,
+				       "Subject") == 0)
+			return true;
+	return false;
+}
+
+/* The value of the first edit of name, as written. */
+static const char *edit_value(const struct tz_result *r, const char *name)
+{
+	for (guint i = 0; i < r->header_edits->len; i++) {
+		const struct tz_header_edit *e = g_ptr_array_index(r->header_edits, i);
+		if (g_ascii_strcasecmp(e->name, name) == 0)
+			return e->value;
+	}
+	fail_msg("no edit of %s", name);
+	return NULL;
+}
+
+/* From the review of the fix above (probes): a sender's encoded word that
+ * spells another one ("=?UTF-8?Q?=01?=" base64-encoded) must not come out
+ * as plain text a reader decodes again, with the prefix or from hygiene;
+ * and the prefix is skipped only when a reader sees it (a strict decode),
+ * not for an unterminated word our lenient decoder reads into "[EXT]". */
+static void test_subject_prefix_nested(void **state)
+{
+	static const char nested[] = "Subject: =?UTF-8?B?PT9VVEYtOD9RPz0wMT89?=\r\n\r\nhi\r\n";
+	static const char nested_dirty[] = "Subject: =?UTF-8?B?PT9VVEYtOD9RPz0wMT89?=\x01 x\r\n\r\nhi\r\n";
+	static const char unterminated[] = "Subject: =?UTF-8?Q?=5BEXT=5D hi\r\n\r\nhi\r\n";
+	static const char reply[] = "Subject: [EXT] Re: hi\r\n\r\nhi\r\n";
+	static const char reply_encoded[] = "Subject: =?UTF-8?Q?=5BEXT=5D_Re=3A_hi?=\r\n\r\nhi\r\n";
+	struct tz_result *r;
+	char *subj;
+	(void)state;
+
+	r = convert_mem(nested, sizeof(nested) - 1, "[EXT]");
+	assert_null(strstr(edit_value(r, "Subject"), "=?UTF-8?Q?=01?="));
+	subj = subject_of(r);
+	assert_string_equal(subj, "[EXT] =?UTF-8?Q?=01?=");   /* what a reader shows: inert text */
+	g_free(subj);
+	tz_result_free(r);
+
+	r = convert_mem(nested_dirty, sizeof(nested_dirty) - 1, "");
+	assert_null(strstr(edit_value(r, "Subject"), "=?UTF-8?Q?=01?="));
+	tz_result_free(r);
+
+	r = convert_mem(unterminated, sizeof(unterminated) - 1, "[EXT]");
+	subj = subject_of(r);
+	assert_true(g_str_has_prefix(subj, "[EXT] "));
+	g_free(subj);
+	tz_result_free(r);
+
+	r = convert_mem(reply, sizeof(reply) - 1, "[EXT]");
+	assert_false(has_subject_edit(r));
+	tz_result_free(r);
+	r = convert_mem(reply_encoded, sizeof(reply_encoded) - 1, "[EXT]");
+	assert_false(has_subject_edit(r));
+	tz_result_free(r);
+}
+
 /* The engine lists at most one change or deletion per field (name in any
  * spelling, index): tz_hdrplan merges two into one, textizectl convert
  * would apply both. Hostile headers (controls, two spellings, a reply
@@ -839,6 +901,7 @@ int main(void)
 		cmocka_unit_test(test_header_edits_add),
 		cmocka_unit_test(test_header_edits_policy_fields),
 		cmocka_unit_test(test_subject_prefix_cleaned),
+		cmocka_unit_test(test_subject_prefix_nested),
 		cmocka_unit_test(test_one_edit_per_field),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_one_byte_reads),
