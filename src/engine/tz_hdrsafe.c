@@ -200,6 +200,11 @@ char *tz_hdrsafe_addresses_only(const char *name, const char *raw)
 	return g_string_free(s, FALSE);
 }
 
+bool tz_hdrsafe_clean(const char *field, size_t field_len)
+{
+	return field_clean(field, field_len);
+}
+
 char *tz_hdrsafe_text(const char *field, size_t field_len)
 {
 	char *raw = raw_value(field, field_len);

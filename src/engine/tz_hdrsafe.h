@@ -8,6 +8,7 @@
 #ifndef TZ_HDRSAFE_H
 #define TZ_HDRSAFE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum tz_hdrsafe_action {
@@ -22,6 +23,10 @@ enum tz_hdrsafe_action {
  * within 998 octets (g_free). */
 enum tz_hdrsafe_action tz_hdrsafe_judge(const char *name, const char *field, size_t field_len,
 					char **value);
+
+/* The field's bytes as received are safe to pass on (judge's test before
+ * anything else: no control, no line over 998 octets, UTF-8). */
+bool tz_hdrsafe_clean(const char *field, size_t field_len);
 
 /* The text of a free-text field (the whole field as for judge) the way a
  * rewrite sees it: decoded, every control (encoded ones too) a blank. For

@@ -313,41 +313,44 @@ static bool shows_prefix(const struct tz_rawhdr *h, const char *prefix)
 /* SubjectPrefix, decided before hygiene: the first Subject field becomes
  * the prefix and the text hygiene would keep of it (the engine's forced
  * text when it took a file out of the value), so that field gets one edit
- * and nothing hygiene cleans comes back in the prefixed value; a message
- * without a Subject gets one. Returns the new value (7-bit) or NULL when
- * none is due (no prefix, or a reply that carries it already); *taken is
- * the field replaced, -1 when the value is to be added. */
-static char *prefixed_subject(const GPtrArray *fields, char *const *forced, const char *prefix,
-			      int *taken)
+ * and nothing hygiene cleans comes back in the prefixed value (counted in
+ * headers_fixed as hygiene would count it); a message without a Subject
+ * gets one. Returns the new value (7-bit) or NULL when none is due (no
+ * prefix, or a reply that carries it already); *taken is the field
+ * replaced, -1 when the value is to be added or there is none. */
+static char *prefixed_subject(struct tz_result *r, const GPtrArray *fields, char *const *forced,
+			      const char *prefix, int *taken)
 {
-	char *text, *value;
+	const struct tz_rawhdr *h = NULL;
+	char *text, *full, *value;
 	size_t n = prefix ? strlen(prefix) : 0;
 
 	*taken = -1;
 	if (n == 0)
 		return NULL;
-	for (guint i = 0; i < fields->len && *taken < 0; i++)
+	for (guint i = 0; i < fields->len && h == NULL; i++)
 		if (g_ascii_strcasecmp(((const struct tz_rawhdr *)g_ptr_array_index(fields, i))->name,
 				       "Subject") == 0)
-			*taken = (int)i;
-	if (*taken < 0)
+			h = g_ptr_array_index(fields, (*taken = (int)i));
+	if (h == NULL)
 		return tz_header_encode_value(prefix, 7);
+	/* Replies carry the prefix already: do not stack "[外部] [外部] Re:". */
+	if (shows_prefix(h, prefix)) {
+		*taken = -1;
+		return NULL;
+	}
 	if (forced != NULL && forced[*taken] != NULL) {
 		text = g_strdup(forced[*taken]);
 		for (char *q = text; *q; q++)
 			if ((unsigned char)*q < 0x20 || *q == 0x7f)
 				*q = ' ';
+		r->headers_fixed++;
 	} else {
-		const struct tz_rawhdr *h = g_ptr_array_index(fields, *taken);
 		text = tz_hdrsafe_text(h->field, h->field_len);
+		if (!tz_hdrsafe_clean(h->field, h->field_len))
+			r->headers_fixed++;
 	}
-	/* Replies carry the prefix already: do not stack "[外部] [外部] Re:". */
-	if (shows_prefix(g_ptr_array_index(fields, *taken), prefix)) {
-		g_free(text);
-		*taken = -1;
-		return NULL;
-	}
-	char *full = g_strconcat(prefix, *text && prefix[n - 1] != ' ' ? " " : "", text, NULL);
+	full = g_strconcat(prefix, *text && prefix[n - 1] != ' ' ? " " : "", text, NULL);
 	value = tz_header_encode_value(full, 7);
 	g_free(full);
 	g_free(text);
@@ -445,17 +448,9 @@ void tz_result_build_edits(struct tz_result *r, const GPtrArray *fields, char *c
 	bool *drop = g_new0(bool, fields->len + 1);
 
 	int taken;
-	char *subject = prefixed_subject(fields, forced, opt->subject_prefix, &taken);
+	char *subject = prefixed_subject(r, fields, forced, opt->subject_prefix, &taken);
 
 	hygiene_edits(r, fields, forced, drop, taken);
-	if (taken >= 0) {   /* counted as hygiene would have */
-		const struct tz_rawhdr *h = g_ptr_array_index(fields, taken);
-		char *v = NULL;
-		if ((forced != NULL && forced[taken] != NULL) ||
-		    tz_hdrsafe_judge(h->name, h->field, h->field_len, &v) != TZ_HDRSAFE_KEEP)
-			r->headers_fixed++;
-		g_free(v);
-	}
 
 	/* For each replaced name (any spelling), delete from the last
 	 * occurrence down so that earlier indexes stay valid. */

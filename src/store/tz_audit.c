@@ -392,27 +392,34 @@ struct suspects {
 	GHashTable *ids;
 };
 
-static int present_suspects(void *ctx, const char *const *ids, unsigned n, int *held,
-			    char *err, size_t errlen)
+int tz_audit_present_rest(tz_audit_present_fn present, void *ctx, const char *const *ids, unsigned n,
+			  int *held, char *err, size_t errlen)
 {
-	struct suspects *sp = ctx;
 	GPtrArray *ask = g_ptr_array_new();
 	int *got, rc = 0;
 
-	for (unsigned i = 0; i < n; i++) {
-		held[i] = !g_hash_table_contains(sp->ids, ids[i]);
+	for (unsigned i = 0; i < n; i++)
 		if (!held[i])
 			g_ptr_array_add(ask, (gpointer)ids[i]);
-	}
 	got = g_new0(int, ask->len + 1);
 	if (ask->len > 0)
-		rc = sp->present(sp->ctx, (const char *const *)ask->pdata, ask->len, got, err, errlen);
+		rc = present(ctx, (const char *const *)ask->pdata, ask->len, got, err, errlen);
 	for (unsigned i = 0, k = 0; rc == 0 && i < n; i++)
 		if (!held[i])
 			held[i] = got[k++];
 	g_free(got);
 	g_ptr_array_unref(ask);
 	return rc;
+}
+
+static int present_suspects(void *ctx, const char *const *ids, unsigned n, int *held,
+			    char *err, size_t errlen)
+{
+	struct suspects *sp = ctx;
+
+	for (unsigned i = 0; i < n; i++)
+		held[i] = !g_hash_table_contains(sp->ids, ids[i]);
+	return tz_audit_present_rest(sp->present, sp->ctx, ids, n, held, err, errlen);
 }
 
 int tz_audit_withdraw_missing(struct tz_audit *a, tz_audit_present_fn present, void *ctx,

@@ -63,6 +63,11 @@ int tz_audit_local(const struct tz_audit *a);
  * shared database). 0 (*withdrawn counts) or -1 with err. */
 typedef int (*tz_audit_present_fn)(void *ctx, const char *const *ids, unsigned n, int *held,
 				   char *err, size_t errlen);
+
+/* present() asked only for the ids not held yet (held[i] == 0); its
+ * answers fill those, the others stay. 0 or present's -1 with err. */
+int tz_audit_present_rest(tz_audit_present_fn present, void *ctx, const char *const *ids, unsigned n,
+			  int *held, char *err, size_t errlen);
 int tz_audit_withdraw_missing(struct tz_audit *a, tz_audit_present_fn present, void *ctx,
 			      unsigned *withdrawn, char *err, size_t errlen);
 

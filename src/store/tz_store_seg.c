@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tz_audit.h"
 #include "tz_util.h"
 
 int tzs_seg_open(struct tz_store *st, int create, char *err, size_t errlen)
@@ -147,30 +148,20 @@ int tz_store_has(struct tz_store *st, const char *id)
 	return tzs_seg_has(st, id) || dir_has(st, id);
 }
 
+static int seg_present(void *ctx, const char *const *ids, unsigned n, int *held, char *err, size_t errlen)
+{
+	return tz_seg_has_among(ctx, ids, n, held, err, errlen);
+}
+
 int tz_store_has_among(struct tz_store *st, const char *const *ids, unsigned n, int *held,
 		       char *err, size_t errlen)
 {
-	GPtrArray *rest = g_ptr_array_new();
-	int *got, rc = 0;
-
 	/* The directories first: `queue migrate` appends an entry's record
 	 * before it removes its directory, so an entry moving meanwhile is
 	 * seen in one place or the other, never in neither. */
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n; i++)
 		held[i] = dir_has(st, ids[i]);
-		if (!held[i])
-			g_ptr_array_add(rest, (gpointer)ids[i]);
-	}
-	got = g_new0(int, rest->len + 1);
-	if (st->seg && rest->len > 0)
-		rc = tz_seg_has_among(st->seg, (const char *const *)rest->pdata, rest->len, got, err,
-				      errlen);
-	for (unsigned i = 0, k = 0; rc == 0 && i < n; i++)
-		if (!held[i])
-			held[i] = got[k++];
-	g_free(got);
-	g_ptr_array_unref(rest);
-	return rc;
+	return st->seg ? tz_audit_present_rest(seg_present, st->seg, ids, n, held, err, errlen) : 0;
 }
 
 static int list_cb(void *ctx, const struct tz_seg_info *i)
