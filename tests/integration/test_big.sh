@@ -11,8 +11,12 @@ tz_stack_start "SpoolMemoryLimit 1m"
 tz_gen big "$TZ_TMP/big.eml" 20
 size=$(stat -c %s "$TZ_TMP/big.eml")
 tz_say "message size: $size bytes"
-# warm up (libmagic's database, GMime, thread stacks are loaded once)
-tz_gen simple "$TZ_TMP/warm.eml" 1
+# Warm up on the same shape, 2 MB (also spooled to disk): what is loaded
+# once — libmagic's database at the first sniffed attachment, the spool
+# and store paths, thread stacks — must not count as growth. A plain-text
+# warm-up left 6.5-8.1 MiB of those to the big message, at 2, 10, 20 or
+# 40 MB alike; after this one the growth is 0.8-0.9 MiB at 20 and 40 MB.
+tz_gen big "$TZ_TMP/warm.eml" 2
 tz_send_expect 250 "$TZ_TMP/warm.eml"
 tz_wait_count 1 30
 hwm_before=$(tz_hwm_kb "$TZ_MILTER_PID")
@@ -27,9 +31,9 @@ tz_assert "20 MB: summary says spool=disk" tz_log_grep -q 'action=textized .*spo
 hwm=$(tz_hwm_kb "$TZ_MILTER_PID")
 tz_say "milter peak RSS: before ${hwm_before} KiB, after ${hwm} KiB"
 # The message is 20 MiB (27 MiB raw with base64); after the warm-up the
-# peak may grow by buffers, never by the message.
-tz_assert "20 MB: milter peak RSS grew by less than 8 MiB ($(( (hwm - hwm_before) / 1024 )) MiB)" \
-	test $((hwm - hwm_before)) -lt 8192
+# peak may grow by buffers, never by the message: 4 MiB is a fifth of it.
+tz_assert "20 MB: milter peak RSS grew by less than 4 MiB ($(( hwm - hwm_before )) KiB)" \
+	test $((hwm - hwm_before)) -lt 4096
 tz_assert "20 MB: spool directory left empty" test -z "$(ls -A "$TZ_TMP/spool")"
 n=$(tz_stored_entries)
 tz_assert "20 MB: original kept in the quarantine" test "$n" -eq 2
