@@ -253,9 +253,31 @@ static bool hd_plain(const char *raw)
 	return true;
 }
 
+/* One charset guess for all raw text of the header (outside encoded
+ * words): short pieces alone are too little for detection. */
+static const char *hd_raw_charset(const GPtrArray *segs)
+{
+	GString *rawtext = g_string_new(NULL);
+	const char *cs;
+
+	for (size_t k = 0; k < segs->len; k++) {
+		const struct hd_seg *s = g_ptr_array_index(segs, k);
+		if (!s->ew)
+			g_string_append_len(rawtext, s->bytes->str, (gssize)s->bytes->len);
+	}
+	/* Raw 8-bit text that is valid UTF-8 is UTF-8 (RFC 6532): a few
+	 * characters are too little for detection, which reads 「請求書」 as
+	 * CP932 「隲区ｱよ嶌」, and Shift_JIS or EUC-JP text is almost never
+	 * valid UTF-8 (their lead bytes are UTF-8 continuation bytes). */
+	cs = hd_has8(rawtext) && g_utf8_validate(rawtext->str, (gssize)rawtext->len, NULL) ?
+		"utf-8" : tz_charset_detect(rawtext->str, rawtext->len);
+	g_string_free(rawtext, TRUE);
+	return cs;
+}
+
 char *tz_header_decode(const char *raw)
 {
-	GString *u, *out, *rawtext;
+	GString *u, *out;
 	GPtrArray *segs;
 	struct hd_seg *s;
 	const char *rawcs = NULL;
@@ -268,20 +290,7 @@ char *tz_header_decode(const char *raw)
 	if (hd_plain(raw))
 		return g_strstrip(g_string_free(u, FALSE));
 	segs = hd_segments(u);
-	/* One charset guess for all raw text of the header: short pieces
-	 * alone are too little for detection. */
-	rawtext = g_string_new(NULL);
-	for (k = 0; k < segs->len; k++) {
-		s = g_ptr_array_index(segs, k);
-		if (!s->ew)
-			g_string_append_len(rawtext, s->bytes->str, (gssize)s->bytes->len);
-	}
-	/* Raw 8-bit text that is valid UTF-8 is UTF-8 (RFC 6532): a few
-	 * characters are too little for detection, which reads 「請求書」 as
-	 * CP932 「隲区ｱよ嶌」, and Shift_JIS or EUC-JP text is almost never
-	 * valid UTF-8 (their lead bytes are UTF-8 continuation bytes). */
-	rawcs = hd_has8(rawtext) && g_utf8_validate(rawtext->str, (gssize)rawtext->len, NULL) ?
-		"utf-8" : tz_charset_detect(rawtext->str, rawtext->len);
+	rawcs = hd_raw_charset(segs);
 	out = g_string_sized_new(u->len + 16);
 	for (k = 0; k < segs->len; k++) {
 		s = g_ptr_array_index(segs, k);
@@ -293,10 +302,49 @@ char *tz_header_decode(const char *raw)
 		if (out->str[k] == '\r' || out->str[k] == '\n')
 			out->str[k] = ' ';
 	r = g_strstrip(g_string_free(out, FALSE));
-	g_string_free(rawtext, TRUE);
 	g_string_free(u, TRUE);
 	g_ptr_array_free(segs, TRUE);
 	return r;
+}
+
+char *tz_header_raw_utf8(const char *raw)
+{
+	GString *u, *out;
+	GPtrArray *segs;
+	const char *rawcs, *p, *end;
+
+	if (raw == NULL)
+		return g_strdup("");
+	u = hd_unfold(raw);
+	if (hd_plain(raw))
+		return g_strstrip(g_string_free(u, FALSE));
+	segs = hd_segments(u);
+	rawcs = hd_raw_charset(segs);
+	g_ptr_array_free(segs, TRUE);
+	/* Each stretch between encoded words converted on its own (a JIS
+	 * stretch starts in ASCII, as its escapes assume); the words are
+	 * ASCII and are copied as they stand. */
+	out = g_string_sized_new(u->len + 16);
+	for (p = u->str, end = u->str + u->len; p < end;) {
+		const char *w = hd_next_opening(p, end);
+		char charset[48];
+		GString *scratch;
+		size_t used;
+
+		tz_charset_to_utf8(rawcs, p, (size_t)(w - p), out, NULL);
+		if (w == end)
+			break;
+		scratch = g_string_new(NULL);
+		used = hd_word(w, end, charset, scratch);
+		g_string_free(scratch, TRUE);
+		g_string_append_len(out, w, (gssize)used);
+		p = w + used;
+	}
+	for (size_t k = 0; k < out->len; k++)
+		if (out->str[k] == '\r' || out->str[k] == '\n')
+			out->str[k] = ' ';
+	g_string_free(u, TRUE);
+	return g_strstrip(g_string_free(out, FALSE));
 }
 
 /* ---- parameters -------------------------------------------------------- */
@@ -508,6 +556,56 @@ static bool hd_invisible(gunichar c)
 	return (c >= 0x80 && c <= 0x9f) || c == 0x061c || (c >= 0x200b && c <= 0x200f) ||
 	       (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) ||
 	       c == 0xfeff || (c >= 0xfff9 && c <= 0xfffb);
+}
+
+/* Code points that must not reach a header a reader shows: they reorder
+ * or break the line it is drawn on (bidi embeddings, overrides,
+ * isolates and marks; line and paragraph separators) or are controls. */
+static bool hd_breaks_display(gunichar c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x061c || c == 0x200e || c == 0x200f ||
+	       (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+bool tz_header_breaks_display(const char *utf8)
+{
+	for (const char *p = utf8; p != NULL && *p;) {
+		/* most of it, and a tab (folds of real mail): no decoding */
+		if (((unsigned char)*p < 0x80 && (unsigned char)*p >= 0x20 && *p != 0x7f) || *p == '\t') {
+			p++;
+			continue;
+		}
+		gunichar c = g_utf8_get_char_validated(p, -1);
+		if (c == (gunichar)-1 || c == (gunichar)-2 || hd_breaks_display(c))
+			return true;
+		p = g_utf8_next_char(p);
+	}
+	return false;
+}
+
+char *tz_header_blank_unsafe(const char *utf8)
+{
+	GString *o;
+	const char *p, *e;
+	gunichar c;
+
+	if (utf8 == NULL)
+		return g_strdup("");
+	o = g_string_sized_new(strlen(utf8));
+	for (p = utf8, e = utf8 + strlen(utf8); p < e;) {
+		c = g_utf8_get_char_validated(p, e - p);
+		if (c == (gunichar)-1 || c == (gunichar)-2) {
+			g_string_append(o, "\xef\xbf\xbd");
+			p++;
+			continue;
+		}
+		if (hd_breaks_display(c))
+			g_string_append_c(o, ' ');
+		else
+			g_string_append_len(o, p, g_utf8_next_char(p) - p);
+		p = g_utf8_next_char(p);
+	}
+	return g_string_free(o, FALSE);
 }
 
 char *tz_header_display_safe(const char *utf8)

@@ -733,7 +733,10 @@ static int scan_hidden_text(struct conv *c)
 
 /* Encoded files in the sender's header fields we pass on (a PE in base64
  * as a Subject, in a display name): each is stripped, and the field's
- * value is forced to its decoded text with the file replaced by a marker.
+ * value is forced to its decoded text with the file replaced by a marker
+ * — an address field to its addresses alone: its decoded text (or a
+ * marker naming the file) would be parsed again as addresses, and a
+ * display name could spell some.
  * Returns the forced values (one per field, NULL = untouched) or NULL. */
 static int scan_headers(struct conv *c, const GPtrArray *fields, char ***forced)
 {
@@ -752,11 +755,11 @@ static int scan_headers(struct conv *c, const GPtrArray *fields, char ***forced)
 		GPtrArray *found = tz_encscan(value, strlen(value), NULL);
 		GString *out = g_string_new(NULL);
 		size_t from = 0;
-		bool in_raw = false;
+		bool in_raw = false, addresses = tz_hdrsafe_address_field(h->name);
 
 		/* The raw value too: an encoded word is base64 of whatever the
 		 * sender chose, a file included. Then nothing of the value is
-		 * kept but its addresses (for an address field) and the markers.
+		 * kept but its addresses (for an address field) or the markers.
 		 * A raw value that decodes to itself was scanned already. */
 		if (found->len == 0 && strcmp(raw, value) != 0) {
 			g_ptr_array_free(found, TRUE);
@@ -766,6 +769,11 @@ static int scan_headers(struct conv *c, const GPtrArray *fields, char ***forced)
 				g_free(value);
 				value = tz_hdrsafe_addresses_only(h->name, raw);
 			}
+		}
+		if (found->len > 0 && !in_raw && addresses) {
+			g_free(value);
+			value = tz_hdrsafe_addresses_only(h->name, raw);
+			in_raw = true;   /* the value is no longer the text scanned */
 		}
 		for (guint k = 0; k < found->len && rc == 0; k++) {
 			const struct tz_enc_block *f = g_ptr_array_index(found, k);
@@ -778,7 +786,10 @@ static int scan_headers(struct conv *c, const GPtrArray *fields, char ***forced)
 				out->str[out->len - 1] = ' ';   /* the marker's line end */
 		}
 		if (found->len > 0 && rc == 0) {
-			g_string_append(out, value + (in_raw ? 0 : from));
+			if (addresses)   /* no markers: they would be parsed as addresses */
+				g_string_assign(out, value);
+			else
+				g_string_append(out, value + (in_raw ? 0 : from));
 			if (*forced == NULL)
 				*forced = g_new0(char *, fields->len + 1);
 			(*forced)[i] = g_strdup(g_strstrip(out->str));

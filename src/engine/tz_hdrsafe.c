@@ -58,7 +58,9 @@ static bool field_clean(const char *f, size_t len)
 	return g_utf8_validate(f, (gssize)len, NULL);
 }
 
-/* The value after "Name:", unfolded, NULs and controls as blanks. */
+/* The value after "Name:", unfolded, NULs and controls as blanks but ESC:
+ * raw ISO-2022-JP (old Japanese mailers write it unencoded) needs its
+ * escapes to be decoded; what is left of them after decoding is blanked. */
 static char *raw_value(const char *f, size_t len)
 {
 	const char *colon = memchr(f, ':', len);
@@ -71,7 +73,7 @@ static char *raw_value(const char *f, size_t len)
 		unsigned char ch = (unsigned char)f[i];
 		if (ch == '\n')
 			continue;
-		g_string_append_c(s, (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch);
+		g_string_append_c(s, ((ch < 0x20 && ch != 0x1b) || ch == 0x7f) ? ' ' : (char)ch);
 	}
 	return g_string_free(s, FALSE);
 }
@@ -110,46 +112,89 @@ static char *fold(const char *v, size_t name_len)
 	return g_string_free(s, FALSE);
 }
 
-/* Controls to blanks, invalid UTF-8 bytes and 8-bit characters to '?'. */
-static char *ascii_clean(const char *v)
+/* A structured field's text (raw JIS and 8-bit text converted, encoded
+ * words left: such a field has none a reader decodes) in 7 bits: controls
+ * as blanks, every other character '?'. */
+static char *ascii_clean(const char *raw)
 {
+	char *u = tz_header_raw_utf8(raw);
 	GString *s = g_string_new(NULL);
 
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-		g_string_append_c(s, *p >= 0x80 ? '?' : (char)*p);
+	for (const char *p = u; *p; p = g_utf8_next_char(p)) {
+		unsigned char ch = (unsigned char)*p;
+		g_string_append_c(s, ch >= 0x80 ? '?' : (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch);
+	}
+	g_free(u);
 	return g_string_free(s, FALSE);
 }
 
+/* Display names as a reader will show them: what would break the display
+ * blanked, and "=?" broken with a full-width '＝' so that a name spelling
+ * an encoded word is itself encoded and not decoded a second time. */
+static void clean_names(InternetAddressList *l)
+{
+	for (int i = 0; i < internet_address_list_length(l); i++) {
+		InternetAddress *a = internet_address_list_get_address(l, i);
+		const char *name = internet_address_get_name(a);
+
+		if (name != NULL && *name) {
+			char *b = tz_header_blank_unsafe(name), **pieces = g_strsplit(b, "=?", -1);
+			char *n = g_strjoinv("\xef\xbc\x9d?", pieces);
+
+			internet_address_set_name(a, g_strstrip(n));
+			internet_address_set_charset(a, "UTF-8");
+			g_free(n);
+			g_strfreev(pieces);
+			g_free(b);
+		}
+		if (INTERNET_ADDRESS_IS_GROUP(a))
+			clean_names(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a)));
+	}
+}
+
+/* GMime writes an address's own characters as they are: whatever is not
+ * 7-bit printable in the result becomes '?' (a field we rewrite is 7-bit). */
+static void seven_bit(char *v)
+{
+	for (unsigned char *p = (unsigned char *)v; *p; p++)
+		if (*p >= 0x7f || (*p < 0x20 && *p != '\r' && *p != '\n'))
+			*p = '?';
+}
+
+/* The structure is GMime's reading of the raw text (encoded words
+ * decoded only where the grammar has them, inside names): a name decoded
+ * first could spell addresses of its own. */
 static char *rewrite_addresses(const char *name, const char *raw)
 {
-	char *decoded = tz_header_decode(raw);
-	InternetAddressList *l = internet_address_list_parse(NULL, decoded);
+	char *text = tz_header_raw_utf8(raw);
+	InternetAddressList *l = internet_address_list_parse(NULL, text);
 	GMimeFormatOptions *fo = g_mime_format_options_new();
 	char *enc = NULL, *out = NULL;
 
 	g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
 	if (l != NULL && internet_address_list_length(l) > 0) {
+		clean_names(l);
 		enc = internet_address_list_to_string(l, fo, TRUE);
+		if (enc != NULL)
+			seven_bit(enc);
 		out = enc ? fold(enc, strlen(name)) : NULL;
 	}
 	g_free(enc);
-	g_free(decoded);
+	g_free(text);
 	if (l != NULL)
 		g_object_unref(l);
 	g_mime_format_options_free(fo);
 	return out;
 }
 
-/* The decoded text of a free-text value, controls (encoded ones too) as
- * blanks. g_free(). */
+/* The decoded text of a free-text value, what would break its display
+ * (controls, encoded ones too; bidi controls) as blanks. g_free(). */
 static char *decoded_text(const char *raw)
 {
-	char *d = tz_header_decode(raw);
+	char *d = tz_header_decode(raw), *safe = tz_header_blank_unsafe(d);
 
-	for (char *q = d; *q; q++)
-		if ((unsigned char)*q < 0x20 || *q == 0x7f)
-			*q = ' ';
-	return d;
+	g_free(d);
+	return safe;
 }
 
 /* A new value for name from raw (8-bit and encoded words allowed). */
@@ -184,9 +229,15 @@ static char *rewrite(const char *name, const char *raw)
 char *tz_hdrsafe_addresses_only(const char *name, const char *raw)
 {
 	GString *s = g_string_new(NULL);
-	InternetAddressList *l;
+	InternetAddressList *l = NULL;
+	char *text;
 
-	if (!name_in(name, address_fields) || (l = internet_address_list_parse(NULL, raw)) == NULL)
+	if (name_in(name, address_fields)) {
+		text = tz_header_raw_utf8(raw);   /* raw JIS would misparse */
+		l = internet_address_list_parse(NULL, text);
+		g_free(text);
+	}
+	if (l == NULL)
 		return g_string_free(s, FALSE);
 	for (int i = 0; i < internet_address_list_length(l); i++) {
 		InternetAddress *a = internet_address_list_get_address(l, i);
@@ -198,6 +249,11 @@ char *tz_hdrsafe_addresses_only(const char *name, const char *raw)
 	}
 	g_object_unref(l);
 	return g_string_free(s, FALSE);
+}
+
+bool tz_hdrsafe_address_field(const char *name)
+{
+	return name_in(name, address_fields);
 }
 
 bool tz_hdrsafe_clean(const char *field, size_t field_len)
@@ -220,14 +276,14 @@ char *tz_hdrsafe_encode(const char *name, const char *utf8)
 }
 
 enum tz_hdrsafe_action tz_hdrsafe_judge(const char *name, const char *field, size_t field_len,
-					char **value)
+					const char *shown, char **value)
 {
 	char *raw;
 
 	*value = NULL;
 	if (name_in(name, content_signals))
 		return TZ_HDRSAFE_DROP;
-	if (field_clean(field, field_len))
+	if (field_clean(field, field_len) && (shown == NULL || !tz_header_breaks_display(shown)))
 		return TZ_HDRSAFE_KEEP;
 	raw = raw_value(field, field_len);
 	*value = rewrite(name, raw);

@@ -18,11 +18,14 @@ enum tz_hdrsafe_action {
 };
 
 /* Judge one field: name, and the whole field as received ("Name: value"
- * with its folding as LF, field_len bytes, NULs included). On REWRITE,
- * *value receives the new value: 7-bit, folded with CRLF + SP, every line
- * within 998 octets (g_free). */
+ * with its folding as LF, field_len bytes, NULs included). shown, when
+ * not NULL, is the field's decoded text (the engine has it for the
+ * Subject and the From readers show): a control, bidi control or line
+ * separator in it (an encoded one) has the field rewritten too. On
+ * REWRITE, *value receives the new value: 7-bit, folded with CRLF + SP,
+ * every line within 998 octets (g_free). */
 enum tz_hdrsafe_action tz_hdrsafe_judge(const char *name, const char *field, size_t field_len,
-					char **value);
+					const char *shown, char **value);
 
 /* The field's bytes as received are safe to pass on (judge's test before
  * anything else: no control, no line over 998 octets, UTF-8). */
@@ -39,6 +42,10 @@ char *tz_hdrsafe_text(const char *field, size_t field_len);
  * cleaned): 7-bit, folded with CRLF + SP. NULL when it cannot be (the
  * field is then dropped). g_free(). */
 char *tz_hdrsafe_encode(const char *name, const char *utf8);
+
+/* The field holds addresses (From, To, Reply-To, ...): a rewrite keeps
+ * its structure as GMime parses it from the raw value. */
+bool tz_hdrsafe_address_field(const char *name);
 
 /* The addresses of an address field's raw value without display names
  * ("a@example.com, b@example.com"), for a value whose text must go; ""

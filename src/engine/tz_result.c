@@ -378,11 +378,19 @@ static bool policy_strips(const char *name)
 static void hygiene_edits(struct tz_result *r, const GPtrArray *fields, char *const *forced, bool *drop,
 			  int taken)
 {
+	bool subject_seen = false, from_seen = false;
+
 	for (guint i = 0; i < fields->len; i++) {
 		const struct tz_rawhdr *h = g_ptr_array_index(fields, i);
 		char *v = NULL;
 		unsigned idx = 0;
 
+		/* r->subject and r->from: decoded from the first of each */
+		const char *shown = NULL;
+		if (!subject_seen && g_ascii_strcasecmp(h->name, "Subject") == 0)
+			subject_seen = true, shown = r->subject;
+		else if (!from_seen && g_ascii_strcasecmp(h->name, "From") == 0)
+			from_seen = true, shown = r->from;
 		if (tz_result_replaced_field(h->name) || (int)i == taken)
 			continue;
 		enum tz_hdrsafe_action a;
@@ -390,7 +398,7 @@ static void hygiene_edits(struct tz_result *r, const GPtrArray *fields, char *co
 			v = *forced[i] ? tz_hdrsafe_encode(h->name, forced[i]) : NULL;
 			a = v != NULL ? TZ_HDRSAFE_REWRITE : TZ_HDRSAFE_DROP;
 		} else {
-			a = tz_hdrsafe_judge(h->name, h->field, h->field_len, &v);
+			a = tz_hdrsafe_judge(h->name, h->field, h->field_len, shown, &v);
 		}
 		if (a == TZ_HDRSAFE_REWRITE && policy_strips(h->name)) {
 			g_free(v);   /* deleted, never changed: see policy_strips */

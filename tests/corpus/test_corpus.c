@@ -9,7 +9,11 @@
  *    reported undecodable input;
  *  - no stripped part's bytes pass: for binary parts a window of the decoded
  *    content, for base64-encoded parts an encoded line of the original,
- *    never appear in the output. */
+ *    never appear in the output;
+ *  - the new header block has no control byte (raw JIS escapes included),
+ *    and every <address> of a From/To/Cc/Reply-To/Sender field as received
+ *    is an address of that field in the new message (hygiene's rewrite
+ *    of raw-JIS fields lost them). */
 #define _GNU_SOURCE 1   /* memmem, open_memstream */
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +120,110 @@ static int fail(const char *file, const char *variant, const char *what)
 	return 1;
 }
 
+static const struct { const char *name; GMimeAddressType type; } address_fields[] = {
+	{ "From", GMIME_ADDRESS_TYPE_FROM }, { "To", GMIME_ADDRESS_TYPE_TO },
+	{ "Cc", GMIME_ADDRESS_TYPE_CC }, { "Reply-To", GMIME_ADDRESS_TYPE_REPLY_TO },
+	{ "Sender", GMIME_ADDRESS_TYPE_SENDER },
+};
+
+/* The header block as received, unfolded: one field per element. */
+static GPtrArray *raw_fields(GMimeStream *in)
+{
+	GPtrArray *fields = g_ptr_array_new_with_free_func(g_free);
+	GByteArray *b = g_byte_array_new();
+	char buf[8192];
+	ssize_t n;
+
+	g_mime_stream_reset(in);
+	while (b->len < (1u << 20) && (n = g_mime_stream_read(in, buf, sizeof(buf))) > 0)
+		g_byte_array_append(b, (const guint8 *)buf, (guint)n);
+	g_byte_array_append(b, (const guint8 *)"", 1);
+	GString *f = NULL;
+	for (char *l = (char *)b->data, *nl; l != NULL && *l; l = nl ? nl + 1 : NULL) {
+		nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+		if (len > 0 && l[len - 1] == '\r')
+			len--;
+		if (len == 0)
+			break;
+		if ((*l == ' ' || *l == '\t') && f != NULL) {
+			g_string_append_len(f, l, (gssize)len);
+			continue;
+		}
+		if (f != NULL)
+			g_ptr_array_add(fields, g_string_free(f, FALSE));
+		f = g_string_new_len(l, (gssize)len);
+	}
+	if (f != NULL)
+		g_ptr_array_add(fields, g_string_free(f, FALSE));
+	g_byte_array_free(b, TRUE);
+	return fields;
+}
+
+/* The value of the first field `name` of fields, or NULL. */
+static const char *first_field(const GPtrArray *fields, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (guint i = 0; i < fields->len; i++) {
+		const char *f = g_ptr_array_index(fields, i);
+		if (g_ascii_strncasecmp(f, name, n) == 0 && f[n] == ':')
+			return f + n + 1;
+	}
+	return NULL;
+}
+
+/* The header block of the new message is clean and keeps the addresses
+ * of the sender's address fields (first field of each name). */
+static int check_headers(const char *file, const char *variant, GMimeStream *in, GMimeMessage *om,
+			 const char *out, size_t outlen)
+{
+	const char *end = memmem(out, outlen, "\n\n", 2), *crlf = memmem(out, outlen, "\r\n\r\n", 4);
+	GMimeStream *os = g_mime_stream_mem_new_with_buffer(out, outlen);
+	GPtrArray *fields = raw_fields(in), *kept = raw_fields(os);
+	int bad = 0;
+
+	if (crlf != NULL && (end == NULL || crlf < end))
+		end = crlf;
+	for (const char *p = out; end != NULL && p < end; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\r' && *p != '\n' && *p != '\t') || *p == 0x7f) {
+			bad += fail(file, variant, "a control byte in the new header block");
+			break;
+		}
+	for (size_t k = 0; om != NULL && k < G_N_ELEMENTS(address_fields); k++) {
+		const char *name = address_fields[k].name, *v = first_field(fields, name);
+		const char *now = first_field(kept, name);
+
+		if (v != NULL && now != NULL && strcmp(v, now) == 0)
+			continue;   /* passed on as received: read as the sender wrote it */
+		InternetAddressList *got = g_mime_message_get_addresses(om, address_fields[k].type);
+		for (const char *lt = v ? strchr(v, '<') : NULL; lt != NULL; lt = strchr(lt + 1, '<')) {
+			const char *gt = strchr(lt, '>');
+			if (gt == NULL)
+				break;
+			char *want = g_strndup(lt + 1, (gsize)(gt - lt - 1));
+			bool plain = strchr(want, '@') != NULL, found = false;
+			for (const char *q = want; *q; q++)
+				plain = plain && (unsigned char)*q > 0x20 && (unsigned char)*q < 0x7f && !strchr("<\"(,;:", *q);
+			for (int i = 0; plain && got != NULL && i < internet_address_list_length(got); i++) {
+				InternetAddress *a = internet_address_list_get_address(got, i);
+				found = found || (INTERNET_ADDRESS_IS_MAILBOX(a) &&
+					g_ascii_strcasecmp(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a)), want) == 0);
+			}
+			if (plain && !found) {
+				char m[300];
+				snprintf(m, sizeof(m), "%s lost the address <%.200s>", name, want);
+				bad += fail(file, variant, m);
+			}
+			g_free(want);
+		}
+	}
+	g_ptr_array_free(fields, TRUE);
+	g_ptr_array_free(kept, TRUE);
+	g_object_unref(os);
+	return bad;
+}
+
 /* Check one conversion; returns the number of failures. */
 static int check_one(const char *file, const char *variant, const struct tz_engine_options *opt,
 		     GMimeStream *in, GHashTable *raw_by_sha)
@@ -175,6 +283,7 @@ static int check_one(const char *file, const char *variant, const struct tz_engi
 	GMimeMessage *om = g_mime_parser_construct_message(ps, NULL);
 	GMimeObject *top = om ? g_mime_message_get_mime_part(om) : NULL;
 	GString *text = g_string_new(NULL);
+	bad += check_headers(file, variant, in, om, outbuf, outlen);
 	if (top == NULL || !GMIME_IS_TEXT_PART(top)
 	    || !g_mime_content_type_is_type(g_mime_object_get_content_type(top), "text", "plain")) {
 		bad += fail(file, variant, "output is not one text/plain part");

@@ -170,6 +170,53 @@ static void test_raw_headers(void **state)
 	hdr("請求 =?ISO-2022-JP?B?GyRCPXEbKEI=?=", "請求 書");
 }
 
+/* The raw value for GMime's address parser: raw text converted, encoded
+ * words left for the parser, which decodes them only inside names. */
+static void test_raw_utf8(void **state)
+{
+	static const char *const t[][2] = {
+		{ "\x1b$B;3ED\x1b(B <yamada@example.jp>", "山田 <yamada@example.jp>" },
+		{ "\x1b$B08@h\x1b(B =?UTF-8?Q?=3Cboss=40x=2Eexample=3E?= <a@b.example>",
+		  "宛先 =?UTF-8?Q?=3Cboss=40x=2Eexample=3E?= <a@b.example>" },
+		{ "\x89\xef\x8b\x63 =?UTF-8?B?5pel?= <a@b.example>", "会議 =?UTF-8?B?5pel?= <a@b.example>" },
+		{ "plain <a@b.example>,\r\n\tnext <c@d.example>", "plain <a@b.example>,\tnext <c@d.example>" },
+		{ "=?UTF-8?B?5pel <a@b.example>", "=?UTF-8?B?5pel <a@b.example>" },
+	};
+	char *s;
+	(void)state;
+
+	for (size_t k = 0; k < G_N_ELEMENTS(t); k++) {
+		s = tz_header_raw_utf8(t[k][0]);
+		assert_string_equal(s, t[k][1]);
+		g_free(s);
+	}
+}
+
+/* What hygiene writes of decoded text: controls, C1, bidi controls and
+ * marks, line separators as blanks; a tab alone does not count as
+ * breaking a display (folds of real mail keep one). */
+static void test_blank_unsafe(void **state)
+{
+	static const char *const t[][2] = {
+		{ "pay\xe2\x80\xae" "fdp.exe", "pay fdp.exe" },
+		{ "a\r\nb\x01" "c\xc2\x85" "d", "a  b c d" },
+		{ "x\xe2\x80\x8fy\xe2\x81\xa6z\xd8\x9c" "w\xe2\x80\xa8v", "x y z w v" },
+		{ "日本語 \xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9", "日本語 \xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9" },
+		{ "bad\xff", "bad\xef\xbf\xbd" },
+	};
+	char *s;
+	(void)state;
+
+	for (size_t k = 0; k < G_N_ELEMENTS(t); k++) {
+		s = tz_header_blank_unsafe(t[k][0]);
+		assert_string_equal(s, t[k][1]);
+		assert_false(tz_header_breaks_display(s));
+		assert_int_equal(tz_header_breaks_display(t[k][0]), strcmp(t[k][0], t[k][1]) != 0);
+		g_free(s);
+	}
+	assert_false(tz_header_breaks_display("folded\tsubject"));
+}
+
 /* Words whose label lies about their bytes read as what the bytes are. */
 static void test_lying_labels(void **state)
 {
@@ -286,6 +333,8 @@ int main(void)
 		cmocka_unit_test(test_rfc2047_loose),
 		cmocka_unit_test(test_rfc2047_long),
 		cmocka_unit_test(test_raw_headers),
+		cmocka_unit_test(test_raw_utf8),
+		cmocka_unit_test(test_blank_unsafe),
 		cmocka_unit_test(test_lying_labels),
 		cmocka_unit_test(test_filename),
 		cmocka_unit_test(test_filename_safety),

@@ -335,6 +335,187 @@ static void test_header_hygiene(void **state)
 	free(h);
 }
 
+/* The value of the first field `name` in a header block (folds joined). */
+static char *field_value(const char *h, const char *name)
+{
+	size_t n = strlen(name);
+	GString *v = g_string_new(NULL);
+
+	for (const char *l = h; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (g_ascii_strncasecmp(l, name, n) != 0 || l[n] != ':')
+			continue;
+		const char *p = l + n + 1;
+		do {
+			const char *e = strchr(p, '\n');
+			g_string_append_len(v, p, e ? e - p : (gssize)strlen(p));
+			p = e ? e + 1 : NULL;
+		} while (p && (*p == ' ' || *p == '\t'));
+		return g_strstrip(g_string_free(v, FALSE));
+	}
+	g_string_free(v, TRUE);
+	return NULL;
+}
+
+/* The mailboxes a reader sees in an address field: "name|addr" each. */
+static char *mailboxes(const char *value)
+{
+	InternetAddressList *l = internet_address_list_parse(NULL, value);
+	GString *s = g_string_new(NULL);
+
+	for (int i = 0; l != NULL && i < internet_address_list_length(l); i++) {
+		InternetAddress *a = internet_address_list_get_address(l, i);
+		assert_true(INTERNET_ADDRESS_IS_MAILBOX(a));
+		g_string_append_printf(s, "%s%s|%s", s->len ? ";" : "",
+				       internet_address_get_name(a) ? internet_address_get_name(a) : "",
+				       internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a)));
+	}
+	if (l != NULL)
+		g_object_unref(l);
+	return g_string_free(s, FALSE);
+}
+
+/* Raw ISO-2022-JP in the header, as old Japanese mailers wrote it (five
+ * messages of the shared corpus): the escapes are decoded, not blanked —
+ * blanked, From became "$B: ;" (its address gone), To and Cc were dropped
+ * and the Subject read "$B$3$s$K$A$O (B". 山田 is JIS ";3ED", こんにちは
+ * "$3$s$K$A$O", 宛先 "08@h" (an '@' inside the JIS text). */
+static void test_header_raw_jis(void **state)
+{
+	static const char msg[] = "From: \x1b$B;3ED\x1b(B <yamada@example.jp>\n"
+		"To: \x1b$B08@h\x1b(B <a@city.example.lg.jp>\n"
+		"Cc: \x1b$B08@h\x1b(B1 <b@city.example.lg.jp>, \x1b$B;3ED\x1b(B <c@city.example.lg.jp>\n"
+		"Subject: \x1b$B$3$s$K$A$O\x1b(B test\n"
+		"MIME-Version: 1.0\nContent-Type: text/plain\n\nhello\n";
+	char *h = header_out(msg, sizeof(msg) - 1), *v, *m, *d;
+	(void)state;
+	assert_null(strchr(h, 0x1b));
+	m = mailboxes(v = field_value(h, "From"));
+	assert_string_equal(m, "山田|yamada@example.jp");
+	g_free(m);
+	g_free(v);
+	m = mailboxes(v = field_value(h, "To"));
+	assert_string_equal(m, "宛先|a@city.example.lg.jp");
+	g_free(m);
+	g_free(v);
+	m = mailboxes(v = field_value(h, "Cc"));
+	assert_string_equal(m, "宛先1|b@city.example.lg.jp;山田|c@city.example.lg.jp");
+	g_free(m);
+	g_free(v);
+	d = g_mime_utils_header_decode_text(NULL, v = field_value(h, "Subject"));
+	assert_string_equal(d, "こんにちは test");
+	g_free(d);
+	g_free(v);
+	free(h);
+}
+
+/* A rewritten address field keeps the structure the sender's raw text has:
+ * an encoded display name that decodes to "<boss@...>," stays a name (it
+ * became a second From address when the field was decoded before it was
+ * parsed). The control byte makes the field one hygiene rewrites. */
+static void test_header_name_spells_address(void **state)
+{
+	static const char msg[] = "From: =?UTF-8?Q?=E7=B5=8C=E7=90=86_=3Cboss=40city=2Eexample=2Elg=2Ejp=3E=2C?= "
+		"<attacker@evil.example>\x01\n"
+		"To: b@city.example.lg.jp\nSubject: t\nMIME-Version: 1.0\nContent-Type: text/plain\n\nhello\n";
+	char *h = header_out(msg, sizeof(msg) - 1), *v, *m;
+	(void)state;
+	m = mailboxes(v = field_value(h, "From"));
+	assert_string_equal(m, "経理 <boss@city.example.lg.jp>,|attacker@evil.example");
+	g_free(m);
+	g_free(v);
+	free(h);
+}
+
+/* What a rewrite writes is shown as it is: bidi controls and encoded
+ * controls become blanks (in the Subject and in display names), and a
+ * name that decodes to another encoded word is not decoded again into
+ * its control byte. */
+static void test_header_rewrite_display(void **state)
+{
+	static const char msg[] = "From: =?UTF-8?B?PT9VVEYtOD9RPz0wMT89?= <a@evil.example>, "
+		"=?UTF-8?Q?x=E2=80=AEfdp=2Eexe?= <b@evil.example>\x01\n"
+		"To: b@city.example.lg.jp\n"
+		"Subject: =?UTF-8?Q?pay=E2=80=AEfdp=2Eexe=0D=0ABcc:_x?=\x01\n"
+		"MIME-Version: 1.0\nContent-Type: text/plain\n\nhello\n";
+	char *h = header_out(msg, sizeof(msg) - 1), *v, *m, *d;
+	(void)state;
+	m = mailboxes(v = field_value(h, "From"));
+	assert_null(strstr(m, "\xe2\x80\xae"));
+	assert_null(strstr(m, "=?"));
+	for (const char *p = m; *p; p++)
+		assert_true((unsigned char)*p >= 0x20);
+	assert_string_equal(m, "\xef\xbc\x9d?UTF-8?Q?=01?=|a@evil.example;x fdp.exe|b@evil.example");
+	g_free(m);
+	g_free(v);
+	d = g_mime_utils_header_decode_text(NULL, v = field_value(h, "Subject"));
+	assert_string_equal(d, "pay fdp.exe Bcc: x");   /* blanks fold to one */
+	g_free(d);
+	g_free(v);
+	free(h);
+}
+
+/* A file in a display name is stripped and the field keeps its addresses
+ * alone: its decoded text, parsed again, would have made the name's
+ * "boss@..." an address of its own. */
+static void test_header_file_in_display_name(void **state)
+{
+	gchar *name = g_base64_encode((const guchar *)"boss@city.example.lg.jp, data:application/x-msdownload;base64,"
+				      "TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 126);
+	char *msg = g_strdup_printf("From: =?UTF-8?B?%s?= <attacker@evil.example>\n"
+				    "To: b@city.example.lg.jp\nSubject: t\nMIME-Version: 1.0\n"
+				    "Content-Type: text/plain\n\nhello\n", name);
+	char *h = header_out(msg, strlen(msg)), *v, *m;
+	(void)state;
+	m = mailboxes(v = field_value(h, "From"));
+	assert_string_equal(m, "|attacker@evil.example");
+	g_free(m);
+	g_free(v);
+	assert_null(strstr(h, "TVqQ"));
+	free(h);
+	g_free(msg);
+	g_free(name);
+}
+
+/* A Subject or From whose raw bytes are clean but whose encoded words
+ * carry a bidi override, a control or a line separator is rewritten like
+ * a dirty one (readers decode the words); a plain Japanese encoded Subject
+ * and a From folded with a tab are passed on as they came. */
+static void test_header_encoded_display(void **state)
+{
+	static const char msg[] = "From: =?UTF-8?Q?x=E2=80=AEy?= <a@evil.example>\n"
+		"To: b@city.example.lg.jp\n"
+		"Subject: =?UTF-8?Q?pay=E2=80=AEfdp=2Eexe=E2=80=A8now=01?=\n"
+		"MIME-Version: 1.0\nContent-Type: text/plain\n\nhello\n";
+	static const char fine[] = "From: =?ISO-2022-JP?B?GyRCOzNFRBsoQg==?=\n\t<yamada@example.jp>\n"
+		"To: b@city.example.lg.jp\n"
+		"Subject: =?ISO-2022-JP?B?GyRCJDMkcyRLJEEkTxsoQg==?=\n"
+		"MIME-Version: 1.0\nContent-Type: text/plain\n\nhello\n";
+	struct tz_engine_options opt;
+	GMimeStream *in = g_mime_stream_mem_new_with_buffer(fine, sizeof(fine) - 1);
+	struct tz_result *r = NULL;
+	char err[TZ_ERRLEN], *h = header_out(msg, sizeof(msg) - 1), *v, *m, *d;
+	(void)state;
+	m = mailboxes(v = field_value(h, "From"));
+	assert_string_equal(m, "x y|a@evil.example");
+	g_free(m);
+	g_free(v);
+	d = g_mime_utils_header_decode_text(NULL, v = field_value(h, "Subject"));
+	assert_string_equal(d, "pay fdp.exe now");   /* blanks fold to one */
+	g_free(d);
+	g_free(v);
+	free(h);
+
+	tz_engine_options_init(&opt);
+	assert_int_equal(tz_engine_convert(&opt, in, REF, NULL, &r, err, sizeof(err)), 0);
+	assert_int_equal(r->headers_fixed, 0);
+	for (guint i = 0; i < r->header_edits->len; i++) {
+		const struct tz_header_edit *e = g_ptr_array_index(r->header_edits, i);
+		assert_true(g_ascii_strcasecmp(e->name, "Subject") != 0 && g_ascii_strcasecmp(e->name, "From") != 0);
+	}
+	tz_result_free(r);
+	g_object_unref(in);
+}
+
 static void test_header_long_line(void **state)
 {
 	GString *m = g_string_new("From: a@example.com\nX-Long: ");
@@ -478,6 +659,11 @@ int main(void)
 		cmocka_unit_test(test_memory_budget),
 		cmocka_unit_test(test_text_judge),
 		cmocka_unit_test(test_header_hygiene),
+		cmocka_unit_test(test_header_raw_jis),
+		cmocka_unit_test(test_header_name_spells_address),
+		cmocka_unit_test(test_header_rewrite_display),
+		cmocka_unit_test(test_header_file_in_display_name),
+		cmocka_unit_test(test_header_encoded_display),
 		cmocka_unit_test(test_header_long_line),
 		cmocka_unit_test(test_header_payload),
 		cmocka_unit_test(test_shar_uuencode),
