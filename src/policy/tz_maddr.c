@@ -5,7 +5,9 @@
  * lone "foo@" empties the list). A policy that counts addresses must not be
  * bypassed that way, so every '@' outside quoted strings and comments is
  * also found by a plain scanner, and any address GMime did not report is
- * added from there. */
+ * added from there. Both read the value as a reader shows it (reader_view,
+ * as_seen): an escape or an invisible character glued to an address must
+ * not hide its domain from the policy while the reader sees it plainly. */
 #include "tz_maddr.h"
 
 #include <string.h>
@@ -113,13 +115,83 @@ static void mailbox_free(gpointer p)
 	g_free(m);
 }
 
+/* A name or an address as a reader sees it: NFKC (full-width ＠ and
+ * letters read as the ASCII they look like), without invisible characters
+ * (format characters: zero-width ones, bidi controls; C0 and C1
+ * controls). Bytes that are not UTF-8 are kept but controls. */
+static char *as_seen(const char *s)
+{
+	char *n = g_utf8_validate(s, -1, NULL) ? g_utf8_normalize(s, -1, G_NORMALIZE_NFKC) : NULL;
+	GString *o = g_string_new(NULL);
+
+	if (n != NULL) {
+		for (const char *p = n; *p; p = g_utf8_next_char(p)) {
+			gunichar c = g_utf8_get_char(p);
+			GUnicodeType t = g_unichar_type(c);
+			if (t != G_UNICODE_FORMAT && t != G_UNICODE_CONTROL)
+				g_string_append_unichar(o, c);
+		}
+		g_free(n);
+	} else {
+		for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+			if (*p >= 0x20 && *p != 0x7f)
+				g_string_append_c(o, (char)*p);
+	}
+	return g_string_free(o, FALSE);
+}
+
 static void add_mailbox(GPtrArray *out, const char *name, const char *addr)
 {
 	struct tz_mailbox *m = g_new0(struct tz_mailbox, 1);
 
-	m->name = name && *name ? g_strdup(name) : NULL;
-	m->addr = g_strdup(addr ? addr : "");
+	m->name = name && *name ? as_seen(name) : NULL;
+	m->addr = as_seen(addr ? addr : "");
 	g_ptr_array_add(out, m);
+}
+
+/* The raw value as a reader reads its characters: ISO-2022 escape
+ * sequences are no characters (removed — "mayor@city.example.jp ESC ( B"
+ * shows the address alone); the bytes of a two-byte (ESC $ ...) or
+ * katakana (ESC ( I) run are no ASCII a reader sees (each an 'x': 宛先 is
+ * "08@h" in JIS, no address); other controls are blanks, as header
+ * hygiene makes them. NULL when the value has no control. */
+static char *reader_view(const char *raw)
+{
+	const unsigned char *p = (const unsigned char *)raw;
+	GString *o;
+	bool other = false;   /* in a run whose bytes are not ASCII */
+
+	while (*p && *p >= 0x20 && *p != 0x7f)
+		p++;
+	if (*p == '\0')
+		return NULL;
+	o = g_string_new(NULL);
+	for (p = (const unsigned char *)raw; *p;) {
+		if (*p == 0x1b) {
+			const unsigned char *q = p + 1;
+			bool dollar = false, paren = false;
+			while (*q >= 0x20 && *q <= 0x2f) {
+				dollar = dollar || *q == '$';
+				paren = paren || *q == '(';
+				q++;
+			}
+			if (q > p + 1 && *q >= 0x30 && *q <= 0x7e) {
+				other = dollar || (paren && *q == 'I');
+				p = q + 1;
+			} else {
+				p++;   /* a lone ESC */
+			}
+			continue;
+		}
+		if (*p < 0x20 || *p == 0x7f)
+			g_string_append_c(o, ' ');
+		else if (other && *p > 0x20 && *p < 0x7f)
+			g_string_append_c(o, 'x');
+		else
+			g_string_append_c(o, (char)*p);
+		p++;
+	}
+	return g_string_free(o, FALSE);
 }
 
 static void walk_list(InternetAddressList *list, GPtrArray *out, int depth)
@@ -280,7 +352,7 @@ GPtrArray *tz_maddr_parse(const char *raw, bool *unparsed)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func(mailbox_free);
 	InternetAddressList *list;
-	char *closed;
+	char *closed, *view;
 	guint parsed_with_at = 0, before;
 	unsigned ats;
 
@@ -288,6 +360,8 @@ GPtrArray *tz_maddr_parse(const char *raw, bool *unparsed)
 		*unparsed = false;
 	if (raw == NULL)
 		return out;
+	if ((view = reader_view(raw)) != NULL)
+		raw = view;
 	closed = close_comments(raw);
 	list = internet_address_list_parse(NULL, closed ? closed : raw);
 	g_free(closed);
@@ -301,5 +375,6 @@ GPtrArray *tz_maddr_parse(const char *raw, bool *unparsed)
 	ats = scan_raw(raw, out);
 	if (unparsed)
 		*unparsed = out->len > before || ats > parsed_with_at;
+	g_free(view);
 	return out;
 }

@@ -31,6 +31,19 @@ static void test_spoof_table(void **state)
 		{ false, "x@evil.example", "Sender: mayor@city.example.jp\nFrom: x@evil.example", false },
 		{ false, "x@evil.example", "", false },
 		{ true, "x@city.example.jp", "From: mayor@city.example.jp", false },
+		/* ISO-2022-JP escapes are not characters: a reader (and header
+		 * hygiene's rewrite) shows the address without them */
+		{ false, "x@evil.example", "From: mayor@city.example.jp\x1b(B", true },
+		{ false, "x@evil.example", "From: \x1b(Bmayor@city.example.jp\x1b(J", true },
+		{ false, "x@evil.example", "From: \x1b$B;3ED\x1b(B <mayor@city.example.jp\x1b(B>", true },
+		{ false, "x@evil.example", "From: \x1b$B;3ED\x1b(Bmayor@city.example.jp <x@evil.example>", true },
+		{ false, "x@evil.example", "From: \x1b$B;3ED\x1b(B <x@evil.example>", false },
+		/* nor are controls, zero-width characters, or full-width letters
+		 * a reader reads as the ASCII they look like */
+		{ false, "x@evil.example", "From: mayor@city.example.jp\x01", true },
+		{ false, "x@evil.example", "From: mayor@city.exa\xe2\x80\x8bmple.jp", true },
+		{ false, "x@evil.example", "From: =?UTF-8?Q?mayor=40city=2Eexa=E2=80=8Bmple=2Ejp?= <x@evil.example>", true },
+		{ false, "x@evil.example", "From: =?UTF-8?B?5biC6ZW3IO+9je+9ge+9me+9j++9ku+8oO+9g++9ie+9lO+9me+8ju+9he+9mO+9ge+9je+9kO+9jO+9he+8ju+9iu+9kA==?= <x@evil.example>", true },
 	};
 	GPtrArray *internal = strlist(".city.example.jp");
 	struct tz_spoof_options o;

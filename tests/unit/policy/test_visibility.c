@@ -27,6 +27,9 @@ static void test_count(void **state)
 		{ "To: garbage", 0 },                          /* exposes no address */
 		{ "To: a@[192.0.2.1], b@[IPv6:2001:db8::1]", 2 },
 		{ "Bcc: a@x.example, b@y.example\nReply-To: c@z.example", 0 },   /* not visible lists */
+		/* raw JIS names: 宛先 is "08@h", 先生 "@h@8", no address each */
+		{ "To: \x1b$B08@h\x1b(B <a@x.example>, \x1b$B@h@8\x1b(B <b@y.example>", 2 },
+		{ "To: a@x.example\x1b(B, b@y.example\x01", 2 },   /* escapes and controls are no characters */
 		{ "", 0 },
 	};
 	GPtrArray *internal = strlist(".city.example.jp");
