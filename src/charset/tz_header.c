@@ -156,7 +156,8 @@ static size_t hd_word(const char *p, const char *end, char charset[48], GString 
 	/* The word ends at "?=", unless another word starts first: then it
 	 * was unterminated and ends at white space. */
 	next = hd_next_opening(text, end);
-	close = g_strstr_len(text, end - text, "?=");
+	/* not past the next opening ('?=' may end on its '='): linear time */
+	close = g_strstr_len(text, (next < end ? next + 1 : end) - text, "?=");
 	if (close != NULL && close < next) {
 		stop = close;
 	} else {

@@ -11,6 +11,7 @@
 
 #include "tz_engine_int.h"
 #include "tz_header.h"
+#include "tz_util.h"
 
 #define LINE_MAX_OCTETS 998
 #define FOLD_AT 76
@@ -161,25 +162,163 @@ static void seven_bit(char *v)
 			*p = '?';
 }
 
+/* The raw value as a parser that knows no charset reads it (a DMARC
+ * verifier, a mail client without JIS): controls blanks, 8-bit bytes 'x';
+ * ISO-2022-JP's two-byte text is ASCII to it. */
+static char *literal_view(const char *raw)
+{
+	char *l = g_strdup(raw);
+
+	for (unsigned char *p = (unsigned char *)l; *p; p++)
+		*p = *p >= 0x80 ? 'x' : (*p < 0x20 || *p == 0x7f) ? ' ' : *p;
+	return l;
+}
+
+/* GMime's options for reading v: its loose mode (words inside quoted
+ * strings, as Japanese mailers write them) unless v leaves too many words
+ * open for it (tz_unclosed_words). NULL: GMime's defaults. */
+static GMimeParserOptions *options_for(const char *v)
+{
+	GMimeParserOptions *po;
+
+	if (tz_unclosed_words(v) <= TZ_UNCLOSED_WORDS_MAX)
+		return NULL;
+	po = g_mime_parser_options_new();
+	g_mime_parser_options_set_rfc2047_compliance_mode(po, GMIME_RFC_COMPLIANCE_STRICT);
+	g_mime_parser_options_set_address_compliance_mode(po, GMIME_RFC_COMPLIANCE_STRICT);
+	return po;
+}
+
+static InternetAddressList *parse_addresses(const char *v)
+{
+	GMimeParserOptions *po = options_for(v);
+	InternetAddressList *l = internet_address_list_parse(po, v);
+
+	if (po != NULL)
+		g_mime_parser_options_free(po);
+	return l;
+}
+
+static bool addr_delim(char c)
+{
+	return c == '\0' || strchr(" \t,;:<>()\"[]", c) != NULL;
+}
+
+/* local@domain.tld in atext and letters-digits-hyphens: what anybody
+ * would read as an address (JIS text read as ASCII rarely is one). */
+static bool plausible(const char *t, size_t n)
+{
+	const char *at = memchr(t, '@', n), *p;
+	bool dot = false;
+
+	if (at == NULL || at == t || memchr(at + 1, '@', n - (size_t)(at - t) - 1) || at + 1 == t + n)
+		return false;
+	for (p = t; p < at; p++)
+		if (!g_ascii_isalnum(*p) && !strchr("!#$%&'*+-/=?^_`{|}~.", *p))
+			return false;
+	for (p = at + 1; p < t + n; p++) {
+		if (*p == '.' && (p == at + 1 || p[-1] == '.' || p + 1 == t + n))
+			return false;
+		dot = dot || *p == '.';
+		if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.')
+			return false;
+	}
+	return dot;
+}
+
+/* Every mailbox address of l (groups' members too), in order. */
+static void list_addrs(InternetAddressList *l, GPtrArray *out, int depth)
+{
+	for (int i = 0; l != NULL && i < internet_address_list_length(l); i++) {
+		InternetAddress *a = internet_address_list_get_address(l, i);
+		if (INTERNET_ADDRESS_IS_MAILBOX(a))
+			g_ptr_array_add(out, (gpointer)internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a)));
+		else if (INTERNET_ADDRESS_IS_GROUP(a) && depth < 4)
+			list_addrs(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a)), out, depth + 1);
+	}
+}
+
+static bool addr_listed(const GPtrArray *addrs, const char *t, size_t n)
+{
+	for (guint i = 0; i < addrs->len; i++) {
+		const char *a = g_ptr_array_index(addrs, i);
+		if (strlen(a) == n && g_ascii_strncasecmp(a, t, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Does addr stand in text as a token of its own (not a piece of
+ * "boss@city.example@evil.example", not an IDNA or full-width mapping)? */
+static bool stands_in(const char *text, const char *addr)
+{
+	size_t n = strlen(addr);
+
+	for (const char *p = n ? strstr(text, addr) : NULL; p != NULL; p = strstr(p + 1, addr))
+		if ((p == text || addr_delim(p[-1])) && addr_delim(p[n]))
+			return true;
+	return false;
+}
+
 /* The structure is GMime's reading of the raw text (encoded words
  * decoded only where the grammar has them, inside names): a name decoded
- * first could spell addresses of its own. */
+ * first could spell addresses of its own. Raw text in another charset can
+ * still read differently to a parser that knows none: JIS two-byte text is
+ * ASCII to it ("ESC $ B <attacker@evil.example>( ESC ( B <boss@city...>)"
+ * is attacker's address with a comment), a Shift_JIS trail byte 0x5C is a
+ * backslash. When that reading has an address ours has not, the field
+ * keeps every address of both and no names. Every address written must
+ * stand in the raw text as it is (GMime maps full-width and IDN domains,
+ * and cuts "a@b@c"), else there is no rewrite (NULL). */
 static char *rewrite_addresses(const char *name, const char *raw)
 {
-	char *text = tz_header_raw_utf8(raw);
-	InternetAddressList *l = internet_address_list_parse(NULL, text);
+	char *text = tz_header_raw_utf8(raw), *lit = literal_view(raw);
+	InternetAddressList *l = parse_addresses(text), *check;
 	GMimeFormatOptions *fo = g_mime_format_options_new();
+	GPtrArray *ours = g_ptr_array_new(), *extra = g_ptr_array_new_with_free_func(g_free);
 	char *enc = NULL, *out = NULL;
+	bool ok = true;
 
 	g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
+	list_addrs(l, ours, 0);
+	for (const char *at = strchr(lit, '@'); at != NULL; at = strchr(at + 1, '@')) {
+		const char *b = at, *e = at + 1;
+		while (b > lit && !addr_delim(b[-1]))
+			b--;
+		while (!addr_delim(*e))
+			e++;
+		if (plausible(b, (size_t)(e - b)) && !addr_listed(ours, b, (size_t)(e - b)))
+			g_ptr_array_add(extra, g_strndup(b, (gsize)(e - b)));
+		at = e - 1;
+	}
+	if (l != NULL && extra->len > 0) {
+		InternetAddressList *both = internet_address_list_new();
+		for (guint i = 0; i < ours->len; i++)
+			internet_address_list_add(both, internet_address_mailbox_new(NULL, g_ptr_array_index(ours, i)));
+		for (guint i = 0; i < extra->len; i++)
+			internet_address_list_add(both, internet_address_mailbox_new(NULL, g_ptr_array_index(extra, i)));
+		g_object_unref(l);
+		l = both;
+	}
 	if (l != NULL && internet_address_list_length(l) > 0) {
 		clean_names(l);
 		enc = internet_address_list_to_string(l, fo, TRUE);
-		if (enc != NULL)
-			seven_bit(enc);
-		out = enc ? fold(enc, strlen(name)) : NULL;
 	}
+	if (enc != NULL) {
+		seven_bit(enc);
+		g_ptr_array_set_size(ours, 0);
+		check = parse_addresses(enc);
+		list_addrs(check, ours, 0);
+		for (guint i = 0; i < ours->len && ok; i++)
+			ok = stands_in(lit, g_ptr_array_index(ours, i));
+		out = ok ? fold(enc, strlen(name)) : NULL;
+		if (check != NULL)
+			g_object_unref(check);
+	}
+	g_ptr_array_free(ours, TRUE);
+	g_ptr_array_free(extra, TRUE);
 	g_free(enc);
+	g_free(lit);
 	g_free(text);
 	if (l != NULL)
 		g_object_unref(l);
@@ -234,7 +373,7 @@ char *tz_hdrsafe_addresses_only(const char *name, const char *raw)
 
 	if (name_in(name, address_fields)) {
 		text = tz_header_raw_utf8(raw);   /* raw JIS would misparse */
-		l = internet_address_list_parse(NULL, text);
+		l = parse_addresses(text);
 		g_free(text);
 	}
 	if (l == NULL)
@@ -275,18 +414,53 @@ char *tz_hdrsafe_encode(const char *name, const char *utf8)
 	return rewrite(name, utf8);
 }
 
+/* Is the field's text, as a reader decodes it, unsafe to show though its
+ * bytes are clean? Only fields a reader decodes (addresses, free text,
+ * X-*) and only when there is something to decode (8-bit text, "=?"):
+ * the text as sent (raw UTF-8 bidi controls), as GMime decodes it
+ * following the labels (before any CR/LF is blanked; a label our lenient
+ * decoder overrules, a charset name too long for it), and `shown`, the
+ * engine's own lenient decode. */
+static bool shows_unsafe(const char *name, const char *field, size_t len, const char *shown)
+{
+	bool unsafe = shown != NULL && tz_header_breaks_display(shown);
+	char *raw, *strict;
+
+	if (unsafe || !(name_in(name, address_fields) || name_in(name, text_fields) ||
+			g_ascii_strncasecmp(name, "X-", 2) == 0))
+		return unsafe;
+	raw = raw_value(field, len);
+	unsafe = tz_header_breaks_display(raw);
+	if (!unsafe && strstr(raw, "=?") != NULL) {
+		GMimeParserOptions *po = options_for(raw);
+		strict = g_mime_utils_header_decode_text(po, raw);
+		if (po != NULL)
+			g_mime_parser_options_free(po);
+		unsafe = strict != NULL && tz_header_breaks_display(strict);
+		g_free(strict);
+	}
+	g_free(raw);
+	return unsafe;
+}
+
 enum tz_hdrsafe_action tz_hdrsafe_judge(const char *name, const char *field, size_t field_len,
 					const char *shown, char **value)
 {
 	char *raw;
+	bool clean;
 
 	*value = NULL;
 	if (name_in(name, content_signals))
 		return TZ_HDRSAFE_DROP;
-	if (field_clean(field, field_len) && (shown == NULL || !tz_header_breaks_display(shown)))
+	clean = field_clean(field, field_len);
+	if (clean && !shows_unsafe(name, field, field_len, shown))
 		return TZ_HDRSAFE_KEEP;
 	raw = raw_value(field, field_len);
 	*value = rewrite(name, raw);
 	g_free(raw);
+	/* clean bytes whose addresses cannot be written back as they stand
+	 * (rewrite_addresses): passed on as they came rather than lost */
+	if (*value == NULL && clean)
+		return TZ_HDRSAFE_KEEP;
 	return *value != NULL ? TZ_HDRSAFE_REWRITE : TZ_HDRSAFE_DROP;
 }

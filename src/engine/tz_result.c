@@ -340,10 +340,7 @@ static char *prefixed_subject(struct tz_result *r, const GPtrArray *fields, char
 		return NULL;
 	}
 	if (forced != NULL && forced[*taken] != NULL) {
-		text = g_strdup(forced[*taken]);
-		for (char *q = text; *q; q++)
-			if ((unsigned char)*q < 0x20 || *q == 0x7f)
-				*q = ' ';
+		text = tz_header_blank_unsafe(forced[*taken]);   /* as hygiene's rewrite */
 		r->headers_fixed++;
 	} else {
 		text = tz_hdrsafe_text(h->field, h->field_len);

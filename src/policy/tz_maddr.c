@@ -13,6 +13,8 @@
 #include <string.h>
 #include <gmime/gmime.h>
 
+#include "tz_util.h"
+
 char *tz_maddr_norm(const char *addr)
 {
 	const char *s = addr ? addr : "";
@@ -348,33 +350,80 @@ static char *close_comments(const char *raw)
 	return g_string_free(s, FALSE);
 }
 
+/* GMime's loose mode unless the value leaves too many encoded words
+ * open for it (quadratic; see tz_unclosed_words). */
+static InternetAddressList *parse_addresses(const char *v)
+{
+	GMimeParserOptions *po = NULL;
+	InternetAddressList *l;
+
+	if (tz_unclosed_words(v) > TZ_UNCLOSED_WORDS_MAX) {
+		po = g_mime_parser_options_new();
+		g_mime_parser_options_set_rfc2047_compliance_mode(po, GMIME_RFC_COMPLIANCE_STRICT);
+		g_mime_parser_options_set_address_compliance_mode(po, GMIME_RFC_COMPLIANCE_STRICT);
+	}
+	l = internet_address_list_parse(po, v);
+	if (po != NULL)
+		g_mime_parser_options_free(po);
+	return l;
+}
+
+/* The mailboxes of one reading of a value, added to out; see
+ * tz_maddr_parse for *unparsed. */
+static void parse_into(const char *text, GPtrArray *out, bool *unparsed)
+{
+	char *closed = close_comments(text);
+	InternetAddressList *list = parse_addresses(closed ? closed : text);
+	guint parsed_with_at = 0, before = out->len;
+	unsigned ats;
+
+	g_free(closed);
+	walk_list(list, out, 0);
+	if (list)
+		g_object_unref(list);
+	for (guint i = before; i < out->len; i++)
+		if (strchr(((struct tz_mailbox *)g_ptr_array_index(out, i))->addr, '@'))
+			parsed_with_at++;
+	before = out->len;
+	ats = scan_raw(text, out);
+	if (unparsed)
+		*unparsed = out->len > before || ats > parsed_with_at;
+}
+
 GPtrArray *tz_maddr_parse(const char *raw, bool *unparsed)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func(mailbox_free);
-	InternetAddressList *list;
-	char *closed, *view;
-	guint parsed_with_at = 0, before;
-	unsigned ats;
+	char *view;
 
 	if (unparsed)
 		*unparsed = false;
 	if (raw == NULL)
 		return out;
-	if ((view = reader_view(raw)) != NULL)
-		raw = view;
-	closed = close_comments(raw);
-	list = internet_address_list_parse(NULL, closed ? closed : raw);
-	g_free(closed);
-	walk_list(list, out, 0);
-	if (list)
-		g_object_unref(list);
-	for (guint i = 0; i < out->len; i++)
-		if (strchr(((struct tz_mailbox *)g_ptr_array_index(out, i))->addr, '@'))
-			parsed_with_at++;
-	before = out->len;
-	ats = scan_raw(raw, out);
-	if (unparsed)
-		*unparsed = out->len > before || ats > parsed_with_at;
+	view = reader_view(raw);
+	parse_into(view ? view : raw, out, unparsed);
 	g_free(view);
+	return out;
+}
+
+GPtrArray *tz_maddr_parse_any(const char *raw)
+{
+	GPtrArray *out = tz_maddr_parse(raw, NULL), *lit;
+	char *l;
+
+	if (raw == NULL || (l = reader_view(raw)) == NULL)
+		return out;   /* no control: one reading */
+	g_free(l);
+	/* the value read as ASCII, JIS text included, controls as blanks */
+	l = g_strdup(raw);
+	for (unsigned char *p = (unsigned char *)l; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	lit = g_ptr_array_new_with_free_func(mailbox_free);
+	parse_into(l, lit, NULL);
+	for (guint i = 0; i < lit->len; i++)
+		g_ptr_array_add(out, g_ptr_array_index(lit, i));
+	g_ptr_array_set_free_func(lit, NULL);
+	g_ptr_array_free(lit, TRUE);
+	g_free(l);
 	return out;
 }

@@ -46,4 +46,11 @@ struct tz_mailbox {
  * GMime could not account for, so callers can fail safe. Needs g_mime_init. */
 GPtrArray *tz_maddr_parse(const char *raw, bool *unparsed);
 
+/* tz_maddr_parse, plus the mailboxes of the value read by a parser that
+ * knows no charset (ISO-2022-JP's two-byte text as ASCII, controls as
+ * blanks) when that reading differs: for checks that must see every
+ * address somebody could be shown (header hygiene shows both readings'
+ * addresses when they disagree), not for counting. */
+GPtrArray *tz_maddr_parse_any(const char *raw);
+
 #endif

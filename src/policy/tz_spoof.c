@@ -35,7 +35,7 @@ static bool name_has_internal(const char *name, const GPtrArray *domains)
 /* Why a From value is a spoof, or NULL. */
 static const char *from_spoofed(const char *value, const GPtrArray *domains)
 {
-	GPtrArray *mb = tz_maddr_parse(value, NULL);
+	GPtrArray *mb = tz_maddr_parse_any(value);
 	const char *why = NULL;
 
 	for (guint i = 0; i < mb->len && !why; i++) {

@@ -2,6 +2,7 @@
 #include "tz_util.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -151,4 +152,22 @@ char *tz_printable(const char *s, size_t max)
 	while (s[n] && n < max)
 		n++;
 	return tz_printable_buf(s, g_malloc(n + 1), n + 1);
+}
+
+unsigned tz_unclosed_words(const char *s)
+{
+	unsigned n = 0;
+	bool open = false;
+
+	for (const char *p = s; p != NULL && *p; p++) {
+		if (p[0] == '=' && p[1] == '?') {
+			n += open;
+			open = true;
+			p++;
+		} else if (p[0] == '?' && p[1] == '=' && open) {
+			open = false;
+			p++;
+		}
+	}
+	return n + open;
 }

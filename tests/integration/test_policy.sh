@@ -150,8 +150,12 @@ fi
 tz_mkmsg "$TZ_TMP/spoof.eml" "From: Mayor <mayor@city.example.lg.jp>" "To: user@city.example.lg.jp"
 tz_mkmsg "$TZ_TMP/spoofname.eml" "From: =?UTF-8?Q?mayor=40city=2Eexample=2Elg=2Ejp?= <x@evil.example>" \
 	"To: user@city.example.lg.jp"
+# an escape is no character: a reader shows the internal address alone
+tz_mkmsg "$TZ_TMP/spoofesc.eml" "From: mayor@city.example.lg.jp"$'\e'"(B" "To: user@city.example.lg.jp"
 reload ""
 tz_expect 550 5.7.1 "spoof: internal From from the Internet refused (reject)" "$TZ_TMP/spoof.eml"
+tz_expect 550 5.7.1 "spoof: internal From with an ISO-2022-JP escape glued on refused" "$TZ_TMP/spoofesc.eml" \
+	--from x@evil.example
 tz_expect 550 5.7.1 "spoof: internal envelope sender refused" "$TZ_TMP/plain.eml" --from mayor@city.example.lg.jp
 tz_expect 550 5.7.1 "spoof: encoded display name with an internal address refused" "$TZ_TMP/spoofname.eml" \
 	--from x@evil.example

@@ -11,6 +11,7 @@
 #include <gmime/gmime.h>
 
 #include "tz_header.h"
+#include "tz_util.h"
 
 static void hdr(const char *raw, const char *expect)
 {
@@ -217,6 +218,23 @@ static void test_blank_unsafe(void **state)
 	assert_false(tz_header_breaks_display("folded\tsubject"));
 }
 
+/* Encoded words left open (tz_unclosed_words): what decides whether
+ * GMime may read a value in its loose mode, which is quadratic in them. */
+static void test_unclosed_words(void **state)
+{
+	GString *many = g_string_new(NULL);
+	(void)state;
+	assert_int_equal(tz_unclosed_words("plain"), 0);
+	assert_int_equal(tz_unclosed_words("=?UTF-8?B?5pel?= =?UTF-8?Q?a?= <a@b.example>"), 0);
+	assert_int_equal(tz_unclosed_words("=?a?Q?x =?a?Q?y?= =?a?Q?z"), 2);
+	assert_int_equal(tz_unclosed_words("=?"), 1);
+	assert_int_equal(tz_unclosed_words("?= =?x?="), 0);
+	for (int i = 0; i < 20000; i++)
+		g_string_append(many, "=?a?Q?x ");
+	assert_int_equal(tz_unclosed_words(many->str), 20000);
+	g_string_free(many, TRUE);
+}
+
 /* Words whose label lies about their bytes read as what the bytes are. */
 static void test_lying_labels(void **state)
 {
@@ -335,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_raw_headers),
 		cmocka_unit_test(test_raw_utf8),
 		cmocka_unit_test(test_blank_unsafe),
+		cmocka_unit_test(test_unclosed_words),
 		cmocka_unit_test(test_lying_labels),
 		cmocka_unit_test(test_filename),
 		cmocka_unit_test(test_filename_safety),

@@ -295,7 +295,9 @@ static void test_text_judge(void **state)
 }
 
 /* Kept sender headers: what a reader of the output receives. */
-static char *header_out(const char *msg, size_t len)
+/* The header block of the converted message; at least min_fixed fields
+ * fixed by hygiene (headers_fixed). */
+static char *header_out_fixed(const char *msg, size_t len, unsigned min_fixed)
 {
 	struct tz_engine_options opt;
 	GMimeStream *in = g_mime_stream_mem_new_with_buffer(msg, len);
@@ -310,11 +312,16 @@ static char *header_out(const char *msg, size_t len)
 	g_mime_stream_reset(in);
 	assert_int_equal(tz_result_write_message(r, in, f, err, sizeof(err)), 0);
 	fclose(f);
-	assert_true(r->headers_fixed >= 1);
+	assert_true(r->headers_fixed >= min_fixed);
 	tz_result_free(r);
 	g_object_unref(in);
 	*strstr(buf, "\n\n") = '\0';   /* the header block only */
 	return buf;
+}
+
+static char *header_out(const char *msg, size_t len)
+{
+	return header_out_fixed(msg, len, 1);
 }
 
 static void test_header_hygiene(void **state)
@@ -516,6 +523,119 @@ static void test_header_encoded_display(void **state)
 	g_object_unref(in);
 }
 
+/* Raw text that a parser knowing no charset reads differently: JIS
+ * two-byte text is ASCII to it ("<attacker@evil.example>(" inside ESC $ B
+ * makes boss's address a comment), a Shift_JIS trail byte 0x5C a
+ * backslash (表 ends in one). The rewrite then shows every address of
+ * both readings and no names: a reader never sees boss alone while a
+ * DMARC verifier saw attacker (found in review: boss alone came out). */
+static void test_header_two_readings(void **state)
+{
+	static const char *const from[] = {
+		"From: \x1b$B<attacker@evil.example>(\x1b(B<boss@city.example.lg.jp>)\n",
+		"From: \"\x8e\x52\x93\x63\x91\xbe\x98\x59\x95\x5c\" <boss@city.example.lg.jp> (\" <attacker@evil.example> )\n",
+	};
+	(void)state;
+	for (size_t k = 0; k < G_N_ELEMENTS(from); k++) {
+		char *msg = g_strconcat(from[k], "To: b@city.example.lg.jp\nSubject: t\nMIME-Version: 1.0\n"
+					"Content-Type: text/plain\n\nhello\n", NULL);
+		char *h = header_out(msg, strlen(msg)), *v, *m;
+		m = mailboxes(v = field_value(h, "From"));
+		assert_string_equal(m, "|boss@city.example.lg.jp;|attacker@evil.example");
+		g_free(m);
+		g_free(v);
+		free(h);
+		g_free(msg);
+	}
+}
+
+/* An address written back must stand in the raw text as it is: GMime
+ * maps a full-width domain to ASCII (IDNA) and cuts "a@b@c" at the second
+ * '@'; such a field, its bytes clean, is passed on as it came rather than
+ * rewritten into boss@city... (found in review). */
+static void test_header_address_as_sent(void **state)
+{
+	static const char *const from[] = {
+		"From: =?UTF-8?Q?=E2=80=8E?= <boss@\xef\xbd\x83ity.example.lg.jp>\n",
+		"From: =?UTF-8?Q?=E2=80=8E?= <boss@city.example.lg.jp@evil.example>\n",
+	};
+	(void)state;
+	for (size_t k = 0; k < G_N_ELEMENTS(from); k++) {
+		char *msg = g_strconcat(from[k], "To: b@city.example.lg.jp\nSubject: t\nMIME-Version: 1.0\n"
+					"Content-Type: text/plain\n\nhello\n", NULL);
+		char *h = header_out_fixed(msg, strlen(msg), 0), *v = field_value(h, "From");
+		char *want = g_strndup(from[k] + 6, strlen(from[k]) - 7);
+		assert_string_equal(v, want);
+		g_free(want);
+		g_free(v);
+		free(h);
+		g_free(msg);
+	}
+}
+
+/* Decoded as readers decode: GMime following the label (one bad byte
+ * made our lenient decoder read a UTF-8 word as CP932 and miss its
+ * RLO), a charset name too long for our decoder, CR/LF before they are
+ * blanked, and the second Subject too (found in review). */
+static void test_header_strict_reading(void **state)
+{
+	static const char msg[] = "From: a@evil.example\nTo: b@city.example.lg.jp\n"
+		"Subject: =?UTF-8?Q?invoice=E2=80=AEfdp.exe=D6?=\n"
+		"Subject: =?UTF-8?Q?x=E2=80=AEy?=\n"
+		"X-One: =?UTF-8?Q?pay=0D=0ABcc:_x?=\n"
+		"X-Two: =?UTF-8*aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?Q?pay=E2=80=AEfdp.exe?=\n"
+		"MIME-Version: 1.0\nContent-Type: text/plain\n\nhello\n";
+	char *h = header_out(msg, sizeof(msg) - 1);
+	(void)state;
+	for (const char *l = h; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *e = strchr(l, '\n');
+		char *line = g_strndup(l, e ? (gsize)(e - l) : strlen(l));
+		char *colon = strchr(line, ':');
+		char *d = g_mime_utils_header_decode_text(NULL, colon ? colon + 1 : line);
+		assert_null(strstr(d, "\xe2\x80\xae"));
+		assert_null(strpbrk(d, "\r\n"));
+		g_free(d);
+		g_free(line);
+	}
+	free(h);
+}
+
+/* The prefixed Subject built from a forced value (a file taken out of it)
+ * is cleaned like hygiene's rewrite: no bidi control, no C1 control. */
+static void test_subject_prefix_forced_clean(void **state)
+{
+	struct tz_engine_options opt;
+	gchar *b64 = g_base64_encode((const guchar *)"\xe2\x80\xae" "exe.fdp\xc2\x85 data:application/x-msdownload;base64,"
+				     "TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 114);
+	char *msg = g_strdup_printf("From: a@evil.example\nTo: b@city.example.lg.jp\nSubject: =?UTF-8?B?%s?=\n"
+				    "MIME-Version: 1.0\nContent-Type: text/plain\n\nhello\n", b64);
+	GMimeStream *in = g_mime_stream_mem_new_with_buffer(msg, strlen(msg));
+	struct tz_result *r = NULL;
+	char err[TZ_ERRLEN];
+	bool seen = false;
+	(void)state;
+	tz_engine_options_init(&opt);
+	opt.subject_prefix = "[外部]";
+	assert_int_equal(tz_engine_convert(&opt, in, REF, NULL, &r, err, sizeof(err)), 0);
+	assert_int_equal(r->parts->len, 1);
+	for (guint i = 0; i < r->header_edits->len; i++) {
+		const struct tz_header_edit *e = g_ptr_array_index(r->header_edits, i);
+		if (g_ascii_strcasecmp(e->name, "Subject") != 0)
+			continue;
+		char *d = g_mime_utils_header_decode_text(NULL, e->value);
+		assert_true(g_str_has_prefix(d, "[外部] "));
+		assert_null(strstr(d, "\xe2\x80\xae"));
+		assert_null(strstr(d, "\xc2\x85"));
+		seen = true;
+		g_free(d);
+	}
+	assert_true(seen);
+	tz_result_free(r);
+	g_object_unref(in);
+	g_free(msg);
+	g_free(b64);
+}
+
 static void test_header_long_line(void **state)
 {
 	GString *m = g_string_new("From: a@example.com\nX-Long: ");
@@ -664,6 +784,10 @@ int main(void)
 		cmocka_unit_test(test_header_rewrite_display),
 		cmocka_unit_test(test_header_file_in_display_name),
 		cmocka_unit_test(test_header_encoded_display),
+		cmocka_unit_test(test_header_two_readings),
+		cmocka_unit_test(test_header_address_as_sent),
+		cmocka_unit_test(test_header_strict_reading),
+		cmocka_unit_test(test_subject_prefix_forced_clean),
 		cmocka_unit_test(test_header_long_line),
 		cmocka_unit_test(test_header_payload),
 		cmocka_unit_test(test_shar_uuencode),

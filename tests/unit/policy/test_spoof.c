@@ -38,6 +38,13 @@ static void test_spoof_table(void **state)
 		{ false, "x@evil.example", "From: \x1b$B;3ED\x1b(B <mayor@city.example.jp\x1b(B>", true },
 		{ false, "x@evil.example", "From: \x1b$B;3ED\x1b(Bmayor@city.example.jp <x@evil.example>", true },
 		{ false, "x@evil.example", "From: \x1b$B;3ED\x1b(B <x@evil.example>", false },
+		/* JIS text that reads as addresses to a parser knowing no JIS, and
+		 * a Shift_JIS trail byte 0x5C that is a backslash to it: either
+		 * reading's internal address counts (hygiene shows both) */
+		{ false, "x@evil.example", "From: \x1b$B<x@evil.example>(\x1b(B<mayor@city.example.jp>)", true },
+		{ false, "x@evil.example", "From: \x1b$B<mayor@city.example.jp>(\x1b(B<x@evil.example>)", true },
+		{ false, "x@evil.example", "From: \"\x95\x5c\" <x@evil.example> (\" <mayor@city.example.jp> )", true },
+		{ false, "x@evil.example", "From: \"\x95\x5c\" <mayor@city.example.jp> (\" <x@evil.example> )", true },
 		/* nor are controls, zero-width characters, or full-width letters
 		 * a reader reads as the ASCII they look like */
 		{ false, "x@evil.example", "From: mayor@city.example.jp\x01", true },
