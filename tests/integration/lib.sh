@@ -281,10 +281,22 @@ tz_captured_body() {
 	awk 'BEGIN{h=1} h && /^X-(Client-[A-Za-z]*|Helo-Args|Mail-Args|Rcpt-Args):/ {next} {h=0; print}' "$1"
 }
 
+# smtp-sink creates a capture file at MAIL FROM and writes the message into
+# it as it arrives: a file in the directory is complete only once no
+# smtp-sink holds it open (a check that read one too early saw a message
+# without its body, behind Sendmail on a busy machine).
+tz_sink_busy() {
+	local p
+	for p in $(pgrep -x smtp-sink); do
+		ls -l "/proc/$p/fd" 2>/dev/null | grep -qF -- "-> $TZ_SINK_DIR/" && return 0
+	done
+	return 1
+}
+
 tz_wait_count() {
 	local n=$1 secs=${2:-30}
 	for _ in $(seq $((secs * 10))); do
-		[ "$(tz_captured_count)" -ge "$n" ] && return 0
+		[ "$(tz_captured_count)" -ge "$n" ] && ! tz_sink_busy && return 0
 		sleep 0.1
 	done
 	echo "  sink holds $(tz_captured_count) messages, expected $n" >&2
