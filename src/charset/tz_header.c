@@ -313,6 +313,7 @@ char *tz_header_raw_utf8(const char *raw)
 	GString *u, *out;
 	GPtrArray *segs;
 	const char *rawcs, *p, *end;
+	size_t k;
 
 	if (raw == NULL)
 		return g_strdup("");
@@ -338,10 +339,15 @@ char *tz_header_raw_utf8(const char *raw)
 		scratch = g_string_new(NULL);
 		used = hd_word(w, end, charset, scratch);
 		g_string_free(scratch, TRUE);
-		g_string_append_len(out, w, (gssize)used);
+		for (k = 0; k < used && (unsigned char)w[k] < 0x80; k++)
+			;
+		if (k < used)   /* 8-bit bytes inside a word: text like the rest */
+			tz_charset_to_utf8(rawcs, w, used, out, NULL);
+		else
+			g_string_append_len(out, w, (gssize)used);
 		p = w + used;
 	}
-	for (size_t k = 0; k < out->len; k++)
+	for (k = 0; k < out->len; k++)
 		if (out->str[k] == '\r' || out->str[k] == '\n')
 			out->str[k] = ' ';
 	g_string_free(u, TRUE);

@@ -174,28 +174,15 @@ static char *literal_view(const char *raw)
 	return l;
 }
 
-/* GMime's options for reading v: its loose mode (words inside quoted
- * strings, as Japanese mailers write them) unless v leaves too many words
- * open for it (tz_unclosed_words). NULL: GMime's defaults. */
-static GMimeParserOptions *options_for(const char *v)
-{
-	GMimeParserOptions *po;
-
-	if (tz_unclosed_words(v) <= TZ_UNCLOSED_WORDS_MAX)
-		return NULL;
-	po = g_mime_parser_options_new();
-	g_mime_parser_options_set_rfc2047_compliance_mode(po, GMIME_RFC_COMPLIANCE_STRICT);
-	g_mime_parser_options_set_address_compliance_mode(po, GMIME_RFC_COMPLIANCE_STRICT);
-	return po;
-}
-
+/* GMime's reading of v, on a copy it can read safely (tz_header_for_gmime:
+ * its loose decoder is quadratic in encoded words left open, its address
+ * parser leaks on a comment left open). */
 static InternetAddressList *parse_addresses(const char *v)
 {
-	GMimeParserOptions *po = options_for(v);
-	InternetAddressList *l = internet_address_list_parse(po, v);
+	char *safe = tz_header_for_gmime(v);
+	InternetAddressList *l = internet_address_list_parse(NULL, safe ? safe : v);
 
-	if (po != NULL)
-		g_mime_parser_options_free(po);
+	g_free(safe);
 	return l;
 }
 
@@ -238,22 +225,31 @@ static void list_addrs(InternetAddressList *l, GPtrArray *out, int depth)
 	}
 }
 
-static bool addr_listed(const GPtrArray *addrs, const char *t, size_t n)
+/* The tokens of text between address delimiters, as a set. */
+static GHashTable *tokens_of(const char *text)
 {
-	for (guint i = 0; i < addrs->len; i++) {
-		const char *a = g_ptr_array_index(addrs, i);
-		if (strlen(a) == n && g_ascii_strncasecmp(a, t, n) == 0)
-			return true;
+	GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	for (const char *p = text; *p;) {
+		const char *e = p;
+		while (!addr_delim(*e))
+			e++;
+		if (e > p)
+			g_hash_table_add(t, g_strndup(p, (gsize)(e - p)));
+		p = *e ? e + 1 : e;
 	}
-	return false;
+	return t;
 }
 
-/* Does addr stand in text as a token of its own (not a piece of
- * "boss@city.example@evil.example", not an IDNA or full-width mapping)? */
-static bool stands_in(const char *text, const char *addr)
+/* Does addr stand in the raw text as it is, a token of its own (not a
+ * piece of "boss@city.example@evil.example", not an IDNA or full-width
+ * mapping)? A quoted local part spans delimiters: looked for as text. */
+static bool stands_in(GHashTable *tokens, const char *text, const char *addr)
 {
 	size_t n = strlen(addr);
 
+	if (strchr(addr, '"') == NULL)
+		return g_hash_table_contains(tokens, addr);
 	for (const char *p = n ? strstr(text, addr) : NULL; p != NULL; p = strstr(p + 1, addr))
 		if ((p == text || addr_delim(p[-1])) && addr_delim(p[n]))
 			return true;
@@ -266,30 +262,36 @@ static bool stands_in(const char *text, const char *addr)
  * still read differently to a parser that knows none: JIS two-byte text is
  * ASCII to it ("ESC $ B <attacker@evil.example>( ESC ( B <boss@city...>)"
  * is attacker's address with a comment), a Shift_JIS trail byte 0x5C is a
- * backslash. When that reading has an address ours has not, the field
- * keeps every address of both and no names. Every address written must
- * stand in the raw text as it is (GMime maps full-width and IDN domains,
- * and cuts "a@b@c"), else there is no rewrite (NULL). */
+ * backslash. When that reading (GMime's, of literal_view: comments and
+ * quoted strings are no addresses to it either) has a plausible address
+ * ours has not, the field keeps every address of both and no names; the
+ * policy checks both readings too (tz_maddr_parse_any). Every address
+ * written must stand in the raw text as it is (GMime maps full-width and
+ * IDN domains, and cuts "a@b@c"), else there is no rewrite (NULL). */
 static char *rewrite_addresses(const char *name, const char *raw)
 {
 	char *text = tz_header_raw_utf8(raw), *lit = literal_view(raw);
-	InternetAddressList *l = parse_addresses(text), *check;
+	InternetAddressList *l = parse_addresses(text), *ll = parse_addresses(lit), *check;
 	GMimeFormatOptions *fo = g_mime_format_options_new();
-	GPtrArray *ours = g_ptr_array_new(), *extra = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *ours = g_ptr_array_new(), *theirs = g_ptr_array_new(), *extra = g_ptr_array_new();
+	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL), *tokens = NULL;
 	char *enc = NULL, *out = NULL;
 	bool ok = true;
 
 	g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
 	list_addrs(l, ours, 0);
-	for (const char *at = strchr(lit, '@'); at != NULL; at = strchr(at + 1, '@')) {
-		const char *b = at, *e = at + 1;
-		while (b > lit && !addr_delim(b[-1]))
-			b--;
-		while (!addr_delim(*e))
-			e++;
-		if (plausible(b, (size_t)(e - b)) && !addr_listed(ours, b, (size_t)(e - b)))
-			g_ptr_array_add(extra, g_strndup(b, (gsize)(e - b)));
-		at = e - 1;
+	list_addrs(ll, theirs, 0);
+	for (guint i = 0; i < ours->len; i++)
+		g_hash_table_add(seen, g_ascii_strdown(g_ptr_array_index(ours, i), -1));
+	for (guint i = 0; i < theirs->len; i++) {
+		const char *a = g_ptr_array_index(theirs, i);
+		char *low = g_ascii_strdown(a, -1);
+		if (plausible(a, strlen(a)) && !g_hash_table_contains(seen, low)) {
+			g_ptr_array_add(extra, (gpointer)a);
+			g_hash_table_add(seen, low);
+		} else {
+			g_free(low);
+		}
 	}
 	if (l != NULL && extra->len > 0) {
 		InternetAddressList *both = internet_address_list_new();
@@ -309,19 +311,25 @@ static char *rewrite_addresses(const char *name, const char *raw)
 		g_ptr_array_set_size(ours, 0);
 		check = parse_addresses(enc);
 		list_addrs(check, ours, 0);
+		tokens = tokens_of(lit);
 		for (guint i = 0; i < ours->len && ok; i++)
-			ok = stands_in(lit, g_ptr_array_index(ours, i));
+			ok = stands_in(tokens, lit, g_ptr_array_index(ours, i));
 		out = ok ? fold(enc, strlen(name)) : NULL;
 		if (check != NULL)
 			g_object_unref(check);
+		g_hash_table_destroy(tokens);
 	}
+	g_hash_table_destroy(seen);
 	g_ptr_array_free(ours, TRUE);
+	g_ptr_array_free(theirs, TRUE);
 	g_ptr_array_free(extra, TRUE);
 	g_free(enc);
 	g_free(lit);
 	g_free(text);
 	if (l != NULL)
 		g_object_unref(l);
+	if (ll != NULL)
+		g_object_unref(ll);
 	g_mime_format_options_free(fo);
 	return out;
 }
@@ -432,10 +440,9 @@ static bool shows_unsafe(const char *name, const char *field, size_t len, const 
 	raw = raw_value(field, len);
 	unsafe = tz_header_breaks_display(raw);
 	if (!unsafe && strstr(raw, "=?") != NULL) {
-		GMimeParserOptions *po = options_for(raw);
-		strict = g_mime_utils_header_decode_text(po, raw);
-		if (po != NULL)
-			g_mime_parser_options_free(po);
+		char *safe = tz_header_for_gmime(raw);
+		strict = g_mime_utils_header_decode_text(NULL, safe ? safe : raw);
+		g_free(safe);
 		unsafe = strict != NULL && tz_header_breaks_display(strict);
 		g_free(strict);
 	}

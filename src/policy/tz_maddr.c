@@ -151,6 +151,18 @@ static void add_mailbox(GPtrArray *out, const char *name, const char *addr)
 	g_ptr_array_add(out, m);
 }
 
+/* The length of the ISO-2022-JP designation at p (ESC ...), 0 if none. */
+static size_t jis_escape(const unsigned char *p)
+{
+	if (p[1] == '(' && p[2] != '\0' && strchr("BJI", p[2]))
+		return 3;
+	if (p[1] == '$' && p[2] != '\0' && strchr("@B", p[2]))
+		return 3;
+	if (p[1] == '$' && p[2] == '(' && p[3] != '\0' && strchr("DOQ", p[3]))
+		return 4;
+	return 0;
+}
+
 /* The raw value as a reader reads its characters: ISO-2022 escape
  * sequences are no characters (removed — "mayor@city.example.jp ESC ( B"
  * shows the address alone); the bytes of a two-byte (ESC $ ...) or
@@ -170,18 +182,15 @@ static char *reader_view(const char *raw)
 	o = g_string_new(NULL);
 	for (p = (const unsigned char *)raw; *p;) {
 		if (*p == 0x1b) {
-			const unsigned char *q = p + 1;
-			bool dollar = false, paren = false;
-			while (*q >= 0x20 && *q <= 0x2f) {
-				dollar = dollar || *q == '$';
-				paren = paren || *q == '(';
-				q++;
-			}
-			if (q > p + 1 && *q >= 0x30 && *q <= 0x7e) {
-				other = dollar || (paren && *q == 'I');
-				p = q + 1;
+			/* the designations ISO-2022-JP uses (ESC ( B/J/I,
+			 * ESC $ @/B, ESC $ ( D/O/Q); any other ESC is dropped
+			 * alone, the bytes after it kept */
+			size_t n = jis_escape(p);
+			if (n > 0) {
+				other = p[1] == '$' || p[2] == 'I';
+				p += n;
 			} else {
-				p++;   /* a lone ESC */
+				p++;
 			}
 			continue;
 		}
@@ -295,76 +304,14 @@ static unsigned scan_raw(const char *raw, GPtrArray *out)
 	return ats;
 }
 
-/* A copy of raw with enough ')' appended that a comment opened at any '('
- * is closed, or NULL when none would stay open. GMime 3.2.13 (Debian 12)
- * leaks the addr-spec when skip_comment runs off the end of the header
- * ("a@[192.0.2.1] (x"; fixed upstream in 3.2.15, gmime issue #159); an
- * attacker could repeat that in every message, so it never sees one.
- * Where GMime opens a comment depends on its whole parse (quoted strings,
- * domain literals, what it gives up on), and guessing that was wrong once
- * (a fuzzer found a second leak), so every '(' counts as a possible start
- * and only skip_comment's own scan is modelled: a backslash escapes the
- * next character, '(' and ')' nest, nothing else matters. That scan reads
- * a run of backslashes the same way from every start (it always enters
- * the run at its first character), so one pass gives each character its
- * depth step, and prefix sums say how deep a comment opened at p still is
- * at the end. */
-static char *close_comments(const char *raw)
-{
-	size_t n, need = 0;
-	gssize *sum, low;   /* sum[i]: steps before i */
-	GString *s;
 
-	if (strchr(raw, '(') == NULL)   /* most headers: nothing to close */
-		return NULL;
-	n = strlen(raw);
-	sum = g_new(gssize, n + 1);
-	sum[0] = 0;
-	for (size_t i = 0; i < n; i++) {
-		gssize step = raw[i] == '(' ? 1 : raw[i] == ')' ? -1 : 0;
-		if (raw[i] == '\\' && i + 1 < n) {
-			sum[i + 1] = sum[i];
-			i++;
-			step = 0;
-		}
-		sum[i + 1] = sum[i] + step;
-	}
-	/* A comment opened at p is open at the end iff the depth never drops
-	 * below where it started: min(sum[p+1..n]) >= sum[p+1]. */
-	low = sum[n];
-	for (size_t p = n; p-- > 0;) {
-		if (sum[p + 1] < low)
-			low = sum[p + 1];
-		if (raw[p] == '(' && low >= sum[p + 1] &&
-		    (size_t)(1 + sum[n] - sum[p + 1]) > need)
-			need = (size_t)(1 + sum[n] - sum[p + 1]);
-	}
-	g_free(sum);
-	if (need == 0)
-		return NULL;
-	s = g_string_new(raw);
-	/* the blank absorbs a trailing backslash that would escape a ')' */
-	g_string_append_c(s, ' ');
-	while (need--)
-		g_string_append_c(s, ')');
-	return g_string_free(s, FALSE);
-}
-
-/* GMime's loose mode unless the value leaves too many encoded words
- * open for it (quadratic; see tz_unclosed_words). */
+/* GMime's reading of v, on a copy it can read safely (tz_header_for_gmime). */
 static InternetAddressList *parse_addresses(const char *v)
 {
-	GMimeParserOptions *po = NULL;
-	InternetAddressList *l;
+	char *safe = tz_header_for_gmime(v);
+	InternetAddressList *l = internet_address_list_parse(NULL, safe ? safe : v);
 
-	if (tz_unclosed_words(v) > TZ_UNCLOSED_WORDS_MAX) {
-		po = g_mime_parser_options_new();
-		g_mime_parser_options_set_rfc2047_compliance_mode(po, GMIME_RFC_COMPLIANCE_STRICT);
-		g_mime_parser_options_set_address_compliance_mode(po, GMIME_RFC_COMPLIANCE_STRICT);
-	}
-	l = internet_address_list_parse(po, v);
-	if (po != NULL)
-		g_mime_parser_options_free(po);
+	g_free(safe);
 	return l;
 }
 
@@ -372,12 +319,10 @@ static InternetAddressList *parse_addresses(const char *v)
  * tz_maddr_parse for *unparsed. */
 static void parse_into(const char *text, GPtrArray *out, bool *unparsed)
 {
-	char *closed = close_comments(text);
-	InternetAddressList *list = parse_addresses(closed ? closed : text);
+	InternetAddressList *list = parse_addresses(text);
 	guint parsed_with_at = 0, before = out->len;
 	unsigned ats;
 
-	g_free(closed);
 	walk_list(list, out, 0);
 	if (list)
 		g_object_unref(list);
@@ -388,6 +333,15 @@ static void parse_into(const char *text, GPtrArray *out, bool *unparsed)
 	ats = scan_raw(text, out);
 	if (unparsed)
 		*unparsed = out->len > before || ats > parsed_with_at;
+}
+
+static size_t count_at(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '@';
+	return n;
 }
 
 GPtrArray *tz_maddr_parse(const char *raw, bool *unparsed)
@@ -401,6 +355,10 @@ GPtrArray *tz_maddr_parse(const char *raw, bool *unparsed)
 		return out;
 	view = reader_view(raw);
 	parse_into(view ? view : raw, out, unparsed);
+	/* an '@' the view took as part of an escape sequence: not an address
+	 * to a reader, but the caller hears of it */
+	if (view != NULL && unparsed != NULL && count_at(view) < count_at(raw))
+		*unparsed = true;
 	g_free(view);
 	return out;
 }

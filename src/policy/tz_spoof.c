@@ -32,8 +32,8 @@ static bool name_has_internal(const char *name, const GPtrArray *domains)
 	return false;
 }
 
-/* Why a From value is a spoof, or NULL. */
-static const char *from_spoofed(const char *value, const GPtrArray *domains)
+/* Why a From (or, without one, Sender) value is a spoof, or NULL. */
+static const char *from_spoofed(const char *value, const GPtrArray *domains, bool sender)
 {
 	GPtrArray *mb = tz_maddr_parse_any(value);
 	const char *why = NULL;
@@ -41,12 +41,30 @@ static const char *from_spoofed(const char *value, const GPtrArray *domains)
 	for (guint i = 0; i < mb->len && !why; i++) {
 		const struct tz_mailbox *m = g_ptr_array_index(mb, i);
 		if (tz_maddr_listed(m->addr, domains))
-			why = "header From in internal domain";
+			why = sender ? "header Sender in internal domain (no From address)" : "header From in internal domain";
 		else if (name_has_internal(m->name, domains))
-			why = "internal address in From display name";
+			why = sender ? "internal address in Sender display name (no From address)"
+				     : "internal address in From display name";
 	}
 	g_ptr_array_free(mb, TRUE);
 	return why;
+}
+
+/* Does some From field hold an address a reader can see? */
+static bool has_from_address(const struct tz_msghdr *h)
+{
+	bool yes = false;
+
+	for (guint i = 0; i < tz_msghdr_len(h) && !yes; i++) {
+		const struct tz_msghdr_field *f = tz_msghdr_nth(h, i);
+		if (g_ascii_strcasecmp(f->name, "From") != 0)
+			continue;
+		GPtrArray *mb = tz_maddr_parse(f->value, NULL);
+		for (guint k = 0; k < mb->len && !yes; k++)
+			yes = strchr(((const struct tz_mailbox *)g_ptr_array_index(mb, k))->addr, '@') != NULL;
+		g_ptr_array_free(mb, TRUE);
+	}
+	return yes;
 }
 
 void tz_spoof_check(const struct tz_spoof_options *o, bool trusted, const char *sender,
@@ -62,7 +80,16 @@ void tz_spoof_check(const struct tz_spoof_options *o, bool trusted, const char *
 	for (guint i = 0; h && i < tz_msghdr_len(h) && !why; i++) {
 		const struct tz_msghdr_field *f = tz_msghdr_nth(h, i);
 		if (g_ascii_strcasecmp(f->name, "From") == 0) {
-			why = from_spoofed(f->value, o->internal_domains);
+			why = from_spoofed(f->value, o->internal_domains, false);
+			what = f->value;
+		}
+	}
+	/* Without a From address (none, or one header hygiene drops) a reader
+	 * may show the Sender instead */
+	for (guint i = 0; h && i < tz_msghdr_len(h) && !why && !has_from_address(h); i++) {
+		const struct tz_msghdr_field *f = tz_msghdr_nth(h, i);
+		if (g_ascii_strcasecmp(f->name, "Sender") == 0) {
+			why = from_spoofed(f->value, o->internal_domains, true);
 			what = f->value;
 		}
 	}

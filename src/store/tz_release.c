@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "tz_hdrsafe.h"
 #include "tz_header.h"
 #include <openssl/rand.h>
 
@@ -541,7 +542,9 @@ static char *header_block(const struct tz_meta *m, const char *from, const char 
 	GString *s = g_string_new(NULL);
 	char *subj_raw = g_strdup_printf("%s%s", sanitized ? "【添付ファイルの送付(無害化済み)】"
 					 : "【添付ファイルの送付】", m->subject ? m->subject : "");
-	char *subj = g_mime_utils_header_encode_text(NULL, subj_raw, "utf-8");
+	/* the sender's Subject as hygiene writes one: controls and bidi
+	 * controls blanked, a nested encoded word encoded (tz_hdrsafe) */
+	char *subj = tz_hdrsafe_encode("Subject", subj_raw);
 	char date[64], rnd[8], hex[17];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -567,6 +570,10 @@ static char *header_block(const struct tz_meta *m, const char *from, const char 
 		}
 		g_string_append_c(s, '\n');
 	}
+	if (subj == NULL)   /* nothing to write, or a run too long to fold */
+		subj = g_strdup("=?UTF-8?B?44CQ5re75LuY44OV44Kh44Kk44Or44Gu6YCB5LuY44CR?=");   /* 【添付ファイルの送付】 */
+	for (char *p = subj; (p = strstr(p, "\r\n")) != NULL;)
+		memmove(p, p + 1, strlen(p));   /* this message's lines end in LF */
 	g_string_append_printf(s, "Subject: %s\nDate: %s\nMessage-ID: <%s.%s@textize.release>\n"
 			       "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"%s\"\n"
 			       "%s: %s\n\n", subj, date, m->id, hex, boundary, TZ_RELEASE_HEADER, marker);

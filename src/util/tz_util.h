@@ -34,13 +34,22 @@ void tz_hex(const unsigned char *in, size_t len, char *out);
  * (controls, CR/LF, 8-bit) replaced by '?'. g_free(). */
 char *tz_printable(const char *s, size_t max);
 
-/* How many "=?" in s have no "?=" before the next "=?" or the end: RFC
- * 2047 words left open. GMime's loose decoder looks for the end of each
- * to the end of the value (quadratic: 20,000 of them in a From took 3.4 s
- * in one parse, 120,000 over a minute); its strict mode is linear. Callers
- * parse a value with more than TZ_UNCLOSED_WORDS_MAX strictly. */
-#define TZ_UNCLOSED_WORDS_MAX 16
-unsigned tz_unclosed_words(const char *s);
+/* A copy of a header value for GMime's loose RFC 2047 decoder and address
+ * parser, or NULL when v needs none: every encoded word left open (no
+ * "?=" after its text before the next word opens) loses its opening
+ * ("=?" becomes "=_"), after the backslashes before '?' and '=' are
+ * dropped (GMime unquotes a quoted string or comment before decoding
+ * it). GMime looks for each open word's end to the end of the value —
+ * quadratic: 20,000 of them in a From took 3.4 s in one parse, 120,000
+ * over a minute — and decodes none of them anyway. g_free(). */
+char *tz_words_bounded(const char *v);
+
+/* A copy of a header value that GMime 3.2.13 can parse as addresses and
+ * decode safely, or NULL when v is already such: tz_words_bounded, and
+ * every comment closed (GMime leaks the addr-spec when a comment runs off
+ * the end: "a@[192.0.2.1] (x", gmime issue #159, fixed in 3.2.15).
+ * g_free(). */
+char *tz_header_for_gmime(const char *v);
 /* The same into out (outlen > 0; at most outlen - 1 characters kept), for
  * hot paths that must not allocate. Returns out. */
 char *tz_printable_buf(const char *s, char *out, size_t outlen);

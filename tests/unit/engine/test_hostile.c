@@ -381,6 +381,24 @@ static char *mailboxes(const char *value)
 	return g_string_free(s, FALSE);
 }
 
+/* The mailboxes of an address field, groups skipped: "name|addr" each. */
+static char *mailboxes_any(const char *value)
+{
+	InternetAddressList *l = internet_address_list_parse(NULL, value);
+	GString *s = g_string_new(NULL);
+
+	for (int i = 0; l != NULL && i < internet_address_list_length(l); i++) {
+		InternetAddress *a = internet_address_list_get_address(l, i);
+		if (INTERNET_ADDRESS_IS_MAILBOX(a))
+			g_string_append_printf(s, "%s%s|%s", s->len ? ";" : "",
+					       internet_address_get_name(a) ? internet_address_get_name(a) : "",
+					       internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a)));
+	}
+	if (l != NULL)
+		g_object_unref(l);
+	return g_string_free(s, FALSE);
+}
+
 /* Raw ISO-2022-JP in the header, as old Japanese mailers wrote it (five
  * messages of the shared corpus): the escapes are decoded, not blanked —
  * blanked, From became "$B: ;" (its address gone), To and Cc were dropped
@@ -636,6 +654,41 @@ static void test_subject_prefix_forced_clean(void **state)
 	g_free(b64);
 }
 
+/* An address the literal reading gives is one GMime reads there: an '@'
+ * in a comment or a quoted string is none (found in review: hygiene
+ * delivered "boss@..." out of a comment the policy never checked). */
+static void test_header_comment_not_address(void **state)
+{
+	static const char *const from[][2] = {
+		{ "From: \"Taro\" <taro@evil.example> (\xe2\x80\xae boss@city.example.lg.jp)\n", "Taro|taro@evil.example" },
+		{ "From: <attacker@evil.example> (boss@city.example.lg.jp)\x01\n", "|attacker@evil.example" },
+		{ "From: Friends:; (boss@city.example.lg.jp \xff)\n", "" },
+	};
+	(void)state;
+	for (size_t k = 0; k < G_N_ELEMENTS(from); k++) {
+		char *msg = g_strconcat(from[k][0], "To: b@city.example.lg.jp\nSubject: t\nMIME-Version: 1.0\n"
+					"Content-Type: text/plain\n\nhello\n", NULL);
+		char *h = header_out(msg, strlen(msg)), *v = field_value(h, "From"), *m;
+		InternetAddressList *l = internet_address_list_parse(NULL, v);
+		/* no group gained a member */
+		for (int i = 0; l != NULL && i < internet_address_list_length(l); i++) {
+			InternetAddress *a = internet_address_list_get_address(l, i);
+			if (INTERNET_ADDRESS_IS_GROUP(a))
+				assert_int_equal(internet_address_list_length(
+					internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a))), 0);
+		}
+		m = mailboxes_any(v);
+		assert_string_equal(m, from[k][1]);
+		assert_null(strstr(h, "boss@"));
+		g_free(m);
+		if (l != NULL)
+			g_object_unref(l);
+		g_free(v);
+		free(h);
+		g_free(msg);
+	}
+}
+
 static void test_header_long_line(void **state)
 {
 	GString *m = g_string_new("From: a@example.com\nX-Long: ");
@@ -788,6 +841,7 @@ int main(void)
 		cmocka_unit_test(test_header_address_as_sent),
 		cmocka_unit_test(test_header_strict_reading),
 		cmocka_unit_test(test_subject_prefix_forced_clean),
+		cmocka_unit_test(test_header_comment_not_address),
 		cmocka_unit_test(test_header_long_line),
 		cmocka_unit_test(test_header_payload),
 		cmocka_unit_test(test_shar_uuencode),

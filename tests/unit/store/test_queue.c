@@ -52,6 +52,10 @@ static char *store_entry(struct fixture *fx)
 	char *id;
 
 	contents[1] = (const char *)fx->part2;
+	/* the sender's Subject, decoded: a bidi override, a control byte and
+	 * a nested encoded word must not reach staff in the release mail */
+	g_free(res->subject);
+	res->subject = g_strdup("見積書 \xe2\x80\xae" "fdp.exe\x01 =?UTF-8?Q?=01?=");
 	assert_int_equal(tz_store_entry_put_original(e, s, err, sizeof(err)), 0);
 	for (unsigned i = 1; i <= 2; i++) {
 		size_t len = i == 1 ? strlen(contents[0]) : fx->part2_len;
@@ -324,6 +328,10 @@ static void check_sent_wording(struct fixture *fx, unsigned part, const char *na
 	msg = g_mime_parser_construct_message(parser, NULL);
 	assert_non_null(msg);
 	assert_true(g_str_has_prefix(g_mime_message_get_subject(msg), "【添付ファイルの送付】"));
+	assert_non_null(strstr(g_mime_message_get_subject(msg), "見積書"));
+	assert_null(strstr(g_mime_message_get_subject(msg), "\xe2\x80\xae"));
+	for (const char *p = g_mime_message_get_subject(msg); *p; p++)
+		assert_true((unsigned char)*p >= 0x20);
 	first = g_mime_multipart_get_part(GMIME_MULTIPART(g_mime_message_get_mime_part(msg)), 0);
 	w = g_mime_part_get_content(GMIME_PART(first));
 	mem = g_mime_stream_mem_new();
