@@ -908,6 +908,13 @@ int tz_engine_convert(const struct tz_engine_options *opt, GMimeStream *orig,
 	if (tz_rawhdr_read_end(in, opt->limits.max_header_bytes, opt->limits.max_headers,
 			       &fields, &no_blank, err, errlen) != 0)
 		goto out;
+	for (guint i = 0; i < fields->len; i++) {
+		const struct tz_rawhdr *h = g_ptr_array_index(fields, i);
+		if (tz_header_decode_cost(h->field, h->field_len) > TZ_HEADER_DECODE_COST_MAX) {
+			tz_err(err, errlen, "a header field with too many encoded words left open");
+			goto out;
+		}
+	}
 	if (g_mime_stream_seek(in, start, GMIME_STREAM_SEEK_SET) != start) {
 		tz_err(err, errlen, "cannot rewind the input stream");
 		goto out;

@@ -174,11 +174,13 @@ static char *literal_view(const char *raw)
 	return l;
 }
 
-/* GMime's reading of v, on a copy it can read safely (tz_header_for_gmime:
- * its loose decoder is quadratic in encoded words left open, its address
- * parser leaks on a comment left open). */
+/* GMime's reading of v (its address parser leaks on a comment left open:
+ * tz_header_for_gmime); none of a value costlier than the engine lets
+ * through (tz_header_decode_cost: quadratic in GMime). */
 static InternetAddressList *parse_addresses(const char *v)
 {
+	if (tz_header_decode_cost(v, strlen(v)) > TZ_HEADER_DECODE_COST_MAX)
+		return NULL;
 	char *safe = tz_header_for_gmime(v);
 	InternetAddressList *l = internet_address_list_parse(NULL, safe ? safe : v);
 
@@ -439,10 +441,8 @@ static bool shows_unsafe(const char *name, const char *field, size_t len, const 
 		return unsafe;
 	raw = raw_value(field, len);
 	unsafe = tz_header_breaks_display(raw);
-	if (!unsafe && strstr(raw, "=?") != NULL) {
-		char *safe = tz_header_for_gmime(raw);
-		strict = g_mime_utils_header_decode_text(NULL, safe ? safe : raw);
-		g_free(safe);
+	if (!unsafe && strstr(raw, "=?") != NULL && tz_header_decode_cost(raw, strlen(raw)) <= TZ_HEADER_DECODE_COST_MAX) {
+		strict = g_mime_utils_header_decode_text(NULL, raw);
 		unsafe = strict != NULL && tz_header_breaks_display(strict);
 		g_free(strict);
 	}

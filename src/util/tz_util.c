@@ -154,64 +154,41 @@ char *tz_printable(const char *s, size_t max)
 	return tz_printable_buf(s, g_malloc(n + 1), n + 1);
 }
 
-/* An RFC 2047 opening "=?charset?E?" at p: the offset of its text (after
- * the third '?'), 0 if p opens none. The charset runs to the next '?'
- * with no blank or line break in it, however long (GMime's reading). */
-static size_t word_opening(const char *p)
+size_t tz_header_decode_cost(const char *v, size_t len)
 {
-	size_t k = 2;
+	GArray *open = NULL, *close = NULL;
+	const char *end = v + len;
+	size_t cost = 0, k = 0;
 
-	if (p[0] != '=' || p[1] != '?')
+	if (v == NULL || memchr(v, '=', len) == NULL)
 		return 0;
-	while (p[k] != '\0' && p[k] != '?' && p[k] != ' ' && p[k] != '\t' && p[k] != '\r' && p[k] != '\n')
-		k++;
-	if (k == 2 || p[k] != '?' || p[k + 1] == '\0' || !strchr("BbQq", p[k + 1]) || p[k + 2] != '?')
-		return 0;
-	return k + 3;
-}
-
-/* The next opening at or after p, or NULL. */
-static char *next_opening(char *p)
-{
-	for (p = strstr(p, "=?"); p != NULL; p = strstr(p + 1, "=?"))
-		if (word_opening(p) > 0)
-			return p;
-	return NULL;
-}
-
-char *tz_words_bounded(const char *v)
-{
-	char *s, *o, *next;
-	bool changed = false;
-
-	if (v == NULL || (strstr(v, "=?") == NULL && strstr(v, "=\\") == NULL))
-		return NULL;
-	/* a quoted string or comment is unquoted before it is decoded */
-	s = g_malloc(strlen(v) + 1);
-	for (o = s; *v; v++) {
-		if (*v == '\\' && (v[1] == '?' || v[1] == '=')) {
-			changed = true;
+	open = g_array_new(FALSE, FALSE, sizeof(size_t));
+	close = g_array_new(FALSE, FALSE, sizeof(size_t));
+	for (const char *p = v; p < end; p++) {
+		if (*p == '?' && p + 1 < end && p[1] == '=') {
+			size_t at = (size_t)(p - v);
+			g_array_append_val(close, at);
+		}
+		if (*p != '=')
 			continue;
-		}
-		*o++ = *v;
-	}
-	*o = '\0';
-	for (o = next_opening(s); o != NULL; o = next) {
-		char *text = o + word_opening(o), *close;
-
-		next = next_opening(text);
-		/* "?=" may end on the next opening's '=' */
-		close = g_strstr_len(text, next != NULL ? (gssize)(next + 1 - text) : -1, "?=");
-		if (close == NULL || (next != NULL && close >= next)) {
-			o[1] = '_';   /* left open: no longer an opening */
-			changed = true;
+		const char *q = p + 1;
+		while (q < end && *q == '\\')   /* GMime unquotes before it decodes */
+			q++;
+		if (q < end && *q == '?') {
+			size_t at[2] = { (size_t)(p - v), (size_t)(q + 1 - v) };
+			g_array_append_vals(open, at, 2);
 		}
 	}
-	if (!changed) {
-		g_free(s);
-		return NULL;
+	/* each opening's scan: to the first "?=" after its '?', or the end */
+	for (guint i = 0; i < open->len; i += 2) {
+		size_t from = g_array_index(open, size_t, i), after = g_array_index(open, size_t, i + 1);
+		while (k < close->len && g_array_index(close, size_t, k) < after)
+			k++;
+		cost += (k < close->len ? g_array_index(close, size_t, k) : len) - from;
 	}
-	return s;
+	g_array_free(open, TRUE);
+	g_array_free(close, TRUE);
+	return cost;
 }
 
 /* A copy of raw with enough ')' appended that a comment opened at any '('
@@ -271,10 +248,5 @@ static char *close_comments(const char *raw)
 
 char *tz_header_for_gmime(const char *v)
 {
-	char *closed = close_comments(v), *bounded = tz_words_bounded(closed ? closed : v);
-
-	if (bounded == NULL)
-		return closed;
-	g_free(closed);
-	return bounded;
+	return close_comments(v);
 }

@@ -34,21 +34,22 @@ void tz_hex(const unsigned char *in, size_t len, char *out);
  * (controls, CR/LF, 8-bit) replaced by '?'. g_free(). */
 char *tz_printable(const char *s, size_t max);
 
-/* A copy of a header value for GMime's loose RFC 2047 decoder and address
- * parser, or NULL when v needs none: every encoded word left open (no
- * "?=" after its text before the next word opens) loses its opening
- * ("=?" becomes "=_"), after the backslashes before '?' and '=' are
- * dropped (GMime unquotes a quoted string or comment before decoding
- * it). GMime looks for each open word's end to the end of the value —
- * quadratic: 20,000 of them in a From took 3.4 s in one parse, 120,000
- * over a minute — and decodes none of them anyway. g_free(). */
-char *tz_words_bounded(const char *v);
+/* The bytes GMime's loose RFC 2047 decoder may scan in a header value:
+ * for each opening ("=?", also with backslashes between, which GMime
+ * unquotes first) the distance to the first "?=" after it, or to the end.
+ * Quadratic in the words left open: 120,000 in a 0.96 MB From took 77 s
+ * in one GMime parse, where no time budget is checked. A field costing
+ * more than TZ_HEADER_DECODE_COST_MAX is refused by the engine and never
+ * handed to GMime by the policy or header hygiene; real fields cost a few
+ * hundred bytes (100,000 closed words in 1.7 MB: ~1.5 MB). */
+#define TZ_HEADER_DECODE_COST_MAX ((size_t)16 << 20)
+size_t tz_header_decode_cost(const char *v, size_t len);
 
-/* A copy of a header value that GMime 3.2.13 can parse as addresses and
- * decode safely, or NULL when v is already such: tz_words_bounded, and
- * every comment closed (GMime leaks the addr-spec when a comment runs off
- * the end: "a@[192.0.2.1] (x", gmime issue #159, fixed in 3.2.15).
- * g_free(). */
+/* A copy of a header value that GMime 3.2.13 can parse as addresses
+ * without leaking, or NULL when v is already such: every comment closed
+ * (GMime leaks the addr-spec when a comment runs off the end:
+ * "a@[192.0.2.1] (x", gmime issue #159, fixed in 3.2.15). Nothing else
+ * changes: a reader reads the original. g_free(). */
 char *tz_header_for_gmime(const char *v);
 /* The same into out (outlen > 0; at most outlen - 1 characters kept), for
  * hot paths that must not allocate. Returns out. */

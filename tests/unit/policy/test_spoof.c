@@ -54,6 +54,10 @@ static void test_spoof_table(void **state)
 		{ false, "x@evil.example", "From: \"Mayor x=?UTF-8?B?bWF5b3JAY2l0eS5leGFtcGxlLmpw?=\" <x@evil.example> "
 		  "(=?a?q?x =?a?q?x =?a?q?x =?a?q?x =?a?q?x =?a?q?x =?a?q?x =?a?q?x =?a?q?x =?a?q?x =?a?q?x "
 		  "=?a?q?x =?a?q?x =?a?q?x =?a?q?x =?a?q?x =?a?q?x)", true },
+		/* read as a reader reads them: a word closed after another
+		 * opening, a backslash pair in a quoted name (found in review) */
+		{ false, "x@evil.example", "From: =?utf-8?b?bWF5b3JAY2l0eS5leGFtcGxlLmpw?x?b?\?= <x@evil.example>", true },
+		{ false, "x@evil.example", "From: \"=?utf-8?q?x?\\\\= mayor=40city=2Eexample=2Ejp?=\" <x@evil.example>", true },
 		/* nor are controls, zero-width characters, or full-width letters
 		 * a reader reads as the ASCII they look like */
 		{ false, "x@evil.example", "From: mayor@city.example.jp\x01", true },
