@@ -266,9 +266,14 @@ char *tz_header_encode_value(const char *utf8, size_t name_len)
 		return g_string_free(s, FALSE);
 	}
 	(void)name_len;
-	/* 45 bytes of UTF-8 -> 60 base64 chars: words stay under 76 columns. */
+	/* 45 bytes of UTF-8 -> 60 base64 chars: words stay under 76 columns.
+	 * A word other than the last ends where its bytes are a multiple of
+	 * three when some character boundary allows (the longest such): no
+	 * base64 padding inside the value. GMime joins the payloads of
+	 * adjacent words before decoding them and stops at the first "=":
+	 * the release mail's Subject lost its second word in GMime. */
 	while (p < end) {
-		const char *q = p;
+		const char *q = p, *even = NULL;
 		while (q < end) {
 			const char *nx = g_utf8_find_next_char(q, end);
 			if (nx == NULL)
@@ -276,7 +281,11 @@ char *tz_header_encode_value(const char *utf8, size_t name_len)
 			if (nx - p > 45)
 				break;
 			q = nx;
+			if ((q - p) % 3 == 0)
+				even = q;
 		}
+		if (q < end && even != NULL)
+			q = even;
 		if (q == p)
 			q = p + 1;   /* invalid byte sequences: never loop */
 		gchar *b64 = g_base64_encode((const guchar *)p, q - p);
