@@ -434,17 +434,18 @@ char *tz_hdrsafe_encode(const char *name, const char *utf8)
 static bool shows_unsafe(const char *name, const char *field, size_t len, const char *shown)
 {
 	bool unsafe = shown != NULL && tz_header_breaks_display(shown);
-	char *raw, *strict;
+	char *raw, *labelled;
 
 	if (unsafe || !(name_in(name, address_fields) || name_in(name, text_fields) ||
 			g_ascii_strncasecmp(name, "X-", 2) == 0))
 		return unsafe;
 	raw = raw_value(field, len);
 	unsafe = tz_header_breaks_display(raw);
-	if (!unsafe && strstr(raw, "=?") != NULL && tz_header_decode_cost(raw, strlen(raw)) <= TZ_HEADER_DECODE_COST_MAX) {
-		strict = g_mime_utils_header_decode_text(NULL, raw);
-		unsafe = strict != NULL && tz_header_breaks_display(strict);
-		g_free(strict);
+	if (!unsafe && strstr(raw, "=?") != NULL &&
+	    tz_header_decode_cost(raw, strlen(raw)) <= TZ_HEADER_DECODE_COST_MAX) {
+		labelled = g_mime_utils_header_decode_text(NULL, raw);
+		unsafe = labelled != NULL && tz_header_breaks_display(labelled);
+		g_free(labelled);
 	}
 	g_free(raw);
 	return unsafe;
