@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tests/valgrind.sh BUILD_DIR — the corpus conversion and the engine's unit
-# tests under valgrind memcheck: zero errors (--error-exitcode) and zero
+# tests/valgrind.sh BUILD_DIR — the corpus conversion, the engine's unit
+# tests (hostile headers included) and the spoof rule under valgrind memcheck: zero errors (--error-exitcode) and zero
 # definite or indirect leaks (--errors-for-leak-kinds=definite,indirect
 # makes those errors too). "Still reachable" memory is GLib/GMime/libmagic
 # one-time state and is not counted. One process per program (the corpus
@@ -23,7 +23,8 @@ fi
 export G_SLICE=always-malloc G_DEBUG=gc-friendly
 
 for prog in corpus/test_corpus unit/engine/test_engine unit/charset/test_charset unit/charset/test_header \
-            unit/html/test_html unit/engine/test_sniff unit/engine/test_encscan; do
+            unit/html/test_html unit/engine/test_sniff unit/engine/test_encscan unit/engine/test_hostile \
+            unit/policy/test_spoof; do
   bin=$build/tests/$prog
   log=$build/tests/$(basename "$prog").valgrind.log
   if [ ! -x "$bin" ]; then

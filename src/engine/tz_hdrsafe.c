@@ -297,10 +297,12 @@ static char *rewrite_addresses(const char *name, const char *raw)
 	}
 	if (l != NULL && extra->len > 0) {
 		InternetAddressList *both = internet_address_list_new();
-		for (guint i = 0; i < ours->len; i++)
-			internet_address_list_add(both, internet_address_mailbox_new(NULL, g_ptr_array_index(ours, i)));
-		for (guint i = 0; i < extra->len; i++)
-			internet_address_list_add(both, internet_address_mailbox_new(NULL, g_ptr_array_index(extra, i)));
+		for (guint i = 0; i < ours->len + extra->len; i++) {
+			const char *a = i < ours->len ? g_ptr_array_index(ours, i) : g_ptr_array_index(extra, i - ours->len);
+			InternetAddress *mb = internet_address_mailbox_new(NULL, a);
+			internet_address_list_add(both, mb);   /* takes its own reference */
+			g_object_unref(mb);
+		}
 		g_object_unref(l);
 		l = both;
 	}
@@ -424,6 +426,14 @@ char *tz_hdrsafe_encode(const char *name, const char *utf8)
 	return rewrite(name, utf8);
 }
 
+static bool has_8bit(const char *f, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)f[i] >= 0x80)
+			return true;
+	return false;
+}
+
 /* Is the field's text, as a reader decodes it, unsafe to show though its
  * bytes are clean? Only fields a reader decodes (addresses, free text,
  * X-*) and only when there is something to decode (8-bit text, "=?"):
@@ -439,6 +449,8 @@ static bool shows_unsafe(const char *name, const char *field, size_t len, const 
 	if (unsafe || !(name_in(name, address_fields) || name_in(name, text_fields) ||
 			g_ascii_strncasecmp(name, "X-", 2) == 0))
 		return unsafe;
+	if (!has_8bit(field, len) && g_strstr_len(field, (gssize)len, "=?") == NULL)
+		return false;   /* most fields: ASCII with nothing to decode, no copy */
 	raw = raw_value(field, len);
 	unsafe = tz_header_breaks_display(raw);
 	if (!unsafe && strstr(raw, "=?") != NULL &&
