@@ -590,60 +590,59 @@ bool tz_header_breaks_display(const char *utf8)
 	return false;
 }
 
-char *tz_header_blank_unsafe(const char *utf8)
+/* utf8 copied character by character through put (each valid character),
+ * invalid bytes as U+FFFD; NULL reads as "". */
+static char *hd_map(const char *utf8, void (*put)(GString *o, gunichar c))
 {
 	GString *o;
 	const char *p, *e;
-	gunichar c;
-
-	if (utf8 == NULL)
-		return g_strdup("");
-	o = g_string_sized_new(strlen(utf8));
-	for (p = utf8, e = utf8 + strlen(utf8); p < e;) {
-		c = g_utf8_get_char_validated(p, e - p);
-		if (c == (gunichar)-1 || c == (gunichar)-2) {
-			g_string_append(o, "\xef\xbf\xbd");
-			p++;
-			continue;
-		}
-		if (hd_breaks_display(c))
-			g_string_append_c(o, ' ');
-		else
-			g_string_append_len(o, p, g_utf8_next_char(p) - p);
-		p = g_utf8_next_char(p);
-	}
-	return g_string_free(o, FALSE);
-}
-
-char *tz_header_display_safe(const char *utf8)
-{
-	GString *o;
-	const char *p, *e;
-	gunichar c;
 
 	if (utf8 == NULL)
 		return g_strdup("");
 	o = g_string_sized_new(strlen(utf8) + 16);
 	for (p = utf8, e = utf8 + strlen(utf8); p < e;) {
-		c = g_utf8_get_char_validated(p, e - p);
+		gunichar c = g_utf8_get_char_validated(p, e - p);
 		if (c == (gunichar)-1 || c == (gunichar)-2) {
 			g_string_append(o, "\xef\xbf\xbd");
 			p++;
 			continue;
 		}
 		p = g_utf8_next_char(p);
-		if (c < 0x20)
-			g_string_append_unichar(o, 0x2400 + c);  /* ␀..␟, ␊ for LF */
-		else if (c == 0x7f)
-			g_string_append_unichar(o, 0x2421);      /* ␡ */
-		else if (c == '/')
-			g_string_append_unichar(o, 0xff0f);      /* ／ */
-		else if (c == '\\')
-			g_string_append_unichar(o, 0xff3c);      /* ＼ */
-		else if (hd_invisible(c))
-			g_string_append_printf(o, "[U+%04X]", c);
-		else
-			g_string_append_unichar(o, c);
+		put(o, c);
 	}
 	return g_string_free(o, FALSE);
+}
+
+static void hd_put_blanked(GString *o, gunichar c)
+{
+	if (hd_breaks_display(c))
+		g_string_append_c(o, ' ');
+	else
+		g_string_append_unichar(o, c);
+}
+
+char *tz_header_blank_unsafe(const char *utf8)
+{
+	return hd_map(utf8, hd_put_blanked);
+}
+
+static void hd_put_visible(GString *o, gunichar c)
+{
+	if (c < 0x20)
+		g_string_append_unichar(o, 0x2400 + c);  /* ␀..␟, ␊ for LF */
+	else if (c == 0x7f)
+		g_string_append_unichar(o, 0x2421);      /* ␡ */
+	else if (c == '/')
+		g_string_append_unichar(o, 0xff0f);      /* ／ */
+	else if (c == '\\')
+		g_string_append_unichar(o, 0xff3c);      /* ＼ */
+	else if (hd_invisible(c))
+		g_string_append_printf(o, "[U+%04X]", c);
+	else
+		g_string_append_unichar(o, c);
+}
+
+char *tz_header_display_safe(const char *utf8)
+{
+	return hd_map(utf8, hd_put_visible);
 }

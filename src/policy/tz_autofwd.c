@@ -32,7 +32,7 @@ static bool is_srs(const char *sender)
 /* Does a Delivered-To value name an internal address? */
 static bool internal_addr_in(const char *value, const GPtrArray *domains)
 {
-	GPtrArray *mb = tz_maddr_parse_any(value);
+	GPtrArray *mb = tz_maddr_parse_any(value, NULL);
 	bool r = false;
 
 	for (guint i = 0; i < mb->len && !r; i++)
@@ -86,7 +86,7 @@ static GPtrArray *forwarders(const char *sender, const struct tz_msghdr *h)
 		for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
 			if (g_ascii_strcasecmp(f->name, names[k]) != 0)
 				continue;
-			GPtrArray *mb = tz_maddr_parse_any(f->value);
+			GPtrArray *mb = tz_maddr_parse_any(f->value, NULL);
 			for (guint j = 0; j < mb->len; j++)
 				g_ptr_array_add(out, tz_maddr_norm(
 					((struct tz_mailbox *)g_ptr_array_index(mb, j))->addr));

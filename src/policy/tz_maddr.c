@@ -169,15 +169,21 @@ static size_t jis_escape(const unsigned char *p)
  * katakana (ESC ( I) run are no ASCII a reader sees (each an 'x': 宛先 is
  * "08@h" in JIS, no address); other controls are blanks, as header
  * hygiene makes them. NULL when the value has no control. */
+static bool has_control(const char *raw)
+{
+	for (const unsigned char *p = (const unsigned char *)raw; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return true;
+	return false;
+}
+
 static char *reader_view(const char *raw)
 {
-	const unsigned char *p = (const unsigned char *)raw;
+	const unsigned char *p;
 	GString *o;
 	bool other = false;   /* in a run whose bytes are not ASCII */
 
-	while (*p && *p >= 0x20 && *p != 0x7f)
-		p++;
-	if (*p == '\0')
+	if (!has_control(raw))
 		return NULL;
 	o = g_string_new(NULL);
 	for (p = (const unsigned char *)raw; *p;) {
@@ -368,25 +374,21 @@ GPtrArray *tz_maddr_parse(const char *raw, bool *unparsed)
 	return out;
 }
 
-GPtrArray *tz_maddr_parse_any(const char *raw)
+GPtrArray *tz_maddr_parse_any(const char *raw, guint *readers)
 {
-	GPtrArray *out = tz_maddr_parse(raw, NULL), *lit;
+	GPtrArray *out = tz_maddr_parse(raw, NULL);
 	char *l;
 
-	if (raw == NULL || (l = reader_view(raw)) == NULL)
-		return out;   /* no control: one reading */
-	g_free(l);
+	if (readers != NULL)
+		*readers = out->len;
+	if (raw == NULL || !has_control(raw))
+		return out;   /* one reading */
 	/* the value read as ASCII, JIS text included, controls as blanks */
 	l = g_strdup(raw);
 	for (unsigned char *p = (unsigned char *)l; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
 			*p = ' ';
-	lit = g_ptr_array_new_with_free_func(mailbox_free);
-	parse_into(l, lit, NULL);
-	for (guint i = 0; i < lit->len; i++)
-		g_ptr_array_add(out, g_ptr_array_index(lit, i));
-	g_ptr_array_set_free_func(lit, NULL);
-	g_ptr_array_free(lit, TRUE);
+	parse_into(l, out, NULL);
 	g_free(l);
 	return out;
 }

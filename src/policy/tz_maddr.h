@@ -50,7 +50,8 @@ GPtrArray *tz_maddr_parse(const char *raw, bool *unparsed);
  * knows no charset (ISO-2022-JP's two-byte text as ASCII, controls as
  * blanks) when that reading differs: for checks that must see every
  * address somebody could be shown (header hygiene shows both readings'
- * addresses when they disagree), not for counting. */
-GPtrArray *tz_maddr_parse_any(const char *raw);
+ * addresses when they disagree), not for counting. *readers (may be NULL)
+ * receives how many of the mailboxes, those first, are tz_maddr_parse's. */
+GPtrArray *tz_maddr_parse_any(const char *raw, guint *readers);
 
 #endif

@@ -32,12 +32,17 @@ static bool name_has_internal(const char *name, const GPtrArray *domains)
 	return false;
 }
 
-/* Why a From (or, without one, Sender) value is a spoof, or NULL. */
-static const char *from_spoofed(const char *value, const GPtrArray *domains, bool sender)
+/* Why a From (or, without one, Sender) value is a spoof, or NULL;
+ * *shown is set when a reader sees an address in it (tz_maddr_parse's
+ * reading, the mailboxes tz_maddr_parse_any lists first). */
+static const char *from_spoofed(const char *value, const GPtrArray *domains, bool sender, bool *shown)
 {
-	GPtrArray *mb = tz_maddr_parse_any(value);
+	guint readers;
+	GPtrArray *mb = tz_maddr_parse_any(value, &readers);
 	const char *why = NULL;
 
+	for (guint i = 0; i < readers; i++)
+		*shown = *shown || strchr(((const struct tz_mailbox *)g_ptr_array_index(mb, i))->addr, '@') != NULL;
 	for (guint i = 0; i < mb->len && !why; i++) {
 		const struct tz_mailbox *m = g_ptr_array_index(mb, i);
 		if (tz_maddr_listed(m->addr, domains))
@@ -50,28 +55,12 @@ static const char *from_spoofed(const char *value, const GPtrArray *domains, boo
 	return why;
 }
 
-/* Does some From field hold an address a reader can see? */
-static bool has_from_address(const struct tz_msghdr *h)
-{
-	bool yes = false;
-
-	for (guint i = 0; i < tz_msghdr_len(h) && !yes; i++) {
-		const struct tz_msghdr_field *f = tz_msghdr_nth(h, i);
-		if (g_ascii_strcasecmp(f->name, "From") != 0)
-			continue;
-		GPtrArray *mb = tz_maddr_parse(f->value, NULL);
-		for (guint k = 0; k < mb->len && !yes; k++)
-			yes = strchr(((const struct tz_mailbox *)g_ptr_array_index(mb, k))->addr, '@') != NULL;
-		g_ptr_array_free(mb, TRUE);
-	}
-	return yes;
-}
-
 void tz_spoof_check(const struct tz_spoof_options *o, bool trusted, const char *sender,
 		    const struct tz_msghdr *h, struct tz_verdict *v)
 {
 	const char *why = NULL;
 	const char *what = sender ? sender : "";
+	bool from_shown = false, ignored = false;
 
 	if (trusted)
 		return;
@@ -80,16 +69,16 @@ void tz_spoof_check(const struct tz_spoof_options *o, bool trusted, const char *
 	for (guint i = 0; h && i < tz_msghdr_len(h) && !why; i++) {
 		const struct tz_msghdr_field *f = tz_msghdr_nth(h, i);
 		if (g_ascii_strcasecmp(f->name, "From") == 0) {
-			why = from_spoofed(f->value, o->internal_domains, false);
+			why = from_spoofed(f->value, o->internal_domains, false, &from_shown);
 			what = f->value;
 		}
 	}
 	/* Without a From address (none, or one header hygiene drops) a reader
 	 * may show the Sender instead */
-	for (guint i = 0; h && i < tz_msghdr_len(h) && !why && !has_from_address(h); i++) {
+	for (guint i = 0; h && i < tz_msghdr_len(h) && !why && !from_shown; i++) {
 		const struct tz_msghdr_field *f = tz_msghdr_nth(h, i);
 		if (g_ascii_strcasecmp(f->name, "Sender") == 0) {
-			why = from_spoofed(f->value, o->internal_domains, true);
+			why = from_spoofed(f->value, o->internal_domains, true, &ignored);
 			what = f->value;
 		}
 	}

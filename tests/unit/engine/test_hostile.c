@@ -343,6 +343,18 @@ static void test_header_hygiene(void **state)
 	free(h);
 }
 
+/* The header block of a plain message with this From line converted,
+ * at least min_fixed fields fixed. */
+static char *header_with_from(const char *from_line, unsigned min_fixed)
+{
+	char *msg = g_strconcat(from_line, "To: b@city.example.lg.jp\nSubject: t\nMIME-Version: 1.0\n"
+				"Content-Type: text/plain\n\nhello\n", NULL);
+	char *h = header_out_fixed(msg, strlen(msg), min_fixed);
+
+	g_free(msg);
+	return h;
+}
+
 /* The value of the first field `name` in a header block (folds joined). */
 static char *field_value(const char *h, const char *name)
 {
@@ -556,15 +568,12 @@ static void test_header_two_readings(void **state)
 	};
 	(void)state;
 	for (size_t k = 0; k < G_N_ELEMENTS(from); k++) {
-		char *msg = g_strconcat(from[k], "To: b@city.example.lg.jp\nSubject: t\nMIME-Version: 1.0\n"
-					"Content-Type: text/plain\n\nhello\n", NULL);
-		char *h = header_out(msg, strlen(msg)), *v, *m;
+		char *h = header_with_from(from[k], 1), *v, *m;
 		m = mailboxes(v = field_value(h, "From"));
 		assert_string_equal(m, "|boss@city.example.lg.jp;|attacker@evil.example");
 		g_free(m);
 		g_free(v);
 		free(h);
-		g_free(msg);
 	}
 }
 
@@ -580,15 +589,12 @@ static void test_header_address_as_sent(void **state)
 	};
 	(void)state;
 	for (size_t k = 0; k < G_N_ELEMENTS(from); k++) {
-		char *msg = g_strconcat(from[k], "To: b@city.example.lg.jp\nSubject: t\nMIME-Version: 1.0\n"
-					"Content-Type: text/plain\n\nhello\n", NULL);
-		char *h = header_out_fixed(msg, strlen(msg), 0), *v = field_value(h, "From");
+		char *h = header_with_from(from[k], 0), *v = field_value(h, "From");
 		char *want = g_strndup(from[k] + 6, strlen(from[k]) - 7);
 		assert_string_equal(v, want);
 		g_free(want);
 		g_free(v);
 		free(h);
-		g_free(msg);
 	}
 }
 
@@ -667,9 +673,7 @@ static void test_header_comment_not_address(void **state)
 	};
 	(void)state;
 	for (size_t k = 0; k < G_N_ELEMENTS(from); k++) {
-		char *msg = g_strconcat(from[k][0], "To: b@city.example.lg.jp\nSubject: t\nMIME-Version: 1.0\n"
-					"Content-Type: text/plain\n\nhello\n", NULL);
-		char *h = header_out(msg, strlen(msg)), *v = field_value(h, "From"), *m;
+		char *h = header_with_from(from[k][0], 1), *v = field_value(h, "From"), *m;
 		InternetAddressList *l = internet_address_list_parse(NULL, v);
 		/* no group gained a member */
 		for (int i = 0; l != NULL && i < internet_address_list_length(l); i++) {
@@ -686,7 +690,6 @@ static void test_header_comment_not_address(void **state)
 			g_object_unref(l);
 		g_free(v);
 		free(h);
-		g_free(msg);
 	}
 }
 
